@@ -1,0 +1,1 @@
+"""The ``stmdenoise`` command line (argparse sub-commands, one module each)."""
