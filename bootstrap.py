@@ -8,6 +8,7 @@ whole test suite. Needs only Python >= 3.10 with pip and venv; works on Windows,
 
     python bootstrap.py app  [ARGS...]   # set up, then open the GUI (extra args go to the app)
     python bootstrap.py test [ARGS...]   # set up with test extras, then run pytest (extra args go to pytest)
+    python bootstrap.py install          # set up only (used by the installer scripts in installer/)
 """
 
 from __future__ import annotations
@@ -57,10 +58,14 @@ def _ensure_env(extras: str) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("app", "test"):
+    if not argv or argv[0] not in ("app", "test", "install"):
         print(__doc__)
         return 2
     what, rest = argv[0], argv[1:]
+    if what == "install":
+        py = _ensure_env("")
+        print(f"STM Denoise is installed in {VENV}; start it with {py} -m stmdenoise", flush=True)
+        return 0
     if what == "app":
         py = _ensure_env("")
         return _run([py, "-m", "stmdenoise", *rest], cwd=ROOT)
