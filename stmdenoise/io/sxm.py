@@ -1,0 +1,550 @@
+"""Nanonis ``.sxm`` scans: our own reader and writer (no third-party parser at run time).
+
+File layout
+-----------
+A latin-1 text header of ``:TAG:`` lines, each followed by its value lines, ends with
+``:SCANIT_END:``; the binary block starts after the ``\\x1a\\x04`` marker that follows. The block
+holds one float32 frame (``SCANIT_TYPE``: ``FLOAT MSBFIRST`` = big-endian) of
+``rows x cols`` pixels per recorded direction, channel after channel in ``:DATA_INFO:`` order,
+forward before backward for channels recorded in ``both`` directions. ``SCAN_PIXELS`` is
+``cols rows``; ``SCAN_RANGE`` and ``SCAN_OFFSET`` are ``x y`` in metres. Values are stored
+already in the channel's physical unit.
+
+Orientation
+-----------
+Frames are stored in acquisition order: a ``SCAN_DIR=up`` frame starts at the bottom and
+a backward frame runs right to left. The reader flips ``up`` frames vertically and mirrors
+backward frames horizontally, so every :class:`~stmdenoise.scan.Scan` has row 0 at the top
+and column 0 on the left, as Nanonis displays it. The writer undoes both.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, parse_float
+from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.scan import Scan
+
+__all__ = [
+    "read_sxm",
+    "read_sxm_all",
+    "read_sxm_raw",
+    "list_sxm_channels",
+    "parse_sxm_header",
+    "write_sxm",
+    "add_channel_to_sxm",
+    "is_sxm_header",
+]
+
+_END_TAG = b":SCANIT_END:"
+_MARKER = b"\x1a\x04"
+_DUP_KEY = re.compile(r"#\d+$")
+_TAG_LINE = re.compile(r"^:([^\n]*):$", re.MULTILINE)
+_DTYPES = {
+    ("FLOAT", "MSBFIRST"): ">f4",
+    ("FLOAT", "LSBFIRST"): "<f4",
+}
+_DATA_INFO_COLUMNS = ("Channel", "Name", "Unit", "Direction", "Calibration", "Offset")
+
+
+@dataclass(frozen=True)
+class _SxmChannel:
+    name: str
+    unit: str
+    both: bool
+    row: str  # the DATA_INFO row exactly as read (without its leading tab)
+
+
+@dataclass(frozen=True)
+class _SxmLayout:
+    header: dict[str, str]
+    rows: int
+    cols: int
+    dtype: str
+    channels: tuple[_SxmChannel, ...]
+    data_start: int
+
+    @property
+    def n_frames(self) -> int:
+        return sum(2 if c.both else 1 for c in self.channels)
+
+    def frame_bytes(self) -> int:
+        return self.rows * self.cols * np.dtype(self.dtype).itemsize
+
+
+# ---------------------------------------------------------------------------------- parsing
+def parse_sxm_header(text: str) -> dict[str, str]:
+    """Split an ``.sxm`` header into ``{tag: raw value}`` in file order.
+
+    Parameters
+    ----------
+    text : str
+        The header text up to (not including) ``:SCANIT_END:``, decoded as latin-1.
+
+    Returns
+    -------
+    dict
+        Tag names without colons (``"SCAN_PIXELS"``, ``"Bias>Bias (V)"``) mapped to the text
+        between the tag line and the next tag line, without the final newline. Writing
+        ``":TAG:\\n" + value + "\\n"`` for each entry restores the header byte for byte.
+    """
+    header: dict[str, str] = {}
+    matches = list(_TAG_LINE.finditer(text))
+    for i, m in enumerate(matches):
+        start = m.end() + 1
+        end = matches[i + 1].start() - 1 if i + 1 < len(matches) else len(text) - 1
+        value = text[start:end] if end > start else ""
+        key = m.group(1)
+        if key in header:  # a repeated tag: keep both, the second under a numbered key
+            n = 2
+            while f"{key}#{n}" in header:
+                n += 1
+            key = f"{key}#{n}"
+        header[key] = value
+    return header
+
+
+def is_sxm_header(header: Mapping[str, Any]) -> bool:
+    """True when ``header`` came from an ``.sxm`` file (has ``SCAN_PIXELS`` and ``DATA_INFO``)."""
+    return isinstance(header.get("SCAN_PIXELS"), str) and isinstance(header.get("DATA_INFO"), str)
+
+
+def _parse_data_info(path: Path, value: str) -> tuple[_SxmChannel, ...]:
+    lines = [ln for ln in value.split("\n") if ln.strip()]
+    if not lines:
+        raise ScanFormatError(path, "expected a :DATA_INFO: table of channels, found an empty one")
+    head = lines[0].strip("\t").split("\t")
+    try:
+        i_name, i_unit, i_dir = head.index("Name"), head.index("Unit"), head.index("Direction")
+    except ValueError:
+        raise ScanFormatError(
+            path, f"expected :DATA_INFO: columns {list(_DATA_INFO_COLUMNS)}, found {head}"
+        ) from None
+    channels = []
+    for ln in lines[1:]:
+        cells = ln.strip("\t").split("\t")
+        if len(cells) != len(head):
+            raise ScanFormatError(path, f"expected {len(head)} :DATA_INFO: cells per row, found {cells}")
+        direction = cells[i_dir].strip().lower()
+        if direction not in ("both", "forward"):
+            raise ScanFormatError(path, f"expected channel direction 'both' or 'forward', found {direction!r}")
+        channels.append(
+            _SxmChannel(cells[i_name].strip(), cells[i_unit].strip(), direction == "both", ln.lstrip("\t"))
+        )
+    if not channels:
+        raise ScanFormatError(path, "expected at least one channel in :DATA_INFO:, found none")
+    return tuple(channels)
+
+
+def _layout(path: Path, raw: bytes) -> _SxmLayout:
+    end = raw.find(_END_TAG)
+    if end < 0:
+        raise ScanFormatError(path, "expected a Nanonis .sxm header ending in :SCANIT_END:, found none")
+    marker = raw.find(_MARKER, end)
+    if marker < 0 or raw[end + len(_END_TAG) : marker].strip(b"\r\n") != b"":
+        raise ScanFormatError(path, "expected the \\x1a\\x04 data marker after :SCANIT_END:, found none")
+    header = parse_sxm_header(raw[:end].decode("latin-1"))
+    try:
+        cols_s, rows_s = header["SCAN_PIXELS"].split()
+        cols, rows = int(cols_s), int(rows_s)
+    except (KeyError, ValueError):
+        raise ScanFormatError(
+            path, f"expected SCAN_PIXELS 'cols rows', found {header.get('SCAN_PIXELS')!r}"
+        ) from None
+    if rows < 1 or cols < 1:
+        raise ScanFormatError(path, f"expected positive SCAN_PIXELS, found {cols}x{rows}")
+    kind = tuple(header.get("SCANIT_TYPE", "FLOAT MSBFIRST").split())
+    if kind not in _DTYPES:
+        raise ScanFormatError(path, f"expected SCANIT_TYPE FLOAT MSBFIRST/LSBFIRST, found {' '.join(kind)!r}")
+    if "DATA_INFO" not in header:
+        raise ScanFormatError(path, "expected a :DATA_INFO: channel table, found none")
+    channels = _parse_data_info(path, header["DATA_INFO"])
+    return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))  # type: ignore[index]
+
+
+def _load(path: PathLike) -> tuple[_SxmLayout, NDArray[np.float32]]:
+    p = Path(path)
+    raw = p.read_bytes()
+    lay = _layout(p, raw)
+    found = len(raw) - lay.data_start
+    expected = lay.n_frames * lay.frame_bytes()
+    if found != expected:
+        raise ScanFormatError(
+            p,
+            f"data block holds {found} bytes, header (SCAN_PIXELS {lay.cols}x{lay.rows}, "
+            f"{len(lay.channels)} channels, {lay.n_frames} frames, float32) needs {expected}",
+        )
+    frames = np.frombuffer(raw, dtype=lay.dtype, offset=lay.data_start).reshape(lay.n_frames, lay.rows, lay.cols)
+    return lay, frames
+
+
+def _frame_keys(lay: _SxmLayout) -> list[tuple[_SxmChannel, str]]:
+    keys = []
+    for ch in lay.channels:
+        keys.append((ch, "forward"))
+        if ch.both:
+            keys.append((ch, "backward"))
+    return keys
+
+
+def read_sxm_raw(path: PathLike) -> dict[tuple[str, str], NDArray[np.float32]]:
+    """Frames exactly as stored, before any orientation fix (for comparisons with other readers).
+
+    Returns
+    -------
+    dict
+        ``{(channel, direction): float32 array (rows, cols)}`` in acquisition order.
+    """
+    lay, frames = _load(path)
+    return {(ch.name, d): frames[i].astype(np.float32) for i, (ch, d) in enumerate(_frame_keys(lay))}
+
+
+def _scan_direction(header: Mapping[str, str]) -> str:
+    value = header.get("SCAN_DIR", "down").strip().lower()
+    return "up" if value == "up" else "down"
+
+
+def _pair(header: Mapping[str, str], key: str) -> tuple[float, float] | None:
+    parts = header.get(key, "").split()
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
+def _setpoint(header: Mapping[str, str]) -> float | None:
+    """Current setpoint in amperes from the Z-controller table (None when it is not a current)."""
+    table = header.get("Z-CONTROLLER", "")
+    lines = [ln.strip("\t").split("\t") for ln in table.split("\n") if ln.strip()]
+    if len(lines) >= 2 and "Setpoint" in lines[0]:
+        i = lines[0].index("Setpoint")
+        if i < len(lines[1]):
+            parts = lines[1][i].split()
+            if len(parts) == 2 and parts[1] == "A":
+                return parse_float(parts[0])
+    if header.get("Z-Controller>Setpoint unit", "").strip() == "A":
+        return parse_float(header.get("Z-Controller>Setpoint"))
+    return None
+
+
+def _acquired(header: Mapping[str, str]) -> _dt.datetime | None:
+    date, time = header.get("REC_DATE", "").strip(), header.get("REC_TIME", "").strip()
+    try:
+        return _dt.datetime.strptime(f"{date} {time}", "%d.%m.%Y %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _to_scan(
+    path: Path, lay: _SxmLayout, frame: NDArray[np.float32], ch: _SxmChannel, direction: str
+) -> Scan:
+    data = frame.astype(np.float64)
+    scan_dir = _scan_direction(lay.header)
+    if scan_dir == "up":
+        data = data[::-1, :]
+    if direction == "backward":
+        data = data[:, ::-1]
+    rng = _pair(lay.header, "SCAN_RANGE")
+    if rng is None or not (rng[0] > 0 and rng[1] > 0 and np.isfinite(rng).all()):
+        raise ScanFormatError(path, f"expected SCAN_RANGE 'x y' in metres, found {lay.header.get('SCAN_RANGE')!r}")
+    off = _pair(lay.header, "SCAN_OFFSET") or (0.0, 0.0)
+    return Scan(
+        data=data,
+        pixel_size=(rng[1] / lay.rows, rng[0] / lay.cols),
+        channel=ch.name,
+        unit=ch.unit,
+        direction=direction,  # type: ignore[arg-type]
+        scan_direction=scan_dir,  # type: ignore[arg-type]
+        bias=parse_float(lay.header.get("BIAS")),
+        setpoint=_setpoint(lay.header),
+        angle=parse_float(lay.header.get("SCAN_ANGLE")) or 0.0,
+        offset=(off[1], off[0]),
+        acquired=_acquired(lay.header),
+        header=dict(lay.header),
+        source=path,
+    )
+
+
+def read_sxm_all(path: PathLike) -> list[Scan]:
+    """Every frame of an ``.sxm`` file as display-oriented scans, in file order."""
+    p = Path(path)
+    lay, frames = _load(p)
+    return [_to_scan(p, lay, frames[i], ch, d) for i, (ch, d) in enumerate(_frame_keys(lay))]
+
+
+def list_sxm_channels(path: PathLike) -> list[ChannelInfo]:
+    """Channels of an ``.sxm`` file (validates the payload size too)."""
+    lay, _ = _load(path)
+    return [
+        ChannelInfo(c.name, c.unit, ("forward", "backward") if c.both else ("forward",)) for c in lay.channels
+    ]
+
+
+def read_sxm(path: PathLike, *, channel: str | None = None, direction: str = "forward") -> Scan:
+    """Read one channel of a Nanonis ``.sxm`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sxm`` file.
+    channel : str, optional
+        Channel name (case-insensitive); default the first channel (usually ``"Z"``).
+    direction : {"forward", "backward"}
+        Which frame.
+
+    Returns
+    -------
+    Scan
+        Data in the channel's SI unit, row 0 at the top, column 0 on the left.
+
+    Raises
+    ------
+    ScanFormatError
+        Header unreadable or payload size inconsistent with it.
+    ValueError
+        ``channel`` or ``direction`` not present in the file.
+    """
+    p = Path(path)
+    if direction not in ("forward", "backward"):
+        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    lay, frames = _load(p)
+    keys = _frame_keys(lay)
+    names = [c.name for c in lay.channels]
+    wanted = names[0] if channel is None else channel
+    for i, (ch, d) in enumerate(keys):
+        if ch.name.lower() == wanted.lower() and d == direction:
+            return _to_scan(p, lay, frames[i], ch, d)
+    if wanted.lower() not in (n.lower() for n in names):
+        raise ValueError(f"channel {wanted!r} is not in {p.name}; channels: {names}")
+    raise ValueError(f"channel {wanted!r} of {p.name} has no {direction} frame")
+
+
+# ---------------------------------------------------------------------------------- writing
+def _fmt_pair(a: float, b: float) -> str:
+    return f"{a:.6E} {b:.6E}"
+
+
+def _scratch_header(first: Scan, channels_text: str, comment: str) -> dict[str, str]:
+    rows, cols = first.shape
+    h, w = first.size
+    acq = first.acquired or _dt.datetime.now().replace(microsecond=0)
+    z_table = "\tName\ton\tSetpoint\tP-gain\tI-gain\tT-const"
+    if first.setpoint is not None:
+        z_table += f"\n\tlog Current\t1\t{first.setpoint:.3E} A\t0.000E+0 m\t0.000E+0 m/s\t0.000E+0 s"
+    return {
+        "NANONIS_VERSION": "2",
+        "SCANIT_TYPE": "              FLOAT            MSBFIRST",
+        "REC_DATE": acq.strftime(" %d.%m.%Y"),
+        "REC_TIME": acq.strftime("%H:%M:%S"),
+        "SCAN_PIXELS": f"{cols} {rows}",
+        "SCAN_FILE": "",
+        "SCAN_RANGE": _fmt_pair(w, h),
+        "SCAN_OFFSET": _fmt_pair(first.offset[1], first.offset[0]),
+        "SCAN_ANGLE": f"{first.angle:.3E}",
+        "SCAN_DIR": first.scan_direction or "down",
+        "BIAS": f"{first.bias if first.bias is not None else 0.0:.6E}",
+        "Z-CONTROLLER": z_table,
+        "COMMENT": comment,
+        "DATA_INFO": channels_text,
+    }
+
+
+def _group(scans: Sequence[Scan]) -> list[tuple[str, str, Scan, Scan | None]]:
+    """Group scans into (name, unit, forward, backward-or-None), in order of first appearance."""
+    order: list[str] = []
+    by_name: dict[str, dict[str, Scan]] = {}
+    for s in scans:
+        name = s.channel or "Image"
+        if name not in by_name:
+            order.append(name)
+            by_name[name] = {}
+        if s.direction in by_name[name]:
+            raise ValueError(f"scans holds two {s.direction} frames of channel {name!r}")
+        by_name[name][s.direction] = s
+    groups = []
+    for name in order:
+        d = by_name[name]
+        fwd, bwd = d.get("forward"), d.get("backward")
+        if fwd is None:
+            raise ValueError(f"scans holds a backward frame of channel {name!r} but no forward frame")
+        groups.append((name, fwd.unit, fwd, bwd))
+    return groups
+
+
+def write_sxm(
+    path: PathLike,
+    scans: Sequence[Scan],
+    *,
+    header: Mapping[str, str] | None = None,
+    comment: str = "",
+    inputs: Iterable[PathLike | None] = (),
+) -> Path:
+    """Write scans as channels of one complete Nanonis ``.sxm`` file (atomically).
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination ``.sxm`` file.
+    scans : sequence of Scan
+        Frames to store, all of one shape. Frames with the same ``channel`` form one channel;
+        a channel with a forward and a backward frame is written as ``both``, one with a
+        forward frame only as ``forward``. Data are display-oriented (as every reader returns
+        them); the writer stores them in acquisition order for ``scan_direction`` of the
+        first scan (``"down"`` when None) and mirrors backward frames back.
+    header : mapping of str to str, optional
+        Header to start from (``{tag: raw value}`` as in :attr:`Scan.header` of a scan read
+        from an ``.sxm``). Default: the first scan's header when it came from an ``.sxm``,
+        otherwise a complete header built from the scan's geometry, bias, setpoint, angle,
+        offset and time. ``SCAN_PIXELS``, ``SCAN_RANGE``, ``SCAN_DIR`` and ``DATA_INFO`` are
+        rewritten when they disagree with ``scans``; every other entry is kept verbatim.
+    comment : str
+        ``COMMENT`` of a header built from scratch.
+    inputs : iterable of path
+        Files that must not be overwritten; the scans' ``source`` files are added.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    OverwriteInputError
+        ``path`` is one of the inputs.
+    ValueError
+        ``scans`` empty, of mixed shapes, or with duplicate frames.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from stmdenoise.scan import Scan
+    >>> z = Scan(np.zeros((4, 6)), pixel_size=(1e-9, 1e-9), channel="Z", unit="m", bias=0.1)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "sim.sxm"
+    >>> _ = write_sxm(out, [z])
+    >>> read_sxm(out).shape
+    (4, 6)
+    """
+    scans = list(scans)
+    if not scans:
+        raise ValueError("scans must hold at least one Scan, got none")
+    shapes = {s.shape for s in scans}
+    if len(shapes) != 1:
+        raise ValueError(f"scans must all have one shape, got {sorted(shapes)}")
+    first = scans[0]
+    rows, cols = first.shape
+    groups = _group(scans)
+    base = dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)
+
+    # DATA_INFO: keep the original row of a channel whose direction set is unchanged.
+    old_rows: dict[str, str] = {}
+    head_line = "\t" + "\t".join(_DATA_INFO_COLUMNS)
+    numbers: list[int] = []
+    if base is not None and "DATA_INFO" in base:
+        lines = [ln for ln in base["DATA_INFO"].split("\n") if ln.strip()]
+        if lines:
+            head_line = lines[0]
+        for ln in lines[1:]:
+            cells = ln.strip("\t").split("\t")
+            if len(cells) >= 4:
+                old_rows[cells[1].strip()] = ln
+                try:
+                    numbers.append(int(cells[0]))
+                except ValueError:
+                    pass
+    next_number = max(numbers, default=-1) + 1
+    info_lines = [head_line]
+    for name, unit, _fwd, bwd in groups:
+        want = "both" if bwd is not None else "forward"
+        old = old_rows.get(name)
+        if old is not None:
+            cells = old.strip("\t").split("\t")
+            if cells[3].strip().lower() == want and cells[2].strip() == unit:
+                info_lines.append(old)
+                continue
+        info_lines.append(f"\t{next_number}\t{name}\t{unit}\t{want}\t1.000E+0\t0.000E+0")
+        next_number += 1
+    data_info = "\n".join(info_lines) + "\n"
+
+    if base is None:
+        hdr = _scratch_header(first, data_info, comment)
+    else:
+        hdr = base
+        hdr["DATA_INFO"] = data_info
+        pix = hdr.get("SCAN_PIXELS", "").split()
+        if pix != [str(cols), str(rows)]:
+            hdr["SCAN_PIXELS"] = f"       {cols}       {rows}"
+        h, w = first.size
+        rng = _pair(hdr, "SCAN_RANGE")
+        if rng is None or not np.allclose(rng, (w, h), rtol=1e-6, atol=0):
+            hdr["SCAN_RANGE"] = "           " + _fmt_pair(w, h).replace(" ", "           ")
+        want_dir = first.scan_direction or "down"
+        if _scan_direction(hdr) != want_dir or "SCAN_DIR" not in hdr:
+            hdr["SCAN_DIR"] = want_dir
+        hdr.setdefault("SCANIT_TYPE", "              FLOAT            MSBFIRST")
+    scan_dir = _scan_direction(hdr)
+    kind = tuple(hdr["SCANIT_TYPE"].split())
+    dtype = _DTYPES.get(kind, ">f4")  # type: ignore[call-overload]
+
+    frames = []
+    for _name, _unit, fwd, bwd in groups:
+        for s, backward in ((fwd, False), (bwd, True)):
+            if s is None:
+                continue
+            d = s.data
+            if backward:
+                d = d[:, ::-1]
+            if scan_dir == "up":
+                d = d[::-1, :]
+            frames.append(np.ascontiguousarray(d, dtype=dtype))
+    text = "".join(f":{_DUP_KEY.sub('', k)}:\n{v}\n" for k, v in hdr.items()) + ":SCANIT_END:\n\n\n"
+    payload = text.encode("latin-1", errors="replace") + _MARKER + b"".join(f.tobytes() for f in frames)
+
+    def _write(tmp: Path) -> None:
+        tmp.write_bytes(payload)
+
+    return atomic_write(path, _write, inputs=[*inputs, *(s.source for s in scans)])
+
+
+def add_channel_to_sxm(
+    src: PathLike,
+    dst: PathLike,
+    scan: Scan | Sequence[Scan],
+    *,
+    name: str = "Z_denoised",
+) -> Path:
+    """Copy ``src`` to ``dst`` with one more channel (e.g. a denoised Z) beside the originals.
+
+    Parameters
+    ----------
+    src : str or Path
+        The original ``.sxm`` file (never modified).
+    dst : str or Path
+        Destination; must differ from ``src``.
+    scan : Scan or sequence of Scan
+        The new channel's forward frame (and optionally its backward frame), display-oriented,
+        of the same shape as ``src``.
+    name : str
+        Name of the new channel; must not clash with an existing one.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    originals = read_sxm_all(src)
+    new = [scan] if isinstance(scan, Scan) else list(scan)
+    if name in {s.channel for s in originals}:
+        raise ValueError(f"name {name!r} is already a channel of {Path(src).name}")
+    added = [s.replace(channel=name) for s in new]
+    return write_sxm(dst, [*originals, *added], header=originals[0].header, inputs=[src])
