@@ -1,0 +1,124 @@
+"""The ResNet generator of PDA-Net: Down -> ResNet blocks -> Up -> tanh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stmdenoise.model.blocks import DownBlock, ResnetStack, UpBlock
+from stmdenoise.model.layers import InstanceNorm, NormMode, check_positive_int
+
+__all__ = ["Generator", "receptive_field", "STRIDE"]
+
+#: Total down-sampling factor of the generator; inputs are padded to a multiple of it.
+STRIDE = 4
+
+
+def receptive_field(n_blocks: int) -> int:
+    """Receptive field (pixels, full width) of a generator with ``n_blocks`` ResNet blocks.
+
+    7x7 conv (7), two stride-2 3x3 convs (+2, +4), 16 px per ResNet block at stride 4,
+    the two transposed convs (+4, +2) and the final 7x7 conv (+6): ``25 + 16 n``.
+    """
+    check_positive_int("n_blocks", n_blocks, minimum=0)
+    return 25 + 16 * n_blocks
+
+
+class Generator(nn.Module):
+    """Single-channel ResNet generator (CycleGAN layout, paper section IV-C).
+
+    Parameters
+    ----------
+    ngf : int
+        Width of the first layer (64 in the paper).
+    n_blocks : int
+        Number of ResNet blocks in the bottleneck (9 in the paper).
+    channels : int
+        Image channels in and out.
+    up : UpBlock, optional
+        An existing Up block to **share** (the same module object, hence the same parameters),
+        as G_DA shares G_D's Up block. Its width must match ``ngf``.
+
+    Notes
+    -----
+    Inputs of shape (N, C, H, W) with H or W not a multiple of 4 are reflection-padded to the
+    next multiple of 4 and the output is cropped back, so any size >= 1 px works.
+    """
+
+    def __init__(
+        self, *, ngf: int = 64, n_blocks: int = 9, channels: int = 1, up: UpBlock | None = None
+    ) -> None:
+        super().__init__()
+        self.ngf = check_positive_int("ngf", ngf)
+        self.n_blocks = check_positive_int("n_blocks", n_blocks, minimum=0)
+        self.channels = check_positive_int("channels", channels)
+        self.down = DownBlock(channels, ngf)
+        self.res = ResnetStack(4 * ngf, n_blocks)
+        if up is None:
+            up = UpBlock(ngf, channels)
+        elif not isinstance(up, UpBlock):
+            raise ValueError(f"up must be an UpBlock to share, got {type(up).__name__}")
+        else:
+            first = up[0]
+            if not isinstance(first, nn.ConvTranspose2d) or first.in_channels != 4 * ngf:
+                raise ValueError(f"up block to share has a different width than ngf={ngf}")
+        self.up = up
+
+    # ------------------------------------------------------------------ forward
+    def _pad(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        if x.ndim != 4 or x.shape[1] != self.channels:
+            raise ValueError(f"input must have shape (N, {self.channels}, H, W), got {tuple(x.shape)}")
+        h, w = int(x.shape[2]), int(x.shape[3])
+        # next multiple of the stride, and at least 2 bottleneck pixels (instance norm needs > 1)
+        ph = max(h + (-h) % STRIDE, 2 * STRIDE) - h
+        pw = max(w + (-w) % STRIDE, 2 * STRIDE) - w
+        if ph or pw:
+            mode = "reflect" if (ph < h and pw < w) else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        return x, h, w
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Bottleneck features (ResNet output), shape (N, 4 ngf, max(ceil(H/4), 2), max(ceil(W/4), 2))."""
+        x, _, _ = self._pad(x)
+        return self.res(self.down(x))
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        """Image in [-1, 1] from bottleneck features (Up block, then tanh); padded size."""
+        return torch.tanh(self.up(features))
+
+    def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(output, bottleneck_features)``; the output has the input's (H, W)."""
+        xp, h, w = self._pad(x)
+        feats = self.res(self.down(xp))
+        out = torch.tanh(self.up(feats))
+        return out[:, :, :h, :w], feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_features(x)[0]
+
+    # ------------------------------------------------------------------ tiling support
+    def norm_layers(self) -> list[InstanceNorm]:
+        """Every :class:`InstanceNorm` of the network, in forward order."""
+        return [m for m in self.modules() if isinstance(m, InstanceNorm)]
+
+    @contextmanager
+    def norm_mode(self, mode: NormMode) -> Iterator[None]:
+        """Temporarily switch every instance norm to ``mode`` ("normal", "collect" or "fixed")."""
+        if mode not in ("normal", "collect", "fixed"):
+            raise ValueError(f"mode must be 'normal', 'collect' or 'fixed', got {mode!r}")
+        layers = self.norm_layers()
+        previous = [m.mode for m in layers]
+        if mode == "collect":
+            for m in layers:
+                m.reset_statistics()
+        for m in layers:
+            m.mode = mode
+        try:
+            yield
+        finally:
+            for m, p in zip(layers, previous, strict=True):
+                m.mode = p

@@ -1,0 +1,147 @@
+"""Shapes, argument checks and the shared Up block of the PDA-Net networks."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from stmdenoise.model import (
+    ArchConfig,
+    FeatureDiscriminator,
+    Generator,
+    PatchDiscriminator,
+    PDANet,
+    UpBlock,
+    receptive_field,
+    unique_parameters,
+)
+
+TINY = ArchConfig(ngf=8, n_blocks=2, ndf=8, fa_width=8)
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (33, 30), (31, 17), (5, 7), (1, 1), (64, 36)])
+def test_generator_keeps_any_shape(shape: tuple[int, int]) -> None:
+    torch.manual_seed(0)
+    g = Generator(ngf=4, n_blocks=1)
+    x = torch.randn(2, 1, *shape)
+    y, feats = g.forward_with_features(x)
+    assert y.shape == x.shape
+    assert feats.shape == (2, 16, max(-(-shape[0] // 4), 2), max(-(-shape[1] // 4), 2))
+    assert float(y.detach().abs().max()) <= 1.0
+
+
+def test_generator_layout_matches_the_paper() -> None:
+    g = Generator(ngf=64, n_blocks=9)
+    convs = [m for m in g.down.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.kernel_size, c.stride) for c in convs] == [
+        ((7, 7), (1, 1)),
+        ((3, 3), (2, 2)),
+        ((3, 3), (2, 2)),
+    ]
+    assert len(g.res) == 9
+    tconvs = [m for m in g.up.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(t.kernel_size, t.stride, t.padding, t.output_padding) for t in tconvs] == [
+        ((3, 3), (2, 2), (1, 1), (1, 1))
+    ] * 2
+    assert [c.out_channels for c in convs] == [64, 128, 256]
+    assert receptive_field(9) == 169 and receptive_field(6) == 121
+
+
+def test_discriminator_shapes() -> None:
+    d = PatchDiscriminator(ndf=8)
+    assert d(torch.randn(3, 1, 70, 70)).shape == (3, 1, 6, 6)
+    assert d(torch.randn(1, 1, 32, 32)).shape == (1, 1, 2, 2)
+    fa = FeatureDiscriminator(32, width=8)
+    assert fa(torch.randn(2, 32, 8, 8)).shape == (2, 1, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Generator(ngf=0),
+        lambda: Generator(ngf=8, n_blocks=-1),
+        lambda: Generator(ngf=2.5),  # type: ignore[arg-type]
+        lambda: Generator(ngf=8, up=UpBlock(4, 1)),
+        lambda: PatchDiscriminator(ndf=0),
+        lambda: PatchDiscriminator(n_layers=0),
+        lambda: FeatureDiscriminator(0),
+        lambda: ArchConfig(ngf=True),  # type: ignore[arg-type]
+        lambda: PDANet(TINY, "gan"),
+    ],
+)
+def test_bad_hyper_parameters_raise(make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_generator_rejects_wrong_channels() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        Generator(ngf=4, n_blocks=1)(torch.randn(1, 2, 8, 8))
+
+
+def test_variants_build_the_right_networks() -> None:
+    cg = PDANet(TINY, "cyclegan")
+    assert cg.g_da is cg.g_d and cg.d_da is None and cg.d_fa is None
+    da = PDANet(TINY, "cyclegan+da")
+    assert da.g_da is not da.g_d and da.g_da.up is not da.g_d.up and da.d_da is not None and da.d_fa is None
+    ws = PDANet(TINY, "cyclegan+da+ws")
+    assert ws.g_da.up is ws.g_d.up and ws.g_da.down is not ws.g_d.down and ws.d_fa is None
+    full = PDANet(TINY, "pdanet")
+    assert full.g_da.up is full.g_d.up and full.d_fa is not None
+
+
+def test_shared_up_block_is_stepped_once_through_either_generator() -> None:
+    torch.manual_seed(1)
+    net = PDANet(TINY, "pdanet")
+    g_params = net.generator_parameters()
+    d_params = net.discriminator_parameters()
+    ids = [id(p) for p in g_params + d_params]
+    assert len(ids) == len(set(ids)), "a parameter appears twice across the optimizers"
+    up_ids = {id(p) for p in net.g_d.up.parameters()}
+    assert up_ids <= {id(p) for p in net.g_da.parameters()}
+    assert sum(id(p) in up_ids for p in g_params) == len(up_ids)
+    opt_g = torch.optim.Adam(g_params, lr=2e-4, betas=(0.5, 0.999))
+    torch.optim.Adam(d_params, lr=2e-4, betas=(0.5, 0.999))
+    before = [p.detach().clone() for p in net.g_d.up.parameters()]
+    down_before = [p.detach().clone() for p in net.g_d.down.parameters()]
+    # one step through G_DA only
+    out = net.g_da(torch.randn(2, 1, 32, 32))
+    out.mean().backward()
+    opt_g.step()
+    after = list(net.g_d.up.parameters())
+    assert any(not torch.equal(b, a) for b, a in zip(before, after, strict=True))
+    assert all(torch.equal(b, a) for b, a in zip(down_before, net.g_d.down.parameters(), strict=True))
+    for p in net.g_d.up.parameters():
+        assert float(opt_g.state[p]["step"]) == 1.0
+
+
+def test_chained_parameters_would_list_the_shared_block_twice() -> None:
+    # the pitfall the de-duplication avoids, proven on the same networks
+    net = PDANet(TINY, "pdanet")
+    chained = list(net.g_d.parameters()) + list(net.g_b.parameters()) + list(net.g_da.parameters())
+    assert len(chained) > len(unique_parameters([net.g_d, net.g_b, net.g_da]))
+
+
+def test_deep_copy_breaks_the_tie_so_copy_the_whole_pdanet() -> None:
+    net = PDANet(TINY, "pdanet")
+    assert copy.deepcopy(net.g_da).up is not net.g_d.up
+    twin = copy.deepcopy(net)
+    assert twin.g_da.up is twin.g_d.up
+
+
+def test_pooled_norm_statistics_reproduce_whole_image_normalisation() -> None:
+    torch.manual_seed(2)
+    g = Generator(ngf=4, n_blocks=1).eval()
+    x = torch.randn(1, 1, 32, 32)
+    with torch.no_grad():
+        whole = g(x)
+        with g.norm_mode("collect"):
+            g(x)
+        with g.norm_mode("fixed"):
+            fixed = g(x)
+    torch.testing.assert_close(fixed, whole, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError):
+        with g.norm_mode("global"):  # type: ignore[arg-type]
+            pass
