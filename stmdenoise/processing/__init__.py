@@ -1,1 +1,32 @@
-"""processing package."""
+"""Image processing for scans: levelling, NaN handling, normalisation, tiling, resampling.
+
+Numpy/scipy only. Functions take an ndarray ``(rows, cols)`` or a :class:`~stmdenoise.scan.Scan`
+and return the same kind; a Scan gets a :class:`~stmdenoise.scan.ProcessingStep` recording the
+parameters. Unmeasured pixels (NaN) are ignored by every fit and stay NaN.
+"""
+
+from stmdenoise.processing.levelling import align_rows, fit_plane, level_plane, level_poly
+from stmdenoise.processing.nan import complete_row_span, complete_rows, crop_nan, largest_complete_block
+from stmdenoise.processing.normalize import Normalization, robust_normalize
+from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
+from stmdenoise.processing.tiling import blend_tiles, feather_window, iter_tiles, pad_to_multiple, tile_starts
+
+__all__ = [
+    "Normalization",
+    "align_rows",
+    "blend_tiles",
+    "complete_row_span",
+    "complete_rows",
+    "crop_nan",
+    "feather_window",
+    "fit_plane",
+    "iter_tiles",
+    "largest_complete_block",
+    "level_plane",
+    "level_poly",
+    "pad_to_multiple",
+    "resample_to_pixel_size",
+    "resampled_shape",
+    "robust_normalize",
+    "tile_starts",
+]

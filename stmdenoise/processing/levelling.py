@@ -1,0 +1,272 @@
+"""Background levelling: plane and polynomial subtraction, row alignment.
+
+All functions are NaN-aware: pixels that were never measured (NaN) are ignored by every fit
+and stay NaN in the result; they never change a finite pixel.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from stmdenoise.processing._common import FloatArray, as_image, check_mask, finish
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = ["fit_plane", "level_plane", "level_poly", "align_rows"]
+
+RowMethod = Literal["median", "median_diff"]
+
+
+def _legendre_basis(n: int, order: int) -> FloatArray:
+    """Legendre polynomials of degree 0..order at ``n`` points spread over [-1, 1], shape (n, order + 1).
+
+    A Legendre basis on [-1, 1] keeps the normal equations well conditioned up to order 8.
+    """
+    u = np.zeros(1) if n == 1 else np.linspace(-1.0, 1.0, n)
+    basis: FloatArray = np.asarray(np.polynomial.legendre.legvander(u, order), dtype=np.float64)
+    return basis
+
+
+def _fit_surface(
+    data: FloatArray, order: int, mask: NDArray[np.bool_] | None
+) -> tuple[FloatArray, FloatArray]:
+    """Least-squares polynomial surface of total degree ``order`` through the usable pixels.
+
+    Returns ``(surface, coefficients)`` where ``coefficients[p, q]`` multiplies
+    ``P_p(v) * P_q(u)`` (Legendre polynomials, ``v`` and ``u`` the row and column positions
+    scaled to [-1, 1]; zero for ``p + q > order``).
+    """
+    use = np.isfinite(data)
+    if mask is not None:
+        use &= mask
+    if not use.any():
+        raise ValueError("data has no finite pixel inside mask to fit a background to")
+    rows, cols = data.shape
+    n = order + 1
+    py = _legendre_basis(rows, order)
+    px = _legendre_basis(cols, order)
+    weight = use.astype(np.float64)
+    # Centre the values: a large offset (Z in metres far from 0) keeps full precision.
+    ref = float(np.median(data[use]))
+    values = np.where(use, data - ref, 0.0)
+    # The design matrix is separable, so the normal equations come from a few matrix
+    # products instead of a (pixels x terms) matrix: memory stays at one image.
+    rhs = py.T @ values @ px  # (n, n): sum_ij w_ij z_ij P_p(v_i) P_q(u_j)
+    ty = (py[:, :, None] * py[:, None, :]).reshape(rows, n * n)
+    tx = (px[:, :, None] * px[:, None, :]).reshape(cols, n * n)
+    gram4 = (ty.T @ weight @ tx).reshape(n, n, n, n)  # [p, p', q, q']
+    terms = [(p, q) for p in range(n) for q in range(n - p)]
+    tp = np.array([t[0] for t in terms])
+    tq = np.array([t[1] for t in terms])
+    gram = gram4[tp[:, None], tp[None, :], tq[:, None], tq[None, :]]
+    b = rhs[tp, tq]
+    sol, *_ = np.linalg.lstsq(gram, b, rcond=None)
+    coef = np.zeros((n, n))
+    coef[tp, tq] = sol
+    surface: FloatArray = py @ coef @ px.T + ref
+    coef[0, 0] += ref
+    return surface, coef
+
+
+def fit_plane(data: ArrayLike | Scan, *, mask: ArrayLike | None = None) -> tuple[float, float, float]:
+    """Least-squares plane through the finite pixels.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image; NaN pixels are ignored.
+    mask : ndarray of bool, shape (rows, cols), optional
+        True where a pixel may be used for the fit (e.g. False on adsorbates).
+
+    Returns
+    -------
+    (c0, cy, cx) : tuple of float
+        The plane is ``c0 + cy * row + cx * col`` in data units, with ``row`` and ``col`` in
+        pixels (``cy``, ``cx`` are slopes per pixel).
+
+    Raises
+    ------
+    ValueError
+        If no finite pixel lies inside ``mask``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = np.mgrid[0:4, 0:5]
+    >>> c0, cy, cx = fit_plane(2.0 + 0.5 * rows - 0.25 * cols)
+    >>> round(c0, 12), round(cy, 12), round(cx, 12)
+    (2.0, 0.5, -0.25)
+    """
+    arr, _ = as_image(data)
+    _, coef = _fit_surface(arr, 1, check_mask(mask, arr.shape))
+    rows, cols = arr.shape
+    # Undo the [-1, 1] scaling: u = 2 * i / (n - 1) - 1.
+    sy = 2.0 / (rows - 1) if rows > 1 else 0.0
+    sx = 2.0 / (cols - 1) if cols > 1 else 0.0
+    c0, ay, ax = float(coef[0, 0]), float(coef[1, 0]), float(coef[0, 1])
+    cy, cx = ay * sy, ax * sx
+    c0 = c0 - (ay if rows > 1 else 0.0) - (ax if cols > 1 else 0.0)
+    return c0, cy, cx
+
+
+@overload
+def level_plane(data: Scan, *, mask: ArrayLike | None = ...) -> Scan: ...
+@overload
+def level_plane(data: ArrayLike, *, mask: ArrayLike | None = ...) -> FloatArray: ...
+def level_plane(data: ArrayLike | Scan, *, mask: ArrayLike | None = None) -> FloatArray | Scan:
+    """Subtract the least-squares plane through the finite pixels.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image in any unit; NaN pixels are ignored by the fit and stay NaN.
+    mask : ndarray of bool, shape (rows, cols), optional
+        True where a pixel may be used for the fit; the plane is subtracted everywhere.
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``. A Scan gets a ``level_plane`` step recording the plane
+        coefficients ``(c0, cy, cx)`` (data units, per pixel; see :func:`fit_plane`).
+
+    Raises
+    ------
+    ValueError
+        If no finite pixel lies inside ``mask``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = np.mgrid[0:4, 0:5]
+    >>> float(np.abs(level_plane(1e-9 * (3 + rows - 2 * cols))).max()) < 1e-20
+    True
+    """
+    arr, scan = as_image(data)
+    c0, cy, cx = fit_plane(arr, mask=mask)
+    rows = np.arange(arr.shape[0], dtype=np.float64)[:, None]
+    cols = np.arange(arr.shape[1], dtype=np.float64)[None, :]
+    result = arr - (c0 + cy * rows + cx * cols)
+    step = ProcessingStep("level_plane", {"c0": c0, "cy": cy, "cx": cx, "masked": mask is not None})
+    return finish(result, scan, step)
+
+
+@overload
+def level_poly(data: Scan, *, order: int, mask: ArrayLike | None = ...) -> Scan: ...
+@overload
+def level_poly(data: ArrayLike, *, order: int, mask: ArrayLike | None = ...) -> FloatArray: ...
+def level_poly(data: ArrayLike | Scan, *, order: int, mask: ArrayLike | None = None) -> FloatArray | Scan:
+    """Subtract a least-squares 2-D polynomial background of total degree ``order``.
+
+    ``order=0`` subtracts the mean, ``order=1`` a plane (same result as :func:`level_plane`),
+    ``order=2`` a paraboloid (piezo bow), and so on.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image in any unit; NaN pixels are ignored by the fit and stay NaN.
+    order : int
+        Total degree of the polynomial, 0 to 8.
+    mask : ndarray of bool, shape (rows, cols), optional
+        True where a pixel may be used for the fit.
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``; a Scan gets a ``level_poly`` step with the order.
+
+    Raises
+    ------
+    ValueError
+        If ``order`` is outside 0..8 or no finite pixel lies inside ``mask``.
+    """
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= 8:
+        raise ValueError(f"order must be an int from 0 to 8, got {order!r}")
+    arr, scan = as_image(data)
+    surface, _ = _fit_surface(arr, int(order), check_mask(mask, arr.shape))
+    step = ProcessingStep("level_poly", {"order": int(order), "masked": mask is not None})
+    return finish(arr - surface, scan, step)
+
+
+def _nanmedian_rows(arr: FloatArray) -> FloatArray:
+    """Median of the finite values of each row; NaN for a row without any."""
+    out = np.full(arr.shape[0], np.nan)
+    finite = np.isfinite(arr)
+    full = finite.all(axis=1)
+    if full.any():
+        out[full] = np.median(arr[full], axis=1)
+    for i in np.nonzero(~full & finite.any(axis=1))[0]:
+        out[i] = np.median(arr[i, finite[i]])
+    return out
+
+
+def _row_offsets_median_diff(arr: FloatArray) -> FloatArray:
+    """Per-row offsets from the median difference to the previous measured row."""
+    rows = arr.shape[0]
+    finite = np.isfinite(arr)
+    offsets = np.full(rows, np.nan)
+    measured = np.nonzero(finite.any(axis=1))[0]
+    if measured.size == 0:
+        return offsets
+    medians = _nanmedian_rows(arr)
+    offsets[measured[0]] = 0.0
+    for prev, cur in zip(measured[:-1], measured[1:], strict=True):
+        both = finite[prev] & finite[cur]
+        if both.any():
+            step = float(np.median(arr[cur, both] - arr[prev, both]))
+        else:  # the rows share no measured column: fall back to their medians
+            step = float(medians[cur] - medians[prev])
+        offsets[cur] = offsets[prev] + step
+    # Subtracting the offsets should not shift the image as a whole.
+    offsets[measured] -= np.median(offsets[measured])
+    return offsets
+
+
+@overload
+def align_rows(data: Scan, *, method: RowMethod = ...) -> Scan: ...
+@overload
+def align_rows(data: ArrayLike, *, method: RowMethod = ...) -> FloatArray: ...
+def align_rows(data: ArrayLike | Scan, *, method: RowMethod = "median") -> FloatArray | Scan:
+    """Remove a constant offset from each scan line (feedback jumps, tip changes, drift).
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image with scan lines along rows; NaN pixels are ignored and stay NaN, rows with
+        no finite pixel stay NaN.
+    method : {"median", "median_diff"}
+        ``"median"`` subtracts each row's median, so every row ends with median 0 (robust
+        on flat terraces; it also removes real height differences between rows).
+        ``"median_diff"`` shifts each row by the median of its difference to the previous
+        measured row (columns measured in both), accumulated down the image and centred so
+        the median offset is 0; it keeps slopes and features that span many rows.
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``; a Scan gets an ``align_rows`` step with the method.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of the above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.tile(np.arange(4.0), (3, 1)) + np.array([[0.0], [5.0], [-2.0]])
+    >>> align_rows(img, method="median_diff")[:, 0].tolist()
+    [0.0, 0.0, 0.0]
+    """
+    arr, scan = as_image(data)
+    if method == "median":
+        offsets = _nanmedian_rows(arr)
+    elif method == "median_diff":
+        offsets = _row_offsets_median_diff(arr)
+    else:
+        raise ValueError(f"method must be 'median' or 'median_diff', got {method!r}")
+    # Rows without any measured pixel have a NaN offset; they are NaN anyway.
+    result = arr - np.nan_to_num(offsets, nan=0.0)[:, None]
+    step = ProcessingStep("align_rows", {"method": method})
+    return finish(result, scan, step)
