@@ -190,7 +190,5 @@ def crop_nan(data: ArrayLike | Scan) -> FloatArray | Scan:
     result = arr[rows, cols].copy()
     if scan is None:
         return result
-    step = ProcessingStep(
-        "crop_nan", {"rows": [rows.start, rows.stop], "cols": [cols.start, cols.stop]}
-    )
+    step = ProcessingStep("crop_nan", {"rows": [rows.start, rows.stop], "cols": [cols.start, cols.stop]})
     return scan.with_data(result, step, offset=_cropped_offset(scan, rows, cols))

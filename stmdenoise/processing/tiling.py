@@ -216,8 +216,11 @@ def blend_tiles(
         t = np.asarray(tile, dtype=np.float64)
         r0, r1, rstep = rs.indices(rows)
         c0, c1, cstep = cs.indices(cols)
-        if rstep != 1 or cstep != 1 or (rs.stop is not None and rs.stop > rows) or (
-            cs.stop is not None and cs.stop > cols
+        if (
+            rstep != 1
+            or cstep != 1
+            or (rs.stop is not None and rs.stop > rows)
+            or (cs.stop is not None and cs.stop > cols)
         ):
             raise ValueError(f"tile slice {(rs, cs)} must be contiguous and inside shape {(rows, cols)}")
         if t.shape != (r1 - r0, c1 - c0):

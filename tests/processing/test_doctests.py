@@ -1,0 +1,22 @@
+"""The Examples sections of the processing docstrings run as doctests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "stmdenoise.processing.levelling",
+    "stmdenoise.processing.nan",
+    "stmdenoise.processing.normalize",
+    "stmdenoise.processing.tiling",
+    "stmdenoise.processing.resample",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
