@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +93,14 @@ def atomic_write(
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: output folder does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + "".join(dest.suffixes), dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # created like any new file (mode 0o666 minus the umask), unlike tempfile.mkstemp's 0o600
+    while True:
+        tmp = folder / f".{dest.name}.{secrets.token_hex(4)}.tmp{''.join(dest.suffixes)}"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         write(tmp)
         os.replace(tmp, dest)

@@ -49,7 +49,7 @@ _END_TAG = b":SCANIT_END:"
 _MARKER = b"\x1a\x04"
 _DUP_KEY = re.compile(r"#\d+$")
 _TAG_LINE = re.compile(r"^:([^\n]*):$", re.MULTILINE)
-_DTYPES = {
+_DTYPES: dict[tuple[str, ...], str] = {
     ("FLOAT", "MSBFIRST"): ">f4",
     ("FLOAT", "LSBFIRST"): "<f4",
 }
@@ -136,7 +136,9 @@ def _parse_data_info(path: Path, value: str) -> tuple[_SxmChannel, ...]:
             raise ScanFormatError(path, f"expected {len(head)} :DATA_INFO: cells per row, found {cells}")
         direction = cells[i_dir].strip().lower()
         if direction not in ("both", "forward"):
-            raise ScanFormatError(path, f"expected channel direction 'both' or 'forward', found {direction!r}")
+            raise ScanFormatError(
+                path, f"expected channel direction 'both' or 'forward', found {direction!r}"
+            )
         channels.append(
             _SxmChannel(cells[i_name].strip(), cells[i_unit].strip(), direction == "both", ln.lstrip("\t"))
         )
@@ -168,7 +170,7 @@ def _layout(path: Path, raw: bytes) -> _SxmLayout:
     if "DATA_INFO" not in header:
         raise ScanFormatError(path, "expected a :DATA_INFO: channel table, found none")
     channels = _parse_data_info(path, header["DATA_INFO"])
-    return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))  # type: ignore[index]
+    return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))
 
 
 def _load(path: PathLike) -> tuple[_SxmLayout, NDArray[np.float32]]:
@@ -183,7 +185,9 @@ def _load(path: PathLike) -> tuple[_SxmLayout, NDArray[np.float32]]:
             f"data block holds {found} bytes, header (SCAN_PIXELS {lay.cols}x{lay.rows}, "
             f"{len(lay.channels)} channels, {lay.n_frames} frames, float32) needs {expected}",
         )
-    frames = np.frombuffer(raw, dtype=lay.dtype, offset=lay.data_start).reshape(lay.n_frames, lay.rows, lay.cols)
+    frames = np.frombuffer(raw, dtype=lay.dtype, offset=lay.data_start).reshape(
+        lay.n_frames, lay.rows, lay.cols
+    )
     return lay, frames
 
 
@@ -257,7 +261,9 @@ def _to_scan(
         data = data[:, ::-1]
     rng = _pair(lay.header, "SCAN_RANGE")
     if rng is None or not (rng[0] > 0 and rng[1] > 0 and np.isfinite(rng).all()):
-        raise ScanFormatError(path, f"expected SCAN_RANGE 'x y' in metres, found {lay.header.get('SCAN_RANGE')!r}")
+        raise ScanFormatError(
+            path, f"expected SCAN_RANGE 'x y' in metres, found {lay.header.get('SCAN_RANGE')!r}"
+        )
     off = _pair(lay.header, "SCAN_OFFSET") or (0.0, 0.0)
     return Scan(
         data=data,
@@ -444,7 +450,9 @@ def write_sxm(
     first = scans[0]
     rows, cols = first.shape
     groups = _group(scans)
-    base = dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)
+    base = (
+        dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)
+    )
 
     # DATA_INFO: keep the original row of a channel whose direction set is unchanged.
     old_rows: dict[str, str] = {}
@@ -494,7 +502,7 @@ def write_sxm(
         hdr.setdefault("SCANIT_TYPE", "              FLOAT            MSBFIRST")
     scan_dir = _scan_direction(hdr)
     kind = tuple(hdr["SCANIT_TYPE"].split())
-    dtype = _DTYPES.get(kind, ">f4")  # type: ignore[call-overload]
+    dtype = _DTYPES.get(kind, ">f4")
 
     frames = []
     for _name, _unit, fwd, bwd in groups:

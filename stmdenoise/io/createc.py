@@ -1,0 +1,247 @@
+"""Createc ``.dat`` images (``[Paramco32]`` header, zlib-compressed little-endian float32 payload).
+
+File layout
+-----------
+A text header of ``Long name / Short name=value`` lines (latin-1, CRLF) starts with
+``[Paramco32]``; the line ``DATA`` ends it and a zlib stream follows. The decompressed
+stream holds one leading float (not data), then ``Channels`` frames of ``Num.Y x Num.X``
+values in DAC counts, then padding. With ``Channels`` = 2 x (number of selected signals) the
+frames are all forward signals, then all backward signals; ``Channelselectval`` is a bit mask
+of the signals (1: topography Z, 2: current, 4/8/...: further ADC inputs).
+
+Units
+-----
+Lateral: ``Length x[A]`` / ``Length y[A]`` (angstrom). Z: counts x ``ZPiezoconst`` (angstrom/V)
+x ``GainZ`` x (20 V / 2**DAC bits) (falls back to ``Dacto[A]z`` x ``GainZ``, angstrom per count);
+on the bundled file this matches the header's own lateral calibration
+(``Delta X`` x ``Num.X`` x ``Xpiezoconst`` x ``GainX`` x 20 V / 2**20 = ``Length x[A]``).
+Current: counts x (20 V / 2**bits) / 10**``GainPre`` (V/A); further ADC inputs in volts.
+
+Orientation and aborted scans
+-----------------------------
+Rows are kept in the order the file stores them and backward frames are already stored
+left to right (no mirroring; their correlation with the forward frame is 0.99 as stored).
+Rows an aborted scan never reached are zero in every channel; trailing all-zero rows become NaN.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.io._common import ChannelInfo, PathLike, parse_float
+from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.scan import Scan
+
+__all__ = ["read_createc", "read_createc_all", "list_createc_channels", "is_createc"]
+
+MAGIC = b"[Paramco32]"
+_SIGNALS = {1: ("Z", "m"), 2: ("Current", "A")}
+
+
+def is_createc(head: bytes) -> bool:
+    """True when ``head`` (the first bytes of a file) starts a Createc ``.dat`` image."""
+    return head.lstrip().startswith(b"[Paramco")
+
+
+def _header(text: str) -> dict[str, str]:
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip()
+        if not key.strip(" /"):
+            continue
+        header[key] = value.strip()
+    return header
+
+
+def _get(header: dict[str, str], name: str) -> str | None:
+    """Value of ``name``, matching a full key, or either side of ``Long / Short`` keys."""
+    if name in header:
+        return header[name]
+    for key, value in header.items():
+        parts = [p.strip() for p in key.split(" / ")]
+        if name in parts:
+            return value
+    return None
+
+
+def _signals(path: Path, header: dict[str, str], n_channels: int) -> list[tuple[str, str, int, str]]:
+    """(name, unit, signal bit, direction) for each stored frame, in payload order."""
+    select = parse_float(_get(header, "Channelselectval"))
+    bits = [b for b in (1 << k for k in range(16)) if select is not None and int(select) & b]
+    if not bits:
+        bits = [1, 2][: max(1, n_channels // 2)]
+    names = []
+    for b in bits:
+        name, unit = _SIGNALS.get(b, (f"ADC{b.bit_length() - 2}", "V"))
+        names.append((name, unit, b))
+    if n_channels == 2 * len(names):
+        return [(n, u, b, "forward") for n, u, b in names] + [(n, u, b, "backward") for n, u, b in names]
+    if n_channels == len(names):
+        return [(n, u, b, "forward") for n, u, b in names]
+    raise ScanFormatError(
+        path,
+        f"expected Channels = {len(names)} or {2 * len(names)} for Channelselectval {select!r}, "
+        f"found Channels = {n_channels}",
+    )
+
+
+def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]], NDArray[np.float64]]:
+    raw = path.read_bytes()
+    if not is_createc(raw[:64]):
+        raise ScanFormatError(path, f"expected a Createc header starting with {MAGIC!r}, found {raw[:12]!r}")
+    m = re.search(rb"\r?\nDATA", raw)
+    if m is None:
+        raise ScanFormatError(path, "expected a DATA marker after the Createc header, found none")
+    head = raw[: m.start()]
+    nul = head.find(b"\x00")
+    header = _header((head if nul < 0 else head[:nul]).decode("latin-1"))
+    try:
+        nx, ny = int(_get(header, "Num.X") or ""), int(_get(header, "Num.Y") or "")
+        n_channels = int(_get(header, "Channels") or "")
+    except ValueError:
+        raise ScanFormatError(
+            path,
+            f"expected integer Num.X, Num.Y and Channels, found {_get(header, 'Num.X')!r}, "
+            f"{_get(header, 'Num.Y')!r}, {_get(header, 'Channels')!r}",
+        ) from None
+    if nx < 1 or ny < 1 or n_channels < 1:
+        raise ScanFormatError(
+            path, f"expected positive Num.X, Num.Y, Channels, found {nx}, {ny}, {n_channels}"
+        )
+    signals = _signals(path, header, n_channels)
+    dec = zlib.decompressobj()
+    try:
+        payload = dec.decompress(raw[m.end() :])
+    except zlib.error as exc:
+        raise ScanFormatError(
+            path, f"expected a zlib-compressed payload, found a corrupt stream ({exc})"
+        ) from None
+    if not dec.eof:
+        raise ScanFormatError(path, "expected a complete zlib stream after DATA, found a truncated one")
+    if dec.unused_data:
+        raise ScanFormatError(
+            path, f"expected the file to end with the zlib stream, found {len(dec.unused_data)} more bytes"
+        )
+    needed = (1 + n_channels * nx * ny) * 4
+    if len(payload) < needed:
+        raise ScanFormatError(
+            path,
+            f"payload decompresses to {len(payload)} bytes, header (Num.X {nx} x Num.Y {ny}, "
+            f"{n_channels} channels, float32 + 1 leading value) needs {needed}",
+        )
+    frames = np.frombuffer(payload, dtype="<f4", count=n_channels * nx * ny, offset=4)
+    frames = frames.reshape(n_channels, ny, nx).astype(np.float64)
+    # rows an aborted scan never reached are zero in every channel: only trailing ones
+    zero_rows = np.all(frames == 0, axis=(0, 2))
+    n_trailing = int(np.argmin(zero_rows[::-1])) if not zero_rows.all() else ny
+    if n_trailing:
+        frames[:, ny - n_trailing :, :] = np.nan
+    scale = _scales(header)
+    for i, (_name, _unit, bit, _d) in enumerate(signals):
+        frames[i] *= scale.get(bit, 20.0 / 2 ** _dac_bits(header))
+    return header, signals, frames
+
+
+def _dac_bits(header: dict[str, str]) -> int:
+    m = re.search(r"\d+", _get(header, "DAC-Type") or "")
+    return int(m.group()) if m else 20
+
+
+def _scales(header: dict[str, str]) -> dict[int, float]:
+    """SI units per DAC count for the Z (bit 1) and current (bit 2) signals."""
+    volts_per_count = 20.0 / 2 ** _dac_bits(header)
+    gain_z = parse_float(_get(header, "GainZ")) or 1.0
+    z_const = parse_float(_get(header, "ZPiezoconst"))
+    if z_const is not None:
+        z = z_const * gain_z * volts_per_count * 1e-10
+    else:
+        z = (parse_float(_get(header, "Dacto[A]z")) or 0.0) * gain_z * 1e-10
+    gain_pre = parse_float(_get(header, "GainPre 10^"))
+    if gain_pre is None:
+        gain_pre = parse_float(_get(header, "Gainpreamp")) or 9.0
+    return {1: z, 2: volts_per_count / 10.0**gain_pre}
+
+
+def _to_scans(path: Path) -> list[Scan]:
+    header, signals, frames = _parse(path)
+    ny, nx = frames.shape[1:]
+    lx = parse_float(_get(header, "Length x[A]"))
+    ly = parse_float(_get(header, "Length y[A]"))
+    if not (lx and ly and lx > 0 and ly > 0):
+        raise ScanFormatError(path, f"expected positive Length x[A] / Length y[A], found {lx!r}, {ly!r}")
+    bias_mv = parse_float(_get(header, "BiasVolt.[mV]")) or parse_float(_get(header, "Biasvolt[mV]"))
+    setpoint = parse_float(_get(header, "Current[A]"))
+    xy = (parse_float(_get(header, "Dacto[A]xy")) or 0.0) * 1e-10
+    gx = parse_float(_get(header, "GainX")) or 1.0
+    gy = parse_float(_get(header, "GainY")) or 1.0
+    ox = (parse_float(_get(header, "OffsetX")) or 0.0) * xy * gx
+    oy = (parse_float(_get(header, "OffsetY")) or 0.0) * xy * gy
+    return [
+        Scan(
+            data=frames[i],
+            pixel_size=(ly * 1e-10 / ny, lx * 1e-10 / nx),
+            channel=name,
+            unit=unit,
+            direction=direction,  # type: ignore[arg-type]
+            bias=None if bias_mv is None else bias_mv * 1e-3,
+            setpoint=setpoint,
+            angle=parse_float(_get(header, "Rotation")) or 0.0,
+            offset=(oy, ox),
+            header=header,
+            source=path,
+        )
+        for i, (name, unit, _bit, direction) in enumerate(signals)
+    ]
+
+
+def read_createc_all(path: PathLike) -> list[Scan]:
+    """Every frame of a Createc ``.dat`` image, forward signals first."""
+    return _to_scans(Path(path))
+
+
+def list_createc_channels(path: PathLike) -> list[ChannelInfo]:
+    """Channels of a Createc ``.dat`` image."""
+    out: dict[str, ChannelInfo] = {}
+    for s in read_createc_all(path):
+        prev = out.get(s.channel)
+        dirs = (*prev.directions, s.direction) if prev else (s.direction,)
+        out[s.channel] = ChannelInfo(s.channel, s.unit, dirs)
+    return list(out.values())
+
+
+def read_createc(path: PathLike, *, channel: str | None = None, direction: str = "forward") -> Scan:
+    """Read one channel of a Createc ``.dat`` image.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.dat`` file.
+    channel : str, optional
+        ``"Z"``, ``"Current"`` or ``"ADCn"`` (case-insensitive); default the first (``"Z"``).
+    direction : {"forward", "backward"}
+        Which frame.
+
+    Returns
+    -------
+    Scan
+        Values in metres (Z) or amperes (current); never-measured rows are NaN.
+    """
+    if direction not in ("forward", "backward"):
+        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    scans = read_createc_all(path)
+    wanted = scans[0].channel if channel is None else channel
+    for s in scans:
+        if s.channel.lower() == wanted.lower() and s.direction == direction:
+            return s
+    raise ValueError(
+        f"channel {wanted!r} ({direction}) is not in {Path(path).name}; "
+        f"channels: {sorted({s.channel for s in scans})}"
+    )

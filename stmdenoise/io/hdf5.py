@@ -1,0 +1,115 @@
+"""HDF5 scans: data, mask, every metadata field and the provenance of the processing.
+
+Layout (one scan per file)::
+
+    /data    float64 (rows, cols), SI units, NaN where unmeasured; attrs unit, channel
+    /mask    uint8 (rows, cols), 1 where measured
+    attrs:   format="stmdenoise-scan", format_version=1, program="stmdenoise", program_version,
+             channel, unit, pixel_size (dy, dx m), direction, scan_direction, bias (V),
+             setpoint (A), angle (deg), offset (y, x m), acquired (ISO 8601), source,
+             header (JSON of the full original header), steps (JSON list of
+             {"name", "params"}: the processing applied since reading, oldest first)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from stmdenoise import __version__
+from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = ["write_h5", "read_h5", "FORMAT_NAME"]
+
+FORMAT_NAME = "stmdenoise-scan"
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (Path, _dt.datetime)):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_h5(scan: Scan, path: Path) -> None:
+    """Write ``scan`` with its mask, metadata and provenance to an HDF5 file (see module doc)."""
+    with h5py.File(path, "w") as f:
+        d = f.create_dataset("data", data=scan.data, compression="gzip", compression_opts=4)
+        d.attrs["unit"] = scan.unit
+        d.attrs["channel"] = scan.channel
+        f.create_dataset("mask", data=scan.mask.astype(np.uint8), compression="gzip", compression_opts=4)
+        a = f.attrs
+        a["format"] = FORMAT_NAME
+        a["format_version"] = 1
+        a["program"] = "stmdenoise"
+        a["program_version"] = __version__
+        a["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        a["channel"] = scan.channel
+        a["unit"] = scan.unit
+        a["pixel_size"] = np.asarray(scan.pixel_size, dtype=np.float64)
+        a["direction"] = scan.direction
+        a["scan_direction"] = scan.scan_direction or ""
+        a["bias"] = np.nan if scan.bias is None else scan.bias
+        a["setpoint"] = np.nan if scan.setpoint is None else scan.setpoint
+        a["angle"] = scan.angle
+        a["offset"] = np.asarray(scan.offset, dtype=np.float64)
+        a["acquired"] = scan.acquired.isoformat() if scan.acquired else ""
+        a["source"] = str(scan.source) if scan.source else ""
+        a["header"] = json.dumps(dict(scan.header), default=_json_default)
+        a["steps"] = json.dumps([s.to_dict() for s in scan.steps], default=_json_default)
+
+
+def _opt(value: Any) -> float | None:
+    v = float(value)
+    return None if np.isnan(v) else v
+
+
+def read_h5(path: Path) -> Scan:
+    """Read a scan written by :func:`write_h5` (with its processing steps)."""
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT_NAME or "data" not in f:
+                raise ScanFormatError(
+                    path,
+                    f"expected an HDF5 file with format={FORMAT_NAME!r} and a /data dataset, found neither",
+                )
+            a = dict(f.attrs)
+            data = np.asarray(f["data"][()], dtype=np.float64)
+    except OSError as exc:
+        raise ScanFormatError(
+            path, f"expected a readable HDF5 file, found an unreadable one ({exc})"
+        ) from None
+    try:
+        steps = tuple(
+            ProcessingStep(s["name"], s.get("params", {})) for s in json.loads(str(a.get("steps", "[]")))
+        )
+        acquired = _dt.datetime.fromisoformat(str(a["acquired"])) if a.get("acquired") else None
+        return Scan(
+            data=data,
+            pixel_size=tuple(float(v) for v in a["pixel_size"]),  # type: ignore[arg-type]
+            channel=str(a.get("channel", "")),
+            unit=str(a.get("unit", "")),
+            direction=str(a.get("direction", "forward")),  # type: ignore[arg-type]
+            scan_direction=(str(a.get("scan_direction")) or None),  # type: ignore[arg-type]
+            bias=_opt(a.get("bias", np.nan)),
+            setpoint=_opt(a.get("setpoint", np.nan)),
+            angle=float(a.get("angle", 0.0)),
+            offset=tuple(float(v) for v in a.get("offset", (0.0, 0.0))),  # type: ignore[arg-type]
+            acquired=acquired,
+            header=json.loads(str(a.get("header", "{}"))),
+            source=path,
+            steps=steps,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ScanFormatError(
+            path, f"expected complete stmdenoise scan attributes, found a broken set ({exc})"
+        ) from None

@@ -1,0 +1,328 @@
+"""Plain images: PNG (colour-mapped or calibrated 16-bit), float32 TIFF and ``.npy``.
+
+Calibration travels inside the file as JSON: the PNG text chunk ``stmdenoise`` and the TIFF
+``ImageDescription``. The JSON holds ``channel``, ``unit``, ``pixel_size`` (dy, dx in metres),
+``direction``, ``bias``, ``setpoint`` and, for 16-bit PNG, the value range
+(``vmin``, ``vmax``) with code 0 meaning NaN. Foreign images (8/16-bit PNG/TIFF, float
+TIFF, RGB converted to luminance) read as unitless scans with 1 m pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, PngImagePlugin
+
+from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.scan import Scan
+
+__all__ = [
+    "COLORMAPS",
+    "colorize",
+    "render_png",
+    "write_png16",
+    "write_tiff",
+    "write_npy",
+    "read_png",
+    "read_tiff",
+    "read_npy",
+    "nice_scale_bar",
+]
+
+META_KEY = "stmdenoise"
+
+# Anchor colours (equally spaced from 0 to 1), interpolated linearly to 256 entries.
+_ANCHORS: dict[str, list[tuple[int, int, int]]] = {
+    "greyscale": [(0, 0, 0), (255, 255, 255)],
+    # matplotlib's viridis sampled at 9 equally spaced points
+    "viridis": [
+        (0x44, 0x01, 0x54),
+        (0x47, 0x2D, 0x7B),
+        (0x3B, 0x52, 0x8B),
+        (0x2C, 0x72, 0x8E),
+        (0x21, 0x91, 0x8C),
+        (0x28, 0xAE, 0x80),
+        (0x5E, 0xC9, 0x62),
+        (0xAD, 0xDC, 0x30),
+        (0xFD, 0xE7, 0x25),
+    ],
+}
+
+
+def _lut(name: str) -> NDArray[np.uint8]:
+    x = np.linspace(0.0, 1.0, 256)
+    if name == "afmhot":  # gnuplot's afmhot: r = 2x, g = 2x - 0.5, b = 2x - 1 (clipped)
+        rgb = np.stack([2 * x, 2 * x - 0.5, 2 * x - 1.0], axis=1)
+        return np.asarray(np.round(np.clip(rgb, 0, 1) * 255), dtype=np.uint8)
+    anchors = np.asarray(_ANCHORS[name], dtype=np.float64)
+    pos = np.linspace(0.0, 1.0, len(anchors))
+    rgb = np.stack([np.interp(x, pos, anchors[:, c]) for c in range(3)], axis=1)
+    return np.asarray(np.round(rgb), dtype=np.uint8)
+
+
+COLORMAPS: tuple[str, ...] = ("greyscale", "afmhot", "viridis")
+
+
+def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
+    return {
+        "channel": scan.channel,
+        "unit": scan.unit,
+        "pixel_size": list(scan.pixel_size),
+        "direction": scan.direction,
+        "scan_direction": scan.scan_direction,
+        "bias": scan.bias,
+        "setpoint": scan.setpoint,
+        "angle": scan.angle,
+        "offset": list(scan.offset),
+        **extra,
+    }
+
+
+def _display_range(data: NDArray[np.float64], low_pct: float, high_pct: float) -> tuple[float, float]:
+    finite = data[np.isfinite(data)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = (float(v) for v in np.percentile(finite, [low_pct, high_pct]))
+    if not hi > lo:
+        lo, hi = float(finite.min()), float(finite.max())
+    if not hi > lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+def colorize(
+    data: NDArray[np.floating[Any]],
+    *,
+    colormap: str = "afmhot",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    low_pct: float = 0.5,
+    high_pct: float = 99.5,
+    nan_color: tuple[int, int, int] = (0, 0, 0),
+) -> NDArray[np.uint8]:
+    """Map a 2-D array to RGB through a colour map.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols)
+        Values; NaN pixels get ``nan_color``.
+    colormap : {"greyscale", "afmhot", "viridis"}
+        Colour map.
+    vmin, vmax : float, optional
+        Display range; default the ``low_pct`` / ``high_pct`` percentiles of the finite values.
+
+    Returns
+    -------
+    ndarray of uint8, shape (rows, cols, 3)
+    """
+    if colormap not in COLORMAPS:
+        raise ValueError(f"colormap must be one of {COLORMAPS}, got {colormap!r}")
+    arr = np.asarray(data, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"data must be 2-D, got shape {arr.shape}")
+    lo, hi = _display_range(arr, low_pct, high_pct)
+    lo = lo if vmin is None else float(vmin)
+    hi = hi if vmax is None else float(vmax)
+    if not hi > lo:
+        raise ValueError(f"vmax must exceed vmin, got vmin={lo}, vmax={hi}")
+    finite = np.isfinite(arr)
+    idx = np.zeros(arr.shape, dtype=np.intp)
+    idx[finite] = np.clip(np.round((arr[finite] - lo) / (hi - lo) * 255), 0, 255).astype(np.intp)
+    rgb = _lut(colormap)[idx]
+    rgb[~finite] = nan_color
+    return rgb
+
+
+def nice_scale_bar(width_m: float) -> tuple[float, str]:
+    """A round scale-bar length (1, 2 or 5 x 10**n m) near a fifth of ``width_m`` and its label."""
+    if not (math.isfinite(width_m) and width_m > 0):
+        raise ValueError(f"width_m must be positive and finite, got {width_m!r}")
+    target = width_m / 5
+    exp = math.floor(math.log10(target))
+    length = max(m * 10.0**exp for m in (1, 2, 5) if m * 10.0**exp <= target * 1.0000001)
+    for factor, unit in ((1e-12, "pm"), (1e-9, "nm"), (1e-6, "\u00b5m"), (1e-3, "mm"), (1.0, "m")):
+        value = length / factor
+        if value < 1000:
+            return length, f"{value:g} {unit}"
+    return length, f"{length:g} m"
+
+
+def _draw_scale_bar(rgb: NDArray[np.uint8], scan: Scan) -> NDArray[np.uint8]:
+    rows, cols = rgb.shape[:2]
+    length, label = nice_scale_bar(scan.size[1])
+    n = max(1, int(round(length / scan.pixel_size[1])))
+    thick = max(2, rows // 64)
+    margin = max(2, cols // 32)
+    img = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(img)
+    y1 = rows - margin
+    draw.rectangle([margin - 1, y1 - thick - 1, margin + n, y1 + 1], fill=(0, 0, 0))
+    draw.rectangle([margin, y1 - thick, margin + n - 1, y1], fill=(255, 255, 255))
+    box = draw.textbbox((0, 0), label)
+    tw, th = box[2] - box[0], box[3] - box[1]
+    ty = y1 - thick - 3 - th - box[1]
+    if tw <= max(n, cols // 2) and ty >= 0:  # only when the label fits the image
+        draw.text((margin, ty), label, fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0))
+    return np.asarray(img)
+
+
+def render_png(
+    scan: Scan,
+    path: Path,
+    *,
+    colormap: str = "afmhot",
+    scale_bar: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> None:
+    """Write ``scan`` as an 8-bit RGB PNG through ``colormap`` (optionally with a scale bar).
+
+    The display range and calibration go into the ``stmdenoise`` text chunk; the pixel values
+    are a picture, not data (use 16-bit PNG, TIFF or HDF5 to keep values).
+    """
+    lo, hi = _display_range(scan.data, 0.5, 99.5)
+    lo = lo if vmin is None else vmin
+    hi = hi if vmax is None else vmax
+    rgb = colorize(scan.data, colormap=colormap, vmin=lo, vmax=hi)
+    if scale_bar:
+        rgb = _draw_scale_bar(rgb, scan)
+    info = PngImagePlugin.PngInfo()
+    info.add_text(META_KEY, json.dumps(_meta(scan, kind="colormapped", colormap=colormap, vmin=lo, vmax=hi)))
+    Image.fromarray(rgb, mode="RGB").save(path, format="PNG", pnginfo=info)
+
+
+def write_png16(scan: Scan, path: Path) -> None:
+    """Write ``scan`` as a 16-bit greyscale PNG that our reader maps back to physical values.
+
+    Finite values map linearly from ``[vmin, vmax]`` (their full range) to codes 1..65535;
+    code 0 marks NaN. Reading back is exact up to half a code: ``(vmax - vmin) / 65534 / 2``.
+    """
+    data = scan.data
+    finite = np.isfinite(data)
+    if finite.any():
+        lo, hi = float(data[finite].min()), float(data[finite].max())
+    else:
+        lo, hi = 0.0, 1.0
+    span = hi - lo if hi > lo else 1.0
+    codes = np.zeros(data.shape, dtype=np.uint16)
+    codes[finite] = np.round((data[finite] - lo) / span * 65534 + 1).astype(np.uint16)
+    info = PngImagePlugin.PngInfo()
+    info.add_text(META_KEY, json.dumps(_meta(scan, kind="calibrated16", vmin=lo, vmax=lo + span, nan_code=0)))
+    Image.fromarray(codes).save(path, format="PNG", pnginfo=info)
+
+
+def write_tiff(scan: Scan, path: Path) -> None:
+    """Write ``scan`` as a float32 TIFF (NaN kept) with calibration JSON in ``ImageDescription``."""
+    desc = json.dumps({META_KEY: _meta(scan, kind="float32")})
+    tifffile.imwrite(path, scan.data.astype(np.float32), description=desc, metadata=None)
+
+
+def write_npy(scan: Scan, path: Path) -> None:
+    """Write the data alone (float64, NaN kept) as ``.npy``; no calibration is stored."""
+    with open(path, "wb") as fh:
+        np.save(fh, np.asarray(scan.data, dtype=np.float64), allow_pickle=False)
+
+
+def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> Scan:
+    if meta is None:
+        return Scan(data=data, channel=path.stem, unit="", source=path)
+    try:
+        return Scan(
+            data=data,
+            pixel_size=tuple(meta.get("pixel_size", (1.0, 1.0))),
+            channel=str(meta.get("channel", "")),
+            unit=str(meta.get("unit", "")),
+            direction=meta.get("direction", "forward"),
+            scan_direction=meta.get("scan_direction"),
+            bias=meta.get("bias"),
+            setpoint=meta.get("setpoint"),
+            angle=float(meta.get("angle", 0.0)),
+            offset=tuple(meta.get("offset", (0.0, 0.0))),
+            header={META_KEY: json.dumps(meta)},
+            source=path,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ScanFormatError(
+            path, f"expected valid stmdenoise calibration metadata, found {meta!r} ({exc})"
+        ) from None
+
+
+def _gray(arr: NDArray[Any], path: Path) -> NDArray[np.float64]:
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        rgb = arr[..., :3].astype(np.float64)
+        return rgb @ np.array([0.299, 0.587, 0.114])
+    if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
+        return arr[..., 0].astype(np.float64)
+    if arr.ndim != 2:
+        raise ScanFormatError(path, f"expected a 2-D greyscale or RGB image, found shape {arr.shape}")
+    return arr.astype(np.float64)
+
+
+def read_png(path: Path) -> Scan:
+    """Read a PNG: ours (calibrated 16-bit -> physical values) or any 8/16-bit/RGB image (unitless)."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            text = dict(getattr(img, "text", {}) or {})
+            arr = np.asarray(img)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ScanFormatError(
+            path, f"expected a readable PNG image, found an unreadable one ({exc})"
+        ) from None
+    meta = None
+    if META_KEY in text:
+        try:
+            meta = json.loads(text[META_KEY])
+        except json.JSONDecodeError:
+            meta = None
+    if meta is not None and meta.get("kind") == "calibrated16" and arr.ndim == 2:
+        codes = arr.astype(np.float64)
+        lo, hi = float(meta["vmin"]), float(meta["vmax"])
+        data = lo + (codes - 1) / 65534 * (hi - lo)
+        data[arr == int(meta.get("nan_code", 0))] = np.nan
+        return _scan_from(data, meta, path)
+    data = _gray(arr, path)
+    if meta is not None:  # a colour-mapped picture of ours: keep the geometry, values are not data
+        meta = {**meta, "unit": ""}
+    return _scan_from(data, meta, path)
+
+
+def read_tiff(path: Path) -> Scan:
+    """Read a TIFF: ours (float32 with calibration) or any 8/16-bit/float image (unitless)."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            desc = getattr(page, "description", "") or ""
+            arr = page.asarray()
+    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+        raise ScanFormatError(
+            path, f"expected a readable TIFF image, found an unreadable one ({exc})"
+        ) from None
+    meta = None
+    try:
+        parsed = json.loads(desc) if desc.startswith("{") else None
+        if isinstance(parsed, dict) and isinstance(parsed.get(META_KEY), dict):
+            meta = parsed[META_KEY]
+    except json.JSONDecodeError:
+        meta = None
+    arr = np.squeeze(arr)
+    return _scan_from(_gray(arr, path), meta, path)
+
+
+def read_npy(path: Path) -> Scan:
+    """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused)."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ScanFormatError(
+            path, f"expected a numeric .npy array, found an unreadable file ({exc})"
+        ) from None
+    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number) or min(arr.shape) < 1:
+        raise ScanFormatError(path, f"expected a non-empty 2-D numeric array, found {arr.dtype} {arr.shape}")
+    return Scan(data=arr.astype(np.float64), channel=path.stem, source=path)
