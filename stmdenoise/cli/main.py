@@ -16,6 +16,8 @@ __all__ = ["main", "build_parser"]
 # Each module defines ``add_parser(subparsers)`` which registers its sub-command and sets
 # ``func`` (a callable taking the parsed namespace and returning an exit code).
 COMMAND_MODULES: tuple[str, ...] = (
+    "stmdenoise.cli.info",
+    "stmdenoise.cli.export",
 )
 
 
