@@ -49,7 +49,7 @@ def _fit_surface(
     px = _legendre_basis(cols, order)
     weight = use.astype(np.float64)
     # Centre the values: a large offset (Z in metres far from 0) keeps full precision.
-    ref = float(np.median(data[use]))
+    ref = float(np.mean(data, where=use))
     values = np.where(use, data - ref, 0.0)
     # The design matrix is separable, so the normal equations come from a few matrix
     # products instead of a (pixels x terms) matrix: memory stays at one image.
@@ -101,7 +101,12 @@ def fit_plane(data: ArrayLike | Scan, *, mask: ArrayLike | None = None) -> tuple
     """
     arr, _ = as_image(data)
     _, coef = _fit_surface(arr, 1, check_mask(mask, arr.shape))
-    rows, cols = arr.shape
+    return _plane_coefficients(coef, arr.shape)
+
+
+def _plane_coefficients(coef: FloatArray, shape: tuple[int, ...]) -> tuple[float, float, float]:
+    """Plane ``(c0, cy, cx)`` per pixel from the Legendre coefficients of an order-1 fit."""
+    rows, cols = shape
     # Undo the [-1, 1] scaling: u = 2 * i / (n - 1) - 1.
     sy = 2.0 / (rows - 1) if rows > 1 else 0.0
     sx = 2.0 / (cols - 1) if cols > 1 else 0.0
@@ -144,10 +149,9 @@ def level_plane(data: ArrayLike | Scan, *, mask: ArrayLike | None = None) -> Flo
     True
     """
     arr, scan = as_image(data)
-    c0, cy, cx = fit_plane(arr, mask=mask)
-    rows = np.arange(arr.shape[0], dtype=np.float64)[:, None]
-    cols = np.arange(arr.shape[1], dtype=np.float64)[None, :]
-    result = arr - (c0 + cy * rows + cx * cols)
+    surface, coef = _fit_surface(arr, 1, check_mask(mask, arr.shape))
+    c0, cy, cx = _plane_coefficients(coef, arr.shape)
+    result = arr - surface
     step = ProcessingStep("level_plane", {"c0": c0, "cy": cy, "cx": cx, "masked": mask is not None})
     return finish(result, scan, step)
 
@@ -209,15 +213,24 @@ def _row_offsets_median_diff(arr: FloatArray) -> FloatArray:
     measured = np.nonzero(finite.any(axis=1))[0]
     if measured.size == 0:
         return offsets
-    medians = _nanmedian_rows(arr)
-    offsets[measured[0]] = 0.0
-    for prev, cur in zip(measured[:-1], measured[1:], strict=True):
-        both = finite[prev] & finite[cur]
+    prev, cur = measured[:-1], measured[1:]
+    steps = np.empty(prev.size)
+    # Pairs of complete rows (the usual case) in one vectorised median...
+    full = np.asarray(finite.all(axis=1), dtype=np.bool_)
+    easy = full[prev] & full[cur]
+    if easy.any():
+        steps[easy] = np.median(arr[cur[easy]] - arr[prev[easy]], axis=1)
+    # ...and the few pairs with NaN one by one.
+    medians: FloatArray | None = None
+    for k in np.nonzero(~easy)[0]:
+        both = finite[prev[k]] & finite[cur[k]]
         if both.any():
-            step = float(np.median(arr[cur, both] - arr[prev, both]))
+            steps[k] = np.median(arr[cur[k], both] - arr[prev[k], both])
         else:  # the rows share no measured column: fall back to their medians
-            step = float(medians[cur] - medians[prev])
-        offsets[cur] = offsets[prev] + step
+            medians = _nanmedian_rows(arr) if medians is None else medians
+            steps[k] = medians[cur[k]] - medians[prev[k]]
+    offsets[measured[0]] = 0.0
+    offsets[cur] = np.cumsum(steps)
     # Subtracting the offsets should not shift the image as a whole.
     offsets[measured] -= np.median(offsets[measured])
     return offsets

@@ -44,11 +44,10 @@ def resampled_shape(
     )
 
 
-def _source_coords(n_old: int, d_old: float, n_new: int, d_new: float) -> FloatArray:
-    """Positions (in old pixel indices) of the new pixel centres; both grids share their centre."""
-    j = np.arange(n_new, dtype=np.float64)
-    coords: FloatArray = (n_old * d_old / 2 + (j + 0.5 - n_new / 2) * d_new) / d_old - 0.5
-    return coords
+def _source_map(n_old: int, d_old: float, n_new: int, d_new: float) -> tuple[float, float]:
+    """``(scale, offset)`` with old index = scale * new index + offset; the grids share their centre."""
+    scale = d_new / d_old
+    return scale, (0.5 - n_new / 2) * scale + n_old / 2 - 0.5
 
 
 def _fill_nan_nearest(data: FloatArray, finite: NDArray[np.bool_]) -> FloatArray:
@@ -111,11 +110,15 @@ def resample_to_pixel_size(
         sigma = tuple(max(0.0, (f - 1.0) / 2.0) for f in factors)
         if any(s > 0 for s in sigma):
             filled = ndimage.gaussian_filter(filled, sigma=sigma, mode="nearest")
-    ry = _source_coords(scan.shape[0], old[0], shape[0], new[0])
-    rx = _source_coords(scan.shape[1], old[1], shape[1], new[1])
-    coords = np.meshgrid(ry, rx, indexing="ij")
-    result = ndimage.map_coordinates(filled, coords, order=int(order), mode="nearest")
+    sy, oy = _source_map(scan.shape[0], old[0], shape[0], new[0])
+    sx, ox = _source_map(scan.shape[1], old[1], shape[1], new[1])
+    # A diagonal affine map samples the tensor grid without building coordinate arrays.
+    result = ndimage.affine_transform(
+        filled, [sy, sx], offset=[oy, ox], output_shape=shape, order=int(order), mode="nearest"
+    )
     if not finite.all():
+        ry = sy * np.arange(shape[0]) + oy
+        rx = sx * np.arange(shape[1]) + ox
         near_r = np.clip(np.rint(ry).astype(np.intp), 0, scan.shape[0] - 1)
         near_c = np.clip(np.rint(rx).astype(np.intp), 0, scan.shape[1] - 1)
         result[~finite[np.ix_(near_r, near_c)]] = np.nan
