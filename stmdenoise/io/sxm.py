@@ -170,6 +170,8 @@ def _layout(path: Path, raw: bytes) -> _SxmLayout:
     if "DATA_INFO" not in header:
         raise ScanFormatError(path, "expected a :DATA_INFO: channel table, found none")
     channels = _parse_data_info(path, header["DATA_INFO"])
+    if header.get("SCAN_DIR", "down").strip().lower() not in ("up", "down"):
+        raise ScanFormatError(path, f"expected SCAN_DIR 'up' or 'down', found {header['SCAN_DIR']!r}")
     return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))
 
 
