@@ -18,6 +18,7 @@ __all__ = ["main", "build_parser"]
 COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.info",
     "stmdenoise.cli.export",
+    "stmdenoise.cli.score",
 )
 
 

@@ -12,6 +12,7 @@ from stmdenoise.metrics.brisque import BrisqueModel, brisque, brisque_features, 
 from stmdenoise.metrics.piqe import PiqeResult, piqe, piqe_details
 from stmdenoise.metrics.reference import mse, psnr, ssim
 from stmdenoise.metrics.stm import ResidualStats, line_artefact_index, noise_floor, residual_stats, row_steps
+from stmdenoise.metrics.summary import ImageScores, score_image, score_pair
 
 __all__ = [
     "MIN_SIZE",
@@ -33,4 +34,7 @@ __all__ = [
     "residual_stats",
     "ResidualStats",
     "row_steps",
+    "ImageScores",
+    "score_image",
+    "score_pair",
 ]
