@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,13 @@ __all__ = [
 ]
 
 META_KEY = "stmdenoise"
+
+# What PIL / tifffile / numpy raise on damaged files (tifffile even raises IndexError);
+# at this package edge they all become ScanFormatError.
+_LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, ValueError, IndexError, KeyError, EOFError, SyntaxError, TypeError,
+    struct.error, zlib.error, tifffile.TiffFileError,
+)  # fmt: skip
 
 # Anchor colours (equally spaced from 0 to 1), interpolated linearly to 256 entries.
 _ANCHORS: dict[str, list[tuple[int, int, int]]] = {
@@ -147,7 +156,7 @@ def nice_scale_bar(width_m: float) -> tuple[float, str]:
     exp = math.floor(math.log10(target))
     length = max(m * 10.0**exp for m in (1, 2, 5) if m * 10.0**exp <= target * 1.0000001)
     for factor, unit in ((1e-12, "pm"), (1e-9, "nm"), (1e-6, "\u00b5m"), (1e-3, "mm"), (1.0, "m")):
-        value = length / factor
+        value = round(length / factor, 9)
         if value < 1000:
             return length, f"{value:g} {unit}"
     return length, f"{length:g} m"
@@ -271,7 +280,7 @@ def read_png(path: Path) -> Scan:
             img.load()
             text = dict(getattr(img, "text", {}) or {})
             arr = np.asarray(img)
-    except (OSError, SyntaxError, ValueError) as exc:
+    except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable PNG image, found an unreadable one ({exc})"
         ) from None
@@ -300,7 +309,7 @@ def read_tiff(path: Path) -> Scan:
             page = tif.pages[0]
             desc = getattr(page, "description", "") or ""
             arr = page.asarray()
-    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+    except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable TIFF image, found an unreadable one ({exc})"
         ) from None
@@ -319,7 +328,7 @@ def read_npy(path: Path) -> Scan:
     """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused)."""
     try:
         arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a numeric .npy array, found an unreadable file ({exc})"
         ) from None

@@ -29,7 +29,8 @@ SXM = {
     "A151216.123306-02602.sxm": (128, 128, 2e-9, 2e-9, -9e-4, 5e-11, "up", 0.0,
                                  ["Z", "Input_4", "Current", "Phase", "Amplitude", "Frequency_Shift",
                                   "Excitation", "LIX_1_omega", "LIY_1_omega"], 0.0),
-    "Au_mica_2023_Y_A_diPAMY_195.sxm": (256, 256, 4e-9, 4e-9, -0.05, 2.5e-11, "down", 135.1, ["Z", "Current"], 0.0),
+    "Au_mica_2023_Y_A_diPAMY_195.sxm": (256, 256, 4e-9, 4e-9, -0.05, 2.5e-11, "down", 135.1,
+                                        ["Z", "Current"], 0.0),
     "BRSTM_img_0062.sxm": (112, 112, 3.5e-9, 3.5e-9, 0.0, 5e-11, "down", -57.7,
                            ["Z", "Current", "LI_Demod_1_X", "LI_Demod_1_Y", "Counter_1"], 0.522),
     "CO_img_0050.sxm": (112, 112, 4e-9, 4e-9, -0.01, 1e-10, "up", -45.42,
@@ -162,7 +163,8 @@ def test_grid(realdata_dir: Path) -> None:
     grid = read_grid(path)
     assert grid.shape == (256, 6, 5)
     assert list(grid.channels) == [
-        "Current (A)", "Bias (V)", "LI Demod 1 X (A)", "LI Demod 1 Y (A)", "LI Demod 2 X (A)", "LI Demod 2 Y (A)",
+        "Current (A)", "Bias (V)", "LI Demod 1 X (A)", "LI Demod 1 Y (A)", "LI Demod 2 X (A)",
+        "LI Demod 2 Y (A)",
     ]  # fmt: skip
     assert grid.sweep_label == "Bias (V)"
     assert grid.sweep[0] == pytest.approx(-2.0) and grid.sweep[-1] == pytest.approx(2.0)

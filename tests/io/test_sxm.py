@@ -1,4 +1,4 @@
-"""Nanonis .sxm: orientation proven on real data, agreement with nanonispy2, round trips, writing from scratch."""
+"""Nanonis .sxm: orientation proven on real data, nanonispy2 agreement, round trips, files from scratch."""
 
 from __future__ import annotations
 
@@ -115,8 +115,7 @@ def test_backward_frames_agree_with_forward_after_mirroring(realdata_dir: Path, 
 @pytest.mark.parametrize("name", REAL_SXM)
 def test_raw_frames_equal_nanonispy2(realdata_dir: Path, name: str) -> None:
     nap = pytest.importorskip("nanonispy2")
-    if not hasattr(np, "float"):  # nanonispy 1.x used the alias removed in numpy 2
-        np.float = float  # type: ignore[attr-defined]
+    # nanonispy2 1.2.0 runs on numpy 2 as is (nanonispy 1.1.0 needed np.float, removed in numpy 2)
     path = realdata_dir / "nanonis" / name
     theirs = nap.read.Scan(str(path))
     ours = read_sxm_raw(path)
