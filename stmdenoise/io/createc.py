@@ -138,7 +138,8 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
             f"{n_channels} channels, float32 + 1 leading value) needs {needed}",
         )
     frames = np.frombuffer(payload, dtype="<f4", count=n_channels * nx * ny, offset=4)
-    frames = frames.reshape(n_channels, ny, nx).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN in the file is still just NaN
+        frames = frames.reshape(n_channels, ny, nx).astype(np.float64)
     # rows an aborted scan never reached are zero in every channel: only trailing ones
     zero_rows = np.all(frames == 0, axis=(0, 2))
     n_trailing = int(np.argmin(zero_rows[::-1])) if not zero_rows.all() else ny

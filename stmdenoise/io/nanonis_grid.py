@@ -144,7 +144,8 @@ def read_grid(path: PathLike) -> GridStack:
             f"data block holds {found} bytes, header (Grid dim {cols}x{rows}, {n_params} parameters + "
             f"{len(channels)} channels x {points} points, float32) needs {expected}",
         )
-    data = np.frombuffer(raw, dtype=">f4", offset=start).reshape(rows, cols, per_pixel).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN in the file is still just NaN
+        data = np.frombuffer(raw, dtype=">f4", offset=start).reshape(rows, cols, per_pixel).astype(np.float64)
     data = np.ascontiguousarray(data[::-1])  # recorded bottom-up; row 0 becomes the top row
     names = (fixed + experiment + [f"param {i}" for i in range(n_params)])[:n_params]
     parameters = {name: data[:, :, i] for i, name in enumerate(names)}

@@ -170,8 +170,9 @@ def _layout(path: Path, raw: bytes) -> _SxmLayout:
     if "DATA_INFO" not in header:
         raise ScanFormatError(path, "expected a :DATA_INFO: channel table, found none")
     channels = _parse_data_info(path, header["DATA_INFO"])
-    if header.get("SCAN_DIR", "down").strip().lower() not in ("up", "down"):
-        raise ScanFormatError(path, f"expected SCAN_DIR 'up' or 'down', found {header['SCAN_DIR']!r}")
+    # required: guessing the slow-scan direction would silently turn the image upside down
+    if header.get("SCAN_DIR", "").strip().lower() not in ("up", "down"):
+        raise ScanFormatError(path, f"expected SCAN_DIR 'up' or 'down', found {header.get('SCAN_DIR')!r}")
     return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))
 
 
@@ -255,7 +256,8 @@ def _acquired(header: Mapping[str, str]) -> _dt.datetime | None:
 def _to_scan(
     path: Path, lay: _SxmLayout, frame: NDArray[np.float32], ch: _SxmChannel, direction: str
 ) -> Scan:
-    data = frame.astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN in the file is still just NaN
+        data = frame.astype(np.float64)
     scan_dir = _scan_direction(lay.header)
     if scan_dir == "up":
         data = data[::-1, :]
