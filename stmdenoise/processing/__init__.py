@@ -6,7 +6,13 @@ parameters. Unmeasured pixels (NaN) are ignored by every fit and stay NaN.
 """
 
 from stmdenoise.processing.levelling import align_rows, fit_plane, level_plane, level_poly
-from stmdenoise.processing.nan import complete_row_span, complete_rows, crop_nan, largest_complete_block
+from stmdenoise.processing.nan import (
+    complete_row_span,
+    complete_rows,
+    crop_nan,
+    fill_nan_nearest,
+    largest_complete_block,
+)
 from stmdenoise.processing.normalize import Normalization, robust_normalize
 from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
 from stmdenoise.processing.tiling import blend_tiles, feather_window, iter_tiles, pad_to_multiple, tile_starts
@@ -19,6 +25,7 @@ __all__ = [
     "complete_rows",
     "crop_nan",
     "feather_window",
+    "fill_nan_nearest",
     "fit_plane",
     "iter_tiles",
     "largest_complete_block",

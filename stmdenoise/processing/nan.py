@@ -11,11 +11,12 @@ from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import ndimage
 
 from stmdenoise.processing._common import FloatArray, as_image
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["complete_rows", "complete_row_span", "largest_complete_block", "crop_nan"]
+__all__ = ["complete_rows", "complete_row_span", "largest_complete_block", "crop_nan", "fill_nan_nearest"]
 
 
 def complete_rows(data: ArrayLike | Scan) -> NDArray[np.bool_]:
@@ -192,3 +193,43 @@ def crop_nan(data: ArrayLike | Scan) -> FloatArray | Scan:
         return result
     step = ProcessingStep("crop_nan", {"rows": [rows.start, rows.stop], "cols": [cols.start, cols.stop]})
     return scan.with_data(result, step, offset=_cropped_offset(scan, rows, cols))
+
+
+def fill_nan_nearest(data: ArrayLike) -> FloatArray:
+    """Replace every NaN pixel by the value of the nearest measured pixel.
+
+    For feeding a network or a spline that cannot take NaN: the caller puts NaN back on
+    the same pixels afterwards (``out[np.isnan(data)] = np.nan``), so filled values never
+    reach the user. Copying the nearest value (rather than zeros or the mean) adds no new
+    edge at the NaN border for convolutions to ring on.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols)
+        Image with NaN where nothing was measured (infinities count as unmeasured too).
+
+    Returns
+    -------
+    ndarray of float64, shape (rows, cols)
+        A copy without NaN; measured pixels are unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` has no finite pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fill_nan_nearest(np.array([[1.0, np.nan, np.nan, 4.0]])).tolist()
+    [[1.0, 1.0, 4.0, 4.0]]
+    """
+    arr, _ = as_image(data)
+    finite = np.isfinite(arr)
+    if finite.all():
+        return arr.copy()
+    if not finite.any():
+        raise ValueError("data has no finite pixel: nothing to fill NaN from")
+    idx = ndimage.distance_transform_edt(~finite, return_distances=False, return_indices=True)
+    filled: FloatArray = arr[tuple(idx)]
+    return filled

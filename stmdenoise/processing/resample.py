@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy import ndimage
 
-from stmdenoise.processing._common import FloatArray
+from stmdenoise.processing.nan import fill_nan_nearest
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = ["resample_to_pixel_size", "resampled_shape"]
@@ -48,13 +47,6 @@ def _source_map(n_old: int, d_old: float, n_new: int, d_new: float) -> tuple[flo
     """``(scale, offset)`` with old index = scale * new index + offset; the grids share their centre."""
     scale = d_new / d_old
     return scale, (0.5 - n_new / 2) * scale + n_old / 2 - 0.5
-
-
-def _fill_nan_nearest(data: FloatArray, finite: NDArray[np.bool_]) -> FloatArray:
-    """Replace NaN by the nearest measured value (keeps splines from ringing at NaN borders)."""
-    idx = ndimage.distance_transform_edt(~finite, return_distances=False, return_indices=True)
-    filled: FloatArray = data[tuple(idx)]
-    return filled
 
 
 def resample_to_pixel_size(
@@ -104,7 +96,8 @@ def resample_to_pixel_size(
     if not finite.any():
         raise ValueError("scan has no finite pixel: nothing to resample")
     shape = resampled_shape(scan.shape, old, new)
-    filled = data if finite.all() else _fill_nan_nearest(data, finite)
+    # Nearest-value filling keeps splines from ringing at NaN borders; NaN is put back below.
+    filled = data if finite.all() else fill_nan_nearest(data)
     if antialias:
         factors = (new[0] / old[0], new[1] / old[1])
         sigma = tuple(max(0.0, (f - 1.0) / 2.0) for f in factors)

@@ -6,7 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from stmdenoise.processing import complete_row_span, complete_rows, crop_nan, largest_complete_block
+from stmdenoise.processing import (
+    complete_row_span,
+    complete_rows,
+    crop_nan,
+    fill_nan_nearest,
+    largest_complete_block,
+)
 from stmdenoise.scan import Scan
 
 
@@ -94,3 +100,21 @@ def test_crop_scan_offset_follows_clockwise_scan_angle() -> None:
 def test_crop_nan_all_nan_raises() -> None:
     with pytest.raises(ValueError, match="finite"):
         crop_nan(np.full((3, 3), np.nan))
+
+
+def test_fill_nan_nearest_copies_nearest_measured_value(rng: np.random.Generator) -> None:
+    a = rng.normal(size=(12, 9))
+    a[8:] = np.nan
+    a[7, 4:] = np.nan
+    out = fill_nan_nearest(a)
+    finite = np.isfinite(a)
+    assert np.isfinite(out).all()
+    np.testing.assert_array_equal(out[finite], a[finite])
+    np.testing.assert_array_equal(out[11, :4], a[7, :4])  # straight down from the last measured row
+    measured = np.argwhere(finite)
+    for r, c in np.argwhere(~finite):
+        d2 = ((measured - (r, c)) ** 2).sum(axis=1)
+        nearest = measured[d2 == d2.min()]
+        assert out[r, c] in {a[i, j] for i, j in nearest}
+    with pytest.raises(ValueError, match="finite"):
+        fill_nan_nearest(np.full((2, 2), np.nan))
