@@ -27,6 +27,7 @@ __all__ = [
     "build_generators",
     "unique_parameters",
     "check_variant",
+    "init_weights",
 ]
 
 Variant = Literal["cyclegan", "cyclegan+da", "cyclegan+da+ws", "pdanet", "supervised"]
@@ -128,6 +129,15 @@ def unique_parameters(modules: Iterable[nn.Module | None]) -> list[nn.Parameter]
     return out
 
 
+def init_weights(module: nn.Module, *, gain: float = 0.02) -> None:
+    """CycleGAN's initialisation: conv weights ~ N(0, gain), biases 0 (shared modules once)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
 class PDANet(nn.Module):
     """All networks of one PDA-Net training run.
 
@@ -166,6 +176,7 @@ class PDANet(nn.Module):
         self.d_fa: FeatureDiscriminator | None = (
             FeatureDiscriminator(4 * arch.ngf, width=arch.fa_width) if variant_uses_fa(variant) else None
         )
+        init_weights(self)
 
     @property
     def uses_da(self) -> bool:

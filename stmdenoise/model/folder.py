@@ -1,0 +1,295 @@
+"""Model folders: ``config.json`` + ``weights.safetensors`` (+ ``MODEL_CARD.md``).
+
+Weights are stored with safetensors only: loading never unpickles anything. ``config.json``
+holds the architecture, the variant, the normalisation, the pixel size the model was trained
+at, a description of its training data, the step count, metrics and the program version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from stmdenoise import __version__
+from stmdenoise.model.generator import Generator
+from stmdenoise.model.pdanet import (
+    ArchConfig,
+    build_generators,
+    check_variant,
+    variant_shares_up,
+    variant_uses_da,
+)
+
+__all__ = [
+    "ModelFolderError",
+    "ModelInfo",
+    "NormalizationSpec",
+    "save_model_folder",
+    "load_model_folder",
+    "read_model_info",
+    "generator_state",
+    "CONFIG_NAME",
+    "WEIGHTS_NAME",
+    "FORMAT",
+]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "weights.safetensors"
+FORMAT = "stmdenoise-pdanet"
+FORMAT_VERSION = 1
+
+
+class ModelFolderError(ValueError):
+    """A folder is not a readable stmdenoise model (missing, foreign or damaged files)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class NormalizationSpec:
+    """How images are mapped to the networks' range (and back).
+
+    Parameters
+    ----------
+    low_pct, high_pct : float
+        Percentiles of the robust normalisation mapped to -1 and +1.
+    scale : float
+        Headroom factor applied after normalisation (then clipped to [-1, 1]).
+    level : bool
+        A least-squares plane is removed before normalising (and added back after).
+    """
+
+    low_pct: float = 0.5
+    high_pct: float = 99.5
+    scale: float = 0.8
+    level: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": "robust_percentile",
+            "low_pct": self.low_pct,
+            "high_pct": self.high_pct,
+            "scale": self.scale,
+            "level": self.level,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> NormalizationSpec:
+        if d.get("method", "robust_percentile") != "robust_percentile":
+            raise ValueError(f"unknown normalisation method {d.get('method')!r}")
+        return cls(
+            low_pct=float(d["low_pct"]),
+            high_pct=float(d["high_pct"]),
+            scale=float(d["scale"]),
+            level=bool(d.get("level", True)),
+        )
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The contents of a model folder's ``config.json``."""
+
+    arch: ArchConfig
+    variant: str
+    normalization: NormalizationSpec
+    pixel_size: float
+    steps: int = 0
+    training: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    program_version: str = __version__
+    weights_dtype: str = "float32"
+    name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "program_version": self.program_version,
+            "variant": self.variant,
+            "architecture": self.arch.to_dict(),
+            "generators": {
+                "g_d": "own",
+                "g_da": (
+                    "same_as_g_d"
+                    if not variant_uses_da(self.variant)
+                    else ("shares_up_with_g_d" if variant_shares_up(self.variant) else "own")
+                ),
+            },
+            "normalization": self.normalization.to_dict(),
+            "pixel_size_m": self.pixel_size,
+            "steps": self.steps,
+            "training": dict(self.training),
+            "metrics": dict(self.metrics),
+            "weights": {"file": WEIGHTS_NAME, "dtype": self.weights_dtype},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, path: Path) -> ModelInfo:
+        if d.get("format") != FORMAT:
+            raise ModelFolderError(
+                path, f"{CONFIG_NAME} is not a stmdenoise model (format {d.get('format')!r})"
+            )
+        if int(d.get("format_version", 0)) > FORMAT_VERSION:
+            raise ModelFolderError(
+                path,
+                f"model format {d.get('format_version')} is newer than this program reads ({FORMAT_VERSION})",
+            )
+        try:
+            return cls(
+                arch=ArchConfig.from_dict(dict(d["architecture"])),
+                variant=check_variant(d["variant"]),
+                normalization=NormalizationSpec.from_dict(d["normalization"]),
+                pixel_size=float(d["pixel_size_m"]),
+                steps=int(d.get("steps", 0)),
+                training=dict(d.get("training", {})),
+                metrics=dict(d.get("metrics", {})),
+                program_version=str(d.get("program_version", "")),
+                weights_dtype=str(d.get("weights", {}).get("dtype", "float32")),
+                name=str(d.get("name", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
+
+
+def generator_state(g_d: Generator, g_da: Generator, variant: str) -> dict[str, torch.Tensor]:
+    """Inference weights: ``g_d.*`` and the parts of ``g_da.*`` it does not share with G_D."""
+    state = {f"g_d.{k}": v for k, v in g_d.state_dict().items()}
+    if variant_uses_da(variant):
+        for k, v in g_da.state_dict().items():
+            if variant_shares_up(variant) and k.startswith("up."):
+                continue
+            state[f"g_da.{k}"] = v
+    return state
+
+
+def _atomic_write_bytes(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_model_folder(
+    path: str | Path,
+    info: ModelInfo,
+    g_d: Generator,
+    g_da: Generator,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Write ``config.json`` and ``weights.safetensors`` to ``path`` (created if needed).
+
+    Parameters
+    ----------
+    path : str or Path
+        The model folder.
+    info : ModelInfo
+        Architecture, variant, normalisation, pixel size, training description, metrics.
+    g_d, g_da : Generator
+        The denoisers for simulated and experimental images (G_DA may be G_D or share its Up block).
+    dtype : torch.dtype
+        Storage type of the weights (float32, or float16 to halve the size); loading casts
+        back to float32.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    if dtype not in (torch.float32, torch.float16, torch.bfloat16):
+        raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: v.detach().to("cpu", dtype).contiguous().clone()
+        for k, v in generator_state(g_d, g_da, info.variant).items()
+    }
+    info = ModelInfo(**{**info.__dict__, "weights_dtype": str(dtype).removeprefix("torch.")})
+    metadata = {"format": FORMAT, "variant": info.variant}
+    _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata=metadata))
+    text = json.dumps(info.to_dict(), indent=2) + "\n"
+    _atomic_write_bytes(folder / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return folder
+
+
+def read_model_info(path: str | Path) -> ModelInfo:
+    """Read and check a model folder's ``config.json`` (raises :class:`ModelFolderError`)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelFolderError(folder, "model folder does not exist")
+    cfg = folder / CONFIG_NAME
+    if not cfg.is_file():
+        raise ModelFolderError(folder, f"no {CONFIG_NAME}: not a stmdenoise model folder")
+    try:
+        d = json.loads(cfg.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFolderError(folder, f"{CONFIG_NAME} is not valid JSON ({exc})") from exc
+    if not isinstance(d, dict):
+        raise ModelFolderError(folder, f"{CONFIG_NAME} must hold a JSON object")
+    return ModelInfo.from_dict(d, path=folder)
+
+
+def load_model_folder(
+    path: str | Path, *, device: torch.device | str = "cpu"
+) -> tuple[ModelInfo, Generator, Generator]:
+    """Load a model folder: ``(info, G_D, G_DA)`` in eval mode on ``device``, float32.
+
+    Raises
+    ------
+    ModelFolderError
+        When the folder, its config or its weights are missing, foreign or damaged, or a
+        tensor's name or shape does not match the architecture in ``config.json``.
+    """
+    folder = Path(path)
+    info = read_model_info(folder)
+    wfile = folder / WEIGHTS_NAME
+    if not wfile.is_file():
+        raise ModelFolderError(folder, f"no {WEIGHTS_NAME}")
+    try:
+        tensors = load_file(str(wfile), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFolderError(folder, f"{WEIGHTS_NAME} is damaged or not safetensors ({exc})") from exc
+    g_d, g_da = build_generators(info.arch, info.variant)
+    expected = generator_state(g_d, g_da, info.variant)
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise ModelFolderError(
+            folder,
+            f"weights do not match the architecture in {CONFIG_NAME} "
+            f"(missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+            f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''})",
+        )
+    for k, ref in expected.items():
+        if tuple(tensors[k].shape) != tuple(ref.shape):
+            raise ModelFolderError(
+                folder,
+                f"tensor {k} has shape {tuple(tensors[k].shape)}, the architecture needs {tuple(ref.shape)}",
+            )
+        if not tensors[k].is_floating_point():
+            raise ModelFolderError(folder, f"tensor {k} is not floating point ({tensors[k].dtype})")
+        if not torch.isfinite(tensors[k]).all():
+            raise ModelFolderError(folder, f"tensor {k} holds NaN or infinite values")
+    with torch.no_grad():
+        for k, ref in expected.items():
+            ref.copy_(tensors[k].to(torch.float32))
+    g_d.to(device).eval()
+    g_da.to(device).eval()
+    return info, g_d, g_da

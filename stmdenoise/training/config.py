@@ -1,0 +1,213 @@
+"""The frozen training configuration (saved as JSON in checkpoints and model folders)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from stmdenoise.model.pdanet import ArchConfig, check_variant
+
+__all__ = ["TrainConfig", "GanMode", "DeviceName"]
+
+GanMode = Literal["log", "lsgan"]
+DeviceName = Literal["auto", "cpu", "cuda", "mps"]
+
+
+def _pos_int(name: str, v: object, minimum: int = 1) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
+
+
+def _nonneg(name: str, v: object) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (Algorithm 1 of the paper, plus data and I/O).
+
+    Parameters
+    ----------
+    variant : str
+        ``cyclegan``, ``cyclegan+da``, ``cyclegan+da+ws``, ``pdanet`` or ``supervised``.
+    steps : int
+        Number of iterations (one batch each).
+    crop : int
+        Side of the square training crops, pixels (a multiple of 4).
+    batch : int
+        Images per domain per iteration.
+    ngf, blocks, ndf, fa_width : int
+        Network sizes (see :class:`~stmdenoise.model.ArchConfig`).
+    gan_mode : {"log", "lsgan"}
+        Adversarial loss: BCE-with-logits log loss (the paper) or least squares.
+    lr, beta1, beta2 : float
+        Adam settings (2e-4, 0.5, 0.999 as the paper).
+    lambda_d, lambda_b, lambda_cyc, lambda_da, lambda_fa : float
+        Loss weights (1, 1, 1, 1, 0.1 as the paper).
+    lambda_sup : float
+        Weight of the paired L1 loss G_D(I_BS) vs I_S (``supervised`` variant only; 10 there).
+    lambda_cyc_exp : float
+        Weight of an optional experimental cycle ``G_B(G_DA(I_E)) ~ I_E`` (0 = the paper).
+    sim : str or None
+        HDF5 dataset written by ``stmdenoise simulate``; None simulates pairs on the fly.
+    sim_pixels, sim_size, sim_preset : int, float, str
+        On-the-fly simulation: pixels per side, field of view (metres), artefact preset.
+    sim_pool : int
+        Simulated pairs kept in memory on the fly; ``sim_refresh`` of them are replaced per step.
+    sim_refresh : int
+        New simulated pairs per step (on the fly).
+    real : tuple of str
+        Experimental scans: files or folders (any format ``stmdenoise.io.read_scan`` reads).
+    real_nm_per_px : float or None
+        Pixel size (nm) for plain images (JPEG/PNG/BMP) that carry no calibration.
+    norm_low_pct, norm_high_pct : float
+        Percentiles mapped to -1 and +1 by the robust normalisation of each image.
+    norm_scale : float
+        The normalised images are multiplied by this (< 1 leaves headroom under tanh's range
+        for features brighter than the percentile, e.g. impurity cores) and clipped to [-1, 1].
+    level : bool
+        Subtract a least-squares plane from experimental scans before normalising.
+    out : str
+        Model folder to write (checkpoints go to ``out/checkpoint``).
+    checkpoint_every, preview_every, log_every : int
+        Periods in steps (0 disables previews).
+    seed : int
+        Seed of every random choice (weights, data, crops, augmentation).
+    device : {"auto", "cpu", "cuda", "mps"}
+        Device; ``auto`` prefers CUDA (mixed precision), then MPS, then CPU.
+    amp : bool
+        Use bfloat16 autocast on CUDA.
+    """
+
+    variant: str = "pdanet"
+    steps: int = 20000
+    crop: int = 128
+    batch: int = 4
+    ngf: int = 32
+    blocks: int = 6
+    ndf: int = 64
+    fa_width: int = 64
+    gan_mode: str = "log"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lambda_d: float = 1.0
+    lambda_b: float = 1.0
+    lambda_cyc: float = 1.0
+    lambda_da: float = 1.0
+    lambda_fa: float = 0.1
+    lambda_sup: float = 0.0
+    lambda_cyc_exp: float = 0.0
+    sim: str | None = None
+    sim_pixels: int = 256
+    sim_size: float = 36e-9
+    sim_preset: str = "typical"
+    sim_pool: int = 64
+    sim_refresh: int = 1
+    real: tuple[str, ...] = ()
+    real_nm_per_px: float | None = None
+    norm_low_pct: float = 0.5
+    norm_high_pct: float = 99.5
+    norm_scale: float = 0.8
+    level: bool = True
+    out: str = "model"
+    checkpoint_every: int = 500
+    preview_every: int = 100
+    log_every: int = 10
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+
+    def __post_init__(self) -> None:
+        check_variant(self.variant)
+        for name in ("steps", "batch", "ngf", "ndf", "fa_width", "sim_pixels", "sim_pool", "log_every"):
+            _pos_int(name, getattr(self, name))
+        for name in ("blocks", "checkpoint_every", "preview_every", "seed", "sim_refresh"):
+            _pos_int(name, getattr(self, name), 0)
+        _pos_int("crop", self.crop, 16)
+        if self.crop % 4:
+            raise ValueError(f"crop must be a multiple of 4, got {self.crop}")
+        if self.gan_mode not in ("log", "lsgan"):
+            raise ValueError(f"gan_mode must be 'log' or 'lsgan', got {self.gan_mode!r}")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {self.device!r}")
+        for name in (
+            "lambda_d",
+            "lambda_b",
+            "lambda_cyc",
+            "lambda_da",
+            "lambda_fa",
+            "lambda_sup",
+            "lambda_cyc_exp",
+        ):
+            _nonneg(name, getattr(self, name))
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        for name in ("beta1", "beta2"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0 <= v < 1):
+                raise ValueError(f"{name} must be in [0, 1), got {v!r}")
+        if self.variant == "supervised" and self.lambda_sup <= 0:
+            object.__setattr__(self, "lambda_sup", 10.0)
+        if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
+            raise ValueError(
+                "need 0 <= norm_low_pct < norm_high_pct <= 100, "
+                f"got {self.norm_low_pct}, {self.norm_high_pct}"
+            )
+        if not (0 < self.norm_scale <= 1):
+            raise ValueError(f"norm_scale must be in (0, 1], got {self.norm_scale!r}")
+        if not (isinstance(self.sim_size, (int, float)) and self.sim_size > 0):
+            raise ValueError(f"sim_size must be > 0 metres, got {self.sim_size!r}")
+        if self.real_nm_per_px is not None and not self.real_nm_per_px > 0:
+            raise ValueError(f"real_nm_per_px must be > 0, got {self.real_nm_per_px!r}")
+        object.__setattr__(self, "real", tuple(str(p) for p in self.real))
+        if self.variant != "cyclegan" and not self.real:
+            raise ValueError(
+                f"variant {self.variant!r} needs experimental scans: pass real=[files or folders]"
+            )
+
+    @property
+    def arch(self) -> ArchConfig:
+        """Network sizes of this run."""
+        return ArchConfig(ngf=self.ngf, n_blocks=self.blocks, ndf=self.ndf, fa_width=self.fa_width)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` applied (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict."""
+        d = asdict(self)
+        d["real"] = list(self.real)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Build from a dict (as read from JSON); unknown keys raise ValueError naming them."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; known: {sorted(names)}")
+        d = dict(d)
+        if "real" in d:
+            d["real"] = tuple(d["real"])
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        """Write the configuration as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        """Read a configuration written by :meth:`save` (or by hand)."""
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+        if not isinstance(d, dict):
+            raise ValueError(f"{path}: expected a JSON object of settings")
+        return cls.from_dict(d)

@@ -1,0 +1,354 @@
+"""Training data: simulated pairs (on the fly or from HDF5) and experimental scans, as crops.
+
+Every image is normalised per image with :func:`stmdenoise.processing.robust_normalize`
+(percentiles to [-1, 1]), multiplied by ``norm_scale`` and clipped to [-1, 1]. Experimental scans
+are first resampled to the simulation's pixel size, because the standing waves of Cu(111)
+have a physical wavelength the networks learn at one scale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.processing import crop_nan, level_plane, resample_to_pixel_size, robust_normalize
+from stmdenoise.scan import Scan
+
+__all__ = [
+    "SimulatedPairLike",
+    "PairSampler",
+    "SimSource",
+    "OnTheFlySim",
+    "H5Sim",
+    "prepare_image",
+    "random_crop",
+    "augment",
+    "load_real_scans",
+    "prepare_real",
+    "RealImages",
+    "IMAGE_SUFFIXES",
+]
+
+log = logging.getLogger(__name__)
+
+F32 = NDArray[np.float32]
+
+#: Plain image files: they carry no calibration, so they need ``real_nm_per_px``.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+class SimulatedPairLike(Protocol):
+    """What :func:`stmdenoise.physics.sample_pair` returns."""
+
+    @property
+    def clean(self) -> NDArray[np.float64]: ...
+
+    @property
+    def noisy(self) -> NDArray[np.float64]: ...
+
+    @property
+    def pixel_size(self) -> float: ...
+
+
+PairSampler = Callable[..., SimulatedPairLike]
+
+
+def prepare_image(
+    data: NDArray[Any], *, low_pct: float = 0.5, high_pct: float = 99.5, scale: float = 0.8
+) -> F32:
+    """Normalise one image to the networks' range: robust [-1, 1], times ``scale``, clipped.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols)
+        Image in any unit; must hold finite values only.
+    low_pct, high_pct : float
+        Percentiles that map to -1 and +1 before scaling.
+    scale : float
+        Headroom factor in (0, 1].
+
+    Returns
+    -------
+    ndarray of float32, shape (rows, cols), values in [-1, 1]
+    """
+    y, _ = robust_normalize(np.asarray(data, dtype=np.float64), low_pct=low_pct, high_pct=high_pct)
+    return np.clip(y * scale, -1.0, 1.0).astype(np.float32)
+
+
+def random_crop(image: NDArray[Any], crop: int, rng: np.random.Generator) -> tuple[int, int]:
+    """Top-left corner of a random ``crop`` x ``crop`` window in ``image`` (smaller images are padded)."""
+    h, w = image.shape
+    return int(rng.integers(0, max(h - crop, 0) + 1)), int(rng.integers(0, max(w - crop, 0) + 1))
+
+
+def _take(image: F32, r: int, c: int, crop: int) -> F32:
+    h, w = image.shape
+    if h < crop or w < crop:
+        image = np.pad(image, ((0, max(crop - h, 0)), (0, max(crop - w, 0))), mode="symmetric")
+    return image[r : r + crop, c : c + crop]
+
+
+def augment(image: F32, k: int, flip: bool) -> F32:
+    """Rotate by ``k`` quarter turns and optionally flip left-right (the 8 symmetries of a square)."""
+    out = np.rot90(image, k)
+    if flip:
+        out = out[:, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def crop_and_augment(image: F32, crop: int, rng: np.random.Generator) -> F32:
+    """A random crop of ``image`` under a random one of the 8 square symmetries."""
+    r, c = random_crop(image, crop, rng)
+    k, flip = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
+    return augment(_take(image, r, c, crop), k, flip)
+
+
+def paired_crop_and_augment(a: F32, b: F32, crop: int, rng: np.random.Generator) -> tuple[F32, F32]:
+    """The same random crop and symmetry applied to two aligned images."""
+    r, c = random_crop(a, crop, rng)
+    k, flip = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
+    return augment(_take(a, r, c, crop), k, flip), augment(_take(b, r, c, crop), k, flip)
+
+
+class SimSource(Protocol):
+    """Simulated (clean I_S, noisy I_BS) pairs, normalised; the pool may change with the step."""
+
+    pixel_size: float
+
+    def description(self) -> dict[str, Any]: ...
+
+    def indices(self, step: int) -> Sequence[int]: ...
+
+    def pair(self, index: int) -> tuple[F32, F32]: ...
+
+
+@dataclass(frozen=True)
+class _Norm:
+    low_pct: float
+    high_pct: float
+    scale: float
+
+    def __call__(self, a: NDArray[Any]) -> F32:
+        return prepare_image(a, low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale)
+
+
+class OnTheFlySim:
+    """An endless stream of simulated pairs; pair ``k`` is drawn with its own seed ``(seed, k)``.
+
+    The pool at step ``t`` holds pairs ``[t * refresh, t * refresh + pool)``, so the pool of
+    any step is reproducible without storing it (exact resume).
+
+    Parameters
+    ----------
+    sampler : callable
+        ``sampler(rng, pixels=..., size=..., preset=...)`` returning an object with ``clean``,
+        ``noisy`` and ``pixel_size`` (normally :func:`stmdenoise.physics.sample_pair`).
+    seed : int
+        Base seed of the stream.
+    pixels, size, preset
+        Passed to ``sampler``.
+    pool, refresh : int
+        Pairs held in memory, and how many are replaced per step.
+    normalise : callable
+        Maps a raw image to the networks' range.
+    """
+
+    def __init__(
+        self,
+        sampler: PairSampler,
+        *,
+        seed: int,
+        pixels: int,
+        size: float,
+        preset: str,
+        pool: int,
+        refresh: int,
+        normalise: Callable[[NDArray[Any]], F32],
+    ) -> None:
+        self.sampler = sampler
+        self.seed = int(seed)
+        self.pixels, self.size, self.preset = int(pixels), float(size), str(preset)
+        self.pool, self.refresh = int(pool), int(refresh)
+        self.normalise = normalise
+        self._cache: dict[int, tuple[F32, F32]] = {}
+        self.pixel_size = float(self._raw(0).pixel_size)
+
+    def _raw(self, k: int) -> SimulatedPairLike:
+        rng = np.random.default_rng([self.seed, 0x51D, k])
+        return self.sampler(rng, pixels=self.pixels, size=self.size, preset=self.preset)
+
+    def description(self) -> dict[str, Any]:
+        return {
+            "source": "on the fly (stmdenoise.physics.sample_pair)",
+            "pixels": self.pixels,
+            "size_m": self.size,
+            "preset": self.preset,
+            "pixel_size_m": self.pixel_size,
+            "pool": self.pool,
+            "refresh_per_step": self.refresh,
+            "seed": self.seed,
+        }
+
+    def indices(self, step: int) -> Sequence[int]:
+        start = step * self.refresh
+        wanted = range(start, start + self.pool)
+        for k in list(self._cache):
+            if k < start:
+                del self._cache[k]
+        return wanted
+
+    def pair(self, index: int) -> tuple[F32, F32]:
+        if index not in self._cache:
+            p = self._raw(index)
+            self._cache[index] = (self.normalise(p.clean), self.normalise(p.noisy))
+        return self._cache[index]
+
+
+class H5Sim:
+    """Simulated pairs from an HDF5 dataset written by ``stmdenoise simulate`` (/clean, /noisy)."""
+
+    def __init__(
+        self, path: str | Path, *, normalise: Callable[[NDArray[Any]], F32], cache: bool = True
+    ) -> None:
+        import h5py
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"simulated dataset {self.path} does not exist")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise ValueError(f"{self.path}: not an HDF5 file ({exc})") from exc
+        missing = [k for k in ("clean", "noisy") if k not in self._file]
+        if missing:
+            raise ValueError(f"{self.path}: missing datasets {missing}; expected /clean and /noisy (N, H, W)")
+        self.count = int(self._file["clean"].shape[0])
+        if self.count == 0 or self._file["noisy"].shape != self._file["clean"].shape:
+            raise ValueError(f"{self.path}: /clean and /noisy must be non-empty with equal shapes")
+        attrs = self._file.attrs
+        if "pixel_size" not in attrs:
+            raise ValueError(f"{self.path}: file attribute 'pixel_size' (metres) is missing")
+        self.pixel_size = float(attrs["pixel_size"])
+        self.attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
+        self.normalise = normalise
+        self._cache: dict[int, tuple[F32, F32]] | None = {} if cache else None
+
+    def description(self) -> dict[str, Any]:
+        keep = ("pixel_size", "size", "pixels", "preset", "seed", "count")
+        d: dict[str, Any] = {"source": str(self.path), "pairs": self.count}
+        d.update({k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.attrs.items() if k in keep})
+        return d
+
+    def indices(self, step: int) -> Sequence[int]:
+        return range(self.count)
+
+    def pair(self, index: int) -> tuple[F32, F32]:
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        p = (self.normalise(self._file["clean"][index]), self.normalise(self._file["noisy"][index]))
+        if self._cache is not None:
+            self._cache[index] = p
+        return p
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _expand(paths: Sequence[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"experimental scan or folder {p} does not exist")
+    return files
+
+
+def load_real_scans(paths: Sequence[str | Path], *, nm_per_px: float | None = None) -> list[Scan]:
+    """Read experimental scans from files and folders (recursively), one Scan per file.
+
+    Files any reader of :func:`stmdenoise.io.read_scan` understands give their first
+    (topography) channel; plain images need ``nm_per_px`` for their pixel size. Files that
+    cannot be read are skipped with a log message; no readable file raises ValueError.
+    """
+    from stmdenoise.io import read_scan  # the io package; imported here so tests need no reader
+
+    scans: list[Scan] = []
+    for f in _expand(paths):
+        plain = f.suffix.lower() in IMAGE_SUFFIXES
+        if plain and nm_per_px is None:
+            log.warning("skipping %s: a plain image needs --real-nm-per-px (its pixel size)", f)
+            continue
+        try:
+            scan = read_scan(f)
+        except (ValueError, OSError) as exc:
+            log.info("skipping %s: %s", f, exc)
+            continue
+        if plain and nm_per_px is not None:
+            scan = scan.replace(pixel_size=(nm_per_px * 1e-9, nm_per_px * 1e-9))
+        scans.append(scan)
+    if not scans:
+        raise ValueError(f"no readable experimental scan in {[str(p) for p in paths]}")
+    return scans
+
+
+def _drop_filler_rows(data: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Drop rows that hold one constant value (aborted scans zero-filled by the instrument)."""
+    flat = np.nanmax(data, axis=1) == np.nanmin(data, axis=1)
+    keep = np.flatnonzero(~flat)
+    if keep.size == 0:
+        return data
+    return data[keep[0] : keep[-1] + 1]
+
+
+def prepare_real(
+    scan: Scan, *, pixel_size: float, level: bool, normalise: Callable[[NDArray[Any]], F32]
+) -> F32:
+    """Experimental scan -> normalised image at ``pixel_size``: crop NaN, level, resample, normalise."""
+    if not np.isfinite(scan.data).all():
+        scan = crop_nan(scan)
+    data = _drop_filler_rows(np.asarray(scan.data))
+    if data.shape != scan.shape:
+        scan = scan.with_data(data)
+    if level:
+        scan = level_plane(scan)
+    old = scan.pixel_size
+    if abs(old[0] - pixel_size) > 1e-6 * pixel_size or abs(old[1] - pixel_size) > 1e-6 * pixel_size:
+        scan = resample_to_pixel_size(scan, pixel_size)
+        log.info(
+            "resampled %s from %.4g x %.4g nm/px to %.4g nm/px (%d x %d px)",
+            scan.source.name if scan.source else "scan",
+            old[0] * 1e9,
+            old[1] * 1e9,
+            pixel_size * 1e9,
+            scan.shape[0],
+            scan.shape[1],
+        )
+    return normalise(scan.data)
+
+
+class RealImages:
+    """Normalised experimental images; crops are drawn with probability proportional to area."""
+
+    def __init__(self, images: Sequence[F32], names: Sequence[str]) -> None:
+        if not images:
+            raise ValueError("no experimental images")
+        self.images = list(images)
+        self.names = list(names)
+        areas = np.array([im.size for im in self.images], dtype=np.float64)
+        self.weights = areas / areas.sum()
+
+    def crop(self, crop: int, rng: np.random.Generator) -> F32:
+        i = int(rng.choice(len(self.images), p=self.weights))
+        return crop_and_augment(self.images[i], crop, rng)
+
+    def description(self) -> list[dict[str, Any]]:
+        return [{"name": n, "pixels": list(im.shape)} for n, im in zip(self.names, self.images, strict=True)]

@@ -1,0 +1,491 @@
+"""The PDA-Net training loop (Algorithm 1) as a generator of progress records.
+
+Per batch: (1) the generators run forward once; (2) every discriminator is updated on the
+detached outputs (generators frozen); (3) every generator is updated against the updated,
+frozen discriminators. The loop checks ``cancel`` between steps, writes checkpoints every
+``checkpoint_every`` steps and when cancelled, and writes the model folder at the end.
+
+More than one process (``torchrun --nproc-per-node N -m stmdenoise train ...``): each process
+draws its own data, gradients are averaged by DistributedDataParallel (gloo on CPU, NCCL on
+CUDA) and only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from stmdenoise import __version__
+from stmdenoise.model.device import select_device
+from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
+from stmdenoise.model.pdanet import PDANet
+from stmdenoise.scan import Scan
+from stmdenoise.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
+from stmdenoise.training.config import TrainConfig
+from stmdenoise.training.data import (
+    F32,
+    H5Sim,
+    OnTheFlySim,
+    PairSampler,
+    RealImages,
+    SimSource,
+    _Norm,
+    crop_and_augment,
+    load_real_scans,
+    paired_crop_and_augment,
+    prepare_real,
+)
+from stmdenoise.training.losses import discriminator_loss, gan_loss, l1
+
+__all__ = ["TrainProgress", "train"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress record of :func:`train`.
+
+    Attributes
+    ----------
+    done, total : int
+        Steps finished and planned.
+    message : str
+        Short human summary.
+    losses : Mapping[str, float]
+        Loss terms of the last step (``G_total``, ``D_total``, ``cycle``, ``adv_D`` ...).
+    images_per_s : float
+        Training throughput (images per domain per second, all processes).
+    eta_s : float or None
+        Estimated seconds to the end.
+    preview : Mapping[str, ndarray] or None
+        Every ``preview_every`` steps: 2-D float32 arrays in [-1, 1] (``noisy_sim``,
+        ``denoised_sim``, ``clean_sim``, and ``experimental``, ``denoised_experimental``).
+    checkpoint : str or None
+        Folder of a checkpoint written at this step.
+    model_dir : str or None
+        Model folder, on the last record of a completed or cancelled run.
+    device : str
+        Device used.
+    """
+
+    done: int
+    total: int
+    message: str = ""
+    losses: Mapping[str, float] = field(default_factory=dict)
+    images_per_s: float = 0.0
+    eta_s: float | None = None
+    preview: Mapping[str, F32] | None = None
+    checkpoint: str | None = None
+    model_dir: str | None = None
+    device: str = "cpu"
+
+
+class _Generators(nn.Module):
+    """G_D, G_B, G_DA as one module: the unit DistributedDataParallel synchronises."""
+
+    def __init__(self, net: PDANet, lambda_cyc_exp: float) -> None:
+        super().__init__()
+        self.g_d, self.g_b, self.g_da = net.g_d, net.g_b, net.g_da
+        self.uses_da = net.uses_da
+        self.cyc_exp = lambda_cyc_exp > 0
+
+    def forward(
+        self, real_s: torch.Tensor, real_bs: torch.Tensor, real_e: torch.Tensor | None
+    ) -> dict[str, Any]:
+        fake_s, feat_bs = self.g_d.forward_with_features(real_bs)  # denoise I_BS
+        out: dict[str, Any] = {"fake_s": fake_s, "feat_bs": feat_bs}
+        out["rec_bs"] = self.g_b(fake_s)  # forward cycle I_BS -> I_S -> I_BS
+        out["fake_bs"] = self.g_b(real_s)  # blur I_S
+        out["rec_s"] = self.g_d(out["fake_bs"])  # backward cycle I_S -> I_BS -> I_S
+        if self.uses_da and real_e is not None:
+            fake_e, feat_e = self.g_da.forward_with_features(real_e)
+            out["fake_e"], out["feat_e"] = fake_e, feat_e
+            if self.cyc_exp:
+                out["rec_e"] = self.g_b(fake_e)
+        return out
+
+
+class _Discriminators(nn.Module):
+    """D_D, D_B (and D_DA, D_FA): their summed loss on real vs detached generated inputs."""
+
+    def __init__(self, net: PDANet, gan_mode: str) -> None:
+        super().__init__()
+        self.d_d, self.d_b, self.d_da, self.d_fa = net.d_d, net.d_b, net.d_da, net.d_fa
+        self.mode = gan_mode
+
+    def forward(
+        self, real_s: torch.Tensor, real_bs: torch.Tensor, g: Mapping[str, torch.Tensor]
+    ) -> dict[str, Any]:
+        m = self.mode
+        terms = {
+            "D_D": discriminator_loss(self.d_d(real_s), self.d_d(g["fake_s"].detach()), mode=m),
+            "D_B": discriminator_loss(self.d_b(real_bs), self.d_b(g["fake_bs"].detach()), mode=m),
+        }
+        if self.d_da is not None and "fake_e" in g:
+            terms["D_DA"] = discriminator_loss(self.d_da(real_s), self.d_da(g["fake_e"].detach()), mode=m)
+        if self.d_fa is not None and "feat_e" in g:
+            # simulated-domain features (G_D on I_BS) are "real", experimental ones (G_DA on I_E) "fake"
+            terms["D_FA"] = discriminator_loss(
+                self.d_fa(g["feat_bs"].detach().float()), self.d_fa(g["feat_e"].detach().float()), mode=m
+            )
+        return terms
+
+
+def _set_requires_grad(modules: Sequence[nn.Module], flag: bool) -> None:
+    for m in modules:
+        for p in m.parameters():
+            p.requires_grad_(flag)
+
+
+def _dist_info() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _maybe_init_distributed(device: torch.device) -> bool:
+    """Join the process group torchrun describes in the environment; True if this call created it."""
+    if not dist.is_available() or dist.is_initialized():
+        return False
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    dist.init_process_group(backend=backend)
+    log.info("joined process group: rank %d of %d (%s)", dist.get_rank(), dist.get_world_size(), backend)
+    return True
+
+
+class _Trainer:
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        sim_sampler: PairSampler | None,
+        real_scans: Sequence[Scan] | None,
+        resume: bool,
+    ) -> None:
+        self.cfg = config
+        device = select_device(config.device)
+        if device.type == "cuda" and dist.is_available() and dist.is_initialized() is False:
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+                device = torch.device("cuda", local)
+                torch.cuda.set_device(device)
+        self.owns_group = _maybe_init_distributed(device)
+        self.rank, self.world = _dist_info()
+        self.device = device
+        self.amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
+        self.out = Path(config.out)
+        norm = _Norm(config.norm_low_pct, config.norm_high_pct, config.norm_scale)
+
+        # ---------------------------------------------------------------- data
+        self.sim: SimSource
+        if config.sim:
+            self.sim = H5Sim(config.sim, normalise=norm)
+        else:
+            if sim_sampler is None:
+                from stmdenoise.physics import sample_pair
+
+                sim_sampler = sample_pair
+            self.sim = OnTheFlySim(
+                sim_sampler,
+                seed=config.seed,
+                pixels=config.sim_pixels,
+                size=config.sim_size,
+                preset=config.sim_preset,
+                pool=config.sim_pool,
+                refresh=config.sim_refresh,
+                normalise=norm,
+            )
+        self.real: RealImages | None = None
+        if config.variant != "cyclegan" or config.lambda_cyc_exp > 0:
+            scans = list(real_scans) if real_scans is not None else None
+            if scans is None:
+                if not config.real:
+                    raise ValueError(
+                        f"variant {config.variant!r} needs experimental scans (config.real is empty)"
+                    )
+                scans = load_real_scans(config.real, nm_per_px=config.real_nm_per_px)
+            images = [
+                prepare_real(s, pixel_size=self.sim.pixel_size, level=config.level, normalise=norm)
+                for s in scans
+            ]
+            names = [s.source.name if s.source else f"scan{i}" for i, s in enumerate(scans)]
+            self.real = RealImages(images, names)
+        # each process draws its own data; the generator state is checkpointed
+        self.data_rng = np.random.default_rng([config.seed, 0xDA7A, self.rank])
+
+        # ---------------------------------------------------------------- networks
+        torch.manual_seed(config.seed)
+        self.net = PDANet(config.arch, config.variant).to(device)
+        self.gens = _Generators(self.net, config.lambda_cyc_exp)
+        self.discs = _Discriminators(self.net, config.gan_mode)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.net.discriminator_parameters(), lr=config.lr, betas=betas)
+        self.step = 0
+        if resume:
+            if not checkpoint_exists(self.out):
+                raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
+            meta = load_checkpoint(self.out, net=self.net, opt_g=self.opt_g, opt_d=self.opt_d)
+            saved = TrainConfig.from_dict(meta["config"])
+            if saved.replace(steps=config.steps, out=config.out, device=config.device) != config.replace(
+                steps=config.steps
+            ):
+                log.warning(
+                    "resuming with settings that differ from the checkpoint's; the run will not be exact"
+                )
+            self.step = int(meta["step"])
+            states = meta.get("data_rng_states", [])
+            if self.rank < len(states):
+                self.data_rng.bit_generator.state = states[self.rank]
+            log.info("resumed from %s at step %d", self.out / "checkpoint", self.step)
+        self.gens_ddp: nn.Module = self.gens
+        self.discs_ddp: nn.Module = self.discs
+        if self.world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.gens_ddp = DDP(self.gens, device_ids=ids, broadcast_buffers=False)
+            self.discs_ddp = DDP(self.discs, device_ids=ids, broadcast_buffers=False)
+
+    # ------------------------------------------------------------------ data
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        cfg, rng = self.cfg, self.data_rng
+        pool = self.sim.indices(self.step)
+        s_list: list[F32] = []
+        bs_list: list[F32] = []
+        for _ in range(cfg.batch):
+            if cfg.variant == "supervised":
+                clean, noisy = self.sim.pair(pool[int(rng.integers(len(pool)))])
+                a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng)
+            else:  # unpaired: clean and noisy from independent draws
+                a = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[0], cfg.crop, rng)
+                b = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[1], cfg.crop, rng)
+            s_list.append(a)
+            bs_list.append(b)
+        e = None
+        if self.real is not None:
+            e = self._tensor([self.real.crop(cfg.crop, rng) for _ in range(cfg.batch)])
+        return self._tensor(s_list), self._tensor(bs_list), e
+
+    def _tensor(self, images: Sequence[F32]) -> torch.Tensor:
+        return torch.from_numpy(np.stack(images)[:, None]).to(self.device)
+
+    # ------------------------------------------------------------------ one iteration
+    def train_step(self) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
+        cfg = self.cfg
+        real_s, real_bs, real_e = self._batch()
+        autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if self.amp else nullcontext()
+        discs = self.net.discriminators()
+        # (1) generators forward once
+        with autocast:
+            g = self.gens_ddp(real_s, real_bs, real_e)
+        # (2) discriminators, generators frozen (their outputs detached)
+        _set_requires_grad(discs, True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with autocast:
+            d_terms = self.discs_ddp(real_s, real_bs, g)
+        loss_d = sum(d_terms.values(), torch.zeros((), device=self.device))
+        loss_d.backward()
+        self.opt_d.step()
+        # (3) generators, discriminators frozen
+        _set_requires_grad(discs, False)
+        self.opt_g.zero_grad(set_to_none=True)
+        m = cfg.gan_mode
+        with autocast:
+            terms: dict[str, torch.Tensor] = {
+                "adv_D": gan_loss(self.net.d_d(g["fake_s"]), True, mode=m),
+                "adv_B": gan_loss(self.net.d_b(g["fake_bs"]), True, mode=m),
+                "cyc_fwd": l1(g["rec_bs"], real_bs),
+                "cyc_bwd": l1(g["rec_s"], real_s),
+            }
+            loss_g = (
+                cfg.lambda_d * terms["adv_D"]
+                + cfg.lambda_b * terms["adv_B"]
+                + cfg.lambda_cyc * (terms["cyc_fwd"] + terms["cyc_bwd"])
+            )
+            if self.net.d_da is not None and "fake_e" in g:
+                terms["adv_DA"] = gan_loss(self.net.d_da(g["fake_e"]), True, mode=m)
+                loss_g = loss_g + cfg.lambda_da * terms["adv_DA"]
+            if self.net.d_fa is not None and "feat_e" in g:
+                terms["adv_FA"] = gan_loss(self.net.d_fa(g["feat_e"].float()), True, mode=m)
+                loss_g = loss_g + cfg.lambda_fa * terms["adv_FA"]
+            if cfg.lambda_sup > 0:
+                terms["sup_L1"] = l1(g["fake_s"], real_s)
+                loss_g = loss_g + cfg.lambda_sup * terms["sup_L1"]
+            if "rec_e" in g and real_e is not None:
+                terms["cyc_exp"] = l1(g["rec_e"], real_e)
+                loss_g = loss_g + cfg.lambda_cyc_exp * terms["cyc_exp"]
+        loss_g.backward()
+        self.opt_g.step()
+        _set_requires_grad(discs, True)
+        losses = {k: float(v.detach()) for k, v in {**terms, **d_terms}.items()}
+        losses["cycle"] = losses["cyc_fwd"] + losses["cyc_bwd"]
+        losses["G_total"] = float(loss_g.detach())
+        losses["D_total"] = float(loss_d.detach())
+        self.step += 1
+        return losses, g, (real_s, real_bs) + ((real_e,) if real_e is not None else ())
+
+    # ------------------------------------------------------------------ files
+    def _rng_states(self) -> list[dict[str, Any]]:
+        state = self.data_rng.bit_generator.state
+        if self.world == 1:
+            return [state]
+        gathered: list[Any] = [None] * self.world
+        dist.all_gather_object(gathered, state)
+        return gathered
+
+    def save_checkpoint(self) -> str | None:
+        states = self._rng_states()  # collective: every rank takes part
+        if self.rank != 0:
+            return None
+        folder = save_checkpoint(
+            self.out,
+            net=self.net,
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            step=self.step,
+            config=self.cfg.to_dict(),
+            data_rng_states=states,
+            extra={"program_version": __version__, "world_size": self.world},
+        )
+        return str(folder)
+
+    def save_model(self, last_losses: Mapping[str, float]) -> str | None:
+        if self.rank != 0:
+            return None
+        cfg = self.cfg
+        info = ModelInfo(
+            arch=cfg.arch,
+            variant=cfg.variant,
+            normalization=NormalizationSpec(cfg.norm_low_pct, cfg.norm_high_pct, cfg.norm_scale, cfg.level),
+            pixel_size=self.sim.pixel_size,
+            steps=self.step,
+            training={
+                "config": cfg.to_dict(),
+                "simulated": self.sim.description(),
+                "experimental": self.real.description() if self.real is not None else [],
+                "device": str(self.device),
+                "world_size": self.world,
+                "final_losses": dict(last_losses),
+            },
+            name=self.out.name,
+        )
+        save_model_folder(self.out, info, self.net.g_d, self.net.g_da)
+        return str(self.out)
+
+    def close(self) -> None:
+        if isinstance(self.sim, H5Sim):
+            self.sim.close()
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _preview(g: Mapping[str, torch.Tensor], reals: tuple[torch.Tensor, ...]) -> dict[str, F32]:
+    def im(t: torch.Tensor) -> F32:
+        return t[0, 0].detach().float().cpu().numpy().astype(np.float32)
+
+    out = {"noisy_sim": im(reals[1]), "denoised_sim": im(g["fake_s"]), "clean_sim": im(reals[0])}
+    if len(reals) > 2 and "fake_e" in g:
+        out["experimental"] = im(reals[2])
+        out["denoised_experimental"] = im(g["fake_e"])
+    return out
+
+
+def train(
+    config: TrainConfig,
+    *,
+    cancel: threading.Event | None = None,
+    resume: bool = False,
+    sim_sampler: PairSampler | None = None,
+    real_scans: Sequence[Scan] | None = None,
+) -> Iterator[TrainProgress]:
+    """Train PDA-Net; yields a :class:`TrainProgress` after setup and every step.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run (variant, sizes, data, output folder, seed ...).
+    cancel : threading.Event, optional
+        Set it to stop after the current step; a checkpoint and the model folder are written.
+    resume : bool
+        Continue from ``config.out/checkpoint`` (networks, optimizers, RNG states, step).
+    sim_sampler : callable, optional
+        Replaces :func:`stmdenoise.physics.sample_pair` for on-the-fly simulation.
+    real_scans : sequence of Scan, optional
+        Experimental scans in memory, instead of reading ``config.real``.
+
+    Yields
+    ------
+    TrainProgress
+        The last record carries ``model_dir`` (and ``checkpoint`` when cancelled).
+    """
+    trainer = _Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
+    cfg = config
+    dev = str(trainer.device)
+    losses: dict[str, float] = {}
+    try:
+        yield TrainProgress(
+            done=trainer.step,
+            total=cfg.steps,
+            message=f"{cfg.variant} on {dev}" + (f" x{trainer.world}" if trainer.world > 1 else ""),
+            device=dev,
+        )
+        t0 = time.perf_counter()
+        start = trainer.step
+        cancelled = False
+        while trainer.step < cfg.steps:
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            losses, g, reals = trainer.train_step()
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise FloatingPointError(f"training diverged at step {trainer.step}: losses {losses}")
+            elapsed = time.perf_counter() - t0
+            rate = (trainer.step - start) * cfg.batch * trainer.world / max(elapsed, 1e-9)
+            eta = (cfg.steps - trainer.step) * cfg.batch * trainer.world / rate if rate > 0 else None
+            ckpt = None
+            if cfg.checkpoint_every and trainer.step % cfg.checkpoint_every == 0 and trainer.step < cfg.steps:
+                ckpt = trainer.save_checkpoint()
+            preview = None
+            if cfg.preview_every and (trainer.step % cfg.preview_every == 0 or trainer.step == 1):
+                preview = _preview(g, reals)
+            yield TrainProgress(
+                done=trainer.step,
+                total=cfg.steps,
+                message=f"G {losses['G_total']:.3f} D {losses['D_total']:.3f} cyc {losses['cycle']:.3f}",
+                losses=losses,
+                images_per_s=rate,
+                eta_s=eta,
+                preview=preview,
+                checkpoint=ckpt,
+                device=dev,
+            )
+        ckpt = trainer.save_checkpoint() if cancelled or trainer.step >= cfg.steps else None
+        model_dir = trainer.save_model(losses)
+        yield TrainProgress(
+            done=trainer.step,
+            total=cfg.steps,
+            message=("cancelled; checkpoint saved" if cancelled else "finished")
+            + (f": {model_dir}" if model_dir else ""),
+            losses=losses,
+            checkpoint=ckpt,
+            model_dir=model_dir,
+            device=dev,
+        )
+    finally:
+        trainer.close()

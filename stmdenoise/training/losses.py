@@ -1,0 +1,47 @@
+"""Losses of PDA-Net (paper eq. 1-8): adversarial terms and L1 cycle consistency."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["gan_loss", "discriminator_loss", "l1"]
+
+
+def gan_loss(logits: torch.Tensor, target_is_real: bool, *, mode: str = "log") -> torch.Tensor:
+    """Adversarial loss of discriminator ``logits`` against a constant real/fake target.
+
+    Parameters
+    ----------
+    logits : Tensor
+        Raw discriminator outputs (no sigmoid), any shape.
+    target_is_real : bool
+        Target label 1 (real / simulated domain) or 0 (generated / experimental domain).
+    mode : {"log", "lsgan"}
+        ``log``: binary cross-entropy with logits, the log loss of the paper (eq. 1, 2, 5, 6);
+        ``lsgan``: least squares on the logits.
+
+    Returns
+    -------
+    Tensor
+        Scalar, mean over every patch (float32 even under autocast).
+    """
+    logits = logits.float()
+    target = torch.ones_like(logits) if target_is_real else torch.zeros_like(logits)
+    if mode == "log":
+        return F.binary_cross_entropy_with_logits(logits, target)
+    if mode == "lsgan":
+        return F.mse_loss(logits, target)
+    raise ValueError(f"mode must be 'log' or 'lsgan', got {mode!r}")
+
+
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, *, mode: str = "log"
+) -> torch.Tensor:
+    """Half the sum of the real-vs-1 and fake-vs-0 adversarial losses (CycleGAN's halving)."""
+    return 0.5 * (gan_loss(real_logits, True, mode=mode) + gan_loss(fake_logits, False, mode=mode))
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference, computed in float32 (cycle losses, eq. 3-4)."""
+    return F.l1_loss(a.float(), b.float())

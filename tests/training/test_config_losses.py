@@ -1,0 +1,60 @@
+"""TrainConfig validation and JSON round trip; the loss functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from stmdenoise.training import TrainConfig
+from stmdenoise.training.losses import discriminator_loss, gan_loss, l1
+
+
+def test_config_round_trips_through_json(tmp_path: Path) -> None:
+    cfg = TrainConfig(variant="pdanet", real=("a", "b"), steps=10, crop=64)
+    cfg.save(tmp_path / "c.json")
+    assert TrainConfig.load(tmp_path / "c.json") == cfg
+    assert cfg.lambda_fa == 0.1 and cfg.lambda_d == cfg.lambda_b == cfg.lambda_cyc == cfg.lambda_da == 1.0
+    assert (cfg.lr, cfg.beta1) == (2e-4, 0.5)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"variant": "unet"},
+        {"crop": 30},
+        {"steps": 0},
+        {"gan_mode": "wgan"},
+        {"lambda_fa": -1.0},
+        {"device": "tpu"},
+        {"variant": "pdanet", "real": ()},
+        {"norm_scale": 0.0},
+    ],
+)
+def test_bad_settings_raise(changes: dict[str, object]) -> None:
+    base = {"variant": "cyclegan"}
+    base.update(changes)
+    with pytest.raises(ValueError):
+        TrainConfig(**base)  # type: ignore[arg-type]
+
+
+def test_unknown_keys_are_named(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text('{"variant": "cyclegan", "stepz": 3}')
+    with pytest.raises(ValueError, match="stepz"):
+        TrainConfig.load(tmp_path / "c.json")
+
+
+def test_supervised_gets_a_paired_weight() -> None:
+    assert TrainConfig(variant="supervised", real=("x",)).lambda_sup == 10.0
+
+
+def test_losses() -> None:
+    big = torch.full((2, 1, 3, 3), 20.0)
+    assert float(gan_loss(big, True)) < 1e-6
+    assert float(gan_loss(big, False)) > 10
+    assert float(gan_loss(torch.ones(4), True, mode="lsgan")) == 0.0
+    assert float(discriminator_loss(big, -big)) < 1e-6
+    assert float(l1(torch.zeros(3), torch.ones(3))) == 1.0
+    with pytest.raises(ValueError):
+        gan_loss(big, True, mode="hinge")
