@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from stmdenoise.scan import Scan
 
-__all__ = ["MIN_SIZE", "NotScorableError", "complete_rows", "prepare", "to_uint8"]
+__all__ = ["MIN_SIZE", "NotScorableError", "complete_rows", "joint_rows", "prepare", "to_uint8"]
 
 #: Smallest image (rows and columns, after dropping incomplete rows) any metric scores.
 MIN_SIZE = 64
@@ -81,6 +81,33 @@ def complete_rows(image: Any, *, name: str = "image") -> slice:
     starts, stops = edges[0::2], edges[1::2]
     best = int(np.argmax(stops - starts))
     return slice(int(starts[best]), int(stops[best]))
+
+
+def joint_rows(a: NDArray[Any], b: NDArray[Any], *, names: tuple[str, str]) -> slice:
+    """Longest run of rows complete in both ``a`` and ``b`` (same shape), at least 64 of them.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ.
+    NotScorableError
+        Fewer than 64 rows are complete in both, or fewer than 64 columns.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {a.shape} and {b.shape}")
+    finite = np.ones(a.shape, dtype=bool)
+    for arr in (a, b):
+        if not np.issubdtype(arr.dtype, np.integer):
+            finite &= np.isfinite(arr)
+    label = f"{names[0]}/{names[1]}"
+    rows = complete_rows(np.where(finite, 0.0, np.nan), name=label)
+    n, total, cols = rows.stop - rows.start, a.shape[0], a.shape[1]
+    if n < total and (n < MIN_SIZE or cols < MIN_SIZE):
+        raise NotScorableError(
+            f"{label}: only {n} rows of {total} are complete in both images (x {cols} columns); "
+            f"metrics need at least {MIN_SIZE}x{MIN_SIZE}"
+        )
+    return rows
 
 
 def _check_size(shape: tuple[int, ...], total_rows: int, name: str) -> None:

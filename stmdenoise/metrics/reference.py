@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.metrics import structural_similarity
 
-from stmdenoise.metrics._input import NotScorableError, _as_array, complete_rows, to_uint8
+from stmdenoise.metrics._input import _as_array, joint_rows, to_uint8
 
 __all__ = ["mse", "psnr", "ssim", "prepare_pair"]
 
@@ -50,16 +50,7 @@ def prepare_pair(ref: Any, test: Any) -> tuple[NDArray[np.uint8], NDArray[np.uin
     """
     a = _as_array(ref, "ref")
     b = _as_array(test, "test")
-    if a.shape != b.shape:
-        raise ValueError(f"ref and test must have the same shape, got {a.shape} and {b.shape}")
-    finite = np.ones(a.shape, dtype=bool)
-    for arr in (a, b):
-        if not np.issubdtype(arr.dtype, np.integer):
-            finite &= np.isfinite(arr)
-    try:
-        rows = complete_rows(np.where(finite, 0.0, np.nan), name="ref/test")
-    except NotScorableError as exc:
-        raise NotScorableError(f"{exc} (rows must be complete in both images)") from None
+    rows = joint_rows(a, b, names=("ref", "test"))
     return to_uint8(a[rows], name="ref"), to_uint8(b[rows], name="test")
 
 

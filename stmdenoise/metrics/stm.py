@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from stmdenoise.metrics._input import NotScorableError, _as_array, complete_rows, prepare
+from stmdenoise.metrics._input import NotScorableError, _as_array, joint_rows, prepare
 
 __all__ = ["line_artefact_index", "noise_floor", "residual_stats", "ResidualStats", "row_steps"]
 
@@ -264,10 +264,7 @@ def residual_stats(raw: Any, denoised: Any) -> ResidualStats:
     """
     a = _as_array(raw, "raw")
     b = _as_array(denoised, "denoised")
-    if a.shape != b.shape:
-        raise ValueError(f"raw and denoised must have the same shape, got {a.shape} and {b.shape}")
-    both = np.isfinite(np.asarray(a, dtype=np.float64)) & np.isfinite(np.asarray(b, dtype=np.float64))
-    rows = complete_rows(np.where(both, 0.0, np.nan), name="raw/denoised")
+    rows = joint_rows(a, b, names=("raw", "denoised"))
     za = prepare(np.asarray(a[rows], dtype=np.float64), name="raw")
     zb = prepare(np.asarray(b[rows], dtype=np.float64), name="denoised")
     r = za - zb

@@ -1,0 +1,22 @@
+"""The Examples in the metrics docstrings run and hold."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "stmdenoise.metrics._input",
+    "stmdenoise.metrics.piqe",
+    "stmdenoise.metrics.brisque",
+    "stmdenoise.metrics.reference",
+    "stmdenoise.metrics.stm",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
