@@ -14,7 +14,8 @@ Units
 Lateral: ``Length x[A]`` / ``Length y[A]`` (angstrom). Z: counts x ``ZPiezoconst`` (angstrom/V)
 x ``GainZ`` x (20 V / 2**DAC bits) (falls back to ``Dacto[A]z`` x ``GainZ``, angstrom per count);
 on the bundled file this matches the header's own lateral calibration
-(``Delta X`` x ``Num.X`` x ``Xpiezoconst`` x ``GainX`` x 20 V / 2**20 = ``Length x[A]``).
+(``Delta X`` x ``Num.X`` x ``Xpiezoconst`` x ``GainX`` x 20 V / 2**20 = 199.658 angstrom against
+``Length x[A]`` = 199.6643).
 Current: counts x (20 V / 2**bits) / 10**``GainPre`` (V/A); further ADC inputs in volts.
 
 Orientation and aborted scans
