@@ -159,7 +159,7 @@ class Scan:
         shape (cropping, resampling) pass the new geometry explicitly.
         """
         steps = self.steps + ((step,) if step is not None else ())
-        return dataclasses.replace(self, data=data, steps=steps, **changes)
+        return dataclasses.replace(self, data=np.asarray(data, dtype=np.float64), steps=steps, **changes)
 
     def describe(self) -> str:
         """One-line human description: channel, direction, pixels and field size."""
