@@ -241,3 +241,33 @@ def test_reader_messages_name_file_expected_and_found(tmp_path: Path) -> None:
         with pytest.raises(ScanFormatError, match=expected) as info:
             read_scan(p)
         assert name in str(info.value)
+
+
+@pytest.mark.realdata
+def test_createc_frames_become_a_fresh_sxm(realdata_dir: Path, tmp_path: Path) -> None:
+    """A foreign header is not copied: write_sxm builds a complete Nanonis header instead."""
+    from stmdenoise.io import read_all
+
+    frames = read_all(realdata_dir / "createc/createc_scan_step_20nm.dat")
+    out = write_sxm(tmp_path / "createc.sxm", frames)
+    back = read_sxm_all(out)
+    assert [(s.channel, s.direction, s.unit) for s in back] == [  # channel by channel, as .sxm stores them
+        ("Z", "forward", "m"), ("Z", "backward", "m"),
+        ("Current", "forward", "A"), ("Current", "backward", "A"),
+    ]  # fmt: skip
+    order = {(s.channel, s.direction): s for s in frames}
+    for s in back:
+        np.testing.assert_array_equal(s.data, order[(s.channel, s.direction)].data.astype(np.float32))
+        assert s.pixel_size == pytest.approx(frames[0].pixel_size)
+        assert s.bias == pytest.approx(0.02742) and s.setpoint == pytest.approx(4.4e-10)
+    assert back[0].nan_fraction == pytest.approx(182 / 512)
+    assert "Num.X / Num.X" not in back[0].header and back[0].header["SCAN_PIXELS"] == "512 512"
+
+
+def test_module_examples_run() -> None:
+    import doctest
+
+    import stmdenoise.io.sxm as sxm_module
+
+    result = doctest.testmod(sxm_module)
+    assert result.attempted >= 4 and result.failed == 0
