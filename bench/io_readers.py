@@ -48,6 +48,26 @@ def _corr(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, int]:
     return float((p * q).sum() / np.sqrt((p * p).sum() * (q * q).sum())), int(m.sum())
 
 
+def _shift(a: NDArray[np.float64], dy: int, dx: int) -> NDArray[np.float64]:
+    out = np.full_like(a, np.nan)
+    r, c = a.shape
+    out[max(dy, 0) : r + min(dy, 0), max(dx, 0) : c + min(dx, 0)] = a[
+        max(-dy, 0) : r + min(-dy, 0), max(-dx, 0) : c + min(-dx, 0)
+    ]
+    return out
+
+
+def _register(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, tuple[int, int]]:
+    """Best correlation of ``a`` shifted by (dy, dx) against ``b`` (|dy| <= 90, |dx| <= 4)."""
+    best = (-2.0, (0, 0))
+    for dy in range(-90, 91):
+        for dx in range(-4, 5):
+            c, _ = _corr(_shift(a, dy, dx), b)
+            if np.isfinite(c) and c > best[0]:
+                best = (c, (dy, dx))
+    return best
+
+
 def main() -> None:
     if not REAL.is_dir():
         sys.exit(f"{REAL} is absent")
@@ -79,6 +99,10 @@ def main() -> None:
     print(f"| img_0244 (up, flipped by the reader) vs img_0253 (down), Current | {c:.3f} | {n} |")
     c, n = _corr(raw_up, down)
     print(f"| img_0244 as stored vs img_0253 | {c:.3f} | {n} |")
+    c, (dy, dx) = _register(up, down)
+    print(f"| best registration of flipped img_0244 onto img_0253: shift ({dy}, {dx}) | {c:.3f} | - |")
+    c, (dy, dx) = _register(raw_up, down)
+    print(f"| best registration of img_0244 as stored onto img_0253: shift ({dy}, {dx}) | {c:.3f} | - |")
     for name, ch in (
         ("STM_nanonis_generic_4_5.sxm", "Z"),
         ("img_0045.sxm", "Z"),
