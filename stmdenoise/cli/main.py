@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.info",
     "stmdenoise.cli.export",
     "stmdenoise.cli.score",
+    "stmdenoise.cli.train",
 )
 
 

@@ -81,6 +81,8 @@ class TrainConfig:
         Device; ``auto`` prefers CUDA (mixed precision), then MPS, then CPU.
     amp : bool
         Use bfloat16 autocast on CUDA.
+    weights_dtype : {"float32", "float16"}
+        Storage type of the model folder's weights (float16 halves the size).
     """
 
     variant: str = "pdanet"
@@ -121,6 +123,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True
+    weights_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         check_variant(self.variant)
@@ -131,6 +134,8 @@ class TrainConfig:
         _pos_int("crop", self.crop, 16)
         if self.crop % 4:
             raise ValueError(f"crop must be a multiple of 4, got {self.crop}")
+        if self.weights_dtype not in ("float32", "float16"):
+            raise ValueError(f"weights_dtype must be 'float32' or 'float16', got {self.weights_dtype!r}")
         if self.gan_mode not in ("log", "lsgan"):
             raise ValueError(f"gan_mode must be 'log' or 'lsgan', got {self.gan_mode!r}")
         if self.device not in ("auto", "cpu", "cuda", "mps"):

@@ -199,8 +199,13 @@ class _Trainer:
             self.sim = H5Sim(config.sim, normalise=norm)
         else:
             if sim_sampler is None:
-                from stmdenoise.physics import sample_pair
-
+                try:
+                    from stmdenoise.physics import sample_pair
+                except ImportError as exc:
+                    raise ValueError(
+                        "on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation "
+                        "lacks; pass a simulated dataset with --sim DATA.h5"
+                    ) from exc
                 sim_sampler = sample_pair
             self.sim = OnTheFlySim(
                 sim_sampler,
@@ -385,7 +390,8 @@ class _Trainer:
             },
             name=self.out.name,
         )
-        save_model_folder(self.out, info, self.net.g_d, self.net.g_da)
+        dtype = torch.float16 if cfg.weights_dtype == "float16" else torch.float32
+        save_model_folder(self.out, info, self.net.g_d, self.net.g_da, dtype=dtype)
         return str(self.out)
 
     def close(self) -> None:

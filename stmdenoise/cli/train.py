@@ -1,0 +1,165 @@
+"""``stmdenoise train``: train a PDA-Net model folder from the command line (Ctrl+C saves and stops)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from stmdenoise.cli.progress import drive
+from stmdenoise.model.pdanet import VARIANTS
+
+__all__ = ["add_parser", "run", "config_from_args"]
+
+log = logging.getLogger(__name__)
+
+# flag -> TrainConfig field (flags left out keep the config file's value or the default)
+_FLAGS: dict[str, str] = {
+    "variant": "variant",
+    "steps": "steps",
+    "crop": "crop",
+    "batch": "batch",
+    "ngf": "ngf",
+    "blocks": "blocks",
+    "ndf": "ndf",
+    "sim": "sim",
+    "sim_preset": "sim_preset",
+    "sim_pixels": "sim_pixels",
+    "sim_pool": "sim_pool",
+    "real_nm_per_px": "real_nm_per_px",
+    "out": "out",
+    "device": "device",
+    "seed": "seed",
+    "lr": "lr",
+    "gan_mode": "gan_mode",
+    "lambda_cyc": "lambda_cyc",
+    "lambda_fa": "lambda_fa",
+    "lambda_sup": "lambda_sup",
+    "lambda_cyc_exp": "lambda_cyc_exp",
+    "checkpoint_every": "checkpoint_every",
+    "weights_dtype": "weights_dtype",
+}
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """Merge ``--config FILE`` (or, with --resume, the checkpoint's settings) with the flags given."""
+    from stmdenoise.training import TrainConfig
+
+    base: dict[str, Any] = {}
+    if args.config:
+        base = TrainConfig.load(args.config).to_dict()
+    elif args.resume and args.out:
+        state = Path(args.out) / "checkpoint" / "state.json"
+        if state.is_file():
+            base = dict(json.loads(state.read_text(encoding="utf-8"))["config"])
+    for flag, name in _FLAGS.items():
+        v = getattr(args, flag, None)
+        if v is not None:
+            base[name] = v
+    if args.real:
+        base["real"] = list(args.real)
+    if args.sim_size_nm is not None:
+        base["sim_size"] = args.sim_size_nm * 1e-9
+    if args.on_the_fly:
+        base["sim"] = None
+    return TrainConfig.from_dict(base)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; exit code 0 when finished, 130 when cancelled (a checkpoint was saved)."""
+    from stmdenoise.training import train
+
+    cfg = config_from_args(args)
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    if args.save_config:
+        cfg.save(args.save_config)
+
+    def make_job(cancel: threading.Event) -> Any:
+        # First Ctrl+C: finish the current step, save a checkpoint and the model, stop.
+        # A second Ctrl+C interrupts at once.
+        def on_sigint(signum: int, frame: Any) -> None:
+            cancel.set()
+            print("\nstopping after this step (Ctrl+C again to abort without saving)", file=sys.stderr)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_sigint)
+        return train(cfg, cancel=cancel, resume=args.resume)
+
+    last_losses: dict[str, float] = {}
+
+    def on_record(rec: Any) -> None:
+        if rec.losses and rec.done % max(cfg.log_every, 1) == 0:
+            last_losses.update(rec.losses)
+            terms = " ".join(f"{k}={v:.4f}" for k, v in sorted(rec.losses.items()))
+            log.debug("step %d: %s (%.1f img/s)", rec.done, terms, rec.images_per_s)
+
+    try:
+        last, completed = drive(
+            make_job, description=f"train {cfg.variant}", on_record=on_record, quiet=args.quiet
+        )
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if last is not None:
+        print(last.message)
+        if last.losses:
+            print("final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(last.losses.items())))
+    cancelled = last is None or "cancelled" in last.message or not completed
+    return 130 if cancelled else 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``train``."""
+    p = sub.add_parser(
+        "train",
+        help="train a PDA-Net denoiser (model folder: config.json + weights.safetensors)",
+        description=(
+            "Train PDA-Net (Algorithm 1 of the paper) on simulated Cu(111) pairs (on the fly, or an HDF5 "
+            "from `stmdenoise simulate`) and experimental scans. Flags override --config FILE. Ctrl+C "
+            "stops after the current step and saves a checkpoint; --resume continues exactly. "
+            "Several processes: torchrun --nproc-per-node N -m stmdenoise train ... See docs/model.md."
+        ),
+    )
+    p.add_argument("--config", type=Path, help="JSON file of TrainConfig settings")
+    p.add_argument("--save-config", type=Path, help="also write the merged settings to this JSON file")
+    p.add_argument("--variant", choices=VARIANTS, help="ablation variant (default pdanet)")
+    p.add_argument("--steps", type=int, help="iterations (default 20000)")
+    p.add_argument("--crop", type=int, help="training crop side in pixels, multiple of 4 (default 128)")
+    p.add_argument("--batch", type=int, help="images per domain per step (default 4)")
+    p.add_argument("--ngf", type=int, help="generator width (paper 64; default 32)")
+    p.add_argument("--blocks", type=int, help="ResNet blocks (paper 9; default 6)")
+    p.add_argument("--ndf", type=int, help="PatchGAN width (default 64)")
+    p.add_argument("--sim", help="HDF5 of simulated pairs (default: simulate on the fly)")
+    p.add_argument(
+        "--on-the-fly", action="store_true", help="simulate on the fly even if the config names --sim"
+    )
+    p.add_argument("--sim-preset", help="artefact preset for on-the-fly simulation (default typical)")
+    p.add_argument("--sim-pixels", type=int, help="pixels per simulated image (default 256)")
+    p.add_argument("--sim-size-nm", type=float, help="field of view of simulated images, nm (default 36)")
+    p.add_argument("--sim-pool", type=int, help="simulated pairs kept in memory on the fly (default 64)")
+    p.add_argument("--real", nargs="+", metavar="DIR_OR_FILE", help="experimental scans (files or folders)")
+    p.add_argument("--real-nm-per-px", type=float, help="pixel size of plain images (JPEG/PNG) in nm")
+    p.add_argument("--out", help="model folder to write (default ./model)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
+    p.add_argument(
+        "--gan-mode", choices=("log", "lsgan"), help="adversarial loss (default log, as the paper)"
+    )
+    p.add_argument("--lambda-cyc", type=float, help="cycle-loss weight (paper 1)")
+    p.add_argument("--lambda-fa", type=float, help="feature-alignment weight (paper 0.1)")
+    p.add_argument("--lambda-sup", type=float, help="paired L1 weight (supervised variant, default 10)")
+    p.add_argument(
+        "--lambda-cyc-exp", type=float, help="experimental cycle G_B(G_DA(I_E)) ~ I_E weight (default 0)"
+    )
+    p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
+    p.add_argument("--weights-dtype", choices=("float32", "float16"), help="storage type of the weights")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)

@@ -1,0 +1,71 @@
+"""``stmdenoise train`` end to end on tiny settings, and reading real experimental scans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stmdenoise.cli.main import main
+from stmdenoise.model.folder import load_model_folder
+from stmdenoise.training.data import load_real_scans, prepare_image, prepare_real
+
+
+def _write_h5(path: Path, sampler, n: int = 3) -> None:  # type: ignore[no-untyped-def]
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+    pairs = [sampler(rng, pixels=40, size=40 * 0.14e-9) for _ in range(n)]
+    with h5py.File(path, "w") as f:
+        f["clean"] = np.stack([p.clean for p in pairs]).astype(np.float32)
+        f["noisy"] = np.stack([p.noisy for p in pairs]).astype(np.float32)
+        f.attrs["pixel_size"] = 0.14e-9
+
+
+TINY = ["--crop", "32", "--batch", "1", "--ngf", "4", "--blocks", "1", "--ndf", "4", "--device", "cpu", "-q"]
+
+
+def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, sampler, capsys) -> None:  # type: ignore[no-untyped-def]
+    _write_h5(tmp_path / "sim.h5", sampler)
+    out = tmp_path / "m"
+    args = [
+        "train",
+        "--variant",
+        "cyclegan",
+        "--steps",
+        "2",
+        "--sim",
+        str(tmp_path / "sim.h5"),
+        "--out",
+        str(out),
+    ]
+    cfg_file = tmp_path / "cfg.json"
+    assert main(args + TINY + ["--checkpoint-every", "1", "--save-config", str(cfg_file)]) == 0
+    assert "finished" in capsys.readouterr().out
+    info, _, _ = load_model_folder(out)
+    assert info.steps == 2 and info.arch.ngf == 4
+    assert json.loads(cfg_file.read_text())["steps"] == 2
+    # --resume reads the settings from the checkpoint; only --steps changes
+    assert main(["train", "--out", str(out), "--resume", "--steps", "3", "-q"]) == 0
+    assert load_model_folder(out)[0].steps == 3
+
+
+def test_train_cli_reports_bad_settings(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["train", "--variant", "pdanet", "--out", str(tmp_path / "m"), "-q"]) == 2
+    assert "experimental scans" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_real_cu111_jpegs_and_createc_scan_are_read_and_resampled(shared_dir: Path) -> None:
+    jpgs = shared_dir / "reference" / "cu111_ko_group" / "experimental"
+    createc = shared_dir / "realdata" / "createc"
+    scans = load_real_scans([jpgs, createc], nm_per_px=0.071)
+    assert len(scans) == 4
+    images = [prepare_real(s, pixel_size=36e-9 / 256, level=True, normalise=prepare_image) for s in scans]
+    # 512 px at 0.071 nm -> 259 px at 0.1406 nm; the aborted Createc frame keeps its 330 measured rows
+    assert [im.shape for im in images[:3]] == [(259, 259)] * 3
+    assert images[3].shape[1] == 142 and images[3].shape[0] < 100
+    assert all(np.isfinite(im).all() and im.min() >= -1 and im.max() <= 1 for im in images)
+    with pytest.raises(ValueError, match="no readable"):
+        load_real_scans([jpgs])  # JPEGs without a pixel size are skipped
