@@ -76,15 +76,22 @@ def _sequential_pass(image: NDArray[np.float64], taps: NDArray[np.float64], axis
     """Zero-padded 'same' correlation along ``axis``, accumulated from the last tap to the first."""
     half = taps.size // 2
     n = image.shape[axis]
-    pad = [(half, half) if a == axis else (0, 0) for a in range(2)]
-    padded = np.pad(image, pad)
+    shape = list(image.shape)
+    shape[axis] += 2 * half
+    padded = np.zeros(shape)
+    if axis == 0:
+        padded[half : half + n, :] = image
+    else:
+        padded[:, half : half + n] = image
 
     def shifted(k: int) -> NDArray[np.float64]:
         return padded[k : k + n, :] if axis == 0 else padded[:, k : k + n]
 
-    out = taps[-1] * shifted(taps.size - 1)
+    out = np.multiply(shifted(taps.size - 1), taps[-1])
+    tmp = np.empty_like(out)
     for k in range(taps.size - 2, -1, -1):
-        out += taps[k] * shifted(k)
+        np.multiply(shifted(k), taps[k], out=tmp)
+        np.add(out, tmp, out=out)
     return out
 
 

@@ -51,6 +51,7 @@ def _contributions(in_len: int, out_len: int, scale: float) -> tuple[NDArray[np.
 
 def _resize_axis0(image: NDArray[np.float64], out_len: int, scale: float) -> NDArray[np.float64]:
     src, w = _contributions(image.shape[0], out_len, scale)
+    image = np.ascontiguousarray(image)
     out = np.zeros((out_len,) + image.shape[1:], dtype=np.float64)
     for k in range(src.shape[1]):
         out += w[:, k, None] * image[src[:, k]]

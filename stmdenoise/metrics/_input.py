@@ -198,5 +198,10 @@ def to_uint8(image: Any, *, name: str = "image") -> NDArray[np.uint8]:
         return out8
     out = prepare(data, name=name)
     lo, hi = out.min(), out.max()
-    scaled = (out - lo) / (hi - lo) * 255.0
-    return np.floor(scaled + 0.5).clip(0, 255).astype(np.uint8)
+    # in place, one temporary; (x - lo) / (hi - lo) <= 1 exactly (rounding is monotone), so no clip
+    scaled = np.subtract(out, lo)
+    scaled /= hi - lo
+    scaled *= 255.0
+    scaled += 0.5
+    np.floor(scaled, out=scaled)
+    return scaled.astype(np.uint8)

@@ -78,17 +78,20 @@ def _ggd_fit(vec: NDArray[np.float64]) -> tuple[float, float]:
 
 def _aggd_fit(vec: NDArray[np.float64]) -> tuple[float, float, float, float]:
     """(shape, mean, left variance, right variance) of an asymmetric GGD (``estimateaggdparam.m``)."""
-    sq = vec * vec
-    neg = vec < 0
-    pos = vec > 0
+    # one pass of elementwise ops instead of boolean-mask copies: neg = min(v, 0), pos = max(v, 0)
+    neg = np.minimum(vec, 0.0)
+    pos = vec - neg
     n_neg = int(np.count_nonzero(neg))
     n_pos = int(np.count_nonzero(pos))
+    neg_sq = float(np.dot(neg, neg))
+    pos_sq = float(np.dot(pos, pos))
     with np.errstate(divide="ignore", invalid="ignore"):
-        left_var = float(np.sum(sq[neg]) / n_neg) if n_neg else float("nan")
-        right_var = float(np.sum(sq[pos]) / n_pos) if n_pos else float("nan")
+        left_var = neg_sq / n_neg if n_neg else float("nan")
+        right_var = pos_sq / n_pos if n_pos else float("nan")
         left_std, right_std = np.sqrt(left_var), np.sqrt(right_var)
         gammahat = left_std / right_std
-        rhat = float(np.mean(np.abs(vec))) ** 2 / float(np.mean(sq))
+        mean_abs = (float(pos.sum()) - float(neg.sum())) / vec.size
+        rhat = mean_abs**2 / ((neg_sq + pos_sq) / vec.size)
         rhatnorm = rhat * (gammahat**3 + 1) * (gammahat + 1) / (gammahat**2 + 1) ** 2
     alpha = float(_GAM[_nearest_index(_R_AGGD, float(rhatnorm))])
     const = np.sqrt(gamma_fn(1.0 / alpha)) / np.sqrt(gamma_fn(3.0 / alpha))
