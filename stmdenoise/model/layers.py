@@ -78,7 +78,9 @@ class InstanceNorm(nn.Module):
             )
         if self.mode == "collect":
             with torch.no_grad():
-                xd = x.detach().to(torch.float64)
+                # float64 sums where the device has it (MPS has no float64)
+                acc = torch.float32 if x.device.type == "mps" else torch.float64
+                xd = x.detach().to(acc)
                 n = float(xd.shape[0] * xd.shape[2] * xd.shape[3])
                 s = xd.sum(dim=(0, 2, 3))
                 sq = (xd * xd).sum(dim=(0, 2, 3))

@@ -1,0 +1,323 @@
+"""Denoise scans with a trained PDA-Net model folder: pick a device, tile, restore units.
+
+>>> from stmdenoise.denoise import Denoiser, default_model_dir   # doctest: +SKIP
+>>> clean = Denoiser.from_folder(default_model_dir()).denoise(scan)  # doctest: +SKIP
+
+The returned :class:`~stmdenoise.scan.Scan` has the input's shape, units, orientation and
+metadata; unmeasured (NaN) pixels stay NaN and never influence their neighbours' values
+beyond what the nearest-value fill feeds the network.
+
+Pipeline: plane levelling (added back at the end) -> resampling to the model's pixel size ->
+robust normalisation -> G_DA (experimental scans) or G_D (simulated) -> inverse normalisation
+-> resampling back onto the input grid. Scans larger than ``tile`` pixels are processed in
+overlapping tiles (overlap >= the receptive field, starts aligned to the 4-px stride),
+blended with feathered weights; every tile uses the same instance-norm statistics, pooled
+over all tiles in a first pass, so tiles do not disagree at their seams.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.model.device import select_device
+from stmdenoise.model.folder import ModelInfo, load_model_folder
+from stmdenoise.model.generator import STRIDE, Generator, receptive_field
+from stmdenoise.paths import shipped_models_dir
+from stmdenoise.processing import (
+    blend_tiles,
+    fill_nan_nearest,
+    iter_tiles,
+    level_plane,
+    resample_to_pixel_size,
+    robust_normalize,
+)
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = ["Denoiser", "default_model_dir", "Which"]
+
+log = logging.getLogger(__name__)
+
+Which = Literal["auto", "experimental", "simulated"]
+ProgressCallback = Callable[[int, int], None]
+
+
+def default_model_dir() -> Path:
+    """The shipped default model folder under ``models/`` (see :func:`stmdenoise.paths.shipped_models_dir`).
+
+    A folder named ``default`` or whose name contains ``default`` wins; otherwise the first
+    model folder by name. Raises FileNotFoundError when no model is installed.
+    """
+    root = shipped_models_dir()
+    folders = sorted(p for p in root.glob("*") if (p / "config.json").is_file()) if root.is_dir() else []
+    if not folders:
+        raise FileNotFoundError(
+            f"no model folder (with config.json) in {root}; train one with `stmdenoise train`"
+        )
+    preferred = [p for p in folders if "default" in p.name.lower()]
+    return (preferred or folders)[0]
+
+
+def _resample_onto(
+    data: NDArray[np.float64],
+    src_pixel: tuple[float, float],
+    dst_shape: tuple[int, int],
+    dst_pixel: tuple[float, float],
+) -> NDArray[np.float64]:
+    """Bilinear resampling of ``data`` onto a grid of ``dst_shape`` x ``dst_pixel`` sharing its centre.
+
+    The inverse of :func:`stmdenoise.processing.resample_to_pixel_size` (same centred-grid
+    convention) onto an exact target shape.
+    """
+    src_shape = data.shape
+    sigma = [max(0.0, (dst_pixel[i] / src_pixel[i] - 1.0) / 2.0) for i in range(2)]
+    if any(s > 0 for s in sigma):
+        data = ndimage.gaussian_filter(data, sigma=sigma, mode="nearest")
+    coords = []
+    for i in range(2):
+        j = np.arange(dst_shape[i])
+        centre = src_shape[i] * src_pixel[i] / 2
+        pos = centre + (j + 0.5 - dst_shape[i] / 2) * dst_pixel[i]
+        coords.append(pos / src_pixel[i] - 0.5)
+    grid = np.meshgrid(coords[0], coords[1], indexing="ij")
+    return np.asarray(ndimage.map_coordinates(data, grid, order=1, mode="nearest"), dtype=np.float64)
+
+
+@dataclass
+class _Run:
+    device: torch.device
+    tile: int
+
+
+class Denoiser:
+    """A loaded model ready to denoise scans.
+
+    Parameters
+    ----------
+    info : ModelInfo
+        The model folder's ``config.json``.
+    g_d, g_da : Generator
+        Denoisers for simulated and experimental scans (may be the same network).
+    device : torch.device
+        Where the networks run.
+    tile : int
+        Largest tile side in model pixels (default 1024); larger scans are tiled.
+    path : Path, optional
+        The model folder (for provenance).
+    """
+
+    def __init__(
+        self,
+        info: ModelInfo,
+        g_d: Generator,
+        g_da: Generator,
+        device: torch.device,
+        *,
+        tile: int = 1024,
+        path: Path | None = None,
+    ) -> None:
+        self.info = info
+        self.g_d, self.g_da = g_d.eval(), g_da.eval()
+        self.device = device
+        self.overlap = -(-receptive_field(info.arch.n_blocks) // STRIDE) * STRIDE
+        if isinstance(tile, bool) or not isinstance(tile, int) or tile < 2 * self.overlap + 4 * STRIDE:
+            raise ValueError(f"tile must be an integer >= {2 * self.overlap + 4 * STRIDE}, got {tile!r}")
+        self.tile = tile - tile % STRIDE
+        self.path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_folder(cls, path: str | Path, device: str = "auto", *, tile: int = 1024) -> Denoiser:
+        """Load a model folder (``config.json`` + ``weights.safetensors``) onto ``device``.
+
+        Raises :class:`~stmdenoise.model.folder.ModelFolderError` for a foreign or damaged folder
+        and ValueError for an unavailable device.
+        """
+        dev = select_device(device)
+        info, g_d, g_da = load_model_folder(path, device=dev)
+        return cls(info, g_d, g_da, dev, tile=tile, path=Path(path))
+
+    @property
+    def pixel_size(self) -> float:
+        """Pixel size (metres) the model was trained at."""
+        return self.info.pixel_size
+
+    def generator_for(self, scan: Scan, which: Which = "auto") -> tuple[str, Generator]:
+        """``("experimental", G_DA)`` or ``("simulated", G_D)``; ``auto`` reads ``header["simulated"]``."""
+        if which not in ("auto", "experimental", "simulated"):
+            raise ValueError(f"which must be 'auto', 'experimental' or 'simulated', got {which!r}")
+        if which == "auto":
+            which = "simulated" if bool(scan.header.get("simulated", False)) else "experimental"
+        return which, (self.g_d if which == "simulated" else self.g_da)
+
+    # ------------------------------------------------------------------ public
+    def denoise(
+        self,
+        scan: Scan,
+        *,
+        which: Which = "auto",
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Scan:
+        """Denoise ``scan``; returns a Scan with the same shape, units, orientation and metadata.
+
+        Parameters
+        ----------
+        scan : Scan
+            Any channel; NaN marks unmeasured pixels (they stay NaN).
+        which : {"auto", "experimental", "simulated"}
+            G_DA for experimental scans, G_D for simulated ones; ``auto`` uses G_D only when
+            ``scan.header["simulated"]`` is true.
+        cancel : threading.Event, optional
+            Checked between tiles; when set, :class:`~stmdenoise.jobs.JobCancelled` is raised.
+        progress : callable, optional
+            ``progress(done, total)`` after each network pass over a tile.
+
+        Returns
+        -------
+        Scan
+            Denoised data in ``scan.unit``, with a ``denoise`` processing step appended.
+        """
+        if not isinstance(scan, Scan):
+            raise ValueError(f"scan must be a Scan, got {type(scan).__name__}")
+        which_name, gen = self.generator_for(scan, which)
+        measured = np.isfinite(scan.data)
+        if not measured.any():
+            raise ValueError("scan has no measured (finite) pixel: nothing to denoise")
+        norm_spec = self.info.normalization
+        work = scan.with_data(np.where(measured, scan.data, np.nan))
+        plane = np.zeros(scan.shape)
+        if norm_spec.level and measured.sum() >= 3:
+            levelled = level_plane(work)
+            plane = np.asarray(scan.data) - np.asarray(levelled.data)
+            work = levelled
+        target = self.pixel_size
+        same_grid = all(abs(p - target) <= 1e-6 * target for p in scan.pixel_size)
+        if not same_grid:
+            work = resample_to_pixel_size(work, target)
+            log.info(
+                "resampled %s from %.4g x %.4g nm/px to the model's %.4g nm/px",
+                scan.describe(),
+                scan.pixel_size[0] * 1e9,
+                scan.pixel_size[1] * 1e9,
+                target * 1e9,
+            )
+        y, norm = robust_normalize(
+            np.asarray(work.data), low_pct=norm_spec.low_pct, high_pct=norm_spec.high_pct
+        )
+        x = np.clip(fill_nan_nearest(y) * norm_spec.scale, -1.0, 1.0)
+        out = self._run_network(gen, x, cancel=cancel, progress=progress)
+        restored = norm.invert(out / norm_spec.scale)
+        if not same_grid:
+            restored = _resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
+        result = restored + np.where(measured, plane, 0.0)
+        result[~measured] = np.nan
+        step = ProcessingStep(
+            "denoise",
+            {
+                "model": self.info.name or (self.path.name if self.path else ""),
+                "variant": self.info.variant,
+                "generator": "G_D" if which_name == "simulated" else "G_DA",
+                "steps": self.info.steps,
+                "model_pixel_size": target,
+                "program_version": self.info.program_version,
+            },
+        )
+        return scan.with_data(result, step)
+
+    def denoise_normalised(self, x: NDArray[Any], *, which: Which = "experimental") -> NDArray[np.float32]:
+        """Run the network on an image already in the networks' range (no levelling, no resampling)."""
+        gen = self.g_d if which == "simulated" else self.g_da
+        return self._run_network(gen, np.asarray(x, dtype=np.float64), cancel=None, progress=None)
+
+    # ------------------------------------------------------------------ network passes
+    def _forward(self, gen: Generator, block: NDArray[Any], device: torch.device) -> NDArray[np.float32]:
+        t = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))[None, None].to(device)
+        with torch.inference_mode():
+            o = gen(t)
+        return o[0, 0].float().cpu().numpy()
+
+    def _run_network(
+        self,
+        gen: Generator,
+        x: NDArray[np.float64],
+        *,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+    ) -> NDArray[np.float32]:
+        with self._lock:  # norm-statistics modes are network state: one denoise at a time
+            run = _Run(self.device, self.tile)
+            while True:
+                try:
+                    return self._tiled(gen, x, run, cancel=cancel, progress=progress)
+                except torch.cuda.OutOfMemoryError:
+                    if run.device.type != "cuda":
+                        raise
+                    torch.cuda.empty_cache()
+                    smaller = (run.tile // 2) - (run.tile // 2) % STRIDE
+                    if smaller >= 2 * self.overlap + 4 * STRIDE:
+                        log.warning(
+                            "CUDA out of memory with %d px tiles; retrying with %d px", run.tile, smaller
+                        )
+                        run.tile = smaller
+                    else:
+                        log.warning("CUDA out of memory even with small tiles; continuing on the CPU")
+                        run.device = torch.device("cpu")
+                        gen.to(run.device)
+                        self.g_d.to(run.device)
+                        self.g_da.to(run.device)
+                        self.device = run.device
+
+    def _tiled(
+        self,
+        gen: Generator,
+        x: NDArray[np.float64],
+        run: _Run,
+        *,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+    ) -> NDArray[np.float32]:
+        rows, cols = x.shape
+        if rows <= run.tile and cols <= run.tile:
+            if cancel is not None and cancel.is_set():
+                raise JobCancelled("denoising cancelled")
+            out = self._forward(gen, x, run.device)
+            if progress is not None:
+                progress(1, 1)
+            return out
+        tiles = list(iter_tiles((rows, cols), tile=run.tile, overlap=self.overlap, align=STRIDE))
+        total = 2 * len(tiles)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        # pass 1: pool every instance norm's statistics over all tiles
+        with gen.norm_mode("collect"):
+            for rs, cs in tiles:
+                if cancel is not None and cancel.is_set():
+                    raise JobCancelled("denoising cancelled")
+                self._forward(gen, x[rs, cs], run.device)
+                tick()
+        # pass 2: every tile normalised with the pooled statistics, feathered blend
+        results = []
+        with gen.norm_mode("fixed"):
+            for rs, cs in tiles:
+                if cancel is not None and cancel.is_set():
+                    raise JobCancelled("denoising cancelled")
+                results.append(((rs, cs), self._forward(gen, x[rs, cs], run.device)))
+                tick()
+        return blend_tiles((rows, cols), results, overlap=self.overlap).astype(np.float32)

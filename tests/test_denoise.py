@@ -1,0 +1,161 @@
+"""Denoiser: model folders in, Scans out (units, shape, NaN), tiling agreement, default model lookup."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from stmdenoise.denoise import Denoiser, default_model_dir
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.model.folder import ModelFolderError, ModelInfo, NormalizationSpec, save_model_folder
+from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
+from stmdenoise.scan import Scan
+
+PX = 0.14e-9
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # type: ignore[no-untyped-def]
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _model(folder: Path, *, variant: str = "pdanet", dtype: torch.dtype = torch.float32) -> Path:
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
+    g_d, g_da = build_generators(arch, variant)
+    init_weights(g_d)
+    init_weights(g_da)
+    if variant == "pdanet":
+        with torch.no_grad():  # make G_DA differ from G_D (the shared Up block stays shared)
+            for p in g_da.down.parameters():
+                p.mul_(1.5)
+    info = ModelInfo(
+        arch=arch, variant=variant, normalization=NormalizationSpec(), pixel_size=PX, name="tiny"
+    )
+    return save_model_folder(folder, info, g_d, g_da, dtype=dtype)
+
+
+def _scan(rows: int = 96, cols: int = 80, px: float = PX, seed: int = 0) -> Scan:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:rows, 0:cols] * px
+    z = 3e-11 * np.cos(2 * np.pi * np.hypot(yy - 4e-9, xx - 5e-9) / 1.5e-9) + 2e-10 * xx / 1e-8
+    z += 5e-12 * rng.standard_normal(z.shape)
+    return Scan(z, pixel_size=(px, px), channel="Z", unit="m", header={"bias": 0.1})
+
+
+def test_denoised_scan_keeps_shape_units_metadata(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    scan = _scan()
+    out = den.denoise(scan)
+    assert out.shape == scan.shape and out.unit == "m" and out.pixel_size == scan.pixel_size
+    assert out.header["bias"] == 0.1 and out.channel == "Z"
+    assert out.steps[-1].name == "denoise" and out.steps[-1].params["generator"] == "G_DA"
+    assert np.isfinite(out.data).all()
+    # same scale as the input (the tilt is added back), not the network's [-1, 1]
+    assert abs(np.ptp(out.data) - np.ptp(scan.data)) < 0.5 * np.ptp(scan.data)
+
+
+def test_experimental_and_simulated_use_different_generators(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    scan = _scan()
+    exp = den.denoise(scan, which="experimental").data
+    sim = den.denoise(scan, which="simulated").data
+    auto_sim = den.denoise(scan.replace(header={"simulated": True})).data
+    assert np.max(np.abs(exp - sim)) > 1e-3 * np.ptp(exp)
+    np.testing.assert_array_equal(sim, auto_sim)
+    with pytest.raises(ValueError, match="which"):
+        den.denoise(scan, which="both")  # type: ignore[arg-type]
+
+
+def test_nan_regions_stay_nan_and_never_spread(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    data = np.array(_scan().data)
+    data[60:, :] = np.nan  # aborted scan
+    data[10:14, 20:25] = np.nan
+    out = den.denoise(Scan(data, pixel_size=(PX, PX), unit="m")).data
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(data))
+
+
+def test_other_pixel_sizes_are_resampled_there_and_back(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    for px in (0.07e-9, 0.3e-9):
+        scan = _scan(rows=70, cols=90, px=px)
+        out = den.denoise(scan)
+        assert out.shape == (70, 90) and np.isfinite(out.data).all()
+
+
+def test_tiled_inference_agrees_with_whole_image(tmp_path: Path) -> None:
+    folder = _model(tmp_path / "m")
+    whole = Denoiser.from_folder(folder, device="cpu", tile=4096)
+    tiled = Denoiser.from_folder(folder, device="cpu", tile=256)
+    scan = _scan(rows=640, cols=600, seed=1)
+    calls: list[tuple[int, int]] = []
+    a = whole.denoise(scan).data
+    b = tiled.denoise(scan, progress=lambda d, t: calls.append((d, t))).data
+    assert calls[-1][0] == calls[-1][1] > 2  # really tiled (two passes over several tiles)
+    rng = np.ptp(a)
+    psnr = 10 * np.log10(rng**2 / np.mean((a - b) ** 2))
+    assert psnr >= 45, psnr
+
+
+def test_cancel_between_tiles(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu", tile=128)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(JobCancelled):
+        den.denoise(_scan(rows=300, cols=300), cancel=cancel)
+
+
+def test_float16_weights_match_float32(tmp_path: Path) -> None:
+    a = Denoiser.from_folder(_model(tmp_path / "a"), device="cpu").denoise(_scan()).data
+    b = Denoiser.from_folder(_model(tmp_path / "b", dtype=torch.float16), device="cpu").denoise(_scan()).data
+    assert (tmp_path / "b" / "weights.safetensors").stat().st_size < (
+        tmp_path / "a" / "weights.safetensors"
+    ).stat().st_size
+    assert np.max(np.abs(a - b)) < 1e-2 * np.ptp(a)
+
+
+def test_foreign_and_damaged_folders_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelFolderError, match="does not exist"):
+        Denoiser.from_folder(tmp_path / "nothing", device="cpu")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFolderError, match="config.json"):
+        Denoiser.from_folder(tmp_path / "empty", device="cpu")
+    folder = _model(tmp_path / "m")
+    cfg = json.loads((folder / "config.json").read_text())
+    # architecture that does not match the weights
+    cfg["architecture"]["ngf"] = 8
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="shape"):
+        Denoiser.from_folder(folder, device="cpu")
+    cfg["architecture"]["ngf"] = 4
+    cfg["format"] = "something-else"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="not a stmdenoise model"):
+        Denoiser.from_folder(folder, device="cpu")
+    folder2 = _model(tmp_path / "m2")
+    w = folder2 / "weights.safetensors"
+    w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(ModelFolderError, match="damaged"):
+        Denoiser.from_folder(folder2, device="cpu")
+    (folder2 / "config.json").write_text("{not json")
+    with pytest.raises(ModelFolderError, match="JSON"):
+        Denoiser.from_folder(folder2, device="cpu")
+
+
+def test_default_model_dir_prefers_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STMDENOISE_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError):
+        default_model_dir()
+    _model(tmp_path / "models" / "a-model")
+    assert default_model_dir().name == "a-model"
+    _model(tmp_path / "models" / "cu111-default")
+    assert default_model_dir().name == "cu111-default"
