@@ -159,3 +159,34 @@ def test_default_model_dir_prefers_default(tmp_path: Path, monkeypatch: pytest.M
     assert default_model_dir().name == "a-model"
     _model(tmp_path / "models" / "cu111-default")
     assert default_model_dir().name == "cu111-default"
+
+
+def test_denoise_cli_writes_each_format(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.cli.main import main
+    from stmdenoise.io import read_scan, write_scan
+
+    folder = _model(tmp_path / "m")
+    src = write_scan(_scan(), tmp_path / "in.h5")
+    (tmp_path / "bad.sxm").write_bytes(b"not a scan")
+    code = main(
+        ["denoise", str(src), str(tmp_path / "bad.sxm"), "-o", str(tmp_path / "out"), "--model", str(folder),
+         "--format", "tiff,h5,sxm", "--device", "cpu", "-q"]
+    )  # fmt: skip
+    assert code == 1  # the bad file is reported, the good one written
+    captured = capsys.readouterr()
+    assert "bad.sxm" in captured.err
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["in_Z_forward_denoised.h5", "in_Z_forward_denoised.tiff", "in_denoised.sxm"]
+    back = read_scan(tmp_path / "out" / "in_Z_forward_denoised.h5")
+    assert back.shape == (96, 80) and back.unit == "m"
+
+
+@pytest.mark.realdata
+def test_denoise_real_aborted_createc_scan(tmp_path: Path, realdata_dir: Path) -> None:
+    from stmdenoise.io import read_scan
+
+    scan = read_scan(realdata_dir / "createc" / "createc_scan_step_20nm.dat")
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    out = den.denoise(scan)
+    assert out.shape == scan.shape and out.pixel_size == scan.pixel_size and out.unit == scan.unit
+    np.testing.assert_array_equal(np.isnan(out.data), np.isnan(scan.data))

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.export",
     "stmdenoise.cli.score",
     "stmdenoise.cli.train",
+    "stmdenoise.cli.denoise",
 )
 
 

@@ -1,0 +1,147 @@
+"""``stmdenoise denoise FILE... -o DIR [--model M] [--format ...]``: batch denoising with a model folder."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from stmdenoise.cli.info import error_line
+from stmdenoise.cli.progress import drive
+from stmdenoise.jobs import Progress
+from stmdenoise.scan import Scan
+
+__all__ = ["add_parser", "run", "FORMATS"]
+
+#: ``--format`` names and the file extension each writes (as ``stmdenoise export``).
+FORMATS: dict[str, str] = {
+    "png": ".png",
+    "png16": ".16.png",
+    "tiff": ".tiff",
+    "h5": ".h5",
+    "sxm": ".sxm",
+    "npy": ".npy",
+}
+_PLAIN = (".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
+
+
+def _formats(text: str) -> list[str]:
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"--format must list some of {', '.join(FORMATS)}; got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
+    from stmdenoise.io import read_all
+
+    if path.suffix.lower() in _PLAIN:
+        if args.nm_per_px is None:
+            raise ValueError("a plain image carries no pixel size: pass --nm-per-px")
+        from stmdenoise.training.data import read_plain_image
+
+        return [read_plain_image(path, nm_per_px=args.nm_per_px)]
+    scans = read_all(path)
+    if args.channel is None:
+        first = scans[0].channel
+        scans = [s for s in scans if s.channel == first]
+    else:
+        scans = [s for s in scans if s.channel.lower() == args.channel.lower()]
+        if not scans:
+            raise ValueError(f"channel {args.channel!r} is not in the file")
+    if args.direction != "both":
+        scans = [s for s in scans if s.direction == args.direction] or scans[:1]
+    return scans
+
+
+def _write(scans: list[Scan], path: Path, out_dir: Path, formats: list[str]) -> list[Path]:
+    from stmdenoise.io import write_scan, write_sxm
+
+    written = []
+    for fmt in formats:
+        if fmt == "sxm":
+            # a .sxm needs forward frames: backward-only selections are stored as its images
+            backward_only = all(s.direction == "backward" for s in scans)
+            frames = [s.replace(direction="forward") for s in scans] if backward_only else scans
+            written.append(write_sxm(out_dir / f"{path.stem}_denoised.sxm", frames, inputs=[path]))
+            continue
+        for s in scans:
+            name = f"{path.stem}_{_safe(s.channel)}_{s.direction}_denoised{FORMATS[fmt]}"
+            written.append(write_scan(s, out_dir / name, inputs=[path]))
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    """Denoise each file; bad files are reported on stderr and skipped (exit code 1)."""
+    from stmdenoise.denoise import Denoiser, default_model_dir
+    from stmdenoise.jobs import JobCancelled
+
+    model = Path(args.model) if args.model else default_model_dir()
+    den = Denoiser.from_folder(model, device=args.device, tile=args.tile)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"model {model} ({den.info.variant}, {den.info.steps} steps) on {den.device}", file=sys.stderr)
+    failed = 0
+    paths = [Path(f) for f in args.files]
+
+    def job(cancel: threading.Event) -> Any:
+        nonlocal failed
+        for i, path in enumerate(paths):
+            yield Progress(i, len(paths), path.name)
+            try:
+                scans = _read(path, args)
+                outs = [den.denoise(s, which=args.which, cancel=cancel) for s in scans]
+                files = _write(outs, path, out_dir, args.format)
+            except JobCancelled:
+                return
+            except (OSError, ValueError) as exc:
+                failed += 1
+                print(error_line("denoise", path, exc), file=sys.stderr)
+                continue
+            for f in files:
+                print(f)
+        yield Progress(len(paths), len(paths), "done")
+
+    _, completed = drive(job, description="denoise", quiet=args.quiet or len(paths) < 2)
+    if not completed:
+        return 130
+    return 1 if failed else 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``denoise``."""
+    p = sub.add_parser(
+        "denoise",
+        help="denoise scan files with a PDA-Net model folder",
+        description=(
+            "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG with --nm-per-px) "
+            "with a model folder (default: the shipped model). Outputs keep the input's units, grid and "
+            "metadata; unmeasured (NaN) pixels stay NaN. Unreadable files are reported and skipped (exit 1)."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="scan files to denoise")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped default model)")
+    p.add_argument(
+        "--format", type=_formats, default=["tiff", "png"], metavar="LIST",
+        help=f"comma-separated formats from {', '.join(FORMATS)} (default tiff,png)",
+    )  # fmt: skip
+    p.add_argument("--channel", default=None, help="channel to denoise (default the file's first)")
+    p.add_argument("--direction", choices=("forward", "backward", "both"), default="forward")
+    p.add_argument(
+        "--which", choices=("auto", "experimental", "simulated"), default="auto",
+        help="G_DA for experimental scans (default), G_D for simulated ones",
+    )  # fmt: skip
+    p.add_argument("--nm-per-px", type=float, help="pixel size of plain JPEG/BMP images, nm")
+    p.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")
+    p.add_argument("--tile", type=int, default=1024, help="largest tile side in model pixels (default 1024)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
