@@ -1,9 +1,10 @@
 """``stmdenoise score FILE... [--model M]``: PIQE, BRISQUE and STM-native scores of scans.
 
 Prints one row per file for the raw scan and, with ``--model``, one for the denoised scan plus
-the statistics of the residual (raw - denoised). Scans too small to score (under 64x64, fewer
-than 64 complete rows, constant) get ``n/a`` and a note; unreadable files are reported on
-stderr and skipped (exit 1).
+the statistics of the residual (raw - denoised). Both are plane-levelled first (``--level
+plane``, the default): a raw scan's tilt otherwise fills the 8-bit range and hides everything.
+Scans too small to score (under 64x64, fewer than 64 complete rows, constant) get ``n/a`` and
+a note; unreadable files are reported on stderr and skipped (exit 1).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from stmdenoise.io import ScanFormatError, read_scan
 from stmdenoise.metrics import score_image, score_pair
+from stmdenoise.processing import level_plane
 from stmdenoise.scan import Scan
 
 __all__ = ["add_parser", "run", "score_rows"]
@@ -35,6 +37,7 @@ COLUMNS = (
     "file",
     "channel",
     "version",
+    "level",
     "rows_used",
     "rows_total",
     "piqe",
@@ -61,9 +64,18 @@ def _load_denoiser(model: str) -> Any:
     return Denoiser.from_folder(path)
 
 
-def score_rows(scan: Scan, denoised: Scan | None = None) -> list[dict[str, Any]]:
-    """Rows of the score table for one scan (and its denoised version)."""
-    base = {"file": str(scan.source or ""), "channel": scan.channel, "unit": scan.unit}
+def score_rows(scan: Scan, denoised: Scan | None = None, *, level: str = "plane") -> list[dict[str, Any]]:
+    """Rows of the score table for one scan (and its denoised version).
+
+    ``level="plane"`` subtracts the least-squares plane from each (NaN-aware) before scoring;
+    ``"none"`` scores the data as read.
+    """
+    if level not in ("plane", "none"):
+        raise ValueError(f"level must be 'plane' or 'none', got {level!r}")
+    if level == "plane":
+        scan = level_plane(scan)
+        denoised = level_plane(denoised) if denoised is not None else None
+    base = {"file": str(scan.source or ""), "channel": scan.channel, "unit": scan.unit, "level": level}
     empty_res = {f"residual_{f}": None for f in _RESIDUAL_FIELDS}
     if denoised is None:
         s = score_image(scan)
@@ -92,7 +104,7 @@ def _fmt(value: Any, key: str) -> str:
 
 def _table(rows: list[dict[str, Any]], with_residual: bool) -> str:
     keys = [k for k in COLUMNS if with_residual or not k.startswith("residual_")]
-    keys = [k for k in keys if k != "note"]
+    keys = [k for k in keys if k not in ("note", "level")]
     header = {k: k.removeprefix("residual_") if k.startswith("residual_") else k for k in keys}
     header.update(line_artefact_index="line_idx", rows_used="rows", rows_total="of")
     cells = [[_fmt(r.get(k), k) for k in keys] for r in rows]
@@ -124,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             reason = exc.reason if isinstance(exc, ScanFormatError) else str(exc).removeprefix(f"{path}: ")
             print(f"stmdenoise score: error: {path}: {reason}", file=sys.stderr)
             continue
-        new = score_rows(scan, denoised)
+        new = score_rows(scan, denoised, level=args.level)
         for r in new:
             r["file"] = str(path)
         rows.extend(new)
@@ -158,6 +170,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--channel", metavar="C", help="channel to score (default: the file's first, e.g. Z)")
     p.add_argument(
         "--direction", choices=("forward", "backward"), default="forward", help="fast-scan direction"
+    )
+    p.add_argument(
+        "--level",
+        choices=("plane", "none"),
+        default="plane",
+        help="subtract the least-squares plane before scoring (default) or score the data as read",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV (one row per file and version)")

@@ -16,6 +16,7 @@ from scipy import ndimage
 from stmdenoise.cli.main import main
 from stmdenoise.cli.score import COLUMNS, score_rows
 from stmdenoise.metrics import brisque, line_artefact_index, noise_floor, piqe
+from stmdenoise.processing import level_plane
 from stmdenoise.scan import Scan
 
 
@@ -42,7 +43,7 @@ def scans(
 
 
 def test_json_holds_the_library_values(scans: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["score", str(scans["noisy"]), str(scans["aborted"]), "--json"]) == 0
+    assert main(["score", str(scans["noisy"]), str(scans["aborted"]), "--json", "--level", "none"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["file"] for r in rows] == [str(scans["noisy"]), str(scans["aborted"])]
     assert set(rows[0]) == set(COLUMNS)
@@ -53,7 +54,22 @@ def test_json_holds_the_library_values(scans: dict[str, Path], capsys: pytest.Ca
     assert rows[0]["noise_floor"] == pytest.approx(noise_floor(noisy))
     assert (rows[1]["rows_used"], rows[1]["rows_total"]) == (100, 128)
     assert rows[1]["piqe"] == pytest.approx(piqe(noisy[:100]))
-    assert all(r["version"] == "raw" and r["residual_rms"] is None for r in rows)
+    assert all(r["version"] == "raw" and r["level"] == "none" and r["residual_rms"] is None for r in rows)
+
+
+def test_plane_levelling_is_the_default(scans: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    noisy = np.load(scans["noisy"])
+    yy, xx = np.mgrid[0 : noisy.shape[0], 0 : noisy.shape[1]]
+    tilted = scans["noisy"].with_name("tilted.npy")
+    np.save(tilted, noisy + 1e-11 * (yy + 2.0 * xx))  # a tilt far larger than the ripples
+    assert main(["score", str(tilted), "--json"]) == 0
+    levelled = json.loads(capsys.readouterr().out)[0]
+    assert levelled["level"] == "plane"
+    assert levelled["piqe"] == pytest.approx(piqe(level_plane(noisy)), abs=1e-9)
+    assert main(["score", str(tilted), "--json", "--level", "none"]) == 0
+    raw = json.loads(capsys.readouterr().out)[0]
+    assert raw["piqe"] == pytest.approx(piqe(noisy + 1e-11 * (yy + 2.0 * xx)))
+    assert raw["piqe"] != pytest.approx(levelled["piqe"])
 
 
 def test_table_marks_unscorable_scans_na(scans: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
