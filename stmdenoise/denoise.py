@@ -44,7 +44,7 @@ from stmdenoise.processing import (
 )
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["Denoiser", "default_model_dir", "Which"]
+__all__ = ["Denoiser", "default_model_dir", "resample_onto", "Which"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def default_model_dir() -> Path:
     return (preferred or folders)[0]
 
 
-def _resample_onto(
+def resample_onto(
     data: NDArray[np.float64],
     src_pixel: tuple[float, float],
     dst_shape: tuple[int, int],
@@ -219,7 +219,7 @@ class Denoiser:
         out = self._run_network(gen, x, cancel=cancel, progress=progress)
         restored = norm.invert(out / norm_spec.scale)
         if not same_grid:
-            restored = _resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
+            restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
         result = restored + np.where(measured, plane, 0.0)
         result[~measured] = np.nan
         step = ProcessingStep(
