@@ -128,13 +128,15 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for name in args.files:
         path = Path(name)
+        stage = "cannot read"
         try:
             scan = read_scan(path, channel=args.channel, direction=args.direction)
+            stage = "denoising failed"
             denoised = denoiser.denoise(scan) if denoiser is not None else None
-        except (ScanFormatError, OSError, ValueError) as exc:
+        except (ScanFormatError, OSError, ValueError, MemoryError) as exc:
             failed += 1
             reason = exc.reason if isinstance(exc, ScanFormatError) else str(exc).removeprefix(f"{path}: ")
-            print(f"stmdenoise score: error: {path}: {reason}", file=sys.stderr)
+            print(f"stmdenoise score: error: {path}: {stage}: {reason}", file=sys.stderr)
             continue
         new = score_rows(scan, denoised, level=args.level)
         for r in new:

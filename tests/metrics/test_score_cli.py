@@ -114,3 +114,49 @@ def test_score_rows_for_a_denoised_pair(
     assert rows[0]["residual_rms"] is None
     assert rows[1]["residual_rms"] > 0 and rows[1]["residual_structure_r2"] > 0.1
     assert rows[1]["unit"] == "m" and rows[1]["channel"] == "Z"
+
+
+def test_model_scores_raw_and_denoised_with_residual(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    standing_wave_map: Callable[..., Any],
+    stm_noise: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a tiny untrained model folder written by the model package's own writer (real code path)
+    import torch
+
+    from stmdenoise.io import write_scan
+    from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
+    from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
+
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
+    g_d, g_da = build_generators(arch, "pdanet")
+    init_weights(g_d)
+    init_weights(g_da)
+    info = ModelInfo(
+        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=0.25e-9, name="t"
+    )
+    model = save_model_folder(tmp_path / "model", info, g_d, g_da)
+
+    clean = standing_wave_map(rng, pixels=96)
+    z = clean + stm_noise(rng, clean.shape, sigma=float(clean.std()), line_sigma=0.0)
+    scan_path = tmp_path / "scan.h5"
+    write_scan(Scan(z, pixel_size=(0.25e-9, 0.25e-9), channel="Z", unit="m"), scan_path)
+
+    assert main(["score", str(scan_path), "--model", str(model), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["version"] for r in rows] == ["raw", "denoised"]
+    assert rows[0]["residual_rms"] is None
+    den = rows[1]
+    assert den["rows_used"] == 96 and den["unit"] == "m"
+    for key in (
+        "piqe",
+        "brisque",
+        "noise_floor",
+        "residual_rms",
+        "residual_autocorr_fast",
+        "residual_structure_r2",
+    ):
+        assert isinstance(den[key], float)
