@@ -7,7 +7,7 @@ photographic metrics see a per-image min-max scaling to 8 bits (``uint8`` input 
 images under 64x64 and constant images raise :class:`NotScorableError` (a ``ValueError``).
 """
 
-from stmdenoise.metrics._input import MIN_SIZE, NotScorableError, complete_rows, to_uint8
+from stmdenoise.metrics._input import MIN_SIZE, NotScorableError, scored_rows, to_uint8
 from stmdenoise.metrics.brisque import BrisqueModel, brisque, brisque_features, live_model
 from stmdenoise.metrics.piqe import PiqeResult, piqe, piqe_details
 from stmdenoise.metrics.reference import mse, psnr, ssim
@@ -17,7 +17,7 @@ from stmdenoise.metrics.summary import ImageScores, score_image, score_pair
 __all__ = [
     "MIN_SIZE",
     "NotScorableError",
-    "complete_rows",
+    "scored_rows",
     "to_uint8",
     "piqe",
     "piqe_details",

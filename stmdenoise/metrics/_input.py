@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from stmdenoise.scan import Scan
 
-__all__ = ["MIN_SIZE", "NotScorableError", "complete_rows", "joint_rows", "prepare", "to_uint8"]
+__all__ = ["MIN_SIZE", "NotScorableError", "scored_rows", "joint_rows", "prepare", "to_uint8"]
 
 #: Smallest image (rows and columns, after dropping incomplete rows) any metric scores.
 MIN_SIZE = 64
@@ -47,7 +47,7 @@ def _as_array(image: Any, name: str) -> NDArray[Any]:
     return data
 
 
-def complete_rows(image: Any, *, name: str = "image") -> slice:
+def scored_rows(image: Any, *, name: str = "image") -> slice:
     """Slice of the longest contiguous run of rows whose every pixel is finite.
 
     Parameters
@@ -100,7 +100,7 @@ def joint_rows(a: NDArray[Any], b: NDArray[Any], *, names: tuple[str, str]) -> s
         if not np.issubdtype(arr.dtype, np.integer):
             finite &= np.isfinite(arr)
     label = f"{names[0]}/{names[1]}"
-    rows = complete_rows(np.where(finite, 0.0, np.nan), name=label)
+    rows = scored_rows(np.where(finite, 0.0, np.nan), name=label)
     n, total, cols = rows.stop - rows.start, a.shape[0], a.shape[1]
     if n < total and (n < MIN_SIZE or cols < MIN_SIZE):
         raise NotScorableError(
@@ -144,7 +144,7 @@ def prepare(image: Any, *, name: str = "image") -> NDArray[np.float64]:
         Not a 2-D real array.
     """
     data = _as_array(image, name)
-    rows = complete_rows(data, name=name)
+    rows = scored_rows(data, name=name)
     out = np.asarray(data[rows], dtype=np.float64)
     _check_size(out.shape, data.shape[0], name)
     lo, hi = float(out.min()), float(out.max())
@@ -188,7 +188,7 @@ def to_uint8(image: Any, *, name: str = "image") -> NDArray[np.uint8]:
     """
     data = _as_array(image, name)
     if data.dtype == np.uint8:
-        rows = complete_rows(data, name=name)
+        rows = scored_rows(data, name=name)
         out8 = np.ascontiguousarray(data[rows])
         _check_size(out8.shape, data.shape[0], name)
         if out8.min() == out8.max():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stmdenoise.metrics._input import NotScorableError, _as_array, complete_rows
+from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
 from stmdenoise.metrics.brisque import brisque
 from stmdenoise.metrics.piqe import piqe
 from stmdenoise.metrics.stm import ResidualStats, line_artefact_index, noise_floor, residual_stats
@@ -62,7 +62,7 @@ def score_image(image: Any) -> ImageScores:
     data = _as_array(image, "image")
     total = int(data.shape[0])
     try:
-        used_slice = complete_rows(data)
+        used_slice = scored_rows(data)
         used = used_slice.stop - used_slice.start
     except NotScorableError:
         used = 0

@@ -12,10 +12,10 @@ from stmdenoise.metrics import (
     MIN_SIZE,
     NotScorableError,
     brisque,
-    complete_rows,
     line_artefact_index,
     noise_floor,
     piqe,
+    scored_rows,
     to_uint8,
 )
 from stmdenoise.scan import Scan
@@ -78,7 +78,7 @@ def test_nan_rows_of_an_aborted_scan_are_ignored(
     aborted = noisy.copy()
     aborted[100:] = np.nan  # scan stopped after 100 lines
     aborted[99, 70:] = np.nan  # ... in the middle of line 100
-    assert complete_rows(aborted) == slice(0, 99)
+    assert scored_rows(aborted) == slice(0, 99)
     assert metric(aborted) == metric(noisy[:99])
     as_scan = Scan(aborted, pixel_size=(0.25e-9, 0.25e-9), channel="Z", unit="m")
     assert metric(as_scan) == metric(noisy[:99])
@@ -90,7 +90,7 @@ def test_nan_rows_at_the_top_and_middle_use_the_longest_complete_run(
     img = standing_wave_map(rng)
     img[:10] = np.nan
     img[40] = np.nan  # rows 11..39 (29) and 41..127 (87): the second run wins
-    assert complete_rows(img) == slice(41, 128)
+    assert scored_rows(img) == slice(41, 128)
     assert piqe(img) == piqe(img[41:])
 
 
