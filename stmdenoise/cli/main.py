@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.train",
     "stmdenoise.cli.denoise",
     "stmdenoise.cli.evaluate",
+    "stmdenoise.cli.simulate",
 )
 
 

@@ -8,6 +8,13 @@ from stmdenoise.physics.artefacts import (
     apply_artefacts_trace_retrace,
     scan_statistics,
 )
+from stmdenoise.physics.dataset import (
+    DatasetProgress,
+    SimulatedDataset,
+    image_rng,
+    open_dataset,
+    simulate_dataset,
+)
 from stmdenoise.physics.ldos import (
     StepEdge,
     clean_ldos,
@@ -31,6 +38,11 @@ from stmdenoise.physics.surface import (
 )
 
 __all__ = [
+    "DatasetProgress",
+    "SimulatedDataset",
+    "image_rng",
+    "open_dataset",
+    "simulate_dataset",
     "PRESETS",
     "ArtefactConfig",
     "SimulatedPair",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,8 +77,11 @@ def _draw_scene(
     *,
     pixels: int,
     size: float,
-    impurities: tuple[int, int],
-    bias: tuple[float, float],
+    n_impurities: int | tuple[int, int],
+    density: float | None,
+    bias: float | tuple[float, float],
+    phase_shift: str | complex,
+    broadening: float,
     step_probability: float,
     mode: Mode,
 ) -> tuple[Surface, float, NDArray[np.float64], float, dict[str, Any]]:
@@ -85,29 +89,60 @@ def _draw_scene(
         raise ValueError(f"pixels must be an integer >= 16, got {pixels!r}")
     if not (np.isfinite(size) and size > 0):
         raise ValueError(f"size must be a positive length in metres, got {size!r}")
-    lo, hi = impurities
+    if np.ndim(n_impurities) == 0:
+        lo = hi = int(n_impurities)  # type: ignore[arg-type]
+    else:
+        lo, hi = (int(v) for v in n_impurities)  # type: ignore[union-attr]
     if not (0 <= lo <= hi):
-        raise ValueError(f"impurities must be a range (low, high) with 0 <= low <= high, got {impurities!r}")
-    blo, bhi = bias
-    if not (0 < blo <= bhi):
         raise ValueError(
-            f"bias must be a range (low, high) of magnitudes in volts with 0 < low <= high, got {bias!r}"
+            f"n_impurities must be >= 0 or a range (low, high) with 0 <= low <= high, got {n_impurities!r}"
         )
-    n_imp = int(rng.integers(lo, hi + 1))
-    surface = random_surface(
-        rng,
-        size=size,
-        impurity_count=n_imp,
-        margin=5e-9,
-        step_probability=step_probability,
-        adsorbate_count=int(rng.poisson(1.0)),
-    )
-    v = float(math.exp(rng.uniform(math.log(blo), math.log(bhi))) * rng.choice([-1.0, 1.0]))
+    if np.ndim(bias) == 0:
+        v = float(bias)  # type: ignore[arg-type]
+        if not (np.isfinite(v) and v != 0):
+            raise ValueError(f"bias must be a non-zero voltage, got {bias!r}")
+    else:
+        blo, bhi = (float(b) for b in bias)  # type: ignore[union-attr]
+        if not (0 < blo <= bhi):
+            raise ValueError(
+                f"bias must be a voltage or a range (low, high) of magnitudes, 0 < low <= high, got {bias!r}"
+            )
+        v = float(math.exp(rng.uniform(math.log(blo), math.log(bhi))) * rng.choice([-1.0, 1.0]))
+    if density is not None:
+        surface = random_surface(
+            rng,
+            size=size,
+            density=density,
+            margin=5e-9,
+            step_probability=step_probability,
+            adsorbate_count=int(rng.poisson(1.0)),
+        )
+        n_imp = int(np.sum(np.all((surface.impurities >= 0) & (surface.impurities < size), axis=1)))
+    else:
+        n_imp = int(rng.integers(lo, hi + 1))
+        surface = random_surface(
+            rng,
+            size=size,
+            impurity_count=n_imp,
+            margin=5e-9,
+            step_probability=step_probability,
+            adsorbate_count=int(rng.poisson(1.0)),
+        )
+    if phase_shift != "mixed":
+        n = surface.impurities.shape[0]
+        ps = (
+            np.full(n, complex(0, math.inf))
+            if phase_shift == "black-dot"
+            else np.full(n, complex(phase_shift))
+        )
+        surface = dataclasses.replace(surface, phase_shifts=ps)
     if mode == "topograph":
-        electronic = topograph(surface, size=size, shape=int(pixels), bias=v)
+        electronic = topograph(surface, size=size, shape=int(pixels), bias=v, broadening=broadening)
         clean = electronic + geometry(surface, size=size, shape=int(pixels))
     else:
-        electronic = clean = render(surface, size=size, shape=int(pixels), bias=v, mode=mode)
+        electronic = clean = render(
+            surface, size=size, shape=int(pixels), bias=v, mode=mode, broadening=broadening
+        )
     # contrast of the electronic structure only (a step's 2 Å would otherwise set the noise level)
     scale = float(np.std(electronic)) or 1.0
     params = {
@@ -117,6 +152,7 @@ def _draw_scene(
         "mode": mode,
         "bias": v,
         "impurity_count_in_field": n_imp,
+        "broadening": float(broadening),
         "surface": surface.to_dict(),
         "contrast_scale": scale,
     }
@@ -129,14 +165,17 @@ def sample_pair(
     pixels: int = 256,
     size: float = 36e-9,
     preset: str | ArtefactConfig = "typical",
-    impurities: tuple[int, int] = (2, 20),
-    bias: tuple[float, float] = (0.005, 0.03),
+    n_impurities: int | tuple[int, int] = (2, 20),
+    density: float | None = None,
+    bias: float | tuple[float, float] = (0.005, 0.03),
+    phase_shift: str | complex = "mixed",
+    broadening: float = 0.0,
     step_probability: float = 0.1,
     mode: Mode = "topograph",
 ) -> SimulatedPair:
     """Draw one random clean/noisy pair (what training calls on the fly).
 
-    The area holds a uniform random number of impurities in ``impurities`` inside the field
+    The area holds a uniform random number of impurities in ``n_impurities`` inside the field
     (plus margin impurities at the same density in a 5 nm band around it, so edges look like the
     inside), 60 % black dots and 40 % partly absorbing scatterers on Cu(111) lattice sites, a
     Poisson(1) number of adsorbate bumps, and with probability ``step_probability`` a step edge.
@@ -154,10 +193,17 @@ def sample_pair(
         Side of the square field of view, metres.
     preset : {"mild", "typical", "severe"} or ArtefactConfig
         Artefact strengths.
-    impurities : tuple of int
-        Inclusive range of the number of impurities inside the field.
-    bias : tuple of float
-        Range of the bias magnitude, volts.
+    n_impurities : int or tuple of int
+        Number of impurities inside the field, or an inclusive range to draw it from.
+    density : float or None
+        Instead, impurities per square metre (Poisson numbers); overrides ``n_impurities``.
+    bias : float or tuple of float
+        Sample bias in volts, or a range ``(low, high)`` of its magnitude (random sign).
+    phase_shift : "mixed", "black-dot" or complex
+        ``"mixed"``: 60 % black dots, the rest partly absorbing (see
+        :func:`~stmdenoise.physics.surface.random_phase_shifts`); otherwise one phase shift for all.
+    broadening : float
+        Lorentzian broadening η, eV.
     step_probability : float
         Probability of a step edge.
     mode : {"topograph", "didv"}
@@ -177,8 +223,11 @@ def sample_pair(
         rng,
         pixels=pixels,
         size=size,
-        impurities=impurities,
+        n_impurities=n_impurities,
+        density=density,
         bias=bias,
+        phase_shift=phase_shift,
+        broadening=broadening,
         step_probability=step_probability,
         mode=mode,
     )
@@ -194,8 +243,8 @@ def sample_scan(
     pixels: int = 256,
     size: float = 36e-9,
     preset: str | ArtefactConfig = "typical",
-    impurities: tuple[int, int] = (2, 20),
-    bias: tuple[float, float] = (0.005, 0.03),
+    n_impurities: int | tuple[int, int] = (2, 20),
+    bias: float | tuple[float, float] = (0.005, 0.03),
     step_probability: float = 0.1,
 ) -> SimulatedScan:
     """Like :func:`sample_pair` but keeps both the trace and the retrace of the topograph.
@@ -210,8 +259,11 @@ def sample_scan(
         rng,
         pixels=pixels,
         size=size,
-        impurities=impurities,
+        n_impurities=n_impurities,
+        density=None,
         bias=bias,
+        phase_shift="mixed",
+        broadening=0.0,
         step_probability=step_probability,
         mode="topograph",
     )

@@ -337,11 +337,11 @@ def quadrature_nodes(
     if nodes < 1:
         raise ValueError(f"nodes must be >= 1, got {nodes!r}")
     x, w = np.polynomial.legendre.leggauss(int(nodes))
-    return 0.5 * bias * (x + 1.0), 0.5 * bias * w
+    return np.asarray(0.5 * bias * (x + 1.0), dtype=np.float64), np.asarray(0.5 * bias * w, dtype=np.float64)
 
 
 def _grid(size: float, shape: int) -> NDArray[np.float64]:
-    return (np.arange(shape) + 0.5) * (size / shape)
+    return np.asarray((np.arange(shape) + 0.5) * (size / shape), dtype=np.float64)
 
 
 def _max_distance(surface: Surface, size: float) -> float:
