@@ -17,8 +17,11 @@ over all tiles in a first pass, so tiles do not disagree at their seams.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +36,7 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
-from stmdenoise.paths import shipped_models_dir
+from stmdenoise.paths import shipped_models_dir, user_data_dir
 from stmdenoise.processing import (
     blend_tiles,
     fill_nan_nearest,
@@ -93,6 +96,66 @@ def resample_onto(
     return np.asarray(ndimage.map_coordinates(data, grid, order=1, mode="nearest"), dtype=np.float64)
 
 
+class _Bare(torch.nn.Module):
+    """The generator without its shape-dependent pad/crop (traced graphs would freeze the sizes)."""
+
+    def __init__(self, gen: Generator) -> None:
+        super().__init__()
+        self.gen = gen
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gen.decode(self.gen.res(self.gen.down(x)))
+
+
+class _OnnxRunner:
+    """ONNX Runtime session for one generator (exported once, cached under the user data folder).
+
+    Used for single-pass inference on the CPU, where it measured 1.4-1.9x faster than eager
+    PyTorch (bench/bench_model.py). Tiled passes need the pooled-statistics norm modes and
+    stay in PyTorch. Inputs are padded here to a multiple of 4 (>= 8 px), so the exported graph
+    never needs the generator's data-dependent padding.
+    """
+
+    def __init__(self, gen: Generator, key: str) -> None:
+        import onnxruntime as ort
+
+        cache = user_data_dir() / "onnx-cache"
+        path = cache / f"{key}.onnx"
+        if not path.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            buf = io.BytesIO()
+            example = torch.zeros(1, gen.channels, 64, 64, device=next(gen.parameters()).device)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    _Bare(gen), example, buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"],
+                    dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "h", 3: "w"}},
+                )  # fmt: skip
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(buf.getvalue())
+            tmp.replace(path)
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def __call__(self, block: NDArray[Any]) -> NDArray[np.float32]:
+        h, w = block.shape
+        ph = max(h + (-h) % STRIDE, 2 * STRIDE) - h
+        pw = max(w + (-w) % STRIDE, 2 * STRIDE) - w
+        x = np.asarray(block, dtype=np.float32)
+        if ph or pw:
+            x = np.pad(x, ((0, ph), (0, pw)), mode="reflect" if (ph < h and pw < w) else "edge")
+        y = self.session.run(None, {"x": x[None, None]})[0]
+        return np.asarray(y[0, 0, :h, :w], dtype=np.float32)
+
+
+def _onnx_available() -> bool:
+    try:
+        import onnx  # noqa: F401  (the exporter needs it)
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @dataclass
 class _Run:
     device: torch.device
@@ -114,6 +177,9 @@ class Denoiser:
         Largest tile side in model pixels (default 1024); larger scans are tiled.
     path : Path, optional
         The model folder (for provenance).
+    backend : {"auto", "torch", "onnx"}
+        ``auto`` runs single-pass CPU inference in ONNX Runtime when ``onnx`` and
+        ``onnxruntime`` are installed (faster), PyTorch otherwise.
     """
 
     def __init__(
@@ -125,7 +191,14 @@ class Denoiser:
         *,
         tile: int = 1024,
         path: Path | None = None,
+        backend: str = "auto",
     ) -> None:
+        if backend not in ("auto", "torch", "onnx"):
+            raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
+        if backend == "onnx" and not _onnx_available():
+            raise ValueError("backend 'onnx' needs the onnx and onnxruntime packages")
+        self.backend = backend
+        self._onnx: dict[int, _OnnxRunner | None] = {}
         self.info = info
         self.g_d, self.g_da = g_d.eval(), g_da.eval()
         self.device = device
@@ -137,7 +210,9 @@ class Denoiser:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, path: str | Path, device: str = "auto", *, tile: int = 1024) -> Denoiser:
+    def from_folder(
+        cls, path: str | Path, device: str = "auto", *, tile: int = 1024, backend: str = "auto"
+    ) -> Denoiser:
         """Load a model folder (``config.json`` + ``weights.safetensors``) onto ``device``.
 
         Raises :class:`~stmdenoise.model.folder.ModelFolderError` for a foreign or damaged folder
@@ -145,7 +220,7 @@ class Denoiser:
         """
         dev = select_device(device)
         info, g_d, g_da = load_model_folder(path, device=dev)
-        return cls(info, g_d, g_da, dev, tile=tile, path=Path(path))
+        return cls(info, g_d, g_da, dev, tile=tile, path=Path(path), backend=backend)
 
     @property
     def pixel_size(self) -> float:
@@ -241,6 +316,27 @@ class Denoiser:
         return self._run_network(gen, np.asarray(x, dtype=np.float64), cancel=None, progress=None)
 
     # ------------------------------------------------------------------ network passes
+    def _onnx_runner(self, gen: Generator) -> _OnnxRunner | None:
+        if self.backend == "torch" or self.device.type != "cpu":
+            return None
+        if id(gen) not in self._onnx:
+            runner = None
+            if _onnx_available():
+                h = hashlib.sha256()
+                h.update(repr(self.info.arch.to_dict()).encode())
+                h.update(torch.__version__.encode())
+                for k, v in gen.state_dict().items():
+                    h.update(k.encode())
+                    h.update(v.detach().cpu().numpy().tobytes())
+                try:
+                    runner = _OnnxRunner(gen, h.hexdigest()[:32])
+                except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure: fall back to torch
+                    if self.backend == "onnx":
+                        raise
+                    log.warning("ONNX export failed (%s); using PyTorch", exc)
+            self._onnx[id(gen)] = runner
+        return self._onnx[id(gen)]
+
     def _forward(self, gen: Generator, block: NDArray[Any], device: torch.device) -> NDArray[np.float32]:
         t = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))[None, None].to(device)
         with torch.inference_mode():
@@ -291,7 +387,8 @@ class Denoiser:
         if rows <= run.tile and cols <= run.tile:
             if cancel is not None and cancel.is_set():
                 raise JobCancelled("denoising cancelled")
-            out = self._forward(gen, x, run.device)
+            runner = self._onnx_runner(gen) if run.device.type == "cpu" else None
+            out = runner(x) if runner is not None else self._forward(gen, x, run.device)
             if progress is not None:
                 progress(1, 1)
             return out

@@ -190,3 +190,17 @@ def test_denoise_real_aborted_createc_scan(tmp_path: Path, realdata_dir: Path) -
     out = den.denoise(scan)
     assert out.shape == scan.shape and out.pixel_size == scan.pixel_size and out.unit == scan.unit
     np.testing.assert_array_equal(np.isnan(out.data), np.isnan(scan.data))
+
+
+def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    folder = _model(tmp_path / "m")
+    scan = _scan(rows=90, cols=77)  # not a multiple of 4: padding happens outside the exported graph
+    a = Denoiser.from_folder(folder, device="cpu", backend="torch").denoise(scan).data
+    den = Denoiser.from_folder(folder, device="cpu", backend="onnx")
+    b = den.denoise(scan).data
+    assert den._onnx and all(r is not None for r in den._onnx.values())
+    assert np.max(np.abs(a - b)) < 1e-4 * np.ptp(a)
+    with pytest.raises(ValueError, match="backend"):
+        Denoiser.from_folder(folder, device="cpu", backend="tensorrt")
