@@ -1,0 +1,165 @@
+"""Denoising controls: model (shipped + user's folder), device, run/cancel, progress."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmdenoise.gui.capabilities import capability
+from stmdenoise.gui.session import Session
+from stmdenoise.gui.tasks import (
+    DeviceInfo,
+    ModelInfo,
+    list_devices,
+    list_models,
+    model_summary,
+    user_models_dir,
+)
+from stmdenoise.paths import shipped_models_dir
+
+__all__ = ["DenoisePanel", "no_model_message"]
+
+
+def no_model_message() -> str:
+    """What to tell the user when no model folder exists anywhere."""
+    return (
+        f"Denoising needs a model folder (config.json + weights.safetensors) in {shipped_models_dir()} "
+        f"or {user_models_dir()} — none is there yet; train one in the Training panel"
+    )
+
+
+class DenoisePanel(QWidget):
+    """Pick model and device, denoise the shown scan; results are cached per scan/channel/model."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.models: list[ModelInfo] = []
+        self.devices: list[DeviceInfo] = []
+        self.model_box = QComboBox()
+        self.refresh_button = QPushButton("Rescan")
+        self.refresh_button.setToolTip("Look for new model folders")
+        self.device_box = QComboBox()
+        self.auto_box = QCheckBox("Denoise each scan when selected")
+        self.auto_box.setChecked(session.auto_denoise)
+        self.run_button = QPushButton("Denoise")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.setRange(0, 1)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.model_box, 1)
+        mrow.addWidget(self.refresh_button)
+        form.addRow("Model", mrow)
+        form.addRow("Device", self.device_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.cancel_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(form)
+        lay.addWidget(self.auto_box)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+
+        self.refresh_button.clicked.connect(self.refresh)
+        self.model_box.currentIndexChanged.connect(self._choice_changed)
+        self.device_box.currentIndexChanged.connect(self._choice_changed)
+        self.auto_box.toggled.connect(self._auto_toggled)
+        self.run_button.clicked.connect(self._run)
+        self.cancel_button.clicked.connect(self._cancel)
+        session.denoise_status.connect(self._status)
+        session.denoise_progress.connect(self._progress)
+        self.devices = list_devices()
+        self.device_box.addItems([d.label for d in self.devices])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-scan the shipped and user model folders."""
+        missing = capability("denoise").missing()
+        current = self.session.model
+        self.models = list_models() if missing is None else []
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for i, m in enumerate(self.models):
+            self.model_box.addItem(m.label)
+            self.model_box.setItemData(i, model_summary(m), 3)  # Qt.ToolTipRole
+        if current is not None:
+            for i, m in enumerate(self.models):
+                if m.path == current.path:
+                    self.model_box.setCurrentIndex(i)
+        self.model_box.blockSignals(False)
+        usable = missing is None and bool(self.models)
+        for w in (self.model_box, self.device_box, self.run_button):
+            w.setEnabled(usable)
+        if missing is not None:
+            self._status(missing)
+        elif not self.models:
+            self._status(no_model_message())
+        else:
+            self._status(f"{len(self.models)} model(s) available")
+        self._choice_changed()
+
+    @Slot()
+    def _choice_changed(self) -> None:
+        i = self.model_box.currentIndex()
+        model = self.models[i] if 0 <= i < len(self.models) else None
+        j = self.device_box.currentIndex()
+        device = self.devices[j].device if 0 <= j < len(self.devices) else "auto"
+        if model != self.session.model or device != self.session.device:
+            self.session.set_model(model, device)
+
+    def select_model(self, name: str) -> bool:
+        """Choose the model called ``name``; returns False when there is none."""
+        for i, m in enumerate(self.models):
+            if m.name == name or str(m.path) == name:
+                self.model_box.setCurrentIndex(i)
+                return True
+        return False
+
+    @Slot(bool)
+    def _auto_toggled(self, on: bool) -> None:
+        self.session.auto_denoise = on
+
+    @Slot()
+    def _run(self) -> None:
+        self.session.denoise()
+
+    @Slot()
+    def _cancel(self) -> None:
+        self.session.cancel_denoise()
+
+    @Slot(str)
+    def _status(self, text: str) -> None:
+        self.status.setText(text)
+
+    @Slot(int, int)
+    def _progress(self, done: int, total: int) -> None:
+        running = self.session.pool.names().count("denoise") > 0 or total > 0
+        self.cancel_button.setEnabled(running)
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        elif running:
+            self.progress.setRange(0, 0)  # busy indicator
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)

@@ -1,0 +1,263 @@
+"""The GUI's document model, free of Qt: scan entries, folder expansion, reading jobs, caches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stmdenoise.gui.capabilities import capability
+from stmdenoise.scan import Scan
+
+__all__ = [
+    "SCAN_SUFFIXES",
+    "ScanEntry",
+    "FileRecord",
+    "ResultKey",
+    "ResultCache",
+    "expand_paths",
+    "read_files",
+    "format_size",
+    "format_bias",
+    "channel_names",
+]
+
+log = logging.getLogger(__name__)
+
+#: Extensions picked up when a folder is dropped or opened (single files are tried whatever their name).
+SCAN_SUFFIXES: tuple[str, ...] = (".sxm", ".dat", ".3ds", ".tif", ".tiff", ".npy", ".h5")
+
+
+def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_SUFFIXES) -> list[Path]:
+    """Files named in ``paths``, with folders expanded recursively to their scan files.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files and folders, e.g. from a drop event or a file dialog.
+    suffixes : sequence of str
+        Extensions (lower case, with dot) of the files taken from folders.
+
+    Returns
+    -------
+    list of Path
+        Unique files in the given order; files inside a folder sorted by path.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+    wanted = {s.lower() for s in suffixes}
+    for raw in paths:
+        p = Path(raw)
+        found = (
+            sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
+            if p.is_dir()
+            else [p]
+        )
+        for f in found:
+            key = f.resolve() if f.exists() else f.absolute()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def format_size(n_bytes: int | None) -> str:
+    """Human file size: ``"812 kB"``."""
+    if n_bytes is None:
+        return "?"
+    size = float(n_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.3g} {unit}"
+        size /= 1000
+    return f"{size:.3g} GB"  # pragma: no cover - loop always returns
+
+
+def format_bias(bias: float | None) -> str:
+    """Sample bias in mV below 1 V, else in V: ``"-300 mV"``."""
+    if bias is None:
+        return "bias ?"
+    if abs(bias) < 1:
+        return f"{bias * 1e3:+.4g} mV"
+    return f"{bias:+.4g} V"
+
+
+def _channel_attr(info: Any, name: str, default: Any = None) -> Any:
+    if isinstance(info, dict):
+        return info.get(name, default)
+    return getattr(info, name, default)
+
+
+def channel_names(channels: Sequence[Any]) -> list[str]:
+    """Channel names of ``list_channels`` records (``name`` attribute or plain strings)."""
+    out = []
+    for c in channels:
+        out.append(c if isinstance(c, str) else str(_channel_attr(c, "name", c)))
+    return out
+
+
+def channel_directions(channels: Sequence[Any], name: str) -> list[str]:
+    """Directions available for channel ``name`` (``["forward", "backward"]`` when both)."""
+    for c in channels:
+        cname = c if isinstance(c, str) else str(_channel_attr(c, "name", c))
+        if cname != name:
+            continue
+        dirs = _channel_attr(c, "directions", None)
+        if dirs:
+            return [str(d) for d in dirs]
+        direction = str(_channel_attr(c, "direction", "both") or "both").lower()
+        return ["forward", "backward"] if direction == "both" else [direction]
+    return ["forward"]
+
+
+@dataclass
+class ScanEntry:
+    """One file in the scan list: what we know about it, or why it cannot be read."""
+
+    path: Path
+    size_bytes: int | None = None
+    channels: list[Any] = field(default_factory=list)
+    bias: float | None = None
+    error: str | None = None
+    loaded: bool = False
+    scans: dict[tuple[str, str], Scan] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """File name without folders."""
+        return self.path.name
+
+    def summary(self) -> str:
+        """Two lines for the list: the name, then size, bias and channel count (or the error)."""
+        if self.error is not None:
+            return f"{self.name}\n{self.error_reason()}"
+        if not self.loaded:
+            return f"{self.name}\nreading…"
+        n = len(self.channels)
+        return f"{self.name}\n{format_size(self.size_bytes)} · {format_bias(self.bias)} · {n} channels"
+
+    def error_reason(self) -> str:
+        """The error without the path prefix that ScanFormatError adds."""
+        if self.error is None:
+            return ""
+        prefix = f"{self.path}: "
+        return self.error[len(prefix) :] if self.error.startswith(prefix) else self.error
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Progress record of :func:`read_files`: one file read (or failed)."""
+
+    done: int
+    total: int
+    path: Path
+    size_bytes: int | None
+    channels: tuple[Any, ...] = ()
+    scan: Scan | None = None
+    error: str | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.path.name}: {self.error}" if self.error else self.path.name
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+def read_first(path: Path, channel: str | None = None, direction: str = "forward") -> tuple[list[Any], Scan]:
+    """List the channels of ``path`` and read one of them (the reader's default when None)."""
+    read_scan = capability("io").get("read_scan")
+    list_channels = capability("io").get("list_channels")
+    channels = list(list_channels(path))
+    scan = read_scan(path, channel=channel, direction=direction)
+    return channels, scan
+
+
+def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileRecord]:
+    """Read each file's channel list and default channel; a bad file yields its error and the job goes on.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Files to read.
+    cancel : threading.Event
+        Checked before each file.
+
+    Yields
+    ------
+    FileRecord
+        One per file, in order.
+    """
+    total = len(paths)
+    for i, path in enumerate(paths):
+        if cancel.is_set():
+            return
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+        try:
+            channels, scan = read_first(path)
+        except (OSError, ValueError, KeyError, IndexError, ImportError, NotImplementedError) as exc:
+            log.info("cannot read %s: %s", path, exc)
+            yield FileRecord(i + 1, total, path, size, error=_error_text(exc))
+            continue
+        yield FileRecord(i + 1, total, path, size, channels=tuple(channels), scan=scan)
+
+
+def read_one(path: Path, channel: str, direction: str) -> Callable[[threading.Event, Any], Iterator[Scan]]:
+    """Job factory reading one channel/direction of ``path`` (for the worker pool)."""
+
+    def job(cancel: threading.Event, report: Any) -> Iterator[Scan]:
+        read_scan = capability("io").get("read_scan")
+        yield read_scan(path, channel=channel, direction=direction)
+
+    return job
+
+
+@dataclass(frozen=True)
+class ResultKey:
+    """What a denoised result depends on."""
+
+    path: str
+    channel: str
+    direction: str
+    model: str
+    level: bool
+    align: bool
+
+
+class ResultCache:
+    """Least-recently-used cache of denoised scans (by :class:`ResultKey`)."""
+
+    def __init__(self, *, max_items: int = 64) -> None:
+        if max_items < 1:
+            raise ValueError(f"max_items must be >= 1, got {max_items}")
+        self._items: OrderedDict[ResultKey, Scan] = OrderedDict()
+        self.max_items = max_items
+
+    def get(self, key: ResultKey) -> Scan | None:
+        """The cached scan for ``key`` or None."""
+        scan = self._items.get(key)
+        if scan is not None:
+            self._items.move_to_end(key)
+        return scan
+
+    def put(self, key: ResultKey, scan: Scan) -> None:
+        """Store ``scan`` for ``key``, dropping the oldest entry past ``max_items``."""
+        self._items[key] = scan
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items

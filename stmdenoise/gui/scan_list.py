@@ -1,0 +1,142 @@
+"""The scan list: files and folders dropped or opened, each with name, size and bias or its error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmdenoise.gui.entries import format_bias, format_size
+from stmdenoise.gui.session import Session
+
+__all__ = ["ScanListPanel", "paths_from_mime"]
+
+
+def paths_from_mime(mime: QMimeData) -> list[Path]:
+    """Local files and folders carried by a drag (file URLs); other URLs are ignored."""
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+
+class ScanListPanel(QWidget):
+    """List of opened scans with channel and direction selectors; accepts dropped files."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.list = QListWidget()
+        self.list.setAlternatingRowColors(True)
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setToolTip("Drop .sxm files or folders here; ↑/↓ move between scans")
+        self.channel_box = QComboBox()
+        self.channel_box.setToolTip("Channel of the selected scan")
+        self.direction_box = QComboBox()
+        self.direction_box.setToolTip("Fast-scan direction (backward frames are mirrored to match forward)")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.channel_box, 2)
+        row.addWidget(self.direction_box, 1)
+        form.addRow("Channel", row)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(form)
+        self.setAcceptDrops(True)
+
+        self.list.currentRowChanged.connect(self._row_changed)
+        self.channel_box.textActivated.connect(self._channel_chosen)
+        self.direction_box.textActivated.connect(self._direction_chosen)
+        session.entries_added.connect(self._entries_added)
+        session.entry_changed.connect(self._entry_changed)
+        session.current_changed.connect(self._current_changed)
+        session.channels_changed.connect(self._channels_changed)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        self.drop_mime(event.mimeData())
+        event.acceptProposedAction()
+
+    def drop_mime(self, mime: QMimeData) -> int:
+        """Open what a drag carries (the code path of a drop event); returns new entries."""
+        paths = paths_from_mime(mime)
+        if not paths:
+            return 0
+        self.files_dropped.emit([str(p) for p in paths])
+        return self.session.open_paths(paths)
+
+    # ------------------------------------------------------------------ session -> list
+    @Slot(int, int)
+    def _entries_added(self, first: int, count: int) -> None:
+        for i in range(first, first + count):
+            item = QListWidgetItem()
+            self.list.addItem(item)
+            self._render(i)
+
+    @Slot(int)
+    def _entry_changed(self, index: int) -> None:
+        self._render(index)
+
+    def _render(self, index: int) -> None:
+        entry = self.session.entries[index]
+        item = self.list.item(index)
+        if item is None:
+            return
+        item.setText(entry.summary())
+        if entry.error is not None:
+            item.setForeground(QBrush(QColor(230, 90, 80)))
+            item.setToolTip(f"{entry.path}\n{entry.error_reason()}")
+        else:
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
+            item.setToolTip(
+                f"{entry.path}\n{format_size(entry.size_bytes)}, {format_bias(entry.bias)}, "
+                f"{len(entry.channels)} channel(s)"
+            )
+
+    @Slot(int)
+    def _current_changed(self, index: int) -> None:
+        if self.list.currentRow() != index:
+            self.list.setCurrentRow(index)
+
+    @Slot(list, str, list, str)
+    def _channels_changed(self, names: list[str], current: str, dirs: list[str], direction: str) -> None:
+        for box, items, cur in ((self.channel_box, names, current), (self.direction_box, dirs, direction)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(items)
+            box.setCurrentText(cur)
+            box.setEnabled(bool(items))
+            box.blockSignals(False)
+
+    # ------------------------------------------------------------------ list -> session
+    @Slot(int)
+    def _row_changed(self, row: int) -> None:
+        if 0 <= row < len(self.session.entries) and row != self.session.current:
+            self.session.select(row)
+
+    @Slot(str)
+    def _channel_chosen(self, name: str) -> None:
+        self.session.set_channel(name)
+
+    @Slot(str)
+    def _direction_chosen(self, direction: str) -> None:
+        self.session.set_direction(direction)

@@ -1,0 +1,311 @@
+"""Simulation panel: physics parameters -> clean/noisy preview; "Generate dataset…" with progress/cancel."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmdenoise.gui.capabilities import capability
+from stmdenoise.gui.colormaps import colormap, robust_levels
+from stmdenoise.gui.workers import WorkerPool
+
+__all__ = ["SimulationPanel", "PreviewResult", "preview_job", "EXTRA_PARAMETERS"]
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """A simulated pair for display, with the time the simulation took."""
+
+    done: int
+    total: int
+    clean: np.ndarray
+    noisy: np.ndarray
+    pixel_size: float
+    seconds: float
+    message: str = ""
+
+
+#: Optional keyword arguments of ``sample_pair`` the panel offers when the simulator accepts them:
+#: name -> (label, unit shown, scale to SI, minimum, maximum, default, decimals)
+EXTRA_PARAMETERS: dict[str, tuple[str, str, float, float, float, float, int]] = {
+    "n_impurities": ("Impurities", "", 1.0, 0, 500, 20, 0),
+    "density": ("Impurity density", "nm⁻²", 1e18, 0.0, 1.0, 0.015, 4),
+    "bias": ("Bias", "mV", 1e-3, -2000.0, 2000.0, 50.0, 1),
+    "phase_shift": ("Phase shift δ", "rad (imag. part ∞ = black dot)", 1.0, 0.0, 3.1416, 0.0, 3),
+    "broadening": ("Broadening", "meV", 1e-3, 0.0, 200.0, 10.0, 1),
+}
+
+
+def sample_pair_parameters() -> set[str]:
+    """Keyword names ``sample_pair`` accepts (empty when the simulator has not landed)."""
+    if not capability("simulate").available:
+        return set()
+    fn = capability("simulate").get("sample_pair")
+    return set(inspect.signature(fn).parameters)
+
+
+def preview_job(
+    *, seed: int, pixels: int, size: float, preset: str, extra: dict[str, Any]
+) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[PreviewResult]]:
+    """Job factory simulating one clean/noisy pair with ``sample_pair``."""
+
+    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[PreviewResult]:
+        sample_pair = capability("simulate").get("sample_pair")
+        t0 = time.perf_counter()
+        pair = sample_pair(np.random.default_rng(seed), pixels=pixels, size=size, preset=preset, **extra)
+        dt = time.perf_counter() - t0
+        yield PreviewResult(1, 1, np.asarray(pair.clean), np.asarray(pair.noisy), float(pair.pixel_size), dt)
+
+    return job
+
+
+class SimulationPanel(QWidget):
+    """Parameters of the Cu(111) simulator with a live preview and dataset generation."""
+
+    dataset_written = Signal(str)
+
+    def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.size_box = QDoubleSpinBox()
+        self.size_box.setRange(2.0, 500.0)
+        self.size_box.setValue(36.0)
+        self.size_box.setSuffix(" nm")
+        self.pixels_box = QSpinBox()
+        self.pixels_box.setRange(64, 1024)
+        self.pixels_box.setSingleStep(64)
+        self.pixels_box.setValue(256)
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(["mild", "typical", "severe"])
+        self.preset_box.setCurrentText("typical")
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 2**31 - 1)
+        self.seed_box.setValue(1)
+        form = QFormLayout()
+        form.addRow("Field size", self.size_box)
+        form.addRow("Pixels", self.pixels_box)
+        accepted = sample_pair_parameters()
+        self.extra_boxes: dict[str, QDoubleSpinBox] = {}
+        for name, (label, unit, _scale, lo, hi, default, decimals) in EXTRA_PARAMETERS.items():
+            if name not in accepted:
+                continue  # only offer what the simulator really takes
+            box = QDoubleSpinBox()
+            box.setRange(lo, hi)
+            box.setDecimals(decimals)
+            box.setValue(default)
+            if unit:
+                box.setSuffix(f" {unit}")
+            self.extra_boxes[name] = box
+            form.addRow(label, box)
+        form.addRow("Artefacts", self.preset_box)
+        form.addRow("Seed", self.seed_box)
+
+        self.preview_button = QPushButton("Preview")
+        self.dataset_count = QSpinBox()
+        self.dataset_count.setRange(1, 1_000_000)
+        self.dataset_count.setValue(1000)
+        self.dataset_count.setPrefix("N = ")
+        self.dataset_button = QPushButton("Generate dataset…")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground((25, 27, 31))
+        self.graphics.setMinimumHeight(180)
+        self.clean_item = pg.ImageItem(axisOrder="row-major")
+        self.noisy_item = pg.ImageItem(axisOrder="row-major")
+        for col, (title, item) in enumerate((("clean", self.clean_item), ("noisy", self.noisy_item))):
+            vb = self.graphics.addViewBox(row=0, col=col, lockAspect=True, invertY=True)
+            vb.addItem(item)
+            vb.setMouseEnabled(False, False)
+            self.graphics.addLabel(title, row=1, col=col)
+            item.setColorMap(colormap("afmhot"))
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.preview_button)
+        buttons.addStretch(1)
+        ds = QHBoxLayout()
+        ds.addWidget(self.dataset_count)
+        ds.addWidget(self.dataset_button, 1)
+        ds.addWidget(self.cancel_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.graphics, 1)
+        lay.addLayout(ds)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.preview)
+        for box in (self.size_box, self.pixels_box, self.seed_box, *self.extra_boxes.values()):
+            box.valueChanged.connect(self._params_changed)
+        self.preset_box.currentTextChanged.connect(self._params_changed)
+        self.preview_button.clicked.connect(self.preview)
+        self.dataset_button.clicked.connect(self._choose_dataset_path)
+        self.cancel_button.clicked.connect(self.cancel_dataset)
+        self.last_preview: PreviewResult | None = None
+        self._preview_running = False
+        self._preview_again = False
+
+        missing = capability("simulate").missing()
+        self.preview_button.setEnabled(missing is None)
+        if missing is not None:
+            self.status.setText(missing)
+        ds_missing = capability("dataset").missing()
+        self.dataset_button.setEnabled(ds_missing is None)
+        if ds_missing is not None:
+            self.dataset_button.setToolTip(ds_missing)
+
+    # ------------------------------------------------------------------ preview
+    def parameters(self) -> dict[str, Any]:
+        """The keyword arguments of ``sample_pair`` the controls describe (SI units)."""
+        extra: dict[str, Any] = {}
+        for name, box in self.extra_boxes.items():
+            scale = EXTRA_PARAMETERS[name][2]
+            extra[name] = int(box.value()) if EXTRA_PARAMETERS[name][6] == 0 else box.value() * scale
+        return {
+            "seed": self.seed_box.value(),
+            "pixels": self.pixels_box.value(),
+            "size": self.size_box.value() * 1e-9,
+            "preset": self.preset_box.currentText(),
+            "extra": extra,
+        }
+
+    @Slot()
+    def _params_changed(self) -> None:
+        if self.preview_button.isEnabled() and self.isVisible():
+            self._debounce.start()
+
+    @Slot()
+    def preview(self) -> None:
+        """Simulate one pair with the current parameters in the background."""
+        missing = capability("simulate").missing()
+        if missing is not None:
+            self.status.setText(missing)
+            return
+        if self._preview_running:
+            self._preview_again = True
+            return
+        self._preview_running = True
+        self.status.setText("simulating…")
+        self.pool.start(
+            preview_job(**self.parameters()),
+            name="sim-preview",
+            on_record=self._preview_done,
+            on_failed=self._failed,
+            on_finished=self._preview_finished,
+        )
+
+    @Slot(object)
+    def _preview_done(self, res: PreviewResult) -> None:
+        self.last_preview = res
+        lo, hi = robust_levels(res.clean)
+        self.clean_item.setImage(res.clean, levels=(lo, hi))
+        self.noisy_item.setImage(res.noisy, levels=robust_levels(res.noisy))
+        n = res.clean.shape[0]
+        self.status.setText(f"{n}×{n} px, {n * res.pixel_size * 1e9:.3g} nm simulated in {res.seconds:.2f} s")
+
+    @Slot()
+    def _preview_finished(self) -> None:
+        self._preview_running = False
+        if self._preview_again:
+            self._preview_again = False
+            self.preview()
+
+    @Slot(str)
+    def _failed(self, error: str) -> None:
+        self.status.setText(f"simulation failed: {error}")
+
+    # ------------------------------------------------------------------ dataset
+    @Slot()
+    def _choose_dataset_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Write simulated dataset", "simulated.h5", "HDF5 (*.h5)")
+        if path:
+            self.generate_dataset(Path(path))
+
+    def generate_dataset(self, path: Path) -> None:
+        """Write an HDF5 training set of ``dataset_count`` pairs to ``path`` in the background."""
+        missing = capability("dataset").missing()
+        if missing is not None:
+            self.status.setText(missing)
+            return
+        simulate_dataset = capability("dataset").get("simulate_dataset")
+        p = self.parameters()
+        count = self.dataset_count.value()
+
+        def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+            return simulate_dataset(
+                path,
+                count=count,
+                pixels=p["pixels"],
+                size=p["size"],
+                preset=p["preset"],
+                seed=p["seed"],
+                cancel=cancel,
+            )
+
+        self._dataset_path = path
+        self.progress.setRange(0, count)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.dataset_button.setEnabled(False)
+        self.pool.start(
+            job,
+            name="dataset",
+            on_record=self._dataset_record,
+            on_failed=self._failed,
+            on_finished=self._dataset_done,
+        )
+
+    @Slot(object)
+    def _dataset_record(self, rec: Any) -> None:
+        total = getattr(rec, "total", None)
+        if total:
+            self.progress.setRange(0, int(total))
+        self.progress.setValue(int(getattr(rec, "done", 0)))
+        self.status.setText(str(getattr(rec, "message", "")))
+
+    @Slot()
+    def _dataset_done(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.dataset_button.setEnabled(True)
+        self.progress.setVisible(False)
+        done = self.progress.value()
+        self.status.setText(f"{self._dataset_path}: {done} pair(s) written")
+        self.dataset_written.emit(str(self._dataset_path))
+
+    @Slot()
+    def cancel_dataset(self) -> None:
+        """Stop dataset generation (pairs written so far are kept)."""
+        self.pool.cancel("dataset")

@@ -1,0 +1,245 @@
+"""Qt-free jobs the GUI runs in worker threads: preprocessing, denoising, scores, model/device lists."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stmdenoise.gui.capabilities import capability
+from stmdenoise.paths import shipped_models_dir, user_data_dir
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = [
+    "ModelInfo",
+    "DeviceInfo",
+    "list_models",
+    "user_models_dir",
+    "list_devices",
+    "preprocess",
+    "DenoiserCache",
+    "DenoiseRecord",
+    "ScoreRecord",
+    "score_job",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model folder the user can pick."""
+
+    name: str
+    path: Path
+    origin: str  # "shipped" or "user"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.origin})"
+
+
+def user_models_dir() -> Path:
+    """The user's models folder (training results are registered here)."""
+    return user_data_dir() / "models"
+
+
+def _is_model_folder(p: Path) -> bool:
+    return p.is_dir() and (p / "config.json").is_file() and any(p.glob("*.safetensors"))
+
+
+def list_models() -> list[ModelInfo]:
+    """Shipped model folders (the default first) and the user's own, by name."""
+    out: list[ModelInfo] = []
+    default: Path | None = None
+    if capability("denoise").available:
+        try:
+            default = Path(capability("denoise").get("default_model_dir")())
+        except (OSError, ValueError, ImportError) as exc:
+            log.info("no default model: %s", exc)
+    roots = [(shipped_models_dir(), "shipped"), (user_models_dir(), "user")]
+    seen: set[Path] = set()
+    if default is not None and _is_model_folder(default):
+        out.append(ModelInfo(default.name, default, "shipped"))
+        seen.add(default.resolve())
+    for root, origin in roots:
+        if not root.is_dir():
+            continue
+        for p in sorted(root.iterdir()):
+            if _is_model_folder(p) and p.resolve() not in seen:
+                seen.add(p.resolve())
+                out.append(ModelInfo(p.name, p, origin))
+    return out
+
+
+def model_summary(model: ModelInfo) -> str:
+    """One line from the model's config.json (variant, training steps) for a tooltip."""
+    try:
+        cfg = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{model.path} (config.json unreadable: {exc})"
+    keys = [k for k in ("variant", "steps", "ngf", "n_blocks", "pixel_size") if k in cfg]
+    return f"{model.path}\n" + ", ".join(f"{k}={cfg[k]}" for k in keys)
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A compute device for inference/training."""
+
+    label: str
+    device: str
+
+
+def list_devices() -> list[DeviceInfo]:
+    """``auto``, ``cpu`` and each CUDA device with its name and free memory."""
+    out = [DeviceInfo("Auto", "auto"), DeviceInfo("CPU", "cpu")]
+    try:
+        import torch
+    except ImportError:
+        return out
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            name = torch.cuda.get_device_name(i)
+            try:
+                free, total = torch.cuda.mem_get_info(i)
+                mem = f", {free / 2**30:.1f} of {total / 2**30:.0f} GiB free"
+            except RuntimeError:
+                mem = ""
+            out.append(DeviceInfo(f"cuda:{i} — {name}{mem}", f"cuda:{i}"))
+    return out
+
+
+def preprocess(scan: Scan, *, level: bool, align: bool) -> Scan:
+    """Apply the view toggles: row alignment (median) first, then plane levelling.
+
+    Raises ImportError naming the function when the processing module has not landed.
+    """
+    out = scan
+    if align:
+        out = _as_scan(out, capability("align").get("align_rows")(out, method="median"), "align_rows")
+    if level:
+        out = _as_scan(out, capability("level").get("level_plane")(out), "level_plane")
+    return out
+
+
+def _as_scan(before: Scan, result: Any, name: str) -> Scan:
+    """Processing functions return a Scan for a Scan; accept a bare array too."""
+    if isinstance(result, Scan):
+        return result
+    return before.with_data(np.asarray(result, dtype=np.float64), ProcessingStep(name, {}))
+
+
+class DenoiserCache:
+    """Loaded denoisers by (model folder, device); shared by worker threads under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], Any] = {}
+
+    def get(self, model_dir: Path, device: str) -> Any:
+        """The denoiser for ``model_dir`` on ``device`` (loads it on first use)."""
+        key = (str(model_dir), device)
+        with self._lock:
+            den = self._items.get(key)
+            if den is None:
+                den = capability("denoise").get("Denoiser").from_folder(model_dir, device=device)
+                self._items = {key: den}  # keep one model in memory
+            return den
+
+
+@dataclass(frozen=True)
+class DenoiseRecord:
+    """Progress of one denoising job; ``result`` is set on the last record."""
+
+    done: int
+    total: int | None
+    message: str = ""
+    result: Scan | None = None
+
+
+def denoise_job(
+    scan: Scan, model_dir: Path, device: str, cache: DenoiserCache
+) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[DenoiseRecord]]:
+    """Job factory: denoise ``scan`` with the model in ``model_dir``."""
+
+    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
+        yield DenoiseRecord(0, None, f"loading {model_dir.name}")
+        denoiser = cache.get(model_dir, device)
+
+        def progress(rec: Any) -> None:
+            done = int(getattr(rec, "done", 0))
+            total = getattr(rec, "total", None)
+            report(DenoiseRecord(done, total, str(getattr(rec, "message", "denoising"))))
+
+        out = denoiser.denoise(scan, cancel=cancel, progress=progress)
+        if cancel.is_set():
+            return
+        yield DenoiseRecord(1, 1, "done", result=out)
+
+    return job
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One quality measure of the raw and the denoised image (``nan`` with ``note`` when n/a)."""
+
+    done: int
+    total: int
+    name: str
+    raw: float
+    denoised: float
+    note: str = ""
+
+    @property
+    def message(self) -> str:
+        return self.name
+
+
+def _one(fn: Callable[[np.ndarray], Any], data: np.ndarray | None) -> tuple[float, str]:
+    if data is None:
+        return math.nan, ""
+    try:
+        return float(fn(data)), ""
+    except ValueError as exc:
+        return math.nan, str(exc)
+
+
+def score_job(
+    raw: Scan, denoised: Scan | None
+) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[ScoreRecord]]:
+    """Job factory computing BRISQUE, PIQE and the STM-native measures for raw and denoised."""
+
+    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[ScoreRecord]:
+        import stmdenoise.metrics as m
+
+        measures: list[tuple[str, Callable[[np.ndarray], Any]]] = []
+        if capability("metrics").available:
+            measures += [("BRISQUE", m.brisque), ("PIQE", m.piqe)]
+        if hasattr(m, "line_artefact_index"):
+            measures.append(("Line-artefact index", m.line_artefact_index))
+        if hasattr(m, "noise_floor"):
+            measures.append(("Noise floor", m.noise_floor))
+        total = len(measures) + (1 if denoised is not None and hasattr(m, "residual_stats") else 0)
+        d = None if denoised is None else np.asarray(denoised.data)
+        for i, (name, fn) in enumerate(measures):
+            if cancel.is_set():
+                return
+            rv, rnote = _one(fn, np.asarray(raw.data))
+            dv, dnote = _one(fn, d)
+            yield ScoreRecord(i + 1, total, name, rv, dv, rnote or dnote)
+        if denoised is not None and hasattr(m, "residual_stats") and not cancel.is_set():
+            try:
+                stats = m.residual_stats(np.asarray(raw.data), np.asarray(denoised.data))
+                rms = float(getattr(stats, "rms", getattr(stats, "residual_rms", math.nan)))
+                yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, rms)
+            except ValueError as exc:
+                yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, math.nan, str(exc))
+
+    return job

@@ -1,0 +1,327 @@
+"""Training panel: data, variant, steps, crop, batch, device -> live losses, preview, speed and ETA."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmdenoise.gui.capabilities import capability
+from stmdenoise.gui.colormaps import colormap, robust_levels
+from stmdenoise.gui.settings import AppSettings
+from stmdenoise.gui.tasks import list_devices, user_models_dir
+from stmdenoise.gui.workers import WorkerPool
+
+__all__ = ["TrainingPanel", "TrainRequest", "build_config", "VARIANTS"]
+
+VARIANTS: tuple[str, ...] = ("pdanet", "cyclegan+da+ws", "cyclegan+da", "cyclegan", "supervised")
+
+_PALETTE = [(255, 150, 40), (80, 200, 255), (140, 220, 100), (230, 90, 200), (240, 220, 80), (200, 200, 200)]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRequest:
+    """What the panel asks for, in GUI terms (mapped onto ``TrainConfig`` by :func:`build_config`)."""
+
+    out: Path
+    variant: str = "pdanet"
+    steps: int = 1000
+    crop: int = 128
+    batch: int = 4
+    device: str = "auto"
+    sim: Path | None = None
+    real: Path | None = None
+    seed: int = 0
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+# GUI name -> TrainConfig field names it may be called (first match wins)
+_FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "out": ("out", "out_dir", "output", "model_dir"),
+    "variant": ("variant",),
+    "steps": ("steps", "n_steps", "total_steps"),
+    "crop": ("crop", "crop_size"),
+    "batch": ("batch", "batch_size"),
+    "device": ("device",),
+    "sim": ("sim", "sim_path", "simulated", "dataset"),
+    "real": ("real", "real_paths", "real_dir", "experimental"),
+    "seed": ("seed",),
+}
+
+
+def build_config(request: TrainRequest) -> Any:
+    """A ``stmdenoise.training.TrainConfig`` for ``request`` (fields it lacks stay at their defaults)."""
+    TrainConfig = capability("train").get("TrainConfig")  # noqa: N806 - a class
+    names = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    kwargs: dict[str, Any] = {}
+    for gui_name, candidates in _FIELD_NAMES.items():
+        value = getattr(request, gui_name)
+        if value is None:
+            continue
+        for cand in candidates:
+            if cand in names:
+                if cand in ("real_paths",):
+                    value = (value,)
+                kwargs[cand] = value
+                break
+    kwargs.update(request.overrides)
+    return TrainConfig(**kwargs)
+
+
+def train_job(request: TrainRequest) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[Any]]:
+    """Job factory running ``stmdenoise.training.train`` for ``request``."""
+
+    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+        train = capability("train").get("train")
+        return iter(train(build_config(request), cancel=cancel))
+
+    return job
+
+
+def _path_or_none(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
+class TrainingPanel(QWidget):
+    """Start/cancel PDA-Net training in the background; the result lands in the user's models folder."""
+
+    model_registered = Signal(str)
+
+    def __init__(self, pool: WorkerPool, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.settings = settings
+        self.sim_edit = QLineEdit()
+        self.sim_edit.setPlaceholderText("empty: simulate pairs on the fly")
+        self.real_edit = QLineEdit()
+        self.real_edit.setPlaceholderText("folder of experimental scans")
+        self.variant_box = QComboBox()
+        self.variant_box.addItems(list(VARIANTS))
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(1, 10_000_000)
+        self.steps_box.setValue(2000)
+        self.crop_box = QSpinBox()
+        self.crop_box.setRange(16, 1024)
+        self.crop_box.setSingleStep(16)
+        self.crop_box.setValue(128)
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(1, 256)
+        self.batch_box.setValue(4)
+        self.device_box = QComboBox()
+        self.devices = list_devices()
+        self.device_box.addItems([d.label for d in self.devices])
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("model name (default: date and variant)")
+
+        form = QFormLayout()
+        form.addRow("Simulated data", self._with_browse(self.sim_edit, folder=False))
+        form.addRow("Experimental", self._with_browse(self.real_edit, folder=True))
+        form.addRow("Variant", self.variant_box)
+        form.addRow("Steps", self.steps_box)
+        form.addRow("Crop", self.crop_box)
+        form.addRow("Batch", self.batch_box)
+        form.addRow("Device", self.device_box)
+        form.addRow("Name", self.name_edit)
+
+        self.start_button = QPushButton("Start training")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.speed_label = QLabel("")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.loss_plot = pg.PlotWidget()
+        self.loss_plot.setBackground((25, 27, 31))
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.loss_plot.setMinimumHeight(140)
+        self.preview_view = pg.GraphicsLayoutWidget()
+        self.preview_view.setBackground((25, 27, 31))
+        self.preview_view.setMinimumHeight(120)
+        vb = self.preview_view.addViewBox(lockAspect=True, invertY=True)
+        vb.setMouseEnabled(False, False)
+        self.preview_item = pg.ImageItem(axisOrder="row-major")
+        self.preview_item.setColorMap(colormap("afmhot"))
+        vb.addItem(self.preview_item)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 1)
+        buttons.addWidget(self.cancel_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.speed_label)
+        lay.addWidget(self.loss_plot, 2)
+        lay.addWidget(self.preview_view, 1)
+        lay.addWidget(self.status)
+
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.history: dict[str, tuple[list[int], list[float]]] = {}
+        self.records: list[Any] = []
+        self.out_dir: Path | None = None
+        self.start_button.clicked.connect(self._start_clicked)
+        self.cancel_button.clicked.connect(self.cancel)
+        missing = capability("train").missing()
+        self.start_button.setEnabled(missing is None)
+        if missing is not None:
+            self.status.setText(missing)
+
+    def _with_browse(self, edit: QLineEdit, *, folder: bool) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        button = QPushButton("…")
+        button.setFixedWidth(28)
+        button.setProperty("folder", folder)
+        button.setProperty("target", "real" if folder else "sim")
+        button.clicked.connect(self._browse)
+        row.addWidget(button)
+        return w
+
+    @Slot()
+    def _browse(self) -> None:
+        button = self.sender()
+        folder = bool(button.property("folder")) if button is not None else False
+        start = self.settings.last_dataset_dir
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Folder of experimental scans", start)
+            edit = self.real_edit
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Simulated dataset", start, "HDF5 (*.h5 *.hdf5)")
+            edit = self.sim_edit
+        if path:
+            edit.setText(path)
+            self.settings.last_dataset_dir = str(Path(path).parent)
+
+    def request(self, **overrides: Any) -> TrainRequest:
+        """The training request the controls describe (``overrides`` go to TrainConfig as is)."""
+        name = self.name_edit.text().strip() or (
+            f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{self.variant_box.currentText().replace('+', '-')}"
+        )
+        j = self.device_box.currentIndex()
+        return TrainRequest(
+            out=user_models_dir() / name,
+            variant=self.variant_box.currentText(),
+            steps=self.steps_box.value(),
+            crop=self.crop_box.value(),
+            batch=self.batch_box.value(),
+            device=self.devices[j].device if 0 <= j < len(self.devices) else "auto",
+            sim=_path_or_none(self.sim_edit.text()),
+            real=_path_or_none(self.real_edit.text()),
+            overrides=dict(overrides),
+        )
+
+    @Slot()
+    def _start_clicked(self) -> None:
+        self.start(self.request())
+
+    def start(self, request: TrainRequest) -> bool:
+        """Start training ``request`` in the background; False when training is missing or running."""
+        missing = capability("train").missing()
+        if missing is not None:
+            self.status.setText(missing)
+            return False
+        if "train" in self.pool.names():
+            return False
+        try:
+            build_config(request)  # report bad settings now, not from the thread
+        except (TypeError, ValueError) as exc:
+            self.status.setText(f"cannot train: {exc}")
+            return False
+        self.out_dir = request.out
+        self.records.clear()
+        self.history.clear()
+        self.loss_plot.clear()
+        self.curves.clear()
+        self.progress.setRange(0, request.steps)
+        self.progress.setValue(0)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(f"training {request.variant} → {request.out}")
+        self.pool.start(
+            train_job(request),
+            name="train",
+            on_record=self._record,
+            on_failed=self._failed,
+            on_finished=self._finished,
+        )
+        return True
+
+    @Slot(object)
+    def _record(self, rec: Any) -> None:
+        self.records.append(rec)
+        done = int(getattr(rec, "done", 0))
+        total = getattr(rec, "total", None)
+        if total:
+            self.progress.setMaximum(int(total))
+        self.progress.setValue(done)
+        losses = getattr(rec, "losses", None) or {}
+        for i, (name, value) in enumerate(sorted(losses.items())):
+            xs, ys = self.history.setdefault(name, ([], []))
+            xs.append(done)
+            ys.append(float(value))
+            curve = self.curves.get(name)
+            if curve is None:
+                curve = self.loss_plot.plot(pen=pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5), name=name)
+                self.curves[name] = curve
+            curve.setData(xs, ys)
+        speed = getattr(rec, "images_per_s", None)
+        eta = getattr(rec, "eta_s", None)
+        parts = []
+        if speed:
+            parts.append(f"{float(speed):.3g} images/s")
+        if eta is not None and np.isfinite(eta):
+            parts.append(f"ETA {_dt.timedelta(seconds=round(float(eta)))}")
+        self.speed_label.setText(" · ".join(parts))
+        preview = getattr(rec, "preview", None)
+        if preview is not None:
+            arr = np.asarray(preview, dtype=np.float64)
+            if arr.ndim == 2:
+                self.preview_item.setImage(arr, levels=robust_levels(arr))
+        message = getattr(rec, "message", "")
+        if message:
+            self.status.setText(str(message))
+
+    @Slot(str)
+    def _failed(self, error: str) -> None:
+        self.status.setText(f"training failed: {error}")
+
+    @Slot()
+    def _finished(self) -> None:
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        out = self.out_dir
+        if out is not None and (out / "config.json").is_file() and any(out.glob("*.safetensors")):
+            self.status.setText(f"model saved to {out}")
+            self.model_registered.emit(str(out))
+
+    @Slot()
+    def cancel(self) -> None:
+        """Ask the training to stop; it saves a checkpoint first."""
+        if "train" in self.pool.names():
+            self.status.setText("cancelling (saving a checkpoint)…")
+            self.pool.cancel("train")
