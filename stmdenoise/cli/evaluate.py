@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
             test, pixel_size = load_pairs(args.sim_test, count=args.test_count)
             val, _ = load_pairs(args.sim_val, count=args.val_count)
         else:  # one file: the last val_count pairs validate, the first test_count pairs test
-            import h5py
+            from stmdenoise.physics import open_dataset
 
-            with h5py.File(args.sim_test, "r") as f:
-                n = int(f["clean"].shape[0])
+            with open_dataset(args.sim_test) as ds:
+                n = len(ds)
             n_val = min(args.val_count, max(n - 1, 0))
             test, pixel_size = load_pairs(args.sim_test, count=min(args.test_count, n - n_val))
             if n_val:

@@ -212,33 +212,28 @@ class OnTheFlySim:
 
 
 class H5Sim:
-    """Simulated pairs from an HDF5 dataset written by ``stmdenoise simulate`` (/clean, /noisy)."""
+    """Simulated pairs from an HDF5 dataset of ``stmdenoise simulate`` (read with
+    :func:`stmdenoise.physics.open_dataset`); normalised pairs are cached when they fit in ~1 GB."""
 
-    def __init__(
-        self, path: str | Path, *, normalise: Callable[[NDArray[Any]], F32], cache: bool = True
-    ) -> None:
-        import h5py
+    def __init__(self, path: str | Path, *, normalise: Callable[[NDArray[Any]], F32]) -> None:
+        from stmdenoise.physics import open_dataset
 
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"simulated dataset {self.path} does not exist")
         try:
-            self._file = h5py.File(self.path, "r")
+            self._ds = open_dataset(self.path)
         except OSError as exc:
-            raise ValueError(f"{self.path}: not an HDF5 file ({exc})") from exc
-        missing = [k for k in ("clean", "noisy") if k not in self._file]
-        if missing:
-            raise ValueError(f"{self.path}: missing datasets {missing}; expected /clean and /noisy (N, H, W)")
-        self.count = int(self._file["clean"].shape[0])
-        if self.count == 0 or self._file["noisy"].shape != self._file["clean"].shape:
-            raise ValueError(f"{self.path}: /clean and /noisy must be non-empty with equal shapes")
-        attrs = self._file.attrs
-        if "pixel_size" not in attrs:
-            raise ValueError(f"{self.path}: file attribute 'pixel_size' (metres) is missing")
-        self.pixel_size = float(attrs["pixel_size"])
-        self.attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
+            raise ValueError(f"{self.path}: not an HDF5 dataset ({exc})") from exc
+        self.count = len(self._ds)
+        if self.count == 0:
+            raise ValueError(f"{self.path}: the dataset holds no pairs")
+        self.pixel_size = float(self._ds.pixel_size)
+        self.attrs = dict(self._ds.attrs)
         self.normalise = normalise
-        self._cache: dict[int, tuple[F32, F32]] | None = {} if cache else None
+        pixels = int(self.attrs.get("pixels", 256))
+        fits = self.count * pixels * pixels * 8 < 1e9
+        self._cache: dict[int, tuple[F32, F32]] | None = {} if fits else None
 
     def description(self) -> dict[str, Any]:
         keep = ("pixel_size", "size", "pixels", "preset", "seed", "count")
@@ -252,13 +247,14 @@ class H5Sim:
     def pair(self, index: int) -> tuple[F32, F32]:
         if self._cache is not None and index in self._cache:
             return self._cache[index]
-        p = (self.normalise(self._file["clean"][index]), self.normalise(self._file["noisy"][index]))
+        p = self._ds[index]
+        out = (self.normalise(p.clean), self.normalise(p.noisy))
         if self._cache is not None:
-            self._cache[index] = p
-        return p
+            self._cache[index] = out
+        return out
 
     def close(self) -> None:
-        self._file.close()
+        self._ds.close()
 
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:

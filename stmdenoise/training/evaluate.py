@@ -148,19 +148,17 @@ class EvalResult:
 def load_pairs(
     path: str | Path, *, start: int = 0, count: int | None = None
 ) -> tuple[list[tuple[Array, Array]], float]:
-    """Read ``(clean, noisy)`` pairs ``[start, start + count)`` and the pixel size from a simulated HDF5."""
-    import h5py
+    """Read ``(clean, noisy)`` pairs ``[start, start + count)`` and the pixel size of a simulated dataset."""
+    from stmdenoise.physics import open_dataset
 
-    with h5py.File(path, "r") as f:
-        if "clean" not in f or "noisy" not in f or "pixel_size" not in f.attrs:
-            raise ValueError(f"{path}: expected datasets /clean, /noisy and attribute pixel_size")
-        n = int(f["clean"].shape[0])
+    with open_dataset(path) as ds:
+        n = len(ds)
         stop = n if count is None else min(n, start + count)
         if start >= stop:
             raise ValueError(f"{path}: holds {n} pairs, none in [{start}, {stop})")
-        clean = np.asarray(f["clean"][start:stop], dtype=np.float64)
-        noisy = np.asarray(f["noisy"][start:stop], dtype=np.float64)
-        px = float(f.attrs["pixel_size"])
+        clean = ds.clean(slice(start, stop)).astype(np.float64)
+        noisy = ds.noisy(slice(start, stop)).astype(np.float64)
+        px = float(ds.pixel_size)
     return list(zip(clean, noisy, strict=True)), px
 
 

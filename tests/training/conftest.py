@@ -49,29 +49,26 @@ def real_scans() -> list[Scan]:
     return scans
 
 
-class _StandInPair:
-    def __init__(self, clean: np.ndarray, noisy: np.ndarray, pixel_size: float) -> None:
-        self.clean, self.noisy, self.pixel_size, self.params = clean, noisy, pixel_size, {}
+@pytest.fixture
+def sampler():  # type: ignore[no-untyped-def]
+    """The real on-the-fly simulator (tiny sizes in the tests)."""
+    from stmdenoise.physics import sample_pair
+
+    return sample_pair
 
 
-def stand_in_sample_pair(
-    rng: np.random.Generator, *, pixels: int = 48, size: float = 6.7e-9, preset: str = "typical"
-) -> _StandInPair:
-    """Tiny stand-in for stmdenoise.physics.sample_pair (used only until the simulator lands)."""
-    px = size / pixels
-    yy, xx = np.mgrid[0:pixels, 0:pixels] * px
-    clean = np.zeros((pixels, pixels))
-    for _ in range(3):
-        cy, cx = rng.uniform(0, size, 2)
-        r = np.hypot(yy - cy, xx - cx) + 1e-10
-        clean += np.cos(2 * np.pi * r / 1.5e-9) * np.exp(-r / 3e-9)
-    noisy = clean + 0.1 * rng.standard_normal(clean.shape) + 0.1 * rng.standard_normal((pixels, 1))
-    return _StandInPair(clean, noisy, px)
+def _make_dataset(path: Path, *, count: int = 3, pixels: int = 40, seed: int = 0) -> Path:
+    from stmdenoise.physics import simulate_dataset
+
+    for _ in simulate_dataset(path, count=count, pixels=pixels, size=pixels * 0.14e-9, seed=seed, workers=1):
+        pass
+    return path
 
 
 @pytest.fixture
-def sampler():  # type: ignore[no-untyped-def]
-    return stand_in_sample_pair
+def make_dataset():  # type: ignore[no-untyped-def]
+    """``make_dataset(path, count=3, pixels=40)``: a tiny HDF5 written by the real simulator."""
+    return _make_dataset
 
 
 @pytest.fixture

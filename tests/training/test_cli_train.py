@@ -12,22 +12,11 @@ from stmdenoise.cli.main import main
 from stmdenoise.model.folder import load_model_folder
 from stmdenoise.training.data import load_real_scans, prepare_image, prepare_real
 
-
-def _write_h5(path: Path, sampler, n: int = 3) -> None:  # type: ignore[no-untyped-def]
-    h5py = pytest.importorskip("h5py")
-    rng = np.random.default_rng(0)
-    pairs = [sampler(rng, pixels=40, size=40 * 0.14e-9) for _ in range(n)]
-    with h5py.File(path, "w") as f:
-        f["clean"] = np.stack([p.clean for p in pairs]).astype(np.float32)
-        f["noisy"] = np.stack([p.noisy for p in pairs]).astype(np.float32)
-        f.attrs["pixel_size"] = 0.14e-9
-
-
 TINY = ["--crop", "32", "--batch", "1", "--ngf", "4", "--blocks", "1", "--ndf", "4", "--device", "cpu", "-q"]
 
 
-def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, sampler, capsys) -> None:  # type: ignore[no-untyped-def]
-    _write_h5(tmp_path / "sim.h5", sampler)
+def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_dataset, capsys) -> None:  # type: ignore[no-untyped-def]
+    make_dataset(tmp_path / "sim.h5")
     out = tmp_path / "m"
     args = [
         "train",

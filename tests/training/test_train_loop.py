@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from stmdenoise.model.folder import load_model_folder, read_model_info
 from stmdenoise.model.pdanet import VARIANTS
@@ -105,18 +104,10 @@ def test_experimental_scans_are_resampled_to_the_simulation_pixel_size(
     assert recs[0].device == "cpu"
 
 
-def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
-    h5py = pytest.importorskip("h5py")
-    rng = np.random.default_rng(0)
-    pairs = [sampler(rng, pixels=40, size=40 * 0.14e-9) for _ in range(3)]
-    path = tmp_path / "sim.h5"
-    with h5py.File(path, "w") as f:
-        f["clean"] = np.stack([p.clean for p in pairs]).astype(np.float32)
-        f["noisy"] = np.stack([p.noisy for p in pairs]).astype(np.float32)
-        f.attrs["pixel_size"] = 0.14e-9
-        f.attrs["count"] = 3
+def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config, make_dataset) -> None:  # type: ignore[no-untyped-def]
+    path = make_dataset(tmp_path / "sim.h5", count=3, pixels=40)
     cfg = tiny_config(tmp_path, steps=2, sim=str(path))
     recs = _run(cfg, sampler, real_scans)
     assert recs[-1].model_dir
-    assert read_model_info(cfg.out).training["simulated"]["pairs"] == 3
-    torch.manual_seed(0)
+    sim = read_model_info(cfg.out).training["simulated"]
+    assert sim["pairs"] == 3 and sim["pixels"] == 40
