@@ -109,19 +109,21 @@ class _View:
         self.note.setVisible(bool(note))
 
     def _set_scale_bar(self) -> None:
-        if self.scale_bar is not None:
-            self.scale_bar.setParentItem(None)
-            if self.scale_bar.scene() is not None:
-                self.scale_bar.scene().removeItem(self.scale_bar)
-            self.scale_bar = None
         if self.scan is None:
+            if self.scale_bar is not None:
+                self.scale_bar.setVisible(False)
             return
         length = nice_length(self.scan.size[1])
-        bar = pg.ScaleBar(
-            length, width=4, brush=(255, 255, 255, 230), pen=(0, 0, 0, 160), suffix="m", offset=(-16, -16)
-        )
-        bar.setParentItem(self.plot.getViewBox())
-        self.scale_bar = bar
+        if self.scale_bar is None:
+            self.scale_bar = pg.ScaleBar(
+                length, width=4, brush=(255, 255, 255, 230), pen=(0, 0, 0, 160), suffix="m", offset=(-16, -16)
+            )
+            self.scale_bar.setParentItem(self.plot.getViewBox())
+        bar = self.scale_bar
+        bar.size = length
+        bar.text.setText(pg.siFormat(length, suffix="m"))
+        bar.updateBar()
+        bar.setVisible(True)
 
     def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
         if self.scan is None or self.data is None:

@@ -31,7 +31,7 @@ from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
 
-__all__ = ["SimulationPanel", "PreviewResult", "preview_job", "EXTRA_PARAMETERS"]
+__all__ = ["SimulationPanel", "PreviewResult", "preview_job", "EXTRA_PARAMETERS", "PHASE_SHIFTS"]
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,16 @@ class PreviewResult:
     message: str = ""
 
 
-#: Optional keyword arguments of ``sample_pair`` the panel offers when the simulator accepts them:
-#: name -> (label, unit shown, scale to SI, minimum, maximum, default, decimals)
+#: Optional numeric keyword arguments of ``sample_pair`` offered when the simulator accepts them:
+#: name -> (label, unit shown, scale to SI, minimum, maximum, default, decimals). A density of 0
+#: means "use the impurity count".
 EXTRA_PARAMETERS: dict[str, tuple[str, str, float, float, float, float, int]] = {
     "n_impurities": ("Impurities", "", 1.0, 0, 500, 20, 0),
-    "density": ("Impurity density", "nm⁻²", 1e18, 0.0, 1.0, 0.015, 4),
-    "bias": ("Bias", "mV", 1e-3, -2000.0, 2000.0, 50.0, 1),
-    "phase_shift": ("Phase shift δ", "rad (imag. part ∞ = black dot)", 1.0, 0.0, 3.1416, 0.0, 3),
-    "broadening": ("Broadening", "meV", 1e-3, 0.0, 200.0, 10.0, 1),
+    "density": ("or density", "nm⁻²", 1e18, 0.0, 1.0, 0.0, 4),
+    "bias": ("Bias", "mV", 1e-3, -2000.0, 2000.0, 20.0, 1),
+    "broadening": ("Broadening η", "meV", 1e-3, 0.0, 200.0, 0.0, 1),
 }
+PHASE_SHIFTS: tuple[str, ...] = ("mixed", "black-dot")
 
 
 def sample_pair_parameters() -> set[str]:
@@ -107,6 +108,7 @@ class SimulationPanel(QWidget):
         form.addRow("Field size", self.size_box)
         form.addRow("Pixels", self.pixels_box)
         accepted = sample_pair_parameters()
+        self._accepted = accepted
         self.extra_boxes: dict[str, QDoubleSpinBox] = {}
         for name, (label, unit, _scale, lo, hi, default, decimals) in EXTRA_PARAMETERS.items():
             if name not in accepted:
@@ -119,6 +121,11 @@ class SimulationPanel(QWidget):
                 box.setSuffix(f" {unit}")
             self.extra_boxes[name] = box
             form.addRow(label, box)
+        self.phase_box = QComboBox()
+        self.phase_box.addItems(list(PHASE_SHIFTS))
+        self.phase_box.setToolTip("mixed: 60 % black dots (δ = i∞), the rest partly absorbing")
+        if "phase_shift" in accepted:
+            form.addRow("Phase shift", self.phase_box)
         form.addRow("Artefacts", self.preset_box)
         form.addRow("Seed", self.seed_box)
 
@@ -170,6 +177,7 @@ class SimulationPanel(QWidget):
         for box in (self.size_box, self.pixels_box, self.seed_box, *self.extra_boxes.values()):
             box.valueChanged.connect(self._params_changed)
         self.preset_box.currentTextChanged.connect(self._params_changed)
+        self.phase_box.currentTextChanged.connect(self._params_changed)
         self.preview_button.clicked.connect(self.preview)
         self.dataset_button.clicked.connect(self._choose_dataset_path)
         self.cancel_button.clicked.connect(self.cancel_dataset)
@@ -192,7 +200,11 @@ class SimulationPanel(QWidget):
         extra: dict[str, Any] = {}
         for name, box in self.extra_boxes.items():
             scale = EXTRA_PARAMETERS[name][2]
+            if name == "density" and box.value() == 0:
+                continue
             extra[name] = int(box.value()) if EXTRA_PARAMETERS[name][6] == 0 else box.value() * scale
+        if "phase_shift" in self._accepted:
+            extra["phase_shift"] = self.phase_box.currentText()
         return {
             "seed": self.seed_box.value(),
             "pixels": self.pixels_box.value(),

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.gui.capabilities import capability
+from stmdenoise.jobs import JobCancelled
 from stmdenoise.paths import shipped_models_dir, user_data_dir
 from stmdenoise.scan import ProcessingStep, Scan
 
@@ -173,13 +174,12 @@ def denoise_job(
         yield DenoiseRecord(0, None, f"loading {model_dir.name}")
         denoiser = cache.get(model_dir, device)
 
-        def progress(rec: Any) -> None:
-            done = int(getattr(rec, "done", 0))
-            total = getattr(rec, "total", None)
-            report(DenoiseRecord(done, total, str(getattr(rec, "message", "denoising"))))
+        def progress(done: int, total: int) -> None:
+            report(DenoiseRecord(int(done), int(total), f"denoising: tile {done} of {total}"))
 
-        out = denoiser.denoise(scan, cancel=cancel, progress=progress)
-        if cancel.is_set():
+        try:
+            out = denoiser.denoise(scan, cancel=cancel, progress=progress)
+        except JobCancelled:
             return
         yield DenoiseRecord(1, 1, "done", result=out)
 
@@ -237,7 +237,7 @@ def score_job(
         if denoised is not None and hasattr(m, "residual_stats") and not cancel.is_set():
             try:
                 stats = m.residual_stats(np.asarray(raw.data), np.asarray(denoised.data))
-                rms = float(getattr(stats, "rms", getattr(stats, "residual_rms", math.nan)))
+                rms = float(stats.rms)
                 yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, rms)
             except ValueError as exc:
                 yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, math.nan, str(exc))

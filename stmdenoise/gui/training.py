@@ -55,35 +55,20 @@ class TrainRequest:
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-# GUI name -> TrainConfig field names it may be called (first match wins)
-_FIELD_NAMES: dict[str, tuple[str, ...]] = {
-    "out": ("out", "out_dir", "output", "model_dir"),
-    "variant": ("variant",),
-    "steps": ("steps", "n_steps", "total_steps"),
-    "crop": ("crop", "crop_size"),
-    "batch": ("batch", "batch_size"),
-    "device": ("device",),
-    "sim": ("sim", "sim_path", "simulated", "dataset"),
-    "real": ("real", "real_paths", "real_dir", "experimental"),
-    "seed": ("seed",),
-}
-
-
 def build_config(request: TrainRequest) -> Any:
-    """A ``stmdenoise.training.TrainConfig`` for ``request`` (fields it lacks stay at their defaults)."""
+    """The ``stmdenoise.training.TrainConfig`` for ``request`` (``overrides`` applied last)."""
     TrainConfig = capability("train").get("TrainConfig")  # noqa: N806 - a class
-    names = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    kwargs: dict[str, Any] = {}
-    for gui_name, candidates in _FIELD_NAMES.items():
-        value = getattr(request, gui_name)
-        if value is None:
-            continue
-        for cand in candidates:
-            if cand in names:
-                if cand in ("real_paths",):
-                    value = (value,)
-                kwargs[cand] = value
-                break
+    kwargs: dict[str, Any] = {
+        "variant": request.variant,
+        "steps": request.steps,
+        "crop": request.crop,
+        "batch": request.batch,
+        "device": request.device,
+        "sim": None if request.sim is None else str(request.sim),
+        "real": () if request.real is None else (str(request.real),),
+        "out": str(request.out),
+        "seed": request.seed,
+    }
     kwargs.update(request.overrides)
     return TrainConfig(**kwargs)
 
@@ -159,11 +144,16 @@ class TrainingPanel(QWidget):
         self.preview_view = pg.GraphicsLayoutWidget()
         self.preview_view.setBackground((25, 27, 31))
         self.preview_view.setMinimumHeight(120)
-        vb = self.preview_view.addViewBox(lockAspect=True, invertY=True)
-        vb.setMouseEnabled(False, False)
-        self.preview_item = pg.ImageItem(axisOrder="row-major")
-        self.preview_item.setColorMap(colormap("afmhot"))
-        vb.addItem(self.preview_item)
+        self.preview_items: list[pg.ImageItem] = []
+        self.preview_labels: list[pg.LabelItem] = []
+        for col in range(2):
+            vb = self.preview_view.addViewBox(row=0, col=col, lockAspect=True, invertY=True)
+            vb.setMouseEnabled(False, False)
+            item = pg.ImageItem(axisOrder="row-major")
+            item.setColorMap(colormap("afmhot"))
+            vb.addItem(item)
+            self.preview_items.append(item)
+            self.preview_labels.append(self.preview_view.addLabel("", row=1, col=col, size="8pt"))
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 1)
@@ -298,13 +288,25 @@ class TrainingPanel(QWidget):
             parts.append(f"ETA {_dt.timedelta(seconds=round(float(eta)))}")
         self.speed_label.setText(" · ".join(parts))
         preview = getattr(rec, "preview", None)
-        if preview is not None:
-            arr = np.asarray(preview, dtype=np.float64)
-            if arr.ndim == 2:
-                self.preview_item.setImage(arr, levels=robust_levels(arr))
+        if preview:
+            self.show_preview(preview)
+        model_dir = getattr(rec, "model_dir", None)
+        if model_dir:
+            self.out_dir = Path(model_dir)
         message = getattr(rec, "message", "")
         if message:
             self.status.setText(str(message))
+
+    def show_preview(self, preview: Any) -> None:
+        """Show the experimental scan and G_DA's output (else the simulated pair) of a preview."""
+        pairs = (("experimental", "denoised_experimental"), ("noisy_sim", "denoised_sim"))
+        for keys in pairs:
+            if all(k in preview for k in keys):
+                for item, label, key in zip(self.preview_items, self.preview_labels, keys, strict=True):
+                    arr = np.asarray(preview[key], dtype=np.float64)
+                    item.setImage(arr, levels=robust_levels(arr))
+                    label.setText(key.replace("_", " "))
+                return
 
     @Slot(str)
     def _failed(self, error: str) -> None:
