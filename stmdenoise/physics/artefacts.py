@@ -115,10 +115,10 @@ class ArtefactConfig:
     white_noise: float = 0.5
     flicker_noise: float = 0.1
     flicker_exponent: float = 1.0
-    streak_noise: float = 1.8
+    streak_noise: float = 2.0
     streak_length: float = 0.02
     streak_min_cycles: float = 6.0
-    lattice: float = 1.8
+    lattice: float = 1.3
     line_offset: float = 0.03
     line_slope: float = 0.05
     scar_rate: float = 2.0
