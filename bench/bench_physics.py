@@ -5,6 +5,7 @@ Usage::
     python bench/bench_physics.py            # timing/accuracy tables (one BLAS thread)
     python bench/bench_physics.py --quick    # fewer repeats
     python bench/bench_physics.py --figures  # write docs/img/physics_*.png
+    python bench/bench_physics.py --calibration  # artefact statistics vs the real Cu(111) scans
 
 Timings are CPU seconds (``time.process_time``, best of the repeats) of one process with BLAS
 limited to one thread, so a busy machine inflates them less than wall time would; the wall
@@ -225,13 +226,51 @@ def figures() -> None:
     fig.save(out_dir / "physics_corral.png", optimize=True)
 
 
+def calibration() -> None:
+    from PIL import Image
+
+    from stmdenoise.physics import scan_statistics
+
+    px = 0.71e-10
+    ref_dir = ROOT.parent / "shared" / "reference" / "cu111_ko_group" / "experimental"
+    print("| image | row_jitter | hf_fraction | noise |")
+    print("|---|---:|---:|---:|")
+    rows = []
+    for f in sorted(ref_dir.glob("*.jpg")):
+        st = scan_statistics(np.asarray(Image.open(f).convert("L"), float), pixel_size=px)
+        rows.append(("ref", st))
+        print(f"| {f.name} | {st['row_jitter']:.3f} | {st['hf_fraction']:.3f} | {st['noise']:.2f} |")
+    for preset in ("mild", "typical", "severe"):
+        for seed in range(3):
+            p = sample_pair(
+                np.random.default_rng(seed),
+                pixels=512,
+                size=512 * px,
+                n_impurities=9,
+                bias=0.02,
+                step_probability=0.0,
+                preset=preset,
+            )
+            st = scan_statistics(p.noisy, pixel_size=px)
+            if seed == 0:
+                c = scan_statistics(p.clean, pixel_size=px)
+                print(
+                    f"| clean (seed 0) | {c['row_jitter']:.3f} | {c['hf_fraction']:.3f} | {c['noise']:.2f} |"
+                )
+            j, h, n = st["row_jitter"], st["hf_fraction"], st["noise"]
+            print(f"| {preset} seed {seed} | {j:.3f} | {h:.3f} | {n:.2f} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--figures", action="store_true")
+    p.add_argument("--calibration", action="store_true", help="artefact statistics vs the Ko-group scans")
     a = p.parse_args()
     if a.figures:
         figures()
+    elif a.calibration:
+        calibration()
     else:
         bench(a.quick)
 

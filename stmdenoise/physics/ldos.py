@@ -57,18 +57,22 @@ matrix product per block of pixels. ``bench/bench_physics.py`` reports its error
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import hankel1
-from threadpoolctl import ThreadpoolController
 
+from stmdenoise.physics._core import (
+    Wall,
+    _add_scattering,
+    _k_angstrom,
+    _mirror,
+    _single_thread_blas,
+    _theta,
+)
 from stmdenoise.physics.constants import (
     ANGSTROM,
     BAND_BOTTOM,
@@ -87,14 +91,6 @@ __all__ = [
 ]
 
 PhaseShift = Literal["black-dot"] | complex | float | ArrayLike
-# (point on the wall in Å, unit normal, reflection amplitude)
-_Wall = tuple[NDArray[np.float64], NDArray[np.float64], float]
-
-# Table spacings of the fast path, in ångström (see module docstring).
-_COARSE_STEP = 0.2
-_FINE_STEP = 0.02
-# Pixels per block of the fast path (keeps the working set near the CPU caches).
-_BLOCK_PIXELS = 8192
 
 
 @dataclass(frozen=True)
@@ -140,11 +136,6 @@ class StepEdge:
 
 # ---------------------------------------------------------------------------------------------
 # small pieces
-
-
-def _k_angstrom(energy: float, broadening: float) -> complex:
-    """Wave vector in 1/Å, principal branch of the complex square root."""
-    return complex(np.sqrt(complex(energy - BAND_BOTTOM, broadening) / HBAR2_OVER_2MSTAR))
 
 
 def wavevector(energy: float | ArrayLike, *, broadening: float = 0.0) -> NDArray[np.complex128]:
@@ -254,35 +245,7 @@ def _energies(energy: float | ArrayLike) -> tuple[NDArray[np.float64], bool]:
     return np.atleast_1d(e), e.ndim == 1
 
 
-def _theta(
-    pos: NDArray[np.float64],
-    tau: NDArray[np.complex128],
-    k: complex,
-    rmin: float,
-    wall: _Wall | None,
-) -> NDArray[np.complex128]:
-    """Θ = (I - diag(τ) G')⁻¹ diag(τ) with the zero-diagonal propagator G' (ångström units)."""
-    n = pos.shape[0]
-    if n == 0:
-        return np.zeros((0, 0), dtype=np.complex128)
-    d = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
-    g = -1j * hankel1(0, k * np.maximum(d, rmin))
-    np.fill_diagonal(g, 0.0)
-    if wall is not None:
-        p0, nrm, r = wall
-        img = _mirror(pos, p0, nrm)
-        di = np.sqrt(((pos[:, None, :] - img[None, :, :]) ** 2).sum(-1))
-        g = g + 1j * r * hankel1(0, k * np.maximum(di, rmin))  # -(-i)·r·H0: image of each scatterer
-    a = np.eye(n, dtype=np.complex128) - tau[:, None] * g
-    return np.asarray(np.linalg.solve(a, np.diag(tau)), dtype=np.complex128)
-
-
-def _mirror(p: NDArray[np.float64], p0: NDArray[np.float64], nrm: NDArray[np.float64]) -> NDArray[np.float64]:
-    s = (p - p0) @ nrm
-    return np.asarray(p - 2.0 * s[..., None] * nrm)
-
-
-def _wall_args(step: StepEdge | None) -> _Wall | None:
+def _wall_args(step: StepEdge | None) -> Wall | None:
     if step is None or step.reflectivity == 0.0:
         return None
     return (np.array(step.point) / ANGSTROM, np.array(step.normal), float(step.reflectivity))
@@ -371,7 +334,7 @@ def _h_exact(
     pos: NDArray[np.float64],
     k: complex,
     rmin: float,
-    wall: _Wall | None,
+    wall: Wall | None,
 ) -> NDArray[np.complex128]:
     d = np.sqrt(((p[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
     h = hankel1(0, k * np.maximum(d, rmin))
@@ -384,7 +347,7 @@ def _h_exact(
 
 def _sides(
     step: StepEdge | None, pts: NDArray[np.float64], imp: NDArray[np.float64]
-) -> list[tuple[NDArray[np.bool_], NDArray[np.bool_], _Wall | None]]:
+) -> list[tuple[NDArray[np.bool_], NDArray[np.bool_], Wall | None]]:
     """Split points and impurities by terrace: [(point mask, impurity mask, wall), ...]."""
     if step is None:
         return [(np.ones(pts.shape[0], bool), np.ones(imp.shape[0], bool), None)]
@@ -396,90 +359,6 @@ def _sides(
 
 # ---------------------------------------------------------------------------------------------
 # fast path
-
-
-@functools.cache
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-@contextlib.contextmanager
-def _single_thread_blas() -> Iterator[None]:
-    """Run BLAS single-threaded: the matrices here are small (n ≤ a few hundred), and a
-    multi-threaded BLAS on a busy machine makes them 20-40x slower, not faster."""
-    with _controller().limit(limits=1, user_api="blas"):
-        yield
-
-
-class _HankelTable:
-    """H0(k r) on a uniform fine grid r = rmin + i·Δ, for linear interpolation in complex64."""
-
-    def __init__(self, k: complex, rmin: float, rmax: float) -> None:
-        nc = int(math.ceil((rmax - rmin) / _COARSE_STEP)) + 2
-        rc = rmin + _COARSE_STEP * np.arange(nc)
-        kr = k * rc
-        f = hankel1(0, kr)
-        df = -k * hankel1(1, kr) * _COARSE_STEP  # derivative per coarse step
-        sub = int(round(_COARSE_STEP / _FINE_STEP))
-        t = np.arange(sub) / sub
-        h00 = (1 + 2 * t) * (1 - t) ** 2
-        h10 = t * (1 - t) ** 2
-        h01 = t * t * (3 - 2 * t)
-        h11 = t * t * (t - 1)
-        fine = (f[:-1, None] * h00 + df[:-1, None] * h10 + f[1:, None] * h01 + df[1:, None] * h11).ravel()
-        fine = np.append(fine, f[-1])
-        self.values = fine.astype(np.complex64)
-        self.slopes = np.append(np.diff(fine), 0.0).astype(np.complex64)
-
-
-class _Buffers:
-    """Work arrays of one block, reused across blocks and energies (allocating them anew
-    for every block costs as much as the arithmetic)."""
-
-    def __init__(self, n: int, npx: int) -> None:
-        self.r2 = np.empty((n, npx), np.float32)
-        self.idx = np.empty((n, npx), np.intp)
-        self.slope = np.empty((n, npx), np.complex64)
-        self.h = np.empty((n, npx), np.complex64)
-        self.img = np.empty((n, npx), np.complex64)
-        self.m = np.empty((n, npx), np.complex64)
-
-    def view(self, npx: int) -> _Buffers:
-        if npx == self.r2.shape[1]:
-            return self
-        v = object.__new__(_Buffers)
-        for k in ("r2", "idx", "slope", "h", "img", "m"):
-            setattr(v, k, getattr(self, k)[:, :npx])
-        return v
-
-
-def _interp_index(
-    r2: NDArray[np.float32], rmin: float, idx: NDArray[np.intp]
-) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-    """Table index and fraction for squared distances ``r2`` (clamped at rmin), in place."""
-    u = np.sqrt(r2, out=r2)
-    u -= np.float32(rmin)
-    np.maximum(u, np.float32(0.0), out=u)
-    u *= np.float32(1.0 / _FINE_STEP)
-    np.copyto(idx, u, casting="unsafe")
-    np.subtract(u, idx, out=u, casting="unsafe")
-    return idx, u
-
-
-def _gather(
-    table: _HankelTable,
-    idx: NDArray[np.intp],
-    frac: NDArray[np.float32],
-    out: NDArray[np.complex64] | None = None,
-    work: NDArray[np.complex64] | None = None,
-) -> NDArray[np.complex64]:
-    out = np.empty(idx.shape, np.complex64) if out is None else out
-    work = np.empty(idx.shape, np.complex64) if work is None else work
-    np.take(table.values, idx, out=out)
-    np.take(table.slopes, idx, out=work)
-    np.multiply(work, frac, out=work)
-    np.add(out, work, out=out)
-    return out
 
 
 def ldos_map(
@@ -578,7 +457,7 @@ def _scatter_all(
 ) -> None:
     cols = xs.size
     if step is None:
-        _add_scattering(out, ys, xs, imp, tau_all, es, broadening, rmin, None, None)
+        _add_scattering(out, ys, xs, imp, tau_all, es, broadening, rmin, None)
     else:
         yy, xx = np.meshgrid(ys, xs, indexing="ij")
         upper = step.signed_distance(yy, xx) >= 0
@@ -589,7 +468,7 @@ def _scatter_all(
                 continue
             rws = np.flatnonzero(pmask.any(axis=1))
             sub = np.zeros((es.size, rws.size, cols))
-            _add_scattering(sub, ys[rws], xs, imp[imask], tau_all[imask], es, broadening, rmin, wall, step)
+            _add_scattering(sub, ys[rws], xs, imp[imask], tau_all[imask], es, broadening, rmin, wall)
             m = pmask[rws]
             for ie in range(es.size):
                 out[ie][rws] += np.where(m, sub[ie], 0.0)
@@ -602,78 +481,6 @@ def _pair(v: Any, name: str, kind: type) -> tuple[Any, Any]:
     if len(t) != 2:
         raise ValueError(f"{name} must be one number or (rows, cols)/(height, width), got {v!r}")
     return kind(t[0]), kind(t[1])
-
-
-def _add_scattering(
-    out: NDArray[np.float64],
-    ys: NDArray[np.float64],
-    xs: NDArray[np.float64],
-    imp: NDArray[np.float64],
-    tau: NDArray[np.complex128],
-    es: NDArray[np.float64],
-    broadening: float,
-    rmin: float,
-    wall: _Wall | None,
-    step: StepEdge | None,
-) -> None:
-    """Add Im(hᵀΘh) (and the wall's own standing wave) to ``out`` (e, rows, cols), in place."""
-    rows, cols = ys.size, xs.size
-    ya, xa = ys / ANGSTROM, xs / ANGSTROM
-    pos = imp / ANGSTROM
-    n = pos.shape[0]
-    srcs = [pos] if wall is None else [pos, _mirror(pos, wall[0], wall[1])]
-    # squared distance components, float32, one row per source point
-    dy2 = [((ya[None, :] - s[:, 0:1]) ** 2).astype(np.float32) for s in srcs]
-    dx2 = [((xa[None, :] - s[:, 1:2]) ** 2).astype(np.float32) for s in srcs]
-    rmax = rmin + 1.0
-    for s in srcs:
-        if n:
-            rmax = max(
-                rmax,
-                float(
-                    np.sqrt(
-                        np.max(
-                            (np.maximum(np.abs(ya[0] - s[:, 0]), np.abs(ya[-1] - s[:, 0]))) ** 2
-                            + np.maximum(np.abs(xa[0] - s[:, 1]), np.abs(xa[-1] - s[:, 1])) ** 2
-                        )
-                    )
-                ),
-            )
-    wall_d = None
-    if wall is not None:
-        yy, xx = np.meshgrid(ya, xa, indexing="ij")
-        wall_d = 2.0 * np.abs((yy - wall[0][0]) * wall[1][0] + (xx - wall[0][1]) * wall[1][1])
-        rmax = max(rmax, float(wall_d.max()))
-    ks = [_k_angstrom(float(e), broadening) for e in es]
-    tables = [_HankelTable(k, rmin, rmax + 1.0) for k in ks]
-    thetas = [_theta(pos, tau, k, rmin, wall).astype(np.complex64) for k in ks]
-    if wall is not None and wall_d is not None:
-        idx, frac = _interp_index((wall_d.astype(np.float32)) ** 2, rmin, np.empty(wall_d.shape, np.intp))
-        for ie, tab in enumerate(tables):
-            out[ie] -= wall[2] * _gather(tab, idx, frac).real
-    if n == 0:
-        return
-    block_rows = max(1, _BLOCK_PIXELS // cols)
-    bufs = [_Buffers(n, block_rows * cols) for _ in srcs]
-    for a in range(0, rows, block_rows):
-        b = min(rows, a + block_rows)
-        npx = (b - a) * cols
-        parts = []
-        for sy, sx, buf0 in zip(dy2, dx2, bufs, strict=True):
-            buf = buf0.view(npx)
-            np.add(sy[:, a:b, None], sx[:, None, :], out=buf.r2.reshape(n, b - a, cols))
-            parts.append((_interp_index(buf.r2, rmin, buf.idx), buf))
-        for ie, tab in enumerate(tables):
-            (idx, frac), buf = parts[0]
-            h = _gather(tab, idx, frac, buf.h, buf.slope)
-            if wall is not None:
-                (idx_i, frac_i), buf_i = parts[1]
-                img = _gather(tab, idx_i, frac_i, buf_i.h, buf_i.slope)
-                img *= np.float32(wall[2])
-                h -= img
-            m = np.matmul(thetas[ie], h, out=buf.m)
-            val = np.einsum("ip,ip->p", m, h).imag
-            out[ie, a:b] += val.reshape(b - a, cols)
 
 
 def corral_positions(
