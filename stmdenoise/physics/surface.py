@@ -11,10 +11,10 @@ The energy integral is a Gauss-Legendre quadrature on :math:`[0, eV]`. Its integ
 in energy as :math:`e^{2ik(E)r}`; over the window the phase changes by
 :math:`\Phi = 2 L |k(eV) - k(0)|`, with L the largest impurity-pixel distance. The default node
 count :math:`n = \lceil \Phi/4 \rceil + 1` (at most 32) integrates it to better than 1e-3 of the
-topograph's contrast. Measured against 48 nodes (36 nm field, 5 nm margin, 12 impurities;
-``python bench/bench_physics.py`` prints the table): maximum error 7e-5 of the contrast at
-V = 10 mV (2 nodes), 3e-5 at 20 mV (3 nodes), 5.7e-4 / 1.5e-5 at 50 mV with 4 / 6 nodes (the rule
-picks 5) and 1.6e-4 at 100 mV (8 nodes). ``tests/physics/test_surface.py`` checks it.
+topograph's contrast. Measured against 48 nodes (36 nm field, 96², 8 impurities + 5 nm margin;
+``python bench/bench_physics.py`` prints the table): the rule picks 2 nodes at 5 and 10 mV
+(errors 5e-6 and 7e-5 of the contrast), 3 at 20 mV (3e-5), 4 at 50 mV (6e-4) and 7 at 100 mV
+(5e-4). ``tests/physics/test_surface.py`` checks the 1e-3 bound at 10, -30 and 50 mV.
 dI/dV maps are the LDOS at :math:`E = eV` (``mode="didv"``).
 """
 
@@ -207,9 +207,9 @@ def random_phase_shifts(
     """Per-impurity phase shifts: black dots, or partly absorbing scatterers of random strength.
 
     A fraction ``black_dot_fraction`` are black dots (``Im δ = inf``); the others get
-    ``Re δ`` uniform in [-0.3, 0.9] rad and ``Im δ`` uniform in [0.3, 1.5] (absorbing 5-55 % of the
-    incoming flux), which spreads core darkness and ring phase like the impurities of a real
-    Cu(111) crystal at different depths.
+    ``Re δ`` uniform in [-0.3, 0.9] rad and ``Im δ`` uniform in [0.3, 1.5] (absorbing
+    1 - e^{-4 Im δ} = 70-99.8 % of the incoming s-wave flux), which spreads core darkness and
+    ring phase like the impurities of a real Cu(111) crystal at different depths.
     """
     black = rng.random(n) < black_dot_fraction
     re = rng.uniform(-0.3, 0.9, n)

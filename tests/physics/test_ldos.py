@@ -113,8 +113,8 @@ def test_corral_levels_black_dots() -> None:
 
 
 def test_corral_levels_partly_absorbing_atoms() -> None:
-    # With Im(delta) = 1 (each atom absorbs 87 % of the incoming s-wave flux) all five levels lie
-    # within the 10 meV of the hard-wall levels.
+    # With Im(delta) = 1 (each atom absorbs 1 - e^-4 = 98 % of the incoming s-wave flux) all five
+    # levels lie within the 10 meV of the hard-wall levels.
     e = _corral_peaks(1j)
     assert e.size == 5, e
     assert np.all(np.abs(e - HARD_WALL) < 0.010), e - HARD_WALL
