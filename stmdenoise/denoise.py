@@ -124,11 +124,12 @@ class _OnnxRunner:
         if not path.is_file():
             cache.mkdir(parents=True, exist_ok=True)
             buf = io.BytesIO()
-            example = torch.zeros(1, gen.channels, 64, 64, device=next(gen.parameters()).device)
+            example = (torch.zeros(1, gen.channels, 64, 64, device=next(gen.parameters()).device),)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
-                    _Bare(gen), example, buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"],
+                    _Bare(gen), example, buf,  # type: ignore[arg-type]  # a file object is accepted
+                    dynamo=False, opset_version=17, input_names=["x"], output_names=["y"],
                     dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "h", 3: "w"}},
                 )  # fmt: skip
             tmp = path.with_suffix(".tmp")

@@ -204,3 +204,24 @@ def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path) -> None:
     assert np.max(np.abs(a - b)) < 1e-4 * np.ptp(a)
     with pytest.raises(ValueError, match="backend"):
         Denoiser.from_folder(folder, device="cpu", backend="tensorrt")
+
+
+def test_cuda_out_of_memory_retries_smaller_tiles_then_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu", tile=1024, backend="torch")
+    den.device = torch.device("cuda")  # pretend: every pass on "cuda" runs out of memory
+    tried: list[tuple[str, int]] = []
+    real_tiled = Denoiser._tiled
+
+    def fake_tiled(self, gen, x, run, **kw):  # type: ignore[no-untyped-def]
+        tried.append((run.device.type, run.tile))
+        if run.device.type == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_tiled(self, gen, x, run, **kw)
+
+    monkeypatch.setattr(Denoiser, "_tiled", fake_tiled)
+    out = den.denoise(_scan())
+    assert np.isfinite(out.data).all()
+    assert tried[0] == ("cuda", 1024) and tried[1] == ("cuda", 512) and tried[-1][0] == "cpu"
+    assert den.device.type == "cpu"

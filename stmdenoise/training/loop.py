@@ -347,7 +347,7 @@ class _Trainer:
 
     # ------------------------------------------------------------------ files
     def _rng_states(self) -> list[dict[str, Any]]:
-        state = self.data_rng.bit_generator.state
+        state = dict(self.data_rng.bit_generator.state)
         if self.world == 1:
             return [state]
         gathered: list[Any] = [None] * self.world
