@@ -251,6 +251,14 @@ def _wall_args(step: StepEdge | None) -> Wall | None:
     return (np.array(step.point) / ANGSTROM, np.array(step.normal), float(step.reflectivity))
 
 
+def _check_band_bottom(es: NDArray[np.float64], broadening: float) -> None:
+    if broadening == 0 and np.any(es == BAND_BOTTOM):
+        raise ValueError(
+            f"energy {BAND_BOTTOM} eV is the band bottom, where k = 0 and G0 diverges; "
+            "use broadening > 0 or another energy"
+        )
+
+
 def _check_radius(min_radius: float) -> float:
     if not (np.isfinite(min_radius) and min_radius > 0):
         raise ValueError(f"min_radius must be a positive distance in metres, got {min_radius!r}")
@@ -307,6 +315,7 @@ def ldos_points(
     tau_all = phase_shift_to_tau(phase_shift, imp.shape[0])
     rmin = _check_radius(min_radius)
     _check_broadening(broadening)
+    _check_band_bottom(es, broadening)
     out = np.empty((es.size, pts.shape[0]))
     sides = _sides(step, pts, imp)
     pa = pts / ANGSTROM
@@ -422,6 +431,7 @@ def ldos_map(
     tau_all = phase_shift_to_tau(phase_shift, imp.shape[0])
     rmin = _check_radius(min_radius)
     _check_broadening(broadening)
+    _check_band_bottom(es, broadening)
     if margin is not None:
         if not (margin >= 0):
             raise ValueError(f"margin must be >= 0 metres, got {margin!r}")

@@ -210,6 +210,7 @@ def test_corral_positions_geometry() -> None:
         ({"phase_shift": "white-dot"}, "phase_shift"),
         ({"phase_shift": [0.1, 0.2, 0.3]}, "phase_shift"),
         ({"min_radius": 0.0}, "min_radius"),
+        ({"energy": -0.45}, "band bottom"),
     ],
 )
 def test_ldos_map_rejects_bad_arguments(kwargs: dict[str, object], match: str) -> None:
