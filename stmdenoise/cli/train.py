@@ -75,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     from stmdenoise.training import train
 
     cfg = config_from_args(args)
+    if args.threads:
+        import torch
+
+        # on a shared machine one intra-op thread per process avoids spinning OpenMP workers
+        torch.set_num_threads(args.threads)
+        log.info("torch CPU threads: %d", args.threads)
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     if args.save_config:
         cfg.save(args.save_config)
@@ -161,5 +167,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument("--weights-dtype", choices=("float32", "float16"), help="storage type of the weights")
+    p.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 on a busy machine)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
