@@ -23,7 +23,7 @@ Wall = tuple[NDArray[np.float64], NDArray[np.float64], float]
 _COARSE_STEP = 0.2
 _FINE_STEP = 0.02
 # Pixels per block of the fast path (keeps the working set near the CPU caches).
-_BLOCK_PIXELS = 8192
+_BLOCK_PIXELS = 2048
 
 
 def _k_angstrom(energy: float, broadening: float) -> complex:
