@@ -1,0 +1,156 @@
+"""Speed of PDA-Net training and inference on this machine (prints Markdown tables).
+
+    python bench/bench_model.py [--quick] [--model DIR] [--device cpu|cuda]
+
+Training: images per second (per domain, batch 4, 128 px crops, variant pdanet, on-the-fly
+simulation) for the paper's size (ngf 64, 9 blocks) and compact ones. Inference: seconds per
+256^2 and 512^2 scan through :class:`stmdenoise.denoise.Denoiser`, eager PyTorch vs ONNX Runtime
+(same weights, ratio in the same run). Tiling: PSNR of tiled vs whole-image inference on a
+2048^2 scan (pooled instance-norm statistics shared by all tiles). Weights are random unless
+--model is given: speed does not depend on them; agreement is checked on both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stmdenoise.denoise import Denoiser  # noqa: E402
+from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder  # noqa: E402
+from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights  # noqa: E402
+from stmdenoise.physics import sample_pair  # noqa: E402
+from stmdenoise.scan import Scan  # noqa: E402
+from stmdenoise.training import TrainConfig  # noqa: E402
+from stmdenoise.training.loop import _Trainer  # noqa: E402
+
+CONFIGS = [("paper", 64, 9), ("compact", 32, 6), ("small", 16, 6), ("tiny", 16, 4)]
+PX = 36e-9 / 256
+
+
+def _model(folder: Path, ngf: int, blocks: int) -> Path:
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=ngf, n_blocks=blocks)
+    g_d, g_da = build_generators(arch, "pdanet")
+    init_weights(g_d)
+    init_weights(g_da)
+    info = ModelInfo(
+        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="bench"
+    )
+    return save_model_folder(folder, info, g_d, g_da)
+
+
+def _scan(n: int, seed: int = 0) -> Scan:
+    pair = sample_pair(np.random.default_rng(seed), pixels=n, size=n * PX)
+    return Scan(pair.noisy, pixel_size=(PX, PX), unit="m")
+
+
+def _time(f, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    f()  # warm-up (also builds the ONNX session)
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def bench_training(configs, steps: int, device: str, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    real = [_scan(256, seed=100 + i) for i in range(2)]  # simulated stand-ins for I_E (speed only)
+    print(f"\n### Training throughput ({device}, batch 4, crop 128, pdanet, {steps} timed steps)\n")
+    print("| config | ngf | blocks | s/step | images/s |\n|---|---:|---:|---:|---:|")
+    for name, ngf, blocks in configs:
+        cfg = TrainConfig(
+            variant="pdanet", steps=steps + 1, crop=128, batch=4, ngf=ngf, blocks=blocks, sim_pool=8,
+            real=("bench",), out=str(tmp / f"train-{name}"), device=device, seed=int(rng.integers(1000)),
+        )  # fmt: skip
+        tr = _Trainer(cfg, sim_sampler=None, real_scans=real, resume=False)
+        tr.train_step()  # warm-up
+        if tr.device.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(steps):
+            tr.train_step()
+        if tr.device.type == "cuda":
+            torch.cuda.synchronize()
+        dt = (time.perf_counter() - t) / steps
+        print(f"| {name} | {ngf} | {blocks} | {dt:.2f} | {4 / dt:.2f} |")
+        tr.close()
+
+
+def bench_inference(configs, repeats: int, device: str, tmp: Path, model: Path | None) -> None:  # type: ignore[no-untyped-def]
+    print(
+        f"\n### Inference per scan ({device}; median of {repeats}; torch threads {torch.get_num_threads()})\n"
+    )
+    print("| config | size | PyTorch s | ONNX Runtime s | speed-up |\n|---|---:|---:|---:|---:|")
+    items = [(model.name, model)] if model else [(n, _model(tmp / f"m-{n}", g, b)) for n, g, b in configs]
+    for name, folder in items:
+        eager = Denoiser.from_folder(folder, device=device, backend="torch")
+        fast = Denoiser.from_folder(folder, device=device, backend="auto")
+        for n in (256, 512):
+            scan = _scan(n)
+            te = _time(lambda s=scan, d=eager: d.denoise(s), repeats)
+            if fast.device.type == "cpu":
+                to = _time(lambda s=scan, d=fast: d.denoise(s), repeats)
+                a, b = eager.denoise(scan).data, fast.denoise(scan).data
+                agree = float(np.max(np.abs(a - b)) / np.ptp(a))
+                print(
+                    f"| {name} | {n}² | {te:.3f} | {to:.3f} | {te / to:.2f}x "
+                    f"(max diff {agree:.1e} of range) |"
+                )
+            else:
+                print(f"| {name} | {n}² | {te:.3f} | - | - |")
+
+
+def bench_tiling(device: str, tmp: Path, model: Path | None) -> None:
+    folder = model or _model(tmp / "m-tiling", 32, 6)
+    scan = _scan(2048, seed=7)
+    whole = Denoiser.from_folder(folder, device=device, backend="torch", tile=4096)
+    t = time.perf_counter()
+    a = whole.denoise(scan).data
+    t_whole = time.perf_counter() - t
+    print(f"\n### Tiled vs whole-image inference, 2048² scan ({folder.name}, {device})\n")
+    print("| tile | tiles | time s | PSNR vs whole (dB) |\n|---:|---:|---:|---:|")
+    print(f"| whole | 1 | {t_whole:.1f} | - |")
+    for tile in (1024, 512):
+        den = Denoiser.from_folder(folder, device=device, backend="torch", tile=tile)
+        calls: list[int] = []
+        t = time.perf_counter()
+        b = den.denoise(scan, progress=lambda d, n, c=calls: c.append(n)).data
+        dt = time.perf_counter() - t
+        psnr = 10 * np.log10(np.ptp(a) ** 2 / np.mean((a - b) ** 2))
+        print(f"| {tile} | {calls[-1] // 2} | {dt:.1f} | {psnr:.1f} |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repeats, skip the paper-size training")
+    p.add_argument("--model", type=Path, help="a trained model folder for inference and tiling")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: training,inference,tiling")
+    args = p.parse_args()
+    skip = set(args.skip.split(","))
+    print(f"torch {torch.__version__}, device {args.device}, CPU threads {torch.get_num_threads()}")
+    configs = CONFIGS[1:] if args.quick else CONFIGS
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        if "training" not in skip:
+            bench_training(configs, 2 if args.quick else 3, args.device, tmp)
+        if "inference" not in skip:
+            bench_inference(configs, 2 if args.quick else 3, args.device, tmp, args.model)
+        if "tiling" not in skip:
+            bench_tiling(args.device, tmp, args.model)
+
+
+if __name__ == "__main__":
+    main()
