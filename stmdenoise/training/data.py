@@ -139,6 +139,16 @@ class _Norm:
         return prepare_image(a, low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale)
 
 
+@dataclass(frozen=True)
+class _LevelThen:
+    """Remove a least-squares plane, then normalise."""
+
+    normalise: Callable[[NDArray[Any]], F32]
+
+    def __call__(self, a: NDArray[Any]) -> F32:
+        return self.normalise(level_plane(np.asarray(a, dtype=np.float64)))
+
+
 class OnTheFlySim:
     """An endless stream of simulated pairs; pair ``k`` is drawn with its own seed ``(seed, k)``.
 

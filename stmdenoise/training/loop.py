@@ -43,6 +43,7 @@ from stmdenoise.training.data import (
     PairSampler,
     RealImages,
     SimSource,
+    _LevelThen,
     _Norm,
     crop_and_augment,
     load_real_scans,
@@ -192,11 +193,14 @@ class _Trainer:
         self.amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
         self.out = Path(config.out)
         norm = _Norm(config.norm_low_pct, config.norm_high_pct, config.norm_scale)
+        # simulated images are levelled like experimental ones (and like the Denoiser's input):
+        # the artefact model adds a plane tilt that inference would remove before the network
+        sim_norm = _LevelThen(norm) if config.level else norm
 
         # ---------------------------------------------------------------- data
         self.sim: SimSource
         if config.sim:
-            self.sim = H5Sim(config.sim, normalise=norm)
+            self.sim = H5Sim(config.sim, normalise=sim_norm)
         else:
             if sim_sampler is None:
                 try:
@@ -215,7 +219,7 @@ class _Trainer:
                 preset=config.sim_preset,
                 pool=config.sim_pool,
                 refresh=config.sim_refresh,
-                normalise=norm,
+                normalise=sim_norm,
             )
         self.real: RealImages | None = None
         if config.variant != "cyclegan" or config.lambda_cyc_exp > 0:

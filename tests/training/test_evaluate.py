@@ -39,14 +39,17 @@ def test_baselines_are_tuned_on_validation_and_improve_on_raw(sampler) -> None: 
     assert res.tuned["gaussian"] in BASELINES["gaussian"].grid
     # the chosen parameter is the best on the validation pairs (never looked at the test pairs)
     from stmdenoise import metrics
+    from stmdenoise.processing import level_plane
     from stmdenoise.training.evaluate import _apply_normalised
 
     g = BASELINES["gaussian"]
-    val_psnr = [np.mean([metrics.psnr(c, _apply_normalised(g, p, n)) for c, n in pairs[4:]]) for p in g.grid]
+    val = [(level_plane(c), level_plane(n)) for c, n in pairs[4:]]
+    val_psnr = [np.mean([metrics.psnr(c, _apply_normalised(g, p, n)) for c, n in val]) for p in g.grid]
     assert res.tuned["gaussian"] == g.grid[int(np.argmax(val_psnr))]
     rows = {r["method"].split(" (")[0]: r for r in res.table1}
     assert set(rows) == {"Raw input", "Gaussian", "Median"}
     assert rows["Raw input"]["n"] == 4 and np.isfinite(rows["Gaussian"]["SSIM"])
+    assert rows["Gaussian"]["PSNR"] > rows["Raw input"]["PSNR"], res.table1
 
 
 def test_evaluate_cli_writes_markdown_and_csv(tmp_path: Path, make_dataset, capsys) -> None:  # type: ignore[no-untyped-def]
