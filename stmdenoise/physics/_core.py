@@ -73,7 +73,7 @@ def _single_thread_blas() -> Iterator[None]:
 
 
 class _HankelTable:
-    """H0(k r) on a uniform fine grid r = rmin + i·Δ, for linear interpolation in complex64."""
+    """H0(k r) on a uniform fine grid r = rmin + i·Δ, for linear interpolation in float32."""
 
     def __init__(self, k: complex, rmin: float, rmax: float) -> None:
         nc = int(math.ceil((rmax - rmin) / _COARSE_STEP)) + 2
@@ -89,27 +89,34 @@ class _HankelTable:
         h11 = t * t * (t - 1)
         fine = (f[:-1, None] * h00 + df[:-1, None] * h10 + f[1:, None] * h01 + df[1:, None] * h11).ravel()
         fine = np.append(fine, f[-1])
-        self.values = fine.astype(np.complex64)
-        self.slopes = np.append(np.diff(fine), 0.0).astype(np.complex64)
+        slopes = np.append(np.diff(fine), 0.0)
+        # real and imaginary parts apart: the quadratic form is evaluated in real arithmetic
+        self.re = fine.real.astype(np.float32)
+        self.im = fine.imag.astype(np.float32)
+        self.slope_re = slopes.real.astype(np.float32)
+        self.slope_im = slopes.imag.astype(np.float32)
 
 
 class _Buffers:
     """Work arrays of one block, reused across blocks and energies (allocating them anew
     for every block costs as much as the arithmetic)."""
 
+    _NAMES = ("r2", "idx", "ab", "img", "work", "x", "y")
+
     def __init__(self, n: int, npx: int) -> None:
         self.r2 = np.empty((n, npx), np.float32)
         self.idx = np.empty((n, npx), np.intp)
-        self.slope = np.empty((n, npx), np.complex64)
-        self.h = np.empty((n, npx), np.complex64)
-        self.img = np.empty((n, npx), np.complex64)
-        self.m = np.empty((n, npx), np.complex64)
+        self.ab = np.empty((2 * n, npx), np.float32)  # [Re h; Im h]
+        self.img = np.empty((2 * n, npx), np.float32)
+        self.work = np.empty((n, npx), np.float32)
+        self.x = np.empty((n, npx), np.float32)
+        self.y = np.empty((n, npx), np.float32)
 
     def view(self, npx: int) -> _Buffers:
         if npx == self.r2.shape[1]:
             return self
         v = object.__new__(_Buffers)
-        for k in ("r2", "idx", "slope", "h", "img", "m"):
+        for k in self._NAMES:
             setattr(v, k, getattr(self, k)[:, :npx])
         return v
 
@@ -131,15 +138,18 @@ def _gather(
     table: _HankelTable,
     idx: NDArray[np.intp],
     frac: NDArray[np.float32],
-    out: NDArray[np.complex64] | None = None,
-    work: NDArray[np.complex64] | None = None,
-) -> NDArray[np.complex64]:
-    out = np.empty(idx.shape, np.complex64) if out is None else out
-    work = np.empty(idx.shape, np.complex64) if work is None else work
-    np.take(table.values, idx, out=out)
-    np.take(table.slopes, idx, out=work)
-    np.multiply(work, frac, out=work)
-    np.add(out, work, out=out)
+    out: NDArray[np.float32] | None = None,
+    work: NDArray[np.float32] | None = None,
+) -> NDArray[np.float32]:
+    """Linear interpolation of H0(kr): ``out[:n]`` = real part, ``out[n:]`` = imaginary part."""
+    n = idx.shape[0]
+    out = np.empty((2 * n,) + idx.shape[1:], np.float32) if out is None else out
+    work = np.empty(idx.shape, np.float32) if work is None else work
+    for values, slopes, dest in ((table.re, table.slope_re, out[:n]), (table.im, table.slope_im, out[n:])):
+        np.take(values, idx, out=dest)
+        np.take(slopes, idx, out=work)
+        np.multiply(work, frac, out=work)
+        np.add(dest, work, out=dest)
     return out
 
 
@@ -184,11 +194,18 @@ def _add_scattering(
         rmax = max(rmax, float(wall_d.max()))
     ks = [_k_angstrom(float(e), broadening) for e in es]
     tables = [_HankelTable(k, rmin, rmax + 1.0) for k in ks]
-    thetas = [_theta(pos, tau, k, rmin, wall).astype(np.complex64) for k in ks]
+    # Im(hᵀΘh) in real arithmetic: with h = a + ib and Θ = P + iQ (symmetric),
+    # Im(hᵀΘh) = aᵀ(Qa + 2Pb) - bᵀQb: three real N×N products instead of four in a complex one.
+    forms = []
+    for k in ks:
+        th = _theta(pos, tau, k, rmin, wall)
+        th = 0.5 * (th + th.T)  # symmetric in exact arithmetic
+        qp = np.ascontiguousarray(np.concatenate([th.imag, 2.0 * th.real], axis=1), dtype=np.float32)
+        forms.append((qp, np.ascontiguousarray(th.imag, dtype=np.float32)))
     if wall is not None and wall_d is not None:
         idx, frac = _interp_index((wall_d.astype(np.float32)) ** 2, rmin, np.empty(wall_d.shape, np.intp))
         for ie, tab in enumerate(tables):
-            out[ie] -= wall[2] * _gather(tab, idx, frac).real
+            out[ie] -= wall[2] * _gather(tab, idx, frac)[: idx.shape[0]]
     if n == 0:
         return
     block_rows = max(1, _BLOCK_PIXELS // cols)
@@ -203,12 +220,14 @@ def _add_scattering(
             parts.append((_interp_index(buf.r2, rmin, buf.idx), buf))
         for ie, tab in enumerate(tables):
             (idx, frac), buf = parts[0]
-            h = _gather(tab, idx, frac, buf.h, buf.slope)
+            ab = _gather(tab, idx, frac, buf.ab, buf.work)
             if wall is not None:
                 (idx_i, frac_i), buf_i = parts[1]
-                img = _gather(tab, idx_i, frac_i, buf_i.h, buf_i.slope)
+                img = _gather(tab, idx_i, frac_i, buf_i.img, buf_i.work)
                 img *= np.float32(wall[2])
-                h -= img
-            m = np.matmul(thetas[ie], h, out=buf.m)
-            val = np.einsum("ip,ip->p", m, h).imag
+                ab -= img
+            qp, q = forms[ie]
+            x = np.matmul(qp, ab, out=buf.x)
+            y = np.matmul(q, ab[n:], out=buf.y)
+            val = np.einsum("ip,ip->p", ab[:n], x) - np.einsum("ip,ip->p", ab[n:], y)
             out[ie, a:b] += val.reshape(b - a, cols)
