@@ -12,7 +12,7 @@ robust normalisation -> G_DA (experimental scans) or G_D (simulated) -> inverse 
 -> resampling back onto the input grid. Scans larger than ``tile`` pixels are processed in
 overlapping tiles (overlap >= the receptive field, starts aligned to the 4-px stride),
 blended with feathered weights; every tile uses the same instance-norm statistics, pooled
-over all tiles in a first pass, so tiles do not disagree at their seams.
+in a first pass over non-overlapping tiles, so tiles do not disagree at their seams.
 """
 
 from __future__ import annotations
@@ -394,7 +394,9 @@ class Denoiser:
                 progress(1, 1)
             return out
         tiles = list(iter_tiles((rows, cols), tile=run.tile, overlap=self.overlap, align=STRIDE))
-        total = 2 * len(tiles)
+        # statistics: non-overlapping tiles count every pixel once (and cost fewer passes)
+        stat_tiles = list(iter_tiles((rows, cols), tile=run.tile, overlap=0, align=STRIDE))
+        total = len(stat_tiles) + len(tiles)
         done = 0
 
         def tick() -> None:
@@ -405,7 +407,7 @@ class Denoiser:
 
         # pass 1: pool every instance norm's statistics over all tiles
         with gen.norm_mode("collect"):
-            for rs, cs in tiles:
+            for rs, cs in stat_tiles:
                 if cancel is not None and cancel.is_set():
                     raise JobCancelled("denoising cancelled")
                 self._forward(gen, x[rs, cs], run.device)
