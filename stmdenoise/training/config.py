@@ -49,7 +49,8 @@ class TrainConfig:
     lambda_d, lambda_b, lambda_cyc, lambda_da, lambda_fa : float
         Loss weights (1, 1, 1, 1, 0.1 as the paper).
     lambda_sup : float
-        Weight of the paired L1 loss G_D(I_BS) vs I_S (``supervised`` variant only; 10 there).
+        Weight of the paired L1 loss G_D(I_BS) vs I_S (10 when the variant is ``supervised``);
+        when > 0, simulated crops are drawn as aligned pairs.
     lambda_cyc_exp : float
         Weight of an optional experimental cycle ``G_B(G_DA(I_E)) ~ I_E`` (0 = the paper).
     sim : str or None

@@ -278,7 +278,7 @@ class _Trainer:
         s_list: list[F32] = []
         bs_list: list[F32] = []
         for _ in range(cfg.batch):
-            if cfg.variant == "supervised":
+            if cfg.lambda_sup > 0:  # paired L1 needs aligned clean/noisy crops
                 clean, noisy = self.sim.pair(pool[int(rng.integers(len(pool)))])
                 a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng)
             else:  # unpaired: clean and noisy from independent draws
