@@ -110,10 +110,9 @@ class DenoisePanel(QWidget):
         usable = missing is None and bool(self.models)
         for w in (self.model_box, self.device_box, self.run_button):
             w.setEnabled(usable)
-        if missing is not None:
-            self._status(missing)
-        elif not self.models:
-            self._status(no_model_message())
+        if missing is not None or not self.models:
+            # the views show the same reason in place of the denoised image
+            self.session.denoise_status.emit(missing or no_model_message())
         else:
             self._status(f"{len(self.models)} model(s) available")
         self._choice_changed()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QToolBar, QVBoxLayout, QWidget
 from scipy.ndimage import map_coordinates
 
 from stmdenoise.gui.capabilities import capability
@@ -79,6 +79,10 @@ class _View:
         plot.setLabel("left", "y", units="m")
         plot.invertY(True)
         plot.setAspectLocked(True)
+        # fixed axis sizes: with a locked aspect, tick labels that change width would resize the
+        # view, change the range and the labels again, and the layout could oscillate forever
+        plot.getAxis("left").setWidth(52)
+        plot.getAxis("bottom").setHeight(36)
         plot.hideButtons()
         self.scan: Scan | None = None
         self.data: np.ndarray | None = None
@@ -146,7 +150,8 @@ class ImageViewsPanel(QWidget):
         self._syncing = False
         self._denoise_note = ""
 
-        bar = QHBoxLayout()
+        bar = QToolBar()  # overflows into a » menu on narrow windows
+        bar.setMovable(False)
         bar.addWidget(QLabel("Colour map"))
         self.colormap_box = QComboBox()
         self.colormap_box.addItems(list(COLORMAP_NAMES))
@@ -157,7 +162,7 @@ class ImageViewsPanel(QWidget):
         self.auto_levels_button = QPushButton("Auto levels")
         self.auto_levels_button.setToolTip("Levels from the 0.5–99.5 % percentiles of the raw image")
         bar.addWidget(self.auto_levels_button)
-        bar.addSpacing(16)
+        bar.addSeparator()
         self.level_box = QCheckBox("Plane level")
         self.align_box = QCheckBox("Align rows")
         for box, key, tip in (
@@ -172,7 +177,6 @@ class ImageViewsPanel(QWidget):
         self.profile_box.setChecked(True)
         self.profile_box.setToolTip("Drag the line on any view; the profile shows raw and denoised")
         bar.addWidget(self.profile_box)
-        bar.addStretch(1)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
@@ -194,6 +198,7 @@ class ImageViewsPanel(QWidget):
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
         self.profile_plot.setLabel("bottom", "distance", units="m")
+        self.profile_plot.getAxis("left").setWidth(60)
         self.profile_plot.addLegend(offset=(-10, 10))
         self.profile_plot.showGrid(x=True, y=True, alpha=0.2)
         self.raw_curve = self.profile_plot.plot(pen=pg.mkPen((220, 220, 220), width=1.5), name="raw")
@@ -216,7 +221,7 @@ class ImageViewsPanel(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(bar)
+        lay.addWidget(bar)
         lay.addWidget(self.graphics, 1)
 
         self.colormap_box.currentTextChanged.connect(self.set_colormap)

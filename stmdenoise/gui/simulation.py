@@ -144,7 +144,7 @@ class SimulationPanel(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
-        self.graphics.setMinimumHeight(180)
+        self.graphics.setMinimumHeight(90)
         self.clean_item = pg.ImageItem(axisOrder="row-major")
         self.noisy_item = pg.ImageItem(axisOrder="row-major")
         for col, (title, item) in enumerate((("clean", self.clean_item), ("noisy", self.noisy_item))):

@@ -140,10 +140,10 @@ class TrainingPanel(QWidget):
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.loss_plot.setMinimumHeight(140)
+        self.loss_plot.setMinimumHeight(80)
         self.preview_view = pg.GraphicsLayoutWidget()
         self.preview_view.setBackground((25, 27, 31))
-        self.preview_view.setMinimumHeight(120)
+        self.preview_view.setMinimumHeight(60)
         self.preview_items: list[pg.ImageItem] = []
         self.preview_labels: list[pg.LabelItem] = []
         for col in range(2):

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from stmdenoise import __version__
 from stmdenoise.gui.denoise_panel import DenoisePanel
@@ -51,10 +61,10 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._dock("Scans", self.scan_list, left)
         self._dock("Metadata", self.metadata, left)
-        self._dock("Denoise", self.denoise_panel, right)
+        self._dock("Denoise", self.denoise_panel, right, scroll=True)
         self._dock("Quality", self.quality, right)
-        self._dock("Simulation", self.simulation, right)
-        self._dock("Training", self.training, right)
+        self._dock("Simulation", self.simulation, right, scroll=True)
+        self._dock("Training", self.training, right, scroll=True)
         self.tabifyDockWidget(self.docks["Quality"], self.docks["Simulation"])
         self.tabifyDockWidget(self.docks["Simulation"], self.docks["Training"])
         self.docks["Quality"].raise_()
@@ -81,10 +91,17 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, *, scroll: bool = False) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower()}")
-        dock.setWidget(widget)
+        if scroll:  # tall forms scroll instead of forcing a large minimum window size
+            area_widget = QScrollArea()
+            area_widget.setWidget(widget)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable

@@ -2,7 +2,8 @@
 
 A job is a callable ``make_job(cancel, report)`` returning an iterable of records; the worker
 iterates it in a :class:`QThread`, emits every record through :attr:`GeneratorWorker.yielded`,
-checks the ``cancel`` event between records, turns an exception into
+checks the ``cancel`` event between records (the job gets the same event and stops at its
+next step, after saving what it must, as ``stmdenoise.cli.progress.drive`` lets it), turns an exception into
 :attr:`GeneratorWorker.failed` and always emits :attr:`GeneratorWorker.finished` last (from a
 ``finally`` block). ``report`` lets a job that wraps a blocking call with a progress callback
 emit intermediate records on the same signal.
@@ -52,12 +53,12 @@ class GeneratorWorker(QObject):
             job = self._make_job(self.cancel_event, self.yielded.emit)
             for record in job:
                 self.yielded.emit(record)
-                if self.cancel_event.is_set():
-                    break
+                if self.cancel_event.is_set() and not self.was_cancelled:
+                    # keep iterating: the job saw the same event and winds down by itself
+                    # (a training run saves its checkpoint and yields a last record)
+                    log.info("%s: cancel requested; letting the job finish its current step", self.name)
+                    self.was_cancelled = True
             self.was_cancelled = self.cancel_event.is_set()
-            close = getattr(job, "close", None)
-            if close is not None:
-                close()  # let a generator run its own `finally` now, in this thread
         except Exception as exc:  # every failure becomes a signal; the app must go on
             log.exception("%s failed", self.name)
             self.failed.emit(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)

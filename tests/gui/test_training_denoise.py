@@ -1,0 +1,124 @@
+"""Train a tiny model from the panel, register it, denoise and score with it; cancel and responsiveness."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from stmdenoise.gui.tasks import user_models_dir
+from tests.gui.conftest import file_mime, wait_idle
+
+pytest.importorskip("torch")
+pytestmark = pytest.mark.realdata
+
+# small enough for a shared 2-core CI machine; the same sizes as tests/training
+TINY = dict(
+    ngf=8,
+    blocks=2,
+    ndf=8,
+    fa_width=8,
+    sim_pixels=48,
+    sim_size=48 * 0.14e-9,
+    sim_pool=4,
+    preview_every=2,
+    checkpoint_every=0,
+)
+
+
+def _real_folder(realdata_dir: Path, tmp_path: Path) -> Path:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.sxm").symlink_to(realdata_dir / "nanonis" / "img_0071.sxm")
+    return real
+
+
+def _setup(panel, real: Path, *, steps: int, name: str) -> None:  # type: ignore[no-untyped-def]
+    panel.real_edit.setText(str(real))
+    panel.steps_box.setValue(steps)
+    panel.crop_box.setValue(32)
+    panel.batch_box.setValue(2)
+    panel.device_box.setCurrentIndex(1)  # CPU
+    panel.name_edit.setText(name)
+
+
+def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training
+    _setup(panel, _real_folder(realdata_dir, tmp_path), steps=4, name="gui-tiny")
+    request = panel.request(**TINY)
+    assert request.out == user_models_dir() / "gui-tiny" and request.device == "cpu"
+    with qtbot.waitSignal(panel.model_registered, timeout=240000) as signal:
+        assert panel.start(request)
+    wait_idle(qtbot, window)
+    model_dir = Path(signal.args[0])
+    assert model_dir == request.out and (model_dir / "config.json").is_file()
+    # live feedback arrived: loss curves, progress, a preview of the domain-adapted generator
+    assert panel.progress.value() == 4 and panel.curves
+    assert any(c.getData()[0] is not None and len(c.getData()[0]) >= 2 for c in panel.curves.values())
+    assert panel.preview_items[1].image is not None
+    # the new model is offered for denoising, next to nothing else (no model is shipped yet)
+    assert window.denoise_panel.select_model("gui-tiny")
+    assert window.session.model is not None and window.session.model.origin == "user"
+
+    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
+    qtbot.waitUntil(lambda: window.session.denoised is not None, timeout=120000)
+    wait_idle(qtbot, window)
+    raw, den = window.session.raw, window.session.denoised
+    assert den.shape == raw.shape and den.unit == raw.unit and den.pixel_size == raw.pixel_size
+    assert not np.array_equal(den.data, raw.data, equal_nan=True)
+    np.testing.assert_allclose(window.views.diff.image.image, raw.data - den.data)
+    assert len(window.views.den_curve.getData()[1]) > 10
+    # cached per scan/channel/model: showing it again starts no job
+    assert window.session.result_key() in window.session.results
+    window.session.select(0)
+    assert not window.session.pool.busy and window.session.denoised is den
+
+    # scores for raw and denoised, computed in the background
+    def scored() -> bool:
+        s = window.quality.scores
+        return "BRISQUE" in s and "PIQE" in s and not math.isnan(s["BRISQUE"][1])
+
+    qtbot.waitUntil(scored, timeout=120000)
+    wait_idle(qtbot, window)
+    scores = window.quality.scores
+    for name in ("BRISQUE", "PIQE", "Line-artefact index", "Noise floor"):
+        raw_v, den_v, _ = scores[name]
+        assert math.isfinite(raw_v) and math.isfinite(den_v), name
+    assert "photographs" in window.quality.explain.text()
+
+
+def test_event_loop_answers_while_training_and_cancel_keeps_a_checkpoint(
+    qtbot, window, realdata_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.training.checkpoint import checkpoint_exists
+
+    panel = window.training
+    _setup(panel, _real_folder(realdata_dir, tmp_path), steps=100000, name="gui-cancel")
+    request = panel.request(**TINY)
+    assert panel.start(request)
+    qtbot.waitUntil(lambda: sum(1 for r in panel.records if getattr(r, "losses", None)) >= 2, timeout=240000)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    qtbot.wait(1500)
+    timer.stop()
+    assert "train" in window.session.pool.names()  # still training while we measured
+    assert len(gaps) > 20 and max(gaps) < 0.100, sorted(gaps)[-5:]
+    panel.cancel()
+    wait_idle(qtbot, window, timeout=120000)
+    assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert checkpoint_exists(request.out)
+    assert panel.progress.value() < 100000
