@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1600x960", help="window size for --screenshot (WxH, default 1600x960)")
     p.add_argument("--model", help="model folder name to select")
     p.add_argument("--colormap", choices=["grey", "afmhot", "viridis"], help="colour map of the views")
+    p.add_argument("--level", action="store_true", help="plane-level the views")
+    p.add_argument("--align", action="store_true", help="align rows (median) in the views")
     p.add_argument("--settings", metavar="FILE.ini", help="use this settings file instead of the user's")
     p.add_argument("--no-example", action="store_true", help="do not open the example scan on first run")
     p.add_argument("--version", action="version", version=f"stmdenoise {__version__}")
@@ -85,6 +87,8 @@ def make_window(settings_path: Path | None = None, *, log_file: Path | None = No
 def wait_until_idle(window: object, *, timeout_s: float = 300.0, settle_s: float = 0.8) -> bool:
     """Process events until no worker has run for ``settle_s`` (debounced jobs included)."""
     app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("wait_until_idle needs a running QApplication")
     pool = window.session.pool  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout_s
     idle_since: float | None = None
@@ -117,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = make_window(Path(args.settings) if args.settings else None, log_file=log_file)
     if args.colormap:
         window.views.set_colormap(args.colormap)
+    if args.level:
+        window.views.level_box.setChecked(True)
+    if args.align:
+        window.views.align_box.setChecked(True)
     if args.model and not window.denoise_panel.select_model(args.model):
         log.warning("model %s not found", args.model)
     files = [str(f) for f in args.files]

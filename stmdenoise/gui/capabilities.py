@@ -56,7 +56,7 @@ class Capability:
 CAPABILITIES: dict[str, Capability] = {
     c.key: c
     for c in (
-        Capability("io", "stmdenoise.io", ("read_scan", "list_channels"), "Opening scans"),
+        Capability("io", "stmdenoise.io", ("read_scan", "list_channels", "write_scan"), "Opening scans"),
         Capability("level", "stmdenoise.processing", ("level_plane",), "Plane levelling"),
         Capability("align", "stmdenoise.processing", ("align_rows",), "Row alignment"),
         Capability("denoise", "stmdenoise.denoise", ("Denoiser", "default_model_dir"), "Denoising"),

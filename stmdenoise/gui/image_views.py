@@ -88,7 +88,7 @@ class _View:
         self.data: np.ndarray | None = None
         self.scale_bar: pg.ScaleBar | None = None
         self.note = pg.TextItem("", color=(200, 200, 200), anchor=(0.5, 0.5))
-        self.note.setTextWidth(260)
+        self.note.setTextWidth(200)
         plot.addItem(self.note, ignoreBounds=True)
         self._centre = (0.0, 0.0)
 
@@ -185,6 +185,7 @@ class ImageViewsPanel(QWidget):
         self.raw = _View(g.addPlot(row=0, col=0), "Raw")
         self.den = _View(g.addPlot(row=0, col=1), "Denoised")
         self.hist = pg.HistogramLUTItem()
+        self.hist.setMaximumWidth(120)
         g.addItem(self.hist, row=0, col=2)
         self.diff = _View(g.addPlot(row=1, col=0), "Raw − denoised (what was removed)")
         self.diff_bar = pg.ColorBarItem(
@@ -311,7 +312,8 @@ class ImageViewsPanel(QWidget):
 
     @Slot(str)
     def _denoise_status(self, text: str) -> None:
-        self._denoise_note = text
+        # the Denoise panel shows the whole reason; the view only points there when it is long
+        self._denoise_note = text if len(text) <= 70 else "No denoised image yet:\nsee the Denoise panel"
         if self.den.scan is None and self.raw.scan is not None:
             self.den.set_note(text)
 

@@ -83,7 +83,5 @@ class MetadataPanel(QWidget):
 
     def rows(self) -> list[tuple[str, str]]:
         """The top-level rows shown (for tests and copy)."""
-        return [
-            (self.tree.topLevelItem(i).text(0), self.tree.topLevelItem(i).text(1))
-            for i in range(self.tree.topLevelItemCount())
-        ]
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [(item.text(0), item.text(1)) for item in items if item is not None]

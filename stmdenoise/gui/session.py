@@ -321,6 +321,21 @@ class Session(QObject):
         self.pool.cancel("denoise")
         self.denoise_status.emit("denoising cancelled")
 
+    def export(self, path: Path, *, which: str = "denoised", colormap: str = "afmhot") -> Path:
+        """Write the shown raw or denoised scan to ``path`` (format from the extension).
+
+        Uses :func:`stmdenoise.io.write_scan`: atomic, and it refuses to overwrite the input file.
+        """
+        if which not in ("raw", "denoised"):
+            raise ValueError(f"which must be 'raw' or 'denoised', got {which!r}")
+        scan = self.raw if which == "raw" else self.denoised
+        if scan is None:
+            raise ValueError(f"there is no {which} image to export")
+        write_scan = capability("io").get("write_scan")
+        inputs = [scan.source] if scan.source is not None else []
+        io_name = {"grey": "greyscale"}.get(colormap, colormap)  # the writer's name for it
+        return Path(write_scan(scan, path, inputs=inputs, colormap=io_name, scale_bar=True))
+
     def shutdown(self) -> bool:
         """Cancel and join every worker thread (window close, test teardown)."""
         return self.pool.shutdown()

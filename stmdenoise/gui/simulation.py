@@ -174,8 +174,10 @@ class SimulationPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(300)
         self._debounce.timeout.connect(self.preview)
-        for box in (self.size_box, self.pixels_box, self.seed_box, *self.extra_boxes.values()):
-            box.valueChanged.connect(self._params_changed)
+        self.pixels_box.valueChanged.connect(self._params_changed)
+        self.seed_box.valueChanged.connect(self._params_changed)
+        for spin in (self.size_box, *self.extra_boxes.values()):
+            spin.valueChanged.connect(self._params_changed)
         self.preset_box.currentTextChanged.connect(self._params_changed)
         self.phase_box.currentTextChanged.connect(self._params_changed)
         self.preview_button.clicked.connect(self.preview)

@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_files = QAction("&Open scans…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_files = QAction("&Open scans…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
         open_files.triggered.connect(self.open_dialog)
         open_folder = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
         open_folder.triggered.connect(self.open_folder_dialog)
@@ -122,7 +122,13 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        for which in ("denoised", "raw"):
+            action = QAction(f"Export {which} image…", self)
+            action.setData(which)
+            action.triggered.connect(self._export_dialog)
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
@@ -187,6 +193,32 @@ class MainWindow(QMainWindow):
         action = self.sender()
         if isinstance(action, QAction) and action.data():
             self.open_paths([str(action.data())])
+
+    @Slot()
+    def _export_dialog(self) -> None:
+        action = self.sender()
+        which = str(action.data()) if isinstance(action, QAction) else "denoised"
+        scan = self.session.denoised if which == "denoised" else self.session.raw
+        if scan is None:
+            self.statusBar().showMessage(f"no {which} image to export", 8000)
+            return
+        stem = (scan.source.stem if scan.source else "scan") + ("_denoised" if which == "denoised" else "")
+        start = str(Path(self.settings.last_open_dir) / f"{stem}.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            f"Export {which} image",
+            start,
+            "Colour-mapped PNG (*.png);;Calibrated float TIFF (*.tiff);;HDF5 with metadata (*.h5);;"
+            "Nanonis SXM (*.sxm);;NumPy (*.npy)",
+        )
+        if not path:
+            return
+        try:
+            out = self.session.export(Path(path), which=which, colormap=self.views.colormap_box.currentText())
+        except (OSError, ValueError, ImportError) as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.statusBar().showMessage(f"wrote {out}", 8000)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if paths_from_mime(event.mimeData()):

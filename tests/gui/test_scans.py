@@ -121,3 +121,41 @@ def test_processing_toggles_level_the_displayed_data(qtbot, window, realdata_dir
     assert [s.name for s in after.steps] == ["align_rows", "level_plane"]
     assert abs(np.nanmean(after.data)) < abs(np.nanmean(before.data))
     np.testing.assert_array_equal(window.views.raw.image.image, after.data)
+
+
+def test_cursor_readout_profile_line_and_export(qtbot, window, realdata_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPointF
+
+    from stmdenoise.io import read_scan
+
+    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
+    wait_idle(qtbot, window)
+    raw = window.session.raw
+    views = window.views
+    # cursor over pixel (row 10, col 20): position in nm and the height in pm
+    dy, dx = raw.pixel_size
+    vb = views.raw.plot.getViewBox()
+    scene_pos = vb.mapViewToScene(QPointF((20 + 0.5) * dx, (10 + 0.5) * dy))
+    with qtbot.waitSignal(views.cursor_text) as sig:
+        views.graphics.scene().sigMouseMoved.emit(scene_pos)
+    text = sig.args[0]
+    assert "row 10, col 20" in text and "nm" in text and text.endswith(" pm")
+    assert f"{raw.data[10, 20] * 1e12:.4g} pm" in text
+    # the profile line is drawn once: moving it on the raw view moves it on the others
+    roi = views.rois[0]
+    start = (0.2 * raw.size[1], 0.1 * raw.size[0])
+    end = (0.8 * raw.size[1], 0.9 * raw.size[0])
+    for handle, p in zip(roi.getHandles(), (start, end), strict=True):
+        roi.movePoint(handle, QPointF(*p), coords="parent")
+    for other in views.rois[1:]:
+        pts = [other.mapToParent(h.pos()) for h in other.getHandles()]
+        assert (pts[0].x(), pts[0].y()) == pytest.approx(start) and (pts[1].x(), pts[1].y()) == pytest.approx(end)
+    distance, values = views.raw_curve.getData()
+    assert distance[-1] == pytest.approx(np.hypot(end[0] - start[0], end[1] - start[1]))
+    # export writes through stmdenoise.io and reads back with its calibration
+    out = window.session.export(tmp_path / "raw.tiff", which="raw")
+    back = read_scan(out)
+    np.testing.assert_allclose(back.data, raw.data, rtol=1e-6)
+    assert back.pixel_size == pytest.approx(raw.pixel_size)
+    with pytest.raises(ValueError, match="denoised"):
+        window.session.export(tmp_path / "d.tiff", which="denoised")
