@@ -149,7 +149,8 @@ def test_cursor_readout_profile_line_and_export(qtbot, window, realdata_dir: Pat
         roi.movePoint(handle, QPointF(*p), coords="parent")
     for other in views.rois[1:]:
         pts = [other.mapToParent(h.pos()) for h in other.getHandles()]
-        assert (pts[0].x(), pts[0].y()) == pytest.approx(start) and (pts[1].x(), pts[1].y()) == pytest.approx(end)
+        assert (pts[0].x(), pts[0].y()) == pytest.approx(start)
+        assert (pts[1].x(), pts[1].y()) == pytest.approx(end)
     distance, values = views.raw_curve.getData()
     assert distance[-1] == pytest.approx(np.hypot(end[0] - start[0], end[1] - start[1]))
     # export writes through stmdenoise.io and reads back with its calibration
