@@ -6,6 +6,7 @@ from stmdenoise.physics.artefacts import (
     ArtefactConfig,
     apply_artefacts,
     apply_artefacts_trace_retrace,
+    raster_warp,
     scan_statistics,
 )
 from stmdenoise.physics.dataset import (
@@ -51,6 +52,7 @@ __all__ = [
     "Surface",
     "apply_artefacts",
     "apply_artefacts_trace_retrace",
+    "raster_warp",
     "clean_ldos",
     "corral_positions",
     "didv_map",

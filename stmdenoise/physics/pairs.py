@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace
+from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace, raster_warp
 from stmdenoise.physics.surface import Mode, Surface, geometry, random_surface, render, topograph
 
 __all__ = ["SimulatedPair", "SimulatedScan", "sample_pair", "sample_scan"]
@@ -23,7 +23,8 @@ class SimulatedPair:
     Parameters
     ----------
     clean : ndarray of float64, shape (pixels, pixels)
-        Physics-only image (topograph in metres, or dI/dV as ρ/ρ0).
+        Physics-only image (topograph in metres, or dI/dV as ρ/ρ0), in the scan's frame: the
+        drift and creep of the noisy trace are applied (:func:`raster_warp`), nothing else.
     noisy : ndarray of float64, shape (pixels, pixels)
         The forward scan with artefacts, same units.
     pixel_size : float
@@ -234,7 +235,10 @@ def sample_pair(
     px = float(size) / int(pixels)
     noisy, _, art = apply_artefacts_trace_retrace(clean, preset=preset, pixel_size=px, rng=rng, scale=scale)
     params["artefacts"] = art
-    return SimulatedPair(clean=clean, noisy=noisy, pixel_size=px, params=params)
+    # the pair's clean image is the surface where the scan saw it (drift and creep applied):
+    # no denoiser can undo drift, so paired losses and scores must not ask it to
+    params["clean_geometry"] = "scan frame (drift and creep of the noisy trace applied)"
+    return SimulatedPair(clean=raster_warp(clean, art), noisy=noisy, pixel_size=px, params=params)
 
 
 def sample_scan(

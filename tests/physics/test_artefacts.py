@@ -178,3 +178,27 @@ def test_typical_preset_matches_real_cu111_statistics(shared_dir: Path) -> None:
     assert scan_statistics(clean, pixel_size=px)["hf_fraction"] < 0.25 * np.mean(
         [x["hf_fraction"] for x in ref]
     )
+
+
+def test_pair_clean_is_in_the_scan_frame() -> None:
+    """Drift moves features in the noisy scan; the pair's clean image moves with them."""
+    from stmdenoise.physics import ArtefactConfig, apply_artefacts_trace_retrace, raster_warp, sample_pair
+
+    rows = cols = 64
+    clean = np.zeros((rows, cols))
+    clean[32, 32] = 1.0
+    # only drift: no noise, no blur, no offsets, so the noisy trace is the warped clean image
+    cfg = ArtefactConfig(
+        spread=1.0, tip_blur=0.0, double_tip_probability=0.0, tip_change_probability=0.0, white_noise=0.0,
+        flicker_noise=0.0, streak_noise=0.0, lattice=0.0, line_offset=0.0, line_slope=0.0, scar_rate=0.0,
+        mains_amplitude=0.0, ringing_strength=0.0, drift=0.1, creep=0.0, plane=0.0, quantisation=0.0,
+    )
+    fwd, bwd, params = apply_artefacts_trace_retrace(clean, preset=cfg, pixel_size=1e-10,
+                                                      rng=np.random.default_rng(3), scale=1.0)
+    np.testing.assert_allclose(raster_warp(clean, params), fwd, atol=1e-12)
+    np.testing.assert_allclose(raster_warp(clean, params, retrace=True), bwd, atol=1e-12)
+    moved = np.unravel_index(np.argmax(fwd), fwd.shape)
+    assert moved != (32, 32)  # 10 % drift of 64 px moves the feature by pixels
+
+    pair = sample_pair(np.random.default_rng(5), pixels=64, size=9e-9)
+    assert pair.params["clean_geometry"].startswith("scan frame")
