@@ -30,7 +30,12 @@ from scipy import ndimage
 from stmdenoise.physics.constants import CU111_LATTICE
 
 __all__ = [
-    "ArtefactConfig", "PRESETS", "apply_artefacts", "apply_artefacts_trace_retrace", "raster_warp", "scan_statistics",
+    "ArtefactConfig",
+    "PRESETS",
+    "apply_artefacts",
+    "apply_artefacts_trace_retrace",
+    "raster_warp",
+    "scan_statistics",
 ]
 
 PresetName = Literal["mild", "typical", "severe"]
@@ -391,7 +396,6 @@ def apply_artefacts_trace_retrace(
     n_t = 2 * rows * cols
     line_t = cfg.line_time
     dt = line_t / cols
-    frame_t = n_t * dt
     drift = d.amp("drift", cfg.drift)
     ang = float(rng.uniform(0, 2 * math.pi))
     d.params["drift_angle"] = ang
