@@ -71,9 +71,9 @@ class NormalizationSpec:
         A least-squares plane is removed before normalising (and added back after).
     """
 
-    low_pct: float = 0.5
-    high_pct: float = 99.5
-    scale: float = 0.8
+    low_pct: float = 0.02
+    high_pct: float = 99.98
+    scale: float = 0.45
     level: bool = True
 
     def to_dict(self) -> dict[str, Any]:

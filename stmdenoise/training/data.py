@@ -1,9 +1,9 @@
 """Training data: simulated pairs (on the fly or from HDF5) and experimental scans, as crops.
 
 Every image is normalised per image with :func:`stmdenoise.processing.robust_normalize`
-(percentiles to [-1, 1]), multiplied by ``norm_scale`` and clipped to [-1, 1]. Experimental scans
-are first resampled to the simulation's pixel size, because the standing waves of Cu(111)
-have a physical wavelength the networks learn at one scale.
+(0.02/99.98 percentiles to [-1, 1]), multiplied by ``norm_scale`` (0.45) and clipped to
+[-1, 1]. Experimental scans are first resampled to the simulation's pixel size, because the
+standing waves of Cu(111) have a physical wavelength the networks learn at one scale.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ PairSampler = Callable[..., SimulatedPairLike]
 
 
 def prepare_image(
-    data: NDArray[Any], *, low_pct: float = 0.5, high_pct: float = 99.5, scale: float = 0.8
+    data: NDArray[Any], *, low_pct: float = 0.02, high_pct: float = 99.98, scale: float = 0.45
 ) -> F32:
     """Normalise one image to the networks' range: robust [-1, 1], times ``scale``, clipped.
 

@@ -268,8 +268,8 @@ class _Trainer:
         self.discs_ddp: nn.Module = self.discs
         if self.world > 1:
             ids = [device.index] if device.type == "cuda" else None
-            self.gens_ddp = DDP(self.gens, device_ids=ids, broadcast_buffers=False)
-            self.discs_ddp = DDP(self.discs, device_ids=ids, broadcast_buffers=False)
+            self.gens_ddp = DDP(self.gens, device_ids=ids)  # no buffers: instance norm keeps no running stats
+            self.discs_ddp = DDP(self.discs, device_ids=ids)
 
     # ------------------------------------------------------------------ data
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:

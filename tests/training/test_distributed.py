@@ -34,6 +34,7 @@ def _worker(rank: int, world: int, init_file: str, out: str, sampler) -> None:  
         g_d_sum = float(sum(p.detach().double().sum() for p in trainer.net.g_d.parameters()))
         result = {"steps": trainer.step, "loss": losses[-1]["cyc_fwd"], "g_d_sum": g_d_sum,
                   "model_dir": model_dir, "checkpoint": ckpt}  # fmt: skip
+        Path(out).mkdir(parents=True, exist_ok=True)  # rank 1 may get here before rank 0 wrote files
         Path(out, f"rank{rank}.json").write_text(json.dumps(result))
     finally:
         dist.destroy_process_group()
