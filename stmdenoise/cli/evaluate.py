@@ -88,7 +88,29 @@ def run(args: argparse.Namespace) -> int:
                         "notes": result.notes}, indent=2) + "\n", encoding="utf-8",
         )  # fmt: skip
         print(f"written to {out}", file=sys.stderr)
+    if args.write_metrics:
+        _write_metrics(args, result)
     return 0
+
+
+def _write_metrics(args: argparse.Namespace, result: Any) -> None:
+    """Store each model's rows of both tables in its config.json ``metrics``."""
+    for folder in args.models or []:
+        cfg = Path(folder) / "config.json"
+        d = json.loads(cfg.read_text(encoding="utf-8"))
+        name = Path(folder).name
+        mine = {
+            "table1": [r for r in result.table1 if r["method"].startswith(f"{name} (")],
+            "table2": [r for r in result.table2 if r["method"].startswith(f"{name} (")],
+            "sim_test": args.sim_test,
+            "real": args.real or [],
+            "baselines": {"table1": result.table1, "table2": result.table2, "tuned": result.tuned},
+        }
+        d["metrics"] = mine
+        tmp = cfg.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(d, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(cfg)
+        print(f"metrics written into {cfg}", file=sys.stderr)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -119,6 +141,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--device", default="auto", help="device for the models")
     p.add_argument(
         "--out", metavar="DIR", help="write tables.md, table1.csv, table2.csv, evaluation.json here"
+    )
+    p.add_argument(
+        "--write-metrics", action="store_true", help="store the tables in each model's config.json"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

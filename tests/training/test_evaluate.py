@@ -64,7 +64,7 @@ def test_evaluate_cli_writes_markdown_and_csv(tmp_path: Path, make_dataset, caps
     out = tmp_path / "eval"
     code = main(["evaluate", "--models", str(model), "--sim-test", str(h5), "--val-count", "2",
                  "--real", str(real_dir), "--baselines", "gaussian,wavelet", "--device", "cpu",
-                 "--out", str(out), "-q"])  # fmt: skip
+                 "--out", str(out), "--write-metrics", "-q"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     assert "Table I" in printed and "Table II" in printed and "tiny (pdanet)" in printed
@@ -74,3 +74,5 @@ def test_evaluate_cli_writes_markdown_and_csv(tmp_path: Path, make_dataset, caps
     t2 = list(csv.DictReader((out / "table2.csv").open()))
     assert len(t2) == 4 and all(float(r["BRISQUE"]) == float(r["BRISQUE"]) for r in t2)
     assert "validation" in json.loads((out / "evaluation.json").read_text())["notes"][0]
+    stored = json.loads((model / "config.json").read_text())["metrics"]
+    assert stored["table1"][0]["method"] == "tiny (pdanet)" and len(stored["baselines"]["table1"]) == 4
