@@ -65,6 +65,7 @@ class Session(QObject):
         self.denoisers = DenoiserCache()
         self._denoise_running: ResultKey | None = None
         self._denoise_wanted: tuple[ResultKey, Scan] | None = None
+        self._show_when_read = -1
 
     # ------------------------------------------------------------------ opening files
     def open_paths(self, paths: Iterable[str | Path]) -> int:
@@ -82,6 +83,7 @@ class Session(QObject):
                 self.message.emit("no scan files found")
             return 0
         first = len(self.entries)
+        self._show_when_read = first  # a drop shows the first new file as soon as it is read
         self.entries.extend(ScanEntry(path=f) for f in new)
         self.entries_added.emit(first, len(new))
         missing = capability("io").missing()
@@ -123,7 +125,8 @@ class Session(QObject):
             entry.bias = rec.scan.bias
             entry.scans[(rec.scan.channel, rec.scan.direction)] = rec.scan
         self.entry_changed.emit(i)
-        if self.current < 0 or (self.current == i):
+        if self.current < 0 or self.current == i or self._show_when_read == i:
+            self._show_when_read = -1
             self.select(i)
         if rec.done == rec.total:
             self.message.emit(f"read {rec.total} file(s)")
