@@ -95,7 +95,9 @@ def main() -> int:
     panel.crop_box.setValue(64)
     panel.batch_box.setValue(2)
     panel.device_box.setCurrentIndex(1)
-    request = panel.request(ngf=16, blocks=4, ndf=16, fa_width=16, sim_pixels=96, sim_pool=8, checkpoint_every=0)
+    request = panel.request(
+        ngf=16, blocks=4, ndf=16, fa_width=16, sim_pixels=96, sim_pool=8, checkpoint_every=0
+    )
     panel.start(request)
     while sum(1 for r in panel.records if getattr(r, "losses", None)) < 2:
         app.processEvents()
