@@ -138,7 +138,8 @@ class ScanEntry:
         if not self.loaded:
             return f"{self.name}\nreading…"
         n = len(self.channels)
-        return f"{self.name}\n{format_size(self.size_bytes)} · {format_bias(self.bias)} · {n} channels"
+        channels = "1 channel" if n == 1 else f"{n} channels"
+        return f"{self.name}\n{format_size(self.size_bytes)} · {format_bias(self.bias)} · {channels}"
 
     def error_reason(self) -> str:
         """The error without the path prefix that ScanFormatError adds."""

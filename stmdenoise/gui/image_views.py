@@ -109,6 +109,8 @@ class _View:
         if centre is None:
             centre = self._centre
         self._centre = centre
+        width = self.plot.getViewBox().width()
+        self.note.setTextWidth(max(120.0, min(260.0, 0.85 * width)) if width > 0 else 200.0)
         self.note.setPos(*centre)
         self.note.setVisible(bool(note))
 
@@ -200,7 +202,7 @@ class ImageViewsPanel(QWidget):
         g.ci.layout.setRowStretchFactor(1, 2)
         self.profile_plot.setLabel("bottom", "distance", units="m")
         self.profile_plot.getAxis("left").setWidth(60)
-        self.profile_plot.addLegend(offset=(-10, 10))
+        self.profile_plot.addLegend(offset=(-10, 10), brush=(25, 27, 31, 210))
         self.profile_plot.showGrid(x=True, y=True, alpha=0.2)
         self.raw_curve = self.profile_plot.plot(pen=pg.mkPen((220, 220, 220), width=1.5), name="raw")
         self.den_curve = self.profile_plot.plot(pen=pg.mkPen((255, 150, 40), width=1.5), name="denoised")

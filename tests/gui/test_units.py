@@ -76,3 +76,19 @@ def test_levels_ignore_nan_and_colormaps_exist() -> None:
         assert lut.shape[0] == 16
     with pytest.raises(ValueError, match="name"):
         colormap("jet")
+
+
+def test_devices_and_models_on_offer(tmp_path: Path) -> None:
+    from stmdenoise.gui.tasks import list_devices, list_models, user_models_dir
+
+    devices = list_devices()
+    assert [d.device for d in devices[:2]] == ["auto", "cpu"]
+    assert all(d.device.startswith("cuda:") and "GiB free" in d.label for d in devices[2:])
+    # a folder is a model when it has config.json and weights; the user's folder is searched
+    folder = user_models_dir() / "mine"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    assert "mine" not in [m.name for m in list_models()]
+    (folder / "weights.safetensors").write_bytes(b"")
+    mine = [m for m in list_models() if m.name == "mine"]
+    assert len(mine) == 1 and mine[0].origin == "user" and mine[0].path == folder
