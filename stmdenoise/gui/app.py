@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1600x960", help="window size for --screenshot (WxH, default 1600x960)")
     p.add_argument("--model", help="model folder name to select")
     p.add_argument("--colormap", choices=["grey", "afmhot", "viridis"], help="colour map of the views")
+    p.add_argument(
+        "--panel",
+        choices=["quality", "simulation", "training"],
+        help="bring this tabbed panel to the front (simulation: also run a preview)",
+    )
     p.add_argument("--level", action="store_true", help="plane-level the views")
     p.add_argument("--align", action="store_true", help="align rows (median) in the views")
     p.add_argument("--settings", metavar="FILE.ini", help="use this settings file instead of the user's")
@@ -125,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.views.level_box.setChecked(True)
     if args.align:
         window.views.align_box.setChecked(True)
+    if args.panel:
+        window.docks[args.panel.capitalize()].raise_()
+        if args.panel == "simulation" and window.simulation.preview_button.isEnabled():
+            window.simulation.preview()
     if args.model and not window.denoise_panel.select_model(args.model):
         log.warning("model %s not found", args.model)
     files = [str(f) for f in args.files]

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -52,9 +52,9 @@ class PreviewResult:
 #: means "use the impurity count".
 EXTRA_PARAMETERS: dict[str, tuple[str, str, float, float, float, float, int]] = {
     "n_impurities": ("Impurities", "", 1.0, 0, 500, 20, 0),
-    "density": ("or density", "nm⁻²", 1e18, 0.0, 1.0, 0.0, 4),
+    "density": ("Density", "nm⁻²", 1e18, 0.0, 1.0, 0.0, 4),
     "bias": ("Bias", "mV", 1e-3, -2000.0, 2000.0, 20.0, 1),
-    "broadening": ("Broadening η", "meV", 1e-3, 0.0, 200.0, 0.0, 1),
+    "broadening": ("Broadening", "meV", 1e-3, 0.0, 200.0, 0.0, 1),
 }
 PHASE_SHIFTS: tuple[str, ...] = ("mixed", "black-dot")
 
@@ -104,9 +104,7 @@ class SimulationPanel(QWidget):
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
         self.seed_box.setValue(1)
-        form = QFormLayout()
-        form.addRow("Field size", self.size_box)
-        form.addRow("Pixels", self.pixels_box)
+        fields: list[tuple[str, QWidget]] = [("Field", self.size_box), ("Pixels", self.pixels_box)]
         accepted = sample_pair_parameters()
         self._accepted = accepted
         self.extra_boxes: dict[str, QDoubleSpinBox] = {}
@@ -119,15 +117,26 @@ class SimulationPanel(QWidget):
             box.setValue(default)
             if unit:
                 box.setSuffix(f" {unit}")
+            if name == "density":
+                box.setToolTip("Impurities per nm² (Poisson numbers); 0 uses the impurity count instead")
+            if name == "broadening":
+                box.setToolTip("Lorentzian broadening η of the surface state")
             self.extra_boxes[name] = box
-            form.addRow(label, box)
+            fields.append((label, box))
         self.phase_box = QComboBox()
         self.phase_box.addItems(list(PHASE_SHIFTS))
         self.phase_box.setToolTip("mixed: 60 % black dots (δ = i∞), the rest partly absorbing")
         if "phase_shift" in accepted:
-            form.addRow("Phase shift", self.phase_box)
-        form.addRow("Artefacts", self.preset_box)
-        form.addRow("Seed", self.seed_box)
+            fields.append(("Phase shift", self.phase_box))
+        fields += [("Artefacts", self.preset_box), ("Seed", self.seed_box)]
+        form = QGridLayout()  # two label/field pairs per row keeps the panel short
+        for i, (label, widget) in enumerate(fields):
+            row, col = divmod(i, 2)
+            form.addWidget(QLabel(label), row, 2 * col)
+            form.addWidget(widget, row, 2 * col + 1)
+            widget.setMinimumWidth(60)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
 
         self.preview_button = QPushButton("Preview")
         self.dataset_count = QSpinBox()
@@ -144,7 +153,7 @@ class SimulationPanel(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
-        self.graphics.setMinimumHeight(90)
+        self.graphics.setMinimumHeight(150)
         self.clean_item = pg.ImageItem(axisOrder="row-major")
         self.noisy_item = pg.ImageItem(axisOrder="row-major")
         for col, (title, item) in enumerate((("clean", self.clean_item), ("noisy", self.noisy_item))):

@@ -68,9 +68,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Quality"], self.docks["Simulation"])
         self.tabifyDockWidget(self.docks["Simulation"], self.docks["Training"])
         self.docks["Quality"].raise_()
-        self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [300, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [290, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Scans"], self.docks["Metadata"]], [420, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [250, 500], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [215, 560], Qt.Orientation.Vertical)
 
         self.cursor_label = QLabel("")
         self.statusBar().addWidget(self.cursor_label, 1)
