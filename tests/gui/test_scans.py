@@ -160,3 +160,20 @@ def test_cursor_readout_profile_line_and_export(qtbot, window, realdata_dir: Pat
     assert back.pixel_size == pytest.approx(raw.pixel_size)
     with pytest.raises(ValueError, match="denoised"):
         window.session.export(tmp_path / "d.tiff", which="denoised")
+
+
+def test_whole_realdata_folder_every_entry_shows_or_says_why(qtbot, window, realdata_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    window.scan_list.drop_mime(file_mime([realdata_dir]))
+    wait_idle(qtbot, window, timeout=180000)
+    entries = window.session.entries
+    assert len(entries) >= 14 and all(e.loaded for e in entries)
+    assert any(e.error for e in entries) and sum(e.error is None for e in entries) >= 12
+    for i, entry in enumerate(entries):  # flip through everything, as a user would with ↓
+        window.session.select(i)
+        wait_idle(qtbot, window)
+        raw = window.session.raw
+        if entry.error is None:
+            assert raw is not None and raw.source is not None and raw.source.name == entry.name
+            assert window.views.raw.image.image is not None
+        else:
+            assert raw is None and entry.error_reason()
