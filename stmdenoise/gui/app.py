@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import QApplication
 
 from stmdenoise import __version__
 from stmdenoise.paths import example_scans, install_root, user_data_dir
+
+if TYPE_CHECKING:
+    from stmdenoise.gui.window import MainWindow
 
 __all__ = ["main", "build_parser", "setup_logging", "make_window", "wait_until_idle", "save_screenshot"]
 
@@ -80,7 +84,7 @@ def _application() -> QApplication:
     return app
 
 
-def make_window(settings_path: Path | None = None, *, log_file: Path | None = None):  # noqa: ANN201
+def make_window(settings_path: Path | None = None, *, log_file: Path | None = None) -> MainWindow:
     """Create the main window (with the app's style) using the given settings store."""
     from stmdenoise.gui.settings import AppSettings
     from stmdenoise.gui.window import MainWindow
@@ -89,12 +93,12 @@ def make_window(settings_path: Path | None = None, *, log_file: Path | None = No
     return MainWindow(AppSettings(settings_path), log_file=log_file)
 
 
-def wait_until_idle(window: object, *, timeout_s: float = 300.0, settle_s: float = 0.8) -> bool:
+def wait_until_idle(window: MainWindow, *, timeout_s: float = 300.0, settle_s: float = 0.8) -> bool:
     """Process events until no worker has run for ``settle_s`` (debounced jobs included)."""
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("wait_until_idle needs a running QApplication")
-    pool = window.session.pool  # type: ignore[attr-defined]
+    pool = window.session.pool
     deadline = time.monotonic() + timeout_s
     idle_since: float | None = None
     while time.monotonic() < deadline:
@@ -110,10 +114,10 @@ def wait_until_idle(window: object, *, timeout_s: float = 300.0, settle_s: float
     return False
 
 
-def save_screenshot(window: object, out: Path) -> bool:
+def save_screenshot(window: MainWindow, out: Path) -> bool:
     """Render the window into ``out`` (PNG)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    pixmap = window.grab()  # type: ignore[attr-defined]
+    pixmap = window.grab()
     return bool(pixmap.save(str(out)))
 
 
