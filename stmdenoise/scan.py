@@ -152,7 +152,9 @@ class Scan:
         """Return a copy with ``changes`` applied (see :func:`dataclasses.replace`)."""
         return dataclasses.replace(self, **changes)
 
-    def with_data(self, data: NDArray[np.floating[Any]], step: ProcessingStep | None = None, **changes: Any) -> Scan:
+    def with_data(
+        self, data: NDArray[np.floating[Any]], step: ProcessingStep | None = None, **changes: Any
+    ) -> Scan:
         """Return a copy holding ``data`` and, if given, ``step`` appended to :attr:`steps`.
 
         ``pixel_size`` is kept unless passed in ``changes``; callers that change the

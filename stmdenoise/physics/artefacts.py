@@ -404,8 +404,10 @@ def apply_artefacts_trace_retrace(
 
     fwd, bwd = (
         ndimage.map_coordinates(
-            tipped, _raster_coords(rows, cols, line_t, drift, ang, creep, creep_time, retrace=back),
-            order=3, mode="reflect",
+            tipped,
+            _raster_coords(rows, cols, line_t, drift, ang, creep, creep_time, retrace=back),
+            order=3,
+            mode="reflect",
         )
         for back in (False, True)
     )
@@ -485,8 +487,15 @@ def apply_artefacts_trace_retrace(
 
 
 def _raster_coords(
-    rows: int, cols: int, line_time: float, drift: float, angle: float, creep: float, creep_time: float,
-    *, retrace: bool = False,
+    rows: int,
+    cols: int,
+    line_time: float,
+    drift: float,
+    angle: float,
+    creep: float,
+    creep_time: float,
+    *,
+    retrace: bool = False,
 ) -> NDArray[np.float64]:
     """Where on the surface each pixel of the trace (or retrace) was measured, in pixels.
 
@@ -534,8 +543,14 @@ def raster_warp(
     rows, cols = a.shape
     line_time = float(params["config"]["line_time"])
     coords = _raster_coords(
-        rows, cols, line_time, float(params.get("drift", 0.0)), float(params["drift_angle"]),
-        float(params.get("creep", 0.0)), float(params.get("creep_time", 1.0)) or 1.0, retrace=retrace,
+        rows,
+        cols,
+        line_time,
+        float(params.get("drift", 0.0)),
+        float(params["drift_angle"]),
+        float(params.get("creep", 0.0)),
+        float(params.get("creep_time", 1.0)) or 1.0,
+        retrace=retrace,
     )
     return np.asarray(ndimage.map_coordinates(a, coords, order=3, mode="reflect"), dtype=np.float64)
 
