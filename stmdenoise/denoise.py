@@ -8,11 +8,12 @@ metadata; unmeasured (NaN) pixels stay NaN and never influence their neighbours'
 beyond what the nearest-value fill feeds the network.
 
 Pipeline: plane levelling (added back at the end) -> resampling to the model's pixel size ->
-robust normalisation -> G_DA (experimental scans) or G_D (simulated) -> inverse normalisation
--> resampling back onto the input grid. Scans larger than ``tile`` pixels are processed in
-overlapping tiles (overlap >= the receptive field, starts aligned to the 4-px stride),
-blended with feathered weights; every tile uses the same instance-norm statistics, pooled
-in a first pass over non-overlapping tiles, so tiles do not disagree at their seams.
+robust normalisation (and the model's soft compression) -> G_DA (experimental scans) or G_D
+(simulated) -> inverse normalisation -> resampling back onto the input grid. Scans larger
+than ``tile`` pixels are processed in overlapping tiles (overlap >= the receptive field,
+starts aligned to the 4-px stride), blended with feathered weights; every tile uses the same
+instance-norm statistics, pooled in a first pass over non-overlapping tiles, so tiles do not
+disagree at their seams.
 """
 
 from __future__ import annotations
@@ -291,9 +292,9 @@ class Denoiser:
         y, norm = robust_normalize(
             np.asarray(work.data), low_pct=norm_spec.low_pct, high_pct=norm_spec.high_pct
         )
-        x = np.clip(fill_nan_nearest(y) * norm_spec.scale, -1.0, 1.0)
+        x = norm_spec.forward(fill_nan_nearest(y))
         out = self._run_network(gen, x, cancel=cancel, progress=progress)
-        restored = norm.invert(out / norm_spec.scale)
+        restored = norm.invert(norm_spec.inverse(out))
         if not same_grid:
             restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
         result = restored + np.where(measured, plane, 0.0)

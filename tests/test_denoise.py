@@ -225,3 +225,15 @@ def test_cuda_out_of_memory_retries_smaller_tiles_then_cpu(
     assert np.isfinite(out.data).all()
     assert tried[0] == ("cuda", 1024) and tried[1] == ("cuda", 512) and tried[-1][0] == "cpu"
     assert den.device.type == "cpu"
+
+
+def test_soft_compression_keeps_features_far_beyond_the_percentiles() -> None:
+    spec = NormalizationSpec()  # tanh(0.8 y)
+    y = np.array([-9.0, -1.0, 0.0, 0.5, 1.0, 4.0, 9.0])
+    x = spec.forward(y)
+    assert np.all(np.abs(x) < 1) and np.all(np.diff(x) > 0)  # monotonic, never clipped
+    np.testing.assert_allclose(spec.inverse(x), y, rtol=1e-6)
+    linear = NormalizationSpec(squash=0.0, scale=0.8)
+    assert linear.forward(np.array([10.0]))[0] == 1.0  # the linear map clips
+    # folders written before the option existed read as linear
+    assert NormalizationSpec.from_dict({"low_pct": 0.5, "high_pct": 99.5, "scale": 0.8}).squash == 0.0

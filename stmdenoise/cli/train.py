@@ -43,6 +43,7 @@ _FLAGS: dict[str, str] = {
     "lambda_cyc_exp": "lambda_cyc_exp",
     "checkpoint_every": "checkpoint_every",
     "weights_dtype": "weights_dtype",
+    "norm_squash": "norm_squash",
 }
 
 
@@ -166,6 +167,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lambda-cyc-exp", type=float, help="experimental cycle G_B(G_DA(I_E)) ~ I_E weight (default 0)"
     )
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
+    p.add_argument(
+        "--norm-squash", type=float, help="tanh compression of normalised images (0.8; 0 = linear)"
+    )
     p.add_argument("--weights-dtype", choices=("float32", "float16"), help="storage type of the weights")
     p.add_argument(
         "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 on a busy machine)"

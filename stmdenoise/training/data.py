@@ -1,8 +1,10 @@
 """Training data: simulated pairs (on the fly or from HDF5) and experimental scans, as crops.
 
 Every image is normalised per image with :func:`stmdenoise.processing.robust_normalize`
-(0.02/99.98 percentiles to [-1, 1]), multiplied by ``norm_scale`` (0.45) and clipped to
-[-1, 1]. Experimental scans are first resampled to the simulation's pixel size, because the
+(0.5/99.5 percentiles to [-1, 1]) and mapped into the networks' range by
+:meth:`stmdenoise.model.folder.NormalizationSpec.forward` (``tanh(0.8 y)`` by default: a soft,
+invertible compression, so adsorbates and impurity cores far beyond the percentiles are never
+clipped). Experimental scans are first resampled to the simulation's pixel size, because the
 standing waves of Cu(111) have a physical wavelength the networks learn at one scale.
 """
 
@@ -61,9 +63,14 @@ PairSampler = Callable[..., SimulatedPairLike]
 
 
 def prepare_image(
-    data: NDArray[Any], *, low_pct: float = 0.02, high_pct: float = 99.98, scale: float = 0.45
+    data: NDArray[Any],
+    *,
+    low_pct: float = 0.5,
+    high_pct: float = 99.5,
+    scale: float = 0.8,
+    squash: float = 0.8,
 ) -> F32:
-    """Normalise one image to the networks' range: robust [-1, 1], times ``scale``, clipped.
+    """Map one image into the networks' range: robust [-1, 1], then ``tanh(squash y)`` or ``clip(scale y)``.
 
     Parameters
     ----------
@@ -72,14 +79,19 @@ def prepare_image(
     low_pct, high_pct : float
         Percentiles that map to -1 and +1 before scaling.
     scale : float
-        Headroom factor in (0, 1].
+        Linear factor in (0, 1] (used when ``squash`` is 0; the result is clipped to [-1, 1]).
+    squash : float
+        > 0: ``tanh(squash * y)`` instead of the linear map.
 
     Returns
     -------
     ndarray of float32, shape (rows, cols), values in [-1, 1]
     """
+    from stmdenoise.model.folder import NormalizationSpec
+
     y, _ = robust_normalize(np.asarray(data, dtype=np.float64), low_pct=low_pct, high_pct=high_pct)
-    return np.clip(y * scale, -1.0, 1.0).astype(np.float32)
+    spec = NormalizationSpec(low_pct=low_pct, high_pct=high_pct, scale=scale, squash=squash)
+    return np.asarray(spec.forward(y), dtype=np.float32)
 
 
 def random_crop(image: NDArray[Any], crop: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -134,9 +146,12 @@ class _Norm:
     low_pct: float
     high_pct: float
     scale: float
+    squash: float = 0.8
 
     def __call__(self, a: NDArray[Any]) -> F32:
-        return prepare_image(a, low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale)
+        return prepare_image(
+            a, low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale, squash=self.squash
+        )
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ class _Trainer:
         self.device = device
         self.amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
         self.out = Path(config.out)
-        norm = _Norm(config.norm_low_pct, config.norm_high_pct, config.norm_scale)
+        norm = _Norm(config.norm_low_pct, config.norm_high_pct, config.norm_scale, config.norm_squash)
         # simulated images are levelled like experimental ones (and like the Denoiser's input):
         # the artefact model adds a plane tilt that inference would remove before the network
         sim_norm = _LevelThen(norm) if config.level else norm
@@ -381,7 +381,9 @@ class _Trainer:
         info = ModelInfo(
             arch=cfg.arch,
             variant=cfg.variant,
-            normalization=NormalizationSpec(cfg.norm_low_pct, cfg.norm_high_pct, cfg.norm_scale, cfg.level),
+            normalization=NormalizationSpec(
+                cfg.norm_low_pct, cfg.norm_high_pct, cfg.norm_scale, cfg.level, cfg.norm_squash
+            ),
             pixel_size=self.sim.pixel_size,
             steps=self.step,
             training={
