@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -184,8 +185,9 @@ class TrainingPanel(QWidget):
         row = QHBoxLayout(w)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
-        button = QPushButton("…")
-        button.setFixedWidth(28)
+        button = QToolButton()
+        button.setText("…")
+        button.setToolTip("Choose a folder" if folder else "Choose an HDF5 dataset")
         button.setProperty("folder", folder)
         button.setProperty("target", "real" if folder else "sim")
         button.clicked.connect(self._browse)
