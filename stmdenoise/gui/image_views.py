@@ -198,6 +198,9 @@ class ImageViewsPanel(QWidget):
         self.profile_plot.setTitle("Line profile")
         for col, stretch in ((0, 1), (1, 1), (2, 0)):
             g.ci.layout.setColumnStretchFactor(col, stretch)
+        # equal preferred widths: the stretch factors only share what is left beyond them
+        for view in (self.raw, self.den, self.diff):
+            view.plot.setPreferredWidth(300)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
         self.profile_plot.setLabel("bottom", "distance", units="m")
