@@ -58,6 +58,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         state = Path(args.out) / "checkpoint" / "state.json"
         if state.is_file():
             base = dict(json.loads(state.read_text(encoding="utf-8"))["config"])
+            # checkpoints written before norm_squash existed trained with the linear map
+            base.setdefault("norm_squash", 0.0)
     for flag, name in _FLAGS.items():
         v = getattr(args, flag, None)
         if v is not None:

@@ -38,6 +38,13 @@ def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_datase
     # --resume reads the settings from the checkpoint; only --steps changes
     assert main(["train", "--out", str(out), "--resume", "--steps", "3", "-q"]) == 0
     assert load_model_folder(out)[0].steps == 3
+    # a checkpoint from before the soft compression existed resumes with the linear map it used
+    state = out / "checkpoint" / "state.json"
+    meta = json.loads(state.read_text())
+    del meta["config"]["norm_squash"]
+    state.write_text(json.dumps(meta))
+    assert main(["train", "--out", str(out), "--resume", "--steps", "4", "-q"]) == 0
+    assert load_model_folder(out)[0].normalization.squash == 0.0
 
 
 def test_train_cli_reports_bad_settings(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
