@@ -41,6 +41,9 @@ def window(qtbot, settings_path: Path) -> Iterator[MainWindow]:  # type: ignore[
     """A shown main window; every worker thread is cancelled and joined afterwards."""
     win = make_window(settings_path)
     qtbot.addWidget(win)
+    # tests that flip through scans should not denoise each one with whatever model is shipped;
+    # the denoising test switches this back on
+    win.denoise_panel.auto_box.setChecked(False)
     win.resize(1200, 800)
     win.show()
     yield win

@@ -61,6 +61,7 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert any(c.getData()[0] is not None and len(c.getData()[0]) >= 2 for c in panel.curves.values())
     assert panel.preview_items[1].image is not None
     # the new model is offered for denoising, next to nothing else (no model is shipped yet)
+    window.denoise_panel.auto_box.setChecked(True)
     assert window.denoise_panel.select_model("gui-tiny")
     assert window.session.model is not None and window.session.model.origin == "user"
 
