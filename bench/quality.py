@@ -1,0 +1,251 @@
+"""Quality of a model folder: the tables and checks of its MODEL_CARD.md, in one run.
+
+    python bench/quality.py [--model models/cu111-default] [--out runs/quality] [--test-count 200]
+
+1. Simulated test set (seed 1001, 200 pairs, never used in training: training draws pairs from
+   seed-0 streams) and a disjoint validation set (seed 1002, 20 pairs) for tuning the classical
+   baselines; both are simulated here with `stmdenoise.physics.simulate_dataset` when absent.
+2. Table I (MSE / PSNR / SSIM, 0-255 scale) and Table II (BRISQUE / PIQE on the real Cu(111)
+   topographs of ../shared/reference/cu111_ko_group/experimental and the Createc standing-wave
+   scan) for raw input, the scikit-image baselines, BM3D and the model, via
+   `stmdenoise.training.evaluate` (the code behind `stmdenoise evaluate`).
+3. Faithfulness on the simulated test set (model and the best baseline):
+   * impurity cores: for every impurity inside the field (>= 4 px from the edge) the darkest pixel
+     within +-3 px of its position in the clean map; a core is recovered when the output's darkest
+     pixel in the same window lies within 1 px (Chebyshev) of it;
+   * standing-wave period: peak of the radially averaged power spectrum in the 1.0-2.5 nm band
+     (parabolic sub-bin interpolation), output vs clean, relative difference;
+   * residual (input - output) vs injected noise (input - clean): power ratio, and the
+     correlation of each with the clean map (a residual that holds signal correlates with it).
+4. A figure raw / output / residual / clean of one test image and raw / output of a real scan.
+
+Prints Markdown; with --out also writes quality.md, quality.json and quality.png there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stmdenoise.denoise import Denoiser  # noqa: E402
+from stmdenoise.physics import open_dataset, simulate_dataset  # noqa: E402
+from stmdenoise.processing import level_plane  # noqa: E402
+from stmdenoise.scan import Scan  # noqa: E402
+from stmdenoise.training.evaluate import (  # noqa: E402
+    BASELINES,
+    EvalResult,
+    _apply_normalised,
+    evaluate,
+    load_pairs,
+    tables_markdown,
+)
+
+SHARED = ROOT.parent / "shared"
+REAL_DEFAULT = [
+    SHARED / "reference" / "cu111_ko_group" / "experimental",
+    SHARED / "realdata" / "createc" / "createc_scan_step_20nm.dat",
+]
+TEST_SEED, VAL_SEED = 1001, 1002
+
+
+def ensure_dataset(path: Path, *, count: int, seed: int) -> Path:
+    """Simulate ``count`` typical 256^2 pairs with ``seed`` into ``path`` unless already there."""
+    if path.exists():
+        with open_dataset(path) as ds:
+            if len(ds) >= count and int(ds.attrs["seed"]) == seed:
+                return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in simulate_dataset(path, count=count, pixels=256, size=36e-9, preset="typical", seed=seed,
+                              workers=1, cancel=threading.Event()):
+        pass
+    return path
+
+
+# ---------------------------------------------------------------- faithfulness measures
+def core_recovery(clean: np.ndarray, out: np.ndarray, impurities_px: list[tuple[float, float]]) -> tuple[int, int]:
+    """(recovered, total) impurity cores; see the module docstring."""
+    n, found = 0, 0
+    rows, cols = clean.shape
+    for y, x in impurities_px:
+        iy, ix = int(round(y)), int(round(x))
+        if not (4 <= iy < rows - 4 and 4 <= ix < cols - 4):
+            continue
+        win = (slice(iy - 3, iy + 4), slice(ix - 3, ix + 4))
+        c = np.unravel_index(np.argmin(clean[win]), (7, 7))
+        o = np.unravel_index(np.argmin(out[win]), (7, 7))
+        n += 1
+        found += int(max(abs(c[0] - o[0]), abs(c[1] - o[1])) <= 1)
+    return found, n
+
+
+def wave_period(image: np.ndarray, pixel_size: float, band: tuple[float, float] = (1.0e-9, 2.5e-9)) -> float:
+    """Standing-wave period (m): radially averaged power-spectrum peak in ``band``."""
+    a = image - image.mean()
+    win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
+    p = np.abs(np.fft.fftshift(np.fft.fft2(a * win))) ** 2
+    cy, cx = a.shape[0] // 2, a.shape[1] // 2
+    yy, xx = np.indices(a.shape)
+    r = np.hypot((yy - cy) / a.shape[0], (xx - cx) / a.shape[1]) / pixel_size  # spatial frequency, 1/m
+    dq = 1.0 / (a.shape[1] * pixel_size) / 2  # half-bin radial resolution
+    bins = np.arange(0, r.max() + dq, dq)
+    idx = np.digitize(r.ravel(), bins) - 1
+    prof = np.bincount(idx, p.ravel(), len(bins)) / np.maximum(np.bincount(idx, None, len(bins)), 1)
+    q = bins + dq / 2
+    sel = np.nonzero((q >= 1 / band[1]) & (q <= 1 / band[0]))[0]
+    k = sel[np.argmax(prof[sel])]
+    y0, y1, y2 = np.log(prof[k - 1: k + 2] + 1e-300)
+    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if (y0 - 2 * y1 + y2) != 0 else 0.0
+    return float(1.0 / (q[k] + shift * dq))
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def faithfulness(name: str, outputs: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]],
+                 params: list[dict[str, Any]], px: float) -> dict[str, Any]:
+    found = total = 0
+    period_err, power_ratio, corr_res, corr_noise, corr_out = [], [], [], [], []
+    for (clean, noisy), out, prm in zip(pairs, outputs, params, strict=True):
+        imps = [(y / px - 0.5, x / px - 0.5) for y, x in prm["surface"]["impurities"]]
+        f, n = core_recovery(clean, out, imps)
+        found, total = found + f, total + n
+        pc, po = wave_period(clean, px), wave_period(out, px)
+        period_err.append(abs(po - pc) / pc)
+        res, noise = noisy - out, noisy - clean
+        power_ratio.append(float(res.var() / noise.var()))
+        corr_res.append(_corr(res, clean))
+        corr_noise.append(_corr(noise, clean))
+        corr_out.append(_corr(out, clean))
+    pe = np.asarray(period_err)
+    return {
+        "method": name,
+        "corr(output, clean)": f"{float(np.median(corr_out)):.3f}",
+        "cores recovered": f"{found}/{total} ({100 * found / max(total, 1):.1f} %)",
+        "period: median rel. diff": f"{100 * float(np.median(pe)):.2f} %",
+        "period within 2 %": f"{100 * float(np.mean(pe <= 0.02)):.1f} %",
+        "residual/noise power": f"{float(np.median(power_ratio)):.3f}",
+        "corr(residual, clean)": f"{float(np.median(corr_res)):+.3f}",
+        "corr(noise, clean)": f"{float(np.median(corr_noise)):+.3f}",
+    }
+
+
+def md_table(rows: list[dict[str, Any]]) -> str:
+    keys = list(rows[0])
+    out = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    out += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- figure
+def _grey(a: np.ndarray, lo: float | None = None, hi: float | None = None, size: int = 256) -> Image.Image:
+    lo = float(np.nanpercentile(a, 0.5)) if lo is None else lo
+    hi = float(np.nanpercentile(a, 99.5)) if hi is None else hi
+    u8 = (np.clip((a - lo) / max(hi - lo, 1e-300), 0, 1) * 255).astype(np.uint8)
+    return Image.fromarray(u8).resize((size, size), Image.Resampling.NEAREST)
+
+
+def figure(panels: list[tuple[str, Image.Image]], path: Path, cols: int = 4) -> None:
+    w = h = 256
+    rows = (len(panels) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * (w + 8) + 8, rows * (h + 26) + 8), "white")
+    d = ImageDraw.Draw(sheet)
+    for i, (title, im) in enumerate(panels):
+        x, y = 8 + (i % cols) * (w + 8), 8 + (i // cols) * (h + 26)
+        d.text((x, y), title, fill="black")
+        sheet.paste(im.convert("RGB"), (x, y + 16))
+    sheet.save(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=str(ROOT / "models" / "cu111-default"))
+    ap.add_argument("--data", default=str(ROOT / "runs" / "eval"), help="folder for the simulated test/val sets")
+    ap.add_argument("--test-count", type=int, default=200)
+    ap.add_argument("--val-count", type=int, default=20)
+    ap.add_argument("--real", nargs="*", default=[str(p) for p in REAL_DEFAULT])
+    ap.add_argument("--real-nm-per-px", type=float, default=0.071)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+
+    data = Path(args.data)
+    test_h5 = ensure_dataset(data / f"sim_test_seed{TEST_SEED}.h5", count=args.test_count, seed=TEST_SEED)
+    val_h5 = ensure_dataset(data / f"sim_val_seed{VAL_SEED}.h5", count=args.val_count, seed=VAL_SEED)
+    test_pairs, px = load_pairs(test_h5, count=args.test_count)
+    val_pairs, _ = load_pairs(val_h5, count=args.val_count)
+    with open_dataset(test_h5) as ds:
+        params = [ds[i].params for i in range(len(test_pairs))]
+
+    from stmdenoise.training.data import load_real_scans  # reads JPEG folders with a given nm/px
+
+    real_scans = load_real_scans(args.real, nm_per_px=args.real_nm_per_px)
+    res = EvalResult()
+    for _ in evaluate(models=[args.model], test_pairs=test_pairs, val_pairs=val_pairs, pixel_size=px,
+                      real_scans=real_scans, result=res):
+        pass
+
+    # faithfulness: the model and the best baseline by Table I PSNR, on the same levelled pairs
+    den = Denoiser.from_folder(args.model, device="cpu")
+    lv = [(np.asarray(level_plane(c)), np.asarray(level_plane(n))) for c, n in test_pairs]
+    outs_model = [np.asarray(den.denoise(Scan(n, pixel_size=(px, px), header={"simulated": True}),
+                                         which="simulated").data) for _, n in lv]
+    base_rows = [r for r in res.table1 if r["method"].split(" (")[0] not in ("Raw input", Path(args.model).name)]
+    best = max(base_rows, key=lambda r: r["PSNR"])
+    best_b = next(b for b in BASELINES.values() if best["method"].startswith(b.label))
+    outs_best = [_apply_normalised(best_b, res.tuned[best_b.name], n) for _, n in lv]
+    faith = [
+        faithfulness(f"{Path(args.model).name}", outs_model, lv, params, px),
+        faithfulness(best["method"], outs_best, lv, params, px),
+        faithfulness("Raw input", [n for _, n in lv], lv, params, px),
+    ]
+
+    text = [tables_markdown(res), "", "### Faithfulness on the simulated test set", "", md_table(faith)]
+    text.append(f"\n(bench/quality.py, {time.perf_counter() - t0:.0f} s; test seed {TEST_SEED}, "
+                f"{len(test_pairs)} pairs; validation seed {VAL_SEED}, {len(val_pairs)} pairs)")
+    report = "\n".join(text)
+    print(report)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "quality.md").write_text(report + "\n")
+        (out / "quality.json").write_text(json.dumps({"table1": res.table1, "table2": res.table2,
+                                                      "tuned": res.tuned, "faithfulness": faith}, indent=1))
+        i = 0
+        clean, noisy = lv[i]
+        o = outs_model[i]
+        lo, hi = float(np.percentile(clean, 0.5)), float(np.percentile(clean, 99.5))
+        span = (hi - lo) / 2
+        real = real_scans[0]
+        rin = np.asarray(level_plane(real).data)
+        rout = np.asarray(den.denoise(real, which="experimental").data)
+        rout = np.asarray(level_plane(Scan(rout, pixel_size=real.pixel_size)).data)
+        rlo, rhi = float(np.percentile(rin, 0.5)), float(np.percentile(rin, 99.5))
+        figure([
+            ("simulated raw (typical)", _grey(noisy, lo, hi)),
+            ("denoised (model)", _grey(o, lo, hi)),
+            ("residual raw - denoised", _grey(ndimage.gaussian_filter(noisy - o, 0) , -span, span)),
+            ("clean (ground truth)", _grey(clean, lo, hi)),
+            ("real Cu(111), raw", _grey(rin, rlo, rhi)),
+            ("real Cu(111), denoised", _grey(rout, rlo, rhi)),
+            ("real: raw - denoised", _grey(rin - rout, -(rhi - rlo) / 2, (rhi - rlo) / 2)),
+            (f"best baseline: {best_b.label}", _grey(outs_best[i], lo, hi)),
+        ], out / "quality.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
