@@ -190,8 +190,14 @@ class ImageViewsPanel(QWidget):
         self.hist.setMaximumWidth(120)
         g.addItem(self.hist, row=0, col=2)
         self.diff = _View(g.addPlot(row=1, col=0), "Raw − denoised (what was removed)")
+        # horizontal, under the difference image: a vertical bar would widen the plot into its neighbour
         self.diff_bar = pg.ColorBarItem(
-            values=(-1.0, 1.0), colorMap=difference_colormap(), rounding=1e-15, width=14, interactive=True
+            values=(-1.0, 1.0),
+            colorMap=difference_colormap(),
+            rounding=1e-15,
+            width=10,
+            interactive=True,
+            orientation="horizontal",
         )
         self.diff_bar.setImageItem(self.diff.image, insert_in=self.diff.plot)
         self.profile_plot = g.addPlot(row=1, col=1, colspan=2)
@@ -200,7 +206,7 @@ class ImageViewsPanel(QWidget):
             g.ci.layout.setColumnStretchFactor(col, stretch)
         # equal preferred widths: the stretch factors only share what is left beyond them
         for view in (self.raw, self.den, self.diff):
-            view.plot.setPreferredWidth(300)
+            view.plot.setPreferredWidth(200)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
         self.profile_plot.setLabel("bottom", "distance", units="m")

@@ -101,6 +101,8 @@ class QualityPanel(QWidget):
         if math.isnan(value):
             return "n/a" if note else "—"
         if name in _IN_DATA_UNITS:
+            if self._unit == "m":
+                return f"{value * 1e12:.3g} pm"
             return format_value(value, self._unit)
         return f"{value:.3g}"
 
