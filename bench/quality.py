@@ -67,14 +67,24 @@ def ensure_dataset(path: Path, *, count: int, seed: int) -> Path:
             if len(ds) >= count and int(ds.attrs["seed"]) == seed:
                 return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in simulate_dataset(path, count=count, pixels=256, size=36e-9, preset="typical", seed=seed,
-                              workers=1, cancel=threading.Event()):
+    for _ in simulate_dataset(
+        path,
+        count=count,
+        pixels=256,
+        size=36e-9,
+        preset="typical",
+        seed=seed,
+        workers=1,
+        cancel=threading.Event(),
+    ):
         pass
     return path
 
 
 # ---------------------------------------------------------------- faithfulness measures
-def core_recovery(clean: np.ndarray, out: np.ndarray, impurities_px: list[tuple[float, float]]) -> tuple[int, int]:
+def core_recovery(
+    clean: np.ndarray, out: np.ndarray, impurities_px: list[tuple[float, float]]
+) -> tuple[int, int]:
     """(recovered, total) impurity cores; see the module docstring."""
     n, found = 0, 0
     rows, cols = clean.shape
@@ -105,7 +115,7 @@ def wave_period(image: np.ndarray, pixel_size: float, band: tuple[float, float] 
     q = bins + dq / 2
     sel = np.nonzero((q >= 1 / band[1]) & (q <= 1 / band[0]))[0]
     k = sel[np.argmax(prof[sel])]
-    y0, y1, y2 = np.log(prof[k - 1: k + 2] + 1e-300)
+    y0, y1, y2 = np.log(prof[k - 1 : k + 2] + 1e-300)
     shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if (y0 - 2 * y1 + y2) != 0 else 0.0
     return float(1.0 / (q[k] + shift * dq))
 
@@ -115,8 +125,13 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
 
 
-def faithfulness(name: str, outputs: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]],
-                 params: list[dict[str, Any]], px: float) -> dict[str, Any]:
+def faithfulness(
+    name: str,
+    outputs: list[np.ndarray],
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    params: list[dict[str, Any]],
+    px: float,
+) -> dict[str, Any]:
     found = total = 0
     period_err, power_ratio, corr_res, corr_noise, corr_out = [], [], [], [], []
     for (clean, noisy), out, prm in zip(pairs, outputs, params, strict=True):
@@ -173,7 +188,9 @@ def figure(panels: list[tuple[str, Image.Image]], path: Path, cols: int = 4) -> 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "cu111-default"))
-    ap.add_argument("--data", default=str(ROOT / "runs" / "eval"), help="folder for the simulated test/val sets")
+    ap.add_argument(
+        "--data", default=str(ROOT / "runs" / "eval"), help="folder for the simulated test/val sets"
+    )
     ap.add_argument("--test-count", type=int, default=200)
     ap.add_argument("--val-count", type=int, default=20)
     ap.add_argument("--real", nargs="*", default=[str(p) for p in REAL_DEFAULT])
@@ -194,16 +211,28 @@ def main(argv: list[str] | None = None) -> int:
 
     real_scans = load_real_scans(args.real, nm_per_px=args.real_nm_per_px)
     res = EvalResult()
-    for _ in evaluate(models=[args.model], test_pairs=test_pairs, val_pairs=val_pairs, pixel_size=px,
-                      real_scans=real_scans, result=res):
+    for _ in evaluate(
+        models=[args.model],
+        test_pairs=test_pairs,
+        val_pairs=val_pairs,
+        pixel_size=px,
+        real_scans=real_scans,
+        result=res,
+    ):
         pass
 
     # faithfulness: the model and the best baseline by Table I PSNR, on the same levelled pairs
     den = Denoiser.from_folder(args.model, device="cpu")
     lv = [(np.asarray(level_plane(c)), np.asarray(level_plane(n))) for c, n in test_pairs]
-    outs_model = [np.asarray(den.denoise(Scan(n, pixel_size=(px, px), header={"simulated": True}),
-                                         which="simulated").data) for _, n in lv]
-    base_rows = [r for r in res.table1 if r["method"].split(" (")[0] not in ("Raw input", Path(args.model).name)]
+    outs_model = [
+        np.asarray(
+            den.denoise(Scan(n, pixel_size=(px, px), header={"simulated": True}), which="simulated").data
+        )
+        for _, n in lv
+    ]
+    base_rows = [
+        r for r in res.table1 if r["method"].split(" (")[0] not in ("Raw input", Path(args.model).name)
+    ]
     best = max(base_rows, key=lambda r: r["PSNR"])
     best_b = next(b for b in BASELINES.values() if best["method"].startswith(b.label))
     outs_best = [_apply_normalised(best_b, res.tuned[best_b.name], n) for _, n in lv]
@@ -214,16 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     text = [tables_markdown(res), "", "### Faithfulness on the simulated test set", "", md_table(faith)]
-    text.append(f"\n(bench/quality.py, {time.perf_counter() - t0:.0f} s; test seed {TEST_SEED}, "
-                f"{len(test_pairs)} pairs; validation seed {VAL_SEED}, {len(val_pairs)} pairs)")
+    text.append(
+        f"\n(bench/quality.py, {time.perf_counter() - t0:.0f} s; test seed {TEST_SEED}, "
+        f"{len(test_pairs)} pairs; validation seed {VAL_SEED}, {len(val_pairs)} pairs)"
+    )
     report = "\n".join(text)
     print(report)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "quality.md").write_text(report + "\n")
-        (out / "quality.json").write_text(json.dumps({"table1": res.table1, "table2": res.table2,
-                                                      "tuned": res.tuned, "faithfulness": faith}, indent=1))
+        (out / "quality.json").write_text(
+            json.dumps(
+                {"table1": res.table1, "table2": res.table2, "tuned": res.tuned, "faithfulness": faith},
+                indent=1,
+            )
+        )
         i = 0
         clean, noisy = lv[i]
         o = outs_model[i]
@@ -234,16 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         rout = np.asarray(den.denoise(real, which="experimental").data)
         rout = np.asarray(level_plane(Scan(rout, pixel_size=real.pixel_size)).data)
         rlo, rhi = float(np.percentile(rin, 0.5)), float(np.percentile(rin, 99.5))
-        figure([
-            ("simulated raw (typical)", _grey(noisy, lo, hi)),
-            ("denoised (model)", _grey(o, lo, hi)),
-            ("residual raw - denoised", _grey(ndimage.gaussian_filter(noisy - o, 0) , -span, span)),
-            ("clean (ground truth)", _grey(clean, lo, hi)),
-            ("real Cu(111), raw", _grey(rin, rlo, rhi)),
-            ("real Cu(111), denoised", _grey(rout, rlo, rhi)),
-            ("real: raw - denoised", _grey(rin - rout, -(rhi - rlo) / 2, (rhi - rlo) / 2)),
-            (f"best baseline: {best_b.label}", _grey(outs_best[i], lo, hi)),
-        ], out / "quality.png")
+        figure(
+            [
+                ("simulated raw (typical)", _grey(noisy, lo, hi)),
+                ("denoised (model)", _grey(o, lo, hi)),
+                ("residual raw - denoised", _grey(ndimage.gaussian_filter(noisy - o, 0), -span, span)),
+                ("clean (ground truth)", _grey(clean, lo, hi)),
+                ("real Cu(111), raw", _grey(rin, rlo, rhi)),
+                ("real Cu(111), denoised", _grey(rout, rlo, rhi)),
+                ("real: raw - denoised", _grey(rin - rout, -(rhi - rlo) / 2, (rhi - rlo) / 2)),
+                (f"best baseline: {best_b.label}", _grey(outs_best[i], lo, hi)),
+            ],
+            out / "quality.png",
+        )
     return 0
 
 

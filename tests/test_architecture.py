@@ -10,10 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 CORE_QT_FREE = [
-    "stmdenoise.scan", "stmdenoise.io", "stmdenoise.processing", "stmdenoise.physics",
-    "stmdenoise.metrics", "stmdenoise.cli.main",
+    "stmdenoise.scan",
+    "stmdenoise.io",
+    "stmdenoise.processing",
+    "stmdenoise.physics",
+    "stmdenoise.metrics",
+    "stmdenoise.cli.main",
 ]
-TORCH_FREE = ["stmdenoise.scan", "stmdenoise.io", "stmdenoise.processing", "stmdenoise.physics", "stmdenoise.metrics"]
+TORCH_FREE = [
+    "stmdenoise.scan",
+    "stmdenoise.io",
+    "stmdenoise.processing",
+    "stmdenoise.physics",
+    "stmdenoise.metrics",
+]
 
 
 def _import_with_blocked(modules: list[str], blocked: list[str]) -> subprocess.CompletedProcess[str]:
