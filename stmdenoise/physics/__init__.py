@@ -6,7 +6,6 @@ from stmdenoise.physics.artefacts import (
     ArtefactConfig,
     apply_artefacts,
     apply_artefacts_trace_retrace,
-    raster_warp,
     scan_statistics,
 )
 from stmdenoise.physics.dataset import (
@@ -26,6 +25,7 @@ from stmdenoise.physics.ldos import (
     wavevector,
 )
 from stmdenoise.physics.pairs import SimulatedPair, SimulatedScan, sample_pair, sample_scan
+from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import (
     Surface,
     didv_map,

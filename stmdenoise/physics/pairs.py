@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace, raster_warp
+from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace
+from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import Mode, Surface, geometry, random_surface, render, topograph
 
 __all__ = ["SimulatedPair", "SimulatedScan", "sample_pair", "sample_scan"]
