@@ -74,6 +74,7 @@ class WorkerPool(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: dict[GeneratorWorker, QThread] = {}
+        self._closed = False
 
     def start(
         self,
@@ -83,8 +84,16 @@ class WorkerPool(QObject):
         on_record: Callable[[Any], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
         on_finished: Callable[[], None] | None = None,
-    ) -> GeneratorWorker:
-        """Start ``make_job`` in a new thread; the callbacks must be ``@Slot`` methods."""
+    ) -> GeneratorWorker | None:
+        """Start ``make_job`` in a new thread; the callbacks must be ``@Slot`` methods.
+
+        Returns None, starting nothing, once :meth:`shutdown` has run: a timer of a closed window
+        that fires late must not start a thread nobody will join (Qt aborts the process when a
+        running ``QThread`` is destroyed with its window).
+        """
+        if self._closed:
+            log.info("pool is shut down; not starting %s", name)
+            return None
         worker = GeneratorWorker(make_job, name=name)
         thread = QThread()
         thread.setObjectName(name)
@@ -118,6 +127,11 @@ class WorkerPool(QObject):
             self.busy_changed.emit(False)
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`shutdown` has run: :meth:`start` starts nothing any more."""
+        return self._closed
+
+    @property
     def busy(self) -> bool:
         """True while any worker thread is running."""
         return bool(self._running)
@@ -133,7 +147,8 @@ class WorkerPool(QObject):
                 worker.cancel()
 
     def shutdown(self, *, timeout_ms: int = 30000) -> bool:
-        """Cancel every job and join its thread; returns False if one did not stop in time."""
+        """Cancel every job, join its thread and refuse new ones; False if one did not stop in time."""
+        self._closed = True
         ok = True
         for worker, thread in list(self._running.items()):
             worker.cancel()

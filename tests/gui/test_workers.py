@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Slot
@@ -104,3 +105,33 @@ def test_shutdown_joins_running_threads(qtbot) -> None:  # type: ignore[no-untyp
     assert pool.busy
     assert pool.shutdown(timeout_ms=10000)
     assert not pool.busy
+
+
+def test_a_shut_down_pool_starts_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # a closed window's debounce timer may fire after shutdown(); a thread started then would be
+    # destroyed running with the window, and Qt aborts the whole process ("QThread: Destroyed ...")
+    pool, sink = WorkerPool(), _Sink()
+    ran = threading.Event()
+
+    def job(cancel: threading.Event, report: Any) -> Iterator[int]:
+        ran.set()
+        yield 1
+
+    assert pool.shutdown() and pool.closed
+    assert _start(pool, sink, job) is None
+    qtbot.wait(100)
+    assert not pool.busy and not ran.is_set() and sink.records == []
+
+
+def test_quality_timer_firing_after_window_shutdown_starts_no_thread(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.gui.app import make_window
+    from stmdenoise.io import read_scan
+
+    win = make_window(tmp_path / "settings.ini")
+    qtbot.addWidget(win)
+    win.denoise_panel.auto_box.setChecked(False)
+    example = Path(__file__).resolve().parents[2] / "resources" / "examples" / "cu111_simulated_typical.sxm"
+    win.session.raw = read_scan(example)  # what a loaded scan would show
+    win.shutdown()
+    win.quality.recompute()  # what the pending 250 ms timer does when it fires late
+    assert not win.session.pool.busy
