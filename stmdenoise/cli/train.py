@@ -44,6 +44,7 @@ _FLAGS: dict[str, str] = {
     "checkpoint_every": "checkpoint_every",
     "weights_dtype": "weights_dtype",
     "norm_squash": "norm_squash",
+    "pair_norm": "pair_norm",
 }
 
 
@@ -171,6 +172,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(
         "--norm-squash", type=float, help="tanh compression of normalised images (0.8; 0 = linear)"
+    )
+    p.add_argument(
+        "--pair-norm",
+        choices=("own", "noisy"),
+        help="normalise a simulated clean image by its own percentiles or by its noisy twin's (default own)",
     )
     p.add_argument("--weights-dtype", choices=("float32", "float16"), help="storage type of the weights")
     p.add_argument(

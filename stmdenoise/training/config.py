@@ -75,6 +75,10 @@ class TrainConfig:
         0 selects the linear map ``clip(norm_scale * y, -1, 1)``.
     norm_scale : float
         Factor of the linear map (used when ``norm_squash`` is 0).
+    pair_norm : {"own", "noisy"}
+        Statistics that normalise a simulated pair's clean image: its own percentiles ("own",
+        the first models), or its noisy twin's ("noisy"), the units the Denoiser works in at
+        inference, where only the noisy scan exists.
     level : bool
         Subtract a least-squares plane from experimental scans before normalising.
     out : str
@@ -122,6 +126,7 @@ class TrainConfig:
     norm_high_pct: float = 99.5
     norm_scale: float = 0.8
     norm_squash: float = 0.8
+    pair_norm: str = "own"
     level: bool = True
     out: str = "model"
     checkpoint_every: int = 500
@@ -172,6 +177,8 @@ class TrainConfig:
             )
         if not (isinstance(self.norm_squash, (int, float)) and 0 <= self.norm_squash <= 10):
             raise ValueError(f"norm_squash must be in [0, 10], got {self.norm_squash!r}")
+        if self.pair_norm not in ("own", "noisy"):
+            raise ValueError(f"pair_norm must be 'own' or 'noisy', got {self.pair_norm!r}")
         if not (0 < self.norm_scale <= 1):
             raise ValueError(f"norm_scale must be in (0, 1], got {self.norm_scale!r}")
         if not (isinstance(self.sim_size, (int, float)) and self.sim_size > 0):

@@ -155,6 +155,38 @@ class _Norm:
 
 
 @dataclass(frozen=True)
+class _PairNorm:
+    """Normalise a simulated pair with the **noisy** image's statistics (both levelled first).
+
+    At inference the Denoiser only has the noisy scan, so its percentiles set the units of the
+    network's input and of the inverse map of its output. Training the clean target in those
+    same units teaches the network the clean map's true contrast relative to the noisy one;
+    normalising each image by its own percentiles instead (``pair_norm="own"``) stretches every
+    clean target to the noisy input's range, and the inverse map then exaggerates cores and peaks.
+    """
+
+    low_pct: float
+    high_pct: float
+    scale: float
+    squash: float
+    level: bool
+
+    def __call__(self, clean: NDArray[Any], noisy: NDArray[Any]) -> tuple[F32, F32]:
+        from stmdenoise.model.folder import NormalizationSpec
+
+        c = np.asarray(clean, dtype=np.float64)
+        n = np.asarray(noisy, dtype=np.float64)
+        if self.level:
+            c, n = level_plane(c), level_plane(n)
+        yn, norm = robust_normalize(n, low_pct=self.low_pct, high_pct=self.high_pct)
+        yc = norm.apply(c)
+        spec = NormalizationSpec(
+            low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale, squash=self.squash
+        )
+        return np.asarray(spec.forward(yc), dtype=np.float32), np.asarray(spec.forward(yn), dtype=np.float32)
+
+
+@dataclass(frozen=True)
 class _LevelThen:
     """Remove a least-squares plane, then normalise."""
 
@@ -162,6 +194,16 @@ class _LevelThen:
 
     def __call__(self, a: NDArray[Any]) -> F32:
         return self.normalise(level_plane(np.asarray(a, dtype=np.float64)))
+
+
+def _normalised(
+    p: SimulatedPairLike,
+    normalise: Callable[[NDArray[Any]], F32],
+    normalise_pair: Callable[[NDArray[Any], NDArray[Any]], tuple[F32, F32]] | None,
+) -> tuple[F32, F32]:
+    if normalise_pair is not None:
+        return normalise_pair(p.clean, p.noisy)
+    return normalise(p.clean), normalise(p.noisy)
 
 
 class OnTheFlySim:
@@ -183,6 +225,8 @@ class OnTheFlySim:
         Pairs held in memory, and how many are replaced per step.
     normalise : callable
         Maps a raw image to the networks' range.
+    normalise_pair : callable, optional
+        Maps ``(clean, noisy)`` together (see :class:`_PairNorm`); replaces ``normalise`` for pairs.
     """
 
     def __init__(
@@ -196,7 +240,9 @@ class OnTheFlySim:
         pool: int,
         refresh: int,
         normalise: Callable[[NDArray[Any]], F32],
+        normalise_pair: Callable[[NDArray[Any], NDArray[Any]], tuple[F32, F32]] | None = None,
     ) -> None:
+        self.normalise_pair = normalise_pair
         self.sampler = sampler
         self.seed = int(seed)
         self.pixels, self.size, self.preset = int(pixels), float(size), str(preset)
@@ -232,7 +278,7 @@ class OnTheFlySim:
     def pair(self, index: int) -> tuple[F32, F32]:
         if index not in self._cache:
             p = self._raw(index)
-            self._cache[index] = (self.normalise(p.clean), self.normalise(p.noisy))
+            self._cache[index] = _normalised(p, self.normalise, self.normalise_pair)
         return self._cache[index]
 
 
@@ -240,9 +286,16 @@ class H5Sim:
     """Simulated pairs from an HDF5 dataset of ``stmdenoise simulate`` (read with
     :func:`stmdenoise.physics.open_dataset`); normalised pairs are cached when they fit in ~1 GB."""
 
-    def __init__(self, path: str | Path, *, normalise: Callable[[NDArray[Any]], F32]) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        normalise: Callable[[NDArray[Any]], F32],
+        normalise_pair: Callable[[NDArray[Any], NDArray[Any]], tuple[F32, F32]] | None = None,
+    ) -> None:
         from stmdenoise.physics import open_dataset
 
+        self.normalise_pair = normalise_pair
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"simulated dataset {self.path} does not exist")
@@ -273,7 +326,7 @@ class H5Sim:
         if self._cache is not None and index in self._cache:
             return self._cache[index]
         p = self._ds[index]
-        out = (self.normalise(p.clean), self.normalise(p.noisy))
+        out = _normalised(p, self.normalise, self.normalise_pair)
         if self._cache is not None:
             self._cache[index] = out
         return out

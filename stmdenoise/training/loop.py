@@ -45,6 +45,7 @@ from stmdenoise.training.data import (
     SimSource,
     _LevelThen,
     _Norm,
+    _PairNorm,
     crop_and_augment,
     load_real_scans,
     paired_crop_and_augment,
@@ -196,11 +197,18 @@ class _Trainer:
         # simulated images are levelled like experimental ones (and like the Denoiser's input):
         # the artefact model adds a plane tilt that inference would remove before the network
         sim_norm = _LevelThen(norm) if config.level else norm
+        pair_norm = (
+            _PairNorm(
+                config.norm_low_pct, config.norm_high_pct, config.norm_scale, config.norm_squash, config.level
+            )
+            if config.pair_norm == "noisy"
+            else None
+        )
 
         # ---------------------------------------------------------------- data
         self.sim: SimSource
         if config.sim:
-            self.sim = H5Sim(config.sim, normalise=sim_norm)
+            self.sim = H5Sim(config.sim, normalise=sim_norm, normalise_pair=pair_norm)
         else:
             if sim_sampler is None:
                 try:
@@ -220,6 +228,7 @@ class _Trainer:
                 pool=config.sim_pool,
                 refresh=config.sim_refresh,
                 normalise=sim_norm,
+                normalise_pair=pair_norm,
             )
         self.real: RealImages | None = None
         if config.variant != "cyclegan" or config.lambda_cyc_exp > 0:

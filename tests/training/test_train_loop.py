@@ -111,3 +111,10 @@ def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config
     assert recs[-1].model_dir
     sim = read_model_info(cfg.out).training["simulated"]
     assert sim["pairs"] == 3 and sim["pixels"] == 40
+
+
+def test_supervised_run_with_noisy_pair_statistics(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
+    cfg = tiny_config(tmp_path, variant="supervised", pair_norm="noisy", norm_squash=0.25, steps=2)
+    recs = _run(cfg, sampler, real_scans)
+    assert recs[-1].model_dir and "sup_L1" in recs[-1].losses
+    assert read_model_info(cfg.out).training["config"]["pair_norm"] == "noisy"
