@@ -45,7 +45,6 @@ from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.evaluate import (  # noqa: E402
     BASELINES,
     EvalResult,
-    _apply_normalised,
     evaluate,
     load_pairs,
     tables_markdown,
@@ -209,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from stmdenoise.training.data import load_real_scans  # reads JPEG folders with a given nm/px
 
     real_scans = load_real_scans(args.real, nm_per_px=args.real_nm_per_px)
-    res = EvalResult()
+    res = EvalResult(outputs={})
     for _ in evaluate(
         models=[args.model],
         test_pairs=test_pairs,
@@ -223,18 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     # faithfulness: the model and the best baseline by Table I PSNR, on the same levelled pairs
     den = Denoiser.from_folder(args.model, device="cpu")
     lv = [(np.asarray(level_plane(c)), np.asarray(level_plane(n))) for c, n in test_pairs]
-    outs_model = [
-        np.asarray(
-            den.denoise(Scan(n, pixel_size=(px, px), header={"simulated": True}), which="simulated").data
-        )
-        for _, n in lv
-    ]
+    assert res.outputs is not None
+    outs_model = res.outputs[Path(args.model).name]
     base_rows = [
         r for r in res.table1 if r["method"].split(" (")[0] not in ("Raw input", Path(args.model).name)
     ]
     best = max(base_rows, key=lambda r: r["PSNR"])
     best_b = next(b for b in BASELINES.values() if best["method"].startswith(b.label))
-    outs_best = [_apply_normalised(best_b, res.tuned[best_b.name], n) for _, n in lv]
+    outs_best = res.outputs[best_b.name]
     faith = [
         faithfulness(f"{Path(args.model).name}", outs_model, lv, params, px),
         faithfulness(best["method"], outs_best, lv, params, px),

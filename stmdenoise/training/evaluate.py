@@ -145,6 +145,9 @@ class EvalResult:
     table2: list[dict[str, Any]] = field(default_factory=list)
     tuned: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Table I outputs per method name (baseline key or model folder name), kept only when this
+    #: is a dict on entry (``EvalResult(outputs={})``): faithfulness checks reuse them.
+    outputs: dict[str, list[Array]] | None = None
 
 
 def load_pairs(
@@ -271,6 +274,8 @@ def evaluate(
                 outs.append((clean, _apply_normalised(b, res.tuned[b.name], noisy)))
                 yield tick(f"Table I {b.label}")
             res.table1.append(row1(f"{b.label} ({res.tuned[b.name]:g})", outs))
+            if res.outputs is not None:
+                res.outputs[b.name] = [o for _, o in outs]
         for name, den in dens:
             outs = []
             for clean, noisy in test_pairs:
@@ -278,6 +283,8 @@ def evaluate(
                 outs.append((clean, np.asarray(den.denoise(scan, which="simulated", cancel=cancel).data)))
                 yield tick(f"Table I {name}")
             res.table1.append(row1(f"{name} ({den.info.variant})", outs))
+            if res.outputs is not None:
+                res.outputs[name] = [o for _, o in outs]
 
     # ---- Table II
     def row2(method: str, images: list[Array]) -> dict[str, Any]:

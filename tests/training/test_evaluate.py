@@ -76,3 +76,28 @@ def test_evaluate_cli_writes_markdown_and_csv(tmp_path: Path, make_dataset, caps
     assert "validation" in json.loads((out / "evaluation.json").read_text())["notes"][0]
     stored = json.loads((model / "config.json").read_text())["metrics"]
     assert stored["table1"][0]["method"] == "tiny (pdanet)" and len(stored["baselines"]["table1"]) == 4
+
+
+def test_outputs_are_kept_only_when_asked(tmp_path: Path, sampler) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(4)
+    pairs = [(p.clean, p.noisy) for p in (sampler(rng, pixels=64, size=64 * PX) for _ in range(3))]
+    model = _model(tmp_path / "tiny")
+    kept = EvalResult(outputs={})
+    list(evaluate(models=[model], test_pairs=pairs[:2], val_pairs=pairs[2:], pixel_size=PX,
+                  baselines=["gaussian"], device="cpu", result=kept))  # fmt: skip
+    assert kept.outputs is not None and set(kept.outputs) == {"gaussian", "tiny"}
+    assert [o.shape for o in kept.outputs["tiny"]] == [(64, 64), (64, 64)]
+    # the kept Gaussian outputs are the ones Table I scored
+    from stmdenoise import metrics
+    from stmdenoise.processing import level_plane
+
+    psnr = np.mean(
+        [
+            metrics.psnr(level_plane(c), o)
+            for (c, _), o in zip(pairs[:2], kept.outputs["gaussian"], strict=True)
+        ]
+    )
+    assert psnr == next(r["PSNR"] for r in kept.table1 if r["method"].startswith("Gaussian"))
+    plain = EvalResult()
+    list(evaluate(models=[], test_pairs=pairs[:2], pixel_size=PX, baselines=["gaussian"], result=plain))
+    assert plain.outputs is None
