@@ -10,9 +10,11 @@
    scan) for raw input, the scikit-image baselines, BM3D and the model, via
    `stmdenoise.training.evaluate` (the code behind `stmdenoise evaluate`).
 3. Faithfulness on the simulated test set (model and the best baseline):
-   * impurity cores: for every impurity inside the field (>= 4 px from the edge) the darkest pixel
-     within +-3 px of its position in the clean map; a core is recovered when the output's darkest
-     pixel in the same window lies within 1 px (Chebyshev) of it;
+   * impurity cores: for every isolated impurity (no other within 8 px, >= 8 px from the edge)
+     the clean core is the pixel within +-4 px of its position that deviates most from the local
+     median of the 1-px-Gaussian-smoothed clean map (dark or bright); a core is recovered when the
+     output's (equally smoothed) most deviating pixel of the same sign within +-3 px of it lies
+     within 1 px (Chebyshev). The clean map itself scores ~99 % (ties), the raw input ~45 %;
    * standing-wave period: peak of the radially averaged power spectrum in the 1.0-2.5 nm band
      (parabolic sub-bin interpolation), output vs clean, relative difference;
    * residual (input - output) vs injected noise (input - clean): power ratio, and the
@@ -34,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,20 +84,48 @@ def ensure_dataset(path: Path, *, count: int, seed: int) -> Path:
 
 # ---------------------------------------------------------------- faithfulness measures
 def core_recovery(
-    clean: np.ndarray, out: np.ndarray, impurities_px: list[tuple[float, float]]
+    clean: np.ndarray,
+    out: np.ndarray,
+    impurities_px: list[tuple[float, float]],
+    *,
+    search: int = 4,
+    match: int = 3,
+    isolate: float = 8.0,
+    border: int = 8,
 ) -> tuple[int, int]:
-    """(recovered, total) impurity cores; see the module docstring."""
-    n, found = 0, 0
+    """(recovered, total) impurity cores of one image; see the module docstring.
+
+    Both images are smoothed with a 1-px Gaussian (the same for every method), so one noisy
+    pixel does not decide a core's position. The clean core of an impurity is the pixel within
+    ``search`` px of its position that deviates most from the local median (dark or bright: the
+    simulator mixes phase shifts); the output's core is its most deviating pixel of the same sign
+    within ``match`` px of the clean core. Impurities closer than ``isolate`` px to another one
+    (overlapping cores) or ``border`` px to the edge are not counted.
+    """
+    cs, os_ = ndimage.gaussian_filter(clean, 1.0), ndimage.gaussian_filter(out, 1.0)
     rows, cols = clean.shape
-    for y, x in impurities_px:
+    pts = np.asarray(impurities_px, dtype=np.float64).reshape(-1, 2)
+    found = n = 0
+    for k, (y, x) in enumerate(pts):
         iy, ix = int(round(y)), int(round(x))
-        if not (4 <= iy < rows - 4 and 4 <= ix < cols - 4):
+        if not (border <= iy < rows - border and border <= ix < cols - border):
             continue
-        win = (slice(iy - 3, iy + 4), slice(ix - 3, ix + 4))
-        c = np.unravel_index(np.argmin(clean[win]), (7, 7))
-        o = np.unravel_index(np.argmin(out[win]), (7, 7))
+        d = np.hypot(pts[:, 0] - y, pts[:, 1] - x)
+        d[k] = np.inf
+        if d.size > 1 and d.min() < isolate:
+            continue
+        r = 2 * search
+        w = cs[iy - search : iy + search + 1, ix - search : ix + search + 1]
+        dev = w - np.median(cs[max(iy - r, 0) : iy + r + 1, max(ix - r, 0) : ix + r + 1])
+        j = np.unravel_index(np.argmax(np.abs(dev)), w.shape)
+        sign = np.sign(dev[j])
+        cy, cx = iy - search + int(j[0]), ix - search + int(j[1])
+        if not (match <= cy < rows - match and match <= cx < cols - match):
+            continue
+        wo = os_[cy - match : cy + match + 1, cx - match : cx + match + 1]
+        jo = np.unravel_index(np.argmax(sign * wo), wo.shape)
         n += 1
-        found += int(max(abs(c[0] - o[0]), abs(c[1] - o[1])) <= 1)
+        found += int(max(abs(int(jo[0]) - match), abs(int(jo[1]) - match)) <= 1)
     return found, n
 
 
