@@ -105,7 +105,7 @@ class _Bare(torch.nn.Module):
         self.gen = gen
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.gen.decode(self.gen.res(self.gen.down(x)))
+        return self.gen.decode(self.gen.res(self.gen.down(x)), x)
 
 
 class _OnnxRunner:

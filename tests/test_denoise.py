@@ -27,9 +27,11 @@ def _one_thread():  # type: ignore[no-untyped-def]
     torch.set_num_threads(n)
 
 
-def _model(folder: Path, *, variant: str = "pdanet", dtype: torch.dtype = torch.float32) -> Path:
+def _model(
+    folder: Path, *, variant: str = "pdanet", dtype: torch.dtype = torch.float32, residual: bool = False
+) -> Path:
     torch.manual_seed(0)
-    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=residual)
     g_d, g_da = build_generators(arch, variant)
     init_weights(g_d)
     init_weights(g_da)
@@ -92,8 +94,9 @@ def test_other_pixel_sizes_are_resampled_there_and_back(tmp_path: Path) -> None:
         assert out.shape == (70, 90) and np.isfinite(out.data).all()
 
 
-def test_tiled_inference_agrees_with_whole_image(tmp_path: Path) -> None:
-    folder = _model(tmp_path / "m")
+@pytest.mark.parametrize("residual", [False, True])
+def test_tiled_inference_agrees_with_whole_image(tmp_path: Path, residual: bool) -> None:
+    folder = _model(tmp_path / "m", residual=residual)
     whole = Denoiser.from_folder(folder, device="cpu", tile=4096)
     tiled = Denoiser.from_folder(folder, device="cpu", tile=256)
     scan = _scan(rows=640, cols=600, seed=1)
@@ -192,10 +195,11 @@ def test_denoise_real_aborted_createc_scan(tmp_path: Path, realdata_dir: Path) -
     np.testing.assert_array_equal(np.isnan(out.data), np.isnan(scan.data))
 
 
-def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("residual", [False, True])
+def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path, residual: bool) -> None:
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    folder = _model(tmp_path / "m")
+    folder = _model(tmp_path / "m", residual=residual)
     scan = _scan(rows=90, cols=77)  # not a multiple of 4: padding happens outside the exported graph
     a = Denoiser.from_folder(folder, device="cpu", backend="torch").denoise(scan).data
     den = Denoiser.from_folder(folder, device="cpu", backend="onnx")

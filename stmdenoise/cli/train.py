@@ -45,6 +45,7 @@ _FLAGS: dict[str, str] = {
     "weights_dtype": "weights_dtype",
     "norm_squash": "norm_squash",
     "pair_norm": "pair_norm",
+    "residual": "residual",
 }
 
 
@@ -172,6 +173,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(
         "--norm-squash", type=float, help="tanh compression of normalised images (0.8; 0 = linear)"
+    )
+    p.add_argument(
+        "--residual",
+        action="store_true",
+        default=None,
+        help="generators learn a correction to their input (global skip); default: the paper's layout",
     )
     p.add_argument(
         "--pair-norm",

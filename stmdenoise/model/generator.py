@@ -42,6 +42,11 @@ class Generator(nn.Module):
     up : UpBlock, optional
         An existing Up block to **share** (the same module object, hence the same parameters),
         as G_DA shares G_D's Up block. Its width must match ``ngf``.
+    residual : bool
+        Global skip: ``tanh(atanh(x) + Up(...))`` instead of ``tanh(Up(...))``. The network then
+        learns the correction to its input (the noise, for G_D) and features the input holds
+        (impurity cores, one-pixel adsorbates, steps) pass through unless it removes them; the
+        plain CycleGAN layout has to re-synthesise every feature from the bottleneck.
 
     Notes
     -----
@@ -50,9 +55,16 @@ class Generator(nn.Module):
     """
 
     def __init__(
-        self, *, ngf: int = 64, n_blocks: int = 9, channels: int = 1, up: UpBlock | None = None
+        self,
+        *,
+        ngf: int = 64,
+        n_blocks: int = 9,
+        channels: int = 1,
+        up: UpBlock | None = None,
+        residual: bool = False,
     ) -> None:
         super().__init__()
+        self.residual = bool(residual)
         self.ngf = check_positive_int("ngf", ngf)
         self.n_blocks = check_positive_int("n_blocks", n_blocks, minimum=0)
         self.channels = check_positive_int("channels", channels)
@@ -86,15 +98,25 @@ class Generator(nn.Module):
         x, _, _ = self._pad(x)
         return self.res(self.down(x))
 
-    def decode(self, features: torch.Tensor) -> torch.Tensor:
-        """Image in [-1, 1] from bottleneck features (Up block, then tanh); padded size."""
-        return torch.tanh(self.up(features))
+    def decode(self, features: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Image in [-1, 1] from bottleneck features (Up block, then tanh); padded size.
+
+        A residual generator also needs its (padded) input ``x``.
+        """
+        r = self.up(features)
+        if self.residual:
+            if x is None:
+                raise ValueError("a residual generator decodes with its input: decode(features, x)")
+            # atanh written out: ONNX opset 17 export has no aten::atanh
+            xc = x.clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+            r = r + 0.5 * torch.log((1.0 + xc) / (1.0 - xc))
+        return torch.tanh(r)
 
     def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(output, bottleneck_features)``; the output has the input's (H, W)."""
         xp, h, w = self._pad(x)
         feats = self.res(self.down(xp))
-        out = torch.tanh(self.up(feats))
+        out = self.decode(feats, xp)
         return out[:, :, :h, :w], feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -74,6 +74,9 @@ class ArchConfig:
         Hidden width of the feature discriminator D_FA.
     channels : int
         Image channels (1).
+    residual : bool
+        Generators with a global skip (see :class:`~stmdenoise.model.Generator`); False is
+        the paper's layout.
     """
 
     ngf: int = 64
@@ -82,6 +85,7 @@ class ArchConfig:
     d_layers: int = 3
     fa_width: int = 64
     channels: int = 1
+    residual: bool = False
 
     def __post_init__(self) -> None:
         check_positive_int("ngf", self.ngf)
@@ -107,11 +111,12 @@ class ArchConfig:
 def build_generators(arch: ArchConfig, variant: str) -> tuple[Generator, Generator]:
     """Build ``(G_D, G_DA)`` for ``variant``; G_DA may be G_D itself or share its Up block."""
     variant = check_variant(variant)
-    g_d = Generator(ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels)
+    kw = dict(ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, residual=arch.residual)
+    g_d = Generator(**kw)  # type: ignore[arg-type]
     if not variant_uses_da(variant):
         return g_d, g_d
     up = g_d.up if variant_shares_up(variant) else None
-    g_da = Generator(ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, up=up)
+    g_da = Generator(up=up, **kw)  # type: ignore[arg-type]
     return g_d, g_da
 
 
@@ -165,7 +170,9 @@ class PDANet(nn.Module):
         self.arch = arch
         self.variant: Variant = check_variant(variant)
         self.g_d, g_da = build_generators(arch, variant)
-        self.g_b = Generator(ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels)
+        self.g_b = Generator(
+            ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, residual=arch.residual
+        )
         # registering g_da as a child even when it is g_d is harmless: nn.Module.parameters()
         # de-duplicates, and state_dict keys of a shared module are written under both names.
         self.g_da = g_da

@@ -75,6 +75,9 @@ class TrainConfig:
         0 selects the linear map ``clip(norm_scale * y, -1, 1)``.
     norm_scale : float
         Factor of the linear map (used when ``norm_squash`` is 0).
+    residual : bool
+        Generators with a global skip, ``tanh(atanh(x) + Up(...))`` (see
+        :class:`~stmdenoise.model.Generator`); False is the paper's layout.
     pair_norm : {"own", "noisy"}
         Statistics that normalise a simulated pair's clean image: its own percentiles ("own",
         the first models), or its noisy twin's ("noisy"), the units the Denoiser works in at
@@ -103,6 +106,7 @@ class TrainConfig:
     blocks: int = 6
     ndf: int = 64
     fa_width: int = 64
+    residual: bool = False
     gan_mode: str = "log"
     lr: float = 2e-4
     beta1: float = 0.5
@@ -194,7 +198,9 @@ class TrainConfig:
     @property
     def arch(self) -> ArchConfig:
         """Network sizes of this run."""
-        return ArchConfig(ngf=self.ngf, n_blocks=self.blocks, ndf=self.ndf, fa_width=self.fa_width)
+        return ArchConfig(
+            ngf=self.ngf, n_blocks=self.blocks, ndf=self.ndf, fa_width=self.fa_width, residual=self.residual
+        )
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` applied (validated again)."""

@@ -145,3 +145,34 @@ def test_pooled_norm_statistics_reproduce_whole_image_normalisation() -> None:
     with pytest.raises(ValueError):
         with g.norm_mode("global"):  # type: ignore[arg-type]
             pass
+
+
+def test_residual_generator_learns_a_correction_to_its_input() -> None:
+    from stmdenoise.model.pdanet import ArchConfig, PDANet
+
+    torch.manual_seed(0)
+    net = PDANet(ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=True), "supervised")
+    assert net.g_d.residual and net.g_da.residual and net.g_b.residual
+    assert net.g_da.up is net.g_d.up  # still shared
+    x = torch.rand(2, 1, 37, 41) * 1.8 - 0.9  # not a multiple of 4: padded and cropped
+    with torch.no_grad():
+        for p in net.g_d.up.parameters():
+            p.zero_()
+        np_out = net.g_d(x)
+    # a zero correction returns the input: features in it pass through untouched
+    assert torch.allclose(np_out, x, atol=1e-6)
+    with pytest.raises(ValueError, match="residual"):
+        net.g_d.decode(net.g_d.encode(x))
+    plain = PDANet(ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4), "supervised")
+    with torch.no_grad():
+        for p in plain.g_d.up.parameters():
+            p.zero_()
+        assert torch.allclose(plain.g_d(x), torch.zeros_like(x))  # the paper's layout outputs tanh(0)
+
+
+def test_arch_config_without_residual_key_reads_as_the_paper_layout() -> None:
+    from stmdenoise.model.pdanet import ArchConfig
+
+    old = {"ngf": 16, "n_blocks": 6, "ndf": 32, "d_layers": 3, "fa_width": 64, "channels": 1}
+    assert ArchConfig.from_dict(old).residual is False
+    assert ArchConfig.from_dict({**old, "residual": True}).residual is True

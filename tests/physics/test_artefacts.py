@@ -189,12 +189,27 @@ def test_pair_clean_is_in_the_scan_frame() -> None:
     clean[32, 32] = 1.0
     # only drift: no noise, no blur, no offsets, so the noisy trace is the warped clean image
     cfg = ArtefactConfig(
-        spread=1.0, tip_blur=0.0, double_tip_probability=0.0, tip_change_probability=0.0, white_noise=0.0,
-        flicker_noise=0.0, streak_noise=0.0, lattice=0.0, line_offset=0.0, line_slope=0.0, scar_rate=0.0,
-        mains_amplitude=0.0, ringing_strength=0.0, drift=0.1, creep=0.0, plane=0.0, quantisation=0.0,
+        spread=1.0,
+        tip_blur=0.0,
+        double_tip_probability=0.0,
+        tip_change_probability=0.0,
+        white_noise=0.0,
+        flicker_noise=0.0,
+        streak_noise=0.0,
+        lattice=0.0,
+        line_offset=0.0,
+        line_slope=0.0,
+        scar_rate=0.0,
+        mains_amplitude=0.0,
+        ringing_strength=0.0,
+        drift=0.1,
+        creep=0.0,
+        plane=0.0,
+        quantisation=0.0,
     )
-    fwd, bwd, params = apply_artefacts_trace_retrace(clean, preset=cfg, pixel_size=1e-10,
-                                                      rng=np.random.default_rng(3), scale=1.0)
+    fwd, bwd, params = apply_artefacts_trace_retrace(
+        clean, preset=cfg, pixel_size=1e-10, rng=np.random.default_rng(3), scale=1.0
+    )
     np.testing.assert_allclose(raster_warp(clean, params), fwd, atol=1e-12)
     np.testing.assert_allclose(raster_warp(clean, params, retrace=True), bwd, atol=1e-12)
     moved = np.unravel_index(np.argmax(fwd), fwd.shape)

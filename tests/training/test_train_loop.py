@@ -113,8 +113,15 @@ def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config
     assert sim["pairs"] == 3 and sim["pixels"] == 40
 
 
-def test_supervised_run_with_noisy_pair_statistics(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
-    cfg = tiny_config(tmp_path, variant="supervised", pair_norm="noisy", norm_squash=0.25, steps=2)
+def test_supervised_residual_run_with_noisy_pair_statistics(
+    tmp_path: Path, sampler, real_scans, tiny_config
+) -> None:  # type: ignore[no-untyped-def]
+    cfg = tiny_config(
+        tmp_path, variant="supervised", pair_norm="noisy", norm_squash=0.25, residual=True, steps=2
+    )
     recs = _run(cfg, sampler, real_scans)
     assert recs[-1].model_dir and "sup_L1" in recs[-1].losses
-    assert read_model_info(cfg.out).training["config"]["pair_norm"] == "noisy"
+    info = read_model_info(cfg.out)
+    assert info.training["config"]["pair_norm"] == "noisy" and info.arch.residual
+    _, g_d, g_da = load_model_folder(cfg.out)
+    assert g_d.residual and g_da.residual and g_da.up is g_d.up
