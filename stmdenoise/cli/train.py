@@ -46,6 +46,7 @@ _FLAGS: dict[str, str] = {
     "norm_squash": "norm_squash",
     "pair_norm": "pair_norm",
     "residual": "residual",
+    "init": "init",
 }
 
 
@@ -173,6 +174,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(
         "--norm-squash", type=float, help="tanh compression of normalised images (0.8; 0 = linear)"
+    )
+    p.add_argument(
+        "--init",
+        metavar="MODEL",
+        help="start the generators from this model folder (fine-tuning; PDA-Net after --variant paired)",
     )
     p.add_argument(
         "--residual",

@@ -30,7 +30,7 @@ __all__ = [
     "init_weights",
 ]
 
-Variant = Literal["cyclegan", "cyclegan+da", "cyclegan+da+ws", "pdanet", "supervised"]
+Variant = Literal["cyclegan", "cyclegan+da", "cyclegan+da+ws", "pdanet", "supervised", "paired"]
 VARIANTS: tuple[str, ...] = get_args(Variant)
 
 
@@ -43,7 +43,16 @@ def check_variant(variant: object) -> Variant:
 
 def variant_uses_da(variant: str) -> bool:
     """True when the variant trains a separate G_DA on experimental images."""
-    return check_variant(variant) != "cyclegan"
+    return check_variant(variant) not in ("cyclegan", "paired")
+
+
+def variant_is_paired_only(variant: str) -> bool:
+    """True for ``paired``: G_D trained on simulated pairs with L1 alone (no GAN, no cycle, no DA).
+
+    Not a method of the paper: a fast pre-training stage whose G_D a PDA-Net run can start from
+    (``stmdenoise train --init``).
+    """
+    return check_variant(variant) == "paired"
 
 
 def variant_shares_up(variant: str) -> bool:

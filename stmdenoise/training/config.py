@@ -33,7 +33,9 @@ class TrainConfig:
     Parameters
     ----------
     variant : str
-        ``cyclegan``, ``cyclegan+da``, ``cyclegan+da+ws``, ``pdanet`` or ``supervised``.
+        ``cyclegan``, ``cyclegan+da``, ``cyclegan+da+ws``, ``pdanet``, ``supervised`` (PDA-Net
+        plus a paired L1 loss) or ``paired`` (G_D alone on simulated pairs with L1: a fast
+        pre-training stage for ``init``, not a method of the paper).
     steps : int
         Number of iterations (one batch each).
     crop : int
@@ -51,6 +53,9 @@ class TrainConfig:
     lambda_sup : float
         Weight of the paired L1 loss G_D(I_BS) vs I_S (10 when the variant is ``supervised``);
         when > 0, simulated crops are drawn as aligned pairs.
+    init : str or None
+        Model folder whose generators start this run (same architecture; G_B and the
+        discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
     lambda_cyc_exp : float
         Weight of an optional experimental cycle ``G_B(G_DA(I_E)) ~ I_E`` (0 = the paper).
     sim : str or None
@@ -118,6 +123,7 @@ class TrainConfig:
     lambda_fa: float = 0.1
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
+    init: str | None = None
     sim: str | None = None
     sim_pixels: int = 256
     sim_size: float = 36e-9
@@ -172,7 +178,7 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 <= v < 1):
                 raise ValueError(f"{name} must be in [0, 1), got {v!r}")
-        if self.variant == "supervised" and self.lambda_sup <= 0:
+        if self.variant in ("supervised", "paired") and self.lambda_sup <= 0:
             object.__setattr__(self, "lambda_sup", 10.0)
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
             raise ValueError(
@@ -190,7 +196,7 @@ class TrainConfig:
         if self.real_nm_per_px is not None and not self.real_nm_per_px > 0:
             raise ValueError(f"real_nm_per_px must be > 0, got {self.real_nm_per_px!r}")
         object.__setattr__(self, "real", tuple(str(p) for p in self.real))
-        if self.variant != "cyclegan" and not self.real:
+        if self.variant not in ("cyclegan", "paired") and not self.real:
             raise ValueError(
                 f"variant {self.variant!r} needs experimental scans: pass real=[files or folders]"
             )

@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from stmdenoise import __version__
 from stmdenoise.model.device import select_device
-from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
+from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import PDANet
 from stmdenoise.scan import Scan
 from stmdenoise.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
@@ -231,7 +231,7 @@ class _Trainer:
                 normalise_pair=pair_norm,
             )
         self.real: RealImages | None = None
-        if config.variant != "cyclegan" or config.lambda_cyc_exp > 0:
+        if config.variant not in ("cyclegan", "paired") or config.lambda_cyc_exp > 0:
             scans = list(real_scans) if real_scans is not None else None
             if scans is None:
                 if not config.real:
@@ -257,6 +257,8 @@ class _Trainer:
         self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.net.discriminator_parameters(), lr=config.lr, betas=betas)
         self.step = 0
+        if config.init and not resume:
+            self._init_from(Path(config.init))
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
@@ -273,12 +275,30 @@ class _Trainer:
             if self.rank < len(states):
                 self.data_rng.bit_generator.state = states[self.rank]
             log.info("resumed from %s at step %d", self.out / "checkpoint", self.step)
+        if config.variant == "paired" and self.world > 1:
+            raise ValueError("the paired pre-training variant runs in one process (it is fast); use one GPU")
         self.gens_ddp: nn.Module = self.gens
         self.discs_ddp: nn.Module = self.discs
         if self.world > 1:
             ids = [device.index] if device.type == "cuda" else None
             self.gens_ddp = DDP(self.gens, device_ids=ids)  # no buffers: instance norm keeps no running stats
             self.discs_ddp = DDP(self.discs, device_ids=ids)
+
+    def _init_from(self, folder: Path) -> None:
+        """Start G_D and G_DA from a model folder's generators (same architecture)."""
+        info, g_d, g_da = load_model_folder(folder)
+        if info.arch != self.cfg.arch:
+            raise ValueError(
+                f"--init {folder}: its architecture {info.arch.to_dict()} differs from this run's "
+                f"{self.cfg.arch.to_dict()}"
+            )
+        with torch.no_grad():
+            self.net.g_d.load_state_dict(g_d.state_dict())
+            if self.net.g_da is not self.net.g_d:
+                # a model without its own G_DA (cyclegan, paired) starts G_DA as a copy of G_D;
+                # a shared Up block receives the same weights twice
+                self.net.g_da.load_state_dict(g_da.state_dict())
+        log.info("generators start from %s (%s, %d steps)", folder, info.variant, info.steps)
 
     # ------------------------------------------------------------------ data
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -307,6 +327,8 @@ class _Trainer:
     def train_step(self) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
         cfg = self.cfg
         real_s, real_bs, real_e = self._batch()
+        if cfg.variant == "paired":
+            return self._paired_step(real_s, real_bs)
         autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if self.amp else nullcontext()
         discs = self.net.discriminators()
         # (1) generators forward once
@@ -357,6 +379,23 @@ class _Trainer:
         losses["D_total"] = float(loss_d.detach())
         self.step += 1
         return losses, g, (real_s, real_bs) + ((real_e,) if real_e is not None else ())
+
+    def _paired_step(
+        self, real_s: torch.Tensor, real_bs: torch.Tensor
+    ) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
+        """``paired``: G_D(I_BS) ~ I_S with L1 only; G_B and the discriminators stay untouched."""
+        autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if self.amp else nullcontext()
+        self.opt_g.zero_grad(set_to_none=True)
+        with autocast:
+            fake_s = self.net.g_d(real_bs)
+            sup = l1(fake_s, real_s)
+            loss_g = self.cfg.lambda_sup * sup
+        loss_g.backward()
+        self.opt_g.step()
+        self.step += 1
+        v = float(sup.detach())
+        losses = {"sup_L1": v, "cycle": 0.0, "G_total": float(loss_g.detach()), "D_total": 0.0}
+        return losses, {"fake_s": fake_s.detach()}, (real_s, real_bs)
 
     # ------------------------------------------------------------------ files
     def _rng_states(self) -> list[dict[str, Any]]:
