@@ -47,6 +47,7 @@ _FLAGS: dict[str, str] = {
     "pair_norm": "pair_norm",
     "residual": "residual",
     "init": "init",
+    "sup_space": "sup_space",
 }
 
 
@@ -174,6 +175,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(
         "--norm-squash", type=float, help="tanh compression of normalised images (0.8; 0 = linear)"
+    )
+    p.add_argument(
+        "--sup-space",
+        choices=("squashed", "data"),
+        help="paired L1 in the networks' tanh range or in normalised data units (default squashed)",
     )
     p.add_argument(
         "--init",

@@ -53,6 +53,10 @@ class TrainConfig:
     lambda_sup : float
         Weight of the paired L1 loss G_D(I_BS) vs I_S (10 when the variant is ``supervised``);
         when > 0, simulated crops are drawn as aligned pairs.
+    sup_space : {"squashed", "data"}
+        Where the paired L1 loss compares G_D(I_BS) with I_S: in the networks' range
+        (``squashed``, the first models) or in normalised data units (``data``: ``atanh(x) /
+        norm_squash``), which does not down-weight cores and peaks.
     init : str or None
         Model folder whose generators start this run (same architecture; G_B and the
         discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
@@ -123,6 +127,7 @@ class TrainConfig:
     lambda_fa: float = 0.1
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
+    sup_space: str = "squashed"
     init: str | None = None
     sim: str | None = None
     sim_pixels: int = 256
@@ -187,6 +192,8 @@ class TrainConfig:
             )
         if not (isinstance(self.norm_squash, (int, float)) and 0 <= self.norm_squash <= 10):
             raise ValueError(f"norm_squash must be in [0, 10], got {self.norm_squash!r}")
+        if self.sup_space not in ("squashed", "data"):
+            raise ValueError(f"sup_space must be 'squashed' or 'data', got {self.sup_space!r}")
         if self.pair_norm not in ("own", "noisy"):
             raise ValueError(f"pair_norm must be 'own' or 'noisy', got {self.pair_norm!r}")
         if not (0 < self.norm_scale <= 1):

@@ -51,7 +51,7 @@ from stmdenoise.training.data import (
     paired_crop_and_augment,
     prepare_real,
 )
-from stmdenoise.training.losses import discriminator_loss, gan_loss, l1
+from stmdenoise.training.losses import discriminator_loss, gan_loss, l1, unsquash
 
 __all__ = ["TrainProgress", "train"]
 
@@ -365,7 +365,7 @@ class _Trainer:
                 terms["adv_FA"] = gan_loss(self.net.d_fa(g["feat_e"].float()), True, mode=m)
                 loss_g = loss_g + cfg.lambda_fa * terms["adv_FA"]
             if cfg.lambda_sup > 0:
-                terms["sup_L1"] = l1(g["fake_s"], real_s)
+                terms["sup_L1"] = self._sup_l1(g["fake_s"], real_s)
                 loss_g = loss_g + cfg.lambda_sup * terms["sup_L1"]
             if "rec_e" in g and real_e is not None:
                 terms["cyc_exp"] = l1(g["rec_e"], real_e)
@@ -380,6 +380,12 @@ class _Trainer:
         self.step += 1
         return losses, g, (real_s, real_bs) + ((real_e,) if real_e is not None else ())
 
+    def _sup_l1(self, fake_s: torch.Tensor, real_s: torch.Tensor) -> torch.Tensor:
+        if self.cfg.sup_space == "data":
+            sq = self.cfg.norm_squash
+            return l1(unsquash(fake_s, sq), unsquash(real_s, sq))
+        return l1(fake_s, real_s)
+
     def _paired_step(
         self, real_s: torch.Tensor, real_bs: torch.Tensor
     ) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
@@ -388,7 +394,7 @@ class _Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         with autocast:
             fake_s = self.net.g_d(real_bs)
-            sup = l1(fake_s, real_s)
+            sup = self._sup_l1(fake_s, real_s)
             loss_g = self.cfg.lambda_sup * sup
         loss_g.backward()
         self.opt_g.step()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -58,3 +59,31 @@ def test_losses() -> None:
     assert float(l1(torch.zeros(3), torch.ones(3))) == 1.0
     with pytest.raises(ValueError):
         gan_loss(big, True, mode="hinge")
+
+
+def test_unsquash_inverts_the_tanh_map_and_weighs_errors_in_data_units() -> None:
+    import torch
+
+    from stmdenoise.model.folder import NormalizationSpec
+    from stmdenoise.training.losses import l1, unsquash
+
+    y = torch.tensor([-3.0, -0.5, 0.0, 0.7, 2.5], dtype=torch.float64)
+    spec = NormalizationSpec(squash=0.5)
+    x = torch.as_tensor(spec.forward(y.numpy()))
+    assert torch.allclose(unsquash(x, 0.5), y, atol=1e-9)
+    assert torch.equal(unsquash(x, 0.0), x)  # the linear map needs no inverse
+    # the same 0.2 data-unit error at a core (y = -3) and in the background (y = 0)
+    core = torch.as_tensor(spec.forward(np.array([-3.2])))
+    back = torch.as_tensor(spec.forward(np.array([0.2])))
+    assert float(l1(unsquash(core, 0.5), y[:1])) == pytest.approx(
+        float(l1(unsquash(back, 0.5), y[2:3])), rel=1e-6
+    )
+    assert l1(core, x[:1]) < 0.25 * l1(back, x[2:3])  # in the squashed range the core's error nearly vanishes
+
+
+def test_sup_space_is_validated(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.training import TrainConfig
+
+    assert TrainConfig(variant="paired", sup_space="data", out=str(tmp_path / "m")).sup_space == "data"
+    with pytest.raises(ValueError, match="sup_space"):
+        TrainConfig(variant="paired", sup_space="pixels", out=str(tmp_path / "m"))
