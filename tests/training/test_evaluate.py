@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from stmdenoise.cli.main import main
@@ -101,3 +102,15 @@ def test_outputs_are_kept_only_when_asked(tmp_path: Path, sampler) -> None:  # t
     plain = EvalResult()
     list(evaluate(models=[], test_pairs=pairs[:2], pixel_size=PX, baselines=["gaussian"], result=plain))
     assert plain.outputs is None
+
+
+def test_rmse_is_in_picometres_and_ignores_an_offset() -> None:
+    from stmdenoise.training.evaluate import _rmse_pm
+
+    rng = np.random.default_rng(0)
+    clean = 2e-11 * rng.standard_normal((64, 64))
+    assert _rmse_pm(clean, clean + 5e-10) == pytest.approx(0.0, abs=1e-9)  # a height offset is no error
+    noise = 1e-12 * rng.standard_normal((64, 64))
+    assert _rmse_pm(clean, clean + noise) == pytest.approx(1.0, rel=0.05)
+    # unlike the 8-bit PSNR, shrinking the whole image is an error in picometres
+    assert _rmse_pm(clean, 0.5 * clean) > 5.0
