@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stmdenoise.model.blocks import DownBlock, ResnetStack, UpBlock
-from stmdenoise.model.layers import InstanceNorm, NormMode, check_positive_int
+from stmdenoise.model.layers import InstanceNorm, NormMode, check_positive_int, safe_atanh
 
 __all__ = ["Generator", "receptive_field", "STRIDE"]
 
@@ -107,9 +107,7 @@ class Generator(nn.Module):
         if self.residual:
             if x is None:
                 raise ValueError("a residual generator decodes with its input: decode(features, x)")
-            # atanh written out: ONNX opset 17 export has no aten::atanh
-            xc = x.clamp(-1.0 + 1e-6, 1.0 - 1e-6)
-            r = r + 0.5 * torch.log((1.0 + xc) / (1.0 - xc))
+            r = r + safe_atanh(x)
         return torch.tanh(r)
 
     def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["InstanceNorm", "NormMode", "conv_norm_relu", "check_positive_int"]
+__all__ = ["InstanceNorm", "NormMode", "conv_norm_relu", "check_positive_int", "safe_atanh"]
 
 NormMode = Literal["normal", "collect", "fixed"]
 
@@ -24,6 +24,16 @@ def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def safe_atanh(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """``atanh(x)`` with ``x`` clamped to ``[-1 + eps, 1 - eps]``, written with ``log``.
+
+    Written out because ONNX opset 17 export has no ``aten::atanh``; the clamp keeps a saturated
+    tanh output (float32 reaches 1 - 6e-8) finite.
+    """
+    xc = x.clamp(-1.0 + eps, 1.0 - eps)
+    return 0.5 * torch.log((1.0 + xc) / (1.0 - xc))
 
 
 class InstanceNorm(nn.Module):

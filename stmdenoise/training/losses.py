@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from stmdenoise.model.layers import safe_atanh
+
 __all__ = ["gan_loss", "discriminator_loss", "l1", "unsquash"]
 
 
@@ -57,5 +59,4 @@ def unsquash(x: torch.Tensor, squash: float) -> torch.Tensor:
     """
     if squash <= 0:
         return x
-    xc = x.clamp(-1.0 + 1e-6, 1.0 - 1e-6)
-    return 0.5 * torch.log((1.0 + xc) / (1.0 - xc)) / squash
+    return safe_atanh(x) / squash
