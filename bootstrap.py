@@ -50,7 +50,9 @@ def _ensure_env(extras: str) -> Path:
     if stamp.exists() and stamp.read_text() == digest.hexdigest():
         return py
     target = f".[{extras}]" if extras else "."
-    rc = _run([py, "-m", "pip", "install", "--disable-pip-version-check", "-c", CONSTRAINTS, "-e", target], cwd=ROOT)
+    rc = _run(
+        [py, "-m", "pip", "install", "--disable-pip-version-check", "-c", CONSTRAINTS, "-e", target], cwd=ROOT
+    )
     if rc != 0:
         sys.exit(f"bootstrap: installing the project into {VENV} failed (pip exit code {rc})")
     stamp.write_text(digest.hexdigest())
@@ -68,7 +70,11 @@ def main(argv: list[str]) -> int:
         return 0
     if what == "app":
         py = _ensure_env("")
-        return _run([py, "-m", "stmdenoise", *rest], cwd=ROOT)
+        # the README's "open the app on its embedded defaults": the example scan on every start,
+        # not only the first (the installed launcher shows it on the first start only)
+        gui = not rest or rest[0].startswith("-")  # `app info FILE` stays a CLI call
+        extra = ["--example"] if gui and "--no-example" not in rest else []
+        return _run([py, "-m", "stmdenoise", *rest, *extra], cwd=ROOT)
     py = _ensure_env("test")
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")

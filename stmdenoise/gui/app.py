@@ -19,9 +19,18 @@ from stmdenoise import __version__
 from stmdenoise.paths import example_scans, install_root, user_data_dir
 
 if TYPE_CHECKING:
+    from stmdenoise.gui.settings import AppSettings
     from stmdenoise.gui.window import MainWindow
 
-__all__ = ["main", "build_parser", "setup_logging", "make_window", "wait_until_idle", "save_screenshot"]
+__all__ = [
+    "main",
+    "build_parser",
+    "setup_logging",
+    "make_window",
+    "wait_until_idle",
+    "save_screenshot",
+    "startup_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--align", action="store_true", help="align rows (median) in the views")
     p.add_argument("--settings", metavar="FILE.ini", help="use this settings file instead of the user's")
     p.add_argument("--no-example", action="store_true", help="do not open the example scan on first run")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="open the bundled example scan when no files are given, also after the first run "
+        "(what `python bootstrap.py app` does)",
+    )
     p.add_argument("--version", action="version", version=f"stmdenoise {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log debugging details")
     return p
@@ -114,6 +129,17 @@ def wait_until_idle(window: MainWindow, *, timeout_s: float = 300.0, settle_s: f
     return False
 
 
+def startup_files(args: argparse.Namespace, settings: AppSettings) -> list[str]:
+    """Files to open at start: those given, else the bundled example on a first run (or with --example)."""
+    files = [str(f) for f in args.files]
+    if files or args.no_example:
+        return files
+    if args.example or not settings.first_run_done:
+        settings.first_run_done = True
+        return [str(p) for p in example_scans()]
+    return files
+
+
 def save_screenshot(window: MainWindow, out: Path) -> bool:
     """Render the window into ``out`` (PNG)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -140,10 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.simulation.preview()
     if args.model and not window.denoise_panel.select_model(args.model):
         log.warning("model %s not found", args.model)
-    files = [str(f) for f in args.files]
-    if not files and not args.no_example and not window.settings.first_run_done:
-        files = [str(p) for p in example_scans()]
-        window.settings.first_run_done = True
+    files = startup_files(args, window.settings)
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
         window.resize(w, h)

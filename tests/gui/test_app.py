@@ -51,3 +51,20 @@ def test_first_run_opens_the_example_scan(qtbot, tmp_path: Path, monkeypatch) ->
     from stmdenoise.gui.settings import AppSettings
 
     assert AppSettings(settings).first_run_done
+
+
+def test_example_opens_after_the_first_run_only_when_asked(tmp_path: Path) -> None:
+    from stmdenoise.gui.settings import AppSettings
+    from stmdenoise.paths import example_scans
+
+    if not example_scans():
+        pytest.skip("no example scan in resources/examples yet")
+    settings = AppSettings(tmp_path / "s.ini")
+    example = [str(p) for p in example_scans()]
+    parse = app.build_parser().parse_args
+    assert app.startup_files(parse([]), settings) == example  # first run
+    assert settings.first_run_done
+    assert app.startup_files(parse([]), settings) == []  # later starts: an empty window
+    assert app.startup_files(parse(["--example"]), settings) == example  # python bootstrap.py app
+    assert app.startup_files(parse(["--example", "--no-example"]), settings) == []
+    assert app.startup_files(parse(["--example", "a.sxm"]), settings) == ["a.sxm"]  # given files win
