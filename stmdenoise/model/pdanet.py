@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 import torch
 from torch import nn
 
+from stmdenoise.model.blocks import UpBlock
 from stmdenoise.model.discriminators import FeatureDiscriminator, PatchDiscriminator
 from stmdenoise.model.generator import Generator
 from stmdenoise.model.layers import check_positive_int
@@ -117,15 +118,20 @@ class ArchConfig:
         return cls(**d)
 
 
+def _generator(arch: ArchConfig, up: UpBlock | None = None) -> Generator:
+    """One generator of ``arch`` (G_D, G_B or G_DA), optionally sharing ``up``."""
+    return Generator(
+        ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, up=up, residual=arch.residual
+    )
+
+
 def build_generators(arch: ArchConfig, variant: str) -> tuple[Generator, Generator]:
     """Build ``(G_D, G_DA)`` for ``variant``; G_DA may be G_D itself or share its Up block."""
     variant = check_variant(variant)
-    kw = dict(ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, residual=arch.residual)
-    g_d = Generator(**kw)  # type: ignore[arg-type]
+    g_d = _generator(arch)
     if not variant_uses_da(variant):
         return g_d, g_d
-    up = g_d.up if variant_shares_up(variant) else None
-    g_da = Generator(up=up, **kw)  # type: ignore[arg-type]
+    g_da = _generator(arch, up=g_d.up if variant_shares_up(variant) else None)
     return g_d, g_da
 
 
@@ -179,9 +185,7 @@ class PDANet(nn.Module):
         self.arch = arch
         self.variant: Variant = check_variant(variant)
         self.g_d, g_da = build_generators(arch, variant)
-        self.g_b = Generator(
-            ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, residual=arch.residual
-        )
+        self.g_b = _generator(arch)
         # registering g_da as a child even when it is g_d is harmless: nn.Module.parameters()
         # de-duplicates, and state_dict keys of a shared module are written under both names.
         self.g_da = g_da

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from stmdenoise.model.pdanet import ArchConfig, check_variant
+from stmdenoise.model.pdanet import ArchConfig, check_variant, variant_uses_da
 
 __all__ = ["TrainConfig", "GanMode", "DeviceName"]
 
@@ -203,7 +203,7 @@ class TrainConfig:
         if self.real_nm_per_px is not None and not self.real_nm_per_px > 0:
             raise ValueError(f"real_nm_per_px must be > 0, got {self.real_nm_per_px!r}")
         object.__setattr__(self, "real", tuple(str(p) for p in self.real))
-        if self.variant not in ("cyclegan", "paired") and not self.real:
+        if variant_uses_da(self.variant) and not self.real:
             raise ValueError(
                 f"variant {self.variant!r} needs experimental scans: pass real=[files or folders]"
             )

@@ -32,7 +32,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from stmdenoise import __version__
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
-from stmdenoise.model.pdanet import PDANet
+from stmdenoise.model.pdanet import PDANet, variant_is_paired_only, variant_uses_da
 from stmdenoise.scan import Scan
 from stmdenoise.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
 from stmdenoise.training.config import TrainConfig
@@ -231,7 +231,7 @@ class _Trainer:
                 normalise_pair=pair_norm,
             )
         self.real: RealImages | None = None
-        if config.variant not in ("cyclegan", "paired") or config.lambda_cyc_exp > 0:
+        if variant_uses_da(config.variant) or config.lambda_cyc_exp > 0:
             scans = list(real_scans) if real_scans is not None else None
             if scans is None:
                 if not config.real:
@@ -275,7 +275,7 @@ class _Trainer:
             if self.rank < len(states):
                 self.data_rng.bit_generator.state = states[self.rank]
             log.info("resumed from %s at step %d", self.out / "checkpoint", self.step)
-        if config.variant == "paired" and self.world > 1:
+        if variant_is_paired_only(config.variant) and self.world > 1:
             raise ValueError("the paired pre-training variant runs in one process (it is fast); use one GPU")
         self.gens_ddp: nn.Module = self.gens
         self.discs_ddp: nn.Module = self.discs
@@ -327,7 +327,7 @@ class _Trainer:
     def train_step(self) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
         cfg = self.cfg
         real_s, real_bs, real_e = self._batch()
-        if cfg.variant == "paired":
+        if variant_is_paired_only(cfg.variant):
             return self._paired_step(real_s, real_bs)
         autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if self.amp else nullcontext()
         discs = self.net.discriminators()
