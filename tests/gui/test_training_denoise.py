@@ -12,22 +12,13 @@ from PySide6.QtCore import QTimer
 
 from stmdenoise.gui.tasks import user_models_dir
 from tests.gui.conftest import file_mime, wait_idle
+from tests.training.conftest import TINY_SIZES
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.realdata
 
-# small enough for a shared 2-core CI machine; the same sizes as tests/training
-TINY = dict(
-    ngf=8,
-    blocks=2,
-    ndf=8,
-    fa_width=8,
-    sim_pixels=48,
-    sim_size=48 * 0.14e-9,
-    sim_pool=4,
-    preview_every=2,
-    checkpoint_every=0,
-)
+# small enough for a shared 2-core CI machine: the sizes of tests/training
+TINY = dict(**TINY_SIZES, preview_every=2, checkpoint_every=0)
 
 
 def _real_folder(realdata_dir: Path, tmp_path: Path) -> Path:

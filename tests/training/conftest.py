@@ -11,6 +11,11 @@ import torch
 from stmdenoise.scan import Scan
 from stmdenoise.training import TrainConfig
 
+#: Network and simulation sizes small enough for a shared 2-core CI machine (also the GUI's training tests).
+TINY_SIZES: dict[str, object] = dict(
+    ngf=8, blocks=2, ndf=8, fa_width=8, sim_pixels=48, sim_size=48 * 0.14e-9, sim_pool=4
+)
+
 
 def _tiny_config(tmp_path: Path, **changes: object) -> TrainConfig:
     base = dict(
@@ -18,13 +23,7 @@ def _tiny_config(tmp_path: Path, **changes: object) -> TrainConfig:
         steps=6,
         crop=32,
         batch=2,
-        ngf=8,
-        blocks=2,
-        ndf=8,
-        fa_width=8,
-        sim_pixels=48,
-        sim_size=48 * 0.14e-9,
-        sim_pool=4,
+        **TINY_SIZES,
         real=("in-memory",),
         out=str(tmp_path / "model"),
         checkpoint_every=0,
