@@ -41,6 +41,7 @@ _FLAGS: dict[str, str] = {
     "lambda_fa": "lambda_fa",
     "lambda_sup": "lambda_sup",
     "lambda_cyc_exp": "lambda_cyc_exp",
+    "lambda_range": "lambda_range",
     "checkpoint_every": "checkpoint_every",
     "weights_dtype": "weights_dtype",
     "norm_squash": "norm_squash",
@@ -171,6 +172,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--lambda-sup", type=float, help="paired L1 weight (supervised variant, default 10)")
     p.add_argument(
         "--lambda-cyc-exp", type=float, help="experimental cycle G_B(G_DA(I_E)) ~ I_E weight (default 0)"
+    )
+    p.add_argument(
+        "--lambda-range",
+        type=float,
+        help="weight of the min-max-scaled MSE of G_D(I_BS) vs I_S (default 0; needs paired crops)",
     )
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(

@@ -57,6 +57,10 @@ class TrainConfig:
         Where the paired L1 loss compares G_D(I_BS) with I_S: in the networks' range
         (``squashed``, the first models) or in normalised data units (``data``: ``atanh(x) /
         norm_squash``), which does not down-weight cores and peaks.
+    lambda_range : float
+        Weight of :func:`~stmdenoise.training.losses.range_mse` between G_D(I_BS) and I_S (0 =
+        off): both min-max scaled per crop, as the 8-bit metrics and viewers scale them, so the
+        extremes (adsorbate peaks, impurity cores) keep their place in the scale.
     init : str or None
         Model folder whose generators start this run (same architecture; G_B and the
         discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
@@ -127,6 +131,7 @@ class TrainConfig:
     lambda_fa: float = 0.1
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
+    lambda_range: float = 0.0
     sup_space: str = "squashed"
     init: str | None = None
     sim: str | None = None
@@ -175,6 +180,7 @@ class TrainConfig:
             "lambda_fa",
             "lambda_sup",
             "lambda_cyc_exp",
+            "lambda_range",
         ):
             _nonneg(name, getattr(self, name))
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
@@ -185,6 +191,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {v!r}")
         if self.variant in ("supervised", "paired") and self.lambda_sup <= 0:
             object.__setattr__(self, "lambda_sup", 10.0)
+        if self.lambda_range > 0 and self.lambda_sup <= 0:
+            raise ValueError("lambda_range needs paired crops: set lambda_sup > 0 (or --variant supervised)")
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
             raise ValueError(
                 "need 0 <= norm_low_pct < norm_high_pct <= 100, "

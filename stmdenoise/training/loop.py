@@ -51,7 +51,7 @@ from stmdenoise.training.data import (
     paired_crop_and_augment,
     prepare_real,
 )
-from stmdenoise.training.losses import discriminator_loss, gan_loss, l1, unsquash
+from stmdenoise.training.losses import discriminator_loss, gan_loss, l1, range_mse, unsquash
 
 __all__ = ["TrainProgress", "train"]
 
@@ -307,7 +307,7 @@ class _Trainer:
         s_list: list[F32] = []
         bs_list: list[F32] = []
         for _ in range(cfg.batch):
-            if cfg.lambda_sup > 0:  # paired L1 needs aligned clean/noisy crops
+            if cfg.lambda_sup > 0:  # paired losses need aligned clean/noisy crops
                 clean, noisy = self.sim.pair(pool[int(rng.integers(len(pool)))])
                 a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng)
             else:  # unpaired: clean and noisy from independent draws
@@ -364,9 +364,9 @@ class _Trainer:
             if self.net.d_fa is not None and "feat_e" in g:
                 terms["adv_FA"] = gan_loss(self.net.d_fa(g["feat_e"].float()), True, mode=m)
                 loss_g = loss_g + cfg.lambda_fa * terms["adv_FA"]
-            if cfg.lambda_sup > 0:
-                terms["sup_L1"] = self._sup_l1(g["fake_s"], real_s)
-                loss_g = loss_g + cfg.lambda_sup * terms["sup_L1"]
+            paired_terms, paired_loss = self._paired_losses(g["fake_s"], real_s)
+            terms.update(paired_terms)
+            loss_g = loss_g + paired_loss
             if "rec_e" in g and real_e is not None:
                 terms["cyc_exp"] = l1(g["rec_e"], real_e)
                 loss_g = loss_g + cfg.lambda_cyc_exp * terms["cyc_exp"]
@@ -380,11 +380,24 @@ class _Trainer:
         self.step += 1
         return losses, g, (real_s, real_bs) + ((real_e,) if real_e is not None else ())
 
-    def _sup_l1(self, fake_s: torch.Tensor, real_s: torch.Tensor) -> torch.Tensor:
-        if self.cfg.sup_space == "data":
-            sq = self.cfg.norm_squash
-            return l1(unsquash(fake_s, sq), unsquash(real_s, sq))
-        return l1(fake_s, real_s)
+    def _paired_losses(
+        self, fake_s: torch.Tensor, real_s: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | float]:
+        """The paired terms G_D(I_BS) vs I_S (``sup_L1``, ``range``) and their weighted sum."""
+        cfg = self.cfg
+        terms: dict[str, torch.Tensor] = {}
+        total: torch.Tensor | float = 0.0
+        if cfg.lambda_sup > 0:
+            if cfg.sup_space == "data":
+                terms["sup_L1"] = l1(unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash))
+            else:
+                terms["sup_L1"] = l1(fake_s, real_s)
+            total = total + cfg.lambda_sup * terms["sup_L1"]
+        if cfg.lambda_range > 0:
+            # min-max scaling is invariant to the affine normalisation, not to the tanh: data units
+            terms["range"] = range_mse(unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash))
+            total = total + cfg.lambda_range * terms["range"]
+        return terms, total
 
     def _paired_step(
         self, real_s: torch.Tensor, real_bs: torch.Tensor
@@ -394,13 +407,13 @@ class _Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         with autocast:
             fake_s = self.net.g_d(real_bs)
-            sup = self._sup_l1(fake_s, real_s)
-            loss_g = self.cfg.lambda_sup * sup
+            terms, loss_g = self._paired_losses(fake_s, real_s)
+        assert isinstance(loss_g, torch.Tensor)  # config: the paired variant has lambda_sup > 0
         loss_g.backward()
         self.opt_g.step()
         self.step += 1
-        v = float(sup.detach())
-        losses = {"sup_L1": v, "cycle": 0.0, "G_total": float(loss_g.detach()), "D_total": 0.0}
+        losses = {k: float(v.detach()) for k, v in terms.items()}
+        losses.update({"cycle": 0.0, "G_total": float(loss_g.detach()), "D_total": 0.0})
         return losses, {"fake_s": fake_s.detach()}, (real_s, real_bs)
 
     # ------------------------------------------------------------------ files

@@ -49,6 +49,24 @@ def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(a.float(), b.float())
 
 
+def range_mse(a: torch.Tensor, b: torch.Tensor, *, eps: float = 1e-6) -> torch.Tensor:
+    """Mean squared difference of ``a`` and ``b`` after each image is min-max scaled to [0, 1].
+
+    This is the 8-bit rendering that the paper's MSE/PSNR/SSIM (and every STM viewer's default
+    colour scale) sees: an image's two most extreme pixels set the scale of all the others, so a
+    denoiser that gets an adsorbate's peak or an impurity core's depth a few pm wrong is scored
+    as if every pixel were wrong. An L1 loss hardly notices those few pixels; this term does.
+    Images are the leading dimension; the rest is flattened. Computed in float32.
+    """
+    x, y = a.float().flatten(1), b.float().flatten(1)
+
+    def scaled(t: torch.Tensor) -> torch.Tensor:
+        lo, hi = t.amin(1, keepdim=True), t.amax(1, keepdim=True)
+        return (t - lo) / (hi - lo).clamp_min(eps)
+
+    return F.mse_loss(scaled(x), scaled(y))
+
+
 def unsquash(x: torch.Tensor, squash: float) -> torch.Tensor:
     """Normalised data values ``atanh(x) / squash`` of network-range values ``x = tanh(squash y)``.
 

@@ -87,3 +87,37 @@ def test_sup_space_is_validated(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert TrainConfig(variant="paired", sup_space="data", out=str(tmp_path / "m")).sup_space == "data"
     with pytest.raises(ValueError, match="sup_space"):
         TrainConfig(variant="paired", sup_space="pixels", out=str(tmp_path / "m"))
+
+
+def test_range_mse_scores_the_min_max_rendering() -> None:
+    from stmdenoise.metrics import mse, to_uint8
+    from stmdenoise.training.losses import range_mse
+
+    rng = np.random.default_rng(0)
+    clean = rng.normal(size=(2, 1, 64, 64))
+    clean[:, :, 5, 5] = 6.0  # an adsorbate peak sets the top of the scale
+    # affine changes of either image cost nothing: the metric rescales them away
+    a, b = torch.as_tensor(clean), torch.as_tensor(3.0 * clean - 7.0)
+    assert float(range_mse(b, a)) < 1e-12
+    # the same image with only its peak 30 % too low: every pixel moves in the 8-bit rendering
+    low = clean.copy()
+    low[:, :, 5, 5] = 4.2
+    loss = float(range_mse(torch.as_tensor(low), a))
+    assert loss > 1e-3
+    assert float(l1(torch.as_tensor(low), a)) < 0.01  # while the L1 hardly sees one pixel
+    # it is the 8-bit MSE (before rounding) divided by 255**2
+    eight_bit = np.mean([mse(clean[i, 0], low[i, 0]) for i in range(2)]) / 255**2
+    assert loss == pytest.approx(eight_bit, rel=0.05)
+    assert to_uint8(low[0, 0]).max() == 255
+    # gradients reach the extreme pixel
+    t = torch.as_tensor(low).clone().requires_grad_(True)
+    range_mse(t, a).backward()
+    assert t.grad is not None and float(t.grad[0, 0, 5, 5]) < 0  # raise the peak
+
+
+def test_range_loss_needs_paired_crops(tmp_path: Path) -> None:
+    assert TrainConfig(variant="paired", lambda_range=300.0, out=str(tmp_path / "m")).lambda_range == 300.0
+    with pytest.raises(ValueError, match="lambda_range"):
+        TrainConfig(variant="cyclegan", lambda_range=300.0)
+    with pytest.raises(ValueError, match="lambda_range"):
+        TrainConfig(variant="paired", lambda_range=-1.0)

@@ -118,10 +118,16 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
     tmp_path: Path, sampler, real_scans, tiny_config
 ) -> None:  # type: ignore[no-untyped-def]
     cfg = tiny_config(
-        tmp_path, variant="supervised", pair_norm="noisy", norm_squash=0.25, residual=True, steps=2
+        tmp_path,
+        variant="supervised",
+        pair_norm="noisy",
+        norm_squash=0.25,
+        residual=True,
+        steps=2,
+        lambda_range=50.0,
     )
     recs = _run(cfg, sampler, real_scans)
-    assert recs[-1].model_dir and "sup_L1" in recs[-1].losses
+    assert recs[-1].model_dir and {"sup_L1", "range"} <= set(recs[-1].losses)
     info = read_model_info(cfg.out)
     assert info.training["config"]["pair_norm"] == "noisy" and info.arch.residual
     _, g_d, g_da = load_model_folder(cfg.out)
@@ -131,11 +137,23 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
 def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     tmp_path: Path, sampler, real_scans, tiny_config
 ) -> None:  # type: ignore[no-untyped-def]
-    pre = tiny_config(tmp_path / "pre", variant="paired", residual=True, pair_norm="noisy", steps=30, lr=1e-3)
+    pre = tiny_config(
+        tmp_path / "pre",
+        variant="paired",
+        residual=True,
+        pair_norm="noisy",
+        steps=30,
+        lr=1e-3,
+        lambda_range=5.0,
+    )
     assert pre.lambda_sup == 10.0  # the paired variant needs its L1 weight
     recs = _run(pre, sampler, real_scans=None)  # no experimental scans needed
-    sup = [r.losses["sup_L1"] for r in recs if r.losses and r.model_dir is None]
-    assert len(sup) == 30 and np.mean(sup[-5:]) < np.mean(sup[:5]), sup
+    steps = [r.losses for r in recs if r.losses and r.model_dir is None]
+    assert len(steps) == 30
+    sup = [s["sup_L1"] for s in steps]
+    assert np.mean(sup[-5:]) < np.mean(sup[:5]), sup
+    last = steps[-1]
+    assert last["G_total"] == pytest.approx(10.0 * last["sup_L1"] + 5.0 * last["range"], rel=1e-5)
     info, g_d, g_da = load_model_folder(pre.out)
     assert info.variant == "paired" and g_da is g_d
 
