@@ -48,12 +48,22 @@ from stmdenoise.processing import (
 )
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["Denoiser", "default_model_dir", "resample_onto", "Which"]
+__all__ = ["Denoiser", "MIN_MODEL_PIXELS", "ScanTooSmallError", "default_model_dir", "resample_onto", "Which"]
 
 log = logging.getLogger(__name__)
 
 Which = Literal["auto", "experimental", "simulated"]
 ProgressCallback = Callable[[int, int], None]
+
+#: Fewest pixels per side, on the model's grid, that a scan must have to be denoised. The
+#: networks downsample by 4 and were trained on crops of 64-128 px; a scan much smaller than
+#: that at the model's pixel size (a 1.5 nm atomic-resolution scan is 11 x 11 px at 0.14 nm/px)
+#: comes back with blobs that are not in it, so it is refused with the reason.
+MIN_MODEL_PIXELS = 32
+
+
+class ScanTooSmallError(ValueError):
+    """The scan covers too few of the model's pixels to be denoised faithfully."""
 
 
 def default_model_dir() -> Path:
@@ -288,6 +298,13 @@ class Denoiser:
                 scan.pixel_size[0] * 1e9,
                 scan.pixel_size[1] * 1e9,
                 target * 1e9,
+            )
+        if min(work.shape) < MIN_MODEL_PIXELS:
+            raise ScanTooSmallError(
+                f"{scan.describe()}: at the model's {target * 1e9:.4g} nm/px this is only "
+                f"{work.shape[1]} x {work.shape[0]} px; the model needs at least {MIN_MODEL_PIXELS} px "
+                f"per side ({MIN_MODEL_PIXELS * target * 1e9:.2g} nm at this pixel size) and would "
+                "invent features on a smaller image. Use a model trained at a finer pixel size."
             )
         y, norm = robust_normalize(
             np.asarray(work.data), low_pct=norm_spec.low_pct, high_pct=norm_spec.high_pct

@@ -184,6 +184,32 @@ def test_denoise_cli_writes_each_format(tmp_path: Path, capsys) -> None:  # type
     assert back.shape == (96, 80) and back.unit == "m"
 
 
+def test_scans_too_small_for_the_model_grid_are_refused_with_the_reason(tmp_path: Path) -> None:
+    from stmdenoise.denoise import MIN_MODEL_PIXELS, ScanTooSmallError
+
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    # 80 x 96 px of 0.02 nm: 1.6 x 1.9 nm, only 11 x 14 px at the model's 0.14 nm/px
+    with pytest.raises(ScanTooSmallError, match=r"only 11 x 14 px.*at least 32 px"):
+        den.denoise(_scan(px=0.02e-9))
+    # on the model's grid the limit is the array itself; at the limit it is denoised
+    with pytest.raises(ScanTooSmallError):
+        den.denoise(_scan(rows=MIN_MODEL_PIXELS - 1, cols=64))
+    assert den.denoise(_scan(rows=MIN_MODEL_PIXELS, cols=MIN_MODEL_PIXELS)).shape == (32, 32)
+
+
+@pytest.mark.realdata
+def test_cli_names_the_atomic_resolution_scan_it_refuses(tmp_path: Path, realdata_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.cli.main import main
+
+    scan = realdata_dir / "nanonis" / "img_0071.sxm"  # 1.5 nm: 11 x 11 px at 0.14 nm/px
+    code = main(["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", str(_model(tmp_path / "m")),
+                 "--device", "cpu", "-q"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "img_0071.sxm" in err and "at least 32 px" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 @pytest.mark.realdata
 def test_denoise_real_aborted_createc_scan(tmp_path: Path, realdata_dir: Path) -> None:
     from stmdenoise.io import read_scan

@@ -56,7 +56,14 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert window.denoise_panel.select_model("gui-tiny")
     assert window.session.model is not None and window.session.model.origin == "user"
 
-    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
+    # a 1.5 nm atomic-resolution scan is 11 x 11 px on the model's grid: refused with the reason
+    failed = dict(timeout=120000, check_params_cb=lambda m: "failed" in m)
+    with qtbot.waitSignal(window.session.denoise_status, **failed) as status:
+        window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
+    assert "at least 32 px" in status.args[0] and window.session.denoised is None
+    wait_idle(qtbot, window)
+    # a 5 nm scan (36 x 36 px on the model's grid) is denoised
+    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "TR_img_0249.sxm"]))
     qtbot.waitUntil(lambda: window.session.denoised is not None, timeout=120000)
     wait_idle(qtbot, window)
     raw, den = window.session.raw, window.session.denoised
@@ -66,7 +73,7 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert len(window.views.den_curve.getData()[1]) > 10
     # cached per scan/channel/model: showing it again starts no job
     assert window.session.result_key() in window.session.results
-    window.session.select(0)
+    window.session.select(1)
     assert not window.session.pool.busy and window.session.denoised is den
 
     # scores for raw and denoised, computed in the background
