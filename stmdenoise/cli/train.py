@@ -42,6 +42,7 @@ _FLAGS: dict[str, str] = {
     "lambda_sup": "lambda_sup",
     "lambda_cyc_exp": "lambda_cyc_exp",
     "lambda_range": "lambda_range",
+    "extreme_crops": "extreme_crops",
     "checkpoint_every": "checkpoint_every",
     "weights_dtype": "weights_dtype",
     "norm_squash": "norm_squash",
@@ -177,6 +178,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lambda-range",
         type=float,
         help="weight of the min-max-scaled MSE of G_D(I_BS) vs I_S (default 0; needs paired crops)",
+    )
+    p.add_argument(
+        "--extreme-crops",
+        type=float,
+        metavar="P",
+        help="fraction of paired crops placed around the clean image's highest or lowest pixel (default 0)",
     )
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(

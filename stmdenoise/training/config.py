@@ -61,6 +61,10 @@ class TrainConfig:
         Weight of :func:`~stmdenoise.training.losses.range_mse` between G_D(I_BS) and I_S (0 =
         off): both min-max scaled per crop, as the 8-bit metrics and viewers scale them, so the
         extremes (adsorbate peaks, impurity cores) keep their place in the scale.
+    extreme_crops : float
+        Fraction of the paired crops placed around the clean image's highest or lowest pixel
+        (0 = uniform crops): the few pixels that set an image's min-max rendering, adsorbate
+        peaks and impurity cores, are otherwise in few crops.
     init : str or None
         Model folder whose generators start this run (same architecture; G_B and the
         discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
@@ -132,6 +136,7 @@ class TrainConfig:
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
     lambda_range: float = 0.0
+    extreme_crops: float = 0.0
     sup_space: str = "squashed"
     init: str | None = None
     sim: str | None = None
@@ -191,8 +196,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {v!r}")
         if self.variant in ("supervised", "paired") and self.lambda_sup <= 0:
             object.__setattr__(self, "lambda_sup", 10.0)
+        if not (isinstance(self.extreme_crops, (int, float)) and 0 <= self.extreme_crops <= 1):
+            raise ValueError(f"extreme_crops must be in [0, 1], got {self.extreme_crops!r}")
+        if self.extreme_crops > 0 and self.lambda_sup <= 0:
+            raise ValueError("extreme_crops needs paired crops: set lambda_sup > 0 (or --variant paired)")
         if self.lambda_range > 0 and self.lambda_sup <= 0:
-            raise ValueError("lambda_range needs paired crops: set lambda_sup > 0 (or --variant supervised)")
+            raise ValueError("lambda_range needs paired crops: set lambda_sup > 0 (or --variant paired)")
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
             raise ValueError(
                 "need 0 <= norm_low_pct < norm_high_pct <= 100, "

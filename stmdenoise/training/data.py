@@ -30,6 +30,8 @@ __all__ = [
     "H5Sim",
     "prepare_image",
     "random_crop",
+    "crop_around",
+    "extreme_pixel",
     "augment",
     "load_real_scans",
     "prepare_real",
@@ -100,6 +102,25 @@ def random_crop(image: NDArray[Any], crop: int, rng: np.random.Generator) -> tup
     return int(rng.integers(0, max(h - crop, 0) + 1)), int(rng.integers(0, max(w - crop, 0) + 1))
 
 
+def crop_around(
+    image: NDArray[Any], point: tuple[int, int], crop: int, rng: np.random.Generator
+) -> tuple[int, int]:
+    """Top-left corner of a ``crop`` window that holds ``point`` at a random place inside it."""
+    h, w = image.shape
+    corner = []
+    for p, n in ((point[0], h), (point[1], w)):
+        hi = min(p, max(n - crop, 0))  # images smaller than the crop are padded at the end
+        corner.append(int(rng.integers(min(max(p - crop + 1, 0), hi), hi + 1)))
+    return corner[0], corner[1]
+
+
+def extreme_pixel(image: NDArray[Any], rng: np.random.Generator) -> tuple[int, int]:
+    """The highest or the lowest pixel of ``image`` (one of the two at random)."""
+    flat = int(np.nanargmax(image) if rng.integers(0, 2) else np.nanargmin(image))
+    r, c = np.unravel_index(flat, image.shape)
+    return int(r), int(c)
+
+
 def _take(image: F32, r: int, c: int, crop: int) -> F32:
     h, w = image.shape
     if h < crop or w < crop:
@@ -122,9 +143,14 @@ def crop_and_augment(image: F32, crop: int, rng: np.random.Generator) -> F32:
     return augment(_take(image, r, c, crop), k, flip)
 
 
-def paired_crop_and_augment(a: F32, b: F32, crop: int, rng: np.random.Generator) -> tuple[F32, F32]:
-    """The same random crop and symmetry applied to two aligned images."""
-    r, c = random_crop(a, crop, rng)
+def paired_crop_and_augment(
+    a: F32, b: F32, crop: int, rng: np.random.Generator, *, around: tuple[int, int] | None = None
+) -> tuple[F32, F32]:
+    """The same random crop and symmetry applied to two aligned images.
+
+    ``around``: a pixel the crop must hold (at a random place in it), else the crop is uniform.
+    """
+    r, c = random_crop(a, crop, rng) if around is None else crop_around(a, around, crop, rng)
     k, flip = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
     return augment(_take(a, r, c, crop), k, flip), augment(_take(b, r, c, crop), k, flip)
 

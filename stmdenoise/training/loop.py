@@ -47,6 +47,7 @@ from stmdenoise.training.data import (
     _Norm,
     _PairNorm,
     crop_and_augment,
+    extreme_pixel,
     load_real_scans,
     paired_crop_and_augment,
     prepare_real,
@@ -309,7 +310,10 @@ class _Trainer:
         for _ in range(cfg.batch):
             if cfg.lambda_sup > 0:  # paired losses need aligned clean/noisy crops
                 clean, noisy = self.sim.pair(pool[int(rng.integers(len(pool)))])
-                a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng)
+                around = None
+                if cfg.extreme_crops > 0 and rng.random() < cfg.extreme_crops:
+                    around = extreme_pixel(clean, rng)  # an adsorbate peak or a core
+                a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng, around=around)
             else:  # unpaired: clean and noisy from independent draws
                 a = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[0], cfg.crop, rng)
                 b = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[1], cfg.crop, rng)

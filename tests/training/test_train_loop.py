@@ -173,3 +173,17 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     wrong = tiny_config(tmp_path / "wrong", variant="supervised", ngf=4, steps=1, init=pre.out)
     with pytest.raises(ValueError, match="architecture"):
         _Trainer(wrong, sim_sampler=sampler, real_scans=real_scans, resume=False)
+
+
+def test_extreme_crops_hold_each_pairs_peak_or_core(tmp_path: Path, sampler, tiny_config) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.training.loop import _Trainer
+
+    # 48-px simulated images, 16-px crops: a uniform crop rarely holds the image's extreme pixel
+    cfg = tiny_config(tmp_path, variant="paired", crop=16, batch=8, extreme_crops=1.0, steps=1)
+    t = _Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
+    pool = [t.sim.pair(i)[0] for i in t.sim.indices(0)]
+    extremes = {float(c.max()) for c in pool} | {float(c.min()) for c in pool}
+    s, bs, _ = t._batch()
+    for crop in s[:, 0].numpy():
+        assert float(crop.max()) in extremes or float(crop.min()) in extremes
+    assert bs.shape == s.shape
