@@ -19,6 +19,9 @@
      craters whose most extreme pixel lies anywhere on a ring: the first version of this check,
      which compared extreme pixels, scored the raw noisy input no better than the clean map's
      own ties allowed.)
+   * adsorbates: for every isolated adsorbate bump (no impurity or adsorbate within 10 px), the
+     output's height over its surroundings divided by the clean map's (1-px smoothing, highest
+     pixel within +-3 px minus the median of a 25 px box): median, and the share kept at >= 50 %;
    * standing-wave period: peak of the radially averaged power spectrum in the 1.0-2.5 nm band
      (parabolic sub-bin interpolation), output vs clean, relative difference;
    * residual (input - output) vs injected noise (input - clean): power ratio, and the
@@ -166,6 +169,46 @@ def core_recovery(
     return found, n
 
 
+def adsorbate_heights(
+    clean: np.ndarray,
+    out: np.ndarray,
+    adsorbates_px: list[tuple[float, float]],
+    impurities_px: list[tuple[float, float]],
+    *,
+    half: int = 3,
+    isolate: float = 10.0,
+    border: int = 12,
+) -> list[float]:
+    """Output-to-clean height ratio of each isolated adsorbate bump of one image.
+
+    Height: the 1-px-smoothed image at the clean bump's top (its highest pixel within ``half``
+    px of the adsorbate) minus the median of the surrounding (8·half+1)² box. Adsorbates closer
+    than ``isolate`` px to an impurity or another adsorbate, or ``border`` px to the edge, are
+    not counted.
+    """
+    cs, os_ = ndimage.gaussian_filter(clean, 1.0), ndimage.gaussian_filter(out, 1.0)
+    rows, cols = clean.shape
+    ads = np.asarray(adsorbates_px, dtype=np.float64).reshape(-1, 2)
+    imps = np.asarray(impurities_px, dtype=np.float64).reshape(-1, 2)
+    ratios = []
+    for k, (y, x) in enumerate(ads):
+        iy, ix = int(round(y)), int(round(x))
+        if not (border <= iy < rows - border and border <= ix < cols - border):
+            continue
+        others = np.vstack([np.delete(ads, k, axis=0), imps])
+        if others.size and np.hypot(others[:, 0] - y, others[:, 1] - x).min() < isolate:
+            continue
+        r = 4 * half
+        box = (slice(max(iy - r, 0), iy + r + 1), slice(max(ix - r, 0), ix + r + 1))
+        win = cs[iy - half : iy + half + 1, ix - half : ix + half + 1]
+        j = np.unravel_index(np.argmax(win), win.shape)
+        top = (iy - half + int(j[0]), ix - half + int(j[1]))  # the clean bump's top, read in both
+        h = float(cs[top] - np.median(cs[box]))
+        if h > 0:
+            ratios.append(float(os_[top] - np.median(os_[box])) / h)
+    return ratios
+
+
 def wave_period(image: np.ndarray, pixel_size: float, band: tuple[float, float] = (1.0e-9, 2.5e-9)) -> float:
     """Standing-wave period (m): radially averaged power-spectrum peak in ``band``."""
     a = image - image.mean()
@@ -200,8 +243,11 @@ def faithfulness(
 ) -> dict[str, Any]:
     found = total = 0
     period_err, power_ratio, corr_res, corr_noise, corr_out = [], [], [], [], []
+    heights: list[float] = []
     for (clean, noisy), out, prm in zip(pairs, outputs, params, strict=True):
         imps = [(y / px - 0.5, x / px - 0.5) for y, x in prm["surface"]["impurities"]]
+        ads = [(y / px - 0.5, x / px - 0.5) for y, x in prm["surface"]["adsorbates"]]
+        heights += adsorbate_heights(clean, out, ads, imps)
         f, n = core_recovery(clean, out, imps)
         found, total = found + f, total + n
         pc, po = wave_period(clean, px), wave_period(out, px)
@@ -216,12 +262,21 @@ def faithfulness(
         "method": name,
         "corr(output, clean)": f"{float(np.median(corr_out)):.3f}",
         "cores recovered": f"{found}/{total} ({100 * found / max(total, 1):.1f} %)",
+        "adsorbate height kept: median": f"{100 * float(np.median(heights)):.0f} %" if heights else "-",
+        "adsorbates kept >= 50 %": _share(heights, 0.5),
         "period: median rel. diff": f"{100 * float(np.median(pe)):.2f} %",
         "period within 2 %": f"{100 * float(np.mean(pe <= 0.02)):.1f} %",
         "residual/noise power": f"{float(np.median(power_ratio)):.3f}",
         "corr(residual, clean)": f"{float(np.median(corr_res)):+.3f}",
         "corr(noise, clean)": f"{float(np.median(corr_noise)):+.3f}",
     }
+
+
+def _share(values: list[float], at_least: float) -> str:
+    if not values:
+        return "-"
+    k = sum(v >= at_least for v in values)
+    return f"{k}/{len(values)} ({100 * k / len(values):.1f} %)"
 
 
 def md_table(rows: list[dict[str, Any]]) -> str:

@@ -63,6 +63,20 @@ def test_flat_bottomed_cores_are_located_by_their_centroid(quality) -> None:  # 
     assert quality.core_recovery(clean, moved, CENTRES) == (1, 2)
 
 
+def test_adsorbate_heights_compare_bumps_over_their_surroundings(quality) -> None:  # type: ignore[no-untyped-def]
+    ads = [(20.0, 20.0), (40.0, 44.0), (2.0, 30.0), (45.0, 20.0)]
+    imps = [(47.0, 22.0)]  # next to the last adsorbate: not counted; (2, 30) is at the edge
+    yy, xx = np.indices((64, 64), dtype=np.float64)
+    wave = 0.05 * np.cos(xx / 2.0)  # standing waves are a few pm under 30-80 pm bumps
+    bumps = sum(np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 4.0) for y, x in ads)
+    clean = wave + bumps
+    assert quality.adsorbate_heights(clean, clean, ads, imps) == pytest.approx([1.0, 1.0])
+    assert quality.adsorbate_heights(clean, wave + 0.5 * bumps, ads, imps) == pytest.approx(
+        [0.5, 0.5], abs=0.1
+    )
+    assert max(quality.adsorbate_heights(clean, wave, ads, imps)) < 0.2  # erased
+
+
 def test_wave_period_reads_the_fft_peak(quality) -> None:  # type: ignore[no-untyped-def]
     px = 0.14e-9
     xx = np.indices((256, 256))[1] * px
