@@ -152,7 +152,8 @@ class DenoisePanel(QWidget):
 
     @Slot(int, int)
     def _progress(self, done: int, total: int) -> None:
-        running = self.session.pool.names().count("denoise") > 0 or total > 0
+        # the session's flag, not the pool: the pool drops a job only after its finished callback
+        running = self.session.denoising or total > 0
         self.cancel_button.setEnabled(running)
         if total > 0:
             self.progress.setRange(0, total)

@@ -318,6 +318,11 @@ class Session(QObject):
         if self._denoise_wanted is not None:
             self._start_denoise()
 
+    @property
+    def denoising(self) -> bool:
+        """True from the start of a denoising job until its ``finished`` callback has run."""
+        return self._denoise_running is not None
+
     def cancel_denoise(self) -> None:
         """Stop the running denoising job."""
         self._denoise_wanted = None

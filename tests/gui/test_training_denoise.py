@@ -62,10 +62,13 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
         window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
     assert "at least 32 px" in status.args[0] and window.session.denoised is None
     wait_idle(qtbot, window)
+    idle = window.denoise_panel
+    assert idle.progress.maximum() > 0 and not idle.cancel_button.isEnabled()  # no busy bar left
     # a 5 nm scan (36 x 36 px on the model's grid) is denoised
     window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "TR_img_0249.sxm"]))
     qtbot.waitUntil(lambda: window.session.denoised is not None, timeout=120000)
     wait_idle(qtbot, window)
+    assert idle.progress.maximum() > 0 and not idle.cancel_button.isEnabled()
     raw, den = window.session.raw, window.session.denoised
     assert den.shape == raw.shape and den.unit == raw.unit and den.pixel_size == raw.pixel_size
     assert not np.array_equal(den.data, raw.data, equal_nan=True)
