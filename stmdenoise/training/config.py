@@ -198,10 +198,9 @@ class TrainConfig:
             object.__setattr__(self, "lambda_sup", 10.0)
         if not (isinstance(self.extreme_crops, (int, float)) and 0 <= self.extreme_crops <= 1):
             raise ValueError(f"extreme_crops must be in [0, 1], got {self.extreme_crops!r}")
-        if self.extreme_crops > 0 and self.lambda_sup <= 0:
-            raise ValueError("extreme_crops needs paired crops: set lambda_sup > 0 (or --variant paired)")
-        if self.lambda_range > 0 and self.lambda_sup <= 0:
-            raise ValueError("lambda_range needs paired crops: set lambda_sup > 0 (or --variant paired)")
+        for name in ("extreme_crops", "lambda_range"):
+            if getattr(self, name) > 0 and self.lambda_sup <= 0:
+                raise ValueError(f"{name} needs paired crops: set lambda_sup > 0 (or --variant paired)")
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
             raise ValueError(
                 "need 0 <= norm_low_pct < norm_high_pct <= 100, "

@@ -391,18 +391,15 @@ class _Trainer:
         cfg = self.cfg
         terms: dict[str, torch.Tensor] = {}
         total: torch.Tensor | float = 0.0
-        fake_y = real_y = None  # data units, computed once when a term needs them
+        data = None  # (fake, real) in data units, computed once when a term needs them
         if cfg.lambda_range > 0 or (cfg.lambda_sup > 0 and cfg.sup_space == "data"):
-            fake_y, real_y = unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash)
+            data = (unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash))
         if cfg.lambda_sup > 0:
-            if fake_y is not None and real_y is not None and cfg.sup_space == "data":
-                terms["sup_L1"] = l1(fake_y, real_y)
-            else:
-                terms["sup_L1"] = l1(fake_s, real_s)
+            terms["sup_L1"] = l1(*data) if data and cfg.sup_space == "data" else l1(fake_s, real_s)
             total = total + cfg.lambda_sup * terms["sup_L1"]
-        if fake_y is not None and real_y is not None and cfg.lambda_range > 0:
+        if data and cfg.lambda_range > 0:
             # min-max scaling is invariant to the affine normalisation, not to the tanh: data units
-            terms["range"] = range_mse(fake_y, real_y)
+            terms["range"] = range_mse(*data)
             total = total + cfg.lambda_range * terms["range"]
         return terms, total
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from stmdenoise.model.layers import safe_atanh
 
-__all__ = ["gan_loss", "discriminator_loss", "l1", "unsquash"]
+__all__ = ["gan_loss", "discriminator_loss", "l1", "range_mse", "unsquash"]
 
 
 def gan_loss(logits: torch.Tensor, target_is_real: bool, *, mode: str = "log") -> torch.Tensor:
