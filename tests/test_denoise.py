@@ -28,10 +28,15 @@ def _one_thread():  # type: ignore[no-untyped-def]
 
 
 def _model(
-    folder: Path, *, variant: str = "pdanet", dtype: torch.dtype = torch.float32, residual: bool = False
+    folder: Path,
+    *,
+    variant: str = "pdanet",
+    dtype: torch.dtype = torch.float32,
+    residual: bool = False,
+    skip_blur: float = 0.0,
 ) -> Path:
     torch.manual_seed(0)
-    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=residual)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=residual, skip_blur=skip_blur)
     g_d, g_da = build_generators(arch, variant)
     init_weights(g_d)
     init_weights(g_da)
@@ -221,11 +226,11 @@ def test_denoise_real_aborted_createc_scan(tmp_path: Path, realdata_dir: Path) -
     np.testing.assert_array_equal(np.isnan(out.data), np.isnan(scan.data))
 
 
-@pytest.mark.parametrize("residual", [False, True])
-def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path, residual: bool) -> None:
+@pytest.mark.parametrize(("residual", "skip_blur"), [(False, 0.0), (True, 0.0), (True, 0.8)])
+def test_onnx_runtime_backend_matches_pytorch(tmp_path: Path, residual: bool, skip_blur: float) -> None:
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    folder = _model(tmp_path / "m", residual=residual)
+    folder = _model(tmp_path / "m", residual=residual, skip_blur=skip_blur)
     scan = _scan(rows=90, cols=77)  # not a multiple of 4: padding happens outside the exported graph
     a = Denoiser.from_folder(folder, device="cpu", backend="torch").denoise(scan).data
     den = Denoiser.from_folder(folder, device="cpu", backend="onnx")

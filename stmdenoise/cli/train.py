@@ -41,6 +41,7 @@ _FLAGS: dict[str, str] = {
     "lambda_fa": "lambda_fa",
     "lambda_sup": "lambda_sup",
     "lambda_cyc_exp": "lambda_cyc_exp",
+    "lambda_anchor": "lambda_anchor",
     "lambda_range": "lambda_range",
     "extreme_crops": "extreme_crops",
     "checkpoint_every": "checkpoint_every",
@@ -48,6 +49,7 @@ _FLAGS: dict[str, str] = {
     "norm_squash": "norm_squash",
     "pair_norm": "pair_norm",
     "residual": "residual",
+    "skip_blur": "skip_blur",
     "init": "init",
     "sup_space": "sup_space",
 }
@@ -175,6 +177,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lambda-cyc-exp", type=float, help="experimental cycle G_B(G_DA(I_E)) ~ I_E weight (default 0)"
     )
     p.add_argument(
+        "--lambda-anchor",
+        type=float,
+        help="weight of G_DA(I_E) ~ G_D(I_E): G_DA stays near the simulation-trained denoiser (default 0)",
+    )
+    p.add_argument(
         "--lambda-range",
         type=float,
         help="weight of the min-max-scaled MSE of G_D(I_BS) vs I_S (default 0; needs paired crops)",
@@ -204,6 +211,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         default=None,
         help="generators learn a correction to their input (global skip); default: the paper's layout",
+    )
+    p.add_argument(
+        "--skip-blur",
+        type=float,
+        metavar="SIGMA",
+        help="Gaussian sigma (px) on the denoisers' residual skip (default 0 = identity; needs --residual)",
     )
     p.add_argument(
         "--pair-norm",

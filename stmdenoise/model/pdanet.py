@@ -9,7 +9,7 @@ chained parameter list would make Adam step the shared block twice per iteration
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
 import torch
@@ -17,7 +17,7 @@ from torch import nn
 
 from stmdenoise.model.blocks import UpBlock
 from stmdenoise.model.discriminators import FeatureDiscriminator, PatchDiscriminator
-from stmdenoise.model.generator import Generator
+from stmdenoise.model.generator import Generator, check_skip_blur
 from stmdenoise.model.layers import check_positive_int
 
 __all__ = [
@@ -96,9 +96,11 @@ class ArchConfig:
     fa_width: int = 64
     channels: int = 1
     residual: bool = False
+    skip_blur: float = 0.0
 
     def __post_init__(self) -> None:
         check_positive_int("ngf", self.ngf)
+        check_skip_blur(self.skip_blur, residual=self.residual)
         check_positive_int("n_blocks", self.n_blocks, minimum=0)
         check_positive_int("ndf", self.ndf)
         check_positive_int("d_layers", self.d_layers)
@@ -109,6 +111,10 @@ class ArchConfig:
         """JSON-serialisable dict."""
         return asdict(self)
 
+    def same_weights_as(self, other: ArchConfig) -> bool:
+        """True when ``other`` holds the same tensors (every field but ``skip_blur`` equal)."""
+        return replace(self, skip_blur=0.0) == replace(other, skip_blur=0.0)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArchConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ValueError."""
@@ -118,10 +124,15 @@ class ArchConfig:
         return cls(**d)
 
 
-def _generator(arch: ArchConfig, up: UpBlock | None = None) -> Generator:
-    """One generator of ``arch`` (G_D, G_B or G_DA), optionally sharing ``up``."""
+def _generator(arch: ArchConfig, up: UpBlock | None = None, *, denoiser: bool = True) -> Generator:
+    """One generator of ``arch`` (G_D or G_DA; G_B with ``denoiser=False``), optionally sharing ``up``."""
     return Generator(
-        ngf=arch.ngf, n_blocks=arch.n_blocks, channels=arch.channels, up=up, residual=arch.residual
+        ngf=arch.ngf,
+        n_blocks=arch.n_blocks,
+        channels=arch.channels,
+        up=up,
+        residual=arch.residual,
+        skip_blur=arch.skip_blur if denoiser else 0.0,
     )
 
 
@@ -185,7 +196,7 @@ class PDANet(nn.Module):
         self.arch = arch
         self.variant: Variant = check_variant(variant)
         self.g_d, g_da = build_generators(arch, variant)
-        self.g_b = _generator(arch)
+        self.g_b = _generator(arch, denoiser=False)
         # registering g_da as a child even when it is g_d is harmless: nn.Module.parameters()
         # de-duplicates, and state_dict keys of a shared module are written under both names.
         self.g_da = g_da

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from stmdenoise.model.generator import check_skip_blur
 from stmdenoise.model.pdanet import ArchConfig, check_variant, variant_uses_da
 
 __all__ = ["TrainConfig", "GanMode", "DeviceName"]
@@ -70,6 +71,11 @@ class TrainConfig:
         discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
     lambda_cyc_exp : float
         Weight of an optional experimental cycle ``G_B(G_DA(I_E)) ~ I_E`` (0 = the paper).
+    lambda_anchor : float
+        Weight of an optional anchor ``G_DA(I_E) ~ G_D(I_E)`` (L1 in ``sup_space``; G_D's output
+        detached): on experimental scans the domain-adaptation generator stays near what the
+        simulation-trained denoiser answers, and the adversarial terms move it only where they
+        outweigh that. 0 = the paper. Needs a variant with G_DA.
     sim : str or None
         HDF5 dataset written by ``stmdenoise simulate``; None simulates pairs on the fly.
     sim_pixels, sim_size, sim_preset : int, float, str
@@ -95,6 +101,9 @@ class TrainConfig:
     residual : bool
         Generators with a global skip, ``tanh(atanh(x) + Up(...))`` (see
         :class:`~stmdenoise.model.Generator`); False is the paper's layout.
+    skip_blur : float
+        Gaussian sigma (px) on the residual skip of G_D and G_DA (0 = identity skip; needs
+        ``residual``). See :class:`~stmdenoise.model.ArchConfig`.
     pair_norm : {"own", "noisy"}
         Statistics that normalise a simulated pair's clean image: its own percentiles ("own",
         the first models), or its noisy twin's ("noisy"), the units the Denoiser works in at
@@ -124,6 +133,7 @@ class TrainConfig:
     ndf: int = 64
     fa_width: int = 64
     residual: bool = False
+    skip_blur: float = 0.0
     gan_mode: str = "log"
     lr: float = 2e-4
     beta1: float = 0.5
@@ -135,6 +145,7 @@ class TrainConfig:
     lambda_fa: float = 0.1
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
+    lambda_anchor: float = 0.0
     lambda_range: float = 0.0
     extreme_crops: float = 0.0
     sup_space: str = "squashed"
@@ -185,6 +196,7 @@ class TrainConfig:
             "lambda_fa",
             "lambda_sup",
             "lambda_cyc_exp",
+            "lambda_anchor",
             "lambda_range",
         ):
             _nonneg(name, getattr(self, name))
@@ -201,6 +213,8 @@ class TrainConfig:
         for name in ("extreme_crops", "lambda_range"):
             if getattr(self, name) > 0 and self.lambda_sup <= 0:
                 raise ValueError(f"{name} needs paired crops: set lambda_sup > 0 (or --variant paired)")
+        if self.lambda_anchor > 0 and not variant_uses_da(self.variant):
+            raise ValueError(f"lambda_anchor needs a variant with G_DA, not {self.variant!r}")
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):
             raise ValueError(
                 "need 0 <= norm_low_pct < norm_high_pct <= 100, "
@@ -208,6 +222,7 @@ class TrainConfig:
             )
         if not (isinstance(self.norm_squash, (int, float)) and 0 <= self.norm_squash <= 10):
             raise ValueError(f"norm_squash must be in [0, 10], got {self.norm_squash!r}")
+        check_skip_blur(self.skip_blur, residual=self.residual)
         if self.sup_space not in ("squashed", "data"):
             raise ValueError(f"sup_space must be 'squashed' or 'data', got {self.sup_space!r}")
         if self.pair_norm not in ("own", "noisy"):
@@ -228,7 +243,12 @@ class TrainConfig:
     def arch(self) -> ArchConfig:
         """Network sizes of this run."""
         return ArchConfig(
-            ngf=self.ngf, n_blocks=self.blocks, ndf=self.ndf, fa_width=self.fa_width, residual=self.residual
+            ngf=self.ngf,
+            n_blocks=self.blocks,
+            ndf=self.ndf,
+            fa_width=self.fa_width,
+            residual=self.residual,
+            skip_blur=self.skip_blur,
         )
 
     def replace(self, **changes: Any) -> TrainConfig:

@@ -101,11 +101,12 @@ class TrainProgress:
 class _Generators(nn.Module):
     """G_D, G_B, G_DA as one module: the unit DistributedDataParallel synchronises."""
 
-    def __init__(self, net: PDANet, lambda_cyc_exp: float) -> None:
+    def __init__(self, net: PDANet, lambda_cyc_exp: float, lambda_anchor: float = 0.0) -> None:
         super().__init__()
         self.g_d, self.g_b, self.g_da = net.g_d, net.g_b, net.g_da
         self.uses_da = net.uses_da
         self.cyc_exp = lambda_cyc_exp > 0
+        self.anchor = lambda_anchor > 0
 
     def forward(
         self, real_s: torch.Tensor, real_bs: torch.Tensor, real_e: torch.Tensor | None
@@ -120,6 +121,9 @@ class _Generators(nn.Module):
             out["fake_e"], out["feat_e"] = fake_e, feat_e
             if self.cyc_exp:
                 out["rec_e"] = self.g_b(fake_e)
+            if self.anchor:  # the simulation-trained denoiser's answer on the same scans: a target
+                with torch.no_grad():
+                    out["anchor_e"] = self.g_d(real_e)
         return out
 
 
@@ -252,7 +256,7 @@ class _Trainer:
         # ---------------------------------------------------------------- networks
         torch.manual_seed(config.seed)
         self.net = PDANet(config.arch, config.variant).to(device)
-        self.gens = _Generators(self.net, config.lambda_cyc_exp)
+        self.gens = _Generators(self.net, config.lambda_cyc_exp, config.lambda_anchor)
         self.discs = _Discriminators(self.net, config.gan_mode)
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.lr, betas=betas)
@@ -288,7 +292,7 @@ class _Trainer:
     def _init_from(self, folder: Path) -> None:
         """Start G_D and G_DA from a model folder's generators (same architecture)."""
         info, g_d, g_da = load_model_folder(folder)
-        if info.arch != self.cfg.arch:
+        if not info.arch.same_weights_as(self.cfg.arch):
             raise ValueError(
                 f"--init {folder}: its architecture {info.arch.to_dict()} differs from this run's "
                 f"{self.cfg.arch.to_dict()}"
@@ -374,6 +378,9 @@ class _Trainer:
             if "rec_e" in g and real_e is not None:
                 terms["cyc_exp"] = l1(g["rec_e"], real_e)
                 loss_g = loss_g + cfg.lambda_cyc_exp * terms["cyc_exp"]
+            if "anchor_e" in g:
+                terms["anchor"] = self._l1_in_sup_space(g["fake_e"], g["anchor_e"])
+                loss_g = loss_g + cfg.lambda_anchor * terms["anchor"]
         loss_g.backward()
         self.opt_g.step()
         _set_requires_grad(discs, True)
@@ -402,6 +409,12 @@ class _Trainer:
             terms["range"] = range_mse(*data)
             total = total + cfg.lambda_range * terms["range"]
         return terms, total
+
+    def _l1_in_sup_space(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """L1 of two network outputs where ``--sup-space`` puts the paired L1 (tanh range or data units)."""
+        if self.cfg.sup_space == "data":
+            return l1(unsquash(a, self.cfg.norm_squash), unsquash(b, self.cfg.norm_squash))
+        return l1(a, b)
 
     def _paired_step(
         self, real_s: torch.Tensor, real_bs: torch.Tensor

@@ -176,3 +176,59 @@ def test_arch_config_without_residual_key_reads_as_the_paper_layout() -> None:
     old = {"ngf": 16, "n_blocks": 6, "ndf": 32, "d_layers": 3, "fa_width": 64, "channels": 1}
     assert ArchConfig.from_dict(old).residual is False
     assert ArchConfig.from_dict({**old, "residual": True}).residual is True
+
+
+def test_skip_blur_low_passes_the_denoisers_skip_only() -> None:
+    """With a zero correction a skip-blur denoiser returns its input Gaussian-filtered (edges
+    replicated) and G_B still returns its input; nothing of the filter is in the weights."""
+    import numpy as np
+    from scipy import ndimage
+
+    from stmdenoise.model.layers import safe_atanh
+
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=True, skip_blur=0.8)
+    net = PDANet(arch, "supervised")
+    assert net.g_d.skip_blur == net.g_da.skip_blur == 0.8 and net.g_b.skip_blur == 0.0
+    x = torch.rand(1, 1, 36, 40) * 1.6 - 0.8  # a multiple of 4: no stride padding at the edges
+    with torch.no_grad():
+        for g in (net.g_d, net.g_b):
+            for p in g.up.parameters():
+                p.zero_()
+        y, yb = net.g_d(x), net.g_b(x)
+    assert torch.allclose(yb, x, atol=1e-6)
+    ref = ndimage.gaussian_filter(
+        safe_atanh(x)[0, 0].double().numpy(), 0.8, mode="nearest", truncate=3.0, radius=3
+    )
+    np.testing.assert_allclose(y[0, 0].double().numpy(), np.tanh(ref), atol=1e-5)
+    # a flat image passes unchanged; white noise loses most of its power
+    flat = torch.full((1, 1, 16, 16), 0.3)
+    with torch.no_grad():
+        assert torch.allclose(net.g_d(flat), flat, atol=1e-6)
+    noise = torch.randn(1, 1, 64, 64) * 0.1
+    with torch.no_grad():
+        assert net.g_d(noise).var() < 0.2 * noise.var()
+    assert not any("skip" in k for k in net.state_dict())
+
+
+def test_skip_blur_checks_and_init_across_values() -> None:
+    with pytest.raises(ValueError, match="residual"):
+        ArchConfig(ngf=4, n_blocks=1, skip_blur=0.7)
+    for bad in (-0.5, True, "1", float("nan")):
+        with pytest.raises(ValueError, match="skip_blur"):
+            ArchConfig(ngf=4, n_blocks=1, residual=True, skip_blur=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="skip_blur"):
+            Generator(ngf=4, n_blocks=1, residual=True, skip_blur=bad)  # type: ignore[arg-type]
+    a = ArchConfig(ngf=4, n_blocks=1, residual=True)
+    assert a.same_weights_as(ArchConfig(ngf=4, n_blocks=1, residual=True, skip_blur=1.0))
+    assert not a.same_weights_as(ArchConfig(ngf=8, n_blocks=1, residual=True, skip_blur=1.0))
+    old = {
+        "ngf": 16,
+        "n_blocks": 6,
+        "ndf": 32,
+        "d_layers": 3,
+        "fa_width": 64,
+        "channels": 1,
+        "residual": True,
+    }
+    assert ArchConfig.from_dict(old).skip_blur == 0.0  # folders written before skip_blur existed

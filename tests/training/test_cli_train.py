@@ -50,6 +50,19 @@ def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_datase
 def test_train_cli_reports_bad_settings(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["train", "--variant", "pdanet", "--out", str(tmp_path / "m"), "-q"]) == 2
     assert "experimental scans" in capsys.readouterr().err
+    assert (
+        main(["train", "--variant", "paired", "--skip-blur", "0.7", "--out", str(tmp_path / "m"), "-q"]) == 2
+    )
+    assert "skip_blur needs residual" in capsys.readouterr().err
+
+
+def test_train_cli_skip_blur_reaches_the_model_folder(tmp_path: Path, make_dataset) -> None:  # type: ignore[no-untyped-def]
+    make_dataset(tmp_path / "sim.h5")
+    out = tmp_path / "m"
+    args = ["train", "--variant", "paired", "--residual", "--skip-blur", "0.7", "--steps", "1"]
+    assert main(args + ["--sim", str(tmp_path / "sim.h5"), "--out", str(out)] + TINY) == 0
+    info, g_d, _ = load_model_folder(out)
+    assert info.arch.skip_blur == 0.7 and g_d.skip_blur == 0.7
 
 
 @pytest.mark.realdata

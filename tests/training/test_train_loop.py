@@ -134,6 +134,28 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
     assert g_d.residual and g_da.residual and g_da.up is g_d.up
 
 
+def test_anchor_pulls_g_da_towards_g_d_on_experimental_scans(
+    tmp_path: Path, sampler, real_scans, tiny_config
+) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.training.loop import _Trainer
+
+    with pytest.raises(ValueError, match="lambda_anchor"):
+        tiny_config(tmp_path / "no", variant="cyclegan", lambda_anchor=1.0)
+    cfg = tiny_config(
+        tmp_path, variant="supervised", residual=True, sup_space="data", steps=25, lr=1e-3,
+        lambda_anchor=100.0, lambda_d=0.0, lambda_b=0.0, lambda_cyc=0.0, lambda_da=0.0, lambda_fa=0.0,
+    )  # fmt: skip
+    t = _Trainer(cfg, sim_sampler=sampler, real_scans=real_scans, resume=False)
+    anchors, totals = [], []
+    for _ in range(cfg.steps):
+        losses, g, _ = t.train_step()
+        anchors.append(losses["anchor"])
+        totals.append(losses["G_total"] - 10.0 * losses["sup_L1"])
+        assert not g["anchor_e"].requires_grad  # G_D is a target here, not trained by the anchor
+    assert totals[-1] == pytest.approx(100.0 * anchors[-1], rel=1e-4)
+    assert np.mean(anchors[-5:]) < 0.5 * np.mean(anchors[:5]), anchors
+
+
 def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     tmp_path: Path, sampler, real_scans, tiny_config
 ) -> None:  # type: ignore[no-untyped-def]
@@ -157,9 +179,16 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     info, g_d, g_da = load_model_folder(pre.out)
     assert info.variant == "paired" and g_da is g_d
 
-    # a PDA-Net run started from it: G_D and G_DA begin as the pre-trained G_D
+    # a PDA-Net run started from it: G_D and G_DA begin as the pre-trained G_D, here with a
+    # low-passed skip (a setting, not a weight, so the pre-trained tensors fit)
     fine = tiny_config(
-        tmp_path / "fine", variant="supervised", residual=True, pair_norm="noisy", steps=1, init=pre.out
+        tmp_path / "fine",
+        variant="supervised",
+        residual=True,
+        skip_blur=0.7,
+        pair_norm="noisy",
+        steps=1,
+        init=pre.out,
     )
     from stmdenoise.training.loop import _Trainer
 
@@ -168,7 +197,10 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         assert torch.equal(t.net.g_d.state_dict()[name], p)
         assert torch.equal(t.net.g_da.state_dict()[name], p)
     assert t.net.g_da.up is t.net.g_d.up
+    assert t.net.g_d.skip_blur == t.net.g_da.skip_blur == 0.7 and t.net.g_b.skip_blur == 0.0
     assert _run(fine, sampler, real_scans)[-1].model_dir == fine.out
+    info, g_d, g_da = load_model_folder(fine.out)
+    assert info.arch.skip_blur == 0.7 and g_d.skip_blur == g_da.skip_blur == 0.7
 
     wrong = tiny_config(tmp_path / "wrong", variant="supervised", ngf=4, steps=1, init=pre.out)
     with pytest.raises(ValueError, match="architecture"):
