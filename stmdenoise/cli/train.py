@@ -42,6 +42,7 @@ _FLAGS: dict[str, str] = {
     "lambda_sup": "lambda_sup",
     "lambda_cyc_exp": "lambda_cyc_exp",
     "lambda_anchor": "lambda_anchor",
+    "ema": "ema",
     "lambda_range": "lambda_range",
     "extreme_crops": "extreme_crops",
     "checkpoint_every": "checkpoint_every",
@@ -191,6 +192,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=float,
         metavar="P",
         help="fraction of paired crops placed around the clean image's highest or lowest pixel (default 0)",
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="save a moving average of the denoisers' weights, e.g. 0.995 (default 0 = the last weights)",
     )
     p.add_argument("--checkpoint-every", type=int, help="checkpoint period in steps (default 500)")
     p.add_argument(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +67,19 @@ def save_checkpoint(
     config: dict[str, Any],
     data_rng_states: list[dict[str, Any]],
     extra: dict[str, Any] | None = None,
+    ema: Mapping[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Write ``out/checkpoint/`` atomically (a crash mid-write leaves the previous one intact)."""
+    """Write ``out/checkpoint/`` atomically (a crash mid-write leaves the previous one intact).
+
+    ``ema``: the running averages of the exported generators' weights (``--ema``), by name.
+    """
     folder = Path(out) / CHECKPOINT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"net.{k}": v.detach().cpu().contiguous().clone() for k, v in net.named_unique_tensors()}
     tensors.update(_optimizer_tensors("opt_g", opt_g))
     tensors.update(_optimizer_tensors("opt_d", opt_d))
+    for k, v in (ema or {}).items():
+        tensors[f"ema.{k}"] = v.detach().cpu().contiguous().clone()
     tensors["rng.torch_cpu"] = torch.get_rng_state()
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
@@ -106,8 +113,12 @@ def load_checkpoint(
     net: PDANet,
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer,
+    ema: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Restore networks, optimizers and torch RNG from ``out/checkpoint``; returns the JSON part.
+
+    ``ema`` (name -> tensor, filled in place) receives the checkpoint's weight averages where it
+    has them; the JSON part's ``"ema_restored"`` says whether it did.
 
     Raises ValueError when the checkpoint is damaged or belongs to other networks.
     """
@@ -132,6 +143,12 @@ def load_checkpoint(
                     f"{folder}: tensor {k} has shape {tuple(saved[k].shape)}, expected {tuple(t.shape)}"
                 )
             t.copy_(saved[k])
+    meta["ema_restored"] = False
+    if ema is not None and all(f"ema.{k}" in tensors for k in ema):
+        with torch.no_grad():
+            for k, t in ema.items():
+                t.copy_(tensors[f"ema.{k}"])
+        meta["ema_restored"] = True
     _restore_optimizer("opt_g", opt_g, tensors)
     _restore_optimizer("opt_d", opt_d, tensors)
     torch.set_rng_state(tensors["rng.torch_cpu"])

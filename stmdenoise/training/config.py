@@ -66,6 +66,10 @@ class TrainConfig:
         Fraction of the paired crops placed around the clean image's highest or lowest pixel
         (0 = uniform crops): the few pixels that set an image's min-max rendering, adsorbate
         peaks and impurity cores, are otherwise in few crops.
+    ema : float
+        Decay of an exponential moving average of G_D's and G_DA's weights, updated after every
+        generator step; the model folder saves the average (checkpoints keep both). 0 = off, the
+        plain last weights. 0.995 averages over ~200 steps.
     init : str or None
         Model folder whose generators start this run (same architecture; G_B and the
         discriminators start fresh): fine-tuning, or PDA-Net after ``paired`` pre-training.
@@ -146,6 +150,7 @@ class TrainConfig:
     lambda_sup: float = 0.0
     lambda_cyc_exp: float = 0.0
     lambda_anchor: float = 0.0
+    ema: float = 0.0
     lambda_range: float = 0.0
     extreme_crops: float = 0.0
     sup_space: str = "squashed"
@@ -213,6 +218,8 @@ class TrainConfig:
         for name in ("extreme_crops", "lambda_range"):
             if getattr(self, name) > 0 and self.lambda_sup <= 0:
                 raise ValueError(f"{name} needs paired crops: set lambda_sup > 0 (or --variant paired)")
+        if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) or not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
         if self.lambda_anchor > 0 and not variant_uses_da(self.variant):
             raise ValueError(f"lambda_anchor needs a variant with G_DA, not {self.variant!r}")
         if not (0 <= self.norm_low_pct < self.norm_high_pct <= 100):

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,10 +264,17 @@ class _Trainer:
         self.step = 0
         if config.init and not resume:
             self._init_from(Path(config.init))
+        # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
+        self.ema: dict[str, torch.Tensor] | None = None
+        if config.ema > 0:
+            self.ema = {k: t.detach().clone() for k, t in self._exported_tensors().items()}
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
-            meta = load_checkpoint(self.out, net=self.net, opt_g=self.opt_g, opt_d=self.opt_d)
+            meta = load_checkpoint(self.out, net=self.net, opt_g=self.opt_g, opt_d=self.opt_d, ema=self.ema)
+            if self.ema is not None and not meta["ema_restored"]:
+                self.ema = {k: t.detach().clone() for k, t in self._exported_tensors().items()}
+                log.warning("the checkpoint holds no weight averages: --ema starts from its weights")
             saved = TrainConfig.from_dict(meta["config"])
             if saved.replace(steps=config.steps, out=config.out, device=config.device) != config.replace(
                 steps=config.steps
@@ -288,6 +295,35 @@ class _Trainer:
             ids = [device.index] if device.type == "cuda" else None
             self.gens_ddp = DDP(self.gens, device_ids=ids)  # no buffers: instance norm keeps no running stats
             self.discs_ddp = DDP(self.discs, device_ids=ids)
+
+    def _exported_tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors a model folder saves (G_D's and G_DA's parameters, shared ones once), by name."""
+        return {k: t for k, t in self.net.named_unique_tensors() if k.startswith(("g_d.", "g_da."))}
+
+    def _update_ema(self) -> None:
+        if self.ema is None:
+            return
+        with torch.no_grad():
+            for k, t in self._exported_tensors().items():
+                self.ema[k].lerp_(t.detach(), 1.0 - self.cfg.ema)
+
+    @contextmanager
+    def _ema_weights(self) -> Iterator[None]:
+        """With ``--ema``: the exported generators hold the averaged weights inside the block."""
+        if self.ema is None:
+            yield
+            return
+        live = self._exported_tensors()
+        kept = {k: t.detach().clone() for k, t in live.items()}
+        with torch.no_grad():
+            for k, t in live.items():
+                t.copy_(self.ema[k])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for k, t in live.items():
+                    t.copy_(kept[k])
 
     def _init_from(self, folder: Path) -> None:
         """Start G_D and G_DA from a model folder's generators (same architecture)."""
@@ -383,6 +419,7 @@ class _Trainer:
                 loss_g = loss_g + cfg.lambda_anchor * terms["anchor"]
         loss_g.backward()
         self.opt_g.step()
+        self._update_ema()
         _set_requires_grad(discs, True)
         losses = {k: float(v.detach()) for k, v in {**terms, **d_terms}.items()}
         losses["cycle"] = losses["cyc_fwd"] + losses["cyc_bwd"]
@@ -428,6 +465,7 @@ class _Trainer:
         assert isinstance(loss_g, torch.Tensor)  # config: the paired variant has lambda_sup > 0
         loss_g.backward()
         self.opt_g.step()
+        self._update_ema()
         self.step += 1
         losses = {k: float(v.detach()) for k, v in terms.items()}
         losses.update({"cycle": 0.0, "G_total": float(loss_g.detach()), "D_total": 0.0})
@@ -455,6 +493,7 @@ class _Trainer:
             config=self.cfg.to_dict(),
             data_rng_states=states,
             extra={"program_version": __version__, "world_size": self.world},
+            ema=self.ema,
         )
         return str(folder)
 
@@ -481,7 +520,8 @@ class _Trainer:
             name=self.out.name,
         )
         dtype = torch.float16 if cfg.weights_dtype == "float16" else torch.float32
-        save_model_folder(self.out, info, self.net.g_d, self.net.g_da, dtype=dtype)
+        with self._ema_weights():
+            save_model_folder(self.out, info, self.net.g_d, self.net.g_da, dtype=dtype)
         return str(self.out)
 
     def close(self) -> None:

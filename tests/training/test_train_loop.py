@@ -67,6 +67,44 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path, sampler, real_scans,
         assert a == pytest.approx(b, rel=1e-6, abs=1e-7)
 
 
+def test_ema_saves_the_weight_average_and_resumes_exactly(
+    tmp_path: Path, sampler, real_scans, tiny_config
+) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.training.loop import _Trainer
+
+    with pytest.raises(ValueError, match="ema"):
+        tiny_config(tmp_path / "bad", ema=1.0)
+    cfg = tiny_config(tmp_path / "a", variant="paired", steps=6, lr=1e-3, ema=0.5)
+    t = _Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
+    assert t.ema is not None and set(t.ema) == {k for k in t.net.state_dict() if k.startswith("g_d.")}
+    start = {k: v.clone() for k, v in t.ema.items()}
+    for _ in range(2):
+        t.train_step()
+    live = {k: v.detach().clone() for k, v in t.net.state_dict().items() if k.startswith("g_d.")}
+    for k, a in t.ema.items():  # two steps of decay 0.5: (start + w1) / 4 + w2 / 2, between the two
+        assert not torch.equal(a, live[k]) or torch.equal(start[k], live[k])
+    t.save_model({})
+    _, g_d, _ = load_model_folder(cfg.out)
+    for k, v in g_d.state_dict().items():
+        assert torch.equal(v, t.ema[f"g_d.{k}"])  # the folder holds the average ...
+        assert torch.equal(
+            t.net.g_d.state_dict()[k], live[f"g_d.{k}"]
+        )  # ... and training goes on from the live weights
+
+    # a run cancelled after 3 steps and resumed saves the same average as an uninterrupted one
+    full = tiny_config(tmp_path / "full", variant="paired", steps=6, lr=1e-3, ema=0.5)
+    _run(full, sampler, None)
+    part = tiny_config(tmp_path / "part", variant="paired", steps=6, lr=1e-3, ema=0.5)
+    cancel = threading.Event()
+    for rec in train(part, cancel=cancel, sim_sampler=sampler, real_scans=None):
+        if rec.losses and rec.model_dir is None and rec.done == 3:
+            cancel.set()
+    _run(part, sampler, None, resume=True)
+    a, b = load_model_folder(full.out)[1].state_dict(), load_model_folder(part.out)[1].state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-6, atol=1e-7)
+
+
 def test_cancel_saves_a_checkpoint_and_a_model(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
     cfg = tiny_config(tmp_path, steps=50)
     cancel = threading.Event()
