@@ -267,13 +267,13 @@ class _Trainer:
         # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
         self.ema: dict[str, torch.Tensor] | None = None
         if config.ema > 0:
-            self.ema = {k: t.detach().clone() for k, t in self._exported_tensors().items()}
+            self.ema = self._exported_copy()
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
             meta = load_checkpoint(self.out, net=self.net, opt_g=self.opt_g, opt_d=self.opt_d, ema=self.ema)
             if self.ema is not None and not meta["ema_restored"]:
-                self.ema = {k: t.detach().clone() for k, t in self._exported_tensors().items()}
+                self.ema = self._exported_copy()
                 log.warning("the checkpoint holds no weight averages: --ema starts from its weights")
             saved = TrainConfig.from_dict(meta["config"])
             if saved.replace(steps=config.steps, out=config.out, device=config.device) != config.replace(
@@ -300,6 +300,9 @@ class _Trainer:
         """The tensors a model folder saves (G_D's and G_DA's parameters, shared ones once), by name."""
         return {k: t for k, t in self.net.named_unique_tensors() if k.startswith(("g_d.", "g_da."))}
 
+    def _exported_copy(self) -> dict[str, torch.Tensor]:
+        return {k: t.detach().clone() for k, t in self._exported_tensors().items()}
+
     def _update_ema(self) -> None:
         if self.ema is None:
             return
@@ -313,8 +316,7 @@ class _Trainer:
         if self.ema is None:
             yield
             return
-        live = self._exported_tensors()
-        kept = {k: t.detach().clone() for k, t in live.items()}
+        live, kept = self._exported_tensors(), self._exported_copy()
         with torch.no_grad():
             for k, t in live.items():
                 t.copy_(self.ema[k])
