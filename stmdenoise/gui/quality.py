@@ -17,7 +17,8 @@ __all__ = ["QualityPanel", "EXPLANATION"]
 
 EXPLANATION = (
     "Lower is better for every measure. BRISQUE and PIQE are no-reference scores made for photographs "
-    "(they reward smoothness, so read them as hints); the line-artefact index and noise floor are STM-native."
+    "(PIQE counts smooth regions as blur, and a clean scan can score worse than a noisy one, so read them "
+    "as hints); the line-artefact index and noise floor are STM-native."
 )
 
 _IN_DATA_UNITS = ("Noise floor", "Residual RMS (raw − denoised)")
