@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,9 @@ from stmdenoise.training.data import (
     paired_crop_and_augment,
     prepare_real,
 )
-from stmdenoise.training.losses import discriminator_loss, gan_loss, l1, range_mse, unsquash
+from stmdenoise.training.ema import WeightAverage
+from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
+from stmdenoise.training.losses import gan_loss, l1, range_mse, unsquash
 
 __all__ = ["TrainProgress", "train"]
 
@@ -96,67 +98,6 @@ class TrainProgress:
     checkpoint: str | None = None
     model_dir: str | None = None
     device: str = "cpu"
-
-
-class _Generators(nn.Module):
-    """G_D, G_B, G_DA as one module: the unit DistributedDataParallel synchronises."""
-
-    def __init__(self, net: PDANet, lambda_cyc_exp: float, lambda_anchor: float = 0.0) -> None:
-        super().__init__()
-        self.g_d, self.g_b, self.g_da = net.g_d, net.g_b, net.g_da
-        self.uses_da = net.uses_da
-        self.cyc_exp = lambda_cyc_exp > 0
-        self.anchor = lambda_anchor > 0
-
-    def forward(
-        self, real_s: torch.Tensor, real_bs: torch.Tensor, real_e: torch.Tensor | None
-    ) -> dict[str, Any]:
-        fake_s, feat_bs = self.g_d.forward_with_features(real_bs)  # denoise I_BS
-        out: dict[str, Any] = {"fake_s": fake_s, "feat_bs": feat_bs}
-        out["rec_bs"] = self.g_b(fake_s)  # forward cycle I_BS -> I_S -> I_BS
-        out["fake_bs"] = self.g_b(real_s)  # blur I_S
-        out["rec_s"] = self.g_d(out["fake_bs"])  # backward cycle I_S -> I_BS -> I_S
-        if self.uses_da and real_e is not None:
-            fake_e, feat_e = self.g_da.forward_with_features(real_e)
-            out["fake_e"], out["feat_e"] = fake_e, feat_e
-            if self.cyc_exp:
-                out["rec_e"] = self.g_b(fake_e)
-            if self.anchor:  # the simulation-trained denoiser's answer on the same scans: a target
-                with torch.no_grad():
-                    out["anchor_e"] = self.g_d(real_e)
-        return out
-
-
-class _Discriminators(nn.Module):
-    """D_D, D_B (and D_DA, D_FA): their summed loss on real vs detached generated inputs."""
-
-    def __init__(self, net: PDANet, gan_mode: str) -> None:
-        super().__init__()
-        self.d_d, self.d_b, self.d_da, self.d_fa = net.d_d, net.d_b, net.d_da, net.d_fa
-        self.mode = gan_mode
-
-    def forward(
-        self, real_s: torch.Tensor, real_bs: torch.Tensor, g: Mapping[str, torch.Tensor]
-    ) -> dict[str, Any]:
-        m = self.mode
-        terms = {
-            "D_D": discriminator_loss(self.d_d(real_s), self.d_d(g["fake_s"].detach()), mode=m),
-            "D_B": discriminator_loss(self.d_b(real_bs), self.d_b(g["fake_bs"].detach()), mode=m),
-        }
-        if self.d_da is not None and "fake_e" in g:
-            terms["D_DA"] = discriminator_loss(self.d_da(real_s), self.d_da(g["fake_e"].detach()), mode=m)
-        if self.d_fa is not None and "feat_e" in g:
-            # simulated-domain features (G_D on I_BS) are "real", experimental ones (G_DA on I_E) "fake"
-            terms["D_FA"] = discriminator_loss(
-                self.d_fa(g["feat_bs"].detach().float()), self.d_fa(g["feat_e"].detach().float()), mode=m
-            )
-        return terms
-
-
-def _set_requires_grad(modules: Sequence[nn.Module], flag: bool) -> None:
-    for m in modules:
-        for p in m.parameters():
-            p.requires_grad_(flag)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -256,8 +197,8 @@ class _Trainer:
         # ---------------------------------------------------------------- networks
         torch.manual_seed(config.seed)
         self.net = PDANet(config.arch, config.variant).to(device)
-        self.gens = _Generators(self.net, config.lambda_cyc_exp, config.lambda_anchor)
-        self.discs = _Discriminators(self.net, config.gan_mode)
+        self.gens = Generators(self.net, config.lambda_cyc_exp, config.lambda_anchor)
+        self.discs = Discriminators(self.net, config.gan_mode)
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.net.discriminator_parameters(), lr=config.lr, betas=betas)
@@ -265,15 +206,19 @@ class _Trainer:
         if config.init and not resume:
             self._init_from(Path(config.init))
         # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
-        self.ema: dict[str, torch.Tensor] | None = None
-        if config.ema > 0:
-            self.ema = self._exported_copy()
+        self.ema = WeightAverage(self._exported_tensors(), config.ema) if config.ema > 0 else None
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
-            meta = load_checkpoint(self.out, net=self.net, opt_g=self.opt_g, opt_d=self.opt_d, ema=self.ema)
+            meta = load_checkpoint(
+                self.out,
+                net=self.net,
+                opt_g=self.opt_g,
+                opt_d=self.opt_d,
+                ema=self.ema.average if self.ema is not None else None,
+            )
             if self.ema is not None and not meta["ema_restored"]:
-                self.ema = self._exported_copy()
+                self.ema.restart()
                 log.warning("the checkpoint holds no weight averages: --ema starts from its weights")
             saved = TrainConfig.from_dict(meta["config"])
             if saved.replace(steps=config.steps, out=config.out, device=config.device) != config.replace(
@@ -299,33 +244,6 @@ class _Trainer:
     def _exported_tensors(self) -> dict[str, torch.Tensor]:
         """The tensors a model folder saves (G_D's and G_DA's parameters, shared ones once), by name."""
         return {k: t for k, t in self.net.named_unique_tensors() if k.startswith(("g_d.", "g_da."))}
-
-    def _exported_copy(self) -> dict[str, torch.Tensor]:
-        return {k: t.detach().clone() for k, t in self._exported_tensors().items()}
-
-    def _update_ema(self) -> None:
-        if self.ema is None:
-            return
-        with torch.no_grad():
-            for k, t in self._exported_tensors().items():
-                self.ema[k].lerp_(t.detach(), 1.0 - self.cfg.ema)
-
-    @contextmanager
-    def _ema_weights(self) -> Iterator[None]:
-        """With ``--ema``: the exported generators hold the averaged weights inside the block."""
-        if self.ema is None:
-            yield
-            return
-        live, kept = self._exported_tensors(), self._exported_copy()
-        with torch.no_grad():
-            for k, t in live.items():
-                t.copy_(self.ema[k])
-        try:
-            yield
-        finally:
-            with torch.no_grad():
-                for k, t in live.items():
-                    t.copy_(kept[k])
 
     def _init_from(self, folder: Path) -> None:
         """Start G_D and G_DA from a model folder's generators (same architecture)."""
@@ -381,7 +299,7 @@ class _Trainer:
         with autocast:
             g = self.gens_ddp(real_s, real_bs, real_e)
         # (2) discriminators, generators frozen (their outputs detached)
-        _set_requires_grad(discs, True)
+        set_requires_grad(discs, True)
         self.opt_d.zero_grad(set_to_none=True)
         with autocast:
             d_terms = self.discs_ddp(real_s, real_bs, g)
@@ -389,7 +307,7 @@ class _Trainer:
         loss_d.backward()
         self.opt_d.step()
         # (3) generators, discriminators frozen
-        _set_requires_grad(discs, False)
+        set_requires_grad(discs, False)
         self.opt_g.zero_grad(set_to_none=True)
         m = cfg.gan_mode
         with autocast:
@@ -421,8 +339,9 @@ class _Trainer:
                 loss_g = loss_g + cfg.lambda_anchor * terms["anchor"]
         loss_g.backward()
         self.opt_g.step()
-        self._update_ema()
-        _set_requires_grad(discs, True)
+        if self.ema is not None:
+            self.ema.update()
+        set_requires_grad(discs, True)
         losses = {k: float(v.detach()) for k, v in {**terms, **d_terms}.items()}
         losses["cycle"] = losses["cyc_fwd"] + losses["cyc_bwd"]
         losses["G_total"] = float(loss_g.detach())
@@ -467,7 +386,8 @@ class _Trainer:
         assert isinstance(loss_g, torch.Tensor)  # config: the paired variant has lambda_sup > 0
         loss_g.backward()
         self.opt_g.step()
-        self._update_ema()
+        if self.ema is not None:
+            self.ema.update()
         self.step += 1
         losses = {k: float(v.detach()) for k, v in terms.items()}
         losses.update({"cycle": 0.0, "G_total": float(loss_g.detach()), "D_total": 0.0})
@@ -495,7 +415,7 @@ class _Trainer:
             config=self.cfg.to_dict(),
             data_rng_states=states,
             extra={"program_version": __version__, "world_size": self.world},
-            ema=self.ema,
+            ema=self.ema.average if self.ema is not None else None,
         )
         return str(folder)
 
@@ -522,7 +442,7 @@ class _Trainer:
             name=self.out.name,
         )
         dtype = torch.float16 if cfg.weights_dtype == "float16" else torch.float32
-        with self._ema_weights():
+        with self.ema.swapped_in() if self.ema is not None else nullcontext():
             save_model_folder(self.out, info, self.net.g_d, self.net.g_da, dtype=dtype)
         return str(self.out)
 

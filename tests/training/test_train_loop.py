@@ -76,17 +76,17 @@ def test_ema_saves_the_weight_average_and_resumes_exactly(
         tiny_config(tmp_path / "bad", ema=1.0)
     cfg = tiny_config(tmp_path / "a", variant="paired", steps=6, lr=1e-3, ema=0.5)
     t = _Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
-    assert t.ema is not None and set(t.ema) == {k for k in t.net.state_dict() if k.startswith("g_d.")}
-    start = {k: v.clone() for k, v in t.ema.items()}
+    assert t.ema is not None and set(t.ema.average) == {k for k in t.net.state_dict() if k.startswith("g_d.")}
+    start = {k: v.clone() for k, v in t.ema.average.items()}
     for _ in range(2):
         t.train_step()
     live = {k: v.detach().clone() for k, v in t.net.state_dict().items() if k.startswith("g_d.")}
-    for k, a in t.ema.items():  # two steps of decay 0.5: (start + w1) / 4 + w2 / 2, between the two
+    for k, a in t.ema.average.items():  # two steps of decay 0.5: (start + w1) / 4 + w2 / 2, between the two
         assert not torch.equal(a, live[k]) or torch.equal(start[k], live[k])
     t.save_model({})
     _, g_d, _ = load_model_folder(cfg.out)
     for k, v in g_d.state_dict().items():
-        assert torch.equal(v, t.ema[f"g_d.{k}"])  # the folder holds the average ...
+        assert torch.equal(v, t.ema.average[f"g_d.{k}"])  # the folder holds the average ...
         assert torch.equal(
             t.net.g_d.state_dict()[k], live[f"g_d.{k}"]
         )  # ... and training goes on from the live weights
