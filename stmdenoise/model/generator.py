@@ -76,7 +76,7 @@ class Generator(nn.Module):
         ``atanh(x)`` before the Up block's correction is added; 0 (default) keeps the identity
         skip. For the denoisers: the Up block works at 1/4 resolution through two transposed
         convs and ``ngf`` channels, and cannot cancel pixel-to-pixel white noise carried by an
-        identity skip (the shipped identity-skip model left 40 % of its residual error power at
+        identity skip (the identity-skip default before it left 40 % of its residual error power at
         spatial frequencies above half Nyquist). With a low-passed skip the network adds back
         the sharp features (adsorbate peaks, cores) instead of subtracting the grain. Not a
         parameter: nothing is stored in the weights, the model's ``config.json`` holds it.
