@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from stmdenoise.cli.export import FORMATS, parse_formats, write_frames
 from stmdenoise.cli.info import error_line
 from stmdenoise.cli.progress import drive
 from stmdenoise.jobs import Progress
@@ -16,28 +16,7 @@ from stmdenoise.scan import Scan
 
 __all__ = ["add_parser", "run", "FORMATS"]
 
-#: ``--format`` names and the file extension each writes (as ``stmdenoise export``).
-FORMATS: dict[str, str] = {
-    "png": ".png",
-    "png16": ".16.png",
-    "tiff": ".tiff",
-    "h5": ".h5",
-    "sxm": ".sxm",
-    "npy": ".npy",
-}
 _PLAIN = (".jpg", ".jpeg", ".bmp", ".gif")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
-
-
-def _formats(text: str) -> list[str]:
-    names = [f.strip().lower() for f in text.split(",") if f.strip()]
-    bad = [f for f in names if f not in FORMATS]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"--format must list some of {', '.join(FORMATS)}; got {text!r}")
-    return list(dict.fromkeys(names))
 
 
 def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
@@ -62,23 +41,6 @@ def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
     return scans
 
 
-def _write(scans: list[Scan], path: Path, out_dir: Path, formats: list[str]) -> list[Path]:
-    from stmdenoise.io import write_scan, write_sxm
-
-    written = []
-    for fmt in formats:
-        if fmt == "sxm":
-            # a .sxm needs forward frames: backward-only selections are stored as its images
-            backward_only = all(s.direction == "backward" for s in scans)
-            frames = [s.replace(direction="forward") for s in scans] if backward_only else scans
-            written.append(write_sxm(out_dir / f"{path.stem}_denoised.sxm", frames, inputs=[path]))
-            continue
-        for s in scans:
-            name = f"{path.stem}_{_safe(s.channel)}_{s.direction}_denoised{FORMATS[fmt]}"
-            written.append(write_scan(s, out_dir / name, inputs=[path]))
-    return written
-
-
 def run(args: argparse.Namespace) -> int:
     """Denoise each file; bad files are reported on stderr and skipped (exit code 1)."""
     from stmdenoise.denoise import Denoiser, default_model_dir
@@ -99,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 scans = _read(path, args)
                 outs = [den.denoise(s, which=args.which, cancel=cancel) for s in scans]
-                files = _write(outs, path, out_dir, args.format)
+                files = write_frames(outs, path, out_dir, args.format, suffix="_denoised")
             except JobCancelled:
                 return
             except (OSError, ValueError) as exc:
@@ -131,7 +93,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped default model)")
     p.add_argument(
-        "--format", type=_formats, default=["tiff", "png"], metavar="LIST",
+        "--format", type=parse_formats, default=["tiff", "png"], metavar="LIST",
         help=f"comma-separated formats from {', '.join(FORMATS)} (default tiff,png)",
     )  # fmt: skip
     p.add_argument("--channel", default=None, help="channel to denoise (default the file's first)")

@@ -11,7 +11,7 @@ from stmdenoise.cli.info import error_line
 from stmdenoise.io import COLORMAPS, OverwriteInputError, ScanFormatError, read_all, write_scan, write_sxm
 from stmdenoise.scan import Scan
 
-__all__ = ["add_parser", "export_file", "run", "FORMATS"]
+__all__ = ["add_parser", "export_file", "parse_formats", "run", "safe_name", "write_frames", "FORMATS"]
 
 #: ``--format`` names and the file extension each writes.
 FORMATS: dict[str, str] = {
@@ -24,7 +24,8 @@ FORMATS: dict[str, str] = {
 }
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """``name`` with every run of characters other than letters, digits, ``.``, ``_``, ``-`` as ``_``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
 
 
@@ -38,6 +39,37 @@ def _select(scans: list[Scan], channel: str | None, direction: str) -> list[Scan
         if not chosen:
             raise ValueError(f"no {direction} frame of channel {channel!r}")
     return chosen
+
+
+def write_frames(
+    scans: list[Scan],
+    path: Path,
+    out_dir: Path,
+    formats: list[str],
+    *,
+    suffix: str = "",
+    colormap: str = "afmhot",
+    scale_bar: bool = False,
+) -> list[Path]:
+    """Write ``scans`` (frames read from ``path``) into ``out_dir`` in each format; return the files.
+
+    Per-frame formats are named ``{stem}_{channel}_{direction}{suffix}{ext}``; ``sxm`` writes all
+    frames into one ``{stem}{suffix}.sxm`` (backward-only frames stored as its images, since the
+    format needs forward ones). The writers never overwrite ``path`` itself.
+    """
+    written = []
+    for fmt in formats:
+        if fmt == "sxm":
+            backward_only = all(s.direction == "backward" for s in scans)
+            frames = [s.replace(direction="forward") for s in scans] if backward_only else scans
+            written.append(write_sxm(out_dir / f"{path.stem}{suffix}.sxm", frames, inputs=[path]))
+            continue
+        for s in scans:
+            name = f"{path.stem}_{safe_name(s.channel)}_{s.direction}{suffix}{FORMATS[fmt]}"
+            written.append(
+                write_scan(s, out_dir / name, inputs=[path], colormap=colormap, scale_bar=scale_bar)
+            )
+    return written
 
 
 def export_file(
@@ -56,25 +88,11 @@ def export_file(
     selected frames into one ``{stem}.sxm``. Never overwrites ``path`` itself.
     """
     scans = _select(read_all(path), channel, direction)
-    written = []
-    for fmt in formats:
-        ext = FORMATS[fmt]
-        if fmt == "sxm":
-            if direction == "backward":  # a file needs forward frames: store the backward ones as its images
-                frames = [s.replace(direction="forward") for s in scans]
-            else:
-                frames = scans
-            written.append(write_sxm(out_dir / f"{path.stem}.sxm", frames, inputs=[path]))
-            continue
-        for s in scans:
-            name = f"{path.stem}_{_safe(s.channel)}_{s.direction}{ext}"
-            written.append(
-                write_scan(s, out_dir / name, inputs=[path], colormap=colormap, scale_bar=scale_bar)
-            )
-    return written
+    return write_frames(scans, path, out_dir, formats, colormap=colormap, scale_bar=scale_bar)
 
 
-def _formats(text: str) -> list[str]:
+def parse_formats(text: str) -> list[str]:
+    """``--format`` value -> the format names it lists, in order, each once (argparse type)."""
     names = [f.strip().lower() for f in text.split(",") if f.strip()]
     bad = [f for f in names if f not in FORMATS]
     if bad or not names:
@@ -123,7 +141,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("files", nargs="+", metavar="FILE", help="scan files to convert")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument(
-        "--format", type=_formats, default=["png"], metavar="LIST",
+        "--format", type=parse_formats, default=["png"], metavar="LIST",
         help=f"comma-separated formats from {', '.join(FORMATS)} (default png)",
     )  # fmt: skip
     p.add_argument("--channel", default=None, help="only this channel (default all)")

@@ -104,6 +104,18 @@ def test_export_all_formats(sim_sxm: Path, tmp_path: Path, capsys: pytest.Captur
     assert [s.channel for s in read_sxm_all(out / "sim.sxm")] == ["Z", "Current", "Current"]
 
 
+def test_export_backward_frames_to_sxm(sim_sxm: Path, tmp_path: Path) -> None:
+    """A .sxm needs forward frames: exported backward frames become its images, data unchanged."""
+    out = tmp_path / "out"
+    code = main(["export", str(sim_sxm), "-o", str(out), "--format", "sxm", "--channel", "Current",
+                 "--direction", "backward"])  # fmt: skip
+    assert code == 0
+    frames = read_sxm_all(out / "sim.sxm")
+    assert [(s.channel, s.direction) for s in frames] == [("Current", "forward")]
+    original = read_scan(sim_sxm, channel="Current", direction="backward")
+    np.testing.assert_array_equal(frames[0].data, original.data)
+
+
 def test_export_channel_selection_and_bad_files(
     sim_sxm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
