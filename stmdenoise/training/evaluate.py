@@ -254,11 +254,15 @@ def evaluate(
 
     # ---- Table I
     def row1(method: str, outs: list[tuple[Array, Array]]) -> dict[str, Any]:
+        psnr = [metrics.psnr(c, o) for c, o in outs]
+        ssim = [metrics.ssim(c, o) for c, o in outs]
         return {
             "method": method,
             "MSE": float(np.mean([metrics.mse(c, o) for c, o in outs])),
-            "PSNR": float(np.mean([metrics.psnr(c, o) for c, o in outs])),
-            "SSIM": float(np.mean([metrics.ssim(c, o) for c, o in outs])),
+            "PSNR": float(np.mean(psnr)),
+            "PSNR_se": _standard_error(psnr),
+            "SSIM": float(np.mean(ssim)),
+            "SSIM_se": _standard_error(ssim),
             "RMSE_pm": float(np.mean([_rmse_pm(c, o) for c, o in outs])),
             "n": len(outs),
         }
@@ -318,6 +322,12 @@ def evaluate(
     yield EvalProgress(work, work, "done")
 
 
+def _standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of per-pair scores (sample SD / sqrt(n)); NaN for fewer than 2."""
+    v = np.asarray(values, dtype=np.float64)
+    return float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+
+
 def _rmse_pm(clean: Array, out: Array) -> float:
     """RMS difference in picometres (simulated heights are in metres), each image's mean removed.
 
@@ -331,7 +341,7 @@ def _rmse_pm(clean: Array, out: Array) -> float:
 
 def _fmt(v: Any, key: str) -> str:
     if isinstance(v, float):
-        return f"{v:.4f}" if key == "SSIM" else f"{v:.2f}"
+        return f"{v:.4f}" if key.startswith("SSIM") else f"{v:.2f}"
     return str(v)
 
 
@@ -340,8 +350,9 @@ def tables_markdown(res: EvalResult) -> str:
     out = io.StringIO()
     for title, rows, keys in (
         ("Table I: simulated test pairs (MSE/PSNR/SSIM on the 0-255 scale, higher PSNR/SSIM better; "
-         "RMSE in pm, mean removed, lower better)", res.table1,
-         ("MSE", "PSNR", "SSIM", "RMSE_pm", "n")),
+         "_se: standard error of the mean over the pairs; RMSE in pm, mean removed, lower better)",
+         res.table1,
+         ("MSE", "PSNR", "PSNR_se", "SSIM", "SSIM_se", "RMSE_pm", "n")),
         ("Table II: experimental scans (lower BRISQUE/PIQE is better)", res.table2, ("BRISQUE", "PIQE", "n")),
     ):  # fmt: skip
         if not rows:

@@ -51,6 +51,12 @@ def test_baselines_are_tuned_on_validation_and_improve_on_raw(sampler) -> None: 
     assert set(rows) == {"Raw input", "Gaussian", "Median"}
     assert rows["Raw input"]["n"] == 4 and np.isfinite(rows["Gaussian"]["SSIM"])
     assert rows["Gaussian"]["PSNR"] > rows["Raw input"]["PSNR"], res.table1
+    # standard errors of the means over the 4 test pairs
+    test = [(level_plane(c), level_plane(n)) for c, n in pairs[:4]]
+    for key, metric in (("PSNR", metrics.psnr), ("SSIM", metrics.ssim)):
+        per_pair = [metric(c, n) for c, n in test]
+        assert rows["Raw input"][key] == pytest.approx(np.mean(per_pair))
+        assert rows["Raw input"][f"{key}_se"] == pytest.approx(np.std(per_pair, ddof=1) / 2)
 
 
 def test_evaluate_cli_writes_markdown_and_csv(tmp_path: Path, make_dataset, capsys) -> None:  # type: ignore[no-untyped-def]
