@@ -44,6 +44,7 @@ _FLAGS: dict[str, str] = {
     "lambda_anchor": "lambda_anchor",
     "ema": "ema",
     "lambda_range": "lambda_range",
+    "lambda_ssim": "lambda_ssim",
     "extreme_crops": "extreme_crops",
     "checkpoint_every": "checkpoint_every",
     "weights_dtype": "weights_dtype",
@@ -186,6 +187,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lambda-range",
         type=float,
         help="weight of the min-max-scaled MSE of G_D(I_BS) vs I_S (default 0; needs paired crops)",
+    )
+    p.add_argument(
+        "--lambda-ssim",
+        type=float,
+        help="weight of 1 - SSIM of G_D(I_BS) vs I_S on the clean crop's scale (default 0; paired crops)",
     )
     p.add_argument(
         "--extreme-crops",

@@ -62,6 +62,9 @@ class TrainConfig:
         Weight of :func:`~stmdenoise.training.losses.range_mse` between G_D(I_BS) and I_S (0 =
         off): both min-max scaled per crop, as the 8-bit metrics and viewers scale them, so the
         extremes (adsorbate peaks, impurity cores) keep their place in the scale.
+    lambda_ssim : float
+        Weight of :func:`~stmdenoise.training.losses.ssim_loss` (``1 - SSIM``) of G_D(I_BS) vs
+        I_S in data units, both scaled by the clean crop's range (0 = off; needs paired crops).
     extreme_crops : float
         Fraction of the paired crops placed around the clean image's highest or lowest pixel
         (0 = uniform crops): the few pixels that set an image's min-max rendering, adsorbate
@@ -152,6 +155,7 @@ class TrainConfig:
     lambda_anchor: float = 0.0
     ema: float = 0.0
     lambda_range: float = 0.0
+    lambda_ssim: float = 0.0
     extreme_crops: float = 0.0
     sup_space: str = "squashed"
     init: str | None = None
@@ -203,6 +207,7 @@ class TrainConfig:
             "lambda_cyc_exp",
             "lambda_anchor",
             "lambda_range",
+            "lambda_ssim",
         ):
             _nonneg(name, getattr(self, name))
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
@@ -215,7 +220,7 @@ class TrainConfig:
             object.__setattr__(self, "lambda_sup", 10.0)
         if not (isinstance(self.extreme_crops, (int, float)) and 0 <= self.extreme_crops <= 1):
             raise ValueError(f"extreme_crops must be in [0, 1], got {self.extreme_crops!r}")
-        for name in ("extreme_crops", "lambda_range"):
+        for name in ("extreme_crops", "lambda_range", "lambda_ssim"):
             if getattr(self, name) > 0 and self.lambda_sup <= 0:
                 raise ValueError(f"{name} needs paired crops: set lambda_sup > 0 (or --variant paired)")
         if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) or not 0 <= self.ema < 1:

@@ -54,7 +54,7 @@ from stmdenoise.training.data import (
 )
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
-from stmdenoise.training.losses import gan_loss, l1, range_mse, unsquash
+from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
 
 __all__ = ["TrainProgress", "train"]
 
@@ -352,12 +352,12 @@ class _Trainer:
     def _paired_losses(
         self, fake_s: torch.Tensor, real_s: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor | float]:
-        """The paired terms G_D(I_BS) vs I_S (``sup_L1``, ``range``) and their weighted sum."""
+        """The paired terms G_D(I_BS) vs I_S (``sup_L1``, ``range``, ``ssim``) and their weighted sum."""
         cfg = self.cfg
         terms: dict[str, torch.Tensor] = {}
         total: torch.Tensor | float = 0.0
         data = None  # (fake, real) in data units, computed once when a term needs them
-        if cfg.lambda_range > 0 or (cfg.lambda_sup > 0 and cfg.sup_space == "data"):
+        if cfg.lambda_range > 0 or cfg.lambda_ssim > 0 or (cfg.lambda_sup > 0 and cfg.sup_space == "data"):
             data = (unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash))
         if cfg.lambda_sup > 0:
             terms["sup_L1"] = l1(*data) if data and cfg.sup_space == "data" else l1(fake_s, real_s)
@@ -366,6 +366,9 @@ class _Trainer:
             # min-max scaling is invariant to the affine normalisation, not to the tanh: data units
             terms["range"] = range_mse(*data)
             total = total + cfg.lambda_range * terms["range"]
+        if data and cfg.lambda_ssim > 0:
+            terms["ssim"] = ssim_loss(*data)
+            total = total + cfg.lambda_ssim * terms["ssim"]
         return terms, total
 
     def _l1_in_sup_space(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

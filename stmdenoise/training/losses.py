@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from stmdenoise.model.layers import safe_atanh
 
-__all__ = ["gan_loss", "discriminator_loss", "l1", "range_mse", "unsquash"]
+__all__ = ["gan_loss", "discriminator_loss", "l1", "range_mse", "ssim_loss", "unsquash"]
 
 
 def gan_loss(logits: torch.Tensor, target_is_real: bool, *, mode: str = "log") -> torch.Tensor:
@@ -65,6 +65,45 @@ def range_mse(a: torch.Tensor, b: torch.Tensor, *, eps: float = 1e-6) -> torch.T
         return (t - lo) / (hi - lo).clamp_min(eps)
 
     return F.mse_loss(scaled(x), scaled(y))
+
+
+def _gaussian_window(sigma: float, radius: int, device: torch.device) -> torch.Tensor:
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
+    g = torch.exp(-0.5 * (x / sigma) ** 2)
+    return g / g.sum()
+
+
+def ssim_loss(
+    fake: torch.Tensor, real: torch.Tensor, *, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03
+) -> torch.Tensor:
+    """``1 - mean SSIM`` of ``fake`` against ``real``, both scaled by ``real``'s min-max range.
+
+    SSIM of Wang et al. 2004 with the settings of :data:`stmdenoise.metrics.reference.SSIM_PARAMS`
+    (Gaussian window sigma 1.5, 11 x 11; K1 0.01, K2 0.03; population statistics; data range 1),
+    averaged over the window positions that lie wholly inside the crop, which is what
+    scikit-image's ``structural_similarity`` averages. Both crops are scaled by the *clean* crop's
+    minimum and maximum, so the score cannot be raised by stretching the output's own range (the
+    failure of :func:`range_mse`, which scales each image by its own extremes). Inputs are
+    ``(N, 1, H, W)`` with ``H, W >= 11``; computed in float32.
+    """
+    x, y = fake.float(), real.float()
+    lo = y.amin(dim=(-2, -1), keepdim=True)
+    span = (y.amax(dim=(-2, -1), keepdim=True) - lo).clamp_min(1e-6)
+    x, y = (x - lo) / span, (y - lo) / span
+    radius = int(3.5 * sigma + 0.5)  # scikit-image's truncate=3.5: 11 x 11 at sigma 1.5
+    g = _gaussian_window(sigma, radius, x.device)
+    wx, wy = g.view(1, 1, 1, -1), g.view(1, 1, -1, 1)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.conv2d(t, wx), wy)
+
+    mx, my = blur(x), blur(y)
+    vx = blur(x * x) - mx * mx
+    vy = blur(y * y) - my * my
+    cxy = blur(x * y) - mx * my
+    c1, c2 = k1**2, k2**2
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return 1.0 - s.mean()
 
 
 def unsquash(x: torch.Tensor, squash: float) -> torch.Tensor:

@@ -115,9 +115,39 @@ def test_range_mse_scores_the_min_max_rendering() -> None:
     assert t.grad is not None and float(t.grad[0, 0, 5, 5]) < 0  # raise the peak
 
 
+def test_ssim_loss_is_scikit_images_ssim_on_the_clean_crops_scale() -> None:
+    from skimage.metrics import structural_similarity
+
+    from stmdenoise.metrics.reference import SSIM_PARAMS
+    from stmdenoise.training.losses import ssim_loss
+
+    rng = np.random.default_rng(3)
+    clean = rng.normal(size=(3, 1, 48, 40)).cumsum(axis=-1)  # some structure, not white noise
+    noisy = clean + rng.normal(scale=0.8, size=clean.shape)
+    got = float(ssim_loss(torch.as_tensor(noisy), torch.as_tensor(clean)))
+    params = {**SSIM_PARAMS, "data_range": 1.0}
+    want = []
+    for i in range(3):
+        c, n = clean[i, 0], noisy[i, 0]
+        lo, span = c.min(), c.max() - c.min()
+        want.append(1.0 - structural_similarity((c - lo) / span, (n - lo) / span, **params))
+    assert got == pytest.approx(float(np.mean(want)), rel=1e-4)
+    assert float(ssim_loss(torch.as_tensor(clean), torch.as_tensor(clean))) == pytest.approx(0.0, abs=1e-6)
+    # the clean crop sets the scale: stretching the output's range is penalised, not rescaled away
+    assert float(ssim_loss(torch.as_tensor(3.0 * clean), torch.as_tensor(clean))) > 0.05
+    # gradients flow to the output
+    t = torch.as_tensor(noisy).clone().requires_grad_(True)
+    ssim_loss(t, torch.as_tensor(clean)).backward()
+    assert t.grad is not None and float(t.grad.abs().sum()) > 0
+
+
 def test_range_loss_needs_paired_crops(tmp_path: Path) -> None:
     assert TrainConfig(variant="paired", lambda_range=300.0, out=str(tmp_path / "m")).lambda_range == 300.0
     with pytest.raises(ValueError, match="lambda_range"):
         TrainConfig(variant="cyclegan", lambda_range=300.0)
     with pytest.raises(ValueError, match="lambda_range"):
         TrainConfig(variant="paired", lambda_range=-1.0)
+    with pytest.raises(ValueError, match="lambda_ssim"):
+        TrainConfig(variant="cyclegan", lambda_ssim=10.0)
+    with pytest.raises(ValueError, match="lambda_ssim"):
+        TrainConfig(variant="paired", lambda_ssim=-1.0)

@@ -205,6 +205,8 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         steps=30,
         lr=1e-3,
         lambda_range=5.0,
+        lambda_ssim=2.0,
+        sup_space="data",
     )
     assert pre.lambda_sup == 10.0  # the paired variant needs its L1 weight
     recs = _run(pre, sampler, real_scans=None)  # no experimental scans needed
@@ -213,7 +215,8 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     sup = [s["sup_L1"] for s in steps]
     assert np.mean(sup[-5:]) < np.mean(sup[:5]), sup
     last = steps[-1]
-    assert last["G_total"] == pytest.approx(10.0 * last["sup_L1"] + 5.0 * last["range"], rel=1e-5)
+    total = 10.0 * last["sup_L1"] + 5.0 * last["range"] + 2.0 * last["ssim"]
+    assert last["G_total"] == pytest.approx(total, rel=1e-5)
     info, g_d, g_da = load_model_folder(pre.out)
     assert info.variant == "paired" and g_da is g_d
 
