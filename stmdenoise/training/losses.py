@@ -73,9 +73,7 @@ def _gaussian_window(sigma: float, radius: int, device: torch.device) -> torch.T
     return g / g.sum()
 
 
-def ssim_loss(
-    fake: torch.Tensor, real: torch.Tensor, *, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03
-) -> torch.Tensor:
+def ssim_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """``1 - mean SSIM`` of ``fake`` against ``real``, both scaled by ``real``'s min-max range.
 
     SSIM of Wang et al. 2004 with the settings of :data:`stmdenoise.metrics.reference.SSIM_PARAMS`
@@ -86,6 +84,9 @@ def ssim_loss(
     failure of :func:`range_mse`, which scales each image by its own extremes). Inputs are
     ``(N, 1, H, W)`` with ``H, W >= 11``; computed in float32.
     """
+    from stmdenoise.metrics.reference import SSIM_PARAMS  # the evaluation's settings, one source
+
+    sigma, k1, k2 = SSIM_PARAMS["sigma"], SSIM_PARAMS["K1"], SSIM_PARAMS["K2"]
     x, y = fake.float(), real.float()
     lo = y.amin(dim=(-2, -1), keepdim=True)
     span = (y.amax(dim=(-2, -1), keepdim=True) - lo).clamp_min(1e-6)
