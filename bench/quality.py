@@ -317,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real", nargs="*", default=[str(p) for p in REAL_DEFAULT])
     ap.add_argument("--real-nm-per-px", type=float, default=0.071)
     ap.add_argument("--out", default=None)
+    ap.add_argument(
+        "--passes", type=int, choices=(1, 2, 4), default=1,
+        help="network passes averaged per image over mirrored copies (Denoiser.denoise)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -338,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         val_pairs=val_pairs,
         pixel_size=px,
         real_scans=real_scans,
+        passes=args.passes,
         result=res,
     ):
         pass
@@ -354,7 +359,13 @@ def main(argv: list[str] | None = None) -> int:
     best_b = next(b for b in BASELINES.values() if best["method"].startswith(b.label))
     outs_best = res.outputs[best_b.name]
     faith = [
-        faithfulness(f"{Path(args.model).name}", outs_model, lv, params, px),
+        faithfulness(
+            Path(args.model).name + (f" ({args.passes} passes)" if args.passes > 1 else ""),
+            outs_model,
+            lv,
+            params,
+            px,
+        ),
         faithfulness(best["method"], outs_best, lv, params, px),
         faithfulness("Raw input", [n for _, n in lv], lv, params, px),
     ]
@@ -383,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         span = (hi - lo) / 2
         real = real_scans[0]
         rin = np.asarray(level_plane(real).data)
-        rout = np.asarray(den.denoise(real, which="experimental").data)
+        rout = np.asarray(den.denoise(real, which="experimental", passes=args.passes).data)
         rout = np.asarray(level_plane(Scan(rout, pixel_size=real.pixel_size)).data)
         rlo, rhi = float(np.percentile(rin, 0.5)), float(np.percentile(rin, 99.5))
         figure(

@@ -114,6 +114,30 @@ def test_tiled_inference_agrees_with_whole_image(tmp_path: Path, residual: bool)
     assert psnr >= 45, psnr
 
 
+def test_four_passes_average_the_mirrored_scans_mirrored_back(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m", residual=True), device="cpu")
+    data = np.array(_scan(rows=90, cols=70, seed=2).data)
+    data[80:, :] = np.nan  # an aborted scan: NaN rows must stay where they are in every pass
+    scan = Scan(data, pixel_size=(PX, PX), unit="m")
+    flips = [lambda a: a, lambda a: a[:, ::-1], lambda a: a[::-1, :], lambda a: a[::-1, ::-1]]
+    singles = [f(den.denoise(scan.with_data(f(data))).data) for f in flips]
+    for n in (2, 4):
+        got = den.denoise(scan, passes=n)
+        np.testing.assert_allclose(
+            got.data, np.mean(singles[:n], axis=0), rtol=0, atol=1e-6 * np.nanmax(np.abs(data))
+        )
+        assert got.steps[-1].params["passes"] == n
+        np.testing.assert_array_equal(np.isnan(got.data), np.isnan(data))
+    # the untrained network is far from mirror-symmetric: the average is not any single pass
+    assert np.nanmax(np.abs(singles[1] - singles[0])) > 1e-3 * np.nanmax(np.abs(singles[0]))
+    calls: list[tuple[int, int]] = []
+    den.denoise(scan, passes=4, progress=lambda d, t: calls.append((d, t)))
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[-1][0] == calls[-1][1] == 4
+    for bad in (0, 3, 8, True, 2.0):
+        with pytest.raises(ValueError, match="passes"):
+            den.denoise(scan, passes=bad)  # type: ignore[arg-type]
+
+
 def test_cancel_between_tiles(tmp_path: Path) -> None:
     den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu", tile=128)
     cancel = threading.Event()
@@ -187,6 +211,35 @@ def test_denoise_cli_writes_each_format(tmp_path: Path, capsys) -> None:  # type
     assert written == ["in_Z_forward_denoised.h5", "in_Z_forward_denoised.tiff", "in_denoised.sxm"]
     back = read_scan(tmp_path / "out" / "in_Z_forward_denoised.h5")
     assert back.shape == (96, 80) and back.unit == "m"
+
+
+def test_denoise_cli_passes_reach_the_output(tmp_path: Path) -> None:
+    from stmdenoise.cli.main import main
+    from stmdenoise.io import read_scan, write_scan
+
+    folder = _model(tmp_path / "m")
+    src = write_scan(_scan(), tmp_path / "in.h5")
+    out = tmp_path / "out"
+    args = [
+        "denoise",
+        str(src),
+        "-o",
+        str(out),
+        "--model",
+        str(folder),
+        "--format",
+        "h5",
+        "--device",
+        "cpu",
+        "-q",
+    ]
+    assert main([*args, "--passes", "4"]) == 0
+    back = read_scan(out / "in_Z_forward_denoised.h5")
+    want = Denoiser.from_folder(folder, device="cpu").denoise(read_scan(src), passes=4)
+    np.testing.assert_allclose(back.data, want.data, rtol=0, atol=1e-6 * np.ptp(want.data))
+    assert back.steps[-1].params["passes"] == 4
+    with pytest.raises(SystemExit):
+        main([*args, "--passes", "3"])
 
 
 def test_scans_too_small_for_the_model_grid_are_refused_with_the_reason(tmp_path: Path) -> None:

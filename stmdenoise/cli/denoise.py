@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             yield Progress(i, len(paths), path.name)
             try:
                 scans = _read(path, args)
-                outs = [den.denoise(s, which=args.which, cancel=cancel) for s in scans]
+                outs = [den.denoise(s, which=args.which, passes=args.passes, cancel=cancel) for s in scans]
                 files = write_frames(outs, path, out_dir, args.format, suffix="_denoised")
             except JobCancelled:
                 return
@@ -101,6 +101,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--which", choices=("auto", "experimental", "simulated"), default="auto",
         help="G_DA for experimental scans (default), G_D for simulated ones",
+    )  # fmt: skip
+    p.add_argument(
+        "--passes", type=int, choices=(1, 2, 4), default=1,
+        help="average the network over 1, 2 or 4 mirrored copies of each scan (4: better, 4x the time)",
     )  # fmt: skip
     p.add_argument("--nm-per-px", type=float, help="pixel size of plain JPEG/BMP images, nm")
     p.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
             real_scans=real,
             baselines=args.baselines,
             device=args.device,
+            passes=args.passes,
             cancel=cancel,
             result=result,
         )
@@ -139,6 +140,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="LIST", help="comma-separated baselines (default all; 'none' for models only)",
     )  # fmt: skip
     p.add_argument("--device", default="auto", help="device for the models")
+    p.add_argument(
+        "--passes", type=int, choices=(1, 2, 4), default=1,
+        help="network passes averaged per image, over mirrored copies (default 1)",
+    )  # fmt: skip
     p.add_argument(
         "--out", metavar="DIR", help="write tables.md, table1.csv, table2.csv, evaluation.json here"
     )

@@ -232,6 +232,7 @@ class ResultKey:
     model: str
     level: bool
     align: bool
+    passes: int = 1
 
 
 class ResultCache:

@@ -58,6 +58,7 @@ class Session(QObject):
         self.align = False
         self.model: ModelInfo | None = None
         self.device = "auto"
+        self.passes = 1  # network passes averaged over mirrored copies (Denoiser.denoise)
         self.auto_denoise = True
         self.raw: Scan | None = None
         self.denoised: Scan | None = None
@@ -244,11 +245,12 @@ class Session(QObject):
             str(self.model.path),
             self.level,
             self.align,
+            self.passes,
         )
 
-    def set_model(self, model: ModelInfo | None, device: str = "auto") -> None:
-        """Choose the model and device used for denoising (shows the cached result if any)."""
-        self.model, self.device = model, device
+    def set_model(self, model: ModelInfo | None, device: str = "auto", passes: int = 1) -> None:
+        """Choose the model, device and passes used for denoising (shows the cached result if any)."""
+        self.model, self.device, self.passes = model, device, passes
         key = self.result_key()
         cached = self.results.get(key) if key is not None else None
         self._set_denoised(cached)
@@ -286,7 +288,7 @@ class Session(QObject):
             f"denoising {scan.source.name if scan.source else ''} with {self.model.name}…"
         )
         self.pool.start(
-            denoise_job(scan, Path(key.model), self.device, self.denoisers),
+            denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes),
             name="denoise",
             on_record=self._denoise_record,
             on_failed=self._denoise_failed,

@@ -166,19 +166,19 @@ class DenoiseRecord:
 
 
 def denoise_job(
-    scan: Scan, model_dir: Path, device: str, cache: DenoiserCache
+    scan: Scan, model_dir: Path, device: str, cache: DenoiserCache, passes: int = 1
 ) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[DenoiseRecord]]:
-    """Job factory: denoise ``scan`` with the model in ``model_dir``."""
+    """Job factory: denoise ``scan`` with the model in ``model_dir``, averaging ``passes`` mirrorings."""
 
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
         yield DenoiseRecord(0, None, f"loading {model_dir.name}")
         denoiser = cache.get(model_dir, device)
 
         def progress(done: int, total: int) -> None:
-            report(DenoiseRecord(int(done), int(total), f"denoising: tile {done} of {total}"))
+            report(DenoiseRecord(int(done), int(total), f"denoising: network pass {done} of {total}"))
 
         try:
-            out = denoiser.denoise(scan, cancel=cancel, progress=progress)
+            out = denoiser.denoise(scan, passes=passes, cancel=cancel, progress=progress)
         except JobCancelled:
             return
         yield DenoiseRecord(1, 1, "done", result=out)

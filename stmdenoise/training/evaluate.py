@@ -193,6 +193,7 @@ def evaluate(
     real_scans: Sequence[Scan] = (),
     baselines: Sequence[str] = tuple(BASELINES),
     device: str = "auto",
+    passes: int = 1,
     cancel: threading.Event | None = None,
     result: EvalResult | None = None,
 ) -> Iterator[EvalProgress]:
@@ -210,6 +211,8 @@ def evaluate(
         Experimental scans (Table II).
     baselines : sequence of str
         Names from :data:`BASELINES`.
+    passes : {1, 2, 4}
+        Network passes each model averages (``Denoiser.denoise``); rows say when it is not 1.
     """
     from stmdenoise import metrics
 
@@ -224,6 +227,10 @@ def evaluate(
         raise ValueError(f"unknown baselines {unknown}; known: {list(BASELINES)}")
     chosen = [BASELINES[b] for b in baselines]
     dens = [(Path(m).name, Denoiser.from_folder(m, device=device)) for m in models]
+
+    def model_label(name: str, den: Denoiser) -> str:
+        return f"{name} ({den.info.variant}{'' if passes == 1 else f', {passes} passes'})"
+
     work = sum(len(b.grid) for b in chosen) * len(val_pairs) + (1 + len(chosen) + len(dens)) * (
         len(test_pairs) + len(real_scans)
     )
@@ -285,9 +292,10 @@ def evaluate(
             outs = []
             for clean, noisy in test_pairs:
                 scan = Scan(noisy, pixel_size=(pixel_size, pixel_size), header={"simulated": True})
-                outs.append((clean, np.asarray(den.denoise(scan, which="simulated", cancel=cancel).data)))
+                out = den.denoise(scan, which="simulated", passes=passes, cancel=cancel)
+                outs.append((clean, np.asarray(out.data)))
                 yield tick(f"Table I {name}")
-            res.table1.append(row1(f"{name} ({den.info.variant})", outs))
+            res.table1.append(row1(model_label(name, den), outs))
             if res.outputs is not None:
                 res.outputs[name] = [o for _, o in outs]
 
@@ -316,9 +324,10 @@ def evaluate(
         for name, den in dens:
             ims = []
             for s in inputs:
-                ims.append(np.asarray(den.denoise(s, which="experimental", cancel=cancel).data))
+                out = den.denoise(s, which="experimental", passes=passes, cancel=cancel)
+                ims.append(np.asarray(out.data))
                 yield tick(f"Table II {name}")
-            res.table2.append(row2(f"{name} ({den.info.variant})", ims))
+            res.table2.append(row2(model_label(name, den), ims))
     yield EvalProgress(work, work, "done")
 
 

@@ -78,6 +78,19 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert window.session.result_key() in window.session.results
     window.session.select(1)
     assert not window.session.pool.busy and window.session.denoised is den
+    # four mirrored passes: a result of its own; back to one pass shows the cached one, no job
+    idle.passes_box.setCurrentIndex(2)
+    assert window.session.passes == 4 and window.session.result_key().passes == 4
+
+    def four_passes() -> bool:
+        d = window.session.denoised
+        return d is not None and d.steps[-1].params.get("passes") == 4
+
+    qtbot.waitUntil(four_passes, timeout=120000)
+    wait_idle(qtbot, window)
+    assert np.nanmax(np.abs(window.session.denoised.data - den.data)) > 1e-4 * np.nanmax(np.abs(den.data))
+    idle.passes_box.setCurrentIndex(0)
+    assert not window.session.pool.busy and window.session.denoised is den
 
     # scores for raw and denoised, computed in the background
     def scored() -> bool:

@@ -110,6 +110,25 @@ def test_outputs_are_kept_only_when_asked(tmp_path: Path, sampler) -> None:  # t
     assert plain.outputs is None
 
 
+def test_passes_reach_the_denoiser_and_the_row_says_so(tmp_path: Path, sampler) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.denoise import Denoiser
+
+    rng = np.random.default_rng(5)
+    pairs = [(p.clean, p.noisy) for p in (sampler(rng, pixels=64, size=64 * PX) for _ in range(2))]
+    model = _model(tmp_path / "tiny")
+    res = EvalResult(outputs={})
+    list(evaluate(models=[model], test_pairs=pairs, pixel_size=PX, baselines=[], device="cpu",
+                  passes=4, result=res))  # fmt: skip
+    assert [r["method"] for r in res.table1] == ["Raw input", "tiny (pdanet, 4 passes)"]
+    den = Denoiser.from_folder(model, device="cpu")
+    from stmdenoise.processing import level_plane
+
+    noisy = Scan(np.asarray(level_plane(pairs[0][1])), pixel_size=(PX, PX), header={"simulated": True})
+    assert res.outputs is not None
+    np.testing.assert_allclose(res.outputs["tiny"][0], den.denoise(noisy, passes=4).data, rtol=0, atol=1e-12)
+    assert np.max(np.abs(res.outputs["tiny"][0] - den.denoise(noisy).data)) > 0
+
+
 def test_rmse_is_in_picometres_and_ignores_an_offset() -> None:
     from stmdenoise.training.evaluate import _rmse_pm
 
