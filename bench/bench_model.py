@@ -88,28 +88,32 @@ def bench_training(configs, steps: int, device: str, tmp: Path) -> None:  # type
         tr.close()
 
 
-def bench_inference(configs, repeats: int, device: str, tmp: Path, model: Path | None) -> None:  # type: ignore[no-untyped-def]
+def bench_inference(  # type: ignore[no-untyped-def]
+    configs, repeats: int, device: str, tmp: Path, model: Path | None, passes: tuple[int, ...] = (1,)
+) -> None:
     print(
         f"\n### Inference per scan ({device}; median of {repeats}; torch threads {torch.get_num_threads()})\n"
     )
-    print("| config | size | PyTorch s | ONNX Runtime s | speed-up |\n|---|---:|---:|---:|---:|")
+    print("| config | size | passes | PyTorch s | ONNX Runtime s | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|")
     items = [(model.name, model)] if model else [(n, _model(tmp / f"m-{n}", g, b)) for n, g, b in configs]
     for name, folder in items:
         eager = Denoiser.from_folder(folder, device=device, backend="torch")
         fast = Denoiser.from_folder(folder, device=device, backend="auto")
         for n in (256, 512):
             scan = _scan(n)
-            te = _time(lambda s=scan, d=eager: d.denoise(s), repeats)
-            if fast.device.type == "cpu":
-                to = _time(lambda s=scan, d=fast: d.denoise(s), repeats)
-                a, b = eager.denoise(scan).data, fast.denoise(scan).data
-                agree = float(np.max(np.abs(a - b)) / np.ptp(a))
-                print(
-                    f"| {name} | {n}² | {te:.3f} | {to:.3f} | {te / to:.2f}x "
-                    f"(max diff {agree:.1e} of range) |"
-                )
-            else:
-                print(f"| {name} | {n}² | {te:.3f} | - | - |")
+            for k in passes:
+                te = _time(lambda s=scan, d=eager, k=k: d.denoise(s, passes=k), repeats)
+                if fast.device.type == "cpu":
+                    to = _time(lambda s=scan, d=fast, k=k: d.denoise(s, passes=k), repeats)
+                    a, b = eager.denoise(scan, passes=k).data, fast.denoise(scan, passes=k).data
+                    agree = float(np.max(np.abs(a - b)) / np.ptp(a))
+                    print(
+                        f"| {name} | {n}² | {k} | {te:.3f} | {to:.3f} | {te / to:.2f}x "
+                        f"(max diff {agree:.1e} of range) |"
+                    )
+                else:
+                    print(f"| {name} | {n}² | {k} | {te:.3f} | - | - |")
 
 
 def bench_tiling(device: str, tmp: Path, model: Path | None) -> None:
@@ -160,6 +164,7 @@ def main() -> None:
     p.add_argument("--model", type=Path, help="a trained model folder for inference and tiling")
     p.add_argument("--device", default="cpu")
     p.add_argument("--skip", default="", help="sections to skip: training,inference,tiling,headroom")
+    p.add_argument("--passes", default="1", help="network passes to time, comma-separated (1,2,4)")
     args = p.parse_args()
     skip = set(args.skip.split(","))
     print(f"torch {torch.__version__}, device {args.device}, CPU threads {torch.get_num_threads()}")
@@ -169,7 +174,8 @@ def main() -> None:
         if "training" not in skip:
             bench_training(configs, 2 if args.quick else 3, args.device, tmp)
         if "inference" not in skip:
-            bench_inference(configs, 2 if args.quick else 3, args.device, tmp, args.model)
+            passes = tuple(int(k) for k in args.passes.split(","))
+            bench_inference(configs, 2 if args.quick else 3, args.device, tmp, args.model, passes)
         if "tiling" not in skip:
             bench_tiling(args.device, tmp, args.model)
         if "headroom" not in skip:

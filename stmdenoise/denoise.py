@@ -294,7 +294,8 @@ class Denoiser:
             Network passes averaged (geometric self-ensemble): the scan as it is, mirrored left to
             right, upside down, and turned by 180°, each answer mirrored back. Every one of these
             keeps scan lines horizontal, so line artefacts stay as the model was trained on them.
-            Four passes take four times as long and score higher on simulated pairs (model card).
+            Four passes take four times as long, come closer to the clean map of simulated pairs
+            and are smoother (the model card has both).
         cancel : threading.Event, optional
             Checked between tiles; when set, :class:`~stmdenoise.jobs.JobCancelled` is raised.
         progress : callable, optional

@@ -58,7 +58,8 @@ class DenoisePanel(QWidget):
             self.passes_box.addItem(text, n)
         self.passes_box.setToolTip(
             "Average the network over mirrored copies of the scan (left-right, up-down, 180°; scan "
-            "lines stay horizontal). 4 passes: a little sharper and cleaner, 4x the time."
+            "lines stay horizontal). 4 passes: closer to the truth on simulated scans, smoother "
+            "(BRISQUE/PIQE rise), 4x the time. See the model card."
         )
         self.auto_box = QCheckBox("Denoise each scan when selected")
         self.auto_box.setChecked(session.auto_denoise)
