@@ -30,7 +30,7 @@ from stmdenoise.paths import shipped_models_dir
 __all__ = ["DenoisePanel", "PASS_CHOICES", "no_model_message"]
 
 #: The Passes box: network passes averaged over mirrored copies, and how each is shown.
-PASS_CHOICES = ((1, "1 (fast)"), (2, "2 (mirrored)"), (4, "4 (mirrored, best, 4x time)"))
+PASS_CHOICES = ((1, "1 (fast)"), (2, "2 (mirrored, 2x time)"), (4, "4 (mirrored, smoother, 4x time)"))
 
 
 def no_model_message() -> str:
