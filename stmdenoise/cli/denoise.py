@@ -104,7 +104,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )  # fmt: skip
     p.add_argument(
         "--passes", type=int, choices=(1, 2, 4), default=1,
-        help="average the network over 1, 2 or 4 mirrored copies of each scan (4: better, 4x the time)",
+        help="average the network over 1, 2 or 4 mirrored copies of each scan (4: smoother, 4x the time)",
     )  # fmt: skip
     p.add_argument("--nm-per-px", type=float, help="pixel size of plain JPEG/BMP images, nm")
     p.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")
