@@ -96,6 +96,7 @@ class FourierPanel(QWidget):
         self.profile_plot.setLabel("bottom", "q (Å⁻¹)")
         self.profile_plot.setLabel("left", "q × radial mean")
         self.profile_plot.setTitle("Radial profile (drag the ring cursor)", size="9pt")
+        self.profile_plot.setLogMode(y=True)
         self.profile_plot.getAxis("left").setStyle(showValues=False)
         self.profile_curve = self.profile_plot.plot(pen=pg.mkPen((255, 150, 40), width=1.5))
         self.ring_line = pg.InfiniteLine(pos=0.1, angle=90, movable=True, pen=pg.mkPen((80, 200, 255), width=1.5))
@@ -168,8 +169,11 @@ class FourierPanel(QWidget):
         dqx = float(qx[1] - qx[0]) if qx.size > 1 else 1.0
         lo, hi = (float(v) for v in np.percentile(rec.log_psd, [5, 99.9]))
         self.image.setImage(rec.log_psd, autoLevels=False, levels=(lo, max(hi, lo + 1e-6)))
-        self.image.setRect(float(qx[0]) - dqx / 2, float(qy[0]) - dqy / 2, dqx * qx.size, dqy * qy.size)
-        self.profile_curve.setData(rec.q_profile * _PER_A, rec.profile)
+        rect = pg.QtCore.QRectF(float(qx[0]) - dqx / 2, float(qy[0]) - dqy / 2, dqx * qx.size, dqy * qy.size)
+        self.image.setRect(rect)
+        self.image_plot.getViewBox().setRange(rect, padding=0.0)
+        positive = np.where(rec.profile > 0, rec.profile, np.nan)  # log axis
+        self.profile_curve.setData(rec.q_profile * _PER_A, positive, connect="finite")
         self.ring_line.setBounds((0.0, float(rec.q_profile[-1]) * _PER_A))
         if rec.ring_f is not None:
             self.set_ring(2 * math.pi * rec.ring_f * _PER_A)

@@ -13,9 +13,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -160,7 +162,7 @@ class ImageViewsPanel(QWidget):
         self._denoise_note = ""
         self._picking: list[tuple[float, float]] | None = None  # three-point clicks so far
 
-        bar = QToolBar()  # overflows into a » menu on narrow windows
+        bar = QToolBar()  # display and corrections; tools in a second bar (see _arrange_bars)
         bar.setMovable(False)
         self.colormap_box = QComboBox()
         self.colormap_box.addItems(list(COLORMAP_NAMES))
@@ -169,7 +171,7 @@ class ImageViewsPanel(QWidget):
             "(_r: reversed; the difference is blue-white-red)"
         )
         bar.addWidget(self.colormap_box)
-        self.auto_levels_button = QPushButton("Auto levels")
+        self.auto_levels_button = QPushButton("Auto")
         self.auto_levels_button.setToolTip("Levels from the 0.5–99.5 % percentiles of the raw image")
         bar.addWidget(self.auto_levels_button)
         bar.addSeparator()
@@ -198,8 +200,9 @@ class ImageViewsPanel(QWidget):
             combo.setToolTip(tip if missing is None else missing)
             bar.addWidget(box)
             bar.addWidget(combo)
-        bar.addSeparator()
-        self.crop_button = QPushButton("Crop to view")
+        self.bars = (bar, QToolBar())
+        bar = self.bars[1]
+        self.crop_button = QPushButton("Crop")
         self.crop_button.setToolTip("Keep only the area shown in the views (zoom in first); click again to undo")
         self.crop_button.setCheckable(True)
         bar.addWidget(self.crop_button)
@@ -220,27 +223,31 @@ class ImageViewsPanel(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
         g = self.graphics
-        # raw | denoised (over two columns) | histogram
-        # diff | diff colour bar | profile (over two columns)
+        # raw | denoised | histogram over difference (+ its colour bar) | line profile
         self.raw = _View(g.addPlot(row=0, col=0), "Raw")
-        self.den = _View(g.addPlot(row=0, col=1, colspan=2), "Denoised")
+        self.den = _View(g.addPlot(row=0, col=1), "Denoised")
         self.hist = pg.HistogramLUTItem()
         self.hist.setMaximumWidth(110)
-        g.addItem(self.hist, row=0, col=3)
+        g.addItem(self.hist, row=0, col=2)
         self.diff = _View(g.addPlot(row=1, col=0), "Raw − denoised (removed)")
-        # vertical, in its own narrow column next to the difference: nothing else shares its ticks
+        # horizontal, in its own row under the difference only: inside the plot it widened the
+        # plot into the profile and their tick labels overlapped
         self.diff_bar = pg.ColorBarItem(
-            values=(-1.0, 1.0), colorMap=difference_colormap(), rounding=1e-15, width=10, interactive=True
-        )
+            values=(-1.0, 1.0), colorMap=difference_colormap(), rounding=1e-15, width=10,
+            interactive=True, orientation="horizontal",
+        )  # fmt: skip
         self.diff_bar.setImageItem(self.diff.image)
-        g.addItem(self.diff_bar, row=1, col=1)
-        self.profile_plot = g.addPlot(row=1, col=2, colspan=2)
-        for col, stretch in ((0, 1), (1, 0), (2, 1), (3, 0)):
+        g.addItem(self.diff_bar, row=2, col=0)
+        self.profile_plot = g.addPlot(row=1, col=1, colspan=2)
+        for col, stretch in ((0, 1), (1, 1), (2, 0)):
             g.ci.layout.setColumnStretchFactor(col, stretch)
+        # equal preferred widths: the stretch factors only share what is left beyond them
         for view in (self.raw, self.den, self.diff):
             view.plot.setPreferredWidth(200)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
+        g.ci.layout.setRowStretchFactor(2, 0)
+        self.hist.layout.setContentsMargins(12, 0, 0, 0)  # its axis label clear of the denoised view
         self.profile = ProfileTool(self.profile_plot, self)
         self.raw_curve = self.profile.raw_curve
         self.den_curve = self.profile.den_curve
@@ -262,10 +269,16 @@ class ImageViewsPanel(QWidget):
             roi.sigRegionChanged.connect(self._roi_moved)
             self.rois.append(roi)
 
+        for b in self.bars:
+            b.setMovable(False)
+        self._bar_grid = QGridLayout()
+        self._bar_grid.setContentsMargins(0, 0, 0, 0)
+        self._bars_wide: bool | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(bar)
+        lay.addLayout(self._bar_grid)
         lay.addWidget(self.graphics, 1)
+        self._arrange_bars()
 
         self.colormap_box.currentTextChanged.connect(self.set_colormap)
         self.auto_levels_button.clicked.connect(self.auto_levels)
@@ -288,6 +301,24 @@ class ImageViewsPanel(QWidget):
         self.set_colormap(COLORMAP_NAMES[0])
         self._set_axes(False)
         self.raw.set_note("Drop .sxm files or folders here, or use File ▸ Open")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange_bars()
+
+    def _arrange_bars(self) -> None:
+        """Both toolbars on one row when they fit, else the tools on a second row (no » overflow)."""
+        need = sum(b.sizeHint().width() for b in self.bars) + 16
+        wide = self.width() >= need
+        if wide == self._bars_wide:
+            return
+        self._bars_wide = wide
+        for b in self.bars:
+            self._bar_grid.removeWidget(b)
+        self._bar_grid.addWidget(self.bars[0], 0, 0)
+        self._bar_grid.addWidget(self.bars[1], 0 if wide else 1, 1 if wide else 0)
+        self._bar_grid.setColumnStretch(1 if wide else 0, 1)
+        self._bar_grid.setColumnStretch(0 if wide else 1, 0)
 
     # ------------------------------------------------------------------ data
     def _set_axes(self, on: bool) -> None:

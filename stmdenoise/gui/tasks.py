@@ -121,22 +121,22 @@ def list_devices() -> list[DeviceInfo]:
 
 #: Background choices of the views (label shown in the toolbar -> what preprocess does).
 BACKGROUNDS: dict[str, str] = {
-    "none": "No background",
+    "none": "None",
     "plane": "Plane",
-    "poly2": "Polynomial 2",
-    "poly3": "Polynomial 3",
-    "facet": "Facet level",
-    "three_points": "Three points",
+    "poly2": "Poly 2",
+    "poly3": "Poly 3",
+    "facet": "Facet",
+    "three_points": "3 points",
 }
 #: Line (row) corrections of the views.
 ROW_METHODS: dict[str, str] = {
-    "none": "No line correction",
-    "median": "Align rows (median)",
-    "median_diff": "Align rows (median diff.)",
-    "poly0": "Line poly 0 (mean)",
-    "poly1": "Line poly 1",
-    "poly2": "Line poly 2",
-    "poly3": "Line poly 3",
+    "none": "None",
+    "median": "Median",
+    "median_diff": "Median diff",
+    "poly0": "Poly 0",
+    "poly1": "Poly 1",
+    "poly2": "Poly 2",
+    "poly3": "Poly 3",
 }
 
 
