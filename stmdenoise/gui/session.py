@@ -229,6 +229,8 @@ class Session(QObject):
             if entry.error is not None:
                 self.message.emit(f"{entry.name}: {entry.error_reason()}")
             return
+        if changed:
+            self.message.emit("")  # an error shown for the previous entry is not about this one
         names = channel_names(entry.channels)
         if self.channel not in names:
             default = next(iter(entry.scans), None)
