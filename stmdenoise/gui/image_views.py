@@ -349,7 +349,7 @@ class ImageViewsPanel(QWidget):
         self.diff_bar.axis.setLabel(units=unit)
         h, w = scan.size
         for view in (self.raw, self.den, self.diff):
-            view.set_note(view.note.toPlainText() if view is not self.raw else "", (w / 2, h * 0.3))
+            view.set_note(view.note.toPlainText() if view is not self.raw else self._pick_note(), (w / 2, h * 0.3))
         if old is None or old.size != scan.size or old.shape != scan.shape:
             self.set_view_rect(QRectF(0.0, 0.0, w, h))
             self._reset_roi(scan)
@@ -451,12 +451,20 @@ class ImageViewsPanel(QWidget):
         if level == "three_points" and len(self.session.points) != 3:
             self._picking = []
             self.picks.setData([], [])
-            self.raw.set_note("Click three points on one terrace of the raw image")
+            self.raw.set_note(self._pick_note())
         else:
             self._picking = None
             if self.raw.note.toPlainText().startswith("Click three"):
                 self.raw.set_note("")
         self.session.set_processing(level=level, align=align)
+
+    def _pick_note(self) -> str:
+        if self._picking is None:
+            return ""
+        left = 3 - len(self._picking)
+        if left == 3:
+            return "Click three points on one terrace of the raw image"
+        return f"Click {left} more point(s) on the same terrace"
 
     def pick_point(self, x: float, y: float) -> None:
         """Take one three-point levelling click at ``(x, y)`` metres on the raw view."""
@@ -472,7 +480,7 @@ class ImageViewsPanel(QWidget):
             level, align = self.processing()
             self.session.set_processing(level=level, align=align, points=pts)
         else:
-            self.raw.set_note(f"Click {3 - len(self._picking)} more point(s) on the same terrace")
+            self.raw.set_note(self._pick_note())
 
     def _show_picks(self) -> None:
         scan = self.session.raw
@@ -517,7 +525,7 @@ class ImageViewsPanel(QWidget):
             w.blockSignals(False)
         if self.processing()[0] == "three_points":
             self._picking = []
-            self.raw.set_note("Click three points on one terrace of the raw image")
+            self.raw.set_note(self._pick_note())
 
     # ------------------------------------------------------------------ line profile
     @Slot(bool)
