@@ -37,7 +37,7 @@ from stmdenoise.gui.colormaps import (
 from stmdenoise.gui.profile import ProfileTool, profile_along
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import BACKGROUNDS, ROW_METHODS
-from stmdenoise.io.render import format_quantity
+from stmdenoise.io.render import canonical_colormap, format_quantity
 from stmdenoise.scan import Scan
 
 __all__ = ["ImageViewsPanel", "nice_length", "format_value", "profile_along", "view_title"]
@@ -410,7 +410,11 @@ class ImageViewsPanel(QWidget):
     # ------------------------------------------------------------------ levels and colours
     @Slot(str)
     def set_colormap(self, name: str) -> None:
-        """Use colour map ``name`` for the raw and denoised views."""
+        """Use colour map ``name`` for the raw and denoised views (unknown names: the first map)."""
+        try:
+            name = canonical_colormap(name)
+        except ValueError:
+            name = COLORMAP_NAMES[0]  # e.g. a name saved by another version
         if self.colormap_box.currentText() != name:
             self.colormap_box.setCurrentText(name)
         self.hist.gradient.setColorMap(colormap(name))
