@@ -61,8 +61,8 @@ def format_value(value: float, unit: str) -> str:
 
 
 def view_title(scan: Scan, prefix: str = "Raw") -> str:
-    """Title of a view: channel, direction, a grid's slice and a rotated frame's angle."""
-    parts = [f"{prefix} — {scan.channel} ({scan.direction})"]
+    """Title of a view: channel and direction; a grid's slice and a rotated frame's angle below."""
+    parts = []
     sweep = scan.header.get("sweep_value") if scan.header else None
     if sweep is not None:
         label = str(scan.header.get("Sweep Signal", "sweep")).partition(" (")[0] or "sweep"
@@ -72,7 +72,14 @@ def view_title(scan: Scan, prefix: str = "Raw") -> str:
             parts.append(f"{label} {sweep}")
     if scan.angle:
         parts.append(f"scan angle {scan.angle:.4g}°")
-    return " · ".join(parts)
+    first = f"{prefix} — {scan.channel} ({scan.direction})"
+    return first + (f"<br><span style='font-size:8pt'>{' · '.join(parts)}</span>" if parts else "")
+
+
+def set_title(plot: pg.PlotItem, text: str) -> None:
+    """Set a plot title that never widens the plot: a long title is clipped, not laid out."""
+    plot.setTitle(text)
+    plot.titleLabel.setMinimumWidth(0)  # LabelItem asks for its text width; columns must stay equal
 
 
 class _View:
@@ -83,7 +90,7 @@ class _View:
         self.title = title
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
-        plot.setTitle(title)
+        set_title(plot, title)
         plot.setLabel("bottom", "x", units="m")
         plot.setLabel("left", "y", units="m")
         plot.invertY(True)
@@ -334,7 +341,7 @@ class ImageViewsPanel(QWidget):
         """Show a new raw scan (resets levels, range and the profile when the frame changed)."""
         old = self.raw.scan
         self.raw.show(scan)
-        self.raw.plot.setTitle(view_title(scan) if scan is not None else "Raw")
+        set_title(self.raw.plot, view_title(scan) if scan is not None else "Raw")
         self._set_axes(scan is not None)
         if scan is None:
             self.raw.set_note("")
@@ -387,12 +394,12 @@ class ImageViewsPanel(QWidget):
                 None, note="raw − denoised appears here after denoising" if raw is not None else ""
             )
             self.diff_bar.setVisible(False)
-            self.den.plot.setTitle("Denoised")
+            set_title(self.den.plot, "Denoised")
             self._update_profile()
             return
         self.den.show(scan)
         self.den.image.setLevels(self.hist.getLevels())
-        self.den.plot.setTitle(f"Denoised — {self.session.model.name}" if self.session.model else "Denoised")
+        set_title(self.den.plot, f"Denoised — {self.session.model.name}" if self.session.model else "Denoised")
         diff = np.asarray(raw.data) - np.asarray(scan.data)
         self.diff.show(scan, diff)
         self.diff_bar.setVisible(True)

@@ -134,9 +134,13 @@ class ProfileTool(QObject):
             self._distance = np.zeros(0)
             self._values = np.zeros(0)
             self._has_den = False
+            for line in self.cursors:
+                line.setVisible(False)
             self._set_title("")
             self.readout_changed.emit("")
             return
+        for line in self.cursors:
+            line.setVisible(True)
         self.unit = raw.unit
         self.plot.setLabel("left", raw.channel, units=raw.unit)
         old_len = float(self._distance[-1]) if self._distance.size else 0.0
