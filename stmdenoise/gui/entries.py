@@ -173,9 +173,9 @@ class ScanEntry:
             return f"{self.name}\nreading…"
         n = len(self.channels)
         channels = "1 channel" if n == 1 else f"{n} channels"
-        if len(self.sweep) > 1:  # a grid: its maps span the sweep
-            return f"{self.name}\n{format_size(self.size_bytes)} · {format_sweep(self.sweep, self.sweep_label)} · {channels}"
-        return f"{self.name}\n{format_size(self.size_bytes)} · {format_bias(self.bias)} · {channels}"
+        # a grid's maps span its sweep: the range, not the one bias of the header
+        bias = format_sweep(self.sweep, self.sweep_label) if len(self.sweep) > 1 else format_bias(self.bias)
+        return f"{self.name}\n{format_size(self.size_bytes)} · {bias} · {channels}"
 
     def error_reason(self) -> str:
         """The error without the path prefix that ScanFormatError adds."""
@@ -285,7 +285,9 @@ def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileR
             log.info("cannot read %s: %s", path, exc)
             yield FileRecord(i + 1, total, path, size, error=_error_text(exc))
             continue
-        yield FileRecord(i + 1, total, path, size, channels=tuple(channels), scan=scan, sweep=sweep, sweep_label=label)
+        yield FileRecord(
+            i + 1, total, path, size, channels=tuple(channels), scan=scan, sweep=sweep, sweep_label=label
+        )
 
 
 def read_one(

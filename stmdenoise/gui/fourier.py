@@ -74,10 +74,14 @@ class FourierPanel(QWidget):
         self.source_box.addItems(["raw", "denoised"])
         self.source_box.setToolTip("Which image's power spectrum to show")
         self.find_button = QPushButton("Find ring")
-        self.find_button.setToolTip("Put the ring cursor on the strongest ring (periods shorter than a quarter of the field)")
+        self.find_button.setToolTip(
+            "Put the ring cursor on the strongest ring (periods shorter than a quarter of the field)"
+        )
         self.readout = QLabel("")
         self.readout.setWordWrap(True)
-        self.readout.setTextInteractionFlags(self.readout.textInteractionFlags() | pg.QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setTextInteractionFlags(
+            self.readout.textInteractionFlags() | pg.QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
         self.image_plot = self.graphics.addPlot(row=0, col=0)
@@ -99,7 +103,9 @@ class FourierPanel(QWidget):
         self.profile_plot.setLogMode(y=True)
         self.profile_plot.getAxis("left").setStyle(showValues=False)
         self.profile_curve = self.profile_plot.plot(pen=pg.mkPen((255, 150, 40), width=1.5))
-        self.ring_line = pg.InfiniteLine(pos=0.1, angle=90, movable=True, pen=pg.mkPen((80, 200, 255), width=1.5))
+        self.ring_line = pg.InfiniteLine(
+            pos=0.1, angle=90, movable=True, pen=pg.mkPen((80, 200, 255), width=1.5)
+        )
         self.profile_plot.addItem(self.ring_line)
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
@@ -156,7 +162,9 @@ class FourierPanel(QWidget):
             self.readout.setText("" if scan is None else str(capability("spectrum").missing()))
             return
         self.readout.setText("computing the power spectrum…")
-        self.session.start_view_job(spectrum_job(scan), name="spectrum", on_record=self._record, on_failed=self._failed)
+        self.session.start_view_job(
+            spectrum_job(scan), name="spectrum", on_record=self._record, on_failed=self._failed
+        )
 
     @Slot(object)
     def _record(self, t: Tagged) -> None:

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
     QToolBar,
@@ -210,7 +209,9 @@ class ImageViewsPanel(QWidget):
         self.bars = (bar, QToolBar())
         bar = self.bars[1]
         self.crop_button = QPushButton("Crop")
-        self.crop_button.setToolTip("Keep only the area shown in the views (zoom in first); click again to undo")
+        self.crop_button.setToolTip(
+            "Keep only the area shown in the views (zoom in first); click again to undo"
+        )
         self.crop_button.setCheckable(True)
         bar.addWidget(self.crop_button)
         bar.addSeparator()
@@ -356,7 +357,9 @@ class ImageViewsPanel(QWidget):
         self.diff_bar.axis.setLabel(units=unit)
         h, w = scan.size
         for view in (self.raw, self.den, self.diff):
-            view.set_note(view.note.toPlainText() if view is not self.raw else self._pick_note(), (w / 2, h * 0.3))
+            view.set_note(
+                view.note.toPlainText() if view is not self.raw else self._pick_note(), (w / 2, h * 0.3)
+            )
         if old is None or old.size != scan.size or old.shape != scan.shape:
             self.set_view_rect(QRectF(0.0, 0.0, w, h))
             self._reset_roi(scan)
@@ -399,7 +402,9 @@ class ImageViewsPanel(QWidget):
             return
         self.den.show(scan)
         self.den.image.setLevels(self.hist.getLevels())
-        set_title(self.den.plot, f"Denoised — {self.session.model.name}" if self.session.model else "Denoised")
+        set_title(
+            self.den.plot, f"Denoised — {self.session.model.name}" if self.session.model else "Denoised"
+        )
         diff = np.asarray(raw.data) - np.asarray(scan.data)
         self.diff.show(scan, diff)
         self.diff_bar.setVisible(True)
@@ -484,7 +489,9 @@ class ImageViewsPanel(QWidget):
             return
         dy, dx = scan.pixel_size
         self._picking.append((y / dy - 0.5, x / dx - 0.5))
-        self.picks.setData([p[1] * dx + dx / 2 for p in self._picking], [p[0] * dy + dy / 2 for p in self._picking])
+        self.picks.setData(
+            [p[1] * dx + dx / 2 for p in self._picking], [p[0] * dy + dy / 2 for p in self._picking]
+        )
         if len(self._picking) == 3:
             pts, self._picking = tuple(self._picking), None
             self.raw.set_note("")

@@ -46,7 +46,9 @@ def scan_summary(scan: Scan) -> list[tuple[str, str]]:
             value = _si(float(scan.header["sweep_value"]), unit.rstrip(")"))
         except ValueError:
             value = str(scan.header["sweep_value"])
-        rows.insert(8, ("Map", f"{name or 'sweep'} = {value} (map {int(scan.header.get('sweep_index', 0)) + 1})"))
+        rows.insert(
+            8, ("Map", f"{name or 'sweep'} = {value} (map {int(scan.header.get('sweep_index', 0)) + 1})")
+        )
     if scan.steps:
         rows.append(("Processing", " → ".join(s.name for s in scan.steps)))
     return rows

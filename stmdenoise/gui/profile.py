@@ -47,7 +47,7 @@ def profile_along(
     n = max(2, int(math.ceil(length / step)) + 1)
     t = np.linspace(0.0, 1.0, n)
     # unit normal of the segment (metres), one pixel per parallel line
-    nx, ny = ((-(y1 - y0) / length, (x1 - x0) / length) if length > 0 else (0.0, 1.0))
+    nx, ny = (-(y1 - y0) / length, (x1 - x0) / length) if length > 0 else (0.0, 1.0)
     offsets = (np.arange(width_px) - (width_px - 1) / 2.0) * step
     arr = np.asarray(data, dtype=np.float64)
     total = np.zeros(n)
@@ -98,9 +98,10 @@ class ProfileTool(QObject):
         self.den_curve = plot.plot(pen=pg.mkPen(DEN_PEN, width=1.5))
         self.cursors = []
         for name, pos in (("A", 0.0), ("B", 1.0)):
+            pen = pg.mkPen((120, 220, 120), width=1, style=Qt.PenStyle.DashLine)
             line = pg.InfiniteLine(
-                pos=pos, angle=90, movable=True, pen=pg.mkPen((120, 220, 120), width=1, style=Qt.PenStyle.DashLine),
-                label=name, labelOpts={"position": 0.92, "color": (120, 220, 120)},
+                pos=pos, angle=90, movable=True, pen=pen, label=name,
+                labelOpts={"position": 0.92, "color": (120, 220, 120)},
             )  # fmt: skip
             line.sigPositionChanged.connect(self._cursor_moved)
             plot.addItem(line, ignoreBounds=True)
@@ -126,7 +127,9 @@ class ProfileTool(QObject):
             raise ValueError(f"width_px must be >= 1, got {width_px}")
         self.width_px = int(width_px)
 
-    def update(self, raw: Scan | None, den: Scan | None, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+    def update(
+        self, raw: Scan | None, den: Scan | None, p0: tuple[float, float], p1: tuple[float, float]
+    ) -> None:
         """Recompute both curves along ``p0``-``p1`` (cursors keep their relative place)."""
         if raw is None:
             self.raw_curve.setData([], [])
@@ -184,4 +187,3 @@ class ProfileTool(QObject):
         text = self.readout()
         self._set_title(text)
         self.readout_changed.emit(text)
-

@@ -55,7 +55,9 @@ class ScanListPanel(QWidget):
         form.addRow("Channel", row)
         # a .3ds grid holds one map per sweep point (bias): choose it here
         self.slice_slider = QSlider(Qt.Orientation.Horizontal)
-        self.slice_slider.setToolTip("Map of the grid: one per sweep point (e.g. bias); ←/→ step through them")
+        self.slice_slider.setToolTip(
+            "Map of the grid: one per sweep point (e.g. bias); ←/→ step through them"
+        )
         self.slice_label = QLabel("")
         self.slice_label.setMinimumWidth(110)
         slice_row = QHBoxLayout()
@@ -128,8 +130,14 @@ class ScanListPanel(QWidget):
             item.setToolTip(f"{entry.path}\n{entry.error_reason()}")
         else:
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
-            bias = format_sweep(entry.sweep, entry.sweep_label) if len(entry.sweep) > 1 else format_bias(entry.bias)
-            item.setToolTip(f"{entry.path}\n{format_size(entry.size_bytes)}, {bias}, {len(entry.channels)} channel(s)")
+            bias = (
+                format_sweep(entry.sweep, entry.sweep_label)
+                if len(entry.sweep) > 1
+                else format_bias(entry.bias)
+            )
+            item.setToolTip(
+                f"{entry.path}\n{format_size(entry.size_bytes)}, {bias}, {len(entry.channels)} channel(s)"
+            )
 
     @Slot(int)
     def _current_changed(self, index: int) -> None:

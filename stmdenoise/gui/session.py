@@ -82,6 +82,7 @@ class DenoiseState:
     total: int = 0
     busy: bool = False  # a denoising job (for any scan) is still winding down
 
+
 log = logging.getLogger(__name__)
 
 
@@ -108,7 +109,9 @@ class Session(QObject):
         self.channel: str | None = None
         self.direction = "forward"
         self.index = 0  # slice of a .3ds grid
-        self.level: bool | str = False  # background: False/"none", True/"plane", "poly2", ... (tasks.BACKGROUNDS)
+        self.level: bool | str = (
+            False  # background: False/"none", True/"plane", "poly2", ... (tasks.BACKGROUNDS)
+        )
         self.align: bool | str = False  # line correction: False/"none", True/"median", "poly1", ...
         self.points: tuple[tuple[float, float], ...] = ()  # three (row, col) of "three_points"
         self.crop: tuple[tuple[int, int], tuple[int, int]] | None = None  # rows, cols of the shown frame
@@ -327,7 +330,12 @@ class Session(QObject):
     ) -> GeneratorWorker | None:
         """Start a job for the current view; the callbacks receive ``Tagged`` records (see above)."""
         return self.pool.start(
-            make_job, name=name, on_record=on_record, on_failed=on_failed, on_finished=on_finished, tag=self.view_key
+            make_job,
+            name=name,
+            on_record=on_record,
+            on_failed=on_failed,
+            on_finished=on_finished,
+            tag=self.view_key,
         )
 
     def _show_current(self) -> None:
@@ -428,7 +436,12 @@ class Session(QObject):
     def denoise(self) -> bool:
         """Denoise what is shown with the chosen model (from the cache when done before)."""
         key = self.result_key()
-        if capability("denoise").missing() is not None or key is None or self.raw is None or self.model is None:
+        if (
+            capability("denoise").missing() is not None
+            or key is None
+            or self.raw is None
+            or self.model is None
+        ):
             self._update_denoise_state()
             return False
         self._denoise_outcome.pop(key, None)
@@ -525,7 +538,9 @@ class Session(QObject):
             prog = self._denoise_progress
             if prog is not None and prog[0] == key:
                 return DenoiseState("running", prog[3] or f"denoising with {name}…", prog[1], prog[2])
-            return DenoiseState("running", f"denoising {self.raw.source.name if self.raw.source else ''} with {name}…")
+            return DenoiseState(
+                "running", f"denoising {self.raw.source.name if self.raw.source else ''} with {name}…"
+            )
         if self.auto_denoise:
             return DenoiseState("waiting", f"waiting to denoise with {name}…")
         return DenoiseState("waiting", "not denoised yet: press Denoise (automatic denoising is off)")

@@ -31,7 +31,14 @@ from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
 
-__all__ = ["SimulationPanel", "PreviewResult", "preview_job", "dataset_outcome", "EXTRA_PARAMETERS", "PHASE_SHIFTS"]
+__all__ = [
+    "SimulationPanel",
+    "PreviewResult",
+    "preview_job",
+    "dataset_outcome",
+    "EXTRA_PARAMETERS",
+    "PHASE_SHIFTS",
+]
 
 
 @dataclass(frozen=True)
@@ -333,7 +340,12 @@ class SimulationPanel(QWidget):
         self.dataset_button.setEnabled(True)
         self.progress.setVisible(False)
         self.status.setText(
-            dataset_outcome(self._dataset_path, self._dataset_last, cancelled=self._dataset_cancelled, error=self._dataset_error)
+            dataset_outcome(
+                self._dataset_path,
+                self._dataset_last,
+                cancelled=self._dataset_cancelled,
+                error=self._dataset_error,
+            )
         )
         if self._dataset_path.is_file():
             self.dataset_written.emit(str(self._dataset_path))
@@ -362,5 +374,6 @@ def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None
         return f"{path}: {done} pair(s) written"
     if part.is_file():
         how = "cancelled" if cancelled else "stopped"
-        return f"{how}: {done}{of} pair(s) in {part} (unfinished; generate again with the same settings to resume)"
+        resume = "unfinished; generate again with the same settings to resume"
+        return f"{how}: {done}{of} pair(s) in {part} ({resume})"
     return "cancelled: nothing written" if cancelled else f"{path}: not written"

@@ -171,7 +171,9 @@ def preprocess(
     if background == "plane":
         out = _as_scan(out, capability("level").get("level_plane")(out), "level_plane")
     elif background in ("poly2", "poly3"):
-        out = _as_scan(out, capability("level").get("level_poly")(out, order=int(background[-1])), "level_poly")
+        out = _as_scan(
+            out, capability("level").get("level_poly")(out, order=int(background[-1])), "level_poly"
+        )
     elif background == "facet":
         out = _as_scan(out, capability("level").get("level_facet")(out), "level_facet")
     elif background == "three_points" and len(points) == 3:

@@ -117,7 +117,7 @@ class WorkerPool(QObject):
         *,
         name: str,
         on_record: Callable[[Any], None] | None = None,
-        on_failed: Callable[[str], None] | None = None,
+        on_failed: Callable[[Any], None] | None = None,  # str, or Tagged with a tag
         on_finished: Callable[..., None] | None = None,
         tag: Any = NO_TAG,
     ) -> GeneratorWorker | None:

@@ -46,6 +46,7 @@ _LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
     struct.error, zlib.error, tifffile.TiffFileError,
 )  # fmt: skip
 
+
 def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
     return {
         "channel": scan.channel,

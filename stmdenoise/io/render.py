@@ -300,7 +300,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _draw_scale_bar(img: Image.Image, box: tuple[int, int, int, int], p: float, width_m: float) -> tuple[int, float]:
+def _draw_scale_bar(
+    img: Image.Image, box: tuple[int, int, int, int], p: float, width_m: float
+) -> tuple[int, float]:
     top, left, rows, cols = box
     length, label = nice_scale_bar(width_m)
     n = max(1, int(round(length / p)))

@@ -380,9 +380,7 @@ def level_facet(data: ArrayLike | Scan, *, iterations: int = 30) -> FloatArray |
 
 
 @overload
-def level_three_points(
-    data: Scan, *, points: tuple[tuple[float, float], ...], radius: int = ...
-) -> Scan: ...
+def level_three_points(data: Scan, *, points: tuple[tuple[float, float], ...], radius: int = ...) -> Scan: ...
 @overload
 def level_three_points(
     data: ArrayLike, *, points: tuple[tuple[float, float], ...], radius: int = ...
@@ -447,7 +445,9 @@ def level_three_points(
     c0, cy, cx = (float(v) for v in np.linalg.solve(a, np.array(zs)))
     rows, cols = np.mgrid[0 : arr.shape[0], 0 : arr.shape[1]]
     result = arr - (c0 + cy * rows + cx * cols)
-    step = ProcessingStep("level_three_points", {"points": [list(p) for p in idx], "c0": c0, "cy": cy, "cx": cx})
+    step = ProcessingStep(
+        "level_three_points", {"points": [list(p) for p in idx], "c0": c0, "cy": cy, "cx": cx}
+    )
     return finish(result, scan, step)
 
 

@@ -52,7 +52,9 @@ def fake_model(window) -> ModelInfo:  # type: ignore[no-untyped-def]
 def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) -> Callable[..., Any]:
     """A denoise job that reports progress until cancelled, then (late) one more record."""
 
-    def factory(scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1) -> Callable[..., Iterator[Any]]:
+    def factory(
+        scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1
+    ) -> Callable[..., Iterator[Any]]:
         def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
             if fail:
                 raise RuntimeError("the model file is damaged")
@@ -71,14 +73,18 @@ def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) 
     return factory
 
 
-def _quick_job(scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1) -> Callable[..., Iterator[Any]]:
+def _quick_job(
+    scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1
+) -> Callable[..., Iterator[Any]]:
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
         yield DenoiseRecord(1, 1, "done", result=scan.with_data(np.asarray(scan.data) * 0.5))
 
     return job
 
 
-def test_auto_off_empty_denoised_view_never_names_a_model(qtbot, window, tmp_path: Path, fake_model, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_auto_off_empty_denoised_view_never_names_a_model(
+    qtbot, window, tmp_path: Path, fake_model, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(session_module, "denoise_job", _quick_job)
     s = window.session
     _open(qtbot, window, _scans(tmp_path, 2))
@@ -95,7 +101,9 @@ def test_auto_off_empty_denoised_view_never_names_a_model(qtbot, window, tmp_pat
     assert s.denoised is not None and window.denoise_panel.status.text() == "denoised with fake-model"
 
 
-def test_cancelled_denoise_keeps_saying_cancelled(qtbot, window, tmp_path: Path, fake_model, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_denoise_keeps_saying_cancelled(
+    qtbot, window, tmp_path: Path, fake_model, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     log: list[str] = []
     monkeypatch.setattr(session_module, "denoise_job", _slow_job_factory(log))
     s = window.session

@@ -104,7 +104,9 @@ def test_export_png_has_colour_bar_and_physical_aspect(qtbot, window, tmp_path: 
     window.scan_list.drop_mime(file_mime([write_scan(scan, tmp_path / "fast.h5")]))
     wait_idle(qtbot, window)
     window.views.set_colormap("inferno")
-    out = window.session.export(tmp_path / "out.png", which="raw", colormap=window.views.colormap_box.currentText())
+    out = window.session.export(
+        tmp_path / "out.png", which="raw", colormap=window.views.colormap_box.currentText()
+    )
     with Image.open(out) as img:
         meta = json.loads(img.text["stmdenoise"])
         w, h = img.size

@@ -18,7 +18,9 @@ from stmdenoise.scan import Scan
 def squashed() -> Scan:
     """512 x 60 px of 200 x 200 nm: pixels 6.5 times taller than wide (a fast preview scan)."""
     rng = np.random.default_rng(3)
-    data = np.add.outer(np.linspace(0, 1e-10, 60), np.linspace(0, 2e-10, 512)) + rng.normal(0, 1e-12, (60, 512))
+    data = np.add.outer(np.linspace(0, 1e-10, 60), np.linspace(0, 2e-10, 512)) + rng.normal(
+        0, 1e-12, (60, 512)
+    )
     return Scan(data=data, pixel_size=(200e-9 / 60, 200e-9 / 512), channel="Z", unit="m", angle=-54.18)
 
 
@@ -65,7 +67,9 @@ def test_colour_bar_is_present_with_the_map_and_range(squashed: Scan, tmp_path: 
 
 @pytest.mark.parametrize("width_px, pixel_nm", [(512, 200 / 512), (100, 0.35), (37, 0.11), (1000, 1.0)])
 def test_scale_bar_length_is_right_to_one_percent(width_px: int, pixel_nm: float, tmp_path: Path) -> None:
-    scan = Scan(data=np.zeros((80, width_px)), pixel_size=(pixel_nm * 1e-9, pixel_nm * 1e-9), channel="Z", unit="m")
+    scan = Scan(
+        data=np.zeros((80, width_px)), pixel_size=(pixel_nm * 1e-9, pixel_nm * 1e-9), channel="Z", unit="m"
+    )
     out = write_scan(scan, tmp_path / "s.png", colormap="grey", scale_bar=True)
     with Image.open(out) as img:
         rgb = np.asarray(img)
@@ -113,4 +117,6 @@ def test_createc_setpoint_from_fblogiset(realdata_dir: Path, tmp_path: Path) -> 
     path = tmp_path / "no_current.dat"
     path.write_bytes(stripped)
     assert read_scan(path).setpoint == pytest.approx(440.15e-12)
-    assert read_scan(realdata_dir / "createc/createc_scan_step_20nm.dat").setpoint == pytest.approx(440.15e-12)
+    assert read_scan(realdata_dir / "createc/createc_scan_step_20nm.dat").setpoint == pytest.approx(
+        440.15e-12
+    )

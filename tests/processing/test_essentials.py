@@ -1,4 +1,4 @@
-"""Gwyddion's essentials: facet / three-point / line-by-line levelling, polynomial order 1-3, crop, FFT ring."""
+"""Gwyddion's essentials: facet, three-point, line-by-line levelling; polynomials 1-3; crop; FFT ring."""
 
 from __future__ import annotations
 
@@ -92,7 +92,13 @@ def test_line_by_line_polynomial(order: int) -> None:
 
 
 def test_crop_keeps_pixel_size_and_moves_the_centre() -> None:
-    scan = Scan(data=np.arange(200.0).reshape(10, 20), pixel_size=(1e-9, 2e-9), channel="Z", unit="m", offset=(5e-9, 7e-9))
+    scan = Scan(
+        data=np.arange(200.0).reshape(10, 20),
+        pixel_size=(1e-9, 2e-9),
+        channel="Z",
+        unit="m",
+        offset=(5e-9, 7e-9),
+    )
     out = crop_rect(scan, rows=(0, 4), cols=(10, 20))
     assert out.shape == (4, 10) and out.pixel_size == scan.pixel_size
     assert out.data[0, 0] == 10.0
