@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stmdenoise.gui.capabilities import capability
+from stmdenoise.io.errors import describe_bytes
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -229,9 +230,7 @@ def readable(text: str) -> str:
             raw = ast.literal_eval("b" + m.group(1) + m.group(2) + m.group(1))
         except (ValueError, SyntaxError):
             return m.group(0)
-        shown = "".join(chr(b) if 32 <= b < 127 else "" if b == 0 else "·" for b in raw)
-        binary = any(not 32 <= b < 127 for b in raw if b not in (9, 10, 13))
-        return f'"{shown}"' + (" (binary)" if binary else "")
+        return str(describe_bytes(raw))
 
     return _BYTES_REPR.sub(one, text)
 

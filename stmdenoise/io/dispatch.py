@@ -7,7 +7,7 @@ from pathlib import Path
 
 from stmdenoise.io import createc, hdf5, images, nanonis_grid, render, sxm
 from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write
-from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.io.errors import ScanFormatError, describe_bytes
 from stmdenoise.scan import Scan
 
 __all__ = ["read_scan", "read_all", "list_channels", "write_scan", "detect_format", "WRITE_FORMATS"]
@@ -62,7 +62,7 @@ def detect_format(path: PathLike) -> str:
     if ext == ".sxm":
         return "sxm"
     raise ScanFormatError(
-        p, f"expected a Nanonis, Createc, PNG, TIFF, .npy or HDF5 file, found {head[:16]!r}"
+        p, f"expected a Nanonis, Createc, PNG, TIFF, .npy or HDF5 file, found {describe_bytes(head[:16])}"
     )
 
 
