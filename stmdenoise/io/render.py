@@ -381,6 +381,8 @@ def render_scan(
     if colour_bar:
         font = _font(max(11, rows // 40))
         labels = [format_quantity(hi, scan.unit), format_quantity(lo, scan.unit), scan.channel]
+        if scan.angle:  # a rotated frame says so on the picture, not only in its metadata
+            labels.append(f"angle {scan.angle:.4g}°")
         probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
         text_w = max(probe.textbbox((0, 0), t, font=font)[2] for t in labels)
         bar_w = max(12, cols // 28)
@@ -399,6 +401,14 @@ def render_scan(
         draw.text((tx, pad_v), labels[0], font=font, fill=(0, 0, 0))
         draw.text((tx, pad_v + bar_rows), labels[1], font=font, fill=(0, 0, 0), anchor="ld")
         draw.text((tx, rows // 2), labels[2], font=font, fill=(0, 0, 0), anchor="lm")
+        if len(labels) > 3:
+            draw.text(
+                (tx, rows // 2 + int(getattr(font, "size", 11) * 1.6)),
+                labels[3],
+                font=font,
+                fill=(0, 0, 0),
+                anchor="lm",
+            )
         img = canvas
         cbox = (pad_v, bx, bar_rows, bar_w)
     else:
