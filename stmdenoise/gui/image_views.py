@@ -513,6 +513,9 @@ class ImageViewsPanel(QWidget):
     @Slot(bool)
     def _crop_toggled(self, on: bool) -> None:
         scan = self.session.raw
+        if self.processing()[0] == "three_points":  # the points belong to the other frame
+            self._picking = []
+            self.picks.setData([], [])
         if not on:
             self.session.set_crop(None)
             return

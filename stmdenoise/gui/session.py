@@ -295,8 +295,12 @@ class Session(QObject):
         self._show_current()
 
     def set_crop(self, rows: tuple[int, int] | None, cols: tuple[int, int] | None = None) -> None:
-        """Show only ``rows`` x ``cols`` (pixels of the frame as read); None shows it whole."""
+        """Show only ``rows`` x ``cols`` (pixels of the frame as read); None shows it whole.
+
+        Three-point levelling points are dropped: they were picked in the other frame.
+        """
         self.crop = None if rows is None or cols is None else (tuple(rows), tuple(cols))  # type: ignore[assignment]
+        self.points = ()
         self._show_current()
 
     def current_entry(self) -> ScanEntry | None:
@@ -355,11 +359,12 @@ class Session(QObject):
             )
             return
         try:
-            shown = preprocess(scan, level=self.level, align=self.align, points=self.points)
+            # crop first: the background is fitted to what is kept, and three-point clicks are
+            # in the coordinates of the cropped frame the user sees
+            shown = scan
             if self.crop is not None:
-                from stmdenoise.gui.capabilities import capability as _cap
-
-                shown = _cap("spectrum").get("crop_rect")(shown, rows=self.crop[0], cols=self.crop[1])
+                shown = capability("spectrum").get("crop_rect")(shown, rows=self.crop[0], cols=self.crop[1])
+            shown = preprocess(shown, level=self.level, align=self.align, points=self.points)
         except (ImportError, ValueError) as exc:
             self.message.emit(str(exc))
             shown = scan
