@@ -172,7 +172,8 @@ class ProfileTool(QObject):
         if self._distance.size == 0:
             return ""
         a, b = (float(c.value()) for c in self.cursors)
-        return cursor_readout(self._distance, self._values, a, b, self.unit)
+        curve = "denoised" if self._has_den else "raw"
+        return f"{cursor_readout(self._distance, self._values, a, b, self.unit)} ({curve})"
 
     def set_cursors(self, a: float, b: float) -> None:
         """Put cursor A at ``a`` and B at ``b`` metres along the profile."""

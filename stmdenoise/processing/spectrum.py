@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from stmdenoise.processing._common import FloatArray, as_image, finish
+from stmdenoise.processing.nan import _cropped_offset
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = ["power_spectrum", "radial_profile", "find_ring", "RingReadout", "describe_ring", "crop_rect"]
@@ -202,9 +203,9 @@ def describe_ring(f: float) -> str:
 def crop_rect(data: ArrayLike | Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray | Scan:
     """The part ``[rows[0]:rows[1], cols[0]:cols[1]]`` of an image.
 
-    A Scan keeps its pixel size; its ``offset`` (frame centre) moves to the centre of the crop
-    (rotated by ``scan.angle``, counter-clockwise in degrees) and a ``crop_rect`` step records
-    the bounds.
+    A Scan keeps its pixel size; its ``offset`` (frame centre) moves to the centre of the crop,
+    in the instrument's frame as :func:`~stmdenoise.processing.crop_nan` does it (``scan.angle``
+    positive clockwise); a ``crop_rect`` step records the bounds.
 
     Raises
     ------
@@ -227,11 +228,5 @@ def crop_rect(data: ArrayLike | Scan, *, rows: tuple[int, int], cols: tuple[int,
     step = ProcessingStep("crop_rect", {"rows": [r0, r1], "cols": [c0, c1]})
     if scan is None:
         return out
-    dy, dx = scan.pixel_size
-    # shift of the centre in the frame (x right, y down), then into the instrument frame
-    sx = ((c0 + c1) / 2 - arr.shape[1] / 2) * dx
-    sy = ((r0 + r1) / 2 - arr.shape[0] / 2) * dy
-    a = math.radians(scan.angle)
-    ox = scan.offset[1] + sx * math.cos(a) + sy * math.sin(a)
-    oy = scan.offset[0] - sy * math.cos(a) + sx * math.sin(a)
-    return finish(out, scan, step, offset=(oy, ox))
+    # the same frame geometry as crop_nan (angle positive clockwise, the Nanonis convention)
+    return finish(out, scan, step, offset=_cropped_offset(scan, slice(r0, r1), slice(c0, c1)))
