@@ -155,3 +155,20 @@ def test_wheel_over_a_plot_scrolls_the_panel(qtbot, window) -> None:  # type: ig
     QApplication.sendEvent(vp, event)
     assert bar.value() > 0  # the panel scrolled
     assert window.training.loss_plot.getViewBox().viewRange() == vrange  # the plot did not zoom
+
+
+@pytest.mark.realdata
+def test_non_square_pixels_shown_at_physical_size(qtbot, window, realdata_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """img_0045: 144 x 168 px of 100 x 100 nm (pixels 694 x 595 pm), angle -54.18°."""
+    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0045.sxm"]))
+    wait_idle(qtbot, window)
+    raw = window.session.raw
+    assert raw is not None and raw.shape == (168, 144)
+    item = window.views.raw.image
+    rect = item.mapRectToParent(item.boundingRect())
+    assert rect.width() == pytest.approx(100e-9, rel=1e-6) and rect.height() == pytest.approx(
+        100e-9, rel=1e-6
+    )
+    assert "scan angle -54.18°" in window.views.raw.plot.titleLabel.text
+    rows = dict(window.metadata.rows())
+    assert rows["Angle"] == "-54.18°" and rows["Field"] == "100 × 100 nm"
