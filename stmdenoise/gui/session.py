@@ -7,8 +7,8 @@ One source of truth per view
 ----------------------------
 What the views show is identified by :attr:`Session.view_key`, a :class:`ViewKey` of the scan
 shown (:class:`ScanId`: file, channel, direction, slice) and a *generation* that grows every
-time the shown raw image or the model changes (another scan, channel, direction, slice,
-background/line correction, crop, model, passes). A panel that computes something for the
+time what the views show changes (another scan, channel, direction, slice, background/line
+correction, crop, model, passes, or a denoised result arriving or going). A panel that computes something for the
 view starts its job with ``session.start_view_job(...)`` (or ``pool.start(..., tag=key)``);
 the job's records then arrive as ``Tagged(key, record)`` and the slot drops them unless
 ``session.is_current(tagged.tag)``. :attr:`Session.view_changed` announces each new key:
@@ -99,6 +99,7 @@ class Session(QObject):
     denoise_progress = Signal(int, int)  # done, total (0, 0 when idle)
     message = Signal(str)
     view_changed = Signal(object)  # ViewKey of what is shown now
+    denoise_state_changed = Signal(object)  # DenoiseState (the same facts as denoise_status/progress)
     slices_changed = Signal(list, int)  # sweep values (or []) and the current slice
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -402,7 +403,9 @@ class Session(QObject):
 
     def _set_denoised(self, scan: Scan | None) -> None:
         self.denoised = scan
+        self.generation += 1  # what the views show changed: jobs for the old pair are stale
         self.denoised_changed.emit(scan)
+        self.view_changed.emit(self.view_key)
 
     # ------------------------------------------------------------------ denoising
     def result_key(self) -> ResultKey | None:
@@ -555,6 +558,7 @@ class Session(QObject):
         if state == self._denoise_state:
             return
         self._denoise_state = state
+        self.denoise_state_changed.emit(state)
         self.denoise_status.emit(state.text)
         self.denoise_progress.emit(state.done, state.total)
 

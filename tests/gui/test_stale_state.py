@@ -89,10 +89,16 @@ def test_auto_off_empty_denoised_view_never_names_a_model(
     s = window.session
     _open(qtbot, window, _scans(tmp_path, 2))
     assert not s.auto_denoise
+    states: list[Any] = []
+    s.denoise_state_changed.connect(states.append)
+    before = s.view_key
     assert s.denoise()  # scan 0 is denoised on request
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: s.denoised is not None, timeout=5000)
     assert window.denoise_panel.status.text() == "denoised with fake-model"
+    assert states[-1].phase == "done" and not states[-1].busy
+    # scores computed for the raw image alone are stale once the denoised one is shown
+    assert not s.is_current(before) and s.view_key.scan == before.scan
     s.select(1)  # not denoised: nothing may say it was
     assert s.denoised is None
     for text in (window.denoise_panel.status.text(), window.views.den.note.toPlainText()):
