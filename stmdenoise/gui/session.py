@@ -8,8 +8,8 @@ One source of truth per view
 What the views show is identified by :attr:`Session.view_key`, a :class:`ViewKey` of the scan
 shown (:class:`ScanId`: file, channel, direction, slice) and a *generation* that grows every
 time what the views show changes (another scan, channel, direction, slice, background/line
-correction, crop, model, passes, or a denoised result arriving or going). A panel that computes something for the
-view starts its job with ``session.start_view_job(...)`` (or ``pool.start(..., tag=key)``);
+correction, crop, model, passes, or a denoised result arriving or going). A panel that
+computes something for the view starts its job with ``session.start_view_job(...)`` (or ``pool.start(..., tag=key)``);
 the job's records then arrive as ``Tagged(key, record)`` and the slot drops them unless
 ``session.is_current(tagged.tag)``. :attr:`Session.view_changed` announces each new key:
 panels clear what they computed for the old one there.
