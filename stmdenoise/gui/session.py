@@ -9,14 +9,15 @@ What the views show is identified by :attr:`Session.view_key`, a :class:`ViewKey
 shown (:class:`ScanId`: file, channel, direction, slice) and a *generation* that grows every
 time what the views show changes (another scan, channel, direction, slice, background/line
 correction, crop, model, passes, or a denoised result arriving or going). A panel that
-computes something for the view starts its job with ``session.start_view_job(...)`` (or ``pool.start(..., tag=key)``);
-the job's records then arrive as ``Tagged(key, record)`` and the slot drops them unless
-``session.is_current(tagged.tag)``. :attr:`Session.view_changed` announces each new key:
+computes something for the view starts its job with ``session.start_view_job(...)`` (or
+``pool.start(..., tag=key)``); the job's records then arrive as ``Tagged(key, record)`` and the
+slot drops them unless ``session.is_current(tagged.tag)``. :attr:`Session.view_changed` announces each new key:
 panels clear what they computed for the old one there.
 
 Status texts are derived, never appended: :meth:`Session.denoise_state` is recomputed from
 the state (model, shown scan, cached result, running job, last failure or cancel for this
-key, auto-denoise) and emitted as ``denoise_status`` whenever any of these changes.
+key, auto-denoise) and emitted as ``denoise_state_changed`` (and ``denoise_status`` /
+``denoise_progress``) whenever any of these changes.
 """
 
 from __future__ import annotations
