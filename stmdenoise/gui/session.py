@@ -11,8 +11,8 @@ time what the views show changes (another scan, channel, direction, slice, backg
 correction, crop, model, passes, or a denoised result arriving or going). A panel that
 computes something for the view starts its job with ``session.start_view_job(...)`` (or
 ``pool.start(..., tag=key)``); the job's records then arrive as ``Tagged(key, record)`` and the
-slot drops them unless ``session.is_current(tagged.tag)``. :attr:`Session.view_changed` announces each new key:
-panels clear what they computed for the old one there.
+slot drops them unless ``session.is_current(tagged.tag)``. :attr:`Session.view_changed`
+announces each new key: panels clear what they computed for the old one there.
 
 Status texts are derived, never appended: :meth:`Session.denoise_state` is recomputed from
 the state (model, shown scan, cached result, running job, last failure or cancel for this
