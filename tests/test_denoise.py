@@ -325,3 +325,44 @@ def test_soft_compression_keeps_features_far_beyond_the_percentiles() -> None:
     assert linear.forward(np.array([10.0]))[0] == 1.0  # the linear map clips
     # folders written before the option existed read as linear
     assert NormalizationSpec.from_dict({"low_pct": 0.5, "high_pct": 99.5, "scale": 0.8}).squash == 0.0
+
+
+def test_denoise_checked_never_delivers_worse_than_raw(tmp_path: Path) -> None:
+    """An untrained tiny model is judged against the backward look and replaced where it harms."""
+    from stmdenoise.metrics.fidelity import pair_fidelity
+    from stmdenoise.safety import HarmError
+
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fwd = _scan(96, 96, seed=1)
+    bwd = _scan(96, 96, seed=2).replace(direction="backward")
+    got = den.denoise_checked(fwd, partner=bwd)
+    v = got.verdict
+    assert v.measured and v.model is not None and got.model is not None
+    assert got.delivered.steps[-1].name == "do_no_harm"
+    assert pair_fidelity(got.delivered, fwd, bwd).overall.error <= min(1.0, v.model.overall.error) + 1e-9
+    if v.harmful:
+        with pytest.raises(HarmError):
+            den.denoise_checked(fwd, partner=bwd, policy="refuse")
+    warned = den.denoise_checked(fwd, partner=bwd, policy="warn")
+    assert np.array_equal(warned.delivered.data, got.model.data)
+
+
+def test_denoise_checked_refuses_unfaithful_resampling_without_running(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fine = _scan(200, 200, px=PX / 4)  # would be shrunk 4x
+    plan = den.plan(fine)
+    assert not plan.runs and "shrunk 4x" in plan.refusal
+    got = den.denoise_checked(fine)
+    assert got.model is None and got.verdict.delivered == "raw"
+    assert np.array_equal(got.delivered.data, fine.data) and "not denoised" in got.verdict.reason
+    # the bare model pass still serves it when asked to (evaluation, --max-zoom)
+    assert den.denoise(fine).shape == fine.shape
+    assert den.denoise_checked(fine, max_zoom=5.0).model is not None
+
+
+def test_denoiser_measures_its_speed_for_the_plan(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    assert den.seconds_per_megapixel is None
+    den.denoise(_scan(64, 64))
+    assert den.seconds_per_megapixel is not None and den.seconds_per_megapixel > 0
+    assert den.plan(_scan(64, 64)).seconds == pytest.approx(den.seconds_per_megapixel * 64 * 64 / 1e6)
