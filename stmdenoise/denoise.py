@@ -76,7 +76,6 @@ Which = Literal["auto", "experimental", "simulated"]
 ProgressCallback = Callable[[int, int], None]
 
 
-
 def _identity(a: NDArray[Any]) -> NDArray[Any]:
     return a
 

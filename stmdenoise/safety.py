@@ -44,7 +44,13 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.metrics._input import NotScorableError
-from stmdenoise.metrics.fidelity import FIDELITY_CAVEAT, FidelityReport, pair_fidelity, register_frames
+from stmdenoise.metrics.fidelity import (
+    FIDELITY_CAVEAT,
+    FidelityReport,
+    pair_fidelity,
+    register_frames,
+    trace_retrace_max_shift,
+)
 from stmdenoise.processing.resample import resampled_shape
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
@@ -60,6 +66,7 @@ __all__ = [
     "Verdict",
     "judge",
     "partner_of",
+    "periodic_detail_lost",
     "plan_denoise",
 ]
 
@@ -151,7 +158,7 @@ class DenoisePlan:
             )
         if self.refusal:
             return f"{head}; not run: {self.refusal}"
-        return f"{head}; about {_fmt_seconds(self.seconds)}"
+        return f"{head}; {_fmt_seconds(self.seconds)}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (provenance)."""
@@ -168,8 +175,8 @@ def _fmt_seconds(s: float) -> str:
     if s < 1:
         return "under a second"
     if s < 90:
-        return f"{s:.0f} s"
-    return f"{s / 60:.0f} min"
+        return f"about {s:.0f} s"
+    return f"about {s / 60:.0f} min"
 
 
 def plan_denoise(
@@ -371,6 +378,63 @@ def _best_fallback(raw: Scan, partner: Scan, offset: tuple[float, float]) -> tup
     return best
 
 
+#: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
+#: (an atomic lattice, a superstructure), not noise: white noise reaches 5-8 on 256^2 images,
+#: a lattice 0.3x the noise's amplitude 180, the Ko group's Cu(111) lattice 70 000.
+PERIODIC_PEAK_RATIO = 30.0
+
+
+def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:
+    """Periodic detail of ``scan`` finer than the model's grid can hold, as ``(period_m, peak_ratio)``.
+
+    A model working at ``model_pixel_size`` can represent periods down to twice that; a scan
+    with finer pixels may hold a lattice between its own limit and the model's, which
+    resampling onto the model's grid erases. Detected as the strongest spectral peak, relative
+    to the median power of its ring of equal spatial frequency, in that band (above
+    :data:`PERIODIC_PEAK_RATIO`); None when there is no such band or no such peak.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.arange(256)[None, :] * np.ones((256, 1))
+    >>> lattice = Scan(np.sin(2 * np.pi * x / 4.4) + rng.normal(size=(256, 256)), pixel_size=(5e-11, 5e-11))
+    >>> period, ratio = periodic_detail_lost(lattice, 1.4e-10)
+    >>> round(period * 1e10, 1), ratio > 100
+    (2.2, True)
+    >>> periodic_detail_lost(lattice.with_data(rng.normal(size=(256, 256))), 1.4e-10) is None
+    True
+    """
+    from scipy import ndimage
+
+    from stmdenoise.metrics._input import scored_rows
+    from stmdenoise.metrics.registration import hann_window, levelled
+
+    px = math.sqrt(scan.pixel_size[0] * scan.pixel_size[1])
+    if px * 1.05 >= model_pixel_size:
+        return None
+    try:
+        z = np.asarray(scan.data[scored_rows(scan.data)], dtype=np.float64)
+    except NotScorableError:
+        return None
+    if min(z.shape) < MIN_MODEL_PIXELS or not np.ptp(z) > 0:
+        return None
+    power = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
+    power = ndimage.uniform_filter(power, 3, mode="wrap")
+    k = np.hypot(np.fft.fftfreq(z.shape[0])[:, None], np.fft.fftfreq(z.shape[1])[None, :])
+    period = np.where(k > 0, px / np.where(k > 0, k, 1.0), np.inf)
+    band = (period < 2 * model_pixel_size) & (period >= 2.1 * px)
+    if band.sum() < 50:
+        return None
+    ring = np.round(k * min(z.shape)).astype(np.intp)
+    median = np.asarray(ndimage.median(power, labels=ring, index=np.arange(int(ring.max()) + 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(band & (median[ring] > 0), power / np.where(median[ring] > 0, median[ring], 1.0), 0.0)
+    i = int(np.argmax(rel))
+    ratio = float(rel.ravel()[i])
+    return (float(period.ravel()[i]), ratio) if ratio >= PERIODIC_PEAK_RATIO else None
+
+
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     from stmdenoise.metrics.stm import residual_stats
 
@@ -449,6 +513,22 @@ def judge(
         )
     looks = _second_look(raw, partner, notices)
     if looks is None:
+        lost = periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None else None
+        if lost is not None and plan is not None:
+            why = (
+                f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "
+                f"ring's median power), finer than the model's grid can hold "
+                f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
+                "the model would erase it"
+            )
+            if policy == "refuse":
+                raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")
+            if policy == "fallback":
+                delivered = _as_fallback(raw, raw, "raw", why)
+                return delivered, Verdict(
+                    policy, "raw", True, f"model output replaced: {why}", tuple(notices), plan=plan
+                )
+            notices.append(why)
         notices += _single_look_notices(raw, model_out)
         notices.append("no second look (backward frame) to measure fidelity against: the error is unknown")
         return model_out, Verdict(
@@ -493,7 +573,7 @@ def _second_look(
         notices.append(f"the other scan direction has another shape ({partner.shape} vs {raw.shape})")
         return None
     try:
-        return register_frames(raw, partner, max_shift=max(4.0, min(raw.shape) / 16)), partner
+        return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return None

@@ -237,7 +237,10 @@ def test_denoise_cli_passes_reach_the_output(tmp_path: Path) -> None:
     back = read_scan(out / "in_Z_forward_denoised.h5")
     want = Denoiser.from_folder(folder, device="cpu").denoise(read_scan(src), passes=4)
     np.testing.assert_allclose(back.data, want.data, rtol=0, atol=1e-6 * np.ptp(want.data))
-    assert back.steps[-1].params["passes"] == 4
+    steps = {st.name: st.params for st in back.steps}
+    assert steps["denoise"]["passes"] == 4
+    # single look (no backward frame): delivered unmeasured, and the provenance says so
+    assert back.steps[-1].name == "do_no_harm" and steps["do_no_harm"]["harmful"] is None
     with pytest.raises(SystemExit):
         main([*args, "--passes", "3"])
 
@@ -260,12 +263,20 @@ def test_cli_names_the_atomic_resolution_scan_it_refuses(tmp_path: Path, realdat
     from stmdenoise.cli.main import main
 
     scan = realdata_dir / "nanonis" / "img_0071.sxm"  # 1.5 nm: 11 x 11 px at 0.14 nm/px
-    code = main(["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", str(_model(tmp_path / "m")),
-                 "--device", "cpu", "-q"])  # fmt: skip
-    assert code == 1
+    model = str(_model(tmp_path / "m"))
+    # default policy: the model is not run, the classical fallback is delivered, and stderr says why
+    code = main(
+        ["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", model, "--device", "cpu", "-q"]
+    )
+    assert code == 0
     err = capsys.readouterr().err
-    assert "img_0071.sxm" in err and "at least 32 px" in err
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert "img_0071.sxm Z forward: classical fallback (gaussian" in err and "model not run" in err
+    assert "shrunk 9" in err and "estimated error 0.13x raw" in err
+    # with --max-zoom the plan lets it through, and the size limit explains itself
+    main(["denoise", str(scan), "-o", str(tmp_path / "o2"), "--model", model, "--device", "cpu", "-q",
+          "--max-zoom", "20", "--policy", "refuse"])  # fmt: skip
+    assert "at least 32 px" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())
 
 
 @pytest.mark.realdata

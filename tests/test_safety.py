@@ -119,3 +119,21 @@ def test_partner_is_the_other_direction_of_the_same_channel() -> None:
     assert partner_of(fwd, [fwd, cur, bwd]) is bwd
     assert partner_of(bwd, [fwd, bwd]) is fwd
     assert partner_of(fwd, [fwd, cur]) is None
+
+
+def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() -> None:
+    """Shrinking onto the model's grid would erase an atomic lattice; without a second look the raw scan is kept."""
+    rng = np.random.default_rng(6)
+    y, x = np.mgrid[0:256, 0:256]
+    data = ndimage.gaussian_filter(rng.normal(size=(256, 256)), 4) * 20 + np.sin(2 * np.pi * x / 2.75)
+    scan = Scan(data + 0.5 * rng.normal(size=data.shape), pixel_size=(8e-11, 8e-11))
+    plan = plan_denoise(scan.shape, scan.pixel_size, MODEL_PX)
+    assert plan.runs  # shrunk 1.8x: within the zoom limit
+    smooth = scan.with_data(ndimage.gaussian_filter(np.asarray(scan.data), 1.5))
+    out, v = judge(scan, smooth, None, plan=plan)
+    assert v.delivered == "raw" and v.harmful is True and "2.2 Å" in v.reason
+    assert np.array_equal(out.data, scan.data)
+    out, v = judge(scan, smooth, None, plan=plan, policy="warn")
+    assert out is smooth and any("2.2 Å" in n for n in v.notices)
+    plain = scan.with_data(data - np.sin(2 * np.pi * x / 2.75) + 0.5 * rng.normal(size=data.shape))
+    assert judge(plain, smooth, None, plan=plan)[1].delivered == "model"
