@@ -122,7 +122,7 @@ def test_partner_is_the_other_direction_of_the_same_channel() -> None:
 
 
 def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() -> None:
-    """Shrinking onto the model's grid would erase an atomic lattice; without a second look the raw scan is kept."""
+    """Shrinking onto the model grid would erase a lattice; without a second look the raw scan is kept."""
     rng = np.random.default_rng(6)
     y, x = np.mgrid[0:256, 0:256]
     data = ndimage.gaussian_filter(rng.normal(size=(256, 256)), 4) * 20 + np.sin(2 * np.pi * x / 2.75)
