@@ -471,9 +471,6 @@ class Denoiser:
                 max_zoom=max_zoom, max_pixels=max_pixels,
             )  # fmt: skip
         delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
-        if model_out is not None and verdict.delivered == "model":
-            step = ProcessingStep("do_no_harm", verdict.to_dict())
-            delivered = model_out.with_data(np.asarray(model_out.data), step)
         return Checked(delivered, model_out, verdict)
 
     def denoise_normalised(self, x: NDArray[Any], *, which: Which = "experimental") -> NDArray[np.float32]:

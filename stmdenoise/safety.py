@@ -37,7 +37,7 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ __all__ = [
     "partner_of",
     "periodic_detail_lost",
     "plan_denoise",
+    "verdict_rows",
 ]
 
 #: What :func:`judge` may do with a harmful output (see the module docstring).
@@ -332,7 +333,42 @@ class Verdict:
             "fallback_fidelity": None if self.fallback is None else self.fallback.to_dict(),
             "fallback_name": self.fallback_name,
             "plan": None if self.plan is None else self.plan.to_dict(),
+            "summary": self.summary(),
         }
+
+    @property
+    def delivered_fidelity(self) -> FidelityReport | None:
+        """Fidelity of what was delivered (the model's or the fallback's report; None if unmeasured)."""
+        if self.delivered == "model":
+            return self.model
+        return self.fallback if self.delivered == self.fallback_name else None
+
+
+def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str]]:
+    """Quality-table rows ``(name, raw, delivered, note)`` from a ``do_no_harm`` step's parameters.
+
+    The same figures for the app's Quality panel and ``stmdenoise score``: estimated error
+    against the surface (raw = 1.00) overall and per band, and the signal kept, of what was
+    delivered. Empty when nothing was measured.
+    """
+    name = params.get("delivered", "")
+    rep = params.get("model_fidelity") if name == "model" else None
+    if rep is None and name and name == params.get("fallback_name"):
+        rep = params.get("fallback_fidelity")
+    if not rep:
+        return []
+    what = "model" if name == "model" else name
+    note = f"delivered: {what}; forward/backward estimate"
+    overall = rep["overall"]
+    nan = math.nan
+
+    def num(v: Any) -> float:
+        return nan if v is None else float(v)
+
+    rows = [("Est. error vs surface, all (raw = 1)", 1.0, num(overall["error"]), note)]
+    rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), note) for b in rep["bands"]]
+    rows.append(("Signal kept (raw = 1)", 1.0, num(overall["kept"]), note))
+    return rows
 
 
 def partner_of(scan: Scan, frames: Sequence[Scan]) -> Scan | None:
@@ -464,7 +500,7 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     ]
 
 
-def judge(
+def _judge(
     raw: Scan,
     model_out: Scan | None,
     partner: Scan | None,
@@ -472,33 +508,7 @@ def judge(
     policy: str = "fallback",
     plan: DenoisePlan | None = None,
 ) -> tuple[Scan, Verdict]:
-    """Decide what to deliver for ``raw``: the model's output, a classical fallback, or the raw scan.
-
-    Parameters
-    ----------
-    raw : Scan
-        The scan that was (or would have been) denoised.
-    model_out : Scan or None
-        The model's output on ``raw``'s grid; None when the plan refused to run the model.
-    partner : Scan or None
-        A second look at the same area (the other scan direction); None when there is none.
-    policy : {"fallback", "warn", "refuse", "off"}
-        What to do with a harmful output (module docstring).
-    plan : DenoisePlan, optional
-        The plan the model ran under (its refusal and resampling go into the notices).
-
-    Returns
-    -------
-    delivered : Scan
-        The scan to show and write: the model's output, or the fallback with a ``do_no_harm``
-        processing step saying why.
-    verdict : Verdict
-
-    Raises
-    ------
-    HarmError
-        ``policy="refuse"`` and the model's output is harmful.
-    """
+    """The policy of :func:`judge`, before the provenance step is attached."""
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
     notices: list[str] = []
@@ -564,6 +574,45 @@ def judge(
     )
 
 
+def judge(
+    raw: Scan,
+    model_out: Scan | None,
+    partner: Scan | None,
+    *,
+    policy: str = "fallback",
+    plan: DenoisePlan | None = None,
+) -> tuple[Scan, Verdict]:
+    """Decide what to deliver for ``raw``: the model's output, a classical fallback, or the raw scan.
+
+    Parameters
+    ----------
+    raw : Scan
+        The scan that was (or would have been) denoised.
+    model_out : Scan or None
+        The model's output on ``raw``'s grid; None when the plan refused to run the model.
+    partner : Scan or None
+        A second look at the same area (the other scan direction); None when there is none.
+    policy : {"fallback", "warn", "refuse", "off"}
+        What to do with a harmful output (module docstring).
+    plan : DenoisePlan, optional
+        The plan the model ran under (its refusal and resampling go into the notices).
+
+    Returns
+    -------
+    delivered : Scan
+        The scan to show and write, with a ``do_no_harm`` processing step whose parameters are
+        :meth:`Verdict.to_dict` (what was delivered, why, and the figures).
+    verdict : Verdict
+
+    Raises
+    ------
+    HarmError
+        ``policy="refuse"`` and the model's output is harmful (or the model was not run).
+    """
+    out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
+    return out.with_data(np.asarray(out.data), ProcessingStep("do_no_harm", verdict.to_dict())), verdict
+
+
 def _second_look(
     raw: Scan, partner: Scan | None, notices: list[str]
 ) -> tuple[tuple[float, float], Scan] | None:
@@ -580,10 +629,8 @@ def _second_look(
 
 
 def _as_fallback(raw: Scan, out: Scan, name: str, why: str) -> Scan:
-    step = ProcessingStep("do_no_harm", {"delivered": name, "reason": why})
-    if name == "raw":
-        return raw.with_data(np.asarray(raw.data), step)
-    return out.with_data(np.asarray(out.data), step)
+    """The fallback's scan (``raw`` itself for "raw"); :func:`judge` adds the provenance step."""
+    return raw if name == "raw" else out
 
 
 def _without_model(

@@ -377,3 +377,17 @@ def test_denoiser_measures_its_speed_for_the_plan(tmp_path: Path) -> None:
     den.denoise(_scan(64, 64))
     assert den.seconds_per_megapixel is not None and den.seconds_per_megapixel > 0
     assert den.plan(_scan(64, 64)).seconds == pytest.approx(den.seconds_per_megapixel * 64 * 64 / 1e6)
+
+
+@pytest.mark.realdata
+def test_score_shows_the_fidelity_of_what_is_delivered(tmp_path: Path, realdata_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`stmdenoise score --model` reports the same forward/backward figures the app shows."""
+    from stmdenoise.cli.main import main
+
+    scan = realdata_dir / "createc" / "createc_scan_step_20nm.dat"
+    assert main(["score", str(scan), "--model", str(_model(tmp_path / "m")), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    raw, den = rows
+    assert raw["fidelity_error"] == 1.0 and raw["fidelity_kept"] == 1.0
+    assert den["delivered"].startswith("gaussian")  # 39 pm/px: the tiny 0.14 nm/px model is not run
+    assert 0 < den["fidelity_error"] < 1.0 and den["fidelity_worst_band"].endswith("Å")
