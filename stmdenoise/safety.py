@@ -151,7 +151,9 @@ class DenoisePlan:
             head = f"the network works at the scan's own {mp:.3g} nm/px"
         else:
             z = math.sqrt(self.zoom[0] * self.zoom[1])
-            how = f"enlarged {z:.2g}x" if z > 1 else f"shrunk {1 / z:.2g}x"
+            f = z if z > 1 else 1 / z
+            amount = f"{f:.3f}" if f < 1.05 else f"{f:.2g}"
+            how = f"enlarged {amount}x" if z > 1 else f"shrunk {amount}x"
             head = (
                 f"the network works at {mp:.3g} nm/px: the scan's "
                 f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to "
@@ -393,21 +395,30 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
     elif e > fallback.overall.error and fallback_name != "raw":
         fb = fallback.overall.error
         reasons.append(f"its estimated error ({e:.2f}x raw) is above {fallback_name}'s ({fb:.2f}x)")
-    for b in model.bands:
+    return reasons + _harmful_bands(model)
+
+
+def _harmful_bands(rep: FidelityReport) -> list[str]:
+    """Bands with signal where ``rep`` is further from the surface than raw by more than 2 SE."""
+    out = []
+    for b in rep.bands:
         if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se:
             kept = "" if not math.isfinite(b.kept) else f", keeping {b.kept:.0%} of the signal"
-            reasons.append(
+            out.append(
                 f"in the {b.band.label} band it is {b.error:.2f}x further from the surface than raw{kept}"
             )
-    return reasons
+    return out
 
 
 def _best_fallback(raw: Scan, partner: Scan, offset: tuple[float, float]) -> tuple[str, Scan, FidelityReport]:
+    """The Gaussian width (0 = raw) of lowest estimated error among those harming no band."""
     best: tuple[str, Scan, FidelityReport] | None = None
     for sigma in FALLBACK_SIGMAS:
         out = raw if sigma == 0 else gaussian_smooth(raw, sigma)
         rep = pair_fidelity(out, raw, partner, offset=offset)
         name = "raw" if sigma == 0 else f"gaussian {sigma:g} px"
+        if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
+            continue
         if best is None or rep.overall.error < best[2].overall.error:
             best = (name, out, rep)
     assert best is not None  # FALLBACK_SIGMAS is not empty
