@@ -146,6 +146,8 @@ class DenoisePlan:
 
     def describe(self) -> str:
         """One plain sentence for the app and the CLI."""
+        if self.refusal:
+            return f"model not run: {self.refusal}"
         mp = self.model_pixel_size * 1e9
         if not self.resampled:
             head = f"the network works at the scan's own {mp:.3g} nm/px"
@@ -159,8 +161,6 @@ class DenoisePlan:
                 f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to "
                 f"{self.work_shape[1]} x {self.work_shape[0]} px"
             )
-        if self.refusal:
-            return f"{head}; not run: {self.refusal}"
         return f"{head}; {_fmt_seconds(self.seconds)}"
 
     def to_dict(self) -> dict[str, Any]:

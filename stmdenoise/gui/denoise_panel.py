@@ -212,6 +212,8 @@ class DenoisePanel(QWidget):
             self.verdict_label.setToolTip("")
             return
         p = step.params
+        if (p.get("plan") or {}).get("refusal"):
+            self.plan_label.setText("")  # the verdict below says why the model was not run
         harmful = p.get("harmful")
         head = {True: "⚠ ", None: "ⓘ ", False: "✓ "}.get(harmful, "")
         lines = [head + str(p.get("summary", ""))]

@@ -201,7 +201,10 @@ def denoise_job(
             )
         except JobCancelled:
             return
-        yield DenoiseRecord(1, 1, got.verdict.summary(), result=got.delivered)
+        what = {"model": "the model's output", "raw": "the raw scan"}.get(
+            got.verdict.delivered, f"classical fallback ({got.verdict.delivered})"
+        )
+        yield DenoiseRecord(1, 1, f"done: showing {what}", result=got.delivered)
 
     return job
 
