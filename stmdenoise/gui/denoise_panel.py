@@ -215,7 +215,7 @@ class DenoisePanel(QWidget):
         if (p.get("plan") or {}).get("refusal"):
             self.plan_label.setText("")  # the verdict below says why the model was not run
         harmful = p.get("harmful")
-        head = {True: "⚠ ", None: "ⓘ ", False: "✓ "}.get(harmful, "")
+        head = {True: "Harm found. ", None: "Not measured. ", False: "Checked. "}.get(harmful, "")
         lines = [head + str(p.get("summary", ""))]
         lines += [f"• {n}" for n in p.get("notices", [])]
         self.verdict_label.setText("\n".join(lines))

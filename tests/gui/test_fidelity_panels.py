@@ -47,13 +47,16 @@ def test_quality_panel_shows_the_fidelity_and_drops_late_rows(qtbot, window) -> 
 
 def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = window.denoise_panel
-    _, delivered = _judged(harm=True)
+    raw, delivered = _judged(harm=True)
+    window.session.raw = raw
+    window.session.raw_changed.emit(raw)
     window.session.denoised_changed.emit(delivered)
     text = panel.verdict_label.text()
-    assert text.startswith("⚠") and "classical fallback" in text and "x raw" in text
+    assert text.startswith("Harm found.") and "classical fallback" in text and "x raw" in text
+    assert window.views.den.plot.titleLabel.text.startswith("Classical fallback: gaussian")
     _, good = _judged(harm=False)
     window.session.denoised_changed.emit(good)
-    assert panel.verdict_label.text().startswith("✓") and "kept" in panel.verdict_label.text()
+    assert panel.verdict_label.text().startswith("Checked.") and "kept" in panel.verdict_label.text()
     window.session.denoised_changed.emit(None)
     assert panel.verdict_label.text() == ""
     assert math.isfinite(good.steps[-1].params["model_fidelity"]["overall"]["error"])
