@@ -72,11 +72,11 @@ def denoised_title(scan: Scan, model: str) -> str:
     step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
     delivered = step.params.get("delivered", "model") if step is not None else "model"
     if delivered == "model":
-        flag = " (flagged harmful)" if step is not None and step.params.get("harmful") else ""
+        flag = " (harmful!)" if step is not None and step.params.get("harmful") else ""
         return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
     if delivered == "raw":
-        return "Raw scan shown — not denoised (see Denoise panel)"
-    return f"Classical fallback: {delivered} (see Denoise panel)"
+        return "Raw (not denoised)"
+    return f"Fallback: {delivered}"
 
 
 class _View:

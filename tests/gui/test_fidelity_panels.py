@@ -53,7 +53,7 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  
     window.session.denoised_changed.emit(delivered)
     text = panel.verdict_label.text()
     assert text.startswith("Harm found.") and "classical fallback" in text and "x raw" in text
-    assert window.views.den.plot.titleLabel.text.startswith("Classical fallback: gaussian")
+    assert window.views.den.plot.titleLabel.text.startswith("Fallback: gaussian")
     _, good = _judged(harm=False)
     window.session.denoised_changed.emit(good)
     assert panel.verdict_label.text().startswith("Checked.") and "kept" in panel.verdict_label.text()
