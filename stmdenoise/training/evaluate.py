@@ -367,7 +367,9 @@ def tables_markdown(res: EvalResult) -> str:
          "_se: standard error of the mean over the pairs; RMSE in pm, mean removed, lower better)",
          res.table1,
          ("MSE", "PSNR", "PSNR_se", "SSIM", "SSIM_se", "RMSE_pm", "n")),
-        ("Table II: experimental scans (lower BRISQUE/PIQE is better)", res.table2, ("BRISQUE", "PIQE", "n")),
+        ("Table II: experimental scans (BRISQUE/PIQE, lower is better; no-reference hints made for "
+         "photographs: they reward smoothness and cannot see real signal changed; the real-scan "
+         "fidelity tables below can)", res.table2, ("BRISQUE", "PIQE", "n")),
     ):  # fmt: skip
         if not rows:
             continue
