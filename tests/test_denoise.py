@@ -392,3 +392,16 @@ def test_score_shows_the_fidelity_of_what_is_delivered(tmp_path: Path, realdata_
     assert raw["fidelity_error"] == 1.0 and raw["fidelity_kept"] == 1.0
     assert den["delivered"].startswith("gaussian")  # 39 pm/px: the tiny 0.14 nm/px model is not run
     assert 0 < den["fidelity_error"] < 1.0 and den["fidelity_worst_band"].endswith("Å")
+
+
+def test_exported_tiff_carries_the_do_no_harm_verdict(tmp_path: Path) -> None:
+    """Provenance: what was delivered, and why, travels with the exported file."""
+    from stmdenoise.io import read_scan, write_scan
+
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fwd = _scan(96, 96, seed=1)
+    got = den.denoise_checked(fwd, partner=_scan(96, 96, seed=2).replace(direction="backward"))
+    back = read_scan(write_scan(got.delivered, tmp_path / "out.tiff"))
+    params = {st.name: st.params for st in back.steps}["do_no_harm"]
+    assert params["delivered"] == got.verdict.delivered and params["summary"] == got.verdict.summary()
+    assert params["model_fidelity"]["overall"]["error"] == pytest.approx(got.verdict.model.overall.error)  # type: ignore[union-attr]
