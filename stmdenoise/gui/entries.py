@@ -313,6 +313,7 @@ class ResultKey:
     align: Any  # line correction of the view (bool or method, with the crop)
     passes: int = 1
     index: int = 0  # slice of a .3ds grid
+    policy: str = "fallback"  # stmdenoise.safety.POLICIES
 
 
 class ResultCache:

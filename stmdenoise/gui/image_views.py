@@ -36,11 +36,18 @@ from stmdenoise.gui.colormaps import (
 from stmdenoise.gui.profile import ProfileTool, profile_along
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import BACKGROUNDS, ROW_METHODS
-from stmdenoise.gui.view_parts import ImageView, format_value, nice_length, set_title, view_title
+from stmdenoise.gui.view_parts import (
+    ImageView,
+    denoised_title,
+    format_value,
+    nice_length,
+    set_title,
+    view_title,
+)
 from stmdenoise.io.render import canonical_colormap
 from stmdenoise.scan import Scan
 
-__all__ = ["ImageViewsPanel", "nice_length", "format_value", "profile_along", "view_title"]
+__all__ = ["ImageViewsPanel", "nice_length", "format_value", "profile_along", "view_title", "denoised_title"]
 
 
 class ImageViewsPanel(QWidget):
@@ -289,9 +296,7 @@ class ImageViewsPanel(QWidget):
             return
         self.den.show(scan)
         self.den.image.setLevels(self.hist.getLevels())
-        set_title(
-            self.den.plot, f"Denoised — {self.session.model.name}" if self.session.model else "Denoised"
-        )
+        set_title(self.den.plot, denoised_title(scan, self.session.model.name if self.session.model else ""))
         diff = np.asarray(raw.data) - np.asarray(scan.data)
         self.diff.show(scan, diff)
         self.diff_bar.setVisible(True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,45 +43,12 @@ from stmdenoise.gui.entries import (
     read_one,
     skipped_files,
 )
-from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess
+from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess, second_look
+from stmdenoise.gui.view_key import DenoiseState, ScanId, ViewKey
 from stmdenoise.gui.workers import GeneratorWorker, JobFactory, Tagged, WorkerPool
 from stmdenoise.scan import Scan
 
 __all__ = ["Session", "ScanId", "ViewKey", "DenoiseState"]
-
-
-@dataclass(frozen=True)
-class ScanId:
-    """Which frame is shown: file, channel, direction and (for ``.3ds`` grids) the slice."""
-
-    path: str
-    channel: str
-    direction: str
-    index: int = 0
-
-
-@dataclass(frozen=True)
-class ViewKey:
-    """Tag of everything computed for the view: the scan shown and the view's generation."""
-
-    scan: ScanId | None
-    generation: int
-
-
-@dataclass(frozen=True)
-class DenoiseState:
-    """What the Denoise panel and the denoised view say, derived from the session's state.
-
-    ``phase`` is one of ``"idle"`` (no scan), ``"unavailable"``, ``"no_model"``, ``"waiting"``
-    (auto-denoise off, or queued), ``"running"``, ``"done"``, ``"failed"``, ``"cancelled"``.
-    """
-
-    phase: str
-    text: str
-    done: int = 0
-    total: int = 0
-    busy: bool = False  # a denoising job (for any scan) is still winding down
-
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +87,7 @@ class Session(QObject):
         self.model: ModelInfo | None = None
         self.device = "auto"
         self.passes = 1  # network passes averaged over mirrored copies (Denoiser.denoise)
+        self.policy = "fallback"  # do-no-harm policy (stmdenoise.safety.POLICIES)
         self.auto_denoise = True
         self.raw: Scan | None = None
         self.denoised: Scan | None = None
@@ -130,6 +97,7 @@ class Session(QObject):
         self._denoise_wanted: tuple[ResultKey, Scan] | None = None
         self._denoise_progress: tuple[ResultKey, int, int, str] | None = None
         self._denoise_outcome: dict[ResultKey, str] = {}  # "cancelled" or the failure, per key
+        self._denoise_done: dict[ResultKey, str] = {}  # last record's message of a finished job
         self._denoise_state = DenoiseState("idle", "")
         self._show_when_read = -1
         self._read_errors: list[int] = []
@@ -421,12 +389,15 @@ class Session(QObject):
             str(self.level) + ":" + ",".join(f"{r:g}/{c:g}" for r, c in self.points),
             str(self.align) + (f":crop{self.crop}" if self.crop else ""),
             self.passes,
-            self.index,
+            index=self.index,
+            policy=self.policy,
         )
 
-    def set_model(self, model: ModelInfo | None, device: str = "auto", passes: int = 1) -> None:
-        """Choose the model, device and passes used for denoising (shows the cached result if any)."""
-        self.model, self.device, self.passes = model, device, passes
+    def set_model(
+        self, model: ModelInfo | None, device: str = "auto", passes: int = 1, policy: str = "fallback"
+    ) -> None:
+        """Choose the model, device, passes and do-no-harm policy (shows the cached result if any)."""
+        self.model, self.device, self.passes, self.policy = model, device, passes, policy
         self._advance()
         key = self.result_key()
         cached = self.results.get(key) if key is not None else None
@@ -474,14 +445,24 @@ class Session(QObject):
         self._denoise_wanted = None
         self._denoise_running = key
         self._denoise_progress = None
+        partner = self._second_look(key, scan)
         self.pool.start(
-            denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes),
+            denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes, partner, key.policy),
             name="denoise",
             on_record=self._denoise_record,
             on_failed=self._denoise_failed,
             on_finished=self._denoise_finished,
             tag=key,
         )
+
+    def _second_look(self, key: ResultKey, scan: Scan) -> Callable[[], Scan | None]:
+        """Loader of the other scan direction, processed as the view is (for the fidelity check)."""
+        if self.crop is not None or self.level == "three_points" or key.index:
+            return lambda: None  # a crop or clicked points belong to this frame only; grids have one
+        i = self.index_of(Path(key.path))
+        other = "backward" if key.direction == "forward" else "forward"
+        known = self.entries[i].scans.get((key.channel, other, 0)) if i >= 0 else None
+        return second_look(scan, known, level=self.level, align=self.align)  # type: ignore[arg-type]
 
     @Slot(object)
     def _denoise_record(self, t: Tagged) -> None:
@@ -492,6 +473,7 @@ class Session(QObject):
             self.results.put(key, rec.result)  # kept even when the view moved on
             if key == self.result_key():
                 self._set_denoised(rec.result)
+            self._denoise_done[key] = rec.message  # what was delivered (the do-no-harm verdict)
         elif key == self._denoise_running and self._denoise_outcome.get(key) != "cancelled":
             self._denoise_progress = (key, rec.done, rec.total or 0, rec.message)
         self._update_denoise_state()
@@ -537,7 +519,8 @@ class Session(QObject):
         name = self.model.name
         key = self.result_key()
         if self.denoised is not None:
-            return DenoiseState("done", f"denoised with {name}")
+            done = self._denoise_done.get(key) if key is not None else None
+            return DenoiseState("done", f"{name}: {done}" if done else f"denoised with {name}")
         outcome = self._denoise_outcome.get(key) if key is not None else None
         if outcome == "cancelled":
             return DenoiseState("cancelled", "denoising cancelled; press Denoise to run it again")

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from stmdenoise.io.render import format_quantity
 from stmdenoise.scan import Scan
 
-__all__ = ["ImageView", "nice_length", "format_value", "view_title", "set_title"]
+__all__ = ["ImageView", "nice_length", "format_value", "view_title", "denoised_title", "set_title"]
 
 
 def nice_length(span: float, *, fraction: float = 0.2) -> float:
@@ -47,6 +47,19 @@ def view_title(scan: Scan, prefix: str = "Raw") -> str:
         parts.append(f"scan angle {scan.angle:.4g}°")
     first = f"{prefix} — {scan.channel} ({scan.direction})"
     return first + (f"<br><span style='font-size:8pt'>{' · '.join(parts)}</span>" if parts else "")
+
+
+def denoised_title(scan: Scan, model: str) -> str:
+    """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
+    the model's output by a classical filter or the raw scan)."""
+    step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
+    delivered = step.params.get("delivered", "model") if step is not None else "model"
+    if delivered == "model":
+        flag = " (harmful!)" if step is not None and step.params.get("harmful") else ""
+        return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
+    if delivered == "raw":
+        return "Raw (not denoised)"
+    return f"Fallback: {delivered}"
 
 
 def set_title(plot: pg.PlotItem, text: str) -> None:

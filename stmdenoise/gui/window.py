@@ -75,7 +75,8 @@ class MainWindow(QMainWindow):
         self.docks["Quality"].raise_()
         self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [290, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Scans"], self.docks["Metadata"]], [420, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [215, 560], Qt.Orientation.Vertical)
+        # the Denoise panel says before and after each run what the network does (plan, verdict)
+        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [330, 445], Qt.Orientation.Vertical)
 
         self.cursor_label = QLabel("")
         self.statusBar().addWidget(self.cursor_label, 1)

@@ -22,7 +22,7 @@ from PIL import Image, PngImagePlugin
 
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.io.render import COLORMAPS, colorize, nice_scale_bar, render_scan
-from stmdenoise.scan import Scan
+from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
     "COLORMAPS",
@@ -58,6 +58,8 @@ def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
         "setpoint": scan.setpoint,
         "angle": scan.angle,
         "offset": list(scan.offset),
+        # provenance: every processing step, the do-no-harm verdict of a denoised scan included
+        "steps": [st.to_dict() for st in scan.steps],
         **extra,
     }
 
@@ -140,8 +142,11 @@ def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> S
             offset=tuple(meta.get("offset", (0.0, 0.0))),
             header={META_KEY: json.dumps(meta)},
             source=path,
+            steps=tuple(
+                ProcessingStep(str(st["name"]), dict(st.get("params", {}))) for st in meta.get("steps", [])
+            ),
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ScanFormatError(
             path, f"expected valid stmdenoise calibration metadata, found {meta!r} ({exc})"
         ) from None

@@ -24,6 +24,7 @@ from stmdenoise.processing.nan import (
 )
 from stmdenoise.processing.normalize import Normalization, robust_normalize
 from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
+from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.processing.spectrum import (
     RingReadout,
     crop_rect,
@@ -48,6 +49,7 @@ __all__ = [
     "fill_nan_nearest",
     "find_ring",
     "fit_plane",
+    "gaussian_smooth",
     "iter_tiles",
     "largest_complete_block",
     "level_plane",

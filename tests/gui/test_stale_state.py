@@ -53,7 +53,7 @@ def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) 
     """A denoise job that reports progress until cancelled, then (late) one more record."""
 
     def factory(
-        scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1
+        scan: Scan, model_dir: Path, device: str, cache: Any, *_: Any
     ) -> Callable[..., Iterator[Any]]:
         def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
             if fail:
@@ -73,9 +73,7 @@ def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) 
     return factory
 
 
-def _quick_job(
-    scan: Scan, model_dir: Path, device: str, cache: Any, passes: int = 1
-) -> Callable[..., Iterator[Any]]:
+def _quick_job(scan: Scan, model_dir: Path, device: str, cache: Any, *_: Any) -> Callable[..., Iterator[Any]]:
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
         yield DenoiseRecord(1, 1, "done", result=scan.with_data(np.asarray(scan.data) * 0.5))
 
@@ -95,16 +93,16 @@ def test_auto_off_empty_denoised_view_never_names_a_model(
     assert s.denoise()  # scan 0 is denoised on request
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: s.denoised is not None, timeout=5000)
-    assert window.denoise_panel.status.text() == "denoised with fake-model"
+    assert window.denoise_panel.status.text() == "fake-model: done"
     assert states[-1].phase == "done" and not states[-1].busy
     # scores computed for the raw image alone are stale once the denoised one is shown
     assert not s.is_current(before) and s.view_key.scan == before.scan
     s.select(1)  # not denoised: nothing may say it was
     assert s.denoised is None
     for text in (window.denoise_panel.status.text(), window.views.den.note.toPlainText()):
-        assert "denoised with" not in text and "not denoised yet" in text
+        assert "fake-model" not in text and "not denoised yet" in text
     s.select(0)  # back: the cached result and its status
-    assert s.denoised is not None and window.denoise_panel.status.text() == "denoised with fake-model"
+    assert s.denoised is not None and window.denoise_panel.status.text() == "fake-model: done"
 
 
 def test_cancelled_denoise_keeps_saying_cancelled(
