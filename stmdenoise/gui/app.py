@@ -22,6 +22,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from stmdenoise import __version__
+from stmdenoise.gui.single_instance import InstanceServer, send_to_running
 from stmdenoise.paths import example_scans, install_root, user_data_dir
 from stmdenoise.system import check_qt_platform, format_report, gather_report
 
@@ -225,12 +226,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     interactive = not (args.screenshot or args.smoke_test)
     if interactive and not args.new_instance:
-        from stmdenoise.gui.single_instance import send_to_running
-
         if send_to_running([str(f) for f in args.files]):
             log.info("handed %d file(s) to the running STM Denoise", len(args.files))
             return 0
     app = _application()
+    server = None
+    if interactive and not args.new_instance:
+        server = InstanceServer(app)
+        if not server.listen() and send_to_running([str(f) for f in args.files]):
+            log.info("another STM Denoise started meanwhile; handed the files to it")
+            return 0
     settings_file = args.settings
     if args.smoke_test and not settings_file:  # leave the user's settings alone
         settings_file = str(Path(args.smoke_test) / "smoke-settings.ini")
@@ -267,18 +272,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.shutdown()
         window.deleteLater()
         return 0 if saved else 1
-    if interactive and not args.new_instance:
-        from stmdenoise.gui.single_instance import InstanceServer
-
-        server = InstanceServer(window)
+    if server is not None:
         server.attach(window)
-        server.listen()
     window.show()
     if files:
         QTimer.singleShot(0, lambda: window.open_paths(files))
     if first_run:  # the first-run system check: what runs where, and why not on the GPU
         QTimer.singleShot(300, window.show_system_check)
     code = int(app.exec())
+    if server is not None:
+        server.close()
     log.info("stmdenoise-gui exits with %d", code)
     return code
 

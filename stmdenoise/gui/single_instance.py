@@ -63,19 +63,22 @@ class InstanceServer(QObject):
         super().__init__(parent)
         self.name = name or server_name()
         self._server = QLocalServer(self)
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._connection)
         self._buffers: dict[QLocalSocket, bytes] = {}
         self._window: QMainWindow | None = None
 
     def listen(self) -> bool:
-        """Start listening; a stale socket left by a crashed instance is removed first.
+        """Start listening; False when another instance already listens (hand the files to it).
 
-        Call it only after :func:`send_to_running` found no instance.
+        A socket file left by a crashed instance (Unix) answers no connection: it is removed
+        and listening retried. A live instance's socket is never taken over.
         """
-        if self._server.listen(self.name):
-            return True
-        QLocalServer.removeServer(self.name)
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        if probe.waitForConnected(500):  # someone started in the meantime (Explorer, several files)
+            probe.abort()
+            return False
+        QLocalServer.removeServer(self.name)  # nobody answers: at most a stale socket file
         if self._server.listen(self.name):
             return True
         log.warning("single instance: cannot listen on %s: %s", self.name, self._server.errorString())
@@ -108,9 +111,20 @@ class InstanceServer(QObject):
             socket = self._server.nextPendingConnection()
             self._buffers[socket] = b""
             socket.readyRead.connect(self._read)
-            socket.disconnected.connect(socket.deleteLater)
+            socket.disconnected.connect(self._forget)
             if socket.bytesAvailable():
                 self._read_socket(socket)
+
+    @Slot()
+    def _forget(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._buffers.pop(socket, None)
+            socket.deleteLater()
+
+    def full_name(self) -> str:
+        """Path of the socket file (Unix) or the pipe name (Windows) while listening."""
+        return str(self._server.fullServerName())
 
     @Slot()
     def _read(self) -> None:

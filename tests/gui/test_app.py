@@ -138,10 +138,23 @@ def test_hand_over_in_process_and_a_stale_socket(qtbot, window) -> None:  # type
     qtbot.waitUntil(lambda: client.bytesAvailable() > 0, timeout=5000)
     assert bytes(client.readAll().data()) == b"ok\n"  # what lets the second process exit
     qtbot.waitUntil(lambda: len(window.session.entries) == 1, timeout=10000)
+    # two starts at once (Explorer, several files): the later one never takes a live server over
+    rival = InstanceServer(window, name=name)
+    assert not rival.listen()
+    path = server.full_name()
     server.close()
     # a crashed instance leaves its socket file behind (Unix): the next one still listens
+    import socket
+    import sys
+
+    if sys.platform != "win32":
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(path)  # a socket file nobody accepts on, as a killed instance leaves
+        stale.close()
+        assert Path(path).exists()
     second = InstanceServer(window, name=name)
     assert second.listen()
+    assert send_to_running([], name=name, timeout_ms=200) is False  # no event loop runs here, so no acknowledgement: the sender does not claim success
     second.close()
 
 
