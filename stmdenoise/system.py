@@ -35,6 +35,7 @@ __all__ = [
     "missing_libraries",
     "qt_platform_in_use",
     "check_qt_platform",
+    "describe_os",
     "gather_report",
     "format_report",
 ]
@@ -448,6 +449,17 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _onnxruntime_version() -> str | None:
+    found = _version("onnxruntime")
+    if found is not None:
+        return found
+    try:  # a PyInstaller bundle carries the module without its dist-info
+        import onnxruntime
+    except ImportError:
+        return None
+    return str(getattr(onnxruntime, "__version__", "unknown version"))
+
+
 def _cuda_reason(torch_mod: object | None, driver: NvidiaDriver | None) -> str:
     """Why CUDA is not available, in one sentence that says what to do."""
     if torch_mod is None:
@@ -479,6 +491,22 @@ def _cuda_reason(torch_mod: object | None, driver: NvidiaDriver | None) -> str:
 
 def _as_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+
+
+def describe_os() -> str:
+    """``"Debian GNU/Linux 12 (bookworm), kernel 6.1.0 (x86_64)"``, ``"Windows 11 (10.0.22631, AMD64)"``."""
+    machine = platform.machine()
+    if sys.platform.startswith("linux"):
+        try:
+            name = platform.freedesktop_os_release().get("PRETTY_NAME", "Linux")
+        except OSError:
+            name = "Linux"
+        return f"{name}, kernel {platform.release()} ({machine})"
+    if sys.platform == "win32":
+        return f"Windows {platform.release()} ({platform.version()}, {machine})"
+    if sys.platform == "darwin":
+        return f"macOS {platform.mac_ver()[0]} ({machine})"
+    return f"{platform.system()} {platform.release()} ({machine})"
 
 
 def gather_report(*, device: str = "auto", qt_environ: Mapping[str, str] | None = None) -> SystemReport:
@@ -518,7 +546,7 @@ def gather_report(*, device: str = "auto", qt_environ: Mapping[str, str] | None 
         except ValueError:
             chosen = str(select_device("auto"))
     return SystemReport(
-        os=f"{platform.system()} {platform.release()} ({platform.machine()}); {platform.platform(terse=True)}",
+        os=describe_os(),
         python=platform.python_version(),
         app_version=__version__,
         torch_version=None if torch_mod is None else str(torch.__version__),
@@ -528,7 +556,7 @@ def gather_report(*, device: str = "auto", qt_environ: Mapping[str, str] | None 
         gpus=gpus,
         device=chosen,
         driver=driver,
-        onnxruntime=_version("onnxruntime"),
+        onnxruntime=_onnxruntime_version(),
         frozen=bool(getattr(sys, "frozen", False)),
         qt=check_qt_platform(qt_environ),
     )

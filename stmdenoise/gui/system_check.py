@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ class SystemCheckDialog(QDialog):
         self.notice.setStyleSheet(
             "QLabel { background: #fff3cd; color: #5c4400; border: 1px solid #e0c36a; padding: 8px; }"
         )
+        self.notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.notice.setVisible(self.report.on_cpu)
         layout.addWidget(self.notice)
         form = QFormLayout()
