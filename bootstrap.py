@@ -8,10 +8,10 @@ choice change), checks the system libraries Qt needs (Linux), then launches the 
 embedded defaults or runs the whole test suite. Needs Python >= 3.10 with pip and venv
 (Debian/Ubuntu: ``sudo apt-get install python3-venv``); works on Windows, Linux, macOS.
 
-    python3 bootstrap.py [--cpu|--cuda] app  [ARGS...]   # set up, check, then open the GUI (ARGS go to the app)
-    python3 bootstrap.py [--cpu|--cuda] test [ARGS...]   # set up with test extras, run pytest (ARGS go to pytest)
-    python3 bootstrap.py [--cpu|--cuda] install          # set up only (used by installer/linux/install.sh)
-    python3 bootstrap.py [--cpu|--cuda] check            # set up, then report the system (driver, CUDA, Qt libraries)
+    python3 bootstrap.py [--cpu|--cuda] app  [ARGS...]  # set up, check, open the GUI (ARGS go to the app)
+    python3 bootstrap.py [--cpu|--cuda] test [ARGS...]  # set up with test extras, run pytest (ARGS: pytest's)
+    python3 bootstrap.py [--cpu|--cuda] install         # set up only (e.g. to build the bundle)
+    python3 bootstrap.py [--cpu|--cuda] check           # set up, report driver, CUDA, GPUs, Qt's libraries
 
 --cpu / --cuda override the torch build picked from the NVIDIA driver (also STMDENOISE_TORCH=cpu|cuda).
 """
@@ -37,7 +37,11 @@ CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 PYTORCH_INDEX = os.environ.get("STMDENOISE_TORCH_INDEX_BASE", "https://download.pytorch.org/whl")
 #: PyTorch's CUDA wheel variants, newest first: (lowest CUDA the driver must support, index suffix).
 #: A driver reports the newest CUDA it supports (``nvidia-smi``); we take the newest variant it runs.
-CUDA_VARIANTS: tuple[tuple[tuple[int, int], str], ...] = (((13, 0), "cu130"), ((12, 8), "cu128"), ((12, 6), "cu126"))
+CUDA_VARIANTS: tuple[tuple[tuple[int, int], str], ...] = (
+    ((13, 0), "cu130"),
+    ((12, 8), "cu128"),
+    ((12, 6), "cu126"),
+)
 COMMANDS = ("app", "test", "install", "check")
 
 
@@ -105,7 +109,9 @@ def choose_torch(
         return TorchChoice("cpu", index, f"CPU build of PyTorch: {why}")
     if driver is None:
         return TorchChoice(
-            "cuda", f"{PYTORCH_INDEX}/{CUDA_VARIANTS[-1][1]}", "CUDA build of PyTorch: --cuda given (no NVIDIA driver found)"
+            "cuda",
+            f"{PYTORCH_INDEX}/{CUDA_VARIANTS[-1][1]}",
+            "CUDA build of PyTorch: --cuda given (no NVIDIA driver found)",
         )
     wanted = tuple(int(p) for p in cuda.split(".")[:2]) if cuda else None
     for need, suffix in CUDA_VARIANTS:
@@ -121,7 +127,8 @@ def choose_torch(
         return TorchChoice(
             "cuda",
             f"{PYTORCH_INDEX}/{CUDA_VARIANTS[-1][1]}",
-            f"CUDA build of PyTorch: --cuda given, but driver {version} supports only CUDA {cuda} (< {oldest}): "
+            f"CUDA build of PyTorch: --cuda given, but driver {version} supports only CUDA {cuda} "
+            f"(< {oldest}): "
             "update the driver or CUDA will not start",
         )
     return TorchChoice(
@@ -145,7 +152,9 @@ def _reachable(url: str, timeout: float = 8.0) -> bool:
 
 def _installed_torch(py: Path) -> str | None:
     """Version string of torch in the venv (``2.13.0+cpu``), without importing it."""
-    code = "import importlib.metadata as m\ntry: print(m.version('torch'))\nexcept m.PackageNotFoundError: pass"
+    code = (
+        "import importlib.metadata as m\ntry: print(m.version('torch'))\nexcept m.PackageNotFoundError: pass"
+    )
     done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, check=False)
     return done.stdout.strip() or None
 
@@ -156,7 +165,15 @@ def _install_torch(py: Path, choice: TorchChoice, previous: str | None) -> None:
     if previous is not None and previous != choice.kind and _installed_torch(py):
         print(f"Replacing the {previous} build of torch by the {choice.kind} build", flush=True)
         _run([py, "-m", "pip", "uninstall", "-y", "torch"])
-    cmd: list[str | os.PathLike[str]] = [py, "-m", "pip", "install", "--disable-pip-version-check", "-c", CONSTRAINTS]
+    cmd: list[str | os.PathLike[str]] = [
+        py,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "-c",
+        CONSTRAINTS,
+    ]
     if choice.index is not None:
         if _reachable(choice.index):
             cmd += ["--index-url", choice.index]  # PyTorch's index also serves torch's dependencies
@@ -207,7 +224,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def _pyside_dir(py: Path) -> Path | None:
-    code = "import importlib.util as u\ns = u.find_spec('PySide6')\nprint(s.submodule_search_locations[0] if s else '')"
+    code = (
+        "import importlib.util as u\ns = u.find_spec('PySide6')\n"
+        "print(s.submodule_search_locations[0] if s else '')"
+    )
     done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, check=False)
     out = done.stdout.strip()
     return Path(out) if out else None
@@ -262,14 +282,20 @@ def main(argv: list[str]) -> int:
         print(f"STM Denoise is installed in {VENV}; start it with {py} -m stmdenoise", flush=True)
         return 0
     if what == "check":
-        code = "from stmdenoise.system import gather_report, format_report\nprint(format_report(gather_report()))"
+        code = (
+            "from stmdenoise.system import gather_report, format_report\n"
+            "print(format_report(gather_report()))"
+        )
         rc = _run([py, "-c", code], cwd=ROOT)
         return 1 if rc != 0 or qt_problem(py, system) else 0
     gui = not rest or rest[0].startswith("-")  # `app info FILE` stays a CLI call
     if gui:
         problem = qt_problem(py, system)
         if problem:
-            print(f"\nbootstrap: the app cannot open.\n{problem}\nThen run `python3 bootstrap.py app` again.", file=sys.stderr)
+            print(
+                f"\nbootstrap: the app cannot open.\n{problem}\nThen run `python3 bootstrap.py app` again.",
+                file=sys.stderr,
+            )
             return 3
     # the README's "open the app on its embedded defaults": the example scan on every start,
     # not only the first (the installed launcher shows it on the first start only)

@@ -91,7 +91,9 @@ def smoke_test(bundle: Path, out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the STM Denoise bundle with PyInstaller")
-    parser.add_argument("--edition", choices=["cpu", "cuda"], help="torch build to bundle (default: this Python's)")
+    parser.add_argument(
+        "--edition", choices=["cpu", "cuda"], help="torch build to bundle (default: this Python's)"
+    )
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     parser.add_argument("--work", type=Path, default=ROOT / "build", help="work folder (default: build/)")
     parser.add_argument("--smoke-test", action="store_true", help="run the built app's --smoke-test")
@@ -104,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     have = torch_edition()
     edition = args.edition or have
     if edition != have:
-        print(f"build.py: --edition {edition} needs a {edition} build of torch, this Python has a {have} build")
+        print(
+            f"build.py: --edition {edition} needs a {edition} build of torch, this Python has a {have} build"
+        )
         return 2
     start = time.monotonic()
     bundle = build(edition, args.dist.resolve(), args.work.resolve())

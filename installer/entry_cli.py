@@ -1,4 +1,4 @@
-"""Entry point of the bundle's ``stmdenoise`` console executable: the command line, or the app without arguments."""
+"""Entry of the bundle's ``stmdenoise`` console executable: the command line (the app without arguments)."""
 
 import multiprocessing
 import sys

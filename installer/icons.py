@@ -47,7 +47,10 @@ def render_icons(out_dir: Path, *, svg: Path = SVG, sizes: tuple[int, ...] = SIZ
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter)
         painter.end()
-        for path in (out_dir / f"stmdenoise-{n}.png", out_dir / "hicolor" / f"{n}x{n}" / "apps" / "stmdenoise.png"):
+        for path in (
+            out_dir / f"stmdenoise-{n}.png",
+            out_dir / "hicolor" / f"{n}x{n}" / "apps" / "stmdenoise.png",
+        ):
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp.png")
             if not image.save(str(tmp), "PNG"):

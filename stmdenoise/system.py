@@ -121,7 +121,7 @@ def parse_nvidia_smi(text: str) -> NvidiaDriver | None:
     --------
     >>> parse_nvidia_smi("| NVIDIA-SMI 550.54.14   Driver Version: 550.54.14   CUDA Version: 12.4 |")
     NvidiaDriver(version='550.54.14', cuda='12.4', source='nvidia-smi')
-    >>> parse_nvidia_smi("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver") is None
+    >>> parse_nvidia_smi("NVIDIA-SMI has failed because it couldn't communicate with the driver") is None
     True
     """
     m = _SMI_DRIVER.search(text)
@@ -196,8 +196,14 @@ def _nvidia_smi() -> str | None:
     if found:
         return found
     if os.name == "nt":  # older drivers put it here, outside PATH
-        for base in (os.environ.get("SystemRoot", r"C:\Windows") + r"\System32", os.environ.get("ProgramFiles", "")):
-            for candidate in (Path(base) / "nvidia-smi.exe", Path(base) / "NVIDIA Corporation" / "NVSMI" / "nvidia-smi.exe"):
+        for base in (
+            os.environ.get("SystemRoot", r"C:\Windows") + r"\System32",
+            os.environ.get("ProgramFiles", ""),
+        ):
+            for candidate in (
+                Path(base) / "nvidia-smi.exe",
+                Path(base) / "NVIDIA Corporation" / "NVSMI" / "nvidia-smi.exe",
+            ):
                 if candidate.is_file():
                     return str(candidate)
     return None
@@ -233,7 +239,11 @@ def nvidia_driver() -> NvidiaDriver | None:
 
 def _smi_gpus() -> tuple[GpuInfo, ...]:
     smi = _nvidia_smi()
-    text = _run_text([smi, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"]) if smi else None
+    text = (
+        _run_text([smi, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits"])
+        if smi
+        else None
+    )
     gpus = []
     for line in (text or "").splitlines():
         parts = [p.strip() for p in line.split(",")]
@@ -275,7 +285,9 @@ def missing_libraries(library: Path) -> list[str]:
     ldd = shutil.which("ldd")
     if ldd:
         try:
-            done = subprocess.run([ldd, str(library)], capture_output=True, text=True, timeout=60, check=False)
+            done = subprocess.run(
+                [ldd, str(library)], capture_output=True, text=True, timeout=60, check=False
+            )
         except (OSError, subprocess.SubprocessError):
             done = None
         if done is not None and (done.stdout or done.returncode == 0):
@@ -435,7 +447,10 @@ class SystemReport:
         ]
         if self.qt is not None:
             rows.append(
-                (f"Qt platform ({self.qt.platform})", "system libraries complete" if self.qt.ok else self.qt.message())
+                (
+                    f"Qt platform ({self.qt.platform})",
+                    "system libraries complete" if self.qt.ok else self.qt.message(),
+                )
             )
         return rows
 
@@ -532,8 +547,9 @@ def gather_report(*, device: str = "auto", qt_environ: Mapping[str, str] | None 
             try:
                 free, total = torch.cuda.mem_get_info(i)
             except RuntimeError:
-                free = total = None
-            found.append(GpuInfo(torch.cuda.get_device_name(i), free, total))
+                found.append(GpuInfo(torch.cuda.get_device_name(i)))
+                continue
+            found.append(GpuInfo(torch.cuda.get_device_name(i), int(free), int(total)))
         gpus = tuple(found)
     elif driver is not None:
         gpus = _smi_gpus()

@@ -35,15 +35,21 @@ def test_no_driver_means_the_cpu_build_from_pytorchs_cpu_index(bootstrap: Module
 
 
 def test_a_driver_picks_the_newest_cuda_build_it_supports(bootstrap: ModuleType) -> None:
-    choice = bootstrap.choose_torch(None, _driver(bootstrap, "570.86", "12.8"), system="Windows", machine="AMD64")
+    choice = bootstrap.choose_torch(
+        None, _driver(bootstrap, "570.86", "12.8"), system="Windows", machine="AMD64"
+    )
     assert (choice.kind, choice.index) == ("cuda", f"{bootstrap.PYTORCH_INDEX}/cu128")
     assert "570.86" in choice.reason
-    newer = bootstrap.choose_torch(None, _driver(bootstrap, "580.1", "13.1"), system="Linux", machine="x86_64")
+    newer = bootstrap.choose_torch(
+        None, _driver(bootstrap, "580.1", "13.1"), system="Linux", machine="x86_64"
+    )
     assert newer.index.endswith("/cu130")
 
 
 def test_a_driver_too_old_for_any_cuda_build_falls_back_to_cpu_and_says_why(bootstrap: ModuleType) -> None:
-    choice = bootstrap.choose_torch(None, _driver(bootstrap, "470.1", "11.4"), system="Linux", machine="x86_64")
+    choice = bootstrap.choose_torch(
+        None, _driver(bootstrap, "470.1", "11.4"), system="Linux", machine="x86_64"
+    )
     assert choice.kind == "cpu"
     assert "11.4" in choice.reason and "update the driver" in choice.reason
 
@@ -58,7 +64,9 @@ def test_cpu_and_cuda_override_the_detection(bootstrap: ModuleType) -> None:
     assert bootstrap.choose_torch(None, driver, system="Darwin", machine="arm64").index is None
 
 
-def test_options_before_or_right_after_the_command(bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_options_before_or_right_after_the_command(
+    bootstrap: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("STMDENOISE_TORCH", raising=False)
     assert bootstrap.parse_args(["--cuda", "app", "scan.sxm"]) == ("cuda", "app", ["scan.sxm"])
     assert bootstrap.parse_args(["test", "--cpu", "-x", "--cuda"]) == ("cpu", "test", ["-x", "--cuda"])
@@ -83,7 +91,9 @@ def test_app_stops_before_qt_and_names_the_packages(
     plugin.write_bytes(b"")
     fake_ldd = tmp_path / "bin" / "ldd"
     fake_ldd.parent.mkdir()
-    fake_ldd.write_text("#!/bin/sh\nprintf '\\tlibxcb-icccm.so.4 => not found\\n\\tlibxcb-keysyms.so.1 => not found\\n'\n")
+    fake_ldd.write_text(
+        "#!/bin/sh\nprintf '\\tlibxcb-icccm.so.4 => not found\\n\\tlibxcb-keysyms.so.1 => not found\\n'\n"
+    )
     fake_ldd.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake_ldd.parent}:/usr/bin:/bin")
     monkeypatch.setenv("DISPLAY", ":0")
@@ -98,7 +108,10 @@ def test_app_stops_before_qt_and_names_the_packages(
     assert code == 3
     assert started == []  # the app was never started
     assert "libxcb-icccm.so.4 libxcb-keysyms.so.1" in err
-    assert "install -y libxcb-icccm4 libxcb-keysyms1" in err or "dnf install -y xcb-util-wm xcb-util-keysyms" in err
+    assert (
+        "install -y libxcb-icccm4 libxcb-keysyms1" in err
+        or "dnf install -y xcb-util-wm xcb-util-keysyms" in err
+    )
 
 
 def test_usage_without_a_command(bootstrap: ModuleType) -> None:

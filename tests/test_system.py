@@ -32,7 +32,9 @@ def test_parses_the_driver_and_its_cuda_version() -> None:
     assert system.parse_nvidia_smi(SMI) == NvidiaDriver("570.86.15", "12.8", "nvidia-smi")
     assert system.parse_nvidia_smi("No devices were found") is None
     proc = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.86.15  Release Build  (dvs-builder)"
-    assert system.parse_proc_driver_version(proc) == NvidiaDriver("570.86.15", None, "/proc/driver/nvidia/version")
+    assert system.parse_proc_driver_version(proc) == NvidiaDriver(
+        "570.86.15", None, "/proc/driver/nvidia/version"
+    )
 
 
 def test_ldd_missing_libraries_are_named_once_each() -> None:
@@ -40,7 +42,9 @@ def test_ldd_missing_libraries_are_named_once_each() -> None:
 
 
 def test_missing_xcb_libraries_map_to_apt_and_dnf_packages() -> None:
-    check = QtLibraryCheck("xcb", Path("/x/libqxcb.so"), ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"), "debian")
+    check = QtLibraryCheck(
+        "xcb", Path("/x/libqxcb.so"), ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"), "debian"
+    )
     assert not check.ok
     assert check.commands() == ["sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1"]
     fedora = QtLibraryCheck("xcb", Path("/x/libqxcb.so"), check.missing, "fedora")
@@ -82,7 +86,7 @@ def test_the_real_xcb_plugin_is_checked_and_every_missing_library_has_a_package(
 
 def test_linux_family_from_os_release() -> None:
     assert system.linux_family("ID=debian\n") == "debian"
-    assert system.linux_family('ID=fedora\nVERSION_ID=40\n') == "fedora"
+    assert system.linux_family("ID=fedora\nVERSION_ID=40\n") == "fedora"
     assert system.linux_family("ID=arch\n") == "unknown"
 
 
@@ -114,12 +118,16 @@ def test_report_on_a_cpu_machine_says_why_not_cuda(monkeypatch: pytest.MonkeyPat
     assert "Device used:" in text and "cpu" in text
 
 
-def test_a_driver_with_a_cpu_only_torch_says_to_install_the_cuda_edition(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_driver_with_a_cpu_only_torch_says_to_install_the_cuda_edition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     torch = pytest.importorskip("torch")
     if torch.version.cuda is not None:
         pytest.skip("this torch is a CUDA build")
     monkeypatch.setattr(system, "nvidia_driver", lambda: NvidiaDriver("570.86.15", "12.8", "nvidia-smi"))
-    monkeypatch.setattr(system, "_smi_gpus", lambda: (system.GpuInfo("NVIDIA RTX A4000", 15 * 2**30, 16 * 2**30),))
+    monkeypatch.setattr(
+        system, "_smi_gpus", lambda: (system.GpuInfo("NVIDIA RTX A4000", 15 * 2**30, 16 * 2**30),)
+    )
     report = system.gather_report(qt_environ={"QT_QPA_PLATFORM": "offscreen"})
     assert "CPU-only build" in report.cuda_reason and "--cuda" in report.cuda_reason
     rows = dict(report.rows())

@@ -154,7 +154,9 @@ def test_hand_over_in_process_and_a_stale_socket(qtbot, window) -> None:  # type
         assert Path(path).exists()
     second = InstanceServer(window, name=name)
     assert second.listen()
-    assert send_to_running([], name=name, timeout_ms=200) is False  # no event loop runs here, so no acknowledgement: the sender does not claim success
+    assert (
+        send_to_running([], name=name, timeout_ms=200) is False
+    )  # no event loop runs here, so no acknowledgement: the sender does not claim success
     second.close()
 
 
@@ -218,7 +220,16 @@ def test_help_system_shows_versions_device_and_the_cpu_notice(qtbot, window) -> 
     qtbot.addWidget(shown)
     assert not shown.notice.isVisibleTo(shown)
     assert shown.values["GPUs"].text() == "NVIDIA RTX A4000, 15.0 of 16.0 GiB free"
-    cpu = SystemCheckDialog(SystemReport(**{**gpu.__dict__, "device": "cpu", "cuda_available": False,
-                                            "cuda_reason": "No NVIDIA driver was found.", "gpus": ()}))
+    cpu = SystemCheckDialog(
+        SystemReport(
+            **{
+                **gpu.__dict__,
+                "device": "cpu",
+                "cuda_available": False,
+                "cuda_reason": "No NVIDIA driver was found.",
+                "gpus": (),
+            }
+        )
+    )
     qtbot.addWidget(cpu)
     assert cpu.notice.isVisibleTo(cpu) and "No NVIDIA driver was found." in cpu.notice.text()

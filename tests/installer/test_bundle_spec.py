@@ -30,8 +30,13 @@ class _Recorder:
         _Recorder.calls.append((self.kind, args, kwargs))
         scripts = [(Path(s).stem, s, "PYSOURCE") for s in (args[0] if self.kind == "Analysis" else [])]
         return types.SimpleNamespace(
-            pure=[], scripts=[("pyi_rth_pyside6", "rth.py", "PYSOURCE"), *scripts], binaries=[], datas=[],
-            kind=self.kind, args=args, kwargs=kwargs,
+            pure=[],
+            scripts=[("pyi_rth_pyside6", "rth.py", "PYSOURCE"), *scripts],
+            binaries=[],
+            datas=[],
+            kind=self.kind,
+            args=args,
+            kwargs=kwargs,
         )
 
 
@@ -63,7 +68,7 @@ def monkeypatch_module() -> Any:
 
 def _bundled(spec: dict[str, Any]) -> dict[str, Path]:
     """Destination folder in the bundle -> source folder, from the Analysis datas."""
-    (args, kwargs), = spec["Analysis"]
+    ((args, kwargs),) = spec["Analysis"]
     return {dest: Path(src) for src, dest in kwargs["datas"]}
 
 
@@ -88,10 +93,10 @@ def test_two_executables_share_one_folder(spec: dict[str, Any]) -> None:
     cli_scripts = [s[0] for s in exes["stmdenoise"][0][1]]
     assert "entry_gui" in gui_scripts and "entry_cli" not in gui_scripts
     assert "entry_cli" in cli_scripts and "entry_gui" not in cli_scripts
-    (args, kw), = spec["Analysis"]
+    ((args, kw),) = spec["Analysis"]
     for script in args[0]:
         assert Path(script).is_file()
-    (_, coll_kw), = spec["COLLECT"]
+    ((_, coll_kw),) = spec["COLLECT"]
     assert coll_kw["name"] == "STM-Denoise"
     assert "stmdenoise" in kw["hiddenimports"]  # lazily imported panels' modules
 
@@ -105,20 +110,24 @@ def test_windows_installer_matches_the_bundle_layout(spec: dict[str, Any]) -> No
     defines = _iss_defines(text)
     gui_name = next(kw["name"] for _, kw in spec["EXE"] if kw["console"] is False)
     assert defines["AppExe"] == f"{gui_name}.exe"  # what PyInstaller names it on Windows
-    (_, coll_kw), = spec["COLLECT"]
-    assert defines["Bundle"].replace("\\", "/") == f"../../dist/{coll_kw['name']}"  # build.py's --dist default
+    ((_, coll_kw),) = spec["COLLECT"]
+    assert (
+        defines["Bundle"].replace("\\", "/") == f"../../dist/{coll_kw['name']}"
+    )  # build.py's --dist default
     assert "SetupIconFile=..\\..\\build\\icons\\stmdenoise.ico" in text  # where build.py renders it
     assert "OutputBaseFilename={#SetupName}" in text and '"STM-Denoise-Setup"' in text
     # Start menu, optional desktop shortcut, uninstaller
     assert re.search(r'^Name: "\{group\}\\\{#AppName\}"; Filename: "\{app\}\\\{#AppExe\}"', text, re.M)
     assert re.search(r'^Name: "\{autodesktop\}\\.*Tasks: desktopicon', text, re.M)
-    assert '{uninstallexe}' in text
+    assert "{uninstallexe}" in text
     # "Open with STM Denoise" for .sxm and .dat; .dat's default program is never taken over
     for ext in (".sxm", ".dat"):
         assert f'Subkey: "Software\\Classes\\SystemFileAssociations\\{ext}\\shell\\STMDenoise"' in text
         assert f'Subkey: "Software\\Classes\\{ext}\\OpenWithProgids"' in text
     assert not re.search(r'Subkey: "Software\\Classes\\\.dat"; ValueType: string; ValueName: ""', text)
-    sxm_default = next(line for line in text.splitlines() if line.startswith('Root: HKA; Subkey: "Software\\Classes\\.sxm";'))
+    sxm_default = next(
+        line for line in text.splitlines() if line.startswith('Root: HKA; Subkey: "Software\\Classes\\.sxm";')
+    )
     assert "createvalueifdoesntexist" in sxm_default  # never overrides the user's choice
     assert '""{app}\\{#AppExe}"" ""%1""' in text  # one file per start: the single instance collects them
 

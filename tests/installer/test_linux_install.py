@@ -90,7 +90,10 @@ def test_icons_are_rendered_from_the_svg(tmp_path: Path) -> None:
     # a process of its own: the renderer needs a QGuiApplication, the GUI tests a QApplication
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     res = subprocess.run(
-        [sys.executable, str(ROOT / "installer" / "icons.py"), str(tmp_path)], env=env, capture_output=True, text=True
+        [sys.executable, str(ROOT / "installer" / "icons.py"), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 0, res.stderr
     from PIL import Image
