@@ -54,6 +54,8 @@ class SystemCheckDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
+        # word-wrapped labels make the size hint assume a narrow dialog: size it for its real width
+        self.resize(720, layout.heightForWidth(720))
 
     def text(self) -> str:
         """The report as plain text (what Copy puts on the clipboard)."""
