@@ -101,7 +101,12 @@ def test_a_second_start_hands_its_file_to_the_running_window(qtbot, window, tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60000)
+    try:
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60000)
+    finally:
+        if proc.poll() is None:  # it opened a window of its own instead of handing over
+            proc.kill()
+            proc.wait()
     out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert proc.returncode == 0, out
     qtbot.waitUntil(lambda: len(window.session.entries) == 1, timeout=20000)
