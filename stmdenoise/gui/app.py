@@ -194,7 +194,11 @@ def smoke_test(window: MainWindow, files: list[str], out_dir: Path, *, timeout_s
         log.error("smoke test: %s was not denoised (see the log above)", files[0])
         return False
     stem = Path(files[0]).stem
-    out = window.session.export(out_dir / f"{stem}_denoised.tiff", which="denoised")
+    try:
+        out = window.session.export(out_dir / f"{stem}_denoised.tiff", which="denoised")
+    except (OSError, ValueError, ImportError) as exc:
+        log.error("smoke test: writing the denoised scan failed: %s", exc)
+        return False
     shot = out_dir / "smoke_test.png"
     if not save_screenshot(window, shot):
         log.error("smoke test: could not save %s", shot)
@@ -204,11 +208,13 @@ def smoke_test(window: MainWindow, files: list[str], out_dir: Path, *, timeout_s
     return True
 
 
-def _log_to_stderr() -> None:
-    if sys.stderr is not None:  # None in a windowed (no console) bundle on Windows
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-        logging.getLogger().addHandler(handler)
+def _log_to_stderr() -> logging.Handler | None:
+    if sys.stderr is None:  # a windowed (no console) bundle on Windows
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,8 +222,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     log_file = setup_logging(verbose=args.verbose)
     log.info("stmdenoise-gui %s starting", __version__)
-    if args.smoke_test:
-        _log_to_stderr()
     qt = check_qt_platform()
     if qt is not None and not qt.ok:  # Qt would abort with a message that names the wrong library
         log.error("%s", qt.message())
@@ -255,9 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_run = not window.settings.first_run_done
     files = startup_files(args, window.settings)
     if args.smoke_test:
-        ok = smoke_test(window, files or [str(p) for p in example_scans()], Path(args.smoke_test))
-        window.shutdown()
-        window.deleteLater()
+        console = _log_to_stderr()
+        try:
+            ok = smoke_test(window, files or [str(p) for p in example_scans()], Path(args.smoke_test))
+        finally:
+            window.shutdown()
+            window.deleteLater()
+            if console is not None:
+                logging.getLogger().removeHandler(console)
         return 0 if ok else 1
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
