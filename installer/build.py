@@ -49,10 +49,12 @@ def folder_size(path: Path) -> int:
 def build(edition: str, dist: Path, work: Path) -> Path:
     """Render icons, run PyInstaller, add the Linux scripts; return the bundle folder."""
     icons = work / "icons"
-    sys.path.insert(0, str(ROOT / "installer"))
-    from icons import render_icons
-
-    render_icons(icons)
+    # a process of its own: Qt (offscreen) stays out of this one, and its environment out of the smoke test's
+    subprocess.run(
+        [sys.executable, str(ROOT / "installer" / "icons.py"), str(icons)],
+        check=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
     env = dict(os.environ, STMDENOISE_EDITION=edition, STMDENOISE_ICON_DIR=str(icons))
     cmd = [
         sys.executable,
@@ -79,7 +81,11 @@ def build(edition: str, dist: Path, work: Path) -> Path:
 
 
 def smoke_test(bundle: Path, out: Path) -> int:
-    """Run the bundle's ``--smoke-test`` with its own user folder; return its exit code."""
+    """Run the bundle's ``--smoke-test`` with its own user folder; return its exit code.
+
+    It uses this environment's display (Linux: ``DISPLAY``, e.g. Xvfb's); set
+    ``QT_QPA_PLATFORM=offscreen`` to run it without one.
+    """
     exe = bundle / ("stmdenoise-gui.exe" if os.name == "nt" else "stmdenoise-gui")
     env = dict(os.environ, STMDENOISE_USER_DIR=str(out / "user"))
     env.pop("PYTHONPATH", None)  # the bundle must not need the source tree
