@@ -188,6 +188,27 @@ def _install_torch(py: Path, choice: TorchChoice, previous: str | None) -> None:
         sys.exit(f"bootstrap: installing {pin} ({choice.kind} build) into {VENV} failed (pip exit code {rc})")
 
 
+def _report_torch(py: Path, choice: TorchChoice) -> None:
+    """Say which torch build was installed (it can differ from the choice when its index was unreachable)."""
+    code = "import torch\nprint(torch.__version__, torch.version.cuda or 'cpu')"
+    done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, check=False)
+    parts = done.stdout.split()
+    if done.returncode != 0 or len(parts) != 2:
+        error = done.stderr.strip()[-500:]
+        print(f"bootstrap: warning: torch does not import in {VENV}: {error}", flush=True)
+        return
+    version, cuda = parts
+    got = "cpu" if cuda == "cpu" else "cuda"
+    build = "CPU build" if got == "cpu" else f"CUDA {cuda} build"
+    print(f"bootstrap: torch {version} installed ({build})", flush=True)
+    if got != choice.kind:
+        print(
+            f"bootstrap: warning: the {choice.kind} build was chosen but the {got} build was installed "
+            f"(was {choice.index} reachable?); rerun when it is, or install that build from a wheelhouse",
+            flush=True,
+        )
+
+
 def _ensure_env(extras: str, choice: TorchChoice) -> Path:
     """Create the venv and (re)install torch and the project when their inputs changed; return its python."""
     py = _venv_python()
@@ -212,7 +233,7 @@ def _ensure_env(extras: str, choice: TorchChoice) -> Path:
     )
     if rc != 0:
         sys.exit(f"bootstrap: installing the project into {VENV} failed (pip exit code {rc})")
-    print(f"bootstrap: torch {_installed_torch(py)} installed ({choice.kind} build)", flush=True)
+    _report_torch(py, choice)
     _write(stamp, digest.hexdigest())
     return py
 
