@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -154,6 +155,9 @@ class MainWindow(QMainWindow):
         about = QAction("&About STM Denoise", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+        system = QAction("&System…", self)
+        system.triggered.connect(self.show_system_check)
+        help_menu.addAction(system)
 
     # ------------------------------------------------------------------ opening
     def open_paths(self, paths: list[str] | list[Path]) -> int:
@@ -277,6 +281,16 @@ class MainWindow(QMainWindow):
             f"<b>STM Denoise</b> {__version__}<br>Physics-augmented denoising (PDA-Net) of STM images."
             f"<br>Log file: {self.log_file or 'none'}",
         )
+
+    @Slot()
+    def show_system_check(self) -> QDialog:
+        """Help ▸ System: versions, CUDA or why not, GPUs, the device used (non-modal)."""
+        from stmdenoise.gui.system_check import SystemCheckDialog
+
+        dialog = SystemCheckDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
