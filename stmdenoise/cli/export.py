@@ -50,6 +50,7 @@ def write_frames(
     suffix: str = "",
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
 ) -> list[Path]:
     """Write ``scans`` (frames read from ``path``) into ``out_dir`` in each format; return the files.
 
@@ -67,7 +68,14 @@ def write_frames(
         for s in scans:
             name = f"{path.stem}_{safe_name(s.channel)}_{s.direction}{suffix}{FORMATS[fmt]}"
             written.append(
-                write_scan(s, out_dir / name, inputs=[path], colormap=colormap, scale_bar=scale_bar)
+                write_scan(
+                    s,
+                    out_dir / name,
+                    inputs=[path],
+                    colormap=colormap,
+                    scale_bar=scale_bar,
+                    colour_bar=colour_bar,
+                )
             )
     return written
 
@@ -81,6 +89,7 @@ def export_file(
     direction: str = "forward",
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
 ) -> list[Path]:
     """Write the selected frames of ``path`` into ``out_dir`` in each format; return the files written.
 
@@ -88,7 +97,9 @@ def export_file(
     selected frames into one ``{stem}.sxm``. Never overwrites ``path`` itself.
     """
     scans = _select(read_all(path), channel, direction)
-    return write_frames(scans, path, out_dir, formats, colormap=colormap, scale_bar=scale_bar)
+    return write_frames(
+        scans, path, out_dir, formats, colormap=colormap, scale_bar=scale_bar, colour_bar=colour_bar
+    )
 
 
 def parse_formats(text: str) -> list[str]:
@@ -116,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 direction=args.direction,
                 colormap=args.colormap,
                 scale_bar=args.scale_bar,
+                colour_bar=args.colour_bar,
             )
         except (ScanFormatError, OverwriteInputError, OSError, ValueError) as exc:
             failed += 1
@@ -150,4 +162,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--colormap", choices=COLORMAPS, default="afmhot", help="colour map of png pictures")
     p.add_argument("--scale-bar", action="store_true", help="draw a scale bar into png pictures")
+    p.add_argument(
+        "--colour-bar", action="store_true", help="add a colour bar (value range and unit) to png pictures"
+    )
     p.set_defaults(func=run)

@@ -180,7 +180,10 @@ def _to_scans(path: Path) -> list[Scan]:
     if not (lx and ly and lx > 0 and ly > 0):
         raise ScanFormatError(path, f"expected positive Length x[A] / Length y[A], found {lx!r}, {ly!r}")
     bias_mv = parse_float(_get(header, "BiasVolt.[mV]")) or parse_float(_get(header, "Biasvolt[mV]"))
-    setpoint = parse_float(_get(header, "Current[A]"))
+    # the feedback setpoint: FBLogIset in pA (what the Createc software shows); Current[A] is
+    # absent from some versions' headers, and zero/missing FBLogIset falls back to it
+    iset_pa = parse_float(_get(header, "FBLogIset"))
+    setpoint = iset_pa * 1e-12 if iset_pa else parse_float(_get(header, "Current[A]"))
     xy = (parse_float(_get(header, "Dacto[A]xy")) or 0.0) * 1e-10
     gx = parse_float(_get(header, "GainX")) or 1.0
     gy = parse_float(_get(header, "GainY")) or 1.0
