@@ -11,6 +11,7 @@ from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.image_views import format_value
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import ScoreRecord, score_job
+from stmdenoise.gui.workers import Tagged
 from stmdenoise.scan import Scan
 
 __all__ = ["QualityPanel", "EXPLANATION"]
@@ -83,7 +84,9 @@ class QualityPanel(QWidget):
             return
         self._unit = raw.unit
         self.status.setText("computing…")
-        self.session.pool.start(
+        # tagged with the view's key (session.start_view_job); the records also carry this
+        # panel's request number, for a recompute of the same view
+        self.session.start_view_job(
             score_job(raw, self.session.denoised, self._generation),
             name="scores",
             on_record=self._record,
@@ -91,9 +94,10 @@ class QualityPanel(QWidget):
         )
 
     @Slot(object)
-    def _record(self, rec: ScoreRecord) -> None:
-        # a job cancelled for a newer request may still deliver its current measure: drop it
-        if self.session.raw is None or rec.generation != self._generation:
+    def _record(self, tagged: Tagged) -> None:
+        rec: ScoreRecord = tagged.value
+        # a job cancelled for another view or a newer request may still deliver a measure: drop it
+        if not self.session.is_current(tagged.tag) or rec.generation != self._generation:
             return
         known = list(self.scores)
         self.scores[rec.name] = (rec.raw, rec.denoised, rec.note)
@@ -121,6 +125,7 @@ class QualityPanel(QWidget):
             return format_value(value, self._unit)
         return f"{value:.3g}"
 
-    @Slot(str)
-    def _failed(self, error: str) -> None:
-        self.status.setText(f"scoring failed: {error}")
+    @Slot(object)
+    def _failed(self, tagged: Tagged) -> None:
+        if self.session.is_current(tagged.tag):
+            self.status.setText(f"scoring failed: {tagged.value}")

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from stmdenoise.gui.tasks import ScoreRecord
+from stmdenoise.gui.workers import Tagged
 from stmdenoise.safety import judge
 from stmdenoise.scan import Scan
 from tests.gui.conftest import wait_idle
@@ -40,8 +41,10 @@ def test_quality_panel_shows_the_fidelity_and_drops_late_rows(qtbot, window) -> 
     assert len(labels) == len(set(labels)) == len(q.scores)  # no duplicate row
     assert labels[0] == name and "BRISQUE (no-reference hint)" in labels
     rows = q.table.rowCount()
-    q._record(ScoreRecord(1, 1, "from an older request", 1.0, 2.0, "", q._generation - 1))
-    assert q.table.rowCount() == rows and "from an older request" not in q.scores
+    key = s.view_key
+    q._record(Tagged(key, ScoreRecord(1, 1, "from an older request", 1.0, 2.0, "", q._generation - 1)))
+    q._record(Tagged("another view", ScoreRecord(1, 1, "from another view", 1.0, 2.0, "", q._generation)))
+    assert q.table.rowCount() == rows and not {"from an older request", "from another view"} & set(q.scores)
     assert "reward smoothness" in q.explain.text()
 
 
