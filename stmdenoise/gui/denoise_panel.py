@@ -215,7 +215,10 @@ class DenoisePanel(QWidget):
         if (p.get("plan") or {}).get("refusal"):
             self.plan_label.setText("")  # the verdict below says why the model was not run
         harmful = p.get("harmful")
-        head = {True: "Harm found. ", None: "Not measured. ", False: "Checked. "}.get(harmful, "")
+        refused = bool((p.get("plan") or {}).get("refusal"))
+        head = {True: "Harm found. ", False: "Checked. "}.get(
+            harmful, "Model not run. " if refused else "Not measured. "
+        )
         lines = [head + str(p.get("summary", ""))]
         lines += [f"• {n}" for n in p.get("notices", [])]
         self.verdict_label.setText("\n".join(lines))
