@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 from stmdenoise import __version__
+from stmdenoise.io._common import MAX_PIXELS
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import ProcessingStep, Scan
 
@@ -83,8 +84,16 @@ def read_h5(path: Path) -> Scan:
                     f"expected an HDF5 file with format={FORMAT_NAME!r} and a /data dataset, found neither",
                 )
             a = dict(f.attrs)
-            data = np.asarray(f["data"][()], dtype=np.float64)
-    except OSError as exc:
+            dset = f["data"]
+            if not isinstance(dset, h5py.Dataset) or len(dset.shape) != 2 or dset.size > MAX_PIXELS:
+                raise ScanFormatError(
+                    path, f"expected /data of at most {MAX_PIXELS} pixels in 2-D, found "
+                    f"{getattr(dset, 'shape', type(dset).__name__)}",
+                )  # fmt: skip
+            data = np.asarray(dset[()], dtype=np.float64)
+    except ScanFormatError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ScanFormatError(
             path, f"expected a readable HDF5 file, found an unreadable one ({exc})"
         ) from None

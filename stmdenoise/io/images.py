@@ -21,6 +21,7 @@ import tifffile
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, PngImagePlugin
 
+from stmdenoise.io._common import MAX_PIXELS, file_size
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
@@ -273,14 +274,28 @@ def _gray(arr: NDArray[Any], path: Path) -> NDArray[np.float64]:
     return arr.astype(np.float64)
 
 
+def _check_image_size(path: Path, shape: tuple[int, ...], kind: str) -> None:
+    """Refuse an image whose declared size exceeds :data:`MAX_PIXELS` before decoding it."""
+    pixels = math.prod(int(n) for n in shape[:2]) if len(shape) >= 2 else 0
+    samples = math.prod(int(n) for n in shape)
+    if pixels > MAX_PIXELS or samples > 4 * MAX_PIXELS:
+        raise ScanFormatError(
+            path, f"{kind} declares {' x '.join(str(n) for n in shape)} values, more than this reader "
+            f"accepts ({MAX_PIXELS} pixels)",
+        )  # fmt: skip
+
+
 def read_png(path: Path) -> Scan:
     """Read a PNG: ours (calibrated 16-bit -> physical values) or any 8/16-bit/RGB image (unitless)."""
     try:
         with Image.open(path) as img:
+            _check_image_size(path, (img.size[1], img.size[0]), "PNG header")
             img.load()
             text = dict(getattr(img, "text", {}) or {})
             arr = np.asarray(img)
-    except _LIBRARY_ERRORS as exc:
+    except ScanFormatError:
+        raise
+    except (*_LIBRARY_ERRORS, Image.DecompressionBombError) as exc:
         raise ScanFormatError(
             path, f"expected a readable PNG image, found an unreadable one ({exc})"
         ) from None
@@ -308,7 +323,10 @@ def read_tiff(path: Path) -> Scan:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
             desc = getattr(page, "description", "") or ""
+            _check_image_size(path, tuple(page.shape), "TIFF page")
             arr = page.asarray()
+    except ScanFormatError:
+        raise
     except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable TIFF image, found an unreadable one ({exc})"
@@ -325,9 +343,30 @@ def read_tiff(path: Path) -> Scan:
 
 
 def read_npy(path: Path) -> Scan:
-    """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused)."""
+    """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused).
+
+    The header's shape and type are checked against the file length before any data is read.
+    """
     try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, _fortran, dtype = read_header(fh)
+            data_start = fh.tell()
+        if len(shape) != 2 or dtype.hasobject or not np.issubdtype(dtype, np.number):
+            raise ScanFormatError(path, f"expected a 2-D numeric array, found {dtype} {shape}")
+        _check_image_size(path, shape, ".npy header")
+        needed = math.prod(shape) * dtype.itemsize
+        if file_size(path) - data_start != needed:
+            raise ScanFormatError(
+                path, f"header ({dtype} {shape}) needs {needed} bytes of data, the file holds "
+                f"{file_size(path) - data_start}",
+            )  # fmt: skip
         arr = np.load(path, allow_pickle=False)
+    except ScanFormatError:
+        raise
     except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a numeric .npy array, found an unreadable file ({exc})"
