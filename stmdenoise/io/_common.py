@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ __all__ = [
     "fsync_path",
     "temp_name",
     "check_pixels",
+    "check_regular_file",
     "file_size",
     "finite_float",
     "parse_float",
@@ -208,6 +211,40 @@ def atomic_write(
         if tmp.exists():
             tmp.unlink()
     return dest
+
+
+def check_regular_file(path: Path) -> None:
+    """Raise a precise error unless ``path`` is an existing regular file (symbolic links followed).
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing at ``path`` (or a dangling symbolic link).
+    IsADirectoryError
+        ``path`` is a folder.
+    OSError
+        A symbolic-link loop (``errno.ELOOP``) or a FIFO, socket or device: reading one could
+        block for ever or return endless data.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise FileNotFoundError(errno.ENOENT, "dangling symbolic link", str(path)) from None
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "symbolic link loop", str(path)) from None
+        raise
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a scan file", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        kind = (
+            "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+            else "a socket" if stat.S_ISSOCK(st.st_mode)
+            else "a device"
+        )  # fmt: skip
+        raise OSError(errno.EINVAL, f"is {kind}, not a regular file", str(path))
 
 
 def file_size(path: Path) -> int:

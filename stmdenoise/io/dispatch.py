@@ -6,11 +6,23 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from stmdenoise.io import createc, hdf5, images, nanonis_grid, sxm
-from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write
+from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_regular_file
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
-__all__ = ["read_scan", "read_all", "list_channels", "write_scan", "detect_format", "WRITE_FORMATS"]
+__all__ = [
+    "READ_SUFFIXES",
+    "WRITE_FORMATS",
+    "detect_format",
+    "list_channels",
+    "read_all",
+    "read_scan",
+    "write_scan",
+]
+
+#: File suffixes (lower case) of the formats :func:`read_scan` reads: the one list batch
+#: commands use to pick scan files out of a folder and file dialogs use to filter.
+READ_SUFFIXES: tuple[str, ...] = (".sxm", ".3ds", ".dat", ".png", ".tif", ".tiff", ".npy", ".h5", ".hdf5")
 
 #: Extensions :func:`write_scan` understands, longest first, with a short description.
 WRITE_FORMATS: dict[str, str] = {
@@ -36,10 +48,11 @@ def detect_format(path: PathLike) -> str:
         The content matches no known format.
     FileNotFoundError
         ``path`` does not exist.
+    OSError
+        ``path`` is a folder, a FIFO/device or a symbolic-link loop (the message says which).
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
+    check_regular_file(p)
     with open(p, "rb") as fh:
         head = fh.read(4096)
     ext = p.suffix.lower()
