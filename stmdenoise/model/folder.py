@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from stmdenoise import __version__
+from stmdenoise.io._common import clean_stale_temps, fsync_path, temp_name
 from stmdenoise.model.generator import Generator
 from stmdenoise.model.pdanet import (
     ArchConfig,
@@ -37,10 +37,29 @@ __all__ = [
     "load_model_folder",
     "read_model_info",
     "generator_state",
+    "CONFIG_LIMITS",
     "CONFIG_NAME",
     "WEIGHTS_NAME",
     "FORMAT",
 ]
+
+#: Ranges a model folder's ``config.json`` must respect, checked before any tensor is built, so a
+#: hostile or mistyped config cannot ask for gigabytes (``ngf`` 100000) or endless resampling
+#: (``pixel_size_m`` 1e-12). Generous: the shipped model uses ngf 16, 6 blocks, 0.14 nm pixels.
+CONFIG_LIMITS: dict[str, tuple[float, float]] = {
+    "ngf": (1, 256),
+    "n_blocks": (0, 64),
+    "ndf": (1, 256),
+    "d_layers": (1, 8),
+    "fa_width": (1, 4096),
+    "channels": (1, 4),
+    "skip_blur": (0.0, 16.0),
+    "pixel_size_m": (1e-11, 1e-8),
+    "low_pct": (0.0, 50.0),
+    "high_pct": (50.0, 100.0),
+    "scale": (1e-3, 1e3),
+    "squash": (0.0, 1e3),
+}
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.safetensors"
@@ -173,6 +192,7 @@ class ModelInfo:
                 path,
                 f"model format {d.get('format_version')} is newer than this program reads ({FORMAT_VERSION})",
             )
+        _check_ranges(d, path)
         try:
             return cls(
                 arch=ArchConfig.from_dict(dict(d["architecture"])),
@@ -190,6 +210,27 @@ class ModelInfo:
             raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
 
 
+def _check_ranges(d: Mapping[str, Any], path: Path) -> None:
+    """Raise ModelFolderError when a size, pixel size or normalisation value is outside CONFIG_LIMITS."""
+    arch, norm = d.get("architecture"), d.get("normalization")
+    if not isinstance(arch, Mapping) or not isinstance(norm, Mapping):
+        raise ModelFolderError(path, f"{CONFIG_NAME} needs 'architecture' and 'normalization' objects")
+    values = {k: arch.get(k) for k in ("ngf", "n_blocks", "ndf", "d_layers", "fa_width", "channels", "skip_blur")}
+    values.update({k: norm.get(k) for k in ("low_pct", "high_pct", "scale", "squash")})
+    values["pixel_size_m"] = d.get("pixel_size_m")
+    for key, value in values.items():
+        if value is None and key in ("skip_blur", "squash", "ndf", "d_layers", "fa_width", "channels"):
+            continue  # optional (defaults apply)
+        low, high = CONFIG_LIMITS[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ModelFolderError(
+                path, f"{CONFIG_NAME}: {key} must be a number in [{low:g}, {high:g}], got {value!r}"
+            )
+    if not values["low_pct"] < values["high_pct"]:  # type: ignore[operator]
+        raise ModelFolderError(path, f"{CONFIG_NAME}: low_pct must be below high_pct, got {values['low_pct']!r}, "
+                               f"{values['high_pct']!r}")  # fmt: skip
+
+
 def generator_state(g_d: Generator, g_da: Generator, variant: str) -> dict[str, torch.Tensor]:
     """Inference weights: ``g_d.*`` and the parts of ``g_da.*`` it does not share with G_D."""
     state = {f"g_d.{k}": v for k, v in g_d.state_dict().items()}
@@ -202,14 +243,17 @@ def generator_state(g_d: Generator, g_da: Generator, variant: str) -> dict[str, 
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """``write(tmp)`` then rename; the file gets the usual permissions (0o666 minus the umask)."""
+    clean_stale_temps(path.parent, path.name)
+    tmp = temp_name(path)
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
-        write(tmp)
+        write(str(tmp))
+        fsync_path(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
 
 
 def save_model_folder(

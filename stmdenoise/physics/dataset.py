@@ -5,19 +5,25 @@ Layout of ``data.h5``::
     /clean      (N, H, W) float32   clean images (topographs, metres)
     /noisy      (N, H, W) float32   the same with STM artefacts
     /params     (N,) UTF-8 JSON     every generation parameter of image i
-    /completed  (N,) uint8          1 where image i has been written
+    /completed  (N,) uint8          1 where image i has been written (and flushed)
+    /checksum   (N,) uint32         CRC-32 of clean[i] bytes followed by noisy[i] bytes
     attrs: pixel_size (m), size (m), pixels, preset, seed, count, format
 
 Image ``i`` is drawn from ``numpy.random.default_rng(SeedSequence(seed).spawn(...)[i])`` (the
 i-th child, i.e. ``SeedSequence(seed, spawn_key=(i,))``), so it is identical whatever the worker
 count, the order the workers finish in, or the run that wrote it.
 
-While incomplete the file lives at ``data.h5.part``; it is flushed after every few images and
-closed cleanly on cancel or error (``finally``), and a rerun resumes it, writing only what is
-missing. When every image is written it is renamed to ``data.h5`` (an atomic rename). Asking an
-existing complete file for a larger ``count`` reopens it as ``.part`` and appends. A ``.part``
-that HDF5 cannot open (the process was killed mid-write) is set aside as ``.part.corrupt`` and
-the dataset starts afresh.
+While incomplete the file lives at ``data.h5.part``; it is closed cleanly on cancel or error
+(``finally``), and a rerun resumes it, writing only what is missing. When every image is written
+it is flushed to disk and renamed to ``data.h5`` (an atomic rename). Asking an existing complete
+file for a larger ``count`` reopens it as ``.part`` and appends.
+
+Crash consistency (a process killed at any point, SIGKILL included): an image is marked in
+``/completed`` only after its data has been flushed to the file, so a mark on disk implies the
+data is there; ``/checksum`` (CRC-32 of the image's clean and noisy bytes) is verified for every
+marked image when an unfinished file is reopened, and a mismatch unmarks the image (it is
+simulated again). A ``.part`` that HDF5 cannot open at all is set aside as ``.part.corrupt``
+and the dataset starts afresh.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import multiprocessing
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +128,7 @@ def _create(path: Path, count: int, pixels: int, size: float, preset: str, seed:
         )
     f.create_dataset("params", shape=(count,), maxshape=(None,), dtype=h5py.string_dtype("utf-8"))
     f.create_dataset("completed", shape=(count,), maxshape=(None,), dtype="u1", fillvalue=0)
+    f.create_dataset("checksum", shape=(count,), maxshape=(None,), dtype="u4", fillvalue=0)
     f.attrs.update(
         pixel_size=size / pixels,
         size=size,
@@ -135,9 +143,38 @@ def _create(path: Path, count: int, pixels: int, size: float, preset: str, seed:
 
 def _resize(f: h5py.File, count: int) -> None:
     if f["completed"].shape[0] < count:
-        for name in ("clean", "noisy", "params", "completed"):
-            f[name].resize(count, axis=0)
+        for name in ("clean", "noisy", "params", "completed", "checksum"):
+            if name in f:
+                f[name].resize(count, axis=0)
         f.attrs["count"] = count
+
+
+def _checksum(clean: NDArray[np.float32], noisy: NDArray[np.float32]) -> int:
+    first = zlib.crc32(np.ascontiguousarray(clean, "<f4").tobytes())
+    return zlib.crc32(np.ascontiguousarray(noisy, "<f4").tobytes(), first)
+
+
+def _verify(f: h5py.File, path: Path) -> int:
+    """Unmark every marked image whose data does not match its checksum; return how many."""
+    if "checksum" not in f:  # written before checksums existed: nothing to compare with
+        return 0
+    done = np.flatnonzero(np.asarray(f["completed"][:], dtype=bool))
+    bad = []
+    for i in done:
+        try:
+            ok = _checksum(f["clean"][i], f["noisy"][i]) == int(f["checksum"][i])
+        except (OSError, ValueError, KeyError):  # an unreadable chunk: the image is redone
+            ok = False
+        if not ok:
+            bad.append(int(i))
+    for i in bad:
+        f["completed"][i] = 0
+    if bad:
+        log.warning(
+            "%s: %d image(s) marked finished did not match their checksum; simulating them again", path, len(bad)
+        )
+        f.flush()
+    return len(bad)
 
 
 def _open_work_file(
@@ -168,7 +205,15 @@ def _open_work_file(
             raise ValueError(
                 f"{part} (an unfinished dataset) was made with other settings: {bad}; delete it first"
             )
-        _resize(f, count)
+        try:
+            _verify(f, part)
+            _resize(f, count)
+        except (OSError, KeyError, ValueError) as exc:  # damaged structure inside an openable file
+            f.close()
+            bad_path = part.with_name(part.name + ".corrupt")
+            log.warning("%s is damaged (%s); moving it to %s and starting afresh", part, exc, bad_path)
+            os.replace(part, bad_path)
+            return _create(part, count, pixels, size, preset, seed)
         return f
     return _create(part, count, pixels, size, preset, seed)
 
@@ -222,6 +267,7 @@ def simulate_dataset(
         yield DatasetProgress(int(count), int(count), "already complete", str(path))
         return
     finished = False
+    pending: list[int] = []  # written, not yet flushed: not yet marked
     try:
         done_mask = np.asarray(f["completed"][: int(count)], dtype=bool)
         todo = [int(i) for i in np.flatnonzero(~done_mask)]
@@ -234,19 +280,41 @@ def simulate_dataset(
             f["clean"][index] = clean
             f["noisy"][index] = noisy
             f["params"][index] = params
-            f["completed"][index] = 1
+            if "checksum" in f:
+                f["checksum"][index] = _checksum(clean, noisy)
+            pending.append(index)
             done += 1
             if time.monotonic() - last_flush > _FLUSH_EVERY_S:
-                f.flush()
+                _mark(f, pending)
                 last_flush = time.monotonic()
             yield DatasetProgress(done, int(count), f"image {index}", str(part))
+        _mark(f, pending)
         finished = done >= int(count) and bool(np.all(f["completed"][: int(count)] == 1))
     finally:
+        if pending:
+            _mark(f, pending)  # cancel or error: what was written is kept
         f.flush()
         f.close()
     if finished:
+        _fsync(part)
         os.replace(part, path)
         yield DatasetProgress(int(count), int(count), "complete", str(path))
+
+
+def _mark(f: h5py.File, pending: list[int]) -> None:
+    """Flush the images in ``pending`` to the file, then mark them finished (persisted at the next flush)."""
+    f.flush()
+    for i in pending:
+        f["completed"][i] = 1
+    pending.clear()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _results(
