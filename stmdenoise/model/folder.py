@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from stmdenoise import __version__
 from stmdenoise.io._common import clean_stale_temps, fsync_path, temp_name
@@ -293,7 +293,9 @@ def save_model_folder(
     }
     info = ModelInfo(**{**info.__dict__, "weights_dtype": str(dtype).removeprefix("torch.")})
     metadata = {"format": FORMAT, "variant": info.variant}
-    _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata=metadata))
+    # bytes written into our own file: safetensors' save_file would create it with mode 0600
+    blob = save(state, metadata=metadata)
+    _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: Path(tmp).write_bytes(blob))
     text = json.dumps(info.to_dict(), indent=2) + "\n"
     _atomic_write_bytes(folder / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return folder
