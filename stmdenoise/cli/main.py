@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # a damaged TIFF tag is reported once, as the file's error line, not as a log record
+        logging.getLogger("tifffile").setLevel(logging.ERROR)
     try:
         return int(args.func(args) or 0)
     except (ScanFormatError, OverwriteInputError, FileNotFoundError, ValueError) as exc:
