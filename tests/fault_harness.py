@@ -85,7 +85,8 @@ def kill_simulate(folder: Path, rng: np.random.Generator) -> Trial:
     out = folder / f"sim{rng.integers(1 << 30)}.h5"
     part = out.with_name(out.name + ".part")
     args = ["simulate", "--count", str(SIM["count"]), "--pixels", str(SIM["pixels"]), "--size-nm",
-            str(SIM["size_nm"]), "--seed", str(SIM["seed"]), "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
+            str(SIM["size_nm"]), "--seed", str(SIM["seed"]), "--workers", "1", "--out", str(out),
+            "--quiet"]  # fmt: skip
     delay = float(rng.uniform(0.0, 2.0))
     killed = _kill_after(_cli(*args), part, delay)
     finished = corrupt = 0
@@ -96,7 +97,10 @@ def kill_simulate(folder: Path, rng: np.random.Generator) -> Trial:
                 done = np.flatnonzero(np.asarray(f["completed"][:], dtype=bool))
                 finished = int(done.size)
                 for i in done:
-                    if not (np.array_equal(f["clean"][i], r["clean"][i]) and np.array_equal(f["noisy"][i], r["noisy"][i])):
+                    if not (
+                        np.array_equal(f["clean"][i], r["clean"][i])
+                        and np.array_equal(f["noisy"][i], r["noisy"][i])
+                    ):
                         corrupt += 1
         except OSError:
             pass  # unopenable: the rerun sets it aside and starts afresh (nothing marked finished is lost)
@@ -188,7 +192,9 @@ def _same_outputs(out: Path, ref: Path) -> tuple[int, int]:
         n += 1
         try:
             a, b = read_all(p), read_all(ref / p.name)
-            same = len(a) == len(b) and all(np.array_equal(x.data, y.data, equal_nan=True) for x, y in zip(a, b))
+            same = len(a) == len(b) and all(
+                np.array_equal(x.data, y.data, equal_nan=True) for x, y in zip(a, b, strict=True)
+            )
         except (OSError, ValueError):
             same = False
         bad += not same
@@ -213,7 +219,9 @@ def kill_export(folder: Path, rng: np.random.Generator) -> Trial:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--kills", type=int, default=5, help="kills per command (default 5)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -232,7 +240,14 @@ def main(argv: list[str] | None = None) -> int:
                 c["rerun failed"] += not t.rerun_ok
                 c["result differs"] += not t.equal
             counts[name] = c
-    cols = ["tried", "killed", "finished items checked", "finished items corrupt", "rerun failed", "result differs"]
+    cols = [
+        "tried",
+        "killed",
+        "finished items checked",
+        "finished items corrupt",
+        "rerun failed",
+        "result differs",
+    ]
     print("| command | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols))
     for name, c in counts.items():
         print(f"| {name} | " + " | ".join(str(c.get(k, 0)) for k in cols) + " |")

@@ -42,9 +42,9 @@ from tests.hostile import (  # noqa: E402
     model_config,
     npy_claiming,
     png_bomb,
+    small_images,
     spectrum_bytes,
     sxm_bytes,
-    small_images,
     zlib_bomb_createc,
 )
 
@@ -152,8 +152,25 @@ def make_configs(folder: Path, n: int, seed: int) -> list[Path]:
     weights = save_model_folder(folder / "_valid", info, g_d, g_da) / WEIGHTS_NAME
     keys = ["architecture.ngf", "architecture.n_blocks", "architecture.ndf", "architecture.skip_blur",
             "architecture.residual", "architecture.channels", "pixel_size_m", "normalization.scale",
-            "normalization.squash", "normalization.low_pct", "normalization.high_pct", "steps", "variant"]  # fmt: skip
-    values: list[Any] = [0, -1, 1, 2, 1e9, 100000, 1e-12, 1e308, float("nan"), float("inf"), True, None, "64", [], {}]
+            "normalization.squash", "normalization.low_pct", "normalization.high_pct", "steps",
+            "variant"]  # fmt: skip
+    values: list[Any] = [
+        0,
+        -1,
+        1,
+        2,
+        1e9,
+        100000,
+        1e-12,
+        1e308,
+        float("nan"),
+        float("inf"),
+        True,
+        None,
+        "64",
+        [],
+        {},
+    ]
     out = []
     for i in range(n):
         changes = {}
@@ -195,7 +212,7 @@ def _child_readers(paths: list[Path]) -> None:
                 except ScanFormatError as exc:
                     if "point spectrum" not in exc.reason:
                         raise
-            if p.suffix == ".dat" and b"[DATA]" in p.read_bytes()[:1 << 16]:
+            if p.suffix == ".dat" and b"[DATA]" in p.read_bytes()[: 1 << 16]:
                 read_spectrum(p)
             if p.suffix == ".3ds":
                 read_grid(p)
@@ -238,7 +255,9 @@ def _child_cli(paths: list[Path], out_dir: Path) -> None:
                 code = -1
                 print(f"batch died: {type(exc).__name__}: {exc}", file=sys.stderr)
         lines = err.getvalue().strip().splitlines()
-        bad = [ln for ln in lines if not ln.startswith(f"stmdenoise {argv[0]}: error: ") or "unexpected" in ln]
+        bad = [
+            ln for ln in lines if not ln.startswith(f"stmdenoise {argv[0]}: error: ") or "unexpected" in ln
+        ]
         print(json.dumps({"file": argv[0], "outcome": "clean" if code in (0, 1) and not bad else "other",
                           "detail": (bad or [f"exit {code}"])[0][:300], "errors": len(lines),
                           "seconds": round(time.monotonic() - t0, 3)}), flush=True)  # fmt: skip
@@ -304,12 +323,18 @@ def table(rows: dict[str, Counter[str]]) -> str:
     head = "| part | tried | " + " | ".join(OUTCOMES) + " |\n|---|---|" + "---|" * len(OUTCOMES) + "\n"
     body = ""
     for part, counts in rows.items():
-        body += f"| {part} | {sum(counts.values())} | " + " | ".join(str(counts.get(o, 0)) for o in OUTCOMES) + " |\n"
+        body += (
+            f"| {part} | {sum(counts.values())} | "
+            + " | ".join(str(counts.get(o, 0)) for o in OUTCOMES)
+            + " |\n"
+        )
     return head + body
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--child", choices=("readers", "models", "cli"))
     parser.add_argument("--out")
     parser.add_argument("--files", type=int, default=200, help="mutated scan files (default 200)")
@@ -332,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         (folder / "files").mkdir()
         files = make_files(folder / "files", args.files, args.seed)
         res = run_child("readers", files)
-        rows["readers (read_all, list_channels, read_spectrum/read_grid)"] = Counter(r["outcome"] for r in res)
+        rows["readers (read_all, list_channels, read_spectrum/read_grid)"] = Counter(
+            r["outcome"] for r in res
+        )
         for r in res:
             if r["outcome"] not in ("clean", "accepted"):
                 print(r, file=sys.stderr)

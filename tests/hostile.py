@@ -8,9 +8,9 @@ the readers otherwise accept.
 from __future__ import annotations
 
 import io
-import subprocess
 import json
 import struct
+import subprocess
 import tempfile
 import zlib
 from pathlib import Path
@@ -106,9 +106,9 @@ def grid_bytes(*, rows: int = 3, cols: int = 4, points: int = 5, settings: str |
     exp = ["X (m)", "Y (m)", "Z (m)"]
     header = (
         f'Grid dim="{cols} x {rows}"\r\nGrid settings={settings or "0;0;4E-9;3E-9;0"}\r\n'
-        f"Sweep Signal=\"Bias (V)\"\r\nFixed parameters=\"{';'.join(params)}\"\r\n"
-        f"Experiment parameters=\"{';'.join(exp)}\"\r\n# Parameters (4 byte)={len(params) + len(exp)}\r\n"
-        f"Experiment size (bytes)={points * 4}\r\nPoints={points}\r\nChannels=\"Current (A)\"\r\n"
+        f'Sweep Signal="Bias (V)"\r\nFixed parameters="{";".join(params)}"\r\n'
+        f'Experiment parameters="{";".join(exp)}"\r\n# Parameters (4 byte)={len(params) + len(exp)}\r\n'
+        f'Experiment size (bytes)={points * 4}\r\nPoints={points}\r\nChannels="Current (A)"\r\n'
         ":HEADER_END:\r\n"
     )
     rng = np.random.default_rng(1)
@@ -153,7 +153,9 @@ def small_images() -> dict[str, bytes]:
     from stmdenoise.io import write_scan
     from stmdenoise.scan import Scan
 
-    scan = Scan(np.random.default_rng(2).normal(size=(10, 14)), pixel_size=(1e-10, 1e-10), channel="Z", unit="m")
+    scan = Scan(
+        np.random.default_rng(2).normal(size=(10, 14)), pixel_size=(1e-10, 1e-10), channel="Z", unit="m"
+    )
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for ext in (".16.png", ".tiff", ".npy", ".h5"):
@@ -167,10 +169,24 @@ def model_config(**changes: object) -> dict[str, object]:
         "format": "stmdenoise-pdanet",
         "format_version": 1,
         "variant": "supervised",
-        "architecture": {"ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 3, "fa_width": 4, "channels": 1,
-                         "residual": False, "skip_blur": 0.0},  # fmt: skip
-        "normalization": {"method": "robust_percentile", "low_pct": 0.5, "high_pct": 99.5, "scale": 0.8,
-                          "level": True, "squash": 0.0},  # fmt: skip
+        "architecture": {
+            "ngf": 4,
+            "n_blocks": 1,
+            "ndf": 4,
+            "d_layers": 3,
+            "fa_width": 4,
+            "channels": 1,
+            "residual": False,
+            "skip_blur": 0.0,
+        },  # fmt: skip
+        "normalization": {
+            "method": "robust_percentile",
+            "low_pct": 0.5,
+            "high_pct": 99.5,
+            "scale": 0.8,
+            "level": True,
+            "squash": 0.0,
+        },  # fmt: skip
         "pixel_size_m": 1.4e-10,
         "steps": 1,
     }
@@ -186,7 +202,9 @@ def model_config(**changes: object) -> dict[str, object]:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_capped(args: list[str], *, mem_mb: int = 3072, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def run_capped(
+    args: list[str], *, mem_mb: int = 3072, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGS`` from the repository root with its address space capped at ``mem_mb``.
 
     The cap (``resource.setrlimit(RLIMIT_AS)``) turns any allocation beyond it into a

@@ -92,7 +92,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=(
             "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG with --nm-per-px) "
             "with a model folder (default: the shipped model). Outputs keep the input's units, grid and "
-            "metadata; unmeasured (NaN) pixels stay NaN. Output names are planned as for export (docs/io.md): "
+            "metadata; unmeasured (NaN) pixels stay NaN. Output names are planned as for export "
+            "(docs/io.md): "
             "never an input, never an existing file without --overwrite. Unreadable files are reported and "
             "skipped (exit 1)."
         ),

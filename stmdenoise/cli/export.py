@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
 from stmdenoise.cli.outputs import OutputPlan, expand_inputs, run_batch
@@ -51,7 +50,9 @@ def _select(scans: list[Scan], channel: str | None, direction: str) -> list[Scan
     return chosen
 
 
-def frame_names(scans: list[Scan], stem: str, formats: list[str], *, suffix: str = "") -> list[tuple[str, list[Scan], str]]:
+def frame_names(
+    scans: list[Scan], stem: str, formats: list[str], *, suffix: str = ""
+) -> list[tuple[str, list[Scan], str]]:
     """``(format, frames, file name)`` of every file :func:`write_frames` writes, in order.
 
     Per-frame formats are named ``{stem}_{channel}_{direction}{suffix}{ext}``; ``sxm`` writes all

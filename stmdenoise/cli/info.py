@@ -125,7 +125,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Show what each scan file holds. Unreadable files are reported and skipped (exit 1).",
     )
     p.add_argument(
-        "files", nargs="+", metavar="FILE",
+        "files",
+        nargs="+",
+        metavar="FILE",
         help="scan files (.sxm, .3ds, .dat, .png, .tif, .h5, .npy) or folders (searched recursively)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")

@@ -129,7 +129,9 @@ def expand_inputs(
                     if not f.startswith(".") and f.lower().endswith(wanted):
                         found.append(Path(root) / f)
             if not found:
-                problems[path] = FileNotFoundError(f"{path}: folder holds no scan files ({', '.join(wanted)})")
+                problems[path] = FileNotFoundError(
+                    f"{path}: folder holds no scan files ({', '.join(wanted)})"
+                )
                 files.append(path)
             files.extend(sorted(found))
             continue

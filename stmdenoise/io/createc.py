@@ -222,6 +222,7 @@ def _scales(path: Path, header: dict[str, str]) -> dict[int, float]:
 def _to_scans(path: Path) -> list[Scan]:
     header, signals, frames = _parse(path)
     ny, nx = frames.shape[1:]
+
     def num(name: str, **kw: Any) -> float | None:
         return finite_float(path, name, _get(header, name), **kw)
 

@@ -47,6 +47,8 @@ _LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
     struct.error, zlib.error, tifffile.TiffFileError,
 )  # fmt: skip
 
+_PNG_ERRORS: tuple[type[BaseException], ...] = (*_LIBRARY_ERRORS, Image.DecompressionBombError)
+
 # Anchor colours (equally spaced from 0 to 1), interpolated linearly to 256 entries.
 _ANCHORS: dict[str, list[tuple[int, int, int]]] = {
     "greyscale": [(0, 0, 0), (255, 255, 255)],
@@ -295,7 +297,7 @@ def read_png(path: Path) -> Scan:
             arr = np.asarray(img)
     except ScanFormatError:
         raise
-    except (*_LIBRARY_ERRORS, Image.DecompressionBombError) as exc:
+    except _PNG_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable PNG image, found an unreadable one ({exc})"
         ) from None
@@ -351,7 +353,9 @@ def read_npy(path: Path) -> Scan:
         with open(path, "rb") as fh:
             version = np.lib.format.read_magic(fh)
             read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
             )
             shape, _fortran, dtype = read_header(fh)
             data_start = fh.tell()

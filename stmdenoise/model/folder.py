@@ -215,7 +215,9 @@ def _check_ranges(d: Mapping[str, Any], path: Path) -> None:
     arch, norm = d.get("architecture"), d.get("normalization")
     if not isinstance(arch, Mapping) or not isinstance(norm, Mapping):
         raise ModelFolderError(path, f"{CONFIG_NAME} needs 'architecture' and 'normalization' objects")
-    values = {k: arch.get(k) for k in ("ngf", "n_blocks", "ndf", "d_layers", "fa_width", "channels", "skip_blur")}
+    values = {
+        k: arch.get(k) for k in ("ngf", "n_blocks", "ndf", "d_layers", "fa_width", "channels", "skip_blur")
+    }
     values.update({k: norm.get(k) for k in ("low_pct", "high_pct", "scale", "squash")})
     values["pixel_size_m"] = d.get("pixel_size_m")
     for key, value in values.items():
@@ -227,7 +229,8 @@ def _check_ranges(d: Mapping[str, Any], path: Path) -> None:
                 path, f"{CONFIG_NAME}: {key} must be a number in [{low:g}, {high:g}], got {value!r}"
             )
     if not values["low_pct"] < values["high_pct"]:  # type: ignore[operator]
-        raise ModelFolderError(path, f"{CONFIG_NAME}: low_pct must be below high_pct, got {values['low_pct']!r}, "
+        raise ModelFolderError(path, f"{CONFIG_NAME}: low_pct must be below high_pct, got "
+                               f"{values['low_pct']!r}, "
                                f"{values['high_pct']!r}")  # fmt: skip
 
 

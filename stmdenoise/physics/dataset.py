@@ -167,11 +167,13 @@ def _verify(f: h5py.File, path: Path) -> int:
             ok = False
         if not ok:
             bad.append(int(i))
-    for i in bad:
-        f["completed"][i] = 0
+    for k in bad:
+        f["completed"][k] = 0
     if bad:
         log.warning(
-            "%s: %d image(s) marked finished did not match their checksum; simulating them again", path, len(bad)
+            "%s: %d image(s) marked finished did not match their checksum; simulating them again",
+            path,
+            len(bad),
         )
         f.flush()
     return len(bad)

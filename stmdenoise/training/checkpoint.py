@@ -26,7 +26,13 @@ from safetensors.torch import load_file, save_file
 from stmdenoise.io._common import clean_stale_temps, fsync_path, temp_name
 from stmdenoise.model.pdanet import PDANet
 
-__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_exists", "read_checkpoint_meta", "CHECKPOINT_DIR"]
+__all__ = [
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_exists",
+    "read_checkpoint_meta",
+    "CHECKPOINT_DIR",
+]
 
 CHECKPOINT_DIR = "checkpoint"
 _TENSORS = "state.safetensors"

@@ -90,15 +90,32 @@ def test_denoise_same_stems_keep_every_output(
 ) -> None:
     a, b = _sxm(tmp_path / "d1" / "img.sxm", 1), _sxm(tmp_path / "d2" / "img.sxm", 2)
     out = tmp_path / "out"
-    code = main(["denoise", str(a), str(b), "-o", str(out), "--model", str(tiny_model), "--format", "tiff,npy",
+    code = main(["denoise", str(a), str(b), "-o", str(out), "--model", str(tiny_model),
+                 "--format", "tiff,npy",
                  "--device", "cpu", "-q"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out.split()
     assert len(printed) == 4 and all(Path(p).is_file() for p in printed)
     assert len(set(printed)) == 4
     # a rerun refuses to replace them silently
-    assert main(["denoise", str(a), "-o", str(out), "--model", str(tiny_model), "--device", "cpu", "-q",
-                 "--format", "npy"]) == 0  # fmt: skip  (a single input: its own stem, a new name)
+    assert (
+        main(
+            [
+                "denoise",
+                str(a),
+                "-o",
+                str(out),
+                "--model",
+                str(tiny_model),
+                "--device",
+                "cpu",
+                "-q",
+                "--format",
+                "npy",
+            ]
+        )
+        == 0
+    )  # fmt: skip  (a single input: its own stem, a new name)
     capsys.readouterr()
     assert main(["denoise", str(a), str(b), "-o", str(out), "--model", str(tiny_model), "--format", "npy",
                  "--device", "cpu", "-q"]) == 1  # fmt: skip
@@ -161,7 +178,9 @@ def test_one_unexpected_exception_does_not_stop_the_batch(
     cap = capsys.readouterr()
     assert done == [files[0], files[2]]
     (line,) = cap.err.strip().splitlines()
-    assert line.startswith(f"stmdenoise export: error: {files[1]}: unexpected ZeroDivisionError: float division")
+    assert line.startswith(
+        f"stmdenoise export: error: {files[1]}: unexpected ZeroDivisionError: float division"
+    )
     assert "(traceback in " in line and "Traceback" not in cap.err
     log = Path(line.split("(traceback in ")[1].rstrip(")"))
     assert "ZeroDivisionError" in log.read_text()

@@ -32,7 +32,9 @@ def _bad(results: list[dict[str, object]]) -> list[dict[str, object]]:
 
 @BOUNDED
 @given(seed=st.integers(min_value=0, max_value=2**31))
-def test_readers_fail_only_cleanly_under_a_memory_cap(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
+def test_readers_fail_only_cleanly_under_a_memory_cap(
+    tmp_path_factory: pytest.TempPathFactory, seed: int
+) -> None:
     folder = tmp_path_factory.mktemp("fuzz")
     files = make_files(folder, 16, seed)
     results = run_child("readers", files)

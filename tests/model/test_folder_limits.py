@@ -56,7 +56,8 @@ def test_huge_config_is_refused_before_any_allocation(tmp_path: Path) -> None:
     folder = _folder(tmp_path, **{"architecture.ngf": 100000, "architecture.n_blocks": 100000})
     code = (
         "from stmdenoise.model.folder import load_model_folder, ModelFolderError\n"
-        f"try:\n    load_model_folder({str(folder)!r})\nexcept ModelFolderError as e:\n    print('clean', e)\n"
+        f"try:\n    load_model_folder({str(folder)!r})\n"
+        "except ModelFolderError as e:\n    print('clean', e)\n"
     )
     res = run_capped(["-c", code], mem_mb=4096, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -68,7 +69,9 @@ def test_model_folder_files_get_normal_permissions(tmp_path: Path) -> None:
     try:
         arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
         g_d, g_da = build_generators(arch, "supervised")
-        info = ModelInfo(arch=arch, variant="supervised", normalization=NormalizationSpec(), pixel_size=1.4e-10)
+        info = ModelInfo(
+            arch=arch, variant="supervised", normalization=NormalizationSpec(), pixel_size=1.4e-10
+        )
         folder = save_model_folder(tmp_path / "m", info, g_d, g_da, dtype=torch.float16)
     finally:
         os.umask(old)

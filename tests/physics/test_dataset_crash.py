@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 import pytest
 
-from stmdenoise.physics import image_rng, open_dataset, sample_pair, simulate_dataset
 from stmdenoise.physics import dataset as dataset_module
+from stmdenoise.physics import image_rng, open_dataset, sample_pair, simulate_dataset
 
 KW = {"pixels": 16, "size": 3e-9, "preset": "typical", "seed": 3, "workers": 1}
 

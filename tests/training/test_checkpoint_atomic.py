@@ -24,14 +24,18 @@ def _net() -> tuple[PDANet, torch.optim.Optimizer, torch.optim.Optimizer]:
     return net, opt_g, opt_d
 
 
-def _save(out: Path, net: PDANet, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, step: int) -> None:
+def _save(
+    out: Path, net: PDANet, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, step: int
+) -> None:
     with torch.no_grad():
         for p in net.parameters():
             p.fill_(float(step))  # the tensors say which step they belong to
     ckpt.save_checkpoint(out, net=net, opt_g=opt_g, opt_d=opt_d, step=step, config={}, data_rng_states=[])
 
 
-def test_a_kill_after_the_first_rename_cannot_mix_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kill_after_the_first_rename_cannot_mix_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     net, opt_g, opt_d = _net()
     _save(tmp_path, net, opt_g, opt_d, 50)
     real_replace = os.replace

@@ -10,8 +10,8 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from stmdenoise.cli.main import main
-from stmdenoise.training.checkpoint import read_checkpoint_meta
 from stmdenoise.model.folder import load_model_folder
+from stmdenoise.training.checkpoint import read_checkpoint_meta
 from stmdenoise.training.data import load_real_scans, prepare_image, prepare_real
 
 TINY = ["--crop", "32", "--batch", "1", "--ngf", "4", "--blocks", "1", "--ndf", "4", "--device", "cpu", "-q"]
