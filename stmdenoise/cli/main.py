@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("tifffile").setLevel(logging.ERROR)
     try:
         return int(args.func(args) or 0)
-    except (ScanFormatError, OverwriteInputError, FileNotFoundError, ValueError) as exc:
+    except (ScanFormatError, OverwriteInputError, OSError, ValueError) as exc:
         print(f"stmdenoise {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

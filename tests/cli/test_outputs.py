@@ -234,3 +234,12 @@ def test_expand_inputs_keeps_argument_order(tmp_path: Path) -> None:
     files, problems = expand_inputs([str(b), str(tmp_path / "missing.sxm"), str(tmp_path / "f")])
     assert files == [b, tmp_path / "missing.sxm", a]
     assert list(problems) == [tmp_path / "missing.sxm"]
+
+
+def test_output_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _sxm(tmp_path / "s.sxm", 1)
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    assert main(["export", str(src), "-o", str(target)]) == 2
+    assert f"{target}: output is not a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
