@@ -172,8 +172,9 @@ def atomic_write(
 
     A reader never sees a half-written file and a failed write leaves any previous file
     untouched. The temporary file keeps the destination's suffix so libraries that choose a
-    format by name behave the same; it is flushed to disk before the rename, and leftovers of
-    killed writers for the same destination are removed (see :func:`clean_stale_temps`).
+    format by name behave the same; it is flushed to disk before the rename. Its name says which
+    process wrote it, so :func:`clean_stale_temps` (run once per batch by the CLI) can remove
+    leftovers of killed writers without touching a live one.
 
     Parameters
     ----------
@@ -194,7 +195,6 @@ def atomic_write(
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: output folder does not exist")
-    clean_stale_temps(folder, dest.name)
     # created like any new file (mode 0o666 minus the umask), unlike tempfile.mkstemp's 0o600
     while True:
         tmp = temp_name(folder / dest.name)
