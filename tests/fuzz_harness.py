@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import selectors
 import subprocess
 import sys
 import tempfile
@@ -281,35 +282,52 @@ def run_child(mode: str, paths: list[Path], *, mem_mb: int = MEM_MB, file_timeou
 
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         timeout = file_timeout * (len(todo) if mode != "cli" else 2 * len(todo)) + 30
+        errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child never blocks on it
         proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, preexec_fn=cap,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                                stdout=subprocess.PIPE, stderr=errors)  # fmt: skip
         started: str | None = None
         done_files: set[str] = set()
         deadline = time.monotonic() + timeout
         t_start = time.monotonic()
         assert proc.stdout is not None
-        for line in proc.stdout:
-            rec = json.loads(line)
-            if "start" in rec:
-                started, t_start = rec["start"], time.monotonic()
-                continue
-            results.append(rec)
-            done_files.add(rec["file"])
-            started = None
-            if time.monotonic() > deadline:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        buffer = b""
+        hung = False
+        fd = proc.stdout.fileno()
+        while True:
+            limit = (file_timeout if mode != "cli" else timeout) - (time.monotonic() - t_start)
+            if started is not None and limit <= 0 or time.monotonic() > deadline:
+                hung = True
                 break
-        try:
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+            if not sel.select(timeout=max(0.05, min(limit, 1.0))):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                rec = json.loads(line)
+                if "start" in rec:
+                    started, t_start = rec["start"], time.monotonic()
+                    continue
+                results.append(rec)
+                done_files.add(rec["file"])
+                started, t_start = None, time.monotonic()
+        sel.close()
+        if hung:
             proc.kill()
-            proc.wait()
-        stderr = proc.stderr.read() if proc.stderr else ""
+        proc.wait()
+        errors.seek(0)
+        stderr = errors.read()[-4000:].decode("utf-8", "replace")
+        errors.close()
         if mode == "cli" or not started:
             if proc.returncode not in (0, None) and not results:
                 results.append({"file": "child", "outcome": "other", "detail": stderr[-300:]})
             break
         # the child stopped inside a file: a hang (killed by us) or a memory blow-up (killed by the cap)
-        outcome = "hang" if time.monotonic() - t_start >= file_timeout or proc.returncode == -9 else "memory"
+        outcome = "hang" if hung else "memory"
         if "MemoryError" in stderr:
             outcome = "memory"
         results.append({"file": started, "outcome": outcome, "detail": stderr[-300:]})
