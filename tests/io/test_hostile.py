@@ -206,3 +206,15 @@ def test_special_files_get_precise_messages(tmp_path: Path) -> None:
         with pytest.raises(OSError) as info:
             read_scan(path)
         assert words in str(info.value), str(info.value)
+
+
+def test_h5_with_a_broken_string_heap_does_not_hang(tmp_path: Path) -> None:
+    """Zeroed bytes in the global heap (where text attributes live) made libhdf5 loop for ever."""
+    from tests.hostile import small_images
+
+    raw = bytearray(small_images()[".h5"])
+    heap = raw.index(b"GCOL")
+    raw[heap + 64 : heap + 160] = bytes(96)  # the records after the second string
+    p = _write(tmp_path, "heap.h5", bytes(raw))
+    res = run_capped(["-c", f"from stmdenoise.io import read_scan\nread_scan({str(p)!r})"], timeout=30)
+    assert "ScanFormatError" in res.stderr and "global heap" in res.stderr
