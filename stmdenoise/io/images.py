@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import tokenize
 import zlib
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ META_KEY = "stmdenoise"
 _LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
     OSError, ValueError, IndexError, KeyError, EOFError, SyntaxError, TypeError,
     struct.error, zlib.error, tifffile.TiffFileError,
+    tokenize.TokenError,  # numpy parses a .npy header dict with the tokenizer
 )  # fmt: skip
 
 _PNG_ERRORS: tuple[type[BaseException], ...] = (*_LIBRARY_ERRORS, Image.DecompressionBombError)

@@ -183,6 +183,14 @@ def test_npy_header_is_checked_against_the_file(tmp_path: Path, shape: tuple[int
         read_scan(p)
 
 
+def test_npy_header_with_a_cut_dict_is_refused(tmp_path: Path) -> None:
+    """Zeros inside the header dict made numpy's tokenizer raise TokenError (found by the harness)."""
+    raw = bytearray(npy_claiming((4, 4)) + bytes(128))
+    raw[20:100] = bytes(80)
+    with pytest.raises(ScanFormatError, match="unreadable"):
+        read_scan(_write(tmp_path, "cut.npy", bytes(raw)))
+
+
 def test_h5_dataset_shape_is_checked_before_reading(tmp_path: Path) -> None:
     import h5py
 
