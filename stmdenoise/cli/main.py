@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if not args.verbose:  # a damaged TIFF tag is reported once, as the file's error line, not as a log record
-        logging.getLogger("tifffile").setLevel(logging.ERROR)
+        logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
         return int(args.func(args) or 0)
     except (ScanFormatError, OverwriteInputError, OSError, ValueError) as exc:

@@ -497,6 +497,12 @@ def write_sxm(
         raise ValueError(f"scans must all have one shape, got {sorted(shapes)}")
     first = scans[0]
     rows, cols = first.shape
+    for frame in scans:
+        big = float(np.nanmax(np.abs(frame.data), initial=0.0, where=np.isfinite(frame.data)))
+        if big > np.finfo(np.float32).max:
+            raise ValueError(
+                f"{Path(path).name}: values up to {big:.3g} do not fit .sxm float32; choose h5 or npy"
+            )
     groups = _group(scans)
     base = (
         dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)

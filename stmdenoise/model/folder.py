@@ -206,7 +206,7 @@ class ModelInfo:
                 weights_dtype=str(d.get("weights", {}).get("dtype", "float32")),
                 name=str(d.get("name", "")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
 
 

@@ -226,3 +226,17 @@ def test_h5_with_a_broken_string_heap_does_not_hang(tmp_path: Path) -> None:
     p = _write(tmp_path, "heap.h5", bytes(raw))
     res = run_capped(["-c", f"from stmdenoise.io import read_scan\nread_scan({str(p)!r})"], timeout=30)
     assert "ScanFormatError" in res.stderr and "global heap" in res.stderr
+
+
+@pytest.mark.parametrize("ext", [".tiff", ".sxm", ".16.png"])
+def test_values_a_format_cannot_hold_are_refused_not_written_as_garbage(tmp_path: Path, ext: str) -> None:
+    """An accepted .npy holding 1e300 was exported as an all-inf float32 TIFF (found by the harness)."""
+    from stmdenoise.io import write_scan
+    from stmdenoise.scan import Scan
+
+    data = np.zeros((8, 8))
+    data[0, 0], data[1, 1] = 1.5e308, -1.5e308
+    with pytest.raises(ValueError, match="choose h5 or npy"):
+        write_scan(Scan(data, pixel_size=(1e-10, 1e-10)), tmp_path / f"big{ext}")
+    assert not list(tmp_path.iterdir())
+    write_scan(Scan(data, pixel_size=(1e-10, 1e-10)), tmp_path / "big.h5")  # h5 keeps float64

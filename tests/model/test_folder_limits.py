@@ -79,3 +79,9 @@ def test_model_folder_files_get_normal_permissions(tmp_path: Path) -> None:
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o644, name
     assert load_model_folder(folder)[0].weights_dtype == "float16"
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
+
+
+def test_non_finite_step_count_is_a_clean_error(tmp_path: Path) -> None:
+    """``"steps": Infinity`` raised OverflowError (found by the harness)."""
+    with pytest.raises(ModelFolderError, match="damaged"):
+        read_model_info(_folder(tmp_path, steps=float("inf")))
