@@ -280,8 +280,9 @@ def run_child(mode: str, paths: list[Path], *, mem_mb: int = MEM_MB, file_timeou
 
             resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
 
+        user_dir = os.environ.get("STMDENOISE_USER_DIR", tempfile.gettempdir())
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "STMDENOISE_USER_DIR": os.environ.get("STMDENOISE_USER_DIR", tempfile.gettempdir())}  # fmt: skip
+               "STMDENOISE_USER_DIR": user_dir}  # fmt: skip
         timeout = file_timeout * (len(todo) if mode != "cli" else 2 * len(todo)) + 30
         errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child never blocks on it
         proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, preexec_fn=cap,
