@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SIM = {"count": 10, "pixels": 16, "size_nm": 16 * 0.14, "seed": 3}
+SIM = {"count": 12, "pixels": 16, "size_nm": 16 * 0.14, "seed": 3}
 TRAIN_STEPS = 4
 
 
@@ -87,7 +87,7 @@ def kill_simulate(folder: Path, rng: np.random.Generator) -> Trial:
     args = ["simulate", "--count", str(SIM["count"]), "--pixels", str(SIM["pixels"]), "--size-nm",
             str(SIM["size_nm"]), "--seed", str(SIM["seed"]), "--workers", "1", "--out", str(out),
             "--quiet"]  # fmt: skip
-    delay = float(rng.uniform(0.0, 2.0))
+    delay = float(rng.uniform(0.3, 2.5))
     killed = _kill_after(_cli(*args), part, delay)
     finished = corrupt = 0
     left = part if part.exists() else out

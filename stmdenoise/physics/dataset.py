@@ -22,8 +22,12 @@ Crash consistency (a process killed at any point, SIGKILL included): an image is
 ``/completed`` only after its data has been flushed to the file, so a mark on disk implies the
 data is there; ``/checksum`` (CRC-32 of the image's clean and noisy bytes) is verified for every
 marked image when an unfinished file is reopened, and a mismatch unmarks the image (it is
-simulated again). A ``.part`` that HDF5 cannot open at all is set aside as ``.part.corrupt``
-and the dataset starts afresh.
+simulated again). The attribute ``writing`` is 1 while a run has the file open and 0 after a
+clean close (finished, cancelled or stopped); a rerun that finds 1 -- the run was killed, and
+HDF5's own structures (chunk index, the heap of the ``params`` strings) may be half written --
+copies every intact finished image into a fresh file that replaces the ``.part`` in one rename
+before resuming. A ``.part`` that HDF5 cannot open at all is set aside as ``.part.corrupt`` and
+the dataset starts afresh.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ __all__ = ["DatasetProgress", "simulate_dataset", "open_dataset", "SimulatedData
 log = logging.getLogger(__name__)
 
 FORMAT = "stmdenoise-simulated-pairs/1"
-_FLUSH_EVERY_S = 2.0
+_FLUSH_EVERY_S = 0.5  # a kill loses at most this much work; a flush costs milliseconds
 
 
 @dataclass(frozen=True)
@@ -195,29 +199,71 @@ def _open_work_file(
         os.replace(path, part)
     if part.exists():
         try:
-            f = h5py.File(part, "a")
-        except OSError as exc:
+            with h5py.File(part, "r") as f:
+                bad = _attrs_match(f, pixels, size, preset, seed)
+                closed_cleanly = int(f.attrs.get("writing", 1)) == 0
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             bad_path = part.with_name(part.name + ".corrupt")
             log.warning("%s cannot be opened (%s); moving it to %s and starting afresh", part, exc, bad_path)
             os.replace(part, bad_path)
             return _create(part, count, pixels, size, preset, seed)
-        bad = _attrs_match(f, pixels, size, preset, seed)
         if bad:
-            f.close()
             raise ValueError(
                 f"{part} (an unfinished dataset) was made with other settings: {bad}; delete it first"
             )
+        if not closed_cleanly:  # killed while writing: HDF5's own structures may be half written
+            _salvage(part, count, pixels, size, preset, seed)
+        f = h5py.File(part, "a")
         try:
             _verify(f, part)
             _resize(f, count)
         except (OSError, KeyError, ValueError) as exc:  # damaged structure inside an openable file
             f.close()
-            bad_path = part.with_name(part.name + ".corrupt")
-            log.warning("%s is damaged (%s); moving it to %s and starting afresh", part, exc, bad_path)
-            os.replace(part, bad_path)
-            return _create(part, count, pixels, size, preset, seed)
+            log.warning("%s is damaged (%s); copying its intact images into a new file", part, exc)
+            _salvage(part, count, pixels, size, preset, seed)
+            f = h5py.File(part, "a")
         return f
     return _create(part, count, pixels, size, preset, seed)
+
+
+def _salvage(part: Path, count: int, pixels: int, size: float, preset: str, seed: int) -> None:
+    """Replace ``part`` by a new file holding only its intact finished images.
+
+    A process killed while HDF5 updated its own structures (chunk index, the heap of the
+    ``params`` strings) can leave a file that opens and reads but fails on the next write
+    ("bad global heap collection signature"). Every image marked finished whose data, checksum
+    and parameters read back intact is copied into a fresh file, which then replaces ``part``
+    in one rename; the rest are simulated again.
+    """
+    tmp = part.with_name(f".{part.name}.{os.getpid()}.salvage")
+    kept = 0
+    with h5py.File(part, "r") as src:
+        have = int(src["completed"].shape[0])
+        dst = _create(tmp, max(count, have), pixels, size, preset, seed)
+        try:
+            done = np.flatnonzero(np.asarray(src["completed"][:], dtype=bool))
+            for i in done:
+                try:
+                    clean = np.asarray(src["clean"][i], dtype=np.float32)
+                    noisy = np.asarray(src["noisy"][i], dtype=np.float32)
+                    params = src["params"][i]
+                    params = params.decode() if isinstance(params, bytes) else str(params)
+                    json.loads(params)
+                    if "checksum" in src and _checksum(clean, noisy) != int(src["checksum"][i]):
+                        continue
+                except (OSError, ValueError, KeyError, UnicodeDecodeError):
+                    continue
+                dst["clean"][i], dst["noisy"][i], dst["params"][i] = clean, noisy, params
+                dst["checksum"][i] = _checksum(clean, noisy)
+                dst["completed"][i] = 1
+                kept += 1
+            dst.attrs["writing"] = 0
+        finally:
+            dst.flush()
+            dst.close()
+    _fsync(tmp)
+    os.replace(tmp, part)
+    log.warning("%s was left by a killed run: kept %d intact finished image(s)", part, kept)
 
 
 def simulate_dataset(
@@ -270,6 +316,9 @@ def simulate_dataset(
         return
     finished = False
     pending: list[int] = []  # written, not yet flushed: not yet marked
+    clean_exit = False
+    f.attrs["writing"] = 1  # set to 0 when closed cleanly; a rerun that finds 1 salvages the file
+    f.flush()
     try:
         done_mask = np.asarray(f["completed"][: int(count)], dtype=bool)
         todo = [int(i) for i in np.flatnonzero(~done_mask)]
@@ -292,11 +341,19 @@ def simulate_dataset(
             yield DatasetProgress(done, int(count), f"image {index}", str(part))
         _mark(f, pending)
         finished = done >= int(count) and bool(np.all(f["completed"][: int(count)] == 1))
+        clean_exit = True
+    except GeneratorExit:  # the caller stopped iterating: as clean as a cancel
+        clean_exit = True
+        raise
     finally:
-        if pending:
-            _mark(f, pending)  # cancel or error: what was written is kept
-        f.flush()
-        f.close()
+        try:
+            if pending:
+                _mark(f, pending)  # cancel or error: what was written is kept
+            if clean_exit:
+                f.attrs["writing"] = 0
+            f.flush()
+        finally:
+            f.close()
     if finished:
         _fsync(part)
         os.replace(part, path)

@@ -55,3 +55,26 @@ def test_images_are_marked_only_after_their_data_is_flushed(
     assert not any(marked for _, marked in seen)
     with h5py.File(tmp_path / "d.h5", "r") as f:
         assert list(f["completed"][:]) == [1, 1, 1] and "checksum" in f
+
+
+def test_a_file_whose_string_heap_a_kill_broke_is_salvaged(tmp_path: Path) -> None:
+    """SIGKILL inside HDF5's heap update left a .part that opened but failed on the next write
+    ("bad global heap collection signature"); the rerun exited 2 (found by the fault harness)."""
+    out = tmp_path / "d.h5"
+    part = tmp_path / "d.h5.part"
+    for rec in simulate_dataset(out, count=4, **KW):  # type: ignore[arg-type]
+        if rec.done >= 2:
+            break
+    with h5py.File(part, "a") as f:
+        f.attrs["writing"] = 1  # as a killed run leaves it
+    raw = bytearray(part.read_bytes())
+    heap = raw.index(b"GCOL")
+    raw[heap : heap + 4] = b"\0\0\0\0"
+    part.write_bytes(bytes(raw))
+    list(simulate_dataset(out, count=4, **KW))  # type: ignore[arg-type]
+    reference = tmp_path / "ref.h5"
+    list(simulate_dataset(reference, count=4, **KW))  # type: ignore[arg-type]
+    with open_dataset(out) as a, open_dataset(reference) as b:
+        np.testing.assert_array_equal(a.clean(slice(None)), b.clean(slice(None)))
+        assert [a[i].params for i in range(4)] == [b[i].params for i in range(4)]
+    assert not list(tmp_path.glob(".*"))  # no salvage leftovers
