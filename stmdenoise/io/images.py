@@ -268,14 +268,17 @@ def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> S
 
 
 def _gray(arr: NDArray[Any], path: Path) -> NDArray[np.float64]:
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):
-        rgb = arr[..., :3].astype(np.float64)
-        return rgb @ np.array([0.299, 0.587, 0.114])
-    if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
-        return arr[..., 0].astype(np.float64)
-    if arr.ndim != 2:
-        raise ScanFormatError(path, f"expected a 2-D greyscale or RGB image, found shape {arr.shape}")
-    return arr.astype(np.float64)
+    if arr.dtype.kind not in "buif":  # complex, object, strings: not an image of values
+        raise ScanFormatError(path, f"expected integer or real pixel values, found {arr.dtype}")
+    with np.errstate(invalid="ignore", over="ignore"):  # a damaged float file: NaN/inf stay as read
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            rgb = arr[..., :3].astype(np.float64)
+            return np.asarray(rgb @ np.array([0.299, 0.587, 0.114]))
+        if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
+            return arr[..., 0].astype(np.float64)
+        if arr.ndim != 2:
+            raise ScanFormatError(path, f"expected a 2-D greyscale or RGB image, found shape {arr.shape}")
+        return arr.astype(np.float64)
 
 
 def _check_image_size(path: Path, shape: tuple[int, ...], kind: str) -> None:
