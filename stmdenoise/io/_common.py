@@ -12,6 +12,9 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from stmdenoise.io.errors import OverwriteInputError, ScanFormatError
 
@@ -27,6 +30,7 @@ __all__ = [
     "clean_stale_temps",
     "fsync_path",
     "temp_name",
+    "check_float32",
     "check_pixels",
     "check_regular_file",
     "file_size",
@@ -309,6 +313,13 @@ def finite_float(
         rng = f"in [{low:g}, {high:g}]" + (", non-zero" if nonzero else "")
         raise ScanFormatError(path, f"expected {name} finite and {rng}, found {text.strip()!r}")
     return value
+
+
+def check_float32(name: str, data: Any) -> None:
+    """Raise ValueError when finite values of ``data`` overflow float32 (they would be stored as inf)."""
+    big = float(np.max(np.abs(data), initial=0.0, where=np.isfinite(data)))
+    if big > float(np.finfo(np.float32).max):
+        raise ValueError(f"{name}: values up to {big:.3g} do not fit float32; choose h5 or npy")
 
 
 def parse_float(text: str | None) -> float | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from stmdenoise.io import createc, hdf5, images, nanonis_grid, sxm
-from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_regular_file
+from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_float32, check_regular_file
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
@@ -176,20 +176,14 @@ def _writer_for(path: Path) -> str:
     raise ValueError(f"path must end in one of {list(WRITE_FORMATS)}, got {path.name!r}")
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
 def _check_storable(scan: Scan, ext: str, path: Path) -> None:
     """Refuse values a format would store as garbage (inf in float32, a 16-bit range that overflows)."""
     finite = scan.data[np.isfinite(scan.data)]
     if finite.size == 0:
         return
     lo, hi = float(finite.min()), float(finite.max())
-    if ext in (".tiff", ".tif", ".sxm") and max(abs(lo), abs(hi)) > _FLOAT32_MAX:
-        raise ValueError(
-            f"{path.name}: values up to {max(abs(lo), abs(hi)):.3g} do not fit the format's float32 "
-            f"(largest {_FLOAT32_MAX:.3g}); choose h5 or npy"
-        )
+    if ext in (".tiff", ".tif", ".sxm"):
+        check_float32(path.name, finite)
     if ext == ".16.png" and not math.isfinite(hi - lo):
         raise ValueError(f"{path.name}: the value range {lo:.3g} .. {hi:.3g} overflows; choose h5 or npy")
 

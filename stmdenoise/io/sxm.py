@@ -36,6 +36,7 @@ from stmdenoise.io._common import (
     ChannelInfo,
     PathLike,
     atomic_write,
+    check_float32,
     check_pixels,
     file_size,
     parse_float,
@@ -498,11 +499,7 @@ def write_sxm(
     first = scans[0]
     rows, cols = first.shape
     for frame in scans:
-        big = float(np.nanmax(np.abs(frame.data), initial=0.0, where=np.isfinite(frame.data)))
-        if big > np.finfo(np.float32).max:
-            raise ValueError(
-                f"{Path(path).name}: values up to {big:.3g} do not fit .sxm float32; choose h5 or npy"
-            )
+        check_float32(Path(path).name, frame.data)
     groups = _group(scans)
     base = (
         dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)
