@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +48,19 @@ from stmdenoise.processing import (
     resample_to_pixel_size,
     robust_normalize,
 )
+from stmdenoise.safety import (
+    MAX_WORK_PIXELS,
+    MAX_ZOOM,
+    MIN_MODEL_PIXELS,
+    DenoisePlan,
+    Verdict,
+    judge,
+    plan_denoise,
+)
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
+    "Checked",
     "Denoiser",
     "MIN_MODEL_PIXELS",
     "PASSES",
@@ -62,12 +74,6 @@ log = logging.getLogger(__name__)
 
 Which = Literal["auto", "experimental", "simulated"]
 ProgressCallback = Callable[[int, int], None]
-
-#: Fewest pixels per side, on the model's grid, that a scan must have to be denoised. The
-#: networks downsample by 4 and were trained on crops of 64-128 px; a scan much smaller than
-#: that at the model's pixel size (a 1.5 nm atomic-resolution scan is 11 x 11 px at 0.14 nm/px)
-#: comes back with blobs that are not in it, so it is refused with the reason.
-MIN_MODEL_PIXELS = 32
 
 
 def _identity(a: NDArray[Any]) -> NDArray[Any]:
@@ -197,6 +203,25 @@ def _onnx_available() -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Result of :meth:`Denoiser.denoise_checked`.
+
+    Attributes
+    ----------
+    delivered : Scan
+        What to show and write: the model's output, or the do-no-harm fallback.
+    model : Scan or None
+        The model's own output (None when the plan refused to run it).
+    verdict : Verdict
+        What was delivered and why, with the fidelity figures.
+    """
+
+    delivered: Scan
+    model: Scan | None
+    verdict: Verdict
+
+
 @dataclass
 class _Run:
     device: torch.device
@@ -249,6 +274,8 @@ class Denoiser:
         self.tile = tile - tile % STRIDE
         self.path = path
         self._lock = threading.Lock()
+        #: Seconds per million working pixels and pass, measured on the last denoise (None before).
+        self.seconds_per_megapixel: float | None = None
 
     @classmethod
     def from_folder(
@@ -268,6 +295,25 @@ class Denoiser:
         """Pixel size (metres) the model was trained at."""
         return self.info.pixel_size
 
+    def plan(
+        self, scan: Scan, *, passes: int = 1, max_zoom: float = MAX_ZOOM, max_pixels: int = MAX_WORK_PIXELS
+    ) -> DenoisePlan:
+        """How the network would see ``scan``: working grid, resampling, time, or why it refuses.
+
+        See :func:`stmdenoise.safety.plan_denoise`; the time uses this Denoiser's measured speed
+        once it has denoised a scan.
+        """
+        return plan_denoise(
+            scan.shape,
+            scan.pixel_size,
+            self.pixel_size,
+            passes=passes,
+            device=self.device.type,
+            seconds_per_megapixel=self.seconds_per_megapixel,
+            max_zoom=max_zoom,
+            max_pixels=max_pixels,
+        )
+
     def generator_for(self, scan: Scan, which: Which = "auto") -> tuple[str, Generator]:
         """``("experimental", G_DA)`` or ``("simulated", G_D)``; ``auto`` reads ``header["simulated"]``."""
         if which not in ("auto", "experimental", "simulated"):
@@ -285,8 +331,13 @@ class Denoiser:
         passes: int = 1,
         cancel: threading.Event | None = None,
         progress: ProgressCallback | None = None,
+        max_zoom: float = math.inf,
+        max_pixels: int = MAX_WORK_PIXELS,
     ) -> Scan:
         """Denoise ``scan``; returns a Scan with the same shape, units, orientation and metadata.
+
+        This is the bare model pass (for evaluation on simulated pairs); what users get goes
+        through :meth:`denoise_checked`, which also refuses harmful resampling and outputs.
 
         Parameters
         ----------
@@ -305,11 +356,22 @@ class Denoiser:
             Checked between tiles; when set, :class:`~stmdenoise.jobs.JobCancelled` is raised.
         progress : callable, optional
             ``progress(done, total)`` after each network pass over a tile.
+        max_zoom : float
+            Largest enlargement or reduction onto the model's grid (default: any).
+        max_pixels : int
+            Largest working image, pixels (memory bound).
 
         Returns
         -------
         Scan
             Denoised data in ``scan.unit``, with a ``denoise`` processing step appended.
+
+        Raises
+        ------
+        ScanTooSmallError
+            Fewer than :data:`~stmdenoise.safety.MIN_MODEL_PIXELS` per side on the model's grid.
+        ValueError
+            Over ``max_zoom`` or ``max_pixels``, no measured pixel, or non-finite output.
         """
         if not isinstance(scan, Scan):
             raise ValueError(f"scan must be a Scan, got {type(scan).__name__}")
@@ -327,27 +389,19 @@ class Denoiser:
             plane = np.asarray(scan.data) - np.asarray(levelled.data)
             work = levelled
         target = self.pixel_size
-        same_grid = all(abs(p - target) <= 1e-6 * target for p in scan.pixel_size)
+        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels)
+        if plan.refusal:
+            error = ScanTooSmallError if min(plan.work_shape) < MIN_MODEL_PIXELS else ValueError
+            raise error(f"{scan.describe()}: {plan.refusal}")
+        same_grid = not plan.resampled
         if not same_grid:
             work = resample_to_pixel_size(work, target)
-            log.info(
-                "resampled %s from %.4g x %.4g nm/px to the model's %.4g nm/px",
-                scan.describe(),
-                scan.pixel_size[0] * 1e9,
-                scan.pixel_size[1] * 1e9,
-                target * 1e9,
-            )
-        if min(work.shape) < MIN_MODEL_PIXELS:
-            raise ScanTooSmallError(
-                f"{scan.describe()}: at the model's {target * 1e9:.4g} nm/px this is only "
-                f"{work.shape[1]} x {work.shape[0]} px; the model needs at least {MIN_MODEL_PIXELS} px "
-                f"per side ({MIN_MODEL_PIXELS * target * 1e9:.2g} nm at this pixel size) and would "
-                "invent features on a smaller image. Use a model trained at a finer pixel size."
-            )
+            log.info("%s: %s", scan.describe(), plan.describe())
         y, norm = robust_normalize(
             np.asarray(work.data), low_pct=norm_spec.low_pct, high_pct=norm_spec.high_pct
         )
         x = norm_spec.forward(fill_nan_nearest(y))
+        started = time.perf_counter()
         flips = _FLIPS[:passes]
         averaged = np.zeros(x.shape)
         for k, flip in enumerate(flips):
@@ -359,10 +413,16 @@ class Denoiser:
             tick = overall if progress is not None else None
             out = self._run_network(gen, flip(x), cancel=cancel, progress=tick)
             averaged += norm_spec.inverse(flip(out))  # each flip is its own inverse
+        self.seconds_per_megapixel = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
         restored = norm.invert(averaged / len(flips))
         if not same_grid:
             restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
         result = restored + np.where(measured, plane, 0.0)
+        if not np.isfinite(result[measured]).all():
+            raise ValueError(
+                f"{scan.describe()}: the model produced non-finite values (NaN or inf) on measured "
+                "pixels; its normalisation or weights are broken, nothing was written"
+            )
         result[~measured] = np.nan
         step = ProcessingStep(
             "denoise",
@@ -377,6 +437,46 @@ class Denoiser:
             },
         )
         return scan.with_data(result, step)
+
+    def denoise_checked(
+        self,
+        scan: Scan,
+        *,
+        partner: Scan | None = None,
+        policy: str = "fallback",
+        which: Which = "auto",
+        passes: int = 1,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+        max_zoom: float = MAX_ZOOM,
+        max_pixels: int = MAX_WORK_PIXELS,
+    ) -> Checked:
+        """Denoise ``scan`` under the do-no-harm policy (:mod:`stmdenoise.safety`).
+
+        The plan decides whether the model may run at all (resampling within ``max_zoom``,
+        size within ``max_pixels``); ``partner``, a second look at the same area (the other scan
+        direction, see :func:`stmdenoise.safety.partner_of`), lets the output be scored against
+        the surface; ``policy`` decides what to deliver when the model would do harm.
+
+        Returns
+        -------
+        Checked
+            ``delivered`` (what to show and write), the model's own output, and the verdict.
+
+        Raises
+        ------
+        stmdenoise.safety.HarmError
+            ``policy="refuse"`` and the model would do harm (or could not be run).
+        """
+        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels)
+        model_out = None
+        if plan.runs:
+            model_out = self.denoise(
+                scan, which=which, passes=passes, cancel=cancel, progress=progress,
+                max_zoom=max_zoom, max_pixels=max_pixels,
+            )  # fmt: skip
+        delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
+        return Checked(delivered, model_out, verdict)
 
     def denoise_normalised(self, x: NDArray[Any], *, which: Which = "experimental") -> NDArray[np.float32]:
         """Run the network on an image already in the networks' range (no levelling, no resampling)."""

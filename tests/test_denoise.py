@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -237,7 +238,10 @@ def test_denoise_cli_passes_reach_the_output(tmp_path: Path) -> None:
     back = read_scan(out / "in_Z_forward_denoised.h5")
     want = Denoiser.from_folder(folder, device="cpu").denoise(read_scan(src), passes=4)
     np.testing.assert_allclose(back.data, want.data, rtol=0, atol=1e-6 * np.ptp(want.data))
-    assert back.steps[-1].params["passes"] == 4
+    steps = {st.name: st.params for st in back.steps}
+    assert steps["denoise"]["passes"] == 4
+    # single look (no backward frame): delivered unmeasured, and the provenance says so
+    assert back.steps[-1].name == "do_no_harm" and steps["do_no_harm"]["harmful"] is None
     with pytest.raises(SystemExit):
         main([*args, "--passes", "3"])
 
@@ -260,12 +264,20 @@ def test_cli_names_the_atomic_resolution_scan_it_refuses(tmp_path: Path, realdat
     from stmdenoise.cli.main import main
 
     scan = realdata_dir / "nanonis" / "img_0071.sxm"  # 1.5 nm: 11 x 11 px at 0.14 nm/px
-    code = main(["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", str(_model(tmp_path / "m")),
-                 "--device", "cpu", "-q"])  # fmt: skip
-    assert code == 1
+    model = str(_model(tmp_path / "m"))
+    # default policy: the model is not run, the classical fallback is delivered, and stderr says why
+    code = main(
+        ["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", model, "--device", "cpu", "-q"]
+    )
+    assert code == 0
     err = capsys.readouterr().err
-    assert "img_0071.sxm" in err and "at least 32 px" in err
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert "img_0071.sxm Z forward: classical fallback (gaussian" in err and "model not run" in err
+    assert "shrunk 9" in err and re.search(r"estimated error 0\.\d\dx raw", err)
+    # with --max-zoom the plan lets it through, and the size limit explains itself
+    main(["denoise", str(scan), "-o", str(tmp_path / "o2"), "--model", model, "--device", "cpu", "-q",
+          "--max-zoom", "20", "--policy", "refuse"])  # fmt: skip
+    assert "at least 32 px" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())
 
 
 @pytest.mark.realdata
@@ -325,3 +337,71 @@ def test_soft_compression_keeps_features_far_beyond_the_percentiles() -> None:
     assert linear.forward(np.array([10.0]))[0] == 1.0  # the linear map clips
     # folders written before the option existed read as linear
     assert NormalizationSpec.from_dict({"low_pct": 0.5, "high_pct": 99.5, "scale": 0.8}).squash == 0.0
+
+
+def test_denoise_checked_never_delivers_worse_than_raw(tmp_path: Path) -> None:
+    """An untrained tiny model is judged against the backward look and replaced where it harms."""
+    from stmdenoise.metrics.fidelity import pair_fidelity
+    from stmdenoise.safety import HarmError
+
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fwd = _scan(96, 96, seed=1)
+    bwd = _scan(96, 96, seed=2).replace(direction="backward")
+    got = den.denoise_checked(fwd, partner=bwd)
+    v = got.verdict
+    assert v.measured and v.model is not None and got.model is not None
+    assert got.delivered.steps[-1].name == "do_no_harm"
+    assert pair_fidelity(got.delivered, fwd, bwd).overall.error <= min(1.0, v.model.overall.error) + 1e-9
+    if v.harmful:
+        with pytest.raises(HarmError):
+            den.denoise_checked(fwd, partner=bwd, policy="refuse")
+    warned = den.denoise_checked(fwd, partner=bwd, policy="warn")
+    assert np.array_equal(warned.delivered.data, got.model.data)
+
+
+def test_denoise_checked_refuses_unfaithful_resampling_without_running(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fine = _scan(200, 200, px=PX / 4)  # would be shrunk 4x
+    plan = den.plan(fine)
+    assert not plan.runs and "shrunk 4x" in plan.refusal
+    got = den.denoise_checked(fine)
+    assert got.model is None and got.verdict.delivered == "raw"
+    assert np.array_equal(got.delivered.data, fine.data) and "not denoised" in got.verdict.reason
+    # the bare model pass still serves it when asked to (evaluation, --max-zoom)
+    assert den.denoise(fine).shape == fine.shape
+    assert den.denoise_checked(fine, max_zoom=5.0).model is not None
+
+
+def test_denoiser_measures_its_speed_for_the_plan(tmp_path: Path) -> None:
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    assert den.seconds_per_megapixel is None
+    den.denoise(_scan(64, 64))
+    assert den.seconds_per_megapixel is not None and den.seconds_per_megapixel > 0
+    assert den.plan(_scan(64, 64)).seconds == pytest.approx(den.seconds_per_megapixel * 64 * 64 / 1e6)
+
+
+@pytest.mark.realdata
+def test_score_shows_the_fidelity_of_what_is_delivered(tmp_path: Path, realdata_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`stmdenoise score --model` reports the same forward/backward figures the app shows."""
+    from stmdenoise.cli.main import main
+
+    scan = realdata_dir / "createc" / "createc_scan_step_20nm.dat"
+    assert main(["score", str(scan), "--model", str(_model(tmp_path / "m")), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    raw, den = rows
+    assert raw["fidelity_error"] == 1.0 and raw["fidelity_kept"] == 1.0
+    assert den["delivered"].startswith("gaussian")  # 39 pm/px: the tiny 0.14 nm/px model is not run
+    assert 0 < den["fidelity_error"] < 1.0 and den["fidelity_worst_band"].endswith("Å")
+
+
+def test_exported_tiff_carries_the_do_no_harm_verdict(tmp_path: Path) -> None:
+    """Provenance: what was delivered, and why, travels with the exported file."""
+    from stmdenoise.io import read_scan, write_scan
+
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu")
+    fwd = _scan(96, 96, seed=1)
+    got = den.denoise_checked(fwd, partner=_scan(96, 96, seed=2).replace(direction="backward"))
+    back = read_scan(write_scan(got.delivered, tmp_path / "out.tiff"))
+    params = {st.name: st.params for st in back.steps}["do_no_harm"]
+    assert params["delivered"] == got.verdict.delivered and params["summary"] == got.verdict.summary()
+    assert params["model_fidelity"]["overall"]["error"] == pytest.approx(got.verdict.model.overall.error)  # type: ignore[union-attr]

@@ -20,7 +20,8 @@ __all__ = ["add_parser", "run", "FORMATS"]
 _PLAIN = (".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
+def _read(path: Path, args: argparse.Namespace) -> tuple[list[Scan], list[Scan]]:
+    """``(frames to denoise, every frame of the file)``: the others hold each frame's second look."""
     from stmdenoise.io import read_all
 
     if path.suffix.lower() in _PLAIN:
@@ -28,8 +29,10 @@ def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
             raise ValueError("a plain image carries no pixel size: pass --nm-per-px")
         from stmdenoise.training.data import read_plain_image
 
-        return [read_plain_image(path, nm_per_px=args.nm_per_px)]
-    scans = read_all(path)
+        plain = [read_plain_image(path, nm_per_px=args.nm_per_px)]
+        return plain, plain
+    every = read_all(path)
+    scans = every
     if args.channel is None:
         first = scans[0].channel
         scans = [s for s in scans if s.channel == first]
@@ -39,13 +42,24 @@ def _read(path: Path, args: argparse.Namespace) -> list[Scan]:
             raise ValueError(f"channel {args.channel!r} is not in the file")
     if args.direction != "both":
         scans = [s for s in scans if s.direction == args.direction] or scans[:1]
-    return scans
+    return scans, every
+
+
+def _say(path: Path, scan: Scan, verdict: Any) -> None:
+    """What was delivered for one frame, in plain words, with the figures (stderr)."""
+    print(f"{path.name} {scan.channel} {scan.direction}: {verdict.summary()}", file=sys.stderr)
+    for notice in verdict.notices:
+        print(f"    note: {notice}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     """Denoise each file; bad files are reported on stderr and skipped (exit code 1)."""
     from stmdenoise.denoise import Denoiser, default_model_dir
     from stmdenoise.jobs import JobCancelled
+    from stmdenoise.safety import MAX_WORK_PIXELS, MAX_ZOOM, partner_of
+
+    max_zoom = MAX_ZOOM if args.max_zoom is None else args.max_zoom
+    max_pixels = MAX_WORK_PIXELS if args.max_pixels is None else args.max_pixels
 
     model = Path(args.model) if args.model else default_model_dir()
     paths, problems = expand_inputs(args.files, suffixes=(*READ_SUFFIXES, *_PLAIN))
@@ -63,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
             try:
                 if path in problems:
                     raise problems[path]
-                scans = _read(path, args)
-                outs = [den.denoise(s, which=args.which, passes=args.passes, cancel=cancel) for s in scans]
+                scans, every = _read(path, args)
+                outs = []
+                for s in scans:
+                    got = den.denoise_checked(
+                        s, partner=partner_of(s, every), policy=args.policy, which=args.which,
+                        passes=args.passes, cancel=cancel, max_zoom=max_zoom, max_pixels=max_pixels,
+                    )  # fmt: skip
+                    _say(path, s, got.verdict)
+                    outs.append(got.delivered)
                 write_frames(outs, path, out_dir, args.format, suffix="_denoised", plan=plan, written=files)
             except JobCancelled:
                 return
@@ -92,10 +113,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=(
             "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG with --nm-per-px) "
             "with a model folder (default: the shipped model). Outputs keep the input's units, grid and "
-            "metadata; unmeasured (NaN) pixels stay NaN. Output names are planned as for export "
-            "(docs/io.md): "
-            "never an input, never an existing file without --overwrite. Unreadable files are reported and "
-            "skipped (exit 1)."
+            "metadata; unmeasured (NaN) pixels stay NaN. Unreadable files are reported and skipped (exit 1). "
+            "Output names are planned as for export (docs/io.md): never an input, never an existing file "
+            "without --overwrite. "
+            "Do no harm: each frame's output is measured against the other scan direction (its error "
+            "against the surface, estimated without ground truth); where the model would be worse than "
+            "the raw scan or a classical filter, --policy decides, and stderr says what was delivered "
+            "and why. See docs/metrics.md."
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="scan files or folders (searched recursively)")
@@ -114,6 +138,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--passes", type=int, choices=(1, 2, 4), default=1,
         help="average the network over 1, 2 or 4 mirrored copies of each scan (4: smoother, 4x the time)",
+    )  # fmt: skip
+    p.add_argument(
+        "--policy", choices=("fallback", "warn", "refuse", "off"), default="fallback",
+        help="when the model would do harm (measured against the other scan direction): deliver a "
+        "classical filter or the raw scan instead (fallback, default), deliver it flagged (warn), "
+        "write nothing for that scan (refuse), or do not check (off)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-zoom", type=float, default=None, metavar="F",
+        help="largest enlargement or reduction onto the model's pixel size (default: "
+        "stmdenoise.safety.MAX_ZOOM, 2); beyond it the model is not run and the fallback is delivered",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-pixels", type=int, default=None, metavar="N",
+        help="most pixels the network may work on per scan, on its grid (default: "
+        "stmdenoise.safety.MAX_WORK_PIXELS, 4096^2)",
     )  # fmt: skip
     p.add_argument("--nm-per-px", type=float, help="pixel size of plain JPEG/BMP images, nm")
     p.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")

@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("without --sim-test pass --pixel-size-nm (the simulation's pixel size)")
         pixel_size = args.pixel_size_nm * 1e-9
     real = load_real_scans(args.real, nm_per_px=args.real_nm_per_px) if args.real else []
-    if not test and not real:
-        raise ValueError("nothing to evaluate: pass --sim-test and/or --real")
+    if not test and not real and not args.stack:
+        raise ValueError("nothing to evaluate: pass --sim-test, --real and/or --stack")
     result = EvalResult()
     if args.sim_test and not args.sim_val:
         result.notes.append(
@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if not completed:
         return 130
     md = tables_markdown(result)
+    fidelity_rows: list[Any] = []
+    if args.real or args.stack:
+        fid_md, fidelity_rows = _fidelity_tables(args)
+        md += "\n" + fid_md
     print(md)
     if args.out:
         out = Path(args.out)
@@ -86,12 +90,60 @@ def run(args: argparse.Namespace) -> int:
         (out / "table2.csv").write_text(tables_csv(result.table2), encoding="utf-8")
         (out / "evaluation.json").write_text(
             json.dumps({"table1": result.table1, "table2": result.table2, "tuned": result.tuned,
-                        "notes": result.notes}, indent=2) + "\n", encoding="utf-8",
+                        "notes": result.notes, "fidelity": [r.to_dict() for r in fidelity_rows]},
+                       indent=2) + "\n", encoding="utf-8",
         )  # fmt: skip
         print(f"written to {out}", file=sys.stderr)
     if args.write_metrics:
         _write_metrics(args, result)
     return 0
+
+
+def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
+    """Real-scan fidelity (no ground truth) of raw, the baselines swept and the models.
+
+    Every two-direction file among --real (forward denoised, backward as the second look) and
+    the --stack frames (leave-one-out): see stmdenoise.training.real_fidelity.
+    """
+    from stmdenoise.denoise import Denoiser
+    from stmdenoise.io import read_all
+    from stmdenoise.safety import partner_of
+    from stmdenoise.training.data import _expand, load_real_scans
+    from stmdenoise.training.real_fidelity import (
+        classical_methods,
+        fidelity_markdown,
+        model_methods,
+        pair_rows,
+        stack_rows,
+    )
+
+    methods = classical_methods(args.baselines)
+    for folder in args.models or []:
+        den = Denoiser.from_folder(folder, device=args.device)
+        methods += model_methods(den, Path(folder).name, passes=args.passes)
+    parts, rows = ["## Real-scan fidelity (estimated error / signal kept, raw = 1.00; docs/metrics.md)\n"], []
+    for f in _expand(args.real or []):
+        try:
+            frames = read_all(f)
+        except (OSError, ValueError):
+            continue  # plain images and spectra: no second look
+        fwd = next((s for s in frames if s.direction == "forward"), None)
+        bwd = partner_of(fwd, frames) if fwd is not None else None
+        if fwd is None or bwd is None:
+            continue
+        new = pair_rows(methods, f"{f.name} {fwd.channel}", fwd, bwd)
+        rows += new
+        parts.append(fidelity_markdown(new, title=f"Forward/backward: {f.name} {fwd.channel}"))
+    if args.stack:
+        frames = load_real_scans([args.stack], nm_per_px=args.real_nm_per_px)
+        new = stack_rows(methods, Path(args.stack).name, frames)
+        rows += new
+        parts.append(
+            fidelity_markdown(new, title=f"Frame stack: {args.stack} ({len(frames)} frames, leave-one-out)")
+        )
+    if len(parts) == 1:
+        parts.append("(no two-direction scan among --real and no --stack: nothing to measure)\n")
+    return "\n".join(parts), rows
 
 
 def _write_metrics(args: argparse.Namespace, result: Any) -> None:
@@ -124,7 +176,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "simulate`. Table II: BRISQUE/PIQE on experimental scans. Baselines (Gaussian, median, "
             "non-local means, total variation, wavelet, BM3D) have their strength tuned by PSNR on a "
             "validation set disjoint from the test set (--sim-val, or the last --val-count pairs of "
-            "--sim-test). Markdown on stdout; with --out also tables.md, table1.csv, table2.csv."
+            "--sim-test). Real-scan fidelity (no ground truth): every two-direction scan among --real "
+            "(backward frame as the second look) and the frames of --stack (leave-one-out), for raw, "
+            "each baseline at each parameter of its grid, each model's output and what it delivers under "
+            "the do-no-harm policy. Markdown on stdout; with --out also tables.md, table1.csv, table2.csv."
         ),
     )
     p.add_argument("--models", nargs="*", metavar="DIR", help="model folders")
@@ -134,6 +189,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--val-count", type=int, default=20, help="validation pairs used (default 20)")
     p.add_argument("--real", nargs="*", metavar="DIR_OR_FILE", help="experimental scans (Table II)")
     p.add_argument("--real-nm-per-px", type=float, help="pixel size of plain JPEG/PNG images, nm")
+    p.add_argument(
+        "--stack", metavar="DIR",
+        help="frames of one area (a frame stack) for the leave-one-out real-scan fidelity table",
+    )  # fmt: skip
     p.add_argument("--pixel-size-nm", type=float, help="simulation pixel size when no --sim-test is given")
     p.add_argument(
         "--baselines", type=_names, default=["gaussian", "median", "nlmeans", "tv", "wavelet", "bm3d"],

@@ -46,8 +46,14 @@ COLUMNS = (
     "noise_floor",
     "unit",
     *(f"residual_{f}" for f in _RESIDUAL_FIELDS),
+    "fidelity_error",
+    "fidelity_worst_band",
+    "fidelity_worst_error",
+    "fidelity_kept",
+    "delivered",
     "note",
 )
+_FIDELITY = ("fidelity_error", "fidelity_worst_band", "fidelity_worst_error", "fidelity_kept", "delivered")
 
 
 def _load_denoiser(model: str) -> Any:
@@ -64,12 +70,46 @@ def _load_denoiser(model: str) -> Any:
     return Denoiser.from_folder(path)
 
 
+def _fidelity_cols(denoised: Scan | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fidelity columns of the raw and denoised rows, from the denoised scan's do_no_harm step."""
+    empty = dict.fromkeys(_FIDELITY)
+    step = (
+        next((st for st in reversed(denoised.steps) if st.name == "do_no_harm"), None) if denoised else None
+    )
+    if step is None:
+        return dict(empty), dict(empty)
+    params = step.params
+    name = params.get("delivered", "")
+    rep = params.get("model_fidelity") if name == "model" else None
+    if rep is None and name == params.get("fallback_name"):
+        rep = params.get("fallback_fidelity")
+    out = {**empty, "delivered": name}
+    if not rep:
+        return dict(empty), out
+    bands = [b for b in rep["bands"] if b["error"] is not None and (b["coherent"] or 0) >= 0.05] or rep[
+        "bands"
+    ]
+    worst = max(bands, key=lambda b: -math.inf if b["error"] is None else b["error"])
+    out.update(
+        fidelity_error=rep["overall"]["error"],
+        fidelity_worst_band=worst["band"],
+        fidelity_worst_error=worst["error"],
+        fidelity_kept=rep["overall"]["kept"],
+    )
+    raw = {**empty, "fidelity_error": 1.0, "fidelity_kept": 1.0, "fidelity_worst_band": worst["band"]}
+    raw["fidelity_worst_error"] = 1.0
+    return raw, out
+
+
 def score_rows(scan: Scan, denoised: Scan | None = None, *, level: str = "plane") -> list[dict[str, Any]]:
     """Rows of the score table for one scan (and its denoised version).
 
     ``level="plane"`` subtracts the least-squares plane from each (NaN-aware) before scoring;
-    ``"none"`` scores the data as read.
+    ``"none"`` scores the data as read. When ``denoised`` carries a ``do_no_harm`` step
+    (:meth:`stmdenoise.denoise.Denoiser.denoise_checked`), its forward/backward fidelity fills
+    the ``fidelity_*`` columns (raw = 1.00) and ``delivered`` says what was delivered.
     """
+    fid_raw, fid_out = _fidelity_cols(denoised)
     if level not in ("plane", "none"):
         raise ValueError(f"level must be 'plane' or 'none', got {level!r}")
     if level == "plane":
@@ -79,15 +119,25 @@ def score_rows(scan: Scan, denoised: Scan | None = None, *, level: str = "plane"
     empty_res = {f"residual_{f}": None for f in _RESIDUAL_FIELDS}
     if denoised is None:
         s = score_image(scan)
-        return [{**base, "version": "raw", **s.to_dict(), **empty_res}]
+        return [{**base, "version": "raw", **s.to_dict(), **empty_res, **fid_raw}]
     a, b, res, note = score_pair(scan, denoised)
     res_cols = dict(empty_res)
     if res is not None:
         res_cols = {f"residual_{f}": getattr(res, f) for f in _RESIDUAL_FIELDS}
-    row_b = {**base, "version": "denoised", **b.to_dict(), **res_cols}
+    row_b = {**base, "version": "denoised", **b.to_dict(), **res_cols, **fid_out}
     if note:
         row_b["note"] = "; ".join(x for x in (row_b["note"], f"residual: {note}") if x)
-    return [{**base, "version": "raw", **a.to_dict(), **empty_res}, row_b]
+    return [{**base, "version": "raw", **a.to_dict(), **empty_res, **fid_raw}, row_b]
+
+
+def _other_direction(path: Path, scan: Scan) -> Scan | None:
+    """The same channel's other scan direction (the second look for the fidelity), or None."""
+    other = "backward" if scan.direction == "forward" else "forward"
+    try:
+        found = read_scan(path, channel=scan.channel, direction=other)
+    except (ScanFormatError, OSError, ValueError):
+        return None
+    return found if found.direction == other and found.shape == scan.shape else None
 
 
 def _fmt(value: Any, key: str) -> str:
@@ -103,10 +153,14 @@ def _fmt(value: Any, key: str) -> str:
 
 
 def _table(rows: list[dict[str, Any]], with_residual: bool) -> str:
-    keys = [k for k in COLUMNS if with_residual or not k.startswith("residual_")]
+    keys = [k for k in COLUMNS if with_residual or not (k.startswith("residual_") or k in _FIDELITY)]
     keys = [k for k in keys if k not in ("note", "level")]
     header = {k: k.removeprefix("residual_") if k.startswith("residual_") else k for k in keys}
     header.update(line_artefact_index="line_idx", rows_used="rows", rows_total="of")
+    header.update(
+        fidelity_error="est_err", fidelity_worst_band="worst_band", fidelity_worst_error="worst_err",
+        fidelity_kept="kept",
+    )  # fmt: skip
     cells = [[_fmt(r.get(k), k) for k in keys] for r in rows]
     widths = [max(len(header[k]), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
     lines = ["  ".join(header[k].ljust(w) for k, w in zip(keys, widths, strict=True))]
@@ -136,7 +190,10 @@ def run(args: argparse.Namespace) -> int:
                 raise problems[path]
             scan = read_scan(path, channel=args.channel, direction=args.direction)
             stage = "denoising failed"
-            denoised = denoiser.denoise(scan) if denoiser is not None else None
+            denoised = None
+            if denoiser is not None:
+                got = denoiser.denoise_checked(scan, partner=_other_direction(path, scan), policy=args.policy)
+                denoised = got.delivered
             stage = "scoring failed"
             new = score_rows(scan, denoised, level=args.level)
         except (ScanFormatError, OSError, ValueError, MemoryError) as exc:
@@ -172,7 +229,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "Score scans with PIQE and BRISQUE (as MATLAB / the LIVE release compute them, on a per-image "
             "min-max 8-bit rendering of the longest run of complete rows) and STM-native measures: "
             "line-artefact index (row-offset spread / contrast) and noise floor (in the scan's units). "
-            "With --model, also score the denoised scan and the residual raw - denoised. "
+            "With --model, also score the denoised scan and the residual raw - denoised, and, where the "
+            "file holds the other scan direction, the fidelity of what is delivered: its error against "
+            "the surface estimated from the two directions (est_err, raw = 1; worst band; signal kept). "
+            "BRISQUE and PIQE are no-reference hints made for photographs: they reward smoothness. "
             "Lower is better for PIQE, BRISQUE and the line index. See docs/metrics.md."
         ),
     )
@@ -182,6 +242,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--direction", choices=("forward", "backward"), default="forward", help="fast-scan direction"
     )
+    p.add_argument(
+        "--policy", choices=("fallback", "warn", "refuse", "off"), default="fallback",
+        help="do-no-harm policy of the denoised version (as `stmdenoise denoise`): the scores are of "
+        "what would be delivered",
+    )  # fmt: skip
     p.add_argument(
         "--level",
         choices=("plane", "none"),

@@ -1,4 +1,10 @@
-"""``stmdenoise-gui``: start the desktop app (or render a screenshot with ``--screenshot OUT.png``)."""
+"""``stmdenoise-gui``: start the desktop app (or render a screenshot with ``--screenshot OUT.png``).
+
+One instance per user: a start while the app runs hands its files to the running window
+(:mod:`stmdenoise.gui.single_instance`). ``--smoke-test OUT_DIR`` checks an installation end to
+end: it opens the example scan, denoises it, writes the result and exits 0 (1 on failure). On
+Linux the system libraries of Qt's platform plugin are checked before Qt starts (exit code 3).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from stmdenoise import __version__
+from stmdenoise.gui.single_instance import InstanceServer, send_to_running
 from stmdenoise.paths import example_scans, install_root, user_data_dir
+from stmdenoise.system import check_qt_platform, format_report, gather_report
 
 if TYPE_CHECKING:
     from stmdenoise.gui.settings import AppSettings
@@ -30,6 +38,7 @@ __all__ = [
     "wait_until_idle",
     "save_screenshot",
     "startup_files",
+    "smoke_test",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the bundled example scan when no files are given, also after the first run "
         "(what `python bootstrap.py app` does)",
+    )
+    p.add_argument(
+        "--smoke-test",
+        metavar="OUT_DIR",
+        help="check the installation: open FILES (default: the example scan), denoise the first, write "
+        "the denoised scan, a screenshot and the system report to OUT_DIR, exit 0 (1 on failure)",
+    )
+    p.add_argument(
+        "--new-instance",
+        action="store_true",
+        help="start a second window instead of handing FILES to the running one",
     )
     p.add_argument("--version", action="version", version=f"stmdenoise {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log debugging details")
@@ -147,13 +167,83 @@ def save_screenshot(window: MainWindow, out: Path) -> bool:
     return bool(pixmap.save(str(out)))
 
 
+def smoke_test(window: MainWindow, files: list[str], out_dir: Path, *, timeout_s: float = 600.0) -> bool:
+    """Open ``files``, denoise the first, write it (TIFF), a screenshot and the system report to ``out_dir``.
+
+    True when every step worked; each step is logged (to stderr as well in this mode).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = format_report(gather_report())
+    (out_dir / "system.txt").write_text(report + "\n", encoding="utf-8")
+    log.info("smoke test: system\n%s", report)
+    if not files:
+        log.error("smoke test: no scan to open (no example scan installed in %s)", resources_dir())
+        return False
+    window.resize(1400, 900)
+    window.show()
+    if window.session.open_paths(files) < 1:
+        log.error("smoke test: could not open %s", files[0])
+        return False
+    if not wait_until_idle(window, timeout_s=timeout_s):
+        log.error("smoke test: reading/denoising still running after %.0f s", timeout_s)
+        return False
+    if window.session.denoised is None:  # auto-denoise is off in these settings
+        window.session.denoise()
+        wait_until_idle(window, timeout_s=timeout_s)
+    if window.session.denoised is None:
+        log.error("smoke test: %s was not denoised (see the log above)", files[0])
+        return False
+    stem = Path(files[0]).stem
+    try:
+        out = window.session.export(out_dir / f"{stem}_denoised.tiff", which="denoised")
+    except (OSError, ValueError, ImportError) as exc:
+        log.error("smoke test: writing the denoised scan failed: %s", exc)
+        return False
+    shot = out_dir / "smoke_test.png"
+    if not save_screenshot(window, shot):
+        log.error("smoke test: could not save %s", shot)
+        return False
+    model = window.session.model.name if window.session.model is not None else "?"
+    log.info("smoke test passed: %s denoised with %s, wrote %s and %s", files[0], model, out, shot)
+    return True
+
+
+def _log_to_stderr() -> logging.Handler | None:
+    if sys.stderr is None:  # a windowed (no console) bundle on Windows
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the GUI; returns the process exit code."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     log_file = setup_logging(verbose=args.verbose)
     log.info("stmdenoise-gui %s starting", __version__)
+    qt = check_qt_platform()
+    if qt is not None and not qt.ok:  # Qt would abort with a message that names the wrong library
+        log.error("%s", qt.message())
+        if sys.stderr is not None:
+            sys.stderr.write(qt.message() + "\n")
+        return 3
+    interactive = not (args.screenshot or args.smoke_test)
+    if interactive and not args.new_instance:
+        if send_to_running([str(f) for f in args.files]):
+            log.info("handed %d file(s) to the running STM Denoise", len(args.files))
+            return 0
     app = _application()
-    window = make_window(Path(args.settings) if args.settings else None, log_file=log_file)
+    server = None
+    if interactive and not args.new_instance:
+        server = InstanceServer(app)
+        if not server.listen() and send_to_running([str(f) for f in args.files]):
+            log.info("another STM Denoise started meanwhile; handed the files to it")
+            return 0
+    settings_file = args.settings
+    if args.smoke_test and not settings_file:  # leave the user's settings alone
+        settings_file = str(Path(args.smoke_test) / "smoke-settings.ini")
+    window = make_window(Path(settings_file) if settings_file else None, log_file=log_file)
     if args.colormap:
         window.views.set_colormap(args.colormap)
     if args.level:
@@ -166,7 +256,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.simulation.preview()
     if args.model and not window.denoise_panel.select_model(args.model):
         log.warning("model %s not found", args.model)
+    first_run = not window.settings.first_run_done
     files = startup_files(args, window.settings)
+    if args.smoke_test:
+        console = _log_to_stderr()
+        try:
+            ok = smoke_test(window, files or [str(p) for p in example_scans()], Path(args.smoke_test))
+        finally:
+            window.shutdown()
+            window.deleteLater()
+            if console is not None:
+                logging.getLogger().removeHandler(console)
+        return 0 if ok else 1
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
         window.resize(w, h)
@@ -180,10 +281,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.shutdown()
         window.deleteLater()
         return 0 if saved else 1
+    if server is not None:
+        server.attach(window)
     window.show()
     if files:
         QTimer.singleShot(0, lambda: window.open_paths(files))
+    if first_run:  # the first-run system check: what runs where, and why not on the GPU
+        QTimer.singleShot(300, window.show_system_check)
     code = int(app.exec())
+    if server is not None:
+        server.close()
     log.info("stmdenoise-gui exits with %d", code)
     return code
 

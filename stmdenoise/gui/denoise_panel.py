@@ -22,15 +22,24 @@ from stmdenoise.gui.tasks import (
     ModelInfo,
     list_devices,
     list_models,
+    model_pixel_size,
     model_summary,
     user_models_dir,
 )
 from stmdenoise.paths import shipped_models_dir
+from stmdenoise.scan import Scan
 
-__all__ = ["DenoisePanel", "PASS_CHOICES", "no_model_message"]
+__all__ = ["DenoisePanel", "PASS_CHOICES", "POLICY_CHOICES", "no_model_message"]
 
 #: The Passes box: network passes averaged over mirrored copies, and how each is shown.
 PASS_CHOICES = ((1, "1 (fast)"), (2, "2 (mirrored, 2x time)"), (4, "4 (mirrored, smoother, 4x time)"))
+
+#: The "If harmful" box: do-no-harm policies (stmdenoise.safety.POLICIES) the app offers.
+POLICY_CHOICES = (
+    ("fallback", "replace it (recommended)"),
+    ("warn", "show it, flagged"),
+    ("off", "do not check"),
+)
 
 
 def no_model_message() -> str:
@@ -61,6 +70,15 @@ class DenoisePanel(QWidget):
             "lines stay horizontal). 4 passes: closer to the truth on simulated scans, smoother "
             "(BRISQUE/PIQE rise), 4x the time. See the model card."
         )
+        self.policy_box = QComboBox()
+        for key, text in POLICY_CHOICES:
+            self.policy_box.addItem(text, key)
+        self.policy_box.setToolTip(
+            "When the model's output is measured (against the other scan direction) to be further from "
+            "the real surface than the raw scan or a classical filter, or the scan is outside what the "
+            "model can serve: replace it by that filter (or the raw scan), show it flagged, or do not "
+            "check at all."
+        )
         self.auto_box = QCheckBox("Denoise each scan when selected")
         self.auto_box.setChecked(session.auto_denoise)
         self.run_button = QPushButton("Denoise")
@@ -72,6 +90,15 @@ class DenoisePanel(QWidget):
         self.progress.setRange(0, 1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        # before a run: at what pixel size the network works, how much the scan is resampled,
+        # how long it takes, or why the model will not be run
+        self.plan_label = QLabel("")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setObjectName("plan")
+        # after a run: what was delivered (model, classical fallback, raw) and why, with figures
+        self.verdict_label = QLabel("")
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setObjectName("verdict")
 
         form = QFormLayout()
         mrow = QHBoxLayout()
@@ -80,6 +107,7 @@ class DenoisePanel(QWidget):
         form.addRow("Model", mrow)
         form.addRow("Device", self.device_box)
         form.addRow("Passes", self.passes_box)
+        form.addRow("If harmful", self.policy_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -89,18 +117,23 @@ class DenoisePanel(QWidget):
         lay.addWidget(self.auto_box)
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
+        lay.addWidget(self.plan_label)
         lay.addWidget(self.status)
+        lay.addWidget(self.verdict_label)
         lay.addStretch(1)
 
         self.refresh_button.clicked.connect(self.refresh)
         self.model_box.currentIndexChanged.connect(self._choice_changed)
         self.device_box.currentIndexChanged.connect(self._choice_changed)
         self.passes_box.currentIndexChanged.connect(self._choice_changed)
+        self.policy_box.currentIndexChanged.connect(self._choice_changed)
         self.auto_box.toggled.connect(self._auto_toggled)
         self.run_button.clicked.connect(self._run)
         self.cancel_button.clicked.connect(self._cancel)
         session.denoise_status.connect(self._status)
         session.denoise_progress.connect(self._progress)
+        session.raw_changed.connect(self._raw_changed)
+        session.denoised_changed.connect(self._denoised_changed)
         self.devices = list_devices()
         self.device_box.addItems([d.label for d in self.devices])
         self.refresh()
@@ -121,7 +154,7 @@ class DenoisePanel(QWidget):
                     self.model_box.setCurrentIndex(i)
         self.model_box.blockSignals(False)
         usable = missing is None and bool(self.models)
-        for w in (self.model_box, self.device_box, self.passes_box, self.run_button):
+        for w in (self.model_box, self.device_box, self.passes_box, self.policy_box, self.run_button):
             w.setEnabled(usable)
         if missing is not None or not self.models:
             # the views show the same reason in place of the denoised image
@@ -137,9 +170,62 @@ class DenoisePanel(QWidget):
         j = self.device_box.currentIndex()
         device = self.devices[j].device if 0 <= j < len(self.devices) else "auto"
         passes = int(self.passes_box.currentData() or 1)
+        policy = str(self.policy_box.currentData() or "fallback")
         s = self.session
-        if model != s.model or device != s.device or passes != s.passes:
-            s.set_model(model, device, passes)
+        if model != s.model or device != s.device or passes != s.passes or policy != s.policy:
+            s.set_model(model, device, passes, policy)
+        self._show_plan()
+
+    @Slot(object)
+    def _raw_changed(self, _scan: Scan | None) -> None:
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        """The working grid of the shown scan for the chosen model, before anything runs."""
+        from stmdenoise.safety import plan_denoise
+
+        raw, model = self.session.raw, self.session.model
+        px = model_pixel_size(model) if model is not None else None
+        if raw is None or px is None:
+            self.plan_label.setText("")
+            return
+        plan = plan_denoise(
+            raw.shape, raw.pixel_size, px, passes=self.session.passes, device=self.session.device
+        )
+        text = plan.describe()
+        self.plan_label.setText(text[0].upper() + text[1:] + ".")
+        self.plan_label.setProperty("refused", not plan.runs)
+        self.plan_label.setToolTip(
+            "The network was trained at one pixel size; every scan is resampled onto it and back. "
+            "Enlarging or shrinking by more than 2x is refused (the classical filter or the raw scan "
+            "is delivered instead)."
+        )
+
+    @Slot(object)
+    def _denoised_changed(self, scan: Scan | None) -> None:
+        """Say what the shown result is: the model's output, a fallback or the raw scan, and why."""
+        step = None
+        if scan is not None:
+            step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
+        if step is None:
+            self.verdict_label.setText("")
+            self.verdict_label.setToolTip("")
+            return
+        p = step.params
+        if (p.get("plan") or {}).get("refusal"):
+            self.plan_label.setText("")  # the verdict below says why the model was not run
+        harmful = p.get("harmful")
+        head = {True: "Harm found. ", None: "Not measured. ", False: "Checked. "}.get(harmful, "")
+        lines = [head + str(p.get("summary", ""))]
+        lines += [f"• {n}" for n in p.get("notices", [])]
+        self.verdict_label.setText("\n".join(lines))
+        self.verdict_label.setProperty("harmful", bool(harmful))
+        self.verdict_label.setToolTip(
+            "Do no harm: the output is compared with the other scan direction (a second noisy look at "
+            "the same area), which estimates its error against the real surface without ground truth. "
+            "Where the model would be worse than the raw scan or a classical filter, the filter (or the "
+            "raw scan) is shown instead. See the Quality panel for the figures."
+        )
 
     def select_model(self, name: str) -> bool:
         """Choose the model called ``name``; returns False when there is none."""

@@ -233,6 +233,7 @@ class ResultKey:
     level: bool
     align: bool
     passes: int = 1
+    policy: str = "fallback"  # stmdenoise.safety.POLICIES
 
 
 class ResultCache:

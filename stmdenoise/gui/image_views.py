@@ -66,6 +66,19 @@ def profile_along(
     return t * length, vals
 
 
+def denoised_title(scan: Scan, model: str) -> str:
+    """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
+    the model's output by a classical filter or the raw scan)."""
+    step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
+    delivered = step.params.get("delivered", "model") if step is not None else "model"
+    if delivered == "model":
+        flag = " (harmful!)" if step is not None and step.params.get("harmful") else ""
+        return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
+    if delivered == "raw":
+        return "Raw (not denoised)"
+    return f"Fallback: {delivered}"
+
+
 class _View:
     """One plot with an image in physical coordinates, its scale bar and a message overlay."""
 
@@ -314,7 +327,7 @@ class ImageViewsPanel(QWidget):
             return
         self.den.show(scan)
         self.den.image.setLevels(self.hist.getLevels())
-        self.den.plot.setTitle(f"Denoised — {self.session.model.name}" if self.session.model else "Denoised")
+        self.den.plot.setTitle(denoised_title(scan, self.session.model.name if self.session.model else ""))
         diff = np.asarray(raw.data) - np.asarray(scan.data)
         self.diff.show(scan, diff)
         self.diff_bar.setVisible(True)

@@ -16,9 +16,14 @@ from stmdenoise.scan import Scan
 __all__ = ["QualityPanel", "EXPLANATION"]
 
 EXPLANATION = (
-    "Lower is better for every measure. BRISQUE and PIQE are no-reference scores made for photographs "
-    "(PIQE counts smooth regions as blur, and a clean scan can score worse than a noisy one, so read them "
-    "as hints); the line-artefact index and noise floor are STM-native."
+    "Est. error: the shown result's error against the real surface, estimated from the other scan "
+    "direction (two noisy looks at one area; no ground truth needed), relative to the raw scan (1.00); "
+    "below 1 is closer to the surface, above 1 further away. Noise shared by trace and retrace counts as "
+    "signal there; a band left with almost nothing can come out slightly below 0 (an estimate). Signal "
+    "kept: share of the real signal that survives. Lower is better for the rest. "
+    "BRISQUE and PIQE are no-reference scores made for photographs: they reward smoothness, so a result "
+    "that erased real structure can score better; read them as hints. The line-artefact index and noise "
+    "floor are STM-native."
 )
 
 _IN_DATA_UNITS = ("Noise floor", "Residual RMS (raw − denoised)")
@@ -46,6 +51,7 @@ class QualityPanel(QWidget):
         lay.addWidget(self.explain)
         self.scores: dict[str, tuple[float, float, str]] = {}
         self._unit = ""
+        self._generation = 0  # bumped by every recompute; records of older requests are dropped
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
@@ -64,6 +70,7 @@ class QualityPanel(QWidget):
     def recompute(self) -> None:
         """Score the shown images again (cancels a scoring job still running)."""
         self.session.pool.cancel("scores")
+        self._generation += 1
         self.scores.clear()
         self.table.setRowCount(0)
         raw = self.session.raw
@@ -77,7 +84,7 @@ class QualityPanel(QWidget):
         self._unit = raw.unit
         self.status.setText("computing…")
         self.session.pool.start(
-            score_job(raw, self.session.denoised),
+            score_job(raw, self.session.denoised, self._generation),
             name="scores",
             on_record=self._record,
             on_failed=self._failed,
@@ -85,11 +92,16 @@ class QualityPanel(QWidget):
 
     @Slot(object)
     def _record(self, rec: ScoreRecord) -> None:
-        if self.session.raw is None:
+        # a job cancelled for a newer request may still deliver its current measure: drop it
+        if self.session.raw is None or rec.generation != self._generation:
             return
+        known = list(self.scores)
         self.scores[rec.name] = (rec.raw, rec.denoised, rec.note)
-        row = self.table.rowCount()
-        self.table.insertRow(row)
+        if rec.name in known:
+            row = known.index(rec.name)
+        else:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
         self.table.setVerticalHeaderItem(row, QTableWidgetItem(rec.name))
         for col, value in enumerate((rec.raw, rec.denoised)):
             item = QTableWidgetItem(self._format(rec.name, value, rec.note if col == 0 else ""))
@@ -101,6 +113,8 @@ class QualityPanel(QWidget):
     def _format(self, name: str, value: float, note: str) -> str:
         if math.isnan(value):
             return "n/a" if note else "—"
+        if name.startswith(("Est. error", "Signal kept")):
+            return f"{value:.2f}"
         if name in _IN_DATA_UNITS:
             if self._unit == "m":
                 return f"{value * 1e12:.3g} pm"

@@ -25,7 +25,7 @@ from stmdenoise.gui.entries import (
     read_files,
     read_one,
 )
-from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess
+from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess, second_look
 from stmdenoise.gui.workers import WorkerPool
 from stmdenoise.scan import Scan
 
@@ -59,6 +59,7 @@ class Session(QObject):
         self.model: ModelInfo | None = None
         self.device = "auto"
         self.passes = 1  # network passes averaged over mirrored copies (Denoiser.denoise)
+        self.policy = "fallback"  # do-no-harm policy (stmdenoise.safety.POLICIES)
         self.auto_denoise = True
         self.raw: Scan | None = None
         self.denoised: Scan | None = None
@@ -246,11 +247,14 @@ class Session(QObject):
             self.level,
             self.align,
             self.passes,
+            self.policy,
         )
 
-    def set_model(self, model: ModelInfo | None, device: str = "auto", passes: int = 1) -> None:
-        """Choose the model, device and passes used for denoising (shows the cached result if any)."""
-        self.model, self.device, self.passes = model, device, passes
+    def set_model(
+        self, model: ModelInfo | None, device: str = "auto", passes: int = 1, policy: str = "fallback"
+    ) -> None:
+        """Choose the model, device, passes and do-no-harm policy (shows the cached result if any)."""
+        self.model, self.device, self.passes, self.policy = model, device, passes, policy
         key = self.result_key()
         cached = self.results.get(key) if key is not None else None
         self._set_denoised(cached)
@@ -287,8 +291,12 @@ class Session(QObject):
         self.denoise_status.emit(
             f"denoising {scan.source.name if scan.source else ''} with {self.model.name}…"
         )
+        i = self.index_of(Path(key.path))
+        other = "backward" if key.direction == "forward" else "forward"
+        known = self.entries[i].scans.get((key.channel, other)) if i >= 0 else None
+        partner = second_look(scan, known, level=key.level, align=key.align)
         self.pool.start(
-            denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes),
+            denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes, partner, key.policy),
             name="denoise",
             on_record=self._denoise_record,
             on_failed=self._denoise_failed,
@@ -302,7 +310,7 @@ class Session(QObject):
             self.results.put(key, rec.result)
             if key == self.result_key():
                 self._set_denoised(rec.result)
-            self.denoise_status.emit(f"denoised with {Path(key.model).name}")
+            self.denoise_status.emit(f"{Path(key.model).name}: {rec.message}")
             self.denoise_progress.emit(0, 0)
         else:
             self.denoise_progress.emit(rec.done, rec.total or 0)

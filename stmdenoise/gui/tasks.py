@@ -28,7 +28,10 @@ __all__ = [
     "DenoiserCache",
     "DenoiseRecord",
     "ScoreRecord",
+    "denoise_job",
+    "model_pixel_size",
     "score_job",
+    "second_look",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,24 +169,77 @@ class DenoiseRecord:
 
 
 def denoise_job(
-    scan: Scan, model_dir: Path, device: str, cache: DenoiserCache, passes: int = 1
+    scan: Scan,
+    model_dir: Path,
+    device: str,
+    cache: DenoiserCache,
+    passes: int = 1,
+    partner: Callable[[], Scan | None] | None = None,
+    policy: str = "fallback",
 ) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[DenoiseRecord]]:
-    """Job factory: denoise ``scan`` with the model in ``model_dir``, averaging ``passes`` mirrorings."""
+    """Job factory: denoise ``scan`` under the do-no-harm policy, averaging ``passes`` mirrorings.
+
+    ``partner()`` (called in the worker thread) returns the second look at the same area (the
+    other scan direction, processed as ``scan`` was) or None; the delivered result carries the
+    verdict in its ``do_no_harm`` processing step (:mod:`stmdenoise.safety`); ``policy`` is one of
+    :data:`stmdenoise.safety.POLICIES` except ``refuse`` (the app always shows something).
+    """
 
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
         yield DenoiseRecord(0, None, f"loading {model_dir.name}")
         denoiser = cache.get(model_dir, device)
+        plan = denoiser.plan(scan, passes=passes)
+        yield DenoiseRecord(0, None, plan.describe().capitalize())
+        second = partner() if partner is not None else None
 
         def progress(done: int, total: int) -> None:
             report(DenoiseRecord(int(done), int(total), f"denoising: network pass {done} of {total}"))
 
         try:
-            out = denoiser.denoise(scan, passes=passes, cancel=cancel, progress=progress)
+            got = denoiser.denoise_checked(
+                scan, partner=second, policy=policy, passes=passes, cancel=cancel, progress=progress
+            )
         except JobCancelled:
             return
-        yield DenoiseRecord(1, 1, "done", result=out)
+        what = {"model": "the model's output", "raw": "the raw scan"}.get(
+            got.verdict.delivered, f"classical fallback ({got.verdict.delivered})"
+        )
+        yield DenoiseRecord(1, 1, f"done: showing {what}", result=got.delivered)
 
     return job
+
+
+def second_look(scan: Scan, known: Scan | None, *, level: bool, align: bool) -> Callable[[], Scan | None]:
+    """A loader of ``scan``'s other scan direction, processed with the same view toggles.
+
+    ``known`` is that frame when it was read already; otherwise the loader reads it from the
+    scan's file. Returns None (never raises) when the file has no such frame.
+    """
+
+    def load() -> Scan | None:
+        other = "backward" if scan.direction == "forward" else "forward"
+        frame = known
+        if frame is None and scan.source is not None:
+            try:
+                frame = capability("io").get("read_scan")(scan.source, channel=scan.channel, direction=other)
+            except (OSError, ValueError, ImportError) as exc:
+                log.info("no second look for %s: %s", scan.describe(), exc)
+                return None
+        if frame is None or frame.direction != other or frame.shape != scan.shape:
+            return None
+        return preprocess(frame, level=level, align=align)
+
+    return load
+
+
+def model_pixel_size(model: ModelInfo) -> float | None:
+    """The pixel size (metres) a model folder works at, from its config.json without loading torch."""
+    try:
+        cfg = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
+        value = float(cfg["pixel_size_m"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if value > 0 and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -196,6 +252,7 @@ class ScoreRecord:
     raw: float
     denoised: float
     note: str = ""
+    generation: int = 0  # which request of the Quality panel this answers (late ones are dropped)
 
     @property
     def message(self) -> str:
@@ -211,35 +268,48 @@ def _one(fn: Callable[[np.ndarray], Any], data: np.ndarray | None) -> tuple[floa
         return math.nan, str(exc)
 
 
+#: Row names of the photographic scores: they reward smoothness, so they are labelled as hints.
+BRISQUE_ROW, PIQE_ROW = "BRISQUE (no-reference hint)", "PIQE (no-reference hint)"
+
+
 def score_job(
-    raw: Scan, denoised: Scan | None
+    raw: Scan, denoised: Scan | None, generation: int = 0
 ) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[ScoreRecord]]:
-    """Job factory computing BRISQUE, PIQE and the STM-native measures for raw and denoised."""
+    """Job factory: the fidelity of what is shown (from its do-no-harm verdict), then BRISQUE,
+    PIQE and the STM-native measures for raw and denoised; records carry ``generation``."""
 
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[ScoreRecord]:
         import stmdenoise.metrics as m
+        from stmdenoise.safety import verdict_rows
 
+        step = None
+        if denoised is not None:
+            step = next((st for st in reversed(denoised.steps) if st.name == "do_no_harm"), None)
+        fidelity = verdict_rows(step.params) if step is not None else []
         measures: list[tuple[str, Callable[[np.ndarray], Any]]] = []
         if capability("metrics").available:
-            measures += [("BRISQUE", m.brisque), ("PIQE", m.piqe)]
+            measures += [(BRISQUE_ROW, m.brisque), (PIQE_ROW, m.piqe)]
         if hasattr(m, "line_artefact_index"):
             measures.append(("Line-artefact index", m.line_artefact_index))
         if hasattr(m, "noise_floor"):
             measures.append(("Noise floor", m.noise_floor))
-        total = len(measures) + (1 if denoised is not None and hasattr(m, "residual_stats") else 0)
+        total = len(fidelity) + len(measures) + (1 if denoised is not None else 0)
+        g = generation
+        for i, (name, rv, dv, note) in enumerate(fidelity):
+            yield ScoreRecord(i + 1, total, name, rv, dv, note, g)
         d = None if denoised is None else np.asarray(denoised.data)
-        for i, (name, fn) in enumerate(measures):
+        for i, (name, fn) in enumerate(measures, start=len(fidelity)):
             if cancel.is_set():
                 return
             rv, rnote = _one(fn, np.asarray(raw.data))
             dv, dnote = _one(fn, d)
-            yield ScoreRecord(i + 1, total, name, rv, dv, rnote or dnote)
-        if denoised is not None and hasattr(m, "residual_stats") and not cancel.is_set():
+            yield ScoreRecord(i + 1, total, name, rv, dv, rnote or dnote, g)
+        if denoised is not None and not cancel.is_set():
+            name = "Residual RMS (raw − denoised)"
             try:
                 stats = m.residual_stats(np.asarray(raw.data), np.asarray(denoised.data))
-                rms = float(stats.rms)
-                yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, rms)
+                yield ScoreRecord(total, total, name, math.nan, float(stats.rms), "", g)
             except ValueError as exc:
-                yield ScoreRecord(total, total, "Residual RMS (raw − denoised)", math.nan, math.nan, str(exc))
+                yield ScoreRecord(total, total, name, math.nan, math.nan, str(exc), g)
 
     return job

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -70,7 +71,8 @@ class MainWindow(QMainWindow):
         self.docks["Quality"].raise_()
         self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [290, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Scans"], self.docks["Metadata"]], [420, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [215, 560], Qt.Orientation.Vertical)
+        # the Denoise panel says before and after each run what the network does (plan, verdict)
+        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [330, 445], Qt.Orientation.Vertical)
 
         self.cursor_label = QLabel("")
         self.statusBar().addWidget(self.cursor_label, 1)
@@ -147,6 +149,9 @@ class MainWindow(QMainWindow):
         about = QAction("&About STM Denoise", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+        system = QAction("&System…", self)
+        system.triggered.connect(self.show_system_check)
+        help_menu.addAction(system)
 
     # ------------------------------------------------------------------ opening
     def open_paths(self, paths: list[str] | list[Path]) -> int:
@@ -270,6 +275,16 @@ class MainWindow(QMainWindow):
             f"<b>STM Denoise</b> {__version__}<br>Physics-augmented denoising (PDA-Net) of STM images."
             f"<br>Log file: {self.log_file or 'none'}",
         )
+
+    @Slot()
+    def show_system_check(self) -> QDialog:
+        """Help ▸ System: versions, CUDA or why not, GPUs, the device used (non-modal)."""
+        from stmdenoise.gui.system_check import SystemCheckDialog
+
+        dialog = SystemCheckDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

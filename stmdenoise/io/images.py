@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, PngImagePlugin
 
 from stmdenoise.io._common import MAX_PIXELS, file_size
 from stmdenoise.io.errors import ScanFormatError
-from stmdenoise.scan import Scan
+from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
     "COLORMAPS",
@@ -94,6 +94,8 @@ def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
         "setpoint": scan.setpoint,
         "angle": scan.angle,
         "offset": list(scan.offset),
+        # provenance: every processing step, the do-no-harm verdict of a denoised scan included
+        "steps": [st.to_dict() for st in scan.steps],
         **extra,
     }
 
@@ -260,8 +262,11 @@ def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> S
             offset=tuple(meta.get("offset", (0.0, 0.0))),
             header={META_KEY: json.dumps(meta)},
             source=path,
+            steps=tuple(
+                ProcessingStep(str(st["name"]), dict(st.get("params", {}))) for st in meta.get("steps", [])
+            ),
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ScanFormatError(
             path, f"expected valid stmdenoise calibration metadata, found {meta!r} ({exc})"
         ) from None

@@ -15,6 +15,7 @@ from stmdenoise.processing.nan import (
 )
 from stmdenoise.processing.normalize import Normalization, robust_normalize
 from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
+from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.processing.tiling import blend_tiles, feather_window, iter_tiles, pad_to_multiple, tile_starts
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "feather_window",
     "fill_nan_nearest",
     "fit_plane",
+    "gaussian_smooth",
     "iter_tiles",
     "largest_complete_block",
     "level_plane",

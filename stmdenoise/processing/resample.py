@@ -82,6 +82,15 @@ def resample_to_pixel_size(
     ------
     ValueError
         For a non-positive pixel size, an order outside 0..5, or a scan without finite pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stmdenoise.scan import Scan
+    >>> scan = Scan(np.ones((100, 80)), pixel_size=(1e-10, 1e-10))
+    >>> out = resample_to_pixel_size(scan, 2e-10)
+    >>> out.shape, out.pixel_size, out.steps[-1].name
+    ((50, 40), (2e-10, 2e-10), 'resample_to_pixel_size')
     """
     if not isinstance(scan, Scan):
         raise ValueError(f"scan must be a Scan (it carries the pixel size), got {type(scan).__name__}")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from stmdenoise.gui.tasks import user_models_dir
+from stmdenoise.gui.tasks import BRISQUE_ROW, PIQE_ROW, user_models_dir
 from tests.gui.conftest import file_mime, wait_idle
 from tests.training.conftest import TINY_SIZES
 
@@ -56,20 +56,41 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert window.denoise_panel.select_model("gui-tiny")
     assert window.session.model is not None and window.session.model.origin == "user"
 
-    # a 1.5 nm atomic-resolution scan is 11 x 11 px on the model's grid: refused with the reason
-    failed = dict(timeout=120000, check_params_cb=lambda m: "failed" in m)
-    with qtbot.waitSignal(window.session.denoise_status, **failed) as status:
-        window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
-    assert "at least 32 px" in status.args[0] and window.session.denoised is None
-    wait_idle(qtbot, window)
+    # a 1.5 nm atomic-resolution scan would be shrunk 9x onto the model's grid: the model is not
+    # run, and the panel says so before and after; the classical fallback picked against the
+    # backward frame is shown instead
     idle = window.denoise_panel
+    refused = dict(timeout=120000, check_params_cb=lambda m: "showing classical fallback" in m)
+    with qtbot.waitSignal(window.session.denoise_status, **refused):
+        window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
+    wait_idle(qtbot, window)
+    fallback = window.session.denoised
+    assert fallback is not None and fallback.steps[-1].name == "do_no_harm"
+    assert fallback.steps[-1].params["delivered"].startswith("gaussian")
+    verdict = idle.verdict_label.text()
+    assert "classical fallback" in verdict and "model not run" in verdict and "shrunk 9" in verdict
+    assert "estimated error" in verdict
+    window.session.denoised_changed.emit(None)  # before a run, the plan says the same
+    idle._show_plan()
+    assert "Model not run" in idle.plan_label.text() and "shrunk 9" in idle.plan_label.text()
+    window.session.denoised_changed.emit(fallback)
     assert idle.progress.maximum() > 0 and not idle.cancel_button.isEnabled()  # no busy bar left
-    # a 5 nm scan (36 x 36 px on the model's grid) is denoised
-    window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "TR_img_0249.sxm"]))
+    # the example scan is on the model's grid; this 4-step model is judged harmful against the
+    # backward frame, so the fallback is shown unless the user asks to see the model's output
+    assert idle.policy_box.currentData() == "fallback"
+    idle.policy_box.setCurrentIndex(1)
+    assert window.session.policy == "warn"
+    example = Path(__file__).resolve().parents[2] / "resources" / "examples" / "cu111_simulated_typical.sxm"
+    window.scan_list.drop_mime(file_mime([example]))
+    qtbot.waitUntil(
+        lambda: window.session.raw is not None and window.session.raw.source == example, timeout=60000
+    )
     qtbot.waitUntil(lambda: window.session.denoised is not None, timeout=120000)
     wait_idle(qtbot, window)
     assert idle.progress.maximum() > 0 and not idle.cancel_button.isEnabled()
+    assert "enlarged 1.004x" in idle.plan_label.text() and "not run" not in idle.plan_label.text()
     raw, den = window.session.raw, window.session.denoised
+    assert den.steps[-1].params["delivered"] == "model", den.steps[-1].params
     assert den.shape == raw.shape and den.unit == raw.unit and den.pixel_size == raw.pixel_size
     assert not np.array_equal(den.data, raw.data, equal_nan=True)
     np.testing.assert_allclose(window.views.diff.image.image, raw.data - den.data)
@@ -84,7 +105,7 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
 
     def four_passes() -> bool:
         d = window.session.denoised
-        return d is not None and d.steps[-1].params.get("passes") == 4
+        return d is not None and any(st.name == "denoise" and st.params.get("passes") == 4 for st in d.steps)
 
     qtbot.waitUntil(four_passes, timeout=120000)
     wait_idle(qtbot, window)
@@ -95,12 +116,12 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     # scores for raw and denoised, computed in the background
     def scored() -> bool:
         s = window.quality.scores
-        return "BRISQUE" in s and "PIQE" in s and not math.isnan(s["BRISQUE"][1])
+        return BRISQUE_ROW in s and PIQE_ROW in s and not math.isnan(s[BRISQUE_ROW][1])
 
     qtbot.waitUntil(scored, timeout=120000)
     wait_idle(qtbot, window)
     scores = window.quality.scores
-    for name in ("BRISQUE", "PIQE", "Line-artefact index", "Noise floor"):
+    for name in (BRISQUE_ROW, PIQE_ROW, "Line-artefact index", "Noise floor"):
         raw_v, den_v, _ = scores[name]
         assert math.isfinite(raw_v) and math.isfinite(den_v), name
     assert "photographs" in window.quality.explain.text()

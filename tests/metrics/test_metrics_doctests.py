@@ -13,6 +13,9 @@ MODULES = [
     "stmdenoise.metrics.brisque",
     "stmdenoise.metrics.reference",
     "stmdenoise.metrics.stm",
+    "stmdenoise.metrics.fidelity",
+    "stmdenoise.metrics.registration",
+    "stmdenoise.safety",
 ]
 
 

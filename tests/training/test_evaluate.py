@@ -139,3 +139,35 @@ def test_rmse_is_in_picometres_and_ignores_an_offset() -> None:
     assert _rmse_pm(clean, clean + noise) == pytest.approx(1.0, rel=0.05)
     # unlike the 8-bit PSNR, shrinking the whole image is an error in picometres
     assert _rmse_pm(clean, 0.5 * clean) > 5.0
+
+
+def test_evaluate_prints_real_scan_fidelity_tables(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Two-direction scans and a frame stack get the no-ground-truth tables beside Tables I/II."""
+    from scipy import ndimage
+
+    from stmdenoise.io import write_sxm
+
+    rng = np.random.default_rng(4)
+    surface = ndimage.gaussian_filter(rng.normal(size=(96, 96)), 2.5) * 1e-10
+
+    def look(direction: str) -> Scan:
+        data = surface + 2e-12 * rng.normal(size=surface.shape)
+        return Scan(data, pixel_size=(PX, PX), channel="Z", unit="m", direction=direction)  # type: ignore[arg-type]
+
+    real = tmp_path / "real"
+    real.mkdir()
+    write_sxm(real / "pair.sxm", [look("forward"), look("backward")])
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    for i in range(3):
+        write_scan(look("forward"), stack / f"frame{i}.tiff")
+    code = main(["evaluate", "--real", str(real), "--stack", str(stack), "--pixel-size-nm", "0.14",
+                 "--baselines", "gaussian", "--models", str(_model(tmp_path / "m")), "--device", "cpu",
+                 "--out", str(tmp_path / "out"), "-q"])  # fmt: skip
+    assert code == 0
+    md = capsys.readouterr().out
+    assert "Real-scan fidelity" in md and "Forward/backward: pair.sxm Z" in md and "Frame stack" in md
+    assert "| Raw input | 1.00 / 1.00" in md and "(best classical)" in md and "(delivered)" in md
+    data = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert {r["family"] for r in data["fidelity"]} == {"raw", "classical", "model", "delivered"}
+    assert "no-reference hints" in md

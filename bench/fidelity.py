@@ -1,0 +1,173 @@
+"""Real-scan fidelity of a model, raw and every classical filter swept: no ground truth needed.
+
+    python bench/fidelity.py [--model models/cu111-default] [--baselines gaussian,median,...] [--out DIR]
+
+1. The Ko group's frame stack of one Cu(111) area (../shared/reference/cu111_ko_group/
+   experimental, 0.71 Å/px): each frame denoised alone, judged against the mean of the others
+   (leave-one-out), in the Cu(111) bands of the fidelity issue: standing waves 10-36 Å, wave
+   harmonics 7-10 Å, incoherent noise 3-7 Å, atomic lattice 1.4-2.8 Å.
+2. Every two-direction scan in ../shared/realdata (Z and Current of each file): the forward
+   frame denoised, the backward frame as the second look, in octave bands from the pixel up.
+
+For each: raw (1.00 by definition), every classical baseline at every parameter of its grid,
+the model's own output (any resampling, as `Denoiser.denoise`) and what the app and
+`stmdenoise denoise` deliver under the do-no-harm policy (`Denoiser.denoise_checked`).
+Prints Markdown ("err / kept": estimated error and signal kept, relative to raw; see
+stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.io import ScanFormatError, read_all  # noqa: E402
+from stmdenoise.metrics.fidelity import bands_from_periods  # noqa: E402
+from stmdenoise.safety import partner_of  # noqa: E402
+from stmdenoise.training.data import read_plain_image  # noqa: E402
+from stmdenoise.training.real_fidelity import (  # noqa: E402
+    FidelityRow,
+    best_classical,
+    classical_methods,
+    fidelity_markdown,
+    model_methods,
+    pair_rows,
+    stack_rows,
+)
+
+SHARED = ROOT.parent / "shared"
+KO_DIR = SHARED / "reference" / "cu111_ko_group" / "experimental"
+KO_NM_PER_PX = 0.071  # about 0.71 Å per pixel (shared/README.md)
+REAL_DIR = SHARED / "realdata"
+#: The Cu(111) bands of the fidelity issue (periods, metres).
+CU_BANDS = (
+    *bands_from_periods([36e-10, 10e-10, 7e-10, 3e-10]),
+    *bands_from_periods([2.8e-10, 1.4e-10]),
+)
+CHANNELS = ("Z", "Current")
+
+
+def two_direction_scans(root: Path) -> list[tuple[str, object, object]]:
+    """``(name, forward, backward)`` of the Z and Current channels of every readable file under ``root``."""
+    out = []
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.suffix.lower() not in (".sxm", ".dat") or "corrupted" in p.parts:
+            continue
+        try:
+            frames = read_all(p)
+        except (ScanFormatError, OSError, ValueError):
+            continue
+        for ch in CHANNELS:
+            fwd = next((s for s in frames if s.channel == ch and s.direction == "forward"), None)
+            bwd = partner_of(fwd, frames) if fwd is not None else None
+            if fwd is not None and bwd is not None:
+                out.append((f"{p.name} {ch}", fwd, bwd))
+    return out
+
+
+def summary_table(per_scan: list[list[FidelityRow]]) -> str:
+    """One line per scan: best classical, the model's output, what is delivered (overall, worst band)."""
+    lines = [
+        "| scan | best classical (swept): err | model output: err (worst band) | delivered: err (what) |",
+        "|---|---:|---:|---:|",
+    ]
+    for rows in per_scan:
+        name = rows[0].scan
+        best = best_classical(rows)
+        model = next((r for r in rows if r.family == "model"), None)
+        deliv = next((r for r in rows if r.family == "delivered"), None)
+        b = "n/a" if best is None else f"{best.mean('all'):.2f} ({best.method})"
+        if model is None or not model.reports:
+            m = "n/a" + (f" ({model.note[:60]}…)" if model is not None and model.note else "")
+        else:
+            worst = model.reports[0].worst_band()
+            m = f"{model.mean('all'):.2f} ({worst.band.label}: {worst.error:.2f})"
+        d = "n/a" if deliv is None or not deliv.reports else f"{deliv.mean('all'):.2f}"
+        lines.append(f"| {name} | {b} | {m} | {d} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped default)")
+    ap.add_argument(
+        "--baselines", default="gaussian,median,nlmeans,tv,wavelet,bm3d",
+        help="comma-separated classical baselines to sweep (default all)",
+    )  # fmt: skip
+    ap.add_argument("--out", type=Path, help="write fidelity.md and fidelity.json here")
+    ap.add_argument("--details", action="store_true", help="print every scan's per-band table too")
+    args = ap.parse_args(argv)
+    if not KO_DIR.is_dir() or not REAL_DIR.is_dir():
+        print(f"needs {KO_DIR} and {REAL_DIR} (../shared beside the repository)", file=sys.stderr)
+        return 2
+    model = args.model or default_model_dir()
+    den = Denoiser.from_folder(model, device="cpu")
+    methods = [
+        *classical_methods([b for b in args.baselines.split(",") if b]),
+        *model_methods(den, model.name),
+    ]
+    t0 = time.perf_counter()
+    md = [f"# Real-scan fidelity of `{model.name}` (raw = 1.00; err: estimated error, kept: signal kept)\n"]
+    frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]
+    stack = stack_rows(methods, "Ko Cu(111) frames 01-03", frames, bands=CU_BANDS)
+    md.append(
+        fidelity_markdown(
+            stack, title=f"Frame stack: Ko Cu(111) frames 01-03, leave-one-out ({len(frames)} frames)"
+        )
+    )
+    print(md[-1], flush=True)
+    per_scan = []
+    for name, fwd, bwd in two_direction_scans(REAL_DIR):
+        rows = pair_rows(methods, name, fwd, bwd)  # type: ignore[arg-type]
+        per_scan.append(rows)
+        if args.details:
+            print(fidelity_markdown(rows, title=f"Forward/backward: {name}"), flush=True)
+    md.append(
+        "### Forward/backward, every two-direction scan in ../shared/realdata (overall error, raw = 1.00)\n"
+    )
+    md.append(summary_table(per_scan))
+    worse = [
+        rows[0].scan
+        for rows in per_scan
+        for r in rows
+        if r.family == "delivered" and r.reports and r.mean("all") > 1.0
+    ]
+    md.append(
+        f"Delivered output above raw error on {len(worse)} of {len(per_scan)} scans"
+        + (f": {', '.join(worse)}" if worse else "")
+        + f". {time.perf_counter() - t0:.0f} s.\n"
+    )
+    print("\n".join(md[-2:]))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        full = (
+            "\n".join(md)
+            + "\n"
+            + "\n".join(fidelity_markdown(r, title=f"Forward/backward: {r[0].scan}") for r in per_scan)
+        )
+        (args.out / "fidelity.md").write_text(full, encoding="utf-8")
+        data = {
+            "stack": [r.to_dict() for r in stack],
+            "pairs": [[r.to_dict() for r in rows] for rows in per_scan],
+        }
+        text = json.dumps(
+            data,
+            indent=1,
+            allow_nan=False,
+            default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else str(v),
+        )
+        (args.out / "fidelity.json").write_text(text + "\n", encoding="utf-8")
+        print(f"written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

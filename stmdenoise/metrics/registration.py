@@ -1,0 +1,128 @@
+"""Sub-pixel registration of two looks at one area (trace/retrace, frames of a stack).
+
+Used by :mod:`stmdenoise.metrics.fidelity`; the integer search is bounded so that the period
+of an atomic lattice cannot alias the shift, the sub-pixel part is scikit-image's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
+
+__all__ = ["MIN_REGISTRATION_SIZE", "hann_window", "levelled", "register_frames"]
+
+Array = NDArray[np.float64]
+
+#: Fewest rows and columns two looks must share to be registered.
+MIN_REGISTRATION_SIZE = 32
+
+
+def hann_window(shape: tuple[int, int]) -> Array:
+    """Separable 2-D Hann window of ``shape`` (no zero at the edges)."""
+    wy = np.hanning(shape[0] + 2)[1:-1]
+    wx = np.hanning(shape[1] + 2)[1:-1]
+    return np.outer(wy, wx)
+
+
+def levelled(z: Array) -> Array:
+    """``z`` minus its least-squares plane (and mean)."""
+    rows, cols = z.shape
+    v = np.linspace(-1.0, 1.0, rows)[:, None]
+    u = np.linspace(-1.0, 1.0, cols)[None, :]
+    a = np.column_stack(
+        (np.ones(z.size), np.broadcast_to(v, z.shape).ravel(), np.broadcast_to(u, z.shape).ravel())
+    )
+    ref = float(z.mean())
+    coef, *_ = np.linalg.lstsq(a, (z - ref).ravel(), rcond=None)
+    return (z - ref) - (a @ coef).reshape(z.shape)
+
+
+def register_frames(
+    reference: Any, moving: Any, *, max_shift: float | None = None, upsample: int = 20
+) -> tuple[float, float]:
+    """Shift ``(dy, dx)`` in pixels that moves ``moving`` onto ``reference``.
+
+    ``moving`` shifted by ``(dy, dx)`` (content moves down by ``dy`` rows and right by ``dx``
+    columns) lines up with ``reference``. The integer part is the cross-correlation peak of the
+    levelled, windowed frames within ``max_shift`` pixels (so the period of an atomic lattice
+    cannot alias it); the sub-pixel part comes from
+    :func:`skimage.registration.phase_cross_correlation` on the integer-aligned overlap.
+
+    Parameters
+    ----------
+    reference, moving : Scan or array_like, shape (rows, cols)
+        Two looks at one area (same shape); NaN rows are ignored.
+    max_shift : float, optional
+        Largest shift searched, pixels (default: a quarter of the shorter side).
+    upsample : int
+        Sub-pixel precision is ``1 / upsample`` px.
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> rng = np.random.default_rng(1)
+    >>> a = ndimage.gaussian_filter(rng.normal(size=(128, 128)), 2)
+    >>> b = ndimage.shift(a, (0.0, -3.4), mode="reflect")   # b's content sits 3.4 px left
+    >>> dy, dx = register_frames(a, b)
+    >>> round(dy, 1) + 0.0, round(dx, 1)
+    (0.0, 3.4)
+    """
+    ref = np.asarray(_as_array(reference, "reference"), dtype=np.float64)
+    mov = np.asarray(_as_array(moving, "moving"), dtype=np.float64)
+    if ref.shape != mov.shape:
+        raise ValueError(f"reference and moving must have the same shape, got {ref.shape} and {mov.shape}")
+    if isinstance(upsample, bool) or not isinstance(upsample, int) or upsample < 1:
+        raise ValueError(f"upsample must be a positive integer, got {upsample!r}")
+    both = np.asarray(np.isfinite(ref).all(axis=1) & np.isfinite(mov).all(axis=1), dtype=bool)
+    block = scored_rows(np.where(both[:, None], 0.0, np.nan), name="reference/moving")
+    r, m = ref[block], mov[block]
+    if min(r.shape) < MIN_REGISTRATION_SIZE:
+        raise NotScorableError(
+            f"reference/moving: only {r.shape[0]} x {r.shape[1]} complete pixels in common; "
+            f"registration needs {MIN_REGISTRATION_SIZE} x {MIN_REGISTRATION_SIZE}"
+        )
+    limit = min(r.shape) / 4 if max_shift is None else float(max_shift)
+    if not (limit >= 0 and math.isfinite(limit)):
+        raise ValueError(f"max_shift must be a non-negative number of pixels, got {max_shift!r}")
+    w = hann_window(r.shape)
+    fr, fm = levelled(r) * w, levelled(m) * w
+    for name, a in (("reference", fr), ("moving", fm)):
+        if not np.ptp(a) > 0:
+            raise NotScorableError(f"{name}: no contrast after plane levelling (a constant or tilted plane)")
+    size = (2 * r.shape[0], 2 * r.shape[1])  # zero-padded: linear, not circular, correlation
+    xc = np.fft.irfft2(np.fft.rfft2(fr, size) * np.conj(np.fft.rfft2(fm, size)), size)
+    dy = np.fft.fftfreq(size[0], 1.0 / size[0])[:, None]
+    dx = np.fft.fftfreq(size[1], 1.0 / size[1])[None, :]
+    xc = np.where((np.abs(dy) <= limit) & (np.abs(dx) <= limit), xc, -np.inf)
+    iy, ix = np.unravel_index(int(np.argmax(xc)), xc.shape)
+    sy, sx = int(dy[iy, 0]), int(dx[0, ix])
+    a, b = _overlap(r, m, sy, sx)
+    if upsample > 1 and min(a.shape) >= 8:
+        from skimage.registration import phase_cross_correlation
+
+        wa = hann_window(a.shape)
+        sub, _, _ = phase_cross_correlation(
+            levelled(a) * wa, levelled(b) * wa, upsample_factor=upsample, normalization=None
+        )
+        fy, fx = (float(v) for v in sub)
+        if abs(fy) <= 1.0 and abs(fx) <= 1.0:  # a refinement, not a new peak
+            return (sy + fy, sx + fx)
+    return (float(sy), float(sx))
+
+
+def _overlap(ref: Array, mov: Array, sy: int, sx: int) -> tuple[Array, Array]:
+    """The parts of ``ref`` and of ``mov`` shifted by integer ``(sy, sx)`` that overlap."""
+    rows, cols = ref.shape
+    r0, r1 = max(0, sy), min(rows, rows + sy)
+    c0, c1 = max(0, sx), min(cols, cols + sx)
+    return ref[r0:r1, c0:c1], mov[r0 - sy : r1 - sy, c0 - sx : c1 - sx]

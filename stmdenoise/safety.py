@@ -1,0 +1,665 @@
+"""Do no harm: what the network will do to a scan before it runs, and whether to deliver its output.
+
+Two decisions live here, both numpy-only (the GUI calls them without loading torch):
+
+:func:`plan_denoise`
+    The working grid: the network works at its model's pixel size, so a scan is resampled
+    first. The plan says by how much, how many pixels that makes, roughly how long it takes,
+    and refuses what the model cannot serve faithfully: enlarging or shrinking by more than
+    :data:`MAX_ZOOM` (a 195 pm/px scan blown up 14x, a 22 pm/px scan shrunk 6x), fewer than
+    :data:`MIN_MODEL_PIXELS` per side, more than :data:`MAX_WORK_PIXELS` in all.
+
+:func:`judge`
+    The do-no-harm policy. When the scan has a second look at the same area (the backward
+    frame of every Nanonis and Createc scan), the model's output is scored against it with
+    :func:`stmdenoise.metrics.fidelity.pair_fidelity`, beside a conservative classical filter
+    (a Gaussian whose width is picked from :data:`FALLBACK_SIGMAS` by the same estimate, the
+    raw scan included as width 0). The model is *harmful* when its estimated error is above the
+    raw scan's, above the classical filter's, or above the raw scan's in any band that holds
+    signal (by more than two standard errors). What is delivered then depends on the policy:
+
+    ``fallback`` (default)
+        deliver the classical filter's output (or the raw scan, when no width beats it);
+    ``warn``
+        deliver the model's output, marked harmful, with the figures;
+    ``refuse``
+        deliver nothing: :class:`HarmError` with the figures;
+    ``off``
+        deliver the model's output unchecked.
+
+    Without a second look the error cannot be measured: the model's output is delivered with
+    out-of-domain notices (resampling factor, residual that follows the image's structure,
+    residual far above the noise floor) that say why it may not be trusted. When the plan
+    refused the model, the raw scan (or, with a second look, the classical filter) is delivered
+    with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from stmdenoise.metrics._input import NotScorableError
+from stmdenoise.metrics.fidelity import (
+    FIDELITY_CAVEAT,
+    FidelityReport,
+    pair_fidelity,
+    register_frames,
+    trace_retrace_max_shift,
+)
+from stmdenoise.processing.resample import resampled_shape
+from stmdenoise.processing.smoothing import gaussian_smooth
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = [
+    "FALLBACK_SIGMAS",
+    "HarmError",
+    "MAX_WORK_PIXELS",
+    "MAX_ZOOM",
+    "MIN_MODEL_PIXELS",
+    "POLICIES",
+    "DenoisePlan",
+    "Verdict",
+    "judge",
+    "partner_of",
+    "periodic_detail_lost",
+    "plan_denoise",
+    "verdict_rows",
+]
+
+#: What :func:`judge` may do with a harmful output (see the module docstring).
+POLICIES = ("fallback", "warn", "refuse", "off")
+
+#: Fewest pixels per side, on the model's grid, that a scan must have. The networks downsample
+#: by 4 and were trained on crops of 64-128 px; a much smaller image comes back with blobs that
+#: are not in it.
+MIN_MODEL_PIXELS = 32
+
+#: Largest enlargement or reduction onto the model's grid. Shrinking by more loses detail the
+#: network can never give back (atoms of a 22 pm/px scan at 0.14 nm/px); enlarging by more
+#: feeds it interpolated pixels whose "noise" is smooth and whose features are far larger than
+#: anything it was trained on.
+MAX_ZOOM = 2.0
+
+#: Most pixels the network may work on in one scan (memory stays bounded whatever the header
+#: claims: a 5 µm scan at 0.14 nm/px would be 35 000 x 35 000 px).
+MAX_WORK_PIXELS = 4096 * 4096
+
+#: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
+FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+#: Seconds per million working pixels and pass, by device type, before a Denoiser has measured
+#: its own speed: 512^2 in 0.25 s with ONNX Runtime on the 2-core development CPU and 0.013 s
+#: on an H200 (``python bench/bench_model.py --model models/cu111-default``).
+SECONDS_PER_MEGAPIXEL = {"cpu": 1.0, "cuda": 0.05, "mps": 0.3}
+
+#: Share of a band's raw power that must be common to the looks before the band counts as
+#: holding signal (below it, a band's error says nothing about signal changed).
+SIGNAL_BAND_COHERENCE = 0.05
+
+
+class HarmError(ValueError):
+    """The ``refuse`` policy found the model's output further from the surface than allowed."""
+
+
+@dataclass(frozen=True)
+class DenoisePlan:
+    """How the network would see a scan, decided before it runs.
+
+    Attributes
+    ----------
+    scan_pixel_size : (float, float)
+        ``(dy, dx)`` of the scan, metres.
+    model_pixel_size : float
+        Pixel size the network works at, metres.
+    zoom : (float, float)
+        Model pixels per scan pixel along rows and columns (> 1: enlarged, < 1: shrunk).
+    work_shape : (int, int)
+        The scan's size on the model's grid.
+    seconds : float
+        Rough time for the network passes on ``device``.
+    refusal : str
+        Why the model will not be run ("" when it will).
+    """
+
+    scan_shape: tuple[int, int]
+    scan_pixel_size: tuple[float, float]
+    model_pixel_size: float
+    zoom: tuple[float, float]
+    work_shape: tuple[int, int]
+    seconds: float
+    refusal: str = ""
+
+    @property
+    def runs(self) -> bool:
+        """True when the model will be run."""
+        return not self.refusal
+
+    @property
+    def resampled(self) -> bool:
+        """True when the scan is resampled onto another grid."""
+        return any(abs(z - 1.0) > 1e-6 for z in self.zoom)
+
+    def describe(self) -> str:
+        """One plain sentence for the app and the CLI."""
+        if self.refusal:
+            return f"model not run: {self.refusal}"
+        mp = self.model_pixel_size * 1e9
+        if not self.resampled:
+            head = f"the network works at the scan's own {mp:.3g} nm/px"
+        else:
+            z = math.sqrt(self.zoom[0] * self.zoom[1])
+            f = z if z > 1 else 1 / z
+            amount = f"{f:.3f}" if f < 1.05 else f"{f:.2g}"
+            how = f"enlarged {amount}x" if z > 1 else f"shrunk {amount}x"
+            head = (
+                f"the network works at {mp:.3g} nm/px: the scan's "
+                f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to "
+                f"{self.work_shape[1]} x {self.work_shape[0]} px"
+            )
+        return f"{head}; {_fmt_seconds(self.seconds)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (provenance)."""
+        return {
+            "model_pixel_size_m": self.model_pixel_size,
+            "zoom": list(self.zoom),
+            "work_shape": list(self.work_shape),
+            "seconds_estimate": self.seconds,
+            "refusal": self.refusal,
+        }
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 1:
+        return "under a second"
+    if s < 90:
+        return f"about {s:.0f} s"
+    return f"about {s / 60:.0f} min"
+
+
+def plan_denoise(
+    shape: tuple[int, int],
+    pixel_size: tuple[float, float],
+    model_pixel_size: float,
+    *,
+    passes: int = 1,
+    device: str = "cpu",
+    seconds_per_megapixel: float | None = None,
+    max_zoom: float = MAX_ZOOM,
+    max_pixels: int = MAX_WORK_PIXELS,
+) -> DenoisePlan:
+    """Decide the working grid of a scan of ``shape`` x ``pixel_size`` for a model at ``model_pixel_size``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Rows and columns of the scan.
+    pixel_size : (float, float)
+        ``(dy, dx)`` in metres.
+    model_pixel_size : float
+        The model's pixel size, metres.
+    passes : int
+        Network passes (time scales with it).
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``: picks the default speed.
+    seconds_per_megapixel : float, optional
+        Measured speed (overrides the default of :data:`SECONDS_PER_MEGAPIXEL`).
+    max_zoom : float
+        Largest enlargement or reduction accepted (``inf`` accepts any).
+    max_pixels : int
+        Largest working image accepted, pixels.
+
+    Returns
+    -------
+    DenoisePlan
+
+    Examples
+    --------
+    >>> p = plan_denoise((512, 512), (3.9e-11, 3.9e-11), 1.406e-10)
+    >>> p.runs, p.work_shape
+    (False, (142, 142))
+    >>> plan_denoise((256, 256), (1e-10, 1e-10), 1.406e-10).runs
+    True
+    """
+    rows, cols = (int(v) for v in shape)
+    dy, dx = (float(v) for v in pixel_size)
+    mp = float(model_pixel_size)
+    if not all(v > 0 and math.isfinite(v) for v in (dy, dx, mp)):
+        raise ValueError(
+            f"pixel sizes must be positive finite lengths, got {pixel_size!r} and {model_pixel_size!r}"
+        )
+    if not (max_zoom >= 1):
+        raise ValueError(f"max_zoom must be >= 1, got {max_zoom!r}")
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    zoom = (dy / mp, dx / mp)
+    same = all(abs(z - 1.0) <= 1e-6 for z in zoom)
+    work = (rows, cols) if same else resampled_shape((rows, cols), (dy, dx), (mp, mp))
+    rate = seconds_per_megapixel
+    if rate is None:
+        rate = SECONDS_PER_MEGAPIXEL.get(device.split(":")[0], SECONDS_PER_MEGAPIXEL["cpu"])
+    seconds = rate * work[0] * work[1] / 1e6 * max(1, int(passes))
+    refusal = ""
+    mpx = mp * 1e9
+    if max(zoom) > max_zoom:
+        refusal = (
+            f"the scan's {max(dy, dx) * 1e9:.3g} nm pixels would be enlarged {max(zoom):.3g}x to the "
+            f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): the network would see smooth "
+            "interpolated pixels unlike anything it was trained on"
+        )
+    elif min(zoom) < 1 / max_zoom:
+        refusal = (
+            f"the scan's {min(dy, dx) * 1e12:.3g} pm pixels would be shrunk {1 / min(zoom):.3g}x to the "
+            f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): detail finer than "
+            f"{2 * mpx:.2g} nm would be lost"
+        )
+    elif min(work) < MIN_MODEL_PIXELS:
+        refusal = (
+            f"at the model's {mpx:.3g} nm/px the scan is only {work[1]} x {work[0]} px; the model needs "
+            f"at least {MIN_MODEL_PIXELS} px per side ({MIN_MODEL_PIXELS * mpx:.2g} nm) and would invent "
+            "features on a smaller image"
+        )
+    elif work[0] * work[1] > max_pixels:
+        refusal = (
+            f"at the model's {mpx:.3g} nm/px the scan would be {work[1]} x {work[0]} px, more than the "
+            f"limit of {max_pixels:,} px: denoise a crop, or raise the limit (--max-pixels)"
+        )
+    return DenoisePlan((rows, cols), (dy, dx), mp, zoom, work, seconds, refusal)
+
+
+# ---------------------------------------------------------------------------------- judging
+@dataclass(frozen=True)
+class Verdict:
+    """What :func:`judge` delivered and why.
+
+    Attributes
+    ----------
+    policy : str
+        One of :data:`POLICIES`.
+    delivered : str
+        ``"model"``, ``"gaussian 0.75 px"`` (the classical fallback) or ``"raw"``.
+    harmful : bool or None
+        True when the model's output was judged harmful; None when it could not be judged
+        (no second look, or the model was not run).
+    reason : str
+        Plain words with the figures: why the model's output was kept or replaced.
+    notices : tuple of str
+        Out-of-domain and measurement notices.
+    model : FidelityReport or None
+        The model output's fidelity against the second look.
+    fallback : FidelityReport or None
+        The classical fallback's fidelity (its best width).
+    fallback_name : str
+        Name of the classical fallback (``"raw"`` when no width beat the raw scan).
+    """
+
+    policy: str
+    delivered: str
+    harmful: bool | None
+    reason: str
+    notices: tuple[str, ...] = ()
+    model: FidelityReport | None = None
+    fallback: FidelityReport | None = None
+    fallback_name: str = ""
+    plan: DenoisePlan | None = field(default=None, compare=False)
+
+    @property
+    def measured(self) -> bool:
+        """True when the fidelity was measured against a second look."""
+        return self.model is not None or self.fallback is not None
+
+    def summary(self) -> str:
+        """One line for a status bar or a log."""
+        if self.delivered == "model":
+            head = "model output"
+        elif self.delivered == "raw":
+            head = "raw scan (not denoised)"
+        else:
+            head = f"classical fallback ({self.delivered})"
+        return f"{head}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (written into exported provenance)."""
+        return {
+            "policy": self.policy,
+            "delivered": self.delivered,
+            "harmful": self.harmful,
+            "reason": self.reason,
+            "notices": list(self.notices),
+            "model_fidelity": None if self.model is None else self.model.to_dict(),
+            "fallback_fidelity": None if self.fallback is None else self.fallback.to_dict(),
+            "fallback_name": self.fallback_name,
+            "plan": None if self.plan is None else self.plan.to_dict(),
+            "summary": self.summary(),
+        }
+
+    @property
+    def delivered_fidelity(self) -> FidelityReport | None:
+        """Fidelity of what was delivered (the model's or the fallback's report; None if unmeasured)."""
+        if self.delivered == "model":
+            return self.model
+        return self.fallback if self.delivered == self.fallback_name else None
+
+
+def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str]]:
+    """Quality-table rows ``(name, raw, delivered, note)`` from a ``do_no_harm`` step's parameters.
+
+    The same figures for the app's Quality panel and ``stmdenoise score``: estimated error
+    against the surface (raw = 1.00) overall and per band, and the signal kept, of what was
+    delivered. Empty when nothing was measured.
+    """
+    name = params.get("delivered", "")
+    rep = params.get("model_fidelity") if name == "model" else None
+    if rep is None and name and name == params.get("fallback_name"):
+        rep = params.get("fallback_fidelity")
+    if not rep:
+        return []
+    what = "model" if name == "model" else name
+    note = f"delivered: {what}; forward/backward estimate"
+    overall = rep["overall"]
+    nan = math.nan
+
+    def num(v: Any) -> float:
+        return nan if v is None else float(v)
+
+    rows = [("Est. error vs surface, all (raw = 1)", 1.0, num(overall["error"]), note)]
+    rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), note) for b in rep["bands"]]
+    rows.append(("Signal kept (raw = 1)", 1.0, num(overall["kept"]), note))
+    return rows
+
+
+def partner_of(scan: Scan, frames: Sequence[Scan]) -> Scan | None:
+    """The other scan direction of ``scan``'s channel among ``frames`` (same shape), or None."""
+    for f in frames:
+        if (
+            f is not scan
+            and f.channel == scan.channel
+            and f.direction != scan.direction
+            and f.shape == scan.shape
+            and f.source == scan.source
+        ):
+            return f
+    return None
+
+
+def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name: str) -> list[str]:
+    reasons = []
+    e = model.overall.error
+    if e > 1.0:
+        reasons.append(f"its estimated error is {e:.2f}x the raw scan's")
+    elif e > fallback.overall.error and fallback_name != "raw":
+        fb = fallback.overall.error
+        reasons.append(f"its estimated error ({e:.2f}x raw) is above {fallback_name}'s ({fb:.2f}x)")
+    return reasons + _harmful_bands(model)
+
+
+def _harmful_bands(rep: FidelityReport) -> list[str]:
+    """Bands with signal where ``rep`` is further from the surface than raw by more than 2 SE."""
+    out = []
+    for b in rep.bands:
+        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se:
+            kept = "" if not math.isfinite(b.kept) else f", keeping {b.kept:.0%} of the signal"
+            out.append(
+                f"in the {b.band.label} band it is {b.error:.2f}x further from the surface than raw{kept}"
+            )
+    return out
+
+
+def _best_fallback(raw: Scan, partner: Scan, offset: tuple[float, float]) -> tuple[str, Scan, FidelityReport]:
+    """The Gaussian width (0 = raw) of lowest estimated error among those harming no band."""
+    best: tuple[str, Scan, FidelityReport] | None = None
+    for sigma in FALLBACK_SIGMAS:
+        out = raw if sigma == 0 else gaussian_smooth(raw, sigma)
+        rep = pair_fidelity(out, raw, partner, offset=offset)
+        name = "raw" if sigma == 0 else f"gaussian {sigma:g} px"
+        if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
+            continue
+        if best is None or rep.overall.error < best[2].overall.error:
+            best = (name, out, rep)
+    assert best is not None  # FALLBACK_SIGMAS is not empty
+    return best
+
+
+#: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
+#: (an atomic lattice, a superstructure), not noise: white noise reaches 5-8 on 256^2 images,
+#: a lattice 0.3x the noise's amplitude 180, the Ko group's Cu(111) lattice 70 000.
+PERIODIC_PEAK_RATIO = 30.0
+
+
+def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:
+    """Periodic detail of ``scan`` finer than the model's grid can hold, as ``(period_m, peak_ratio)``.
+
+    A model working at ``model_pixel_size`` can represent periods down to twice that; a scan
+    with finer pixels may hold a lattice between its own limit and the model's, which
+    resampling onto the model's grid erases. Detected as the strongest spectral peak, relative
+    to the median power of its ring of equal spatial frequency, in that band (above
+    :data:`PERIODIC_PEAK_RATIO`); None when there is no such band or no such peak.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.arange(256)[None, :] * np.ones((256, 1))
+    >>> lattice = Scan(np.sin(2 * np.pi * x / 4.4) + rng.normal(size=(256, 256)), pixel_size=(5e-11, 5e-11))
+    >>> period, ratio = periodic_detail_lost(lattice, 1.4e-10)
+    >>> round(period * 1e10, 1), ratio > 100
+    (2.2, True)
+    >>> periodic_detail_lost(lattice.with_data(rng.normal(size=(256, 256))), 1.4e-10) is None
+    True
+    """
+    from scipy import ndimage
+
+    from stmdenoise.metrics._input import scored_rows
+    from stmdenoise.metrics.registration import hann_window, levelled
+
+    px = math.sqrt(scan.pixel_size[0] * scan.pixel_size[1])
+    if px * 1.05 >= model_pixel_size:
+        return None
+    try:
+        z = np.asarray(scan.data[scored_rows(scan.data)], dtype=np.float64)
+    except NotScorableError:
+        return None
+    if min(z.shape) < MIN_MODEL_PIXELS or not np.ptp(z) > 0:
+        return None
+    power = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
+    power = ndimage.uniform_filter(power, 3, mode="wrap")
+    k = np.hypot(np.fft.fftfreq(z.shape[0])[:, None], np.fft.fftfreq(z.shape[1])[None, :])
+    period = np.where(k > 0, px / np.where(k > 0, k, 1.0), np.inf)
+    band = (period < 2 * model_pixel_size) & (period >= 2.1 * px)
+    if band.sum() < 50:
+        return None
+    ring = np.round(k * min(z.shape)).astype(np.intp)
+    median = np.asarray(ndimage.median(power, labels=ring, index=np.arange(int(ring.max()) + 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(band & (median[ring] > 0), power / np.where(median[ring] > 0, median[ring], 1.0), 0.0)
+    i = int(np.argmax(rel))
+    ratio = float(rel.ravel()[i])
+    return (float(period.ravel()[i]), ratio) if ratio >= PERIODIC_PEAK_RATIO else None
+
+
+def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
+    from stmdenoise.metrics.stm import residual_stats
+
+    try:
+        res = residual_stats(raw, model_out)
+    except (NotScorableError, ValueError) as exc:
+        return [f"the residual could not be checked ({exc})"]
+    # what white pixel noise leaves behind: no structure, no correlation with the image, no
+    # line-to-line smoothness, about the noise floor's size (metrics.stm.ResidualStats)
+    signs = []
+    if math.isfinite(res.structure_r2) and res.structure_r2 > 0.3:
+        signs.append(f"{res.structure_r2:.0%} of it follows the image's values, slopes and curvature")
+    if math.isfinite(res.signal_correlation) and res.signal_correlation > 0.2:
+        signs.append(f"it correlates with the denoised image ({res.signal_correlation:.2f})")
+    if math.isfinite(res.autocorr_slow) and res.autocorr_slow > 0.3:
+        signs.append(
+            f"it is smooth from line to line (correlation {res.autocorr_slow:.2f}), unlike pixel noise"
+        )
+    if math.isfinite(res.rms_to_noise_floor) and res.rms_to_noise_floor > 2.0:
+        signs.append(f"it is {res.rms_to_noise_floor:.1f}x the scan's pixel-noise level")
+    if not signs:
+        return []
+    return [
+        "what the model removed is not only noise: "
+        + "; ".join(signs)
+        + ". It may have changed real features"
+    ]
+
+
+def _judge(
+    raw: Scan,
+    model_out: Scan | None,
+    partner: Scan | None,
+    *,
+    policy: str = "fallback",
+    plan: DenoisePlan | None = None,
+) -> tuple[Scan, Verdict]:
+    """The policy of :func:`judge`, before the provenance step is attached."""
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    notices: list[str] = []
+    if plan is not None and plan.resampled and plan.runs:
+        notices.append(plan.describe())
+    if model_out is None:
+        reason = plan.refusal if plan is not None and plan.refusal else "the model was not run"
+        return _without_model(raw, partner, policy, reason, notices, plan)
+    if policy == "off":
+        return model_out, Verdict(
+            policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan
+        )
+    looks = _second_look(raw, partner, notices)
+    if looks is None:
+        lost = periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None else None
+        if lost is not None and plan is not None:
+            why = (
+                f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "
+                f"ring's median power), finer than the model's grid can hold "
+                f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
+                "the model would erase it"
+            )
+            if policy == "refuse":
+                raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")
+            if policy == "fallback":
+                delivered = _as_fallback(raw, raw, "raw", why)
+                return delivered, Verdict(
+                    policy, "raw", True, f"model output replaced: {why}", tuple(notices), plan=plan
+                )
+            notices.append(why)
+        notices += _single_look_notices(raw, model_out)
+        notices.append("no second look (backward frame) to measure fidelity against: the error is unknown")
+        return model_out, Verdict(
+            policy, "model", None, "not measurable without a second look", tuple(notices), plan=plan
+        )
+    offset, partner_scan = looks
+    try:
+        rep_model = pair_fidelity(model_out, raw, partner_scan, offset=offset)
+        name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
+    except (NotScorableError, ValueError) as exc:
+        notices.append(f"fidelity not measurable: {exc}")
+        return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)
+    if not math.isfinite(rep_model.overall.error):
+        notices.append("fidelity not measurable: the raw scan holds no noise the second look can see")
+        return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)
+    reasons = _harm_reasons(rep_model, rep_fb, name)
+    figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
+    if not reasons:
+        return model_out, Verdict(
+            policy, "model", False, f"kept: {figures}", tuple(notices), rep_model, rep_fb, name, plan
+        )
+    why = "; ".join(reasons)
+    if policy == "refuse":
+        raise HarmError(f"{raw.describe()}: the model's output is refused: {why} ({FIDELITY_CAVEAT})")
+    if policy == "warn":
+        return model_out, Verdict(
+            policy, "model", True, f"HARMFUL, delivered anyway (policy warn): {why}", tuple(notices),
+            rep_model, rep_fb, name, plan,
+        )  # fmt: skip
+    delivered = _as_fallback(raw, fb_scan, name, why)
+    return delivered, Verdict(
+        policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name, plan
+    )
+
+
+def judge(
+    raw: Scan,
+    model_out: Scan | None,
+    partner: Scan | None,
+    *,
+    policy: str = "fallback",
+    plan: DenoisePlan | None = None,
+) -> tuple[Scan, Verdict]:
+    """Decide what to deliver for ``raw``: the model's output, a classical fallback, or the raw scan.
+
+    Parameters
+    ----------
+    raw : Scan
+        The scan that was (or would have been) denoised.
+    model_out : Scan or None
+        The model's output on ``raw``'s grid; None when the plan refused to run the model.
+    partner : Scan or None
+        A second look at the same area (the other scan direction); None when there is none.
+    policy : {"fallback", "warn", "refuse", "off"}
+        What to do with a harmful output (module docstring).
+    plan : DenoisePlan, optional
+        The plan the model ran under (its refusal and resampling go into the notices).
+
+    Returns
+    -------
+    delivered : Scan
+        The scan to show and write, with a ``do_no_harm`` processing step whose parameters are
+        :meth:`Verdict.to_dict` (what was delivered, why, and the figures).
+    verdict : Verdict
+
+    Raises
+    ------
+    HarmError
+        ``policy="refuse"`` and the model's output is harmful (or the model was not run).
+    """
+    out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
+    return out.with_data(np.asarray(out.data), ProcessingStep("do_no_harm", verdict.to_dict())), verdict
+
+
+def _second_look(
+    raw: Scan, partner: Scan | None, notices: list[str]
+) -> tuple[tuple[float, float], Scan] | None:
+    if partner is None:
+        return None
+    if partner.shape != raw.shape:
+        notices.append(f"the other scan direction has another shape ({partner.shape} vs {raw.shape})")
+        return None
+    try:
+        return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner
+    except (NotScorableError, ValueError) as exc:
+        notices.append(f"fidelity not measurable: {exc}")
+        return None
+
+
+def _as_fallback(raw: Scan, out: Scan, name: str, why: str) -> Scan:
+    """The fallback's scan (``raw`` itself for "raw"); :func:`judge` adds the provenance step."""
+    return raw if name == "raw" else out
+
+
+def _without_model(
+    raw: Scan, partner: Scan | None, policy: str, reason: str, notices: list[str], plan: DenoisePlan | None
+) -> tuple[Scan, Verdict]:
+    if policy == "refuse":
+        raise HarmError(f"{raw.describe()}: not denoised: {reason}")
+    looks = _second_look(raw, partner, notices)
+    if looks is None:
+        delivered = _as_fallback(raw, raw, "raw", reason)
+        return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
+    offset, partner_scan = looks
+    try:
+        name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
+    except (NotScorableError, ValueError) as exc:
+        notices.append(f"fidelity not measurable: {exc}")
+        delivered = _as_fallback(raw, raw, "raw", reason)
+        return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
+    delivered = _as_fallback(raw, fb_scan, name, reason)
+    text = f"model not run: {reason}; {name} delivered (estimated error {rep_fb.overall.error:.2f}x raw)"
+    return delivered, Verdict(policy, name, None, text, tuple(notices), None, rep_fb, name, plan)

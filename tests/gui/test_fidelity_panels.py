@@ -1,0 +1,62 @@
+"""The Quality and Denoise panels show the do-no-harm verdict and never a stale or duplicate row."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from stmdenoise.gui.tasks import ScoreRecord
+from stmdenoise.safety import judge
+from stmdenoise.scan import Scan
+from tests.gui.conftest import wait_idle
+
+PX = 1e-10
+
+
+def _judged(harm: bool) -> tuple[Scan, Scan]:
+    rng = np.random.default_rng(0)
+    s = ndimage.gaussian_filter(rng.normal(size=(128, 128)), 3.0) * 12.0
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    out = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0) if harm else s)
+    delivered, _ = judge(fwd, out, bwd)
+    return fwd, delivered
+
+
+def test_quality_panel_shows_the_fidelity_and_drops_late_rows(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    raw, delivered = _judged(harm=False)
+    s, q = window.session, window.quality
+    s.raw, s.denoised = raw, delivered
+    q.recompute()
+    q.recompute()  # a quick second request (arrow-key navigation): the first one's rows are dropped
+    name = "Est. error vs surface, all (raw = 1)"
+    qtbot.waitUntil(lambda: "Residual RMS (raw − denoised)" in q.scores, timeout=60000)
+    wait_idle(qtbot, window)
+    raw_v, den_v, note = q.scores[name]
+    assert raw_v == 1.0 and 0 <= den_v < 0.5 and "delivered: model" in note
+    labels = [q.table.verticalHeaderItem(r).text() for r in range(q.table.rowCount())]
+    assert len(labels) == len(set(labels)) == len(q.scores)  # no duplicate row
+    assert labels[0] == name and "BRISQUE (no-reference hint)" in labels
+    rows = q.table.rowCount()
+    q._record(ScoreRecord(1, 1, "from an older request", 1.0, 2.0, "", q._generation - 1))
+    assert q.table.rowCount() == rows and "from an older request" not in q.scores
+    assert "reward smoothness" in q.explain.text()
+
+
+def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.denoise_panel
+    raw, delivered = _judged(harm=True)
+    window.session.raw = raw
+    window.session.raw_changed.emit(raw)
+    window.session.denoised_changed.emit(delivered)
+    text = panel.verdict_label.text()
+    assert text.startswith("Harm found.") and "classical fallback" in text and "x raw" in text
+    assert window.views.den.plot.titleLabel.text.startswith("Fallback: gaussian")
+    _, good = _judged(harm=False)
+    window.session.denoised_changed.emit(good)
+    assert panel.verdict_label.text().startswith("Checked.") and "kept" in panel.verdict_label.text()
+    window.session.denoised_changed.emit(None)
+    assert panel.verdict_label.text() == ""
+    assert math.isfinite(good.steps[-1].params["model_fidelity"]["overall"]["error"])

@@ -1,0 +1,186 @@
+"""Ground-truth-free fidelity: checked on constructed scenes where the truth is known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from stmdenoise.metrics import NotScorableError
+from stmdenoise.metrics.fidelity import (
+    Band,
+    bands_from_periods,
+    default_bands,
+    mean_reports,
+    pair_fidelity,
+    stack_fidelity,
+)
+from stmdenoise.metrics.registration import hann_window, levelled, register_frames
+from stmdenoise.scan import Scan
+
+PX = 1e-10
+
+
+def _surface(rng: np.random.Generator, n: int = 384) -> np.ndarray:
+    """Smooth terrain, a periodic lattice and a tilt: signal in every band."""
+    y, x = np.mgrid[0:n, 0:n]
+    s = ndimage.gaussian_filter(rng.normal(size=(n, n)), 3.0) * 12.0
+    s += 0.6 * np.sin(2 * np.pi * x / 3.7) + 0.6 * np.sin(2 * np.pi * (x / 2 + y * 0.866) / 3.7)
+    return s + 0.01 * x + 0.02 * y
+
+
+def _shifted(a: np.ndarray, dy: float, dx: float) -> np.ndarray:
+    """``a``'s content moved by (dy, dx) pixels (exact for its periodic extension)."""
+    return np.real(np.fft.ifft2(ndimage.fourier_shift(np.fft.fft2(a), (dy, dx))))
+
+
+def _true_error(out: np.ndarray, raw: np.ndarray, surface: np.ndarray, band: Band | None) -> float:
+    """The error power of ``out`` against the known surface, relative to the raw frame's, in ``band``."""
+    w = hann_window(surface.shape)
+    ky = np.fft.fftfreq(surface.shape[0])[:, None]
+    kx = np.fft.fftfreq(surface.shape[1])[None, :]
+    k = np.hypot(ky, kx)
+    period = np.where(k > 0, PX / np.where(k > 0, k, 1), np.inf)
+    mask = np.isfinite(period)
+    if band is not None:
+        mask &= (period <= band.long) & (period > band.short)
+
+    def power(e: np.ndarray) -> float:
+        return float((np.abs(np.fft.fft2(levelled(e) * w)) ** 2)[mask].sum())
+
+    return power(out - surface) / power(raw - surface)
+
+
+def test_identity_scores_one_everywhere() -> None:
+    rng = np.random.default_rng(0)
+    s = _surface(rng, 256)
+    fwd, bwd = s + rng.normal(size=s.shape), s + rng.normal(size=s.shape)
+    rep = pair_fidelity(fwd, fwd, bwd, pixel_size=PX)
+    for b in (*rep.bands, rep.overall):
+        assert b.error == pytest.approx(1.0, abs=1e-12)
+        if math.isfinite(b.kept):
+            assert b.kept == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [0.7, 1.5])
+def test_known_linear_filter_error_within_five_percent(sigma: float) -> None:
+    """The estimate equals the true error against the surface (mean of 3 noise draws) within 5 %."""
+    rng = np.random.default_rng(1)
+    s = _surface(rng)
+    sb = _shifted(s, 0.4, -2.3)  # the backward frame sees the surface displaced
+    bands = default_bands(PX, s.shape)
+    est, true = [], []
+    for _ in range(3):
+        fwd = s + rng.normal(size=s.shape)
+        bwd = sb + rng.normal(size=s.shape)
+        out = ndimage.gaussian_filter(fwd, sigma, mode="wrap")
+        rep = pair_fidelity(out, fwd, bwd, pixel_size=PX, offset=(-0.4, 2.3))
+        est.append([b.error for b in (*rep.bands, rep.overall)])
+        true.append([_true_error(out, fwd, s, b.band) for b in rep.bands] + [_true_error(out, fwd, s, None)])
+    e, t = np.mean(est, axis=0), np.mean(true, axis=0)
+    for label, ei, ti in zip([b.label for b in bands] + ["all"], e, t, strict=True):
+        # relative to the raw frame's error: 5 % of it, or 5 % of the true value where that is larger
+        assert abs(ei - ti) <= 0.05 * max(ti, 1.0) or abs(ei - ti) <= 0.05 * ti, (label, ei, ti)
+    assert abs(e[-1] - t[-1]) <= 0.05 * t[-1]
+
+
+def test_a_perfect_denoiser_scores_near_zero_and_keeps_all_signal() -> None:
+    rng = np.random.default_rng(2)
+    s = _surface(rng, 256)
+    fwd, bwd = s + rng.normal(size=s.shape), s + rng.normal(size=s.shape)
+    rep = pair_fidelity(s, fwd, bwd, pixel_size=PX, offset=(0.0, 0.0))
+    assert abs(rep.overall.error) < 0.03
+    assert rep.overall.kept == pytest.approx(1.0, abs=0.05)
+
+
+def test_added_structure_raises_the_error_above_raw_in_its_band() -> None:
+    """A 'denoiser' that paints rings (as the shipped model does around a defect) is worse than raw there."""
+    rng = np.random.default_rng(3)
+    s = _surface(rng, 256)
+    fwd, bwd = s + 0.3 * rng.normal(size=s.shape), s + 0.3 * rng.normal(size=s.shape)
+    y, x = np.mgrid[0:256, 0:256]
+    rings = 0.8 * np.cos(2 * np.pi * np.hypot(y - 128, x - 128) / 12.0)
+    out = ndimage.gaussian_filter(fwd, 0.5) + rings
+    bands = bands_from_periods([20 * PX, 8 * PX, 2 * PX])
+    rep = pair_fidelity(out, fwd, bwd, pixel_size=PX, bands=bands, offset=(0.0, 0.0))
+    ring_band = rep.band(bands[0].label)
+    assert ring_band.error > 2.0
+    assert rep.worst_band() is ring_band
+
+
+@pytest.mark.parametrize("shift", [(0.0, 3.4), (-1.25, 2.6), (2.0, -0.35)])
+def test_registration_recovers_a_known_offset(shift: tuple[float, float]) -> None:
+    rng = np.random.default_rng(4)
+    s = _surface(rng, 192)
+    moved = _shifted(s, -shift[0], -shift[1]) + 0.3 * rng.normal(size=s.shape)
+    dy, dx = register_frames(s + 0.3 * rng.normal(size=s.shape), moved)
+    assert dy == pytest.approx(shift[0], abs=0.1)
+    assert dx == pytest.approx(shift[1], abs=0.1)
+
+
+def test_registration_search_is_bounded() -> None:
+    """With max_shift the peak is looked for only nearby (a lattice period cannot alias it)."""
+    rng = np.random.default_rng(5)
+    s = _surface(rng, 128)
+    moved = _shifted(s, 0.0, -9.0)
+    assert register_frames(s, moved)[1] == pytest.approx(9.0, abs=0.1)
+    assert abs(register_frames(s, moved, max_shift=3)[1]) <= 3.0 + 1.0
+
+
+def test_frame_stack_matches_truth_and_registers_drift() -> None:
+    rng = np.random.default_rng(6)
+    s = _surface(rng, 256)
+    drifts = [(0.0, 0.0), (1.3, -2.2), (-0.6, 3.1), (2.4, 0.7)]
+    frames = [_shifted(s, dy, dx) + rng.normal(size=s.shape) for dy, dx in drifts]
+    ident = stack_fidelity(frames, frames, pixel_size=PX)
+    assert all(r.overall.error == pytest.approx(1.0, abs=1e-12) for r in ident)
+    assert ident[0].looks == 4
+    assert ident[0].offsets[0] == pytest.approx((-1.3, 2.2), abs=0.15)
+    outs = [ndimage.gaussian_filter(f, 1.0, mode="wrap") for f in frames]
+    reps = stack_fidelity(outs, frames, pixel_size=PX)
+    true0 = _true_error(outs[0], frames[0], s, None)
+    assert reps[0].overall.error == pytest.approx(true0, rel=0.05)
+    rows = mean_reports(reps)
+    assert rows[-1]["band"] == "all" and rows[-1]["error"] < 1.0
+
+
+def test_nan_rows_are_cropped_and_scans_give_their_pixel_size() -> None:
+    rng = np.random.default_rng(7)
+    s = _surface(rng, 160)
+    fwd, bwd = s + rng.normal(size=s.shape), s + rng.normal(size=s.shape)
+    fwd[100:], bwd[100:] = np.nan, np.nan  # an aborted scan
+    f = Scan(fwd, pixel_size=(PX, PX))
+    rep = pair_fidelity(ndimage.gaussian_filter(np.nan_to_num(fwd), 1) + 0 * fwd, f, bwd)
+    assert rep.shape[0] <= 100 and rep.pixel_size == PX
+    assert rep.overall.error < 1.0
+
+
+def test_unscorable_inputs_are_refused_clearly() -> None:
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(128, 128))
+    with pytest.raises(NotScorableError, match="no contrast"):
+        pair_fidelity(a, a, np.full_like(a, 3.0), pixel_size=PX)
+    small = rng.normal(size=(20, 128))
+    with pytest.raises(NotScorableError, match="32"):
+        pair_fidelity(small, small, small, pixel_size=PX)
+    with pytest.raises(ValueError, match="one shape"):
+        pair_fidelity(a, a, a[:64], pixel_size=PX)
+    with pytest.raises(ValueError, match="pixel_size"):
+        pair_fidelity(a, a, a)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        pair_fidelity(np.full_like(a, np.nan), a, a + rng.normal(size=a.shape), pixel_size=PX, offset=(0, 0))
+    with pytest.raises(ValueError, match="decreasing"):
+        bands_from_periods([1e-10, 2e-10])
+
+
+def test_report_serialises_without_nan() -> None:
+    rng = np.random.default_rng(9)
+    s = _surface(rng, 128)
+    fwd, bwd = s + rng.normal(size=s.shape), s + rng.normal(size=s.shape)
+    d = pair_fidelity(fwd, fwd, bwd, pixel_size=PX).to_dict()
+    import json
+
+    text = json.dumps(d, allow_nan=False)
+    assert '"method": "forward/backward"' in text

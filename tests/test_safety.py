@@ -1,0 +1,139 @@
+"""Do no harm: the plan refuses unfaithful resampling, the judge never delivers worse than raw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.safety import (
+    MIN_MODEL_PIXELS,
+    HarmError,
+    judge,
+    partner_of,
+    plan_denoise,
+)
+from stmdenoise.scan import Scan
+
+PX = 1e-10
+MODEL_PX = 1.406e-10
+
+
+def _looks(seed: int = 0, n: int = 192, noise: float = 1.0) -> tuple[Scan, Scan, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:n, 0:n]
+    s = ndimage.gaussian_filter(rng.normal(size=(n, n)), 3.0) * 12.0
+    s += 0.8 * np.sin(2 * np.pi * x / 9.0)
+    fwd = Scan(s + noise * rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + noise * rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    return fwd, bwd, s
+
+
+def test_plan_refuses_unfaithful_resampling_and_explains() -> None:
+    shrink = plan_denoise((512, 512), (3.9e-11, 3.9e-11), MODEL_PX)
+    assert not shrink.runs and "shrunk 3.6" in shrink.refusal and "0.28 nm" in shrink.refusal
+    blow = plan_denoise((256, 256), (1.95e-10 * 5, 1.95e-10 * 5), MODEL_PX)
+    assert not blow.runs and "enlarged" in blow.refusal
+    ok = plan_denoise((256, 256), (1.0e-10, 1.0e-10), MODEL_PX, passes=2)
+    assert ok.runs and ok.resampled and ok.work_shape == (182, 182)
+    assert "shrunk 1.4x" in ok.describe() and ok.seconds > 0
+    same = plan_denoise((256, 256), (MODEL_PX, MODEL_PX), MODEL_PX)
+    assert same.runs and not same.resampled and "own" in same.describe()
+    tiny = plan_denoise((20, 20), (MODEL_PX, MODEL_PX), MODEL_PX)
+    assert not tiny.runs and f"at least {MIN_MODEL_PIXELS}" in tiny.refusal
+    huge = plan_denoise((9000, 9000), (MODEL_PX, MODEL_PX), MODEL_PX)
+    assert not huge.runs and "--max-pixels" in huge.refusal
+    assert plan_denoise((9000, 9000), (MODEL_PX, MODEL_PX), MODEL_PX, max_pixels=10**8).runs
+    with pytest.raises(ValueError, match="max_zoom"):
+        plan_denoise((64, 64), (PX, PX), MODEL_PX, max_zoom=0.5)
+
+
+@pytest.mark.parametrize("policy", ["fallback", "warn", "refuse", "off"])
+def test_harmful_output_is_handled_by_the_policy(policy: str) -> None:
+    fwd, bwd, _ = _looks()
+    smeared = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0))  # erases the waves
+    if policy == "refuse":
+        with pytest.raises(HarmError, match="x the raw scan's|further from the surface"):
+            judge(fwd, smeared, bwd, policy=policy)
+        return
+    out, v = judge(fwd, smeared, bwd, policy=policy)
+    if policy == "off":
+        assert np.array_equal(out.data, smeared.data) and v.harmful is None
+        return
+    assert v.harmful is True and v.model is not None and v.model.worst_band().error > 1.0
+    if policy == "warn":
+        assert np.array_equal(out.data, smeared.data) and v.delivered == "model" and "HARMFUL" in v.reason
+    else:
+        assert v.delivered != "model" and v.delivered == v.fallback_name
+        assert "replaced" in v.reason and out.steps[-1].name == "do_no_harm"
+        # what is delivered is never estimated worse than the raw scan
+        assert pair_fidelity(out, fwd, bwd).overall.error <= 1.0
+
+
+def test_a_good_output_is_kept_with_its_figures() -> None:
+    fwd, bwd, s = _looks(1, noise=1.5)
+    good = fwd.with_data(s + 0.05 * np.random.default_rng(9).normal(size=s.shape))
+    out, v = judge(fwd, good, bwd)
+    assert np.array_equal(out.data, good.data) and v.delivered == "model" and v.harmful is False
+    assert v.model is not None and v.model.overall.error < v.fallback.overall.error  # type: ignore[union-attr]
+    assert "kept" in v.reason and "x raw" in v.reason
+    assert v.to_dict()["model_fidelity"]["overall"]["error"] < 0.5
+
+
+def test_worse_than_the_classical_filter_is_harmful_even_below_raw() -> None:
+    fwd, bwd, s = _looks(2, noise=2.0)
+    meh = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.4))  # below raw, above best Gaussian
+    out, v = judge(fwd, meh, bwd)
+    assert v.model is not None and v.model.overall.error < 1.0
+    assert v.harmful is True and v.delivered.startswith("gaussian")
+    assert "above gaussian" in v.reason
+
+
+def test_single_look_gets_notices_not_a_verdict() -> None:
+    fwd, _, _ = _looks(3)
+    smeared = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0))
+    out, v = judge(fwd, smeared, None)
+    assert np.array_equal(out.data, smeared.data) and v.harmful is None and not v.measured
+    text = " ".join(v.notices)
+    assert "no second look" in text and "may have changed real features" in text
+
+
+def test_refused_plan_delivers_raw_or_the_classical_filter() -> None:
+    fwd, bwd, _ = _looks(4)
+    plan = plan_denoise(fwd.shape, fwd.pixel_size, MODEL_PX / 5)
+    assert not plan.runs
+    out, v = judge(fwd, None, None, plan=plan)
+    assert v.delivered == "raw" and np.array_equal(out.data, fwd.data) and "not denoised" in v.reason
+    out2, v2 = judge(fwd, None, bwd, plan=plan)
+    assert v2.delivered.startswith("gaussian") and "model not run" in v2.reason
+    with pytest.raises(HarmError, match="not denoised"):
+        judge(fwd, None, bwd, policy="refuse", plan=plan)
+    with pytest.raises(ValueError, match="policy"):
+        judge(fwd, None, None, policy="maybe")
+
+
+def test_partner_is_the_other_direction_of_the_same_channel() -> None:
+    fwd, bwd, _ = _looks(5)
+    cur = Scan(np.ones((192, 192)), pixel_size=(PX, PX), channel="Current", direction="backward")
+    assert partner_of(fwd, [fwd, cur, bwd]) is bwd
+    assert partner_of(bwd, [fwd, bwd]) is fwd
+    assert partner_of(fwd, [fwd, cur]) is None
+
+
+def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() -> None:
+    """Shrinking onto the model grid would erase a lattice; without a second look the raw scan is kept."""
+    rng = np.random.default_rng(6)
+    y, x = np.mgrid[0:256, 0:256]
+    data = ndimage.gaussian_filter(rng.normal(size=(256, 256)), 4) * 20 + np.sin(2 * np.pi * x / 2.75)
+    scan = Scan(data + 0.5 * rng.normal(size=data.shape), pixel_size=(8e-11, 8e-11))
+    plan = plan_denoise(scan.shape, scan.pixel_size, MODEL_PX)
+    assert plan.runs  # shrunk 1.8x: within the zoom limit
+    smooth = scan.with_data(ndimage.gaussian_filter(np.asarray(scan.data), 1.5))
+    out, v = judge(scan, smooth, None, plan=plan)
+    assert v.delivered == "raw" and v.harmful is True and "2.2 Å" in v.reason
+    assert np.array_equal(out.data, scan.data)
+    out, v = judge(scan, smooth, None, plan=plan, policy="warn")
+    assert np.array_equal(out.data, smooth.data) and any("2.2 Å" in n for n in v.notices)
+    plain = scan.with_data(data - np.sin(2 * np.pi * x / 2.75) + 0.5 * rng.normal(size=data.shape))
+    assert judge(plain, smooth, None, plan=plan)[1].delivered == "model"
