@@ -77,6 +77,7 @@ def write_frames(
     suffix: str = "",
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
     plan: OutputPlan | None = None,
     written: list[Path] | None = None,
 ) -> list[Path]:
@@ -99,7 +100,14 @@ def write_frames(
             written.append(write_sxm(dest, frames, inputs=plan.inputs or [path]))
             continue
         written.append(
-            write_scan(frames[0], dest, inputs=plan.inputs or [path], colormap=colormap, scale_bar=scale_bar)
+            write_scan(
+                frames[0],
+                dest,
+                inputs=plan.inputs or [path],
+                colormap=colormap,
+                scale_bar=scale_bar,
+                colour_bar=colour_bar,
+            )
         )
     return written
 
@@ -113,6 +121,7 @@ def export_file(
     direction: str = "forward",
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
     plan: OutputPlan | None = None,
     written: list[Path] | None = None,
 ) -> list[Path]:
@@ -124,7 +133,15 @@ def export_file(
     """
     scans = _select(read_all(path), channel, direction)
     return write_frames(
-        scans, path, out_dir, formats, colormap=colormap, scale_bar=scale_bar, plan=plan, written=written
+        scans,
+        path,
+        out_dir,
+        formats,
+        colormap=colormap,
+        scale_bar=scale_bar,
+        colour_bar=colour_bar,
+        plan=plan,
+        written=written,
     )
 
 
@@ -151,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
             direction=args.direction,
             colormap=args.colormap,
             scale_bar=args.scale_bar,
+            colour_bar=args.colour_bar,
             plan=plan,
             written=written,
         )
@@ -194,4 +212,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--colormap", choices=COLORMAPS, default="afmhot", help="colour map of png pictures")
     p.add_argument("--scale-bar", action="store_true", help="draw a scale bar into png pictures")
+    p.add_argument(
+        "--colour-bar", action="store_true", help="add a colour bar (value range and unit) to png pictures"
+    )
     p.set_defaults(func=run)

@@ -64,6 +64,8 @@ def setup_logging(*, verbose: bool = False) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of ``stmdenoise-gui``."""
+    from stmdenoise.io.render import COLORMAPS  # the colour maps' one list
+
     p = argparse.ArgumentParser(prog="stmdenoise-gui", description="STM Denoise desktop application")
     p.add_argument("files", nargs="*", help="scans or folders to open")
     p.add_argument(
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--size", default="1600x960", help="window size for --screenshot (WxH, default 1600x960)")
     p.add_argument("--model", help="model folder name to select")
-    p.add_argument("--colormap", choices=["grey", "afmhot", "viridis"], help="colour map of the views")
+    p.add_argument("--colormap", choices=COLORMAPS, help="colour map of the views")
     p.add_argument(
         "--panel",
         choices=["quality", "simulation", "training"],

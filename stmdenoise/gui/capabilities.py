@@ -57,8 +57,19 @@ CAPABILITIES: dict[str, Capability] = {
     c.key: c
     for c in (
         Capability("io", "stmdenoise.io", ("read_scan", "list_channels", "write_scan"), "Opening scans"),
-        Capability("level", "stmdenoise.processing", ("level_plane",), "Plane levelling"),
+        Capability(
+            "level",
+            "stmdenoise.processing",
+            ("level_plane", "level_poly", "level_facet", "level_three_points", "level_rows"),
+            "Background levelling",
+        ),
         Capability("align", "stmdenoise.processing", ("align_rows",), "Row alignment"),
+        Capability(
+            "spectrum",
+            "stmdenoise.processing",
+            ("power_spectrum", "find_ring", "describe_ring", "crop_rect"),
+            "Fourier view and crop",
+        ),
         Capability("denoise", "stmdenoise.denoise", ("Denoiser", "default_model_dir"), "Denoising"),
         Capability("metrics", "stmdenoise.metrics", ("brisque", "piqe"), "Quality scores"),
         Capability(

@@ -1,27 +1,25 @@
-"""Colour maps offered for STM images: grey, an afmhot-like map, viridis; a diverging map for differences."""
+"""Colour maps of the views: the core's :data:`stmdenoise.io.render.COLORMAPS` as pyqtgraph maps.
+
+The names and tables live in one place (:mod:`stmdenoise.io.render`, from ``cmap``); the views
+and the PNG export therefore show the same colours. The difference view uses a diverging map.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 
+from stmdenoise.io.render import COLORMAPS, colormap_lut
+
 __all__ = ["COLORMAP_NAMES", "colormap", "difference_colormap", "robust_levels", "symmetric_levels"]
 
-COLORMAP_NAMES: tuple[str, ...] = ("grey", "afmhot", "viridis")
+COLORMAP_NAMES: tuple[str, ...] = COLORMAPS
 
 
 def colormap(name: str) -> pg.ColorMap:
-    """The colour map called ``name`` (one of :data:`COLORMAP_NAMES`)."""
-    if name == "grey":
-        return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)], name="grey")
-    if name == "afmhot":
-        # matplotlib's afmhot: r = 2x, g = 2x - 0.5, b = 2x - 1 (clipped); piecewise linear
-        pos = [0.0, 0.25, 0.5, 0.75, 1.0]
-        rgb = [(0, 0, 0), (128, 0, 0), (255, 128, 0), (255, 255, 128), (255, 255, 255)]
-        return pg.ColorMap(pos, rgb, name="afmhot")
-    if name == "viridis":
-        return pg.colormap.get("viridis")
-    raise ValueError(f"name must be one of {COLORMAP_NAMES}, got {name!r}")
+    """The colour map called ``name`` (one of :data:`COLORMAP_NAMES`) for pyqtgraph."""
+    lut = colormap_lut(name, n=64)
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut, name=name)
 
 
 def difference_colormap() -> pg.ColorMap:

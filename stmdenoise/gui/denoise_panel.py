@@ -237,7 +237,7 @@ class DenoisePanel(QWidget):
 
     @Slot(bool)
     def _auto_toggled(self, on: bool) -> None:
-        self.session.auto_denoise = on
+        self.session.set_auto_denoise(on)
 
     @Slot()
     def _run(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stmdenoise.gui.capabilities import capability
+from stmdenoise.io.errors import describe_bytes
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "ResultKey",
     "ResultCache",
     "expand_paths",
+    "skipped_files",
     "read_files",
     "format_size",
     "format_bias",
@@ -65,6 +69,17 @@ def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_
     return out
 
 
+def skipped_files(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_SUFFIXES) -> int:
+    """How many files inside the folders of ``paths`` :func:`expand_paths` leaves out (other extensions)."""
+    wanted = {s.lower() for s in suffixes}
+    n = 0
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            n += sum(1 for f in p.rglob("*") if f.is_file() and f.suffix.lower() not in wanted)
+    return n
+
+
 def format_size(n_bytes: int | None) -> str:
     """Human file size: ``"812 kB"``."""
     if n_bytes is None:
@@ -84,6 +99,16 @@ def format_bias(bias: float | None) -> str:
     if abs(bias) < 1:
         return f"{bias * 1e3:+.4g} mV"
     return f"{bias:+.4g} V"
+
+
+def format_sweep(sweep: Sequence[float], label: str) -> str:
+    """Range of a grid's sweep: ``"Bias -1 V … +1 V (256 maps)"``."""
+    name, _, unit = label.partition(" (")
+    unit = unit.rstrip(")")
+    lo, hi = float(sweep[0]), float(sweep[-1])
+    if unit == "V":
+        return f"{name or 'bias'} {format_bias(lo)} … {format_bias(hi)} ({len(sweep)} maps)"
+    return f"{name or 'sweep'} {lo:.4g} … {hi:.4g} {unit} ({len(sweep)} maps)".replace("  ", " ")
 
 
 def _channel_attr(info: Any, name: str, default: Any = None) -> Any:
@@ -124,7 +149,17 @@ class ScanEntry:
     bias: float | None = None
     error: str | None = None
     loaded: bool = False
-    scans: dict[tuple[str, str], Scan] = field(default_factory=dict)
+    scans: dict[tuple[str, str, int], Scan] = field(default_factory=dict)  # (channel, direction, slice)
+    sweep: tuple[float, ...] = ()  # sweep values of a .3ds grid (one map each)
+    sweep_label: str = ""  # e.g. "Bias (V)"
+
+    def sweep_values(self, channel: str) -> list[float]:
+        """Sweep values of ``channel``'s maps ([] unless it is a grid channel with several maps)."""
+        for c in self.channels:
+            if not isinstance(c, str) and str(_channel_attr(c, "name", "")) == channel:
+                points = int(_channel_attr(c, "points", 1) or 1)
+                return list(self.sweep) if points > 1 and len(self.sweep) == points else []
+        return []
 
     @property
     def name(self) -> str:
@@ -139,7 +174,9 @@ class ScanEntry:
             return f"{self.name}\nreading…"
         n = len(self.channels)
         channels = "1 channel" if n == 1 else f"{n} channels"
-        return f"{self.name}\n{format_size(self.size_bytes)} · {format_bias(self.bias)} · {channels}"
+        # a grid's maps span its sweep: the range, not the one bias of the header
+        bias = format_sweep(self.sweep, self.sweep_label) if len(self.sweep) > 1 else format_bias(self.bias)
+        return f"{self.name}\n{format_size(self.size_bytes)} · {bias} · {channels}"
 
     def error_reason(self) -> str:
         """The error without the path prefix that ScanFormatError adds."""
@@ -160,6 +197,8 @@ class FileRecord:
     channels: tuple[Any, ...] = ()
     scan: Scan | None = None
     error: str | None = None
+    sweep: tuple[float, ...] = ()
+    sweep_label: str = ""
 
     @property
     def message(self) -> str:
@@ -168,7 +207,32 @@ class FileRecord:
 
 def _error_text(exc: BaseException) -> str:
     text = str(exc)
-    return text if text else type(exc).__name__
+    return readable(text) if text else type(exc).__name__
+
+
+_BYTES_REPR = re.compile(r"""b(['"])((?:\\.|(?!\1).)*)\1""")
+
+
+def readable(text: str) -> str:
+    r"""``text`` with Python bytes literals (``b'8\x00S\x00...'``) shown as readable characters.
+
+    Printable ASCII is kept, NUL bytes (UTF-16 text) dropped, other bytes become ``·``;
+    a user never needs to read a Python repr.
+
+    Examples
+    --------
+    >>> readable(r"found b'8\x00S\x00T\x00i\xff'")
+    'found "8STi·" (binary)'
+    """
+
+    def one(m: re.Match[str]) -> str:
+        try:
+            raw = ast.literal_eval("b" + m.group(1) + m.group(2) + m.group(1))
+        except (ValueError, SyntaxError):
+            return m.group(0)
+        return str(describe_bytes(raw))
+
+    return _BYTES_REPR.sub(one, text)
 
 
 def read_first(path: Path, channel: str | None = None, direction: str = "forward") -> tuple[list[Any], Scan]:
@@ -178,6 +242,16 @@ def read_first(path: Path, channel: str | None = None, direction: str = "forward
     channels = list(list_channels(path))
     scan = read_scan(path, channel=channel, direction=direction)
     return channels, scan
+
+
+def read_sweep(path: Path, channels: Sequence[Any]) -> tuple[tuple[float, ...], str]:
+    """Sweep values and label of a ``.3ds`` grid whose channels hold several maps, else ``((), "")``."""
+    if not any(int(_channel_attr(c, "points", 1) or 1) > 1 for c in channels if not isinstance(c, str)):
+        return (), ""
+    from stmdenoise.io.nanonis_grid import read_grid
+
+    grid = read_grid(path)
+    return tuple(float(v) for v in grid.sweep), str(grid.sweep_label)
 
 
 def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileRecord]:
@@ -205,19 +279,24 @@ def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileR
             size = None
         try:
             channels, scan = read_first(path)
+            sweep, label = read_sweep(path, channels)
         except (OSError, ValueError, KeyError, IndexError, ImportError, NotImplementedError) as exc:
             log.info("cannot read %s: %s", path, exc)
             yield FileRecord(i + 1, total, path, size, error=_error_text(exc))
             continue
-        yield FileRecord(i + 1, total, path, size, channels=tuple(channels), scan=scan)
+        yield FileRecord(
+            i + 1, total, path, size, channels=tuple(channels), scan=scan, sweep=sweep, sweep_label=label
+        )
 
 
-def read_one(path: Path, channel: str, direction: str) -> Callable[[threading.Event, Any], Iterator[Scan]]:
-    """Job factory reading one channel/direction of ``path`` (for the worker pool)."""
+def read_one(
+    path: Path, channel: str, direction: str, index: int = 0
+) -> Callable[[threading.Event, Any], Iterator[Scan]]:
+    """Job factory reading one channel/direction (and grid slice ``index``) of ``path``."""
 
     def job(cancel: threading.Event, report: Any) -> Iterator[Scan]:
         read_scan = capability("io").get("read_scan")
-        yield read_scan(path, channel=channel, direction=direction)
+        yield read_scan(path, channel=channel, direction=direction, index=index)
 
     return job
 
@@ -230,9 +309,10 @@ class ResultKey:
     channel: str
     direction: str
     model: str
-    level: bool
-    align: bool
+    level: Any  # background of the view (bool or method, with its points)
+    align: Any  # line correction of the view (bool or method, with the crop)
     passes: int = 1
+    index: int = 0  # slice of a .3ds grid
     policy: str = "fallback"  # stmdenoise.safety.POLICIES
 
 

@@ -1,4 +1,10 @@
-"""Raw, denoised and difference views with physical axes, shared levels, a line profile and a scale bar."""
+"""Raw, denoised and difference views with physical axes, shared levels, a line profile and a scale bar.
+
+Toolbar: colour map (the core's list), auto levels, background (plane, polynomial 2/3, facet,
+three points) and line correction (median, polynomial 0-3 per line), crop to the shown area,
+line profile with its band width. The profile, its cursors and readout live in
+:mod:`stmdenoise.gui.profile`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,18 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QToolBar, QVBoxLayout, QWidget
-from scipy.ndimage import map_coordinates
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QPushButton,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import (
@@ -18,140 +33,21 @@ from stmdenoise.gui.colormaps import (
     robust_levels,
     symmetric_levels,
 )
+from stmdenoise.gui.profile import ProfileTool, profile_along
 from stmdenoise.gui.session import Session
+from stmdenoise.gui.tasks import BACKGROUNDS, ROW_METHODS
+from stmdenoise.gui.view_parts import (
+    ImageView,
+    denoised_title,
+    format_value,
+    nice_length,
+    set_title,
+    view_title,
+)
+from stmdenoise.io.render import canonical_colormap
 from stmdenoise.scan import Scan
 
-__all__ = ["ImageViewsPanel", "nice_length", "format_value", "profile_along"]
-
-
-def nice_length(span: float, *, fraction: float = 0.2) -> float:
-    """A 1-2-5 length close to ``fraction`` of ``span`` (for the scale bar)."""
-    if not span > 0:
-        raise ValueError(f"span must be positive, got {span}")
-    target = span * fraction
-    exp = math.floor(math.log10(target))
-    for m in (5, 2, 1):
-        if m * 10**exp <= target:
-            return m * 10.0**exp
-    return 10.0**exp  # pragma: no cover - 1 * 10**exp <= target always
-
-
-def format_value(value: float, unit: str) -> str:
-    """A data value for the readout: heights in pm, other units with SI prefixes."""
-    if not np.isfinite(value):
-        return "not measured"
-    if unit == "m":
-        return f"{value * 1e12:.4g} pm"
-    return pg.siFormat(value, precision=4, suffix=unit) if unit else f"{value:.4g}"
-
-
-def profile_along(
-    data: np.ndarray, pixel_size: tuple[float, float], p0: tuple[float, float], p1: tuple[float, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``data`` along the segment ``p0``-``p1`` (x, y in metres from the top-left corner).
-
-    Returns ``(distance_m, values)`` sampled once per pixel by bilinear interpolation;
-    NaN pixels give NaN.
-    """
-    dy, dx = pixel_size
-    (x0, y0), (x1, y1) = p0, p1
-    length = math.hypot(x1 - x0, y1 - y0)
-    n = max(2, int(math.ceil(length / min(dx, dy))) + 1)
-    t = np.linspace(0.0, 1.0, n)
-    cols = (x0 + t * (x1 - x0)) / dx - 0.5
-    rows = (y0 + t * (y1 - y0)) / dy - 0.5
-    vals = map_coordinates(
-        np.asarray(data, dtype=np.float64), [rows, cols], order=1, mode="nearest", cval=np.nan
-    )
-    return t * length, vals
-
-
-def denoised_title(scan: Scan, model: str) -> str:
-    """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
-    the model's output by a classical filter or the raw scan)."""
-    step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
-    delivered = step.params.get("delivered", "model") if step is not None else "model"
-    if delivered == "model":
-        flag = " (harmful!)" if step is not None and step.params.get("harmful") else ""
-        return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
-    if delivered == "raw":
-        return "Raw (not denoised)"
-    return f"Fallback: {delivered}"
-
-
-class _View:
-    """One plot with an image in physical coordinates, its scale bar and a message overlay."""
-
-    def __init__(self, plot: pg.PlotItem, title: str) -> None:
-        self.plot = plot
-        self.title = title
-        self.image = pg.ImageItem(axisOrder="row-major")
-        plot.addItem(self.image)
-        plot.setTitle(title)
-        plot.setLabel("bottom", "x", units="m")
-        plot.setLabel("left", "y", units="m")
-        plot.invertY(True)
-        plot.setAspectLocked(True)
-        # fixed axis sizes: with a locked aspect, tick labels that change width would resize the
-        # view, change the range and the labels again, and the layout could oscillate forever
-        plot.getAxis("left").setWidth(52)
-        plot.getAxis("bottom").setHeight(36)
-        plot.hideButtons()
-        self.scan: Scan | None = None
-        self.data: np.ndarray | None = None
-        self.scale_bar: pg.ScaleBar | None = None
-        self.note = pg.TextItem("", color=(200, 200, 200), anchor=(0.5, 0.5))
-        self.note.setTextWidth(200)
-        plot.addItem(self.note, ignoreBounds=True)
-        self._centre = (0.0, 0.0)
-
-    def show(self, scan: Scan | None, data: np.ndarray | None = None, *, note: str = "") -> None:
-        self.scan = scan
-        self.data = None if scan is None else np.asarray(scan.data if data is None else data)
-        if self.data is None:
-            self.image.clear()
-        else:
-            h, w = scan.size if scan is not None else (1.0, 1.0)
-            self.image.setImage(self.data, autoLevels=False)
-            self.image.setRect(0.0, 0.0, w, h)
-        self._set_scale_bar()
-        self.set_note(note)
-
-    def set_note(self, note: str, centre: tuple[float, float] | None = None) -> None:
-        self.note.setText(note)
-        if centre is None:
-            centre = self._centre
-        self._centre = centre
-        width = self.plot.getViewBox().width()
-        self.note.setTextWidth(max(120.0, min(260.0, 0.85 * width)) if width > 0 else 200.0)
-        self.note.setPos(*centre)
-        self.note.setVisible(bool(note))
-
-    def _set_scale_bar(self) -> None:
-        if self.scan is None:
-            if self.scale_bar is not None:
-                self.scale_bar.setVisible(False)
-            return
-        length = nice_length(self.scan.size[1])
-        if self.scale_bar is None:
-            self.scale_bar = pg.ScaleBar(
-                length, width=4, brush=(255, 255, 255, 230), pen=(0, 0, 0, 160), suffix="m", offset=(-16, -16)
-            )
-            self.scale_bar.setParentItem(self.plot.getViewBox())
-        bar = self.scale_bar
-        bar.size = length
-        bar.text.setText(pg.siFormat(length, suffix="m"))
-        bar.updateBar()
-        bar.setVisible(True)
-
-    def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
-        if self.scan is None or self.data is None:
-            return None
-        dy, dx = self.scan.pixel_size
-        r, c = int(math.floor(y / dy)), int(math.floor(x / dx))
-        if 0 <= r < self.data.shape[0] and 0 <= c < self.data.shape[1]:
-            return r, c, float(self.data[r, c])
-        return None
+__all__ = ["ImageViewsPanel", "nice_length", "format_value", "profile_along", "view_title", "denoised_title"]
 
 
 class ImageViewsPanel(QWidget):
@@ -164,57 +60,87 @@ class ImageViewsPanel(QWidget):
         self.session = session
         self._syncing = False
         self._denoise_note = ""
+        self._picking: list[tuple[float, float]] | None = None  # three-point clicks so far
 
-        bar = QToolBar()  # overflows into a » menu on narrow windows
+        bar = QToolBar()  # display and corrections; tools in a second bar (see _arrange_bars)
         bar.setMovable(False)
-        bar.addWidget(QLabel("Colour map"))
         self.colormap_box = QComboBox()
         self.colormap_box.addItems(list(COLORMAP_NAMES))
         self.colormap_box.setToolTip(
-            "Colour map of the raw and denoised views (the difference is blue-white-red)"
+            "Colour map of the raw and denoised views and of exported pictures "
+            "(_r: reversed; the difference is blue-white-red)"
         )
         bar.addWidget(self.colormap_box)
-        self.auto_levels_button = QPushButton("Auto levels")
+        self.auto_levels_button = QPushButton("Auto")
         self.auto_levels_button.setToolTip("Levels from the 0.5–99.5 % percentiles of the raw image")
         bar.addWidget(self.auto_levels_button)
         bar.addSeparator()
-        self.level_box = QCheckBox("Plane level")
-        self.align_box = QCheckBox("Align rows")
-        for box, key, tip in (
-            (self.level_box, "level", "Subtract a least-squares plane before display and denoising"),
-            (self.align_box, "align", "Remove per-row median offsets before display and denoising"),
-        ):
-            missing = capability(key).missing()
+        self.level_box = QCheckBox("Level")
+        self.level_method = QComboBox()
+        for key, label in BACKGROUNDS.items():
+            if key != "none":
+                self.level_method.addItem(label, key)
+        self.align_box = QCheckBox("Lines")
+        self.align_method = QComboBox()
+        for key, label in ROW_METHODS.items():
+            if key != "none":
+                self.align_method.addItem(label, key)
+        missing = capability("level").missing() or capability("align").missing()
+        for box, combo, tip in (
+            (self.level_box, self.level_method,
+             "Subtract a background before display and denoising: plane, polynomial of order 2 or 3, "
+             "facet level (terraces horizontal) or the plane through three points you click on the raw view"),
+            (self.align_box, self.align_method,
+             "Correct each scan line before display and denoising: median offset, median difference "
+             "to the previous line, or a polynomial of order 0-3 per line"),
+        ):  # fmt: skip
             box.setEnabled(missing is None)
+            combo.setEnabled(missing is None)
             box.setToolTip(tip if missing is None else missing)
+            combo.setToolTip(tip if missing is None else missing)
             bar.addWidget(box)
-        self.profile_box = QCheckBox("Line profile")
+            bar.addWidget(combo)
+        self.bars = (bar, QToolBar())
+        bar = self.bars[1]
+        self.crop_button = QPushButton("Crop")
+        self.crop_button.setToolTip(
+            "Keep only the area shown in the views (zoom in first); click again to undo"
+        )
+        self.crop_button.setCheckable(True)
+        bar.addWidget(self.crop_button)
+        bar.addSeparator()
+        self.profile_box = QCheckBox("Profile")
         self.profile_box.setChecked(True)
-        self.profile_box.setToolTip("Drag the line on any view; the profile shows raw and denoised")
+        self.profile_box.setToolTip(
+            "Drag the line on any view; the profile shows raw and denoised. Drag the cursors A and B "
+            "in the profile to read distance and height difference (step heights in pm)"
+        )
         bar.addWidget(self.profile_box)
+        self.width_box = QSpinBox()
+        self.width_box.setRange(1, 99)
+        self.width_box.setSuffix(" px")
+        self.width_box.setToolTip("Profile width: the mean over a band of this many parallel lines")
+        bar.addWidget(self.width_box)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground((25, 27, 31))
         g = self.graphics
-        # 2 x 2: raw | denoised (+ shared histogram) over difference | line profile
-        self.raw = _View(g.addPlot(row=0, col=0), "Raw")
-        self.den = _View(g.addPlot(row=0, col=1), "Denoised")
+        # raw | denoised | histogram over difference (+ its colour bar) | line profile
+        self.raw = ImageView(g.addPlot(row=0, col=0), "Raw")
+        self.den = ImageView(g.addPlot(row=0, col=1), "Denoised")
         self.hist = pg.HistogramLUTItem()
-        self.hist.setMaximumWidth(120)
+        self.hist.setMaximumWidth(110)
         g.addItem(self.hist, row=0, col=2)
-        self.diff = _View(g.addPlot(row=1, col=0), "Raw − denoised (what was removed)")
-        # horizontal, under the difference image: a vertical bar would widen the plot into its neighbour
+        self.diff = ImageView(g.addPlot(row=1, col=0), "Raw − denoised (removed)")
+        # horizontal, in its own row under the difference only: inside the plot it widened the
+        # plot into the profile and their tick labels overlapped
         self.diff_bar = pg.ColorBarItem(
-            values=(-1.0, 1.0),
-            colorMap=difference_colormap(),
-            rounding=1e-15,
-            width=10,
-            interactive=True,
-            orientation="horizontal",
-        )
-        self.diff_bar.setImageItem(self.diff.image, insert_in=self.diff.plot)
+            values=(-1.0, 1.0), colorMap=difference_colormap(), rounding=1e-15, width=10,
+            interactive=True, orientation="horizontal",
+        )  # fmt: skip
+        self.diff_bar.setImageItem(self.diff.image)
+        g.addItem(self.diff_bar, row=2, col=0)
         self.profile_plot = g.addPlot(row=1, col=1, colspan=2)
-        self.profile_plot.setTitle("Line profile")
         for col, stretch in ((0, 1), (1, 1), (2, 0)):
             g.ci.layout.setColumnStretchFactor(col, stretch)
         # equal preferred widths: the stretch factors only share what is left beyond them
@@ -222,18 +148,19 @@ class ImageViewsPanel(QWidget):
             view.plot.setPreferredWidth(200)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 2)
-        self.profile_plot.setLabel("bottom", "distance", units="m")
-        self.profile_plot.getAxis("left").setWidth(60)
-        self.profile_plot.addLegend(offset=(-10, 10), brush=(25, 27, 31, 210))
-        self.profile_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.raw_curve = self.profile_plot.plot(pen=pg.mkPen((220, 220, 220), width=1.5), name="raw")
-        self.den_curve = self.profile_plot.plot(pen=pg.mkPen((255, 150, 40), width=1.5), name="denoised")
+        g.ci.layout.setRowStretchFactor(2, 0)
+        self.hist.layout.setContentsMargins(12, 0, 0, 0)  # its axis label clear of the denoised view
+        self.profile = ProfileTool(self.profile_plot, self)
+        self.raw_curve = self.profile.raw_curve
+        self.den_curve = self.profile.den_curve
         # pyqtgraph's setXLink aligns views by screen position (made for stacked plots); side by
         # side, aspect-locked views must share the same rectangle instead
         for view in (self.raw, self.den, self.diff):
             view.plot.getViewBox().sigRangeChangedManually.connect(self._view_moved)
         self.hist.setImageItem(self.raw.image)
         self.den.image.setLookupTable(self.hist.getLookupTable)
+        self.picks = pg.ScatterPlotItem(size=9, pen=pg.mkPen((80, 200, 255)), brush=None, symbol="o")
+        self.raw.plot.addItem(self.picks, ignoreBounds=True)
 
         self.rois: list[pg.LineSegmentROI] = []
         for view in (self.raw, self.den, self.diff):
@@ -244,52 +171,94 @@ class ImageViewsPanel(QWidget):
             roi.sigRegionChanged.connect(self._roi_moved)
             self.rois.append(roi)
 
+        for b in self.bars:
+            b.setMovable(False)
+        self._bar_grid = QGridLayout()
+        self._bar_grid.setContentsMargins(0, 0, 0, 0)
+        self._bars_wide: bool | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(bar)
+        lay.addLayout(self._bar_grid)
         lay.addWidget(self.graphics, 1)
+        self._arrange_bars()
 
         self.colormap_box.currentTextChanged.connect(self.set_colormap)
         self.auto_levels_button.clicked.connect(self.auto_levels)
         self.level_box.toggled.connect(self._processing_toggled)
         self.align_box.toggled.connect(self._processing_toggled)
+        self.level_method.currentIndexChanged.connect(self._processing_toggled)
+        self.align_method.currentIndexChanged.connect(self._processing_toggled)
+        self.crop_button.toggled.connect(self._crop_toggled)
         self.profile_box.toggled.connect(self._profile_toggled)
+        self.width_box.valueChanged.connect(self._width_changed)
         self.hist.sigLevelsChanged.connect(self._levels_changed)
         self.hist.sigLevelChangeFinished.connect(self._levels_changed)
         self.hist.sigLookupTableChanged.connect(self._lut_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._mouse_clicked)
         session.raw_changed.connect(self.show_raw)
         session.denoised_changed.connect(self.show_denoised)
         session.denoise_status.connect(self._denoise_status)
+        session.current_changed.connect(self._frame_changed)
         self.set_colormap(COLORMAP_NAMES[0])
+        self._set_axes(False)
         self.raw.set_note("Drop .sxm files or folders here, or use File ▸ Open")
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange_bars()
+
+    def _arrange_bars(self) -> None:
+        """Both toolbars on one row when they fit, else the tools on a second row (no » overflow)."""
+        need = sum(b.sizeHint().width() for b in self.bars) + 16
+        wide = self.width() >= need
+        if wide == self._bars_wide:
+            return
+        self._bars_wide = wide
+        for b in self.bars:
+            self._bar_grid.removeWidget(b)
+        self._bar_grid.addWidget(self.bars[0], 0, 0)
+        self._bar_grid.addWidget(self.bars[1], 0 if wide else 1, 1 if wide else 0)
+        self._bar_grid.setColumnStretch(1 if wide else 0, 1)
+        self._bar_grid.setColumnStretch(0 if wide else 1, 0)
+
     # ------------------------------------------------------------------ data
+    def _set_axes(self, on: bool) -> None:
+        """Physical axes only with a scan: empty views would label 0..1 m as "mm"."""
+        for view in (self.raw, self.den, self.diff):
+            for name in ("bottom", "left"):
+                view.plot.showAxis(name, on)
+        self.profile_plot.showAxis("bottom", on)
+        self.profile_plot.showAxis("left", on)
+
     @Slot(object)
     def show_raw(self, scan: Scan | None) -> None:
         """Show a new raw scan (resets levels, range and the profile when the frame changed)."""
         old = self.raw.scan
         self.raw.show(scan)
-        self.raw.plot.setTitle(f"Raw — {scan.channel} ({scan.direction})" if scan is not None else "Raw")
+        set_title(self.raw.plot, view_title(scan) if scan is not None else "Raw")
+        self._set_axes(scan is not None)
         if scan is None:
             self.raw.set_note("")
             self.den.show(None)
             self.diff.show(None)
+            self.diff_bar.setVisible(False)
+            self.picks.setData([], [])
             self._update_profile()
             return
         unit = scan.unit
-        for view in (self.raw, self.den, self.diff):
-            view.plot.setLabel("bottom", "x", units="m")
         self.hist.axis.setLabel(scan.channel, units=unit)
         self.diff_bar.axis.setLabel(units=unit)
-        self.profile_plot.setLabel("left", scan.channel, units=unit)
         h, w = scan.size
         for view in (self.raw, self.den, self.diff):
-            view.set_note(view.note.toPlainText() if view is not self.raw else "", (w / 2, h * 0.3))
+            view.set_note(
+                view.note.toPlainText() if view is not self.raw else self._pick_note(), (w / 2, h * 0.3)
+            )
         if old is None or old.size != scan.size or old.shape != scan.shape:
-            self.set_view_rect(QRectF(0.0, 0.0, w, h), padding=0.02)
+            self.set_view_rect(QRectF(0.0, 0.0, w, h))
             self._reset_roi(scan)
         self.auto_levels()
+        self._show_picks()
         self._update_profile()
 
     def set_view_rect(self, rect: QRectF, *, padding: float = 0.0) -> None:
@@ -322,12 +291,12 @@ class ImageViewsPanel(QWidget):
                 None, note="raw − denoised appears here after denoising" if raw is not None else ""
             )
             self.diff_bar.setVisible(False)
-            self.den.plot.setTitle("Denoised")
+            set_title(self.den.plot, "Denoised")
             self._update_profile()
             return
         self.den.show(scan)
         self.den.image.setLevels(self.hist.getLevels())
-        self.den.plot.setTitle(denoised_title(scan, self.session.model.name if self.session.model else ""))
+        set_title(self.den.plot, denoised_title(scan, self.session.model.name if self.session.model else ""))
         diff = np.asarray(raw.data) - np.asarray(scan.data)
         self.diff.show(scan, diff)
         self.diff_bar.setVisible(True)
@@ -336,15 +305,20 @@ class ImageViewsPanel(QWidget):
 
     @Slot(str)
     def _denoise_status(self, text: str) -> None:
-        # the Denoise panel shows the whole reason; the view only points there when it is long
+        # the session derives this text from its state for the scan shown now; the Denoise
+        # panel shows the whole reason, the view only points there when it is long
         self._denoise_note = text if len(text) <= 70 else "No denoised image yet:\nsee the Denoise panel"
         if self.den.scan is None and self.raw.scan is not None:
-            self.den.set_note(text)
+            self.den.set_note(self._denoise_note)
 
     # ------------------------------------------------------------------ levels and colours
     @Slot(str)
     def set_colormap(self, name: str) -> None:
-        """Use colour map ``name`` for the raw and denoised views."""
+        """Use colour map ``name`` for the raw and denoised views (unknown names: the first map)."""
+        try:
+            name = canonical_colormap(name)
+        except ValueError:
+            name = COLORMAP_NAMES[0]  # e.g. a name saved by another version
         if self.colormap_box.currentText() != name:
             self.colormap_box.setCurrentText(name)
         self.hist.gradient.setColorMap(colormap(name))
@@ -372,11 +346,101 @@ class ImageViewsPanel(QWidget):
     def _lut_changed(self, _hist: object) -> None:
         self.den.image.setLookupTable(self.hist.getLookupTable)
 
-    # ------------------------------------------------------------------ toggles
-    @Slot(bool)
-    def _processing_toggled(self, _checked: bool) -> None:
-        self.session.set_processing(level=self.level_box.isChecked(), align=self.align_box.isChecked())
+    # ------------------------------------------------------------------ processing, crop
+    def processing(self) -> tuple[str, str]:
+        """The chosen (background, line correction) keys ("none" when unticked)."""
+        level = str(self.level_method.currentData()) if self.level_box.isChecked() else "none"
+        align = str(self.align_method.currentData()) if self.align_box.isChecked() else "none"
+        return level, align
 
+    @Slot()
+    def _processing_toggled(self, *_args: object) -> None:
+        level, align = self.processing()
+        if level == "three_points" and len(self.session.points) != 3:
+            self._picking = []
+            self.picks.setData([], [])
+            self.raw.set_note(self._pick_note())
+        else:
+            self._picking = None
+            if self.raw.note.toPlainText().startswith("Click three"):
+                self.raw.set_note("")
+        self.session.set_processing(level=level, align=align)
+
+    def _pick_note(self) -> str:
+        if self._picking is None:
+            return ""
+        left = 3 - len(self._picking)
+        if left == 3:
+            return "Click three points on one terrace of the raw image"
+        return f"Click {left} more point(s) on the same terrace"
+
+    def pick_point(self, x: float, y: float) -> None:
+        """Take one three-point levelling click at ``(x, y)`` metres on the raw view."""
+        scan = self.session.raw
+        if self._picking is None or scan is None:
+            return
+        dy, dx = scan.pixel_size
+        self._picking.append((y / dy - 0.5, x / dx - 0.5))
+        self.picks.setData(
+            [p[1] * dx + dx / 2 for p in self._picking], [p[0] * dy + dy / 2 for p in self._picking]
+        )
+        if len(self._picking) == 3:
+            pts, self._picking = tuple(self._picking), None
+            self.raw.set_note("")
+            level, align = self.processing()
+            self.session.set_processing(level=level, align=align, points=pts)
+        else:
+            self.raw.set_note(self._pick_note())
+
+    def _show_picks(self) -> None:
+        scan = self.session.raw
+        if scan is None or self.processing()[0] != "three_points" or self._picking is not None:
+            if self._picking is None:
+                self.picks.setData([], [])
+            return
+        dy, dx = scan.pixel_size
+        pts = self.session.points
+        self.picks.setData([(c + 0.5) * dx for _, c in pts], [(r + 0.5) * dy for r, _ in pts])
+
+    @Slot(bool)
+    def _crop_toggled(self, on: bool) -> None:
+        scan = self.session.raw
+        if self.processing()[0] == "three_points":  # the points belong to the other frame
+            self._picking = []
+            self.picks.setData([], [])
+        if not on:
+            self.session.set_crop(None)
+            return
+        if scan is None:
+            self.crop_button.setChecked(False)
+            return
+        base = self.session.crop
+        r_off, c_off = (base[0][0], base[1][0]) if base else (0, 0)
+        rect = self.view_rect()
+        dy, dx = scan.pixel_size
+        rows, cols = scan.shape
+        c0 = max(0, int(math.floor(rect.left() / dx)))
+        c1 = min(cols, int(math.ceil(rect.right() / dx)))
+        r0 = max(0, int(math.floor(rect.top() / dy)))
+        r1 = min(rows, int(math.ceil(rect.bottom() / dy)))
+        if c1 - c0 < 4 or r1 - r0 < 4:
+            self.crop_button.setChecked(False)
+            self.session.message.emit("crop: zoom in on an area of at least 4 x 4 pixels first")
+            return
+        self.session.set_crop((r0 + r_off, r1 + r_off), (c0 + c_off, c1 + c_off))
+
+    @Slot(int)
+    def _frame_changed(self, _index: int) -> None:
+        # another scan: no crop, no three-point clicks carried over
+        for w in (self.crop_button,):
+            w.blockSignals(True)
+            w.setChecked(False)
+            w.blockSignals(False)
+        if self.processing()[0] == "three_points":
+            self._picking = []
+            self.raw.set_note(self._pick_note())
+
+    # ------------------------------------------------------------------ line profile
     @Slot(bool)
     def _profile_toggled(self, on: bool) -> None:
         for roi in self.rois:
@@ -384,10 +448,18 @@ class ImageViewsPanel(QWidget):
         self.profile_plot.setVisible(on)
         self._update_profile()
 
-    # ------------------------------------------------------------------ line profile
+    @Slot(int)
+    def _width_changed(self, width: int) -> None:
+        self.profile.set_width(width)
+        self._update_profile()
+
     def _reset_roi(self, scan: Scan) -> None:
         h, w = scan.size
-        pts = [QPointF(0.1 * w, 0.5 * h), QPointF(0.9 * w, 0.5 * h)]
+        # across the middle of the measured rows (an aborted scan has NaN below them)
+        finite_rows = np.flatnonzero(np.isfinite(scan.data).any(axis=1))
+        mid = (finite_rows[0] + finite_rows[-1] + 1) / 2 if finite_rows.size else scan.shape[0] / 2
+        y = mid * scan.pixel_size[0]
+        pts = [QPointF(0.1 * w, y), QPointF(0.9 * w, y)]
         self._syncing = True
         try:
             for roi in self.rois:
@@ -400,6 +472,16 @@ class ImageViewsPanel(QWidget):
     def _place(roi: pg.LineSegmentROI, pts: list[QPointF]) -> None:
         for handle, p in zip(roi.getHandles(), pts, strict=True):
             roi.movePoint(handle, p, finish=False, coords="parent")
+
+    def set_profile_points(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+        """Put the profile line from ``p0`` to ``p1`` (x, y in metres)."""
+        self._syncing = True
+        try:
+            for roi in self.rois:
+                self._place(roi, [QPointF(*p0), QPointF(*p1)])
+        finally:
+            self._syncing = False
+        self._update_profile()
 
     def profile_points(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """End points ``((x0, y0), (x1, y1))`` of the line profile in metres."""
@@ -424,17 +506,10 @@ class ImageViewsPanel(QWidget):
     def _update_profile(self) -> None:
         raw = self.raw.scan
         if raw is None or not self.profile_box.isChecked():
-            self.raw_curve.setData([], [])
-            self.den_curve.setData([], [])
+            self.profile.update(None, None, (0, 0), (0, 0))
             return
         p0, p1 = self.profile_points()
-        d, v = profile_along(raw.data, raw.pixel_size, p0, p1)
-        self.raw_curve.setData(d, v, connect="finite")
-        if self.den.scan is not None:
-            d2, v2 = profile_along(self.den.scan.data, raw.pixel_size, p0, p1)
-            self.den_curve.setData(d2, v2, connect="finite")
-        else:
-            self.den_curve.setData([], [])
+        self.profile.update(raw, self.den.scan, p0, p1)
 
     # ------------------------------------------------------------------ cursor readout
     @Slot(object)
@@ -454,3 +529,13 @@ class ImageViewsPanel(QWidget):
                 f"{format_value(value, view.scan.unit)}"
             )
             return
+
+    @Slot(object)
+    def _mouse_clicked(self, event: object) -> None:
+        if self._picking is None or getattr(event, "button", lambda: None)() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.raw.plot.getViewBox()
+        pos = event.scenePos()  # type: ignore[attr-defined]
+        if vb.sceneBoundingRect().contains(pos):
+            p = vb.mapSceneToView(pos)
+            self.pick_point(p.x(), p.y())

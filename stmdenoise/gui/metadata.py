@@ -39,6 +39,16 @@ def scan_summary(scan: Scan) -> list[tuple[str, str]]:
         ("Acquired", scan.acquired.isoformat(sep=" ") if scan.acquired else "—"),
         ("Measured", f"{scan.measured_fraction * 100:.1f} % of pixels"),
     ]
+    if scan.header and "sweep_value" in scan.header:  # one map of a .3ds grid
+        label = str(scan.header.get("Sweep Signal", "sweep"))
+        name, _, unit = label.partition(" (")
+        try:
+            value = _si(float(scan.header["sweep_value"]), unit.rstrip(")"))
+        except ValueError:
+            value = str(scan.header["sweep_value"])
+        rows.insert(
+            8, ("Map", f"{name or 'sweep'} = {value} (map {int(scan.header.get('sweep_index', 0)) + 1})")
+        )
     if scan.steps:
         rows.append(("Processing", " → ".join(s.name for s in scan.steps)))
     return rows

@@ -10,13 +10,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from stmdenoise.gui.entries import format_bias, format_size
+from stmdenoise.gui.entries import format_bias, format_size, format_sweep
 from stmdenoise.gui.session import Session
 
 __all__ = ["ScanListPanel", "paths_from_mime"]
@@ -51,6 +53,24 @@ class ScanListPanel(QWidget):
         row.addWidget(self.channel_box, 2)
         row.addWidget(self.direction_box, 1)
         form.addRow("Channel", row)
+        # a .3ds grid holds one map per sweep point (bias): choose it here
+        self.slice_slider = QSlider(Qt.Orientation.Horizontal)
+        self.slice_slider.setToolTip(
+            "Map of the grid: one per sweep point (e.g. bias); ←/→ step through them"
+        )
+        self.slice_label = QLabel("")
+        self.slice_label.setMinimumWidth(110)
+        slice_row = QHBoxLayout()
+        slice_row.addWidget(self.slice_slider, 1)
+        slice_row.addWidget(self.slice_label)
+        self.slice_widget = QWidget()
+        self.slice_widget.setLayout(slice_row)
+        slice_row.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Map", self.slice_widget)
+        self._form = form
+        self._sweep: list[float] = []
+        self._sweep_label = ""
+        form.setRowVisible(self.slice_widget, False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.list, 1)
@@ -60,6 +80,9 @@ class ScanListPanel(QWidget):
         self.list.currentRowChanged.connect(self._row_changed)
         self.channel_box.textActivated.connect(self._channel_chosen)
         self.direction_box.textActivated.connect(self._direction_chosen)
+        self.slice_slider.valueChanged.connect(self._slice_moved)
+        self.slice_slider.sliderReleased.connect(self._slice_released)
+        session.slices_changed.connect(self._slices_changed)
         session.entries_added.connect(self._entries_added)
         session.entry_changed.connect(self._entry_changed)
         session.current_changed.connect(self._current_changed)
@@ -107,9 +130,13 @@ class ScanListPanel(QWidget):
             item.setToolTip(f"{entry.path}\n{entry.error_reason()}")
         else:
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
+            bias = (
+                format_sweep(entry.sweep, entry.sweep_label)
+                if len(entry.sweep) > 1
+                else format_bias(entry.bias)
+            )
             item.setToolTip(
-                f"{entry.path}\n{format_size(entry.size_bytes)}, {format_bias(entry.bias)}, "
-                f"{len(entry.channels)} channel(s)"
+                f"{entry.path}\n{format_size(entry.size_bytes)}, {bias}, {len(entry.channels)} channel(s)"
             )
 
     @Slot(int)
@@ -127,7 +154,38 @@ class ScanListPanel(QWidget):
             box.setEnabled(bool(items))
             box.blockSignals(False)
 
+    @Slot(list, int)
+    def _slices_changed(self, sweep: list[float], index: int) -> None:
+        entry = self.session.current_entry()
+        self._sweep = list(sweep)
+        self._sweep_label = entry.sweep_label if entry is not None else ""
+        self._form.setRowVisible(self.slice_widget, len(sweep) > 1)
+        self.slice_slider.blockSignals(True)
+        self.slice_slider.setRange(0, max(0, len(sweep) - 1))
+        self.slice_slider.setValue(index)
+        self.slice_slider.blockSignals(False)
+        self._label_slice(index)
+
+    def _label_slice(self, index: int) -> None:
+        if not 0 <= index < len(self._sweep):
+            self.slice_label.setText("")
+            return
+        value = self._sweep[index]
+        name, _, unit = self._sweep_label.partition(" (")
+        text = format_bias(value) if unit.startswith("V") else f"{value:.4g} {unit.rstrip(')')}"
+        self.slice_label.setText(f"{name or 'sweep'} {text} ({index + 1}/{len(self._sweep)})")
+
     # ------------------------------------------------------------------ list -> session
+    @Slot(int)
+    def _slice_moved(self, index: int) -> None:
+        self._label_slice(index)
+        if not self.slice_slider.isSliderDown():  # keys, clicks; a drag loads on release
+            self.session.set_slice(index)
+
+    @Slot()
+    def _slice_released(self) -> None:
+        self.session.set_slice(self.slice_slider.value())
+
     @Slot(int)
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.session.entries) and row != self.session.current:

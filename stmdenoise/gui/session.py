@@ -2,12 +2,29 @@
 
 Panels call the session's methods and listen to its signals; the session never touches a
 widget (napari-style separation). Long work goes through the :class:`WorkerPool`.
+
+One source of truth per view
+----------------------------
+What the views show is identified by :attr:`Session.view_key`, a :class:`ViewKey` of the scan
+shown (:class:`ScanId`: file, channel, direction, slice) and a *generation* that grows every
+time what the views show changes (another scan, channel, direction, slice, background/line
+correction, crop, model, passes, or a denoised result arriving or going). A panel that
+computes something for the view starts its job with ``session.start_view_job(...)`` (or
+``pool.start(..., tag=key)``); the job's records then arrive as ``Tagged(key, record)`` and the
+slot drops them unless ``session.is_current(tagged.tag)``. :attr:`Session.view_changed`
+announces each new key: panels clear what they computed for the old one there.
+
+Status texts are derived, never appended: :meth:`Session.denoise_state` is recomputed from
+the state (model, shown scan, cached result, running job, last failure or cancel for this
+key, auto-denoise) and emitted as ``denoise_state_changed`` (and ``denoise_status`` /
+``denoise_progress``) whenever any of these changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +41,14 @@ from stmdenoise.gui.entries import (
     expand_paths,
     read_files,
     read_one,
+    skipped_files,
 )
 from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess, second_look
-from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.gui.view_key import DenoiseState, ScanId, ViewKey
+from stmdenoise.gui.workers import GeneratorWorker, JobFactory, Tagged, WorkerPool
 from stmdenoise.scan import Scan
 
-__all__ = ["Session"]
+__all__ = ["Session", "ScanId", "ViewKey", "DenoiseState"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +65,9 @@ class Session(QObject):
     denoise_status = Signal(str)
     denoise_progress = Signal(int, int)  # done, total (0, 0 when idle)
     message = Signal(str)
+    view_changed = Signal(object)  # ViewKey of what is shown now
+    denoise_state_changed = Signal(object)  # DenoiseState (the same facts as denoise_status/progress)
+    slices_changed = Signal(list, int)  # sweep values (or []) and the current slice
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,8 +76,14 @@ class Session(QObject):
         self.current = -1
         self.channel: str | None = None
         self.direction = "forward"
-        self.level = False
-        self.align = False
+        self.index = 0  # slice of a .3ds grid
+        self.level: bool | str = (
+            False  # background: False/"none", True/"plane", "poly2", ... (tasks.BACKGROUNDS)
+        )
+        self.align: bool | str = False  # line correction: False/"none", True/"median", "poly1", ...
+        self.points: tuple[tuple[float, float], ...] = ()  # three (row, col) of "three_points"
+        self.crop: tuple[tuple[int, int], tuple[int, int]] | None = None  # rows, cols of the shown frame
+        self.generation = 0
         self.model: ModelInfo | None = None
         self.device = "auto"
         self.passes = 1  # network passes averaged over mirrored copies (Denoiser.denoise)
@@ -67,7 +95,12 @@ class Session(QObject):
         self.denoisers = DenoiserCache()
         self._denoise_running: ResultKey | None = None
         self._denoise_wanted: tuple[ResultKey, Scan] | None = None
+        self._denoise_progress: tuple[ResultKey, int, int, str] | None = None
+        self._denoise_outcome: dict[ResultKey, str] = {}  # "cancelled" or the failure, per key
+        self._denoise_done: dict[ResultKey, str] = {}  # last record's message of a finished job
+        self._denoise_state = DenoiseState("idle", "")
         self._show_when_read = -1
+        self._read_errors: list[int] = []
 
     # ------------------------------------------------------------------ opening files
     def open_paths(self, paths: Iterable[str | Path]) -> int:
@@ -75,14 +108,17 @@ class Session(QObject):
 
         Returns the number of new entries; files already open are selected instead.
         """
+        paths = list(paths)
         files = expand_paths(paths)
+        skipped = skipped_files(paths)
+        self._skipped_note = f"; {skipped} skipped (not scan files)" if skipped else ""
         known = {e.path.resolve(): i for i, e in enumerate(self.entries)}
         new = [f for f in files if f.resolve() not in known]
         if not new:
             if files:
                 self.select(known[files[0].resolve()])
             else:
-                self.message.emit("no scan files found")
+                self.message.emit("no scan files found" + self._skipped_note)
             return 0
         first = len(self.entries)
         self._show_when_read = first  # a drop shows the first new file as soon as it is read
@@ -101,7 +137,7 @@ class Session(QObject):
             on_record=self._file_read,
             on_failed=self._job_failed,
         )
-        self.message.emit(f"reading {len(new)} file(s)…")
+        self.message.emit(f"reading {len(new)} file(s){self._skipped_note}…")
         return len(new)
 
     def index_of(self, path: Path) -> int:
@@ -120,18 +156,28 @@ class Session(QObject):
         entry = self.entries[i]
         entry.size_bytes = rec.size_bytes
         entry.loaded = True
-        if rec.error is not None or rec.scan is None:
+        good = rec.error is None and rec.scan is not None
+        if not good:
             entry.error = rec.error or "unreadable"
-        else:
+            self._read_errors.append(i)
+        elif rec.scan is not None:
             entry.channels = list(rec.channels) or [rec.scan.channel]
             entry.bias = rec.scan.bias
-            entry.scans[(rec.scan.channel, rec.scan.direction)] = rec.scan
+            entry.sweep, entry.sweep_label = rec.sweep, rec.sweep_label
+            entry.scans[(rec.scan.channel, rec.scan.direction, 0)] = rec.scan
         self.entry_changed.emit(i)
-        if self.current < 0 or self.current == i or self._show_when_read == i:
+        # show the first readable new file: an error entry is shown only when nothing else is
+        # (or when it is what the user selected)
+        if self.current == i or (good and (self.current < 0 or self._show_when_read >= 0)):
             self._show_when_read = -1
             self.select(i)
         if rec.done == rec.total:
-            self.message.emit(f"read {rec.total} file(s)")
+            if self.current < 0 and self._read_errors:
+                self.select(self._read_errors[0])
+            bad = len(self._read_errors)
+            self._read_errors = []
+            note = f", {bad} unreadable" if bad else ""
+            self.message.emit(f"read {rec.total} file(s){note}{getattr(self, '_skipped_note', '')}")
 
     @Slot(str)
     def _job_failed(self, error: str) -> None:
@@ -145,14 +191,19 @@ class Session(QObject):
         changed = index != self.current
         self.current = index
         if changed:
+            self.crop = None  # a crop belongs to one frame
+            self.points = ()
             self.current_changed.emit(index)
         entry = self.entries[index]
         if entry.error is not None or not entry.loaded:
             self.channels_changed.emit([], "", [], "")
+            self.slices_changed.emit([], 0)
             self._set_raw(None)
             if entry.error is not None:
                 self.message.emit(f"{entry.name}: {entry.error_reason()}")
             return
+        if changed:
+            self.message.emit("")  # an error shown for the previous entry is not about this one
         names = channel_names(entry.channels)
         if self.channel not in names:
             default = next(iter(entry.scans), None)
@@ -161,6 +212,10 @@ class Session(QObject):
         if self.direction not in dirs:
             self.direction = dirs[0]
         self.channels_changed.emit(names, self.channel or "", dirs, self.direction)
+        sweep = entry.sweep_values(self.channel or "")
+        if not 0 <= self.index < max(1, len(sweep)):
+            self.index = 0
+        self.slices_changed.emit(sweep, self.index)
         self._show_current()
 
     def set_channel(self, name: str) -> None:
@@ -181,58 +236,145 @@ class Session(QObject):
         if self.current >= 0:
             self.select(self.current)
 
-    def set_processing(self, *, level: bool, align: bool) -> None:
-        """Toggle plane levelling and row alignment of the displayed (and denoised) data."""
+    def set_slice(self, index: int) -> None:
+        """Show map ``index`` of a ``.3ds`` grid (one per sweep point, e.g. bias)."""
+        entry = self.current_entry()
+        n = len(entry.sweep_values(self.channel or "")) if entry is not None else 0
+        if not 0 <= index < max(1, n):
+            raise ValueError(f"index must be in [0, {max(1, n)}), got {index}")
+        if index == self.index:
+            return
+        self.index = index
+        self._show_current()
+
+    def set_processing(
+        self,
+        *,
+        level: bool | str,
+        align: bool | str,
+        points: tuple[tuple[float, float], ...] | None = None,
+    ) -> None:
+        """Choose the background (``level``) and line correction (``align``) of the shown data.
+
+        ``level``: True for a plane, or a key of ``tasks.BACKGROUNDS``; ``align``: True for the
+        median, or a key of ``tasks.ROW_METHODS``; ``points``: the three pixels of ``"three_points"``.
+        """
         self.level, self.align = level, align
+        if points is not None:
+            self.points = tuple(points)
+        self._show_current()
+
+    def set_crop(self, rows: tuple[int, int] | None, cols: tuple[int, int] | None = None) -> None:
+        """Show only ``rows`` x ``cols`` (pixels of the frame as read); None shows it whole.
+
+        Three-point levelling points are dropped: they were picked in the other frame.
+        """
+        self.crop = None if rows is None or cols is None else (tuple(rows), tuple(cols))  # type: ignore[assignment]
+        self.points = ()
         self._show_current()
 
     def current_entry(self) -> ScanEntry | None:
         """The selected entry, if any."""
         return self.entries[self.current] if 0 <= self.current < len(self.entries) else None
 
+    def scan_id(self) -> ScanId | None:
+        """Identity of the frame shown (None when none is)."""
+        entry = self.current_entry()
+        if entry is None or entry.error is not None or not entry.loaded or not self.channel:
+            return None
+        return ScanId(str(entry.path), self.channel, self.direction, self.index)
+
+    @property
+    def view_key(self) -> ViewKey:
+        """Tag for jobs computing something for the current view (see the module docstring)."""
+        return ViewKey(self.scan_id(), self.generation)
+
+    def is_current(self, key: Any) -> bool:
+        """True when ``key`` (a job's tag) is still the view's key: its results may be shown."""
+        return isinstance(key, ViewKey) and key == self.view_key
+
+    def start_view_job(
+        self,
+        make_job: JobFactory,
+        *,
+        name: str,
+        on_record: Callable[[Any], None] | None = None,
+        on_failed: Callable[[Any], None] | None = None,
+        on_finished: Callable[[Any], None] | None = None,
+    ) -> GeneratorWorker | None:
+        """Start a job for the current view; the callbacks receive ``Tagged`` records (see above)."""
+        return self.pool.start(
+            make_job,
+            name=name,
+            on_record=on_record,
+            on_failed=on_failed,
+            on_finished=on_finished,
+            tag=self.view_key,
+        )
+
     def _show_current(self) -> None:
         entry = self.current_entry()
         if entry is None or entry.error is not None or not entry.loaded or not self.channel:
             return
-        scan = entry.scans.get((self.channel, self.direction))
+        key = (self.channel, self.direction, self.index)
+        scan = entry.scans.get(key)
         if scan is None:
+            self._advance()  # what was shown is no longer what is selected
             self.pool.start(
-                read_one(entry.path, self.channel, self.direction),
+                read_one(entry.path, self.channel, self.direction, self.index),
                 name="read-channel",
                 on_record=self._channel_read,
                 on_failed=self._job_failed,
+                tag=key,
             )
             return
         try:
-            shown = preprocess(scan, level=self.level, align=self.align)
+            # crop first: the background is fitted to what is kept, and three-point clicks are
+            # in the coordinates of the cropped frame the user sees
+            shown = scan
+            if self.crop is not None:
+                shown = capability("spectrum").get("crop_rect")(shown, rows=self.crop[0], cols=self.crop[1])
+            shown = preprocess(shown, level=self.level, align=self.align, points=self.points)
         except (ImportError, ValueError) as exc:
             self.message.emit(str(exc))
             shown = scan
         self._set_raw(shown)
 
     @Slot(object)
-    def _channel_read(self, scan: Scan) -> None:
-        if scan.source is None:
+    def _channel_read(self, t: Tagged) -> None:
+        scan = t.value
+        if not isinstance(scan, Scan) or scan.source is None:
             return
         i = self.index_of(scan.source)
         if i < 0:
             return
-        self.entries[i].scans[(scan.channel, scan.direction)] = scan
-        if i == self.current and (scan.channel, scan.direction) == (self.channel, self.direction):
+        channel, direction, index = t.tag
+        self.entries[i].scans[(channel, direction, index)] = scan
+        if i == self.current and (channel, direction, index) == (self.channel, self.direction, self.index):
             self._show_current()
+
+    def _advance(self) -> None:
+        """Start a new generation of the view: late results of the old one are dropped."""
+        self.generation += 1
+        self.view_changed.emit(self.view_key)
 
     def _set_raw(self, scan: Scan | None) -> None:
         self.raw = scan
+        self.generation += 1
         self.raw_changed.emit(scan)
+        self.view_changed.emit(self.view_key)
         key = self.result_key()
         cached = self.results.get(key) if key is not None else None
         self._set_denoised(cached)
         if cached is None and scan is not None and self.auto_denoise and self.model is not None:
             self.denoise()
+        self._update_denoise_state()
 
     def _set_denoised(self, scan: Scan | None) -> None:
         self.denoised = scan
+        self.generation += 1  # what the views show changed: jobs for the old pair are stale
         self.denoised_changed.emit(scan)
+        self.view_changed.emit(self.view_key)
 
     # ------------------------------------------------------------------ denoising
     def result_key(self) -> ResultKey | None:
@@ -244,10 +386,11 @@ class Session(QObject):
             self.raw.channel,
             self.raw.direction,
             str(self.model.path),
-            self.level,
-            self.align,
+            str(self.level) + ":" + ",".join(f"{r:g}/{c:g}" for r, c in self.points),
+            str(self.align) + (f":crop{self.crop}" if self.crop else ""),
             self.passes,
-            self.policy,
+            index=self.index,
+            policy=self.policy,
         )
 
     def set_model(
@@ -255,31 +398,44 @@ class Session(QObject):
     ) -> None:
         """Choose the model, device, passes and do-no-harm policy (shows the cached result if any)."""
         self.model, self.device, self.passes, self.policy = model, device, passes, policy
+        self._advance()
         key = self.result_key()
         cached = self.results.get(key) if key is not None else None
         self._set_denoised(cached)
         if cached is None and self.raw is not None and self.auto_denoise and model is not None:
             self.denoise()
+        self._update_denoise_state()
+
+    def set_auto_denoise(self, on: bool) -> None:
+        """Denoise each shown scan automatically (or only on request)."""
+        self.auto_denoise = bool(on)
+        if on and self.raw is not None and self.denoised is None and self.model is not None:
+            self.denoise()
+        self._update_denoise_state()
 
     def denoise(self) -> bool:
         """Denoise what is shown with the chosen model (from the cache when done before)."""
-        missing = capability("denoise").missing()
-        if missing is not None:
-            self.denoise_status.emit(missing)
-            return False
         key = self.result_key()
-        if key is None or self.raw is None or self.model is None:
-            self.denoise_status.emit("choose a model and a scan first")
+        if (
+            capability("denoise").missing() is not None
+            or key is None
+            or self.raw is None
+            or self.model is None
+        ):
+            self._update_denoise_state()
             return False
+        self._denoise_outcome.pop(key, None)
         cached = self.results.get(key)
         if cached is not None:
             self._set_denoised(cached)
+            self._update_denoise_state()
             return True
         self._denoise_wanted = (key, self.raw)
         if self._denoise_running is None:
             self._start_denoise()
         elif self._denoise_running != key:
             self.pool.cancel("denoise")
+        self._update_denoise_state()
         return True
 
     def _start_denoise(self) -> None:
@@ -288,45 +444,54 @@ class Session(QObject):
         key, scan = self._denoise_wanted
         self._denoise_wanted = None
         self._denoise_running = key
-        self.denoise_status.emit(
-            f"denoising {scan.source.name if scan.source else ''} with {self.model.name}…"
-        )
-        i = self.index_of(Path(key.path))
-        other = "backward" if key.direction == "forward" else "forward"
-        known = self.entries[i].scans.get((key.channel, other)) if i >= 0 else None
-        partner = second_look(scan, known, level=key.level, align=key.align)
+        self._denoise_progress = None
+        partner = self._second_look(key, scan)
         self.pool.start(
             denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes, partner, key.policy),
             name="denoise",
             on_record=self._denoise_record,
             on_failed=self._denoise_failed,
             on_finished=self._denoise_finished,
+            tag=key,
         )
 
+    def _second_look(self, key: ResultKey, scan: Scan) -> Callable[[], Scan | None]:
+        """Loader of the other scan direction, processed as the view is (for the fidelity check)."""
+        if self.crop is not None or self.level == "three_points" or key.index:
+            return lambda: None  # a crop or clicked points belong to this frame only; grids have one
+        i = self.index_of(Path(key.path))
+        other = "backward" if key.direction == "forward" else "forward"
+        known = self.entries[i].scans.get((key.channel, other, 0)) if i >= 0 else None
+        return second_look(scan, known, level=self.level, align=self.align)  # type: ignore[arg-type]
+
     @Slot(object)
-    def _denoise_record(self, rec: DenoiseRecord) -> None:
-        key = self._denoise_running
-        if rec.result is not None and key is not None:
-            self.results.put(key, rec.result)
+    def _denoise_record(self, t: Tagged) -> None:
+        key, rec = t.tag, t.value
+        if not isinstance(rec, DenoiseRecord):
+            return
+        if rec.result is not None:
+            self.results.put(key, rec.result)  # kept even when the view moved on
             if key == self.result_key():
                 self._set_denoised(rec.result)
-            self.denoise_status.emit(f"{Path(key.model).name}: {rec.message}")
-            self.denoise_progress.emit(0, 0)
-        else:
-            self.denoise_progress.emit(rec.done, rec.total or 0)
-            if rec.message:
-                self.denoise_status.emit(rec.message)
+            self._denoise_done[key] = rec.message  # what was delivered (the do-no-harm verdict)
+        elif key == self._denoise_running and self._denoise_outcome.get(key) != "cancelled":
+            self._denoise_progress = (key, rec.done, rec.total or 0, rec.message)
+        self._update_denoise_state()
 
-    @Slot(str)
-    def _denoise_failed(self, error: str) -> None:
-        self.denoise_status.emit(f"denoising failed: {error}")
+    @Slot(object)
+    def _denoise_failed(self, t: Tagged) -> None:
+        if self._denoise_outcome.get(t.tag) != "cancelled":
+            self._denoise_outcome[t.tag] = f"denoising failed: {t.value}"
+        self._update_denoise_state()
 
-    @Slot()
-    def _denoise_finished(self) -> None:
-        self._denoise_running = None
-        self.denoise_progress.emit(0, 0)
+    @Slot(object)
+    def _denoise_finished(self, key: ResultKey) -> None:
+        if key == self._denoise_running:
+            self._denoise_running = None
+            self._denoise_progress = None
         if self._denoise_wanted is not None:
             self._start_denoise()
+        self._update_denoise_state()
 
     @property
     def denoising(self) -> bool:
@@ -334,15 +499,61 @@ class Session(QObject):
         return self._denoise_running is not None
 
     def cancel_denoise(self) -> None:
-        """Stop the running denoising job."""
+        """Stop the running denoising job (its late progress records are dropped)."""
         self._denoise_wanted = None
+        if self._denoise_running is not None:
+            self._denoise_outcome[self._denoise_running] = "cancelled"
+        self._denoise_progress = None
         self.pool.cancel("denoise")
-        self.denoise_status.emit("denoising cancelled")
+        self._update_denoise_state()
 
-    def export(self, path: Path, *, which: str = "denoised", colormap: str = "afmhot") -> Path:
+    def denoise_state(self) -> DenoiseState:
+        """The denoising status of what is shown now, derived from the state (never appended)."""
+        missing = capability("denoise").missing()
+        if missing is not None:
+            return DenoiseState("unavailable", missing)
+        if self.model is None:
+            return DenoiseState("no_model", "choose a model")
+        if self.raw is None:
+            return DenoiseState("idle", "")
+        name = self.model.name
+        key = self.result_key()
+        if self.denoised is not None:
+            done = self._denoise_done.get(key) if key is not None else None
+            return DenoiseState("done", f"{name}: {done}" if done else f"denoised with {name}")
+        outcome = self._denoise_outcome.get(key) if key is not None else None
+        if outcome == "cancelled":
+            return DenoiseState("cancelled", "denoising cancelled; press Denoise to run it again")
+        if outcome is not None:
+            return DenoiseState("failed", outcome)
+        if key is not None and key == self._denoise_running:
+            prog = self._denoise_progress
+            if prog is not None and prog[0] == key:
+                return DenoiseState("running", prog[3] or f"denoising with {name}…", prog[1], prog[2])
+            return DenoiseState(
+                "running", f"denoising {self.raw.source.name if self.raw.source else ''} with {name}…"
+            )
+        if self.auto_denoise:
+            return DenoiseState("waiting", f"waiting to denoise with {name}…")
+        return DenoiseState("waiting", "not denoised yet: press Denoise (automatic denoising is off)")
+
+    def _update_denoise_state(self) -> None:
+        state = dataclasses.replace(self.denoise_state(), busy=self._denoise_running is not None)
+        if state == self._denoise_state:
+            return
+        self._denoise_state = state
+        self.denoise_state_changed.emit(state)
+        self.denoise_status.emit(state.text)
+        self.denoise_progress.emit(state.done, state.total)
+
+    def export(
+        self, path: Path, *, which: str = "denoised", colormap: str = "afmhot", colour_bar: bool = True
+    ) -> Path:
         """Write the shown raw or denoised scan to ``path`` (format from the extension).
 
-        Uses :func:`stmdenoise.io.write_scan`: atomic, and it refuses to overwrite the input file.
+        Uses :func:`stmdenoise.io.write_scan`: atomic, and it refuses to overwrite the input
+        file. A ``.png`` picture has the scan's physical aspect, a scale bar and (by default) a
+        colour bar.
         """
         if which not in ("raw", "denoised"):
             raise ValueError(f"which must be 'raw' or 'denoised', got {which!r}")
@@ -351,8 +562,9 @@ class Session(QObject):
             raise ValueError(f"there is no {which} image to export")
         write_scan = capability("io").get("write_scan")
         inputs = [scan.source] if scan.source is not None else []
-        io_name = {"grey": "greyscale"}.get(colormap, colormap)  # the writer's name for it
-        return Path(write_scan(scan, path, inputs=inputs, colormap=io_name, scale_bar=True))
+        return Path(
+            write_scan(scan, path, inputs=inputs, colormap=colormap, scale_bar=True, colour_bar=colour_bar)
+        )
 
     def shutdown(self) -> bool:
         """Cancel and join every worker thread (window close, test teardown)."""

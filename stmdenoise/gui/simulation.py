@@ -31,7 +31,14 @@ from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
 
-__all__ = ["SimulationPanel", "PreviewResult", "preview_job", "EXTRA_PARAMETERS", "PHASE_SHIFTS"]
+__all__ = [
+    "SimulationPanel",
+    "PreviewResult",
+    "preview_job",
+    "dataset_outcome",
+    "EXTRA_PARAMETERS",
+    "PHASE_SHIFTS",
+]
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,9 @@ class SimulationPanel(QWidget):
             )
 
         self._dataset_path = path
+        self._dataset_last: Any = None
+        self._dataset_error: str | None = None
+        self._dataset_cancelled = False
         self.progress.setRange(0, count)
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -307,28 +317,63 @@ class SimulationPanel(QWidget):
             job,
             name="dataset",
             on_record=self._dataset_record,
-            on_failed=self._failed,
+            on_failed=self._dataset_failed,
             on_finished=self._dataset_done,
         )
 
     @Slot(object)
     def _dataset_record(self, rec: Any) -> None:
+        self._dataset_last = rec
         total = getattr(rec, "total", None)
         if total:
             self.progress.setRange(0, int(total))
         self.progress.setValue(int(getattr(rec, "done", 0)))
         self.status.setText(str(getattr(rec, "message", "")))
 
+    @Slot(str)
+    def _dataset_failed(self, error: str) -> None:
+        self._dataset_error = error
+
     @Slot()
     def _dataset_done(self) -> None:
         self.cancel_button.setEnabled(False)
         self.dataset_button.setEnabled(True)
         self.progress.setVisible(False)
-        done = self.progress.value()
-        self.status.setText(f"{self._dataset_path}: {done} pair(s) written")
-        self.dataset_written.emit(str(self._dataset_path))
+        self.status.setText(
+            dataset_outcome(
+                self._dataset_path,
+                self._dataset_last,
+                cancelled=self._dataset_cancelled,
+                error=self._dataset_error,
+            )
+        )
+        if self._dataset_path.is_file():
+            self.dataset_written.emit(str(self._dataset_path))
 
     @Slot()
     def cancel_dataset(self) -> None:
-        """Stop dataset generation (pairs written so far are kept)."""
+        """Stop dataset generation (pairs written so far are kept in the ``.part`` file)."""
+        self._dataset_cancelled = True
         self.pool.cancel("dataset")
+
+
+def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None) -> str:
+    """What a finished dataset job left behind, from its last record and the files on disk.
+
+    Only a complete file is called written; a cancelled or failed run names its ``.part``
+    file and how many pairs it holds (a rerun with the same settings resumes it).
+    """
+    done = int(getattr(last, "done", 0) or 0)
+    total = getattr(last, "total", None)
+    of = f" of {int(total)}" if total else ""
+    part = path.with_name(path.name + ".part")
+    if error is not None:
+        where = f"; {done}{of} pair(s) kept in {part.name}" if part.is_file() else ""
+        return f"dataset failed: {error}{where}"
+    if path.is_file() and getattr(last, "message", "") in ("complete", "already complete"):
+        return f"{path}: {done} pair(s) written"
+    if part.is_file():
+        how = "cancelled" if cancelled else "stopped"
+        resume = "unfinished; generate again with the same settings to resume"
+        return f"{how}: {done}{of} pair(s) in {part} ({resume})"
+    return "cancelled: nothing written" if cancelled else f"{path}: not written"

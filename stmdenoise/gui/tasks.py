@@ -25,6 +25,8 @@ __all__ = [
     "user_models_dir",
     "list_devices",
     "preprocess",
+    "BACKGROUNDS",
+    "ROW_METHODS",
     "DenoiserCache",
     "DenoiseRecord",
     "ScoreRecord",
@@ -120,16 +122,66 @@ def list_devices() -> list[DeviceInfo]:
     return out
 
 
-def preprocess(scan: Scan, *, level: bool, align: bool) -> Scan:
-    """Apply the view toggles: row alignment (median) first, then plane levelling.
+#: Background choices of the views (label shown in the toolbar -> what preprocess does).
+BACKGROUNDS: dict[str, str] = {
+    "none": "None",
+    "plane": "Plane",
+    "poly2": "Poly 2",
+    "poly3": "Poly 3",
+    "facet": "Facet",
+    "three_points": "3 points",
+}
+#: Line (row) corrections of the views.
+ROW_METHODS: dict[str, str] = {
+    "none": "None",
+    "median": "Median",
+    "median_diff": "Median diff",
+    "poly0": "Poly 0",
+    "poly1": "Poly 1",
+    "poly2": "Poly 2",
+    "poly3": "Poly 3",
+}
 
-    Raises ImportError naming the function when the processing module has not landed.
+
+def _method(value: bool | str, true: str, choices: dict[str, str], name: str) -> str:
+    method = (true if value else "none") if isinstance(value, bool) else value
+    if method not in choices:
+        raise ValueError(f"{name} must be a bool or one of {list(choices)}, got {value!r}")
+    return method
+
+
+def preprocess(
+    scan: Scan,
+    *,
+    level: bool | str,
+    align: bool | str,
+    points: tuple[tuple[float, float], ...] = (),
+) -> Scan:
+    """Apply the view's corrections: the line correction first, then the background.
+
+    ``level``: True means ``"plane"``, else one of :data:`BACKGROUNDS`; ``align``: True means
+    ``"median"``, else one of :data:`ROW_METHODS`. ``points`` are the three (row, col) pixels of
+    ``"three_points"`` (without them that background is skipped). Raises ImportError naming
+    the function when the processing module has not landed.
     """
+    background = _method(level, "plane", BACKGROUNDS, "level")
+    rows = _method(align, "median", ROW_METHODS, "align")
     out = scan
-    if align:
-        out = _as_scan(out, capability("align").get("align_rows")(out, method="median"), "align_rows")
-    if level:
+    if rows in ("median", "median_diff"):
+        out = _as_scan(out, capability("align").get("align_rows")(out, method=rows), "align_rows")
+    elif rows != "none":
+        out = _as_scan(out, capability("level").get("level_rows")(out, order=int(rows[-1])), "level_rows")
+    if background == "plane":
         out = _as_scan(out, capability("level").get("level_plane")(out), "level_plane")
+    elif background in ("poly2", "poly3"):
+        out = _as_scan(
+            out, capability("level").get("level_poly")(out, order=int(background[-1])), "level_poly"
+        )
+    elif background == "facet":
+        out = _as_scan(out, capability("level").get("level_facet")(out), "level_facet")
+    elif background == "three_points" and len(points) == 3:
+        fn = capability("level").get("level_three_points")
+        out = _as_scan(out, fn(out, points=tuple(points), radius=1), "level_three_points")
     return out
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from stmdenoise import __version__
 from stmdenoise.gui.denoise_panel import DenoisePanel
+from stmdenoise.gui.fourier import FourierPanel
 from stmdenoise.gui.image_views import ImageViewsPanel
 from stmdenoise.gui.metadata import MetadataPanel
 from stmdenoise.gui.quality import QualityPanel
@@ -30,6 +31,7 @@ from stmdenoise.gui.session import Session
 from stmdenoise.gui.settings import AppSettings, restore_window
 from stmdenoise.gui.simulation import SimulationPanel
 from stmdenoise.gui.training import TrainingPanel
+from stmdenoise.gui.wheel import route_wheel_to_scroll_area
 
 __all__ = ["MainWindow"]
 
@@ -54,6 +56,7 @@ class MainWindow(QMainWindow):
         self.metadata = MetadataPanel(self.session)
         self.denoise_panel = DenoisePanel(self.session)
         self.quality = QualityPanel(self.session)
+        self.fourier = FourierPanel(self.session)
         self.simulation = SimulationPanel(self.session.pool)
         self.training = TrainingPanel(self.session.pool, settings)
 
@@ -64,9 +67,11 @@ class MainWindow(QMainWindow):
         self._dock("Metadata", self.metadata, left)
         self._dock("Denoise", self.denoise_panel, right, scroll=True)
         self._dock("Quality", self.quality, right)
+        self._dock("FFT", self.fourier, right)
         self._dock("Simulation", self.simulation, right, scroll=True)
         self._dock("Training", self.training, right, scroll=True)
-        self.tabifyDockWidget(self.docks["Quality"], self.docks["Simulation"])
+        self.tabifyDockWidget(self.docks["Quality"], self.docks["FFT"])
+        self.tabifyDockWidget(self.docks["FFT"], self.docks["Simulation"])
         self.tabifyDockWidget(self.docks["Simulation"], self.docks["Training"])
         self.docks["Quality"].raise_()
         self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [290, 420], Qt.Orientation.Horizontal)
@@ -101,6 +106,7 @@ class MainWindow(QMainWindow):
             area_widget.setWidget(widget)
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            route_wheel_to_scroll_area(area_widget)  # the wheel scrolls the form, Ctrl+wheel zooms
             dock.setWidget(area_widget)
         else:
             dock.setWidget(widget)

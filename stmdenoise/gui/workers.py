@@ -10,6 +10,12 @@ emit intermediate records on the same signal.
 
 Connect these signals only to ``@Slot`` methods of objects living in the GUI thread: PySide6
 runs a lambda connected to a moved worker's signal in the worker thread.
+
+Stale results: a job started with ``WorkerPool.start(..., tag=key)`` delivers
+:class:`Tagged` objects instead (``Tagged(key, record)`` to ``on_record``, ``Tagged(key,
+message)`` to ``on_failed``, the key to ``on_finished``), so a slot can drop what a job
+started for another scan or another generation of the view sends late (see
+``Session.view_key``).
 """
 
 from __future__ import annotations
@@ -17,15 +23,27 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-__all__ = ["JobFactory", "GeneratorWorker", "WorkerPool"]
+__all__ = ["JobFactory", "GeneratorWorker", "WorkerPool", "Tagged"]
 
 log = logging.getLogger(__name__)
 
 JobFactory = Callable[[threading.Event, Callable[[Any], None]], Iterable[Any]]
+
+#: ``tag`` of a worker whose signals carry bare records.
+NO_TAG: Any = None
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """What a tagged job delivers: the ``tag`` it was started with and a record or error text."""
+
+    tag: Any
+    value: Any
 
 
 class GeneratorWorker(QObject):
@@ -34,11 +52,16 @@ class GeneratorWorker(QObject):
     yielded = Signal(object)
     failed = Signal(str)
     finished = Signal()
+    # the same three, for a worker started with a tag: Tagged(tag, record), Tagged(tag, text), tag
+    tagged_yielded = Signal(object)
+    tagged_failed = Signal(object)
+    tagged_finished = Signal(object)
 
-    def __init__(self, make_job: JobFactory, *, name: str = "job") -> None:
+    def __init__(self, make_job: JobFactory, *, name: str = "job", tag: Any = NO_TAG) -> None:
         super().__init__()
         self._make_job = make_job
         self.name = name
+        self.tag = tag
         self.cancel_event = threading.Event()
         self.was_cancelled = False
 
@@ -46,13 +69,19 @@ class GeneratorWorker(QObject):
         """Ask the job to stop at its next step (thread-safe)."""
         self.cancel_event.set()
 
+    def _emit(self, record: Any) -> None:
+        if self.tag is NO_TAG:
+            self.yielded.emit(record)
+        else:
+            self.tagged_yielded.emit(Tagged(self.tag, record))
+
     @Slot()
     def run(self) -> None:
         """Iterate the job; runs in the worker thread."""
         try:
-            job = self._make_job(self.cancel_event, self.yielded.emit)
+            job = self._make_job(self.cancel_event, self._emit)
             for record in job:
-                self.yielded.emit(record)
+                self._emit(record)
                 if self.cancel_event.is_set() and not self.was_cancelled:
                     # keep iterating: the job saw the same event and winds down by itself
                     # (a training run saves its checkpoint and yields a last record)
@@ -61,8 +90,14 @@ class GeneratorWorker(QObject):
             self.was_cancelled = self.cancel_event.is_set()
         except Exception as exc:  # every failure becomes a signal; the app must go on
             log.exception("%s failed", self.name)
-            self.failed.emit(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if self.tag is NO_TAG:
+                self.failed.emit(text)
+            else:
+                self.tagged_failed.emit(Tagged(self.tag, text))
         finally:
+            if self.tag is not NO_TAG:
+                self.tagged_finished.emit(self.tag)
             self.finished.emit()
 
 
@@ -82,10 +117,15 @@ class WorkerPool(QObject):
         *,
         name: str,
         on_record: Callable[[Any], None] | None = None,
-        on_failed: Callable[[str], None] | None = None,
-        on_finished: Callable[[], None] | None = None,
+        on_failed: Callable[[Any], None] | None = None,  # str, or Tagged with a tag
+        on_finished: Callable[..., None] | None = None,
+        tag: Any = NO_TAG,
     ) -> GeneratorWorker | None:
         """Start ``make_job`` in a new thread; the callbacks must be ``@Slot`` methods.
+
+        With a ``tag`` (anything but None, e.g. ``Session.view_key``) the callbacks receive
+        :class:`Tagged` records and error texts and ``on_finished`` the tag, so they can drop
+        what arrives for a view that is no longer shown.
 
         Returns None, starting nothing, once :meth:`shutdown` has run: a timer of a closed window
         that fires late must not start a thread nobody will join (Qt aborts the process when a
@@ -94,16 +134,17 @@ class WorkerPool(QObject):
         if self._closed:
             log.info("pool is shut down; not starting %s", name)
             return None
-        worker = GeneratorWorker(make_job, name=name)
+        worker = GeneratorWorker(make_job, name=name, tag=tag)
         thread = QThread()
         thread.setObjectName(name)
         worker.moveToThread(thread)
+        tagged = tag is not NO_TAG
         if on_record is not None:
-            worker.yielded.connect(on_record)
+            (worker.tagged_yielded if tagged else worker.yielded).connect(on_record)
         if on_failed is not None:
-            worker.failed.connect(on_failed)
+            (worker.tagged_failed if tagged else worker.failed).connect(on_failed)
         if on_finished is not None:
-            worker.finished.connect(on_finished)
+            (worker.tagged_finished if tagged else worker.finished).connect(on_finished)
         # direct: quit() is thread-safe, and a queued call would deadlock shutdown()'s wait()
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._thread_done)

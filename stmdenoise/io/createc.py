@@ -236,7 +236,10 @@ def _to_scans(path: Path) -> list[Scan]:
     bias_mv = num("BiasVolt.[mV]", low=-1e5, high=1e5)
     if bias_mv is None:
         bias_mv = num("Biasvolt[mV]", low=-1e5, high=1e5)
-    setpoint = num("Current[A]", low=-1.0, high=1.0)
+    # the feedback setpoint: FBLogIset in pA (what the Createc software shows); Current[A] is
+    # absent from some versions' headers, and zero/missing FBLogIset falls back to it
+    iset_pa = num("FBLogIset", low=-1e12, high=1e12)
+    setpoint = iset_pa * 1e-12 if iset_pa else num("Current[A]", low=-1.0, high=1.0)
     xy = (num("Dacto[A]xy", low=-1e6, high=1e6) or 0.0) * 1e-10
     gx = num("GainX", low=-1e6, high=1e6) or 1.0
     gy = num("GainY", low=-1e6, high=1e6) or 1.0

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stmdenoise.io import createc, hdf5, images, nanonis_grid, sxm
+from stmdenoise.io import createc, hdf5, images, nanonis_grid, render, sxm
 from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_float32, check_regular_file
-from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.io.errors import ScanFormatError, describe_bytes
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -78,7 +78,7 @@ def detect_format(path: PathLike) -> str:
     if ext == ".sxm":
         return "sxm"
     raise ScanFormatError(
-        p, f"expected a Nanonis, Createc, PNG, TIFF, .npy or HDF5 file, found {head[:16]!r}"
+        p, f"expected a Nanonis, Createc, PNG, TIFF, .npy or HDF5 file, found {describe_bytes(head[:16])}"
     )
 
 
@@ -196,6 +196,7 @@ def write_scan(
     overwrite_inputs: Iterable[PathLike | None] = (),
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
 ) -> Path:
     """Write ``scan`` in the format its extension names, atomically.
 
@@ -209,10 +210,12 @@ def write_scan(
         ``.h5``/``.hdf5``, ``.sxm``, ``.npy``.
     inputs, overwrite_inputs : iterable of path
         Files that must not be replaced (both names are accepted); ``scan.source`` always is.
-    colormap : {"greyscale", "afmhot", "viridis"}
-        Colour map of a ``.png`` picture.
+    colormap : str
+        Colour map of a ``.png`` picture, one of :data:`stmdenoise.io.render.COLORMAPS`.
     scale_bar : bool
         Draw a scale bar into a ``.png`` picture.
+    colour_bar : bool
+        Add a colour bar (value range and unit) to a ``.png`` picture.
 
     Returns
     -------
@@ -228,8 +231,7 @@ def write_scan(
     """
     p = Path(path)
     ext = _writer_for(p)
-    if colormap not in images.COLORMAPS:
-        raise ValueError(f"colormap must be one of {images.COLORMAPS}, got {colormap!r}")
+    colormap = render.canonical_colormap(colormap)
     _check_storable(scan, ext, p)
     protected = [*inputs, *overwrite_inputs, scan.source]
     if ext == ".sxm":
@@ -237,7 +239,9 @@ def write_scan(
         return sxm.write_sxm(p, [scan.replace(direction="forward")], inputs=protected)
     writers: dict[str, Callable[[Path], None]] = {
         ".16.png": lambda tmp: images.write_png16(scan, tmp),
-        ".png": lambda tmp: images.render_png(scan, tmp, colormap=colormap, scale_bar=scale_bar),
+        ".png": lambda tmp: images.render_png(
+            scan, tmp, colormap=colormap, scale_bar=scale_bar, colour_bar=colour_bar
+        ),
         ".tiff": lambda tmp: images.write_tiff(scan, tmp),
         ".tif": lambda tmp: images.write_tiff(scan, tmp),
         ".h5": lambda tmp: hdf5.write_h5(scan, tmp),

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ScanFormatError", "OverwriteInputError"]
+__all__ = ["ScanFormatError", "OverwriteInputError", "describe_bytes"]
+
+
+def describe_bytes(data: bytes) -> str:
+    """Bytes of a file's start as a user reads them: printable ASCII kept, NUL dropped, others ``·``.
+
+    A message says ``found "8STiVIEW" (binary)``, never a Python literal like ``b'8\\x00S\\x00'``
+    (UTF-16 text loses its NUL bytes and becomes readable).
+
+    Examples
+    --------
+    >>> describe_bytes("8STi".encode("utf-16-le"))
+    '"8STi" (binary)'
+    >>> describe_bytes(b"hello")
+    '"hello"'
+    """
+    shown = "".join(chr(b) if 32 <= b < 127 else "" if b == 0 else "·" for b in data)
+    binary = any(not 32 <= b < 127 for b in data if b not in (9, 10, 13))
+    return f'"{shown}"' + (" (binary)" if binary else "")
 
 
 class ScanFormatError(ValueError):

@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 import tifffile
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw, PngImagePlugin
+from PIL import Image, PngImagePlugin
 
 from stmdenoise.io._common import MAX_PIXELS, file_size
 from stmdenoise.io.errors import ScanFormatError
+from stmdenoise.io.render import COLORMAPS, colorize, nice_scale_bar, render_scan
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
@@ -51,37 +52,6 @@ _LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
 
 _PNG_ERRORS: tuple[type[BaseException], ...] = (*_LIBRARY_ERRORS, Image.DecompressionBombError)
 
-# Anchor colours (equally spaced from 0 to 1), interpolated linearly to 256 entries.
-_ANCHORS: dict[str, list[tuple[int, int, int]]] = {
-    "greyscale": [(0, 0, 0), (255, 255, 255)],
-    # matplotlib's viridis sampled at 9 equally spaced points
-    "viridis": [
-        (0x44, 0x01, 0x54),
-        (0x47, 0x2D, 0x7B),
-        (0x3B, 0x52, 0x8B),
-        (0x2C, 0x72, 0x8E),
-        (0x21, 0x91, 0x8C),
-        (0x28, 0xAE, 0x80),
-        (0x5E, 0xC9, 0x62),
-        (0xAD, 0xDC, 0x30),
-        (0xFD, 0xE7, 0x25),
-    ],
-}
-
-
-def _lut(name: str) -> NDArray[np.uint8]:
-    x = np.linspace(0.0, 1.0, 256)
-    if name == "afmhot":  # gnuplot's afmhot: r = 2x, g = 2x - 0.5, b = 2x - 1 (clipped)
-        rgb = np.stack([2 * x, 2 * x - 0.5, 2 * x - 1.0], axis=1)
-        return np.asarray(np.round(np.clip(rgb, 0, 1) * 255), dtype=np.uint8)
-    anchors = np.asarray(_ANCHORS[name], dtype=np.float64)
-    pos = np.linspace(0.0, 1.0, len(anchors))
-    rgb = np.stack([np.interp(x, pos, anchors[:, c]) for c in range(3)], axis=1)
-    return np.asarray(np.round(rgb), dtype=np.uint8)
-
-
-COLORMAPS: tuple[str, ...] = ("greyscale", "afmhot", "viridis")
-
 
 def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
     return {
@@ -100,117 +70,33 @@ def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _display_range(data: NDArray[np.float64], low_pct: float, high_pct: float) -> tuple[float, float]:
-    finite = data[np.isfinite(data)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    lo, hi = (float(v) for v in np.percentile(finite, [low_pct, high_pct]))
-    if not hi > lo:
-        lo, hi = float(finite.min()), float(finite.max())
-    if not hi > lo:
-        hi = lo + 1.0
-    return lo, hi
-
-
-def colorize(
-    data: NDArray[np.floating[Any]],
-    *,
-    colormap: str = "afmhot",
-    vmin: float | None = None,
-    vmax: float | None = None,
-    low_pct: float = 0.5,
-    high_pct: float = 99.5,
-    nan_color: tuple[int, int, int] = (0, 0, 0),
-) -> NDArray[np.uint8]:
-    """Map a 2-D array to RGB through a colour map.
-
-    Parameters
-    ----------
-    data : ndarray, shape (rows, cols)
-        Values; NaN pixels get ``nan_color``.
-    colormap : {"greyscale", "afmhot", "viridis"}
-        Colour map.
-    vmin, vmax : float, optional
-        Display range; default the ``low_pct`` / ``high_pct`` percentiles of the finite values.
-
-    Returns
-    -------
-    ndarray of uint8, shape (rows, cols, 3)
-    """
-    if colormap not in COLORMAPS:
-        raise ValueError(f"colormap must be one of {COLORMAPS}, got {colormap!r}")
-    arr = np.asarray(data, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"data must be 2-D, got shape {arr.shape}")
-    lo, hi = _display_range(arr, low_pct, high_pct)
-    lo = lo if vmin is None else float(vmin)
-    hi = hi if vmax is None else float(vmax)
-    if not hi > lo:
-        raise ValueError(f"vmax must exceed vmin, got vmin={lo}, vmax={hi}")
-    finite = np.isfinite(arr)
-    idx = np.zeros(arr.shape, dtype=np.intp)
-    idx[finite] = np.clip(np.round((arr[finite] - lo) / (hi - lo) * 255), 0, 255).astype(np.intp)
-    rgb = _lut(colormap)[idx]
-    rgb[~finite] = nan_color
-    return rgb
-
-
-def nice_scale_bar(width_m: float) -> tuple[float, str]:
-    """A round scale-bar length (1, 2 or 5 x 10**n m) near a fifth of ``width_m`` and its label."""
-    if not (math.isfinite(width_m) and width_m > 0):
-        raise ValueError(f"width_m must be positive and finite, got {width_m!r}")
-    target = width_m / 5
-    exp = math.floor(math.log10(target))
-    length = max(m * 10.0**exp for m in (1, 2, 5) if m * 10.0**exp <= target * 1.0000001)
-    for factor, unit in ((1e-12, "pm"), (1e-9, "nm"), (1e-6, "\u00b5m"), (1e-3, "mm"), (1.0, "m")):
-        value = round(length / factor, 9)
-        if value < 1000:
-            return length, f"{value:g} {unit}"
-    return length, f"{length:g} m"
-
-
-def _draw_scale_bar(rgb: NDArray[np.uint8], scan: Scan) -> NDArray[np.uint8]:
-    rows, cols = rgb.shape[:2]
-    length, label = nice_scale_bar(scan.size[1])
-    n = max(1, int(round(length / scan.pixel_size[1])))
-    thick = max(2, rows // 64)
-    margin = max(2, cols // 32)
-    img = Image.fromarray(rgb)
-    draw = ImageDraw.Draw(img)
-    y1 = rows - margin
-    draw.rectangle([margin - 1, y1 - thick - 1, margin + n, y1 + 1], fill=(0, 0, 0))
-    draw.rectangle([margin, y1 - thick, margin + n - 1, y1], fill=(255, 255, 255))
-    box = draw.textbbox((0, 0), label)
-    tw, th = box[2] - box[0], box[3] - box[1]
-    ty = y1 - thick - 3 - th - box[1]
-    if tw <= max(n, cols // 2) and ty >= 0:  # only when the label fits the image
-        draw.text((margin, ty), label, fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0))
-    return np.asarray(img)
-
-
 def render_png(
     scan: Scan,
     path: Path,
     *,
     colormap: str = "afmhot",
     scale_bar: bool = False,
+    colour_bar: bool = False,
     vmin: float | None = None,
     vmax: float | None = None,
 ) -> None:
-    """Write ``scan`` as an 8-bit RGB PNG through ``colormap`` (optionally with a scale bar).
+    """Write ``scan`` as an 8-bit RGB PNG (see :func:`stmdenoise.io.render.render_scan`).
 
-    The display range and calibration go into the ``stmdenoise`` text chunk; the pixel values
-    are a picture, not data (use 16-bit PNG, TIFF or HDF5 to keep values).
+    The picture has the scan's physical aspect (square pixels), optionally a scale bar and a
+    colour bar. The display range and the picture's geometry go into the ``stmdenoise`` text
+    chunk; the pixel values are a picture, not data (use 16-bit PNG, TIFF or HDF5 to keep values).
     """
-    lo, hi = _display_range(scan.data, 0.5, 99.5)
-    lo = lo if vmin is None else vmin
-    hi = hi if vmax is None else vmax
-    rgb = colorize(scan.data, colormap=colormap, vmin=lo, vmax=hi)
-    if scale_bar:
-        rgb = _draw_scale_bar(rgb, scan)
+    pic = render_scan(
+        scan, colormap=colormap, vmin=vmin, vmax=vmax, scale_bar=scale_bar, colour_bar=colour_bar
+    )
+    meta = _meta(
+        scan, kind="colormapped", colormap=colormap, vmin=pic.vmin, vmax=pic.vmax,
+        scan_pixel_size=list(scan.pixel_size), image_box=list(pic.image_box),
+    )  # fmt: skip
+    meta["pixel_size"] = [pic.pixel_size, pic.pixel_size]  # of the picture, square
     info = PngImagePlugin.PngInfo()
-    info.add_text(META_KEY, json.dumps(_meta(scan, kind="colormapped", colormap=colormap, vmin=lo, vmax=hi)))
-    Image.fromarray(rgb, mode="RGB").save(path, format="PNG", pnginfo=info)
+    info.add_text(META_KEY, json.dumps(meta))
+    Image.fromarray(pic.rgb, mode="RGB").save(path, format="PNG", pnginfo=info)
 
 
 def write_png16(scan: Scan, path: Path) -> None:

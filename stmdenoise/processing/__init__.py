@@ -1,11 +1,20 @@
-"""Image processing for scans: levelling, NaN handling, normalisation, tiling, resampling.
+"""Image processing for scans: levelling, NaN handling, normalisation, tiling, resampling,
+cropping and the Fourier view.
 
 Numpy/scipy only. Functions take an ndarray ``(rows, cols)`` or a :class:`~stmdenoise.scan.Scan`
 and return the same kind; a Scan gets a :class:`~stmdenoise.scan.ProcessingStep` recording the
 parameters. Unmeasured pixels (NaN) are ignored by every fit and stay NaN.
 """
 
-from stmdenoise.processing.levelling import align_rows, fit_plane, level_plane, level_poly
+from stmdenoise.processing.levelling import (
+    align_rows,
+    fit_plane,
+    level_facet,
+    level_plane,
+    level_poly,
+    level_rows,
+    level_three_points,
+)
 from stmdenoise.processing.nan import (
     complete_row_span,
     complete_rows,
@@ -16,24 +25,41 @@ from stmdenoise.processing.nan import (
 from stmdenoise.processing.normalize import Normalization, robust_normalize
 from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
 from stmdenoise.processing.smoothing import gaussian_smooth
+from stmdenoise.processing.spectrum import (
+    RingReadout,
+    crop_rect,
+    describe_ring,
+    find_ring,
+    power_spectrum,
+    radial_profile,
+)
 from stmdenoise.processing.tiling import blend_tiles, feather_window, iter_tiles, pad_to_multiple, tile_starts
 
 __all__ = [
     "Normalization",
+    "RingReadout",
     "align_rows",
     "blend_tiles",
     "complete_row_span",
     "complete_rows",
+    "crop_rect",
+    "describe_ring",
     "crop_nan",
     "feather_window",
     "fill_nan_nearest",
+    "find_ring",
     "fit_plane",
     "gaussian_smooth",
     "iter_tiles",
     "largest_complete_block",
     "level_plane",
+    "level_facet",
     "level_poly",
+    "level_rows",
+    "level_three_points",
     "pad_to_multiple",
+    "power_spectrum",
+    "radial_profile",
     "resample_to_pixel_size",
     "resampled_shape",
     "robust_normalize",

@@ -14,7 +14,15 @@ from numpy.typing import ArrayLike, NDArray
 from stmdenoise.processing._common import FloatArray, as_image, check_mask, finish
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["fit_plane", "level_plane", "level_poly", "align_rows"]
+__all__ = [
+    "fit_plane",
+    "level_plane",
+    "level_poly",
+    "align_rows",
+    "level_facet",
+    "level_three_points",
+    "level_rows",
+]
 
 RowMethod = Literal["median", "median_diff"]
 
@@ -294,3 +302,204 @@ def align_rows(data: ArrayLike | Scan, *, method: RowMethod = "median") -> Float
     result = arr - np.nan_to_num(offsets, nan=0.0)[:, None]
     step = ProcessingStep("align_rows", {"method": method})
     return finish(result, scan, step)
+
+
+def _local_slopes(arr: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-pixel slopes (per pixel) along rows and columns from forward differences; NaN where unknown."""
+    gy = np.full(arr.shape, np.nan)
+    gx = np.full(arr.shape, np.nan)
+    gy[:-1, :] = arr[1:, :] - arr[:-1, :]
+    gx[:, :-1] = arr[:, 1:] - arr[:, :-1]
+    return gy, gx
+
+
+@overload
+def level_facet(data: Scan, *, iterations: int = ...) -> Scan: ...
+@overload
+def level_facet(data: ArrayLike, *, iterations: int = ...) -> FloatArray: ...
+def level_facet(data: ArrayLike | Scan, *, iterations: int = 30) -> FloatArray | Scan:
+    """Make the dominant facets (terraces) horizontal, as Gwyddion's *Facet Level* does.
+
+    A plane fit is pulled by step edges and adsorbates: on a staircase it tilts the terraces.
+    Facet levelling instead finds the most common local slope: it starts from the median
+    slopes and re-estimates them as a Gaussian-weighted mean of the per-pixel slopes, the
+    weight falling off with the distance from the current estimate (width: the robust spread
+    of the slopes), so step edges and noise spikes hardly count. The plane of that slope is
+    subtracted and the median set to zero.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image; NaN pixels are ignored and stay NaN. Needs at least 2 x 2 pixels.
+    iterations : int
+        Maximum number of re-weighting rounds (stops earlier when the slopes converge).
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``; a Scan gets a ``level_facet`` step with the slopes (per pixel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = np.mgrid[0:40, 0:40]
+    >>> terraces = 1.0 * (cols // 10)                 # four flat terraces, steps of 1
+    >>> tilted = terraces + 0.01 * cols + 0.02 * rows
+    >>> out = level_facet(tilted)
+    >>> bool(np.abs(out[:, 2:8] - out[0, 2]).max() < 1e-9)  # a terrace is flat again
+    True
+    """
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+    arr, scan = as_image(data)
+    if min(arr.shape) < 2:
+        raise ValueError(f"data must have at least 2 x 2 pixels for facet levelling, got {arr.shape}")
+    gy, gx = _local_slopes(arr)
+    ok = np.isfinite(gy) & np.isfinite(gx)
+    if not ok.any():
+        raise ValueError("data has no pair of neighbouring finite pixels to measure a slope")
+    sy, sx = gy[ok], gx[ok]
+    by, bx = float(np.median(sy)), float(np.median(sx))
+    spread = float(np.median(np.hypot(sy - by, sx - bx))) or float(np.std(np.hypot(sy, sx))) or 1.0
+    for _ in range(int(iterations)):
+        d2 = (sy - by) ** 2 + (sx - bx) ** 2
+        w = np.exp(-d2 / (2.0 * (1.5 * spread) ** 2))
+        total = float(w.sum())
+        if not total > 0:
+            break
+        ny, nx = float((w * sy).sum() / total), float((w * sx).sum() / total)
+        converged = abs(ny - by) + abs(nx - bx) <= 1e-12 * (abs(by) + abs(bx) + spread)
+        by, bx = ny, nx
+        if converged:
+            break
+    rows, cols = np.mgrid[0 : arr.shape[0], 0 : arr.shape[1]]
+    result = arr - (by * rows + bx * cols)
+    result -= float(np.nanmedian(result))
+    step = ProcessingStep("level_facet", {"cy": by, "cx": bx})
+    return finish(result, scan, step)
+
+
+@overload
+def level_three_points(data: Scan, *, points: tuple[tuple[float, float], ...], radius: int = ...) -> Scan: ...
+@overload
+def level_three_points(
+    data: ArrayLike, *, points: tuple[tuple[float, float], ...], radius: int = ...
+) -> FloatArray: ...
+def level_three_points(
+    data: ArrayLike | Scan, *, points: tuple[tuple[float, float], ...], radius: int = 1
+) -> FloatArray | Scan:
+    """Subtract the plane through three chosen points (Gwyddion's *Three Point Level*).
+
+    Pick three points on the same terrace: that terrace becomes horizontal and zero.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image; NaN pixels stay NaN.
+    points : sequence of three (row, col)
+        Pixel positions (may be fractional; rounded to the nearest pixel).
+    radius : int
+        Each point's height is the mean of the finite pixels within this many pixels
+        (a square of side ``2 * radius + 1``; 0 uses the single pixel).
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``; a Scan gets a ``level_three_points`` step with the points.
+
+    Raises
+    ------
+    ValueError
+        Not three points, a point outside the image or without finite pixels near it, or
+        three points on one line.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = np.mgrid[0:5, 0:6]
+    >>> out = level_three_points(2.0 + 0.5 * rows - cols, points=((0, 0), (4, 0), (0, 5)), radius=0)
+    >>> float(np.abs(out).max())
+    0.0
+    """
+    arr, scan = as_image(data)
+    pts = [tuple(float(v) for v in p) for p in points]
+    if len(pts) != 3 or any(len(p) != 2 for p in pts):
+        raise ValueError(f"points must be three (row, col) pairs, got {points!r}")
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
+        raise ValueError(f"radius must be a non-negative int, got {radius!r}")
+    zs = []
+    idx = []
+    for r, c in pts:
+        ri, ci = int(round(r)), int(round(c))
+        if not (0 <= ri < arr.shape[0] and 0 <= ci < arr.shape[1]):
+            raise ValueError(f"points must lie inside the image {arr.shape}, got {(r, c)}")
+        patch = arr[max(0, ri - radius) : ri + radius + 1, max(0, ci - radius) : ci + radius + 1]
+        finite = patch[np.isfinite(patch)]
+        if finite.size == 0:
+            raise ValueError(f"points must have finite pixels nearby, got none at {(r, c)}")
+        zs.append(float(finite.mean()))
+        idx.append((float(ri), float(ci)))
+    a = np.array([[1.0, r, c] for r, c in idx])
+    if abs(float(np.linalg.det(a))) < 1e-9:
+        raise ValueError(f"points must not lie on one line, got {points!r}")
+    c0, cy, cx = (float(v) for v in np.linalg.solve(a, np.array(zs)))
+    rows, cols = np.mgrid[0 : arr.shape[0], 0 : arr.shape[1]]
+    result = arr - (c0 + cy * rows + cx * cols)
+    step = ProcessingStep(
+        "level_three_points", {"points": [list(p) for p in idx], "c0": c0, "cy": cy, "cx": cx}
+    )
+    return finish(result, scan, step)
+
+
+@overload
+def level_rows(data: Scan, *, order: int = ...) -> Scan: ...
+@overload
+def level_rows(data: ArrayLike, *, order: int = ...) -> FloatArray: ...
+def level_rows(data: ArrayLike | Scan, *, order: int = 1) -> FloatArray | Scan:
+    """Subtract a least-squares polynomial from each scan line (line-by-line levelling).
+
+    ``order=0`` removes each row's mean, ``order=1`` its tilt, 2 and 3 its bow as well.
+    Unlike :func:`align_rows` it also flattens features along a line, so use it on
+    atomically flat areas or with a low order.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image with scan lines along rows; NaN pixels are ignored and stay NaN.
+    order : int
+        Degree of the polynomial, 0 to 3. A row with fewer finite pixels than ``order + 1``
+        gets the highest degree it supports.
+
+    Returns
+    -------
+    ndarray of float64 or Scan
+        Same kind as ``data``; a Scan gets a ``level_rows`` step with the order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(8.0)
+    >>> img = np.stack([3 + 0.5 * x, -1 + 0.1 * x**2, x**3 / 50])
+    >>> float(np.abs(level_rows(img, order=3)).max()) < 1e-12
+    True
+    """
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= 3:
+        raise ValueError(f"order must be an int from 0 to 3, got {order!r}")
+    arr, scan = as_image(data)
+    n = arr.shape[1]
+    u = np.zeros(1) if n == 1 else np.linspace(-1.0, 1.0, n)
+    basis = np.polynomial.legendre.legvander(u, int(order))  # (cols, order + 1)
+    finite = np.isfinite(arr)
+    full = finite.all(axis=1)
+    fit = np.zeros_like(arr)
+    if full.any():
+        coef, *_ = np.linalg.lstsq(basis, arr[full].T, rcond=None)
+        fit[full] = (basis @ coef).T
+    for i in np.nonzero(~full & finite.any(axis=1))[0]:
+        m = finite[i]
+        k = min(int(order), int(m.sum()) - 1)
+        b = basis[:, : k + 1]
+        coef_i, *_ = np.linalg.lstsq(b[m], arr[i, m], rcond=None)
+        fit[i] = b @ coef_i
+    step = ProcessingStep("level_rows", {"order": int(order)})
+    return finish(arr - fit, scan, step)

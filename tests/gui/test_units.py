@@ -74,7 +74,7 @@ def test_levels_ignore_nan_and_colormaps_exist() -> None:
     for name in COLORMAP_NAMES:
         lut = colormap(name).getLookupTable(nPts=16)
         assert lut.shape[0] == 16
-    with pytest.raises(ValueError, match="name"):
+    with pytest.raises(ValueError, match="colormap"):
         colormap("jet")
 
 

@@ -113,12 +113,13 @@ def test_sxm_single_scan_round_trip(scan: Scan, tmp_path: Path) -> None:
 def test_colour_png(scan: Scan, tmp_path: Path, colormap: str) -> None:
     out = write_scan(scan, tmp_path / f"{colormap}.png", colormap=colormap)
     with Image.open(out) as img:
-        assert img.mode == "RGB" and img.size == (56, 40)
+        # 28 x 10 A with pixels twice as wide as tall: the picture has square pixels, 112 x 40
+        assert img.mode == "RGB" and img.size == (112, 40)
         rgb = np.asarray(img)
     assert (rgb[30:] == 0).all()  # NaN rows are black
     assert len(np.unique(rgb[:30].reshape(-1, 3), axis=0)) > 20
     back = read_scan(out)  # a picture: geometry kept, values are not data
-    assert back.shape == scan.shape and back.unit == "" and back.pixel_size == pytest.approx(scan.pixel_size)
+    assert back.shape == (40, 112) and back.unit == "" and back.size == pytest.approx(scan.size)
 
 
 def test_scale_bar_is_drawn_into_the_pixels(scan: Scan, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ MODULES = [
     "stmdenoise.processing.normalize",
     "stmdenoise.processing.tiling",
     "stmdenoise.processing.resample",
+    "stmdenoise.processing.spectrum",
     "stmdenoise.processing.smoothing",
 ]
 

@@ -1,0 +1,199 @@
+"""Screenshots of every panel and tool of the app at 1366 x 768 and 1920 x 1080 (docs/gui.md).
+
+Run under a real X server, e.g. Xvfb, from the repository root::
+
+    Xvfb :119 -screen 0 1920x1080x24 &
+    DISPLAY=:119 python docs/img/make_gui_screenshots.py [REALDATA_DIR]
+
+REALDATA_DIR defaults to ``../shared/realdata``. Each picture is read back from the X server's
+frame buffer (what a user sees), not rendered off-screen. Exported PNGs (colour bar, scale bar,
+physical aspect) are written next to them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# a tiny training run registers its model in the user folder: keep it out of the real one
+os.environ.setdefault("STMDENOISE_USER_DIR", "/tmp/stmdenoise_screenshots/user")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from stmdenoise.gui.app import make_window, wait_until_idle  # noqa: E402
+from stmdenoise.gui.window import MainWindow  # noqa: E402
+
+OUT = Path(__file__).resolve().parent
+ROOT = OUT.parent.parent
+SIZES = ((1366, 768), (1920, 1080))
+
+
+def _grab(win: MainWindow, name: str, size: tuple[int, int]) -> None:
+    wait_until_idle(win, timeout_s=600)
+    for _ in range(5):
+        QApplication.processEvents()
+    geo = win.frameGeometry()
+    shot = win.screen().grabWindow(0, geo.x(), geo.y(), size[0], size[1])
+    out = OUT / f"gui_{name}_{size[0]}x{size[1]}.png"
+    shot.save(str(out))
+    print(out.relative_to(ROOT))  # noqa: T201 - a script's report
+
+
+def _window(size: tuple[int, int], settings: Path, *, auto: bool) -> MainWindow:
+    win = make_window(settings)
+    win.denoise_panel.auto_box.setChecked(auto)
+    win.resize(*size)
+    win.move(0, 0)
+    win.show()
+    return win
+
+
+def _main_view(win: MainWindow, real: Path) -> None:
+    """Createc step: facet levelled, denoised, profile across the step with A/B on the terraces."""
+    win.session.open_paths([real / "createc" / "createc_scan_step_20nm.dat"])
+    wait_until_idle(win, timeout_s=600)
+    v = win.views
+    v.level_method.setCurrentIndex(v.level_method.findData("facet"))
+    v.level_box.setChecked(True)
+    v.set_colormap("gold")
+    wait_until_idle(win, timeout_s=600)
+    v.width_box.setValue(15)
+    v.set_profile_points((2e-9, 6e-9), (18e-9, 6e-9))
+    v.profile.set_cursors(2e-9, 10e-9)
+
+
+def _fft(win: MainWindow, real: Path) -> None:
+    """Simulated Cu(111) standing waves: the FFT ring and its k_F / λ_F readout."""
+    win.session.open_paths([ROOT / "resources" / "examples" / "cu111_simulated_typical.sxm"])
+    win.views.set_colormap("viridis")
+    win.docks["FFT"].raise_()
+    wait_until_idle(win, timeout_s=600)
+    win.fourier.find_ring()
+
+
+def _grid(win: MainWindow, real: Path) -> None:
+    """A .3ds grid: the map slider with the bias of each map."""
+    win.session.open_paths([real / "nanonis" / "Grid Experiment2001.3ds"])
+    wait_until_idle(win, timeout_s=600)
+    slider = win.scan_list.slice_slider
+    slider.setValue(slider.maximum() // 3)
+    win.views.set_colormap("inferno")
+
+
+def _nonsquare(win: MainWindow, real: Path) -> None:
+    """Nanonis img_0045: non-square pixels, scan angle -54°, aborted (NaN) rows; three-point picks."""
+    win.session.open_paths([real / "nanonis" / "img_0045.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    v = win.views
+    v.set_colormap("afmhot")
+    v.align_box.setChecked(True)
+    v.level_method.setCurrentIndex(v.level_method.findData("three_points"))
+    v.level_box.setChecked(True)
+    v.pick_point(10e-9, 5e-9)
+
+
+def _folder(win: MainWindow, real: Path) -> None:
+    """The whole real-data folder: the first readable scan shown, unreadable files say why."""
+    win.session.open_paths([real])
+    win.views.set_colormap("cividis")
+
+
+def _crop(win: MainWindow, real: Path) -> None:
+    """Crop: zoom on an area and keep only it (Createc step, polynomial 3 + line poly 1)."""
+    win.session.open_paths([real / "createc" / "createc_scan_step_20nm.dat"])
+    wait_until_idle(win, timeout_s=600)
+    v = win.views
+    v.level_method.setCurrentIndex(v.level_method.findData("poly3"))
+    v.level_box.setChecked(True)
+    v.align_method.setCurrentIndex(v.align_method.findData("poly1"))
+    v.align_box.setChecked(True)
+    wait_until_idle(win, timeout_s=600)
+    from PySide6.QtCore import QRectF
+
+    v.set_view_rect(QRectF(4e-9, 1e-9, 8e-9, 8e-9))
+    v.crop_button.setChecked(True)
+
+
+def _simulation(win: MainWindow, real: Path) -> None:
+    win.docks["Simulation"].raise_()
+    if win.simulation.preview_button.isEnabled():
+        win.simulation.preview()
+
+
+def _training(win: MainWindow, real: Path) -> None:
+    """A few steps of a tiny model (user folder redirected to /tmp): the loss legend under the plot."""
+    win.docks["Training"].raise_()
+    panel = win.training
+    folder = Path("/tmp/stmdenoise_screenshots/real")
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "a.sxm"
+    if not link.exists():
+        link.symlink_to(real / "nanonis" / "img_0071.sxm")
+    panel.real_edit.setText(str(folder))
+    panel.steps_box.setValue(12)
+    panel.crop_box.setValue(32)
+    panel.batch_box.setValue(2)
+    panel.device_box.setCurrentIndex(1)  # CPU
+    panel.name_edit.setText("screenshot-tiny")
+    tiny = dict(ngf=8, blocks=2, ndf=8, fa_width=8, sim_pixels=48, sim_size=48 * 0.14e-9, sim_pool=4)
+    panel.start(panel.request(**tiny, preview_every=4, checkpoint_every=0))
+    wait_until_idle(win, timeout_s=600)
+    area = win.docks["Training"].widget()  # scroll so the loss plot ends with its legend row in view
+    bottom = panel.loss_view.mapTo(panel, panel.loss_view.rect().bottomLeft()).y()
+    area.verticalScrollBar().setValue(bottom - area.viewport().height() + 8)
+
+
+SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
+    "main": (_main_view, True),
+    "fft": (_fft, False),
+    "grid": (_grid, False),
+    "nonsquare": (_nonsquare, False),
+    "folder": (_folder, False),
+    "crop": (_crop, False),
+    "simulation": (_simulation, False),
+    "training": (_training, False),
+}
+
+
+def _exports(real: Path) -> None:
+    """Exported pictures: physical aspect, scale bar and colour bar."""
+    from stmdenoise.io import read_scan, write_scan
+    from stmdenoise.processing import level_facet
+
+    step = level_facet(read_scan(real / "createc" / "createc_scan_step_20nm.dat"))
+    for name, scan, cmap in (
+        ("export_createc_step_gold.png", step, "gold"),
+        ("export_img_0045_nonsquare.png", read_scan(real / "nanonis" / "img_0045.sxm"), "afmhot"),
+    ):
+        out = write_scan(scan, OUT / name, colormap=cmap, scale_bar=True, colour_bar=True)
+        print(Path(out).relative_to(ROOT))  # noqa: T201 - a script's report
+
+
+def main(argv: list[str]) -> int:
+    """Write every screenshot; returns the exit code."""
+    real = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "realdata"
+    only = set(argv[2:])
+    app = QApplication.instance() or QApplication([])
+    settings_dir = Path("/tmp") / "stmdenoise_screenshots"
+    settings_dir.mkdir(exist_ok=True)
+    for size in SIZES:
+        for name, (scene, auto) in SCENES.items():
+            if only and name not in only:
+                continue
+            settings = settings_dir / f"{name}_{size[0]}.ini"
+            settings.unlink(missing_ok=True)
+            win = _window(size, settings, auto=auto)
+            scene(win, real)
+            _grab(win, name, size)
+            win.shutdown()
+            win.deleteLater()
+            app.processEvents()
+    if not only or "exports" in only:
+        _exports(real)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,232 @@
+"""Fourier view of a scan: 2-D power spectrum, radial average, ring radius -> k and wavelength.
+
+Standing waves of a surface state (Cu(111), Au(111), Ag(111)) show in the power spectrum as a
+ring. Its radius ``f`` (cycles per metre) gives the modulation period ``1 / f`` and the
+wavevector ``q = 2 pi f``; for standing waves ``q = 2 k_F``, so ``k_F = pi f`` and the Fermi
+wavelength is ``2 / f``. Frequencies are in cycles per metre everywhere (SI); convert at the
+display edge (:func:`describe_ring` gives Angstrom units).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from stmdenoise.processing._common import FloatArray, as_image, finish
+from stmdenoise.processing.nan import _cropped_offset
+from stmdenoise.scan import ProcessingStep, Scan
+
+__all__ = ["power_spectrum", "radial_profile", "find_ring", "RingReadout", "describe_ring", "crop_rect"]
+
+
+def power_spectrum(
+    data: ArrayLike | Scan, *, pixel_size: tuple[float, float] | None = None, window: bool = True
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Centred 2-D power spectral density of an image (mean and plane removed first).
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols), or Scan
+        Image; NaN pixels are set to the mean before the transform.
+    pixel_size : tuple of float, optional
+        ``(dy, dx)`` in metres; taken from the Scan, required for an array.
+    window : bool
+        Multiply by a 2-D Hann window to suppress the edge cross.
+
+    Returns
+    -------
+    (psd, fy, fx)
+        ``psd`` of shape (rows, cols) with zero frequency at ``(rows // 2, cols // 2)`` (units:
+        data unit squared times square metres), and the frequencies ``fy`` (rows,) and ``fx``
+        (cols,) in cycles per metre.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(64) * 1e-10
+    >>> img = np.tile(np.sin(2 * np.pi * x / 8e-10), (64, 1))   # period 8 A along x
+    >>> psd, fy, fx = power_spectrum(img, pixel_size=(1e-10, 1e-10))
+    >>> r, c = np.unravel_index(np.argmax(psd), psd.shape)
+    >>> round(float(abs(fx[c])) * 8e-10, 6), float(fy[r])
+    (1.0, 0.0)
+    """
+    arr, scan = as_image(data)
+    if pixel_size is None:
+        if scan is None:
+            raise ValueError("pixel_size must be given for an array (it is taken from a Scan)")
+        pixel_size = scan.pixel_size
+    dy, dx = (float(v) for v in pixel_size)
+    if not (dy > 0 and dx > 0):
+        raise ValueError(f"pixel_size must be two positive lengths, got {pixel_size!r}")
+    finite = np.isfinite(arr)
+    if not finite.any():
+        raise ValueError("data has no finite pixel")
+    work = np.where(finite, arr, float(arr[finite].mean()))
+    rows, cols = np.mgrid[0 : work.shape[0], 0 : work.shape[1]]
+    a = np.column_stack([np.ones(work.size), rows.ravel(), cols.ravel()])
+    coef, *_ = np.linalg.lstsq(a, work.ravel(), rcond=None)
+    work = work - (a @ coef).reshape(work.shape)
+    if window:
+        work = work * np.outer(np.hanning(work.shape[0]), np.hanning(work.shape[1]))
+    spec = np.fft.fftshift(np.fft.fft2(work))
+    psd = np.asarray(np.abs(spec) ** 2 * dy * dx / work.size, dtype=np.float64)
+    fy = np.fft.fftshift(np.fft.fftfreq(work.shape[0], d=dy))
+    fx = np.fft.fftshift(np.fft.fftfreq(work.shape[1], d=dx))
+    return psd, fy, fx
+
+
+def radial_profile(
+    psd: ArrayLike, fy: ArrayLike, fx: ArrayLike, *, bins: int | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Azimuthal mean of a centred power spectrum against radial frequency.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (rows, cols)
+    fy, fx : ndarray
+        Frequencies of the rows and columns (cycles per metre), as from :func:`power_spectrum`.
+    bins : int, optional
+        Number of radial bins up to the smaller Nyquist frequency (default half the smaller side).
+
+    Returns
+    -------
+    (f, mean)
+        Bin centres (cycles per metre) and the mean power in each bin (NaN for empty bins).
+    """
+    p = np.asarray(psd, dtype=np.float64)
+    fy_a, fx_a = np.asarray(fy, dtype=np.float64), np.asarray(fx, dtype=np.float64)
+    if p.shape != (fy_a.size, fx_a.size):
+        raise ValueError(f"psd must have shape (len(fy), len(fx)) = {(fy_a.size, fx_a.size)}, got {p.shape}")
+    f_max = min(float(np.abs(fy_a).max()), float(np.abs(fx_a).max()))
+    if not f_max > 0:
+        raise ValueError("fy and fx must span non-zero frequencies")
+    n = bins if bins is not None else max(4, min(p.shape) // 2)
+    if n < 1:
+        raise ValueError(f"bins must be >= 1, got {bins}")
+    r = np.hypot(*np.meshgrid(fy_a, fx_a, indexing="ij"))
+    edges = np.linspace(0.0, f_max, n + 1)
+    which = np.digitize(r.ravel(), edges) - 1
+    ok = (which >= 0) & (which < n)
+    sums = np.bincount(which[ok], weights=p.ravel()[ok], minlength=n)
+    counts = np.bincount(which[ok], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return 0.5 * (edges[:-1] + edges[1:]), mean
+
+
+def find_ring(
+    psd: ArrayLike, fy: ArrayLike, fx: ArrayLike, *, f_min: float = 0.0, f_max: float | None = None
+) -> float:
+    """Radius (cycles per metre) of the brightest ring: the peak of ``f * radial mean`` in a band.
+
+    The peak bin is refined by a parabola through it and its neighbours.
+
+    Weighting by ``f`` favours a ring over the 1/f background near the centre; give ``f_min``
+    to exclude the centre (e.g. ``1 / (field of view / 4)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, x = np.mgrid[-64:64, -64:64] * 2e-10
+    >>> img = np.cos(2 * np.pi * np.hypot(y, x) / 15e-10)   # circular waves, period 15 A
+    >>> psd, fy, fx = power_spectrum(img, pixel_size=(2e-10, 2e-10))
+    >>> f = find_ring(psd, fy, fx, f_min=1 / 60e-10)
+    >>> abs(1 / f - 15e-10) < 1.5e-10
+    True
+    """
+    f, mean = radial_profile(psd, fy, fx)
+    hi = float(f[-1]) if f_max is None else float(f_max)
+    band = (f >= f_min) & (f <= hi) & np.isfinite(mean)
+    if not band.any():
+        raise ValueError(f"f_min/f_max leave no frequency in the spectrum, got {f_min}, {f_max}")
+    weighted = np.where(band, f * np.nan_to_num(mean), -np.inf)
+    i = int(np.argmax(weighted))
+    if 0 < i < f.size - 1 and band[i - 1] and band[i + 1]:
+        # parabola through the peak bin and its neighbours: sub-bin radius
+        a, b, c = weighted[i - 1], weighted[i], weighted[i + 1]
+        denom = a - 2 * b + c
+        if denom < 0:
+            return float(f[i] + 0.5 * (a - c) / denom * (f[1] - f[0]))
+    return float(f[i])
+
+
+@dataclass(frozen=True)
+class RingReadout:
+    """What a ring of radius ``f`` in the power spectrum means, in SI units.
+
+    Attributes
+    ----------
+    f : float
+        Ring radius, cycles per metre.
+    period : float
+        Real-space period of the modulation, ``1 / f`` (m).
+    q : float
+        Modulation wavevector ``2 pi f`` (1/m).
+    k_fermi : float
+        For standing waves (``q = 2 k_F``): ``pi f`` (1/m).
+    fermi_wavelength : float
+        ``2 pi / k_F = 2 / f`` (m).
+    """
+
+    f: float
+    period: float
+    q: float
+    k_fermi: float
+    fermi_wavelength: float
+
+    @classmethod
+    def from_radius(cls, f: float) -> RingReadout:
+        """The readout of a ring of radius ``f`` (cycles per metre, > 0)."""
+        if not (math.isfinite(f) and f > 0):
+            raise ValueError(f"f must be positive and finite, got {f!r}")
+        return cls(f=f, period=1.0 / f, q=2 * math.pi * f, k_fermi=math.pi * f, fermi_wavelength=2.0 / f)
+
+
+def describe_ring(f: float) -> str:
+    """One line for a ring of radius ``f`` (cycles per metre) in Angstrom units.
+
+    Examples
+    --------
+    >>> describe_ring(1 / 15e-10)
+    'q = 0.4189 Å⁻¹ (period 15 Å); standing waves: k_F = 0.2094 Å⁻¹, λ_F = 30 Å'
+    """
+    r = RingReadout.from_radius(f)
+    return (
+        f"q = {r.q * 1e-10:.4g} Å⁻¹ (period {r.period * 1e10:.4g} Å); "
+        f"standing waves: k_F = {r.k_fermi * 1e-10:.4g} Å⁻¹, λ_F = {r.fermi_wavelength * 1e10:.4g} Å"
+    )
+
+
+def crop_rect(data: ArrayLike | Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray | Scan:
+    """The part ``[rows[0]:rows[1], cols[0]:cols[1]]`` of an image.
+
+    A Scan keeps its pixel size; its ``offset`` (frame centre) moves to the centre of the crop,
+    in the instrument's frame as :func:`~stmdenoise.processing.crop_nan` does it (``scan.angle``
+    positive clockwise); a ``crop_rect`` step records the bounds.
+
+    Raises
+    ------
+    ValueError
+        Bounds outside the image or empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crop_rect(np.arange(12.0).reshape(3, 4), rows=(1, 3), cols=(0, 2)).tolist()
+    [[4.0, 5.0], [8.0, 9.0]]
+    """
+    arr, scan = as_image(data)
+    (r0, r1), (c0, c1) = (tuple(int(v) for v in rows), tuple(int(v) for v in cols))
+    if not (0 <= r0 < r1 <= arr.shape[0]):
+        raise ValueError(f"rows must satisfy 0 <= start < stop <= {arr.shape[0]}, got {rows!r}")
+    if not (0 <= c0 < c1 <= arr.shape[1]):
+        raise ValueError(f"cols must satisfy 0 <= start < stop <= {arr.shape[1]}, got {cols!r}")
+    out = np.array(arr[r0:r1, c0:c1], dtype=np.float64)
+    step = ProcessingStep("crop_rect", {"rows": [r0, r1], "cols": [c0, c1]})
+    if scan is None:
+        return out
+    # the same frame geometry as crop_nan (angle positive clockwise, the Nanonis convention)
+    return finish(out, scan, step, offset=_cropped_offset(scan, slice(r0, r1), slice(c0, c1)))
