@@ -173,9 +173,14 @@ class _OnnxRunner:
                     dynamo=False, opset_version=17, input_names=["x"], output_names=["y"],
                     dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "h", 3: "w"}},
                 )  # fmt: skip
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(buf.getvalue())
-            tmp.replace(path)
+            from stmdenoise.io._common import temp_name
+
+            tmp = temp_name(path)  # unique per process: two exporting the same model never share one
+            try:
+                tmp.write_bytes(buf.getvalue())
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
         self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
     def __call__(self, block: NDArray[Any]) -> NDArray[np.float32]:

@@ -8,9 +8,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from stmdenoise.cli.export import FORMATS, parse_formats, write_frames
-from stmdenoise.cli.info import error_line
+from stmdenoise.cli.export import FORMATS, add_output_arguments, parse_formats, write_frames
+from stmdenoise.cli.outputs import OutputPlan, expand_inputs, report_failure
 from stmdenoise.cli.progress import drive
+from stmdenoise.io import READ_SUFFIXES
 from stmdenoise.jobs import Progress
 from stmdenoise.scan import Scan
 
@@ -61,18 +62,21 @@ def run(args: argparse.Namespace) -> int:
     max_pixels = MAX_WORK_PIXELS if args.max_pixels is None else args.max_pixels
 
     model = Path(args.model) if args.model else default_model_dir()
+    paths, problems = expand_inputs(args.files, suffixes=(*READ_SUFFIXES, *_PLAIN))
+    plan = OutputPlan(Path(args.output), paths, overwrite=args.overwrite)
+    out_dir = plan.out_dir
     den = Denoiser.from_folder(model, device=args.device, tile=args.tile)
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
     print(f"model {model} ({den.info.variant}, {den.info.steps} steps) on {den.device}", file=sys.stderr)
     failed = 0
-    paths = [Path(f) for f in args.files]
 
     def job(cancel: threading.Event) -> Any:
         nonlocal failed
         for i, path in enumerate(paths):
             yield Progress(i, len(paths), path.name)
+            files: list[Path] = []
             try:
+                if path in problems:
+                    raise problems[path]
                 scans, every = _read(path, args)
                 outs = []
                 for s in scans:
@@ -82,12 +86,14 @@ def run(args: argparse.Namespace) -> int:
                     )  # fmt: skip
                     _say(path, s, got.verdict)
                     outs.append(got.delivered)
-                files = write_frames(outs, path, out_dir, args.format, suffix="_denoised")
+                write_frames(outs, path, out_dir, args.format, suffix="_denoised", plan=plan, written=files)
             except JobCancelled:
                 return
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 -- one bad file must not stop the batch
                 failed += 1
-                print(error_line("denoise", path, exc), file=sys.stderr)
+                for f in files:  # written before the failure: listed, not hidden
+                    print(f)
+                report_failure("denoise", path, exc)
                 continue
             for f in files:
                 print(f)
@@ -108,14 +114,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG with --nm-per-px) "
             "with a model folder (default: the shipped model). Outputs keep the input's units, grid and "
             "metadata; unmeasured (NaN) pixels stay NaN. Unreadable files are reported and skipped (exit 1). "
+            "Output names are planned as for export (docs/io.md): never an input, never an existing file "
+            "without --overwrite. "
             "Do no harm: each frame's output is measured against the other scan direction (its error "
             "against the surface, estimated without ground truth); where the model would be worse than "
             "the raw scan or a classical filter, --policy decides, and stderr says what was delivered "
             "and why. See docs/metrics.md."
         ),
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="scan files to denoise")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scan files or folders (searched recursively)")
+    add_output_arguments(p)
     p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped default model)")
     p.add_argument(
         "--format", type=parse_formats, default=["tiff", "png"], metavar="LIST",

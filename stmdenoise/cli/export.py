@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-from stmdenoise.cli.info import error_line
-from stmdenoise.io import COLORMAPS, OverwriteInputError, ScanFormatError, read_all, write_scan, write_sxm
+from stmdenoise.cli.outputs import OutputPlan, expand_inputs, run_batch
+from stmdenoise.io import COLORMAPS, read_all, write_scan, write_sxm
 from stmdenoise.scan import Scan
 
-__all__ = ["add_parser", "export_file", "parse_formats", "run", "safe_name", "write_frames", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "add_parser",
+    "add_output_arguments",
+    "export_file",
+    "frame_names",
+    "parse_formats",
+    "run",
+    "safe_name",
+    "write_frames",
+]
 
 #: ``--format`` names and the file extension each writes.
 FORMATS: dict[str, str] = {
@@ -41,6 +50,24 @@ def _select(scans: list[Scan], channel: str | None, direction: str) -> list[Scan
     return chosen
 
 
+def frame_names(
+    scans: list[Scan], stem: str, formats: list[str], *, suffix: str = ""
+) -> list[tuple[str, list[Scan], str]]:
+    """``(format, frames, file name)`` of every file :func:`write_frames` writes, in order.
+
+    Per-frame formats are named ``{stem}_{channel}_{direction}{suffix}{ext}``; ``sxm`` writes all
+    frames into one ``{stem}{suffix}.sxm``.
+    """
+    out = []
+    for fmt in formats:
+        if fmt == "sxm":
+            out.append((fmt, scans, f"{stem}{suffix}.sxm"))
+            continue
+        for s in scans:
+            out.append((fmt, [s], f"{stem}_{safe_name(s.channel)}_{s.direction}{suffix}{FORMATS[fmt]}"))
+    return out
+
+
 def write_frames(
     scans: list[Scan],
     path: Path,
@@ -51,32 +78,37 @@ def write_frames(
     colormap: str = "afmhot",
     scale_bar: bool = False,
     colour_bar: bool = False,
+    plan: OutputPlan | None = None,
+    written: list[Path] | None = None,
 ) -> list[Path]:
     """Write ``scans`` (frames read from ``path``) into ``out_dir`` in each format; return the files.
 
-    Per-frame formats are named ``{stem}_{channel}_{direction}{suffix}{ext}``; ``sxm`` writes all
-    frames into one ``{stem}{suffix}.sxm`` (backward-only frames stored as its images, since the
-    format needs forward ones). The writers never overwrite ``path`` itself.
+    Names are given by :func:`frame_names` with the stem ``plan`` gives ``path``. Every output
+    path is claimed in ``plan`` before the first is written (see :mod:`stmdenoise.cli.outputs`:
+    an input, another output of the run or an existing file is refused). ``sxm`` stores
+    backward-only frames as its images, since the format needs forward ones. ``written``
+    receives each file as soon as it exists, so a caller can list them when a later one fails.
     """
-    written = []
-    for fmt in formats:
+    plan = plan or OutputPlan(out_dir, [path])
+    written = [] if written is None else written
+    items = frame_names(scans, plan.stem(path), formats, suffix=suffix)
+    paths = plan.claim(path, [name for _fmt, _frames, name in items])
+    for (fmt, frames, _name), dest in zip(items, paths, strict=True):
         if fmt == "sxm":
-            backward_only = all(s.direction == "backward" for s in scans)
-            frames = [s.replace(direction="forward") for s in scans] if backward_only else scans
-            written.append(write_sxm(out_dir / f"{path.stem}{suffix}.sxm", frames, inputs=[path]))
+            backward_only = all(s.direction == "backward" for s in frames)
+            frames = [s.replace(direction="forward") for s in frames] if backward_only else frames
+            written.append(write_sxm(dest, frames, inputs=plan.inputs or [path]))
             continue
-        for s in scans:
-            name = f"{path.stem}_{safe_name(s.channel)}_{s.direction}{suffix}{FORMATS[fmt]}"
-            written.append(
-                write_scan(
-                    s,
-                    out_dir / name,
-                    inputs=[path],
-                    colormap=colormap,
-                    scale_bar=scale_bar,
-                    colour_bar=colour_bar,
-                )
+        written.append(
+            write_scan(
+                frames[0],
+                dest,
+                inputs=plan.inputs or [path],
+                colormap=colormap,
+                scale_bar=scale_bar,
+                colour_bar=colour_bar,
             )
+        )
     return written
 
 
@@ -90,15 +122,26 @@ def export_file(
     colormap: str = "afmhot",
     scale_bar: bool = False,
     colour_bar: bool = False,
+    plan: OutputPlan | None = None,
+    written: list[Path] | None = None,
 ) -> list[Path]:
     """Write the selected frames of ``path`` into ``out_dir`` in each format; return the files written.
 
     Per-frame formats are named ``{stem}_{channel}_{direction}{ext}``; ``sxm`` writes all
-    selected frames into one ``{stem}.sxm``. Never overwrites ``path`` itself.
+    selected frames into one ``{stem}.sxm``. Never overwrites an input, another output of the
+    run (``plan``) or, unless the plan allows it, an existing file.
     """
     scans = _select(read_all(path), channel, direction)
     return write_frames(
-        scans, path, out_dir, formats, colormap=colormap, scale_bar=scale_bar, colour_bar=colour_bar
+        scans,
+        path,
+        out_dir,
+        formats,
+        colormap=colormap,
+        scale_bar=scale_bar,
+        colour_bar=colour_bar,
+        plan=plan,
+        written=written,
     )
 
 
@@ -112,30 +155,35 @@ def parse_formats(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export each file; report bad files on stderr and go on. Exit 1 if any failed."""
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for name in args.files:
-        path = Path(name)
-        try:
-            files = export_file(
-                path,
-                out_dir,
-                formats=args.format,
-                channel=args.channel,
-                direction=args.direction,
-                colormap=args.colormap,
-                scale_bar=args.scale_bar,
-                colour_bar=args.colour_bar,
-            )
-        except (ScanFormatError, OverwriteInputError, OSError, ValueError) as exc:
-            failed += 1
-            print(error_line("export", path, exc), file=sys.stderr)
-            continue
-        for f in files:
-            print(f)
-    return 1 if failed else 0
+    """Export each file (folders expanded); report bad files on stderr and go on. Exit 1 if any failed."""
+    files, problems = expand_inputs(args.files)
+    plan = OutputPlan(Path(args.output), files, overwrite=args.overwrite)
+
+    def work(path: Path, written: list[Path]) -> None:
+        export_file(
+            path,
+            plan.out_dir,
+            formats=args.format,
+            channel=args.channel,
+            direction=args.direction,
+            colormap=args.colormap,
+            scale_bar=args.scale_bar,
+            colour_bar=args.colour_bar,
+            plan=plan,
+            written=written,
+        )
+
+    return 1 if run_batch("export", files, problems, work) else 0
+
+
+def add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """``-o/--output`` and ``--overwrite``, shared by ``export`` and ``denoise``."""
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace existing files in the output folder (never an input file); without it such a "
+        "file is refused and reported",
+    )  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -146,12 +194,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=(
             "Convert scan files. png: colour-mapped picture; png16: 16-bit PNG with calibration; "
             "tiff: float32 with calibration; h5: data, mask, metadata and provenance; sxm: Nanonis file "
-            "with all selected channels; npy: the data array. Unreadable files are reported and skipped "
-            "(exit code 1)."
+            "with all selected channels; npy: the data array. Folders are searched recursively for scan "
+            "files. Output names are planned before anything is written (see docs/io.md): two inputs "
+            "with one name get their extension (then folder) added; an existing file is never replaced "
+            "without --overwrite, an input never. Unreadable files are reported and skipped (exit code 1)."
         ),
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="scan files to convert")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scan files or folders to convert")
+    add_output_arguments(p)
     p.add_argument(
         "--format", type=parse_formats, default=["png"], metavar="LIST",
         help=f"comma-separated formats from {', '.join(FORMATS)} (default png)",

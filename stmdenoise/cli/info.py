@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from stmdenoise.io import ScanFormatError, detect_format, list_channels, read_grid, read_scan, read_spectrum
+from stmdenoise.cli.outputs import error_line, expand_inputs, run_batch
+from stmdenoise.io import detect_format, list_channels, read_grid, read_scan, read_spectrum
 
 __all__ = ["add_parser", "describe_file", "error_line", "run"]
 
@@ -23,15 +23,6 @@ def _si(value: float | None, unit: str) -> str:
         if abs(value) < factor * 1000:
             return f"{value / factor:.4g} {prefix}{unit}"
     return f"{value:.4g} {unit}"
-
-
-def error_line(command: str, path: Path, exc: Exception) -> str:
-    """One line naming the file and the reason, for a file a batch command had to skip."""
-    if isinstance(exc, ScanFormatError):
-        reason = exc.reason
-    else:
-        reason = str(exc).removeprefix(f"{path}: ")
-    return f"stmdenoise {command}: error: {path}: {reason}"
 
 
 def describe_file(path: Path) -> dict[str, Any]:
@@ -110,20 +101,17 @@ def _text(d: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Describe each file; report bad files on stderr and go on. Exit 1 if any failed."""
-    failed = 0
+    """Describe each file (folders expanded); report bad files on stderr and go on. Exit 1 if any failed."""
+    files, problems = expand_inputs(args.files)
     results = []
-    for name in args.files:
-        path = Path(name)
-        try:
-            d = describe_file(path)
-        except (ScanFormatError, OSError, ValueError) as exc:
-            failed += 1
-            print(error_line("info", path, exc), file=sys.stderr)
-            continue
+
+    def work(path: Path, _written: list[Path]) -> None:
+        d = describe_file(path)
         results.append(d)
         if not args.json:
             print(_text(d))
+
+    failed = run_batch("info", files, problems, work)
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0
@@ -137,7 +125,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Show what each scan file holds. Unreadable files are reported and skipped (exit 1).",
     )
     p.add_argument(
-        "files", nargs="+", metavar="FILE", help="scan files (.sxm, .3ds, .dat, .png, .tif, .h5, .npy)"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="scan files (.sxm, .3ds, .dat, .png, .tif, .h5, .npy) or folders (searched recursively)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON list instead of text")
     p.set_defaults(func=run)

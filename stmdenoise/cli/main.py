@@ -50,9 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # a damaged TIFF tag is reported once, as the file's error line, not as a log record
+        logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
         return int(args.func(args) or 0)
-    except (ScanFormatError, OverwriteInputError, FileNotFoundError, ValueError) as exc:
+    except (ScanFormatError, OverwriteInputError, OSError, ValueError) as exc:
         print(f"stmdenoise {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -179,23 +179,32 @@ def run(args: argparse.Namespace) -> int:
     """Score each file; report unreadable files on stderr and go on. Exit 1 if any failed."""
     denoiser = _load_denoiser(args.model) if args.model else None
     rows: list[dict[str, Any]] = []
+    from stmdenoise.cli.outputs import expand_inputs, report_failure
+
+    paths, problems = expand_inputs(args.files)
     failed = 0
-    for name in args.files:
-        path = Path(name)
+    for path in paths:
         stage = "cannot read"
         try:
+            if path in problems:
+                raise problems[path]
             scan = read_scan(path, channel=args.channel, direction=args.direction)
             stage = "denoising failed"
             denoised = None
             if denoiser is not None:
                 got = denoiser.denoise_checked(scan, partner=_other_direction(path, scan), policy=args.policy)
                 denoised = got.delivered
+            stage = "scoring failed"
+            new = score_rows(scan, denoised, level=args.level)
         except (ScanFormatError, OSError, ValueError, MemoryError) as exc:
             failed += 1
             reason = exc.reason if isinstance(exc, ScanFormatError) else str(exc).removeprefix(f"{path}: ")
             print(f"stmdenoise score: error: {path}: {stage}: {reason}", file=sys.stderr)
             continue
-        new = score_rows(scan, denoised, level=args.level)
+        except Exception as exc:  # noqa: BLE001 -- one bad file must not stop the batch
+            failed += 1
+            report_failure("score", path, exc)
+            continue
         for r in new:
             r["file"] = str(path)
         rows.extend(new)

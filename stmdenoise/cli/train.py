@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
@@ -65,9 +64,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if args.config:
         base = TrainConfig.load(args.config).to_dict()
     elif args.resume and args.out:
-        state = Path(args.out) / "checkpoint" / "state.json"
-        if state.is_file():
-            base = dict(json.loads(state.read_text(encoding="utf-8"))["config"])
+        from stmdenoise.training.checkpoint import checkpoint_exists, read_checkpoint_meta
+
+        if checkpoint_exists(args.out):
+            base = dict(read_checkpoint_meta(args.out)["config"])
             # checkpoints written before norm_squash existed trained with the linear map
             base.setdefault("norm_squash", 0.0)
     for flag, name in _FLAGS.items():

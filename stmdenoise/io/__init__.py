@@ -8,6 +8,7 @@ replace an input file (:class:`OverwriteInputError`). See ``docs/io.md``.
 from stmdenoise.io._common import ChannelInfo, atomic_write
 from stmdenoise.io.createc import read_createc
 from stmdenoise.io.dispatch import (
+    READ_SUFFIXES,
     WRITE_FORMATS,
     detect_format,
     list_channels,
@@ -23,6 +24,7 @@ from stmdenoise.io.sxm import add_channel_to_sxm, read_sxm, read_sxm_all, read_s
 
 __all__ = [
     "COLORMAPS",
+    "READ_SUFFIXES",
     "WRITE_FORMATS",
     "ChannelInfo",
     "GridStack",

@@ -30,11 +30,22 @@ from __future__ import annotations
 import re
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.io._common import ChannelInfo, PathLike, parse_float
+from stmdenoise.io._common import (
+    MAX_PAYLOAD_BYTES,
+    MAX_SCAN_SIZE_M,
+    MAX_TEXT_BYTES,
+    ChannelInfo,
+    PathLike,
+    check_pixels,
+    finite_float,
+    parse_float,
+    read_head,
+)
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
@@ -42,6 +53,12 @@ __all__ = ["read_createc", "read_createc_all", "list_createc_channels", "is_crea
 
 MAGIC = b"[Paramco32]"
 _SIGNALS = {1: ("Z", "m"), 2: ("Current", "A")}
+#: Padding the decompressed stream may carry after the frames (the bundled file: 8188 bytes).
+_MAX_PADDING = 1 << 16
+#: zlib cannot compress better than about 1032:1; a header needing more is not this file.
+_ZLIB_MAX_RATIO = 1100
+#: Most channels (frames) one file may declare.
+_MAX_CHANNELS = 64
 
 
 def is_createc(head: bytes) -> bool:
@@ -75,7 +92,9 @@ def _get(header: dict[str, str], name: str) -> str | None:
 
 def _signals(path: Path, header: dict[str, str], n_channels: int) -> list[tuple[str, str, int, str]]:
     """(name, unit, signal bit, direction) for each stored frame, in payload order."""
-    select = parse_float(_get(header, "Channelselectval"))
+    select = finite_float(path, "Channelselectval", _get(header, "Channelselectval"), low=0, high=0xFFFF)
+    if select is not None and select != int(select):
+        raise ScanFormatError(path, f"expected an integer bit mask Channelselectval, found {select!r}")
     bits = [b for b in (1 << k for k in range(16)) if select is not None and int(select) & b]
     if not bits:
         bits = [1, 2][: max(1, n_channels // 2)]
@@ -95,15 +114,14 @@ def _signals(path: Path, header: dict[str, str], n_channels: int) -> list[tuple[
 
 
 def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]], NDArray[np.float64]]:
-    raw = path.read_bytes()
-    if not is_createc(raw[:64]):
-        raise ScanFormatError(path, f"expected a Createc header starting with {MAGIC!r}, found {raw[:12]!r}")
-    m = re.search(rb"\r?\nDATA", raw)
+    head = read_head(path, b"\nDATA", limit=MAX_TEXT_BYTES)
+    if not is_createc(head[:64]):
+        raise ScanFormatError(path, f"expected a Createc header starting with {MAGIC!r}, found {head[:12]!r}")
+    m = re.search(rb"\r?\nDATA", head)
     if m is None:
         raise ScanFormatError(path, "expected a DATA marker after the Createc header, found none")
-    head = raw[: m.start()]
-    nul = head.find(b"\x00")
-    header = _header((head if nul < 0 else head[:nul]).decode("latin-1"))
+    nul = head.find(b"\x00", 0, m.start())
+    header = _header((head[: m.start()] if nul < 0 else head[:nul]).decode("latin-1"))
     try:
         nx, ny = int(_get(header, "Num.X") or ""), int(_get(header, "Num.Y") or "")
         n_channels = int(_get(header, "Channels") or "")
@@ -113,25 +131,42 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
             f"expected integer Num.X, Num.Y and Channels, found {_get(header, 'Num.X')!r}, "
             f"{_get(header, 'Num.Y')!r}, {_get(header, 'Channels')!r}",
         ) from None
-    if nx < 1 or ny < 1 or n_channels < 1:
-        raise ScanFormatError(
-            path, f"expected positive Num.X, Num.Y, Channels, found {nx}, {ny}, {n_channels}"
-        )
+    check_pixels(path, ny, nx, "Num.X x Num.Y")
+    if not 1 <= n_channels <= _MAX_CHANNELS:
+        raise ScanFormatError(path, f"expected Channels in [1, {_MAX_CHANNELS}], found {n_channels}")
     signals = _signals(path, header, n_channels)
+    scale = _scales(path, header)  # range-checked before any data is touched
+    needed = (1 + n_channels * nx * ny) * 4
+    with open(path, "rb") as fh:
+        fh.seek(m.end())
+        compressed = fh.read(MAX_PAYLOAD_BYTES // 4 + 1)
+    if needed > MAX_PAYLOAD_BYTES or needed > _ZLIB_MAX_RATIO * max(len(compressed), 1):
+        raise ScanFormatError(
+            path,
+            f"header (Num.X {nx} x Num.Y {ny}, {n_channels} channels) needs {needed} bytes, which "
+            f"{len(compressed)} compressed bytes cannot hold (or more than {MAX_PAYLOAD_BYTES})",
+        )
     dec = zlib.decompressobj()
     try:
-        payload = dec.decompress(raw[m.end() :])
+        # capped: a stream that inflates beyond the header's size plus padding is refused, not held
+        payload = dec.decompress(compressed, needed + _MAX_PADDING)
     except zlib.error as exc:
         raise ScanFormatError(
             path, f"expected a zlib-compressed payload, found a corrupt stream ({exc})"
         ) from None
+    if dec.unconsumed_tail:
+        raise ScanFormatError(
+            path,
+            f"payload decompresses to more than the {needed} bytes the header (Num.X {nx} x Num.Y {ny}, "
+            f"{n_channels} channels) needs plus {_MAX_PADDING} bytes of padding",
+        )
+    del compressed
     if not dec.eof:
         raise ScanFormatError(path, "expected a complete zlib stream after DATA, found a truncated one")
     if dec.unused_data:
         raise ScanFormatError(
             path, f"expected the file to end with the zlib stream, found {len(dec.unused_data)} more bytes"
         )
-    needed = (1 + n_channels * nx * ny) * 4
     if len(payload) < needed:
         raise ScanFormatError(
             path,
@@ -141,54 +176,75 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
     frames = np.frombuffer(payload, dtype="<f4", count=n_channels * nx * ny, offset=4)
     with np.errstate(invalid="ignore"):  # a signalling NaN in the file is still just NaN
         frames = frames.reshape(n_channels, ny, nx).astype(np.float64)
+    del payload
     # rows an aborted scan never reached are zero in every channel: only trailing ones
     zero_rows = np.all(frames == 0, axis=(0, 2))
     n_trailing = int(np.argmin(zero_rows[::-1])) if not zero_rows.all() else ny
     if n_trailing:
         frames[:, ny - n_trailing :, :] = np.nan
-    scale = _scales(header)
+    volts = 20.0 / 2 ** _dac_bits(path, header)
     for i, (_name, _unit, bit, _d) in enumerate(signals):
-        frames[i] *= scale.get(bit, 20.0 / 2 ** _dac_bits(header))
+        frames[i] *= scale.get(bit, volts)
     return header, signals, frames
 
 
-def _dac_bits(header: dict[str, str]) -> int:
-    m = re.search(r"\d+", _get(header, "DAC-Type") or "")
-    return int(m.group()) if m else 20
+def _dac_bits(path: Path, header: dict[str, str]) -> int:
+    text = _get(header, "DAC-Type") or ""
+    m = re.search(r"\d+", text)
+    if m is None:
+        return 20
+    if len(m.group()) > 3 or not 8 <= int(m.group()) <= 32:  # before int(): a 10**6-digit value
+        raise ScanFormatError(path, f"expected DAC-Type of 8 to 32 bit, found {text[:40]!r}")
+    return int(m.group())
 
 
-def _scales(header: dict[str, str]) -> dict[int, float]:
-    """SI units per DAC count for the Z (bit 1) and current (bit 2) signals."""
-    volts_per_count = 20.0 / 2 ** _dac_bits(header)
-    gain_z = parse_float(_get(header, "GainZ")) or 1.0
-    z_const = parse_float(_get(header, "ZPiezoconst"))
+def _scales(path: Path, header: dict[str, str]) -> dict[int, float]:
+    """SI units per DAC count for the Z (bit 1) and current (bit 2) signals (range-checked)."""
+
+    def num(name: str, **kw: Any) -> float | None:
+        return finite_float(path, name, _get(header, name), **kw)
+
+    volts_per_count = 20.0 / 2 ** _dac_bits(path, header)
+    gain_z = num("GainZ", low=0, high=1e6, nonzero=True) or 1.0
+    z_const = num("ZPiezoconst", low=-1e6, high=1e6, nonzero=True)
     if z_const is not None:
         z = z_const * gain_z * volts_per_count * 1e-10
     else:
-        z = (parse_float(_get(header, "Dacto[A]z")) or 0.0) * gain_z * 1e-10
-    gain_pre = parse_float(_get(header, "GainPre 10^"))
+        z = (num("Dacto[A]z", low=-1e6, high=1e6) or 0.0) * gain_z * 1e-10
+    gain_pre = num("GainPre 10^", low=0, high=15)
     if gain_pre is None:
-        gain_pre = parse_float(_get(header, "Gainpreamp")) or 9.0
+        gain_pre = num("Gainpreamp", low=0, high=15)
+    if gain_pre is None:
+        gain_pre = 9.0
     return {1: z, 2: volts_per_count / 10.0**gain_pre}
 
 
 def _to_scans(path: Path) -> list[Scan]:
     header, signals, frames = _parse(path)
     ny, nx = frames.shape[1:]
+
+    def num(name: str, **kw: Any) -> float | None:
+        return finite_float(path, name, _get(header, name), **kw)
+
+    max_a = MAX_SCAN_SIZE_M * 1e10
     lx = parse_float(_get(header, "Length x[A]"))
     ly = parse_float(_get(header, "Length y[A]"))
-    if not (lx and ly and lx > 0 and ly > 0):
-        raise ScanFormatError(path, f"expected positive Length x[A] / Length y[A], found {lx!r}, {ly!r}")
-    bias_mv = parse_float(_get(header, "BiasVolt.[mV]")) or parse_float(_get(header, "Biasvolt[mV]"))
+    if not (lx is not None and ly is not None and 0 < lx <= max_a and 0 < ly <= max_a):
+        raise ScanFormatError(
+            path, f"expected Length x[A] / Length y[A] in (0, {max_a:g}], found {lx!r}, {ly!r}"
+        )
+    bias_mv = num("BiasVolt.[mV]", low=-1e5, high=1e5)
+    if bias_mv is None:
+        bias_mv = num("Biasvolt[mV]", low=-1e5, high=1e5)
     # the feedback setpoint: FBLogIset in pA (what the Createc software shows); Current[A] is
     # absent from some versions' headers, and zero/missing FBLogIset falls back to it
-    iset_pa = parse_float(_get(header, "FBLogIset"))
-    setpoint = iset_pa * 1e-12 if iset_pa else parse_float(_get(header, "Current[A]"))
-    xy = (parse_float(_get(header, "Dacto[A]xy")) or 0.0) * 1e-10
-    gx = parse_float(_get(header, "GainX")) or 1.0
-    gy = parse_float(_get(header, "GainY")) or 1.0
-    ox = (parse_float(_get(header, "OffsetX")) or 0.0) * xy * gx
-    oy = (parse_float(_get(header, "OffsetY")) or 0.0) * xy * gy
+    iset_pa = num("FBLogIset", low=-1e12, high=1e12)
+    setpoint = iset_pa * 1e-12 if iset_pa else num("Current[A]", low=-1.0, high=1.0)
+    xy = (num("Dacto[A]xy", low=-1e6, high=1e6) or 0.0) * 1e-10
+    gx = num("GainX", low=-1e6, high=1e6) or 1.0
+    gy = num("GainY", low=-1e6, high=1e6) or 1.0
+    ox = (num("OffsetX", low=-1e12, high=1e12) or 0.0) * xy * gx
+    oy = (num("OffsetY", low=-1e12, high=1e12) or 0.0) * xy * gy
     return [
         Scan(
             data=frames[i],
@@ -198,7 +254,7 @@ def _to_scans(path: Path) -> list[Scan]:
             direction=direction,  # type: ignore[arg-type]
             bias=None if bias_mv is None else bias_mv * 1e-3,
             setpoint=setpoint,
-            angle=parse_float(_get(header, "Rotation")) or 0.0,
+            angle=num("Rotation", low=-1e6, high=1e6) or 0.0,
             offset=(oy, ox),
             header=header,
             source=path,

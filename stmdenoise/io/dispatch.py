@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
 from stmdenoise.io import createc, hdf5, images, nanonis_grid, render, sxm
-from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write
+from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_float32, check_regular_file
 from stmdenoise.io.errors import ScanFormatError, describe_bytes
 from stmdenoise.scan import Scan
 
-__all__ = ["read_scan", "read_all", "list_channels", "write_scan", "detect_format", "WRITE_FORMATS"]
+__all__ = [
+    "READ_SUFFIXES",
+    "WRITE_FORMATS",
+    "detect_format",
+    "list_channels",
+    "read_all",
+    "read_scan",
+    "write_scan",
+]
+
+#: File suffixes (lower case) of the formats :func:`read_scan` reads: the one list batch
+#: commands use to pick scan files out of a folder and file dialogs use to filter.
+READ_SUFFIXES: tuple[str, ...] = (".sxm", ".3ds", ".dat", ".png", ".tif", ".tiff", ".npy", ".h5", ".hdf5")
 
 #: Extensions :func:`write_scan` understands, longest first, with a short description.
 WRITE_FORMATS: dict[str, str] = {
@@ -36,10 +51,11 @@ def detect_format(path: PathLike) -> str:
         The content matches no known format.
     FileNotFoundError
         ``path`` does not exist.
+    OSError
+        ``path`` is a folder, a FIFO/device or a symbolic-link loop (the message says which).
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
+    check_regular_file(p)
     with open(p, "rb") as fh:
         head = fh.read(4096)
     ext = p.suffix.lower()
@@ -160,6 +176,18 @@ def _writer_for(path: Path) -> str:
     raise ValueError(f"path must end in one of {list(WRITE_FORMATS)}, got {path.name!r}")
 
 
+def _check_storable(scan: Scan, ext: str, path: Path) -> None:
+    """Refuse values a format would store as garbage (inf in float32, a 16-bit range that overflows)."""
+    finite = scan.data[np.isfinite(scan.data)]
+    if finite.size == 0:
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    if ext in (".tiff", ".tif", ".sxm"):
+        check_float32(path.name, finite)
+    if ext == ".16.png" and not math.isfinite(hi - lo):
+        raise ValueError(f"{path.name}: the value range {lo:.3g} .. {hi:.3g} overflows; choose h5 or npy")
+
+
 def write_scan(
     scan: Scan,
     path: PathLike,
@@ -204,6 +232,7 @@ def write_scan(
     p = Path(path)
     ext = _writer_for(p)
     colormap = render.canonical_colormap(colormap)
+    _check_storable(scan, ext, p)
     protected = [*inputs, *overwrite_inputs, scan.source]
     if ext == ".sxm":
         # a lone backward frame is stored as the file's (forward) image, display orientation kept

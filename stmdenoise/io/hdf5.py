@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import mmap
+import os
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ import h5py
 import numpy as np
 
 from stmdenoise import __version__
+from stmdenoise.io._common import MAX_PIXELS
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import ProcessingStep, Scan
 
@@ -73,8 +77,49 @@ def _opt(value: Any) -> float | None:
     return None if np.isnan(v) else v
 
 
+def _check_global_heaps(path: Path) -> None:
+    """Walk every global heap collection (``GCOL``) of the file; raise ScanFormatError when one is broken.
+
+    Variable-length strings (every text attribute) live in these collections; libhdf5 loops
+    for ever on a collection whose object sizes do not add up (seen with a single flipped byte),
+    and a loop inside the C library cannot be interrupted. So the collections are checked here,
+    by the layout of the HDF5 specification (version 1; 8-byte lengths), before h5py reads them.
+    """
+    size = os.path.getsize(path)
+    if size == 0:
+        raise ScanFormatError(path, "expected an HDF5 file, found an empty one")
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as raw:
+        pos = raw.find(b"GCOL")
+        while pos >= 0:
+            if raw[pos + 4 : pos + 8] == b"\x01\x00\x00\x00" and pos + 16 <= size:
+                (total,) = struct.unpack_from("<Q", raw, pos + 8)
+                end = pos + total
+                if total < 16 or end > size:
+                    raise ScanFormatError(
+                        path, f"global heap at byte {pos} claims {total} bytes past the file end"
+                    )
+                obj = pos + 16
+                while obj + 16 <= end:
+                    index, _refs, _res, length = struct.unpack_from("<HHIQ", raw, obj)
+                    if index == 0:  # free space: exactly the rest of the collection
+                        if length != end - obj:
+                            raise ScanFormatError(
+                                path, f"global heap at byte {pos}: free space of {length} bytes, "
+                                f"expected {end - obj}",
+                            )  # fmt: skip
+                        break
+                    step = 16 + ((length + 7) // 8) * 8
+                    if length > total or obj + step > end:
+                        raise ScanFormatError(
+                            path, f"global heap at byte {pos}: object {index} of {length} bytes overruns it"
+                        )
+                    obj += step
+            pos = raw.find(b"GCOL", pos + 4)
+
+
 def read_h5(path: Path) -> Scan:
     """Read a scan written by :func:`write_h5` (with its processing steps)."""
+    _check_global_heaps(path)
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT_NAME or "data" not in f:
@@ -83,8 +128,16 @@ def read_h5(path: Path) -> Scan:
                     f"expected an HDF5 file with format={FORMAT_NAME!r} and a /data dataset, found neither",
                 )
             a = dict(f.attrs)
-            data = np.asarray(f["data"][()], dtype=np.float64)
-    except OSError as exc:
+            dset = f["data"]
+            if not isinstance(dset, h5py.Dataset) or len(dset.shape) != 2 or dset.size > MAX_PIXELS:
+                raise ScanFormatError(
+                    path, f"expected /data of at most {MAX_PIXELS} pixels in 2-D, found "
+                    f"{getattr(dset, 'shape', type(dset).__name__)}",
+                )  # fmt: skip
+            data = np.asarray(dset[()], dtype=np.float64)
+    except ScanFormatError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ScanFormatError(
             path, f"expected a readable HDF5 file, found an unreadable one ({exc})"
         ) from None

@@ -10,7 +10,9 @@ TIFF, RGB converted to luminance) read as unitless scans with 1 m pixels.
 from __future__ import annotations
 
 import json
+import math
 import struct
+import tokenize
 import zlib
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import tifffile
 from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 
+from stmdenoise.io._common import MAX_PIXELS, file_size
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.io.render import COLORMAPS, colorize, nice_scale_bar, render_scan
 from stmdenoise.scan import ProcessingStep, Scan
@@ -44,7 +47,10 @@ META_KEY = "stmdenoise"
 _LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
     OSError, ValueError, IndexError, KeyError, EOFError, SyntaxError, TypeError,
     struct.error, zlib.error, tifffile.TiffFileError,
+    tokenize.TokenError,  # numpy parses a .npy header dict with the tokenizer
 )  # fmt: skip
+
+_PNG_ERRORS: tuple[type[BaseException], ...] = (*_LIBRARY_ERRORS, Image.DecompressionBombError)
 
 
 def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
@@ -153,24 +159,41 @@ def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> S
 
 
 def _gray(arr: NDArray[Any], path: Path) -> NDArray[np.float64]:
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):
-        rgb = arr[..., :3].astype(np.float64)
-        return rgb @ np.array([0.299, 0.587, 0.114])
-    if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
-        return arr[..., 0].astype(np.float64)
-    if arr.ndim != 2:
-        raise ScanFormatError(path, f"expected a 2-D greyscale or RGB image, found shape {arr.shape}")
-    return arr.astype(np.float64)
+    if arr.dtype.kind not in "buif":  # complex, object, strings: not an image of values
+        raise ScanFormatError(path, f"expected integer or real pixel values, found {arr.dtype}")
+    with np.errstate(invalid="ignore", over="ignore"):  # a damaged float file: NaN/inf stay as read
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            rgb = arr[..., :3].astype(np.float64)
+            return np.asarray(rgb @ np.array([0.299, 0.587, 0.114]))
+        if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha
+            return arr[..., 0].astype(np.float64)
+        if arr.ndim != 2:
+            raise ScanFormatError(path, f"expected a 2-D greyscale or RGB image, found shape {arr.shape}")
+        return arr.astype(np.float64)
+
+
+def _check_image_size(path: Path, shape: tuple[int, ...], kind: str) -> None:
+    """Refuse an image whose declared size exceeds :data:`MAX_PIXELS` before decoding it."""
+    pixels = math.prod(int(n) for n in shape[:2]) if len(shape) >= 2 else 0
+    samples = math.prod(int(n) for n in shape)
+    if pixels > MAX_PIXELS or samples > 4 * MAX_PIXELS:
+        raise ScanFormatError(
+            path, f"{kind} declares {' x '.join(str(n) for n in shape)} values, more than this reader "
+            f"accepts ({MAX_PIXELS} pixels)",
+        )  # fmt: skip
 
 
 def read_png(path: Path) -> Scan:
     """Read a PNG: ours (calibrated 16-bit -> physical values) or any 8/16-bit/RGB image (unitless)."""
     try:
         with Image.open(path) as img:
+            _check_image_size(path, (img.size[1], img.size[0]), "PNG header")
             img.load()
             text = dict(getattr(img, "text", {}) or {})
             arr = np.asarray(img)
-    except _LIBRARY_ERRORS as exc:
+    except ScanFormatError:
+        raise
+    except _PNG_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable PNG image, found an unreadable one ({exc})"
         ) from None
@@ -198,7 +221,10 @@ def read_tiff(path: Path) -> Scan:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
             desc = getattr(page, "description", "") or ""
+            _check_image_size(path, tuple(page.shape), "TIFF page")
             arr = page.asarray()
+    except ScanFormatError:
+        raise
     except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a readable TIFF image, found an unreadable one ({exc})"
@@ -215,9 +241,32 @@ def read_tiff(path: Path) -> Scan:
 
 
 def read_npy(path: Path) -> Scan:
-    """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused)."""
+    """Read a 2-D numeric ``.npy`` array as a unitless scan (pickles are refused).
+
+    The header's shape and type are checked against the file length before any data is read.
+    """
     try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _fortran, dtype = read_header(fh)
+            data_start = fh.tell()
+        if len(shape) != 2 or dtype.hasobject or not np.issubdtype(dtype, np.number):
+            raise ScanFormatError(path, f"expected a 2-D numeric array, found {dtype} {shape}")
+        _check_image_size(path, shape, ".npy header")
+        needed = math.prod(shape) * dtype.itemsize
+        if file_size(path) - data_start != needed:
+            raise ScanFormatError(
+                path, f"header ({dtype} {shape}) needs {needed} bytes of data, the file holds "
+                f"{file_size(path) - data_start}",
+            )  # fmt: skip
         arr = np.load(path, allow_pickle=False)
+    except ScanFormatError:
+        raise
     except _LIBRARY_ERRORS as exc:
         raise ScanFormatError(
             path, f"expected a numeric .npy array, found an unreadable file ({exc})"

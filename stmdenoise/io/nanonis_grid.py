@@ -25,7 +25,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.io._common import ChannelInfo, PathLike, parse_float
+from stmdenoise.io._common import (
+    MAX_PAYLOAD_BYTES,
+    MAX_SCAN_SIZE_M,
+    MAX_TEXT_BYTES,
+    ChannelInfo,
+    PathLike,
+    check_pixels,
+    file_size,
+    parse_float,
+    read_head,
+)
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
@@ -97,6 +107,19 @@ def _grid_header(text: str) -> dict[str, str]:
     return header
 
 
+def _settings(path: Path, header: Mapping[str, str]) -> list[float | None]:
+    """``Grid settings`` (centre x; centre y; width; height; angle), each finite; sizes in (0, 1 cm]."""
+    settings = [parse_float(v) for v in header.get("Grid settings", "").split(";")]
+    bad = [v for v in settings if v is not None and not np.isfinite(v)]
+    sizes = [v for v in settings[2:4] if v is not None]
+    if bad or any(not 0 <= v <= MAX_SCAN_SIZE_M for v in sizes):
+        raise ScanFormatError(
+            path, f"expected finite Grid settings with width/height in [0, {MAX_SCAN_SIZE_M:g}] m, "
+            f"found {header.get('Grid settings')!r}",
+        )  # fmt: skip
+    return settings
+
+
 def read_grid(path: PathLike) -> GridStack:
     """Read a Nanonis ``.3ds`` grid.
 
@@ -115,7 +138,10 @@ def read_grid(path: PathLike) -> GridStack:
         Header incomplete or payload size not matching it.
     """
     p = Path(path)
-    raw = p.read_bytes()
+    raw = read_head(p, _GRID_END)  # the header only; the payload is read after its size is checked
+    with open(p, "rb") as fh:
+        fh.seek(len(raw))
+        raw += fh.read(2)
     end = raw.find(_GRID_END)
     if end < 0:
         raise ScanFormatError(p, "expected a Nanonis .3ds header ending in :HEADER_END:, found none")
@@ -135,9 +161,15 @@ def read_grid(path: PathLike) -> GridStack:
         ) from None
     if min(cols, rows, points, len(channels)) < 1 or n_params < 0:
         raise ScanFormatError(p, f"expected positive grid dimensions, found {cols}x{rows}, {points} points")
+    check_pixels(p, rows, cols, "Grid dim")
     per_pixel = n_params + points * len(channels)
     expected = rows * cols * per_pixel * 4
-    found = len(raw) - start
+    if expected > MAX_PAYLOAD_BYTES:
+        raise ScanFormatError(
+            p, f"header (Grid dim {cols}x{rows}, {per_pixel} values per pixel) needs {expected} bytes, "
+            f"more than this reader accepts ({MAX_PAYLOAD_BYTES})",
+        )  # fmt: skip
+    found = file_size(p) - start
     if found != expected:
         raise ScanFormatError(
             p,
@@ -145,7 +177,11 @@ def read_grid(path: PathLike) -> GridStack:
             f"{len(channels)} channels x {points} points, float32) needs {expected}",
         )
     with np.errstate(invalid="ignore"):  # a signalling NaN in the file is still just NaN
-        data = np.frombuffer(raw, dtype=">f4", offset=start).reshape(rows, cols, per_pixel).astype(np.float64)
+        stored = np.fromfile(p, dtype=">f4", count=rows * cols * per_pixel, offset=start)
+        if stored.size != rows * cols * per_pixel:
+            raise ScanFormatError(p, f"data block shrank while reading ({stored.size * 4} bytes)")
+        data = stored.reshape(rows, cols, per_pixel).astype(np.float64)
+        del stored
     data = np.ascontiguousarray(data[::-1])  # recorded bottom-up; row 0 becomes the top row
     names = (fixed + experiment + [f"param {i}" for i in range(n_params)])[:n_params]
     parameters = {name: data[:, :, i] for i, name in enumerate(names)}
@@ -157,7 +193,7 @@ def read_grid(path: PathLike) -> GridStack:
         sweep = np.linspace(data[-1, 0, 0], data[-1, 0, 1], points)  # first recorded pixel
     else:
         sweep = np.arange(points, dtype=np.float64)
-    settings = [parse_float(v) for v in header.get("Grid settings", "").split(";")]
+    settings = _settings(p, header)
     width = settings[2] if len(settings) > 3 and settings[2] else None
     height = settings[3] if len(settings) > 3 and settings[3] else None
     pixel_size = (height / rows if height else 1.0, width / cols if width else 1.0)
@@ -206,7 +242,7 @@ def read_grid_scan(path: PathLike, *, channel: str | None = None, index: int = 0
     grid = read_grid(p)
     labels = list(grid.channels)
     wanted = labels[0] if channel is None else channel
-    settings = [parse_float(v) for v in grid.header.get("Grid settings", "").split(";")]
+    settings = _settings(p, grid.header)
     common: dict[str, Any] = {
         "pixel_size": grid.pixel_size,
         "direction": "forward",
@@ -266,6 +302,16 @@ class Spectrum:
         raise KeyError(f"no column {name!r}; columns: {list(self.columns)}")
 
 
+def _declared_points(header: Mapping[str, str]) -> int | None:
+    """The sweep's point count from a ``...>Num Pixel`` header entry (None when absent)."""
+    for key, value in header.items():
+        if key.endswith(">Num Pixel") or key == "Num Pixel":
+            v = parse_float(value)
+            if v is not None and np.isfinite(v) and v == int(v):
+                return int(v)
+    return None
+
+
 def read_spectrum(path: PathLike) -> Spectrum:
     """Read a Nanonis ``.dat`` point spectrum (CRLF or LF line endings).
 
@@ -275,6 +321,10 @@ def read_spectrum(path: PathLike) -> Spectrum:
         No ``[DATA]`` section, or a data row whose length or numbers do not fit the columns.
     """
     p = Path(path)
+    size = file_size(p)
+    if size > MAX_TEXT_BYTES:
+        raise ScanFormatError(p, f"a point spectrum of {size} bytes is larger than this reader accepts "
+                              f"({MAX_TEXT_BYTES})")  # fmt: skip
     text = p.read_bytes().decode("latin-1")
     lines = text.splitlines()
     try:
@@ -302,6 +352,15 @@ def read_spectrum(path: PathLike) -> Spectrum:
             raise ScanFormatError(p, f"line {n}: expected numbers, found {ln[:60]!r}") from None
     if not rows:
         raise ScanFormatError(p, "expected data rows after the column names, found none")
+    declared = _declared_points(header)
+    if declared is not None and declared != len(rows):
+        raise ScanFormatError(
+            p, f"header declares {declared} sweep points (Num Pixel), found {len(rows)} data rows"
+        )
+    if declared is not None and not text.endswith(("\n", "\r")):  # Nanonis ends every row
+        raise ScanFormatError(
+            p, f"expected the last data row to end with a line break, found {lines[-1][-40:]!r} (truncated)"
+        )
     return Spectrum(
         header=MappingProxyType(header),
         columns=columns,

@@ -30,7 +30,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, parse_float
+from stmdenoise.io._common import (
+    MAX_PAYLOAD_BYTES,
+    MAX_SCAN_SIZE_M,
+    ChannelInfo,
+    PathLike,
+    atomic_write,
+    check_float32,
+    check_pixels,
+    file_size,
+    parse_float,
+    read_head,
+)
 from stmdenoise.io.errors import ScanFormatError
 from stmdenoise.scan import Scan
 
@@ -162,8 +173,7 @@ def _layout(path: Path, raw: bytes) -> _SxmLayout:
         raise ScanFormatError(
             path, f"expected SCAN_PIXELS 'cols rows', found {header.get('SCAN_PIXELS')!r}"
         ) from None
-    if rows < 1 or cols < 1:
-        raise ScanFormatError(path, f"expected positive SCAN_PIXELS, found {cols}x{rows}")
+    check_pixels(path, rows, cols, "SCAN_PIXELS")
     kind = tuple(header.get("SCANIT_TYPE", "FLOAT MSBFIRST").split())
     if kind not in _DTYPES:
         raise ScanFormatError(path, f"expected SCANIT_TYPE FLOAT MSBFIRST/LSBFIRST, found {' '.join(kind)!r}")
@@ -176,22 +186,46 @@ def _layout(path: Path, raw: bytes) -> _SxmLayout:
     return _SxmLayout(header, rows, cols, _DTYPES[kind], channels, marker + len(_MARKER))
 
 
-def _load(path: PathLike) -> tuple[_SxmLayout, NDArray[np.float32]]:
+class _Frames:
+    """The frames of an ``.sxm`` payload, each read from the file only when asked for."""
+
+    def __init__(self, path: Path, lay: _SxmLayout) -> None:
+        self._path = path
+        self._lay = lay
+
+    def __getitem__(self, i: int) -> NDArray[np.float32]:
+        lay = self._lay
+        count = lay.rows * lay.cols
+        data = np.fromfile(
+            self._path, dtype=lay.dtype, count=count, offset=lay.data_start + i * lay.frame_bytes()
+        )
+        if data.size != count:  # the file changed since its size was checked
+            raise ScanFormatError(self._path, f"frame {i} holds {data.size} values, expected {count}")
+        return data.reshape(lay.rows, lay.cols)
+
+
+def _load(path: PathLike) -> tuple[_SxmLayout, _Frames]:
+    """Parse the header (read in pieces) and check the payload size against the file length."""
     p = Path(path)
-    raw = p.read_bytes()
-    lay = _layout(p, raw)
-    found = len(raw) - lay.data_start
+    head = read_head(p, _END_TAG)
+    with open(p, "rb") as fh:  # the data marker follows :SCANIT_END: after a few line ends
+        fh.seek(len(head))
+        head += fh.read(64)
+    lay = _layout(p, head)
+    found = file_size(p) - lay.data_start
     expected = lay.n_frames * lay.frame_bytes()
+    if expected > MAX_PAYLOAD_BYTES:
+        raise ScanFormatError(
+            p, f"header (SCAN_PIXELS {lay.cols}x{lay.rows}, {lay.n_frames} frames) needs {expected} bytes, "
+            f"more than this reader accepts ({MAX_PAYLOAD_BYTES})",
+        )  # fmt: skip
     if found != expected:
         raise ScanFormatError(
             p,
             f"data block holds {found} bytes, header (SCAN_PIXELS {lay.cols}x{lay.rows}, "
             f"{len(lay.channels)} channels, {lay.n_frames} frames, float32) needs {expected}",
         )
-    frames = np.frombuffer(raw, dtype=lay.dtype, offset=lay.data_start).reshape(
-        lay.n_frames, lay.rows, lay.cols
-    )
-    return lay, frames
+    return lay, _Frames(p, lay)
 
 
 def _frame_keys(lay: _SxmLayout) -> list[tuple[_SxmChannel, str]]:
@@ -264,11 +298,22 @@ def _to_scan(
     if direction == "backward":
         data = data[:, ::-1]
     rng = _pair(lay.header, "SCAN_RANGE")
-    if rng is None or not (rng[0] > 0 and rng[1] > 0 and np.isfinite(rng).all()):
+    if rng is None or not all(0 < v <= MAX_SCAN_SIZE_M for v in rng):
         raise ScanFormatError(
-            path, f"expected SCAN_RANGE 'x y' in metres, found {lay.header.get('SCAN_RANGE')!r}"
+            path,
+            f"expected SCAN_RANGE 'x y' in metres, each in (0, {MAX_SCAN_SIZE_M:g}], "
+            f"found {lay.header.get('SCAN_RANGE')!r}",
         )
     off = _pair(lay.header, "SCAN_OFFSET") or (0.0, 0.0)
+    if not all(np.isfinite(off)):
+        raise ScanFormatError(path, f"expected a finite SCAN_OFFSET, found {lay.header.get('SCAN_OFFSET')!r}")
+    angle = parse_float(lay.header.get("SCAN_ANGLE")) or 0.0
+    bias = parse_float(lay.header.get("BIAS"))
+    if not np.isfinite(angle) or (bias is not None and not np.isfinite(bias)):
+        raise ScanFormatError(
+            path, f"expected finite SCAN_ANGLE and BIAS, found {lay.header.get('SCAN_ANGLE')!r}, "
+            f"{lay.header.get('BIAS')!r}",
+        )  # fmt: skip
     return Scan(
         data=data,
         pixel_size=(rng[1] / lay.rows, rng[0] / lay.cols),
@@ -276,9 +321,9 @@ def _to_scan(
         unit=ch.unit,
         direction=direction,  # type: ignore[arg-type]
         scan_direction=scan_dir,  # type: ignore[arg-type]
-        bias=parse_float(lay.header.get("BIAS")),
+        bias=bias,
         setpoint=_setpoint(lay.header),
-        angle=parse_float(lay.header.get("SCAN_ANGLE")) or 0.0,
+        angle=angle,
         offset=(off[1], off[0]),
         acquired=_acquired(lay.header),
         header=dict(lay.header),
@@ -453,6 +498,8 @@ def write_sxm(
         raise ValueError(f"scans must all have one shape, got {sorted(shapes)}")
     first = scans[0]
     rows, cols = first.shape
+    for frame in scans:
+        check_float32(Path(path).name, frame.data)
     groups = _group(scans)
     base = (
         dict(header) if header is not None else (dict(first.header) if is_sxm_header(first.header) else None)

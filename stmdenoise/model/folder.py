@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,10 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from stmdenoise import __version__
+from stmdenoise.io._common import clean_stale_temps, fsync_path, temp_name
 from stmdenoise.model.generator import Generator
 from stmdenoise.model.pdanet import (
     ArchConfig,
@@ -37,10 +37,29 @@ __all__ = [
     "load_model_folder",
     "read_model_info",
     "generator_state",
+    "CONFIG_LIMITS",
     "CONFIG_NAME",
     "WEIGHTS_NAME",
     "FORMAT",
 ]
+
+#: Ranges a model folder's ``config.json`` must respect, checked before any tensor is built, so a
+#: hostile or mistyped config cannot ask for gigabytes (``ngf`` 100000) or endless resampling
+#: (``pixel_size_m`` 1e-12). Generous: the shipped model uses ngf 16, 6 blocks, 0.14 nm pixels.
+CONFIG_LIMITS: dict[str, tuple[float, float]] = {
+    "ngf": (1, 256),
+    "n_blocks": (0, 64),
+    "ndf": (1, 256),
+    "d_layers": (1, 8),
+    "fa_width": (1, 4096),
+    "channels": (1, 4),
+    "skip_blur": (0.0, 16.0),
+    "pixel_size_m": (1e-11, 1e-8),
+    "low_pct": (0.0, 50.0),
+    "high_pct": (50.0, 100.0),
+    "scale": (1e-3, 1e3),
+    "squash": (0.0, 1e3),
+}
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.safetensors"
@@ -173,6 +192,7 @@ class ModelInfo:
                 path,
                 f"model format {d.get('format_version')} is newer than this program reads ({FORMAT_VERSION})",
             )
+        _check_ranges(d, path)
         try:
             return cls(
                 arch=ArchConfig.from_dict(dict(d["architecture"])),
@@ -186,8 +206,32 @@ class ModelInfo:
                 weights_dtype=str(d.get("weights", {}).get("dtype", "float32")),
                 name=str(d.get("name", "")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
+
+
+def _check_ranges(d: Mapping[str, Any], path: Path) -> None:
+    """Raise ModelFolderError when a size, pixel size or normalisation value is outside CONFIG_LIMITS."""
+    arch, norm = d.get("architecture"), d.get("normalization")
+    if not isinstance(arch, Mapping) or not isinstance(norm, Mapping):
+        raise ModelFolderError(path, f"{CONFIG_NAME} needs 'architecture' and 'normalization' objects")
+    values = {
+        k: arch.get(k) for k in ("ngf", "n_blocks", "ndf", "d_layers", "fa_width", "channels", "skip_blur")
+    }
+    values.update({k: norm.get(k) for k in ("low_pct", "high_pct", "scale", "squash")})
+    values["pixel_size_m"] = d.get("pixel_size_m")
+    for key, value in values.items():
+        if value is None and key in ("skip_blur", "squash", "ndf", "d_layers", "fa_width", "channels"):
+            continue  # optional (defaults apply)
+        low, high = CONFIG_LIMITS[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ModelFolderError(
+                path, f"{CONFIG_NAME}: {key} must be a number in [{low:g}, {high:g}], got {value!r}"
+            )
+    if not values["low_pct"] < values["high_pct"]:  # type: ignore[operator]
+        raise ModelFolderError(path, f"{CONFIG_NAME}: low_pct must be below high_pct, got "
+                               f"{values['low_pct']!r}, "
+                               f"{values['high_pct']!r}")  # fmt: skip
 
 
 def generator_state(g_d: Generator, g_da: Generator, variant: str) -> dict[str, torch.Tensor]:
@@ -202,14 +246,17 @@ def generator_state(g_d: Generator, g_da: Generator, variant: str) -> dict[str, 
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """``write(tmp)`` then rename; the file gets the usual permissions (0o666 minus the umask)."""
+    clean_stale_temps(path.parent, path.name)
+    tmp = temp_name(path)
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
-        write(tmp)
+        write(str(tmp))
+        fsync_path(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
 
 
 def save_model_folder(
@@ -249,7 +296,9 @@ def save_model_folder(
     }
     info = ModelInfo(**{**info.__dict__, "weights_dtype": str(dtype).removeprefix("torch.")})
     metadata = {"format": FORMAT, "variant": info.variant}
-    _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata=metadata))
+    # bytes written into our own file: safetensors' save_file would create it with mode 0600
+    blob = save(state, metadata=metadata)
+    _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: Path(tmp).write_bytes(blob))
     text = json.dumps(info.to_dict(), indent=2) + "\n"
     _atomic_write_bytes(folder / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return folder

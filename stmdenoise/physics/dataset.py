@@ -5,18 +5,28 @@ Layout of ``data.h5``::
     /clean      (N, H, W) float32   clean images (topographs, metres)
     /noisy      (N, H, W) float32   the same with STM artefacts
     /params     (N,) UTF-8 JSON     every generation parameter of image i
-    /completed  (N,) uint8          1 where image i has been written
+    /completed  (N,) uint8          1 where image i has been written (and flushed)
+    /checksum   (N,) uint32         CRC-32 of clean[i] bytes followed by noisy[i] bytes
     attrs: pixel_size (m), size (m), pixels, preset, seed, count, format
 
 Image ``i`` is drawn from ``numpy.random.default_rng(SeedSequence(seed).spawn(...)[i])`` (the
 i-th child, i.e. ``SeedSequence(seed, spawn_key=(i,))``), so it is identical whatever the worker
 count, the order the workers finish in, or the run that wrote it.
 
-While incomplete the file lives at ``data.h5.part``; it is flushed after every few images and
-closed cleanly on cancel or error (``finally``), and a rerun resumes it, writing only what is
-missing. When every image is written it is renamed to ``data.h5`` (an atomic rename). Asking an
-existing complete file for a larger ``count`` reopens it as ``.part`` and appends. A ``.part``
-that HDF5 cannot open (the process was killed mid-write) is set aside as ``.part.corrupt`` and
+While incomplete the file lives at ``data.h5.part``; it is closed cleanly on cancel or error
+(``finally``), and a rerun resumes it, writing only what is missing. When every image is written
+it is flushed to disk and renamed to ``data.h5`` (an atomic rename). Asking an existing complete
+file for a larger ``count`` reopens it as ``.part`` and appends.
+
+Crash consistency (a process killed at any point, SIGKILL included): an image is marked in
+``/completed`` only after its data has been flushed to the file, so a mark on disk implies the
+data is there; ``/checksum`` (CRC-32 of the image's clean and noisy bytes) is verified for every
+marked image when an unfinished file is reopened, and a mismatch unmarks the image (it is
+simulated again). The attribute ``writing`` is 1 while a run has the file open and 0 after a
+clean close (finished, cancelled or stopped); a rerun that finds 1 -- the run was killed, and
+HDF5's own structures (chunk index, the heap of the ``params`` strings) may be half written --
+copies every intact finished image into a fresh file that replaces the ``.part`` in one rename
+before resuming. A ``.part`` that HDF5 cannot open at all is set aside as ``.part.corrupt`` and
 the dataset starts afresh.
 """
 
@@ -29,6 +39,7 @@ import multiprocessing
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +58,7 @@ __all__ = ["DatasetProgress", "simulate_dataset", "open_dataset", "SimulatedData
 log = logging.getLogger(__name__)
 
 FORMAT = "stmdenoise-simulated-pairs/1"
-_FLUSH_EVERY_S = 2.0
+_FLUSH_EVERY_S = 0.5  # a kill loses at most this much work; a flush costs milliseconds
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,7 @@ def _create(path: Path, count: int, pixels: int, size: float, preset: str, seed:
         )
     f.create_dataset("params", shape=(count,), maxshape=(None,), dtype=h5py.string_dtype("utf-8"))
     f.create_dataset("completed", shape=(count,), maxshape=(None,), dtype="u1", fillvalue=0)
+    f.create_dataset("checksum", shape=(count,), maxshape=(None,), dtype="u4", fillvalue=0)
     f.attrs.update(
         pixel_size=size / pixels,
         size=size,
@@ -135,9 +147,40 @@ def _create(path: Path, count: int, pixels: int, size: float, preset: str, seed:
 
 def _resize(f: h5py.File, count: int) -> None:
     if f["completed"].shape[0] < count:
-        for name in ("clean", "noisy", "params", "completed"):
-            f[name].resize(count, axis=0)
+        for name in ("clean", "noisy", "params", "completed", "checksum"):
+            if name in f:
+                f[name].resize(count, axis=0)
         f.attrs["count"] = count
+
+
+def _checksum(clean: NDArray[np.float32], noisy: NDArray[np.float32]) -> int:
+    first = zlib.crc32(np.ascontiguousarray(clean, "<f4").tobytes())
+    return zlib.crc32(np.ascontiguousarray(noisy, "<f4").tobytes(), first)
+
+
+def _verify(f: h5py.File, path: Path) -> int:
+    """Unmark every marked image whose data does not match its checksum; return how many."""
+    if "checksum" not in f:  # written before checksums existed: nothing to compare with
+        return 0
+    done = np.flatnonzero(np.asarray(f["completed"][:], dtype=bool))
+    bad = []
+    for i in done:
+        try:
+            ok = _checksum(f["clean"][i], f["noisy"][i]) == int(f["checksum"][i])
+        except (OSError, ValueError, KeyError):  # an unreadable chunk: the image is redone
+            ok = False
+        if not ok:
+            bad.append(int(i))
+    for k in bad:
+        f["completed"][k] = 0
+    if bad:
+        log.warning(
+            "%s: %d image(s) marked finished did not match their checksum; simulating them again",
+            path,
+            len(bad),
+        )
+        f.flush()
+    return len(bad)
 
 
 def _open_work_file(
@@ -156,21 +199,71 @@ def _open_work_file(
         os.replace(path, part)
     if part.exists():
         try:
-            f = h5py.File(part, "a")
-        except OSError as exc:
+            with h5py.File(part, "r") as f:
+                bad = _attrs_match(f, pixels, size, preset, seed)
+                closed_cleanly = int(f.attrs.get("writing", 1)) == 0
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             bad_path = part.with_name(part.name + ".corrupt")
             log.warning("%s cannot be opened (%s); moving it to %s and starting afresh", part, exc, bad_path)
             os.replace(part, bad_path)
             return _create(part, count, pixels, size, preset, seed)
-        bad = _attrs_match(f, pixels, size, preset, seed)
         if bad:
-            f.close()
             raise ValueError(
                 f"{part} (an unfinished dataset) was made with other settings: {bad}; delete it first"
             )
-        _resize(f, count)
+        if not closed_cleanly:  # killed while writing: HDF5's own structures may be half written
+            _salvage(part, count, pixels, size, preset, seed)
+        f = h5py.File(part, "a")
+        try:
+            _verify(f, part)
+            _resize(f, count)
+        except (OSError, KeyError, ValueError) as exc:  # damaged structure inside an openable file
+            f.close()
+            log.warning("%s is damaged (%s); copying its intact images into a new file", part, exc)
+            _salvage(part, count, pixels, size, preset, seed)
+            f = h5py.File(part, "a")
         return f
     return _create(part, count, pixels, size, preset, seed)
+
+
+def _salvage(part: Path, count: int, pixels: int, size: float, preset: str, seed: int) -> None:
+    """Replace ``part`` by a new file holding only its intact finished images.
+
+    A process killed while HDF5 updated its own structures (chunk index, the heap of the
+    ``params`` strings) can leave a file that opens and reads but fails on the next write
+    ("bad global heap collection signature"). Every image marked finished whose data, checksum
+    and parameters read back intact is copied into a fresh file, which then replaces ``part``
+    in one rename; the rest are simulated again.
+    """
+    tmp = part.with_name(f".{part.name}.{os.getpid()}.salvage")
+    kept = 0
+    with h5py.File(part, "r") as src:
+        have = int(src["completed"].shape[0])
+        dst = _create(tmp, max(count, have), pixels, size, preset, seed)
+        try:
+            done = np.flatnonzero(np.asarray(src["completed"][:], dtype=bool))
+            for i in done:
+                try:
+                    clean = np.asarray(src["clean"][i], dtype=np.float32)
+                    noisy = np.asarray(src["noisy"][i], dtype=np.float32)
+                    params = src["params"][i]
+                    params = params.decode() if isinstance(params, bytes) else str(params)
+                    json.loads(params)
+                    if "checksum" in src and _checksum(clean, noisy) != int(src["checksum"][i]):
+                        continue
+                except (OSError, ValueError, KeyError, UnicodeDecodeError):
+                    continue
+                dst["clean"][i], dst["noisy"][i], dst["params"][i] = clean, noisy, params
+                dst["checksum"][i] = _checksum(clean, noisy)
+                dst["completed"][i] = 1
+                kept += 1
+            dst.attrs["writing"] = 0
+        finally:
+            dst.flush()
+            dst.close()
+    _fsync(tmp)
+    os.replace(tmp, part)
+    log.warning("%s was left by a killed run: kept %d intact finished image(s)", part, kept)
 
 
 def simulate_dataset(
@@ -222,6 +315,10 @@ def simulate_dataset(
         yield DatasetProgress(int(count), int(count), "already complete", str(path))
         return
     finished = False
+    pending: list[int] = []  # written, not yet flushed: not yet marked
+    clean_exit = False
+    f.attrs["writing"] = 1  # set to 0 when closed cleanly; a rerun that finds 1 salvages the file
+    f.flush()
     try:
         done_mask = np.asarray(f["completed"][: int(count)], dtype=bool)
         todo = [int(i) for i in np.flatnonzero(~done_mask)]
@@ -234,19 +331,49 @@ def simulate_dataset(
             f["clean"][index] = clean
             f["noisy"][index] = noisy
             f["params"][index] = params
-            f["completed"][index] = 1
+            if "checksum" in f:
+                f["checksum"][index] = _checksum(clean, noisy)
+            pending.append(index)
             done += 1
             if time.monotonic() - last_flush > _FLUSH_EVERY_S:
-                f.flush()
+                _mark(f, pending)
                 last_flush = time.monotonic()
             yield DatasetProgress(done, int(count), f"image {index}", str(part))
+        _mark(f, pending)
         finished = done >= int(count) and bool(np.all(f["completed"][: int(count)] == 1))
+        clean_exit = True
+    except GeneratorExit:  # the caller stopped iterating: as clean as a cancel
+        clean_exit = True
+        raise
     finally:
-        f.flush()
-        f.close()
+        try:
+            if pending:
+                _mark(f, pending)  # cancel or error: what was written is kept
+            if clean_exit:
+                f.attrs["writing"] = 0
+            f.flush()
+        finally:
+            f.close()
     if finished:
+        _fsync(part)
         os.replace(part, path)
         yield DatasetProgress(int(count), int(count), "complete", str(path))
+
+
+def _mark(f: h5py.File, pending: list[int]) -> None:
+    """Flush the images in ``pending`` to the file, then mark them finished (persisted at the next flush)."""
+    f.flush()
+    for i in pending:
+        f["completed"][i] = 1
+    pending.clear()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _results(

@@ -1,36 +1,49 @@
-"""Training checkpoints: tensors in safetensors, everything else (step, RNG states, config) in JSON.
+"""Training checkpoints: one safetensors file holding the tensors and, in its metadata, the JSON part.
 
 Nothing is pickled, so a checkpoint from elsewhere cannot run code when loaded. A checkpoint
 holds every network, both Adam optimizers' state (step counts included) and the random
 generators, so that a resumed run computes the same losses as an uninterrupted one.
+
+The step, config and data RNG states travel inside the same file as the tensors (safetensors
+metadata ``"stmdenoise"``), written to a temporary file, flushed to disk and renamed over
+``checkpoint/state.safetensors`` in one ``os.replace``: a process killed at any point leaves
+either the previous checkpoint or the new one, never a step from one and tensors from the
+other. Checkpoints of earlier versions (tensors + ``state.json``) still load.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from stmdenoise.io._common import clean_stale_temps, fsync_path, temp_name
 from stmdenoise.model.pdanet import PDANet
 
-__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_exists", "CHECKPOINT_DIR"]
+__all__ = [
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_exists",
+    "read_checkpoint_meta",
+    "CHECKPOINT_DIR",
+]
 
 CHECKPOINT_DIR = "checkpoint"
 _TENSORS = "state.safetensors"
-_JSON = "state.json"
+_JSON = "state.json"  # the JSON part of checkpoints written before it moved into the tensors file
+_META_KEY = "stmdenoise"
 
 
 def checkpoint_exists(out: str | Path) -> bool:
-    """True when ``out/checkpoint`` holds a complete checkpoint."""
+    """True when ``out/checkpoint`` holds a checkpoint (one file; or the older two-file layout)."""
     d = Path(out) / CHECKPOINT_DIR
-    return (d / _TENSORS).is_file() and (d / _JSON).is_file()
+    return (d / _TENSORS).is_file()
 
 
 def _optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -91,20 +104,45 @@ def save_checkpoint(
         "variant": net.variant,
         "extra": extra or {},
     }
-    fd, tmp_t = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    os.close(fd)
-    fd, tmp_j = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    os.close(fd)
+    clean_stale_temps(folder)  # leftovers of a run killed while saving
+    tmp = temp_name(folder / _TENSORS)
     try:
-        save_file(tensors, tmp_t)
-        Path(tmp_j).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp_t, folder / _TENSORS)
-        os.replace(tmp_j, folder / _JSON)
+        save_file(tensors, str(tmp), metadata={_META_KEY: json.dumps(meta)})
+        fsync_path(tmp)
+        os.replace(tmp, folder / _TENSORS)  # the one step that publishes tensors and step together
     finally:
-        for t in (tmp_t, tmp_j):
-            if os.path.exists(t):
-                os.unlink(t)
+        if tmp.exists():
+            tmp.unlink()
+    legacy = folder / _JSON
+    if legacy.exists():  # an older checkpoint's JSON part: superseded by the metadata just written
+        legacy.unlink()
     return folder
+
+
+def read_checkpoint_meta(out: str | Path) -> dict[str, Any]:
+    """The JSON part of ``out/checkpoint`` (step, config, data RNG states, variant, extra).
+
+    Raises
+    ------
+    FileNotFoundError
+        No checkpoint in ``out``.
+    ValueError
+        The checkpoint is damaged.
+    """
+    folder = Path(out) / CHECKPOINT_DIR
+    if not checkpoint_exists(out):
+        raise FileNotFoundError(f"no checkpoint in {folder}")
+    try:
+        with safe_open(str(folder / _TENSORS), framework="pt", device="cpu") as fh:
+            text = (fh.metadata() or {}).get(_META_KEY)
+        if text is None:  # the older layout: the JSON part beside the tensors
+            text = (folder / _JSON).read_text(encoding="utf-8")
+        meta = json.loads(text)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"{folder}: damaged checkpoint ({exc})") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("step"), int):
+        raise ValueError(f"{folder}: damaged checkpoint (no integer step in {str(text)[:80]!r})")
+    return meta
 
 
 def load_checkpoint(
@@ -126,9 +164,9 @@ def load_checkpoint(
     if not checkpoint_exists(out):
         raise FileNotFoundError(f"no checkpoint in {folder}")
     try:
+        meta = read_checkpoint_meta(out)
         tensors = load_file(str(folder / _TENSORS), device="cpu")
-        meta = json.loads((folder / _JSON).read_text(encoding="utf-8"))
-    except (SafetensorError, OSError, json.JSONDecodeError) as exc:
+    except (SafetensorError, OSError) as exc:
         raise ValueError(f"{folder}: damaged checkpoint ({exc})") from exc
     if meta.get("variant") != net.variant:
         raise ValueError(f"{folder}: checkpoint is for variant {meta.get('variant')!r}, not {net.variant!r}")

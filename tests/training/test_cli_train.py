@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.torch import load_file, save_file
 
 from stmdenoise.cli.main import main
 from stmdenoise.model.folder import load_model_folder
+from stmdenoise.training.checkpoint import read_checkpoint_meta
 from stmdenoise.training.data import load_real_scans, prepare_image, prepare_real
 
 TINY = ["--crop", "32", "--batch", "1", "--ngf", "4", "--blocks", "1", "--ndf", "4", "--device", "cpu", "-q"]
@@ -39,10 +41,12 @@ def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_datase
     assert main(["train", "--out", str(out), "--resume", "--steps", "3", "-q"]) == 0
     assert load_model_folder(out)[0].steps == 3
     # a checkpoint from before the soft compression existed resumes with the linear map it used
-    state = out / "checkpoint" / "state.json"
-    meta = json.loads(state.read_text())
+    # (written in the older two-file layout: tensors without metadata + state.json)
+    tensors_file = out / "checkpoint" / "state.safetensors"
+    meta = read_checkpoint_meta(out)
     del meta["config"]["norm_squash"]
-    state.write_text(json.dumps(meta))
+    save_file(load_file(str(tensors_file)), str(tensors_file))
+    (out / "checkpoint" / "state.json").write_text(json.dumps(meta))
     assert main(["train", "--out", str(out), "--resume", "--steps", "4", "-q"]) == 0
     assert load_model_folder(out)[0].normalization.squash == 0.0
 

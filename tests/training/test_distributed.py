@@ -12,6 +12,7 @@ import torch.multiprocessing as mp
 
 from stmdenoise.scan import Scan
 from stmdenoise.training import TrainConfig
+from stmdenoise.training.checkpoint import read_checkpoint_meta
 from stmdenoise.training.loop import _Trainer
 
 
@@ -48,7 +49,7 @@ def test_two_gloo_processes_train_in_lock_step(tmp_path: Path, sampler) -> None:
     assert r0["steps"] == r1["steps"] == 2
     assert r0["model_dir"] == str(out) and r1["model_dir"] is None  # only rank 0 writes
     assert r0["checkpoint"] and r1["checkpoint"] is None
-    meta = json.loads((out / "checkpoint" / "state.json").read_text())
+    meta = read_checkpoint_meta(out)
     assert len(meta["data_rng_states"]) == 2
     assert r0["loss"] != r1["loss"]  # each process drew its own data ...
     assert r0["g_d_sum"] == r1["g_d_sum"]  # ... and gradients were averaged into identical weights
