@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
                 scans, every = _read(path, args)
                 outs = []
                 for s in scans:
+                    # before the run: working pixel size, resampling factor, time (or why not)
+                    ahead = den.plan(s, passes=args.passes, max_zoom=max_zoom, max_pixels=max_pixels)
+                    if ahead.runs:  # a refusal is said once, by the verdict
+                        print(f"{path.name} {s.channel} {s.direction}: {ahead.describe()}", file=sys.stderr)
                     got = den.denoise_checked(
                         s, partner=partner_of(s, every), policy=args.policy, which=args.which,
                         passes=args.passes, cancel=cancel, max_zoom=max_zoom, max_pixels=max_pixels,

@@ -216,9 +216,10 @@ class DenoisePanel(QWidget):
             self.plan_label.setText("")  # the verdict below says why the model was not run
         harmful = p.get("harmful")
         refused = bool((p.get("plan") or {}).get("refusal"))
-        head = {True: "Harm found. ", False: "Checked. "}.get(
-            harmful, "Model not run. " if refused else "Not measured. "
-        )
+        if harmful is None:
+            head = "Model not run. " if refused else "Not measured. "
+        else:
+            head = "Harm found. " if harmful else "Checked. "
         lines = [head + str(p.get("summary", ""))]
         lines += [f"• {n}" for n in p.get("notices", [])]
         self.verdict_label.setText("\n".join(lines))
