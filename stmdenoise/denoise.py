@@ -40,6 +40,7 @@ from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
 from stmdenoise.paths import shipped_models_dir, user_data_dir
+from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing import (
     blend_tiles,
     fill_nan_nearest,
@@ -48,15 +49,7 @@ from stmdenoise.processing import (
     resample_to_pixel_size,
     robust_normalize,
 )
-from stmdenoise.safety import (
-    MAX_WORK_PIXELS,
-    MAX_ZOOM,
-    MIN_MODEL_PIXELS,
-    DenoisePlan,
-    Verdict,
-    judge,
-    plan_denoise,
-)
+from stmdenoise.safety import Verdict, judge
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [

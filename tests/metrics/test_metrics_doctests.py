@@ -16,6 +16,7 @@ MODULES = [
     "stmdenoise.metrics.fidelity",
     "stmdenoise.metrics.registration",
     "stmdenoise.safety",
+    "stmdenoise.plan",
 ]
 
 

@@ -1,0 +1,209 @@
+"""What the network will do to a scan, decided before it runs (numpy only; no torch, no Qt).
+
+The network works at its model's pixel size, so a scan is resampled onto that grid first.
+:func:`plan_denoise` says by how much, how many pixels that makes and roughly how long it takes,
+and refuses what the model cannot serve faithfully (see :mod:`stmdenoise.safety` for the policy
+that then decides what is delivered instead).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from stmdenoise.processing.resample import resampled_shape
+
+__all__ = [
+    "MAX_WORK_PIXELS",
+    "MAX_ZOOM",
+    "MIN_MODEL_PIXELS",
+    "SECONDS_PER_MEGAPIXEL",
+    "DenoisePlan",
+    "plan_denoise",
+]
+
+#: Fewest pixels per side, on the model's grid, that a scan must have. The networks downsample
+#: by 4 and were trained on crops of 64-128 px; a much smaller image comes back with blobs that
+#: are not in it.
+MIN_MODEL_PIXELS = 32
+
+#: Largest enlargement or reduction onto the model's grid. Shrinking by more loses detail the
+#: network can never give back (atoms of a 22 pm/px scan at 0.14 nm/px); enlarging by more
+#: feeds it interpolated pixels whose "noise" is smooth and whose features are far larger than
+#: anything it was trained on.
+MAX_ZOOM = 2.0
+
+#: Most pixels the network may work on in one scan (memory stays bounded whatever the header
+#: claims: a 5 µm scan at 0.14 nm/px would be 35 000 x 35 000 px).
+MAX_WORK_PIXELS = 4096 * 4096
+#: Seconds per million working pixels and pass, by device type, before a Denoiser has measured
+#: its own speed: 512^2 in 0.25 s with ONNX Runtime on the 2-core development CPU and 0.013 s
+#: on an H200 (``python bench/bench_model.py --model models/cu111-default``).
+SECONDS_PER_MEGAPIXEL = {"cpu": 1.0, "cuda": 0.05, "mps": 0.3}
+
+
+@dataclass(frozen=True)
+class DenoisePlan:
+    """How the network would see a scan, decided before it runs.
+
+    Attributes
+    ----------
+    scan_pixel_size : (float, float)
+        ``(dy, dx)`` of the scan, metres.
+    model_pixel_size : float
+        Pixel size the network works at, metres.
+    zoom : (float, float)
+        Model pixels per scan pixel along rows and columns (> 1: enlarged, < 1: shrunk).
+    work_shape : (int, int)
+        The scan's size on the model's grid.
+    seconds : float
+        Rough time for the network passes on ``device``.
+    refusal : str
+        Why the model will not be run ("" when it will).
+    """
+
+    scan_shape: tuple[int, int]
+    scan_pixel_size: tuple[float, float]
+    model_pixel_size: float
+    zoom: tuple[float, float]
+    work_shape: tuple[int, int]
+    seconds: float
+    refusal: str = ""
+
+    @property
+    def runs(self) -> bool:
+        """True when the model will be run."""
+        return not self.refusal
+
+    @property
+    def resampled(self) -> bool:
+        """True when the scan is resampled onto another grid."""
+        return any(abs(z - 1.0) > 1e-6 for z in self.zoom)
+
+    def describe(self) -> str:
+        """One plain sentence for the app and the CLI."""
+        if self.refusal:
+            return f"model not run: {self.refusal}"
+        mp = self.model_pixel_size * 1e9
+        if not self.resampled:
+            head = f"the network works at the scan's own {mp:.3g} nm/px"
+        else:
+            z = math.sqrt(self.zoom[0] * self.zoom[1])
+            f = z if z > 1 else 1 / z
+            amount = f"{f:.3f}" if f < 1.05 else f"{f:.2g}"
+            how = f"enlarged {amount}x" if z > 1 else f"shrunk {amount}x"
+            head = (
+                f"the network works at {mp:.3g} nm/px: the scan's "
+                f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to "
+                f"{self.work_shape[1]} x {self.work_shape[0]} px"
+            )
+        return f"{head}; {_fmt_seconds(self.seconds)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (provenance)."""
+        return {
+            "model_pixel_size_m": self.model_pixel_size,
+            "zoom": list(self.zoom),
+            "work_shape": list(self.work_shape),
+            "seconds_estimate": self.seconds,
+            "refusal": self.refusal,
+        }
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 1:
+        return "under a second"
+    if s < 90:
+        return f"about {s:.0f} s"
+    return f"about {s / 60:.0f} min"
+
+
+def plan_denoise(
+    shape: tuple[int, int],
+    pixel_size: tuple[float, float],
+    model_pixel_size: float,
+    *,
+    passes: int = 1,
+    device: str = "cpu",
+    seconds_per_megapixel: float | None = None,
+    max_zoom: float = MAX_ZOOM,
+    max_pixels: int = MAX_WORK_PIXELS,
+) -> DenoisePlan:
+    """Decide the working grid of a scan of ``shape`` x ``pixel_size`` for a model at ``model_pixel_size``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Rows and columns of the scan.
+    pixel_size : (float, float)
+        ``(dy, dx)`` in metres.
+    model_pixel_size : float
+        The model's pixel size, metres.
+    passes : int
+        Network passes (time scales with it).
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``: picks the default speed.
+    seconds_per_megapixel : float, optional
+        Measured speed (overrides the default of :data:`SECONDS_PER_MEGAPIXEL`).
+    max_zoom : float
+        Largest enlargement or reduction accepted (``inf`` accepts any).
+    max_pixels : int
+        Largest working image accepted, pixels.
+
+    Returns
+    -------
+    DenoisePlan
+
+    Examples
+    --------
+    >>> p = plan_denoise((512, 512), (3.9e-11, 3.9e-11), 1.406e-10)
+    >>> p.runs, p.work_shape
+    (False, (142, 142))
+    >>> plan_denoise((256, 256), (1e-10, 1e-10), 1.406e-10).runs
+    True
+    """
+    rows, cols = (int(v) for v in shape)
+    dy, dx = (float(v) for v in pixel_size)
+    mp = float(model_pixel_size)
+    if not all(v > 0 and math.isfinite(v) for v in (dy, dx, mp)):
+        raise ValueError(
+            f"pixel sizes must be positive finite lengths, got {pixel_size!r} and {model_pixel_size!r}"
+        )
+    if not (max_zoom >= 1):
+        raise ValueError(f"max_zoom must be >= 1, got {max_zoom!r}")
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    zoom = (dy / mp, dx / mp)
+    same = all(abs(z - 1.0) <= 1e-6 for z in zoom)
+    work = (rows, cols) if same else resampled_shape((rows, cols), (dy, dx), (mp, mp))
+    rate = seconds_per_megapixel
+    if rate is None:
+        rate = SECONDS_PER_MEGAPIXEL.get(device.split(":")[0], SECONDS_PER_MEGAPIXEL["cpu"])
+    seconds = rate * work[0] * work[1] / 1e6 * max(1, int(passes))
+    refusal = ""
+    mpx = mp * 1e9
+    if max(zoom) > max_zoom:
+        refusal = (
+            f"the scan's {max(dy, dx) * 1e9:.3g} nm pixels would be enlarged {max(zoom):.3g}x to the "
+            f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): the network would see smooth "
+            "interpolated pixels unlike anything it was trained on"
+        )
+    elif min(zoom) < 1 / max_zoom:
+        refusal = (
+            f"the scan's {min(dy, dx) * 1e12:.3g} pm pixels would be shrunk {1 / min(zoom):.3g}x to the "
+            f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): detail finer than "
+            f"{2 * mpx:.2g} nm would be lost"
+        )
+    elif min(work) < MIN_MODEL_PIXELS:
+        refusal = (
+            f"at the model's {mpx:.3g} nm/px the scan is only {work[1]} x {work[0]} px; the model needs "
+            f"at least {MIN_MODEL_PIXELS} px per side ({MIN_MODEL_PIXELS * mpx:.2g} nm) and would invent "
+            "features on a smaller image"
+        )
+    elif work[0] * work[1] > max_pixels:
+        refusal = (
+            f"at the model's {mpx:.3g} nm/px the scan would be {work[1]} x {work[0]} px, more than the "
+            f"limit of {max_pixels:,} px: denoise a crop, or raise the limit (--max-pixels)"
+        )
+    return DenoisePlan((rows, cols), (dy, dx), mp, zoom, work, seconds, refusal)
