@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stmdenoise.cli.progress import drive
-from stmdenoise.model.pdanet import VARIANTS
+from stmdenoise.variants import VARIANTS
 
 __all__ = ["add_parser", "run", "config_from_args"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,6 +19,7 @@ from stmdenoise.model.blocks import UpBlock
 from stmdenoise.model.discriminators import FeatureDiscriminator, PatchDiscriminator
 from stmdenoise.model.generator import Generator, check_skip_blur
 from stmdenoise.model.layers import check_positive_int
+from stmdenoise.variants import VARIANTS, Variant
 
 __all__ = [
     "Variant",
@@ -30,9 +31,6 @@ __all__ = [
     "check_variant",
     "init_weights",
 ]
-
-Variant = Literal["cyclegan", "cyclegan+da", "cyclegan+da+ws", "pdanet", "supervised", "paired"]
-VARIANTS: tuple[str, ...] = get_args(Variant)
 
 
 def check_variant(variant: object) -> Variant:
