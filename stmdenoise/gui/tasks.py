@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -86,13 +85,21 @@ def list_models() -> list[ModelInfo]:
 
 
 def model_summary(model: ModelInfo) -> str:
-    """One line from the model's config.json (variant, training steps) for a tooltip."""
+    """The model folder's variant, training steps, architecture and pixel size, for a tooltip.
+
+    Parsed by :func:`stmdenoise.model.folder.read_model_info`, the one reader of config.json.
+    """
+    from stmdenoise.model.folder import ModelFolderError, read_model_info
+
     try:
-        cfg = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        info = read_model_info(model.path)
+    except (ModelFolderError, OSError, ValueError) as exc:
         return f"{model.path} (config.json unreadable: {exc})"
-    keys = [k for k in ("variant", "steps", "ngf", "n_blocks", "pixel_size") if k in cfg]
-    return f"{model.path}\n" + ", ".join(f"{k}={cfg[k]}" for k in keys)
+    a = info.arch
+    return (
+        f"{model.path}\nvariant={info.variant}, steps={info.steps}, ngf={a.ngf}, blocks={a.n_blocks}, "
+        f"pixel size={info.pixel_size * 1e9:.4g} nm"
+    )
 
 
 @dataclass(frozen=True)
@@ -285,13 +292,13 @@ def second_look(scan: Scan, known: Scan | None, *, level: bool, align: bool) -> 
 
 
 def model_pixel_size(model: ModelInfo) -> float | None:
-    """The pixel size (metres) a model folder works at, from its config.json without loading torch."""
+    """The pixel size (metres) a model folder works at (None when its config.json is unreadable)."""
+    from stmdenoise.model.folder import ModelFolderError, read_model_info
+
     try:
-        cfg = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
-        value = float(cfg["pixel_size_m"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return float(read_model_info(model.path).pixel_size)
+    except (ModelFolderError, OSError, ValueError):
         return None
-    return value if value > 0 and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)

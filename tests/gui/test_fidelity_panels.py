@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import ndimage
 
 from stmdenoise.gui.tasks import ScoreRecord
@@ -63,3 +64,15 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  
     window.session.denoised_changed.emit(None)
     assert panel.verdict_label.text() == ""
     assert math.isfinite(good.steps[-1].params["model_fidelity"]["overall"]["error"])
+
+
+def test_model_tooltip_shows_architecture_and_pixel_size(window) -> None:  # type: ignore[no-untyped-def]
+    """The model box tooltip comes from the one config.json reader (it used wrong keys before)."""
+    from stmdenoise.gui.tasks import list_models, model_pixel_size, model_summary
+
+    models = list_models()
+    assert models
+    text = model_summary(models[0])
+    assert "ngf=" in text and "blocks=" in text and "pixel size=0.1406 nm" in text
+    assert model_pixel_size(models[0]) == pytest.approx(1.40625e-10)
+    assert window.denoise_panel.model_box.itemData(0, 3) == text
