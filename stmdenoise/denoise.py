@@ -471,11 +471,6 @@ class Denoiser:
         delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
         return Checked(delivered, model_out, verdict)
 
-    def denoise_normalised(self, x: NDArray[Any], *, which: Which = "experimental") -> NDArray[np.float32]:
-        """Run the network on an image already in the networks' range (no levelling, no resampling)."""
-        gen = self.g_d if which == "simulated" else self.g_da
-        return self._run_network(gen, np.asarray(x, dtype=np.float64), cancel=None, progress=None)
-
     # ------------------------------------------------------------------ network passes
     def _onnx_runner(self, gen: Generator) -> _OnnxRunner | None:
         if self.backend == "torch" or self.device.type != "cpu":

@@ -9,11 +9,10 @@ drives them from a worker in a ``QThread``. Nothing here knows about either.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ProgressRecord", "Progress", "JobCancelled", "new_cancel_event"]
+__all__ = ["ProgressRecord", "Progress", "JobCancelled"]
 
 
 @runtime_checkable
@@ -41,8 +40,3 @@ class Progress:
 
 class JobCancelled(RuntimeError):
     """Raised by helpers that must abort a job that was cancelled (after saving its state)."""
-
-
-def new_cancel_event() -> threading.Event:
-    """Return a fresh cancel flag; setting it asks a running job to stop at its next step."""
-    return threading.Event()

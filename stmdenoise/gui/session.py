@@ -569,7 +569,3 @@ class Session(QObject):
     def shutdown(self) -> bool:
         """Cancel and join every worker thread (window close, test teardown)."""
         return self.pool.shutdown()
-
-    def loaded_scans(self) -> list[Any]:
-        """Every scan read so far (for tests and exports)."""
-        return [s for e in self.entries for s in e.scans.values()]
