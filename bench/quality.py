@@ -55,10 +55,12 @@ from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.evaluate import (  # noqa: E402
     BASELINES,
     EvalResult,
+    _apply_normalised_fn,
     evaluate,
     load_pairs,
     tables_markdown,
 )
+from stmdenoise.training.real_fidelity import Method, fidelity_markdown, model_methods, stack_rows  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 REAL_DEFAULT = [
@@ -279,6 +281,15 @@ def _share(values: list[float], at_least: float) -> str:
     return f"{k}/{len(values)} ({100 * k / len(values):.1f} %)"
 
 
+def _tuned(fn: Any, param: float) -> Any:
+    """A baseline at its tuned parameter as a fidelity method (robustly normalised, as evaluate runs it)."""
+
+    def run(scan: Scan, _other: Scan | None) -> np.ndarray:
+        return _apply_normalised_fn(fn, param, np.asarray(scan.data))
+
+    return run
+
+
 def md_table(rows: list[dict[str, Any]]) -> str:
     keys = list(rows[0])
     out = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
@@ -371,6 +382,20 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     text = [tables_markdown(res), "", "### Faithfulness on the simulated test set", "", md_table(faith)]
+    # real-scan fidelity first in importance (issue 14): the Ko frames as a leave-one-out stack,
+    # the tuned baselines, the model's output and what it delivers; `python bench/fidelity.py`
+    # sweeps every baseline over every real scan
+    ko = [s for s in real_scans if s.source is not None and s.source.suffix.lower() == ".jpg"]
+    if len(ko) >= 2:
+        tuned = [
+            Method(f"{BASELINES[k].label} ({v:g})", "classical", _tuned(BASELINES[k].apply, v))
+            for k, v in res.tuned.items()
+        ]
+        stack = stack_rows([*tuned, *model_methods(den, Path(args.model).name)], "Ko frames", ko)
+        text += [
+            "",
+            fidelity_markdown(stack, title=f"Real-scan fidelity: Ko frames ({len(ko)}), leave-one-out"),
+        ]
     text.append(
         f"\n(bench/quality.py, {time.perf_counter() - t0:.0f} s; test seed {TEST_SEED}, "
         f"{len(test_pairs)} pairs; validation seed {VAL_SEED}, {len(val_pairs)} pairs)"
