@@ -14,7 +14,14 @@ from stmdenoise.gui.tasks import ScoreRecord, score_job
 from stmdenoise.gui.workers import Tagged
 from stmdenoise.scan import Scan
 
-__all__ = ["QualityPanel", "EXPLANATION"]
+__all__ = ["QualityPanel", "EXPLANATION", "SHORT_EXPLANATION"]
+
+#: What stays visible under the table (the whole EXPLANATION is its tooltip).
+SHORT_EXPLANATION = (
+    "Est. error: distance to the real surface estimated from the other scan direction, raw = 1.00, "
+    "lower is better. BRISQUE/PIQE are hints made for photographs: they reward smoothness. "
+    "Hover for details."
+)
 
 EXPLANATION = (
     "Est. error: the shown result's error against the real surface, estimated from the other scan "
@@ -40,7 +47,8 @@ class QualityPanel(QWidget):
         self.table.setHorizontalHeaderLabels(["Raw", "Denoised"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.explain = QLabel(EXPLANATION)
+        self.explain = QLabel(SHORT_EXPLANATION)
+        self.explain.setToolTip(EXPLANATION)
         self.explain.setWordWrap(True)
         self.explain.setObjectName("hint")
         self.status = QLabel("")

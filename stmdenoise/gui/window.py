@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["Scans"], self.docks["Denoise"]], [290, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Scans"], self.docks["Metadata"]], [420, 300], Qt.Orientation.Vertical)
         # the Denoise panel says before and after each run what the network does (plan, verdict)
-        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [330, 445], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Denoise"], self.docks["Quality"]], [390, 385], Qt.Orientation.Vertical)
 
         self.cursor_label = QLabel("")
         self.statusBar().addWidget(self.cursor_label, 1)

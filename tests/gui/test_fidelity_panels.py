@@ -46,7 +46,7 @@ def test_quality_panel_shows_the_fidelity_and_drops_late_rows(qtbot, window) -> 
     q._record(Tagged(key, ScoreRecord(1, 1, "from an older request", 1.0, 2.0, "", q._generation - 1)))
     q._record(Tagged("another view", ScoreRecord(1, 1, "from another view", 1.0, 2.0, "", q._generation)))
     assert q.table.rowCount() == rows and not {"from an older request", "from another view"} & set(q.scores)
-    assert "reward smoothness" in q.explain.text()
+    assert "reward smoothness" in q.explain.text() and "trace and retrace" in q.explain.toolTip()
 
 
 def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
