@@ -46,6 +46,7 @@ import numpy as np
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
+    SIGNAL_COHERENCE,
     FidelityReport,
     pair_fidelity,
     register_frames,
@@ -68,6 +69,7 @@ __all__ = [
     "partner_of",
     "periodic_detail_lost",
     "plan_denoise",
+    "verdict_of",
     "verdict_rows",
 ]
 
@@ -78,8 +80,8 @@ POLICIES = ("fallback", "warn", "refuse", "off")
 FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 #: Share of a band's raw power that must be common to the looks before the band counts as
-#: holding signal (below it, a band's error says nothing about signal changed).
-SIGNAL_BAND_COHERENCE = 0.05
+#: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
+SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
 
 
 class HarmError(ValueError):
@@ -139,6 +141,11 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (written into exported provenance)."""
+        delivered = self.delivered_fidelity
+        worst = None
+        if delivered is not None:
+            w = delivered.worst_band()
+            worst = {"band": w.band.label, "error": w.error if math.isfinite(w.error) else None}
         return {
             "policy": self.policy,
             "delivered": self.delivered,
@@ -150,6 +157,9 @@ class Verdict:
             "fallback_name": self.fallback_name,
             "plan": None if self.plan is None else self.plan.to_dict(),
             "summary": self.summary(),
+            # what was delivered, measured: read by the Quality panel and `stmdenoise score`
+            "delivered_fidelity": None if delivered is None else delivered.to_dict(),
+            "delivered_worst_band": None if delivered is None else worst,
         }
 
     @property
@@ -167,14 +177,10 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     against the surface (raw = 1.00) overall and per band, and the signal kept, of what was
     delivered. Empty when nothing was measured.
     """
-    name = params.get("delivered", "")
-    rep = params.get("model_fidelity") if name == "model" else None
-    if rep is None and name and name == params.get("fallback_name"):
-        rep = params.get("fallback_fidelity")
+    rep = params.get("delivered_fidelity")
     if not rep:
         return []
-    what = "model" if name == "model" else name
-    note = f"delivered: {what}; forward/backward estimate"
+    note = f"delivered: {params.get('delivered', '')}; forward/backward estimate"
     overall = rep["overall"]
     nan = math.nan
 
@@ -185,6 +191,15 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), note) for b in rep["bands"]]
     rows.append(("Signal kept (raw = 1)", 1.0, num(overall["kept"]), note))
     return rows
+
+
+def verdict_of(scan: Scan | None) -> Mapping[str, Any] | None:
+    """The do-no-harm verdict a delivered scan carries (its last ``do_no_harm`` step's
+    parameters, :meth:`Verdict.to_dict`), or None for a scan that went through no verdict."""
+    if scan is None:
+        return None
+    step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
+    return None if step is None else step.params
 
 
 def partner_of(scan: Scan, frames: Sequence[Scan]) -> Scan | None:

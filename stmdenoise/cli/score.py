@@ -72,24 +72,16 @@ def _load_denoiser(model: str) -> Any:
 
 def _fidelity_cols(denoised: Scan | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fidelity columns of the raw and denoised rows, from the denoised scan's do_no_harm step."""
+    from stmdenoise.safety import verdict_of
+
     empty = dict.fromkeys(_FIDELITY)
-    step = (
-        next((st for st in reversed(denoised.steps) if st.name == "do_no_harm"), None) if denoised else None
-    )
-    if step is None:
+    params = verdict_of(denoised)
+    if params is None:
         return dict(empty), dict(empty)
-    params = step.params
-    name = params.get("delivered", "")
-    rep = params.get("model_fidelity") if name == "model" else None
-    if rep is None and name == params.get("fallback_name"):
-        rep = params.get("fallback_fidelity")
-    out = {**empty, "delivered": name}
-    if not rep:
+    out = {**empty, "delivered": params.get("delivered", "")}
+    rep, worst = params.get("delivered_fidelity"), params.get("delivered_worst_band")
+    if not rep or not worst:
         return dict(empty), out
-    bands = [b for b in rep["bands"] if b["error"] is not None and (b["coherent"] or 0) >= 0.05] or rep[
-        "bands"
-    ]
-    worst = max(bands, key=lambda b: -math.inf if b["error"] is None else b["error"])
     out.update(
         fidelity_error=rep["overall"]["error"],
         fidelity_worst_band=worst["band"],

@@ -204,14 +204,13 @@ class DenoisePanel(QWidget):
     @Slot(object)
     def _denoised_changed(self, scan: Scan | None) -> None:
         """Say what the shown result is: the model's output, a fallback or the raw scan, and why."""
-        step = None
-        if scan is not None:
-            step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
-        if step is None:
+        from stmdenoise.safety import verdict_of
+
+        p = verdict_of(scan)
+        if p is None:
             self.verdict_label.setText("")
             self.verdict_label.setToolTip("")
             return
-        p = step.params
         if (p.get("plan") or {}).get("refusal"):
             self.plan_label.setText("")  # the verdict below says why the model was not run
         harmful = p.get("harmful")

@@ -339,12 +339,10 @@ def score_job(
 
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[ScoreRecord]:
         import stmdenoise.metrics as m
-        from stmdenoise.safety import verdict_rows
+        from stmdenoise.safety import verdict_of, verdict_rows
 
-        step = None
-        if denoised is not None:
-            step = next((st for st in reversed(denoised.steps) if st.name == "do_no_harm"), None)
-        fidelity = verdict_rows(step.params) if step is not None else []
+        params = verdict_of(denoised)
+        fidelity = verdict_rows(params) if params is not None else []
         measures: list[tuple[str, Callable[[np.ndarray], Any]]] = []
         if capability("metrics").available:
             measures += [(BRISQUE_ROW, m.brisque), (PIQE_ROW, m.piqe)]

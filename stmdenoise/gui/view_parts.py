@@ -52,10 +52,12 @@ def view_title(scan: Scan, prefix: str = "Raw") -> str:
 def denoised_title(scan: Scan, model: str) -> str:
     """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
     the model's output by a classical filter or the raw scan)."""
-    step = next((st for st in reversed(scan.steps) if st.name == "do_no_harm"), None)
-    delivered = step.params.get("delivered", "model") if step is not None else "model"
+    from stmdenoise.safety import verdict_of
+
+    verdict = verdict_of(scan) or {}
+    delivered = verdict.get("delivered", "model")
     if delivered == "model":
-        flag = " (harmful!)" if step is not None and step.params.get("harmful") else ""
+        flag = " (harmful!)" if verdict.get("harmful") else ""
         return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
     if delivered == "raw":
         return "Raw (not denoised)"

@@ -79,6 +79,7 @@ __all__ = [
     "BandFidelity",
     "FidelityReport",
     "MIN_FIDELITY_SIZE",
+    "SIGNAL_COHERENCE",
     "bands_from_periods",
     "default_bands",
     "pair_fidelity",
@@ -90,6 +91,10 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+
+#: Share of a band's raw power that must be common to the looks before the band counts as
+#: holding signal (below it, a band's error says nothing about signal changed).
+SIGNAL_COHERENCE = 0.05
 
 #: Fewest rows and columns the looks must share (after registration and NaN cropping).
 MIN_FIDELITY_SIZE = 32
@@ -268,7 +273,8 @@ class FidelityReport:
 
     def worst_band(self) -> BandFidelity:
         """The band with the highest estimated error (only bands with signal in them)."""
-        with_signal = [b for b in self.bands if b.coherent >= 0.05] or list(self.bands)
+        finite = [b for b in self.bands if math.isfinite(b.error)] or list(self.bands)
+        with_signal = [b for b in finite if b.coherent >= SIGNAL_COHERENCE] or finite
         return max(with_signal, key=lambda b: b.error)
 
     def to_dict(self) -> dict[str, Any]:
