@@ -29,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
-from stmdenoise.io import ScanFormatError, read_all  # noqa: E402
 from stmdenoise.metrics.fidelity import bands_from_periods  # noqa: E402
-from stmdenoise.safety import partner_of  # noqa: E402
+from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.data import read_plain_image  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
     FidelityRow,
@@ -41,6 +40,7 @@ from stmdenoise.training.real_fidelity import (  # noqa: E402
     model_methods,
     pair_rows,
     stack_rows,
+    two_direction_frames,
 )
 
 SHARED = ROOT.parent / "shared"
@@ -55,21 +55,12 @@ CU_BANDS = (
 CHANNELS = ("Z", "Current")
 
 
-def two_direction_scans(root: Path) -> list[tuple[str, object, object]]:
+def two_direction_scans(root: Path) -> list[tuple[str, Scan, Scan]]:
     """``(name, forward, backward)`` of the Z and Current channels of every readable file under ``root``."""
     out = []
     for p in sorted(root.rglob("*")):
-        if not p.is_file() or p.suffix.lower() not in (".sxm", ".dat") or "corrupted" in p.parts:
-            continue
-        try:
-            frames = read_all(p)
-        except (ScanFormatError, OSError, ValueError):
-            continue
-        for ch in CHANNELS:
-            fwd = next((s for s in frames if s.channel == ch and s.direction == "forward"), None)
-            bwd = partner_of(fwd, frames) if fwd is not None else None
-            if fwd is not None and bwd is not None:
-                out.append((f"{p.name} {ch}", fwd, bwd))
+        if p.is_file() and p.suffix.lower() in (".sxm", ".dat") and "corrupted" not in p.parts:
+            out += two_direction_frames(p, CHANNELS)
     return out
 
 
@@ -126,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md[-1], flush=True)
     per_scan = []
     for name, fwd, bwd in two_direction_scans(REAL_DIR):
-        rows = pair_rows(methods, name, fwd, bwd)  # type: ignore[arg-type]
+        rows = pair_rows(methods, name, fwd, bwd)
         per_scan.append(rows)
         if args.details:
             print(fidelity_markdown(rows, title=f"Forward/backward: {name}"), flush=True)

@@ -106,8 +106,6 @@ def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
     the --stack frames (leave-one-out): see stmdenoise.training.real_fidelity.
     """
     from stmdenoise.denoise import Denoiser
-    from stmdenoise.io import read_all
-    from stmdenoise.safety import partner_of
     from stmdenoise.training.data import _expand, load_real_scans
     from stmdenoise.training.real_fidelity import (
         classical_methods,
@@ -115,6 +113,7 @@ def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
         model_methods,
         pair_rows,
         stack_rows,
+        two_direction_frames,
     )
 
     methods = classical_methods(args.baselines)
@@ -123,17 +122,10 @@ def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
         methods += model_methods(den, Path(folder).name, passes=args.passes)
     parts, rows = ["## Real-scan fidelity (estimated error / signal kept, raw = 1.00; docs/metrics.md)\n"], []
     for f in _expand(args.real or []):
-        try:
-            frames = read_all(f)
-        except (OSError, ValueError):
-            continue  # plain images and spectra: no second look
-        fwd = next((s for s in frames if s.direction == "forward"), None)
-        bwd = partner_of(fwd, frames) if fwd is not None else None
-        if fwd is None or bwd is None:
-            continue
-        new = pair_rows(methods, f"{f.name} {fwd.channel}", fwd, bwd)
-        rows += new
-        parts.append(fidelity_markdown(new, title=f"Forward/backward: {f.name} {fwd.channel}"))
+        for name, fwd, bwd in two_direction_frames(f):  # none for plain images and spectra
+            new = pair_rows(methods, name, fwd, bwd)
+            rows += new
+            parts.append(fidelity_markdown(new, title=f"Forward/backward: {name}"))
     if args.stack:
         frames = load_real_scans([args.stack], nm_per_px=args.real_nm_per_px)
         new = stack_rows(methods, Path(args.stack).name, frames)

@@ -21,6 +21,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ __all__ = [
     "model_methods",
     "pair_rows",
     "stack_rows",
+    "two_direction_frames",
 ]
 
 Array = NDArray[np.float64]
@@ -142,6 +144,26 @@ def _raw() -> Method:
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise JobCancelled("fidelity evaluation cancelled")
+
+
+def two_direction_frames(path: Path, channels: Sequence[str] | None = None) -> list[tuple[str, Scan, Scan]]:
+    """``(name, forward, backward)`` of each two-direction channel of ``path`` (first channel only
+    when ``channels`` is None); empty for a file that cannot be read as frames (spectra, plain images)."""
+    from stmdenoise.io import read_all
+    from stmdenoise.safety import partner_of
+
+    try:
+        frames = read_all(path)
+    except (OSError, ValueError):  # ScanFormatError is a ValueError
+        return []
+    wanted = list(channels) if channels is not None else [frames[0].channel] if frames else []
+    out = []
+    for ch in wanted:
+        fwd = next((s for s in frames if s.channel == ch and s.direction == "forward"), None)
+        bwd = partner_of(fwd, frames) if fwd is not None else None
+        if fwd is not None and bwd is not None:
+            out.append((f"{path.name} {ch}", fwd, bwd))
+    return out
 
 
 def pair_rows(
