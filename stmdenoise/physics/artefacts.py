@@ -35,6 +35,7 @@ __all__ = [
     "PRESETS",
     "apply_artefacts",
     "apply_artefacts_trace_retrace",
+    "lattice_image",
     "scan_statistics",
 ]
 
@@ -92,6 +93,11 @@ class ArtefactConfig:
         Amplitude of the mains pick-up, contrast units.
     mains_frequency : float
         Mains frequency, Hz (50 or 60; harmonics are not modelled).
+    vibration_amplitude : float
+        Amplitude of a mechanical or acoustic vibration along the raster, contrast units (0: none):
+        periodic stripes at an angle set by its frequency, like those in the Ko group's frames.
+    vibration_frequency : float
+        Central frequency of that vibration, Hz (drawn within ``spread``).
     line_time : float
         Duration of one trace (and of one retrace), seconds.
     ringing_strength : float
@@ -133,6 +139,8 @@ class ArtefactConfig:
     scar_length: float = 0.05
     mains_amplitude: float = 0.1
     mains_frequency: float = 50.0
+    vibration_amplitude: float = 0.0
+    vibration_frequency: float = 400.0
     line_time: float = 0.2
     ringing_strength: float = 0.3
     ringing_period: float = 0.02
@@ -264,7 +272,7 @@ def _flicker(rng: np.random.Generator, n: int, exponent: float) -> NDArray[np.fl
     return np.asarray(x / sd if sd > 0 else x)
 
 
-def _lattice(
+def lattice_image(
     rows: int, cols: int, pixel_size: float, angle: float, weights: list[float]
 ) -> NDArray[np.float64]:
     """Unit-std sum of the three Cu(111) lattice-row cosines, sampled at pixel centres."""
@@ -390,7 +398,7 @@ def apply_artefacts_trace_retrace(
         lat_angle = float(rng.uniform(0, math.pi / 3))
         weights = [1.0, float(rng.uniform(0, 0.5)), float(rng.uniform(0, 0.5))]
         d.params.update(lattice_angle=lat_angle, lattice_weights=weights)
-        tipped += scale * lat * _lattice(rows, cols, pixel_size, lat_angle, weights)
+        tipped += scale * lat * lattice_image(rows, cols, pixel_size, lat_angle, weights)
 
     # --- raster time and coordinate distortion ------------------------------------------------
     n_t = 2 * rows * cols
@@ -439,6 +447,12 @@ def apply_artefacts_trace_retrace(
         phase = float(rng.uniform(0, 2 * math.pi))
         d.params["mains_phase"] = phase
         timeline += mains * np.sin(2 * math.pi * cfg.mains_frequency * np.arange(n_t) * dt + phase)
+    vib = d.amp("vibration_amplitude", cfg.vibration_amplitude)
+    if vib > 0:
+        freq = d.amp("vibration_frequency", cfg.vibration_frequency)
+        timeline += vib * np.sin(
+            2 * math.pi * freq * np.arange(n_t) * dt + float(rng.uniform(0, 2 * math.pi))
+        )
     tl = timeline.reshape(rows, 2, cols)
     fwd = fwd + scale * tl[:, 0, :]
     bwd = bwd + scale * tl[:, 1, ::-1]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace
+from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_retrace, lattice_image
 from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import Mode, Surface, geometry, random_surface, render, topograph
 
@@ -86,7 +86,13 @@ def _draw_scene(
     broadening: float,
     step_probability: float,
     mode: Mode,
+    lattice_signal: float = 0.0,
+    wavelength_scale: float = 1.0,
 ) -> tuple[Surface, float, NDArray[np.float64], float, dict[str, Any]]:
+    if not (math.isfinite(lattice_signal) and lattice_signal >= 0):
+        raise ValueError(f"lattice_signal must be a finite number >= 0, got {lattice_signal!r}")
+    if not (math.isfinite(wavelength_scale) and 0.1 <= wavelength_scale <= 10):
+        raise ValueError(f"wavelength_scale must lie in [0.1, 10], got {wavelength_scale!r}")
     if int(pixels) != pixels or pixels < 16:
         raise ValueError(f"pixels must be an integer >= 16, got {pixels!r}")
     if not (np.isfinite(size) and size > 0):
@@ -138,15 +144,32 @@ def _draw_scene(
             else np.full(n, complex(phase_shift))
         )
         surface = dataclasses.replace(surface, phase_shifts=ps)
+    # the scene is drawn and rendered on a field `wavelength_scale` times larger than the one
+    # the image claims: the same pixels then hold standing waves `wavelength_scale` times shorter
+    # in the claimed units (another Fermi wavelength; see stmdenoise.physics.variety)
+    world = float(size) * float(wavelength_scale)
     if mode == "topograph":
-        electronic = topograph(surface, size=size, shape=int(pixels), bias=v, broadening=broadening)
-        clean = electronic + geometry(surface, size=size, shape=int(pixels))
+        electronic = topograph(surface, size=world, shape=int(pixels), bias=v, broadening=broadening)
+        clean = electronic + geometry(surface, size=world, shape=int(pixels))
     else:
         electronic = clean = render(
-            surface, size=size, shape=int(pixels), bias=v, mode=mode, broadening=broadening
+            surface, size=world, shape=int(pixels), bias=v, mode=mode, broadening=broadening
         )
     # contrast of the electronic structure only (a step's 2 Å would otherwise set the noise level)
     scale = float(np.std(electronic)) or 1.0
+    lattice_params: dict[str, Any] = {}
+    if lattice_signal > 0:
+        # the atomic lattice as part of the surface (it is the same in every frame of a real
+        # stack), at the claimed pixel size; one row direction dominates as with a real tip
+        angle = float(rng.uniform(0, math.pi / 3))
+        weights = [1.0, float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.3, 1.0))]
+        px = float(size) / int(pixels)
+        clean = clean + scale * lattice_signal * lattice_image(int(pixels), int(pixels), px, angle, weights)
+        lattice_params = {
+            "lattice_signal": float(lattice_signal),
+            "lattice_angle": angle,
+            "lattice_weights": weights,
+        }
     params = {
         "pixels": int(pixels),
         "size": float(size),
@@ -157,6 +180,8 @@ def _draw_scene(
         "broadening": float(broadening),
         "surface": surface.to_dict(),
         "contrast_scale": scale,
+        "wavelength_scale": float(wavelength_scale),
+        **lattice_params,
     }
     return surface, v, clean, scale, params
 
@@ -174,6 +199,8 @@ def sample_pair(
     broadening: float = 0.0,
     step_probability: float = 0.1,
     mode: Mode = "topograph",
+    lattice_signal: float = 0.0,
+    wavelength_scale: float = 1.0,
 ) -> SimulatedPair:
     """Draw one random clean/noisy pair (what training calls on the fly).
 
@@ -210,6 +237,13 @@ def sample_pair(
         Probability of a step edge.
     mode : {"topograph", "didv"}
         Kind of clean image.
+    lattice_signal : float
+        Amplitude (standing-wave contrast units) of an atomic lattice that is part of the clean
+        surface (0 = none, the paper's scenes). Keep the preset's ``lattice`` artefact for a
+        lattice that only the scan shows.
+    wavelength_scale : float
+        Standing waves this many times shorter than Cu(111)'s at the claimed pixel size (the
+        scene is rendered on a field this many times larger): other surface-state wavelengths.
 
     Returns
     -------
@@ -232,6 +266,8 @@ def sample_pair(
         broadening=broadening,
         step_probability=step_probability,
         mode=mode,
+        lattice_signal=lattice_signal,
+        wavelength_scale=wavelength_scale,
     )
     px = float(size) / int(pixels)
     noisy, _, art = apply_artefacts_trace_retrace(clean, preset=preset, pixel_size=px, rng=rng, scale=scale)
@@ -251,6 +287,8 @@ def sample_scan(
     n_impurities: int | tuple[int, int] = (2, 20),
     bias: float | tuple[float, float] = (0.005, 0.03),
     step_probability: float = 0.1,
+    lattice_signal: float = 0.0,
+    wavelength_scale: float = 1.0,
 ) -> SimulatedScan:
     """Like :func:`sample_pair` but keeps both the trace and the retrace of the topograph.
 
@@ -271,6 +309,8 @@ def sample_scan(
         broadening=0.0,
         step_probability=step_probability,
         mode="topograph",
+        lattice_signal=lattice_signal,
+        wavelength_scale=wavelength_scale,
     )
     px = float(size) / int(pixels)
     fwd, bwd, art = apply_artefacts_trace_retrace(clean, preset=preset, pixel_size=px, rng=rng, scale=scale)
