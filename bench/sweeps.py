@@ -20,7 +20,14 @@ Issue 14, item 1 ("generalisation sweeps"). Simulated 256 px, 36 nm Cu(111) pair
   one before and the stripes slant, as on a real scan whose line time is not locked to the
   mains (the line time changes nothing else in the artefact model: drift and creep run on the
   frame's relative time);
-* **double tip** never vs always (``typical``: probability 0.1).
+* **double tip** never vs always (``typical``: probability 0.1);
+* **lattice as signal** (issue 15): an atomic lattice of amplitude 0, 0.5 and 2 standing-wave
+  contrast units *in the clean image* (``sample_pair(lattice_signal=...)``), as on real scans
+  where it is the same in every frame; a model trained to remove the lattice artefact erases it;
+* **wavelength**: other surface states: ``wavelength_scale`` 0.4, 0.8, 1 and 1.25, waves that
+  many times *shorter* than Cu(111)'s at the same pixel size (0.4: 2.5x longer, like Ag(111));
+* **vibration**: periodic stripes from a vibration along the raster (``vibration_amplitude``
+  0.2 at 137 Hz and 0.5 at 611 Hz, vs off).
 
 Each amplitude is drawn log-uniformly within a factor ``--spread`` of its central value; the
 default 1.0 puts every amplitude exactly at its level (the ``typical`` preset itself uses 1.5,
@@ -81,6 +88,7 @@ sys.path.insert(0, str(ROOT))
 from stmdenoise import metrics  # noqa: E402
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.physics import PRESETS, ArtefactConfig, image_rng, sample_pair  # noqa: E402
+from stmdenoise.physics.variety import scaled_noise  # noqa: E402
 from stmdenoise.processing import level_plane, robust_normalize  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.evaluate import BASELINES, Baseline  # noqa: E402
@@ -90,12 +98,32 @@ Array = NDArray[np.float64]
 PIXELS = 256
 SIZE = 36e-9
 PX = SIZE / PIXELS
-#: Fields of ArtefactConfig scaled by the noise factor.
-NOISE_FIELDS = ("white_noise", "flicker_noise", "streak_noise", "line_offset", "line_slope", "scar_amplitude")
 NOISE_FACTORS = (0.25, 0.5, 1.0, 2.0, 3.0)
 BLUR_PX = (0.0, 1.0, 2.0, 3.0)
+#: Amplitudes of an atomic lattice that is part of the clean surface (standing-wave contrast units).
+LATTICE_SIGNAL = (0.0, 0.5, 2.0)
+#: Surface-state wavelengths as ``wavelength_scale`` (waves that many times shorter than Cu(111)'s).
+WAVELENGTHS = (
+    ("Ag(111)-like, 0.4x", 0.4),
+    ("Au(111)-like, 0.8x", 0.8),
+    ("Cu(111), 1x", 1.0),
+    ("1.25x", 1.25),
+)
+#: (amplitude in standing-wave contrast units, frequency in Hz) of a vibration along the raster.
+VIBRATIONS = ((0.2, 137.0), (0.5, 611.0))
 #: A line time that is not a whole number of mains periods per line pair (see the docstring).
 SLANTED_LINE_TIME = 0.213
+
+
+ALL_SWEEPS = (
+    "noise",
+    "tip blur",
+    "periodic interference",
+    "double tip",
+    "lattice as signal",
+    "wavelength",
+    "vibration",
+)
 
 
 @dataclass(frozen=True)
@@ -105,17 +133,19 @@ class Level:
     sweep: str
     label: str
     config: ArtefactConfig
+    #: keyword arguments of ``sample_pair`` that change the scene (lattice as signal, wavelength)
+    scene: tuple[tuple[str, float], ...] = ()
 
 
 def sweep_levels(spread: float) -> dict[str, list[Level]]:
-    """The four sweeps of issue 14, each a list of levels around ``typical`` (see the docstring)."""
+    """The sweeps of issues 14 and 15, each a list of levels around ``typical`` (see the docstring)."""
     base = dataclasses.replace(PRESETS["typical"], spread=spread)
     # "off" is 1e-9 of the typical value, not 0: a zero amplitude skips random draws (docstring)
     off = 1e-9
     severe_mains = PRESETS["severe"].mains_amplitude
 
     def noise(f: float) -> ArtefactConfig:
-        return dataclasses.replace(base, **{k: getattr(base, k) * f for k in NOISE_FIELDS})
+        return scaled_noise(base, f)
 
     return {
         "noise": [Level("noise", f"{f:g}x", noise(f)) for f in NOISE_FACTORS],
@@ -143,6 +173,25 @@ def sweep_levels(spread: float) -> dict[str, list[Level]]:
                 "periodic interference",
                 f"on ({severe_mains:g}, severe), slanted (line time {SLANTED_LINE_TIME:g} s)",
                 dataclasses.replace(base, mains_amplitude=severe_mains, line_time=SLANTED_LINE_TIME),
+            ),
+        ],
+        "lattice as signal": [
+            # 0 is 1e-9: the lattice's orientation is drawn either way, the rest stays paired
+            Level("lattice as signal", f"{a:g}", base, (("lattice_signal", a or off),))
+            for a in LATTICE_SIGNAL
+        ],
+        "wavelength": [
+            Level("wavelength", label, base, (("wavelength_scale", w),)) for label, w in WAVELENGTHS
+        ],
+        "vibration": [
+            Level("vibration", "off", dataclasses.replace(base, vibration_amplitude=off)),
+            *(
+                Level(
+                    "vibration",
+                    f"{a:g} at {f:g} Hz",
+                    dataclasses.replace(base, vibration_amplitude=a, vibration_frequency=f),
+                )
+                for a, f in VIBRATIONS
             ),
         ],
         "double tip": [
@@ -211,7 +260,9 @@ def run_level(
     t0 = time.perf_counter()
     res = LevelResult(level, [(seed, i) for i in range(pairs)])
     for i in range(pairs):
-        p = sample_pair(image_rng(seed, i), pixels=PIXELS, size=SIZE, preset=level.config)
+        p = sample_pair(
+            image_rng(seed, i), pixels=PIXELS, size=SIZE, preset=level.config, **dict(level.scene)
+        )
         clean = np.asarray(level_plane(p.clean), dtype=np.float64)
         noisy = np.asarray(level_plane(p.noisy), dtype=np.float64)
         res.add("raw", clean, noisy)
@@ -255,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     ap.add_argument("--bm3d", action="store_true", help="sweep BM3D too (about 10 s per call on a CPU)")
     ap.add_argument(
-        "--sweeps", default="noise,tip blur,periodic interference,double tip",
-        help="comma-separated sweeps to run (default all four)",
+        "--sweeps", default=",".join(ALL_SWEEPS),
+        help="comma-separated sweeps to run (default all: " + ", ".join(ALL_SWEEPS) + ")",
     )  # fmt: skip
     ap.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped default)")
     ap.add_argument("--device", default="cpu", help="device for the model (default cpu)")
