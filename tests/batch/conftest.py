@@ -38,8 +38,7 @@ def write_scans(folder: Path, n: int, *, rows: int = 64) -> list[Path]:
     return out
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def make_tiny_model(folder: Path) -> Path:
     """An untrained two-generator PDA-Net of a few hundred weights at 0.14 nm/px (fast on a CPU)."""
     import torch
 
@@ -54,4 +53,10 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     info = ModelInfo(
         arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="tiny"
     )
-    return save_model_folder(tmp_path_factory.mktemp("model") / "tiny", info, g_d, g_da)
+    return save_model_folder(folder, info, g_d, g_da)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`make_tiny_model` once per session."""
+    return make_tiny_model(tmp_path_factory.mktemp("model") / "tiny")
