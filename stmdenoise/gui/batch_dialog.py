@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -109,6 +110,7 @@ class BatchDialog(QDialog):
     def __init__(self, pool: WorkerPool, defaults: BatchDefaults, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch denoise")
+        self.setMinimumWidth(820)
         self.pool = pool
         self.defaults = defaults
         self.worker: GeneratorWorker | None = None
@@ -170,20 +172,27 @@ class BatchDialog(QDialog):
         bars.addWidget(self.colour_bar)
         bars.addStretch(1)
 
-        form = QFormLayout()
-        form.addRow("Output folder", out_row)
-        form.addRow("Model", self.model)
-        form.addRow("Device", self.device)
-        form.addRow("Passes", self.passes)
-        form.addRow("Do no harm", self.policy)
-        form.addRow("Channels", self.channels)
-        form.addRow("Direction", self.direction)
-        form.addRow("Background", self.level)
-        form.addRow("Lines", self.align)
-        form.addRow("Colour map", self.colormap)
-        form.addRow("Picture", self.panels)
-        form.addRow("", bars)
-        form.addRow("Write", fmt_row)
+        den_box = QGroupBox("Denoising")
+        den = QFormLayout(den_box)
+        den.addRow("Model", self.model)
+        den.addRow("Device", self.device)
+        den.addRow("Passes", self.passes)
+        den.addRow("Do no harm", self.policy)
+        den.addRow("Channels", self.channels)
+        den.addRow("Direction", self.direction)
+        pic_box = QGroupBox("Pictures (as the app's view; also applied before denoising)")
+        pic = QFormLayout(pic_box)
+        pic.addRow("Background", self.level)
+        pic.addRow("Lines", self.align)
+        pic.addRow("Colour map", self.colormap)
+        pic.addRow("Picture", self.panels)
+        pic.addRow("", bars)
+        pic.addRow("Write", fmt_row)
+        boxes = QHBoxLayout()
+        boxes.addWidget(den_box, 1)
+        boxes.addWidget(pic_box, 1)
+        out_form = QFormLayout()
+        out_form.addRow("Output folder", out_row)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -211,7 +220,8 @@ class BatchDialog(QDialog):
         layout.addWidget(QLabel("Scan files and folders (folders are searched recursively):"))
         layout.addWidget(self.inputs)
         layout.addLayout(in_buttons)
-        layout.addLayout(form)
+        layout.addLayout(out_form)
+        layout.addLayout(boxes)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
