@@ -113,7 +113,6 @@ def error_line(command: str, path: Path, exc: BaseException, *, log: Path | None
     return f"stmdenoise {command}: error: {path}: {failure_reason(path, exc, log=log)}"
 
 
-
 def expand_inputs(
     names: Iterable[str | os.PathLike[str]], *, suffixes: Sequence[str] = READ_SUFFIXES
 ) -> tuple[list[Path], dict[Path, Exception]]:
