@@ -18,7 +18,7 @@ from stmdenoise.batch.inputs import BatchInput, Skip, collect_inputs, select_fra
 from stmdenoise.batch.report import ScanRow, write_csv, write_html
 from stmdenoise.batch.write import write_h5_pair, write_picture, write_sxm_with_denoised, write_tiff
 from stmdenoise.io import detect_format, read_all
-from stmdenoise.io.render import canonical_colormap
+from stmdenoise.io.render import COLORMAPS, canonical_colormap
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.outputs import (
     OutputConflictError,
@@ -97,7 +97,10 @@ class DisplayOptions:
         object.__setattr__(
             self, "align", view_method(self.align, true="median", choices=ROW_METHODS, name="align")
         )
-        object.__setattr__(self, "colormap", canonical_colormap(self.colormap))
+        colormap = canonical_colormap(self.colormap)
+        if colormap not in COLORMAPS:  # the difference map is the difference panel's own
+            raise ValueError(f"colormap must be one of {COLORMAPS}, got {self.colormap!r}")
+        object.__setattr__(self, "colormap", colormap)
         if self.panels not in PANELS:
             raise ValueError(f"panels must be one of {PANELS}, got {self.panels!r}")
 

@@ -163,5 +163,7 @@ def test_foreign_reports_and_bad_options_are_refused_before_anything_is_written(
     assert sorted(p.name for p in out.iterdir()) == ["report.csv"]
     with pytest.raises(ValueError, match="three_points"):
         DisplayOptions(level="three_points")
+    with pytest.raises(ValueError, match="colormap"):
+        DisplayOptions(colormap="difference")  # the difference panel's map, not a view map
     with pytest.raises(ValueError, match="formats"):
         _request([path], out, tiny_model, formats=("npy",))
