@@ -34,15 +34,29 @@ def shown(path: Path) -> str:
     return str(path)
 
 
-def collect_inputs(names: Iterable[Path]) -> tuple[list[BatchInput], list[ScanRow]]:
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def collect_inputs(
+    names: Iterable[Path], *, exclude: Path | None = None
+) -> tuple[list[BatchInput], list[ScanRow]]:
     """Files to process (with their mirrored output folder and stem), and rows for files that are not scans.
 
     A folder argument ``F`` maps ``F/a/b/x.sxm`` to output folder ``F/a/b`` (``F``'s own name);
     a file argument to the top of the output folder. Stems are planned per output folder by
     :func:`stmdenoise.outputs.plan_stems` (distinct without case). Non-hidden files in a folder
     whose suffix is not a scan suffix (:data:`stmdenoise.io.READ_SUFFIXES`) are listed as
-    skipped, with the reason.
+    skipped, with the reason. Files inside ``exclude`` (the output folder, when it lies inside an
+    input folder) are left out: a rerun must not take the batch's own outputs for inputs.
     """
+    out = exclude.resolve() if exclude is not None else None
     items: list[BatchInput] = []
     skipped: list[ScanRow] = []
     wanted = tuple(s.lower() for s in READ_SUFFIXES)
@@ -51,13 +65,17 @@ def collect_inputs(names: Iterable[Path]) -> tuple[list[BatchInput], list[ScanRo
         files, problems = expand_inputs([arg])
         if arg.is_dir():
             for root, dirs, fnames in os.walk(arg, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(
+                    d for d in dirs if not d.startswith(".") and not _inside(Path(root) / d, out)
+                )
                 for f in sorted(fnames):
                     if not f.startswith(".") and not f.lower().endswith(wanted):
                         other = Path(root) / f
                         why = f"not a scan file (suffix {other.suffix or 'none'}; scans: {', '.join(wanted)})"
                         skipped.append(ScanRow(file=shown(other), status="skipped", reason=why))
         for found in files:
+            if _inside(found, out):
+                continue
             if found in problems:
                 items.append(BatchInput(found, "", problem=problems[found]))
                 continue

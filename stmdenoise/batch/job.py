@@ -532,7 +532,7 @@ def denoise_batch(
         ``out_dir`` is a file.
     """
     started = time.monotonic()
-    items, skipped = collect_inputs(request.inputs)
+    items, skipped = collect_inputs(request.inputs, exclude=request.out_dir)
     worker = _Worker(request, cancel)
     plan = OutputPlan(request.out_dir, [it.path for it in items], overwrite=request.overwrite)
     _check_reports(plan.out_dir, request.overwrite)

@@ -167,3 +167,13 @@ def test_foreign_reports_and_bad_options_are_refused_before_anything_is_written(
         DisplayOptions(colormap="difference")  # the difference panel's map, not a view map
     with pytest.raises(ValueError, match="formats"):
         _request([path], out, tiny_model, formats=("npy",))
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path: Path, tiny_model: Path) -> None:
+    src = tmp_path / "scans"
+    write_scans(src, 1)
+    req = _request([src], src / "denoised", tiny_model, formats=("png", "tiff", "h5"))
+    for _ in range(2):
+        _, res = run_all(denoise_batch(req, threading.Event()))
+        assert [(Path(r.file).name, r.status) for r in res.rows] == [("scan_00.sxm", "done")]
+    assert res.resumed == 1
