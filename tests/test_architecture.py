@@ -16,6 +16,8 @@ CORE_QT_FREE = [
     "stmdenoise.physics",
     "stmdenoise.metrics",
     "stmdenoise.cli.main",
+    "stmdenoise.outputs",
+    "stmdenoise.batch",
 ]
 TORCH_FREE = [
     "stmdenoise.scan",
@@ -46,6 +48,12 @@ def test_core_imports_without_qt() -> None:
 
 def test_physics_metrics_io_processing_import_without_torch() -> None:
     res = _import_with_blocked(TORCH_FREE, ["torch"])
+    assert res.returncode == 0, res.stderr
+
+
+def test_the_batch_job_imports_without_torch() -> None:
+    """The model is loaded when the first scan needs it: the app's dialog and a finished rerun stay light."""
+    res = _import_with_blocked(["stmdenoise.batch", "stmdenoise.cli.batch", "stmdenoise.outputs"], ["torch"])
     assert res.returncode == 0, res.stderr
 
 

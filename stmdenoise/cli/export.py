@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from stmdenoise.cli.outputs import OutputPlan, expand_inputs, run_batch
 from stmdenoise.io import COLORMAPS, read_all, write_scan, write_sxm
+from stmdenoise.outputs import safe_name
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -31,11 +31,6 @@ FORMATS: dict[str, str] = {
     "sxm": ".sxm",
     "npy": ".npy",
 }
-
-
-def safe_name(name: str) -> str:
-    """``name`` with every run of characters other than letters, digits, ``.``, ``_``, ``-`` as ``_``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
 
 
 def _select(scans: list[Scan], channel: str | None, direction: str) -> list[Scan]:

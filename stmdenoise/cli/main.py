@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.score",
     "stmdenoise.cli.train",
     "stmdenoise.cli.denoise",
+    "stmdenoise.cli.batch",
     "stmdenoise.cli.evaluate",
     "stmdenoise.cli.simulate",
 )

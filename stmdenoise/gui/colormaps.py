@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from stmdenoise.io.render import COLORMAPS, colormap_lut
+from stmdenoise.io.render import COLORMAPS, DIFFERENCE_COLORMAP, colormap_lut
 
 __all__ = ["COLORMAP_NAMES", "colormap", "difference_colormap", "robust_levels", "symmetric_levels"]
 
@@ -23,8 +23,9 @@ def colormap(name: str) -> pg.ColorMap:
 
 
 def difference_colormap() -> pg.ColorMap:
-    """Blue - white - red diverging map for raw − denoised."""
-    return pg.colormap.get("CET-D1")
+    """Blue - white - red diverging map for raw − denoised (the batch pictures' difference map too)."""
+    lut = colormap_lut(DIFFERENCE_COLORMAP, n=64)
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut, name=DIFFERENCE_COLORMAP)
 
 
 def robust_levels(data: np.ndarray, *, low: float = 0.5, high: float = 99.5) -> tuple[float, float]:

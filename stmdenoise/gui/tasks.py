@@ -15,7 +15,8 @@ import numpy as np
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.paths import shipped_models_dir, user_data_dir
-from stmdenoise.scan import ProcessingStep, Scan
+from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
+from stmdenoise.scan import Scan
 
 __all__ = [
     "ModelInfo",
@@ -129,34 +130,6 @@ def list_devices() -> list[DeviceInfo]:
     return out
 
 
-#: Background choices of the views (label shown in the toolbar -> what preprocess does).
-BACKGROUNDS: dict[str, str] = {
-    "none": "None",
-    "plane": "Plane",
-    "poly2": "Poly 2",
-    "poly3": "Poly 3",
-    "facet": "Facet",
-    "three_points": "3 points",
-}
-#: Line (row) corrections of the views.
-ROW_METHODS: dict[str, str] = {
-    "none": "None",
-    "median": "Median",
-    "median_diff": "Median diff",
-    "poly0": "Poly 0",
-    "poly1": "Poly 1",
-    "poly2": "Poly 2",
-    "poly3": "Poly 3",
-}
-
-
-def _method(value: bool | str, true: str, choices: dict[str, str], name: str) -> str:
-    method = (true if value else "none") if isinstance(value, bool) else value
-    if method not in choices:
-        raise ValueError(f"{name} must be a bool or one of {list(choices)}, got {value!r}")
-    return method
-
-
 def preprocess(
     scan: Scan,
     *,
@@ -168,35 +141,10 @@ def preprocess(
 
     ``level``: True means ``"plane"``, else one of :data:`BACKGROUNDS`; ``align``: True means
     ``"median"``, else one of :data:`ROW_METHODS`. ``points`` are the three (row, col) pixels of
-    ``"three_points"`` (without them that background is skipped). Raises ImportError naming
-    the function when the processing module has not landed.
+    ``"three_points"`` (without them that background is skipped). The one implementation is
+    :func:`stmdenoise.processing.view.correct_view` (the batch job uses it too).
     """
-    background = _method(level, "plane", BACKGROUNDS, "level")
-    rows = _method(align, "median", ROW_METHODS, "align")
-    out = scan
-    if rows in ("median", "median_diff"):
-        out = _as_scan(out, capability("align").get("align_rows")(out, method=rows), "align_rows")
-    elif rows != "none":
-        out = _as_scan(out, capability("level").get("level_rows")(out, order=int(rows[-1])), "level_rows")
-    if background == "plane":
-        out = _as_scan(out, capability("level").get("level_plane")(out), "level_plane")
-    elif background in ("poly2", "poly3"):
-        out = _as_scan(
-            out, capability("level").get("level_poly")(out, order=int(background[-1])), "level_poly"
-        )
-    elif background == "facet":
-        out = _as_scan(out, capability("level").get("level_facet")(out), "level_facet")
-    elif background == "three_points" and len(points) == 3:
-        fn = capability("level").get("level_three_points")
-        out = _as_scan(out, fn(out, points=tuple(points), radius=1), "level_three_points")
-    return out
-
-
-def _as_scan(before: Scan, result: Any, name: str) -> Scan:
-    """Processing functions return a Scan for a Scan; accept a bare array too."""
-    if isinstance(result, Scan):
-        return result
-    return before.with_data(np.asarray(result, dtype=np.float64), ProcessingStep(name, {}))
+    return correct_view(scan, level=level, align=align, points=points)
 
 
 class DenoiserCache:

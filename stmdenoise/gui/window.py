@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
             action.setData(which)
             action.triggered.connect(self._export_dialog)
             file_menu.addAction(action)
+        batch = QAction("&Batch denoise folder…", self)
+        batch.triggered.connect(self.batch_dialog)
+        file_menu.addAction(batch)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
@@ -204,6 +207,15 @@ class MainWindow(QMainWindow):
         action = self.sender()
         if isinstance(action, QAction) and action.data():
             self.open_paths([str(action.data())])
+
+    @Slot()
+    def batch_dialog(self) -> QDialog:
+        """File > Batch denoise folder…: the batch dialog, with this window's view settings and model."""
+        from stmdenoise.gui.batch_dialog import BatchDialog, batch_defaults
+
+        dialog = BatchDialog(self.session.pool, batch_defaults(self), self)
+        dialog.show()
+        return dialog
 
     @Slot()
     def _export_dialog(self) -> None:

@@ -27,6 +27,7 @@ from stmdenoise.scan import Scan
 
 __all__ = [
     "COLORMAPS",
+    "DIFFERENCE_COLORMAP",
     "canonical_colormap",
     "colormap_lut",
     "colorize",
@@ -52,6 +53,11 @@ _BASE: tuple[str, ...] = tuple(_SOURCES)
 #: Every colour-map name accepted by the writers and offered by the GUI, base maps first.
 COLORMAPS: tuple[str, ...] = _BASE + tuple(f"{n}_r" for n in _BASE)
 
+#: The diverging (blue - white - red) map of difference pictures, raw - denoised: the map of the
+#: app's difference view (colorcet CET-D1). Accepted by the renderers, not offered as a view map.
+DIFFERENCE_COLORMAP = "difference"
+_SOURCES[DIFFERENCE_COLORMAP] = "colorcet:CET_D1"
+
 _ALIASES = {"greyscale": "grey", "gray": "grey", "greyscale_r": "grey_r", "gray_r": "grey_r"}
 
 
@@ -66,7 +72,7 @@ def canonical_colormap(name: str) -> str:
     'grey'
     """
     canon = _ALIASES.get(name, name)
-    if canon not in COLORMAPS:
+    if canon not in COLORMAPS and canon != DIFFERENCE_COLORMAP:
         raise ValueError(f"colormap must be one of {COLORMAPS}, got {name!r}")
     return canon
 

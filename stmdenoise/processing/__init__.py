@@ -34,8 +34,12 @@ from stmdenoise.processing.spectrum import (
     radial_profile,
 )
 from stmdenoise.processing.tiling import blend_tiles, feather_window, iter_tiles, pad_to_multiple, tile_starts
+from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
 
 __all__ = [
+    "BACKGROUNDS",
+    "ROW_METHODS",
+    "correct_view",
     "Normalization",
     "RingReadout",
     "align_rows",
