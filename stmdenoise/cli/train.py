@@ -119,18 +119,18 @@ def run(args: argparse.Namespace) -> int:
             log.debug("step %d: %s (%.1f img/s)", rec.done, terms, rec.images_per_s)
 
     try:
-        last, completed = drive(
+        result, completed = drive(
             make_job, description=f"train {cfg.variant}", on_record=on_record, quiet=args.quiet
         )
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.default_int_handler)
-    if last is not None:
-        print(last.message)
-        if last.losses:
-            print("final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(last.losses.items())))
-    cancelled = last is None or "cancelled" in last.message or not completed
-    return 130 if cancelled else 0
+    if result is not None:
+        how = "cancelled; checkpoint saved" if result.cancelled else "finished"
+        print(f"{how} after {result.steps} steps" + (f": {result.model_dir}" if result.model_dir else ""))
+        if result.losses:
+            print("final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.losses.items())))
+    return 130 if result is None or result.cancelled or not completed else 0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -291,10 +291,10 @@ def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileR
 
 def read_one(
     path: Path, channel: str, direction: str, index: int = 0
-) -> Callable[[threading.Event, Any], Iterator[Scan]]:
+) -> Callable[[threading.Event], Iterator[Scan]]:
     """Job factory reading one channel/direction (and grid slice ``index``) of ``path``."""
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[Scan]:
+    def job(cancel: threading.Event) -> Iterator[Scan]:
         read_scan = capability("io").get("read_scan")
         yield read_scan(path, channel=channel, direction=direction, index=index)
 

@@ -12,7 +12,6 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -43,10 +42,10 @@ class SpectrumRecord:
     ring_f: float | None
 
 
-def spectrum_job(scan: Scan) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[SpectrumRecord]]:
+def spectrum_job(scan: Scan) -> Callable[[threading.Event], Iterator[SpectrumRecord]]:
     """Job factory: the power spectrum of ``scan`` and the ring found in it."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[SpectrumRecord]:
+    def job(cancel: threading.Event) -> Iterator[SpectrumRecord]:
         cap = capability("spectrum")
         psd, fy, fx = cap.get("power_spectrum")(scan)
         import stmdenoise.processing.spectrum as sp

@@ -76,10 +76,10 @@ def sample_pair_parameters() -> set[str]:
 
 def preview_job(
     *, seed: int, pixels: int, size: float, preset: str, extra: dict[str, Any]
-) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[PreviewResult]]:
+) -> Callable[[threading.Event], Iterator[PreviewResult]]:
     """Job factory simulating one clean/noisy pair with ``sample_pair``."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[PreviewResult]:
+    def job(cancel: threading.Event) -> Iterator[PreviewResult]:
         sample_pair = capability("simulate").get("sample_pair")
         t0 = time.perf_counter()
         pair = sample_pair(np.random.default_rng(seed), pixels=pixels, size=size, preset=preset, **extra)
@@ -293,7 +293,7 @@ class SimulationPanel(QWidget):
         p = self.parameters()
         count = self.dataset_count.value()
 
-        def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+        def job(cancel: threading.Event) -> Iterator[Any]:
             return simulate_dataset(
                 path,
                 count=count,
@@ -306,6 +306,7 @@ class SimulationPanel(QWidget):
 
         self._dataset_path = path
         self._dataset_last: Any = None
+        self._dataset_result: Any = None
         self._dataset_error: str | None = None
         self._dataset_cancelled = False
         self.progress.setRange(0, count)
@@ -317,6 +318,7 @@ class SimulationPanel(QWidget):
             job,
             name="dataset",
             on_record=self._dataset_record,
+            on_returned=self._dataset_returned,
             on_failed=self._dataset_failed,
             on_finished=self._dataset_done,
         )
@@ -329,6 +331,10 @@ class SimulationPanel(QWidget):
             self.progress.setRange(0, int(total))
         self.progress.setValue(int(getattr(rec, "done", 0)))
         self.status.setText(str(getattr(rec, "message", "")))
+
+    @Slot(object)
+    def _dataset_returned(self, result: Any) -> None:
+        self._dataset_result = result
 
     @Slot(str)
     def _dataset_failed(self, error: str) -> None:
@@ -343,6 +349,7 @@ class SimulationPanel(QWidget):
             dataset_outcome(
                 self._dataset_path,
                 self._dataset_last,
+                self._dataset_result,
                 cancelled=self._dataset_cancelled,
                 error=self._dataset_error,
             )
@@ -357,8 +364,10 @@ class SimulationPanel(QWidget):
         self.pool.cancel("dataset")
 
 
-def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None) -> str:
-    """What a finished dataset job left behind, from its last record and the files on disk.
+def dataset_outcome(path: Path, last: Any, result: Any, *, cancelled: bool, error: str | None) -> str:
+    """What a finished dataset job left behind, from its last record, its result and the files on disk.
+
+    ``result`` is what ``simulate_dataset`` returned (a ``DatasetResult``; None when it failed).
 
     Only a complete file is called written; a cancelled or failed run names its ``.part``
     file and how many pairs it holds (a rerun with the same settings resumes it).
@@ -370,8 +379,8 @@ def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None
     if error is not None:
         where = f"; {done}{of} pair(s) kept in {part.name}" if part.is_file() else ""
         return f"dataset failed: {error}{where}"
-    if path.is_file() and getattr(last, "message", "") in ("complete", "already complete"):
-        return f"{path}: {done} pair(s) written"
+    if result is not None and result.complete and path.is_file():
+        return f"{path}: {result.done} pair(s) written"
     if part.is_file():
         how = "cancelled" if cancelled else "stopped"
         resume = "unfinished; generate again with the same settings to resume"

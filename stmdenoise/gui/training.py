@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +74,12 @@ def build_config(request: TrainRequest) -> Any:
     return TrainConfig(**kwargs)
 
 
-def train_job(request: TrainRequest) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[Any]]:
-    """Job factory running ``stmdenoise.training.train`` for ``request``."""
+def train_job(request: TrainRequest) -> Callable[[threading.Event], Generator[Any, None, Any]]:
+    """Job factory running ``stmdenoise.training.train`` for ``request`` (returns its ``TrainResult``)."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+    def job(cancel: threading.Event) -> Generator[Any, None, Any]:
         train = capability("train").get("train")
-        return iter(train(build_config(request), cancel=cancel))
+        return train(build_config(request), cancel=cancel)
 
     return job
 
@@ -176,6 +176,7 @@ class TrainingPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.history: dict[str, tuple[list[int], list[float]]] = {}
         self.records: list[Any] = []
+        self.result: Any = None  # the last run's TrainResult
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
@@ -249,6 +250,7 @@ class TrainingPanel(QWidget):
             self.status.setText(f"cannot train: {exc}")
             return False
         self.out_dir = request.out
+        self.result = None
         self.records.clear()
         self.history.clear()
         self.loss_plot.clear()
@@ -262,6 +264,7 @@ class TrainingPanel(QWidget):
             train_job(request),
             name="train",
             on_record=self._record,
+            on_returned=self._returned,
             on_failed=self._failed,
             on_finished=self._finished,
         )
@@ -296,9 +299,6 @@ class TrainingPanel(QWidget):
         preview = getattr(rec, "preview", None)
         if preview:
             self.show_preview(preview)
-        model_dir = getattr(rec, "model_dir", None)
-        if model_dir:
-            self.out_dir = Path(model_dir)
         message = getattr(rec, "message", "")
         if message:
             self.status.setText(str(message))
@@ -313,6 +313,12 @@ class TrainingPanel(QWidget):
                     item.setImage(arr, levels=robust_levels(arr))
                     label.setText(key.replace("_", " "))
                 return
+
+    @Slot(object)
+    def _returned(self, result: Any) -> None:
+        self.result = result
+        if result.model_dir:
+            self.out_dir = Path(result.model_dir)
 
     @Slot(str)
     def _failed(self, error: str) -> None:

@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +56,7 @@ from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
 
-__all__ = ["TrainProgress", "train"]
+__all__ = ["TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,6 @@ class TrainProgress:
         ``denoised_sim``, ``clean_sim``, and ``experimental``, ``denoised_experimental``).
     checkpoint : str or None
         Folder of a checkpoint written at this step.
-    model_dir : str or None
-        Model folder, on the last record of a completed or cancelled run.
     device : str
         Device used.
     """
@@ -96,8 +94,33 @@ class TrainProgress:
     eta_s: float | None = None
     preview: Mapping[str, F32] | None = None
     checkpoint: str | None = None
-    model_dir: str | None = None
     device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns (the generator's return value), finished or cancelled.
+
+    Attributes
+    ----------
+    model_dir : str or None
+        Model folder written (None in processes other than rank 0).
+    checkpoint : str or None
+        Checkpoint written at the end (None on ranks other than 0).
+    steps : int
+        Steps done.
+    cancelled : bool
+        True when ``cancel`` stopped the run before ``config.steps`` (a rerun with ``resume``
+        continues it).
+    losses : Mapping[str, float]
+        Loss terms of the last step (empty when no step ran).
+    """
+
+    model_dir: str | None
+    checkpoint: str | None
+    steps: int
+    cancelled: bool
+    losses: Mapping[str, float] = field(default_factory=dict)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -474,8 +497,11 @@ def train(
     resume: bool = False,
     sim_sampler: PairSampler | None = None,
     real_scans: Sequence[Scan] | None = None,
-) -> Iterator[TrainProgress]:
+) -> Generator[TrainProgress, None, TrainResult]:
     """Train PDA-Net; yields a :class:`TrainProgress` after setup and every step.
+
+    A job (see :mod:`stmdenoise.jobs`): iterate it to run it; its return value is the
+    :class:`TrainResult`.
 
     Parameters
     ----------
@@ -493,7 +519,12 @@ def train(
     Yields
     ------
     TrainProgress
-        The last record carries ``model_dir`` (and ``checkpoint`` when cancelled).
+        After setup, after every step, and once more after the files were written.
+
+    Returns
+    -------
+    TrainResult
+        The model folder, the last checkpoint, the steps done and whether the run was cancelled.
     """
     trainer = _Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
     cfg = config
@@ -543,10 +574,9 @@ def train(
             total=cfg.steps,
             message=("cancelled; checkpoint saved" if cancelled else "finished")
             + (f": {model_dir}" if model_dir else ""),
-            losses=losses,
             checkpoint=ckpt,
-            model_dir=model_dir,
             device=dev,
         )
+        return TrainResult(model_dir, ckpt, trainer.step, cancelled, losses)
     finally:
         trainer.close()

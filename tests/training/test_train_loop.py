@@ -9,14 +9,22 @@ import numpy as np
 import pytest
 import torch
 
+from stmdenoise.jobs import run_job
 from stmdenoise.model.folder import load_model_folder, read_model_info
 from stmdenoise.model.pdanet import VARIANTS
-from stmdenoise.training import TrainProgress, train
+from stmdenoise.training import TrainProgress, TrainResult, train
 from stmdenoise.training.checkpoint import checkpoint_exists
 
 
+def _run_job(cfg, sampler, real_scans, **kw) -> tuple[list[TrainProgress], TrainResult]:  # type: ignore[no-untyped-def]
+    recs: list[TrainProgress] = []
+    result = run_job(train(cfg, sim_sampler=sampler, real_scans=real_scans, **kw), recs.append)
+    assert isinstance(result, TrainResult)
+    return recs, result
+
+
 def _run(cfg, sampler, real_scans, **kw) -> list[TrainProgress]:  # type: ignore[no-untyped-def]
-    return list(train(cfg, sim_sampler=sampler, real_scans=real_scans, **kw))
+    return _run_job(cfg, sampler, real_scans, **kw)[0]
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "paired"])
@@ -25,8 +33,8 @@ def test_each_variant_lowers_the_cycle_loss(
 ) -> None:  # type: ignore[no-untyped-def]
     # lambda_cyc 10 (CycleGAN's usual weight) makes the trend visible within 30 tiny steps
     cfg = tiny_config(tmp_path, variant=variant, steps=30, lr=1e-3, lambda_cyc=10.0, preview_every=15)
-    recs = _run(cfg, sampler, real_scans)
-    cyc = [r.losses["cycle"] for r in recs if r.losses and r.model_dir is None]
+    recs, result = _run_job(cfg, sampler, real_scans)
+    cyc = [r.losses["cycle"] for r in recs if r.losses]
     assert len(cyc) == 30
     assert np.mean(cyc[-5:]) < 0.85 * np.mean(cyc[:5]), cyc
     expected = {"adv_D", "adv_B", "cyc_fwd", "cyc_bwd", "D_D", "D_B"}
@@ -39,7 +47,8 @@ def test_each_variant_lowers_the_cycle_loss(
     assert expected <= set(recs[-2].losses)
     previews = [r.preview for r in recs if r.preview]
     assert previews and previews[0]["denoised_sim"].shape == (32, 32)
-    assert recs[-1].model_dir == cfg.out
+    assert result.model_dir == cfg.out and not result.cancelled and result.steps == 30
+    assert result.losses == recs[-2].losses  # the last step's
     info, g_d, g_da = load_model_folder(cfg.out)
     assert info.variant == variant and info.steps == 30
     assert (g_da is g_d) == (variant == "cyclegan")
@@ -49,19 +58,17 @@ def test_each_variant_lowers_the_cycle_loss(
 
 def test_resume_equals_an_uninterrupted_run(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
     full = tiny_config(tmp_path / "a", steps=6)
-    ref = [r.losses for r in _run(full, sampler, real_scans) if r.losses and r.model_dir is None]
+    ref = [r.losses for r in _run(full, sampler, real_scans) if r.losses]
     part = tiny_config(tmp_path / "b", steps=6)
     cancel = threading.Event()
     first: list[dict[str, float]] = []
     for rec in train(part, cancel=cancel, sim_sampler=sampler, real_scans=real_scans):
-        if rec.losses and rec.model_dir is None:
+        if rec.losses:
             first.append(dict(rec.losses))
             if len(first) == 3:
                 cancel.set()
     assert len(first) == 3 and checkpoint_exists(part.out)
-    rest = [
-        r.losses for r in _run(part, sampler, real_scans, resume=True) if r.losses and r.model_dir is None
-    ]
+    rest = [r.losses for r in _run(part, sampler, real_scans, resume=True) if r.losses]
     assert len(rest) == 3
     for a, b in zip(ref, first + rest, strict=True):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-7)
@@ -97,7 +104,7 @@ def test_ema_saves_the_weight_average_and_resumes_exactly(
     part = tiny_config(tmp_path / "part", variant="paired", steps=6, lr=1e-3, ema=0.5)
     cancel = threading.Event()
     for rec in train(part, cancel=cancel, sim_sampler=sampler, real_scans=None):
-        if rec.losses and rec.model_dir is None and rec.done == 3:
+        if rec.losses and rec.done == 3:
             cancel.set()
     _run(part, sampler, None, resume=True)
     a, b = load_model_folder(full.out)[1].state_dict(), load_model_folder(part.out)[1].state_dict()
@@ -108,13 +115,18 @@ def test_ema_saves_the_weight_average_and_resumes_exactly(
 def test_cancel_saves_a_checkpoint_and_a_model(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
     cfg = tiny_config(tmp_path, steps=50)
     cancel = threading.Event()
-    recs = []
-    for rec in train(cfg, cancel=cancel, sim_sampler=sampler, real_scans=real_scans):
+    recs: list[TrainProgress] = []
+
+    def on_record(rec: TrainProgress) -> None:
         recs.append(rec)
         if rec.done == 2:
             cancel.set()
+
+    result = run_job(train(cfg, cancel=cancel, sim_sampler=sampler, real_scans=real_scans), on_record)
+    assert isinstance(result, TrainResult) and result.cancelled and result.steps == 2
+    assert result.checkpoint and result.model_dir == cfg.out
     last = recs[-1]
-    assert last.done == 2 and "cancelled" in last.message and last.checkpoint
+    assert last.done == 2 and last.checkpoint
     assert checkpoint_exists(cfg.out)
     assert read_model_info(cfg.out).steps == 2
 
@@ -146,8 +158,8 @@ def test_experimental_scans_are_resampled_to_the_simulation_pixel_size(
 def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config, make_dataset) -> None:  # type: ignore[no-untyped-def]
     path = make_dataset(tmp_path / "sim.h5", count=3, pixels=40)
     cfg = tiny_config(tmp_path, steps=2, sim=str(path))
-    recs = _run(cfg, sampler, real_scans)
-    assert recs[-1].model_dir
+    _, result = _run_job(cfg, sampler, real_scans)
+    assert result.model_dir == cfg.out
     sim = read_model_info(cfg.out).training["simulated"]
     assert sim["pairs"] == 3 and sim["pixels"] == 40
 
@@ -164,8 +176,8 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
         steps=2,
         lambda_range=50.0,
     )
-    recs = _run(cfg, sampler, real_scans)
-    assert recs[-1].model_dir and {"sup_L1", "range"} <= set(recs[-1].losses)
+    _, result = _run_job(cfg, sampler, real_scans)
+    assert result.model_dir and {"sup_L1", "range"} <= set(result.losses)
     info = read_model_info(cfg.out)
     assert info.training["config"]["pair_norm"] == "noisy" and info.arch.residual
     _, g_d, g_da = load_model_folder(cfg.out)
@@ -210,7 +222,7 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     )
     assert pre.lambda_sup == 10.0  # the paired variant needs its L1 weight
     recs = _run(pre, sampler, real_scans=None)  # no experimental scans needed
-    steps = [r.losses for r in recs if r.losses and r.model_dir is None]
+    steps = [r.losses for r in recs if r.losses]
     assert len(steps) == 30
     sup = [s["sup_L1"] for s in steps]
     assert np.mean(sup[-5:]) < np.mean(sup[:5]), sup
@@ -239,7 +251,7 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         assert torch.equal(t.net.g_da.state_dict()[name], p)
     assert t.net.g_da.up is t.net.g_d.up
     assert t.net.g_d.skip_blur == t.net.g_da.skip_blur == 0.7 and t.net.g_b.skip_blur == 0.0
-    assert _run(fine, sampler, real_scans)[-1].model_dir == fine.out
+    assert _run_job(fine, sampler, real_scans)[1].model_dir == fine.out
     info, g_d, g_da = load_model_folder(fine.out)
     assert info.arch.skip_blur == 0.7 and g_d.skip_blur == g_da.skip_blur == 0.7
 
