@@ -330,7 +330,11 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         out = self.out_dir
         if out is not None and (out / "config.json").is_file() and any(out.glob("*.safetensors")):
-            self.status.setText(f"model saved to {out}")
+            last = self.records[-1] if self.records else None
+            if last is not None and last.cancelled:
+                self.status.setText(f"cancelled at step {last.done}; checkpoint and model saved to {out}")
+            else:
+                self.status.setText(f"model saved to {out}")
             self.model_registered.emit(str(out))
 
     @Slot()

@@ -84,6 +84,8 @@ class TrainProgress:
         Folder of a checkpoint written at this step.
     device : str
         Device used.
+    cancelled : bool
+        True on the last record of a run that ``cancel`` stopped (its checkpoint was saved).
     """
 
     done: int
@@ -95,6 +97,7 @@ class TrainProgress:
     preview: Mapping[str, F32] | None = None
     checkpoint: str | None = None
     device: str = "cpu"
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -576,6 +579,7 @@ def train(
             + (f": {model_dir}" if model_dir else ""),
             checkpoint=ckpt,
             device=dev,
+            cancelled=cancelled,
         )
         return TrainResult(model_dir, ckpt, trainer.step, cancelled, losses)
     finally:

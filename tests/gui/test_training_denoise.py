@@ -158,3 +158,5 @@ def test_event_loop_answers_while_training_and_cancel_keeps_a_checkpoint(
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert checkpoint_exists(request.out)
     assert panel.progress.value() < 100000
+    assert panel.records[-1].cancelled and panel.result.cancelled
+    assert panel.status.text().startswith("cancelled at step")

@@ -48,6 +48,7 @@ def test_each_variant_lowers_the_cycle_loss(
     previews = [r.preview for r in recs if r.preview]
     assert previews and previews[0]["denoised_sim"].shape == (32, 32)
     assert result.model_dir == cfg.out and not result.cancelled and result.steps == 30
+    assert not any(r.cancelled for r in recs)
     assert result.losses == recs[-2].losses  # the last step's
     info, g_d, g_da = load_model_folder(cfg.out)
     assert info.variant == variant and info.steps == 30
@@ -126,7 +127,8 @@ def test_cancel_saves_a_checkpoint_and_a_model(tmp_path: Path, sampler, real_sca
     assert isinstance(result, TrainResult) and result.cancelled and result.steps == 2
     assert result.checkpoint and result.model_dir == cfg.out
     last = recs[-1]
-    assert last.done == 2 and last.checkpoint
+    assert last.done == 2 and last.checkpoint and last.cancelled
+    assert not any(r.cancelled for r in recs[:-1])
     assert checkpoint_exists(cfg.out)
     assert read_model_info(cfg.out).steps == 2
 
