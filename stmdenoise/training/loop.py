@@ -56,7 +56,7 @@ from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
 
-__all__ = ["TrainProgress", "TrainResult", "train"]
+__all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,45 @@ def _maybe_init_distributed(device: torch.device) -> bool:
     return True
 
 
-class _Trainer:
+class Trainer:
+    """The state of one training run, advanced one iteration at a time.
+
+    :func:`train` is the generator over it (progress records, periodic checkpoints, cancel, the
+    model folder at the end); use a ``Trainer`` directly to time or inspect single steps
+    (``bench/bench_model.py``, the tests).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    sim_sampler : callable or None
+        Replaces :func:`stmdenoise.physics.sample_pair` for on-the-fly simulation.
+    real_scans : sequence of Scan or None
+        Experimental scans in memory, instead of reading ``config.real``.
+    resume : bool
+        Restore networks, optimisers, weight averages, RNG states and the step from
+        ``config.out/checkpoint``.
+
+    Attributes
+    ----------
+    net : PDANet
+        The networks (generators and discriminators).
+    step : int
+        Iterations done.
+    device : torch.device
+        Where the networks run.
+    rank, world : int
+        This process and the number of processes (DistributedDataParallel under torchrun).
+    ema : WeightAverage or None
+        The running weight averages (when ``ema`` > 0).
+
+    Examples
+    --------
+    >>> trainer = Trainer(cfg, sim_sampler=None, real_scans=scans, resume=False)  # doctest: +SKIP
+    >>> losses, outputs, inputs = trainer.train_step()  # doctest: +SKIP
+    >>> trainer.save_model(losses); trainer.close()  # doctest: +SKIP
+    """
+
     def __init__(
         self,
         config: TrainConfig,
@@ -315,6 +353,7 @@ class _Trainer:
 
     # ------------------------------------------------------------------ one iteration
     def train_step(self) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
+        """One iteration (Algorithm 1): returns the loss terms, the generators' outputs and the inputs."""
         cfg = self.cfg
         real_s, real_bs, real_e = self._batch()
         if variant_is_paired_only(cfg.variant):
@@ -432,6 +471,7 @@ class _Trainer:
         return gathered
 
     def save_checkpoint(self) -> str | None:
+        """Write ``out/checkpoint`` (every rank takes part; rank 0 writes); its folder, or None."""
         states = self._rng_states()  # collective: every rank takes part
         if self.rank != 0:
             return None
@@ -449,6 +489,7 @@ class _Trainer:
         return str(folder)
 
     def save_model(self, last_losses: Mapping[str, float]) -> str | None:
+        """Write the model folder ``out`` (rank 0; the weight averages when ``ema`` > 0); its path."""
         if self.rank != 0:
             return None
         cfg = self.cfg
@@ -476,6 +517,7 @@ class _Trainer:
         return str(self.out)
 
     def close(self) -> None:
+        """Close the simulated dataset and leave a process group this trainer created."""
         if isinstance(self.sim, H5Sim):
             self.sim.close()
         if self.owns_group and dist.is_initialized():
@@ -529,7 +571,7 @@ def train(
     TrainResult
         The model folder, the last checkpoint, the steps done and whether the run was cancelled.
     """
-    trainer = _Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
+    trainer = Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
     cfg = config
     dev = str(trainer.device)
     losses: dict[str, float] = {}

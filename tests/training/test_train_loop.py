@@ -78,12 +78,12 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path, sampler, real_scans,
 def test_ema_saves_the_weight_average_and_resumes_exactly(
     tmp_path: Path, sampler, real_scans, tiny_config
 ) -> None:  # type: ignore[no-untyped-def]
-    from stmdenoise.training.loop import _Trainer
+    from stmdenoise.training import Trainer
 
     with pytest.raises(ValueError, match="ema"):
         tiny_config(tmp_path / "bad", ema=1.0)
     cfg = tiny_config(tmp_path / "a", variant="paired", steps=6, lr=1e-3, ema=0.5)
-    t = _Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
+    t = Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
     assert t.ema is not None and set(t.ema.average) == {k for k in t.net.state_dict() if k.startswith("g_d.")}
     start = {k: v.clone() for k, v in t.ema.average.items()}
     for _ in range(2):
@@ -189,7 +189,7 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
 def test_anchor_pulls_g_da_towards_g_d_on_experimental_scans(
     tmp_path: Path, sampler, real_scans, tiny_config
 ) -> None:  # type: ignore[no-untyped-def]
-    from stmdenoise.training.loop import _Trainer
+    from stmdenoise.training import Trainer
 
     with pytest.raises(ValueError, match="lambda_anchor"):
         tiny_config(tmp_path / "no", variant="cyclegan", lambda_anchor=1.0)
@@ -197,7 +197,7 @@ def test_anchor_pulls_g_da_towards_g_d_on_experimental_scans(
         tmp_path, variant="supervised", residual=True, sup_space="data", steps=25, lr=1e-3,
         lambda_anchor=100.0, lambda_d=0.0, lambda_b=0.0, lambda_cyc=0.0, lambda_da=0.0, lambda_fa=0.0,
     )  # fmt: skip
-    t = _Trainer(cfg, sim_sampler=sampler, real_scans=real_scans, resume=False)
+    t = Trainer(cfg, sim_sampler=sampler, real_scans=real_scans, resume=False)
     anchors, totals = [], []
     for _ in range(cfg.steps):
         losses, g, _ = t.train_step()
@@ -245,9 +245,9 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         steps=1,
         init=pre.out,
     )
-    from stmdenoise.training.loop import _Trainer
+    from stmdenoise.training import Trainer
 
-    t = _Trainer(fine, sim_sampler=sampler, real_scans=real_scans, resume=False)
+    t = Trainer(fine, sim_sampler=sampler, real_scans=real_scans, resume=False)
     for name, p in g_d.state_dict().items():
         assert torch.equal(t.net.g_d.state_dict()[name], p)
         assert torch.equal(t.net.g_da.state_dict()[name], p)
@@ -259,15 +259,15 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
 
     wrong = tiny_config(tmp_path / "wrong", variant="supervised", ngf=4, steps=1, init=pre.out)
     with pytest.raises(ValueError, match="architecture"):
-        _Trainer(wrong, sim_sampler=sampler, real_scans=real_scans, resume=False)
+        Trainer(wrong, sim_sampler=sampler, real_scans=real_scans, resume=False)
 
 
 def test_extreme_crops_hold_each_pairs_peak_or_core(tmp_path: Path, sampler, tiny_config) -> None:  # type: ignore[no-untyped-def]
-    from stmdenoise.training.loop import _Trainer
+    from stmdenoise.training import Trainer
 
     # 48-px simulated images, 16-px crops: a uniform crop rarely holds the image's extreme pixel
     cfg = tiny_config(tmp_path, variant="paired", crop=16, batch=8, extreme_crops=1.0, steps=1)
-    t = _Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
+    t = Trainer(cfg, sim_sampler=sampler, real_scans=None, resume=False)
     pool = [t.sim.pair(i)[0] for i in t.sim.indices(0)]
     extremes = {float(c.max()) for c in pool} | {float(c.min()) for c in pool}
     s, bs, _ = t._batch()
