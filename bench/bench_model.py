@@ -30,10 +30,7 @@ from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_fol
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights  # noqa: E402
 from stmdenoise.physics import sample_pair  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-from stmdenoise.training import (
-    TrainConfig,  # noqa: E402
-    Trainer,  # noqa: E402
-)
+from stmdenoise.training import TrainConfig, Trainer  # noqa: E402
 
 CONFIGS = [("paper", 64, 9), ("compact", 32, 6), ("small", 16, 6), ("tiny", 16, 4)]
 PX = 36e-9 / 256
