@@ -69,10 +69,10 @@ def bench_training(configs, steps: int, device: str, tmp: Path) -> None:  # type
     print(f"\n### Training throughput ({device}, batch 4, crop 128, pdanet, {steps} timed steps)\n")
     print("| config | ngf | blocks | s/step | images/s |\n|---|---:|---:|---:|---:|")
     for name, ngf, blocks in configs:
-        cfg = TrainConfig(
+        cfg = TrainConfig.from_dict(dict(
             variant="pdanet", steps=steps + 1, crop=128, batch=4, ngf=ngf, blocks=blocks, sim_pool=8,
             real=("bench",), out=str(tmp / f"train-{name}"), device=device, seed=int(rng.integers(1000)),
-        )  # fmt: skip
+        ))  # fmt: skip
         tr = Trainer(cfg, sim_sampler=None, real_scans=real, resume=False)
         tr.train_step()  # warm-up
         if tr.device.type == "cuda":

@@ -47,10 +47,10 @@ def test_each_variant_lowers_the_cycle_loss(
     assert expected <= set(recs[-2].losses)
     previews = [r.preview for r in recs if r.preview]
     assert previews and previews[0]["denoised_sim"].shape == (32, 32)
-    assert result.model_dir == cfg.out and not result.cancelled and result.steps == 30
+    assert result.model_dir == cfg.run.out and not result.cancelled and result.steps == 30
     assert not any(r.cancelled for r in recs)
     assert result.losses == recs[-2].losses  # the last step's
-    info, g_d, g_da = load_model_folder(cfg.out)
+    info, g_d, g_da = load_model_folder(cfg.run.out)
     assert info.variant == variant and info.steps == 30
     assert (g_da is g_d) == (variant == "cyclegan")
     if variant in ("cyclegan+da+ws", "pdanet", "supervised"):
@@ -68,7 +68,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path, sampler, real_scans,
             first.append(dict(rec.losses))
             if len(first) == 3:
                 cancel.set()
-    assert len(first) == 3 and checkpoint_exists(part.out)
+    assert len(first) == 3 and checkpoint_exists(part.run.out)
     rest = [r.losses for r in _run(part, sampler, real_scans, resume=True) if r.losses]
     assert len(rest) == 3
     for a, b in zip(ref, first + rest, strict=True):
@@ -92,7 +92,7 @@ def test_ema_saves_the_weight_average_and_resumes_exactly(
     for k, a in t.ema.average.items():  # two steps of decay 0.5: (start + w1) / 4 + w2 / 2, between the two
         assert not torch.equal(a, live[k]) or torch.equal(start[k], live[k])
     t.save_model({})
-    _, g_d, _ = load_model_folder(cfg.out)
+    _, g_d, _ = load_model_folder(cfg.run.out)
     for k, v in g_d.state_dict().items():
         assert torch.equal(v, t.ema.average[f"g_d.{k}"])  # the folder holds the average ...
         assert torch.equal(
@@ -108,7 +108,7 @@ def test_ema_saves_the_weight_average_and_resumes_exactly(
         if rec.losses and rec.done == 3:
             cancel.set()
     _run(part, sampler, None, resume=True)
-    a, b = load_model_folder(full.out)[1].state_dict(), load_model_folder(part.out)[1].state_dict()
+    a, b = load_model_folder(full.run.out)[1].state_dict(), load_model_folder(part.run.out)[1].state_dict()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-6, atol=1e-7)
 
@@ -125,12 +125,12 @@ def test_cancel_saves_a_checkpoint_and_a_model(tmp_path: Path, sampler, real_sca
 
     result = run_job(train(cfg, cancel=cancel, sim_sampler=sampler, real_scans=real_scans), on_record)
     assert isinstance(result, TrainResult) and result.cancelled and result.steps == 2
-    assert result.checkpoint and result.model_dir == cfg.out
+    assert result.checkpoint and result.model_dir == cfg.run.out
     last = recs[-1]
     assert last.done == 2 and last.checkpoint and last.cancelled
     assert not any(r.cancelled for r in recs[:-1])
-    assert checkpoint_exists(cfg.out)
-    assert read_model_info(cfg.out).steps == 2
+    assert checkpoint_exists(cfg.run.out)
+    assert read_model_info(cfg.run.out).steps == 2
 
 
 def test_periodic_checkpoints(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +151,7 @@ def test_experimental_scans_are_resampled_to_the_simulation_pixel_size(
     with caplog.at_level("INFO"):
         recs = _run(cfg, sampler, real_scans)
     assert "resampled" in caplog.text
-    exp = read_model_info(cfg.out).training["experimental"]
+    exp = read_model_info(cfg.run.out).training["experimental"]
     # 60 x 70 px at 0.1 nm -> 43 x 50 px at 0.14 nm
     assert exp[0]["pixels"] == [43, 50]
     assert recs[0].device == "cpu"
@@ -161,8 +161,8 @@ def test_hdf5_simulated_dataset(tmp_path: Path, sampler, real_scans, tiny_config
     path = make_dataset(tmp_path / "sim.h5", count=3, pixels=40)
     cfg = tiny_config(tmp_path, steps=2, sim=str(path))
     _, result = _run_job(cfg, sampler, real_scans)
-    assert result.model_dir == cfg.out
-    sim = read_model_info(cfg.out).training["simulated"]
+    assert result.model_dir == cfg.run.out
+    sim = read_model_info(cfg.run.out).training["simulated"]
     assert sim["pairs"] == 3 and sim["pixels"] == 40
 
 
@@ -180,9 +180,9 @@ def test_supervised_residual_run_with_noisy_pair_statistics(
     )
     _, result = _run_job(cfg, sampler, real_scans)
     assert result.model_dir and {"sup_L1", "range"} <= set(result.losses)
-    info = read_model_info(cfg.out)
-    assert info.training["config"]["pair_norm"] == "noisy" and info.arch.residual
-    _, g_d, g_da = load_model_folder(cfg.out)
+    info = read_model_info(cfg.run.out)
+    assert info.training["config"]["sim"]["pair_norm"] == "noisy" and info.arch.residual
+    _, g_d, g_da = load_model_folder(cfg.run.out)
     assert g_d.residual and g_da.residual and g_da.up is g_d.up
 
 
@@ -199,7 +199,7 @@ def test_anchor_pulls_g_da_towards_g_d_on_experimental_scans(
     )  # fmt: skip
     t = Trainer(cfg, sim_sampler=sampler, real_scans=real_scans, resume=False)
     anchors, totals = [], []
-    for _ in range(cfg.steps):
+    for _ in range(cfg.run.steps):
         losses, g, _ = t.train_step()
         anchors.append(losses["anchor"])
         totals.append(losses["G_total"] - 10.0 * losses["sup_L1"])
@@ -231,7 +231,7 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
     last = steps[-1]
     total = 10.0 * last["sup_L1"] + 5.0 * last["range"] + 2.0 * last["ssim"]
     assert last["G_total"] == pytest.approx(total, rel=1e-5)
-    info, g_d, g_da = load_model_folder(pre.out)
+    info, g_d, g_da = load_model_folder(pre.run.out)
     assert info.variant == "paired" and g_da is g_d
 
     # a PDA-Net run started from it: G_D and G_DA begin as the pre-trained G_D, here with a
@@ -243,7 +243,7 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         skip_blur=0.7,
         pair_norm="noisy",
         steps=1,
-        init=pre.out,
+        init=pre.run.out,
     )
     from stmdenoise.training import Trainer
 
@@ -253,11 +253,11 @@ def test_paired_pretraining_lowers_l1_and_starts_a_pdanet_run(
         assert torch.equal(t.net.g_da.state_dict()[name], p)
     assert t.net.g_da.up is t.net.g_d.up
     assert t.net.g_d.skip_blur == t.net.g_da.skip_blur == 0.7 and t.net.g_b.skip_blur == 0.0
-    assert _run_job(fine, sampler, real_scans)[1].model_dir == fine.out
-    info, g_d, g_da = load_model_folder(fine.out)
+    assert _run_job(fine, sampler, real_scans)[1].model_dir == fine.run.out
+    info, g_d, g_da = load_model_folder(fine.run.out)
     assert info.arch.skip_blur == 0.7 and g_d.skip_blur == g_da.skip_blur == 0.7
 
-    wrong = tiny_config(tmp_path / "wrong", variant="supervised", ngf=4, steps=1, init=pre.out)
+    wrong = tiny_config(tmp_path / "wrong", variant="supervised", ngf=4, steps=1, init=pre.run.out)
     with pytest.raises(ValueError, match="architecture"):
         Trainer(wrong, sim_sampler=sampler, real_scans=real_scans, resume=False)
 
