@@ -307,14 +307,16 @@ class Session(QObject):
         *,
         name: str,
         on_record: Callable[[Any], None] | None = None,
+        on_returned: Callable[[Any], None] | None = None,
         on_failed: Callable[[Any], None] | None = None,
         on_finished: Callable[[Any], None] | None = None,
     ) -> GeneratorWorker | None:
-        """Start a job for the current view; the callbacks receive ``Tagged`` records (see above)."""
+        """Start a job for the current view; callbacks receive ``Tagged`` records and results (see above)."""
         return self.pool.start(
             make_job,
             name=name,
             on_record=on_record,
+            on_returned=on_returned,
             on_failed=on_failed,
             on_finished=on_finished,
             tag=self.view_key,
@@ -331,7 +333,7 @@ class Session(QObject):
             self.pool.start(
                 read_one(entry.path, self.channel, self.direction, self.index),
                 name="read-channel",
-                on_record=self._channel_read,
+                on_returned=self._channel_read,
                 on_failed=self._job_failed,
                 tag=key,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.jobs import Progress
 
 __all__ = [
     "SimulationPanel",
@@ -76,15 +77,16 @@ def sample_pair_parameters() -> set[str]:
 
 def preview_job(
     *, seed: int, pixels: int, size: float, preset: str, extra: dict[str, Any]
-) -> Callable[[threading.Event], Iterator[PreviewResult]]:
-    """Job factory simulating one clean/noisy pair with ``sample_pair``."""
+) -> Callable[[threading.Event], Generator[Progress, None, PreviewResult]]:
+    """Job factory simulating one clean/noisy pair with ``sample_pair`` (returns a :class:`PreviewResult`)."""
 
-    def job(cancel: threading.Event) -> Iterator[PreviewResult]:
+    def job(cancel: threading.Event) -> Generator[Progress, None, PreviewResult]:
+        yield Progress(0, 1, "simulating")
         sample_pair = capability("simulate").get("sample_pair")
         t0 = time.perf_counter()
         pair = sample_pair(np.random.default_rng(seed), pixels=pixels, size=size, preset=preset, **extra)
         dt = time.perf_counter() - t0
-        yield PreviewResult(1, 1, np.asarray(pair.clean), np.asarray(pair.noisy), float(pair.pixel_size), dt)
+        return PreviewResult(1, 1, np.asarray(pair.clean), np.asarray(pair.noisy), float(pair.pixel_size), dt)
 
     return job
 
@@ -251,7 +253,7 @@ class SimulationPanel(QWidget):
         self.pool.start(
             preview_job(**self.parameters()),
             name="sim-preview",
-            on_record=self._preview_done,
+            on_returned=self._preview_done,
             on_failed=self._failed,
             on_finished=self._preview_finished,
         )
