@@ -56,6 +56,7 @@ def main() -> int:
 
     from stmdenoise.gui.app import make_window, wait_until_idle
     from stmdenoise.gui.simulation import preview_job
+    from stmdenoise.jobs import run_job
 
     print("## Simulation preview (sample_pair through the panel's job), seconds")
     print("| pixels | median | min |")
@@ -64,7 +65,7 @@ def main() -> int:
         times = []
         for seed in range(args.repeat):
             job = preview_job(seed=seed, pixels=pixels, size=36e-9, preset="typical", extra={})
-            (rec,) = list(job(threading.Event(), lambda r: None))
+            rec = run_job(job(threading.Event()), lambda r: None)
             times.append(rec.seconds)
         print(f"| {pixels} | {statistics.median(times):.3f} | {min(times):.3f} |")
 

@@ -30,8 +30,7 @@ from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_fol
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights  # noqa: E402
 from stmdenoise.physics import sample_pair  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-from stmdenoise.training import TrainConfig  # noqa: E402
-from stmdenoise.training.loop import _Trainer  # noqa: E402
+from stmdenoise.training import TrainConfig, Trainer  # noqa: E402
 
 CONFIGS = [("paper", 64, 9), ("compact", 32, 6), ("small", 16, 6), ("tiny", 16, 4)]
 PX = 36e-9 / 256
@@ -70,11 +69,11 @@ def bench_training(configs, steps: int, device: str, tmp: Path) -> None:  # type
     print(f"\n### Training throughput ({device}, batch 4, crop 128, pdanet, {steps} timed steps)\n")
     print("| config | ngf | blocks | s/step | images/s |\n|---|---:|---:|---:|---:|")
     for name, ngf, blocks in configs:
-        cfg = TrainConfig(
+        cfg = TrainConfig.from_dict(dict(
             variant="pdanet", steps=steps + 1, crop=128, batch=4, ngf=ngf, blocks=blocks, sim_pool=8,
             real=("bench",), out=str(tmp / f"train-{name}"), device=device, seed=int(rng.integers(1000)),
-        )  # fmt: skip
-        tr = _Trainer(cfg, sim_sampler=None, real_scans=real, resume=False)
+        ))  # fmt: skip
+        tr = Trainer(cfg, sim_sampler=None, real_scans=real, resume=False)
         tr.train_step()  # warm-up
         if tr.device.type == "cuda":
             torch.cuda.synchronize()

@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``simulate``; exit code 0 when the file is complete, 130 when interrupted."""
-    last, completed = drive(
+    result, completed = drive(
         lambda cancel: simulate_dataset(
             args.out,
             count=args.count,
@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         description="simulate",
         quiet=args.quiet,
     )
-    if not completed:
+    if not completed or result is None or not result.complete:
         return 130
-    if last is not None and not args.quiet:
-        print(f"{args.out}: {last.done} pairs ({last.message})", file=sys.stderr)
+    if not args.quiet:
+        print(f"{result.path}: {result.done} pairs", file=sys.stderr)
     return 0

@@ -7,13 +7,14 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.io.errors import describe_bytes
+from stmdenoise.jobs import Progress
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -291,12 +292,14 @@ def read_files(paths: Sequence[Path], cancel: threading.Event) -> Iterator[FileR
 
 def read_one(
     path: Path, channel: str, direction: str, index: int = 0
-) -> Callable[[threading.Event, Any], Iterator[Scan]]:
-    """Job factory reading one channel/direction (and grid slice ``index``) of ``path``."""
+) -> Callable[[threading.Event], Generator[Progress, None, Scan]]:
+    """Job factory reading one channel/direction (and grid slice ``index``) of ``path`` (returned)."""
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[Scan]:
+    def job(cancel: threading.Event) -> Generator[Progress, None, Scan]:
+        yield Progress(0, 1, f"reading {path.name}")
         read_scan = capability("io").get("read_scan")
-        yield read_scan(path, channel=channel, direction=direction, index=index)
+        scan: Scan = read_scan(path, channel=channel, direction=direction, index=index)
+        return scan
 
     return job
 

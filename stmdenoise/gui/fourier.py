@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,6 +23,7 @@ from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.workers import Tagged
+from stmdenoise.jobs import Progress
 from stmdenoise.scan import Scan
 
 __all__ = ["FourierPanel", "SpectrumRecord", "spectrum_job"]
@@ -43,10 +43,11 @@ class SpectrumRecord:
     ring_f: float | None
 
 
-def spectrum_job(scan: Scan) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[SpectrumRecord]]:
-    """Job factory: the power spectrum of ``scan`` and the ring found in it."""
+def spectrum_job(scan: Scan) -> Callable[[threading.Event], Generator[Progress, None, SpectrumRecord]]:
+    """Job factory: the power spectrum of ``scan`` and the ring found in it (returned)."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[SpectrumRecord]:
+    def job(cancel: threading.Event) -> Generator[Progress, None, SpectrumRecord]:
+        yield Progress(0, 1, "computing the power spectrum")
         cap = capability("spectrum")
         psd, fy, fx = cap.get("power_spectrum")(scan)
         import stmdenoise.processing.spectrum as sp
@@ -59,7 +60,7 @@ def spectrum_job(scan: Scan) -> Callable[[threading.Event, Callable[[Any], None]
             ring = None
         floor = float(np.percentile(psd[psd > 0], 1)) if (psd > 0).any() else 1e-300
         log_psd = np.log10(np.maximum(psd, floor))
-        yield SpectrumRecord(log_psd, 2 * math.pi * fy, 2 * math.pi * fx, 2 * math.pi * f, f * prof, ring)
+        return SpectrumRecord(log_psd, 2 * math.pi * fy, 2 * math.pi * fx, 2 * math.pi * f, f * prof, ring)
 
     return job
 
@@ -163,7 +164,7 @@ class FourierPanel(QWidget):
             return
         self.readout.setText("computing the power spectrum…")
         self.session.start_view_job(
-            spectrum_job(scan), name="spectrum", on_record=self._record, on_failed=self._failed
+            spectrum_job(scan), name="spectrum", on_returned=self._record, on_failed=self._failed
         )
 
     @Slot(object)

@@ -43,7 +43,15 @@ from stmdenoise.gui.entries import (
     read_one,
     skipped_files,
 )
-from stmdenoise.gui.tasks import DenoiserCache, DenoiseRecord, ModelInfo, denoise_job, preprocess, second_look
+from stmdenoise.gui.tasks import (
+    DenoiserCache,
+    DenoiseRecord,
+    DenoiseResult,
+    ModelInfo,
+    denoise_job,
+    preprocess,
+    second_look,
+)
 from stmdenoise.gui.view_key import DenoiseState, ScanId, ViewKey
 from stmdenoise.gui.workers import GeneratorWorker, JobFactory, Tagged, WorkerPool
 from stmdenoise.scan import Scan
@@ -132,7 +140,7 @@ class Session(QObject):
             self.message.emit(missing)
             return len(new)
         self.pool.start(
-            lambda cancel, report: read_files(new, cancel),
+            lambda cancel: read_files(new, cancel),
             name="read",
             on_record=self._file_read,
             on_failed=self._job_failed,
@@ -299,14 +307,16 @@ class Session(QObject):
         *,
         name: str,
         on_record: Callable[[Any], None] | None = None,
+        on_returned: Callable[[Any], None] | None = None,
         on_failed: Callable[[Any], None] | None = None,
         on_finished: Callable[[Any], None] | None = None,
     ) -> GeneratorWorker | None:
-        """Start a job for the current view; the callbacks receive ``Tagged`` records (see above)."""
+        """Start a job for the current view; callbacks receive ``Tagged`` records and results (see above)."""
         return self.pool.start(
             make_job,
             name=name,
             on_record=on_record,
+            on_returned=on_returned,
             on_failed=on_failed,
             on_finished=on_finished,
             tag=self.view_key,
@@ -323,7 +333,7 @@ class Session(QObject):
             self.pool.start(
                 read_one(entry.path, self.channel, self.direction, self.index),
                 name="read-channel",
-                on_record=self._channel_read,
+                on_returned=self._channel_read,
                 on_failed=self._job_failed,
                 tag=key,
             )
@@ -450,6 +460,7 @@ class Session(QObject):
             denoise_job(scan, Path(key.model), self.device, self.denoisers, key.passes, partner, key.policy),
             name="denoise",
             on_record=self._denoise_record,
+            on_returned=self._denoise_returned,
             on_failed=self._denoise_failed,
             on_finished=self._denoise_finished,
             tag=key,
@@ -469,13 +480,19 @@ class Session(QObject):
         key, rec = t.tag, t.value
         if not isinstance(rec, DenoiseRecord):
             return
-        if rec.result is not None:
-            self.results.put(key, rec.result)  # kept even when the view moved on
-            if key == self.result_key():
-                self._set_denoised(rec.result)
-            self._denoise_done[key] = rec.message  # what was delivered (the do-no-harm verdict)
-        elif key == self._denoise_running and self._denoise_outcome.get(key) != "cancelled":
+        if key == self._denoise_running and self._denoise_outcome.get(key) != "cancelled":
             self._denoise_progress = (key, rec.done, rec.total or 0, rec.message)
+        self._update_denoise_state()
+
+    @Slot(object)
+    def _denoise_returned(self, t: Tagged) -> None:
+        key, got = t.tag, t.value
+        if not isinstance(got, DenoiseResult):  # None: the job was cancelled
+            return
+        self.results.put(key, got.scan)  # kept even when the view moved on
+        if key == self.result_key():
+            self._set_denoised(got.scan)
+        self._denoise_done[key] = got.message  # what was delivered (the do-no-harm verdict)
         self._update_denoise_state()
 
     @Slot(object)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.jobs import Progress
 
 __all__ = [
     "SimulationPanel",
@@ -76,15 +77,16 @@ def sample_pair_parameters() -> set[str]:
 
 def preview_job(
     *, seed: int, pixels: int, size: float, preset: str, extra: dict[str, Any]
-) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[PreviewResult]]:
-    """Job factory simulating one clean/noisy pair with ``sample_pair``."""
+) -> Callable[[threading.Event], Generator[Progress, None, PreviewResult]]:
+    """Job factory simulating one clean/noisy pair with ``sample_pair`` (returns a :class:`PreviewResult`)."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[PreviewResult]:
+    def job(cancel: threading.Event) -> Generator[Progress, None, PreviewResult]:
+        yield Progress(0, 1, "simulating")
         sample_pair = capability("simulate").get("sample_pair")
         t0 = time.perf_counter()
         pair = sample_pair(np.random.default_rng(seed), pixels=pixels, size=size, preset=preset, **extra)
         dt = time.perf_counter() - t0
-        yield PreviewResult(1, 1, np.asarray(pair.clean), np.asarray(pair.noisy), float(pair.pixel_size), dt)
+        return PreviewResult(1, 1, np.asarray(pair.clean), np.asarray(pair.noisy), float(pair.pixel_size), dt)
 
     return job
 
@@ -251,7 +253,7 @@ class SimulationPanel(QWidget):
         self.pool.start(
             preview_job(**self.parameters()),
             name="sim-preview",
-            on_record=self._preview_done,
+            on_returned=self._preview_done,
             on_failed=self._failed,
             on_finished=self._preview_finished,
         )
@@ -293,7 +295,7 @@ class SimulationPanel(QWidget):
         p = self.parameters()
         count = self.dataset_count.value()
 
-        def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+        def job(cancel: threading.Event) -> Iterator[Any]:
             return simulate_dataset(
                 path,
                 count=count,
@@ -306,6 +308,7 @@ class SimulationPanel(QWidget):
 
         self._dataset_path = path
         self._dataset_last: Any = None
+        self._dataset_result: Any = None
         self._dataset_error: str | None = None
         self._dataset_cancelled = False
         self.progress.setRange(0, count)
@@ -317,6 +320,7 @@ class SimulationPanel(QWidget):
             job,
             name="dataset",
             on_record=self._dataset_record,
+            on_returned=self._dataset_returned,
             on_failed=self._dataset_failed,
             on_finished=self._dataset_done,
         )
@@ -329,6 +333,10 @@ class SimulationPanel(QWidget):
             self.progress.setRange(0, int(total))
         self.progress.setValue(int(getattr(rec, "done", 0)))
         self.status.setText(str(getattr(rec, "message", "")))
+
+    @Slot(object)
+    def _dataset_returned(self, result: Any) -> None:
+        self._dataset_result = result
 
     @Slot(str)
     def _dataset_failed(self, error: str) -> None:
@@ -343,6 +351,7 @@ class SimulationPanel(QWidget):
             dataset_outcome(
                 self._dataset_path,
                 self._dataset_last,
+                self._dataset_result,
                 cancelled=self._dataset_cancelled,
                 error=self._dataset_error,
             )
@@ -357,8 +366,10 @@ class SimulationPanel(QWidget):
         self.pool.cancel("dataset")
 
 
-def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None) -> str:
-    """What a finished dataset job left behind, from its last record and the files on disk.
+def dataset_outcome(path: Path, last: Any, result: Any, *, cancelled: bool, error: str | None) -> str:
+    """What a finished dataset job left behind, from its last record, its result and the files on disk.
+
+    ``result`` is what ``simulate_dataset`` returned (a ``DatasetResult``; None when it failed).
 
     Only a complete file is called written; a cancelled or failed run names its ``.part``
     file and how many pairs it holds (a rerun with the same settings resumes it).
@@ -370,8 +381,8 @@ def dataset_outcome(path: Path, last: Any, *, cancelled: bool, error: str | None
     if error is not None:
         where = f"; {done}{of} pair(s) kept in {part.name}" if part.is_file() else ""
         return f"dataset failed: {error}{where}"
-    if path.is_file() and getattr(last, "message", "") in ("complete", "already complete"):
-        return f"{path}: {done} pair(s) written"
+    if result is not None and result.complete and path.is_file():
+        return f"{path}: {result.done} pair(s) written"
     if part.is_file():
         how = "cancelled" if cancelled else "stopped"
         resume = "unfinished; generate again with the same settings to resume"

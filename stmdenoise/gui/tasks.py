@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.gui.capabilities import capability
-from stmdenoise.jobs import JobCancelled
+from stmdenoise.jobs import JobCancelled, reporting
 from stmdenoise.paths import shipped_models_dir, user_data_dir
 from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
 from stmdenoise.scan import Scan
@@ -29,6 +29,7 @@ __all__ = [
     "ROW_METHODS",
     "DenoiserCache",
     "DenoiseRecord",
+    "DenoiseResult",
     "ScoreRecord",
     "denoise_job",
     "model_pixel_size",
@@ -167,12 +168,19 @@ class DenoiserCache:
 
 @dataclass(frozen=True)
 class DenoiseRecord:
-    """Progress of one denoising job; ``result`` is set on the last record."""
+    """Progress of one denoising job."""
 
     done: int
     total: int | None
     message: str = ""
-    result: Scan | None = None
+
+
+@dataclass(frozen=True)
+class DenoiseResult:
+    """What a denoising job returns: the scan delivered and a line saying what it is."""
+
+    scan: Scan
+    message: str
 
 
 def denoise_job(
@@ -183,7 +191,7 @@ def denoise_job(
     passes: int = 1,
     partner: Callable[[], Scan | None] | None = None,
     policy: str = "fallback",
-) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[DenoiseRecord]]:
+) -> Callable[[threading.Event], Generator[DenoiseRecord, None, DenoiseResult | None]]:
     """Job factory: denoise ``scan`` under the do-no-harm policy, averaging ``passes`` mirrorings.
 
     ``partner()`` (called in the worker thread) returns the second look at the same area (the
@@ -192,26 +200,31 @@ def denoise_job(
     :data:`stmdenoise.safety.POLICIES` except ``refuse`` (the app always shows something).
     """
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
+    def job(cancel: threading.Event) -> Generator[DenoiseRecord, None, DenoiseResult | None]:
         yield DenoiseRecord(0, None, f"loading {model_dir.name}")
         denoiser = cache.get(model_dir, device)
         plan = denoiser.plan(scan, passes=passes)
         yield DenoiseRecord(0, None, plan.describe().capitalize())
         second = partner() if partner is not None else None
 
-        def progress(done: int, total: int) -> None:
-            report(DenoiseRecord(int(done), int(total), f"denoising: network pass {done} of {total}"))
+        def run(report: Callable[[DenoiseRecord], None]) -> Any:
+            def progress(done: int, total: int) -> None:
+                report(DenoiseRecord(int(done), int(total), f"denoising: network pass {done} of {total}"))
 
-        try:
-            got = denoiser.denoise_checked(
+            return denoiser.denoise_checked(
                 scan, partner=second, policy=policy, passes=passes, cancel=cancel, progress=progress
             )
+
+        try:
+            got = yield from reporting(run)
         except JobCancelled:
-            return
+            return None
         what = {"model": "the model's output", "raw": "the raw scan"}.get(
             got.verdict.delivered, f"classical fallback ({got.verdict.delivered})"
         )
-        yield DenoiseRecord(1, 1, f"done: showing {what}", result=got.delivered)
+        message = f"done: showing {what}"
+        yield DenoiseRecord(1, 1, message)
+        return DenoiseResult(got.delivered, message)
 
     return job
 
@@ -281,11 +294,11 @@ BRISQUE_ROW, PIQE_ROW = "BRISQUE (no-reference hint)", "PIQE (no-reference hint)
 
 def score_job(
     raw: Scan, denoised: Scan | None, generation: int = 0
-) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[ScoreRecord]]:
+) -> Callable[[threading.Event], Iterator[ScoreRecord]]:
     """Job factory: the fidelity of what is shown (from its do-no-harm verdict), then BRISQUE,
     PIQE and the STM-native measures for raw and denoised; records carry ``generation``."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[ScoreRecord]:
+    def job(cancel: threading.Event) -> Iterator[ScoreRecord]:
         import stmdenoise.metrics as m
         from stmdenoise.safety import verdict_of, verdict_rows
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,56 +33,59 @@ from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.settings import AppSettings
 from stmdenoise.gui.tasks import list_devices, user_models_dir
 from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.training.options import Option, options
 
-__all__ = ["TrainingPanel", "TrainRequest", "build_config", "VARIANTS"]
-
-VARIANTS: tuple[str, ...] = ("pdanet", "cyclegan+da+ws", "cyclegan+da", "cyclegan", "supervised")
+__all__ = ["TrainingPanel", "train_job", "option_widget"]
 
 _PALETTE = [(255, 150, 40), (80, 200, 255), (140, 220, 100), (230, 90, 200), (240, 220, 80), (200, 200, 200)]
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainRequest:
-    """What the panel asks for, in GUI terms (mapped onto ``TrainConfig`` by :func:`build_config`)."""
+def train_job(config: Any) -> Callable[[threading.Event], Generator[Any, None, Any]]:
+    """Job factory running ``stmdenoise.training.train`` for ``config`` (returns its ``TrainResult``)."""
 
-    out: Path
-    variant: str = "pdanet"
-    steps: int = 1000
-    crop: int = 128
-    batch: int = 4
-    device: str = "auto"
-    sim: Path | None = None
-    real: Path | None = None
-    seed: int = 0
-    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
-def build_config(request: TrainRequest) -> Any:
-    """The ``stmdenoise.training.TrainConfig`` for ``request`` (``overrides`` applied last)."""
-    TrainConfig = capability("train").get("TrainConfig")  # noqa: N806 - a class
-    kwargs: dict[str, Any] = {
-        "variant": request.variant,
-        "steps": request.steps,
-        "crop": request.crop,
-        "batch": request.batch,
-        "device": request.device,
-        "sim": None if request.sim is None else str(request.sim),
-        "real": () if request.real is None else (str(request.real),),
-        "out": str(request.out),
-        "seed": request.seed,
-    }
-    kwargs.update(request.overrides)
-    return TrainConfig(**kwargs)
-
-
-def train_job(request: TrainRequest) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[Any]]:
-    """Job factory running ``stmdenoise.training.train`` for ``request``."""
-
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
+    def job(cancel: threading.Event) -> Generator[Any, None, Any]:
         train = capability("train").get("train")
-        return iter(train(build_config(request), cancel=cancel))
+        return train(config, cancel=cancel)
 
     return job
+
+
+def option_widget(o: Option) -> QWidget:
+    """An input for the setting ``o``, from its metadata (type, range, choices, default, help)."""
+    w: QWidget
+    if o.choices is not None:
+        w = QComboBox()
+        w.addItems([str(c) for c in o.choices])
+        w.setCurrentText(str(o.default))
+    elif o.type is bool:
+        w = QCheckBox()
+        w.setChecked(bool(o.default))
+    elif o.type is int:
+        w = QSpinBox()
+        w.setRange(int(o.low if o.low is not None else 0) + int(o.low_open), int(o.high or 10_000_000))
+        w.setSingleStep(o.multiple_of or 1)
+        w.setValue(int(o.default))
+    elif o.type is float:
+        w = QDoubleSpinBox()
+        w.setDecimals(4)
+        w.setRange(o.low if o.low is not None else -1e9, o.high if o.high is not None else 1e9)
+        w.setValue(float(o.default or 0.0))
+    else:
+        w = QLineEdit(str(o.default or ""))
+    w.setToolTip(o.help + (f" ({o.range_text()})" if o.range_text() else ""))
+    return w
+
+
+def _value(w: QWidget, o: Option) -> Any:
+    if isinstance(w, QComboBox):
+        return next(c for c in o.choices or () if str(c) == w.currentText())
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+        return w.value()
+    if isinstance(w, QLineEdit):
+        return w.text().strip() or None
+    raise TypeError(f"no value for {type(w).__name__}")
 
 
 def _path_or_none(text: str) -> Path | None:
@@ -101,18 +105,14 @@ class TrainingPanel(QWidget):
         self.sim_edit.setPlaceholderText("empty: simulate pairs on the fly")
         self.real_edit = QLineEdit()
         self.real_edit.setPlaceholderText("folder of experimental scans")
-        self.variant_box = QComboBox()
-        self.variant_box.addItems(list(VARIANTS))
-        self.steps_box = QSpinBox()
-        self.steps_box.setRange(1, 10_000_000)
-        self.steps_box.setValue(2000)
-        self.crop_box = QSpinBox()
-        self.crop_box.setRange(16, 1024)
-        self.crop_box.setSingleStep(16)
-        self.crop_box.setValue(128)
-        self.batch_box = QSpinBox()
-        self.batch_box.setRange(1, 256)
-        self.batch_box.setValue(4)
+        #: one input per setting marked ``gui`` in stmdenoise.training.options, by its flat key
+        self.fields: dict[str, tuple[Option, QWidget]] = {
+            o.key: (o, option_widget(o)) for o in options() if o.gui
+        }
+        self.variant_box = self.fields["variant"][1]
+        self.steps_box = self.fields["steps"][1]
+        self.crop_box = self.fields["crop"][1]
+        self.batch_box = self.fields["batch"][1]
         self.device_box = QComboBox()
         self.devices = list_devices()
         self.device_box.addItems([d.label for d in self.devices])
@@ -122,10 +122,8 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         form.addRow("Simulated data", self._with_browse(self.sim_edit, folder=False))
         form.addRow("Experimental", self._with_browse(self.real_edit, folder=True))
-        form.addRow("Variant", self.variant_box)
-        form.addRow("Steps", self.steps_box)
-        form.addRow("Crop", self.crop_box)
-        form.addRow("Batch", self.batch_box)
+        for o, widget in self.fields.values():
+            form.addRow(o.title, widget)
         form.addRow("Device", self.device_box)
         form.addRow("Name", self.name_edit)
 
@@ -176,6 +174,7 @@ class TrainingPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.history: dict[str, tuple[list[int], list[float]]] = {}
         self.records: list[Any] = []
+        self.result: Any = None  # the last run's TrainResult
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
@@ -213,55 +212,62 @@ class TrainingPanel(QWidget):
             edit.setText(path)
             self.settings.last_dataset_dir = str(Path(path).parent)
 
-    def request(self, **overrides: Any) -> TrainRequest:
-        """The training request the controls describe (``overrides`` go to TrainConfig as is)."""
+    def request(self, **overrides: Any) -> Any:
+        """The ``TrainConfig`` the controls describe; ``overrides`` are more settings by flat key.
+
+        Raises ValueError naming the setting when a value is out of range.
+        """
+        from stmdenoise.training import TrainConfig
+
+        settings: dict[str, Any] = {key: _value(w, o) for key, (o, w) in self.fields.items()}
         name = self.name_edit.text().strip() or (
-            f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{self.variant_box.currentText().replace('+', '-')}"
+            f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{settings['variant'].replace('+', '-')}"
         )
         j = self.device_box.currentIndex()
-        return TrainRequest(
-            out=user_models_dir() / name,
-            variant=self.variant_box.currentText(),
-            steps=self.steps_box.value(),
-            crop=self.crop_box.value(),
-            batch=self.batch_box.value(),
+        real = _path_or_none(self.real_edit.text())
+        sim = _path_or_none(self.sim_edit.text())
+        settings.update(
+            out=str(user_models_dir() / name),
             device=self.devices[j].device if 0 <= j < len(self.devices) else "auto",
-            sim=_path_or_none(self.sim_edit.text()),
-            real=_path_or_none(self.real_edit.text()),
-            overrides=dict(overrides),
+            sim=None if sim is None else str(sim),
+            real=() if real is None else (str(real),),
         )
+        settings.update(overrides)
+        return TrainConfig.from_dict(settings)
 
     @Slot()
     def _start_clicked(self) -> None:
-        self.start(self.request())
+        try:
+            config = self.request()
+        except ValueError as exc:  # bad settings are reported now, not from the thread
+            self.status.setText(f"cannot train: {exc}")
+            return
+        self.start(config)
 
-    def start(self, request: TrainRequest) -> bool:
-        """Start training ``request`` in the background; False when training is missing or running."""
+    def start(self, config: Any) -> bool:
+        """Start training ``config`` (a ``TrainConfig``) in the background; False when missing or running."""
         missing = capability("train").missing()
         if missing is not None:
             self.status.setText(missing)
             return False
         if "train" in self.pool.names():
             return False
-        try:
-            build_config(request)  # report bad settings now, not from the thread
-        except (TypeError, ValueError) as exc:
-            self.status.setText(f"cannot train: {exc}")
-            return False
-        self.out_dir = request.out
+        self.out_dir = Path(config.run.out)
+        self.result = None
         self.records.clear()
         self.history.clear()
         self.loss_plot.clear()
         self.curves.clear()
-        self.progress.setRange(0, request.steps)
+        self.progress.setRange(0, config.run.steps)
         self.progress.setValue(0)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status.setText(f"training {request.variant} → {request.out}")
+        self.status.setText(f"training {config.variant} → {config.run.out}")
         self.pool.start(
-            train_job(request),
+            train_job(config),
             name="train",
             on_record=self._record,
+            on_returned=self._returned,
             on_failed=self._failed,
             on_finished=self._finished,
         )
@@ -296,9 +302,6 @@ class TrainingPanel(QWidget):
         preview = getattr(rec, "preview", None)
         if preview:
             self.show_preview(preview)
-        model_dir = getattr(rec, "model_dir", None)
-        if model_dir:
-            self.out_dir = Path(model_dir)
         message = getattr(rec, "message", "")
         if message:
             self.status.setText(str(message))
@@ -314,6 +317,12 @@ class TrainingPanel(QWidget):
                     label.setText(key.replace("_", " "))
                 return
 
+    @Slot(object)
+    def _returned(self, result: Any) -> None:
+        self.result = result
+        if result.model_dir:
+            self.out_dir = Path(result.model_dir)
+
     @Slot(str)
     def _failed(self, error: str) -> None:
         self.status.setText(f"training failed: {error}")
@@ -324,7 +333,11 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         out = self.out_dir
         if out is not None and (out / "config.json").is_file() and any(out.glob("*.safetensors")):
-            self.status.setText(f"model saved to {out}")
+            last = self.records[-1] if self.records else None
+            if last is not None and last.cancelled:
+                self.status.setText(f"cancelled at step {last.done}; checkpoint and model saved to {out}")
+            else:
+                self.status.setText(f"model saved to {out}")
             self.model_registered.emit(str(out))
 
     @Slot()

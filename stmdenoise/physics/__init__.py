@@ -10,6 +10,7 @@ from stmdenoise.physics.artefacts import (
 )
 from stmdenoise.physics.dataset import (
     DatasetProgress,
+    DatasetResult,
     SimulatedDataset,
     image_rng,
     open_dataset,
@@ -40,6 +41,7 @@ from stmdenoise.physics.surface import (
 
 __all__ = [
     "DatasetProgress",
+    "DatasetResult",
     "SimulatedDataset",
     "image_rng",
     "open_dataset",

@@ -40,7 +40,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -53,7 +53,14 @@ from numpy.typing import NDArray
 from stmdenoise.physics.artefacts import PRESETS
 from stmdenoise.physics.pairs import SimulatedPair, sample_pair
 
-__all__ = ["DatasetProgress", "simulate_dataset", "open_dataset", "SimulatedDataset", "image_rng"]
+__all__ = [
+    "DatasetProgress",
+    "DatasetResult",
+    "simulate_dataset",
+    "open_dataset",
+    "SimulatedDataset",
+    "image_rng",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,20 @@ class DatasetProgress:
     total: int | None
     message: str = ""
     path: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """What :func:`simulate_dataset` returns: the file it left and whether it is complete.
+
+    ``path`` is the finished ``.h5`` file when ``complete``, else the ``.part`` work file
+    holding ``done`` of ``total`` pairs (a rerun with the same settings resumes it).
+    """
+
+    path: str
+    done: int
+    total: int
+    complete: bool
 
 
 def image_rng(seed: int, index: int) -> np.random.Generator:
@@ -276,11 +297,11 @@ def simulate_dataset(
     seed: int = 0,
     workers: int | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[DatasetProgress]:
+) -> Generator[DatasetProgress, None, DatasetResult]:
     """Write ``count`` simulated clean/noisy pairs to an HDF5 file, yielding progress.
 
-    A generator (see :mod:`stmdenoise.jobs`): iterate it to run the job; set ``cancel`` to stop
-    after the images in flight (they are written, the file is closed cleanly, a rerun resumes).
+    A job (see :mod:`stmdenoise.jobs`): iterate it to run it; set ``cancel`` to stop after the
+    images in flight (they are written, the file is closed cleanly, a rerun resumes).
 
     Parameters
     ----------
@@ -305,6 +326,11 @@ def simulate_dataset(
     ------
     DatasetProgress
         After opening the file and after each image written.
+
+    Returns
+    -------
+    DatasetResult
+        The finished file (``complete``) or the work file a cancelled run left.
     """
     _check_args(count, pixels, size, preset, seed, workers)
     path = Path(path)
@@ -313,7 +339,7 @@ def simulate_dataset(
     f = _open_work_file(path, part, int(count), int(pixels), float(size), preset, int(seed))
     if f is None:
         yield DatasetProgress(int(count), int(count), "already complete", str(path))
-        return
+        return DatasetResult(str(path), int(count), int(count), True)
     finished = False
     pending: list[int] = []  # written, not yet flushed: not yet marked
     clean_exit = False
@@ -358,6 +384,8 @@ def simulate_dataset(
         _fsync(part)
         os.replace(part, path)
         yield DatasetProgress(int(count), int(count), "complete", str(path))
+        return DatasetResult(str(path), int(count), int(count), True)
+    return DatasetResult(str(part), done, int(count), False)
 
 
 def _mark(f: h5py.File, pending: list[int]) -> None:

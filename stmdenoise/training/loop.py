@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from stmdenoise import __version__
 from stmdenoise.model.device import select_device
-from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
+from stmdenoise.model.folder import ModelInfo, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import PDANet, variant_is_paired_only, variant_uses_da
 from stmdenoise.scan import Scan
 from stmdenoise.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
@@ -56,7 +56,7 @@ from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
 
-__all__ = ["TrainProgress", "train"]
+__all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,10 @@ class TrainProgress:
         ``denoised_sim``, ``clean_sim``, and ``experimental``, ``denoised_experimental``).
     checkpoint : str or None
         Folder of a checkpoint written at this step.
-    model_dir : str or None
-        Model folder, on the last record of a completed or cancelled run.
     device : str
         Device used.
+    cancelled : bool
+        True on the last record of a run that ``cancel`` stopped (its checkpoint was saved).
     """
 
     done: int
@@ -96,8 +96,34 @@ class TrainProgress:
     eta_s: float | None = None
     preview: Mapping[str, F32] | None = None
     checkpoint: str | None = None
-    model_dir: str | None = None
     device: str = "cpu"
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns (the generator's return value), finished or cancelled.
+
+    Attributes
+    ----------
+    model_dir : str or None
+        Model folder written (None in processes other than rank 0).
+    checkpoint : str or None
+        Checkpoint written at the end (None on ranks other than 0).
+    steps : int
+        Steps done.
+    cancelled : bool
+        True when ``cancel`` stopped the run before ``config.run.steps`` (a rerun with ``resume``
+        continues it).
+    losses : Mapping[str, float]
+        Loss terms of the last step (empty when no step ran).
+    """
+
+    model_dir: str | None
+    checkpoint: str | None
+    steps: int
+    cancelled: bool
+    losses: Mapping[str, float] = field(default_factory=dict)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -118,7 +144,45 @@ def _maybe_init_distributed(device: torch.device) -> bool:
     return True
 
 
-class _Trainer:
+class Trainer:
+    """The state of one training run, advanced one iteration at a time.
+
+    :func:`train` is the generator over it (progress records, periodic checkpoints, cancel, the
+    model folder at the end); use a ``Trainer`` directly to time or inspect single steps
+    (``bench/bench_model.py``, the tests).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    sim_sampler : callable or None
+        Replaces :func:`stmdenoise.physics.sample_pair` for on-the-fly simulation.
+    real_scans : sequence of Scan or None
+        Experimental scans in memory, instead of reading ``config.run.real``.
+    resume : bool
+        Restore networks, optimisers, weight averages, RNG states and the step from
+        ``config.run.out/checkpoint``.
+
+    Attributes
+    ----------
+    net : PDANet
+        The networks (generators and discriminators).
+    step : int
+        Iterations done.
+    device : torch.device
+        Where the networks run.
+    rank, world : int
+        This process and the number of processes (DistributedDataParallel under torchrun).
+    ema : WeightAverage or None
+        The running weight averages (when ``ema`` > 0).
+
+    Examples
+    --------
+    >>> trainer = Trainer(cfg, sim_sampler=None, real_scans=scans, resume=False)  # doctest: +SKIP
+    >>> losses, outputs, inputs = trainer.train_step()  # doctest: +SKIP
+    >>> trainer.save_model(losses); trainer.close()  # doctest: +SKIP
+    """
+
     def __init__(
         self,
         config: TrainConfig,
@@ -128,7 +192,7 @@ class _Trainer:
         resume: bool,
     ) -> None:
         self.cfg = config
-        device = select_device(config.device)
+        device = select_device(config.run.device)
         if device.type == "cuda" and dist.is_available() and dist.is_initialized() is False:
             local = int(os.environ.get("LOCAL_RANK", "0"))
             if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -137,24 +201,28 @@ class _Trainer:
         self.owns_group = _maybe_init_distributed(device)
         self.rank, self.world = _dist_info()
         self.device = device
-        self.amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
-        self.out = Path(config.out)
-        norm = _Norm(config.norm_low_pct, config.norm_high_pct, config.norm_scale, config.norm_squash)
+        self.amp = bool(config.run.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
+        self.out = Path(config.run.out)
+        norm = _Norm(config.norm.low_pct, config.norm.high_pct, config.norm.scale, config.norm.squash)
         # simulated images are levelled like experimental ones (and like the Denoiser's input):
         # the artefact model adds a plane tilt that inference would remove before the network
-        sim_norm = _LevelThen(norm) if config.level else norm
+        sim_norm = _LevelThen(norm) if config.norm.level else norm
         pair_norm = (
             _PairNorm(
-                config.norm_low_pct, config.norm_high_pct, config.norm_scale, config.norm_squash, config.level
+                config.norm.low_pct,
+                config.norm.high_pct,
+                config.norm.scale,
+                config.norm.squash,
+                config.norm.level,
             )
-            if config.pair_norm == "noisy"
+            if config.sim.pair_norm == "noisy"
             else None
         )
 
         # ---------------------------------------------------------------- data
         self.sim: SimSource
-        if config.sim:
-            self.sim = H5Sim(config.sim, normalise=sim_norm, normalise_pair=pair_norm)
+        if config.sim.dataset:
+            self.sim = H5Sim(config.sim.dataset, normalise=sim_norm, normalise_pair=pair_norm)
         else:
             if sim_sampler is None:
                 try:
@@ -167,46 +235,46 @@ class _Trainer:
                 sim_sampler = sample_pair
             self.sim = OnTheFlySim(
                 sim_sampler,
-                seed=config.seed,
-                pixels=config.sim_pixels,
-                size=config.sim_size,
-                preset=config.sim_preset,
-                pool=config.sim_pool,
-                refresh=config.sim_refresh,
+                seed=config.run.seed,
+                pixels=config.sim.pixels,
+                size=config.sim.size,
+                preset=config.sim.preset,
+                pool=config.sim.pool,
+                refresh=config.sim.refresh,
                 normalise=sim_norm,
                 normalise_pair=pair_norm,
             )
         self.real: RealImages | None = None
-        if variant_uses_da(config.variant) or config.lambda_cyc_exp > 0:
+        if variant_uses_da(config.variant) or config.losses.lambda_cyc_exp > 0:
             scans = list(real_scans) if real_scans is not None else None
             if scans is None:
-                if not config.real:
+                if not config.run.real:
                     raise ValueError(
-                        f"variant {config.variant!r} needs experimental scans (config.real is empty)"
+                        f"variant {config.variant!r} needs experimental scans (config.run.real is empty)"
                     )
-                scans = load_real_scans(config.real, nm_per_px=config.real_nm_per_px)
+                scans = load_real_scans(config.run.real, nm_per_px=config.run.real_nm_per_px)
             images = [
-                prepare_real(s, pixel_size=self.sim.pixel_size, level=config.level, normalise=norm)
+                prepare_real(s, pixel_size=self.sim.pixel_size, level=config.norm.level, normalise=norm)
                 for s in scans
             ]
             names = [s.source.name if s.source else f"scan{i}" for i, s in enumerate(scans)]
             self.real = RealImages(images, names)
         # each process draws its own data; the generator state is checkpointed
-        self.data_rng = np.random.default_rng([config.seed, 0xDA7A, self.rank])
+        self.data_rng = np.random.default_rng([config.run.seed, 0xDA7A, self.rank])
 
         # ---------------------------------------------------------------- networks
-        torch.manual_seed(config.seed)
+        torch.manual_seed(config.run.seed)
         self.net = PDANet(config.arch, config.variant).to(device)
-        self.gens = Generators(self.net, config.lambda_cyc_exp, config.lambda_anchor)
-        self.discs = Discriminators(self.net, config.gan_mode)
-        betas = (config.beta1, config.beta2)
-        self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.net.discriminator_parameters(), lr=config.lr, betas=betas)
+        self.gens = Generators(self.net, config.losses.lambda_cyc_exp, config.losses.lambda_anchor)
+        self.discs = Discriminators(self.net, config.losses.gan_mode)
+        betas = (config.run.beta1, config.run.beta2)
+        self.opt_g = torch.optim.Adam(self.net.generator_parameters(), lr=config.run.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.net.discriminator_parameters(), lr=config.run.lr, betas=betas)
         self.step = 0
-        if config.init and not resume:
-            self._init_from(Path(config.init))
+        if config.run.init and not resume:
+            self._init_from(Path(config.run.init))
         # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
-        self.ema = WeightAverage(self._exported_tensors(), config.ema) if config.ema > 0 else None
+        self.ema = WeightAverage(self._exported_tensors(), config.run.ema) if config.run.ema > 0 else None
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
@@ -221,9 +289,9 @@ class _Trainer:
                 self.ema.restart()
                 log.warning("the checkpoint holds no weight averages: --ema starts from its weights")
             saved = TrainConfig.from_dict(meta["config"])
-            if saved.replace(steps=config.steps, out=config.out, device=config.device) != config.replace(
-                steps=config.steps
-            ):
+            if saved.replace(
+                steps=config.run.steps, out=config.run.out, device=config.run.device
+            ) != config.replace(steps=config.run.steps):
                 log.warning(
                     "resuming with settings that differ from the checkpoint's; the run will not be exact"
                 )
@@ -267,21 +335,21 @@ class _Trainer:
         pool = self.sim.indices(self.step)
         s_list: list[F32] = []
         bs_list: list[F32] = []
-        for _ in range(cfg.batch):
+        for _ in range(cfg.run.batch):
             if cfg.lambda_sup > 0:  # paired losses need aligned clean/noisy crops
                 clean, noisy = self.sim.pair(pool[int(rng.integers(len(pool)))])
                 around = None
-                if cfg.extreme_crops > 0 and rng.random() < cfg.extreme_crops:
+                if cfg.sim.extreme_crops > 0 and rng.random() < cfg.sim.extreme_crops:
                     around = extreme_pixel(clean, rng)  # an adsorbate peak or a core
-                a, b = paired_crop_and_augment(clean, noisy, cfg.crop, rng, around=around)
+                a, b = paired_crop_and_augment(clean, noisy, cfg.run.crop, rng, around=around)
             else:  # unpaired: clean and noisy from independent draws
-                a = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[0], cfg.crop, rng)
-                b = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[1], cfg.crop, rng)
+                a = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[0], cfg.run.crop, rng)
+                b = crop_and_augment(self.sim.pair(pool[int(rng.integers(len(pool)))])[1], cfg.run.crop, rng)
             s_list.append(a)
             bs_list.append(b)
         e = None
         if self.real is not None:
-            e = self._tensor([self.real.crop(cfg.crop, rng) for _ in range(cfg.batch)])
+            e = self._tensor([self.real.crop(cfg.run.crop, rng) for _ in range(cfg.run.batch)])
         return self._tensor(s_list), self._tensor(bs_list), e
 
     def _tensor(self, images: Sequence[F32]) -> torch.Tensor:
@@ -289,6 +357,7 @@ class _Trainer:
 
     # ------------------------------------------------------------------ one iteration
     def train_step(self) -> tuple[dict[str, float], dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
+        """One iteration (Algorithm 1): returns the loss terms, the generators' outputs and the inputs."""
         cfg = self.cfg
         real_s, real_bs, real_e = self._batch()
         if variant_is_paired_only(cfg.variant):
@@ -309,7 +378,7 @@ class _Trainer:
         # (3) generators, discriminators frozen
         set_requires_grad(discs, False)
         self.opt_g.zero_grad(set_to_none=True)
-        m = cfg.gan_mode
+        m = cfg.losses.gan_mode
         with autocast:
             terms: dict[str, torch.Tensor] = {
                 "adv_D": gan_loss(self.net.d_d(g["fake_s"]), True, mode=m),
@@ -318,25 +387,25 @@ class _Trainer:
                 "cyc_bwd": l1(g["rec_s"], real_s),
             }
             loss_g = (
-                cfg.lambda_d * terms["adv_D"]
-                + cfg.lambda_b * terms["adv_B"]
-                + cfg.lambda_cyc * (terms["cyc_fwd"] + terms["cyc_bwd"])
+                cfg.losses.lambda_d * terms["adv_D"]
+                + cfg.losses.lambda_b * terms["adv_B"]
+                + cfg.losses.lambda_cyc * (terms["cyc_fwd"] + terms["cyc_bwd"])
             )
             if self.net.d_da is not None and "fake_e" in g:
                 terms["adv_DA"] = gan_loss(self.net.d_da(g["fake_e"]), True, mode=m)
-                loss_g = loss_g + cfg.lambda_da * terms["adv_DA"]
+                loss_g = loss_g + cfg.losses.lambda_da * terms["adv_DA"]
             if self.net.d_fa is not None and "feat_e" in g:
                 terms["adv_FA"] = gan_loss(self.net.d_fa(g["feat_e"].float()), True, mode=m)
-                loss_g = loss_g + cfg.lambda_fa * terms["adv_FA"]
+                loss_g = loss_g + cfg.losses.lambda_fa * terms["adv_FA"]
             paired_terms, paired_loss = self._paired_losses(g["fake_s"], real_s)
             terms.update(paired_terms)
             loss_g = loss_g + paired_loss
             if "rec_e" in g and real_e is not None:
                 terms["cyc_exp"] = l1(g["rec_e"], real_e)
-                loss_g = loss_g + cfg.lambda_cyc_exp * terms["cyc_exp"]
+                loss_g = loss_g + cfg.losses.lambda_cyc_exp * terms["cyc_exp"]
             if "anchor_e" in g:
                 terms["anchor"] = self._l1_in_sup_space(g["fake_e"], g["anchor_e"])
-                loss_g = loss_g + cfg.lambda_anchor * terms["anchor"]
+                loss_g = loss_g + cfg.losses.lambda_anchor * terms["anchor"]
         loss_g.backward()
         self.opt_g.step()
         if self.ema is not None:
@@ -357,24 +426,28 @@ class _Trainer:
         terms: dict[str, torch.Tensor] = {}
         total: torch.Tensor | float = 0.0
         data = None  # (fake, real) in data units, computed once when a term needs them
-        if cfg.lambda_range > 0 or cfg.lambda_ssim > 0 or (cfg.lambda_sup > 0 and cfg.sup_space == "data"):
-            data = (unsquash(fake_s, cfg.norm_squash), unsquash(real_s, cfg.norm_squash))
+        if (
+            cfg.losses.lambda_range > 0
+            or cfg.losses.lambda_ssim > 0
+            or (cfg.lambda_sup > 0 and cfg.losses.sup_space == "data")
+        ):
+            data = (unsquash(fake_s, cfg.norm.squash), unsquash(real_s, cfg.norm.squash))
         if cfg.lambda_sup > 0:
-            terms["sup_L1"] = l1(*data) if data and cfg.sup_space == "data" else l1(fake_s, real_s)
+            terms["sup_L1"] = l1(*data) if data and cfg.losses.sup_space == "data" else l1(fake_s, real_s)
             total = total + cfg.lambda_sup * terms["sup_L1"]
-        if data and cfg.lambda_range > 0:
+        if data and cfg.losses.lambda_range > 0:
             # min-max scaling is invariant to the affine normalisation, not to the tanh: data units
             terms["range"] = range_mse(*data)
-            total = total + cfg.lambda_range * terms["range"]
-        if data and cfg.lambda_ssim > 0:
+            total = total + cfg.losses.lambda_range * terms["range"]
+        if data and cfg.losses.lambda_ssim > 0:
             terms["ssim"] = ssim_loss(*data)
-            total = total + cfg.lambda_ssim * terms["ssim"]
+            total = total + cfg.losses.lambda_ssim * terms["ssim"]
         return terms, total
 
     def _l1_in_sup_space(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """L1 of two network outputs where ``--sup-space`` puts the paired L1 (tanh range or data units)."""
-        if self.cfg.sup_space == "data":
-            return l1(unsquash(a, self.cfg.norm_squash), unsquash(b, self.cfg.norm_squash))
+        if self.cfg.losses.sup_space == "data":
+            return l1(unsquash(a, self.cfg.norm.squash), unsquash(b, self.cfg.norm.squash))
         return l1(a, b)
 
     def _paired_step(
@@ -406,6 +479,7 @@ class _Trainer:
         return gathered
 
     def save_checkpoint(self) -> str | None:
+        """Write ``out/checkpoint`` (every rank takes part; rank 0 writes); its folder, or None."""
         states = self._rng_states()  # collective: every rank takes part
         if self.rank != 0:
             return None
@@ -423,15 +497,14 @@ class _Trainer:
         return str(folder)
 
     def save_model(self, last_losses: Mapping[str, float]) -> str | None:
+        """Write the model folder ``out`` (rank 0; the weight averages when ``ema`` > 0); its path."""
         if self.rank != 0:
             return None
         cfg = self.cfg
         info = ModelInfo(
             arch=cfg.arch,
             variant=cfg.variant,
-            normalization=NormalizationSpec(
-                cfg.norm_low_pct, cfg.norm_high_pct, cfg.norm_scale, cfg.level, cfg.norm_squash
-            ),
+            normalization=cfg.norm,
             pixel_size=self.sim.pixel_size,
             steps=self.step,
             training={
@@ -444,12 +517,13 @@ class _Trainer:
             },
             name=self.out.name,
         )
-        dtype = torch.float16 if cfg.weights_dtype == "float16" else torch.float32
+        dtype = torch.float16 if cfg.run.weights_dtype == "float16" else torch.float32
         with self.ema.swapped_in() if self.ema is not None else nullcontext():
             save_model_folder(self.out, info, self.net.g_d, self.net.g_da, dtype=dtype)
         return str(self.out)
 
     def close(self) -> None:
+        """Close the simulated dataset and leave a process group this trainer created."""
         if isinstance(self.sim, H5Sim):
             self.sim.close()
         if self.owns_group and dist.is_initialized():
@@ -474,8 +548,11 @@ def train(
     resume: bool = False,
     sim_sampler: PairSampler | None = None,
     real_scans: Sequence[Scan] | None = None,
-) -> Iterator[TrainProgress]:
+) -> Generator[TrainProgress, None, TrainResult]:
     """Train PDA-Net; yields a :class:`TrainProgress` after setup and every step.
+
+    A job (see :mod:`stmdenoise.jobs`): iterate it to run it; its return value is the
+    :class:`TrainResult`.
 
     Parameters
     ----------
@@ -484,32 +561,37 @@ def train(
     cancel : threading.Event, optional
         Set it to stop after the current step; a checkpoint and the model folder are written.
     resume : bool
-        Continue from ``config.out/checkpoint`` (networks, optimizers, RNG states, step).
+        Continue from ``config.run.out/checkpoint`` (networks, optimizers, RNG states, step).
     sim_sampler : callable, optional
         Replaces :func:`stmdenoise.physics.sample_pair` for on-the-fly simulation.
     real_scans : sequence of Scan, optional
-        Experimental scans in memory, instead of reading ``config.real``.
+        Experimental scans in memory, instead of reading ``config.run.real``.
 
     Yields
     ------
     TrainProgress
-        The last record carries ``model_dir`` (and ``checkpoint`` when cancelled).
+        After setup, after every step, and once more after the files were written.
+
+    Returns
+    -------
+    TrainResult
+        The model folder, the last checkpoint, the steps done and whether the run was cancelled.
     """
-    trainer = _Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
+    trainer = Trainer(config, sim_sampler=sim_sampler, real_scans=real_scans, resume=resume)
     cfg = config
     dev = str(trainer.device)
     losses: dict[str, float] = {}
     try:
         yield TrainProgress(
             done=trainer.step,
-            total=cfg.steps,
+            total=cfg.run.steps,
             message=f"{cfg.variant} on {dev}" + (f" x{trainer.world}" if trainer.world > 1 else ""),
             device=dev,
         )
         t0 = time.perf_counter()
         start = trainer.step
         cancelled = False
-        while trainer.step < cfg.steps:
+        while trainer.step < cfg.run.steps:
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
@@ -517,17 +599,21 @@ def train(
             if not all(math.isfinite(v) for v in losses.values()):
                 raise FloatingPointError(f"training diverged at step {trainer.step}: losses {losses}")
             elapsed = time.perf_counter() - t0
-            rate = (trainer.step - start) * cfg.batch * trainer.world / max(elapsed, 1e-9)
-            eta = (cfg.steps - trainer.step) * cfg.batch * trainer.world / rate if rate > 0 else None
+            rate = (trainer.step - start) * cfg.run.batch * trainer.world / max(elapsed, 1e-9)
+            eta = (cfg.run.steps - trainer.step) * cfg.run.batch * trainer.world / rate if rate > 0 else None
             ckpt = None
-            if cfg.checkpoint_every and trainer.step % cfg.checkpoint_every == 0 and trainer.step < cfg.steps:
+            if (
+                cfg.run.checkpoint_every
+                and trainer.step % cfg.run.checkpoint_every == 0
+                and trainer.step < cfg.run.steps
+            ):
                 ckpt = trainer.save_checkpoint()
             preview = None
-            if cfg.preview_every and (trainer.step % cfg.preview_every == 0 or trainer.step == 1):
+            if cfg.run.preview_every and (trainer.step % cfg.run.preview_every == 0 or trainer.step == 1):
                 preview = _preview(g, reals)
             yield TrainProgress(
                 done=trainer.step,
-                total=cfg.steps,
+                total=cfg.run.steps,
                 message=f"G {losses['G_total']:.3f} D {losses['D_total']:.3f} cyc {losses['cycle']:.3f}",
                 losses=losses,
                 images_per_s=rate,
@@ -536,17 +622,17 @@ def train(
                 checkpoint=ckpt,
                 device=dev,
             )
-        ckpt = trainer.save_checkpoint() if cancelled or trainer.step >= cfg.steps else None
+        ckpt = trainer.save_checkpoint() if cancelled or trainer.step >= cfg.run.steps else None
         model_dir = trainer.save_model(losses)
         yield TrainProgress(
             done=trainer.step,
-            total=cfg.steps,
+            total=cfg.run.steps,
             message=("cancelled; checkpoint saved" if cancelled else "finished")
             + (f": {model_dir}" if model_dir else ""),
-            losses=losses,
             checkpoint=ckpt,
-            model_dir=model_dir,
             device=dev,
+            cancelled=cancelled,
         )
+        return TrainResult(model_dir, ckpt, trainer.step, cancelled, losses)
     finally:
         trainer.close()

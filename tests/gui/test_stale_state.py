@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Slot
 
 import stmdenoise.gui.session as session_module
 from stmdenoise.gui.session import ViewKey
-from stmdenoise.gui.tasks import DenoiseRecord, ModelInfo
+from stmdenoise.gui.tasks import DenoiseRecord, DenoiseResult, ModelInfo
 from stmdenoise.gui.workers import Tagged
 from stmdenoise.io import write_scan
 from stmdenoise.scan import Scan
@@ -55,18 +55,18 @@ def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) 
     def factory(
         scan: Scan, model_dir: Path, device: str, cache: Any, *_: Any
     ) -> Callable[..., Iterator[Any]]:
-        def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
+        def job(cancel: threading.Event) -> Generator[DenoiseRecord, None, DenoiseResult | None]:
             if fail:
                 raise RuntimeError("the model file is damaged")
             for i in range(400):
-                report(DenoiseRecord(i % 8, 8, f"denoising: network pass {i % 8} of 8"))
+                yield DenoiseRecord(i % 8, 8, f"denoising: network pass {i % 8} of 8")
                 if cancel.is_set():
                     # what a real network pass does: the record of the pass in flight arrives late
-                    report(DenoiseRecord(2, 8, "denoising: network pass 2 of 8"))
+                    yield DenoiseRecord(2, 8, "denoising: network pass 2 of 8")
                     log.append("cancelled")
                     return
                 time.sleep(0.01)
-            yield DenoiseRecord(1, 1, "done", result=scan.with_data(np.zeros(scan.shape)))
+            return DenoiseResult(scan.with_data(np.zeros(scan.shape)), "done")
 
         return job
 
@@ -74,8 +74,9 @@ def _slow_job_factory(log: list[str], *, fail: bool = False, late: bool = True) 
 
 
 def _quick_job(scan: Scan, model_dir: Path, device: str, cache: Any, *_: Any) -> Callable[..., Iterator[Any]]:
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[DenoiseRecord]:
-        yield DenoiseRecord(1, 1, "done", result=scan.with_data(np.asarray(scan.data) * 0.5))
+    def job(cancel: threading.Event) -> Generator[DenoiseRecord, None, DenoiseResult]:
+        yield DenoiseRecord(1, 1, "done")
+        return DenoiseResult(scan.with_data(np.asarray(scan.data) * 0.5), "done")
 
     return job
 
@@ -195,7 +196,7 @@ def test_view_jobs_of_an_old_scan_are_dropped(qtbot, window, tmp_path: Path) -> 
     gate = threading.Event()
 
     def slow(name: str) -> Callable[..., Iterator[str]]:
-        def job(cancel: threading.Event, report: Any) -> Iterator[str]:
+        def job(cancel: threading.Event) -> Iterator[str]:
             gate.wait(5)
             yield name
 
@@ -233,18 +234,23 @@ def test_fft_panel_shows_the_spectrum_of_the_current_scan(qtbot, window, tmp_pat
 
 def test_dataset_cancel_names_the_part_file(qtbot, window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import stmdenoise.physics as physics
-    from stmdenoise.physics.dataset import DatasetProgress
+    from stmdenoise.physics.dataset import DatasetProgress, DatasetResult
 
-    def fake_simulate_dataset(path: Path, *, count: int, cancel: threading.Event, **_: Any) -> Iterator[Any]:
+    def fake_simulate_dataset(
+        path: Path, *, count: int, cancel: threading.Event, **_: Any
+    ) -> Generator[Any, None, DatasetResult]:
         part = Path(path).with_name(Path(path).name + ".part")
         part.write_bytes(b"hdf5 work file")
         for i in range(count):
             if cancel.is_set():
-                return
+                return DatasetResult(str(part), i, count, False)
             time.sleep(0.02)
             yield DatasetProgress(i + 1, count, f"image {i}", str(part))
         part.rename(path)
-        yield DatasetProgress(count, count, "complete", str(path))
+        yield DatasetProgress(
+            count, count, "image done", str(path)
+        )  # the result says complete, not a message
+        return DatasetResult(str(path), count, count, True)
 
     monkeypatch.setattr(physics, "simulate_dataset", fake_simulate_dataset)
     panel = window.simulation

@@ -41,12 +41,12 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     panel = window.training
     _setup(panel, _real_folder(realdata_dir, tmp_path), steps=4, name="gui-tiny")
     request = panel.request(**TINY)
-    assert request.out == user_models_dir() / "gui-tiny" and request.device == "cpu"
+    assert Path(request.run.out) == user_models_dir() / "gui-tiny" and request.run.device == "cpu"
     with qtbot.waitSignal(panel.model_registered, timeout=240000) as signal:
         assert panel.start(request)
     wait_idle(qtbot, window)
     model_dir = Path(signal.args[0])
-    assert model_dir == request.out and (model_dir / "config.json").is_file()
+    assert model_dir == Path(request.run.out) and (model_dir / "config.json").is_file()
     # live feedback arrived: loss curves, progress, a preview of the domain-adapted generator
     assert panel.progress.value() == 4 and panel.curves
     assert any(c.getData()[0] is not None and len(c.getData()[0]) >= 2 for c in panel.curves.values())
@@ -156,5 +156,7 @@ def test_event_loop_answers_while_training_and_cancel_keeps_a_checkpoint(
     panel.cancel()
     wait_idle(qtbot, window, timeout=120000)
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
-    assert checkpoint_exists(request.out)
+    assert checkpoint_exists(request.run.out)
     assert panel.progress.value() < 100000
+    assert panel.records[-1].cancelled and panel.result.cancelled
+    assert panel.status.text().startswith("cancelled at step")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,17 @@ class _Sink(QObject):
         self.records: list[Any] = []
         self.threads: list[QThread] = []
         self.errors: list[str] = []
+        self.results: list[Any] = []
         self.finished = 0
 
     @Slot(object)
     def record(self, rec: Any) -> None:
         self.records.append(rec)
         self.threads.append(QThread.currentThread())
+
+    @Slot(object)
+    def returned(self, result: Any) -> None:
+        self.results.append(result)
 
     @Slot(str)
     def failed(self, error: str) -> None:
@@ -35,21 +40,29 @@ class _Sink(QObject):
 
 
 def _start(pool: WorkerPool, sink: _Sink, job, name: str = "job"):  # type: ignore[no-untyped-def]
-    return pool.start(job, name=name, on_record=sink.record, on_failed=sink.failed, on_finished=sink.done)
+    return pool.start(
+        job,
+        name=name,
+        on_record=sink.record,
+        on_returned=sink.returned,
+        on_failed=sink.failed,
+        on_finished=sink.done,
+    )
 
 
 def test_records_arrive_in_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
     pool, sink = WorkerPool(), _Sink()
     worker_threads: list[int] = []
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[int]:
+    def job(cancel: threading.Event) -> Generator[int, None, str]:
         worker_threads.append(threading.get_ident())
-        report(-1)
         yield from range(5)
+        return "the result"
 
     _start(pool, sink, job)
     qtbot.waitUntil(lambda: sink.finished == 1 and not pool.busy, timeout=10000)
-    assert sink.records == [-1, 0, 1, 2, 3, 4] and not sink.errors
+    assert sink.records == [0, 1, 2, 3, 4] and not sink.errors
+    assert sink.results == ["the result"]  # the generator's return value, once
     assert all(t is QThread.currentThread() for t in sink.threads)
     assert worker_threads and worker_threads[0] != threading.get_ident()
 
@@ -58,7 +71,7 @@ def test_exception_becomes_failed_and_finally_runs(qtbot) -> None:  # type: igno
     pool, sink = WorkerPool(), _Sink()
     cleaned = threading.Event()
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[int]:
+    def job(cancel: threading.Event) -> Iterator[int]:
         try:
             yield 1
             raise ValueError("bad header")
@@ -68,13 +81,14 @@ def test_exception_becomes_failed_and_finally_runs(qtbot) -> None:  # type: igno
     _start(pool, sink, job)
     qtbot.waitUntil(lambda: sink.finished == 1 and not pool.busy, timeout=10000)
     assert sink.records == [1] and sink.errors == ["ValueError: bad header"] and cleaned.is_set()
+    assert sink.results == []  # a failed job returns nothing
 
 
 def test_cancel_lets_the_job_save_and_finish(qtbot) -> None:  # type: ignore[no-untyped-def]
     pool, sink = WorkerPool(), _Sink()
     started = threading.Event()
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[str]:
+    def job(cancel: threading.Event) -> Generator[str, None, str]:
         i = 0
         while not cancel.is_set():
             started.set()
@@ -82,6 +96,7 @@ def test_cancel_lets_the_job_save_and_finish(qtbot) -> None:  # type: ignore[no-
             i += 1
             yield f"step {i}"
         yield "checkpoint saved"
+        return f"stopped after {i}"
 
     worker = _start(pool, sink, job, name="train")
     assert started.wait(10)
@@ -91,12 +106,35 @@ def test_cancel_lets_the_job_save_and_finish(qtbot) -> None:  # type: ignore[no-
     pool.cancel("train")
     qtbot.waitUntil(lambda: sink.finished == 1 and not pool.busy, timeout=10000)
     assert sink.records[-1] == "checkpoint saved" and not sink.errors
+    assert sink.results == [f"stopped after {len(sink.records) - 1}"] and worker.was_cancelled
+
+
+def test_a_blocking_call_with_a_progress_callback_becomes_a_job(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.jobs import Progress, reporting
+
+    pool, sink = WorkerPool(), _Sink()
+    callers: list[int] = []
+
+    def blocking(report: Callable[[Progress], None]) -> str:
+        callers.append(threading.get_ident())
+        for i in range(3):
+            report(Progress(i + 1, 3, f"pass {i + 1}"))
+        return "denoised"
+
+    def job(cancel: threading.Event) -> Generator[Progress, None, str]:
+        got = yield from reporting(blocking)
+        return got
+
+    _start(pool, sink, job)
+    qtbot.waitUntil(lambda: sink.finished == 1 and not pool.busy, timeout=10000)
+    assert [r.done for r in sink.records] == [1, 2, 3] and sink.results == ["denoised"]
+    assert all(t is QThread.currentThread() for t in sink.threads) and callers[0] != threading.get_ident()
 
 
 def test_shutdown_joins_running_threads(qtbot) -> None:  # type: ignore[no-untyped-def]
     pool, sink = WorkerPool(), _Sink()
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[int]:
+    def job(cancel: threading.Event) -> Iterator[int]:
         while not cancel.wait(0.01):
             yield 0
 
@@ -113,7 +151,7 @@ def test_a_shut_down_pool_starts_nothing(qtbot) -> None:  # type: ignore[no-unty
     pool, sink = WorkerPool(), _Sink()
     ran = threading.Event()
 
-    def job(cancel: threading.Event, report: Any) -> Iterator[int]:
+    def job(cancel: threading.Event) -> Iterator[int]:
         ran.set()
         yield 1
 

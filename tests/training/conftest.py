@@ -32,7 +32,7 @@ def _tiny_config(tmp_path: Path, **changes: object) -> TrainConfig:
         device="cpu",
     )
     base.update(changes)
-    return TrainConfig(**base)  # type: ignore[arg-type]
+    return TrainConfig.from_dict(base)  # flat keys, the CLI flag names
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 
 from stmdenoise.cli.main import main
 from stmdenoise.model.folder import load_model_folder
+from stmdenoise.training import TrainConfig
 from stmdenoise.training.checkpoint import read_checkpoint_meta
 from stmdenoise.training.data import load_real_scans, prepare_image, prepare_real
 
@@ -36,7 +37,7 @@ def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_datase
     assert "finished" in capsys.readouterr().out
     info, _, _ = load_model_folder(out)
     assert info.steps == 2 and info.arch.ngf == 4
-    assert json.loads(cfg_file.read_text())["steps"] == 2
+    assert json.loads(cfg_file.read_text())["run"]["steps"] == 2
     # --resume reads the settings from the checkpoint; only --steps changes
     assert main(["train", "--out", str(out), "--resume", "--steps", "3", "-q"]) == 0
     assert load_model_folder(out)[0].steps == 3
@@ -44,7 +45,9 @@ def test_train_cli_writes_a_model_folder_and_resumes(tmp_path: Path, make_datase
     # (written in the older two-file layout: tensors without metadata + state.json)
     tensors_file = out / "checkpoint" / "state.safetensors"
     meta = read_checkpoint_meta(out)
-    del meta["config"]["norm_squash"]
+    flat = TrainConfig.from_dict(meta["config"]).to_flat()  # the flat settings of older versions
+    del flat["norm_squash"]
+    meta["config"] = flat
     save_file(load_file(str(tensors_file)), str(tensors_file))
     (out / "checkpoint" / "state.json").write_text(json.dumps(meta))
     assert main(["train", "--out", str(out), "--resume", "--steps", "4", "-q"]) == 0

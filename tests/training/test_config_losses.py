@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,18 @@ from stmdenoise.training.losses import discriminator_loss, gan_loss, l1
 
 
 def test_config_round_trips_through_json(tmp_path: Path) -> None:
-    cfg = TrainConfig(variant="pdanet", real=("a", "b"), steps=10, crop=64)
+    cfg = TrainConfig.from_dict({"variant": "pdanet", "real": ["a", "b"], "steps": 10, "crop": 64})
     cfg.save(tmp_path / "c.json")
     assert TrainConfig.load(tmp_path / "c.json") == cfg
-    assert cfg.lambda_fa == 0.1 and cfg.lambda_d == cfg.lambda_b == cfg.lambda_cyc == cfg.lambda_da == 1.0
-    assert (cfg.lr, cfg.beta1) == (2e-4, 0.5)
+    saved = json.loads((tmp_path / "c.json").read_text())
+    assert set(saved) == {"variant", "arch", "norm", "sim", "losses", "run"} and saved["run"]["steps"] == 10
+    losses = cfg.losses
+    assert (
+        losses.lambda_fa == 0.1
+        and losses.lambda_d == losses.lambda_b == losses.lambda_cyc == losses.lambda_da == 1.0
+    )
+    assert (cfg.run.lr, cfg.run.beta1) == (2e-4, 0.5) and cfg.run.real == ("a", "b")
+    assert TrainConfig.from_dict(cfg.to_flat()) == cfg  # the flat keys name every setting
 
 
 @pytest.mark.parametrize(
@@ -37,7 +45,7 @@ def test_bad_settings_raise(changes: dict[str, object]) -> None:
     base = {"variant": "cyclegan"}
     base.update(changes)
     with pytest.raises(ValueError):
-        TrainConfig(**base)  # type: ignore[arg-type]
+        TrainConfig.from_dict(base)
 
 
 def test_unknown_keys_are_named(tmp_path: Path) -> None:
@@ -46,8 +54,20 @@ def test_unknown_keys_are_named(tmp_path: Path) -> None:
         TrainConfig.load(tmp_path / "c.json")
 
 
-def test_supervised_gets_a_paired_weight() -> None:
-    assert TrainConfig(variant="supervised", real=("x",)).lambda_sup == 10.0
+def test_supervised_gets_a_paired_weight_unless_the_user_gave_one() -> None:
+    assert TrainConfig.from_dict({"variant": "supervised", "real": ["x"]}).lambda_sup == 10.0
+    paired = TrainConfig.from_dict({"variant": "paired"})
+    assert paired.lambda_sup == 10.0 and paired.losses.lambda_sup is None  # resolved on use, not stored
+    assert paired.replace(variant="cyclegan").lambda_sup == 0.0  # so it follows the variant
+    assert TrainConfig.from_dict({"variant": "pdanet", "real": ["x"]}).lambda_sup == 0.0
+    # an explicit 0 stays 0 (it used to be replaced by 10 without a word)
+    explicit = TrainConfig.from_dict({"variant": "supervised", "real": ["x"], "lambda_sup": 0})
+    assert explicit.losses.lambda_sup == 0.0 and explicit.lambda_sup == 0.0
+    assert TrainConfig.from_dict(explicit.to_dict()).lambda_sup == 0.0
+    with pytest.raises(
+        ValueError, match="paired L1 alone"
+    ):  # paired has no other loss: refused, not replaced
+        TrainConfig.from_dict({"variant": "paired", "lambda_sup": 0})
 
 
 def test_losses() -> None:
@@ -84,9 +104,10 @@ def test_unsquash_inverts_the_tanh_map_and_weighs_errors_in_data_units() -> None
 def test_sup_space_is_validated(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from stmdenoise.training import TrainConfig
 
-    assert TrainConfig(variant="paired", sup_space="data", out=str(tmp_path / "m")).sup_space == "data"
+    cfg = TrainConfig.from_dict({"variant": "paired", "sup_space": "data", "out": str(tmp_path / "m")})
+    assert cfg.losses.sup_space == "data"
     with pytest.raises(ValueError, match="sup_space"):
-        TrainConfig(variant="paired", sup_space="pixels", out=str(tmp_path / "m"))
+        TrainConfig.from_dict({"variant": "paired", "sup_space": "pixels", "out": str(tmp_path / "m")})
 
 
 def test_range_mse_scores_the_min_max_rendering() -> None:
@@ -142,12 +163,13 @@ def test_ssim_loss_is_scikit_images_ssim_on_the_clean_crops_scale() -> None:
 
 
 def test_range_loss_needs_paired_crops(tmp_path: Path) -> None:
-    assert TrainConfig(variant="paired", lambda_range=300.0, out=str(tmp_path / "m")).lambda_range == 300.0
+    cfg = TrainConfig.from_dict({"variant": "paired", "lambda_range": 300.0, "out": str(tmp_path / "m")})
+    assert cfg.losses.lambda_range == 300.0
     with pytest.raises(ValueError, match="lambda_range"):
-        TrainConfig(variant="cyclegan", lambda_range=300.0)
+        TrainConfig.from_dict({"variant": "cyclegan", "lambda_range": 300.0})
     with pytest.raises(ValueError, match="lambda_range"):
-        TrainConfig(variant="paired", lambda_range=-1.0)
+        TrainConfig.from_dict({"variant": "paired", "lambda_range": -1.0})
     with pytest.raises(ValueError, match="lambda_ssim"):
-        TrainConfig(variant="cyclegan", lambda_ssim=10.0)
+        TrainConfig.from_dict({"variant": "cyclegan", "lambda_ssim": 10.0})
     with pytest.raises(ValueError, match="lambda_ssim"):
-        TrainConfig(variant="paired", lambda_ssim=-1.0)
+        TrainConfig.from_dict({"variant": "paired", "lambda_ssim": -1.0})

@@ -45,9 +45,14 @@ def test_paired_crops_around_a_point_stay_aligned() -> None:
 
 
 def test_extreme_crops_is_validated(tmp_path: Path) -> None:
-    assert TrainConfig(variant="paired", extreme_crops=0.5, out=str(tmp_path / "m")).extreme_crops == 0.5
+    assert (
+        TrainConfig.from_dict(
+            {"variant": "paired", "extreme_crops": 0.5, "out": str(tmp_path / "m")}
+        ).sim.extreme_crops
+        == 0.5
+    )
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="extreme_crops"):
-            TrainConfig(variant="paired", extreme_crops=bad)
+            TrainConfig.from_dict({"variant": "paired", "extreme_crops": bad})
     with pytest.raises(ValueError, match="extreme_crops"):
-        TrainConfig(variant="cyclegan", extreme_crops=0.5)  # no paired crops to place
+        TrainConfig.from_dict({"variant": "cyclegan", "extreme_crops": 0.5})  # no paired crops to place

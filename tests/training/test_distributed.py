@@ -11,9 +11,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from stmdenoise.scan import Scan
-from stmdenoise.training import TrainConfig
+from stmdenoise.training import TrainConfig, Trainer
 from stmdenoise.training.checkpoint import read_checkpoint_meta
-from stmdenoise.training.loop import _Trainer
 
 
 def _worker(rank: int, world: int, init_file: str, out: str, sampler) -> None:  # type: ignore[no-untyped-def]
@@ -22,12 +21,12 @@ def _worker(rank: int, world: int, init_file: str, out: str, sampler) -> None:  
     try:
         yy, xx = np.mgrid[0:40, 0:40] * 0.14e-9
         real = [Scan(np.cos(2 * np.pi * xx / 1.5e-9) + 0.1 * yy / 1e-9, pixel_size=(0.14e-9, 0.14e-9))]
-        cfg = TrainConfig(
+        cfg = TrainConfig.from_dict(dict(
             variant="pdanet", steps=2, crop=32, batch=1, ngf=4, blocks=1, ndf=4, fa_width=4,
             sim_pixels=40, sim_size=40 * 0.14e-9, sim_pool=2, real=("mem",), out=out,
             checkpoint_every=0, preview_every=0, seed=1, device="cpu",
-        )  # fmt: skip
-        trainer = _Trainer(cfg, sim_sampler=sampler, real_scans=real, resume=False)
+        ))  # fmt: skip
+        trainer = Trainer(cfg, sim_sampler=sampler, real_scans=real, resume=False)
         assert trainer.world == 2 and trainer.rank == rank
         losses = [trainer.train_step()[0] for _ in range(2)]
         ckpt = trainer.save_checkpoint()  # a collective (gathers every rank's data RNG state)

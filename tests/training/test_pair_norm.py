@@ -64,4 +64,4 @@ def test_on_the_fly_source_uses_the_pair_normaliser() -> None:
 
 def test_config_rejects_an_unknown_pair_norm(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="pair_norm"):
-        TrainConfig(variant="cyclegan", pair_norm="clean", out=str(tmp_path / "m"))
+        TrainConfig.from_dict({"variant": "cyclegan", "pair_norm": "clean", "out": str(tmp_path / "m")})
