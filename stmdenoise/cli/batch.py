@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +32,7 @@ def run_request(request: Any, *, quiet: bool = False) -> int:
     from stmdenoise.batch import denoise_batch
     from stmdenoise.cli.progress import drive
 
-    held: dict[str, Any] = {}
-
-    def job(cancel: threading.Event) -> Generator[Any, None, None]:
-        held["result"] = yield from denoise_batch(request, cancel)
-
-    drive(job, description="batch", quiet=quiet)
-    result = held.get("result")
+    result, _ = drive(lambda cancel: denoise_batch(request, cancel), description="batch", quiet=quiet)
     if result is None:  # pragma: no cover - denoise_batch always returns
         return 130
     for row in result.rows:

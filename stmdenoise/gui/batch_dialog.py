@@ -306,15 +306,19 @@ class BatchDialog(QDialog):
             self.status.setText(f"Cannot start: {exc}")
             return
 
-        def job(cancel: threading.Event, _report: Callable[[Any], None]) -> Generator[Any, None, None]:
-            result = yield from denoise_batch(req, cancel)
-            yield result  # the worker emits records only: the result travels as the last one
+        def job(cancel: threading.Event) -> Generator[BatchProgress, None, BatchResult]:
+            return (yield from denoise_batch(req, cancel))
 
         self.batch_result = None
         self.report_button.setEnabled(False)
         self.status.setText("Starting…")
         self.worker = self.pool.start(
-            job, name="batch", on_record=self._record, on_failed=self._failed, on_finished=self._finished
+            job,
+            name="batch",
+            on_record=self._record,
+            on_returned=self._returned,
+            on_failed=self._failed,
+            on_finished=self._finished,
         )
         running = self.worker is not None
         self.start_button.setEnabled(not running)
@@ -329,10 +333,12 @@ class BatchDialog(QDialog):
             self.cancel_button.setEnabled(False)
 
     @Slot(object)
+    def _returned(self, result: object) -> None:
+        if isinstance(result, BatchResult):
+            self.batch_result = result
+
+    @Slot(object)
     def _record(self, rec: object) -> None:
-        if isinstance(rec, BatchResult):
-            self.batch_result = rec
-            return
         if not isinstance(rec, BatchProgress):
             return
         self.last = rec
