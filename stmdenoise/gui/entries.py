@@ -14,6 +14,7 @@ from typing import Any
 
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.io.errors import describe_bytes
+from stmdenoise.io.formats import READ_SUFFIXES
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -32,8 +33,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Extensions picked up when a folder is dropped or opened (single files are tried whatever their name).
-SCAN_SUFFIXES: tuple[str, ...] = (".sxm", ".dat", ".3ds", ".tif", ".tiff", ".npy", ".h5")
+#: Extensions picked up when a folder is dropped or opened (single files are tried whatever their
+#: name): the readable formats of :data:`stmdenoise.io.formats.FORMATS`.
+SCAN_SUFFIXES: tuple[str, ...] = READ_SUFFIXES
 
 
 def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_SUFFIXES) -> list[Path]:

@@ -37,6 +37,7 @@ __all__ = [
     "read_png",
     "read_tiff",
     "read_npy",
+    "read_picture",
     "nice_scale_bar",
 ]
 
@@ -213,6 +214,24 @@ def read_png(path: Path) -> Scan:
     if meta is not None:  # a colour-mapped picture of ours: keep the geometry, values are not data
         meta = {**meta, "unit": ""}
     return _scan_from(data, meta, path)
+
+
+def read_picture(path: Path) -> Scan:
+    """Read a JPEG, BMP or GIF picture as a unitless grey-level scan (luminance, ITU-R 601).
+
+    Such files carry no pixel size; see :func:`stmdenoise.io.read_plain_image` to give one.
+    """
+    try:
+        with Image.open(path) as img:
+            _check_image_size(path, (img.size[1], img.size[0]), f"{img.format or 'picture'} header")
+            grey = np.asarray(img.convert("F"), dtype=np.float64)
+    except ScanFormatError:
+        raise
+    except _PNG_ERRORS as exc:
+        raise ScanFormatError(
+            path, f"expected a readable JPEG/BMP/GIF picture, found an unreadable one ({exc})"
+        ) from None
+    return Scan(data=grey, channel=path.stem, unit="", source=path)
 
 
 def read_tiff(path: Path) -> Scan:
