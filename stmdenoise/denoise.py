@@ -409,6 +409,7 @@ class Denoiser:
         self.seconds_per_megapixel = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
         restored = norm.invert(averaged / len(flips))
         if not same_grid:
+            assert scan.pixel_size is not None  # a scan without one is refused by its plan, above
             restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
         result = restored + np.where(measured, plane, 0.0)
         if not np.isfinite(result[measured]).all():

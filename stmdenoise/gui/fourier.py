@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap
 from stmdenoise.gui.session import Session
+from stmdenoise.gui.view_parts import view_pixel_size, view_size
 from stmdenoise.gui.workers import Tagged
 from stmdenoise.scan import Scan
 
@@ -48,11 +49,11 @@ def spectrum_job(scan: Scan) -> Callable[[threading.Event, Callable[[Any], None]
 
     def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[SpectrumRecord]:
         cap = capability("spectrum")
-        psd, fy, fx = cap.get("power_spectrum")(scan)
+        psd, fy, fx = cap.get("power_spectrum")(scan, pixel_size=view_pixel_size(scan))
         import stmdenoise.processing.spectrum as sp
 
         f, prof = sp.radial_profile(psd, fy, fx)
-        h, w = scan.size
+        h, w = view_size(scan)
         try:  # ignore the centre: periods longer than a quarter of the field are background
             ring: float | None = cap.get("find_ring")(psd, fy, fx, f_min=4.0 / max(h, w))
         except ValueError:

@@ -201,7 +201,7 @@ def assume_pixel_size(scan: Scan, nm_per_px: float) -> Scan:
     """
     if not (isinstance(nm_per_px, (int, float)) and math.isfinite(nm_per_px) and nm_per_px > 0):
         raise ValueError(f"nm_per_px must be a positive number of nanometres, got {nm_per_px!r}")
-    if scan.pixel_size != (1.0, 1.0):
+    if scan.pixel_size is not None:
         return scan
     px = float(nm_per_px) * 1e-9
     step = ProcessingStep("assume_pixel_size", {"nm_per_px": float(nm_per_px)})

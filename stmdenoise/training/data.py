@@ -384,7 +384,7 @@ def load_real_scans(paths: Sequence[str | Path], *, nm_per_px: float | None = No
         except (ValueError, OSError) as exc:
             log.info("skipping %s: %s", f, exc)
             continue
-        if scan.pixel_size == (1.0, 1.0):
+        if scan.pixel_size is None:
             if nm_per_px is None:
                 log.warning("skipping %s: it carries no pixel size; pass --real-nm-per-px", f)
                 continue
@@ -417,6 +417,8 @@ def prepare_real(
     if level:
         scan = level_plane(scan)
     old = scan.pixel_size
+    if old is None:
+        raise ValueError(f"{scan.describe()}: an experimental scan needs a pixel size (--real-nm-per-px)")
     if abs(old[0] - pixel_size) > 1e-6 * pixel_size or abs(old[1] - pixel_size) > 1e-6 * pixel_size:
         scan = resample_to_pixel_size(scan, pixel_size)
         log.info(
