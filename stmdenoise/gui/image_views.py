@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import (
     COLORMAP_NAMES,
     colormap,
@@ -87,7 +86,6 @@ class ImageViewsPanel(QWidget):
         for key, label in ROW_METHODS.items():
             if key != "none":
                 self.align_method.addItem(label, key)
-        missing = capability("level").missing() or capability("align").missing()
         for box, combo, tip in (
             (self.level_box, self.level_method,
              "Subtract a background before display and denoising: plane, polynomial of order 2 or 3, "
@@ -96,10 +94,8 @@ class ImageViewsPanel(QWidget):
              "Correct each scan line before display and denoising: median offset, median difference "
              "to the previous line, or a polynomial of order 0-3 per line"),
         ):  # fmt: skip
-            box.setEnabled(missing is None)
-            combo.setEnabled(missing is None)
-            box.setToolTip(tip if missing is None else missing)
-            combo.setToolTip(tip if missing is None else missing)
+            box.setToolTip(tip)
+            combo.setToolTip(tip)
             bar.addWidget(box)
             bar.addWidget(combo)
         self.bars = (bar, QToolBar())

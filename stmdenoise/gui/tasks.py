@@ -8,14 +8,17 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stmdenoise.gui.capabilities import capability
+from stmdenoise.io import read_scan
 from stmdenoise.jobs import JobCancelled
-from stmdenoise.paths import shipped_models_dir, user_data_dir
-from stmdenoise.scan import ProcessingStep, Scan
+from stmdenoise.paths import default_model_dir, shipped_models_dir, user_data_dir
+from stmdenoise.scan import Scan
+
+if TYPE_CHECKING:  # stmdenoise.denoise pulls torch: imported when a model is first loaded
+    from stmdenoise.denoise import Denoiser
 
 __all__ = [
     "ModelInfo",
@@ -64,11 +67,10 @@ def list_models() -> list[ModelInfo]:
     """Shipped model folders (the default first) and the user's own, by name."""
     out: list[ModelInfo] = []
     default: Path | None = None
-    if capability("denoise").available:
-        try:
-            default = Path(capability("denoise").get("default_model_dir")())
-        except (OSError, ValueError, ImportError) as exc:
-            log.info("no default model: %s", exc)
+    try:
+        default = default_model_dir()
+    except OSError as exc:
+        log.info("no default model: %s", exc)
     roots = [(shipped_models_dir(), "shipped"), (user_models_dir(), "user")]
     seen: set[Path] = set()
     if default is not None and _is_model_folder(default):
@@ -168,35 +170,28 @@ def preprocess(
 
     ``level``: True means ``"plane"``, else one of :data:`BACKGROUNDS`; ``align``: True means
     ``"median"``, else one of :data:`ROW_METHODS`. ``points`` are the three (row, col) pixels of
-    ``"three_points"`` (without them that background is skipped). Raises ImportError naming
-    the function when the processing module has not landed.
+    ``"three_points"`` (without them that background is skipped).
     """
+    from stmdenoise import processing as pr  # scipy/scikit-image: loaded on first use
+
     background = _method(level, "plane", BACKGROUNDS, "level")
     rows = _method(align, "median", ROW_METHODS, "align")
     out = scan
-    if rows in ("median", "median_diff"):
-        out = _as_scan(out, capability("align").get("align_rows")(out, method=rows), "align_rows")
+    if rows == "median":
+        out = pr.align_rows(out, method="median")
+    elif rows == "median_diff":
+        out = pr.align_rows(out, method="median_diff")
     elif rows != "none":
-        out = _as_scan(out, capability("level").get("level_rows")(out, order=int(rows[-1])), "level_rows")
+        out = pr.level_rows(out, order=int(rows[-1]))
     if background == "plane":
-        out = _as_scan(out, capability("level").get("level_plane")(out), "level_plane")
+        out = pr.level_plane(out)
     elif background in ("poly2", "poly3"):
-        out = _as_scan(
-            out, capability("level").get("level_poly")(out, order=int(background[-1])), "level_poly"
-        )
+        out = pr.level_poly(out, order=int(background[-1]))
     elif background == "facet":
-        out = _as_scan(out, capability("level").get("level_facet")(out), "level_facet")
+        out = pr.level_facet(out)
     elif background == "three_points" and len(points) == 3:
-        fn = capability("level").get("level_three_points")
-        out = _as_scan(out, fn(out, points=tuple(points), radius=1), "level_three_points")
+        out = pr.level_three_points(out, points=tuple(points), radius=1)
     return out
-
-
-def _as_scan(before: Scan, result: Any, name: str) -> Scan:
-    """Processing functions return a Scan for a Scan; accept a bare array too."""
-    if isinstance(result, Scan):
-        return result
-    return before.with_data(np.asarray(result, dtype=np.float64), ProcessingStep(name, {}))
 
 
 class DenoiserCache:
@@ -204,15 +199,17 @@ class DenoiserCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], Any] = {}
+        self._items: dict[tuple[str, str], Denoiser] = {}
 
-    def get(self, model_dir: Path, device: str) -> Any:
+    def get(self, model_dir: Path, device: str) -> Denoiser:
         """The denoiser for ``model_dir`` on ``device`` (loads it on first use)."""
         key = (str(model_dir), device)
         with self._lock:
             den = self._items.get(key)
             if den is None:
-                den = capability("denoise").get("Denoiser").from_folder(model_dir, device=device)
+                from stmdenoise.denoise import Denoiser
+
+                den = Denoiser.from_folder(model_dir, device=device)
                 self._items = {key: den}  # keep one model in memory
             return den
 
@@ -280,8 +277,8 @@ def second_look(scan: Scan, known: Scan | None, *, level: bool, align: bool) -> 
         frame = known
         if frame is None and scan.source is not None:
             try:
-                frame = capability("io").get("read_scan")(scan.source, channel=scan.channel, direction=other)
-            except (OSError, ValueError, ImportError) as exc:
+                frame = read_scan(scan.source, channel=scan.channel, direction=other)
+            except (OSError, ValueError) as exc:
                 log.info("no second look for %s: %s", scan.describe(), exc)
                 return None
         if frame is None or frame.direction != other or frame.shape != scan.shape:
@@ -343,13 +340,12 @@ def score_job(
 
         params = verdict_of(denoised)
         fidelity = verdict_rows(params) if params is not None else []
-        measures: list[tuple[str, Callable[[np.ndarray], Any]]] = []
-        if capability("metrics").available:
-            measures += [(BRISQUE_ROW, m.brisque), (PIQE_ROW, m.piqe)]
-        if hasattr(m, "line_artefact_index"):
-            measures.append(("Line-artefact index", m.line_artefact_index))
-        if hasattr(m, "noise_floor"):
-            measures.append(("Noise floor", m.noise_floor))
+        measures: list[tuple[str, Callable[[np.ndarray], Any]]] = [
+            (BRISQUE_ROW, m.brisque),
+            (PIQE_ROW, m.piqe),
+            ("Line-artefact index", m.line_artefact_index),
+            ("Noise floor", m.noise_floor),
+        ]
         total = len(fidelity) + len(measures) + (1 if denoised is not None else 0)
         g = generation
         for i, (name, rv, dv, note) in enumerate(fidelity):

@@ -7,7 +7,7 @@ import datetime as _dt
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.settings import AppSettings
 from stmdenoise.gui.tasks import list_devices, user_models_dir
 from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.variants import VARIANTS
 
-__all__ = ["TrainingPanel", "TrainRequest", "build_config", "VARIANTS"]
+if TYPE_CHECKING:  # stmdenoise.training pulls torch: imported when training starts, not at start-up
+    from stmdenoise.training import TrainConfig, TrainProgress
 
-VARIANTS: tuple[str, ...] = ("pdanet", "cyclegan+da+ws", "cyclegan+da", "cyclegan", "supervised")
+__all__ = ["TrainingPanel", "TrainRequest", "build_config"]
 
 _PALETTE = [(255, 150, 40), (80, 200, 255), (140, 220, 100), (230, 90, 200), (240, 220, 80), (200, 200, 200)]
 
@@ -56,9 +57,10 @@ class TrainRequest:
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-def build_config(request: TrainRequest) -> Any:
+def build_config(request: TrainRequest) -> TrainConfig:
     """The ``stmdenoise.training.TrainConfig`` for ``request`` (``overrides`` applied last)."""
-    TrainConfig = capability("train").get("TrainConfig")  # noqa: N806 - a class
+    from stmdenoise.training import TrainConfig
+
     kwargs: dict[str, Any] = {
         "variant": request.variant,
         "steps": request.steps,
@@ -74,11 +76,14 @@ def build_config(request: TrainRequest) -> Any:
     return TrainConfig(**kwargs)
 
 
-def train_job(request: TrainRequest) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[Any]]:
+def train_job(
+    request: TrainRequest,
+) -> Callable[[threading.Event, Callable[[Any], None]], Iterator[TrainProgress]]:
     """Job factory running ``stmdenoise.training.train`` for ``request``."""
 
-    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[Any]:
-        train = capability("train").get("train")
+    def job(cancel: threading.Event, report: Callable[[Any], None]) -> Iterator[TrainProgress]:
+        from stmdenoise.training import train
+
         return iter(train(build_config(request), cancel=cancel))
 
     return job
@@ -103,6 +108,7 @@ class TrainingPanel(QWidget):
         self.real_edit.setPlaceholderText("folder of experimental scans")
         self.variant_box = QComboBox()
         self.variant_box.addItems(list(VARIANTS))
+        self.variant_box.setCurrentText("pdanet")
         self.steps_box = QSpinBox()
         self.steps_box.setRange(1, 10_000_000)
         self.steps_box.setValue(2000)
@@ -175,14 +181,10 @@ class TrainingPanel(QWidget):
 
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.history: dict[str, tuple[list[int], list[float]]] = {}
-        self.records: list[Any] = []
+        self.records: list[TrainProgress] = []
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
-        missing = capability("train").missing()
-        self.start_button.setEnabled(missing is None)
-        if missing is not None:
-            self.status.setText(missing)
 
     def _with_browse(self, edit: QLineEdit, *, folder: bool) -> QWidget:
         w = QWidget()
@@ -236,11 +238,7 @@ class TrainingPanel(QWidget):
         self.start(self.request())
 
     def start(self, request: TrainRequest) -> bool:
-        """Start training ``request`` in the background; False when training is missing or running."""
-        missing = capability("train").missing()
-        if missing is not None:
-            self.status.setText(missing)
-            return False
+        """Start training ``request`` in the background; False when a training already runs."""
         if "train" in self.pool.names():
             return False
         try:
@@ -268,15 +266,13 @@ class TrainingPanel(QWidget):
         return True
 
     @Slot(object)
-    def _record(self, rec: Any) -> None:
+    def _record(self, rec: TrainProgress) -> None:
         self.records.append(rec)
-        done = int(getattr(rec, "done", 0))
-        total = getattr(rec, "total", None)
-        if total:
-            self.progress.setMaximum(int(total))
+        done = rec.done
+        if rec.total:
+            self.progress.setMaximum(rec.total)
         self.progress.setValue(done)
-        losses = getattr(rec, "losses", None) or {}
-        for i, (name, value) in enumerate(sorted(losses.items())):
+        for i, (name, value) in enumerate(sorted(rec.losses.items())):
             xs, ys = self.history.setdefault(name, ([], []))
             xs.append(done)
             ys.append(float(value))
@@ -285,23 +281,19 @@ class TrainingPanel(QWidget):
                 curve = self.loss_plot.plot(pen=pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5), name=name)
                 self.curves[name] = curve
             curve.setData(xs, ys)
-        speed = getattr(rec, "images_per_s", None)
-        eta = getattr(rec, "eta_s", None)
+        speed, eta = rec.images_per_s, rec.eta_s
         parts = []
         if speed:
             parts.append(f"{float(speed):.3g} images/s")
         if eta is not None and np.isfinite(eta):
             parts.append(f"ETA {_dt.timedelta(seconds=round(float(eta)))}")
         self.speed_label.setText(" · ".join(parts))
-        preview = getattr(rec, "preview", None)
-        if preview:
-            self.show_preview(preview)
-        model_dir = getattr(rec, "model_dir", None)
-        if model_dir:
-            self.out_dir = Path(model_dir)
-        message = getattr(rec, "message", "")
-        if message:
-            self.status.setText(str(message))
+        if rec.preview:
+            self.show_preview(rec.preview)
+        if rec.model_dir:
+            self.out_dir = Path(rec.model_dir)
+        if rec.message:
+            self.status.setText(rec.message)
 
     def show_preview(self, preview: Any) -> None:
         """Show the experimental scan and G_DA's output (else the simulated pair) of a preview."""

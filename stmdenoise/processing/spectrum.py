@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -203,6 +204,10 @@ def describe_ring(f: float) -> str:
     )
 
 
+@overload
+def crop_rect(data: Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> Scan: ...
+@overload
+def crop_rect(data: ArrayLike, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray: ...
 def crop_rect(data: ArrayLike | Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray | Scan:
     """The part ``[rows[0]:rows[1], cols[0]:cols[1]]`` of an image.
 
