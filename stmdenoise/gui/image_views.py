@@ -522,9 +522,13 @@ class ImageViewsPanel(QWidget):
                 self.cursor_text.emit("")
                 return
             r, c, value = hit
+            where = (
+                f"x {p.x() * 1e9:.3f} nm, y {p.y() * 1e9:.3f} nm "
+                if view.scan.pixel_size is not None
+                else ""  # no lengths: the row and column say it all
+            )
             self.cursor_text.emit(
-                f"{view.title}: x {p.x() * 1e9:.3f} nm, y {p.y() * 1e9:.3f} nm (row {r}, col {c}) = "
-                f"{format_value(value, view.scan.unit)}"
+                f"{view.title}: {where}(row {r}, col {c}) = {format_value(value, view.scan.unit)}"
             )
             return
 
