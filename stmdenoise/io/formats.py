@@ -21,7 +21,7 @@ from stmdenoise.scan import Scan
 __all__ = ["FORMATS", "Format", "READ_SUFFIXES", "dialog_filter", "format_named"]
 
 #: ``read(path, channel, direction, index)``: one frame of the file.
-Reader = Callable[[Path, "str | None", str, int], Scan]
+Reader = Callable[[Path, str | None, str, int], Scan]
 
 
 @dataclass(frozen=True)
