@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import bands_from_periods  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-from stmdenoise.training.data import read_plain_image  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
     FidelityRow,
     best_classical,

@@ -39,7 +39,7 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
-from stmdenoise.paths import shipped_models_dir, user_data_dir
+from stmdenoise.paths import default_model_dir, user_data_dir  # default_model_dir: re-exported
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing import (
     blend_tiles,
@@ -87,22 +87,6 @@ PASSES = (1, 2, 4)
 
 class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
-
-
-def default_model_dir() -> Path:
-    """The shipped default model folder under ``models/`` (see :func:`stmdenoise.paths.shipped_models_dir`).
-
-    A folder named ``default`` or whose name contains ``default`` wins; otherwise the first
-    model folder by name. Raises FileNotFoundError when no model is installed.
-    """
-    root = shipped_models_dir()
-    folders = sorted(p for p in root.glob("*") if (p / "config.json").is_file()) if root.is_dir() else []
-    if not folders:
-        raise FileNotFoundError(
-            f"no model folder (with config.json) in {root}; train one with `stmdenoise train`"
-        )
-    preferred = [p for p in folders if "default" in p.name.lower()]
-    return (preferred or folders)[0]
 
 
 def resample_onto(
@@ -409,6 +393,7 @@ class Denoiser:
         self.seconds_per_megapixel = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
         restored = norm.invert(averaged / len(flips))
         if not same_grid:
+            assert scan.pixel_size is not None  # a scan without one is refused by its plan, above
             restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
         result = restored + np.where(measured, plane, 0.0)
         if not np.isfinite(result[measured]).all():

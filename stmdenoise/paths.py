@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["install_root", "examples_dir", "example_scans", "shipped_models_dir", "user_data_dir"]
+__all__ = [
+    "install_root",
+    "examples_dir",
+    "example_scans",
+    "shipped_models_dir",
+    "default_model_dir",
+    "user_data_dir",
+]
 
 
 def install_root() -> Path:
@@ -34,6 +41,22 @@ def example_scans() -> list[Path]:
 def shipped_models_dir() -> Path:
     """Folder of the model folders shipped with the program."""
     return install_root() / "models"
+
+
+def default_model_dir() -> Path:
+    """The shipped default model folder under ``models/`` (see :func:`shipped_models_dir`).
+
+    A folder named ``default`` or whose name contains ``default`` wins; otherwise the first
+    model folder by name. Raises FileNotFoundError when no model is installed.
+    """
+    root = shipped_models_dir()
+    folders = sorted(p for p in root.glob("*") if (p / "config.json").is_file()) if root.is_dir() else []
+    if not folders:
+        raise FileNotFoundError(
+            f"no model folder (with config.json) in {root}; train one with `stmdenoise train`"
+        )
+    preferred = [p for p in folders if "default" in p.name.lower()]
+    return (preferred or folders)[0]
 
 
 def user_data_dir() -> Path:

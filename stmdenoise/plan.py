@@ -49,12 +49,13 @@ class DenoisePlan:
 
     Attributes
     ----------
-    scan_pixel_size : (float, float)
-        ``(dy, dx)`` of the scan, metres.
+    scan_pixel_size : (float, float) or None
+        ``(dy, dx)`` of the scan, metres; None for a scan without calibration (never run).
     model_pixel_size : float
         Pixel size the network works at, metres.
     zoom : (float, float)
-        Model pixels per scan pixel along rows and columns (> 1: enlarged, < 1: shrunk).
+        Model pixels per scan pixel along rows and columns (> 1: enlarged, < 1: shrunk); NaN
+        when the scan has no pixel size.
     work_shape : (int, int)
         The scan's size on the model's grid.
     seconds : float
@@ -64,7 +65,7 @@ class DenoisePlan:
     """
 
     scan_shape: tuple[int, int]
-    scan_pixel_size: tuple[float, float]
+    scan_pixel_size: tuple[float, float] | None
     model_pixel_size: float
     zoom: tuple[float, float]
     work_shape: tuple[int, int]
@@ -79,14 +80,14 @@ class DenoisePlan:
     @property
     def resampled(self) -> bool:
         """True when the scan is resampled onto another grid."""
-        return any(abs(z - 1.0) > 1e-6 for z in self.zoom)
+        return not all(abs(z - 1.0) <= 1e-6 for z in self.zoom)  # NaN (no pixel size) counts as resampled
 
     def describe(self) -> str:
         """One plain sentence for the app and the CLI."""
         if self.refusal:
             return f"model not run: {self.refusal}"
         mp = self.model_pixel_size * 1e9
-        if not self.resampled:
+        if not self.resampled or self.scan_pixel_size is None:
             head = f"the network works at the scan's own {mp:.3g} nm/px"
         else:
             z = math.sqrt(self.zoom[0] * self.zoom[1])
@@ -104,7 +105,7 @@ class DenoisePlan:
         """JSON-serialisable form (provenance)."""
         return {
             "model_pixel_size_m": self.model_pixel_size,
-            "zoom": list(self.zoom),
+            "zoom": [z if math.isfinite(z) else None for z in self.zoom],
             "work_shape": list(self.work_shape),
             "seconds_estimate": self.seconds,
             "refusal": self.refusal,
@@ -121,7 +122,7 @@ def _fmt_seconds(s: float) -> str:
 
 def plan_denoise(
     shape: tuple[int, int],
-    pixel_size: tuple[float, float],
+    pixel_size: tuple[float, float] | None,
     model_pixel_size: float,
     *,
     passes: int = 1,
@@ -136,8 +137,8 @@ def plan_denoise(
     ----------
     shape : (int, int)
         Rows and columns of the scan.
-    pixel_size : (float, float)
-        ``(dy, dx)`` in metres.
+    pixel_size : (float, float) or None
+        ``(dy, dx)`` in metres; None (a scan without calibration) is refused with the reason.
     model_pixel_size : float
         The model's pixel size, metres.
     passes : int
@@ -162,10 +163,20 @@ def plan_denoise(
     (False, (142, 142))
     >>> plan_denoise((256, 256), (1e-10, 1e-10), 1.406e-10).runs
     True
+    >>> plan_denoise((256, 256), None, 1.406e-10).refusal[:30]
+    'the scan carries no pixel size'
     """
     rows, cols = (int(v) for v in shape)
-    dy, dx = (float(v) for v in pixel_size)
     mp = float(model_pixel_size)
+    if pixel_size is None:
+        if not (mp > 0 and math.isfinite(mp)):
+            raise ValueError(f"model_pixel_size must be a positive finite length, got {model_pixel_size!r}")
+        refusal = (
+            "the scan carries no pixel size (a plain picture), so the model cannot see its features at "
+            f"the scale it was trained on ({mp * 1e9:.3g} nm/px): give one (--nm-per-px)"
+        )
+        return DenoisePlan((rows, cols), None, mp, (math.nan, math.nan), (rows, cols), 0.0, refusal)
+    dy, dx = (float(v) for v in pixel_size)
     if not all(v > 0 and math.isfinite(v) for v in (dy, dx, mp)):
         raise ValueError(
             f"pixel sizes must be positive finite lengths, got {pixel_size!r} and {model_pixel_size!r}"

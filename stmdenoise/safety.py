@@ -286,6 +286,8 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
     from stmdenoise.metrics._input import scored_rows
     from stmdenoise.metrics.registration import hann_window, levelled
 
+    if scan.pixel_size is None:  # no length scale: no period to compare with the model's
+        return None
     px = math.sqrt(scan.pixel_size[0] * scan.pixel_size[1])
     if px * 1.05 >= model_pixel_size:
         return None

@@ -53,8 +53,9 @@ class Scan:
         Values in SI units (``unit``). Row 0 is the top row of the image as the instrument
         displays it; NaN marks pixels that were never measured (aborted scans).
         The array is made read-only.
-    pixel_size : tuple of float
-        ``(dy, dx)``: height of one row and width of one column in metres.
+    pixel_size : tuple of float or None
+        ``(dy, dx)``: height of one row and width of one column in metres; None when the
+        file carries no calibration (a JPEG, a foreign PNG or ``.npy``).
     channel : str
         Channel name as the instrument calls it, e.g. ``"Z"`` or ``"Current"``.
     unit : str
@@ -83,7 +84,7 @@ class Scan:
     """
 
     data: NDArray[np.float64]
-    pixel_size: tuple[float, float] = (1.0, 1.0)
+    pixel_size: tuple[float, float] | None = None
     channel: str = ""
     unit: str = ""
     direction: Direction = "forward"
@@ -105,10 +106,13 @@ class Scan:
             raise ValueError(f"data must not be empty, got shape {data.shape}")
         data.setflags(write=False)
         object.__setattr__(self, "data", data)
-        dy, dx = (float(v) for v in self.pixel_size)
-        if not (np.isfinite(dy) and np.isfinite(dx) and dy > 0 and dx > 0):
-            raise ValueError(f"pixel_size must be two positive finite numbers, got {self.pixel_size!r}")
-        object.__setattr__(self, "pixel_size", (dy, dx))
+        if self.pixel_size is not None:
+            dy, dx = (float(v) for v in self.pixel_size)
+            if not (np.isfinite(dy) and np.isfinite(dx) and dy > 0 and dx > 0):
+                raise ValueError(
+                    f"pixel_size must be two positive finite numbers or None, got {self.pixel_size!r}"
+                )
+            object.__setattr__(self, "pixel_size", (dy, dx))
         object.__setattr__(self, "offset", tuple(float(v) for v in self.offset))
         if self.direction not in ("forward", "backward"):
             raise ValueError(f"direction must be 'forward' or 'backward', got {self.direction!r}")
@@ -127,8 +131,15 @@ class Scan:
         return (int(self.data.shape[0]), int(self.data.shape[1]))
 
     @property
-    def size(self) -> tuple[float, float]:
-        """``(height, width)`` of the field of view in metres."""
+    def calibrated(self) -> bool:
+        """True when the scan knows its pixel size (:attr:`pixel_size` is not None)."""
+        return self.pixel_size is not None
+
+    @property
+    def size(self) -> tuple[float, float] | None:
+        """``(height, width)`` of the field of view in metres; None when uncalibrated."""
+        if self.pixel_size is None:
+            return None
         return (self.shape[0] * self.pixel_size[0], self.shape[1] * self.pixel_size[1])
 
     # ------------------------------------------------------------------ NaN bookkeeping
@@ -165,8 +176,6 @@ class Scan:
 
     def describe(self) -> str:
         """One-line human description: channel, direction, pixels and field size."""
-        h, w = self.size
-        return (
-            f"{self.channel or 'image'} ({self.direction}) {self.shape[1]}x{self.shape[0]} px, "
-            f"{w * 1e9:.3g} x {h * 1e9:.3g} nm"
-        )
+        size = self.size
+        field = "no pixel size" if size is None else f"{size[1] * 1e9:.3g} x {size[0] * 1e9:.3g} nm"
+        return f"{self.channel or 'image'} ({self.direction}) {self.shape[1]}x{self.shape[0]} px, {field}"

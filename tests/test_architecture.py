@@ -61,3 +61,44 @@ def test_import_linter_contracts_hold() -> None:
     exe = Path(sys.executable).with_name("lint-imports")
     res = subprocess.run([str(exe)], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _readme_layers() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- layers: begin", 1)[1].split("<!-- layers: end -->", 1)[0]
+    body = block.split("```text", 1)[1].split("```", 1)[0]
+    lines = (line.split("#", 1)[0].strip() for line in body.splitlines())
+    return [" | ".join(part.strip() for part in line.split("|")) for line in lines if line]
+
+
+def _contract_layers() -> list[str]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    assert layers["containers"] == ["stmdenoise"]
+    return [" | ".join(part.strip() for part in str(layer).split("|")) for layer in layers["layers"]]
+
+
+def test_readme_layer_diagram_is_the_import_linter_contract() -> None:
+    """README.md's architecture diagram and pyproject.toml's layers contract say the same thing."""
+    assert _readme_layers() == _contract_layers()
+
+
+def test_every_package_module_has_a_layer() -> None:
+    """A new top-level module must be placed in the diagram (else the contract ignores it)."""
+    placed = {name.strip("() ") for layer in _contract_layers() for name in layer.split("|")}
+    pkg = ROOT / "stmdenoise"
+    present = {p.stem for p in pkg.glob("*.py") if not p.stem.startswith("__")}
+    present |= {p.name for p in pkg.iterdir() if (p / "__init__.py").is_file()}
+    assert present <= placed, f"not in the layers of pyproject.toml and README.md: {sorted(present - placed)}"
+
+
+def test_the_package_never_imports_its_own_modules_by_name() -> None:
+    """importlib.import_module of our own modules hides imports from import-linter and mypy."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "stmdenoise").rglob("*.py")
+        if "import_module(" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stmdenoise.batch.report import ScanRow
 from stmdenoise.io import READ_SUFFIXES
+from stmdenoise.io import select_frames as io_select_frames
 from stmdenoise.outputs import expand_inputs, plan_stems, safe_name
 from stmdenoise.scan import Scan
 
@@ -100,20 +101,25 @@ def collect_inputs(
 def select_frames(every: Sequence[Scan], channels: Sequence[str], directions: Sequence[str]) -> list[Scan]:
     """The frames of ``every`` to denoise: the channels asked for (default the first) in ``directions``.
 
-    Raises :class:`Skip` when the file holds none of them.
+    Each channel is picked by :func:`stmdenoise.io.select_frames` (the one meaning of a channel
+    and a direction); a channel the file lacks is passed over when another is there. Raises
+    :class:`Skip` when the file holds none of them.
     """
     if not every:
         raise Skip("the file holds no image")
-    if channels:
-        want = [c.lower() for c in channels]
-        chosen = [s for s in every if s.channel.lower() in want]
-        if not chosen:
-            names = sorted({s.channel for s in every})
-            raise Skip(f"none of the channels {list(channels)} is in the file; channels: {names}")
-    else:
-        first = every[0].channel
-        chosen = [s for s in every if s.channel == first]
-    picked = [s for s in chosen if s.direction in directions]
+    want = set(directions)
+    if not want or not want <= {"forward", "backward"}:
+        raise ValueError(f"directions must be among 'forward' and 'backward', got {list(directions)}")
+    direction = "both" if len(want) == 2 else next(iter(want))
+    picked: list[Scan] = []
+    why: list[str] = []
+    asked: list[str | None] = list(channels) if channels else [None]
+    for channel in asked:
+        try:
+            picked += io_select_frames(every, channel=channel, direction=direction)
+        except ValueError as exc:
+            why.append(str(exc))
     if not picked:
-        raise Skip(f"no {' or '.join(directions)} frame of the chosen channel(s)")
-    return picked
+        raise Skip("; ".join(why))
+    order = {id(s): i for i, s in enumerate(every)}
+    return sorted({id(s): s for s in picked}.values(), key=lambda s: order[id(s)])

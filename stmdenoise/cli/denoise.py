@@ -8,7 +8,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from stmdenoise.cli.export import FORMATS, add_output_arguments, parse_formats, write_frames
+from stmdenoise.cli.export import (
+    FORMATS,
+    add_frame_arguments,
+    add_output_arguments,
+    parse_formats,
+    write_frames,
+)
 from stmdenoise.cli.outputs import OutputPlan, expand_inputs, report_failure
 from stmdenoise.cli.progress import drive
 from stmdenoise.io import READ_SUFFIXES
@@ -17,32 +23,15 @@ from stmdenoise.scan import Scan
 
 __all__ = ["add_parser", "run", "FORMATS"]
 
-_PLAIN = (".jpg", ".jpeg", ".bmp", ".gif")
-
 
 def _read(path: Path, args: argparse.Namespace) -> tuple[list[Scan], list[Scan]]:
     """``(frames to denoise, every frame of the file)``: the others hold each frame's second look."""
-    from stmdenoise.io import read_all
+    from stmdenoise.io import assume_pixel_size, read_all, select_frames
 
-    if path.suffix.lower() in _PLAIN:
-        if args.nm_per_px is None:
-            raise ValueError("a plain image carries no pixel size: pass --nm-per-px")
-        from stmdenoise.training.data import read_plain_image
-
-        plain = [read_plain_image(path, nm_per_px=args.nm_per_px)]
-        return plain, plain
     every = read_all(path)
-    scans = every
-    if args.channel is None:
-        first = scans[0].channel
-        scans = [s for s in scans if s.channel == first]
-    else:
-        scans = [s for s in scans if s.channel.lower() == args.channel.lower()]
-        if not scans:
-            raise ValueError(f"channel {args.channel!r} is not in the file")
-    if args.direction != "both":
-        scans = [s for s in scans if s.direction == args.direction] or scans[:1]
-    return scans, every
+    if args.nm_per_px is not None:  # only files without a pixel size of their own take it
+        every = [assume_pixel_size(s, args.nm_per_px) for s in every]
+    return select_frames(every, channel=args.channel, direction=args.direction), every
 
 
 def _say(path: Path, scan: Scan, verdict: Any) -> None:
@@ -62,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     max_pixels = MAX_WORK_PIXELS if args.max_pixels is None else args.max_pixels
 
     model = Path(args.model) if args.model else default_model_dir()
-    paths, problems = expand_inputs(args.files, suffixes=(*READ_SUFFIXES, *_PLAIN))
+    paths, problems = expand_inputs(args.files, suffixes=READ_SUFFIXES)
     plan = OutputPlan(Path(args.output), paths, overwrite=args.overwrite)
     out_dir = plan.out_dir
     den = Denoiser.from_folder(model, device=args.device, tile=args.tile)
@@ -115,8 +104,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "denoise",
         help="denoise scan files with a PDA-Net model folder",
         description=(
-            "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG with --nm-per-px) "
-            "with a model folder (default: the shipped model). Outputs keep the input's units, grid and "
+            "Denoise scan files (Nanonis .sxm, Createc .dat, PNG/TIFF/HDF5/.npy, or JPEG/BMP/GIF with "
+            "--nm-per-px) with a model folder (default: the shipped model). Outputs keep the input's units, "
+            "grid and "
             "metadata; unmeasured (NaN) pixels stay NaN. Unreadable files are reported and skipped (exit 1). "
             "Output names are planned as for export (docs/io.md): never an input, never an existing file "
             "without --overwrite. "
@@ -133,8 +123,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--format", type=parse_formats, default=["tiff", "png"], metavar="LIST",
         help=f"comma-separated formats from {', '.join(FORMATS)} (default tiff,png)",
     )  # fmt: skip
-    p.add_argument("--channel", default=None, help="channel to denoise (default the file's first)")
-    p.add_argument("--direction", choices=("forward", "backward", "both"), default="forward")
+    add_frame_arguments(p, channel=None)
     p.add_argument(
         "--which", choices=("auto", "experimental", "simulated"), default="auto",
         help="G_DA for experimental scans (default), G_D for simulated ones",
@@ -159,7 +148,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="most pixels the network may work on per scan, on its grid (default: "
         "stmdenoise.safety.MAX_WORK_PIXELS, 4096^2)",
     )  # fmt: skip
-    p.add_argument("--nm-per-px", type=float, help="pixel size of plain JPEG/BMP images, nm")
+    p.add_argument(
+        "--nm-per-px", type=float,
+        help="pixel size, nm, of files that carry none (JPEG/BMP/GIF, foreign PNG/TIFF); without it the "
+        "model is not run on them and the fallback is delivered",
+    )  # fmt: skip
     p.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda or mps")
     p.add_argument("--tile", type=int, default=1024, help="largest tile side in model pixels (default 1024)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

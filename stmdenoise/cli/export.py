@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 
 from stmdenoise.cli.outputs import OutputPlan, expand_inputs, run_batch
-from stmdenoise.io import COLORMAPS, read_all, write_scan, write_sxm
+from stmdenoise.io import ALL_CHANNELS, COLORMAPS, read_all, select_frames, write_scan, write_sxm
 from stmdenoise.outputs import safe_name
 from stmdenoise.scan import Scan
 
 __all__ = [
     "FORMATS",
     "add_parser",
+    "add_frame_arguments",
     "add_output_arguments",
     "export_file",
     "frame_names",
@@ -33,16 +34,19 @@ FORMATS: dict[str, str] = {
 }
 
 
-def _select(scans: list[Scan], channel: str | None, direction: str) -> list[Scan]:
-    chosen = [s for s in scans if channel is None or s.channel.lower() == channel.lower()]
-    if not chosen:
-        names = sorted({s.channel for s in scans})
-        raise ValueError(f"channel {channel!r} is not in the file; channels: {names}")
-    if direction != "both":
-        chosen = [s for s in chosen if s.direction == direction]
-        if not chosen:
-            raise ValueError(f"no {direction} frame of channel {channel!r}")
-    return chosen
+def add_frame_arguments(p: argparse.ArgumentParser, *, channel: str | None) -> None:
+    """``--channel`` and ``--direction``: one meaning in ``export`` and ``denoise`` (see select_frames)."""
+    default = "the file's first channel" if channel is None else f"{channel!r}"
+    p.add_argument(
+        "--channel", default=channel, metavar="NAME",
+        help=f"channel to take (case-insensitive), or 'all' for every channel (default {default}); "
+        "a file without it is reported and skipped",
+    )  # fmt: skip
+    p.add_argument(
+        "--direction", choices=("forward", "backward", "both"), default="forward",
+        help="scan direction(s) to take (default forward); a file without that direction is reported "
+        "and skipped (a single image is a forward frame)",
+    )  # fmt: skip
 
 
 def frame_names(
@@ -112,7 +116,7 @@ def export_file(
     out_dir: Path,
     *,
     formats: list[str],
-    channel: str | None = None,
+    channel: str | None = ALL_CHANNELS,
     direction: str = "forward",
     colormap: str = "afmhot",
     scale_bar: bool = False,
@@ -122,11 +126,12 @@ def export_file(
 ) -> list[Path]:
     """Write the selected frames of ``path`` into ``out_dir`` in each format; return the files written.
 
+    ``channel`` and ``direction`` pick frames as :func:`stmdenoise.io.select_frames` does.
     Per-frame formats are named ``{stem}_{channel}_{direction}{ext}``; ``sxm`` writes all
     selected frames into one ``{stem}.sxm``. Never overwrites an input, another output of the
     run (``plan``) or, unless the plan allows it, an existing file.
     """
-    scans = _select(read_all(path), channel, direction)
+    scans = select_frames(read_all(path), channel=channel, direction=direction)
     return write_frames(
         scans,
         path,
@@ -201,10 +206,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--format", type=parse_formats, default=["png"], metavar="LIST",
         help=f"comma-separated formats from {', '.join(FORMATS)} (default png)",
     )  # fmt: skip
-    p.add_argument("--channel", default=None, help="only this channel (default all)")
-    p.add_argument(
-        "--direction", choices=("forward", "backward", "both"), default="forward", help="frames to export"
-    )
+    add_frame_arguments(p, channel=ALL_CHANNELS)
     p.add_argument("--colormap", choices=COLORMAPS, default="afmhot", help="colour map of png pictures")
     p.add_argument("--scale-bar", action="store_true", help="draw a scale bar into png pictures")
     p.add_argument(

@@ -47,8 +47,10 @@ def describe_file(path: Path) -> dict[str, Any]:
             for c in channels
         ],
         pixels={"rows": first.shape[0], "cols": first.shape[1]},
-        size_m={"height": first.size[0], "width": first.size[1]},
-        pixel_size_m={"dy": first.pixel_size[0], "dx": first.pixel_size[1]},
+        size_m=None if first.size is None else {"height": first.size[0], "width": first.size[1]},
+        pixel_size_m=(
+            None if first.pixel_size is None else {"dy": first.pixel_size[0], "dx": first.pixel_size[1]}
+        ),
         bias_V=first.bias,
         setpoint_A=first.setpoint,
         scan_direction=first.scan_direction,
@@ -81,12 +83,14 @@ def _text(d: dict[str, Any]) -> str:
     for c in d["channels"]:
         extra = f", {c['maps']} maps" if c["maps"] > 1 else ""
         lines.append(f"  channel {c['name']:<16} [{c['unit'] or '-'}] {'/'.join(c['directions'])}{extra}")
-    px, size = d["pixels"], d["size_m"]
-    lines.append(
-        f"  pixels {px['cols']} x {px['rows']} (cols x rows), size {_si(size['width'], 'm')} x "
-        f"{_si(size['height'], 'm')}, pixel {_si(d['pixel_size_m']['dx'], 'm')} x "
-        f"{_si(d['pixel_size_m']['dy'], 'm')}"
+    px, size, pixel = d["pixels"], d["size_m"], d["pixel_size_m"]
+    field = (
+        "no pixel size (uncalibrated)"
+        if size is None
+        else f"size {_si(size['width'], 'm')} x {_si(size['height'], 'm')}, "
+        f"pixel {_si(pixel['dx'], 'm')} x {_si(pixel['dy'], 'm')}"
     )
+    lines.append(f"  pixels {px['cols']} x {px['rows']} (cols x rows), {field}")
     lines.append(
         f"  bias {_si(d['bias_V'], 'V')}, setpoint {_si(d['setpoint_A'], 'A')}, "
         f"scan direction {d['scan_direction'] or '-'}, angle {d['angle_deg']:g} deg"

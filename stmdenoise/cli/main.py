@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from stmdenoise import __version__
+from stmdenoise.cli import batch, denoise, evaluate, export, info, score, simulate, train
 from stmdenoise.io.errors import OverwriteInputError, ScanFormatError
 
 __all__ = ["main", "build_parser"]
 
 # Each module defines ``add_parser(subparsers)`` which registers its sub-command and sets
-# ``func`` (a callable taking the parsed namespace and returning an exit code).
-COMMAND_MODULES: tuple[str, ...] = (
-    "stmdenoise.cli.info",
-    "stmdenoise.cli.export",
-    "stmdenoise.cli.score",
-    "stmdenoise.cli.train",
-    "stmdenoise.cli.denoise",
-    "stmdenoise.cli.batch",
-    "stmdenoise.cli.evaluate",
-    "stmdenoise.cli.simulate",
-)
+# ``func`` (a callable taking the parsed namespace and returning an exit code). The modules are
+# light: each imports what its command needs (torch included) inside ``run``.
+COMMAND_MODULES = (info, export, score, train, denoise, batch, evaluate, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(sub)
+    for module in COMMAND_MODULES:
+        module.add_parser(sub)
     return parser
 
 

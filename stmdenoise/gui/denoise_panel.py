@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import (
     DeviceInfo,
@@ -140,9 +139,8 @@ class DenoisePanel(QWidget):
 
     def refresh(self) -> None:
         """Re-scan the shipped and user model folders."""
-        missing = capability("denoise").missing()
         current = self.session.model
-        self.models = list_models() if missing is None else []
+        self.models = list_models()
         self.model_box.blockSignals(True)
         self.model_box.clear()
         for i, m in enumerate(self.models):
@@ -153,12 +151,12 @@ class DenoisePanel(QWidget):
                 if m.path == current.path:
                     self.model_box.setCurrentIndex(i)
         self.model_box.blockSignals(False)
-        usable = missing is None and bool(self.models)
+        usable = bool(self.models)
         for w in (self.model_box, self.device_box, self.passes_box, self.policy_box, self.run_button):
             w.setEnabled(usable)
-        if missing is not None or not self.models:
+        if not self.models:
             # the views show the same reason in place of the denoised image
-            self.session.denoise_status.emit(missing or no_model_message())
+            self.session.denoise_status.emit(no_model_message())
         else:
             self._status(f"{len(self.models)} model(s) available")
         self._choice_changed()

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stmdenoise.gui.capabilities import capability
+from stmdenoise.io import ChannelInfo, list_channels, read_scan
 from stmdenoise.io.errors import describe_bytes
+from stmdenoise.io.formats import READ_SUFFIXES
 from stmdenoise.jobs import Progress
 from stmdenoise.scan import Scan
 
@@ -33,8 +34,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Extensions picked up when a folder is dropped or opened (single files are tried whatever their name).
-SCAN_SUFFIXES: tuple[str, ...] = (".sxm", ".dat", ".3ds", ".tif", ".tiff", ".npy", ".h5")
+#: Extensions picked up when a folder is dropped or opened (single files are tried whatever their
+#: name): the readable formats of :data:`stmdenoise.io.formats.FORMATS`.
+SCAN_SUFFIXES: tuple[str, ...] = READ_SUFFIXES
 
 
 def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_SUFFIXES) -> list[Path]:
@@ -112,31 +114,16 @@ def format_sweep(sweep: Sequence[float], label: str) -> str:
     return f"{name or 'sweep'} {lo:.4g} … {hi:.4g} {unit} ({len(sweep)} maps)".replace("  ", " ")
 
 
-def _channel_attr(info: Any, name: str, default: Any = None) -> Any:
-    if isinstance(info, dict):
-        return info.get(name, default)
-    return getattr(info, name, default)
+def channel_names(channels: Sequence[ChannelInfo]) -> list[str]:
+    """Channel names of :func:`stmdenoise.io.list_channels` records."""
+    return [c.name for c in channels]
 
 
-def channel_names(channels: Sequence[Any]) -> list[str]:
-    """Channel names of ``list_channels`` records (``name`` attribute or plain strings)."""
-    out = []
+def channel_directions(channels: Sequence[ChannelInfo], name: str) -> list[str]:
+    """Directions recorded for channel ``name`` (``["forward"]`` for an unknown name)."""
     for c in channels:
-        out.append(c if isinstance(c, str) else str(_channel_attr(c, "name", c)))
-    return out
-
-
-def channel_directions(channels: Sequence[Any], name: str) -> list[str]:
-    """Directions available for channel ``name`` (``["forward", "backward"]`` when both)."""
-    for c in channels:
-        cname = c if isinstance(c, str) else str(_channel_attr(c, "name", c))
-        if cname != name:
-            continue
-        dirs = _channel_attr(c, "directions", None)
-        if dirs:
-            return [str(d) for d in dirs]
-        direction = str(_channel_attr(c, "direction", "both") or "both").lower()
-        return ["forward", "backward"] if direction == "both" else [direction]
+        if c.name == name:
+            return list(c.directions)
     return ["forward"]
 
 
@@ -146,7 +133,7 @@ class ScanEntry:
 
     path: Path
     size_bytes: int | None = None
-    channels: list[Any] = field(default_factory=list)
+    channels: list[ChannelInfo] = field(default_factory=list)
     bias: float | None = None
     error: str | None = None
     loaded: bool = False
@@ -157,9 +144,8 @@ class ScanEntry:
     def sweep_values(self, channel: str) -> list[float]:
         """Sweep values of ``channel``'s maps ([] unless it is a grid channel with several maps)."""
         for c in self.channels:
-            if not isinstance(c, str) and str(_channel_attr(c, "name", "")) == channel:
-                points = int(_channel_attr(c, "points", 1) or 1)
-                return list(self.sweep) if points > 1 and len(self.sweep) == points else []
+            if c.name == channel:
+                return list(self.sweep) if c.points > 1 and len(self.sweep) == c.points else []
         return []
 
     @property
@@ -195,7 +181,7 @@ class FileRecord:
     total: int
     path: Path
     size_bytes: int | None
-    channels: tuple[Any, ...] = ()
+    channels: tuple[ChannelInfo, ...] = ()
     scan: Scan | None = None
     error: str | None = None
     sweep: tuple[float, ...] = ()
@@ -236,18 +222,18 @@ def readable(text: str) -> str:
     return _BYTES_REPR.sub(one, text)
 
 
-def read_first(path: Path, channel: str | None = None, direction: str = "forward") -> tuple[list[Any], Scan]:
+def read_first(
+    path: Path, channel: str | None = None, direction: str = "forward"
+) -> tuple[list[ChannelInfo], Scan]:
     """List the channels of ``path`` and read one of them (the reader's default when None)."""
-    read_scan = capability("io").get("read_scan")
-    list_channels = capability("io").get("list_channels")
-    channels = list(list_channels(path))
+    channels = list_channels(path)
     scan = read_scan(path, channel=channel, direction=direction)
     return channels, scan
 
 
-def read_sweep(path: Path, channels: Sequence[Any]) -> tuple[tuple[float, ...], str]:
+def read_sweep(path: Path, channels: Sequence[ChannelInfo]) -> tuple[tuple[float, ...], str]:
     """Sweep values and label of a ``.3ds`` grid whose channels hold several maps, else ``((), "")``."""
-    if not any(int(_channel_attr(c, "points", 1) or 1) > 1 for c in channels if not isinstance(c, str)):
+    if not any(c.points > 1 for c in channels):
         return (), ""
     from stmdenoise.io.nanonis_grid import read_grid
 
@@ -297,7 +283,6 @@ def read_one(
 
     def job(cancel: threading.Event) -> Generator[Progress, None, Scan]:
         yield Progress(0, 1, f"reading {path.name}")
-        read_scan = capability("io").get("read_scan")
         scan: Scan = read_scan(path, channel=channel, direction=direction, index=index)
         return scan
 

@@ -19,9 +19,9 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap
 from stmdenoise.gui.session import Session
+from stmdenoise.gui.view_parts import view_pixel_size, view_size
 from stmdenoise.gui.workers import Tagged
 from stmdenoise.jobs import Progress
 from stmdenoise.scan import Scan
@@ -48,14 +48,14 @@ def spectrum_job(scan: Scan) -> Callable[[threading.Event], Generator[Progress, 
 
     def job(cancel: threading.Event) -> Generator[Progress, None, SpectrumRecord]:
         yield Progress(0, 1, "computing the power spectrum")
-        cap = capability("spectrum")
-        psd, fy, fx = cap.get("power_spectrum")(scan)
-        import stmdenoise.processing.spectrum as sp
+        import stmdenoise.processing.spectrum as sp  # loaded with the first spectrum
+
+        psd, fy, fx = sp.power_spectrum(scan, pixel_size=view_pixel_size(scan))
 
         f, prof = sp.radial_profile(psd, fy, fx)
-        h, w = scan.size
+        h, w = view_size(scan)
         try:  # ignore the centre: periods longer than a quarter of the field are background
-            ring: float | None = cap.get("find_ring")(psd, fy, fx, f_min=4.0 / max(h, w))
+            ring: float | None = sp.find_ring(psd, fy, fx, f_min=4.0 / max(h, w))
         except ValueError:
             ring = None
         floor = float(np.percentile(psd[psd > 0], 1)) if (psd > 0).any() else 1e-300
@@ -132,9 +132,6 @@ class FourierPanel(QWidget):
         self.ring_line.sigPositionChanged.connect(self._ring_moved)
         session.raw_changed.connect(self._changed)
         session.denoised_changed.connect(self._changed)
-        missing = capability("spectrum").missing()
-        if missing is not None:
-            self.readout.setText(missing)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -156,11 +153,11 @@ class FourierPanel(QWidget):
         """Compute the spectrum of the chosen image for the current view (in a worker)."""
         scan = self._source()
         self._stale = False
-        if scan is None or capability("spectrum").missing() is not None:
+        if scan is None:
             self.image.clear()
             self.profile_curve.setData([], [])
             self.circle.setVisible(False)
-            self.readout.setText("" if scan is None else str(capability("spectrum").missing()))
+            self.readout.setText("")
             return
         self.readout.setText("computing the power spectrum…")
         self.session.start_view_job(
@@ -213,6 +210,7 @@ class FourierPanel(QWidget):
             return
         self.circle.setRect(-q, -q, 2 * q, 2 * q)
         self.circle.setVisible(True)
-        describe = capability("spectrum").get("describe_ring")
+        from stmdenoise.processing.spectrum import describe_ring
+
         f = q / _PER_A / (2 * math.pi)
-        self.readout.setText("Ring: " + describe(f))
+        self.readout.setText("Ring: " + describe_ring(f))

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import (
     COLORMAP_NAMES,
     colormap,
@@ -42,6 +41,8 @@ from stmdenoise.gui.view_parts import (
     format_value,
     nice_length,
     set_title,
+    view_pixel_size,
+    view_size,
     view_title,
 )
 from stmdenoise.io.render import canonical_colormap
@@ -85,7 +86,6 @@ class ImageViewsPanel(QWidget):
         for key, label in ROW_METHODS.items():
             if key != "none":
                 self.align_method.addItem(label, key)
-        missing = capability("level").missing() or capability("align").missing()
         for box, combo, tip in (
             (self.level_box, self.level_method,
              "Subtract a background before display and denoising: plane, polynomial of order 2 or 3, "
@@ -94,10 +94,8 @@ class ImageViewsPanel(QWidget):
              "Correct each scan line before display and denoising: median offset, median difference "
              "to the previous line, or a polynomial of order 0-3 per line"),
         ):  # fmt: skip
-            box.setEnabled(missing is None)
-            combo.setEnabled(missing is None)
-            box.setToolTip(tip if missing is None else missing)
-            combo.setToolTip(tip if missing is None else missing)
+            box.setToolTip(tip)
+            combo.setToolTip(tip)
             bar.addWidget(box)
             bar.addWidget(combo)
         self.bars = (bar, QToolBar())
@@ -249,7 +247,7 @@ class ImageViewsPanel(QWidget):
         unit = scan.unit
         self.hist.axis.setLabel(scan.channel, units=unit)
         self.diff_bar.axis.setLabel(units=unit)
-        h, w = scan.size
+        h, w = view_size(scan)
         for view in (self.raw, self.den, self.diff):
             view.set_note(
                 view.note.toPlainText() if view is not self.raw else self._pick_note(), (w / 2, h * 0.3)
@@ -379,7 +377,7 @@ class ImageViewsPanel(QWidget):
         scan = self.session.raw
         if self._picking is None or scan is None:
             return
-        dy, dx = scan.pixel_size
+        dy, dx = view_pixel_size(scan)
         self._picking.append((y / dy - 0.5, x / dx - 0.5))
         self.picks.setData(
             [p[1] * dx + dx / 2 for p in self._picking], [p[0] * dy + dy / 2 for p in self._picking]
@@ -398,7 +396,7 @@ class ImageViewsPanel(QWidget):
             if self._picking is None:
                 self.picks.setData([], [])
             return
-        dy, dx = scan.pixel_size
+        dy, dx = view_pixel_size(scan)
         pts = self.session.points
         self.picks.setData([(c + 0.5) * dx for _, c in pts], [(r + 0.5) * dy for r, _ in pts])
 
@@ -417,7 +415,7 @@ class ImageViewsPanel(QWidget):
         base = self.session.crop
         r_off, c_off = (base[0][0], base[1][0]) if base else (0, 0)
         rect = self.view_rect()
-        dy, dx = scan.pixel_size
+        dy, dx = view_pixel_size(scan)
         rows, cols = scan.shape
         c0 = max(0, int(math.floor(rect.left() / dx)))
         c1 = min(cols, int(math.ceil(rect.right() / dx)))
@@ -454,11 +452,11 @@ class ImageViewsPanel(QWidget):
         self._update_profile()
 
     def _reset_roi(self, scan: Scan) -> None:
-        h, w = scan.size
+        h, w = view_size(scan)
         # across the middle of the measured rows (an aborted scan has NaN below them)
         finite_rows = np.flatnonzero(np.isfinite(scan.data).any(axis=1))
         mid = (finite_rows[0] + finite_rows[-1] + 1) / 2 if finite_rows.size else scan.shape[0] / 2
-        y = mid * scan.pixel_size[0]
+        y = mid * view_pixel_size(scan)[0]
         pts = [QPointF(0.1 * w, y), QPointF(0.9 * w, y)]
         self._syncing = True
         try:
@@ -524,9 +522,13 @@ class ImageViewsPanel(QWidget):
                 self.cursor_text.emit("")
                 return
             r, c, value = hit
+            where = (
+                f"x {p.x() * 1e9:.3f} nm, y {p.y() * 1e9:.3f} nm "
+                if view.scan.pixel_size is not None
+                else ""  # no lengths: the row and column say it all
+            )
             self.cursor_text.emit(
-                f"{view.title}: x {p.x() * 1e9:.3f} nm, y {p.y() * 1e9:.3f} nm (row {r}, col {c}) = "
-                f"{format_value(value, view.scan.unit)}"
+                f"{view.title}: {where}(row {r}, col {c}) = {format_value(value, view.scan.unit)}"
             )
             return
 

@@ -22,16 +22,20 @@ def _si(value: float | None, unit: str) -> str:
 
 def scan_summary(scan: Scan) -> list[tuple[str, str]]:
     """Human rows (label, value) describing ``scan`` in convenient units."""
-    h, w = scan.size
-    dy, dx = scan.pixel_size
+    size, px = scan.size, scan.pixel_size
     rows = [
         ("File", scan.source.name if scan.source else "—"),
         ("Folder", str(scan.source.parent) if scan.source else "—"),
         ("Channel", f"{scan.channel} [{scan.unit or 'unitless'}]"),
         ("Direction", scan.direction + (f", slow axis {scan.scan_direction}" if scan.scan_direction else "")),
         ("Pixels", f"{scan.shape[1]} × {scan.shape[0]} (cols × rows)"),
-        ("Field", f"{w * 1e9:.4g} × {h * 1e9:.4g} nm"),
-        ("Pixel size", f"{dx * 1e12:.4g} × {dy * 1e12:.4g} pm"),
+        (
+            "Field",
+            "— (no pixel size in the file)"
+            if size is None
+            else f"{size[1] * 1e9:.4g} × {size[0] * 1e9:.4g} nm",
+        ),
+        ("Pixel size", "—" if px is None else f"{px[1] * 1e12:.4g} × {px[0] * 1e12:.4g} pm"),
         ("Bias", _si(scan.bias, "V")),
         ("Setpoint", _si(scan.setpoint, "A")),
         ("Angle", f"{scan.angle:.4g}°"),

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from scipy.ndimage import map_coordinates
 
+from stmdenoise.gui.view_parts import length_unit, view_pixel_size
 from stmdenoise.io.render import format_quantity
 from stmdenoise.scan import Scan
 
@@ -59,9 +60,16 @@ def profile_along(
 
 
 def cursor_readout(
-    distance: np.ndarray, values: np.ndarray, a: float, b: float, unit: str, *, average: int = 3
+    distance: np.ndarray,
+    values: np.ndarray,
+    a: float,
+    b: float,
+    unit: str,
+    *,
+    average: int = 3,
+    length_unit: str = "m",
 ) -> str:
-    """Distance and value difference between cursors at ``a`` and ``b`` (metres along the profile).
+    """Distance and value difference between cursors at ``a`` and ``b`` (``length_unit`` along the profile).
 
     Each cursor's value is the mean of the finite profile points within ``average`` samples of
     it (steadier than one pixel on noisy terraces); heights come in pm.
@@ -77,7 +85,7 @@ def cursor_readout(
 
     za, zb = at(a), at(b)
     dz = zb - za
-    dist = pg.siFormat(abs(b - a), precision=4, suffix="m")
+    dist = pg.siFormat(abs(b - a), precision=4, suffix=length_unit)
     return f"Δd = {dist}, Δ = {format_quantity(dz, unit)}"
 
 
@@ -91,6 +99,7 @@ class ProfileTool(QObject):
         self.plot = plot
         self.width_px = 1
         self.unit = ""
+        self.length_unit = "m"
         plot.setLabel("bottom", "distance", units="m")
         plot.getAxis("left").setWidth(60)
         plot.showGrid(x=True, y=True, alpha=0.2)
@@ -145,13 +154,15 @@ class ProfileTool(QObject):
         for line in self.cursors:
             line.setVisible(True)
         self.unit = raw.unit
+        self.length_unit = length_unit(raw)
         self.plot.setLabel("left", raw.channel, units=raw.unit)
+        self.plot.setLabel("bottom", "distance", units=self.length_unit)
         old_len = float(self._distance[-1]) if self._distance.size else 0.0
-        d, v = profile_along(raw.data, raw.pixel_size, p0, p1, width_px=self.width_px)
+        d, v = profile_along(raw.data, view_pixel_size(raw), p0, p1, width_px=self.width_px)
         self.raw_curve.setData(d, v, connect="finite")
         self._has_den = den is not None and den.shape == raw.shape
         if self._has_den and den is not None:
-            d2, v2 = profile_along(den.data, raw.pixel_size, p0, p1, width_px=self.width_px)
+            d2, v2 = profile_along(den.data, view_pixel_size(raw), p0, p1, width_px=self.width_px)
             self.den_curve.setData(d2, v2, connect="finite")
             self._values = v2  # step heights are read on the denoised curve when there is one
         else:
@@ -173,7 +184,8 @@ class ProfileTool(QObject):
             return ""
         a, b = (float(c.value()) for c in self.cursors)
         curve = "denoised" if self._has_den else "raw"
-        return f"{cursor_readout(self._distance, self._values, a, b, self.unit)} ({curve})"
+        got = cursor_readout(self._distance, self._values, a, b, self.unit, length_unit=self.length_unit)
+        return f"{got} ({curve})"
 
     def set_cursors(self, a: float, b: float) -> None:
         """Put cursor A at ``a`` and B at ``b`` metres along the profile."""

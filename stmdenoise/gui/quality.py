@@ -7,7 +7,6 @@ import math
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.image_views import format_value
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import ScoreRecord, score_job
@@ -67,9 +66,6 @@ class QualityPanel(QWidget):
         self._timer.timeout.connect(self.recompute)
         session.raw_changed.connect(self._changed)
         session.denoised_changed.connect(self._changed)
-        missing = capability("metrics").missing()
-        if missing is not None:
-            self.status.setText(missing)
 
     @Slot(object)
     def _changed(self, _scan: Scan | None) -> None:
@@ -85,10 +81,6 @@ class QualityPanel(QWidget):
         raw = self.session.raw
         if raw is None:
             self.status.setText("")
-            return
-        missing = capability("metrics").missing()
-        if missing is not None:
-            self.status.setText(missing)
             return
         self._unit = raw.unit
         self.status.setText("computing…")

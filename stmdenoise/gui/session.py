@@ -30,7 +30,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.entries import (
     FileRecord,
     ResultCache,
@@ -54,6 +53,7 @@ from stmdenoise.gui.tasks import (
 )
 from stmdenoise.gui.view_key import DenoiseState, ScanId, ViewKey
 from stmdenoise.gui.workers import GeneratorWorker, JobFactory, Tagged, WorkerPool
+from stmdenoise.io import ChannelInfo, write_scan
 from stmdenoise.scan import Scan
 
 __all__ = ["Session", "ScanId", "ViewKey", "DenoiseState"]
@@ -132,13 +132,6 @@ class Session(QObject):
         self._show_when_read = first  # a drop shows the first new file as soon as it is read
         self.entries.extend(ScanEntry(path=f) for f in new)
         self.entries_added.emit(first, len(new))
-        missing = capability("io").missing()
-        if missing is not None:
-            for i in range(first, len(self.entries)):
-                self.entries[i].error = missing
-                self.entry_changed.emit(i)
-            self.message.emit(missing)
-            return len(new)
         self.pool.start(
             lambda cancel: read_files(new, cancel),
             name="read",
@@ -169,7 +162,9 @@ class Session(QObject):
             entry.error = rec.error or "unreadable"
             self._read_errors.append(i)
         elif rec.scan is not None:
-            entry.channels = list(rec.channels) or [rec.scan.channel]
+            entry.channels = list(rec.channels) or [
+                ChannelInfo(rec.scan.channel, rec.scan.unit, (rec.scan.direction,))
+            ]
             entry.bias = rec.scan.bias
             entry.sweep, entry.sweep_label = rec.sweep, rec.sweep_label
             entry.scans[(rec.scan.channel, rec.scan.direction, 0)] = rec.scan
@@ -343,9 +338,11 @@ class Session(QObject):
             # in the coordinates of the cropped frame the user sees
             shown = scan
             if self.crop is not None:
-                shown = capability("spectrum").get("crop_rect")(shown, rows=self.crop[0], cols=self.crop[1])
+                from stmdenoise.processing.spectrum import crop_rect
+
+                shown = crop_rect(shown, rows=self.crop[0], cols=self.crop[1])
             shown = preprocess(shown, level=self.level, align=self.align, points=self.points)
-        except (ImportError, ValueError) as exc:
+        except ValueError as exc:
             self.message.emit(str(exc))
             shown = scan
         self._set_raw(shown)
@@ -426,12 +423,7 @@ class Session(QObject):
     def denoise(self) -> bool:
         """Denoise what is shown with the chosen model (from the cache when done before)."""
         key = self.result_key()
-        if (
-            capability("denoise").missing() is not None
-            or key is None
-            or self.raw is None
-            or self.model is None
-        ):
+        if key is None or self.raw is None or self.model is None:
             self._update_denoise_state()
             return False
         self._denoise_outcome.pop(key, None)
@@ -526,9 +518,6 @@ class Session(QObject):
 
     def denoise_state(self) -> DenoiseState:
         """The denoising status of what is shown now, derived from the state (never appended)."""
-        missing = capability("denoise").missing()
-        if missing is not None:
-            return DenoiseState("unavailable", missing)
         if self.model is None:
             return DenoiseState("no_model", "choose a model")
         if self.raw is None:
@@ -577,7 +566,6 @@ class Session(QObject):
         scan = self.raw if which == "raw" else self.denoised
         if scan is None:
             raise ValueError(f"there is no {which} image to export")
-        write_scan = capability("io").get("write_scan")
         inputs = [scan.source] if scan.source is not None else []
         return Path(
             write_scan(scan, path, inputs=inputs, colormap=colormap, scale_bar=True, colour_bar=colour_bar)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.workers import WorkerPool
 from stmdenoise.jobs import Progress
+
+if TYPE_CHECKING:
+    from stmdenoise.physics import DatasetProgress, DatasetResult
 
 __all__ = [
     "SimulationPanel",
@@ -38,7 +39,6 @@ __all__ = [
     "preview_job",
     "dataset_outcome",
     "EXTRA_PARAMETERS",
-    "PHASE_SHIFTS",
 ]
 
 
@@ -55,7 +55,7 @@ class PreviewResult:
     message: str = ""
 
 
-#: Optional numeric keyword arguments of ``sample_pair`` offered when the simulator accepts them:
+#: Numeric keyword arguments of :func:`stmdenoise.physics.sample_pair` offered in the panel:
 #: name -> (label, unit shown, scale to SI, minimum, maximum, default, decimals). A density of 0
 #: means "use the impurity count".
 EXTRA_PARAMETERS: dict[str, tuple[str, str, float, float, float, float, int]] = {
@@ -64,15 +64,6 @@ EXTRA_PARAMETERS: dict[str, tuple[str, str, float, float, float, float, int]] = 
     "bias": ("Bias", "mV", 1e-3, -2000.0, 2000.0, 20.0, 1),
     "broadening": ("Broadening", "meV", 1e-3, 0.0, 200.0, 0.0, 1),
 }
-PHASE_SHIFTS: tuple[str, ...] = ("mixed", "black-dot")
-
-
-def sample_pair_parameters() -> set[str]:
-    """Keyword names ``sample_pair`` accepts (empty when the simulator has not landed)."""
-    if not capability("simulate").available:
-        return set()
-    fn = capability("simulate").get("sample_pair")
-    return set(inspect.signature(fn).parameters)
 
 
 def preview_job(
@@ -82,7 +73,8 @@ def preview_job(
 
     def job(cancel: threading.Event) -> Generator[Progress, None, PreviewResult]:
         yield Progress(0, 1, "simulating")
-        sample_pair = capability("simulate").get("sample_pair")
+        from stmdenoise.physics import sample_pair
+
         t0 = time.perf_counter()
         pair = sample_pair(np.random.default_rng(seed), pixels=pixels, size=size, preset=preset, **extra)
         dt = time.perf_counter() - t0
@@ -107,19 +99,17 @@ class SimulationPanel(QWidget):
         self.pixels_box.setRange(64, 1024)
         self.pixels_box.setSingleStep(64)
         self.pixels_box.setValue(256)
+        from stmdenoise.physics import PHASE_SHIFT_NAMES, PRESETS  # torch-free, unlike denoise/training
+
         self.preset_box = QComboBox()
-        self.preset_box.addItems(["mild", "typical", "severe"])
+        self.preset_box.addItems(list(PRESETS))
         self.preset_box.setCurrentText("typical")
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
         self.seed_box.setValue(1)
         fields: list[tuple[str, QWidget]] = [("Field", self.size_box), ("Pixels", self.pixels_box)]
-        accepted = sample_pair_parameters()
-        self._accepted = accepted
         self.extra_boxes: dict[str, QDoubleSpinBox] = {}
         for name, (label, unit, _scale, lo, hi, default, decimals) in EXTRA_PARAMETERS.items():
-            if name not in accepted:
-                continue  # only offer what the simulator really takes
             box = QDoubleSpinBox()
             box.setRange(lo, hi)
             box.setDecimals(decimals)
@@ -133,10 +123,9 @@ class SimulationPanel(QWidget):
             self.extra_boxes[name] = box
             fields.append((label, box))
         self.phase_box = QComboBox()
-        self.phase_box.addItems(list(PHASE_SHIFTS))
+        self.phase_box.addItems(list(PHASE_SHIFT_NAMES))
         self.phase_box.setToolTip("mixed: 60 % black dots (δ = i∞), the rest partly absorbing")
-        if "phase_shift" in accepted:
-            fields.append(("Phase shift", self.phase_box))
+        fields.append(("Phase shift", self.phase_box))
         fields += [("Artefacts", self.preset_box), ("Seed", self.seed_box)]
         form = QGridLayout()  # two label/field pairs per row keeps the panel short
         for i, (label, widget) in enumerate(fields):
@@ -205,15 +194,6 @@ class SimulationPanel(QWidget):
         self._preview_running = False
         self._preview_again = False
 
-        missing = capability("simulate").missing()
-        self.preview_button.setEnabled(missing is None)
-        if missing is not None:
-            self.status.setText(missing)
-        ds_missing = capability("dataset").missing()
-        self.dataset_button.setEnabled(ds_missing is None)
-        if ds_missing is not None:
-            self.dataset_button.setToolTip(ds_missing)
-
     # ------------------------------------------------------------------ preview
     def parameters(self) -> dict[str, Any]:
         """The keyword arguments of ``sample_pair`` the controls describe (SI units)."""
@@ -223,8 +203,7 @@ class SimulationPanel(QWidget):
             if name == "density" and box.value() == 0:
                 continue
             extra[name] = int(box.value()) if EXTRA_PARAMETERS[name][6] == 0 else box.value() * scale
-        if "phase_shift" in self._accepted:
-            extra["phase_shift"] = self.phase_box.currentText()
+        extra["phase_shift"] = self.phase_box.currentText()
         return {
             "seed": self.seed_box.value(),
             "pixels": self.pixels_box.value(),
@@ -241,10 +220,6 @@ class SimulationPanel(QWidget):
     @Slot()
     def preview(self) -> None:
         """Simulate one pair with the current parameters in the background."""
-        missing = capability("simulate").missing()
-        if missing is not None:
-            self.status.setText(missing)
-            return
         if self._preview_running:
             self._preview_again = True
             return
@@ -287,11 +262,8 @@ class SimulationPanel(QWidget):
 
     def generate_dataset(self, path: Path) -> None:
         """Write an HDF5 training set of ``dataset_count`` pairs to ``path`` in the background."""
-        missing = capability("dataset").missing()
-        if missing is not None:
-            self.status.setText(missing)
-            return
-        simulate_dataset = capability("dataset").get("simulate_dataset")
+        from stmdenoise.physics import simulate_dataset
+
         p = self.parameters()
         count = self.dataset_count.value()
 
@@ -307,8 +279,8 @@ class SimulationPanel(QWidget):
             )
 
         self._dataset_path = path
-        self._dataset_last: Any = None
-        self._dataset_result: Any = None
+        self._dataset_last: DatasetProgress | None = None
+        self._dataset_result: DatasetResult | None = None
         self._dataset_error: str | None = None
         self._dataset_cancelled = False
         self.progress.setRange(0, count)
@@ -326,13 +298,12 @@ class SimulationPanel(QWidget):
         )
 
     @Slot(object)
-    def _dataset_record(self, rec: Any) -> None:
+    def _dataset_record(self, rec: DatasetProgress) -> None:
         self._dataset_last = rec
-        total = getattr(rec, "total", None)
-        if total:
-            self.progress.setRange(0, int(total))
-        self.progress.setValue(int(getattr(rec, "done", 0)))
-        self.status.setText(str(getattr(rec, "message", "")))
+        if rec.total:
+            self.progress.setRange(0, rec.total)
+        self.progress.setValue(rec.done)
+        self.status.setText(rec.message)
 
     @Slot(object)
     def _dataset_returned(self, result: Any) -> None:
@@ -366,16 +337,23 @@ class SimulationPanel(QWidget):
         self.pool.cancel("dataset")
 
 
-def dataset_outcome(path: Path, last: Any, result: Any, *, cancelled: bool, error: str | None) -> str:
+def dataset_outcome(
+    path: Path,
+    last: DatasetProgress | None,
+    result: DatasetResult | None,
+    *,
+    cancelled: bool,
+    error: str | None,
+) -> str:
     """What a finished dataset job left behind, from its last record, its result and the files on disk.
 
-    ``result`` is what ``simulate_dataset`` returned (a ``DatasetResult``; None when it failed).
+    ``result`` is what ``simulate_dataset`` returned (None when it failed).
 
     Only a complete file is called written; a cancelled or failed run names its ``.part``
     file and how many pairs it holds (a rerun with the same settings resumes it).
     """
-    done = int(getattr(last, "done", 0) or 0)
-    total = getattr(last, "total", None)
+    done = 0 if last is None else last.done
+    total = None if last is None else last.total
     of = f" of {int(total)}" if total else ""
     part = path.with_name(path.name + ".part")
     if error is not None:

@@ -8,15 +8,18 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stmdenoise.gui.capabilities import capability
+from stmdenoise.io import read_scan
 from stmdenoise.jobs import JobCancelled, reporting
-from stmdenoise.paths import shipped_models_dir, user_data_dir
+from stmdenoise.paths import default_model_dir, shipped_models_dir, user_data_dir
 from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
 from stmdenoise.scan import Scan
+
+if TYPE_CHECKING:  # stmdenoise.denoise pulls torch: imported when a model is first loaded
+    from stmdenoise.denoise import Denoiser
 
 __all__ = [
     "ModelInfo",
@@ -66,11 +69,10 @@ def list_models() -> list[ModelInfo]:
     """Shipped model folders (the default first) and the user's own, by name."""
     out: list[ModelInfo] = []
     default: Path | None = None
-    if capability("denoise").available:
-        try:
-            default = Path(capability("denoise").get("default_model_dir")())
-        except (OSError, ValueError, ImportError) as exc:
-            log.info("no default model: %s", exc)
+    try:
+        default = default_model_dir()
+    except OSError as exc:
+        log.info("no default model: %s", exc)
     roots = [(shipped_models_dir(), "shipped"), (user_models_dir(), "user")]
     seen: set[Path] = set()
     if default is not None and _is_model_folder(default):
@@ -153,15 +155,17 @@ class DenoiserCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], Any] = {}
+        self._items: dict[tuple[str, str], Denoiser] = {}
 
-    def get(self, model_dir: Path, device: str) -> Any:
+    def get(self, model_dir: Path, device: str) -> Denoiser:
         """The denoiser for ``model_dir`` on ``device`` (loads it on first use)."""
         key = (str(model_dir), device)
         with self._lock:
             den = self._items.get(key)
             if den is None:
-                den = capability("denoise").get("Denoiser").from_folder(model_dir, device=device)
+                from stmdenoise.denoise import Denoiser
+
+                den = Denoiser.from_folder(model_dir, device=device)
                 self._items = {key: den}  # keep one model in memory
             return den
 
@@ -241,8 +245,8 @@ def second_look(scan: Scan, known: Scan | None, *, level: bool, align: bool) -> 
         frame = known
         if frame is None and scan.source is not None:
             try:
-                frame = capability("io").get("read_scan")(scan.source, channel=scan.channel, direction=other)
-            except (OSError, ValueError, ImportError) as exc:
+                frame = read_scan(scan.source, channel=scan.channel, direction=other)
+            except (OSError, ValueError) as exc:
                 log.info("no second look for %s: %s", scan.describe(), exc)
                 return None
         if frame is None or frame.direction != other or frame.shape != scan.shape:
@@ -304,13 +308,12 @@ def score_job(
 
         params = verdict_of(denoised)
         fidelity = verdict_rows(params) if params is not None else []
-        measures: list[tuple[str, Callable[[np.ndarray], Any]]] = []
-        if capability("metrics").available:
-            measures += [(BRISQUE_ROW, m.brisque), (PIQE_ROW, m.piqe)]
-        if hasattr(m, "line_artefact_index"):
-            measures.append(("Line-artefact index", m.line_artefact_index))
-        if hasattr(m, "noise_floor"):
-            measures.append(("Noise floor", m.noise_floor))
+        measures: list[tuple[str, Callable[[np.ndarray], Any]]] = [
+            (BRISQUE_ROW, m.brisque),
+            (PIQE_ROW, m.piqe),
+            ("Line-artefact index", m.line_artefact_index),
+            ("Noise floor", m.noise_floor),
+        ]
         total = len(fidelity) + len(measures) + (1 if denoised is not None else 0)
         g = generation
         for i, (name, rv, dv, note) in enumerate(fidelity):

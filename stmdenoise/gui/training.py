@@ -6,7 +6,7 @@ import datetime as _dt
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.settings import AppSettings
 from stmdenoise.gui.tasks import list_devices, user_models_dir
 from stmdenoise.gui.workers import WorkerPool
 from stmdenoise.training.options import Option, options
+
+if TYPE_CHECKING:  # stmdenoise.training pulls torch: imported when training starts, not at start-up
+    from stmdenoise.training import TrainProgress, TrainResult
 
 __all__ = ["TrainingPanel", "train_job", "option_widget"]
 
@@ -44,8 +46,9 @@ def train_job(config: Any) -> Callable[[threading.Event], Generator[Any, None, A
     """Job factory running ``stmdenoise.training.train`` for ``config`` (returns its ``TrainResult``)."""
 
     def job(cancel: threading.Event) -> Generator[Any, None, Any]:
-        train = capability("train").get("train")
-        return train(config, cancel=cancel)
+        from stmdenoise.training import train
+
+        return (yield from train(config, cancel=cancel))
 
     return job
 
@@ -173,15 +176,11 @@ class TrainingPanel(QWidget):
 
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.history: dict[str, tuple[list[int], list[float]]] = {}
-        self.records: list[Any] = []
-        self.result: Any = None  # the last run's TrainResult
+        self.records: list[TrainProgress] = []
+        self.result: TrainResult | None = None  # the last run's result
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
-        missing = capability("train").missing()
-        self.start_button.setEnabled(missing is None)
-        if missing is not None:
-            self.status.setText(missing)
 
     def _with_browse(self, edit: QLineEdit, *, folder: bool) -> QWidget:
         w = QWidget()
@@ -245,11 +244,7 @@ class TrainingPanel(QWidget):
         self.start(config)
 
     def start(self, config: Any) -> bool:
-        """Start training ``config`` (a ``TrainConfig``) in the background; False when missing or running."""
-        missing = capability("train").missing()
-        if missing is not None:
-            self.status.setText(missing)
-            return False
+        """Start training ``config`` (a ``TrainConfig``) in the background; False when one already runs."""
         if "train" in self.pool.names():
             return False
         self.out_dir = Path(config.run.out)
@@ -274,15 +269,13 @@ class TrainingPanel(QWidget):
         return True
 
     @Slot(object)
-    def _record(self, rec: Any) -> None:
+    def _record(self, rec: TrainProgress) -> None:
         self.records.append(rec)
-        done = int(getattr(rec, "done", 0))
-        total = getattr(rec, "total", None)
-        if total:
-            self.progress.setMaximum(int(total))
+        done = rec.done
+        if rec.total:
+            self.progress.setMaximum(rec.total)
         self.progress.setValue(done)
-        losses = getattr(rec, "losses", None) or {}
-        for i, (name, value) in enumerate(sorted(losses.items())):
+        for i, (name, value) in enumerate(sorted(rec.losses.items())):
             xs, ys = self.history.setdefault(name, ([], []))
             xs.append(done)
             ys.append(float(value))
@@ -291,20 +284,17 @@ class TrainingPanel(QWidget):
                 curve = self.loss_plot.plot(pen=pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5), name=name)
                 self.curves[name] = curve
             curve.setData(xs, ys)
-        speed = getattr(rec, "images_per_s", None)
-        eta = getattr(rec, "eta_s", None)
+        speed, eta = rec.images_per_s, rec.eta_s
         parts = []
         if speed:
             parts.append(f"{float(speed):.3g} images/s")
         if eta is not None and np.isfinite(eta):
             parts.append(f"ETA {_dt.timedelta(seconds=round(float(eta)))}")
         self.speed_label.setText(" · ".join(parts))
-        preview = getattr(rec, "preview", None)
-        if preview:
-            self.show_preview(preview)
-        message = getattr(rec, "message", "")
-        if message:
-            self.status.setText(str(message))
+        if rec.preview:
+            self.show_preview(rec.preview)
+        if rec.message:
+            self.status.setText(rec.message)
 
     def show_preview(self, preview: Any) -> None:
         """Show the experimental scan and G_DA's output (else the simulated pair) of a preview."""

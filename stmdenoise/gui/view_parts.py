@@ -13,7 +13,34 @@ import pyqtgraph as pg
 from stmdenoise.io.render import format_quantity
 from stmdenoise.scan import Scan
 
-__all__ = ["ImageView", "nice_length", "format_value", "view_title", "denoised_title", "set_title"]
+__all__ = [
+    "ImageView",
+    "nice_length",
+    "format_value",
+    "view_title",
+    "denoised_title",
+    "set_title",
+    "view_pixel_size",
+    "view_size",
+    "length_unit",
+]
+
+
+def view_pixel_size(scan: Scan) -> tuple[float, float]:
+    """``(dy, dx)`` of one pixel in view coordinates: metres, or 1 per pixel for a scan without a
+    pixel size (its axes, profiles and spectra then count pixels; see :func:`length_unit`)."""
+    return scan.pixel_size or (1.0, 1.0)
+
+
+def view_size(scan: Scan) -> tuple[float, float]:
+    """``(height, width)`` of ``scan`` in view coordinates (see :func:`view_pixel_size`)."""
+    dy, dx = view_pixel_size(scan)
+    return (scan.shape[0] * dy, scan.shape[1] * dx)
+
+
+def length_unit(scan: Scan | None) -> str:
+    """Unit of view coordinates: ``"m"``, or ``"px"`` for a scan without a pixel size."""
+    return "px" if scan is not None and scan.pixel_size is None else "m"
 
 
 def nice_length(span: float, *, fraction: float = 0.2) -> float:
@@ -102,7 +129,10 @@ class ImageView:
         if self.data is None:
             self.image.clear()
         else:
-            h, w = scan.size if scan is not None else (1.0, 1.0)
+            h, w = view_size(scan) if scan is not None else (1.0, 1.0)
+            unit = length_unit(scan)
+            self.plot.setLabel("bottom", "x", units=unit)
+            self.plot.setLabel("left", "y", units=unit)
             self.image.setImage(self.data, autoLevels=False)
             self.image.setRect(0.0, 0.0, w, h)
         self._set_scale_bar()
@@ -119,7 +149,7 @@ class ImageView:
         self.note.setVisible(bool(note))
 
     def _set_scale_bar(self) -> None:
-        if self.scan is None:
+        if self.scan is None or self.scan.size is None:  # no scan, or no length to show
             if self.scale_bar is not None:
                 self.scale_bar.setVisible(False)
             return
@@ -138,7 +168,7 @@ class ImageView:
     def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
         if self.scan is None or self.data is None:
             return None
-        dy, dx = self.scan.pixel_size
+        dy, dx = view_pixel_size(self.scan)
         r, c = int(math.floor(y / dy)), int(math.floor(x / dx))
         if 0 <= r < self.data.shape[0] and 0 <= c < self.data.shape[1]:
             return r, c, float(self.data[r, c])

@@ -32,6 +32,7 @@ from stmdenoise.gui.settings import AppSettings, restore_window
 from stmdenoise.gui.simulation import SimulationPanel
 from stmdenoise.gui.training import TrainingPanel
 from stmdenoise.gui.wheel import route_wheel_to_scroll_area
+from stmdenoise.io.formats import dialog_filter
 
 __all__ = ["MainWindow"]
 
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
             self,
             "Open scans",
             self.settings.last_open_dir,
-            "Scans (*.sxm *.dat *.3ds *.tif *.tiff *.png *.npy *.h5);;All files (*)",
+            dialog_filter(),
         )
         if files:
             self.settings.last_open_dir = str(Path(files[0]).parent)

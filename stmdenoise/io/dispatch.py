@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from stmdenoise.io import createc, hdf5, images, nanonis_grid, render, sxm
+from stmdenoise.io import hdf5, images, render, sxm
 from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_float32, check_regular_file
 from stmdenoise.io.errors import ScanFormatError, describe_bytes
-from stmdenoise.scan import Scan
+from stmdenoise.io.formats import FORMATS, READ_SUFFIXES, Format
+from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
+    "ALL_CHANNELS",
     "READ_SUFFIXES",
     "WRITE_FORMATS",
+    "assume_pixel_size",
     "detect_format",
     "list_channels",
     "read_all",
+    "read_plain_image",
     "read_scan",
+    "select_frames",
     "write_scan",
 ]
-
-#: File suffixes (lower case) of the formats :func:`read_scan` reads: the one list batch
-#: commands use to pick scan files out of a folder and file dialogs use to filter.
-READ_SUFFIXES: tuple[str, ...] = (".sxm", ".3ds", ".dat", ".png", ".tif", ".tiff", ".npy", ".h5", ".hdf5")
 
 #: Extensions :func:`write_scan` understands, longest first, with a short description.
 WRITE_FORMATS: dict[str, str] = {
@@ -40,10 +41,27 @@ WRITE_FORMATS: dict[str, str] = {
 }
 
 
+def _format_of(path: PathLike) -> tuple[Path, Format]:
+    p = Path(path)
+    check_regular_file(p)
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    ext = p.suffix.lower()
+    for f in FORMATS:
+        if f.sniff(head):
+            return p, f
+    for f in FORMATS:
+        if f.by_suffix and ext in f.suffixes:
+            return p, f
+    names = ", ".join(f.description for f in FORMATS if f.images)
+    raise ScanFormatError(p, f"expected one of: {names}; found {describe_bytes(head[:16])}")
+
+
 def detect_format(path: PathLike) -> str:
     """Name the format of ``path`` from its first bytes, then its extension.
 
-    One of ``sxm``, ``createc``, ``spectrum``, ``grid``, ``png``, ``tiff``, ``npy``, ``h5``.
+    One of the names in :data:`stmdenoise.io.formats.FORMATS`: ``sxm``, ``createc``, ``png``,
+    ``tiff``, ``npy``, ``h5``, ``picture`` (JPEG/BMP/GIF), ``grid``, ``spectrum``.
 
     Raises
     ------
@@ -54,50 +72,13 @@ def detect_format(path: PathLike) -> str:
     OSError
         ``path`` is a folder, a FIFO/device or a symbolic-link loop (the message says which).
     """
-    p = Path(path)
-    check_regular_file(p)
-    with open(p, "rb") as fh:
-        head = fh.read(4096)
-    ext = p.suffix.lower()
-    if head.startswith(b":NANONIS_VERSION:") or (ext == ".sxm" and head.startswith(b":")):
-        return "sxm"
-    if createc.is_createc(head):
-        return "createc"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head.startswith(b"\x93NUMPY"):
-        return "npy"
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return "h5"
-    if head.startswith(b"Grid dim=") or ext == ".3ds":
-        return "grid"
-    if ext == ".dat":
-        return "spectrum"
-    if ext == ".sxm":
-        return "sxm"
-    raise ScanFormatError(
-        p, f"expected a Nanonis, Createc, PNG, TIFF, .npy or HDF5 file, found {describe_bytes(head[:16])}"
-    )
-
-
-def _spectrum_error(p: Path) -> ScanFormatError:
-    nanonis_grid.read_spectrum(p)  # a broken spectrum raises its own, more precise error
-    return ScanFormatError(p, "expected an image, found a point spectrum (read it with read_spectrum)")
+    return _format_of(path)[1].name
 
 
 def read_all(path: PathLike) -> list[Scan]:
     """Every frame a file holds (all channels and directions; one map per channel for a grid)."""
-    p = Path(path)
-    fmt = detect_format(p)
-    if fmt == "sxm":
-        return sxm.read_sxm_all(p)
-    if fmt == "createc":
-        return createc.read_createc_all(p)
-    if fmt == "grid":
-        return [nanonis_grid.read_grid_scan(p, channel=c.name) for c in nanonis_grid.list_grid_channels(p)]
-    return [read_scan(p)]
+    p, fmt = _format_of(path)
+    return fmt.read_all(p)
 
 
 def read_scan(
@@ -108,7 +89,8 @@ def read_scan(
     Parameters
     ----------
     path : str or Path
-        Nanonis ``.sxm`` / ``.3ds``, Createc ``.dat``, PNG, TIFF, ``.npy`` or our HDF5.
+        Nanonis ``.sxm`` / ``.3ds``, Createc ``.dat``, PNG, TIFF, ``.npy``, our HDF5, or a
+        JPEG/BMP/GIF picture (see :data:`stmdenoise.io.formats.FORMATS`).
     channel : str, optional
         Channel name (see :func:`list_channels`); default the file's first channel.
     direction : {"forward", "backward"}
@@ -130,42 +112,109 @@ def read_scan(
     """
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
-    p = Path(path)
-    fmt = detect_format(p)
-    if fmt == "sxm":
-        return sxm.read_sxm(p, channel=channel, direction=direction)
-    if fmt == "createc":
-        return createc.read_createc(p, channel=channel, direction=direction)
-    if fmt == "grid":
-        return nanonis_grid.read_grid_scan(p, channel=channel, index=index)
-    if fmt == "spectrum":
-        raise _spectrum_error(p)
-    readers: dict[str, Callable[[Path], Scan]] = {
-        "png": images.read_png,
-        "tiff": images.read_tiff,
-        "npy": images.read_npy,
-        "h5": hdf5.read_h5,
-    }
-    scan = readers[fmt](p)
-    if direction == "backward" and scan.direction != "backward":
-        raise ValueError(f"{p.name} holds a single {scan.direction} image, not a backward frame")
-    if channel is not None and scan.channel and channel.lower() != scan.channel.lower():
-        raise ValueError(f"channel {channel!r} is not in {p.name}; channels: [{scan.channel!r}]")
-    return scan
+    p, fmt = _format_of(path)
+    return fmt.read(p, channel, direction, index)
 
 
 def list_channels(path: PathLike) -> list[ChannelInfo]:
     """The channels a file offers (name, unit, recorded directions, number of maps)."""
-    p = Path(path)
-    fmt = detect_format(p)
-    if fmt == "sxm":
-        return sxm.list_sxm_channels(p)
-    if fmt == "createc":
-        return createc.list_createc_channels(p)
-    if fmt == "grid":
-        return nanonis_grid.list_grid_channels(p)
-    s = read_scan(p)
-    return [ChannelInfo(s.channel, s.unit, (s.direction,))]
+    p, fmt = _format_of(path)
+    return fmt.list_channels(p)
+
+
+#: ``channel`` value of :func:`select_frames` that keeps every channel.
+ALL_CHANNELS = "all"
+
+
+def select_frames(
+    scans: Sequence[Scan], *, channel: str | None = None, direction: str = "forward"
+) -> list[Scan]:
+    """The frames of one file (as :func:`read_all` returns them) that ``channel`` and ``direction`` pick.
+
+    The one meaning of the ``--channel`` and ``--direction`` options of ``stmdenoise export``
+    and ``stmdenoise denoise``.
+
+    Parameters
+    ----------
+    scans : sequence of Scan
+        Every frame of a file, in file order.
+    channel : str, optional
+        A channel name (case-insensitive); ``"all"`` for every channel; None for the file's
+        first channel.
+    direction : {"forward", "backward", "both"}
+        Fast-scan direction(s) to keep.
+
+    Returns
+    -------
+    list of Scan
+        The chosen frames in file order.
+
+    Raises
+    ------
+    ValueError
+        ``direction`` unknown, the channel not in the file, or no frame of that direction
+        (the message lists what the file holds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = [Scan(np.zeros((2, 2)), channel="Z", direction=d) for d in ("forward", "backward")]
+    >>> i = Scan(np.zeros((2, 2)), channel="Current")
+    >>> [(s.channel, s.direction) for s in select_frames([*z, i], direction="both")]
+    [('Z', 'forward'), ('Z', 'backward')]
+    >>> [s.channel for s in select_frames([*z, i], channel="all")]
+    ['Z', 'Current']
+    """
+    if direction not in ("forward", "backward", "both"):
+        raise ValueError(f"direction must be 'forward', 'backward' or 'both', got {direction!r}")
+    if not scans:
+        raise ValueError("the file holds no image")
+    names = list(dict.fromkeys(s.channel for s in scans))
+    if channel is None:
+        chosen = [s for s in scans if s.channel == names[0]]
+    elif channel.lower() == ALL_CHANNELS and not any(n.lower() == ALL_CHANNELS for n in names):
+        chosen = list(scans)
+    else:
+        chosen = [s for s in scans if s.channel.lower() == channel.lower()]
+        if not chosen:
+            raise ValueError(f"channel {channel!r} is not in the file; channels: {names}")
+    if direction == "both":
+        return chosen
+    kept = [s for s in chosen if s.direction == direction]
+    if not kept:
+        held = sorted({f"{s.channel} {s.direction}" for s in chosen})
+        raise ValueError(
+            f"no {direction} frame of channel {channel or names[0]!r} in the file; it holds {held}"
+        )
+    return kept
+
+
+def assume_pixel_size(scan: Scan, nm_per_px: float) -> Scan:
+    """``scan`` with square ``nm_per_px`` pixels if it carries no pixel size of its own.
+
+    A file's own calibration is kept; the assumption is recorded in :attr:`Scan.steps`.
+
+    Raises
+    ------
+    ValueError
+        ``nm_per_px`` is not a positive finite number.
+    """
+    if not (isinstance(nm_per_px, (int, float)) and math.isfinite(nm_per_px) and nm_per_px > 0):
+        raise ValueError(f"nm_per_px must be a positive number of nanometres, got {nm_per_px!r}")
+    if scan.pixel_size is not None:
+        return scan
+    px = float(nm_per_px) * 1e-9
+    step = ProcessingStep("assume_pixel_size", {"nm_per_px": float(nm_per_px)})
+    return scan.replace(pixel_size=(px, px), steps=(*scan.steps, step))
+
+
+def read_plain_image(path: PathLike, *, nm_per_px: float) -> Scan:
+    """Read a single-image file (JPEG, BMP, GIF, PNG, TIFF, ``.npy``) with ``nm_per_px`` pixels.
+
+    Files that carry their own calibration (our PNG/TIFF/HDF5) keep it; see
+    :func:`assume_pixel_size`.
+    """
+    return assume_pixel_size(read_scan(path), nm_per_px)
 
 
 def _writer_for(path: Path) -> str:

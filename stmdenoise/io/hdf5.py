@@ -5,7 +5,7 @@ Layout (one scan per file)::
     /data    float64 (rows, cols), SI units, NaN where unmeasured; attrs unit, channel
     /mask    uint8 (rows, cols), 1 where measured
     attrs:   format="stmdenoise-scan", format_version=1, program="stmdenoise", program_version,
-             channel, unit, pixel_size (dy, dx m), direction, scan_direction, bias (V),
+             channel, unit, pixel_size (dy, dx m; NaN pair: none), direction, scan_direction, bias (V),
              setpoint (A), angle (deg), offset (y, x m), acquired (ISO 8601), source,
              header (JSON of the full original header), steps (JSON list of
              {"name", "params"}: the processing applied since reading, oldest first)
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import mmap
 import os
 import struct
@@ -59,7 +60,8 @@ def write_h5(scan: Scan, path: Path) -> None:
         a["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         a["channel"] = scan.channel
         a["unit"] = scan.unit
-        a["pixel_size"] = np.asarray(scan.pixel_size, dtype=np.float64)
+        # NaN pair: no pixel size (the file format has no null)
+        a["pixel_size"] = np.asarray(scan.pixel_size or (np.nan, np.nan), dtype=np.float64)
         a["direction"] = scan.direction
         a["scan_direction"] = scan.scan_direction or ""
         a["bias"] = np.nan if scan.bias is None else scan.bias
@@ -117,6 +119,13 @@ def _check_global_heaps(path: Path) -> None:
             pos = raw.find(b"GCOL", pos + 4)
 
 
+def _pixel_size(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    dy, dx = (float(v) for v in np.asarray(value, dtype=np.float64).ravel()[:2])
+    return (dy, dx) if math.isfinite(dy) and math.isfinite(dx) else None
+
+
 def read_h5(path: Path) -> Scan:
     """Read a scan written by :func:`write_h5` (with its processing steps)."""
     _check_global_heaps(path)
@@ -148,7 +157,7 @@ def read_h5(path: Path) -> Scan:
         acquired = _dt.datetime.fromisoformat(str(a["acquired"])) if a.get("acquired") else None
         return Scan(
             data=data,
-            pixel_size=tuple(float(v) for v in a["pixel_size"]),  # type: ignore[arg-type]
+            pixel_size=_pixel_size(a.get("pixel_size")),
             channel=str(a.get("channel", "")),
             unit=str(a.get("unit", "")),
             direction=str(a.get("direction", "forward")),  # type: ignore[arg-type]

@@ -4,7 +4,8 @@ Calibration travels inside the file as JSON: the PNG text chunk ``stmdenoise`` a
 ``ImageDescription``. The JSON holds ``channel``, ``unit``, ``pixel_size`` (dy, dx in metres),
 ``direction``, ``bias``, ``setpoint`` and, for 16-bit PNG, the value range
 (``vmin``, ``vmax``) with code 0 meaning NaN. Foreign images (8/16-bit PNG/TIFF, float
-TIFF, RGB converted to luminance) read as unitless scans with 1 m pixels.
+TIFF, RGB converted to luminance) read as unitless scans without a pixel size
+(``pixel_size`` None, stored as JSON ``null``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "read_png",
     "read_tiff",
     "read_npy",
+    "read_picture",
     "nice_scale_bar",
 ]
 
@@ -57,7 +59,7 @@ def _meta(scan: Scan, **extra: Any) -> dict[str, Any]:
     return {
         "channel": scan.channel,
         "unit": scan.unit,
-        "pixel_size": list(scan.pixel_size),
+        "pixel_size": None if scan.pixel_size is None else list(scan.pixel_size),
         "direction": scan.direction,
         "scan_direction": scan.scan_direction,
         "bias": scan.bias,
@@ -91,9 +93,11 @@ def render_png(
     )
     meta = _meta(
         scan, kind="colormapped", colormap=colormap, vmin=pic.vmin, vmax=pic.vmax,
-        scan_pixel_size=list(scan.pixel_size), image_box=list(pic.image_box),
+        scan_pixel_size=None if scan.pixel_size is None else list(scan.pixel_size),
+        image_box=list(pic.image_box),
     )  # fmt: skip
-    meta["pixel_size"] = [pic.pixel_size, pic.pixel_size]  # of the picture, square
+    # of the picture, square
+    meta["pixel_size"] = None if pic.pixel_size is None else [pic.pixel_size, pic.pixel_size]
     info = PngImagePlugin.PngInfo()
     info.add_text(META_KEY, json.dumps(meta))
     Image.fromarray(pic.rgb, mode="RGB").save(path, format="PNG", pnginfo=info)
@@ -131,13 +135,22 @@ def write_npy(scan: Scan, path: Path) -> None:
         np.save(fh, np.asarray(scan.data, dtype=np.float64), allow_pickle=False)
 
 
+def _stored_pixel_size(value: Any) -> tuple[float, float] | None:
+    """The calibration JSON's ``pixel_size``: null (or the [1, 1] that files written before
+    uncalibrated scans had ``pixel_size`` None used to say the same) means none."""
+    if value is None:
+        return None
+    dy, dx = (float(v) for v in value)
+    return None if (dy, dx) == (1.0, 1.0) else (dy, dx)
+
+
 def _scan_from(data: NDArray[Any], meta: dict[str, Any] | None, path: Path) -> Scan:
     if meta is None:
         return Scan(data=data, channel=path.stem, unit="", source=path)
     try:
         return Scan(
             data=data,
-            pixel_size=tuple(meta.get("pixel_size", (1.0, 1.0))),
+            pixel_size=_stored_pixel_size(meta.get("pixel_size")),
             channel=str(meta.get("channel", "")),
             unit=str(meta.get("unit", "")),
             direction=meta.get("direction", "forward"),
@@ -213,6 +226,24 @@ def read_png(path: Path) -> Scan:
     if meta is not None:  # a colour-mapped picture of ours: keep the geometry, values are not data
         meta = {**meta, "unit": ""}
     return _scan_from(data, meta, path)
+
+
+def read_picture(path: Path) -> Scan:
+    """Read a JPEG, BMP or GIF picture as a unitless grey-level scan (luminance, ITU-R 601).
+
+    Such files carry no pixel size; see :func:`stmdenoise.io.read_plain_image` to give one.
+    """
+    try:
+        with Image.open(path) as img:
+            _check_image_size(path, (img.size[1], img.size[0]), f"{img.format or 'picture'} header")
+            grey = np.asarray(img.convert("F"), dtype=np.float64)
+    except ScanFormatError:
+        raise
+    except _PNG_ERRORS as exc:
+        raise ScanFormatError(
+            path, f"expected a readable JPEG/BMP/GIF picture, found an unreadable one ({exc})"
+        ) from None
+    return Scan(data=grey, channel=path.stem, unit="", source=path)
 
 
 def read_tiff(path: Path) -> Scan:

@@ -68,8 +68,8 @@ class GridStack:
         Sweep signal with unit, e.g. ``"Bias (V)"``.
     parameters : Mapping[str, ndarray]
         Per-pixel parameters (``"X (m)"``, ``"Z (m)"``, ...) -> array (rows, cols).
-    pixel_size : tuple of float
-        ``(dy, dx)`` in metres.
+    pixel_size : tuple of float or None
+        ``(dy, dx)`` in metres; None when the header gives no grid size.
     header : Mapping[str, Any]
         Every header entry as read.
     """
@@ -78,7 +78,7 @@ class GridStack:
     sweep: NDArray[np.float64]
     sweep_label: str
     parameters: Mapping[str, NDArray[np.float64]]
-    pixel_size: tuple[float, float]
+    pixel_size: tuple[float, float] | None
     header: Mapping[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
@@ -196,13 +196,14 @@ def read_grid(path: PathLike) -> GridStack:
     settings = _settings(p, header)
     width = settings[2] if len(settings) > 3 and settings[2] else None
     height = settings[3] if len(settings) > 3 and settings[3] else None
-    pixel_size = (height / rows if height else 1.0, width / cols if width else 1.0)
+    # both lengths or none: a grid without its size has no pixel size (not a guessed one)
+    pixel_size = (float(height) / rows, float(width) / cols) if height and width else None
     return GridStack(
         channels=MappingProxyType(stacks),
         sweep=sweep,
         sweep_label=header.get("Sweep Signal", ""),
         parameters=MappingProxyType(parameters),
-        pixel_size=(float(pixel_size[0]), float(pixel_size[1])),
+        pixel_size=pixel_size,
         header=MappingProxyType(header),
         source=p,
     )

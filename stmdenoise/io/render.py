@@ -278,8 +278,9 @@ class Picture:
     Attributes
     ----------
     rgb : ndarray of uint8, shape (rows, cols, 3)
-    pixel_size : float
-        Side of one (square) picture pixel inside the image area, in metres.
+    pixel_size : float or None
+        Side of one (square) picture pixel inside the image area, in metres; None for a scan
+        without a pixel size.
     image_box : tuple of int
         ``(top, left, rows, cols)`` of the scan image inside ``rgb``.
     vmin, vmax : float
@@ -293,7 +294,7 @@ class Picture:
     """
 
     rgb: NDArray[np.uint8]
-    pixel_size: float
+    pixel_size: float | None
     image_box: tuple[int, int, int, int]
     vmin: float
     vmax: float
@@ -351,7 +352,8 @@ def render_scan(
     vmin, vmax : float, optional
         Display range (default the 0.5-99.5 % percentiles of the finite values).
     scale_bar : bool
-        Draw a 1-2-5 scale bar (about a fifth of the width) into the image.
+        Draw a 1-2-5 scale bar (about a fifth of the width) into the image; a scan without a
+        pixel size has no length to show and gets none.
     colour_bar : bool
         Add a colour bar with its value range and the channel's unit to the right.
     physical_aspect : bool
@@ -370,16 +372,18 @@ def render_scan(
     lo, hi = _display_range(data, 0.5, 99.5)
     lo = lo if vmin is None else float(vmin)
     hi = hi if vmax is None else float(vmax)
-    dy, dx = scan.pixel_size
-    if physical_aspect:
+    p: float | None
+    if scan.pixel_size is None:  # no physical aspect to restore: the stored pixels are drawn square
+        img_data, p = data, None
+    elif physical_aspect:
         img_data, p = square_pixels(data, scan.pixel_size, max_side=max_side)
     else:
-        img_data, p = data, dx
+        img_data, p = data, scan.pixel_size[1]
     if (scale_bar or colour_bar) and img_data.shape[1] < min_width:
         factor = int(math.ceil(min_width / img_data.shape[1]))
         factor = max(1, min(factor, max_side // max(img_data.shape)))
         img_data = np.repeat(np.repeat(img_data, factor, axis=0), factor, axis=1)
-        p /= factor
+        p = None if p is None else p / factor
     rgb = colorize(img_data, colormap=colormap, vmin=lo, vmax=hi)
     rows, cols = rgb.shape[:2]
     box = (0, 0, rows, cols)
@@ -420,7 +424,7 @@ def render_scan(
     else:
         img = Image.fromarray(rgb)
     n_px, length = 0, 0.0
-    if scale_bar:
+    if scale_bar and p is not None and scan.size is not None:
         n_px, length = _draw_scale_bar(img, box, p, scan.size[1])
     return Picture(
         rgb=np.asarray(img),

@@ -390,9 +390,21 @@ def _fmt_pair(a: float, b: float) -> str:
     return f"{a:.6E} {b:.6E}"
 
 
-def _scratch_header(first: Scan, channels_text: str, comment: str) -> dict[str, str]:
+def _field_size(scan: Scan, path: Path) -> tuple[float, float]:
+    """``(height, width)`` in metres; .sxm has no way to say "uncalibrated" (SCAN_RANGE is required)."""
+    if scan.size is None:
+        raise ValueError(
+            f"{path.name}: {scan.channel or 'the scan'} carries no pixel size and a .sxm file needs one "
+            "(its SCAN_RANGE); give the scan a pixel size or write TIFF, HDF5 or .npy"
+        )
+    return scan.size
+
+
+def _scratch_header(
+    first: Scan, channels_text: str, comment: str, size: tuple[float, float]
+) -> dict[str, str]:
     rows, cols = first.shape
-    h, w = first.size
+    h, w = size
     acq = first.acquired or _dt.datetime.now().replace(microsecond=0)
     z_table = "\tName\ton\tSetpoint\tP-gain\tI-gain\tT-const"
     if first.setpoint is not None:
@@ -478,7 +490,7 @@ def write_sxm(
     OverwriteInputError
         ``path`` is one of the inputs.
     ValueError
-        ``scans`` empty, of mixed shapes, or with duplicate frames.
+        ``scans`` empty, of mixed shapes, with duplicate frames, or without a pixel size.
 
     Examples
     --------
@@ -498,6 +510,7 @@ def write_sxm(
         raise ValueError(f"scans must all have one shape, got {sorted(shapes)}")
     first = scans[0]
     rows, cols = first.shape
+    h, w = _field_size(first, Path(path))  # refused before any work when there is no pixel size
     for frame in scans:
         check_float32(Path(path).name, frame.data)
     groups = _group(scans)
@@ -536,14 +549,13 @@ def write_sxm(
     data_info = "\n".join(info_lines) + "\n"
 
     if base is None:
-        hdr = _scratch_header(first, data_info, comment)
+        hdr = _scratch_header(first, data_info, comment, (h, w))
     else:
         hdr = base
         hdr["DATA_INFO"] = data_info
         pix = hdr.get("SCAN_PIXELS", "").split()
         if pix != [str(cols), str(rows)]:
             hdr["SCAN_PIXELS"] = f"       {cols}       {rows}"
-        h, w = first.size
         rng = _pair(hdr, "SCAN_RANGE")
         if rng is None or not np.allclose(rng, (w, h), rtol=1e-6, atol=0):
             hdr["SCAN_RANGE"] = "           " + _fmt_pair(w, h).replace(" ", "           ")

@@ -425,6 +425,8 @@ def _pixel(value: Any, pixel_size: float | None, name: str) -> float:
     if pixel_size is not None:
         px = float(pixel_size)
     elif isinstance(value, Scan):
+        if value.pixel_size is None:
+            raise ValueError(f"pixel_size is needed: {name} ({value.describe()}) carries none")
         dy, dx = value.pixel_size
         px = math.sqrt(dy * dx)
     else:

@@ -25,7 +25,7 @@ from stmdenoise.physics.ldos import (
     phase_shift_to_tau,
     wavevector,
 )
-from stmdenoise.physics.pairs import SimulatedPair, SimulatedScan, sample_pair, sample_scan
+from stmdenoise.physics.pairs import PHASE_SHIFT_NAMES, SimulatedPair, SimulatedScan, sample_pair, sample_scan
 from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import (
     Surface,
@@ -47,6 +47,7 @@ __all__ = [
     "open_dataset",
     "simulate_dataset",
     "PRESETS",
+    "PHASE_SHIFT_NAMES",
     "ArtefactConfig",
     "SimulatedPair",
     "SimulatedScan",

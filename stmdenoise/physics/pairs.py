@@ -14,7 +14,7 @@ from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_r
 from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import Mode, Surface, geometry, random_surface, render, topograph
 
-__all__ = ["SimulatedPair", "SimulatedScan", "sample_pair", "sample_scan"]
+__all__ = ["PHASE_SHIFT_NAMES", "SimulatedPair", "SimulatedScan", "sample_pair", "sample_scan"]
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,10 @@ def _draw_scene(
         **lattice_params,
     }
     return surface, v, clean, scale, params
+
+
+#: The named ``phase_shift`` choices of :func:`sample_pair` (a complex phase shift is the third way).
+PHASE_SHIFT_NAMES: tuple[str, ...] = ("mixed", "black-dot")
 
 
 def sample_pair(

@@ -141,6 +141,8 @@ def _cropped_offset(scan: Scan, rows: slice, cols: slice) -> tuple[float, float]
     rows moves towards negative y in the unrotated frame.
     """
     n_rows, n_cols = scan.shape
+    if scan.pixel_size is None:  # no lengths: the reported centre cannot move
+        return (scan.offset[0], scan.offset[1])
     dy, dx = scan.pixel_size
     # Displacement of the block centre from the frame centre, in the frame (u right, v up).
     du = ((cols.start + cols.stop) / 2 - n_cols / 2) * dx

@@ -81,7 +81,8 @@ def resample_to_pixel_size(
     Raises
     ------
     ValueError
-        For a non-positive pixel size, an order outside 0..5, or a scan without finite pixels.
+        For a non-positive pixel size, an order outside 0..5, a scan without a pixel size of
+        its own, or a scan without finite pixels.
 
     Examples
     --------
@@ -98,6 +99,10 @@ def resample_to_pixel_size(
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= 5:
         raise ValueError(f"order must be an int from 0 to 5, got {order!r}")
     old = scan.pixel_size
+    if old is None:
+        raise ValueError(
+            f"{scan.describe()}: the scan carries no pixel size, so it cannot be resampled to one"
+        )
     if old == new:
         return scan
     data = scan.data

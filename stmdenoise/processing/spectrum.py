@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,7 +33,8 @@ def power_spectrum(
     data : ndarray, shape (rows, cols), or Scan
         Image; NaN pixels are set to the mean before the transform.
     pixel_size : tuple of float, optional
-        ``(dy, dx)`` in metres; taken from the Scan, required for an array.
+        ``(dy, dx)`` in metres; taken from the Scan, required for an array and for a Scan
+        without a pixel size (``(1, 1)`` gives cycles per pixel).
     window : bool
         Multiply by a 2-D Hann window to suppress the edge cross.
 
@@ -57,6 +59,8 @@ def power_spectrum(
     if pixel_size is None:
         if scan is None:
             raise ValueError("pixel_size must be given for an array (it is taken from a Scan)")
+        if scan.pixel_size is None:
+            raise ValueError(f"pixel_size must be given: {scan.describe()} carries none")
         pixel_size = scan.pixel_size
     dy, dx = (float(v) for v in pixel_size)
     if not (dy > 0 and dx > 0):
@@ -200,6 +204,10 @@ def describe_ring(f: float) -> str:
     )
 
 
+@overload
+def crop_rect(data: Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> Scan: ...
+@overload
+def crop_rect(data: ArrayLike, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray: ...
 def crop_rect(data: ArrayLike | Scan, *, rows: tuple[int, int], cols: tuple[int, int]) -> FloatArray | Scan:
     """The part ``[rows[0]:rows[1], cols[0]:cols[1]]`` of an image.
 

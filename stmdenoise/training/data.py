@@ -36,16 +36,11 @@ __all__ = [
     "load_real_scans",
     "prepare_real",
     "RealImages",
-    "IMAGE_SUFFIXES",
-    "read_plain_image",
 ]
 
 log = logging.getLogger(__name__)
 
 F32 = NDArray[np.float32]
-
-#: Plain image files: they carry no calibration, so they need ``real_nm_per_px``.
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
 class SimulatedPairLike(Protocol):
@@ -373,50 +368,27 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def read_plain_image(path: str | Path, *, nm_per_px: float) -> Scan:
-    """Read a JPEG/PNG/BMP/GIF image as a unitless grey-level Scan with square ``nm_per_px`` pixels."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            grey = np.asarray(im.convert("F"), dtype=np.float64)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path}: not a readable image ({exc})") from exc
-    px = nm_per_px * 1e-9
-    return Scan(grey, pixel_size=(px, px), channel="image", unit="", source=Path(path))
-
-
 def load_real_scans(paths: Sequence[str | Path], *, nm_per_px: float | None = None) -> list[Scan]:
     """Read experimental scans from files and folders (recursively), one Scan per file.
 
-    Files :func:`stmdenoise.io.read_scan` understands give their first channel's forward
-    frame; plain images (JPEG, PNG, BMP, GIF without calibration) need ``nm_per_px``. Files
-    that cannot be read are skipped with a log message; no readable file raises ValueError.
+    Every file :func:`stmdenoise.io.read_scan` understands gives its first channel's forward
+    frame; a file without a pixel size of its own (a JPEG, a foreign PNG) needs ``nm_per_px``.
+    Files that cannot be read are skipped with a log message; no readable file raises ValueError.
     """
-    from stmdenoise.io import read_scan  # the io package; imported here so tests need no reader
+    from stmdenoise.io import assume_pixel_size, read_scan  # imported here so tests need no reader
 
     scans: list[Scan] = []
     for f in _expand(paths):
-        plain = f.suffix.lower() in IMAGE_SUFFIXES
         try:
             scan = read_scan(f)
-            calibrated = scan.pixel_size != (1.0, 1.0)
         except (ValueError, OSError) as exc:
-            if not plain:
-                log.info("skipping %s: %s", f, exc)
-                continue
-            scan, calibrated = None, False
-        if plain and not calibrated:
-            if nm_per_px is None:
-                log.warning("skipping %s: a plain image needs --real-nm-per-px (its pixel size)", f)
-                continue
-            try:
-                scan = read_plain_image(f, nm_per_px=nm_per_px)
-            except ValueError as exc:
-                log.info("skipping %s: %s", f, exc)
-                continue
-        if scan is None:  # unreachable: every branch above set it or continued
+            log.info("skipping %s: %s", f, exc)
             continue
+        if scan.pixel_size is None:
+            if nm_per_px is None:
+                log.warning("skipping %s: it carries no pixel size; pass --real-nm-per-px", f)
+                continue
+            scan = assume_pixel_size(scan, nm_per_px)
         log.info("experimental scan %s", scan.describe() + (f" from {f}" if f else ""))
         scans.append(scan)
     if not scans:
@@ -445,6 +417,8 @@ def prepare_real(
     if level:
         scan = level_plane(scan)
     old = scan.pixel_size
+    if old is None:
+        raise ValueError(f"{scan.describe()}: an experimental scan needs a pixel size (--real-nm-per-px)")
     if abs(old[0] - pixel_size) > 1e-6 * pixel_size or abs(old[1] - pixel_size) > 1e-6 * pixel_size:
         scan = resample_to_pixel_size(scan, pixel_size)
         log.info(

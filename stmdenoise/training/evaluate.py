@@ -181,6 +181,8 @@ def _real_input(scan: Scan) -> Scan:
 
 def _baseline_on_scan(b: Baseline, param: float, scan: Scan, pixel_size: float) -> Array:
     """A baseline at the simulation's pixel size (as the models see it), resampled back."""
+    if scan.pixel_size is None:
+        raise ValueError(f"{scan.describe()}: a real scan needs a pixel size to be compared with the models")
     same = all(abs(p - pixel_size) <= 1e-6 * pixel_size for p in scan.pixel_size)
     if same:
         return _apply_normalised(b, param, np.asarray(scan.data))

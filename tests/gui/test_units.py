@@ -10,6 +10,7 @@ import pytest
 from stmdenoise.gui.colormaps import COLORMAP_NAMES, colormap, robust_levels, symmetric_levels
 from stmdenoise.gui.entries import ResultCache, ResultKey, ScanEntry, expand_paths, format_bias, format_size
 from stmdenoise.gui.image_views import format_value, nice_length, profile_along
+from stmdenoise.io import ChannelInfo
 from stmdenoise.scan import Scan
 
 
@@ -24,7 +25,13 @@ def test_expand_paths_recurses_into_folders_and_keeps_order(tmp_path: Path) -> N
 
 
 def test_entry_summary_says_size_bias_or_error(tmp_path: Path) -> None:
-    e = ScanEntry(tmp_path / "img.sxm", size_bytes=812_345, bias=-0.3, loaded=True, channels=["Z", "Current"])
+    e = ScanEntry(
+        tmp_path / "img.sxm",
+        size_bytes=812_345,
+        bias=-0.3,
+        loaded=True,
+        channels=[ChannelInfo("Z", "m", ("forward",)), ChannelInfo("Current", "A", ("forward",))],
+    )
     assert e.summary() == "img.sxm\n812 kB · -300 mV · 2 channels"
     bad = ScanEntry(tmp_path / "bad.sxm", error=f"{tmp_path / 'bad.sxm'}: data block holds 5 bytes")
     assert bad.summary() == "bad.sxm\ndata block holds 5 bytes"

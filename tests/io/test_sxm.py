@@ -210,7 +210,7 @@ def test_write_complete_sxm_from_scratch(tmp_path: Path, rng: np.random.Generato
 
 
 def test_write_sxm_refuses_inputs_and_bad_arguments(tmp_path: Path) -> None:
-    s = Scan(np.zeros((4, 4)), channel="Z", unit="m", source=tmp_path / "in.sxm")
+    s = Scan(np.zeros((4, 4)), pixel_size=(1e-10, 1e-10), channel="Z", unit="m", source=tmp_path / "in.sxm")
     with pytest.raises(OverwriteInputError):
         write_sxm(tmp_path / "in.sxm", [s])
     with pytest.raises(OverwriteInputError):
@@ -221,11 +221,15 @@ def test_write_sxm_refuses_inputs_and_bad_arguments(tmp_path: Path) -> None:
         write_sxm(tmp_path / "a.sxm", [s, Scan(np.zeros((4, 5)), channel="I")])
     with pytest.raises(ValueError, match="backward"):
         write_sxm(tmp_path / "a.sxm", [s.replace(direction="backward")])
+    with pytest.raises(ValueError, match=r"a.sxm: Z carries no pixel size and a .sxm file needs one"):
+        write_sxm(tmp_path / "a.sxm", [s.replace(pixel_size=None)])
     assert not (tmp_path / "a.sxm").exists()
 
 
 def test_reader_messages_name_file_expected_and_found(tmp_path: Path) -> None:
-    good = write_sxm(tmp_path / "g.sxm", [Scan(np.ones((8, 8)), channel="Z", unit="m")])
+    good = write_sxm(
+        tmp_path / "g.sxm", [Scan(np.ones((8, 8)), pixel_size=(1e-10, 1e-10), channel="Z", unit="m")]
+    )
     raw = good.read_bytes()
     cases = {
         "trunc.sxm": (raw[:-3], "needs 256"),

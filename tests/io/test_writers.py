@@ -169,7 +169,7 @@ def test_foreign_images_read_as_unitless_scans(tmp_path: Path) -> None:
     assert read_scan(tmp_path / "rgb.png").data == pytest.approx(np.full((4, 5), 58.7))
     for name in ("g8.png", "f.tif"):
         s = read_scan(tmp_path / name)
-        assert s.unit == "" and s.pixel_size == (1.0, 1.0)
+        assert s.unit == "" and s.pixel_size is None and s.size is None
 
 
 def test_bad_files_raise_scan_format_error(tmp_path: Path) -> None:

@@ -84,4 +84,6 @@ def test_bad_order_and_input_kind() -> None:
     with pytest.raises(ValueError, match="Scan"):
         resample_to_pixel_size(np.ones((4, 4)), 0.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
-        resample_to_pixel_size(Scan(np.full((4, 4), np.nan)), 0.5)
+        resample_to_pixel_size(Scan(np.full((4, 4), np.nan), pixel_size=(1.0, 1.0)), 0.5)
+    with pytest.raises(ValueError, match="carries no pixel size"):
+        resample_to_pixel_size(Scan(np.ones((4, 4))), 0.5)
