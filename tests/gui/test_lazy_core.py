@@ -1,7 +1,7 @@
-"""Building the main window loads neither the Denoiser nor the training package.
+"""Building the main window loads neither the Denoiser nor the training loop.
 
-(The model list still reads config.json through stmdenoise.model, which pulls torch: the
-start-up work of another branch.)
+(The training panel reads its fields from the torch-free ``stmdenoise.training.options``,
+which imports the lazy ``stmdenoise.training`` package but nothing of the loop.)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def test_window_start_up_imports_neither_denoise_nor_training(tmp_path: Path) ->
         from stmdenoise.gui.app import make_window
         app = QApplication([])
         win = make_window({str(tmp_path / "settings.ini")!r})
-        loaded = sorted(m for m in ("stmdenoise.denoise", "stmdenoise.training") if m in sys.modules)
+        loaded = sorted(m for m in ("stmdenoise.denoise", "stmdenoise.training.loop", "stmdenoise.training.data") if m in sys.modules)
         print("loaded:" + ",".join(loaded))
         win.shutdown()
         """
