@@ -28,6 +28,7 @@ from stmdenoise.model.pdanet import (
     variant_shares_up,
     variant_uses_da,
 )
+from stmdenoise.processing.network import NormalizationSpec  # parses config.json's normalization
 
 __all__ = [
     "ModelFolderError",
@@ -74,72 +75,6 @@ class ModelFolderError(ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
-
-
-@dataclass(frozen=True)
-class NormalizationSpec:
-    """How images are mapped to the networks' range (and back).
-
-    Parameters
-    ----------
-    low_pct, high_pct : float
-        Percentiles of the robust normalisation mapped to -1 and +1.
-    scale : float
-        Headroom factor applied after normalisation (then clipped to [-1, 1]).
-    level : bool
-        A least-squares plane is removed before normalising (and added back after).
-    squash : float
-        0: ``x = clip(scale * y, -1, 1)``. > 0: ``x = tanh(squash * y)``, a soft, invertible
-        compression: the generator's tanh output is inverted with ``atanh(x) / squash``, so a
-        feature far beyond the percentile range (an adsorbate, an impurity core) is compressed,
-        never clipped.
-    """
-
-    low_pct: float = 0.5
-    high_pct: float = 99.5
-    scale: float = 0.8
-    level: bool = True
-    squash: float = 0.8
-
-    def forward(self, y: Any) -> Any:
-        """Robustly normalised values -> network range [-1, 1]."""
-        import numpy as np
-
-        if self.squash > 0:
-            return np.tanh(self.squash * np.asarray(y, dtype=np.float64))
-        return np.clip(self.scale * np.asarray(y, dtype=np.float64), -1.0, 1.0)
-
-    def inverse(self, x: Any) -> Any:
-        """Network output in [-1, 1] -> robustly normalised values (inverse of :meth:`forward`)."""
-        import numpy as np
-
-        x = np.asarray(x, dtype=np.float64)
-        if self.squash > 0:
-            # float32 tanh outputs reach 1 - 6e-8: |y| up to atanh(1 - 1e-7) / squash (10.5 for 0.8)
-            return np.arctanh(np.clip(x, -1.0 + 1e-7, 1.0 - 1e-7)) / self.squash
-        return x / self.scale
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "robust_percentile",
-            "low_pct": self.low_pct,
-            "high_pct": self.high_pct,
-            "scale": self.scale,
-            "level": self.level,
-            "squash": self.squash,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> NormalizationSpec:
-        if d.get("method", "robust_percentile") != "robust_percentile":
-            raise ValueError(f"unknown normalisation method {d.get('method')!r}")
-        return cls(
-            low_pct=float(d["low_pct"]),
-            high_pct=float(d["high_pct"]),
-            scale=float(d["scale"]),
-            level=bool(d.get("level", True)),
-            squash=float(d.get("squash", 0.0)),
-        )
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from stmdenoise.denoise import Denoiser, resample_onto
+from stmdenoise.denoise import Denoiser
 from stmdenoise.jobs import JobCancelled
-from stmdenoise.processing import (
-    crop_nan,
-    fill_nan_nearest,
-    level_plane,
-    resample_to_pixel_size,
-    robust_normalize,
-)
+from stmdenoise.processing import NormalizationSpec, crop_nan, level_plane, to_network
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -119,18 +113,27 @@ BASELINES: dict[str, Baseline] = {
 }
 
 
-def _apply_normalised(b: Baseline, param: float, data: Array) -> Array:
+def _apply_normalised(
+    b: Baseline, param: float, data: Array | Scan, pixel_size: float | None = None
+) -> Array:
     """Run a baseline on the robustly normalised image (parameters become scale-free) and map back."""
-    return _apply_normalised_fn(b.apply, param, data)
+    return _apply_normalised_fn(b.apply, param, data, pixel_size)
 
 
-def _apply_normalised_fn(fn: Callable[[Array, float], Array], param: float, data: Array) -> Array:
-    """:func:`_apply_normalised` for a bare filter function ``fn(image, param)``."""
-    y, norm = robust_normalize(data)
-    nan = ~np.isfinite(y)
-    out = norm.invert(fn(fill_nan_nearest(y) if nan.any() else y, param))
-    out[nan] = np.nan
-    return out
+#: How classical filters see an image: the network's robust normalisation (default percentiles),
+#: without levelling (their inputs are levelled already) and without compression.
+_FILTER_INPUT = NormalizationSpec(level=False)
+
+
+def _apply_normalised_fn(
+    fn: Callable[[Array, float], Array], param: float, data: Array | Scan, pixel_size: float | None = None
+) -> Array:
+    """:func:`_apply_normalised` for a bare filter function ``fn(image, param)``.
+
+    ``pixel_size``: run the filter on the network's grid (``data`` must then be a Scan) and map back.
+    """
+    y, inverse = to_network(data, _FILTER_INPUT, pixel_size, compress=False)
+    return inverse(fn(y, param))
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,7 @@ def _real_input(scan: Scan) -> Scan:
 
 def _baseline_on_scan(b: Baseline, param: float, scan: Scan, pixel_size: float) -> Array:
     """A baseline at the simulation's pixel size (as the models see it), resampled back."""
-    same = all(abs(p - pixel_size) <= 1e-6 * pixel_size for p in scan.pixel_size)
-    if same:
-        return _apply_normalised(b, param, np.asarray(scan.data))
-    work = resample_to_pixel_size(scan, pixel_size)
-    out = _apply_normalised(b, param, np.asarray(work.data))
-    return resample_onto(out, (pixel_size, pixel_size), scan.shape, scan.pixel_size)
+    return _apply_normalised(b, param, scan, pixel_size)
 
 
 def evaluate(
