@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import torch
@@ -37,6 +37,7 @@ __all__ = [
     "save_model_folder",
     "load_model_folder",
     "read_model_info",
+    "without_machine_paths",
     "generator_state",
     "CONFIG_LIMITS",
     "CONFIG_NAME",
@@ -194,6 +195,24 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
             tmp.unlink()
 
 
+def without_machine_paths(value: Any) -> Any:
+    """``value`` with every absolute path (a string) cut to its last part, at any depth.
+
+    A model folder travels to other computers: ``config.json`` says which data it was trained
+    on (file names), not where that data lay on the training machine.
+    """
+    if isinstance(value, str):
+        for flavour in (PurePosixPath, PureWindowsPath):
+            if flavour(value).is_absolute():
+                return flavour(value).name
+        return value
+    if isinstance(value, Mapping):
+        return {k: without_machine_paths(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_machine_paths(v) for v in value]
+    return value
+
+
 def save_model_folder(
     path: str | Path,
     info: ModelInfo,
@@ -229,7 +248,13 @@ def save_model_folder(
         k: v.detach().to("cpu", dtype).contiguous().clone()
         for k, v in generator_state(g_d, g_da, info.variant).items()
     }
-    info = ModelInfo(**{**info.__dict__, "weights_dtype": str(dtype).removeprefix("torch.")})
+    info = ModelInfo(
+        **{
+            **info.__dict__,
+            "weights_dtype": str(dtype).removeprefix("torch."),
+            "training": without_machine_paths(info.training),
+        }
+    )
     metadata = {"format": FORMAT, "variant": info.variant}
     # bytes written into our own file: safetensors' save_file would create it with mode 0600
     blob = save(state, metadata=metadata)
