@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from stmdenoise.gui.capabilities import capability
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.settings import AppSettings
-from stmdenoise.gui.tasks import list_devices, user_models_dir
+from stmdenoise.gui.tasks import DeviceInfo, user_models_dir
 from stmdenoise.gui.workers import WorkerPool
 
 __all__ = ["TrainingPanel", "TrainRequest", "build_config", "VARIANTS"]
@@ -114,8 +114,8 @@ class TrainingPanel(QWidget):
         self.batch_box.setRange(1, 256)
         self.batch_box.setValue(4)
         self.device_box = QComboBox()
-        self.devices = list_devices()
-        self.device_box.addItems([d.label for d in self.devices])
+        self.devices: list[DeviceInfo] = []
+        self.device_box.addItem("Auto")  # until set_devices(): listing devices imports torch
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("model name (default: date and variant)")
 
@@ -179,6 +179,14 @@ class TrainingPanel(QWidget):
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
+        self.start_button.setEnabled(False)  # until populate()
+
+    def populate(self, devices: list[DeviceInfo]) -> None:
+        """Offer these devices and enable training when it is installed (both import torch: the
+        window calls this after its first paint)."""
+        self.devices = list(devices)
+        self.device_box.clear()
+        self.device_box.addItems([d.label for d in self.devices])
         missing = capability("train").missing()
         self.start_button.setEnabled(missing is None)
         if missing is not None:
