@@ -39,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from stmdenoise.training.data import load_real_scans
 
     baselines = args.baselines if args.baselines is not None else list(available_baselines())
+    unavailable = [n for n in baselines if not BASELINES[n].available]
+    if unavailable:
+        raise ValueError(
+            f"--baselines {','.join(unavailable)}: their packages are not installed "
+            f"(pip install 'stmdenoise[{EXTRA}]')"
+        )
 
     test: list[Any] = []
     val: list[Any] = []

@@ -80,3 +80,16 @@ def test_baseline_on_a_scan_runs_at_the_model_pixel_size_and_comes_back() -> Non
     ok = np.isfinite(z)
     assert np.std(smooth[ok] - np.nanmean(smooth)) < np.std(z[ok] - np.nanmean(z))  # it smoothed
     assert abs(np.nanmean(smooth) - np.nanmean(z)) < 2e-12  # in the scan's units
+
+
+def test_evaluate_cli_refuses_a_missing_baseline_naming_the_extra() -> None:
+    res = _run_blocked(
+        ["bm3d"],
+        """
+        from stmdenoise.cli.main import main
+        code = main(["evaluate", "--baselines", "gaussian,bm3d", "--pixel-size-nm", "0.14"])
+        raise SystemExit(10 + code)
+        """,
+    )
+    assert res.returncode == 12, res.stderr  # 2: a usage error, before anything ran
+    assert "--baselines bm3d" in res.stderr and "pip install 'stmdenoise[baselines]'" in res.stderr
