@@ -9,7 +9,7 @@ embedded defaults or runs the whole test suite. Needs Python >= 3.10 with pip an
 (Debian/Ubuntu: ``sudo apt-get install python3-venv``); works on Windows, Linux, macOS.
 
     python3 bootstrap.py [--cpu|--cuda] app  [ARGS...]  # set up, check, open the GUI (ARGS go to the app)
-    python3 bootstrap.py [--cpu|--cuda] test [ARGS...]  # set up with test extras, run pytest (ARGS: pytest's)
+    python3 bootstrap.py [--cpu|--cuda] test [ARGS...]  # set up with test+baselines extras, run pytest
     python3 bootstrap.py [--cpu|--cuda] install         # set up only (e.g. to build the bundle)
     python3 bootstrap.py [--cpu|--cuda] check           # set up, report driver, CUDA, GPUs, Qt's libraries
 
@@ -291,7 +291,7 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"bootstrap: {choice.reason}", flush=True)
     if what == "test":
-        py = _ensure_env("test", choice)
+        py = _ensure_env("test,baselines", choice)  # the suite also checks the optional baselines
         env = dict(os.environ)
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         return _run([py, "-m", "pytest", *rest], cwd=ROOT, env=env)

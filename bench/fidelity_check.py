@@ -10,7 +10,7 @@ surface is known. Scan ``i`` = ``stmdenoise.physics.sample_scan(image_rng(seed, 
 1015 by default). The forward frame is denoised by each method:
 
 * raw (1.00 / 1.00 by definition);
-* Gaussian σ = 0.5, 1, 2 px and median 3 px (``evaluate.BASELINES``' functions, on the
+* Gaussian σ = 0.5, 1, 2 px and median 3 px (``stmdenoise.evaluation.BASELINES``' functions, on the
   forward frame as read: both are linear or order statistics, so scale does not matter);
 * the shipped model's bare output (``Denoiser.denoise``, one pass): G_D
   (``which="simulated"``, what Table I uses) and G_DA (``which="experimental"``, what the app
@@ -79,11 +79,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.evaluation import BASELINES  # noqa: E402
 from stmdenoise.metrics.fidelity import Band, default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
 from stmdenoise.physics import PRESETS, ArtefactConfig, image_rng, raster_warp, sample_scan  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-from stmdenoise.training.evaluate import BASELINES  # noqa: E402
 
 Array = NDArray[np.float64]
 PIXELS = 256

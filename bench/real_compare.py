@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser  # noqa: E402
+from stmdenoise.evaluation import real_input  # noqa: E402
 from stmdenoise.training.data import load_real_scans  # noqa: E402
-from stmdenoise.training.evaluate import _real_input  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 REAL = [
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="PNG to write")
     args = p.parse_args(argv)
     scans = load_real_scans([str(r) for r in REAL], nm_per_px=0.071)
-    picks = [_real_input(s) for s in (scans[0], scans[-1])]
+    picks = [real_input(s) for s in (scans[0], scans[-1])]
     rows: list[Image.Image] = []
     for folder in args.models:
         den = Denoiser.from_folder(folder, device="cpu")

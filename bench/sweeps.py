@@ -44,12 +44,12 @@ probability 1, so "always" and "never" draw the same second-tip geometry). Every
 sweep then sees the same noise realisation, scaled or not, and differences between levels are
 paired.
 
-Scores are Table I's (``stmdenoise.training.evaluate``): clean and noisy plane-levelled, every
+Scores are Table I's (``stmdenoise.evaluation``): clean and noisy plane-levelled, every
 method given the levelled noisy image, PSNR and SSIM from ``stmdenoise.metrics`` (0-255 scale,
 each image min-max scaled). Methods:
 
 * raw: the levelled noisy image;
-* classical: every baseline of ``evaluate.BASELINES`` at every parameter of its grid, on the
+* classical: every baseline of ``stmdenoise.evaluation.BASELINES`` at every parameter of its grid, on the
   robustly normalised image as Table I runs them (BM3D only with ``--bm3d``: ~10 s per call);
 * model: ``Denoiser.denoise(Scan(noisy, header={"simulated": True}), which="simulated")``,
   the bare G_D pass with one pass (no do-no-harm policy: simulated pairs have no second look).
@@ -87,11 +87,11 @@ sys.path.insert(0, str(ROOT))
 
 from stmdenoise import metrics  # noqa: E402
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.evaluation import BASELINES, Baseline  # noqa: E402
 from stmdenoise.physics import PRESETS, ArtefactConfig, image_rng, sample_pair  # noqa: E402
 from stmdenoise.physics.variety import scaled_noise  # noqa: E402
 from stmdenoise.processing import level_plane, robust_normalize  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-from stmdenoise.training.evaluate import BASELINES, Baseline  # noqa: E402
 
 Array = NDArray[np.float64]
 

@@ -33,7 +33,6 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
@@ -41,14 +40,7 @@ from stmdenoise.model.folder import ModelInfo, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
 from stmdenoise.paths import default_model_dir, user_data_dir  # default_model_dir: re-exported
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
-from stmdenoise.processing import (
-    blend_tiles,
-    fill_nan_nearest,
-    iter_tiles,
-    level_plane,
-    resample_to_pixel_size,
-    robust_normalize,
-)
+from stmdenoise.processing import blend_tiles, iter_tiles, to_network
 from stmdenoise.safety import Verdict, judge
 from stmdenoise.scan import ProcessingStep, Scan
 
@@ -59,7 +51,6 @@ __all__ = [
     "PASSES",
     "ScanTooSmallError",
     "default_model_dir",
-    "resample_onto",
     "Which",
 ]
 
@@ -87,31 +78,6 @@ PASSES = (1, 2, 4)
 
 class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
-
-
-def resample_onto(
-    data: NDArray[np.float64],
-    src_pixel: tuple[float, float],
-    dst_shape: tuple[int, int],
-    dst_pixel: tuple[float, float],
-) -> NDArray[np.float64]:
-    """Bilinear resampling of ``data`` onto a grid of ``dst_shape`` x ``dst_pixel`` sharing its centre.
-
-    The inverse of :func:`stmdenoise.processing.resample_to_pixel_size` (same centred-grid
-    convention) onto an exact target shape.
-    """
-    src_shape = data.shape
-    sigma = [max(0.0, (dst_pixel[i] / src_pixel[i] - 1.0) / 2.0) for i in range(2)]
-    if any(s > 0 for s in sigma):
-        data = ndimage.gaussian_filter(data, sigma=sigma, mode="nearest")
-    coords = []
-    for i in range(2):
-        j = np.arange(dst_shape[i])
-        centre = src_shape[i] * src_pixel[i] / 2
-        pos = centre + (j + 0.5 - dst_shape[i] / 2) * dst_pixel[i]
-        coords.append(pos / src_pixel[i] - 0.5)
-    grid = np.meshgrid(coords[0], coords[1], indexing="ij")
-    return np.asarray(ndimage.map_coordinates(data, grid, order=1, mode="nearest"), dtype=np.float64)
 
 
 class _Bare(torch.nn.Module):
@@ -358,26 +324,13 @@ class Denoiser:
         measured = np.isfinite(scan.data)
         if not measured.any():
             raise ValueError("scan has no measured (finite) pixel: nothing to denoise")
-        norm_spec = self.info.normalization
-        work = scan.with_data(np.where(measured, scan.data, np.nan))
-        plane = np.zeros(scan.shape)
-        if norm_spec.level and measured.sum() >= 3:
-            levelled = level_plane(work)
-            plane = np.asarray(scan.data) - np.asarray(levelled.data)
-            work = levelled
-        target = self.pixel_size
         plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels)
         if plan.refusal:
             error = ScanTooSmallError if min(plan.work_shape) < MIN_MODEL_PIXELS else ValueError
             raise error(f"{scan.describe()}: {plan.refusal}")
-        same_grid = not plan.resampled
-        if not same_grid:
-            work = resample_to_pixel_size(work, target)
+        if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
-        y, norm = robust_normalize(
-            np.asarray(work.data), low_pct=norm_spec.low_pct, high_pct=norm_spec.high_pct
-        )
-        x = norm_spec.forward(fill_nan_nearest(y))
+        x, inverse = to_network(scan, self.info.normalization, self.pixel_size)
         started = time.perf_counter()
         flips = _FLIPS[:passes]
         averaged = np.zeros(x.shape)
@@ -389,19 +342,14 @@ class Denoiser:
 
             tick = overall if progress is not None else None
             out = self._run_network(gen, flip(x), cancel=cancel, progress=tick)
-            averaged += norm_spec.inverse(flip(out))  # each flip is its own inverse
+            averaged += inverse.uncompress(flip(out))  # each flip is its own inverse
         self.seconds_per_megapixel = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
-        restored = norm.invert(averaged / len(flips))
-        if not same_grid:
-            assert scan.pixel_size is not None  # a scan without one is refused by its plan, above
-            restored = resample_onto(restored, (target, target), scan.shape, scan.pixel_size)
-        result = restored + np.where(measured, plane, 0.0)
+        result = inverse.restore(averaged / len(flips))
         if not np.isfinite(result[measured]).all():
             raise ValueError(
                 f"{scan.describe()}: the model produced non-finite values (NaN or inf) on measured "
                 "pixels; its normalisation or weights are broken, nothing was written"
             )
-        result[~measured] = np.nan
         step = ProcessingStep(
             "denoise",
             {
@@ -409,7 +357,7 @@ class Denoiser:
                 "variant": self.info.variant,
                 "generator": "G_D" if which_name == "simulated" else "G_DA",
                 "steps": self.info.steps,
-                "model_pixel_size": target,
+                "model_pixel_size": self.pixel_size,
                 "passes": passes,
                 "program_version": self.info.program_version,
             },

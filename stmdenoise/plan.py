@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from stmdenoise.processing.resample import resampled_shape
+from stmdenoise.processing.resample import resampled_shape, same_pixel_size
 
 __all__ = [
     "MAX_WORK_PIXELS",
@@ -80,7 +80,9 @@ class DenoisePlan:
     @property
     def resampled(self) -> bool:
         """True when the scan is resampled onto another grid."""
-        return not all(abs(z - 1.0) <= 1e-6 for z in self.zoom)  # NaN (no pixel size) counts as resampled
+        if self.scan_pixel_size is None:
+            return True  # no pixel size: never run, and never on a grid of its own
+        return not same_pixel_size(self.scan_pixel_size, self.model_pixel_size)
 
     def describe(self) -> str:
         """One plain sentence for the app and the CLI."""
@@ -186,7 +188,7 @@ def plan_denoise(
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     zoom = (dy / mp, dx / mp)
-    same = all(abs(z - 1.0) <= 1e-6 for z in zoom)
+    same = same_pixel_size((dy, dx), mp)
     work = (rows, cols) if same else resampled_shape((rows, cols), (dy, dx), (mp, mp))
     rate = seconds_per_megapixel
     if rate is None:

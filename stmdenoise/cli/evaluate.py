@@ -15,7 +15,7 @@ __all__ = ["add_parser", "run"]
 
 
 def _names(text: str) -> list[str]:
-    from stmdenoise.training.evaluate import BASELINES
+    from stmdenoise.evaluation.baselines import BASELINES
 
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in BASELINES and n != "none"]
@@ -26,8 +26,25 @@ def _names(text: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; print Markdown tables and write them (and CSV) to --out."""
+    from stmdenoise.evaluation import (
+        BASELINES,
+        EXTRA,
+        EvalResult,
+        available_baselines,
+        evaluate,
+        load_pairs,
+        tables_csv,
+        tables_markdown,
+    )
     from stmdenoise.training.data import load_real_scans
-    from stmdenoise.training.evaluate import EvalResult, evaluate, load_pairs, tables_csv, tables_markdown
+
+    baselines = args.baselines if args.baselines is not None else list(available_baselines())
+    unavailable = [n for n in baselines if not BASELINES[n].available]
+    if unavailable:
+        raise ValueError(
+            f"--baselines {','.join(unavailable)}: their packages are not installed "
+            f"(pip install 'stmdenoise[{EXTRA}]')"
+        )
 
     test: list[Any] = []
     val: list[Any] = []
@@ -53,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if not test and not real and not args.stack:
         raise ValueError("nothing to evaluate: pass --sim-test, --real and/or --stack")
     result = EvalResult()
+    missing = [BASELINES[n].label for n in BASELINES if args.baselines is None and n not in baselines]
+    if missing:
+        result.notes.append(
+            f"{', '.join(missing)} left out: their packages are not installed "
+            f"(pip install 'stmdenoise[{EXTRA}]')"
+        )
     if args.sim_test and not args.sim_val:
         result.notes.append(
             f"validation = last {len(val)} pairs of {Path(args.sim_test).name}, "
@@ -66,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             val_pairs=val,
             pixel_size=pixel_size,
             real_scans=real,
-            baselines=args.baselines,
+            baselines=baselines,
             device=args.device,
             passes=args.passes,
             cancel=cancel,
@@ -79,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     md = tables_markdown(result)
     fidelity_rows: list[Any] = []
     if args.real or args.stack:
-        fid_md, fidelity_rows = _fidelity_tables(args)
+        fid_md, fidelity_rows = _fidelity_tables(args, baselines)
         md += "\n" + fid_md
     print(md)
     if args.out:
@@ -99,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
+def _fidelity_tables(args: argparse.Namespace, baselines: list[str]) -> tuple[str, list[Any]]:
     """Real-scan fidelity (no ground truth) of raw, the baselines swept and the models.
 
     Every two-direction file among --real (forward denoised, backward as the second look) and
@@ -116,7 +139,7 @@ def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
         two_direction_frames,
     )
 
-    methods = classical_methods(args.baselines)
+    methods = classical_methods(baselines)
     for folder in args.models or []:
         den = Denoiser.from_folder(folder, device=args.device)
         methods += model_methods(den, Path(folder).name, passes=args.passes)
@@ -140,6 +163,8 @@ def _fidelity_tables(args: argparse.Namespace) -> tuple[str, list[Any]]:
 
 def _write_metrics(args: argparse.Namespace, result: Any) -> None:
     """Store each model's rows of both tables in its config.json ``metrics``."""
+    from stmdenoise.model.folder import without_machine_paths
+
     for folder in args.models or []:
         cfg = Path(folder) / "config.json"
         d = json.loads(cfg.read_text(encoding="utf-8"))
@@ -151,7 +176,7 @@ def _write_metrics(args: argparse.Namespace, result: Any) -> None:
             "real": args.real or [],
             "baselines": {"table1": result.table1, "table2": result.table2, "tuned": result.tuned},
         }
-        d["metrics"] = mine
+        d["metrics"] = without_machine_paths(mine)
         tmp = cfg.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(d, indent=2) + "\n", encoding="utf-8")
         tmp.replace(cfg)
@@ -187,8 +212,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )  # fmt: skip
     p.add_argument("--pixel-size-nm", type=float, help="simulation pixel size when no --sim-test is given")
     p.add_argument(
-        "--baselines", type=_names, default=["gaussian", "median", "nlmeans", "tv", "wavelet", "bm3d"],
-        metavar="LIST", help="comma-separated baselines (default all; 'none' for models only)",
+        "--baselines", type=_names, default=None, metavar="LIST",
+        help="comma-separated baselines (default: all whose packages are installed; wavelet and bm3d "
+        "come with pip install 'stmdenoise[baselines]'; 'none' for models only)",
     )  # fmt: skip
     p.add_argument("--device", default="auto", help="device for the models")
     p.add_argument(

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -121,13 +120,18 @@ def _application() -> QApplication:
     return app
 
 
-def make_window(settings_path: Path | None = None, *, log_file: Path | None = None) -> MainWindow:
-    """Create the main window (with the app's style) using the given settings store."""
+def make_window(
+    settings_path: Path | None = None, *, log_file: Path | None = None, start_after_paint: bool = False
+) -> MainWindow:
+    """Create the main window (with the app's style) using the given settings store.
+
+    ``start_after_paint``: models and devices (torch) are loaded after the window's first paint.
+    """
     from stmdenoise.gui.settings import AppSettings
     from stmdenoise.gui.window import MainWindow
 
     _application()
-    return MainWindow(AppSettings(settings_path), log_file=log_file)
+    return MainWindow(AppSettings(settings_path), log_file=log_file, start_after_paint=start_after_paint)
 
 
 def wait_until_idle(window: MainWindow, *, timeout_s: float = 300.0, settle_s: float = 0.8) -> bool:
@@ -245,7 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_file = args.settings
     if args.smoke_test and not settings_file:  # leave the user's settings alone
         settings_file = str(Path(args.smoke_test) / "smoke-settings.ini")
-    window = make_window(Path(settings_file) if settings_file else None, log_file=log_file)
+    # the interactive window paints first; models, devices (torch) and the files come after
+    window = make_window(
+        Path(settings_file) if settings_file else None, log_file=log_file, start_after_paint=interactive
+    )
     if args.colormap:
         window.views.set_colormap(args.colormap)
     if args.level:
@@ -256,8 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.docks[args.panel.capitalize()].raise_()
         if args.panel == "simulation" and window.simulation.preview_button.isEnabled():
             window.simulation.preview()
-    if args.model and not window.denoise_panel.select_model(args.model):
-        log.warning("model %s not found", args.model)
+
+    def select_model() -> None:
+        if not window.denoise_panel.select_model(args.model):
+            log.warning("model %s not found", args.model)
+
+    if args.model and interactive:
+        window.models_ready.connect(select_model)
+    elif args.model:
+        select_model()
     first_run = not window.settings.first_run_done
     files = startup_files(args, window.settings)
     if args.smoke_test:
@@ -286,10 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server is not None:
         server.attach(window)
     window.show()
-    if files:
-        QTimer.singleShot(0, lambda: window.open_paths(files))
-    if first_run:  # the first-run system check: what runs where, and why not on the GPU
-        QTimer.singleShot(300, window.show_system_check)
+    if files:  # after the models: the example is denoised once the window shows
+        window.models_ready.connect(lambda: window.open_paths(files))
+    if first_run:  # the first-run system check: what runs where, and why not on the GPU (torch)
+        window.models_ready.connect(window.show_system_check)
     code = int(app.exec())
     if server is not None:
         server.close()

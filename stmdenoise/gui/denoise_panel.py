@@ -19,7 +19,6 @@ from stmdenoise.gui.session import Session
 from stmdenoise.gui.tasks import (
     DeviceInfo,
     ModelInfo,
-    list_devices,
     list_models,
     model_pixel_size,
     model_summary,
@@ -133,8 +132,17 @@ class DenoisePanel(QWidget):
         session.denoise_progress.connect(self._progress)
         session.raw_changed.connect(self._raw_changed)
         session.denoised_changed.connect(self._denoised_changed)
-        self.devices = list_devices()
+        self.device_box.addItem("Auto")  # placeholder until populate(): listing devices imports torch
+        self.setEnabled(False)
+
+    def populate(self, devices: list[DeviceInfo]) -> None:
+        """Offer these devices and the model folders (the window calls it, after its first paint)."""
+        self.devices = list(devices)
+        self.device_box.blockSignals(True)
+        self.device_box.clear()
         self.device_box.addItems([d.label for d in self.devices])
+        self.device_box.blockSignals(False)
+        self.setEnabled(True)
         self.refresh()
 
     def refresh(self) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from stmdenoise.gui.colormaps import colormap, robust_levels
 from stmdenoise.gui.settings import AppSettings
-from stmdenoise.gui.tasks import list_devices, user_models_dir
+from stmdenoise.gui.tasks import DeviceInfo, user_models_dir
 from stmdenoise.gui.workers import WorkerPool
 from stmdenoise.training.options import Option, options
 
@@ -38,6 +38,16 @@ if TYPE_CHECKING:  # stmdenoise.training pulls torch: imported when training sta
     from stmdenoise.training import TrainProgress, TrainResult
 
 __all__ = ["TrainingPanel", "train_job", "option_widget"]
+
+
+def training_missing() -> str | None:
+    """Why training cannot run here (None when it can): the training loop needs torch."""
+    try:
+        import stmdenoise.training.loop  # noqa: F401  (imports torch)
+    except ImportError as exc:
+        return f"Training is not available in this installation: {exc}"
+    return None
+
 
 _PALETTE = [(255, 150, 40), (80, 200, 255), (140, 220, 100), (230, 90, 200), (240, 220, 80), (200, 200, 200)]
 
@@ -117,8 +127,8 @@ class TrainingPanel(QWidget):
         self.crop_box = self.fields["crop"][1]
         self.batch_box = self.fields["batch"][1]
         self.device_box = QComboBox()
-        self.devices = list_devices()
-        self.device_box.addItems([d.label for d in self.devices])
+        self.devices: list[DeviceInfo] = []
+        self.device_box.addItem("Auto")  # until set_devices(): listing devices imports torch
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("model name (default: date and variant)")
 
@@ -181,6 +191,18 @@ class TrainingPanel(QWidget):
         self.out_dir: Path | None = None
         self.start_button.clicked.connect(self._start_clicked)
         self.cancel_button.clicked.connect(self.cancel)
+        self.start_button.setEnabled(False)  # until populate()
+
+    def populate(self, devices: list[DeviceInfo]) -> None:
+        """Offer these devices and enable training when it is installed (both import torch: the
+        window calls this after its first paint)."""
+        self.devices = list(devices)
+        self.device_box.clear()
+        self.device_box.addItems([d.label for d in self.devices])
+        missing = training_missing()
+        self.start_button.setEnabled(missing is None)
+        if missing is not None:
+            self.status.setText(missing)
 
     def _with_browse(self, edit: QLineEdit, *, folder: bool) -> QWidget:
         w = QWidget()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Generator
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -30,9 +32,11 @@ from stmdenoise.gui.scan_list import ScanListPanel, paths_from_mime
 from stmdenoise.gui.session import Session
 from stmdenoise.gui.settings import AppSettings, restore_window
 from stmdenoise.gui.simulation import SimulationPanel
+from stmdenoise.gui.tasks import DeviceInfo, list_devices
 from stmdenoise.gui.training import TrainingPanel
 from stmdenoise.gui.wheel import route_wheel_to_scroll_area
 from stmdenoise.io.formats import dialog_filter
+from stmdenoise.jobs import Progress
 
 __all__ = ["MainWindow"]
 
@@ -40,10 +44,23 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """STM Denoise main window: scan list, views, metadata, denoising, quality, simulation, training."""
+    """STM Denoise main window: scan list, views, metadata, denoising, quality, simulation, training.
 
-    def __init__(self, settings: AppSettings, *, log_file: Path | None = None) -> None:
+    ``start_after_paint``: list devices and models (which imports torch, seconds on a cold start)
+    only once the window has painted, so the app shows at once; otherwise (tests, screenshots)
+    during construction.
+    """
+
+    #: Emitted once, after the window's first paint has been flushed.
+    first_painted = Signal()
+    #: Emitted once the panels offer the devices and models (at once, or after the first paint).
+    models_ready = Signal()
+
+    def __init__(
+        self, settings: AppSettings, *, log_file: Path | None = None, start_after_paint: bool = False
+    ) -> None:
         super().__init__()
+        self._painted = False
         self.settings = settings
         self.log_file = log_file
         self.setWindowTitle("STM Denoise")
@@ -91,8 +108,10 @@ class MainWindow(QMainWindow):
         self.denoise_panel.model_box.currentTextChanged.connect(self._model_changed)
 
         self.views.set_colormap(settings.colormap)
-        if settings.model:
-            self.denoise_panel.select_model(settings.model)
+        if start_after_paint:
+            self.first_painted.connect(self._list_devices_in_background)
+        else:
+            self._start_models(list_devices())
         if not restore_window(self, settings):
             self.resize(1500, 900)
         state = settings.window_state()
@@ -164,6 +183,39 @@ class MainWindow(QMainWindow):
         help_menu.addAction(system)
 
     # ------------------------------------------------------------------ opening
+    @Slot()
+    def _list_devices_in_background(self) -> None:
+        """List the devices in a worker thread: its ``import torch`` (seconds) leaves the GUI live."""
+
+        def job(_cancel: threading.Event) -> Generator[Progress, None, list[DeviceInfo]]:
+            yield Progress(0, 1, "listing devices")
+            try:  # torch and the model code, imported off the GUI thread
+                import stmdenoise.denoise  # noqa: F401
+            except ImportError:
+                pass  # the Denoise panel says what is missing
+            return list_devices()
+
+        self.session.pool.start(job, name="devices", on_returned=self._start_models)
+
+    @Slot(object)
+    def _start_models(self, devices: list[DeviceInfo]) -> None:
+        """Devices and model folders into the panels, and the last session's model."""
+        self.denoise_panel.populate(devices)
+        self.training.populate(devices)
+        if self.settings.model:
+            self.denoise_panel.select_model(self.settings.model)
+        self.models_ready.emit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._emit_first_painted)  # after this paint has reached the screen
+
+    @Slot()
+    def _emit_first_painted(self) -> None:
+        self.first_painted.emit()
+
     def open_paths(self, paths: list[str] | list[Path]) -> int:
         """Open files/folders (as a drop would) and remember them in the recent list."""
         strs = [str(p) for p in paths]

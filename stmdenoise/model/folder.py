@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import torch
@@ -28,6 +28,7 @@ from stmdenoise.model.pdanet import (
     variant_shares_up,
     variant_uses_da,
 )
+from stmdenoise.processing.network import NormalizationSpec  # parses config.json's normalization
 
 __all__ = [
     "ModelFolderError",
@@ -36,6 +37,7 @@ __all__ = [
     "save_model_folder",
     "load_model_folder",
     "read_model_info",
+    "without_machine_paths",
     "generator_state",
     "CONFIG_LIMITS",
     "CONFIG_NAME",
@@ -74,72 +76,6 @@ class ModelFolderError(ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
-
-
-@dataclass(frozen=True)
-class NormalizationSpec:
-    """How images are mapped to the networks' range (and back).
-
-    Parameters
-    ----------
-    low_pct, high_pct : float
-        Percentiles of the robust normalisation mapped to -1 and +1.
-    scale : float
-        Headroom factor applied after normalisation (then clipped to [-1, 1]).
-    level : bool
-        A least-squares plane is removed before normalising (and added back after).
-    squash : float
-        0: ``x = clip(scale * y, -1, 1)``. > 0: ``x = tanh(squash * y)``, a soft, invertible
-        compression: the generator's tanh output is inverted with ``atanh(x) / squash``, so a
-        feature far beyond the percentile range (an adsorbate, an impurity core) is compressed,
-        never clipped.
-    """
-
-    low_pct: float = 0.5
-    high_pct: float = 99.5
-    scale: float = 0.8
-    level: bool = True
-    squash: float = 0.8
-
-    def forward(self, y: Any) -> Any:
-        """Robustly normalised values -> network range [-1, 1]."""
-        import numpy as np
-
-        if self.squash > 0:
-            return np.tanh(self.squash * np.asarray(y, dtype=np.float64))
-        return np.clip(self.scale * np.asarray(y, dtype=np.float64), -1.0, 1.0)
-
-    def inverse(self, x: Any) -> Any:
-        """Network output in [-1, 1] -> robustly normalised values (inverse of :meth:`forward`)."""
-        import numpy as np
-
-        x = np.asarray(x, dtype=np.float64)
-        if self.squash > 0:
-            # float32 tanh outputs reach 1 - 6e-8: |y| up to atanh(1 - 1e-7) / squash (10.5 for 0.8)
-            return np.arctanh(np.clip(x, -1.0 + 1e-7, 1.0 - 1e-7)) / self.squash
-        return x / self.scale
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "robust_percentile",
-            "low_pct": self.low_pct,
-            "high_pct": self.high_pct,
-            "scale": self.scale,
-            "level": self.level,
-            "squash": self.squash,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> NormalizationSpec:
-        if d.get("method", "robust_percentile") != "robust_percentile":
-            raise ValueError(f"unknown normalisation method {d.get('method')!r}")
-        return cls(
-            low_pct=float(d["low_pct"]),
-            high_pct=float(d["high_pct"]),
-            scale=float(d["scale"]),
-            level=bool(d.get("level", True)),
-            squash=float(d.get("squash", 0.0)),
-        )
 
 
 @dataclass(frozen=True)
@@ -259,6 +195,24 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
             tmp.unlink()
 
 
+def without_machine_paths(value: Any) -> Any:
+    """``value`` with every absolute path (a string) cut to its last part, at any depth.
+
+    A model folder travels to other computers: ``config.json`` says which data it was trained
+    on (file names), not where that data lay on the training machine.
+    """
+    if isinstance(value, str):
+        for flavour in (PurePosixPath, PureWindowsPath):
+            if flavour(value).is_absolute():
+                return flavour(value).name
+        return value
+    if isinstance(value, Mapping):
+        return {k: without_machine_paths(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_machine_paths(v) for v in value]
+    return value
+
+
 def save_model_folder(
     path: str | Path,
     info: ModelInfo,
@@ -294,7 +248,13 @@ def save_model_folder(
         k: v.detach().to("cpu", dtype).contiguous().clone()
         for k, v in generator_state(g_d, g_da, info.variant).items()
     }
-    info = ModelInfo(**{**info.__dict__, "weights_dtype": str(dtype).removeprefix("torch.")})
+    info = ModelInfo(
+        **{
+            **info.__dict__,
+            "weights_dtype": str(dtype).removeprefix("torch."),
+            "training": without_machine_paths(info.training),
+        }
+    )
     metadata = {"format": FORMAT, "variant": info.variant}
     # bytes written into our own file: safetensors' save_file would create it with mode 0600
     blob = save(state, metadata=metadata)

@@ -1,5 +1,5 @@
 """Image processing for scans: levelling, NaN handling, normalisation, tiling, resampling,
-cropping and the Fourier view.
+cropping, the Fourier view, and the network-input transform (:func:`to_network`).
 
 Numpy/scipy only. Functions take an ndarray ``(rows, cols)`` or a :class:`~stmdenoise.scan.Scan`
 and return the same kind; a Scan gets a :class:`~stmdenoise.scan.ProcessingStep` recording the
@@ -22,8 +22,14 @@ from stmdenoise.processing.nan import (
     fill_nan_nearest,
     largest_complete_block,
 )
+from stmdenoise.processing.network import NetworkInverse, NormalizationSpec, to_network
 from stmdenoise.processing.normalize import Normalization, robust_normalize
-from stmdenoise.processing.resample import resample_to_pixel_size, resampled_shape
+from stmdenoise.processing.resample import (
+    resample_onto,
+    resample_to_pixel_size,
+    resampled_shape,
+    same_pixel_size,
+)
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.processing.spectrum import (
     RingReadout,
@@ -40,7 +46,9 @@ __all__ = [
     "BACKGROUNDS",
     "ROW_METHODS",
     "correct_view",
+    "NetworkInverse",
     "Normalization",
+    "NormalizationSpec",
     "RingReadout",
     "align_rows",
     "blend_tiles",
@@ -64,8 +72,11 @@ __all__ = [
     "pad_to_multiple",
     "power_spectrum",
     "radial_profile",
+    "resample_onto",
     "resample_to_pixel_size",
     "resampled_shape",
     "robust_normalize",
+    "same_pixel_size",
     "tile_starts",
+    "to_network",
 ]

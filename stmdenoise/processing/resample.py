@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import ndimage
 
 from stmdenoise.processing.nan import fill_nan_nearest
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["resample_to_pixel_size", "resampled_shape"]
+__all__ = ["resample_onto", "resample_to_pixel_size", "resampled_shape", "same_pixel_size"]
 
 
 def _pixel_pair(pixel_size: float | tuple[float, float]) -> tuple[float, float]:
@@ -141,3 +142,53 @@ def resample_to_pixel_size(
         },
     )
     return scan.with_data(result, step, pixel_size=new)
+
+
+def same_pixel_size(pixel_size: tuple[float, float], target: float) -> bool:
+    """True when both sides of ``pixel_size`` equal ``target`` to 1 part in a million (no resampling)."""
+    return all(abs(float(p) - target) <= 1e-6 * target for p in pixel_size)
+
+
+def resample_onto(
+    data: NDArray[np.float64],
+    src_pixel: tuple[float, float],
+    dst_shape: tuple[int, int],
+    dst_pixel: tuple[float, float],
+) -> NDArray[np.float64]:
+    """Bilinear resampling of ``data`` onto a grid of ``dst_shape`` x ``dst_pixel`` sharing its centre.
+
+    The inverse of :func:`resample_to_pixel_size` (same centred-grid convention) onto an exact
+    target shape: a network's output on the model's grid goes back onto the scan's own grid.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols)
+        Image on a grid of ``src_pixel`` (metres, ``(dy, dx)``); finite values.
+    src_pixel, dst_pixel : (float, float)
+        Pixel sizes of the source and destination grids, metres.
+    dst_shape : (int, int)
+        Shape of the destination grid.
+
+    Returns
+    -------
+    ndarray of float64, shape ``dst_shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> back = resample_onto(np.ones((50, 40)), (2e-10, 2e-10), (100, 80), (1e-10, 1e-10))
+    >>> back.shape, float(back.min()), float(back.max())
+    ((100, 80), 1.0, 1.0)
+    """
+    src_shape = data.shape
+    sigma = [max(0.0, (dst_pixel[i] / src_pixel[i] - 1.0) / 2.0) for i in range(2)]
+    if any(s > 0 for s in sigma):
+        data = ndimage.gaussian_filter(data, sigma=sigma, mode="nearest")
+    coords = []
+    for i in range(2):
+        j = np.arange(dst_shape[i])
+        centre = src_shape[i] * src_pixel[i] / 2
+        pos = centre + (j + 0.5 - dst_shape[i] / 2) * dst_pixel[i]
+        coords.append(pos / src_pixel[i] - 0.5)
+    grid = np.meshgrid(coords[0], coords[1], indexing="ij")
+    return np.asarray(ndimage.map_coordinates(data, grid, order=1, mode="nearest"), dtype=np.float64)

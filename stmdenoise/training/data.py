@@ -1,11 +1,10 @@
 """Training data: simulated pairs (on the fly or from HDF5) and experimental scans, as crops.
 
-Every image is normalised per image with :func:`stmdenoise.processing.robust_normalize`
-(0.5/99.5 percentiles to [-1, 1]) and mapped into the networks' range by
-:meth:`stmdenoise.model.folder.NormalizationSpec.forward` (``tanh(0.8 y)`` by default: a soft,
-invertible compression, so adsorbates and impurity cores far beyond the percentiles are never
-clipped). Experimental scans are first resampled to the simulation's pixel size, because the
-standing waves of Cu(111) have a physical wavelength the networks learn at one scale.
+Every image goes through :func:`stmdenoise.processing.to_network`, the transform the Denoiser
+applies at inference: plane levelling, resampling onto the simulation's pixel size (experimental
+scans; the standing waves of Cu(111) have a physical wavelength the networks learn at one
+scale), robust normalisation (0.5/99.5 percentiles to [-1, 1]) and the soft compression
+``tanh(0.8 y)`` (adsorbates and impurity cores far beyond the percentiles are never clipped).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.processing import crop_nan, level_plane, resample_to_pixel_size, robust_normalize
+from stmdenoise.processing import NormalizationSpec, crop_nan, to_network
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -57,38 +56,6 @@ class SimulatedPairLike(Protocol):
 
 
 PairSampler = Callable[..., SimulatedPairLike]
-
-
-def prepare_image(
-    data: NDArray[Any],
-    *,
-    low_pct: float = 0.5,
-    high_pct: float = 99.5,
-    scale: float = 0.8,
-    squash: float = 0.8,
-) -> F32:
-    """Map one image into the networks' range: robust [-1, 1], then ``tanh(squash y)`` or ``clip(scale y)``.
-
-    Parameters
-    ----------
-    data : ndarray, shape (rows, cols)
-        Image in any unit; must hold finite values only.
-    low_pct, high_pct : float
-        Percentiles that map to -1 and +1 before scaling.
-    scale : float
-        Linear factor in (0, 1] (used when ``squash`` is 0; the result is clipped to [-1, 1]).
-    squash : float
-        > 0: ``tanh(squash * y)`` instead of the linear map.
-
-    Returns
-    -------
-    ndarray of float32, shape (rows, cols), values in [-1, 1]
-    """
-    from stmdenoise.model.folder import NormalizationSpec
-
-    y, _ = robust_normalize(np.asarray(data, dtype=np.float64), low_pct=low_pct, high_pct=high_pct)
-    spec = NormalizationSpec(low_pct=low_pct, high_pct=high_pct, scale=scale, squash=squash)
-    return np.asarray(spec.forward(y), dtype=np.float32)
 
 
 def random_crop(image: NDArray[Any], crop: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -164,15 +131,27 @@ class SimSource(Protocol):
 
 @dataclass(frozen=True)
 class _Norm:
+    """Normalise one image as :func:`stmdenoise.processing.to_network` does (levelling aside)."""
+
     low_pct: float
     high_pct: float
     scale: float
     squash: float = 0.8
 
-    def __call__(self, a: NDArray[Any]) -> F32:
-        return prepare_image(
-            a, low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale, squash=self.squash
+    def spec(self, *, level: bool) -> NormalizationSpec:
+        """The model's :class:`NormalizationSpec` with these numbers (what ``config.json`` records)."""
+        return NormalizationSpec(
+            low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale, level=level, squash=self.squash
         )
+
+    def __call__(self, a: NDArray[Any]) -> F32:
+        x, _ = to_network(a, self.spec(level=False))
+        return x.astype(np.float32)
+
+
+#: Maps one image into the networks' range with the default numbers (0.5/99.5 percentiles to
+#: [-1, 1], then ``tanh(0.8 y)``); no levelling. Values in [-1, 1], float32.
+prepare_image = _Norm(0.5, 99.5, 0.8, 0.8)
 
 
 @dataclass(frozen=True)
@@ -193,28 +172,21 @@ class _PairNorm:
     level: bool
 
     def __call__(self, clean: NDArray[Any], noisy: NDArray[Any]) -> tuple[F32, F32]:
-        from stmdenoise.model.folder import NormalizationSpec
-
-        c = np.asarray(clean, dtype=np.float64)
-        n = np.asarray(noisy, dtype=np.float64)
-        if self.level:
-            c, n = level_plane(c), level_plane(n)
-        yn, norm = robust_normalize(n, low_pct=self.low_pct, high_pct=self.high_pct)
-        yc = norm.apply(c)
-        spec = NormalizationSpec(
-            low_pct=self.low_pct, high_pct=self.high_pct, scale=self.scale, squash=self.squash
-        )
-        return np.asarray(spec.forward(yc), dtype=np.float32), np.asarray(spec.forward(yn), dtype=np.float32)
+        spec = _Norm(self.low_pct, self.high_pct, self.scale, self.squash).spec(level=self.level)
+        xn, inverse = to_network(noisy, spec)
+        xc, _ = to_network(clean, spec, norm=inverse.norm)  # each levelled by its own plane
+        return xc.astype(np.float32), xn.astype(np.float32)
 
 
 @dataclass(frozen=True)
 class _LevelThen:
-    """Remove a least-squares plane, then normalise."""
+    """Remove a least-squares plane, then normalise (:func:`to_network` with ``level=True``)."""
 
-    normalise: Callable[[NDArray[Any]], F32]
+    normalise: _Norm
 
     def __call__(self, a: NDArray[Any]) -> F32:
-        return self.normalise(level_plane(np.asarray(a, dtype=np.float64)))
+        x, _ = to_network(a, self.normalise.spec(level=True))
+        return x.astype(np.float32)
 
 
 def _normalised(
@@ -406,31 +378,30 @@ def _drop_filler_rows(data: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def prepare_real(
-    scan: Scan, *, pixel_size: float, level: bool, normalise: Callable[[NDArray[Any]], F32]
+    scan: Scan, *, pixel_size: float, level: bool, normalise: _Norm = _Norm(0.5, 99.5, 0.8)
 ) -> F32:
-    """Experimental scan -> normalised image at ``pixel_size``: crop NaN, level, resample, normalise."""
+    """Experimental scan -> network input at ``pixel_size``: crop NaN and filler rows, then
+    :func:`stmdenoise.processing.to_network` (level, resample, normalise) as at inference."""
     if not np.isfinite(scan.data).all():
         scan = crop_nan(scan)
     data = _drop_filler_rows(np.asarray(scan.data))
     if data.shape != scan.shape:
         scan = scan.with_data(data)
-    if level:
-        scan = level_plane(scan)
-    old = scan.pixel_size
-    if old is None:
+    if scan.pixel_size is None:
         raise ValueError(f"{scan.describe()}: an experimental scan needs a pixel size (--real-nm-per-px)")
-    if abs(old[0] - pixel_size) > 1e-6 * pixel_size or abs(old[1] - pixel_size) > 1e-6 * pixel_size:
-        scan = resample_to_pixel_size(scan, pixel_size)
+    x, inverse = to_network(scan, normalise.spec(level=level), pixel_size)
+    if inverse.resampled:
+        old = scan.pixel_size
         log.info(
             "resampled %s from %.4g x %.4g nm/px to %.4g nm/px (%d x %d px)",
             scan.source.name if scan.source else "scan",
             old[0] * 1e9,
             old[1] * 1e9,
             pixel_size * 1e9,
-            scan.shape[0],
-            scan.shape[1],
+            x.shape[0],
+            x.shape[1],
         )
-    return normalise(scan.data)
+    return x.astype(np.float32)
 
 
 class RealImages:

@@ -100,16 +100,16 @@ class FidelityRow:
 
 def _normalised(fn: Callable[[Array, float], Array], param: float) -> Runner:
     def run(scan: Scan, _other: Scan | None) -> Array:
-        from stmdenoise.training.evaluate import _apply_normalised_fn
+        from stmdenoise.evaluation.baselines import filter_normalised
 
-        return _apply_normalised_fn(fn, param, np.asarray(scan.data))
+        return filter_normalised(fn, param, np.asarray(scan.data))
 
     return run
 
 
 def classical_methods(names: Sequence[str] | None = None) -> list[Method]:
-    """Every baseline of :data:`stmdenoise.training.evaluate.BASELINES` at every parameter of its grid."""
-    from stmdenoise.training.evaluate import BASELINES
+    """Every baseline of :data:`stmdenoise.evaluation.BASELINES` at every parameter of its grid."""
+    from stmdenoise.evaluation.baselines import BASELINES
 
     chosen = list(BASELINES) if names is None else list(names)
     unknown = [n for n in chosen if n not in BASELINES]

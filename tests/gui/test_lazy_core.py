@@ -23,7 +23,8 @@ def test_window_start_up_imports_neither_denoise_nor_training(tmp_path: Path) ->
         from stmdenoise.gui.app import make_window
         app = QApplication([])
         win = make_window({str(tmp_path / "settings.ini")!r})
-        loaded = sorted(m for m in ("stmdenoise.denoise", "stmdenoise.training.loop", "stmdenoise.training.data") if m in sys.modules)
+        heavy = ("stmdenoise.denoise", "stmdenoise.training.loop", "stmdenoise.training.data")
+        loaded = sorted(m for m in heavy if m in sys.modules)
         print("loaded:" + ",".join(loaded))
         win.shutdown()
         """

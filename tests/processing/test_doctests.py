@@ -15,6 +15,7 @@ MODULES = [
     "stmdenoise.processing.resample",
     "stmdenoise.processing.spectrum",
     "stmdenoise.processing.smoothing",
+    "stmdenoise.processing.network",
 ]
 
 

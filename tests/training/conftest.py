@@ -49,28 +49,6 @@ def real_scans() -> list[Scan]:
 
 
 @pytest.fixture
-def sampler():  # type: ignore[no-untyped-def]
-    """The real on-the-fly simulator (tiny sizes in the tests)."""
-    from stmdenoise.physics import sample_pair
-
-    return sample_pair
-
-
-def _make_dataset(path: Path, *, count: int = 3, pixels: int = 40, seed: int = 0) -> Path:
-    from stmdenoise.physics import simulate_dataset
-
-    for _ in simulate_dataset(path, count=count, pixels=pixels, size=pixels * 0.14e-9, seed=seed, workers=1):
-        pass
-    return path
-
-
-@pytest.fixture
-def make_dataset():  # type: ignore[no-untyped-def]
-    """``make_dataset(path, count=3, pixels=40)``: a tiny HDF5 written by the real simulator."""
-    return _make_dataset
-
-
-@pytest.fixture
 def tiny_config():  # type: ignore[no-untyped-def]
     """``tiny_config(tmp_path, **changes)``: a TrainConfig small enough for a 2-core CI machine."""
     return _tiny_config

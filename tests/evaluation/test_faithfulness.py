@@ -1,23 +1,16 @@
-"""bench/quality.py's faithfulness measures on images whose answer is known."""
+"""stmdenoise.evaluation.faithfulness (bench/quality.py's measures) on images whose answer is known."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def quality():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_quality", ROOT / "bench" / "quality.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from stmdenoise.evaluation import faithfulness
+
+    return faithfulness
 
 
 def _cores(shape: tuple[int, int], centres: list[tuple[float, float]], signs: list[float]) -> np.ndarray:

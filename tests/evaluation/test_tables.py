@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from stmdenoise.cli.main import main
+from stmdenoise.evaluation import BASELINES, EvalResult, apply_baseline, evaluate
 from stmdenoise.io import write_scan
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
 from stmdenoise.scan import Scan
-from stmdenoise.training.evaluate import BASELINES, EvalResult, evaluate
 
 PX = 0.14e-9
 
@@ -41,11 +41,10 @@ def test_baselines_are_tuned_on_validation_and_improve_on_raw(sampler) -> None: 
     # the chosen parameter is the best on the validation pairs (never looked at the test pairs)
     from stmdenoise import metrics
     from stmdenoise.processing import level_plane
-    from stmdenoise.training.evaluate import _apply_normalised
 
     g = BASELINES["gaussian"]
     val = [(level_plane(c), level_plane(n)) for c, n in pairs[4:]]
-    val_psnr = [np.mean([metrics.psnr(c, _apply_normalised(g, p, n)) for c, n in val]) for p in g.grid]
+    val_psnr = [np.mean([metrics.psnr(c, apply_baseline(g, p, n)) for c, n in val]) for p in g.grid]
     assert res.tuned["gaussian"] == g.grid[int(np.argmax(val_psnr))]
     rows = {r["method"].split(" (")[0]: r for r in res.table1}
     assert set(rows) == {"Raw input", "Gaussian", "Median"}
@@ -130,7 +129,7 @@ def test_passes_reach_the_denoiser_and_the_row_says_so(tmp_path: Path, sampler) 
 
 
 def test_rmse_is_in_picometres_and_ignores_an_offset() -> None:
-    from stmdenoise.training.evaluate import _rmse_pm
+    from stmdenoise.evaluation.tables import _rmse_pm
 
     rng = np.random.default_rng(0)
     clean = 2e-11 * rng.standard_normal((64, 64))

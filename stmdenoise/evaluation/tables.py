@@ -4,11 +4,10 @@ Table I: MSE / PSNR / SSIM (0-255 scale, :mod:`stmdenoise.metrics`) on simulated
 Table II: BRISQUE / PIQE (lower is better) on experimental scans.
 
 All images of Table I (clean references, noisy inputs) are plane-levelled first, as the
-Denoiser levels its input. Classical baselines (scikit-image Gaussian, median, non-local
-means, total variation, wavelet; BM3D from the ``bm3d`` package) run on the robustly normalised
-image at the simulation's pixel size; each has one strength parameter, chosen by mean PSNR on
-a **validation** set that is
-disjoint from the test set. Models run through :class:`stmdenoise.denoise.Denoiser`
+Denoiser levels its input. Classical baselines (:mod:`stmdenoise.evaluation.baselines`) run on
+the robustly normalised image at the simulation's pixel size; each has one strength parameter,
+chosen by mean PSNR on a **validation** set that is disjoint from the test set. Models run
+through :class:`stmdenoise.denoise.Denoiser`
 (G_D for simulated pairs, G_DA for experimental scans).
 """
 
@@ -18,29 +17,23 @@ import csv
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
-from stmdenoise.denoise import Denoiser, resample_onto
+from stmdenoise.evaluation.baselines import BASELINES, apply_baseline, real_input
 from stmdenoise.jobs import JobCancelled
-from stmdenoise.processing import (
-    crop_nan,
-    fill_nan_nearest,
-    level_plane,
-    resample_to_pixel_size,
-    robust_normalize,
-)
+from stmdenoise.processing import level_plane
 from stmdenoise.scan import Scan
 
+if TYPE_CHECKING:
+    from stmdenoise.denoise import Denoiser
+
 __all__ = [
-    "BASELINES",
-    "Baseline",
     "EvalProgress",
     "EvalResult",
     "evaluate",
@@ -51,86 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 Array = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """A classical filter with one strength parameter searched over ``grid``."""
-
-    name: str
-    label: str
-    grid: tuple[float, ...]
-    apply: Callable[[Array, float], Array]
-
-
-def _sigma(x: Array) -> float:
-    from skimage.restoration import estimate_sigma
-
-    return max(float(estimate_sigma(x)), 1e-6)
-
-
-def _gaussian(x: Array, s: float) -> Array:
-    return np.asarray(ndimage.gaussian_filter(x, s, mode="reflect"))
-
-
-def _median(x: Array, s: float) -> Array:
-    return np.asarray(ndimage.median_filter(x, size=int(s), mode="reflect"))
-
-
-def _nlmeans(x: Array, f: float) -> Array:
-    from skimage.restoration import denoise_nl_means
-
-    sig = _sigma(x)
-    return np.asarray(
-        denoise_nl_means(x, h=f * sig, sigma=sig, patch_size=5, patch_distance=6, fast_mode=True)
-    )
-
-
-def _tv(x: Array, w: float) -> Array:
-    from skimage.restoration import denoise_tv_chambolle
-
-    return np.asarray(denoise_tv_chambolle(x, weight=w * _sigma(x)))
-
-
-def _wavelet(x: Array, f: float) -> Array:
-    from skimage.restoration import denoise_wavelet
-
-    return np.asarray(denoise_wavelet(x, sigma=f * _sigma(x), wavelet="db2", mode="soft", rescale_sigma=True))
-
-
-def _bm3d(x: Array, f: float) -> Array:
-    import bm3d
-
-    return np.asarray(bm3d.bm3d(x, sigma_psd=f * _sigma(x)))
-
-
-#: The classical baselines, in table order (parameters: Gaussian sigma px, median size px,
-#: and multiples of the estimated noise sigma for the others).
-BASELINES: dict[str, Baseline] = {
-    b.name: b
-    for b in (
-        Baseline("gaussian", "Gaussian", (0.5, 0.75, 1.0, 1.5, 2.0, 3.0), _gaussian),
-        Baseline("median", "Median", (3.0, 5.0, 7.0), _median),
-        Baseline("nlmeans", "Non-local means", (0.6, 0.8, 1.0, 1.3), _nlmeans),
-        Baseline("tv", "Total variation", (0.5, 1.0, 2.0, 4.0), _tv),
-        Baseline("wavelet", "Wavelet", (0.5, 1.0, 1.5, 2.0), _wavelet),
-        Baseline("bm3d", "BM3D", (0.5, 1.0, 1.5, 2.0), _bm3d),
-    )
-}
-
-
-def _apply_normalised(b: Baseline, param: float, data: Array) -> Array:
-    """Run a baseline on the robustly normalised image (parameters become scale-free) and map back."""
-    return _apply_normalised_fn(b.apply, param, data)
-
-
-def _apply_normalised_fn(fn: Callable[[Array, float], Array], param: float, data: Array) -> Array:
-    """:func:`_apply_normalised` for a bare filter function ``fn(image, param)``."""
-    y, norm = robust_normalize(data)
-    nan = ~np.isfinite(y)
-    out = norm.invert(fn(fill_nan_nearest(y) if nan.any() else y, param))
-    out[nan] = np.nan
-    return out
 
 
 @dataclass(frozen=True)
@@ -170,25 +83,6 @@ def load_pairs(
         noisy = ds.noisy(slice(start, stop)).astype(np.float64)
         px = float(ds.pixel_size)
     return list(zip(clean, noisy, strict=True)), px
-
-
-def _real_input(scan: Scan) -> Scan:
-    """The scan every method of Table II sees: NaN cropped away, plane removed."""
-    if not np.isfinite(scan.data).all():
-        scan = crop_nan(scan)
-    return level_plane(scan)
-
-
-def _baseline_on_scan(b: Baseline, param: float, scan: Scan, pixel_size: float) -> Array:
-    """A baseline at the simulation's pixel size (as the models see it), resampled back."""
-    if scan.pixel_size is None:
-        raise ValueError(f"{scan.describe()}: a real scan needs a pixel size to be compared with the models")
-    same = all(abs(p - pixel_size) <= 1e-6 * pixel_size for p in scan.pixel_size)
-    if same:
-        return _apply_normalised(b, param, np.asarray(scan.data))
-    work = resample_to_pixel_size(scan, pixel_size)
-    out = _apply_normalised(b, param, np.asarray(work.data))
-    return resample_onto(out, (pixel_size, pixel_size), scan.shape, scan.pixel_size)
 
 
 def evaluate(
@@ -233,7 +127,7 @@ def evaluate(
     if unknown:
         raise ValueError(f"unknown baselines {unknown}; known: {list(BASELINES)}")
     chosen = [BASELINES[b] for b in baselines]
-    dens = [(Path(m).name, Denoiser.from_folder(m, device=device)) for m in models]
+    dens = _load_models(models, device)
 
     def model_label(name: str, den: Denoiser) -> str:
         return f"{name} ({den.info.variant}{'' if passes == 1 else f', {passes} passes'})"
@@ -260,7 +154,7 @@ def evaluate(
         for p in b.grid:
             vals = []
             for clean, noisy in val_pairs:
-                vals.append(metrics.psnr(clean, _apply_normalised(b, p, noisy)))
+                vals.append(metrics.psnr(clean, apply_baseline(b, p, noisy)))
                 yield tick(f"tuning {b.label}")
             scores.append(float(np.mean(vals)))
         res.tuned[b.name] = b.grid[int(np.argmax(scores))]
@@ -290,7 +184,7 @@ def evaluate(
         for b in chosen:
             outs = []
             for clean, noisy in test_pairs:
-                outs.append((clean, _apply_normalised(b, res.tuned[b.name], noisy)))
+                outs.append((clean, apply_baseline(b, res.tuned[b.name], noisy)))
                 yield tick(f"Table I {b.label}")
             res.table1.append(row1(f"{b.label} ({res.tuned[b.name]:g})", outs))
             if res.outputs is not None:
@@ -316,7 +210,7 @@ def evaluate(
         }
 
     if real_scans:
-        inputs = [_real_input(s) for s in real_scans]
+        inputs = [real_input(s) for s in real_scans]
         ims: list[Array] = []
         for s in inputs:
             ims.append(np.asarray(s.data))
@@ -325,7 +219,7 @@ def evaluate(
         for b in chosen:
             ims = []
             for s in inputs:
-                ims.append(_baseline_on_scan(b, res.tuned[b.name], s, pixel_size))
+                ims.append(apply_baseline(b, res.tuned[b.name], s, pixel_size))
                 yield tick(f"Table II {b.label}")
             res.table2.append(row2(f"{b.label} ({res.tuned[b.name]:g})", ims))
         for name, den in dens:
@@ -336,6 +230,15 @@ def evaluate(
                 yield tick(f"Table II {name}")
             res.table2.append(row2(model_label(name, den), ims))
     yield EvalProgress(work, work, "done")
+
+
+def _load_models(models: Sequence[str | Path], device: str) -> list[tuple[str, Denoiser]]:
+    """``(folder name, Denoiser)`` of each model folder; torch is imported only when there is one."""
+    if not models:
+        return []
+    from stmdenoise.denoise import Denoiser
+
+    return [(Path(m).name, Denoiser.from_folder(m, device=device)) for m in models]
 
 
 def _standard_error(values: Sequence[float]) -> float:
