@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -41,11 +42,12 @@ __all__ = ["TrainingPanel", "train_job", "option_widget"]
 
 
 def training_missing() -> str | None:
-    """Why training cannot run here (None when it can): the training loop needs torch."""
-    try:
-        import stmdenoise.training.loop  # noqa: F401  (imports torch)
-    except ImportError as exc:
-        return f"Training is not available in this installation: {exc}"
+    """Why training cannot run here (None when it can): the training loop needs torch.
+
+    Looked up, not imported: the panel is filled while the window is built.
+    """
+    if importlib.util.find_spec("torch") is None:
+        return "Training is not available in this installation: PyTorch (torch) is not installed"
     return None
 
 
