@@ -53,6 +53,14 @@ _FLAGS: dict[str, str] = {
     "skip_blur": "skip_blur",
     "init": "init",
     "sup_space": "sup_space",
+    # self-supervised real-data terms (ours, not the paper's)
+    "lambda_n2n": "lambda_n2n",
+    "lambda_stack": "lambda_stack",
+    "lambda_blindspot": "lambda_blindspot",
+    "real_pairs": "real_pairs",
+    "real_stack": "real_stack",
+    "blindspot_fraction": "blindspot_fraction",
+    "ss_loss": "ss_loss",
 }
 
 
@@ -240,5 +248,34 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 on a busy machine)"
     )
+    _add_self_supervised(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _add_self_supervised(p: argparse.ArgumentParser) -> None:
+    """The self-supervised real-data terms (stmdenoise.training.self_supervised)."""
+    g = p.add_argument_group(
+        "self-supervised terms on real scans (ours, not the paper's; the Ko group test frames are refused)"
+    )
+    g.add_argument(
+        "--lambda-n2n",
+        type=float,
+        help="Noise2Noise weight: G(forward) vs the aligned backward frame and back (default 0 = off)",
+    )
+    g.add_argument(
+        "--lambda-stack", type=float, help="Noise2Noise weight between consecutive frames of --real-stack"
+    )
+    g.add_argument(
+        "--lambda-blindspot",
+        type=float,
+        help="blind-spot (Noise2Void) weight on single real frames (default 0 = off)",
+    )
+    g.add_argument(
+        "--real-pairs", nargs="+", metavar="DIR_OR_FILE", help="real scans with forward and backward frames"
+    )
+    g.add_argument("--real-stack", nargs="+", metavar="DIR_OR_FILE", help="repeated frames of one area")
+    g.add_argument("--blindspot-fraction", type=float, help="share of pixels masked (default 0.02)")
+    g.add_argument(
+        "--ss-loss", choices=("l1", "l2"), help="distance of the self-supervised terms (default l1)"
+    )

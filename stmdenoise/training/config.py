@@ -129,6 +129,12 @@ class TrainConfig:
         Use bfloat16 autocast on CUDA.
     weights_dtype : {"float32", "float16"}
         Storage type of the model folder's weights (float16 halves the size).
+    lambda_n2n, lambda_stack, lambda_blindspot, real_pairs, real_stack, blindspot_fraction, ss_loss
+        Self-supervised terms on real scans (ours, not the paper's; 0 = off): Noise2Noise between
+        aligned forward/backward frames of ``real_pairs`` scans, between consecutive frames of
+        ``real_stack`` (one area), and a blind-spot term masking ``blindspot_fraction`` of the
+        pixels of single frames; L1 or L2 (``ss_loss``) in normalised data units. See
+        :mod:`stmdenoise.training.self_supervised`. Ko group test frames are refused.
     """
 
     variant: str = "pdanet"
@@ -181,6 +187,15 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True
     weights_dtype: str = "float32"
+    # --- self-supervised real-data terms (ours, not the paper's): stmdenoise.training.self_supervised
+    lambda_n2n: float = 0.0
+    lambda_stack: float = 0.0
+    lambda_blindspot: float = 0.0
+    real_pairs: tuple[str, ...] = ()
+    real_stack: tuple[str, ...] = ()
+    blindspot_fraction: float = 0.02
+    ss_loss: str = "l1"
+    # --- end of the self-supervised block
 
     def __post_init__(self) -> None:
         check_variant(self.variant)
@@ -246,6 +261,9 @@ class TrainConfig:
         if self.real_nm_per_px is not None and not self.real_nm_per_px > 0:
             raise ValueError(f"real_nm_per_px must be > 0, got {self.real_nm_per_px!r}")
         object.__setattr__(self, "real", tuple(str(p) for p in self.real))
+        from stmdenoise.training.real_pairs import check_self_supervised
+
+        check_self_supervised(self)
         if variant_uses_da(self.variant) and not self.real:
             raise ValueError(
                 f"variant {self.variant!r} needs experimental scans: pass real=[files or folders]"
@@ -271,6 +289,7 @@ class TrainConfig:
         """JSON-serialisable dict."""
         d = asdict(self)
         d["real"] = list(self.real)
+        d["real_pairs"], d["real_stack"] = list(self.real_pairs), list(self.real_stack)
         return d
 
     @classmethod
@@ -281,8 +300,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training settings {unknown}; known: {sorted(names)}")
         d = dict(d)
-        if "real" in d:
-            d["real"] = tuple(d["real"])
+        for key in ("real", "real_pairs", "real_stack"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
     def save(self, path: str | Path) -> None:
