@@ -189,7 +189,7 @@ def working_frame(scan: Scan, pixel_size: float, partner: Scan | None = None) ->
     if b is not None and b.shape != a.shape:
         raise ValueError(f"{scan.describe()}: its partner frame has shape {b.shape}, not {a.shape}")
     rs, cs = _common_block(a, b)
-    out = []
+    out: list[F64 | None] = []
     for d in (a, b):
         if d is None:
             out.append(None)
@@ -198,7 +198,8 @@ def working_frame(scan: Scan, pixel_size: float, partner: Scan | None = None) ->
         if block.size and any(abs(p - pixel_size) > 1e-6 * pixel_size for p in scan.pixel_size):
             block = np.asarray(resample_to_pixel_size(_scan_of(block, scan), pixel_size).data)
         out.append(block)
-    return out[0], out[1]  # type: ignore[return-value]
+    assert out[0] is not None  # the scan's own frame is never None
+    return out[0], out[1]
 
 
 def _scan_of(block: F64, like: Scan) -> Scan:

@@ -32,6 +32,7 @@ from torch import nn
 from stmdenoise.model.folder import NormalizationSpec
 from stmdenoise.training.losses import unsquash
 from stmdenoise.training.real_pairs import (
+    AlignedPair,
     RealPairs,
     SingleFrames,
     load_real_pairs,
@@ -243,7 +244,8 @@ def real_terms_from_config(cfg: Any, *, pixel_size: float, spec: NormalizationSp
     """
     if not (cfg.lambda_n2n > 0 or cfg.lambda_stack > 0 or cfg.lambda_blindspot > 0):
         return None
-    pairs, singles = [], []
+    pairs: list[AlignedPair] = []
+    singles: list[tuple[str, Any]] = []
     sources: Sequence[str] = tuple(cfg.real_pairs) + (tuple(cfg.real) if cfg.lambda_blindspot > 0 else ())
     if sources:
         pairs, singles, skipped = load_real_pairs(sources, pixel_size=pixel_size, spec=spec)
