@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stmdenoise.cli.denoise",
     "stmdenoise.cli.evaluate",
     "stmdenoise.cli.simulate",
+    "stmdenoise.cli.finetune",
 )
 
 
