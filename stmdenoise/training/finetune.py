@@ -680,13 +680,14 @@ def finetune(
                 preview_src = fr.forward
                 _, norm = to_network(preview_src, spec)
                 plane = preview_src - level_plane(preview_src) if spec.level else 0.0
-                bd = Denoiser.from_folder(req.base, device=str(device), backend="torch")
-                bscan = Scan(
-                    preview_src, pixel_size=(pixel, pixel), channel=primary_channel(read_all(held[0])) or ""
-                )
-                base_preview = np.asarray(
-                    norm.apply(np.asarray(bd.denoise(bscan).data) - plane), dtype=np.float32
-                )
+                try:  # the base model may refuse a scan that is tiny on its own grid
+                    bd = Denoiser.from_folder(req.base, device=str(device), backend="torch")
+                    ch = primary_channel(read_all(held[0])) or ""
+                    bscan = Scan(preview_src, pixel_size=(pixel, pixel), channel=ch)
+                    base_out = np.asarray(bd.denoise(bscan).data)
+                    base_preview = np.asarray(norm.apply(base_out - plane), dtype=np.float32)
+                except ValueError as exc:
+                    log.info("no base-model preview: %s", exc)
         except (OSError, ValueError) as exc:
             log.info("no preview: %s", exc)
             preview_src = None
