@@ -1,4 +1,4 @@
-"""``stmdenoise finetune``: fine-tune a model on your own scans, self-supervised (Ctrl+C saves a checkpoint)."""
+"""``stmdenoise finetune``: fine-tune a model on your own scans, self-supervised (Ctrl+C: checkpoint)."""
 
 from __future__ import annotations
 

@@ -251,7 +251,7 @@ class MethodPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Method")
-        text = QLabel(METHOD_TEXT)
+        self.text = text = QLabel(METHOD_TEXT)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         self.n2n = _spin(1.0, "forward/backward Noise2Noise weight")
@@ -329,7 +329,9 @@ class SettingsPage(QWizardPage):
         rate = SECONDS_PER_STEP.get(self._device_type(), SECONDS_PER_STEP["cpu"])
         if self.steps.value():
             minutes = self.steps.value() * rate / 60
-            self.estimate.setText(f"About {minutes:.1f} min for {self.steps.value()} steps on {self._device_type()}")
+            self.estimate.setText(
+                f"About {minutes:.1f} min for {self.steps.value()} steps on {self._device_type()}"
+            )
         else:
             n = int(self.minutes.value() * 60 / rate)
             self.estimate.setText(
@@ -397,7 +399,11 @@ class TrainingPage(QWizardPage):
             yield _Done(result)
 
         self.worker = self.wiz.pool.start(
-            make_job, name="finetune", on_record=self._record, on_failed=self._failed, on_finished=self._finished
+            make_job,
+            name="finetune",
+            on_record=self._record,
+            on_failed=self._failed,
+            on_finished=self._finished,
         )
 
     @Slot()
@@ -432,7 +438,7 @@ class TrainingPage(QWizardPage):
             self.curves[k].setData(list(xs), list(ys))
         if rec.preview:
             self.last_preview = {k: np.asarray(v) for k, v in rec.preview.items()}
-            self.images.show(self.last_preview)
+            self.images.show_images(self.last_preview)
 
     @Slot(str)
     def _failed(self, error: str) -> None:
@@ -445,8 +451,9 @@ class TrainingPage(QWizardPage):
         self.cancel_button.setEnabled(False)
         res = self.result
         if res is not None and res.cancelled:
+            where = Path(res.checkpoint or "").parent.parent
             self.status.setText(
-                f"cancelled at step {res.steps}: a resumable checkpoint is in {res.checkpoint.parent.parent if res.checkpoint else ''} "
+                f"cancelled at step {res.steps}: a resumable checkpoint is in {where} "
                 "(not a model; it is not offered in the model selector)"
             )
         elif res is not None:
@@ -477,7 +484,7 @@ class _ImageRow(pg.GraphicsLayoutWidget):
             self.items[k] = item
             self.addLabel(lab, row=1, col=col, size="8pt")
 
-    def show(self, images: dict[str, np.ndarray]) -> None:  # type: ignore[override]
+    def show_images(self, images: dict[str, np.ndarray]) -> None:
         for k, item in self.items.items():
             if k in images:
                 a = np.asarray(images[k], dtype=np.float64)
@@ -495,7 +502,9 @@ class ResultPage(QWizardPage):
         self.verdict = QLabel("")
         self.verdict.setWordWrap(True)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["held-out scan", "raw", "base model", "fine-tuned", "best classical"])
+        self.table.setHorizontalHeaderLabels(
+            ["held-out scan", "raw", "base model", "fine-tuned", "best classical"]
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.images = _ImageRow(
             ("raw", "base", "finetuned", "difference"),
@@ -535,8 +544,8 @@ class ResultPage(QWizardPage):
         s = res.summary
         if res.flagged:
             self.verdict.setText(
-                f"<b style='color:#c62828'>Flagged</b>: {res.flag_reason}. It is not made the default unless you "
-                "tick the box yourself."
+                f"<b style='color:#c62828'>Flagged</b>: {res.flag_reason}. "
+                "It is not made the default unless you tick the box yourself."
             )
         else:
             self.verdict.setText("Better than the base model and the raw scan on the held-out scans.")
@@ -544,13 +553,13 @@ class ResultPage(QWizardPage):
         self._fill_table(res)
         if s:
             self.note.setText(
-                "Overall estimated error against the surface, raw = 1.00 (lower is better); the best classical "
-                "filter is chosen per scan on the same figure (an optimistic bar)."
+                "Overall estimated error against the surface, raw = 1.00 (lower is better); the best "
+                "classical filter is chosen per scan on the same figure (an optimistic bar)."
             )
         prev = dict(self.wiz.training.last_preview)
         if "raw" in prev and "finetuned" in prev:
             prev["difference"] = prev["finetuned"] - prev["raw"]
-        self.images.show(prev)
+        self.images.show_images(prev)
 
     def _fill_table(self, res: FinetuneResult) -> None:
         from stmdenoise.training.real_fidelity import best_classical
@@ -598,7 +607,9 @@ class ResultPage(QWizardPage):
             self.wiz.app_settings.model = dest.name
         self.save_button.setEnabled(False)
         self.discard_button.setEnabled(False)
-        self.note.setText(f"saved to {dest}" + (" and made the default" if self.make_default.isChecked() else ""))
+        self.note.setText(
+            f"saved to {dest}" + (" and made the default" if self.make_default.isChecked() else "")
+        )
         self.wiz.model_registered.emit(str(dest))
         return dest
 
@@ -642,7 +653,14 @@ class FinetuneWizard(QWizard):
         self.settings_page = SettingsPage()
         self.training = TrainingPage(self)
         self.result_page = ResultPage(self)
-        for page in (self.scans, self.holdout, self.method, self.settings_page, self.training, self.result_page):
+        for page in (
+            self.scans,
+            self.holdout,
+            self.method,
+            self.settings_page,
+            self.training,
+            self.result_page,
+        ):
             self.addPage(page)
         self.resize(900, 680)
 

@@ -138,7 +138,8 @@ class ScanCheck:
         size = ""
         if self.shape and self.pixel_size:
             size = f", {self.shape[1]} x {self.shape[0]} px at {self.pixel_size * 1e12:.3g} pm/px"
-        return f"{self.path.name} [{self.channel or '-'}]: {'usable' if self.usable else 'NOT usable'} ({self.reason}{size})"
+        verdict = "usable" if self.usable else "NOT usable"
+        return f"{self.path.name} [{self.channel or '-'}]: {verdict} ({self.reason}{size})"
 
 
 def _check_one(path: Path) -> ScanCheck:
@@ -502,7 +503,8 @@ def _model_card(
         for p in paths:
             c = by_path.get(p)
             lines.append(
-                f"| {role} | {p.name} | {c.channel if c else ''} | `{c.sha256 if c else file_sha256(p)}` | {c.reason if c else ''} |"
+                f"| {role} | {p.name} | {c.channel if c else ''} | `{c.sha256 if c else file_sha256(p)}` "
+                f"| {c.reason if c else ''} |"
             )
     for c in checks:
         if not c.usable:
@@ -575,8 +577,10 @@ def _evaluate(
         k: float(np.nanmean(v)) if any(math.isfinite(x) for x in v) else math.nan for k, v in per.items()
     }
     head = (
-        "| held-out mean (overall error, raw = 1.00) | base | fine-tuned | best classical |\n|---|---:|---:|---:|\n"
-        f"| {len(held)} scan(s) | {summary['base']:.3f} | {summary['finetuned']:.3f} | {summary['best_classical']:.3f} |\n"
+        "| held-out mean (overall error, raw = 1.00) | base | fine-tuned | best classical |\n"
+        "|---|---:|---:|---:|\n"
+        f"| {len(held)} scan(s) | {summary['base']:.3f} | {summary['finetuned']:.3f} "
+        f"| {summary['best_classical']:.3f} |\n"
     )
     return rows, summary, head + "\n" + "\n".join(tables)
 

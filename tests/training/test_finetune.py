@@ -29,7 +29,12 @@ def _run(req: FinetuneRequest, cancel: threading.Event | None = None, cancel_at:
         while True:
             rec = next(gen)
             records.append(rec)
-            if cancel is not None and cancel_at is not None and rec.stage == "train" and rec.done >= cancel_at:
+            if (
+                cancel is not None
+                and cancel_at is not None
+                and rec.stage == "train"
+                and rec.done >= cancel_at
+            ):
                 cancel.set()
     except StopIteration as stop:
         return records, stop.value
@@ -41,7 +46,10 @@ def test_check_scans_says_why_each_file_is_usable_or_not(realdata_dir: Path) -> 
     assert checks["BRSTM_img_0062.sxm"].channel == "Current"  # constant height: Z is flat
     assert not checks["img_0045.sxm"].usable and "mostly NaN" in checks["img_0045.sxm"].reason
     assert not checks["TR_dIdV_00006.dat"].usable and "spectrum" in checks["TR_dIdV_00006.dat"].reason
-    assert not checks["Grid Experiment2001.3ds"].usable and "too small" in checks["Grid Experiment2001.3ds"].reason
+    assert (
+        not checks["Grid Experiment2001.3ds"].usable
+        and "too small" in checks["Grid Experiment2001.3ds"].reason
+    )
     assert all(len(c.sha256) == 64 for c in checks.values())
 
 
@@ -106,12 +114,16 @@ def test_finetune_cancel_resume_finish_and_judge(realdata_dir: Path, tmp_path: P
     assert any(m.startswith("base") for m in methods)
     assert res.flagged == (res.summary["finetuned"] > min(1.0, res.summary["base"]))
     d = Denoiser.from_folder(out, device="cpu")
-    assert d.pixel_size == pytest.approx(res.pixel_size) and res.pixel_size == pytest.approx(35.7e-12, rel=0.01)
+    assert d.pixel_size == pytest.approx(res.pixel_size) and res.pixel_size == pytest.approx(
+        35.7e-12, rel=0.01
+    )
     with pytest.raises(ValueError, match="already holds a model"):
         next(finetune(req))
 
 
-def test_cli_finetune_prints_checks_holdout_and_table(realdata_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_finetune_prints_checks_holdout_and_table(
+    realdata_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from stmdenoise.cli.main import main
 
     n = realdata_dir / "nanonis"
