@@ -34,10 +34,9 @@ import json
 import logging
 import math
 import shutil
-import statistics
 import threading
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,19 +49,16 @@ from stmdenoise import __version__
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import build_generators
-from stmdenoise.plan import MIN_MODEL_PIXELS
 from stmdenoise.scan import Scan
+from stmdenoise.training.finetune_report import evaluate_holdout, model_card
+from stmdenoise.training.finetune_scans import ScanCheck, check_scans, pick_holdout, working_pixel_size
 from stmdenoise.training.real_pairs import (
     RealPairs,
     SingleFrames,
-    TestSceneError,
-    expand_paths,
-    file_sha256,
     load_real_pairs,
     primary_channel,
     refuse_test_scene,
     to_network,
-    working_frame,
 )
 from stmdenoise.training.self_supervised import RealTerms, n2n_loss
 
@@ -87,133 +83,11 @@ F32 = NDArray[np.float32]
 INCOMPLETE_NAME = "INCOMPLETE"
 _CKPT_DIR = "checkpoint"
 _CKPT_FILE = "finetune.safetensors"
-#: Least share of measured (finite) pixels a usable scan has.
-MIN_MEASURED_SHARE = 0.25
-#: Relative pixel-size difference under which the base model's pixel size is kept.
-SAME_PIXEL_TOLERANCE = 0.01
 
 
 def is_incomplete(folder: str | Path) -> bool:
     """True when ``folder`` holds an unfinished fine-tune (checkpoint + INCOMPLETE marker)."""
     return (Path(folder) / INCOMPLETE_NAME).exists()
-
-
-# ---------------------------------------------------------------------- scans
-@dataclass(frozen=True)
-class ScanCheck:
-    """Whether one file can serve fine-tuning, and why.
-
-    Attributes
-    ----------
-    path : Path
-    usable : bool
-    reason : str
-        Why not, or what it gives (``forward + backward: Noise2Noise and blind-spot``, ``no
-        backward frame: blind-spot only``).
-    pixel_size : float or None
-        Metres (mean of the two axes).
-    shape : (int, int) or None
-        Measured block of the primary channel, pixels.
-    frames : int
-        Frames of the primary channel (2 with a backward frame).
-    channel : str
-    sha256 : str
-    """
-
-    path: Path
-    usable: bool
-    reason: str
-    pixel_size: float | None = None
-    shape: tuple[int, int] | None = None
-    frames: int = 0
-    channel: str = ""
-    sha256: str = ""
-
-    @property
-    def has_backward(self) -> bool:
-        return self.frames >= 2
-
-    def line(self) -> str:
-        """One line for a listing: name, usable or not, why, size."""
-        size = ""
-        if self.shape and self.pixel_size:
-            size = f", {self.shape[1]} x {self.shape[0]} px at {self.pixel_size * 1e12:.3g} pm/px"
-        verdict = "usable" if self.usable else "NOT usable"
-        return f"{self.path.name} [{self.channel or '-'}]: {verdict} ({self.reason}{size})"
-
-
-def _check_one(path: Path) -> ScanCheck:
-    from stmdenoise.io import read_all
-    from stmdenoise.safety import partner_of
-
-    try:
-        refuse_test_scene(path)
-    except TestSceneError as exc:
-        return ScanCheck(path, False, f"the project's Cu(111) test scene: {exc}")
-    digest = file_sha256(path)
-    try:
-        frames = read_all(path)
-    except (OSError, ValueError) as exc:
-        return ScanCheck(path, False, f"unreadable: {exc}", sha256=digest)
-    ch = primary_channel(frames)
-    if ch is None:
-        return ScanCheck(
-            path, False, "no image channel with contrast (a spectrum or a constant map)", sha256=digest
-        )
-    fwd = next(s for s in frames if s.channel == ch and s.direction == "forward")
-    bwd = partner_of(fwd, frames)
-    px = float(np.mean(fwd.pixel_size))
-    n = 2 if bwd is not None else 1
-    base = {"pixel_size": px, "frames": n, "channel": ch, "sha256": digest}
-    if fwd.pixel_size == (1.0, 1.0):
-        return ScanCheck(path, False, "no pixel-size calibration", **base)  # type: ignore[arg-type]
-    share = float(np.isfinite(fwd.data).mean())
-    if share < MIN_MEASURED_SHARE:
-        return ScanCheck(path, False, f"mostly NaN ({100 * (1 - share):.0f} % unmeasured)", **base)  # type: ignore[arg-type]
-    a, _ = working_frame(fwd, px, bwd)
-    shape = (int(a.shape[0]), int(a.shape[1]))
-    if min(shape) < MIN_MODEL_PIXELS:
-        return ScanCheck(
-            path,
-            False,
-            f"too small: {shape[1]} x {shape[0]} measured px (need {MIN_MODEL_PIXELS})",
-            shape=shape,
-            **base,  # type: ignore[arg-type]
-        )
-    why = (
-        "forward + backward: Noise2Noise and blind-spot"
-        if bwd is not None
-        else "no backward frame: blind-spot only"
-    )
-    return ScanCheck(path, True, why, shape=shape, **base)  # type: ignore[arg-type]
-
-
-def check_scans(paths: Sequence[str | Path]) -> list[ScanCheck]:
-    """Check every file of ``paths`` (folders searched recursively) for fine-tuning."""
-    return [_check_one(f) for f in expand_paths(paths)]
-
-
-def pick_holdout(checks: Sequence[ScanCheck], n: int = 1) -> list[Path]:
-    """The held-out scans: the last ``n`` usable two-direction scans by file name.
-
-    At least one usable scan is always left for training (``n`` is lowered when needed); only
-    two-direction scans can be judged (their backward frame is the second look).
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an integer >= 0, got {n!r}")
-    usable = [c for c in checks if c.usable]
-    judged = sorted((c for c in usable if c.has_backward), key=lambda c: (c.path.name, str(c.path)))
-    n = min(n, len(judged), max(len(usable) - 1, 0))
-    return [c.path for c in judged[len(judged) - n :]] if n else []
-
-
-def working_pixel_size(train: Sequence[ScanCheck], base_pixel_size: float) -> float:
-    """The new model's pixel size: the median of the training scans' (the base's within 1 %)."""
-    sizes = [c.pixel_size for c in train if c.usable and c.pixel_size]
-    if not sizes:
-        raise ValueError("no usable training scan with a calibrated pixel size")
-    med = float(statistics.median(sizes))
-    return base_pixel_size if abs(med - base_pixel_size) <= SAME_PIXEL_TOLERANCE * base_pixel_size else med
 
 
 # ---------------------------------------------------------------------- job records
@@ -465,126 +339,6 @@ def _load_checkpoint(out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer
     return dict(meta)
 
 
-def _model_card(
-    req: FinetuneRequest,
-    base_info: ModelInfo,
-    checks: Sequence[ScanCheck],
-    train: Sequence[Path],
-    held: Sequence[Path],
-    pixel_size: float,
-    steps: int,
-    table: str,
-    flagged: bool,
-    flag_reason: str,
-    losses: Mapping[str, float],
-) -> str:
-    by_path = {c.path: c for c in checks}
-    lines = [
-        f"# {Path(req.out).name}: fine-tuned from {Path(req.base).name}",
-        "",
-        f"Written by `stmdenoise finetune` (stmdenoise {__version__}), self-supervised on the user's scans "
-        "(Noise2Noise forward/backward, blind-spot, simulated anchor; ours, not the paper's method).",
-        "",
-        "**Flagged: worse than the base model or the raw scan on the held-out scans "
-        f"({flag_reason}). Not to be made the default without a reason.**"
-        if flagged
-        else "Not flagged.",
-        "",
-        "## Base model",
-        f"- folder `{req.base}`, variant {base_info.variant}, {base_info.steps} steps, "
-        f"pixel size {base_info.pixel_size * 1e9:.4g} nm",
-        "",
-        "## Scans (SHA-256)",
-        "",
-        "| role | file | channel | SHA-256 | note |",
-        "|---|---|---|---|---|",
-    ]
-    for role, paths in (("train", train), ("held out", held)):
-        for p in paths:
-            c = by_path.get(p)
-            lines.append(
-                f"| {role} | {p.name} | {c.channel if c else ''} | `{c.sha256 if c else file_sha256(p)}` "
-                f"| {c.reason if c else ''} |"
-            )
-    for c in checks:
-        if not c.usable:
-            lines.append(f"| not used | {c.path.name} | {c.channel} | `{c.sha256}` | {c.reason} |")
-    lines += [
-        "",
-        "## Settings",
-        "",
-        f"- working pixel size {pixel_size * 1e12:.4g} pm (median of the training scans; the Denoiser "
-        "resamples other scans to it)",
-        f"- steps {steps}; "
-        + ", ".join(f"{k} {v}" for k, v in req.to_dict().items() if k not in ("scans", "holdout_scans")),
-        "- final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(losses.items())),
-        "",
-        "## Held-out scans: forward/backward fidelity",
-        "",
-        "Estimated error against the surface (the backward frame is the second look), relative to the raw "
-        "forward frame (1.00); kept = real signal kept. Lower error is better.",
-        "",
-        table,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _evaluate(
-    base: str, out: Path, held: Sequence[Path], device: str, cancel: threading.Event | None
-) -> tuple[list[Any], dict[str, float], str]:
-    from stmdenoise.denoise import Denoiser
-    from stmdenoise.training.real_fidelity import (
-        Method,
-        best_classical,
-        classical_methods,
-        fidelity_markdown,
-        pair_rows,
-        two_direction_frames,
-    )
-
-    def bare(d: Denoiser) -> Any:
-        return lambda scan, _other: np.asarray(d.denoise(scan).data)
-
-    base_d = Denoiser.from_folder(base, device=device, backend="torch")
-    new_d = Denoiser.from_folder(out, device=device, backend="torch")
-    methods = [
-        *classical_methods(),
-        Method(f"base: {Path(base).name} (model output)", "model", bare(base_d)),
-        Method(f"fine-tuned: {out.name} (model output)", "model", bare(new_d)),
-    ]
-    rows: list[Any] = []
-    tables = []
-    per: dict[str, list[float]] = {"base": [], "finetuned": [], "best_classical": []}
-    for path in held:
-        ch = None
-        try:
-            from stmdenoise.io import read_all
-
-            ch = primary_channel(read_all(path))
-        except (OSError, ValueError):
-            pass
-        for name, fwd, bwd in two_direction_frames(path, [ch] if ch else None):
-            r = pair_rows(methods, name, fwd, bwd, cancel=cancel)
-            rows += r
-            tables.append(fidelity_markdown(r, title=name))
-            by = {x.method: x for x in r}
-            best = best_classical(r)
-            for key, label in (("base", methods[-2].label), ("finetuned", methods[-1].label)):
-                row = by.get(label)
-                per[key].append(row.mean("all") if row is not None and row.reports else math.nan)
-            per["best_classical"].append(best.mean("all") if best is not None else math.nan)
-    summary = {
-        k: float(np.nanmean(v)) if any(math.isfinite(x) for x in v) else math.nan for k, v in per.items()
-    }
-    head = (
-        "| held-out mean (overall error, raw = 1.00) | base | fine-tuned | best classical |\n"
-        "|---|---:|---:|---:|\n"
-        f"| {len(held)} scan(s) | {summary['base']:.3f} | {summary['finetuned']:.3f} "
-        f"| {summary['best_classical']:.3f} |\n"
-    )
-    return rows, summary, head + "\n" + "\n".join(tables)
-
-
 # ---------------------------------------------------------------------- the job
 def finetune(
     request: FinetuneRequest, cancel: threading.Event | None = None
@@ -821,7 +575,7 @@ def finetune(
     summary: dict[str, float] = {}
     table = "(no held-out scan with a backward frame: not judged)\n"
     if held:
-        rows, summary, table = _evaluate(req.base, out, held, str(device), cancel)
+        rows, summary, table = evaluate_holdout(req.base, out, held, str(device), cancel)
     ft, bs = summary.get("finetuned", math.nan), summary.get("base", math.nan)
     reasons = []
     if math.isfinite(ft) and math.isfinite(bs) and ft > bs:
@@ -832,7 +586,7 @@ def finetune(
         reasons.append("the fine-tuned model could not be judged on the held-out scans")
     flagged = bool(reasons)
 
-    card = _model_card(
+    card = model_card(
         req, base_info, checks, train_paths, held, pixel, step, table, flagged, "; ".join(reasons), losses
     )
     _write(out / "MODEL_CARD.md", card)
