@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -115,10 +115,15 @@ class _DropList(QListWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if self.drop_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def drop_mime(self, mime: QMimeData) -> bool:
+        """Take the local files and folders of a drag (what a drop delivers); False when there are none."""
+        paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
         if paths:
             self.dropped.emit(paths)
-            event.acceptProposedAction()
+        return bool(paths)
 
 
 class ScansPage(QWizardPage):

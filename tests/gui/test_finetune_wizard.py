@@ -32,14 +32,7 @@ def _walk_to_training(qtbot, window, realdata_dir: Path, *, steps: int, name: st
     wiz: FinetuneWizard = window.finetune_wizard
     n = realdata_dir / "nanonis"
     # a drop of files on the list, as from a file manager
-    from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QDropEvent
-
-    ev = QDropEvent(
-        QPointF(5, 5), Qt.DropAction.CopyAction, file_mime([n / "CO_img_0050.sxm", n / "TR_img_0249.sxm"]),
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    wiz.scans.list.dropEvent(ev)
+    assert wiz.scans.list.drop_mime(file_mime([n / "CO_img_0050.sxm", n / "TR_img_0249.sxm"]))
     wiz.scans.add_paths([str(n / "TR_dIdV_00006.dat")])
     assert wiz.scans.list.count() == 3 and "NOT usable" in wiz.scans.list.item(2).text()
     assert wiz.scans.isComplete()
