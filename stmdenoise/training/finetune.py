@@ -576,10 +576,12 @@ def finetune(
     table = "(no held-out scan with a backward frame: not judged)\n"
     if held:
         rows, summary, table = evaluate_holdout(req.base, out, held, str(device), cancel)
-    ft, bs = summary.get("finetuned", math.nan), summary.get("base", math.nan)
+    ft = summary.get("finetuned", math.nan)
+    # against the base model only where it could serve the scan (it refuses tiny ones)
+    ftb, bs = summary.get("finetuned_where_both", math.nan), summary.get("base_where_both", math.nan)
     reasons = []
-    if math.isfinite(ft) and math.isfinite(bs) and ft > bs:
-        reasons.append(f"error {ft:.3f} above the base model's {bs:.3f}")
+    if math.isfinite(ftb) and math.isfinite(bs) and ftb > bs:
+        reasons.append(f"error {ftb:.3f} above the base model's {bs:.3f}")
     if math.isfinite(ft) and ft > 1.0:
         reasons.append(f"error {ft:.3f} above the raw scan's 1.00")
     if held and not math.isfinite(ft):

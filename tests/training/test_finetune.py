@@ -112,7 +112,10 @@ def test_finetune_cancel_resume_finish_and_judge(realdata_dir: Path, tmp_path: P
     methods = {r.method for r in res.rows}
     assert "Raw input" in methods and any(m.startswith("fine-tuned") for m in methods)
     assert any(m.startswith("base") for m in methods)
-    assert res.flagged == (res.summary["finetuned"] > min(1.0, res.summary["base"]))
+    s = res.summary
+    worse_than_base = s["base_scans"] > 0 and s["finetuned_where_both"] > s["base_where_both"]
+    assert res.flagged == (s["finetuned"] > 1.0 or worse_than_base)
+    assert "| TR_img_0249.sxm Z | 1.00 |" in res.table
     d = Denoiser.from_folder(out, device="cpu")
     assert d.pixel_size == pytest.approx(res.pixel_size) and res.pixel_size == pytest.approx(
         35.7e-12, rel=0.01
