@@ -388,7 +388,7 @@ def finetune(
     base_info, base_gd, _ = load_model_folder(req.base, device=device)
     spec = base_info.normalization
     pixel = working_pixel_size(train_checks, base_info.pixel_size)
-    gen, _same = build_generators(base_info.arch, "paired")
+    gen, _ = build_generators(base_info.arch, "paired")  # paired: G_DA is G_D
     gen.load_state_dict(base_gd.state_dict())
     gen.to(device).train()
     del base_gd
