@@ -289,6 +289,9 @@ class SettingsPage(QWizardPage):
         super().__init__()
         self.setTitle("Settings")
         self.setSubTitle("The defaults work; the estimate is for the chosen device.")
+        # training starts on the next page: no way back to change what runs
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Start training")
         self.base = QComboBox()
         self.models = list_models()
         for m in self.models:
@@ -388,7 +391,6 @@ class TrainingPage(QWizardPage):
     def initializePage(self) -> None:
         if self.running or self.result is not None:
             return
-        self.wizard().button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.start()
 
     def start(self) -> None:
