@@ -68,13 +68,19 @@ def test_walk_the_wizard_save_and_denoise(qtbot, window, realdata_dir: Path, tin
         dest = page.save()
     assert dest == user_models_dir() / "ft-gui" and (dest / "MODEL_CARD.md").is_file()
     assert window.settings.model == "ft-gui"
+    # offered in the selector, and it denoises a scan shown in the app (its own model output, even
+    # when the do-no-harm policy would deliver a fallback: "warn" shows it flagged)
     assert window.denoise_panel.select_model("ft-gui")
-    from stmdenoise.denoise import Denoiser
-    from stmdenoise.training.real_fidelity import two_direction_frames
-
-    _, fwd, _ = two_direction_frames(realdata_dir / "nanonis" / "TR_img_0249.sxm")[0]
-    out = Denoiser.from_folder(dest, device="cpu").denoise(fwd)
-    assert out.shape == fwd.shape
+    assert window.session.model is not None and window.session.model.path == dest
+    window.denoise_panel.policy_box.setCurrentIndex(1)
+    window.denoise_panel.auto_box.setChecked(True)
+    scan = realdata_dir / "nanonis" / "TR_img_0249.sxm"
+    window.scan_list.drop_mime(file_mime([scan]))
+    qtbot.waitUntil(lambda: window.session.denoised is not None, timeout=120000)
+    wait_idle(qtbot, window)
+    den = window.session.denoised
+    assert den.steps[-1].params["delivered"] == "model", den.steps[-1].params
+    assert any(st.name == "denoise" and st.params["model"] == "ft-gui" for st in den.steps)
     page.restore_shipped()
     assert window.settings.model != "ft-gui"
     wiz.done(QWizard.DialogCode.Accepted)
