@@ -62,7 +62,13 @@ def user_models_dir() -> Path:
 
 
 def _is_model_folder(p: Path) -> bool:
-    return p.is_dir() and (p / "config.json").is_file() and any(p.glob("*.safetensors"))
+    # an unfinished fine-tune (INCOMPLETE marker, see stmdenoise.training.finetune) is never offered
+    return (
+        p.is_dir()
+        and (p / "config.json").is_file()
+        and any(p.glob("*.safetensors"))
+        and not (p / "INCOMPLETE").exists()
+    )
 
 
 def list_models() -> list[ModelInfo]:

@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         batch.triggered.connect(self.batch_dialog)
         file_menu.addAction(batch)
         file_menu.addSeparator()
+        finetune = QAction("Fine-&tune on my scans…", self)
+        finetune.triggered.connect(self.open_finetune_wizard)
+        file_menu.addAction(finetune)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -337,6 +341,15 @@ class MainWindow(QMainWindow):
     def _model_registered(self, path: str) -> None:
         self.denoise_panel.refresh()
         self.statusBar().showMessage(f"new model registered: {path}", 10000)
+
+    @Slot()
+    def open_finetune_wizard(self) -> None:
+        """File > Fine-tune on my scans...: the wizard, modeless, on the window's worker pool."""
+        from stmdenoise.gui.finetune_wizard import FinetuneWizard
+
+        self.finetune_wizard = FinetuneWizard(self.session.pool, self.settings, self)
+        self.finetune_wizard.model_registered.connect(self._model_registered)
+        self.finetune_wizard.show()
 
     @Slot()
     def _about(self) -> None:

@@ -114,6 +114,9 @@ class TrainConfig:
             raise ValueError(
                 f"variant {self.variant!r} needs experimental scans: pass real=[files or folders]"
             )
+        from stmdenoise.training.real_pairs import check_self_supervised
+
+        check_self_supervised(self)
 
     @property
     def lambda_sup(self) -> float:

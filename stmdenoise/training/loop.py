@@ -55,6 +55,7 @@ from stmdenoise.training.data import (
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
+from stmdenoise.training.self_supervised import real_terms_from_config
 
 __all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
@@ -259,6 +260,12 @@ class Trainer:
             ]
             names = [s.source.name if s.source else f"scan{i}" for i, s in enumerate(scans)]
             self.real = RealImages(images, names)
+        # self-supervised real-data terms (ours, not the paper's): stmdenoise.training.self_supervised
+        self.real_terms = real_terms_from_config(
+            config,
+            pixel_size=self.sim.pixel_size,
+            spec=config.norm,
+        )
         # each process draws its own data; the generator state is checkpointed
         self.data_rng = np.random.default_rng([config.run.seed, 0xDA7A, self.rank])
 
@@ -406,6 +413,7 @@ class Trainer:
             if "anchor_e" in g:
                 terms["anchor"] = self._l1_in_sup_space(g["fake_e"], g["anchor_e"])
                 loss_g = loss_g + cfg.losses.lambda_anchor * terms["anchor"]
+            loss_g = loss_g + self._real_terms(terms)
         loss_g.backward()
         self.opt_g.step()
         if self.ema is not None:
@@ -444,6 +452,14 @@ class Trainer:
             total = total + cfg.losses.lambda_ssim * terms["ssim"]
         return terms, total
 
+    def _real_terms(self, terms: dict[str, torch.Tensor]) -> torch.Tensor | float:
+        """The self-supervised terms on real scans (added to ``terms``) and their weighted sum."""
+        if self.real_terms is None:
+            return 0.0
+        real, total = self.real_terms(self.net.g_da, self.data_rng, self.device)
+        terms.update(real)
+        return total
+
     def _l1_in_sup_space(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """L1 of two network outputs where ``--sup-space`` puts the paired L1 (tanh range or data units)."""
         if self.cfg.losses.sup_space == "data":
@@ -459,6 +475,7 @@ class Trainer:
         with autocast:
             fake_s = self.net.g_d(real_bs)
             terms, loss_g = self._paired_losses(fake_s, real_s)
+            loss_g = loss_g + self._real_terms(terms)
         assert isinstance(loss_g, torch.Tensor)  # config: the paired variant has lambda_sup > 0
         loss_g.backward()
         self.opt_g.step()

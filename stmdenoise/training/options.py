@@ -260,6 +260,16 @@ class LossConfig:
     lambda_anchor: float = opt(
         0.0, "weight of G_DA(I_E) ~ G_D(I_E): G_DA stays near the simulation-trained denoiser", low=0.0
     )
+    # self-supervised terms on real scans (ours, not the paper's): stmdenoise.training.self_supervised
+    lambda_n2n: float = opt(
+        0.0, "Noise2Noise weight: G(forward) vs the aligned backward frame of --real-pairs, and back", low=0.0
+    )
+    lambda_stack: float = opt(0.0, "Noise2Noise weight between consecutive frames of --real-stack", low=0.0)
+    lambda_blindspot: float = opt(
+        0.0, "blind-spot (Noise2Void) weight on single real frames (of --real-pairs and --real)", low=0.0
+    )
+    blindspot_fraction: float = opt(0.02, "share of pixels the blind-spot term masks", low=0.0, high=0.5)
+    ss_loss: str = opt("l1", "distance of the self-supervised terms", choices=("l1", "l2"))
 
     def __post_init__(self) -> None:
         _check_self(self)
@@ -286,6 +296,10 @@ class RunConfig:
         None, "start the generators from this model folder (fine-tuning; PDA-Net after --variant paired)"
     )
     real: tuple[str, ...] = opt((), "experimental scans (files or folders)")
+    real_pairs: tuple[str, ...] = opt(
+        (), "real scans with forward and backward frames, for --lambda-n2n (never the Ko test frames)"
+    )
+    real_stack: tuple[str, ...] = opt((), "repeated frames of one area, for --lambda-stack")
     real_nm_per_px: float | None = opt(
         None, "pixel size of plain images (JPEG/PNG) in nm", low=0.0, low_open=True
     )

@@ -69,7 +69,13 @@ def test_the_shipped_models_flat_config_still_loads() -> None:
     cfg = TrainConfig.from_dict(flat)
     assert cfg.variant == flat["variant"] and cfg.arch.n_blocks == flat["blocks"]
     assert cfg.norm.squash == flat["norm_squash"] and cfg.lambda_sup == flat["lambda_sup"]
-    assert cfg.to_flat() == {**flat, "real": list(flat["real"])}  # nothing lost or renamed
+    out = cfg.to_flat()
+    assert {k: out[k] for k in flat} == {**flat, "real": list(flat["real"])}  # nothing lost or renamed
+    # settings declared after this model was trained come in at their defaults
+    later = {"lambda_n2n", "lambda_stack", "lambda_blindspot", "blindspot_fraction", "ss_loss"}
+    later |= {"real_pairs", "real_stack"}
+    assert set(out) - set(flat) == later
+    assert cfg.losses.lambda_n2n == 0.0 and cfg.run.real_pairs == ()
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 

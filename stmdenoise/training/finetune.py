@@ -1,0 +1,620 @@
+"""Fine-tune a model on the user's own scans, self-supervised (no clean image needed).
+
+Job contract: ``finetune(request, cancel)`` is a generator of :class:`FinetuneProgress` records
+that **returns** a :class:`FinetuneResult`.
+
+What it does (see docs/finetune.md):
+
+1. **Scans** are checked (:func:`check_scans`): readable, an image channel (the primary one,
+   :func:`~stmdenoise.training.real_pairs.primary_channel`), not mostly NaN, at least 32 px a
+   side, with or without a backward frame. The Ko group's Cu(111) test frames are refused.
+2. **Held-out scans** (:func:`pick_holdout`, or chosen by the caller) are never trained on.
+3. **Method**: the base model's G_D starts the new denoiser (saved as a ``paired`` model: one
+   network for every scan). Per step: Noise2Noise between aligned forward and backward frames
+   (both ways), a blind-spot term on the forward frames, and an **anchor**: the paired L1 on
+   simulated Cu(111) pairs the base model was trained on, drawn at the working pixel size, with
+   weight ``lambda_anchor``. The anchor keeps what the base model knows (clean targets, which
+   the real scans cannot give) while the real terms pull it toward the user's surfaces; a high
+   weight stays close to the base model, 0 trusts the real scans alone.
+4. **Pixel size** (one rule, :func:`working_pixel_size`): the median pixel size of the training
+   scans becomes the new model's pixel size (kept at the base model's when within 1 %), so the
+   Denoiser's plan does not resample scans like them; training scans far from it are resampled.
+5. **Budget**: ``minutes`` of training (steps counted against the clock), or a fixed ``steps``.
+6. **Cancel** writes ``OUT/checkpoint/finetune.safetensors`` and an ``OUT/INCOMPLETE`` marker (no
+   ``config.json``): it is resumable (``resume=True``) and never listed as a model.
+7. **Result**: on the held-out scans, the forward/backward fidelity of raw, base model,
+   fine-tuned model and every classical filter (:mod:`stmdenoise.training.real_fidelity`); the
+   model folder gets a model card (base, scans by SHA-256, settings, the table) and a
+   ``flagged`` verdict when the fine-tuned model is worse than the base or than raw there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import threading
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from stmdenoise import __version__
+from stmdenoise.model.device import select_device
+from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
+from stmdenoise.model.pdanet import build_generators
+from stmdenoise.scan import Scan
+from stmdenoise.training.finetune_report import evaluate_holdout, model_card
+from stmdenoise.training.finetune_scans import ScanCheck, check_scans, pick_holdout, working_pixel_size
+from stmdenoise.training.real_pairs import (
+    RealPairs,
+    SingleFrames,
+    load_real_pairs,
+    primary_channel,
+    refuse_test_scene,
+    to_network,
+)
+from stmdenoise.training.self_supervised import RealTerms, n2n_loss
+
+__all__ = [
+    "INCOMPLETE_NAME",
+    "FinetuneProgress",
+    "FinetuneRequest",
+    "FinetuneResult",
+    "ScanCheck",
+    "check_scans",
+    "finetune",
+    "is_incomplete",
+    "pick_holdout",
+    "working_pixel_size",
+]
+
+log = logging.getLogger(__name__)
+
+F32 = NDArray[np.float32]
+
+#: Marker file of a fine-tune run that stopped before it wrote a model (a resumable checkpoint).
+INCOMPLETE_NAME = "INCOMPLETE"
+_CKPT_DIR = "checkpoint"
+_CKPT_FILE = "finetune.safetensors"
+
+
+def is_incomplete(folder: str | Path) -> bool:
+    """True when ``folder`` holds an unfinished fine-tune (checkpoint + INCOMPLETE marker)."""
+    return (Path(folder) / INCOMPLETE_NAME).exists()
+
+
+# ---------------------------------------------------------------------- job records
+@dataclass(frozen=True)
+class FinetuneRequest:
+    """One fine-tune run.
+
+    Parameters
+    ----------
+    scans : tuple of str
+        Files and folders of the user's scans.
+    base : str
+        Model folder to start from.
+    out : str
+        New model folder (must not hold a finished model; with ``resume``, its checkpoint).
+    minutes : float
+        Training budget (wall clock, excluding the final evaluation); ignored when ``steps`` set.
+    steps : int or None
+        A fixed number of steps instead of the budget.
+    device : str
+        ``auto``, ``cpu``, ``cuda``, ``mps``.
+    holdout : int
+        Held-out scans picked automatically (when ``holdout_scans`` is empty).
+    holdout_scans : tuple of str
+        Held-out scans chosen by the caller (also evaluated when not among ``scans``).
+    lambda_n2n, lambda_blindspot, lambda_anchor : float
+        Weights of the forward/backward Noise2Noise, blind-spot and simulated-anchor terms.
+    crop, batch : int
+        Crop side (lowered to the smallest scan, multiple of 4) and crops per term and step.
+    lr : float
+        Adam learning rate.
+    preview_every : int
+        Steps between before/after previews of the first held-out scan (0: none).
+    checkpoint_every : int
+        Steps between checkpoints (0: only when cancelled).
+    seed : int
+    resume : bool
+        Continue from ``out``'s checkpoint.
+    """
+
+    scans: tuple[str, ...]
+    base: str
+    out: str
+    minutes: float = 5.0
+    steps: int | None = None
+    device: str = "auto"
+    holdout: int = 1
+    holdout_scans: tuple[str, ...] = ()
+    lambda_n2n: float = 1.0
+    lambda_blindspot: float = 0.5
+    lambda_anchor: float = 1.0
+    crop: int = 64
+    batch: int = 4
+    lr: float = 1e-4
+    preview_every: int = 25
+    checkpoint_every: int = 200
+    seed: int = 0
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scans", tuple(str(p) for p in self.scans))
+        object.__setattr__(self, "holdout_scans", tuple(str(p) for p in self.holdout_scans))
+        if not self.scans:
+            raise ValueError("scans must name at least one file or folder")
+        if not (isinstance(self.minutes, (int, float)) and self.minutes > 0 and math.isfinite(self.minutes)):
+            raise ValueError(f"minutes must be a positive number, got {self.minutes!r}")
+        if self.steps is not None and (
+            isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1
+        ):
+            raise ValueError(f"steps must be a positive integer or None, got {self.steps!r}")
+        for name in ("lambda_n2n", "lambda_blindspot", "lambda_anchor", "lr"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.lambda_n2n + self.lambda_blindspot <= 0:
+            raise ValueError("lambda_n2n or lambda_blindspot must be > 0: nothing would learn from the scans")
+        for name, lo in (
+            ("crop", 32),
+            ("batch", 1),
+            ("holdout", 0),
+            ("preview_every", 0),
+            ("checkpoint_every", 0),
+        ):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["scans"], d["holdout_scans"] = list(self.scans), list(self.holdout_scans)
+        return d
+
+
+@dataclass(frozen=True)
+class FinetuneProgress:
+    """One progress record of :func:`finetune`.
+
+    ``preview`` (every ``preview_every`` steps): 2-D float32 arrays of the first held-out scan's
+    forward frame in its normalised data units: ``raw``, ``base``, ``finetuned``.
+    """
+
+    done: int
+    total: int | None
+    message: str = ""
+    stage: str = "train"
+    losses: Mapping[str, float] = field(default_factory=dict)
+    eta_s: float | None = None
+    preview: Mapping[str, F32] | None = None
+    checkpoint: str | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """What a fine-tune run left.
+
+    Attributes
+    ----------
+    model_dir : Path or None
+        The finished model folder (None when cancelled).
+    checkpoint : Path or None
+        The resumable checkpoint of a cancelled run.
+    cancelled : bool
+    steps : int
+    pixel_size : float
+        The new model's pixel size, metres.
+    checks : tuple of ScanCheck
+    train_scans, holdout_scans : tuple of Path
+    rows : tuple of FidelityRow
+        Held-out table rows (raw, classical filters, base, fine-tuned) per scan.
+    summary : Mapping[str, float]
+        Mean overall estimated error (raw = 1) over the held-out scans: ``base``, ``finetuned``,
+        ``best_classical``.
+    flagged : bool
+        The fine-tuned model is worse than the base model or than raw on the held-out scans.
+    flag_reason : str
+    table : str
+        The held-out table in Markdown.
+    """
+
+    model_dir: Path | None
+    checkpoint: Path | None
+    cancelled: bool
+    steps: int
+    pixel_size: float
+    checks: tuple[ScanCheck, ...]
+    train_scans: tuple[Path, ...]
+    holdout_scans: tuple[Path, ...]
+    rows: tuple[Any, ...] = ()
+    summary: Mapping[str, float] = field(default_factory=dict)
+    flagged: bool = False
+    flag_reason: str = ""
+    table: str = ""
+
+
+# ---------------------------------------------------------------------- helpers
+class _Anchor:
+    """Simulated (noisy, clean) pairs of the base model's simulator at the working pixel size."""
+
+    def __init__(
+        self, spec: NormalizationSpec, pixel_size: float, pixels: int, seed: int, pool: int = 8
+    ) -> None:
+        from stmdenoise.physics import sample_pair
+        from stmdenoise.training.data import _PairNorm
+
+        self.norm = _PairNorm(spec.low_pct, spec.high_pct, spec.scale, spec.squash, spec.level)
+        self.spec = spec
+        self.sample = sample_pair
+        self.pixel_size, self.pixels, self.seed, self.pool = pixel_size, pixels, seed, pool
+        self._cache: dict[int, tuple[F32, F32]] = {}
+
+    def pair(self, k: int) -> tuple[F32, F32]:
+        k %= self.pool
+        if k not in self._cache:
+            rng = np.random.default_rng([self.seed, 0xA2C, k])
+            p = self.sample(rng, pixels=self.pixels, size=self.pixels * self.pixel_size)
+            clean_net, noisy_net = self.norm(p.clean, p.noisy)
+            clean = np.asarray(self.spec.inverse(clean_net), dtype=np.float32)  # data units
+            self._cache[k] = (noisy_net, clean)
+        return self._cache[k]
+
+    def batch(self, n: int, crop: int, rng: np.random.Generator) -> tuple[F32, F32]:
+        from stmdenoise.training.data import paired_crop_and_augment
+
+        xs, ts = [], []
+        for _ in range(n):
+            x, t = paired_crop_and_augment(*self.pair(int(rng.integers(self.pool))), crop, rng)
+            xs.append(x)
+            ts.append(t)
+        return np.stack(xs), np.stack(ts)
+
+
+def _apply(gen: torch.nn.Module, data: NDArray[Any], spec: NormalizationSpec, device: torch.device) -> F32:
+    """``gen`` on one finite image through the network-input transform; normalised data units out."""
+    x, _ = to_network(data, spec)
+    with torch.no_grad():
+        out = gen(torch.from_numpy(x)[None, None].to(device))[0, 0].float().cpu().numpy()
+    return np.asarray(spec.inverse(out), dtype=np.float32)
+
+
+def _write(path: Path, content: str | bytes) -> Path:
+    """Atomic write of text (UTF-8) or bytes."""
+    from stmdenoise.io._common import atomic_write
+
+    data = content.encode("utf-8") if isinstance(content, str) else content
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return atomic_write(path, write)
+
+
+def _save_checkpoint(
+    out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer, meta: dict[str, Any]
+) -> Path:
+    from safetensors.torch import save
+
+    from stmdenoise.training.checkpoint import _optimizer_tensors
+
+    folder = out / _CKPT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {f"gen.{k}": v.detach().cpu().contiguous().clone() for k, v in gen.state_dict().items()}
+    tensors.update(_optimizer_tensors("opt", opt))
+    blob = save(tensors, metadata={"stmdenoise-finetune": json.dumps(meta)})
+    path = _write(folder / _CKPT_FILE, blob)
+    marker = (
+        "An unfinished fine-tune run: not a model. Resume it with\n"
+        f"  stmdenoise finetune ... --out {out} --resume\n"
+        f"step {meta['step']}, saved {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+    )
+    _write(out / INCOMPLETE_NAME, marker)
+    return path
+
+
+def _load_checkpoint(out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from stmdenoise.training.checkpoint import _restore_optimizer
+
+    path = out / _CKPT_DIR / _CKPT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{out}: no fine-tune checkpoint to resume ({path} is missing)")
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads((f.metadata() or {})["stmdenoise-finetune"])
+    tensors = load_file(str(path))
+    gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
+    _restore_optimizer("opt", opt, tensors)
+    return dict(meta)
+
+
+# ---------------------------------------------------------------------- the job
+def finetune(
+    request: FinetuneRequest, cancel: threading.Event | None = None
+) -> Generator[FinetuneProgress, None, FinetuneResult]:
+    """Fine-tune ``request.base`` on ``request.scans``; yields progress, returns a :class:`FinetuneResult`.
+
+    Raises
+    ------
+    ValueError
+        No usable training scan, an output folder that already holds a model, a checkpoint
+        found without ``resume`` (or none with it), a base model that cannot be read.
+    """
+    req = request
+    out = Path(req.out)
+    if (out / "config.json").exists():
+        raise ValueError(f"{out} already holds a model; choose another --out (models are never overwritten)")
+    has_ckpt = (out / _CKPT_DIR / _CKPT_FILE).is_file()
+    if has_ckpt and not req.resume:
+        raise ValueError(
+            f"{out} holds an unfinished fine-tune; continue it with --resume or choose another --out"
+        )
+    if req.resume and not has_ckpt:
+        raise ValueError(f"--resume: {out} holds no fine-tune checkpoint")
+
+    yield FinetuneProgress(0, None, "checking scans", stage="check")
+    checks = check_scans(req.scans)
+    extra_held = [Path(p) for p in req.holdout_scans]
+    for p in extra_held:
+        refuse_test_scene(p)
+    held = (
+        [p.resolve() for p in extra_held]
+        if extra_held
+        else [p.resolve() for p in pick_holdout(checks, req.holdout)]
+    )
+    held_set = set(held)
+    train_checks = [c for c in checks if c.usable and c.path.resolve() not in held_set]
+    if not train_checks:
+        raise ValueError(
+            "no usable training scan left after the held-out choice: " + "; ".join(c.line() for c in checks)
+        )
+    if extra_held:
+        checks = checks + [
+            c for c in check_scans(extra_held) if c.path.resolve() not in {x.path.resolve() for x in checks}
+        ]
+
+    device = select_device(req.device)
+    base_info, base_gd, _ = load_model_folder(req.base, device=device)
+    spec = base_info.normalization
+    pixel = working_pixel_size(train_checks, base_info.pixel_size)
+    gen, _ = build_generators(base_info.arch, "paired")  # paired: G_DA is G_D
+    gen.load_state_dict(base_gd.state_dict())
+    gen.to(device).train()
+    del base_gd
+    opt = torch.optim.Adam(gen.parameters(), lr=req.lr, betas=(0.9, 0.999))
+
+    train_paths = [c.path for c in train_checks]
+    yield FinetuneProgress(
+        0, None, f"preparing {len(train_paths)} training scan(s) at {pixel * 1e12:.4g} pm/px", stage="prepare"
+    )
+    pairs, singles, skipped = load_real_pairs(train_paths, pixel_size=pixel, spec=spec)
+    for p, why in skipped:
+        log.warning("%s: not used (%s)", p, why)
+    if not singles:
+        raise ValueError(
+            "no training scan survived resampling to the working pixel size: "
+            + "; ".join(f"{p.name}: {w}" for p, w in skipped)
+        )
+    smallest = min(min(im.shape) for _, im in singles)
+    crop = max(32, min(req.crop, smallest - smallest % 4))
+    terms = RealTerms(
+        pairs=RealPairs(pairs) if pairs else None,
+        stack=None,
+        singles=SingleFrames(singles),
+        lambda_n2n=req.lambda_n2n if pairs else 0.0,
+        lambda_stack=0.0,
+        lambda_blindspot=req.lambda_blindspot,
+        squash=spec.squash,
+        scale=spec.scale,
+        crop=crop,
+        batch=req.batch,
+        seed=req.seed,
+    )
+    anchor = _Anchor(spec, pixel, pixels=max(96, crop + 32), seed=req.seed) if req.lambda_anchor > 0 else None
+
+    # before/after preview of the first held-out scan (its forward frame at the working grid)
+    preview_src: NDArray[Any] | None = None
+    base_preview: F32 | None = None
+    if held and req.preview_every:
+        from stmdenoise.denoise import Denoiser
+        from stmdenoise.io import read_all
+        from stmdenoise.processing import level_plane
+        from stmdenoise.training.real_pairs import read_frames
+
+        try:
+            fr = read_frames(held[0], pixel)
+            if fr is not None:
+                preview_src = fr.forward
+                _, norm = to_network(preview_src, spec)
+                plane = preview_src - level_plane(preview_src) if spec.level else 0.0
+                try:  # the base model may refuse a scan that is tiny on its own grid
+                    bd = Denoiser.from_folder(req.base, device=str(device), backend="torch")
+                    ch = primary_channel(read_all(held[0])) or ""
+                    bscan = Scan(preview_src, pixel_size=(pixel, pixel), channel=ch)
+                    base_out = np.asarray(bd.denoise(bscan).data)
+                    base_preview = np.asarray(norm.apply(base_out - plane), dtype=np.float32)
+                except ValueError as exc:
+                    log.info("no base-model preview: %s", exc)
+        except (OSError, ValueError) as exc:
+            log.info("no preview: %s", exc)
+            preview_src = None
+
+    rng = np.random.default_rng([req.seed, 0xF1E])
+    step, elapsed_before = 0, 0.0
+    if req.resume:
+        meta = _load_checkpoint(out, gen, opt)
+        step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0.0))
+        rng.bit_generator.state = meta["rng"]
+        if abs(float(meta["pixel_size"]) - pixel) > 1e-6 * pixel:
+            log.warning(
+                "resuming at %.4g pm/px; the checkpoint trained at %.4g",
+                pixel * 1e12,
+                float(meta["pixel_size"]) * 1e12,
+            )
+    budget_s = req.minutes * 60.0
+    t0 = time.perf_counter()
+    losses: dict[str, float] = {}
+    cancelled = False
+    ckpt: Path | None = None
+
+    def meta_now() -> dict[str, Any]:
+        return {
+            "step": step,
+            "elapsed_s": elapsed_before + time.perf_counter() - t0,
+            "rng": rng.bit_generator.state,
+            "pixel_size": pixel,
+            "request": req.to_dict(),
+            "program_version": __version__,
+        }
+
+    def done_training() -> bool:
+        if req.steps is not None:
+            return step >= req.steps
+        return elapsed_before + time.perf_counter() - t0 >= budget_s
+
+    try:
+        while not done_training():
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            opt.zero_grad(set_to_none=True)
+            t, total = terms(gen, rng, device)
+            if anchor is not None:
+                x, y = anchor.batch(req.batch, crop, rng)
+                t["anchor"] = n2n_loss(
+                    gen,
+                    torch.from_numpy(x[:, None]).to(device),
+                    torch.from_numpy(y[:, None]).to(device),
+                    squash=spec.squash,
+                    scale=spec.scale,
+                )
+                total = total + req.lambda_anchor * t["anchor"]
+            total.backward()
+            opt.step()
+            step += 1
+            losses = {k: float(v.detach()) for k, v in t.items()}
+            losses["total"] = float(total.detach())
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise FloatingPointError(f"fine-tuning diverged at step {step}: losses {losses}")
+            spent = elapsed_before + time.perf_counter() - t0
+            if req.steps is not None:
+                total_steps = req.steps
+                rate = (time.perf_counter() - t0) / max(step, 1)
+                eta = (req.steps - step) * rate
+            else:
+                rate = spent / max(step, 1)
+                total_steps = max(step, int(budget_s / rate)) if rate > 0 else step
+                eta = max(budget_s - spent, 0.0)
+            preview = None
+            if preview_src is not None and req.preview_every and (step == 1 or step % req.preview_every == 0):
+                gen.eval()
+                after = _apply(gen, preview_src, spec, device)
+                gen.train()
+                raw_n = np.asarray(spec.inverse(to_network(preview_src, spec)[0]), dtype=np.float32)
+                preview = {"raw": raw_n, "finetuned": after}
+                if base_preview is not None:
+                    preview["base"] = base_preview
+            ckpt_now = None
+            if req.checkpoint_every and step % req.checkpoint_every == 0:
+                ckpt_now = str(_save_checkpoint(out, gen, opt, meta_now()))
+            msg = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
+            yield FinetuneProgress(
+                step, total_steps, msg, losses=dict(losses), eta_s=eta, preview=preview, checkpoint=ckpt_now
+            )
+    finally:
+        if cancelled or (cancel is not None and cancel.is_set() and not done_training()):
+            cancelled = True
+            ckpt = _save_checkpoint(out, gen, opt, meta_now())
+    if cancelled:
+        yield FinetuneProgress(
+            step,
+            None,
+            f"cancelled; resumable checkpoint {ckpt}",
+            stage="cancelled",
+            checkpoint=str(ckpt),
+            cancelled=True,
+        )
+        return FinetuneResult(None, ckpt, True, step, pixel, tuple(checks), tuple(train_paths), tuple(held))
+
+    # ------------------------------------------------------------------ the model and its judgement
+    gen.eval()
+    info = ModelInfo(
+        arch=base_info.arch,
+        variant="paired",
+        normalization=spec,
+        pixel_size=pixel,
+        steps=base_info.steps + step,
+        training={
+            "finetune": req.to_dict(),
+            "base": str(req.base),
+            "base_steps": base_info.steps,
+            "finetune_steps": step,
+            "working_pixel_size_m": pixel,
+            "self_supervised": terms.description(),
+            "train_scans": {str(p): next((c.sha256 for c in checks if c.path == p), "") for p in train_paths},
+            "holdout_scans": [str(p) for p in held],
+            "device": str(device),
+            "final_losses": losses,
+        },
+        name=out.name,
+    )
+    save_model_folder(out, info, gen, gen)
+    yield FinetuneProgress(step, step, "model written; judging it on the held-out scans", stage="evaluate")
+    rows: list[Any] = []
+    summary: dict[str, float] = {}
+    table = "(no held-out scan with a backward frame: not judged)\n"
+    if held:
+        rows, summary, table = evaluate_holdout(req.base, out, held, str(device), cancel)
+    ft = summary.get("finetuned", math.nan)
+    # against the base model only where it could serve the scan (it refuses tiny ones)
+    ftb, bs = summary.get("finetuned_where_both", math.nan), summary.get("base_where_both", math.nan)
+    reasons = []
+    if math.isfinite(ftb) and math.isfinite(bs) and ftb > bs:
+        reasons.append(f"error {ftb:.3f} above the base model's {bs:.3f}")
+    if math.isfinite(ft) and ft > 1.0:
+        reasons.append(f"error {ft:.3f} above the raw scan's 1.00")
+    if held and not math.isfinite(ft):
+        reasons.append("the fine-tuned model could not be judged on the held-out scans")
+    flagged = bool(reasons)
+
+    card = model_card(
+        req, base_info, checks, train_paths, held, pixel, step, table, flagged, "; ".join(reasons), losses
+    )
+    _write(out / "MODEL_CARD.md", card)
+    verdict = {
+        "flagged": flagged,
+        "reasons": reasons,
+        "summary": summary,
+        "rows": [r.to_dict() for r in rows],
+    }
+    _write(out / "finetune_fidelity.json", json.dumps(verdict, indent=2) + "\n")
+    # finished: the checkpoint and the marker go (the folder is now a model)
+    shutil.rmtree(out / _CKPT_DIR, ignore_errors=True)
+    (out / INCOMPLETE_NAME).unlink(missing_ok=True)
+    yield FinetuneProgress(step, step, "finished" + (" (FLAGGED)" if flagged else ""), stage="done")
+    return FinetuneResult(
+        out,
+        None,
+        False,
+        step,
+        pixel,
+        tuple(checks),
+        tuple(train_paths),
+        tuple(held),
+        tuple(rows),
+        summary,
+        flagged,
+        "; ".join(reasons),
+        table,
+    )
