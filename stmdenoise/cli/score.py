@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from stmdenoise.io import ScanFormatError, read_scan
-from stmdenoise.metrics import score_image, score_pair
 from stmdenoise.processing import level_plane
 from stmdenoise.scan import Scan
 
@@ -101,6 +100,8 @@ def score_rows(scan: Scan, denoised: Scan | None = None, *, level: str = "plane"
     (:meth:`stmdenoise.denoise.Denoiser.denoise_checked`), its forward/backward fidelity fills
     the ``fidelity_*`` columns (raw = 1.00) and ``delivered`` says what was delivered.
     """
+    from stmdenoise.metrics import score_image, score_pair  # scipy.special: loaded when scoring
+
     fid_raw, fid_out = _fidelity_cols(denoised)
     if level not in ("plane", "none"):
         raise ValueError(f"level must be 'plane' or 'none', got {level!r}")
