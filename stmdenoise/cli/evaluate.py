@@ -129,7 +129,7 @@ def _fidelity_tables(args: argparse.Namespace, baselines: list[str]) -> tuple[st
     the --stack frames (leave-one-out): see stmdenoise.training.real_fidelity.
     """
     from stmdenoise.denoise import Denoiser
-    from stmdenoise.training.data import _expand, load_real_scans
+    from stmdenoise.training.data import expand_paths, load_real_scans
     from stmdenoise.training.real_fidelity import (
         classical_methods,
         fidelity_markdown,
@@ -144,7 +144,7 @@ def _fidelity_tables(args: argparse.Namespace, baselines: list[str]) -> tuple[st
         den = Denoiser.from_folder(folder, device=args.device)
         methods += model_methods(den, Path(folder).name, passes=args.passes)
     parts, rows = ["## Real-scan fidelity (estimated error / signal kept, raw = 1.00; docs/metrics.md)\n"], []
-    for f in _expand(args.real or []):
+    for f in expand_paths(args.real or []):
         for name, fwd, bwd in two_direction_frames(f):  # none for plain images and spectra
             new = pair_rows(methods, name, fwd, bwd)
             rows += new

@@ -328,7 +328,8 @@ class H5Sim:
         self._ds.close()
 
 
-def _expand(paths: Sequence[str | Path]) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files of ``paths`` (folders searched recursively, hidden files skipped), sorted per folder."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -336,7 +337,7 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
         elif p.is_file():
             files.append(p)
         else:
-            raise FileNotFoundError(f"experimental scan or folder {p} does not exist")
+            raise FileNotFoundError(f"{p}: no such file or folder")
     return files
 
 
@@ -350,7 +351,7 @@ def load_real_scans(paths: Sequence[str | Path], *, nm_per_px: float | None = No
     from stmdenoise.io import assume_pixel_size, read_scan  # imported here so tests need no reader
 
     scans: list[Scan] = []
-    for f in _expand(paths):
+    for f in expand_paths(paths):
         try:
             scan = read_scan(f)
         except (ValueError, OSError) as exc:

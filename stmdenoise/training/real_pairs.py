@@ -42,6 +42,7 @@ from stmdenoise.processing import (
 )
 from stmdenoise.processing import to_network as processing_to_network
 from stmdenoise.scan import Scan
+from stmdenoise.training.data import expand_paths
 
 __all__ = [
     "AlignedPair",
@@ -116,19 +117,6 @@ def refuse_test_scene(path: str | Path) -> None:
             "scene; no per-pixel training loss (Noise2Noise, blind-spot, L1) may see them, or a model "
             "could memorise the scene it is judged on"
         )
-
-
-def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
-    """Files of ``paths`` (folders searched recursively, hidden files skipped), sorted per folder."""
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
-    return files
 
 
 def to_network(data: NDArray[Any], spec: NormalizationSpec) -> tuple[F32, Normalization]:
