@@ -199,6 +199,10 @@ def _normalised(
     return normalise(p.clean), normalise(p.noisy)
 
 
+def _qualified_name(f: Any) -> str:
+    return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', type(f).__name__)}"
+
+
 class OnTheFlySim:
     """An endless stream of simulated pairs; pair ``k`` is drawn with its own seed ``(seed, k)``.
 
@@ -250,7 +254,7 @@ class OnTheFlySim:
 
     def description(self) -> dict[str, Any]:
         return {
-            "source": "on the fly (stmdenoise.physics.sample_pair)",
+            "source": "on the fly (" + _qualified_name(self.sampler) + ")",
             "pixels": self.pixels,
             "size_m": self.size,
             "preset": self.preset,

@@ -211,6 +211,13 @@ class SimConfig:
         flag_unit="nm",
     )
     preset: str = opt("typical", "artefact preset for on-the-fly simulation", key="sim_preset")
+    world: str = opt(
+        "paper",
+        "on-the-fly scenes: the paper's Cu(111) scenes, or the broader world of "
+        "stmdenoise.physics.variety (lattice as signal, other wavelengths, noise 0.25-3x, stronger tips)",
+        key="sim_world",
+        choices=("paper", "broad"),
+    )
     pool: int = opt(64, "simulated pairs kept in memory on the fly", key="sim_pool", low=1)
     refresh: int = opt(1, "simulated pairs replaced per step (on the fly)", key="sim_refresh", low=0)
     pair_norm: str = opt(
