@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         resume=args.resume,
+        start=args.start,
     )
     checks = check_scans(req.scans)
     print("Scans:")
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"cancelled: checkpoint {ck} (not a model); rerun with --resume to continue")
         return 130
     print(f"\nModel: {res.model_dir} ({res.steps} steps, {res.pixel_size * 1e12:.4g} pm/px)")
+    print(f"Start: {res.start} ({res.start_reason})")
     print(res.table)
     if res.flagged:
         print(f"FLAGGED: {res.flag_reason}. Do not make it the default without a reason.")
@@ -102,6 +104,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--holdout-scan", action="append", metavar="FILE", help="a held-out scan of your choice (repeatable)"
     )
     p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
+    p.add_argument(
+        "--start",
+        choices=("auto", "base", "identity"),
+        default="auto",
+        help="starting weights: the base model's (base), or with its Up block's last layer zeroed so it "
+        "starts as the blurred input (identity); auto (default): identity when the scans' pixel size is "
+        "more than 2x from the base model's or the base model's output on the training scans is worse "
+        "than raw, else base",
+    )
     p.add_argument(
         "--lambda-n2n", type=float, default=1.0, help="forward/backward Noise2Noise weight (default 1)"
     )

@@ -50,6 +50,10 @@ METHOD_TEXT = (
     "<li><b>Anchor</b>: simulated Cu(111) pairs with known clean images, the base model's training data, at "
     "your scans' pixel size. A high anchor weight keeps the new model close to the base model; 0 trusts your "
     "scans alone (risky with few scans: the model may learn your scans' artefacts as signal).</li></ul>"
+    "<b>Start from</b>: the base model as it is, or <i>identity</i> (its last layer zeroed: it starts as the "
+    "lightly blurred input, a near do-nothing denoiser). <i>Automatic</i> starts from identity when your "
+    "scans' pixel size is more than 2x from the base model's or the base model makes your training scans "
+    "worse than raw. "
     "The new model works at the median pixel size of your training scans, so scans like them are not "
     "resampled. Held-out scans are never trained on; the result is judged there."
 )
@@ -225,6 +229,15 @@ class MethodPage(QWizardPage):
         form.addRow("Noise2Noise weight", self.n2n)
         form.addRow("Blind-spot weight", self.blindspot)
         form.addRow("Anchor weight", self.anchor)
+        self.start = QComboBox()
+        for label, value in (
+            ("Automatic", "auto"),
+            ("Base model", "base"),
+            ("Identity (blurred input)", "identity"),
+        ):
+            self.start.addItem(label, value)
+        self.start.setToolTip("the starting weights (stmdenoise finetune --start)")
+        form.addRow("Start from", self.start)
         lay = QVBoxLayout(self)
         lay.addWidget(text)
         lay.addLayout(form)

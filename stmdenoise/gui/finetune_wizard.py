@@ -275,7 +275,8 @@ class ResultPage(QWizardPage):
         if s:
             self.note.setText(
                 "Overall estimated error against the surface, raw = 1.00 (lower is better); the best "
-                "classical filter is chosen per scan on the same figure (an optimistic bar)."
+                "classical filter is chosen per scan on the same figure (an optimistic bar). "
+                f"Started from: {res.start} ({res.start_reason})."
             )
         prev = dict(self.wiz.training.last_preview)
         if "raw" in prev and "finetuned" in prev:
@@ -402,6 +403,7 @@ class FinetuneWizard(QWizard):
             lambda_n2n=float(self.method.n2n.value()),
             lambda_blindspot=float(self.method.blindspot.value()),
             lambda_anchor=float(self.method.anchor.value()),
+            start=str(self.method.start.currentData()),
             resume=(runs_dir() / sp.name.text().strip() / "INCOMPLETE").exists(),
         )
 

@@ -10,8 +10,11 @@ What it does (see docs/finetune.md):
    side, with or without a backward frame. The Ko group's Cu(111) test frames are refused.
 2. **Held-out scans** (:func:`pick_holdout`, or chosen by the caller) are never trained on.
 3. **Method**: the base model's G_D starts the new denoiser (saved as a ``paired`` model: one
-   network for every scan). Per step: Noise2Noise between aligned forward and backward frames
-   (both ways), a blind-spot term on the forward frames, and an **anchor**: the paired L1 on
+   network for every scan), either as it is (``start="base"``) or with the last layer of its Up
+   block zeroed (``start="identity"``: the residual skip alone, the 0.45 px-blurred input, a
+   near do-nothing denoiser); ``start="auto"`` chooses by one rule, :func:`choose_start`.
+   Per step: Noise2Noise between aligned forward and backward frames (both ways), a
+   blind-spot term on the forward frames, and an **anchor**: the paired L1 on
    simulated Cu(111) pairs the base model was trained on, drawn at the working pixel size, with
    weight ``lambda_anchor``. The anchor keeps what the base model knows (clean targets, which
    the real scans cannot give) while the real terms pull it toward the user's surfaces; a high
@@ -36,7 +39,7 @@ import math
 import shutil
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +52,9 @@ from stmdenoise import __version__
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import build_generators
+from stmdenoise.plan import MAX_ZOOM
 from stmdenoise.scan import Scan
-from stmdenoise.training.finetune_report import evaluate_holdout, model_card
+from stmdenoise.training.finetune_report import base_error_on_scans, evaluate_holdout, model_card
 from stmdenoise.training.finetune_scans import ScanCheck, check_scans, pick_holdout, working_pixel_size
 from stmdenoise.training.real_pairs import (
     RealPairs,
@@ -64,15 +68,18 @@ from stmdenoise.training.self_supervised import RealTerms, n2n_loss
 
 __all__ = [
     "INCOMPLETE_NAME",
+    "START_CHOICES",
     "FinetuneProgress",
     "FinetuneRequest",
     "FinetuneResult",
     "ScanCheck",
     "check_scans",
+    "choose_start",
     "finetune",
     "is_incomplete",
     "pick_holdout",
     "working_pixel_size",
+    "zero_up_output",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,8 @@ F32 = NDArray[np.float32]
 INCOMPLETE_NAME = "INCOMPLETE"
 _CKPT_DIR = "checkpoint"
 _CKPT_FILE = "finetune.safetensors"
+#: Values of ``FinetuneRequest.start`` (``--start``).
+START_CHOICES = ("auto", "base", "identity")
 
 
 def is_incomplete(folder: str | Path) -> bool:
@@ -126,6 +135,9 @@ class FinetuneRequest:
     seed : int
     resume : bool
         Continue from ``out``'s checkpoint.
+    start : {"auto", "base", "identity"}
+        Starting weights: the base model's G_D as it is, or with its Up block's last layer zeroed
+        (the residual skip alone); ``auto`` decides by :func:`choose_start`.
     """
 
     scans: tuple[str, ...]
@@ -146,6 +158,7 @@ class FinetuneRequest:
     checkpoint_every: int = 200
     seed: int = 0
     resume: bool = False
+    start: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scans", tuple(str(p) for p in self.scans))
@@ -162,6 +175,8 @@ class FinetuneRequest:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.start not in START_CHOICES:
+            raise ValueError(f"start must be one of {', '.join(START_CHOICES)}, got {self.start!r}")
         if self.lambda_n2n + self.lambda_blindspot <= 0:
             raise ValueError("lambda_n2n or lambda_blindspot must be > 0: nothing would learn from the scans")
         for name, lo in (
@@ -226,6 +241,8 @@ class FinetuneResult:
     flag_reason : str
     table : str
         The held-out table in Markdown.
+    start, start_reason : str
+        The starting weights used (``base`` or ``identity``) and why (:func:`choose_start`).
     """
 
     model_dir: Path | None
@@ -241,6 +258,66 @@ class FinetuneResult:
     flagged: bool = False
     flag_reason: str = ""
     table: str = ""
+    start: str = ""
+    start_reason: str = ""
+
+
+# ---------------------------------------------------------------------- starting weights
+def choose_start(
+    start: str,
+    *,
+    base_pixel_size: float,
+    pixel_size: float,
+    residual: bool,
+    base_error: Callable[[], float],
+) -> tuple[str, str]:
+    """The one rule for the starting weights: ``(choice, reason)``, choice ``base`` or ``identity``.
+
+    ``base`` and ``identity`` are taken as asked (``identity`` needs a residual generator). ``auto``:
+
+    * ``identity`` when the working pixel size differs from the base model's by more than the
+      plan's :data:`~stmdenoise.plan.MAX_ZOOM` (the Denoiser would not even run the base model on
+      such scans: what it learnt is at another scale);
+    * else ``identity`` when ``base_error()`` (the base model's mean overall forward/backward
+      error on the training scans, raw = 1.00; called only here) is above 1: the base model makes
+      these scans worse than leaving them alone;
+    * else ``base`` (also when that error cannot be measured: NaN).
+
+    A non-residual base cannot start as the identity (zeroing its Up block gives a flat image):
+    ``auto`` then keeps ``base``.
+    """
+    if start not in START_CHOICES:
+        raise ValueError(f"start must be one of {', '.join(START_CHOICES)}, got {start!r}")
+    if start == "identity" and not residual:
+        raise ValueError("start 'identity' needs a residual base model (its output is the skip path)")
+    if start != "auto":
+        return start, "asked for"
+    if not residual:
+        return "base", "auto: the base model is not residual (no skip path to start from)"
+    zoom = max(pixel_size / base_pixel_size, base_pixel_size / pixel_size)
+    if zoom > MAX_ZOOM:
+        return "identity", (
+            f"auto: working pixel size {pixel_size * 1e12:.4g} pm is {zoom:.3g}x the base model's "
+            f"{base_pixel_size * 1e12:.4g} pm (more than the plan's MAX_ZOOM {MAX_ZOOM:g})"
+        )
+    err = base_error()
+    if math.isfinite(err) and err > 1.0:
+        return "identity", f"auto: the base model's error on the training scans is {err:.3g}x raw (> 1)"
+    if math.isfinite(err):
+        return "base", f"auto: the base model's error on the training scans is {err:.3g}x raw (<= 1)"
+    return "base", "auto: the base model's error on the training scans could not be measured"
+
+
+def zero_up_output(gen: torch.nn.Module) -> None:
+    """Zero the last layer (weights and bias) of ``gen``'s Up block: a residual generator then
+    outputs ``tanh(skip(atanh(x)))``, the blurred input (the start ``identity``)."""
+    last = gen.up[-1]  # type: ignore[index]
+    if not isinstance(last, torch.nn.Conv2d):
+        raise ValueError(f"the Up block ends with {type(last).__name__}, not a convolution")
+    with torch.no_grad():
+        last.weight.zero_()
+        if last.bias is not None:
+            last.bias.zero_()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -390,11 +467,26 @@ def finetune(
     pixel = working_pixel_size(train_checks, base_info.pixel_size)
     gen, _ = build_generators(base_info.arch, "paired")  # paired: G_DA is G_D
     gen.load_state_dict(base_gd.state_dict())
-    gen.to(device).train()
     del base_gd
+    train_paths = [c.path for c in train_checks]
+    if req.resume:  # the checkpoint's weights; its start is read back from it below
+        start, start_reason = "checkpoint", "resumed"
+    else:
+        if req.start == "auto":
+            yield FinetuneProgress(0, None, "choosing the starting weights", stage="prepare")
+        start, start_reason = choose_start(
+            req.start,
+            base_pixel_size=base_info.pixel_size,
+            pixel_size=pixel,
+            residual=base_info.arch.residual,
+            base_error=lambda: base_error_on_scans(req.base, train_paths, str(device)),
+        )
+        if start == "identity":
+            zero_up_output(gen)
+        yield FinetuneProgress(0, None, f"start: {start} ({start_reason})", stage="prepare")
+    gen.to(device).train()
     opt = torch.optim.Adam(gen.parameters(), lr=req.lr, betas=(0.9, 0.999))
 
-    train_paths = [c.path for c in train_checks]
     yield FinetuneProgress(
         0, None, f"preparing {len(train_paths)} training scan(s) at {pixel * 1e12:.4g} pm/px", stage="prepare"
     )
@@ -455,6 +547,8 @@ def finetune(
     if req.resume:
         meta = _load_checkpoint(out, gen, opt)
         step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0.0))
+        start = str(meta.get("start", start))
+        start_reason = str(meta.get("start_reason", start_reason))
         rng.bit_generator.state = meta["rng"]
         if abs(float(meta["pixel_size"]) - pixel) > 1e-6 * pixel:
             log.warning(
@@ -474,6 +568,8 @@ def finetune(
             "elapsed_s": elapsed_before + time.perf_counter() - t0,
             "rng": rng.bit_generator.state,
             "pixel_size": pixel,
+            "start": start,
+            "start_reason": start_reason,
             "request": req.to_dict(),
             "program_version": __version__,
         }
@@ -545,7 +641,10 @@ def finetune(
             checkpoint=str(ckpt),
             cancelled=True,
         )
-        return FinetuneResult(None, ckpt, True, step, pixel, tuple(checks), tuple(train_paths), tuple(held))
+        return FinetuneResult(
+            None, ckpt, True, step, pixel, tuple(checks), tuple(train_paths), tuple(held),
+            start=start, start_reason=start_reason,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ the model and its judgement
     gen.eval()
@@ -559,6 +658,8 @@ def finetune(
             "finetune": req.to_dict(),
             "base": str(req.base),
             "base_steps": base_info.steps,
+            "start": start,
+            "start_reason": start_reason,
             "finetune_steps": step,
             "working_pixel_size_m": pixel,
             "self_supervised": terms.description(),
@@ -589,7 +690,18 @@ def finetune(
     flagged = bool(reasons)
 
     card = model_card(
-        req, base_info, checks, train_paths, held, pixel, step, table, flagged, "; ".join(reasons), losses
+        req,
+        base_info,
+        checks,
+        train_paths,
+        held,
+        pixel,
+        step,
+        table,
+        flagged,
+        "; ".join(reasons),
+        losses,
+        start=f"{start} ({start_reason})",
     )
     _write(out / "MODEL_CARD.md", card)
     verdict = {
@@ -617,4 +729,6 @@ def finetune(
         flagged,
         "; ".join(reasons),
         table,
+        start,
+        start_reason,
     )

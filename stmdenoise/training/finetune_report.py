@@ -15,7 +15,7 @@ from stmdenoise.model.folder import ModelInfo
 from stmdenoise.training.finetune_scans import ScanCheck
 from stmdenoise.training.real_pairs import file_sha256, primary_channel
 
-__all__ = ["evaluate_holdout", "model_card"]
+__all__ = ["base_error_on_scans", "evaluate_holdout", "model_card"]
 
 
 def _num(v: float) -> str:
@@ -34,6 +34,8 @@ def model_card(
     flagged: bool,
     flag_reason: str,
     losses: Mapping[str, float],
+    *,
+    start: str = "",
 ) -> str:
     by_path = {c.path: c for c in checks}
     lines = [
@@ -50,6 +52,8 @@ def model_card(
         "## Base model",
         f"- folder `{req.base}`, variant {base_info.variant}, {base_info.steps} steps, "
         f"pixel size {base_info.pixel_size * 1e9:.4g} nm",
+        f"- start: {start or 'base'}; identity = the Up block's last layer zeroed, the residual skip alone ("
+        "`stmdenoise.training.finetune.choose_start`)",
         "",
         "## Scans (SHA-256)",
         "",
@@ -159,3 +163,33 @@ def evaluate_holdout(
         "scan that is under 32 px on its grid)."
     )
     return rows, summary, head + "\n" + "\n".join(tables)
+
+
+def base_error_on_scans(base: str, paths: Sequence[Path], device: str) -> float:
+    """Mean overall forward/backward estimated error (raw = 1.00) of ``base``'s output on ``paths``.
+
+    Each scan's primary channel, forward frame denoised, judged against its backward frame
+    (:func:`~stmdenoise.metrics.fidelity.pair_fidelity`, as in :func:`evaluate_holdout`). NaN when
+    no scan could be judged (no backward frame, or the base model refuses every scan).
+    """
+    from stmdenoise.denoise import Denoiser
+    from stmdenoise.io import read_all
+    from stmdenoise.metrics.fidelity import NotScorableError, pair_fidelity
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    d = Denoiser.from_folder(base, device=device, backend="torch")
+    errors = []
+    for path in paths:
+        try:
+            ch = primary_channel(read_all(path))
+        except (OSError, ValueError):
+            continue
+        for _name, fwd, bwd in two_direction_frames(path, [ch] if ch else None):
+            try:
+                out = np.asarray(d.denoise(fwd).data)
+                err = pair_fidelity(out, fwd, bwd).band("all").error
+            except (NotScorableError, ValueError):
+                continue
+            if math.isfinite(err):
+                errors.append(err)
+    return float(np.mean(errors)) if errors else math.nan

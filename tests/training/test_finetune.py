@@ -6,6 +6,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stmdenoise.training.finetune import (
@@ -139,3 +140,112 @@ def test_cli_finetune_prints_checks_holdout_and_table(
     assert code in (0, 1)  # 1: flagged (two steps rarely beat the raw scan)
     assert "CO_img_0050.sxm [Z]: usable" in text and "Held out (never trained on): TR_img_0249.sxm" in text
     assert "| Raw input |" in text and (tmp_path / "ft" / "config.json").is_file()
+
+
+# ---------------------------------------------------------------------- the starting weights
+PX_BASE = 0.14e-9
+
+
+@pytest.fixture(scope="module")
+def tiny_residual_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny residual ``paired`` model (skip blur 0.45 px, as cu111-default) at 0.14 nm/px."""
+    import torch
+
+    from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
+    from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
+
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=True, skip_blur=0.45)
+    g_d, g_da = build_generators(arch, "paired")
+    init_weights(g_d)
+    info = ModelInfo(
+        arch=arch, variant="paired", normalization=NormalizationSpec(), pixel_size=PX_BASE, name="tiny-res"
+    )
+    return save_model_folder(tmp_path_factory.mktemp("base") / "tiny-res", info, g_d, g_da)
+
+
+def _skip_only(gen, x):  # type: ignore[no-untyped-def]
+    """The residual skip path alone: tanh(blur(atanh(x)))."""
+    import torch
+
+    from stmdenoise.model.generator import safe_atanh
+
+    return torch.tanh(gen._skip(safe_atanh(x)))
+
+
+def test_identity_start_is_the_skip_path(tiny_residual_base: Path) -> None:
+    import torch
+
+    from stmdenoise.model.folder import load_model_folder
+    from stmdenoise.training.finetune import zero_up_output
+
+    _, gen, _ = load_model_folder(tiny_residual_base, device=torch.device("cpu"))
+    gen.eval()
+    x = torch.from_numpy(np.random.default_rng(0).uniform(-0.9, 0.9, (1, 1, 40, 36)).astype(np.float32))
+    with torch.no_grad():
+        before = gen(x)
+        zero_up_output(gen)
+        after = gen(x)
+        skip = _skip_only(gen, x)
+    assert not torch.allclose(before, skip, atol=1e-3)  # the Up block did add something
+    torch.testing.assert_close(after, skip, atol=1e-6, rtol=1e-5)
+    assert not torch.allclose(skip, x, atol=1e-3)  # the skip is the blurred input, not x itself
+
+
+def test_choose_start_is_one_rule() -> None:
+    from stmdenoise.training.finetune import choose_start
+
+    def never() -> float:
+        raise AssertionError("the base model need not be run")
+
+    far = dict(base_pixel_size=140e-12, pixel_size=33.5e-12, residual=True)
+    near = dict(base_pixel_size=140e-12, pixel_size=100e-12, residual=True)
+    choice, why = choose_start("auto", base_error=never, **far)  # type: ignore[arg-type]
+    assert choice == "identity" and "MAX_ZOOM" in why
+    assert choose_start("auto", base_error=lambda: 3.0, **near)[0] == "identity"  # type: ignore[arg-type]
+    assert choose_start("auto", base_error=lambda: 0.9, **near)[0] == "base"  # type: ignore[arg-type]
+    assert choose_start("auto", base_error=lambda: float("nan"), **near)[0] == "base"  # type: ignore[arg-type]
+    assert choose_start("base", base_error=never, **far) == ("base", "asked for")  # type: ignore[arg-type]
+    assert choose_start("identity", base_error=never, **near)[0] == "identity"  # type: ignore[arg-type]
+    assert choose_start("auto", base_error=never, **{**far, "residual": False})[0] == "base"  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="residual"):
+        choose_start("identity", base_error=never, **{**far, "residual": False})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="start must be"):
+        FinetuneRequest(scans=("x",), base="b", out="o", start="zero")
+
+
+def test_auto_start_is_identity_for_a_base_far_from_the_scans_pixel_size(
+    realdata_dir: Path, tiny_residual_base: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from stmdenoise.model.folder import load_model_folder
+
+    req = FinetuneRequest(
+        scans=(str(realdata_dir / "nanonis" / "CO_img_0050.sxm"),), base=str(tiny_residual_base),
+        out=str(tmp_path / "ft"), steps=1, lr=0.0, device="cpu", holdout=0, batch=1, crop=32,
+        lambda_anchor=0.0, preview_every=0, checkpoint_every=0,
+    )  # fmt: skip
+    records, res = _run(req)
+    assert res.start == "identity" and "MAX_ZOOM" in res.start_reason  # 35.7 pm vs 140 pm: 3.9x
+    assert any(r.message.startswith("start: identity (auto:") for r in records)
+    assert "start: identity (auto:" in (tmp_path / "ft" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    info, gen, _ = load_model_folder(tmp_path / "ft", device=torch.device("cpu"))
+    assert info.training["start"] == "identity"
+    x = torch.from_numpy(np.random.default_rng(1).uniform(-0.9, 0.9, (1, 1, 32, 32)).astype(np.float32))
+    with torch.no_grad():  # lr 0: the saved network is still the skip path alone
+        torch.testing.assert_close(gen.eval()(x), _skip_only(gen, x), atol=1e-6, rtol=1e-5)
+
+
+def test_cli_start_flag(
+    realdata_dir: Path, tiny_residual_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stmdenoise.cli.main import main
+
+    scan = str(realdata_dir / "nanonis" / "CO_img_0050.sxm")
+    args = ["finetune", scan, "--base", str(tiny_residual_base), "--steps", "1", "--device", "cpu",
+            "--batch", "1", "--crop", "32", "--holdout", "0", "--lambda-anchor", "0", "-q"]  # fmt: skip
+    assert main([*args, "--out", str(tmp_path / "a"), "--start", "base"]) == 0
+    assert "Start: base (asked for)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*args, "--out", str(tmp_path / "b"), "--start", "zero"])
