@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from stmdenoise.cli.progress import drive
-from stmdenoise.physics import PRESETS
-from stmdenoise.physics.dataset import simulate_dataset
+from stmdenoise.physics.artefacts import PRESETS
 
 __all__ = ["add_parser", "run"]
 
@@ -43,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``simulate``; exit code 0 when the file is complete, 130 when interrupted."""
+    from stmdenoise.physics.dataset import simulate_dataset  # h5py: loaded when simulating
+
     result, completed = drive(
         lambda cancel: simulate_dataset(
             args.out,

@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from stmdenoise.physics.constants import CU111_LATTICE
 from stmdenoise.physics.raster import _raster_coords
@@ -253,6 +252,8 @@ class _Draw:
 def _tip_image(
     clean: NDArray[np.float64], blur_px: float, double: tuple[float, float, float] | None
 ) -> NDArray[np.float64]:
+    from scipy import ndimage  # scipy.ndimage: loaded when simulating
+
     img = ndimage.gaussian_filter(clean, blur_px, mode="reflect") if blur_px > 0 else clean.copy()
     if double is not None:
         w, dy, dx = double
@@ -354,6 +355,8 @@ def apply_artefacts_trace_retrace(
     params : dict
         JSON-serialisable record of the preset and every drawn value.
     """
+    from scipy import ndimage  # scipy.ndimage: loaded when simulating
+
     a = np.asarray(clean, dtype=np.float64)
     if a.ndim != 2 or min(a.shape) < 8:
         raise ValueError(f"clean must be a 2-D image of at least 8x8 pixels, got shape {a.shape}")
@@ -564,6 +567,8 @@ def scan_statistics(image: NDArray[np.floating[Any]], *, pixel_size: float) -> d
     -------
     dict with keys ``row_jitter``, ``hf_fraction``, ``noise``
     """
+    from scipy import ndimage  # scipy.ndimage: loaded when simulating
+
     a = _plane_residual(np.asarray(image, dtype=np.float64))
     m = np.median(a, axis=1)
     dm = np.diff(m)

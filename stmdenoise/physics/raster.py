@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 __all__ = ["raster_warp"]
 
@@ -82,4 +81,6 @@ def raster_warp(
         float(params.get("creep_time", 1.0)) or 1.0,
         retrace=retrace,
     )
+    from scipy import ndimage  # loaded when simulating
+
     return np.asarray(ndimage.map_coordinates(a, coords, order=3, mode="reflect"), dtype=np.float64)
