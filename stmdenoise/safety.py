@@ -365,7 +365,10 @@ def _judge(
         )
     looks = _second_look(raw, partner, notices)
     if looks is None:
-        lost = periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None else None
+        # on the scan's own grid (native range) nothing is shrunk away
+        lost = (
+            periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None and not plan.native else None
+        )
         if lost is not None and plan is not None:
             why = (
                 f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "
