@@ -4,7 +4,8 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
 :func:`plan_denoise` (from :mod:`stmdenoise.plan`, re-exported here)
     The working grid: the network works at its model's pixel size, so a scan is resampled
-    first. The plan says by how much, how many pixels that makes, roughly how long it takes,
+    first (unless its pixel sides lie in the model's native range: then its own grid). The
+    plan says by how much, how many pixels that makes, roughly how long it takes,
     and refuses what the model cannot serve faithfully: enlarging or shrinking by more than
     :data:`MAX_ZOOM` (a 195 pm/px scan blown up 14x, a 22 pm/px scan shrunk 6x), fewer than
     :data:`MIN_MODEL_PIXELS` per side, more than :data:`MAX_WORK_PIXELS` in all.
