@@ -255,6 +255,7 @@ class Denoiser:
             seconds_per_megapixel=self.seconds_per_megapixel,
             max_zoom=max_zoom,
             max_pixels=max_pixels,
+            native_range=self.info.native_pixel_size_range,
         )
 
     def generator_for(self, scan: Scan, which: Which = "auto") -> tuple[str, Generator]:
@@ -330,7 +331,8 @@ class Denoiser:
             raise error(f"{scan.describe()}: {plan.refusal}")
         if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
-        x, inverse = to_network(scan, self.info.normalization, self.pixel_size)
+        # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
+        x, inverse = to_network(scan, self.info.normalization, plan.work_pixel_size)
         started = time.perf_counter()
         flips = _FLIPS[:passes]
         averaged = np.zeros(x.shape)
@@ -358,6 +360,7 @@ class Denoiser:
                 "generator": "G_D" if which_name == "simulated" else "G_DA",
                 "steps": self.info.steps,
                 "model_pixel_size": self.pixel_size,
+                **({"native_grid": True} if plan.native else {}),
                 "passes": passes,
                 "program_version": self.info.program_version,
             },

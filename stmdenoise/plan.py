@@ -1,6 +1,9 @@
 """What the network will do to a scan, decided before it runs (numpy only; no torch, no Qt).
 
-The network works at its model's pixel size, so a scan is resampled onto that grid first.
+The network works at its model's pixel size, so a scan is resampled onto that grid first, unless
+the model declares a native pixel-size range (a fully convolutional model trained on scans of
+several pixel sizes) and both of the scan's pixel sides lie in it: then it works on the scan's
+own grid.
 :func:`plan_denoise` says by how much, how many pixels that makes and roughly how long it takes,
 and refuses what the model cannot serve faithfully (see :mod:`stmdenoise.safety` for the policy
 that then decides what is delivered instead).
@@ -62,6 +65,11 @@ class DenoisePlan:
         Rough time for the network passes on ``device``.
     refusal : str
         Why the model will not be run ("" when it will).
+    native : bool
+        The scan's pixel sides lie in the model's native range: the network works on the scan's
+        own grid (zoom 1, no resampling).
+    native_range : (float, float) or None
+        The model's native pixel-size range, metres (None: it works at ``model_pixel_size`` only).
     """
 
     scan_shape: tuple[int, int]
@@ -71,6 +79,8 @@ class DenoisePlan:
     work_shape: tuple[int, int]
     seconds: float
     refusal: str = ""
+    native: bool = False
+    native_range: tuple[float, float] | None = None
 
     @property
     def runs(self) -> bool:
@@ -82,14 +92,27 @@ class DenoisePlan:
         """True when the scan is resampled onto another grid."""
         if self.scan_pixel_size is None:
             return True  # no pixel size: never run, and never on a grid of its own
+        if self.native:
+            return False
         return not same_pixel_size(self.scan_pixel_size, self.model_pixel_size)
+
+    @property
+    def work_pixel_size(self) -> float | None:
+        """The pixel size to resample the scan to (``to_network``'s argument); None: its own grid."""
+        return None if self.native else self.model_pixel_size
 
     def describe(self) -> str:
         """One plain sentence for the app and the CLI."""
         if self.refusal:
             return f"model not run: {self.refusal}"
         mp = self.model_pixel_size * 1e9
-        if not self.resampled or self.scan_pixel_size is None:
+        if self.native and self.scan_pixel_size is not None and self.native_range is not None:
+            lo, hi = (v * 1e9 for v in self.native_range)
+            head = (
+                f"the network works on the scan's own {self.scan_pixel_size[1] * 1e9:.3g} nm/px grid "
+                f"(within the model's native range {lo:.3g}-{hi:.3g} nm/px; not resampled)"
+            )
+        elif not self.resampled or self.scan_pixel_size is None:
             head = f"the network works at the scan's own {mp:.3g} nm/px"
         else:
             z = math.sqrt(self.zoom[0] * self.zoom[1])
@@ -111,6 +134,8 @@ class DenoisePlan:
             "work_shape": list(self.work_shape),
             "seconds_estimate": self.seconds,
             "refusal": self.refusal,
+            "native": self.native,
+            "native_pixel_size_range_m": None if self.native_range is None else list(self.native_range),
         }
 
 
@@ -132,6 +157,7 @@ def plan_denoise(
     seconds_per_megapixel: float | None = None,
     max_zoom: float = MAX_ZOOM,
     max_pixels: int = MAX_WORK_PIXELS,
+    native_range: tuple[float, float] | None = None,
 ) -> DenoisePlan:
     """Decide the working grid of a scan of ``shape`` x ``pixel_size`` for a model at ``model_pixel_size``.
 
@@ -153,6 +179,11 @@ def plan_denoise(
         Largest enlargement or reduction accepted (``inf`` accepts any).
     max_pixels : int
         Largest working image accepted, pixels.
+    native_range : (float, float), optional
+        The model's native pixel-size range ``(lo, hi)``, metres (its ``config.json``'s
+        ``native_pixel_size_range_m``): when both of the scan's pixel sides lie in it, the network
+        works on the scan's own grid (no resampling, zoom 1, no zoom refusal). None: always the
+        model's pixel size.
 
     Returns
     -------
@@ -167,6 +198,9 @@ def plan_denoise(
     True
     >>> plan_denoise((256, 256), None, 1.406e-10).refusal[:30]
     'the scan carries no pixel size'
+    >>> p = plan_denoise((256, 256), (2.7e-11, 2.7e-11), 3.3e-11, native_range=(2e-11, 6e-11))
+    >>> p.native, p.zoom, p.work_shape, p.work_pixel_size
+    (True, (1.0, 1.0), (256, 256), None)
     """
     rows, cols = (int(v) for v in shape)
     mp = float(model_pixel_size)
@@ -187,8 +221,14 @@ def plan_denoise(
         raise ValueError(f"max_zoom must be >= 1, got {max_zoom!r}")
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
-    zoom = (dy / mp, dx / mp)
-    same = same_pixel_size((dy, dx), mp)
+    if native_range is not None:
+        lo, hi = (float(v) for v in native_range)
+        if not (0 < lo <= hi and math.isfinite(hi)):
+            raise ValueError(f"native_range must be two positive lengths lo <= hi, got {native_range!r}")
+        native_range = (lo, hi)
+    native = native_range is not None and all(native_range[0] <= v <= native_range[1] for v in (dy, dx))
+    zoom = (1.0, 1.0) if native else (dy / mp, dx / mp)
+    same = native or same_pixel_size((dy, dx), mp)
     work = (rows, cols) if same else resampled_shape((rows, cols), (dy, dx), (mp, mp))
     rate = seconds_per_megapixel
     if rate is None:
@@ -196,7 +236,10 @@ def plan_denoise(
     seconds = rate * work[0] * work[1] / 1e6 * max(1, int(passes))
     refusal = ""
     mpx = mp * 1e9
-    if max(zoom) > max_zoom:
+    where = "on its own grid" if native else f"at the model's {mpx:.3g} nm/px"
+    if native:
+        pass  # the scan's own grid: no zoom to refuse (size limits below still apply)
+    elif max(zoom) > max_zoom:
         refusal = (
             f"the scan's {max(dy, dx) * 1e9:.3g} nm pixels would be enlarged {max(zoom):.3g}x to the "
             f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): the network would see smooth "
@@ -208,15 +251,17 @@ def plan_denoise(
             f"model's {mpx:.3g} nm/px (at most {max_zoom:g}x is faithful): detail finer than "
             f"{2 * mpx:.2g} nm would be lost"
         )
+    size = "" if native else f" ({MIN_MODEL_PIXELS * mpx:.2g} nm)"
+    if refusal:
+        pass
     elif min(work) < MIN_MODEL_PIXELS:
         refusal = (
-            f"at the model's {mpx:.3g} nm/px the scan is only {work[1]} x {work[0]} px; the model needs "
-            f"at least {MIN_MODEL_PIXELS} px per side ({MIN_MODEL_PIXELS * mpx:.2g} nm) and would invent "
-            "features on a smaller image"
+            f"{where} the scan is only {work[1]} x {work[0]} px; the model needs "
+            f"at least {MIN_MODEL_PIXELS} px per side{size} and would invent features on a smaller image"
         )
     elif work[0] * work[1] > max_pixels:
         refusal = (
-            f"at the model's {mpx:.3g} nm/px the scan would be {work[1]} x {work[0]} px, more than the "
+            f"{where} the scan would be {work[1]} x {work[0]} px, more than the "
             f"limit of {max_pixels:,} px: denoise a crop, or raise the limit (--max-pixels)"
         )
-    return DenoisePlan((rows, cols), (dy, dx), mp, zoom, work, seconds, refusal)
+    return DenoisePlan((rows, cols), (dy, dx), mp, zoom, work, seconds, refusal, native, native_range)

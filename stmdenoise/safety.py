@@ -4,7 +4,8 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
 :func:`plan_denoise` (from :mod:`stmdenoise.plan`, re-exported here)
     The working grid: the network works at its model's pixel size, so a scan is resampled
-    first. The plan says by how much, how many pixels that makes, roughly how long it takes,
+    first (unless its pixel sides lie in the model's native range: then its own grid). The
+    plan says by how much, how many pixels that makes, roughly how long it takes,
     and refuses what the model cannot serve faithfully: enlarging or shrinking by more than
     :data:`MAX_ZOOM` (a 195 pm/px scan blown up 14x, a 22 pm/px scan shrunk 6x), fewer than
     :data:`MIN_MODEL_PIXELS` per side, more than :data:`MAX_WORK_PIXELS` in all.
@@ -365,7 +366,10 @@ def _judge(
         )
     looks = _second_look(raw, partner, notices)
     if looks is None:
-        lost = periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None else None
+        # on the scan's own grid (native range) nothing is shrunk away
+        lost = (
+            periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None and not plan.native else None
+        )
         if lost is not None and plan is not None:
             why = (
                 f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "

@@ -35,6 +35,7 @@ def _model(
     dtype: torch.dtype = torch.float32,
     residual: bool = False,
     skip_blur: float = 0.0,
+    native: tuple[float, float] | None = None,
 ) -> Path:
     torch.manual_seed(0)
     arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4, residual=residual, skip_blur=skip_blur)
@@ -46,7 +47,12 @@ def _model(
             for p in g_da.down.parameters():
                 p.mul_(1.5)
     info = ModelInfo(
-        arch=arch, variant=variant, normalization=NormalizationSpec(), pixel_size=PX, name="tiny"
+        arch=arch,
+        variant=variant,
+        normalization=NormalizationSpec(),
+        pixel_size=PX,
+        name="tiny",
+        native_pixel_size_range=native,
     )
     return save_model_folder(folder, info, g_d, g_da, dtype=dtype)
 
@@ -405,3 +411,58 @@ def test_exported_tiff_carries_the_do_no_harm_verdict(tmp_path: Path) -> None:
     params = {st.name: st.params for st in back.steps}["do_no_harm"]
     assert params["delivered"] == got.verdict.delivered and params["summary"] == got.verdict.summary()
     assert params["model_fidelity"]["overall"]["error"] == pytest.approx(got.verdict.model.overall.error)  # type: ignore[union-attr]
+
+
+def test_a_scan_inside_the_native_range_runs_on_its_own_grid(tmp_path: Path) -> None:
+    from stmdenoise.model.folder import load_model_folder
+    from stmdenoise.processing import to_network
+
+    folder = _model(tmp_path / "m", native=(0.5 * PX, 2 * PX))
+    den = Denoiser.from_folder(folder, device="cpu", backend="torch")
+    assert den.info.native_pixel_size_range == pytest.approx((0.5 * PX, 2 * PX))
+    assert json.loads((folder / "config.json").read_text())["native_pixel_size_range_m"] == pytest.approx(
+        [0.5 * PX, 2 * PX]
+    )
+    scan = _scan(px=0.1e-9)  # 0.1 nm/px: resampled to 0.14 nm/px without the range
+    plan = den.plan(scan)
+    assert plan.native and not plan.resampled and plan.work_shape == scan.shape
+    out = den.denoise(scan)
+    assert out.steps[-1].params["native_grid"] is True
+    # the generator on the un-resampled normalised input, mapped back
+    info, _, g_da = load_model_folder(folder)
+    x, inverse = to_network(scan, info.normalization, None)
+    assert x.shape == scan.shape
+    with torch.no_grad():
+        y = g_da(torch.from_numpy(x.astype(np.float32))[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(out.data, inverse(y), rtol=1e-4, atol=1e-5 * np.ptp(scan.data))
+    # outside the range: resampled as before
+    far = _scan(px=0.3e-9, rows=200, cols=200)
+    assert den.plan(far).resampled and not den.plan(far).native
+
+
+def test_without_a_native_range_every_scan_is_resampled_and_the_shipped_model_has_none(
+    tmp_path: Path,
+) -> None:
+    from stmdenoise.model.folder import read_model_info
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = read_model_info(root / "models" / "cu111-default")
+    assert shipped.native_pixel_size_range is None
+    assert "native_pixel_size_range_m" not in json.loads(
+        (root / "models" / "cu111-default" / "config.json").read_text()
+    )
+    den = Denoiser.from_folder(_model(tmp_path / "m"), device="cpu", backend="torch")
+    plan = den.plan(_scan(px=0.1e-9))
+    assert plan.resampled and not plan.native and plan.work_pixel_size == PX
+    assert "native_grid" not in den.denoise(_scan(px=0.1e-9)).steps[-1].params
+    assert "native_pixel_size_range_m" not in json.loads((tmp_path / "m" / "config.json").read_text())
+
+
+@pytest.mark.parametrize("bad", [[1e-10], [2e-10, 1e-10], [1e-13, 1e-10], ["a", 1e-10], True])
+def test_a_damaged_native_range_is_refused(tmp_path: Path, bad: object) -> None:
+    folder = _model(tmp_path / "m")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["native_pixel_size_range_m"] = bad
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="native_pixel_size_range_m"):
+        Denoiser.from_folder(folder, device="cpu")

@@ -49,6 +49,34 @@ def test_plan_refuses_unfaithful_resampling_and_explains() -> None:
         plan_denoise((64, 64), (PX, PX), MODEL_PX, max_zoom=0.5)
 
 
+def test_plan_runs_a_scan_inside_the_native_range_on_its_own_grid() -> None:
+    native = (2e-11, 6e-11)  # a model trained on 30-40 pm scans, working pixel size 33.5 pm
+    inside = plan_denoise((512, 400), (2.73e-11, 2.73e-11), 3.35e-11, native_range=native)
+    assert inside.runs and inside.native and not inside.resampled
+    assert inside.zoom == (1.0, 1.0) and inside.work_shape == (512, 400) and inside.work_pixel_size is None
+    text = inside.describe()
+    assert "own 0.0273 nm/px grid" in text and "native range 0.02-0.06 nm/px" in text
+    assert "not resampled" in text and "shrunk" not in text
+    assert inside.to_dict()["native"] is True
+    # one side outside: today's rules (resampled to the model's pixel size)
+    outside = plan_denoise((512, 400), (2.73e-11, 8e-11), 3.35e-11, native_range=native)
+    assert not outside.native and outside.resampled and outside.work_pixel_size == 3.35e-11
+    assert outside.work_shape != (512, 400)
+    # beyond MAX_ZOOM and outside the range: still refused
+    far = plan_denoise((512, 512), (1e-11, 1e-11), 3.35e-11, native_range=native)
+    assert not far.runs and "shrunk" in far.refusal
+    # inside the range even where resampling would be refused (the range is the model's word)
+    wide = plan_denoise((256, 256), (1e-11, 1e-11), 3.35e-11, native_range=(5e-12, 4e-11))
+    assert wide.runs and wide.native
+    # the size limits still apply on the scan's own grid
+    tiny = plan_denoise((20, 20), (3e-11, 3e-11), 3.35e-11, native_range=native)
+    assert not tiny.runs and "on its own grid" in tiny.refusal
+    # no range: exactly today's plan
+    assert plan_denoise((512, 400), (2.73e-11, 2.73e-11), 3.35e-11).resampled
+    with pytest.raises(ValueError, match="native_range"):
+        plan_denoise((64, 64), (PX, PX), MODEL_PX, native_range=(2e-10, 1e-10))
+
+
 @pytest.mark.parametrize("policy", ["fallback", "warn", "refuse", "off"])
 def test_harmful_output_is_handled_by_the_policy(policy: str) -> None:
     fwd, bwd, _ = _looks()

@@ -71,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"cancelled: checkpoint {ck} (not a model); rerun with --resume to continue")
         return 130
     print(f"\nModel: {res.model_dir} ({res.steps} steps, {res.pixel_size * 1e12:.4g} pm/px)")
+    from stmdenoise.model.folder import read_model_info
+
+    native = read_model_info(res.model_dir).native_pixel_size_range if res.model_dir else None
+    if native is not None:
+        print(
+            f"Native range: {native[0] * 1e12:.4g}-{native[1] * 1e12:.4g} pm/px "
+            "(scans in it are denoised on their own grid)"
+        )
     print(f"Start: {res.start} ({res.start_reason})")
     print(res.table)
     if res.flagged:
@@ -88,7 +96,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "Fine-tune a model on your scans, self-supervised (ours, not the paper's method): "
             "Noise2Noise between the aligned forward and backward frames, a blind-spot term on single "
             "frames, and the base model's simulated pairs as an anchor. The new model works at the median "
-            "pixel size of the training scans. Held-out scans are never trained on; the result is judged "
+            "pixel size of the training scans, or, when they span at most 2x, on each scan's own grid "
+            "within 1.5x of their pixel sizes. Held-out scans are never trained on; the result is judged "
             "there against the base model and the best classical filter (forward/backward error) and "
             "flagged when worse than the base or the raw scan. See docs/finetune.md."
         ),

@@ -20,6 +20,7 @@ from stmdenoise.gui.tasks import (
     DeviceInfo,
     ModelInfo,
     list_models,
+    model_native_range,
     model_pixel_size,
     model_summary,
     user_models_dir,
@@ -196,7 +197,12 @@ class DenoisePanel(QWidget):
             self.plan_label.setText("")
             return
         plan = plan_denoise(
-            raw.shape, raw.pixel_size, px, passes=self.session.passes, device=self.session.device
+            raw.shape,
+            raw.pixel_size,
+            px,
+            passes=self.session.passes,
+            device=self.session.device,
+            native_range=model_native_range(model) if model is not None else None,
         )
         text = plan.describe()
         self.plan_label.setText(text[0].upper() + text[1:] + ".")

@@ -35,6 +35,7 @@ __all__ = [
     "DenoiseResult",
     "ScoreRecord",
     "denoise_job",
+    "model_native_range",
     "model_pixel_size",
     "score_job",
     "second_look",
@@ -268,6 +269,16 @@ def model_pixel_size(model: ModelInfo) -> float | None:
 
     try:
         return float(read_model_info(model.path).pixel_size)
+    except (ModelFolderError, OSError, ValueError):
+        return None
+
+
+def model_native_range(model: ModelInfo) -> tuple[float, float] | None:
+    """A model folder's native pixel-size range, metres (None: none declared, or unreadable)."""
+    from stmdenoise.model.folder import ModelFolderError, read_model_info
+
+    try:
+        return read_model_info(model.path).native_pixel_size_range
     except (ModelFolderError, OSError, ValueError):
         return None
 

@@ -92,9 +92,14 @@ class ModelInfo:
     program_version: str = __version__
     weights_dtype: str = "float32"
     name: str = ""
+    #: ``(lo, hi)`` metres: scans whose pixel sides both lie in it are denoised on their own grid
+    #: (a fully convolutional model trained on several pixel sizes); None: every scan is resampled
+    #: to ``pixel_size`` (:func:`stmdenoise.plan.plan_denoise` decides; ``config.json`` key
+    #: ``native_pixel_size_range_m``, optional).
+    native_pixel_size_range: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "name": self.name,
@@ -116,6 +121,9 @@ class ModelInfo:
             "metrics": dict(self.metrics),
             "weights": {"file": WEIGHTS_NAME, "dtype": self.weights_dtype},
         }
+        if self.native_pixel_size_range is not None:
+            d["native_pixel_size_range_m"] = [float(v) for v in self.native_pixel_size_range]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, path: Path) -> ModelInfo:
@@ -141,9 +149,30 @@ class ModelInfo:
                 program_version=str(d.get("program_version", "")),
                 weights_dtype=str(d.get("weights", {}).get("dtype", "float32")),
                 name=str(d.get("name", "")),
+                native_pixel_size_range=_native_range(d.get("native_pixel_size_range_m"), path),
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
+
+
+def _native_range(value: Any, path: Path) -> tuple[float, float] | None:
+    """``native_pixel_size_range_m`` checked: absent/None, or ``[lo, hi]`` within the pixel-size limits."""
+    if value is None:
+        return None
+    low, high = CONFIG_LIMITS["pixel_size_m"]
+    ok = (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(not isinstance(v, bool) and isinstance(v, (int, float)) and low <= v <= high for v in value)
+        and value[0] <= value[1]
+    )
+    if not ok:
+        raise ModelFolderError(
+            path,
+            f"{CONFIG_NAME}: native_pixel_size_range_m must be [lo, hi] with "
+            f"{low:g} <= lo <= hi <= {high:g}, got {value!r}",
+        )
+    return float(value[0]), float(value[1])
 
 
 def _check_ranges(d: Mapping[str, Any], path: Path) -> None:

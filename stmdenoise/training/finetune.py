@@ -19,9 +19,12 @@ What it does (see docs/finetune.md):
    weight ``lambda_anchor``. The anchor keeps what the base model knows (clean targets, which
    the real scans cannot give) while the real terms pull it toward the user's surfaces; a high
    weight stays close to the base model, 0 trusts the real scans alone.
-4. **Pixel size** (one rule, :func:`working_pixel_size`): the median pixel size of the training
-   scans becomes the new model's pixel size (kept at the base model's when within 1 %), so the
-   Denoiser's plan does not resample scans like them; training scans far from it are resampled.
+4. **Pixel size** (one rule, :func:`working_pixel_size` with :func:`native_pixel_size_range`):
+   the median pixel size of the training scans becomes the new model's pixel size (kept at the
+   base model's when within 1 %; the anchor's simulated pairs are drawn at it). When the usable
+   training scans' pixel sizes span at most 2x, each trains on its own grid and the model gets
+   ``native_pixel_size_range_m`` = [min / 1.5, max * 1.5]: the Denoiser's plan runs scans in
+   that range on their own grid, no resampling. Otherwise every scan is resampled to the median.
 5. **Budget**: ``minutes`` of training (steps counted against the clock), or a fixed ``steps``.
 6. **Cancel** writes ``OUT/checkpoint/finetune.safetensors`` and an ``OUT/INCOMPLETE`` marker (no
    ``config.json``): it is resumable (``resume=True``) and never listed as a model.
@@ -55,7 +58,13 @@ from stmdenoise.model.pdanet import build_generators
 from stmdenoise.plan import MAX_ZOOM
 from stmdenoise.scan import Scan
 from stmdenoise.training.finetune_report import base_error_on_scans, evaluate_holdout, model_card
-from stmdenoise.training.finetune_scans import ScanCheck, check_scans, pick_holdout, working_pixel_size
+from stmdenoise.training.finetune_scans import (
+    ScanCheck,
+    check_scans,
+    native_pixel_size_range,
+    pick_holdout,
+    working_pixel_size,
+)
 from stmdenoise.training.real_pairs import (
     RealPairs,
     SingleFrames,
@@ -77,6 +86,7 @@ __all__ = [
     "choose_start",
     "finetune",
     "is_incomplete",
+    "native_pixel_size_range",
     "pick_holdout",
     "working_pixel_size",
     "zero_up_output",
@@ -465,6 +475,7 @@ def finetune(
     base_info, base_gd, _ = load_model_folder(req.base, device=device)
     spec = base_info.normalization
     pixel = working_pixel_size(train_checks, base_info.pixel_size)
+    native = native_pixel_size_range(train_checks)  # None: every scan resampled to ``pixel``
     gen, _ = build_generators(base_info.arch, "paired")  # paired: G_DA is G_D
     gen.load_state_dict(base_gd.state_dict())
     del base_gd
@@ -487,15 +498,20 @@ def finetune(
     gen.to(device).train()
     opt = torch.optim.Adam(gen.parameters(), lr=req.lr, betas=(0.9, 0.999))
 
-    yield FinetuneProgress(
-        0, None, f"preparing {len(train_paths)} training scan(s) at {pixel * 1e12:.4g} pm/px", stage="prepare"
+    grid = (
+        f"on their own grids (native range {native[0] * 1e12:.4g}-{native[1] * 1e12:.4g} pm/px)"
+        if native is not None
+        else f"at {pixel * 1e12:.4g} pm/px"
     )
-    pairs, singles, skipped = load_real_pairs(train_paths, pixel_size=pixel, spec=spec)
+    yield FinetuneProgress(0, None, f"preparing {len(train_paths)} training scan(s) {grid}", stage="prepare")
+    pairs, singles, skipped = load_real_pairs(
+        train_paths, pixel_size=None if native is not None else pixel, spec=spec
+    )
     for p, why in skipped:
         log.warning("%s: not used (%s)", p, why)
     if not singles:
         raise ValueError(
-            "no training scan survived resampling to the working pixel size: "
+            "no training scan survived reading onto the working grid: "
             + "; ".join(f"{p.name}: {w}" for p, w in skipped)
         )
     smallest = min(min(im.shape) for _, im in singles)
@@ -653,6 +669,7 @@ def finetune(
         variant="paired",
         normalization=spec,
         pixel_size=pixel,
+        native_pixel_size_range=native,
         steps=base_info.steps + step,
         training={
             "finetune": req.to_dict(),
@@ -662,6 +679,7 @@ def finetune(
             "start_reason": start_reason,
             "finetune_steps": step,
             "working_pixel_size_m": pixel,
+            "native_pixel_size_range_m": None if native is None else list(native),
             "self_supervised": terms.description(),
             "train_scans": {str(p): next((c.sha256 for c in checks if c.path == p), "") for p in train_paths},
             "holdout_scans": [str(p) for p in held],
@@ -702,6 +720,7 @@ def finetune(
         "; ".join(reasons),
         losses,
         start=f"{start} ({start_reason})",
+        native_range=native,
     )
     _write(out / "MODEL_CARD.md", card)
     verdict = {

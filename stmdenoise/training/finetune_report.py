@@ -36,6 +36,7 @@ def model_card(
     losses: Mapping[str, float],
     *,
     start: str = "",
+    native_range: tuple[float, float] | None = None,
 ) -> str:
     by_path = {c.path: c for c in checks}
     lines = [
@@ -74,8 +75,16 @@ def model_card(
         "",
         "## Settings",
         "",
-        f"- working pixel size {pixel_size * 1e12:.4g} pm (median of the training scans; the Denoiser "
-        "resamples other scans to it)",
+        f"- working pixel size {pixel_size * 1e12:.4g} pm (median of the training scans; the anchor's "
+        "simulated pairs are drawn at it)",
+        (
+            f"- native pixel-size range {native_range[0] * 1e12:.4g}-{native_range[1] * 1e12:.4g} pm: the "
+            "training scans trained on their own grids, and the Denoiser runs scans in this range on "
+            "their own grid; others are resampled to the working pixel size"
+            if native_range is not None
+            else "- no native range (the training scans span more than 2x): the Denoiser resamples every "
+            "scan to the working pixel size"
+        ),
         f"- steps {steps}; "
         + ", ".join(f"{k} {v}" for k, v in req.to_dict().items() if k not in ("scans", "holdout_scans")),
         "- final losses: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(losses.items())),

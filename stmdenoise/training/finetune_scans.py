@@ -2,7 +2,8 @@
 
 Part of :mod:`stmdenoise.training.finetune` (split for size): :func:`check_scans` says for each
 file whether it is usable and why, :func:`pick_holdout` chooses the held-out scans and
-:func:`working_pixel_size` is the one rule for the new model's pixel size.
+:func:`working_pixel_size` (with :func:`native_pixel_size_range`) is the one rule for the grid
+the new model trains and works on.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from stmdenoise.training.real_pairs import (
 
 __all__ = [
     "MIN_MEASURED_SHARE",
+    "NATIVE_MARGIN",
+    "NATIVE_SPAN",
     "SAME_PIXEL_TOLERANCE",
     "ScanCheck",
     "check_scans",
+    "native_pixel_size_range",
     "pick_holdout",
     "working_pixel_size",
 ]
@@ -37,6 +41,12 @@ __all__ = [
 MIN_MEASURED_SHARE = 0.25
 #: Relative pixel-size difference under which the base model's pixel size is kept.
 SAME_PIXEL_TOLERANCE = 0.01
+#: Largest ratio of the training scans' largest to smallest pixel size for which the model trains
+#: on each scan's own grid (see :func:`native_pixel_size_range`).
+NATIVE_SPAN = 2.0
+#: Factor beyond the training scans' smallest and largest pixel sizes still served on a scan's
+#: own grid (see :func:`native_pixel_size_range`).
+NATIVE_MARGIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,40 @@ def pick_holdout(checks: Sequence[ScanCheck], n: int = 1) -> list[Path]:
 
 
 def working_pixel_size(train: Sequence[ScanCheck], base_pixel_size: float) -> float:
-    """The new model's pixel size: the median of the training scans' (the base's within 1 %)."""
+    """The new model's pixel size: the median of the training scans' (the base's within 1 %).
+
+    The grid rule has two parts, this one and :func:`native_pixel_size_range`. The median is
+    the model's ``pixel_size``: the grid of the anchor's simulated pairs (they stay at this one
+    pixel size, the simulator draws one grid per model) and of every scan outside the native
+    range. When the training scans span at most :data:`NATIVE_SPAN`, the real scans train on
+    their own grids instead and the model declares a native range (no resampling there).
+    """
     sizes = [c.pixel_size for c in train if c.usable and c.pixel_size]
     if not sizes:
         raise ValueError("no usable training scan with a calibrated pixel size")
     med = float(statistics.median(sizes))
     return base_pixel_size if abs(med - base_pixel_size) <= SAME_PIXEL_TOLERANCE * base_pixel_size else med
+
+
+def native_pixel_size_range(train: Sequence[ScanCheck]) -> tuple[float, float] | None:
+    """Pixel sizes the new model serves on a scan's own grid; None: resample to the median.
+
+    The second half of the grid rule (with :func:`working_pixel_size`). The networks are fully
+    convolutional, so a model trained on scans of several pixel sizes needs no resampling for
+    scans like them; the resampling round trip is what harms nearly noise-free scans (an
+    untrained identity network scored 1.81 and 2.79x raw error on two 27.3 pm scans resampled to
+    33.5 pm and back: docs/finetune.md). When the usable training scans' pixel sizes span at
+    most :data:`NATIVE_SPAN` (2x: within the plan's ``MAX_ZOOM``, the spread the resampling rule
+    already accepts), each trains on its own grid and the model works natively on
+    ``[min / NATIVE_MARGIN, max * NATIVE_MARGIN]``: 1.5x beyond what it saw, less than the 2x
+    the plan accepts for resampling, since features 1.5x larger or smaller than in any training
+    scan are still within the range of scales one scan's crops hold. A wider spread (one model
+    for atoms and for terraces) keeps the median rule: every scan resampled to the median.
+    """
+    sizes = [c.pixel_size for c in train if c.usable and c.pixel_size]
+    if not sizes:
+        raise ValueError("no usable training scan with a calibrated pixel size")
+    lo, hi = float(min(sizes)), float(max(sizes))
+    if hi > NATIVE_SPAN * lo:
+        return None
+    return lo / NATIVE_MARGIN, hi * NATIVE_MARGIN

@@ -164,15 +164,21 @@ def _common_block(a: F64, b: F64 | None) -> tuple[slice, slice]:
     return slice(int(best[0]), int(best[-1]) + 1), slice(int(c[0]), int(c[-1]) + 1)
 
 
-def working_frame(scan: Scan, pixel_size: float, partner: Scan | None = None) -> tuple[F64, F64 | None]:
-    """``scan`` (and ``partner``) cut to their common measured block and resampled to ``pixel_size``."""
+def working_frame(
+    scan: Scan, pixel_size: float | None, partner: Scan | None = None
+) -> tuple[F64, F64 | None]:
+    """``scan`` (and ``partner``) cut to their common measured block and resampled to ``pixel_size``.
+
+    ``pixel_size`` None keeps the scan's own grid (it must still carry a pixel size).
+    """
     a = np.asarray(scan.data, dtype=np.float64)
     b = np.asarray(partner.data, dtype=np.float64) if partner is not None else None
     if b is not None and b.shape != a.shape:
         raise ValueError(f"{scan.describe()}: its partner frame has shape {b.shape}, not {a.shape}")
     if scan.pixel_size is None:
         raise ValueError(
-            f"{scan.describe()}: a scan without a pixel size cannot be put on a {pixel_size:.3g} m grid"
+            f"{scan.describe()}: a scan without a pixel size cannot be put on a "
+            f"{'calibrated' if pixel_size is None else f'{pixel_size:.3g} m'} grid"
         )
     own = scan.pixel_size
     rs, cs = _common_block(a, b)
@@ -182,7 +188,7 @@ def working_frame(scan: Scan, pixel_size: float, partner: Scan | None = None) ->
             out.append(None)
             continue
         block = d[rs, cs]
-        if block.size and not same_pixel_size(own, pixel_size):
+        if block.size and pixel_size is not None and not same_pixel_size(own, pixel_size):
             block = np.asarray(resample_to_pixel_size(_scan_of(block, scan), pixel_size).data)
         out.append(block)
     assert out[0] is not None  # the scan's own frame is never None
@@ -285,8 +291,11 @@ class Frames:
     backward: F64 | None
 
 
-def read_frames(path: Path, pixel_size: float, *, channel: str | None = None) -> Frames | None:
-    """The forward (and backward) frame of ``path``'s primary channel; None when it has none."""
+def read_frames(path: Path, pixel_size: float | None, *, channel: str | None = None) -> Frames | None:
+    """The forward (and backward) frame of ``path``'s primary channel; None when it has none.
+
+    ``pixel_size`` None keeps each scan's own grid.
+    """
     from stmdenoise.io import read_all
     from stmdenoise.safety import partner_of
 
@@ -312,7 +321,11 @@ def pairs_of(frames: Frames, spec: NormalizationSpec) -> list[AlignedPair]:
 
 
 def load_real_pairs(
-    paths: Sequence[str | Path], *, pixel_size: float, spec: NormalizationSpec, channel: str | None = None
+    paths: Sequence[str | Path],
+    *,
+    pixel_size: float | None,
+    spec: NormalizationSpec,
+    channel: str | None = None,
 ) -> tuple[list[AlignedPair], list[tuple[str, F32]], list[tuple[Path, str]]]:
     """Pairs (both directions) and single frames (for the blind-spot term) of scan files and folders.
 

@@ -15,6 +15,7 @@ from stmdenoise.training.finetune import (
     ScanCheck,
     check_scans,
     finetune,
+    native_pixel_size_range,
     pick_holdout,
     working_pixel_size,
 )
@@ -81,6 +82,18 @@ def test_working_pixel_size_is_the_median_of_the_training_scans() -> None:
     assert working_pixel_size([c(1.405e-10)], 1.4e-10) == 1.4e-10  # within 1 %: the base's
 
 
+def test_native_range_when_the_training_scans_span_at_most_2x() -> None:
+    def c(px: float, usable: bool = True) -> ScanCheck:
+        return ScanCheck(Path("x"), usable, "", px, (64, 64), 2)
+
+    lo, hi = native_pixel_size_range([c(30e-12), c(40e-12), c(60e-12)])  # type: ignore[misc]
+    assert lo == pytest.approx(20e-12) and hi == pytest.approx(90e-12)  # min / 1.5, max * 1.5
+    assert native_pixel_size_range([c(30e-12), c(61e-12)]) is None  # more than 2x: the median rule
+    assert native_pixel_size_range([c(30e-12), c(100e-12, usable=False)]) is not None
+    with pytest.raises(ValueError, match="no usable"):
+        native_pixel_size_range([c(30e-12, usable=False)])
+
+
 def test_finetune_cancel_resume_finish_and_judge(realdata_dir: Path, tmp_path: Path) -> None:
     from stmdenoise.denoise import Denoiser
     from stmdenoise.gui.tasks import list_models, user_models_dir
@@ -121,6 +134,10 @@ def test_finetune_cancel_resume_finish_and_judge(realdata_dir: Path, tmp_path: P
     assert d.pixel_size == pytest.approx(res.pixel_size) and res.pixel_size == pytest.approx(
         35.7e-12, rel=0.01
     )
+    # one training scan (35.7 pm): trained on its own grid, served natively within 1.5x of it
+    assert d.info.native_pixel_size_range == pytest.approx((35.7e-12 / 1.5, 35.7e-12 * 1.5), rel=0.01)
+    assert d.info.training["native_pixel_size_range_m"] == pytest.approx(list(d.info.native_pixel_size_range))
+    assert "native pixel-size range" in card
     with pytest.raises(ValueError, match="already holds a model"):
         next(finetune(req))
 
