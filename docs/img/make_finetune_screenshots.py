@@ -33,10 +33,10 @@ def _tiny_base() -> Path:
     from stmdenoise.training import TrainConfig, train
 
     out = user_models_dir() / "tiny-base"
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_dict(dict(
         variant="paired", steps=1, crop=32, batch=1, ngf=8, blocks=1, sim_pixels=64, sim_size=2.2e-9,
         sim_pool=1, out=str(out), device="cpu", preview_every=0, checkpoint_every=0,
-    )  # fmt: skip
+    ))  # fmt: skip
     for _ in train(cfg):
         pass
     return out

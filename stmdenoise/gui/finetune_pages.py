@@ -54,8 +54,10 @@ METHOD_TEXT = (
     "lightly blurred input, a near do-nothing denoiser). <i>Automatic</i> starts from identity when your "
     "scans' pixel size is more than 2x from the base model's or the base model makes your training scans "
     "worse than raw. "
-    "The new model works at the median pixel size of your training scans, so scans like them are not "
-    "resampled. Held-out scans are never trained on; the result is judged there."
+    "Scans are trained on their own grid when their pixel sizes are within 2x of each other; the new "
+    "model then denoises any scan from 1.5x below the finest to 1.5x above the coarsest without "
+    "resampling it (otherwise it works at the median pixel size). Held-out scans are never trained "
+    "on; the result is judged there."
 )
 
 
