@@ -39,10 +39,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ from stmdenoise import __version__
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import build_generators
-from stmdenoise.plan import MAX_ZOOM
 from stmdenoise.scan import Scan
 from stmdenoise.training.finetune_report import base_error_on_scans, evaluate_holdout, model_card
 from stmdenoise.training.finetune_scans import (
@@ -64,6 +62,18 @@ from stmdenoise.training.finetune_scans import (
     native_pixel_size_range,
     pick_holdout,
     working_pixel_size,
+)
+from stmdenoise.training.finetune_state import (
+    INCOMPLETE_NAME,
+    START_CHOICES,
+    choose_start,
+    clear_checkpoint,
+    has_checkpoint,
+    is_incomplete,
+    load_checkpoint,
+    save_checkpoint,
+    write_atomic,
+    zero_up_output,
 )
 from stmdenoise.training.real_pairs import (
     RealPairs,
@@ -95,18 +105,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 F32 = NDArray[np.float32]
-
-#: Marker file of a fine-tune run that stopped before it wrote a model (a resumable checkpoint).
-INCOMPLETE_NAME = "INCOMPLETE"
-_CKPT_DIR = "checkpoint"
-_CKPT_FILE = "finetune.safetensors"
-#: Values of ``FinetuneRequest.start`` (``--start``).
-START_CHOICES = ("auto", "base", "identity")
-
-
-def is_incomplete(folder: str | Path) -> bool:
-    """True when ``folder`` holds an unfinished fine-tune (checkpoint + INCOMPLETE marker)."""
-    return (Path(folder) / INCOMPLETE_NAME).exists()
 
 
 # ---------------------------------------------------------------------- job records
@@ -272,64 +270,6 @@ class FinetuneResult:
     start_reason: str = ""
 
 
-# ---------------------------------------------------------------------- starting weights
-def choose_start(
-    start: str,
-    *,
-    base_pixel_size: float,
-    pixel_size: float,
-    residual: bool,
-    base_error: Callable[[], float],
-) -> tuple[str, str]:
-    """The one rule for the starting weights: ``(choice, reason)``, choice ``base`` or ``identity``.
-
-    ``base`` and ``identity`` are taken as asked (``identity`` needs a residual generator). ``auto``:
-
-    * ``identity`` when the working pixel size differs from the base model's by more than the
-      plan's :data:`~stmdenoise.plan.MAX_ZOOM` (the Denoiser would not even run the base model on
-      such scans: what it learnt is at another scale);
-    * else ``identity`` when ``base_error()`` (the base model's mean overall forward/backward
-      error on the training scans, raw = 1.00; called only here) is above 1: the base model makes
-      these scans worse than leaving them alone;
-    * else ``base`` (also when that error cannot be measured: NaN).
-
-    A non-residual base cannot start as the identity (zeroing its Up block gives a flat image):
-    ``auto`` then keeps ``base``.
-    """
-    if start not in START_CHOICES:
-        raise ValueError(f"start must be one of {', '.join(START_CHOICES)}, got {start!r}")
-    if start == "identity" and not residual:
-        raise ValueError("start 'identity' needs a residual base model (its output is the skip path)")
-    if start != "auto":
-        return start, "asked for"
-    if not residual:
-        return "base", "auto: the base model is not residual (no skip path to start from)"
-    zoom = max(pixel_size / base_pixel_size, base_pixel_size / pixel_size)
-    if zoom > MAX_ZOOM:
-        return "identity", (
-            f"auto: working pixel size {pixel_size * 1e12:.4g} pm is {zoom:.3g}x the base model's "
-            f"{base_pixel_size * 1e12:.4g} pm (more than the plan's MAX_ZOOM {MAX_ZOOM:g})"
-        )
-    err = base_error()
-    if math.isfinite(err) and err > 1.0:
-        return "identity", f"auto: the base model's error on the training scans is {err:.3g}x raw (> 1)"
-    if math.isfinite(err):
-        return "base", f"auto: the base model's error on the training scans is {err:.3g}x raw (<= 1)"
-    return "base", "auto: the base model's error on the training scans could not be measured"
-
-
-def zero_up_output(gen: torch.nn.Module) -> None:
-    """Zero the last layer (weights and bias) of ``gen``'s Up block: a residual generator then
-    outputs ``tanh(skip(atanh(x)))``, the blurred input (the start ``identity``)."""
-    last = gen.up[-1]  # type: ignore[index]
-    if not isinstance(last, torch.nn.Conv2d):
-        raise ValueError(f"the Up block ends with {type(last).__name__}, not a convolution")
-    with torch.no_grad():
-        last.weight.zero_()
-        if last.bias is not None:
-            last.bias.zero_()
-
-
 # ---------------------------------------------------------------------- helpers
 class _Anchor:
     """Simulated (noisy, clean) pairs of the base model's simulator at the working pixel size."""
@@ -375,57 +315,6 @@ def _apply(gen: torch.nn.Module, data: NDArray[Any], spec: NormalizationSpec, de
     return np.asarray(spec.inverse(out), dtype=np.float32)
 
 
-def _write(path: Path, content: str | bytes) -> Path:
-    """Atomic write of text (UTF-8) or bytes."""
-    from stmdenoise.io._common import atomic_write
-
-    data = content.encode("utf-8") if isinstance(content, str) else content
-
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(data)
-
-    return atomic_write(path, write)
-
-
-def _save_checkpoint(
-    out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer, meta: dict[str, Any]
-) -> Path:
-    from safetensors.torch import save
-
-    from stmdenoise.training.checkpoint import _optimizer_tensors
-
-    folder = out / _CKPT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {f"gen.{k}": v.detach().cpu().contiguous().clone() for k, v in gen.state_dict().items()}
-    tensors.update(_optimizer_tensors("opt", opt))
-    blob = save(tensors, metadata={"stmdenoise-finetune": json.dumps(meta)})
-    path = _write(folder / _CKPT_FILE, blob)
-    marker = (
-        "An unfinished fine-tune run: not a model. Resume it with\n"
-        f"  stmdenoise finetune ... --out {out} --resume\n"
-        f"step {meta['step']}, saved {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
-    )
-    _write(out / INCOMPLETE_NAME, marker)
-    return path
-
-
-def _load_checkpoint(out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    from stmdenoise.training.checkpoint import _restore_optimizer
-
-    path = out / _CKPT_DIR / _CKPT_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{out}: no fine-tune checkpoint to resume ({path} is missing)")
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads((f.metadata() or {})["stmdenoise-finetune"])
-    tensors = load_file(str(path))
-    gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
-    _restore_optimizer("opt", opt, tensors)
-    return dict(meta)
-
-
 # ---------------------------------------------------------------------- the job
 def finetune(
     request: FinetuneRequest, cancel: threading.Event | None = None
@@ -442,7 +331,7 @@ def finetune(
     out = Path(req.out)
     if (out / "config.json").exists():
         raise ValueError(f"{out} already holds a model; choose another --out (models are never overwritten)")
-    has_ckpt = (out / _CKPT_DIR / _CKPT_FILE).is_file()
+    has_ckpt = has_checkpoint(out)
     if has_ckpt and not req.resume:
         raise ValueError(
             f"{out} holds an unfinished fine-tune; continue it with --resume or choose another --out"
@@ -561,7 +450,7 @@ def finetune(
     rng = np.random.default_rng([req.seed, 0xF1E])
     step, elapsed_before = 0, 0.0
     if req.resume:
-        meta = _load_checkpoint(out, gen, opt)
+        meta = load_checkpoint(out, gen, opt)
         step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0.0))
         start = str(meta.get("start", start))
         start_reason = str(meta.get("start_reason", start_reason))
@@ -639,7 +528,7 @@ def finetune(
                     preview["base"] = base_preview
             ckpt_now = None
             if req.checkpoint_every and step % req.checkpoint_every == 0:
-                ckpt_now = str(_save_checkpoint(out, gen, opt, meta_now()))
+                ckpt_now = str(save_checkpoint(out, gen, opt, meta_now()))
             msg = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
             yield FinetuneProgress(
                 step, total_steps, msg, losses=dict(losses), eta_s=eta, preview=preview, checkpoint=ckpt_now
@@ -647,7 +536,7 @@ def finetune(
     finally:
         if cancelled or (cancel is not None and cancel.is_set() and not done_training()):
             cancelled = True
-            ckpt = _save_checkpoint(out, gen, opt, meta_now())
+            ckpt = save_checkpoint(out, gen, opt, meta_now())
     if cancelled:
         yield FinetuneProgress(
             step,
@@ -722,17 +611,15 @@ def finetune(
         start=f"{start} ({start_reason})",
         native_range=native,
     )
-    _write(out / "MODEL_CARD.md", card)
+    write_atomic(out / "MODEL_CARD.md", card)
     verdict = {
         "flagged": flagged,
         "reasons": reasons,
         "summary": summary,
         "rows": [r.to_dict() for r in rows],
     }
-    _write(out / "finetune_fidelity.json", json.dumps(verdict, indent=2) + "\n")
-    # finished: the checkpoint and the marker go (the folder is now a model)
-    shutil.rmtree(out / _CKPT_DIR, ignore_errors=True)
-    (out / INCOMPLETE_NAME).unlink(missing_ok=True)
+    write_atomic(out / "finetune_fidelity.json", json.dumps(verdict, indent=2) + "\n")
+    clear_checkpoint(out)
     yield FinetuneProgress(step, step, "finished" + (" (FLAGGED)" if flagged else ""), stage="done")
     return FinetuneResult(
         out,
