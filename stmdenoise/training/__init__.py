@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stmdenoise.training.config import TrainConfig
-    from stmdenoise.training.loop import Trainer, TrainProgress, TrainResult, train
+    from stmdenoise.training.loop import Trainer, train
+    from stmdenoise.training.records import TrainProgress, TrainResult
 
 __all__ = ["TrainConfig", "Trainer", "TrainProgress", "TrainResult", "train"]
 
@@ -24,7 +25,11 @@ def __getattr__(name: str) -> Any:
         from stmdenoise.training.config import TrainConfig
 
         return TrainConfig
-    if name in ("Trainer", "TrainProgress", "TrainResult", "train"):
+    if name in ("TrainProgress", "TrainResult"):
+        from stmdenoise.training import records
+
+        return getattr(records, name)
+    if name in ("Trainer", "train"):
         from stmdenoise.training import loop
 
         return getattr(loop, name)

@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,76 +54,12 @@ from stmdenoise.training.data import (
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
+from stmdenoise.training.records import TrainProgress, TrainResult
 from stmdenoise.training.self_supervised import real_terms_from_config
 
 __all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainProgress:
-    """One progress record of :func:`train`.
-
-    Attributes
-    ----------
-    done, total : int
-        Steps finished and planned.
-    message : str
-        Short human summary.
-    losses : Mapping[str, float]
-        Loss terms of the last step (``G_total``, ``D_total``, ``cycle``, ``adv_D`` ...).
-    images_per_s : float
-        Training throughput (images per domain per second, all processes).
-    eta_s : float or None
-        Estimated seconds to the end.
-    preview : Mapping[str, ndarray] or None
-        Every ``preview_every`` steps: 2-D float32 arrays in [-1, 1] (``noisy_sim``,
-        ``denoised_sim``, ``clean_sim``, and ``experimental``, ``denoised_experimental``).
-    checkpoint : str or None
-        Folder of a checkpoint written at this step.
-    device : str
-        Device used.
-    cancelled : bool
-        True on the last record of a run that ``cancel`` stopped (its checkpoint was saved).
-    """
-
-    done: int
-    total: int
-    message: str = ""
-    losses: Mapping[str, float] = field(default_factory=dict)
-    images_per_s: float = 0.0
-    eta_s: float | None = None
-    preview: Mapping[str, F32] | None = None
-    checkpoint: str | None = None
-    device: str = "cpu"
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What :func:`train` returns (the generator's return value), finished or cancelled.
-
-    Attributes
-    ----------
-    model_dir : str or None
-        Model folder written (None in processes other than rank 0).
-    checkpoint : str or None
-        Checkpoint written at the end (None on ranks other than 0).
-    steps : int
-        Steps done.
-    cancelled : bool
-        True when ``cancel`` stopped the run before ``config.run.steps`` (a rerun with ``resume``
-        continues it).
-    losses : Mapping[str, float]
-        Loss terms of the last step (empty when no step ran).
-    """
-
-    model_dir: str | None
-    checkpoint: str | None
-    steps: int
-    cancelled: bool
-    losses: Mapping[str, float] = field(default_factory=dict)
 
 
 def _dist_info() -> tuple[int, int]:
