@@ -66,12 +66,15 @@ from stmdenoise.training.finetune_scans import (
 from stmdenoise.training.finetune_state import (
     INCOMPLETE_NAME,
     START_CHOICES,
+    VALIDATE_EVERY,
+    BestWeights,
     choose_start,
     clear_checkpoint,
     has_checkpoint,
     is_incomplete,
     load_checkpoint,
     save_checkpoint,
+    validation_error,
     write_atomic,
     zero_up_output,
 )
@@ -484,6 +487,8 @@ def finetune(
             return step >= req.steps
         return elapsed_before + time.perf_counter() - t0 >= budget_s
 
+    best = BestWeights()  # the weights kept: the best validated on the training scans
+    best.offer(step, validation_error(gen, pairs, spec, device), gen)
     try:
         while not done_training():
             if cancel is not None and cancel.is_set():
@@ -526,6 +531,8 @@ def finetune(
                 preview = {"raw": raw_n, "finetuned": after}
                 if base_preview is not None:
                     preview["base"] = base_preview
+            if step % VALIDATE_EVERY == 0:
+                best.offer(step, validation_error(gen, pairs, spec, device), gen)
             ckpt_now = None
             if req.checkpoint_every and step % req.checkpoint_every == 0:
                 ckpt_now = str(save_checkpoint(out, gen, opt, meta_now()))
@@ -552,6 +559,17 @@ def finetune(
         )  # fmt: skip
 
     # ------------------------------------------------------------------ the model and its judgement
+    if step % VALIDATE_EVERY != 0:
+        best.offer(step, validation_error(gen, pairs, spec, device), gen)
+    best.restore(gen)
+    if best.step >= 0:
+        yield FinetuneProgress(
+            step,
+            step,
+            f"keeping the weights of step {best.step} (lowest forward/backward validation error "
+            f"on the training scans, {best.error:.4g})",
+            stage="evaluate",
+        )
     gen.eval()
     info = ModelInfo(
         arch=base_info.arch,
@@ -574,6 +592,7 @@ def finetune(
             "holdout_scans": [str(p) for p in held],
             "device": str(device),
             "final_losses": losses,
+            "weights_kept": best.to_dict(),
         },
         name=out.name,
     )

@@ -11,16 +11,21 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from stmdenoise.io import atomic_write
 from stmdenoise.plan import MAX_ZOOM
+from stmdenoise.processing import NormalizationSpec
 
 __all__ = [
+    "VALIDATE_EVERY",
+    "BestWeights",
+    "validation_error",
     "INCOMPLETE_NAME",
     "START_CHOICES",
     "choose_start",
@@ -162,3 +167,70 @@ def load_checkpoint(out: Path, gen: torch.nn.Module, opt: torch.optim.Optimizer)
     gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
     _restore_optimizer("opt", opt, tensors)
     return dict(meta)
+
+
+# ---------------------------------------------------------------------- which weights are kept
+#: Steps between two validations of the weights on the training scans (and one at the end).
+VALIDATE_EVERY = 25
+
+
+def validation_error(
+    gen: torch.nn.Module, pairs: Sequence[Any], spec: NormalizationSpec, device: torch.device
+) -> float:
+    """Mean squared distance of ``G(forward)`` to the aligned backward frame, normalised units.
+
+    Over whole training scans (``AlignedPair``: input in the network's range, target in the
+    input's normalised units). The backward frame's own noise adds the same constant to every
+    set of weights, so the ranking of weights is that of their error against the surface (the
+    Noise2Noise principle, as :mod:`stmdenoise.metrics.fidelity`). Uses only training scans:
+    held-out scans never choose weights.
+    """
+    if not pairs:
+        return math.nan
+    was_training = gen.training
+    gen.eval()
+    errs = []
+    with torch.no_grad():
+        for p in pairs:
+            x = torch.from_numpy(np.ascontiguousarray(p.input, dtype=np.float32))[None, None].to(device)
+            out = gen(x)[0, 0].detach().float().cpu().numpy()
+            errs.append(float(np.mean((spec.inverse(out) - p.target) ** 2)))
+    gen.train(was_training)
+    return float(np.mean(errs))
+
+
+class BestWeights:
+    """The weights with the lowest :func:`validation_error` seen so far (the start included).
+
+    The one rule for what a fine-tune keeps: training with the default terms can move the
+    model away from the surface on scans unlike the anchor's (docs/finetune.md), so the model
+    written is the best validated state, not the last one.
+    """
+
+    def __init__(self) -> None:
+        self.error = math.inf
+        self.step = -1
+        self.state: dict[str, torch.Tensor] | None = None
+        self.history: list[tuple[int, float]] = []
+
+    def offer(self, step: int, error: float, gen: torch.nn.Module) -> bool:
+        """Record ``error`` at ``step``; keep a copy of ``gen``'s weights when it is the best."""
+        self.history.append((step, error))
+        if not math.isfinite(error) or error >= self.error:
+            return False
+        self.error, self.step = error, step
+        self.state = {k: v.detach().clone() for k, v in gen.state_dict().items()}
+        return True
+
+    def restore(self, gen: torch.nn.Module) -> None:
+        """Load the best weights into ``gen`` (nothing to do when none was validated)."""
+        if self.state is not None:
+            gen.load_state_dict(self.state)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "selected_step": self.step,
+            "selected_validation_error": self.error if math.isfinite(self.error) else None,
+            "validation": [[s, e] for s, e in self.history],
+            "rule": "lowest forward/backward validation error on the training scans, start included",
+        }

@@ -266,3 +266,29 @@ def test_cli_start_flag(
     assert "Start: base (asked for)" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main([*args, "--out", str(tmp_path / "b"), "--start", "zero"])
+
+
+def test_best_weights_keep_the_lowest_validation_error() -> None:
+    import torch
+
+    from stmdenoise.processing import NormalizationSpec
+    from stmdenoise.training.finetune_state import BestWeights, validation_error
+    from stmdenoise.training.real_pairs import AlignedPair
+
+    gen = torch.nn.Conv2d(1, 1, 1, bias=False)
+    spec = NormalizationSpec(squash=0.5)
+    x = np.linspace(-0.5, 0.5, 64, dtype=np.float32).reshape(8, 8)
+    pair = AlignedPair(x, np.asarray(spec.inverse(x), dtype=np.float32), "a", (0.0, 0.0))
+    best = BestWeights()
+    with torch.no_grad():
+        gen.weight.fill_(1.0)  # the identity: no error against a noise-free target
+    assert validation_error(gen, [pair], spec, torch.device("cpu")) < 1e-10
+    assert best.offer(0, validation_error(gen, [pair], spec, torch.device("cpu")), gen)
+    with torch.no_grad():
+        gen.weight.fill_(0.5)
+    worse = validation_error(gen, [pair], spec, torch.device("cpu"))
+    assert worse > 1e-3 and not best.offer(25, worse, gen)
+    best.restore(gen)
+    assert float(gen.weight) == 1.0 and best.step == 0
+    assert best.to_dict()["validation"] == [[0, best.error], [25, worse]]
+    assert np.isnan(validation_error(gen, [], spec, torch.device("cpu")))
