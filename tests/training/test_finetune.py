@@ -289,6 +289,6 @@ def test_best_weights_keep_the_lowest_validation_error() -> None:
     worse = validation_error(gen, [pair], spec, torch.device("cpu"))
     assert worse > 1e-3 and not best.offer(25, worse, gen)
     best.restore(gen)
-    assert float(gen.weight) == 1.0 and best.step == 0
+    assert float(gen.weight.detach()) == 1.0 and best.step == 0
     assert best.to_dict()["validation"] == [[0, best.error], [25, worse]]
     assert np.isnan(validation_error(gen, [], spec, torch.device("cpu")))
