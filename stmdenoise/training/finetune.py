@@ -86,7 +86,7 @@ from stmdenoise.training.real_pairs import (
     refuse_test_scene,
     to_network,
 )
-from stmdenoise.training.self_supervised import RealTerms, n2n_loss
+from stmdenoise.training.self_supervised import RealTerms, SimAnchor, n2n_loss
 
 __all__ = [
     "INCOMPLETE_NAME",
@@ -274,42 +274,6 @@ class FinetuneResult:
 
 
 # ---------------------------------------------------------------------- helpers
-class _Anchor:
-    """Simulated (noisy, clean) pairs of the base model's simulator at the working pixel size."""
-
-    def __init__(
-        self, spec: NormalizationSpec, pixel_size: float, pixels: int, seed: int, pool: int = 8
-    ) -> None:
-        from stmdenoise.physics import sample_pair
-        from stmdenoise.training.data import _PairNorm
-
-        self.norm = _PairNorm(spec.low_pct, spec.high_pct, spec.scale, spec.squash, spec.level)
-        self.spec = spec
-        self.sample = sample_pair
-        self.pixel_size, self.pixels, self.seed, self.pool = pixel_size, pixels, seed, pool
-        self._cache: dict[int, tuple[F32, F32]] = {}
-
-    def pair(self, k: int) -> tuple[F32, F32]:
-        k %= self.pool
-        if k not in self._cache:
-            rng = np.random.default_rng([self.seed, 0xA2C, k])
-            p = self.sample(rng, pixels=self.pixels, size=self.pixels * self.pixel_size)
-            clean_net, noisy_net = self.norm(p.clean, p.noisy)
-            clean = np.asarray(self.spec.inverse(clean_net), dtype=np.float32)  # data units
-            self._cache[k] = (noisy_net, clean)
-        return self._cache[k]
-
-    def batch(self, n: int, crop: int, rng: np.random.Generator) -> tuple[F32, F32]:
-        from stmdenoise.training.data import paired_crop_and_augment
-
-        xs, ts = [], []
-        for _ in range(n):
-            x, t = paired_crop_and_augment(*self.pair(int(rng.integers(self.pool))), crop, rng)
-            xs.append(x)
-            ts.append(t)
-        return np.stack(xs), np.stack(ts)
-
-
 def _apply(gen: torch.nn.Module, data: NDArray[Any], spec: NormalizationSpec, device: torch.device) -> F32:
     """``gen`` on one finite image through the network-input transform; normalised data units out."""
     x, _ = to_network(data, spec)
@@ -421,7 +385,9 @@ def finetune(
         batch=req.batch,
         seed=req.seed,
     )
-    anchor = _Anchor(spec, pixel, pixels=max(96, crop + 32), seed=req.seed) if req.lambda_anchor > 0 else None
+    anchor = (
+        SimAnchor(spec, pixel, pixels=max(96, crop + 32), seed=req.seed) if req.lambda_anchor > 0 else None
+    )
 
     # before/after preview of the first held-out scan (its forward frame at the working grid)
     preview_src: NDArray[Any] | None = None

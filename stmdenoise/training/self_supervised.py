@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
-from stmdenoise.model.folder import NormalizationSpec
+from stmdenoise.processing import NormalizationSpec
 from stmdenoise.training.losses import unsquash
 from stmdenoise.training.real_pairs import (
     AlignedPair,
@@ -40,6 +41,7 @@ from stmdenoise.training.real_pairs import (
 )
 
 __all__ = [
+    "SimAnchor",
     "BLINDSPOT_WINDOW",
     "RealTerms",
     "blindspot_loss",
@@ -47,6 +49,8 @@ __all__ = [
     "n2n_loss",
     "real_terms_from_config",
 ]
+
+F32 = NDArray[np.float32]
 
 #: Side of the window a masked pixel's replacement is drawn from (Noise2Void's default).
 BLINDSPOT_WINDOW = 5
@@ -272,3 +276,40 @@ def real_terms_from_config(cfg: Any, *, pixel_size: float, spec: NormalizationSp
         kind=cfg.losses.ss_loss,
         seed=cfg.run.seed,
     )
+
+
+class SimAnchor:
+    """Simulated (noisy, clean) pairs of the base model's simulator at the working pixel size:
+    the data of the fine-tune's anchor term (a paired Noise2Noise-form loss to known clean maps)."""
+
+    def __init__(
+        self, spec: NormalizationSpec, pixel_size: float, pixels: int, seed: int, pool: int = 8
+    ) -> None:
+        from stmdenoise.physics import sample_pair
+        from stmdenoise.training.data import _PairNorm
+
+        self.norm = _PairNorm(spec.low_pct, spec.high_pct, spec.scale, spec.squash, spec.level)
+        self.spec = spec
+        self.sample = sample_pair
+        self.pixel_size, self.pixels, self.seed, self.pool = pixel_size, pixels, seed, pool
+        self._cache: dict[int, tuple[F32, F32]] = {}
+
+    def pair(self, k: int) -> tuple[F32, F32]:
+        k %= self.pool
+        if k not in self._cache:
+            rng = np.random.default_rng([self.seed, 0xA2C, k])
+            p = self.sample(rng, pixels=self.pixels, size=self.pixels * self.pixel_size)
+            clean_net, noisy_net = self.norm(p.clean, p.noisy)
+            clean = np.asarray(self.spec.inverse(clean_net), dtype=np.float32)  # data units
+            self._cache[k] = (noisy_net, clean)
+        return self._cache[k]
+
+    def batch(self, n: int, crop: int, rng: np.random.Generator) -> tuple[F32, F32]:
+        from stmdenoise.training.data import paired_crop_and_augment
+
+        xs, ts = [], []
+        for _ in range(n):
+            x, t = paired_crop_and_augment(*self.pair(int(rng.integers(self.pool))), crop, rng)
+            xs.append(x)
+            ts.append(t)
+        return np.stack(xs), np.stack(ts)
