@@ -15,6 +15,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from stmdenoise.lazy import lazy_attribute
+
 if TYPE_CHECKING:
     from stmdenoise.processing.levelling import (
         align_rows,
@@ -141,11 +143,7 @@ def _submodule(name: str) -> ModuleType:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_submodule(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(globals(), __name__, name, _WHERE, _submodule)
 
 
 def __dir__() -> list[str]:

@@ -10,7 +10,10 @@ the GUI's fields) is read without importing torch.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from stmdenoise.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from stmdenoise.training.config import TrainConfig
@@ -20,17 +23,36 @@ if TYPE_CHECKING:
 __all__ = ["TrainConfig", "Trainer", "TrainProgress", "TrainResult", "train"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "TrainConfig":
-        from stmdenoise.training.config import TrainConfig
+#: Where each public name lives (submodule of this package).
+_WHERE: dict[str, str] = {
+    "TrainConfig": "config",
+    "TrainProgress": "records",
+    "TrainResult": "records",
+    "Trainer": "loop",
+    "train": "loop",
+}
 
-        return TrainConfig
-    if name in ("TrainProgress", "TrainResult"):
+
+def _submodule(name: str) -> ModuleType:
+    """The submodule ``name`` (plain imports, visible to mypy and import-linter)."""
+    if name == "config":
+        from stmdenoise.training import config
+
+        return config
+    if name == "records":
         from stmdenoise.training import records
 
-        return getattr(records, name)
-    if name in ("Trainer", "train"):
+        return records
+    if name == "loop":
         from stmdenoise.training import loop
 
-        return getattr(loop, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return loop
+    raise AttributeError(f"module {__name__!r} has no submodule {name!r}")
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(globals(), __name__, name, _WHERE, _submodule)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
