@@ -83,20 +83,26 @@ def _ring_index(shape: tuple[int, int], rings: int) -> tuple[Array, Array]:
     return r, np.minimum((r / 0.5 * rings).astype(int), rings)
 
 
-def _spectral_stats(x_f: Array, rings: int = RINGS) -> tuple[Array, Array, Array, Array, float]:
-    """Smoothed log power (1 and 3 bins) over the high-frequency floor, ring median and 20th percentile."""
-    p = np.abs(x_f) ** 2
-    r, ri = _ring_index(x_f.shape, rings)
-    floor = float(np.median(p[r > 0.3])) + 1e-30
-    f1 = np.log10(gaussian_filter(p, 1.0, mode="wrap") / floor + 1e-12)
-    f3 = np.log10(gaussian_filter(p, 3.0, mode="wrap") / floor + 1e-12)
-    med = np.zeros(ri.max() + 1)
-    lo = np.zeros(ri.max() + 1)
+def _spectral_stats(x_f: Array, rings: int = RINGS) -> tuple[Array, Array, Array, Array, Array]:
+    """Smoothed log power (1 and 3 bins) over the high-frequency floor, ring median and 20th percentile.
+
+    ``x_f`` is one spectrum (rows, cols) or a stack (n, rows, cols); every output has its shape
+    except the floor: one value per spectrum (shape () or (n,))."""
+    xs = x_f if x_f.ndim == 3 else x_f[None]
+    p = np.abs(xs) ** 2
+    r, ri = _ring_index(xs.shape[1:], rings)
+    floor = np.median(p[:, r > 0.3], axis=1) + 1e-30
+    f1 = np.log10(gaussian_filter(p, (0, 1.0, 1.0), mode="wrap") / floor[:, None, None] + 1e-12)
+    f3 = np.log10(gaussian_filter(p, (0, 3.0, 3.0), mode="wrap") / floor[:, None, None] + 1e-12)
+    med = np.zeros((len(xs), ri.max() + 1))
+    lo = np.zeros((len(xs), ri.max() + 1))
     for i in range(ri.max() + 1):
-        v = f1[ri == i]
-        if v.size:
-            med[i], lo[i] = np.median(v), np.percentile(v, 20)
-    return f1, f3, med[ri], lo[ri], floor
+        sel = ri == i
+        if sel.any():
+            v = f1[:, sel]
+            med[:, i], lo[:, i] = np.median(v, axis=1), np.percentile(v, 20, axis=1)
+    out = (f1, f3, med[:, ri], lo[:, ri], floor)
+    return out if x_f.ndim == 3 else (out[0][0], out[1][0], out[2][0], out[3][0], out[4][0])
 
 
 @dataclass(frozen=True)
@@ -150,26 +156,35 @@ def line_coherence(z: Array) -> float:
 def _context(lev: Array, with_coherence: bool) -> _Context:
     x_f = np.fft.fft2(lev * hann_window(lev.shape))
     f1, _f3, med, lo, floor = _spectral_stats(x_f)
-    snr = math.log10(float((np.abs(x_f) ** 2).sum()) / (floor * x_f.size))
+    snr = math.log10(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size))
     coh = row_coherence(lev) if with_coherence else None
-    return _Context(f1 - lo, med - lo, snr, floor, lev.shape, coh)
+    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, coh)
 
 
 def _tile_features(x_f: Array, ctx: _Context) -> Array:
+    """Features (n, TILE, TILE, N_FEATURES [+1]) of a stack of tile spectra (n, TILE, TILE)."""
     f1, f3, med, lo, floor = _spectral_stats(x_f)
     rows, cols = ctx.shape
     iy = np.round(np.fft.fftfreq(TILE)[:, None] * rows).astype(int) % rows
     ix = np.round(np.fft.fftfreq(TILE)[None, :] * cols).astype(int) % cols
     window_power = float(np.mean(hann_window(ctx.shape) ** 2)) / float(np.mean(WINDOW**2))
-    level = math.log10(floor / ctx.floor * (rows * cols) / TILE**2 * window_power)
-    feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo, ctx.height[iy, ix], ctx.spread[iy, ix]]
-    feats += [np.full(f1.shape, ctx.snr / 4), np.full(f1.shape, level)]
+    level = np.log10(floor / ctx.floor * (rows * cols) / TILE**2 * window_power)
+    feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo]
+    feats += [np.broadcast_to(ctx.height[iy, ix], f1.shape), np.broadcast_to(ctx.spread[iy, ix], f1.shape)]
+    feats += [np.full(f1.shape, ctx.snr / 4), np.broadcast_to(level[:, None, None], f1.shape)]
     if ctx.coherence is not None:
         kx = np.round(np.abs(np.fft.fftfreq(TILE)) * cols).astype(int)
-        feats.append(
-            np.broadcast_to(ctx.coherence[np.minimum(kx, ctx.coherence.size - 1)][None, :], f1.shape)
-        )
+        coh = ctx.coherence[np.minimum(kx, ctx.coherence.size - 1)]
+        feats.append(np.broadcast_to(coh[None, None, :], f1.shape))
     return np.stack(feats, -1).astype(np.float32)
+
+
+#: Tiles transformed at once (bounds the feature stack: about 170 kB per tile).
+CHUNK = 256
+
+
+def _tile_spectra(v: Array, pos: list[tuple[int, int]]) -> Array:
+    return np.fft.fft2(np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW)
 
 
 def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
@@ -216,13 +231,21 @@ def denoise(net: GainNet, z: Array) -> Array:
     v, pos = _tiles(lev)
     acc = np.zeros_like(v)
     wsum = np.zeros_like(v)
-    for i, j in pos:
-        x_f = np.fft.fft2(v[i : i + TILE, j : j + TILE] * WINDOW)
+    for c in range(0, len(pos), CHUNK):
+        part = pos[c : c + CHUNK]
+        x_f = _tile_spectra(v, part)
+        # every feature is even in k (a real tile's power spectrum is; up to rounding of the
+        # whole-scan lookup on odd sizes), so is the gain: evaluate the network on the half-plane
+        # that irfft2 needs
+        half = TILE // 2 + 1
+        feats = np.ascontiguousarray(_tile_features(x_f, ctx)[:, :, :half])
         with torch.no_grad():
-            g = net(torch.from_numpy(_tile_features(x_f, ctx))).numpy().astype(np.float64)
-        g[0, 0] = 1.0
-        acc[i : i + TILE, j : j + TILE] += np.real(np.fft.ifft2(x_f * g)) * WINDOW
-        wsum[i : i + TILE, j : j + TILE] += WINDOW**2
+            g = net(torch.from_numpy(feats)).numpy().astype(np.float64)
+        g[:, 0, 0] = 1.0
+        out_t = np.fft.irfft2(x_f[:, :, :half] * g, s=(TILE, TILE)) * WINDOW
+        for (i, j), o in zip(part, out_t, strict=True):
+            acc[i : i + TILE, j : j + TILE] += o
+            wsum[i : i + TILE, j : j + TILE] += WINDOW**2
     h, w = lev.shape
     out[rows] = plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w]
     return out
@@ -240,12 +263,12 @@ def example(x: Array, target: Array, row_coherence: bool) -> dict[str, torch.Ten
     keep[0, 0] = False
     radius = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :])[keep]
     fs, xs, ts = [], [], []
-    for i, j in pos:
-        x_f = np.fft.fft2(vx[i : i + TILE, j : j + TILE] * WINDOW)
-        t_f = np.fft.fft2(vt[i : i + TILE, j : j + TILE] * WINDOW)
-        fs.append(_tile_features(x_f, ctx)[keep])
-        xs.append(np.stack([x_f.real[keep], x_f.imag[keep]], -1))
-        ts.append(np.stack([t_f.real[keep], t_f.imag[keep]], -1))
+    for c in range(0, len(pos), CHUNK):
+        part = pos[c : c + CHUNK]
+        x_f, t_f = _tile_spectra(vx, part), _tile_spectra(vt, part)
+        fs.append(_tile_features(x_f, ctx)[:, keep].reshape(-1, N_FEATURES + int(row_coherence)))
+        xs.append(np.stack([x_f.real[:, keep].ravel(), x_f.imag[:, keep].ravel()], -1))
+        ts.append(np.stack([t_f.real[:, keep].ravel(), t_f.imag[:, keep].ravel()], -1))
     return {
         "F": torch.from_numpy(np.concatenate(fs)),
         "X": torch.from_numpy(np.concatenate(xs)).float(),
