@@ -7,7 +7,7 @@ Why this shape. The complaints about the shipped network are that it redraws sta
 erases other materials' structure and paints rings that are not in the scan. A filter that
 multiplies each Fourier coefficient of a tile by a gain in [0, 1] cannot add structure that is
 not in the scan, works on any pixel size (its features are in cycles per pixel and relative
-to the scan's own noise floor; nothing is resampled) and runs in milliseconds. What is
+to the scan's own noise floor; nothing is resampled) and needs no GPU. What is
 learnt is only *how much* of each coefficient to keep, from features of the scan itself:
 
 - per tile (64 x 64 px, 50 % overlap, sqrt-Hann analysis and synthesis windows): the
@@ -56,7 +56,7 @@ from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import FidelityReport, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
 from stmdenoise.physics.variety import sample_varied_pair  # noqa: E402
-from stmdenoise.safety import SIGNAL_BAND_COHERENCE  # noqa: E402
+from stmdenoise.safety import harmful_bands  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import Method, pair_rows, stack_rows  # noqa: E402
 
@@ -112,7 +112,16 @@ class _Context:
     snr: float
     floor: float
     shape: tuple[int, int]
+    window_power: float  # mean squared whole-scan window over mean squared tile window
     coherence: Array | None  # even/odd-row coherence per |kx| (rfft bins), when asked for
+
+
+def _line_spectra(lev: Array) -> tuple[Array, Array]:
+    """Windowed fast-axis spectra (rfft per line) of the even and of the odd lines of ``lev``."""
+    n = lev.shape[0] // 2 * 2
+    a, b = lev[0:n:2], lev[1:n:2]
+    w = np.hanning(a.shape[1] + 2)[1:-1]
+    return np.fft.rfft(a * w, axis=1), np.fft.rfft(b * w, axis=1)
 
 
 def row_coherence(lev: Array) -> Array:
@@ -121,10 +130,7 @@ def row_coherence(lev: Array) -> Array:
     Adjacent lines look at nearly the same surface with independent noise, so on an oversampled,
     quiet scan they agree up to high frequencies and on a noisy one they do not: a single-frame
     hint of how much of the fine detail is signal."""
-    n = lev.shape[0] // 2 * 2
-    a, b = lev[0:n:2], lev[1:n:2]
-    w = np.hanning(a.shape[1] + 2)[1:-1]
-    fa, fb = np.fft.rfft(a * w, axis=1), np.fft.rfft(b * w, axis=1)
+    fa, fb = _line_spectra(lev)
     box = np.ones(5) / 5
     c = np.convolve(np.real(fa * np.conj(fb)).sum(0), box, mode="same")
     p = np.convolve(((np.abs(fa) ** 2 + np.abs(fb) ** 2) / 2).sum(0), box, mode="same")
@@ -141,12 +147,8 @@ def line_coherence(z: Array) -> float:
     Near 0 when the fine detail along the lines is noise (independent from line to line), near 1
     when adjacent lines repeat it (an oversampled scan with almost no noise to remove)."""
     z = np.asarray(z, dtype=np.float64)
-    lev = levelled(z[np.isfinite(z).all(axis=1)])
-    n = lev.shape[0] // 2 * 2
-    a, b = lev[0:n:2], lev[1:n:2]
-    w = np.hanning(a.shape[1] + 2)[1:-1]
-    fa, fb = np.fft.rfft(a * w, axis=1), np.fft.rfft(b * w, axis=1)
-    k = np.fft.rfftfreq(a.shape[1])
+    fa, fb = _line_spectra(levelled(z[np.isfinite(z).all(axis=1)]))
+    k = np.fft.rfftfreq(z.shape[1])
     m = (k >= QUIET_BAND[0]) & (k < QUIET_BAND[1])
     c = float(np.real(fa[:, m] * np.conj(fb[:, m])).sum())
     p = float(((np.abs(fa[:, m]) ** 2 + np.abs(fb[:, m]) ** 2) / 2).sum())
@@ -154,11 +156,13 @@ def line_coherence(z: Array) -> float:
 
 
 def _context(lev: Array, with_coherence: bool) -> _Context:
-    x_f = np.fft.fft2(lev * hann_window(lev.shape))
+    window = hann_window(lev.shape)
+    x_f = np.fft.fft2(lev * window)
     f1, _f3, med, lo, floor = _spectral_stats(x_f)
     snr = math.log10(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size))
+    window_power = float(np.mean(window**2)) / float(np.mean(WINDOW**2))
     coh = row_coherence(lev) if with_coherence else None
-    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, coh)
+    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh)
 
 
 def _tile_features(x_f: Array, ctx: _Context) -> Array:
@@ -167,8 +171,7 @@ def _tile_features(x_f: Array, ctx: _Context) -> Array:
     rows, cols = ctx.shape
     iy = np.round(np.fft.fftfreq(TILE)[:, None] * rows).astype(int) % rows
     ix = np.round(np.fft.fftfreq(TILE)[None, :] * cols).astype(int) % cols
-    window_power = float(np.mean(hann_window(ctx.shape) ** 2)) / float(np.mean(WINDOW**2))
-    level = np.log10(floor / ctx.floor * (rows * cols) / TILE**2 * window_power)
+    level = np.log10(floor / ctx.floor * (rows * cols) / TILE**2 * ctx.window_power)
     feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo]
     feats += [np.broadcast_to(ctx.height[iy, ix], f1.shape), np.broadcast_to(ctx.spread[iy, ix], f1.shape)]
     feats += [np.full(f1.shape, ctx.snr / 4), np.broadcast_to(level[:, None, None], f1.shape)]
@@ -316,11 +319,13 @@ def train(
 # --------------------------------------------------------------------------- data
 
 
-def real_examples(row_coherence: bool) -> list[tuple[str, dict[str, torch.Tensor]]]:
-    """(scan name, tensors) of every two-direction channel of ../shared/realdata: the forward frame
-    against the registered backward frame."""
+def real_examples(
+    scans: list[tuple[str, Scan, Scan]], row_coherence: bool
+) -> list[tuple[str, dict[str, torch.Tensor]]]:
+    """(scan name, tensors) of each ``(name, forward, backward)``: the forward frame against the
+    registered backward frame."""
     out = []
-    for name, fwd, bwd in two_direction_scans(REAL_DIR):
+    for name, fwd, bwd in scans:
         try:
             dy, dx = pair_fidelity(fwd, fwd, bwd).offsets[0]
         except ValueError:  # NotScorableError is one: no contrast, too few rows in common
@@ -352,12 +357,8 @@ def sim_examples(n: int, seed: int, row_coherence: bool) -> list[dict[str, torch
 
 
 def _harmful(rep: FidelityReport) -> list[str]:
-    """The gate of docs/model-selection.md: bands with signal above raw by more than 2 SE."""
-    return [
-        f"{b.band.label} {b.error:.2f}"
-        for b in rep.bands
-        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se
-    ]
+    """The gate of docs/model-selection.md (``stmdenoise.safety.harmful_bands``), as short labels."""
+    return [f"{b.band.label} {b.error:.2f}" for b in harmful_bands(rep)]
 
 
 def _classical(path: Path | None) -> dict[str, tuple[str, float, dict[str, float]]]:
@@ -464,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     best = _classical(args.classical)
-    real = [] if args.no_real else real_examples(args.row_coherence)
+    scans = two_direction_scans(REAL_DIR)
+    real = [] if args.no_real else real_examples(scans, args.row_coherence)
     sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, args.row_coherence)
     opts = {"row_coherence": args.row_coherence, "hinge": args.hinge}
 
@@ -500,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     md.append("## Speed\n\n" + speed(net))
     print("\n".join(md), flush=True)
 
-    names = sorted({n.rsplit(" ", 1)[0] for n, *_ in two_direction_scans(REAL_DIR)})
+    names = sorted({n.rsplit(" ", 1)[0] for n, *_ in scans})
     lofo = {}
     if args.lofo:
         for f in names:
@@ -511,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     head += " leave-one-file-out | gate (LOFO) |" if args.lofo else ""
     md2 += [head, "|---|---:|---:|---:|---|" + ("---:|---|" if args.lofo else "")]
     sel = []
-    for name, fwd, bwd in two_direction_scans(REAL_DIR):
+    for name, fwd, bwd in scans:
         models = [_method(net, args.refuse_quiet)]
         if args.lofo:
             models.append(_method(lofo[name.rsplit(" ", 1)[0]], args.refuse_quiet))

@@ -48,6 +48,7 @@ from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
+    BandFidelity,
     FidelityReport,
     pair_fidelity,
     register_frames,
@@ -66,6 +67,7 @@ __all__ = [
     "POLICIES",
     "DenoisePlan",
     "Verdict",
+    "harmful_bands",
     "judge",
     "partner_of",
     "periodic_detail_lost",
@@ -228,15 +230,23 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
     return reasons + _harmful_bands(model)
 
 
+def harmful_bands(rep: FidelityReport) -> list[BandFidelity]:
+    """Bands with signal where ``rep`` is further from the surface than raw by more than 2 SE.
+
+    The do-no-harm criterion of :func:`judge` per band (also the gate of docs/model-selection.md)."""
+    return [
+        b
+        for b in rep.bands
+        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se
+    ]
+
+
 def _harmful_bands(rep: FidelityReport) -> list[str]:
-    """Bands with signal where ``rep`` is further from the surface than raw by more than 2 SE."""
+    """:func:`harmful_bands` as the reasons a verdict gives."""
     out = []
-    for b in rep.bands:
-        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se:
-            kept = "" if not math.isfinite(b.kept) else f", keeping {b.kept:.0%} of the signal"
-            out.append(
-                f"in the {b.band.label} band it is {b.error:.2f}x further from the surface than raw{kept}"
-            )
+    for b in harmful_bands(rep):
+        kept = "" if not math.isfinite(b.kept) else f", keeping {b.kept:.0%} of the signal"
+        out.append(f"in the {b.band.label} band it is {b.error:.2f}x further from the surface than raw{kept}")
     return out
 
 
