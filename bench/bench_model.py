@@ -5,7 +5,9 @@
 Training: images per second (per domain, batch 4, 128 px crops, variant pdanet, on-the-fly
 simulation) for the paper's size (ngf 64, 9 blocks) and compact ones. Inference: seconds per
 256^2 and 512^2 scan through :class:`stmdenoise.denoise.Denoiser`, eager PyTorch vs ONNX Runtime
-(same weights, ratio in the same run). Tiling: PSNR of tiled vs whole-image inference on a
+(same weights, ratio in the same run; the network path, G_D). With --model a folder that has a
+spectral gain, also the seconds of its real-scan path against the network's ONNX time, in the
+same run (the issue-15 speed target). Tiling: PSNR of tiled vs whole-image inference on a
 2048^2 scan (pooled instance-norm statistics shared by all tiles). Weights are random unless
 --model is given: speed does not depend on them; agreement is checked on both.
 """
@@ -102,10 +104,11 @@ def bench_inference(  # type: ignore[no-untyped-def]
         for n in (256, 512):
             scan = _scan(n)
             for k in passes:
-                te = _time(lambda s=scan, d=eager, k=k: d.denoise(s, passes=k), repeats)
+                te = _time(lambda s=scan, d=eager, k=k: d.denoise(s, passes=k, which="simulated"), repeats)
                 if fast.device.type == "cpu":
-                    to = _time(lambda s=scan, d=fast, k=k: d.denoise(s, passes=k), repeats)
-                    a, b = eager.denoise(scan, passes=k).data, fast.denoise(scan, passes=k).data
+                    to = _time(lambda s=scan, d=fast, k=k: d.denoise(s, passes=k, which="simulated"), repeats)
+                    a = eager.denoise(scan, passes=k, which="simulated").data
+                    b = fast.denoise(scan, passes=k, which="simulated").data
                     agree = float(np.max(np.abs(a - b)) / np.ptp(a))
                     print(
                         f"| {name} | {n}² | {k} | {te:.3f} | {to:.3f} | {te / to:.2f}x "
@@ -113,6 +116,20 @@ def bench_inference(  # type: ignore[no-untyped-def]
                     )
                 else:
                     print(f"| {name} | {n}² | {k} | {te:.3f} | - | - |")
+        if fast.gain is not None:
+            bench_gain_path(fast, repeats)
+
+
+def bench_gain_path(den: Denoiser, repeats: int) -> None:
+    """The folder's real-scan path (spectral gain) against its network on ONNX Runtime, same scans."""
+    print(f"\n### Real-scan path of {den.info.name}: spectral gain vs network (CPU, median of {repeats})\n")
+    print("| size | network G_D, ONNX Runtime s | spectral gain s | ratio (gain / network) |")
+    print("|---|---:|---:|---:|")
+    for n in (256, 512, 1024):
+        scan = _scan(n)
+        tn = _time(lambda s=scan: den.denoise(s, which="simulated"), repeats)
+        tg = _time(lambda s=scan: den.denoise(s, which="experimental"), repeats)
+        print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} |")
 
 
 def bench_tiling(device: str, tmp: Path, model: Path | None) -> None:

@@ -1,4 +1,4 @@
-"""Denoise scans with a trained PDA-Net model folder: pick a device, tile, restore units.
+"""Denoise scans with a model folder: pick a device, tile, restore units.
 
 >>> from stmdenoise.denoise import Denoiser, default_model_dir   # doctest: +SKIP
 >>> clean = Denoiser.from_folder(default_model_dir()).denoise(scan)  # doctest: +SKIP
@@ -14,6 +14,13 @@ than ``tile`` pixels are processed in overlapping tiles (overlap >= the receptiv
 starts aligned to the 4-px stride), blended with feathered weights; every tile uses the same
 instance-norm statistics, pooled in a first pass over non-overlapping tiles, so tiles do not
 disagree at their seams.
+
+A folder with an ``experimental_path`` (:mod:`stmdenoise.model.spectral_gain`) denoises
+experimental scans with the spectral gain instead: on the scan's own grid at any pixel size
+(nothing resampled, no normalisation: it only scales Fourier coefficients of the levelled
+scan), on the CPU; G_D still denoises simulated images. Under the do-no-harm policy a scan
+whose adjacent lines repeat their fine detail (line coherence at or above the folder's
+``refuse_line_coherence``) is not denoised, and the verdict says why.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,8 +43,9 @@ from numpy.typing import NDArray
 
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
-from stmdenoise.model.folder import ModelInfo, load_model_folder
+from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
+from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE, GAIN_KIND, GainWeights, apply_gain, line_coherence
 from stmdenoise.paths import default_model_dir, user_data_dir  # default_model_dir: re-exported
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing import blend_tiles, iter_tiles, to_network
@@ -189,6 +197,9 @@ class Denoiser:
     backend : {"auto", "torch", "onnx"}
         ``auto`` runs single-pass CPU inference in ONNX Runtime when ``onnx`` and
         ``onnxruntime`` are installed (faster), PyTorch otherwise.
+    gain : GainWeights, optional
+        The folder's experimental path (``info.experimental_path``): denoises experimental
+        scans instead of G_DA.
     """
 
     def __init__(
@@ -201,6 +212,7 @@ class Denoiser:
         tile: int = 1024,
         path: Path | None = None,
         backend: str = "auto",
+        gain: GainWeights | None = None,
     ) -> None:
         if backend not in ("auto", "torch", "onnx"):
             raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
@@ -216,9 +228,14 @@ class Denoiser:
             raise ValueError(f"tile must be an integer >= {2 * self.overlap + 4 * STRIDE}, got {tile!r}")
         self.tile = tile - tile % STRIDE
         self.path = path
+        if (gain is None) != (info.experimental_path is None):
+            raise ValueError("gain weights are needed exactly when info.experimental_path is set")
+        self.gain = gain
         self._lock = threading.Lock()
-        #: Seconds per million working pixels and pass, measured on the last denoise (None before).
+        #: Seconds per million working pixels and pass, measured on the last network denoise (None before).
         self.seconds_per_megapixel: float | None = None
+        #: The same for the spectral path (it runs at another speed, always on the CPU).
+        self.gain_seconds_per_megapixel: float | None = None
 
     @classmethod
     def from_folder(
@@ -231,7 +248,8 @@ class Denoiser:
         """
         dev = select_device(device)
         info, g_d, g_da = load_model_folder(path, device=dev)
-        return cls(info, g_d, g_da, dev, tile=tile, path=Path(path), backend=backend)
+        gain = load_gain(path, info)
+        return cls(info, g_d, g_da, dev, tile=tile, path=Path(path), backend=backend, gain=gain)
 
     @property
     def pixel_size(self) -> float:
@@ -239,13 +257,32 @@ class Denoiser:
         return self.info.pixel_size
 
     def plan(
-        self, scan: Scan, *, passes: int = 1, max_zoom: float = MAX_ZOOM, max_pixels: int = MAX_WORK_PIXELS
+        self,
+        scan: Scan,
+        *,
+        passes: int = 1,
+        max_zoom: float = MAX_ZOOM,
+        max_pixels: int = MAX_WORK_PIXELS,
+        which: Which = "auto",
     ) -> DenoisePlan:
         """How the network would see ``scan``: working grid, resampling, time, or why it refuses.
 
         See :func:`stmdenoise.safety.plan_denoise`; the time uses this Denoiser's measured speed
-        once it has denoised a scan.
+        once it has denoised a scan. The spectral path (:meth:`uses_gain`) works on the scan's
+        own grid whatever its pixel size (a scan without one included); only the size limits apply.
         """
+        if self.uses_gain(scan, which):
+            return plan_denoise(
+                scan.shape,
+                scan.pixel_size if scan.pixel_size is not None else (self.pixel_size, self.pixel_size),
+                self.pixel_size,
+                passes=passes,
+                device="cpu",
+                seconds_per_megapixel=self.gain_seconds_per_megapixel,
+                max_zoom=max_zoom,
+                max_pixels=max_pixels,
+                native_range=ANY_PIXEL_SIZE,
+            )
         return plan_denoise(
             scan.shape,
             scan.pixel_size,
@@ -265,6 +302,29 @@ class Denoiser:
         if which == "auto":
             which = "simulated" if bool(scan.header.get("simulated", False)) else "experimental"
         return which, (self.g_d if which == "simulated" else self.g_da)
+
+    def uses_gain(self, scan: Scan, which: Which = "auto") -> bool:
+        """True when ``scan`` goes to the spectral gain (an experimental scan, a folder that has one)."""
+        return self.gain is not None and self.generator_for(scan, which)[0] == "experimental"
+
+    def quiet_refusal(self, scan: Scan, which: Which = "auto") -> str:
+        """Why the spectral path declines ``scan`` as quiet ("" when it does not).
+
+        The folder's ``refuse_line_coherence``: a scan whose even and odd lines agree on their
+        fine detail (:func:`~stmdenoise.model.spectral_gain.line_coherence`) has little noise to
+        remove, and on the selection scans of docs/model-selection.md the gain removed signal there.
+        """
+        spec = self.info.experimental_path
+        if not self.uses_gain(scan, which) or spec is None or spec.refuse_line_coherence is None:
+            return ""
+        q = line_coherence(np.asarray(scan.data))
+        if q < spec.refuse_line_coherence:
+            return ""
+        return (
+            f"a quiet scan: its adjacent lines repeat their fine detail (line coherence {q:.2f} >= "
+            f"{spec.refuse_line_coherence:.2f}), so there is little noise to remove and the spectral "
+            "gain would remove signal with it"
+        )
 
     # ------------------------------------------------------------------ public
     def denoise(
@@ -325,10 +385,12 @@ class Denoiser:
         measured = np.isfinite(scan.data)
         if not measured.any():
             raise ValueError("scan has no measured (finite) pixel: nothing to denoise")
-        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels)
+        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
         if plan.refusal:
             error = ScanTooSmallError if min(plan.work_shape) < MIN_MODEL_PIXELS else ValueError
             raise error(f"{scan.describe()}: {plan.refusal}")
+        if self.uses_gain(scan, which):
+            return self._denoise_gain(scan, passes, cancel, progress)
         if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
         # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
@@ -397,7 +459,9 @@ class Denoiser:
         stmdenoise.safety.HarmError
             ``policy="refuse"`` and the model would do harm (or could not be run).
         """
-        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels)
+        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
+        if plan.runs and (quiet := self.quiet_refusal(scan, which)):
+            plan = replace(plan, refusal=quiet)
         model_out = None
         if plan.runs:
             model_out = self.denoise(
@@ -406,6 +470,49 @@ class Denoiser:
             )  # fmt: skip
         delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
         return Checked(delivered, model_out, verdict)
+
+    # ------------------------------------------------------------------ spectral path
+    def _denoise_gain(
+        self,
+        scan: Scan,
+        passes: int,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+    ) -> Scan:
+        """The spectral gain on the scan's own grid, averaged over ``passes`` mirrorings."""
+        assert self.gain is not None and self.info.experimental_path is not None
+        data = np.asarray(scan.data, dtype=np.float64)
+        started = time.perf_counter()
+        flips = _FLIPS[:passes]
+        averaged = np.zeros(data.shape)
+        for k, flip in enumerate(flips):
+
+            def overall(done: int, total: int, k: int = k) -> None:
+                assert progress is not None
+                progress(k * total + done, len(flips) * total)
+
+            out = apply_gain(self.gain, flip(data), cancel=cancel, progress=overall if progress else None)
+            averaged += flip(out)
+        self.gain_seconds_per_megapixel = (time.perf_counter() - started) / (data.size / 1e6 * len(flips))
+        result = averaged / len(flips)
+        measured = np.isfinite(data)
+        if not np.isfinite(result[measured]).all():
+            raise ValueError(
+                f"{scan.describe()}: the spectral gain produced non-finite values; nothing was written"
+            )
+        step = ProcessingStep(
+            "denoise",
+            {
+                "model": self.info.name or (self.path.name if self.path else ""),
+                "variant": self.info.variant,
+                "generator": GAIN_KIND,
+                "steps": self.info.steps,
+                "native_grid": True,
+                "passes": passes,
+                "program_version": self.info.program_version,
+            },
+        )
+        return scan.with_data(result, step)
 
     # ------------------------------------------------------------------ network passes
     def _onnx_runner(self, gen: Generator) -> _OnnxRunner | None:

@@ -226,12 +226,17 @@ class BatchResult:
 
 
 def model_fingerprint(folder: Path) -> dict[str, str]:
-    """Name and SHA-256 of a model folder (its ``config.json`` and weights files), without loading it."""
+    """Name and SHA-256 of a model folder (its ``config.json`` and weights files: ``weights*`` and
+    every ``.safetensors``, the spectral gain's included), without loading it."""
     import hashlib
 
     h = hashlib.sha256()
     name = folder.name
-    parts = sorted(p for p in folder.iterdir() if p.name == "config.json" or p.name.startswith("weights"))
+    parts = sorted(
+        p
+        for p in folder.iterdir()
+        if p.name == "config.json" or p.name.startswith("weights") or p.suffix == ".safetensors"
+    )
     for p in parts:
         h.update(p.name.encode())
         h.update(mf.file_sha256(p).encode())

@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     plan = OutputPlan(Path(args.output), paths, overwrite=args.overwrite)
     out_dir = plan.out_dir
     den = Denoiser.from_folder(model, device=args.device, tile=args.tile)
-    print(f"model {model} ({den.info.variant}, {den.info.steps} steps) on {den.device}", file=sys.stderr)
+    kind = "spectral gain for experimental scans, CPU" if den.gain is not None else den.info.variant
+    print(f"model {model} ({kind}, {den.info.steps} steps) on {den.device}", file=sys.stderr)
     failed = 0
 
     def job(cancel: threading.Event) -> Any:
@@ -126,7 +127,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_frame_arguments(p, channel=None)
     p.add_argument(
         "--which", choices=("auto", "experimental", "simulated"), default="auto",
-        help="G_DA for experimental scans (default), G_D for simulated ones",
+        help="experimental scans: the model's spectral gain when it has one (the default model does), "
+        "else G_DA; simulated ones: G_D. auto (default) reads the scan's 'simulated' header",
     )  # fmt: skip
     p.add_argument(
         "--passes", type=int, choices=(1, 2, 4), default=1,

@@ -8,7 +8,18 @@ import sys
 from collections.abc import Sequence
 
 from stmdenoise import __version__
-from stmdenoise.cli import batch, denoise, evaluate, export, finetune, info, score, simulate, train
+from stmdenoise.cli import (
+    batch,
+    denoise,
+    evaluate,
+    export,
+    finetune,
+    info,
+    score,
+    simulate,
+    train,
+    train_gain,
+)
 from stmdenoise.io.errors import OverwriteInputError, ScanFormatError
 
 __all__ = ["main", "build_parser"]
@@ -16,7 +27,7 @@ __all__ = ["main", "build_parser"]
 # Each module defines ``add_parser(subparsers)`` which registers its sub-command and sets
 # ``func`` (a callable taking the parsed namespace and returning an exit code). The modules are
 # light: each imports what its command needs (torch included) inside ``run``.
-COMMAND_MODULES = (info, export, score, train, denoise, batch, finetune, evaluate, simulate)
+COMMAND_MODULES = (info, export, score, train, train_gain, denoise, batch, finetune, evaluate, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:

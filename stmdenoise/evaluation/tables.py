@@ -129,11 +129,17 @@ def evaluate(
     chosen = [BASELINES[b] for b in baselines]
     dens = _load_models(models, device)
 
-    def model_label(name: str, den: Denoiser) -> str:
-        return f"{name} ({den.info.variant}{'' if passes == 1 else f', {passes} passes'})"
+    def model_label(name: str, den: Denoiser, path: str = "") -> str:
+        kind = path or den.info.variant
+        return f"{name} ({kind}{'' if passes == 1 else f', {passes} passes'})"
 
-    work = sum(len(b.grid) for b in chosen) * len(val_pairs) + (1 + len(chosen) + len(dens)) * (
-        len(test_pairs) + len(real_scans)
+    # a folder with a spectral gain gets a second Table I row: what its experimental path (the one
+    # real scans get) does to the simulated pairs, beside G_D (the one simulated images get)
+    gains = sum(den.gain is not None for _, den in dens)
+    work = (
+        sum(len(b.grid) for b in chosen) * len(val_pairs)
+        + (1 + len(chosen) + len(dens)) * (len(test_pairs) + len(real_scans))
+        + gains * len(test_pairs)
     )
     done = 0
 
@@ -196,9 +202,17 @@ def evaluate(
                 out = den.denoise(scan, which="simulated", passes=passes, cancel=cancel)
                 outs.append((clean, np.asarray(out.data)))
                 yield tick(f"Table I {name}")
-            res.table1.append(row1(model_label(name, den), outs))
+            res.table1.append(row1(model_label(name, den, "G_D" if den.gain is not None else ""), outs))
             if res.outputs is not None:
                 res.outputs[name] = [o for _, o in outs]
+            if den.gain is not None:
+                outs = []
+                for clean, noisy in test_pairs:
+                    scan = Scan(noisy, pixel_size=(pixel_size, pixel_size))
+                    out = den.denoise(scan, which="experimental", passes=passes, cancel=cancel)
+                    outs.append((clean, np.asarray(out.data)))
+                    yield tick(f"Table I {name} spectral gain")
+                res.table1.append(row1(model_label(name, den, "spectral gain, real-scan path"), outs))
 
     # ---- Table II
     def row2(method: str, images: list[Array]) -> dict[str, Any]:
@@ -228,7 +242,8 @@ def evaluate(
                 out = den.denoise(s, which="experimental", passes=passes, cancel=cancel)
                 ims.append(np.asarray(out.data))
                 yield tick(f"Table II {name}")
-            res.table2.append(row2(model_label(name, den), ims))
+            label = model_label(name, den, "spectral gain" if den.gain is not None else "")
+            res.table2.append(row2(label, ims))
     yield EvalProgress(work, work, "done")
 
 

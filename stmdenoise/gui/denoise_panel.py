@@ -196,19 +196,26 @@ class DenoisePanel(QWidget):
         if raw is None or px is None:
             self.plan_label.setText("")
             return
+        from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE
+
+        native = model_native_range(model) if model is not None else None
+        gain = native == ANY_PIXEL_SIZE  # the spectral gain: any grid, a plain picture included
         plan = plan_denoise(
             raw.shape,
-            raw.pixel_size,
+            raw.pixel_size if raw.pixel_size is not None or not gain else (px, px),
             px,
             passes=self.session.passes,
-            device=self.session.device,
-            native_range=model_native_range(model) if model is not None else None,
+            device="cpu" if gain else self.session.device,
+            native_range=native,
         )
         text = plan.describe()
         self.plan_label.setText(text[0].upper() + text[1:] + ".")
         self.plan_label.setProperty("refused", not plan.runs)
         self.plan_label.setToolTip(
-            "The network was trained at one pixel size; every scan is resampled onto it and back. "
+            "This model's spectral gain works on every scan's own grid: it only scales the scan's "
+            "Fourier coefficients (never above 1), so it cannot add structure."
+            if gain
+            else "The network was trained at one pixel size; every scan is resampled onto it and back. "
             "Enlarging or shrinking by more than 2x is refused (the classical filter or the raw scan "
             "is delivered instead)."
         )

@@ -107,10 +107,16 @@ def model_summary(model: ModelInfo) -> str:
     except (ModelFolderError, OSError, ValueError) as exc:
         return f"{model.path} (config.json unreadable: {exc})"
     a = info.arch
-    return (
+    text = (
         f"{model.path}\nvariant={info.variant}, steps={info.steps}, ngf={a.ngf}, blocks={a.n_blocks}, "
         f"pixel size={info.pixel_size * 1e9:.4g} nm"
     )
+    if info.experimental_path is not None:
+        text += (
+            "\nexperimental scans: spectral gain on the scan's own grid (any pixel size); "
+            "the network above denoises simulated images"
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -274,13 +280,16 @@ def model_pixel_size(model: ModelInfo) -> float | None:
 
 
 def model_native_range(model: ModelInfo) -> tuple[float, float] | None:
-    """A model folder's native pixel-size range, metres (None: none declared, or unreadable)."""
+    """A model folder's native pixel-size range for experimental scans, metres (None: none
+    declared, or unreadable); a folder with a spectral gain runs every pixel size natively."""
     from stmdenoise.model.folder import ModelFolderError, read_model_info
+    from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE
 
     try:
-        return read_model_info(model.path).native_pixel_size_range
+        info = read_model_info(model.path)
     except (ModelFolderError, OSError, ValueError):
         return None
+    return ANY_PIXEL_SIZE if info.experimental_path is not None else info.native_pixel_size_range
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,12 @@
 Weights are stored with safetensors only: loading never unpickles anything. ``config.json``
 holds the architecture, the variant, the normalisation, the pixel size the model was trained
 at, a description of its training data, the step count, metrics and the program version.
+
+A folder may also hold an ``experimental_path`` (format version 2): a different denoiser for
+experimental scans, the spectral gain of :mod:`stmdenoise.model.spectral_gain`, in its own
+safetensors file. G_D stays the denoiser of simulated images (and fine-tuning's base); G_DA
+is kept but not used for experimental scans. A program that reads only version 1 refuses such
+a folder instead of silently running G_DA on real scans.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -28,6 +34,7 @@ from stmdenoise.model.pdanet import (
     variant_shares_up,
     variant_uses_da,
 )
+from stmdenoise.model.spectral_gain import GainSpec, GainWeights
 from stmdenoise.processing.network import NormalizationSpec  # parses config.json's normalization
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "ModelInfo",
     "NormalizationSpec",
     "save_model_folder",
+    "load_gain",
     "load_model_folder",
     "read_model_info",
     "without_machine_paths",
@@ -66,7 +74,9 @@ CONFIG_LIMITS: dict[str, tuple[float, float]] = {
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.safetensors"
 FORMAT = "stmdenoise-pdanet"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The version written for a folder without an experimental path (readable by 0.1 programs).
+_PLAIN_VERSION = 1
 
 
 class ModelFolderError(ValueError):
@@ -97,11 +107,14 @@ class ModelInfo:
     #: to ``pixel_size`` (:func:`stmdenoise.plan.plan_denoise` decides; ``config.json`` key
     #: ``native_pixel_size_range_m``, optional).
     native_pixel_size_range: tuple[float, float] | None = None
+    #: The denoiser of experimental scans when it is not G_DA (``config.json`` key
+    #: ``experimental_path``, format version 2): the spectral gain's settings.
+    experimental_path: GainSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if self.experimental_path is not None else _PLAIN_VERSION,
             "name": self.name,
             "program_version": self.program_version,
             "variant": self.variant,
@@ -123,6 +136,8 @@ class ModelInfo:
         }
         if self.native_pixel_size_range is not None:
             d["native_pixel_size_range_m"] = [float(v) for v in self.native_pixel_size_range]
+        if self.experimental_path is not None:
+            d["experimental_path"] = self.experimental_path.to_dict()
         return d
 
     @classmethod
@@ -150,6 +165,9 @@ class ModelInfo:
                 weights_dtype=str(d.get("weights", {}).get("dtype", "float32")),
                 name=str(d.get("name", "")),
                 native_pixel_size_range=_native_range(d.get("native_pixel_size_range_m"), path),
+                experimental_path=(
+                    None if d.get("experimental_path") is None else GainSpec.from_dict(d["experimental_path"])
+                ),
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ModelFolderError(path, f"{CONFIG_NAME} is damaged: {exc!r}") from exc
@@ -249,6 +267,7 @@ def save_model_folder(
     g_da: Generator,
     *,
     dtype: torch.dtype = torch.float32,
+    gain: GainWeights | None = None,
 ) -> Path:
     """Write ``config.json`` and ``weights.safetensors`` to ``path`` (created if needed).
 
@@ -263,6 +282,9 @@ def save_model_folder(
     dtype : torch.dtype
         Storage type of the weights (float32, or float16 to halve the size); loading casts
         back to float32.
+    gain : GainWeights, optional
+        The spectral gain of ``info.experimental_path`` (required exactly when it is set),
+        written to its file before ``config.json`` names it.
 
     Returns
     -------
@@ -271,23 +293,34 @@ def save_model_folder(
     """
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+    if (gain is None) != (info.experimental_path is None):
+        raise ValueError("gain weights are needed exactly when info.experimental_path is set")
+    if gain is not None and info.experimental_path is not None:
+        if gain.row_coherence != info.experimental_path.row_coherence:
+            raise ValueError("the gain weights and info.experimental_path disagree on row_coherence")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     state = {
         k: v.detach().to("cpu", dtype).contiguous().clone()
         for k, v in generator_state(g_d, g_da, info.variant).items()
     }
+    spec = info.experimental_path
     info = ModelInfo(
         **{
             **info.__dict__,
             "weights_dtype": str(dtype).removeprefix("torch."),
             "training": without_machine_paths(info.training),
+            "experimental_path": (
+                None if spec is None else replace(spec, training=without_machine_paths(spec.training))
+            ),
         }
     )
     metadata = {"format": FORMAT, "variant": info.variant}
     # bytes written into our own file: safetensors' save_file would create it with mode 0600
     blob = save(state, metadata=metadata)
     _atomic_write_bytes(folder / WEIGHTS_NAME, lambda tmp: Path(tmp).write_bytes(blob))
+    if gain is not None and info.experimental_path is not None:
+        _atomic_write_bytes(folder / info.experimental_path.file, lambda tmp: gain.save(Path(tmp)))
     text = json.dumps(info.to_dict(), indent=2) + "\n"
     _atomic_write_bytes(folder / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return folder
@@ -357,3 +390,21 @@ def load_model_folder(
     g_d.to(device).eval()
     g_da.to(device).eval()
     return info, g_d, g_da
+
+
+def load_gain(path: str | Path, info: ModelInfo) -> GainWeights | None:
+    """The spectral gain of a folder's ``experimental_path`` (None when it has none).
+
+    Raises :class:`ModelFolderError` when the file is missing, damaged or does not fit the spec.
+    """
+    spec = info.experimental_path
+    if spec is None:
+        return None
+    folder = Path(path)
+    file = folder / spec.file
+    if not file.is_file():
+        raise ModelFolderError(folder, f"no {spec.file} (the spectral gain named in {CONFIG_NAME})")
+    try:
+        return GainWeights.load(file, spec.row_coherence)
+    except ValueError as exc:
+        raise ModelFolderError(folder, f"{spec.file} is damaged or does not fit its spec ({exc})") from exc

@@ -195,7 +195,8 @@ def base_error_on_scans(base: str, paths: Sequence[Path], device: str) -> float:
             continue
         for _name, fwd, bwd in two_direction_frames(path, [ch] if ch else None):
             try:
-                out = np.asarray(d.denoise(fwd).data)
+                # the network the fine-tune starts from (G_D), also when real scans go to a spectral gain
+                out = np.asarray(d.denoise(fwd, which="simulated" if d.gain is not None else "auto").data)
                 err = pair_fidelity(out, fwd, bwd).band("all").error
             except (NotScorableError, ValueError):
                 continue

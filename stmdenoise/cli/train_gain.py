@@ -1,0 +1,76 @@
+"""``stmdenoise train-gain SCANS... --base MODEL --out NEW``: train the spectral gain, write a new model.
+
+The spectral gain (:mod:`stmdenoise.model.spectral_gain`) denoises experimental scans on their
+own grid by scaling Fourier coefficients; it is trained by Noise2Noise between the forward and
+backward frames of the given two-direction scans (Z and Current) and on simulated pairs of the
+broad world (:mod:`stmdenoise.training.spectral_gain`). The new folder keeps the base model's
+G_D for simulated images. A run takes a few minutes on a CPU; Ctrl+C stops it and leaves nothing
+behind (there is no checkpoint to resume: rerun it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and write ``--out``; 0 when written, 130 when interrupted (nothing written)."""
+    import torch
+
+    from stmdenoise.paths import default_model_dir
+    from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    req = GainRequest(
+        inputs=tuple(Path(p) for p in args.scans),
+        base=Path(args.base) if args.base else default_model_dir(),
+        out=Path(args.out),
+        steps=args.steps,
+        sim_pairs=args.sim_pairs,
+        seed=args.seed,
+        refuse_quiet=None if args.refuse_quiet < 0 else args.refuse_quiet,
+        row_coherence=args.row_coherence,
+        hinge=args.hinge,
+        name=args.name,
+    )
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not args.quiet and (done == total or done % 50 == 0):
+            print(f"{stage}: step {done}/{total}", file=sys.stderr, flush=True)
+
+    try:
+        out = train_gain_model(req, progress=progress)
+    except KeyboardInterrupt:
+        print("stmdenoise train-gain: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    print(f"model written to {out}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "train-gain",
+        help="train the spectral gain on two-direction scans and write a new model folder",
+        description=__doc__.splitlines()[0].split(": ", 1)[-1] if __doc__ else None,
+    )
+    p.add_argument("scans", nargs="*", help="two-direction scan files or folders (searched recursively)")
+    p.add_argument("--base", help="model folder whose G_D and settings the new one keeps (default: shipped)")
+    p.add_argument("--out", required=True, help="new model folder (must not exist)")
+    p.add_argument("--steps", type=int, default=400, help="Adam steps (default 400)")
+    p.add_argument("--sim-pairs", type=int, default=40, help="simulated broad-world pairs (default 40)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--refuse-quiet", type=float, default=0.42, metavar="Q",
+        help="decline scans whose even/odd line coherence reaches Q (default 0.42; -1: never)",
+    )  # fmt: skip
+    p.add_argument("--row-coherence", action="store_true", help="add the even/odd line coherence feature")
+    p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
+    p.add_argument("--name", default="", help="model name (default: the folder's name)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)

@@ -1,0 +1,462 @@
+"""The spectral-gain denoiser: a tile-wise Wiener filter whose gains a small MLP predicts.
+
+Why this kind of model. On real scans the PDA-Net generator redraws standing waves in its own
+shape, erases other materials' structure and paints rings that are not in the scan
+(docs/model-selection.md). A filter that multiplies each Fourier coefficient of a tile by a
+gain in (0, 1) cannot add structure that is not in the scan, works on any pixel size (its
+features are in cycles per pixel and relative to the scan's own noise floor, so nothing is
+resampled) and needs no GPU. What is learnt is only *how much* of each coefficient to keep,
+from features of the scan itself:
+
+- per tile (:data:`TILE` px, 50 % overlap, sqrt-Hann analysis and synthesis windows): the
+  smoothed power at the coefficient (1 and 3 bins) over the tile's high-frequency floor,
+  its height above the median and the 20th percentile of its ring (|k|), the ring's spread;
+- per scan (context): the same height on the whole scan's spectrum at that frequency, the
+  scan's signal-to-floor ratio and the tile's floor relative to the scan's;
+- optionally the coherence of even and odd scan lines per fast-axis frequency.
+
+Training (Noise2Noise in the Fourier domain) lives in :mod:`stmdenoise.training.spectral_gain`;
+this module is the inference, in NumPy, and the weights file. :func:`line_coherence` is the
+single-frame hint behind the quiet-scan refusal (a scan whose adjacent lines repeat their fine
+detail has almost no noise a spectral filter could remove without removing signal).
+
+>>> import numpy as np
+>>> w = GainWeights.initial(np.random.default_rng(0))
+>>> z = np.random.default_rng(1).normal(size=(80, 96))
+>>> out = apply_gain(w, z)
+>>> out.shape, bool(np.isfinite(out).all())
+((80, 96), True)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import gaussian_filter
+
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.processing import level_plane
+
+__all__ = [
+    "ANY_PIXEL_SIZE",
+    "GAIN_FILE",
+    "GAIN_KIND",
+    "GainSpec",
+    "GainWeights",
+    "QUIET_BAND",
+    "TILE",
+    "apply_gain",
+    "even_gain_half",
+    "line_coherence",
+    "n_features",
+    "row_coherence",
+    "tile_examples",
+]
+
+Array = NDArray[np.float64]
+
+#: ``kind`` of a model folder's spectral path (``config.json`` key ``experimental``).
+GAIN_KIND = "spectral-gain"
+#: Default weights file of the spectral path inside a model folder.
+GAIN_FILE = "spectral_gain.safetensors"
+#: Pixel sizes (metres) the spectral path runs on their own grid: all of them (its features are
+#: in cycles per pixel and relative to the scan's own noise floor); the plan's native range.
+ANY_PIXEL_SIZE = (1e-15, 1.0)
+#: Tile side (pixels) and step: 50 % overlap.
+TILE = 64
+STRIDE = TILE // 2
+_W1 = np.sin(np.pi * (np.arange(TILE) + 0.5) / TILE)
+#: sqrt-Hann: analysis x synthesis windows sum to 1 at 50 % overlap.
+WINDOW = np.outer(_W1, _W1)
+RINGS = 24
+#: Features without the optional line coherence.
+BASE_FEATURES = 10
+#: Fast-axis band (cycles per pixel) of the scan-level line coherence (quiet-scan refusal).
+QUIET_BAND = (0.2, 0.35)
+#: Tiles transformed at once (bounds the feature stack: about 170 kB per tile).
+CHUNK = 256
+#: Offset added to the last layer before the sigmoid: an untrained net keeps (gain ~0.88).
+GAIN_BIAS = 2.0
+
+
+def n_features(row_coherence: bool) -> int:
+    """Number of input features of the gain network."""
+    return BASE_FEATURES + int(row_coherence)
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _hann(shape: tuple[int, int]) -> Array:
+    wy = np.hanning(shape[0] + 2)[1:-1]
+    wx = np.hanning(shape[1] + 2)[1:-1]
+    return np.outer(wy, wx)
+
+
+def _ring_index(shape: tuple[int, int], rings: int) -> tuple[Array, NDArray[np.int_]]:
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.fftfreq(shape[1])[None, :]
+    r = np.hypot(ky, kx)
+    return r, np.minimum((r / 0.5 * rings).astype(int), rings)
+
+
+def _spectral_stats(x_f: NDArray[Any], rings: int = RINGS) -> tuple[Array, Array, Array, Array, Array]:
+    """Smoothed log power (1 and 3 bins) over the high-frequency floor, ring median and 20th percentile.
+
+    ``x_f`` is one spectrum (rows, cols) or a stack (n, rows, cols); every output has its shape
+    except the floor: one value per spectrum (shape () or (n,))."""
+    xs = x_f if x_f.ndim == 3 else x_f[None]
+    p = np.abs(xs) ** 2
+    r, ri = _ring_index(xs.shape[1:], rings)
+    floor = np.median(p[:, r > 0.3], axis=1) + 1e-30
+    f1 = np.log10(gaussian_filter(p, (0, 1.0, 1.0), mode="wrap") / floor[:, None, None] + 1e-12)
+    f3 = np.log10(gaussian_filter(p, (0, 3.0, 3.0), mode="wrap") / floor[:, None, None] + 1e-12)
+    med = np.zeros((len(xs), ri.max() + 1))
+    lo = np.zeros((len(xs), ri.max() + 1))
+    for i in range(ri.max() + 1):
+        sel = ri == i
+        if sel.any():
+            v = f1[:, sel]
+            med[:, i], lo[:, i] = np.median(v, axis=1), np.percentile(v, 20, axis=1)
+    out = (f1, f3, med[:, ri], lo[:, ri], floor)
+    return out if x_f.ndim == 3 else (out[0][0], out[1][0], out[2][0], out[3][0], out[4][0])
+
+
+@dataclass(frozen=True)
+class _Context:
+    height: Array  # whole-scan f1 - ring 20th percentile
+    spread: Array  # whole-scan ring median - 20th percentile
+    snr: float
+    floor: float
+    shape: tuple[int, int]
+    window_power: float  # mean squared whole-scan window over mean squared tile window
+    coherence: Array | None  # even/odd-row coherence per |kx| (rfft bins), when asked for
+
+
+def _line_spectra(lev: Array) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Windowed fast-axis spectra (rfft per line) of the even and of the odd lines of ``lev``."""
+    n = lev.shape[0] // 2 * 2
+    a, b = lev[0:n:2], lev[1:n:2]
+    w = np.hanning(a.shape[1] + 2)[1:-1]
+    return np.fft.rfft(a * w, axis=1), np.fft.rfft(b * w, axis=1)
+
+
+def row_coherence(lev: Array) -> Array:
+    """Coherence of the even and the odd scan lines per fast-axis frequency (rfft bins, 5-bin smoothed).
+
+    Adjacent lines look at nearly the same surface with independent noise, so on an oversampled,
+    quiet scan they agree up to high frequencies and on a noisy one they do not."""
+    fa, fb = _line_spectra(lev)
+    box = np.ones(5) / 5
+    c = np.convolve(np.real(fa * np.conj(fb)).sum(0), box, mode="same")
+    p = np.convolve(((np.abs(fa) ** 2 + np.abs(fb) ** 2) / 2).sum(0), box, mode="same")
+    return np.asarray(np.clip(c / np.maximum(p, 1e-30), -1.0, 1.0))
+
+
+def line_coherence(z: NDArray[Any]) -> float:
+    """Scan-level coherence of the even and the odd lines of ``z`` (measured rows, levelled) in QUIET_BAND.
+
+    Near 0 when the fine detail along the lines is noise (independent from line to line), near 1
+    when adjacent lines repeat it (an oversampled scan with almost no noise to remove). Scans
+    with fewer than 4 measured lines or 8 columns give 0.0 (no evidence of quietness)."""
+    z = np.asarray(z, dtype=np.float64)
+    rows = z[np.isfinite(z).all(axis=1)]
+    if rows.shape[0] < 4 or rows.shape[1] < 8:
+        return 0.0
+    fa, fb = _line_spectra(level_plane(rows))
+    k = np.fft.rfftfreq(z.shape[1])
+    m = (k >= QUIET_BAND[0]) & (k < QUIET_BAND[1])
+    c = float(np.real(fa[:, m] * np.conj(fb[:, m])).sum())
+    p = float(((np.abs(fa[:, m]) ** 2 + np.abs(fb[:, m]) ** 2) / 2).sum())
+    return c / p if p > 0 else 1.0
+
+
+def _context(lev: Array, with_coherence: bool) -> _Context:
+    window = _hann(lev.shape)
+    x_f = np.fft.fft2(lev * window)
+    f1, _f3, med, lo, floor = _spectral_stats(x_f)
+    snr = math.log10(max(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size), 1e-30))
+    window_power = float(np.mean(window**2)) / float(np.mean(WINDOW**2))
+    coh = row_coherence(lev) if with_coherence else None
+    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh)
+
+
+def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDArray[np.float32]:
+    """Features (n, TILE, columns, n_features) of a stack of tile spectra (n, TILE, TILE): the
+    first ``columns`` columns of k (inference needs only the half-plane irfft2 reads)."""
+    f1, f3, med, lo, floor = (a[..., :columns] if a.ndim == 3 else a for a in _spectral_stats(x_f))
+    rows, cols = ctx.shape
+    iy = np.round(np.fft.fftfreq(TILE)[:, None] * rows).astype(int) % rows
+    ix = np.round(np.fft.fftfreq(TILE)[None, :columns] * cols).astype(int) % cols
+    level = np.log10(floor / ctx.floor * (rows * cols) / TILE**2 * ctx.window_power)
+    feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo]
+    feats += [np.broadcast_to(ctx.height[iy, ix], f1.shape), np.broadcast_to(ctx.spread[iy, ix], f1.shape)]
+    feats += [np.full(f1.shape, ctx.snr / 4), np.broadcast_to(level[:, None, None], f1.shape)]
+    if ctx.coherence is not None:
+        kx = np.round(np.abs(np.fft.fftfreq(TILE)[:columns]) * cols).astype(int)
+        coh = ctx.coherence[np.minimum(kx, ctx.coherence.size - 1)]
+        feats.append(np.broadcast_to(coh[None, None, :], f1.shape))
+    return np.stack(feats, -1).astype(np.float32)
+
+
+def _tile_spectra(v: Array, pos: list[tuple[int, int]]) -> NDArray[np.complex128]:
+    return np.fft.fft2(np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW)
+
+
+def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
+    """``u`` reflect-padded by half a tile (and up to a whole number of steps) and the tile corners."""
+    rows, cols = u.shape
+    pad = ((STRIDE, STRIDE + (-rows) % STRIDE), (STRIDE, STRIDE + (-cols) % STRIDE))
+    v = np.pad(u, pad, mode="reflect")  # numpy reflects repeatedly when a pad exceeds the image
+    pos = [
+        (i, j)
+        for i in range(0, v.shape[0] - TILE + 1, STRIDE)
+        for j in range(0, v.shape[1] - TILE + 1, STRIDE)
+    ]
+    return v, pos
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@dataclass(frozen=True)
+class GainWeights:
+    """The gain network: features -> Linear -> SiLU -> Linear -> SiLU -> Linear -> sigmoid(. + 2).
+
+    ``layers`` are ``(weight (in, out), bias (out,))`` pairs in float32."""
+
+    layers: tuple[tuple[NDArray[np.float32], NDArray[np.float32]], ...]
+    row_coherence: bool = False
+
+    def __post_init__(self) -> None:
+        width = n_features(self.row_coherence)
+        for k, (w, b) in enumerate(self.layers):
+            if w.ndim != 2 or b.shape != (w.shape[1],) or w.shape[0] != width:
+                raise ValueError(
+                    f"layer {k}: weight {w.shape} and bias {b.shape} do not follow a {width}-wide input"
+                )
+            if not (np.isfinite(w).all() and np.isfinite(b).all()):
+                raise ValueError(f"layer {k} has non-finite weights")
+            width = w.shape[1]
+        if not self.layers or width != 1:
+            raise ValueError(f"the last layer must have one output, got {width}")
+
+    @classmethod
+    def initial(cls, rng: np.random.Generator, hidden: int = 32, row_coherence: bool = False) -> GainWeights:
+        """Small random weights (the gains start near sigmoid(2) = 0.88)."""
+        sizes = [n_features(row_coherence), hidden, hidden, 1]
+        layers = tuple(
+            (
+                (rng.normal(size=(a, b)) / math.sqrt(a)).astype(np.float32),
+                np.zeros(b, dtype=np.float32),
+            )
+            for a, b in zip(sizes, sizes[1:], strict=False)
+        )
+        return cls(layers, row_coherence)
+
+    def gain(self, features: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Gains in (0, 1) of features (..., n_features).
+
+        Evaluated with torch's CPU kernels (threaded, vectorised SiLU): about 3x NumPy's time on
+        a 512^2 scan's 600 000 coefficients; no autograd, nothing moves to a GPU."""
+        import torch
+
+        with torch.inference_mode():
+            h = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+            for k, (w, b) in enumerate(self.layers):
+                h = torch.addmm(torch.from_numpy(b), h.reshape(-1, w.shape[0]), torch.from_numpy(w))
+                if k < len(self.layers) - 1:
+                    h = torch.nn.functional.silu(h)
+            g = torch.sigmoid(h[:, 0] + GAIN_BIAS)
+        return np.asarray(g.numpy(), dtype=np.float32).reshape(features.shape[:-1])
+
+    def to_tensors(self) -> dict[str, NDArray[np.float32]]:
+        out = {}
+        for k, (w, b) in enumerate(self.layers):
+            out[f"layer{k}.weight"] = np.ascontiguousarray(w)
+            out[f"layer{k}.bias"] = np.ascontiguousarray(b)
+        return out
+
+    @classmethod
+    def from_tensors(cls, tensors: Mapping[str, NDArray[Any]], row_coherence: bool) -> GainWeights:
+        layers = []
+        k = 0
+        while f"layer{k}.weight" in tensors:
+            w = np.asarray(tensors[f"layer{k}.weight"], dtype=np.float32)
+            b = np.asarray(tensors.get(f"layer{k}.bias", np.zeros(0)), dtype=np.float32)
+            layers.append((w, b))
+            k += 1
+        return cls(tuple(layers), row_coherence)
+
+    def to_bytes(self) -> bytes:
+        """The weights as a safetensors file's bytes."""
+        from safetensors.numpy import save
+
+        return bytes(save(self.to_tensors(), metadata={"kind": GAIN_KIND}))
+
+    def save(self, path: Path) -> None:
+        """Write the weights with safetensors to ``path`` (the caller makes it atomic; the file gets
+        the usual permissions, not safetensors' 0600)."""
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: Path, row_coherence: bool) -> GainWeights:
+        """Read weights written by :meth:`save`; ValueError (with the reason) for a damaged file."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        try:
+            tensors = load_file(str(path))
+        except (SafetensorError, OSError) as exc:
+            raise ValueError(f"{path.name} cannot be read: {exc}") from exc
+        return cls.from_tensors(tensors, row_coherence)
+
+
+@dataclass(frozen=True)
+class GainSpec:
+    """The ``experimental_path`` entry of a model folder's ``config.json``.
+
+    Attributes
+    ----------
+    file : str
+        Weights file (a plain name inside the folder).
+    row_coherence : bool
+        The network reads the even/odd-line coherence feature.
+    refuse_line_coherence : float or None
+        Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised (the
+        do-no-harm verdict says why); None: never refused for this.
+    training : mapping
+        How the gains were trained (data, steps, seed, command).
+    """
+
+    file: str = GAIN_FILE
+    row_coherence: bool = False
+    refuse_line_coherence: float | None = None
+    training: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": GAIN_KIND,
+            "file": self.file,
+            "row_coherence": self.row_coherence,
+            "refuse_line_coherence": self.refuse_line_coherence,
+            "training": dict(self.training),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> GainSpec:
+        """Parse and check; ValueError with the reason for anything else."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"experimental_path must be an object, got {type(d).__name__}")
+        if d.get("kind") != GAIN_KIND:
+            raise ValueError(f"experimental_path kind {d.get('kind')!r} is not one this program runs")
+        name = d.get("file", GAIN_FILE)
+        plain = isinstance(name, str) and name not in ("", ".", "..")
+        flavours = (PurePosixPath, PureWindowsPath)
+        if not plain or any(len(f(name).parts) != 1 or f(name).anchor for f in flavours):
+            raise ValueError(f"experimental_path file must be a plain file name, got {name!r}")
+        q = d.get("refuse_line_coherence")
+        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1):
+            raise ValueError(f"refuse_line_coherence must be null or a number in [0, 1], got {q!r}")
+        rc = d.get("row_coherence", False)
+        if not isinstance(rc, bool):
+            raise ValueError(f"row_coherence must be true or false, got {rc!r}")
+        training = d.get("training", {})
+        if not isinstance(training, Mapping):
+            raise ValueError("experimental_path training must be an object")
+        return cls(name, rc, None if q is None else float(q), dict(training))
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def even_gain_half() -> int:
+    """Columns of a tile spectrum that irfft2 needs (the gain is even in k)."""
+    return TILE // 2 + 1
+
+
+def apply_gain(
+    weights: GainWeights,
+    z: NDArray[Any],
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Array:
+    """Denoise ``z`` (rows, cols) on its own grid; rows with an unmeasured pixel stay as they are.
+
+    The plane of the measured rows is removed, every tile's coefficients are multiplied by the
+    network's gains (the mean, k = 0, kept), the tiles are blended back and the plane added.
+    ``cancel`` is checked and ``progress(done, total)`` called between chunks of tiles.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"expected a 2-D image, got shape {z.shape}")
+    rows = np.isfinite(z).all(axis=1)
+    out = z.copy()
+    if rows.sum() < 2 or z.shape[1] < 2:
+        return out
+    y = z[rows]
+    lev = level_plane(y)
+    plane = y - lev
+    ctx = _context(lev, weights.row_coherence)
+    v, pos = _tiles(lev)
+    acc = np.zeros_like(v)
+    wsum = np.zeros_like(v)
+    half = even_gain_half()
+    total = -(-len(pos) // CHUNK)
+    for n, c in enumerate(range(0, len(pos), CHUNK)):
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled("denoising cancelled")
+        part = pos[c : c + CHUNK]
+        x_f = _tile_spectra(v, part)
+        # every feature is even in k (a real tile's power spectrum is; up to rounding of the
+        # whole-scan lookup on odd sizes), so is the gain: evaluate it on the half-plane only
+        feats = _tile_features(x_f, ctx, half)
+        g = weights.gain(feats).astype(np.float64)
+        g[:, 0, 0] = 1.0
+        out_t = np.fft.irfft2(x_f[:, :, :half] * g, s=(TILE, TILE)) * WINDOW
+        for (i, j), o in zip(part, out_t, strict=True):
+            acc[i : i + TILE, j : j + TILE] += o
+            wsum[i : i + TILE, j : j + TILE] += WINDOW**2
+        if progress is not None:
+            progress(n + 1, total)
+    h, w = lev.shape
+    out[rows] = plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w]
+    return out
+
+
+def tile_examples(x: Array, target: Array, row_coherence: bool) -> dict[str, NDArray[Any]]:
+    """Training arrays of one image: per coefficient (k != 0) its features ``F``, the tile
+    coefficient of ``x`` and of ``target`` as (re, im) ``X`` / ``T``, and its |k| ``R``.
+
+    ``target`` is on ``x``'s grid: the clean image of a simulated pair or a second, registered
+    noisy look at the same area; it is levelled with ``x``'s plane."""
+    lev = level_plane(x)
+    t = target - (x - lev)
+    t = t - t.mean()
+    ctx = _context(lev, row_coherence)
+    vx, pos = _tiles(lev)
+    vt, _ = _tiles(t)
+    keep = np.ones((TILE, TILE), dtype=bool)
+    keep[0, 0] = False
+    radius = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :])[keep]
+    fs, xs, ts = [], [], []
+    for c in range(0, len(pos), CHUNK):
+        part = pos[c : c + CHUNK]
+        x_f, t_f = _tile_spectra(vx, part), _tile_spectra(vt, part)
+        fs.append(_tile_features(x_f, ctx)[:, keep].reshape(-1, n_features(row_coherence)))
+        xs.append(np.stack([x_f.real[:, keep].ravel(), x_f.imag[:, keep].ravel()], -1))
+        ts.append(np.stack([t_f.real[:, keep].ravel(), t_f.imag[:, keep].ravel()], -1))
+    return {
+        "F": np.concatenate(fs),
+        "X": np.concatenate(xs).astype(np.float32),
+        "T": np.concatenate(ts).astype(np.float32),
+        "R": np.tile(radius, len(pos)).astype(np.float32),
+    }

@@ -1,0 +1,285 @@
+"""Train the spectral gain (:mod:`stmdenoise.model.spectral_gain`) and write it into a model folder.
+
+Noise2Noise in the Fourier domain (ours, not the paper's): for a real two-direction scan the
+target of the forward frame is the registered backward frame, for a simulated pair of the
+broad world (:data:`stmdenoise.physics.variety.BROAD`) the clean image. The loss per image is
+``sum |g X - T|^2 / sum |X - T|^2`` over sampled tile coefficients; since the target's noise
+is independent of X's, its minimiser is the Wiener gain S / (S + N). An optional hinge keeps
+each octave of |k| at or below raw.
+
+The Ko group's Cu(111) frames are refused (:func:`stmdenoise.training.real_pairs.refuse_test_scene`):
+they are the real test scene and no per-pixel loss may see them.
+
+    stmdenoise train-gain ../shared/realdata --base models/cu111-default --out my-model
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stmdenoise import __version__
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.model.folder import load_model_folder, read_model_info, save_model_folder
+from stmdenoise.model.spectral_gain import GAIN_BIAS, GainSpec, GainWeights, n_features, tile_examples
+from stmdenoise.physics.variety import sample_varied_pair
+from stmdenoise.scan import Scan
+from stmdenoise.training.data import expand_paths
+from stmdenoise.training.real_fidelity import two_direction_frames
+from stmdenoise.training.real_pairs import file_sha256, refuse_test_scene
+
+__all__ = [
+    "GainRequest",
+    "HINGE_EDGES",
+    "REAL_CHANNELS",
+    "examples_of_pair",
+    "real_examples",
+    "sim_examples",
+    "train_gain",
+    "train_gain_model",
+]
+
+log = logging.getLogger(__name__)
+
+#: Channels of a two-direction file used as training pairs.
+REAL_CHANNELS = ("Z", "Current")
+#: Octaves of |k| (cycles per pixel) whose error the optional band hinge keeps at or below raw.
+HINGE_EDGES = (0.0, 0.0625, 0.125, 0.25, 0.75)
+Examples = dict[str, torch.Tensor]
+
+
+class _GainNet(torch.nn.Module):
+    """The trainable twin of :class:`~stmdenoise.model.spectral_gain.GainWeights`."""
+
+    def __init__(self, row_coherence: bool, hidden: int = 32) -> None:
+        super().__init__()
+        self.row_coherence = row_coherence
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(n_features(row_coherence), hidden),
+            torch.nn.SiLU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.SiLU(),
+            torch.nn.Linear(hidden, 1),
+        )
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(f)[..., 0] + GAIN_BIAS)
+
+    def weights(self) -> GainWeights:
+        layers = [m for m in self.net if isinstance(m, torch.nn.Linear)]
+        return GainWeights(
+            tuple((m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in layers),
+            self.row_coherence,
+        )
+
+
+def _tensors(ex: dict[str, Any]) -> Examples:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in ex.items()}
+
+
+def examples_of_pair(fwd: Scan, bwd: Scan, row_coherence: bool) -> Examples | None:
+    """Training tensors of a forward frame against its registered backward frame (None when the
+    two cannot be registered or share fewer than 32 complete rows or columns).
+
+    The backward frame is shifted by whole pixels only: an interpolated target would be smoother
+    than a second noisy look and teach the gain to over-smooth."""
+    try:
+        dy, dx = pair_fidelity(fwd, fwd, bwd).offsets[0]
+    except ValueError:  # NotScorableError is one: no contrast, too few rows in common
+        return None
+    x, b = np.asarray(fwd.data, float), np.asarray(bwd.data, float)
+    sy, sx = int(round(dy)), int(round(dx))
+    h, w = x.shape
+    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
+    xc, bc = x[r0:r1, c0:c1], b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
+    ok = np.isfinite(xc).all(1) & np.isfinite(bc).all(1)
+    if ok.sum() < 32 or xc.shape[1] < 32:
+        return None
+    return _tensors(tile_examples(xc[ok], bc[ok], row_coherence))
+
+
+def real_examples(pairs: Sequence[tuple[str, Scan, Scan]], row_coherence: bool) -> list[tuple[str, Examples]]:
+    """``(name, tensors)`` of each ``(name, forward, backward)`` that can be registered."""
+    out = []
+    for name, fwd, bwd in pairs:
+        ex = examples_of_pair(fwd, bwd, row_coherence)
+        if ex is None:
+            log.info("%s: not used (the two directions cannot be registered)", name)
+        else:
+            out.append((name, ex))
+    return out
+
+
+def sim_examples(n: int, seed: int, row_coherence: bool) -> list[Examples]:
+    """Clean/noisy pairs of the broad world at 128-256 px and 0.05-0.3 nm/px."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        px = int(rng.choice([128, 192, 256]))
+        size = px * float(np.exp(rng.uniform(np.log(0.05e-9), np.log(0.3e-9))))
+        p = sample_varied_pair(rng, pixels=px, size=size)
+        noisy, clean = np.asarray(p.noisy, float), np.asarray(p.clean, float)
+        out.append(_tensors(tile_examples(noisy, clean, row_coherence)))
+    return out
+
+
+def train_gain(
+    examples: Sequence[Examples],
+    steps: int,
+    *,
+    row_coherence: bool = False,
+    hinge: float = 0.0,
+    seed: int = 0,
+    bins: int = 6000,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> GainWeights:
+    """Adam (lr 3e-3) on the mean over images of the Noise2Noise spectral loss (``bins`` sampled
+    coefficients per image per step), plus ``hinge`` x each |k| octave's excess over raw."""
+    if not examples:
+        raise ValueError("no training image: give real two-direction scans or simulated pairs")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    net = _GainNet(row_coherence)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for step in range(steps):
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled("training cancelled")
+        opt.zero_grad()
+        total = torch.zeros(())
+        for ex in examples:
+            n = ex["F"].shape[0]
+            idx = torch.randint(0, n, (min(bins, n),), generator=gen)
+            g = net(ex["F"][idx])[:, None]
+            x, t = ex["X"][idx], ex["T"][idx]
+            e, e0 = ((g * x - t) ** 2).sum(-1), ((x - t) ** 2).sum(-1)
+            total = total + e.sum() / e0.sum()
+            if hinge > 0:
+                r = ex["R"][idx]
+                for lo, hi in zip(HINGE_EDGES, HINGE_EDGES[1:], strict=False):
+                    m = (r >= lo) & (r < hi)
+                    if int(m.sum()) > 50:
+                        total = total + hinge * torch.relu(e[m].sum() / e0[m].sum() - 1.0)
+        (total / len(examples)).backward()
+        opt.step()
+        if progress is not None:
+            progress(step + 1, steps)
+    return net.weights()
+
+
+@dataclass(frozen=True)
+class GainRequest:
+    """What ``stmdenoise train-gain`` does (recorded in the model folder's config.json)."""
+
+    inputs: tuple[Path, ...]
+    base: Path
+    out: Path
+    steps: int = 400
+    sim_pairs: int = 40
+    seed: int = 7  # simulated pairs
+    train_seed: int = 0  # initial weights and coefficient sampling
+    refuse_quiet: float | None = 0.42
+    row_coherence: bool = False
+    hinge: float = 0.0
+    name: str = ""
+    channels: tuple[str, ...] = field(default=REAL_CHANNELS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": [p.name for p in self.inputs],
+            "base": self.base.name,
+            "steps": self.steps,
+            "sim_pairs": self.sim_pairs,
+            "seed": self.seed,
+            "train_seed": self.train_seed,
+            "refuse_quiet": self.refuse_quiet,
+            "row_coherence": self.row_coherence,
+            "hinge": self.hinge,
+            "channels": list(self.channels),
+        }
+
+
+def train_gain_model(
+    req: GainRequest,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Path:
+    """Train the spectral gain on ``req.inputs`` (+ simulated pairs) and write a new model folder.
+
+    ``req.out`` is a new folder: the base's G_D/G_DA and settings, plus the gain as its
+    experimental path. It must not exist yet (nothing of the user's is replaced); it is written
+    under a temporary name and renamed when complete, so a cancelled or failed run leaves nothing.
+
+    Raises
+    ------
+    ValueError
+        ``req.out`` exists, an input is the Ko test scene, or there is nothing to train on.
+    """
+    if req.out.exists():
+        raise ValueError(f"{req.out}: already exists; give a new folder (nothing is overwritten)")
+    info = read_model_info(req.base)  # a foreign base fails before any work
+    files = expand_paths([str(p) for p in req.inputs]) if req.inputs else []
+    for f in files:
+        refuse_test_scene(f)
+    pairs = [pair for f in files for pair in two_direction_frames(f, req.channels)]
+    if files and not pairs:
+        raise ValueError(
+            f"none of the {len(files)} input files holds a forward and a backward frame of "
+            f"{' or '.join(req.channels)}"
+        )
+    started = time.perf_counter()
+    real = real_examples(pairs, req.row_coherence)
+    sim = sim_examples(req.sim_pairs, req.seed, req.row_coherence)
+
+    def tick(done: int, total: int) -> None:
+        if progress is not None:
+            progress("train", done, total)
+
+    weights = train_gain(
+        [e for _, e in real] + sim, req.steps, row_coherence=req.row_coherence, hinge=req.hinge,
+        seed=req.train_seed, cancel=cancel, progress=tick,
+    )  # fmt: skip
+    _, g_d, g_da = load_model_folder(req.base)
+    spec = GainSpec(
+        row_coherence=req.row_coherence,
+        refuse_line_coherence=req.refuse_quiet,
+        training={
+            "request": req.to_dict(),
+            "real_pairs": [name for name, _ in real],
+            "real_files": {
+                f.name: file_sha256(f) for f in files if any(n.startswith(f"{f.name} ") for n, _ in real)
+            },
+            "simulated_pairs": len(sim),
+            "seconds": round(time.perf_counter() - started, 1),
+            "program_version": __version__,
+            "loss": "Noise2Noise in the Fourier domain (stmdenoise.training.spectral_gain)",
+        },
+    )
+    new = replace(info, name=req.name or req.out.name, experimental_path=spec, program_version=__version__)
+    tmp = req.out.with_name(f".{req.out.name}.partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        save_model_folder(tmp, new, g_d, g_da, dtype=_stored_dtype(req.base), gain=weights)
+        tmp.rename(req.out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return req.out
+
+
+def _stored_dtype(base: Path) -> torch.dtype:
+    """The base folder's weight storage type (kept, so the new folder is no larger)."""
+    dtype = str(read_model_info(base).weights_dtype)
+    return {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(dtype, torch.float32)
