@@ -45,9 +45,16 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
-from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE, GAIN_KIND, GainWeights, apply_gain, line_coherence
+from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
 from stmdenoise.paths import default_model_dir, user_data_dir  # default_model_dir: re-exported
-from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
+from stmdenoise.plan import (
+    ANY_PIXEL_SIZE,
+    MAX_WORK_PIXELS,
+    MAX_ZOOM,
+    MIN_MODEL_PIXELS,
+    DenoisePlan,
+    plan_denoise,
+)
 from stmdenoise.processing import blend_tiles, iter_tiles, to_network
 from stmdenoise.safety import Verdict, judge
 from stmdenoise.scan import ProcessingStep, Scan

@@ -18,6 +18,7 @@ from typing import Any
 from stmdenoise.processing.resample import resampled_shape, same_pixel_size
 
 __all__ = [
+    "ANY_PIXEL_SIZE",
     "MAX_WORK_PIXELS",
     "MAX_ZOOM",
     "MIN_MODEL_PIXELS",
@@ -44,6 +45,10 @@ MAX_WORK_PIXELS = 4096 * 4096
 #: its own speed: 512^2 in 0.25 s with ONNX Runtime on the 2-core development CPU and 0.013 s
 #: on an H200 (``python bench/bench_model.py --model models/cu111-default``).
 SECONDS_PER_MEGAPIXEL = {"cpu": 1.0, "cuda": 0.05, "mps": 0.3}
+#: Native range (metres) of a denoiser that works on every grid: a model folder's spectral gain
+#: (:mod:`stmdenoise.model.spectral_gain`), whose features are in cycles per pixel and relative
+#: to the scan's own noise floor. Plans with it say so instead of quoting the range.
+ANY_PIXEL_SIZE = (1e-15, 1.0)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,13 @@ class DenoisePlan:
         if self.refusal:
             return f"model not run: {self.refusal}"
         mp = self.model_pixel_size * 1e9
-        if self.native and self.scan_pixel_size is not None and self.native_range is not None:
+        if self.native and self.native_range == ANY_PIXEL_SIZE:
+            own = "" if self.scan_pixel_size is None else f" {self.scan_pixel_size[1] * 1e9:.3g} nm/px"
+            head = (
+                f"the spectral gain works on the scan's own{own} grid (any pixel size; not resampled; "
+                "it only scales the scan's Fourier coefficients, never above 1)"
+            )
+        elif self.native and self.scan_pixel_size is not None and self.native_range is not None:
             lo, hi = (v * 1e9 for v in self.native_range)
             head = (
                 f"the network works on the scan's own {self.scan_pixel_size[1] * 1e9:.3g} nm/px grid "

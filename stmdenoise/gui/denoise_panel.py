@@ -196,7 +196,7 @@ class DenoisePanel(QWidget):
         if raw is None or px is None:
             self.plan_label.setText("")
             return
-        from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE
+        from stmdenoise.plan import ANY_PIXEL_SIZE
 
         native = model_native_range(model) if model is not None else None
         gain = native == ANY_PIXEL_SIZE  # the spectral gain: any grid, a plain picture included

@@ -283,7 +283,7 @@ def model_native_range(model: ModelInfo) -> tuple[float, float] | None:
     """A model folder's native pixel-size range for experimental scans, metres (None: none
     declared, or unreadable); a folder with a spectral gain runs every pixel size natively."""
     from stmdenoise.model.folder import ModelFolderError, read_model_info
-    from stmdenoise.model.spectral_gain import ANY_PIXEL_SIZE
+    from stmdenoise.plan import ANY_PIXEL_SIZE
 
     try:
         info = read_model_info(model.path)

@@ -45,7 +45,6 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.processing import level_plane
 
 __all__ = [
-    "ANY_PIXEL_SIZE",
     "GAIN_FILE",
     "GAIN_KIND",
     "GainSpec",
@@ -66,9 +65,6 @@ Array = NDArray[np.float64]
 GAIN_KIND = "spectral-gain"
 #: Default weights file of the spectral path inside a model folder.
 GAIN_FILE = "spectral_gain.safetensors"
-#: Pixel sizes (metres) the spectral path runs on their own grid: all of them (its features are
-#: in cycles per pixel and relative to the scan's own noise floor); the plan's native range.
-ANY_PIXEL_SIZE = (1e-15, 1.0)
 #: Tile side (pixels) and step: 50 % overlap.
 TILE = 64
 STRIDE = TILE // 2
