@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,9 @@ from stmdenoise.training.real_fidelity import (  # noqa: E402
     two_direction_frames,
 )
 
-SHARED = ROOT.parent / "shared"
+#: The team's shared data (``../shared`` beside the repository; STMDENOISE_SHARED overrides it,
+#: e.g. for a copy carried to another machine).
+SHARED = Path(os.environ.get("STMDENOISE_SHARED", ROOT.parent / "shared"))
 KO_DIR = SHARED / "reference" / "cu111_ko_group" / "experimental"
 KO_NM_PER_PX = 0.071  # about 0.71 Å per pixel (shared/README.md)
 REAL_DIR = SHARED / "realdata"

@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--row-coherence", action="store_true", help="add the even/odd-line coherence feature")
     ap.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' hinge")
     ap.add_argument("--real-weight", type=int, default=1, help="count each real scan this many times")
+    ap.add_argument("--hidden", type=int, default=32, help="width of the gain network's two hidden layers")
+    ap.add_argument("--bins", type=int, default=6000, help="coefficients sampled per image and step")
+    ap.add_argument("--device", default="cpu", help="where the gain network trains (cpu, cuda)")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed line")
     ap.add_argument(
         "--refuse-quiet", type=float, default=None, metavar="Q",
         help="refuse scans whose even/odd-line coherence (QUIET_BAND) is at least Q",
@@ -189,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     scans = two_direction_scans(REAL_DIR)
     real = [] if args.no_real else real_examples(scans, args.row_coherence)
     sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, args.row_coherence)
-    opts = {"row_coherence": args.row_coherence, "hinge": args.hinge}
+    opts = {
+        "row_coherence": args.row_coherence, "hinge": args.hinge, "hidden": args.hidden,
+        "bins": args.bins, "device": args.device,
+    }  # fmt: skip
 
     def fit(real_part: list[Examples]) -> GainWeights:
         return train_gain(real_part * args.real_weight + sim, args.steps, **opts)
@@ -205,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# Learned spectral gain: {len(real)} real two-direction channels (x{args.real_weight}) + "
         f"{len(sim)} simulated pairs, {args.steps} steps, row coherence {args.row_coherence}, "
-        f"hinge {args.hinge:g} (raw = 1.00)\n"
+        f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]
     stack = stack_rows([_method(net, args.refuse_quiet)], "Ko", frames, bands=CU_BANDS)
@@ -223,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     md.append(f"\nBands above raw by > 2 SE on a Ko frame: {', '.join(harm) or 'none'}.\n")
     if args.table1:
         md.append(table_one(net, args.table1))
-    md.append("## Speed\n\n" + speed(net))
+    if not args.no_speed:
+        md.append("## Speed\n\n" + speed(net))
     print("\n".join(md), flush=True)
 
     names = sorted({n.rsplit(" ", 1)[0] for n, *_ in scans})

@@ -141,16 +141,23 @@ def train_gain(
     hinge: float = 0.0,
     seed: int = 0,
     bins: int = 6000,
+    hidden: int = 32,
+    device: str = "cpu",
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> GainWeights:
     """Adam (lr 3e-3) on the mean over images of the Noise2Noise spectral loss (``bins`` sampled
-    coefficients per image per step), plus ``hinge`` x each |k| octave's excess over raw."""
+    coefficients per image per step), plus ``hinge`` x each |k| octave's excess over raw.
+
+    ``device`` "cuda" trains on a GPU (the same sampled coefficients; float rounding differs
+    from the CPU's, so the weights are close, not identical)."""
     if not examples:
         raise ValueError("no training image: give real two-direction scans or simulated pairs")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    net = _GainNet(row_coherence)
+    dev = torch.device(device)
+    net = _GainNet(row_coherence, hidden).to(dev)
+    examples = [{k: v.to(dev) for k, v in ex.items()} for ex in examples]
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     for step in range(steps):
         if cancel is not None and cancel.is_set():
@@ -159,7 +166,7 @@ def train_gain(
         total = torch.zeros(())
         for ex in examples:
             n = ex["F"].shape[0]
-            idx = torch.randint(0, n, (min(bins, n),), generator=gen)
+            idx = torch.randint(0, n, (min(bins, n),), generator=gen).to(dev)
             g = net(ex["F"][idx])[:, None]
             x, t = ex["X"][idx], ex["T"][idx]
             e, e0 = ((g * x - t) ** 2).sum(-1), ((x - t) ** 2).sum(-1)
@@ -174,7 +181,7 @@ def train_gain(
         opt.step()
         if progress is not None:
             progress(step + 1, steps)
-    return net.weights()
+    return net.cpu().weights()
 
 
 @dataclass(frozen=True)
