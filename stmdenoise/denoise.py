@@ -302,6 +302,22 @@ class Denoiser:
             native_range=self.info.native_pixel_size_range,
         )
 
+    def checked_plan(
+        self,
+        scan: Scan,
+        *,
+        passes: int = 1,
+        max_zoom: float = MAX_ZOOM,
+        max_pixels: int = MAX_WORK_PIXELS,
+        which: Which = "auto",
+    ) -> DenoisePlan:
+        """The plan :meth:`denoise_checked` follows: :meth:`plan` plus the quiet-scan refusal of
+        the spectral path (:meth:`quiet_refusal`). What the app and the CLI announce before a run."""
+        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
+        if plan.runs and (quiet := self.quiet_refusal(scan, which)):
+            plan = replace(plan, refusal=quiet)
+        return plan
+
     def generator_for(self, scan: Scan, which: Which = "auto") -> tuple[str, Generator]:
         """``("experimental", G_DA)`` or ``("simulated", G_D)``; ``auto`` reads ``header["simulated"]``."""
         if which not in ("auto", "experimental", "simulated"):
@@ -466,9 +482,7 @@ class Denoiser:
         stmdenoise.safety.HarmError
             ``policy="refuse"`` and the model would do harm (or could not be run).
         """
-        plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
-        if plan.runs and (quiet := self.quiet_refusal(scan, which)):
-            plan = replace(plan, refusal=quiet)
+        plan = self.checked_plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
         model_out = None
         if plan.runs:
             model_out = self.denoise(

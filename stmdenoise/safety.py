@@ -153,6 +153,7 @@ class Verdict:
             "policy": self.policy,
             "delivered": self.delivered,
             "harmful": self.harmful,
+            "model_worse_than_raw": self.model_worse_than_raw,
             "reason": self.reason,
             "notices": list(self.notices),
             "model_fidelity": None if self.model is None else self.model.to_dict(),
@@ -164,6 +165,15 @@ class Verdict:
             "delivered_fidelity": None if delivered is None else delivered.to_dict(),
             "delivered_worst_band": None if delivered is None else worst,
         }
+
+    @property
+    def model_worse_than_raw(self) -> bool | None:
+        """True when the model's output is further from the surface than the raw scan (overall, or
+        in a band with signal by 2 SE); False when it is not, even if a fallback was better and
+        replaced it; None when it was not measured."""
+        if self.model is None or not math.isfinite(self.model.overall.error):
+            return None
+        return self.model.overall.error > 1.0 or bool(harmful_bands(self.model))
 
     @property
     def delivered_fidelity(self) -> FidelityReport | None:

@@ -107,6 +107,7 @@ def test_a_good_output_is_kept_with_its_figures() -> None:
     assert v.model is not None and v.model.overall.error < v.fallback.overall.error  # type: ignore[union-attr]
     assert "kept" in v.reason and "x raw" in v.reason
     assert v.to_dict()["model_fidelity"]["overall"]["error"] < 0.5
+    assert v.model_worse_than_raw is False
 
 
 def test_worse_than_the_classical_filter_is_harmful_even_below_raw() -> None:
@@ -116,6 +117,7 @@ def test_worse_than_the_classical_filter_is_harmful_even_below_raw() -> None:
     assert v.model is not None and v.model.overall.error < 1.0
     assert v.harmful is True and v.delivered.startswith("gaussian")
     assert "above gaussian" in v.reason
+    assert v.model_worse_than_raw is False and v.to_dict()["model_worse_than_raw"] is False
 
 
 def test_single_look_gets_notices_not_a_verdict() -> None:

@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
                 outs = []
                 for s in scans:
                     # before the run: working pixel size, resampling factor, time (or why not)
-                    ahead = den.plan(s, passes=args.passes, max_zoom=max_zoom, max_pixels=max_pixels)
+                    ahead = den.checked_plan(
+                        s, passes=args.passes, max_zoom=max_zoom, max_pixels=max_pixels, which=args.which
+                    )
                     if ahead.runs:  # a refusal is said once, by the verdict
                         print(f"{path.name} {s.channel} {s.direction}: {ahead.describe()}", file=sys.stderr)
                     got = den.denoise_checked(

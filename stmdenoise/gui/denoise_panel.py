@@ -237,7 +237,9 @@ class DenoisePanel(QWidget):
         if harmful is None:
             head = "Model not run. " if refused else "Not measured. "
         else:
-            head = "Harm found. " if harmful else "Checked. "
+            # replaced because a classical filter measured better, though the model did no harm
+            better = harmful and p.get("model_worse_than_raw") is False
+            head = "Better filter found. " if better else "Harm found. " if harmful else "Checked. "
         lines = [head + str(p.get("summary", ""))]
         lines += [f"• {n}" for n in p.get("notices", [])]
         self.verdict_label.setText("\n".join(lines))

@@ -17,12 +17,12 @@ from tests.gui.conftest import wait_idle
 PX = 1e-10
 
 
-def _judged(harm: bool) -> tuple[Scan, Scan]:
+def _judged(harm: bool, blur: float = 4.0) -> tuple[Scan, Scan]:
     rng = np.random.default_rng(0)
     s = ndimage.gaussian_filter(rng.normal(size=(128, 128)), 3.0) * 12.0
     fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
     bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
-    out = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0) if harm else s)
+    out = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), blur) if harm else s)
     delivered, _ = judge(fwd, out, bwd)
     return fwd, delivered
 
@@ -58,6 +58,9 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  
     text = panel.verdict_label.text()
     assert text.startswith("Harm found.") and "classical fallback" in text and "x raw" in text
     assert window.views.den.plot.titleLabel.text.startswith("Fallback: gaussian")
+    _, better = _judged(harm=True, blur=0.5)  # below raw (0.42x), but a Gaussian measures 0.09x
+    window.session.denoised_changed.emit(better)
+    assert panel.verdict_label.text().startswith("Better filter found.")
     _, good = _judged(harm=False)
     window.session.denoised_changed.emit(good)
     assert panel.verdict_label.text().startswith("Checked.") and "kept" in panel.verdict_label.text()

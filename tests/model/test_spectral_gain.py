@@ -217,6 +217,7 @@ def test_quiet_scans_are_declined_with_the_reason(tmp_path: Path) -> None:
     den = Denoiser.from_folder(_folder(tmp_path / "m", _weights()), device="cpu")
     yy, xx = np.mgrid[0:128, 0:128]
     quiet = Scan(1e-10 * np.cos(2 * np.pi * xx / 3.6) * np.cos(2 * np.pi * yy / 40), pixel_size=(PX, PX))
+    assert den.plan(quiet).runs and "quiet scan" in den.checked_plan(quiet).refusal
     checked = den.denoise_checked(quiet)
     assert checked.model is None and checked.verdict.delivered == "raw"
     assert "quiet scan" in checked.verdict.reason and "line coherence" in checked.verdict.reason
