@@ -387,6 +387,16 @@ def even_gain_half() -> int:
     return TILE // 2 + 1
 
 
+#: Shortest run of complete rows the gain denoises (shorter runs, between unmeasured lines, stay raw).
+MIN_RUN_ROWS = 8
+
+
+def _row_runs(ok: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of consecutive True values."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def apply_gain(
     weights: GainWeights,
     z: NDArray[Any],
@@ -396,18 +406,37 @@ def apply_gain(
 ) -> Array:
     """Denoise ``z`` (rows, cols) on its own grid; rows with an unmeasured pixel stay as they are.
 
-    The plane of the measured rows is removed, every tile's coefficients are multiplied by the
-    network's gains (the mean, k = 0, kept), the tiles are blended back and the plane added.
-    ``cancel`` is checked and ``progress(done, total)`` called between chunks of tiles.
+    Each run of consecutive complete rows (at least :data:`MIN_RUN_ROWS`) is denoised on its own,
+    so rows on either side of an unmeasured line are never treated as neighbours: its plane is
+    removed, every tile's coefficients are multiplied by the network's gains (the mean, k = 0,
+    kept), the tiles are blended back and the plane added. ``cancel`` is checked and
+    ``progress(done, total)`` called between chunks of tiles.
     """
     z = np.asarray(z, dtype=np.float64)
     if z.ndim != 2:
         raise ValueError(f"expected a 2-D image, got shape {z.shape}")
-    rows = np.isfinite(z).all(axis=1)
     out = z.copy()
-    if rows.sum() < 2 or z.shape[1] < 2:
+    if z.shape[1] < 2:
         return out
-    y = z[rows]
+    runs = [(a, b) for a, b in _row_runs(np.isfinite(z).all(axis=1)) if b - a >= MIN_RUN_ROWS]
+    chunks = [-(-len(_tiles(np.zeros((b - a, z.shape[1])))[1]) // CHUNK) for a, b in runs]
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, sum(chunks))
+
+    for a, b in runs:
+        out[a:b] = _denoise_block(weights, z[a:b], cancel, tick)
+    return out
+
+
+def _denoise_block(
+    weights: GainWeights, y: Array, cancel: threading.Event | None, tick: Callable[[], None]
+) -> Array:
+    """The gain on one block of complete rows."""
     lev = level_plane(y)
     plane = y - lev
     ctx = _context(lev, weights.row_coherence)
@@ -415,8 +444,7 @@ def apply_gain(
     acc = np.zeros_like(v)
     wsum = np.zeros_like(v)
     half = even_gain_half()
-    total = -(-len(pos) // CHUNK)
-    for n, c in enumerate(range(0, len(pos), CHUNK)):
+    for c in range(0, len(pos), CHUNK):
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
@@ -430,11 +458,9 @@ def apply_gain(
         for (i, j), o in zip(part, out_t, strict=True):
             acc[i : i + TILE, j : j + TILE] += o
             wsum[i : i + TILE, j : j + TILE] += WINDOW**2
-        if progress is not None:
-            progress(n + 1, total)
+        tick()
     h, w = lev.shape
-    out[rows] = plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w]
-    return out
+    return np.asarray(plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
 
 
 def tile_examples(x: Array, target: Array, row_coherence: bool) -> dict[str, NDArray[Any]]:

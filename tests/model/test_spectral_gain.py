@@ -84,6 +84,18 @@ def test_output_keeps_grid_plane_and_unmeasured_rows() -> None:
     np.testing.assert_allclose(apply_gain(_weights(), plane), plane, rtol=0, atol=1e-18)
 
 
+def test_rows_across_an_unmeasured_line_are_never_neighbours() -> None:
+    z = _noisy(100, 90)
+    z[40] = np.nan  # a lost line in the middle
+    z[96, 10] = np.nan  # leaves a 3-row run at the bottom: too short, left raw
+    w = _weights()
+    out = apply_gain(w, z)
+    np.testing.assert_array_equal(out[:40], apply_gain(w, z[:40]))
+    np.testing.assert_array_equal(out[41:96], apply_gain(w, z[41:96]))
+    np.testing.assert_array_equal(out[97:], z[97:])
+    assert np.isnan(out[40]).all() and np.isnan(out[96, 10])
+
+
 def test_gain_near_one_keeps_the_scan_and_near_zero_keeps_only_the_tile_means() -> None:
     z = _noisy()
     keep = apply_gain(_weights(bias=30.0), z)
