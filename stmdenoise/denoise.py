@@ -26,12 +26,10 @@ whose adjacent lines repeat their fine detail (line coherence at or above the fo
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import math
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,8 +43,9 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
+from stmdenoise.model.onnx_runner import OnnxRunner, onnx_available
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
-from stmdenoise.paths import default_model_dir, user_data_dir  # default_model_dir: re-exported
+from stmdenoise.paths import default_model_dir  # default_model_dir: re-exported
 from stmdenoise.plan import (
     ANY_PIXEL_SIZE,
     MAX_WORK_PIXELS,
@@ -93,72 +92,6 @@ PASSES = (1, 2, 4)
 
 class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
-
-
-class _Bare(torch.nn.Module):
-    """The generator without its shape-dependent pad/crop (traced graphs would freeze the sizes)."""
-
-    def __init__(self, gen: Generator) -> None:
-        super().__init__()
-        self.gen = gen
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.gen.decode(self.gen.res(self.gen.down(x)), x)
-
-
-class _OnnxRunner:
-    """ONNX Runtime session for one generator (exported once, cached under the user data folder).
-
-    Used for single-pass inference on the CPU, where it measured 1.4-1.9x faster than eager
-    PyTorch (bench/bench_model.py). Tiled passes need the pooled-statistics norm modes and
-    stay in PyTorch. Inputs are padded here to a multiple of 4 (>= 8 px), so the exported graph
-    never needs the generator's data-dependent padding.
-    """
-
-    def __init__(self, gen: Generator, key: str) -> None:
-        import onnxruntime as ort
-
-        cache = user_data_dir() / "onnx-cache"
-        path = cache / f"{key}.onnx"
-        if not path.is_file():
-            cache.mkdir(parents=True, exist_ok=True)
-            buf = io.BytesIO()
-            example = (torch.zeros(1, gen.channels, 64, 64, device=next(gen.parameters()).device),)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    _Bare(gen), example, buf,  # type: ignore[arg-type]  # a file object is accepted
-                    dynamo=False, opset_version=17, input_names=["x"], output_names=["y"],
-                    dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "h", 3: "w"}},
-                )  # fmt: skip
-            from stmdenoise.io._common import temp_name
-
-            tmp = temp_name(path)  # unique per process: two exporting the same model never share one
-            try:
-                tmp.write_bytes(buf.getvalue())
-                tmp.replace(path)
-            finally:
-                tmp.unlink(missing_ok=True)
-        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    def __call__(self, block: NDArray[Any]) -> NDArray[np.float32]:
-        h, w = block.shape
-        ph = max(h + (-h) % STRIDE, 2 * STRIDE) - h
-        pw = max(w + (-w) % STRIDE, 2 * STRIDE) - w
-        x = np.asarray(block, dtype=np.float32)
-        if ph or pw:
-            x = np.pad(x, ((0, ph), (0, pw)), mode="reflect" if (ph < h and pw < w) else "edge")
-        y = self.session.run(None, {"x": x[None, None]})[0]
-        return np.asarray(y[0, 0, :h, :w], dtype=np.float32)
-
-
-def _onnx_available() -> bool:
-    try:
-        import onnx  # noqa: F401  (the exporter needs it)
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -223,10 +156,10 @@ class Denoiser:
     ) -> None:
         if backend not in ("auto", "torch", "onnx"):
             raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', got {backend!r}")
-        if backend == "onnx" and not _onnx_available():
+        if backend == "onnx" and not onnx_available():
             raise ValueError("backend 'onnx' needs the onnx and onnxruntime packages")
         self.backend = backend
-        self._onnx: dict[int, _OnnxRunner | None] = {}
+        self._onnx: dict[int, OnnxRunner | None] = {}
         self.info = info
         self.g_d, self.g_da = g_d.eval(), g_da.eval()
         self.device = device
@@ -536,12 +469,12 @@ class Denoiser:
         return scan.with_data(result, step)
 
     # ------------------------------------------------------------------ network passes
-    def _onnx_runner(self, gen: Generator) -> _OnnxRunner | None:
+    def _onnx_runner(self, gen: Generator) -> OnnxRunner | None:
         if self.backend == "torch" or self.device.type != "cpu":
             return None
         if id(gen) not in self._onnx:
             runner = None
-            if _onnx_available():
+            if onnx_available():
                 h = hashlib.sha256()
                 h.update(repr(self.info.arch.to_dict()).encode())
                 h.update(torch.__version__.encode())
@@ -549,7 +482,7 @@ class Denoiser:
                     h.update(k.encode())
                     h.update(v.detach().cpu().numpy().tobytes())
                 try:
-                    runner = _OnnxRunner(gen, h.hexdigest()[:32])
+                    runner = OnnxRunner(gen, h.hexdigest()[:32])
                 except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure: fall back to torch
                     if self.backend == "onnx":
                         raise
