@@ -4,8 +4,8 @@ The spectral gain (:mod:`stmdenoise.model.spectral_gain`) denoises experimental 
 own grid by scaling Fourier coefficients; it is trained by Noise2Noise between the forward and
 backward frames of the given two-direction scans (Z and Current) and on simulated pairs of the
 broad world (:mod:`stmdenoise.training.spectral_gain`). The new folder keeps the base model's
-G_D for simulated images. A run takes a few minutes on a CPU; Ctrl+C stops it and leaves nothing
-behind (there is no checkpoint to resume: rerun it).
+G_D for simulated images. A run takes a few minutes on a CPU, with a progress bar; Ctrl+C stops
+it and leaves nothing behind (there is no checkpoint to resume: rerun it).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train and write ``--out``; 0 when written, 130 when interrupted (nothing written)."""
+    """Train and write ``--out``; 0 when written, 130 when cancelled (nothing written)."""
     import torch
 
+    from stmdenoise.cli.progress import drive
+    from stmdenoise.jobs import JobCancelled
     from stmdenoise.paths import default_model_dir
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 
@@ -38,15 +40,14 @@ def run(args: argparse.Namespace) -> int:
         hinge=args.hinge,
         name=args.name,
     )
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if not args.quiet and (done == total or done % 50 == 0):
-            print(f"{stage}: step {done}/{total}", file=sys.stderr, flush=True)
-
     try:
-        out = train_gain_model(req, progress=progress)
-    except KeyboardInterrupt:
-        print("stmdenoise train-gain: interrupted; nothing was written", file=sys.stderr)
+        out, completed = drive(
+            lambda cancel: train_gain_model(req, cancel), description="train-gain", quiet=args.quiet
+        )
+    except JobCancelled:
+        out, completed = None, False
+    if not completed or out is None:
+        print("stmdenoise train-gain: cancelled; nothing was written", file=sys.stderr)
         return 130
     print(f"model written to {out}")
     return 0

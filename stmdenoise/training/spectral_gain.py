@@ -11,6 +11,8 @@ The Ko group's Cu(111) frames are refused (:func:`stmdenoise.training.real_pairs
 they are the real test scene and no per-pixel loss may see them.
 
     stmdenoise train-gain ../shared/realdata --base models/cu111-default --out my-model
+
+:func:`train_gain_model` is a job of :mod:`stmdenoise.jobs` (a generator of progress records).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import numpy as np
 import torch
 
 from stmdenoise import __version__
-from stmdenoise.jobs import JobCancelled
+from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import load_model_folder, read_model_info, save_model_folder
 from stmdenoise.model.spectral_gain import GAIN_BIAS, GainSpec, GainWeights, n_features, tile_examples
@@ -216,13 +218,9 @@ class GainRequest:
         }
 
 
-def train_gain_model(
-    req: GainRequest,
-    *,
-    cancel: threading.Event | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> Path:
-    """Train the spectral gain on ``req.inputs`` (+ simulated pairs) and write a new model folder.
+def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Progress, None, Path]:
+    """Job (:mod:`stmdenoise.jobs`): train the spectral gain on ``req.inputs`` (+ simulated pairs)
+    and write a new model folder; yields :class:`~stmdenoise.jobs.Progress`, returns the folder.
 
     ``req.out`` is a new folder: the base's G_D/G_DA and settings, plus the gain as its
     experimental path. It must not exist yet (nothing of the user's is replaced); it is written
@@ -232,6 +230,8 @@ def train_gain_model(
     ------
     ValueError
         ``req.out`` exists, an input is the Ko test scene, or there is nothing to train on.
+    JobCancelled
+        ``cancel`` was set (nothing written; a rerun starts over: the run takes minutes).
     """
     if req.out.exists():
         raise ValueError(f"{req.out}: already exists; give a new folder (nothing is overwritten)")
@@ -246,17 +246,21 @@ def train_gain_model(
             f"{' or '.join(req.channels)}"
         )
     started = time.perf_counter()
+    yield Progress(0, None, f"spectra of {len(pairs)} two-direction channels")
     real = real_examples(pairs, req.row_coherence)
+    if cancel.is_set():
+        raise JobCancelled("training cancelled")
+    yield Progress(0, None, f"{req.sim_pairs} simulated pairs")
     sim = sim_examples(req.sim_pairs, req.seed, req.row_coherence)
 
-    def tick(done: int, total: int) -> None:
-        if progress is not None:
-            progress("train", done, total)
+    def fit(report: Callable[[Progress], None]) -> GainWeights:
+        return train_gain(
+            [e for _, e in real] + sim, req.steps, row_coherence=req.row_coherence, hinge=req.hinge,
+            seed=req.train_seed, cancel=cancel,
+            progress=lambda done, total: report(Progress(done, total, "training")),
+        )  # fmt: skip
 
-    weights = train_gain(
-        [e for _, e in real] + sim, req.steps, row_coherence=req.row_coherence, hinge=req.hinge,
-        seed=req.train_seed, cancel=cancel, progress=tick,
-    )  # fmt: skip
+    weights = yield from reporting(fit)
     _, g_d, g_da = load_model_folder(req.base)
     spec = GainSpec(
         row_coherence=req.row_coherence,

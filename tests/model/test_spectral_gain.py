@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 from stmdenoise.denoise import Denoiser, default_model_dir
+from stmdenoise.jobs import JobCancelled, run_job
 from stmdenoise.model.folder import (
     ModelFolderError,
     ModelInfo,
@@ -241,10 +243,6 @@ def test_quiet_scans_are_declined_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_the_gain(tmp_path: Path) -> None:
-    import threading
-
-    from stmdenoise.jobs import JobCancelled
-
     den = Denoiser.from_folder(_folder(tmp_path / "m", _weights()), device="cpu")
     stop = threading.Event()
     stop.set()
@@ -285,7 +283,8 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     base = _folder(tmp_path / "base", None)
     scan = _two_direction_sxm(tmp_path / "a.sxm", 0)
     req = GainRequest(inputs=(scan,), base=base, out=tmp_path / "new", steps=3, sim_pairs=1, refuse_quiet=0.5)
-    out = train_gain_model(req)
+    out = run_job(train_gain_model(req, threading.Event()), lambda rec: None)
+    assert out == tmp_path / "new"
     info = read_model_info(out)
     assert info.experimental_path is not None and info.experimental_path.refuse_line_coherence == 0.5
     assert info.experimental_path.training["real_pairs"] == ["a.sxm Z"]
@@ -293,8 +292,27 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     den = Denoiser.from_folder(out, device="cpu")
     assert den.denoise(Scan(_noisy(), pixel_size=(PX, PX))).steps[-1].params["generator"] == GAIN_KIND
     with pytest.raises(ValueError, match="already exists"):
-        train_gain_model(req)
+        run_job(train_gain_model(req, threading.Event()), lambda rec: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.sxm", "base", "new"]  # no partial folder left
+
+
+def test_cancelled_training_leaves_nothing(tmp_path: Path) -> None:
+    from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
+
+    base = _folder(tmp_path / "base", None)
+    scan = _two_direction_sxm(tmp_path / "a.sxm", 3)
+    req = GainRequest(inputs=(scan,), base=base, out=tmp_path / "new", steps=50, sim_pairs=1)
+    cancel = threading.Event()
+    records = []
+
+    def on_record(rec: object) -> None:
+        records.append(rec)
+        if getattr(rec, "message", "") == "training":
+            cancel.set()
+
+    with pytest.raises(JobCancelled):
+        run_job(train_gain_model(req, cancel), on_record)
+    assert records and sorted(p.name for p in tmp_path.iterdir()) == ["a.sxm", "base"]
 
 
 def test_train_gain_refuses_the_test_scene(tmp_path: Path) -> None:
@@ -307,7 +325,7 @@ def test_train_gain_refuses_the_test_scene(tmp_path: Path) -> None:
     base = _folder(tmp_path / "base", None)
     req = GainRequest(inputs=(tmp_path,), base=base, out=tmp_path / "new", steps=1)
     with pytest.raises(TestSceneError):
-        train_gain_model(req)
+        run_job(train_gain_model(req, threading.Event()), lambda rec: None)
     assert not (tmp_path / "new").exists()
 
 
