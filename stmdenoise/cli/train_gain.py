@@ -28,6 +28,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    held: tuple[Path, ...] = tuple(Path(p) for p in args.holdout_scan or ())
+    if not held and args.holdout:
+        from stmdenoise.training.finetune_scans import check_scans, pick_holdout
+
+        held = tuple(pick_holdout(check_scans(args.scans), args.holdout))
+    if held:
+        print("Held out (never trained on): " + ", ".join(p.name for p in held), file=sys.stderr)
     req = GainRequest(
         inputs=tuple(Path(p) for p in args.scans),
         base=Path(args.base) if args.base else default_model_dir(),
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         row_coherence=args.row_coherence,
         hinge=args.hinge,
         name=args.name,
+        holdout=held,
     )
     try:
         out, completed = drive(
@@ -50,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
         print("stmdenoise train-gain: cancelled; nothing was written", file=sys.stderr)
         return 130
     print(f"model written to {out}")
+    card = Path(out) / "MODEL_CARD.md"
+    if card.is_file():
+        lines = card.read_text(encoding="utf-8").splitlines()
+        print(next((ln for ln in lines if ln.startswith("**")), "").strip("*"))
     return 0
 
 
@@ -72,6 +84,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--row-coherence", action="store_true", help="add the even/odd line coherence feature")
     p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
     p.add_argument("--name", default="", help="model name (default: the folder's name)")
+    p.add_argument(
+        "--holdout", type=int, default=1, metavar="N",
+        help="hold out the last N usable two-direction scans by name and judge the new gain, the base "
+        "and every classical filter on them; the table goes into the new folder's MODEL_CARD.md "
+        "(default 1; 0: none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--holdout-scan", action="append", metavar="FILE", help="hold out this file instead (repeatable)"
+    )
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)

@@ -18,6 +18,7 @@ they are the real test scene and no per-pixel loss may see them.
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import threading
 import time
@@ -30,6 +31,7 @@ import numpy as np
 import torch
 
 from stmdenoise import __version__
+from stmdenoise.io._common import atomic_write
 from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import load_model_folder, read_model_info, save_model_folder
@@ -37,6 +39,7 @@ from stmdenoise.model.spectral_gain import GAIN_BIAS, GainSpec, GainWeights, n_f
 from stmdenoise.physics.variety import sample_varied_pair
 from stmdenoise.scan import Scan
 from stmdenoise.training.data import expand_paths
+from stmdenoise.training.finetune_report import evaluate_holdout
 from stmdenoise.training.real_fidelity import two_direction_frames
 from stmdenoise.training.real_pairs import file_sha256, refuse_test_scene
 
@@ -202,6 +205,9 @@ class GainRequest:
     hinge: float = 0.0
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
+    #: Files never trained on; after training, the new gain, the base and every classical filter
+    #: are judged on them (forward vs backward) and the table goes into the folder's MODEL_CARD.md.
+    holdout: tuple[Path, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +221,7 @@ class GainRequest:
             "row_coherence": self.row_coherence,
             "hinge": self.hinge,
             "channels": list(self.channels),
+            "holdout": [p.name for p in self.holdout],
         }
 
 
@@ -236,7 +243,9 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     if req.out.exists():
         raise ValueError(f"{req.out}: already exists; give a new folder (nothing is overwritten)")
     info = read_model_info(req.base)  # a foreign base fails before any work
-    files = expand_paths([str(p) for p in req.inputs]) if req.inputs else []
+    held = {p.resolve() for p in req.holdout}
+    listed = expand_paths([str(p) for p in req.inputs]) if req.inputs else []
+    files = [f for f in listed if f.resolve() not in held]
     for f in files:
         refuse_test_scene(f)
     pairs = [pair for f in files for pair in two_direction_frames(f, req.channels)]
@@ -287,7 +296,49 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+    if req.holdout:
+        yield Progress(0, None, f"judging {len(req.holdout)} held-out scan(s)")
+        _, summary, table = evaluate_holdout(str(req.base), req.out, list(req.holdout), "cpu", cancel)
+        _write_card(req, spec, summary, table)
     return req.out
+
+
+def _write_card(req: GainRequest, spec: GainSpec, summary: dict[str, float], table: str) -> None:
+    """MODEL_CARD.md of a trained gain: what it learnt from and how it did on the held-out scans."""
+    base, new = summary.get("base_where_both", math.nan), summary.get("finetuned", math.nan)
+    better = math.isfinite(base) and math.isfinite(new) and new < base
+    verdict = (
+        f"**The new gain is closer to the surface than the base on the held-out scans ({new:.2f} vs "
+        f"{base:.2f}x raw): use it for scans like these.**"
+        if better
+        else f"**The new gain is not better than the base on the held-out scans ({new:.2f} vs {base:.2f}x "
+        "raw): keep using the base.**"
+    )
+    lines = [
+        f"# {req.name or req.out.name}: spectral gain trained on your scans",
+        "",
+        f"Base: `{req.base.name}` (its G_D still denoises simulated images). Trained by "
+        "`stmdenoise train-gain` (Noise2Noise between forward and backward frames, in the Fourier "
+        f"domain) on {len(spec.training.get('real_pairs', []))} two-direction channel(s) and "
+        f"{spec.training.get('simulated_pairs', 0)} simulated pairs, {req.steps} steps; quiet-scan "
+        f"refusal at line coherence {req.refuse_quiet}.",
+        "",
+        "Training channels: " + ", ".join(spec.training.get("real_pairs", [])) + ".",
+        "Held out (never trained on): " + ", ".join(p.name for p in req.holdout) + ".",
+        "",
+        verdict,
+        "",
+        "Estimated error against the surface from the backward frame (raw = 1.00, lower is better; "
+        "stmdenoise.metrics.fidelity):",
+        "",
+        table,
+    ]
+    text = "\n".join(lines) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    atomic_write(req.out / "MODEL_CARD.md", write)
 
 
 def _stored_dtype(base: Path) -> torch.dtype:

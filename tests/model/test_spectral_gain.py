@@ -296,6 +296,26 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.sxm", "base", "new"]  # no partial folder left
 
 
+def test_held_out_scans_are_never_trained_on_and_judged_in_the_card(tmp_path: Path) -> None:
+    from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
+
+    base = _folder(tmp_path / "base", _weights())
+    data = tmp_path / "scans"
+    data.mkdir()
+    _two_direction_sxm(data / "a.sxm", 4)
+    held = _two_direction_sxm(data / "b.sxm", 5)
+    req = GainRequest(inputs=(data,), base=base, out=tmp_path / "new", steps=3, sim_pairs=1, holdout=(held,))
+    records: list[object] = []
+    out = run_job(train_gain_model(req, threading.Event()), records.append)
+    info = read_model_info(out)
+    assert info.experimental_path is not None
+    assert info.experimental_path.training["real_pairs"] == ["a.sxm Z"]  # b.sxm never trained on
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "Held out (never trained on): b.sxm" in card and "b.sxm Z" in card
+    assert "best classical" in card and ("use it" in card or "keep using the base" in card)
+    assert any("held-out" in getattr(r, "message", "") for r in records)
+
+
 def test_cancelled_training_leaves_nothing(tmp_path: Path) -> None:
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 
