@@ -49,16 +49,17 @@ def run(args: argparse.Namespace) -> int:
         holdout=held,
     )
     try:
-        out, completed = drive(
+        res, completed = drive(
             lambda cancel: train_gain_model(req, cancel), description="train-gain", quiet=args.quiet
         )
     except JobCancelled:
-        out, completed = None, False
-    if not completed or out is None:
+        res, completed = None, False
+    if not completed or res is None:
         print("stmdenoise train-gain: cancelled; nothing was written", file=sys.stderr)
         return 130
+    out = res.out
     print(f"model written to {out}")
-    card = Path(out) / "MODEL_CARD.md"
+    card = out / "MODEL_CARD.md"
     if card.is_file():
         lines = card.read_text(encoding="utf-8").splitlines()
         print(next((ln for ln in lines if ln.startswith("**")), "").strip("*"))

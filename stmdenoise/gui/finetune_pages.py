@@ -57,7 +57,16 @@ METHOD_TEXT = (
     "Scans are trained on their own grid when their pixel sizes are within 2x of each other; the new "
     "model then denoises any scan from 1.5x below the finest to 1.5x above the coarsest without "
     "resampling it (otherwise it works at the median pixel size). Held-out scans are never trained "
-    "on; the result is judged there."
+    "on; the result is judged there.<br><br>"
+    "<b>Or adapt the real-scan filter</b>: the shipped model denoises real scans with a <i>spectral "
+    "gain</i> (a learned Wiener filter that only scales Fourier coefficients, never above 1). It can be "
+    "retrained on your two-direction scans instead (Noise2Noise between the two directions, plus "
+    "simulated pairs; a few minutes on the CPU; the weights above do not apply)."
+)
+#: What the wizard adapts: the network (fine-tune) or the spectral gain (train-gain).
+ADAPT_CHOICES = (
+    ("The network (fine-tune; a GPU helps)", "network"),
+    ("The real-scan filter (spectral gain; CPU, a few minutes)", "gain"),
 )
 
 
@@ -224,10 +233,16 @@ class MethodPage(QWizardPage):
         self.text = text = QLabel(METHOD_TEXT)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
+        self.adapt = QComboBox()
+        for label, value in ADAPT_CHOICES:
+            self.adapt.addItem(label, value)
+        self.adapt.setToolTip("stmdenoise finetune (the network) or stmdenoise train-gain (spectral gain)")
+        self.adapt.currentIndexChanged.connect(self._adapt_changed)
         self.n2n = _spin(1.0, "forward/backward Noise2Noise weight")
         self.blindspot = _spin(0.5, "blind-spot weight")
         self.anchor = _spin(1.0, "higher: stays closer to the base model; 0: your scans alone")
         form = QFormLayout()
+        form.addRow("Adapt", self.adapt)
         form.addRow("Noise2Noise weight", self.n2n)
         form.addRow("Blind-spot weight", self.blindspot)
         form.addRow("Anchor weight", self.anchor)
@@ -244,6 +259,16 @@ class MethodPage(QWizardPage):
         lay.addWidget(text)
         lay.addLayout(form)
         lay.addStretch(1)
+
+    def adapts_gain(self) -> bool:
+        """True when the spectral gain is retrained instead of the network fine-tuned."""
+        return self.adapt.currentData() == "gain"
+
+    @Slot(int)
+    def _adapt_changed(self, _index: int) -> None:
+        network = not self.adapts_gain()
+        for w in (self.n2n, self.blindspot, self.anchor, self.start):
+            w.setEnabled(network)
 
 
 def _spin(value: float, tip: str) -> QDoubleSpinBox:

@@ -1,4 +1,6 @@
-"""File > Fine-tune on my scans...: a wizard over :func:`stmdenoise.training.finetune.finetune`.
+"""File > Fine-tune on my scans...: a wizard over :func:`stmdenoise.training.finetune.finetune`
+(the network) or :func:`stmdenoise.training.spectral_gain.train_gain_model` (the real-scan filter,
+chosen on the Method page).
 
 Pages: Scans (drop files or folders; each listed with why it is usable or not), Held-out,
 Method (what is trained and what the anchor weight does), Settings (time budget and its
@@ -50,12 +52,14 @@ from stmdenoise.gui.finetune_pages import (
 from stmdenoise.gui.settings import AppSettings
 from stmdenoise.gui.tasks import user_models_dir
 from stmdenoise.gui.workers import WorkerPool
+from stmdenoise.jobs import JobCancelled
 from stmdenoise.paths import user_data_dir
 from stmdenoise.training.finetune import (
     FinetuneProgress,
     FinetuneRequest,
     FinetuneResult,
 )
+from stmdenoise.training.spectral_gain import GainRequest, GainResult
 
 __all__ = ["FinetuneWizard", "SECONDS_PER_STEP", "runs_dir"]
 
@@ -107,12 +111,18 @@ class TrainingPage(QWizardPage):
         self.start()
 
     def start(self) -> None:
-        req = self.wiz.request()
+        gain = self.wiz.method.adapts_gain()
+        req: FinetuneRequest | GainRequest = self.wiz.gain_request() if gain else self.wiz.request()
         self.status.setText(f"training into {req.out}")
         self.running = True
         self.cancel_button.setEnabled(True)
+        keeps = "nothing is kept" if gain else "saves a resumable checkpoint"
+        self.cancel_button.setText(f"Cancel ({keeps})")
+        self.images.setVisible(not gain)  # the gain's job has no preview
 
         def make_job(cancel: threading.Event) -> Generator[Any, None, Any]:
+            if isinstance(req, GainRequest):
+                return (yield from _gain_job(req, self.wiz.scans.checks, cancel))
             from stmdenoise.training.finetune import finetune
 
             return (yield from finetune(req, cancel))
@@ -139,6 +149,7 @@ class TrainingPage(QWizardPage):
     @Slot(object)
     def _record(self, rec: Any) -> None:
         if not isinstance(rec, FinetuneProgress):
+            self._plain_record(rec)
             return
         if rec.total:
             self.progress.setRange(0, rec.total)
@@ -161,6 +172,17 @@ class TrainingPage(QWizardPage):
             self.last_preview = {k: np.asarray(v) for k, v in rec.preview.items()}
             self.images.show_images(self.last_preview)
 
+    def _plain_record(self, rec: Any) -> None:
+        """A record of the gain's job: done, total and a message (no losses, no preview)."""
+        total = getattr(rec, "total", None)
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(int(rec.done), total))
+        else:
+            self.progress.setRange(0, 0)
+        if getattr(rec, "message", ""):
+            self.status.setText(rec.message)
+
     @Slot(str)
     def _failed(self, error: str) -> None:
         self.failed = error
@@ -171,7 +193,9 @@ class TrainingPage(QWizardPage):
         self.running = False
         self.cancel_button.setEnabled(False)
         res = self.result
-        if res is not None and res.cancelled:
+        if res is not None and res.cancelled and res.checkpoint is None:
+            self.status.setText("cancelled: nothing was kept (rerun to start over)")
+        elif res is not None and res.cancelled:
             where = Path(res.checkpoint or "").parent.parent
             self.status.setText(
                 f"cancelled at step {res.steps}: a resumable checkpoint is in {where} "
@@ -185,6 +209,31 @@ class TrainingPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return self.result is not None and not self.result.cancelled and not self.running
+
+
+def _gain_job(req: GainRequest, checks: Any, cancel: threading.Event) -> Generator[Any, None, FinetuneResult]:
+    """The gain's job, its result in the wizard's terms (the Result page reads a FinetuneResult)."""
+    from stmdenoise.training.spectral_gain import train_gain_model
+
+    usable = tuple(c for c in checks if c.usable)
+    scans, held = tuple(req.inputs), tuple(req.holdout)
+    try:
+        res: GainResult = yield from train_gain_model(req, cancel)
+    except JobCancelled:
+        return FinetuneResult(None, None, True, 0, math.nan, usable, scans, held)
+    new, old = res.summary.get("finetuned", math.nan), res.summary.get("base_where_both", math.nan)
+    flagged = res.better is False
+    reason = ""
+    if flagged:
+        reason = (
+            f"on the held-out scans the new gain's estimated error ({new:.2f}x raw) is not below "
+            f"the base's ({old:.2f}x) and raw's"
+        )
+    return FinetuneResult(
+        res.out, None, False, req.steps, math.nan, usable, scans, held,
+        rows=res.rows, summary=res.summary, flagged=flagged, flag_reason=reason, table=res.table,
+        start="spectral gain", start_reason=f"trained on {len(res.real_pairs)} two-direction channel(s)",
+    )  # fmt: skip
 
 
 class _ImageRow(pg.GraphicsLayoutWidget):
@@ -281,6 +330,7 @@ class ResultPage(QWizardPage):
         prev = dict(self.wiz.training.last_preview)
         if "raw" in prev and "finetuned" in prev:
             prev["difference"] = prev["finetuned"] - prev["raw"]
+        self.images.setVisible(bool(prev))  # the spectral gain's run has no preview
         self.images.show_images(prev)
 
     def _fill_table(self, res: FinetuneResult) -> None:
@@ -405,6 +455,20 @@ class FinetuneWizard(QWizard):
             lambda_anchor=float(self.method.anchor.value()),
             start=str(self.method.start.currentData()),
             resume=(runs_dir() / sp.name.text().strip() / "INCOMPLETE").exists(),
+        )
+
+    def gain_request(self) -> GainRequest:
+        """The spectral-gain run the pages describe (same scans, held-out scans and staging folder)."""
+        sp = self.settings_page
+        held = self.holdout.held()
+        name = sp.name.text().strip()
+        return GainRequest(
+            inputs=tuple(c.path for c in self.scans.checks if c.usable and c.path not in held),
+            base=Path(str(sp.base.currentData())),
+            out=runs_dir() / name,
+            steps=int(sp.steps.value()) or 400,
+            holdout=tuple(held),
+            name=name,
         )
 
     def reject(self) -> None:

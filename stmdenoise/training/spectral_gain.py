@@ -45,6 +45,7 @@ from stmdenoise.training.real_pairs import file_sha256, refuse_test_scene
 
 __all__ = [
     "GainRequest",
+    "GainResult",
     "HINGE_EDGES",
     "REAL_CHANNELS",
     "examples_of_pair",
@@ -225,9 +226,34 @@ class GainRequest:
         }
 
 
-def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Progress, None, Path]:
+@dataclass(frozen=True)
+class GainResult:
+    """What :func:`train_gain_model` made: the folder and, with held-out scans, how it did there.
+
+    ``rows`` (FidelityRow per method and scan), ``summary`` (mean overall error, raw = 1:
+    ``base``, ``finetuned``, ``best_classical``, ``base_where_both``) and ``table`` (Markdown) are
+    those of :func:`stmdenoise.training.finetune_report.evaluate_holdout`; empty without held-out
+    scans. ``better`` says whether the new gain beat the base there (None: not judged).
+    """
+
+    out: Path
+    real_pairs: tuple[str, ...]
+    rows: tuple[Any, ...] = ()
+    summary: dict[str, float] = field(default_factory=dict)
+    table: str = ""
+
+    @property
+    def better(self) -> bool | None:
+        base, new = self.summary.get("base_where_both", math.nan), self.summary.get("finetuned", math.nan)
+        if not (math.isfinite(base) and math.isfinite(new)):
+            return None
+        return new < base and new < 1.0
+
+
+def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Progress, None, GainResult]:
     """Job (:mod:`stmdenoise.jobs`): train the spectral gain on ``req.inputs`` (+ simulated pairs)
-    and write a new model folder; yields :class:`~stmdenoise.jobs.Progress`, returns the folder.
+    and write a new model folder; yields :class:`~stmdenoise.jobs.Progress`, returns a
+    :class:`GainResult`.
 
     ``req.out`` is a new folder: the base's G_D/G_DA and settings, plus the gain as its
     experimental path. It must not exist yet (nothing of the user's is replaced); it is written
@@ -296,17 +322,20 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+    result = GainResult(req.out, tuple(name for name, _ in real))
     if req.holdout:
         yield Progress(0, None, f"judging {len(req.holdout)} held-out scan(s)")
-        _, summary, table = evaluate_holdout(str(req.base), req.out, list(req.holdout), "cpu", cancel)
-        _write_card(req, spec, summary, table)
-    return req.out
+        rows, summary, table = evaluate_holdout(str(req.base), req.out, list(req.holdout), "cpu", cancel)
+        result = replace(result, rows=tuple(rows), summary=dict(summary), table=table)
+        _write_card(req, spec, result)
+    return result
 
 
-def _write_card(req: GainRequest, spec: GainSpec, summary: dict[str, float], table: str) -> None:
+def _write_card(req: GainRequest, spec: GainSpec, result: GainResult) -> None:
     """MODEL_CARD.md of a trained gain: what it learnt from and how it did on the held-out scans."""
+    summary, table = result.summary, result.table
     base, new = summary.get("base_where_both", math.nan), summary.get("finetuned", math.nan)
-    better = math.isfinite(base) and math.isfinite(new) and new < base
+    better = bool(result.better)
     verdict = (
         f"**The new gain is closer to the surface than the base on the held-out scans ({new:.2f} vs "
         f"{base:.2f}x raw): use it for scans like these.**"

@@ -101,3 +101,47 @@ def test_a_cancelled_run_is_not_offered_as_a_model(
     window.denoise_panel.refresh()
     assert not window.denoise_panel.select_model("ft-cancel")
     wiz.reject()
+
+
+def test_the_wizard_retrains_the_spectral_gain(qtbot, window, realdata_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.gui.finetune_pages import ADAPT_CHOICES
+    from stmdenoise.model.folder import read_model_info
+    from stmdenoise.paths import default_model_dir
+
+    window.open_finetune_wizard()
+    wiz: FinetuneWizard = window.finetune_wizard
+    n = realdata_dir / "nanonis"
+    wiz.scans.add_paths([str(n / "CO_img_0050.sxm"), str(n / "TR_img_0249.sxm")])
+    wiz.next()
+    assert [p.name for p in wiz.holdout.held()] == ["TR_img_0249.sxm"]
+    wiz.next()
+    method = wiz.method
+    method.adapt.setCurrentIndex(method.adapt.findData("gain"))
+    assert method.adapts_gain() and not method.anchor.isEnabled() and len(ADAPT_CHOICES) == 2
+    assert "spectral" in method.text.text()
+    wiz.next()
+    sp = wiz.settings_page
+    sp.base.setCurrentIndex(sp.base.findData(str(default_model_dir())))
+    sp.name.setText("gain-gui")
+    sp.steps.setValue(5)
+    wiz.next()
+    assert wiz.currentPage() is wiz.training and "nothing is kept" in wiz.training.cancel_button.text()
+    qtbot.waitUntil(lambda: isinstance(wiz.currentPage(), ResultPage), timeout=300000)
+    wait_idle(qtbot, window)
+    res = wiz.training.result
+    assert res is not None and not res.cancelled and res.start == "spectral gain"
+    page = wiz.result_page
+    # judged on the held-out scan's primary channel, as the network's fine-tune is
+    assert page.table.rowCount() == 1 and page.table.item(0, 0).text().startswith("TR_img_0249")
+    assert page.make_default.isChecked() == (not res.flagged)
+    page.make_default.setChecked(False)
+    with qtbot.waitSignal(wiz.model_registered, timeout=10000):
+        dest = page.save()
+    info = read_model_info(dest)
+    assert (
+        info.experimental_path is not None
+        and "TR_img_0249.sxm" in info.experimental_path.training["request"]["holdout"]
+    )
+    assert "CO_img_0050.sxm Z" in info.experimental_path.training["real_pairs"]
+    assert (dest / "MODEL_CARD.md").is_file() and window.denoise_panel.select_model("gain-gui") is not None
+    wiz.done(QWizard.DialogCode.Accepted)

@@ -283,8 +283,9 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     base = _folder(tmp_path / "base", None)
     scan = _two_direction_sxm(tmp_path / "a.sxm", 0)
     req = GainRequest(inputs=(scan,), base=base, out=tmp_path / "new", steps=3, sim_pairs=1, refuse_quiet=0.5)
-    out = run_job(train_gain_model(req, threading.Event()), lambda rec: None)
-    assert out == tmp_path / "new"
+    res = run_job(train_gain_model(req, threading.Event()), lambda rec: None)
+    assert res is not None and res.out == tmp_path / "new" and res.better is None  # nothing held out
+    out = res.out
     info = read_model_info(out)
     assert info.experimental_path is not None and info.experimental_path.refuse_line_coherence == 0.5
     assert info.experimental_path.training["real_pairs"] == ["a.sxm Z"]
@@ -306,7 +307,9 @@ def test_held_out_scans_are_never_trained_on_and_judged_in_the_card(tmp_path: Pa
     held = _two_direction_sxm(data / "b.sxm", 5)
     req = GainRequest(inputs=(data,), base=base, out=tmp_path / "new", steps=3, sim_pairs=1, holdout=(held,))
     records: list[object] = []
-    out = run_job(train_gain_model(req, threading.Event()), records.append)
+    res = run_job(train_gain_model(req, threading.Event()), records.append)
+    assert res is not None and res.rows and res.better is not None
+    out = res.out
     info = read_model_info(out)
     assert info.experimental_path is not None
     assert info.experimental_path.training["real_pairs"] == ["a.sxm Z"]  # b.sxm never trained on
