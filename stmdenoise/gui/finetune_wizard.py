@@ -54,7 +54,7 @@ from stmdenoise.gui.tasks import user_models_dir
 from stmdenoise.gui.workers import WorkerPool
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.paths import user_data_dir
-from stmdenoise.training.finetune import (
+from stmdenoise.training.finetune_records import (
     FinetuneProgress,
     FinetuneRequest,
     FinetuneResult,
