@@ -26,7 +26,8 @@ from stmdenoise.io.formats import FORMATS, Format, dialog_filter
 from stmdenoise.io.hdf5 import read_h5, write_h5
 from stmdenoise.io.images import COLORMAPS, colorize
 from stmdenoise.io.nanonis_grid import GridStack, Spectrum, read_grid, read_spectrum
-from stmdenoise.io.sxm import add_channel_to_sxm, read_sxm, read_sxm_all, read_sxm_raw, write_sxm
+from stmdenoise.io.sxm import read_sxm, read_sxm_all, read_sxm_raw
+from stmdenoise.io.sxm_write import add_channel_to_sxm, write_sxm
 
 __all__ = [
     "ALL_CHANNELS",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stmdenoise.io import hdf5, images, render, sxm
+from stmdenoise.io import hdf5, images, render, sxm_write
 from stmdenoise.io._common import ChannelInfo, PathLike, atomic_write, check_float32, check_regular_file
 from stmdenoise.io.errors import ScanFormatError, describe_bytes
 from stmdenoise.io.formats import FORMATS, READ_SUFFIXES, Format
@@ -285,7 +285,7 @@ def write_scan(
     protected = [*inputs, *overwrite_inputs, scan.source]
     if ext == ".sxm":
         # a lone backward frame is stored as the file's (forward) image, display orientation kept
-        return sxm.write_sxm(p, [scan.replace(direction="forward")], inputs=protected)
+        return sxm_write.write_sxm(p, [scan.replace(direction="forward")], inputs=protected)
     writers: dict[str, Callable[[Path], None]] = {
         ".16.png": lambda tmp: images.write_png16(scan, tmp),
         ".png": lambda tmp: images.render_png(

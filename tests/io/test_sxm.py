@@ -272,6 +272,7 @@ def test_module_examples_run() -> None:
     import doctest
 
     import stmdenoise.io.sxm as sxm_module
+    import stmdenoise.io.sxm_write as sxm_write_module
 
-    result = doctest.testmod(sxm_module)
-    assert result.attempted >= 4 and result.failed == 0
+    results = [doctest.testmod(m) for m in (sxm_module, sxm_write_module)]
+    assert sum(r.attempted for r in results) >= 4 and not any(r.failed for r in results)
