@@ -94,6 +94,29 @@ class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
 
 
+def _mirror_average(
+    run: Callable[[NDArray[Any], ProgressCallback | None], NDArray[Any]],
+    x: NDArray[Any],
+    passes: int,
+    progress: ProgressCallback | None,
+) -> tuple[NDArray[np.float64], float]:
+    """Mean of ``run`` over the first ``passes`` mirrorings of ``x`` (each answer mirrored back),
+    and the seconds it took per million pixels and pass; ``progress`` sees the passes as one job."""
+    started = time.perf_counter()
+    flips = _FLIPS[:passes]
+    averaged = np.zeros(x.shape)
+    for k, flip in enumerate(flips):
+
+        def overall(done: int, total: int, k: int = k) -> None:
+            assert progress is not None
+            progress(k * total + done, len(flips) * total)
+
+        # each flip is its own inverse
+        averaged += flip(run(flip(x), overall if progress is not None else None))
+    seconds = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
+    return averaged / len(flips), seconds
+
+
 @dataclass(frozen=True)
 class Checked:
     """Result of :meth:`Denoiser.denoise_checked`.
@@ -211,28 +234,20 @@ class Denoiser:
         once it has denoised a scan. The spectral path (:meth:`uses_gain`) works on the scan's
         own grid whatever its pixel size (a scan without one included); only the size limits apply.
         """
-        if self.uses_gain(scan, which):
-            return plan_denoise(
-                scan.shape,
-                scan.pixel_size if scan.pixel_size is not None else (self.pixel_size, self.pixel_size),
-                self.pixel_size,
-                passes=passes,
-                device="cpu",
-                seconds_per_megapixel=self.gain_seconds_per_megapixel,
-                max_zoom=max_zoom,
-                max_pixels=max_pixels,
-                native_range=ANY_PIXEL_SIZE,
-            )
+        gain = self.uses_gain(scan, which)
+        pixel_size = scan.pixel_size
+        if gain and pixel_size is None:  # the gain needs no calibration: any stand-in is its own grid
+            pixel_size = (self.pixel_size, self.pixel_size)
         return plan_denoise(
             scan.shape,
-            scan.pixel_size,
+            pixel_size,
             self.pixel_size,
             passes=passes,
-            device=self.device.type,
-            seconds_per_megapixel=self.seconds_per_megapixel,
+            device="cpu" if gain else self.device.type,
+            seconds_per_megapixel=self.gain_seconds_per_megapixel if gain else self.seconds_per_megapixel,
             max_zoom=max_zoom,
             max_pixels=max_pixels,
-            native_range=self.info.native_pixel_size_range,
+            native_range=ANY_PIXEL_SIZE if gain else self.info.native_pixel_size_range,
         )
 
     def checked_plan(
@@ -351,39 +366,21 @@ class Denoiser:
             log.info("%s: %s", scan.describe(), plan.describe())
         # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
         x, inverse = to_network(scan, self.info.normalization, plan.work_pixel_size)
-        started = time.perf_counter()
-        flips = _FLIPS[:passes]
-        averaged = np.zeros(x.shape)
-        for k, flip in enumerate(flips):
-
-            def overall(done: int, total: int, k: int = k) -> None:
-                assert progress is not None
-                progress(k * total + done, len(flips) * total)
-
-            tick = overall if progress is not None else None
-            out = self._run_network(gen, flip(x), cancel=cancel, progress=tick)
-            averaged += inverse.uncompress(flip(out))  # each flip is its own inverse
-        self.seconds_per_megapixel = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
-        result = inverse.restore(averaged / len(flips))
+        averaged, self.seconds_per_megapixel = _mirror_average(
+            lambda a, tick: inverse.uncompress(self._run_network(gen, a, cancel=cancel, progress=tick)),
+            x, passes, progress,
+        )  # fmt: skip
+        result = inverse.restore(averaged)
         if not np.isfinite(result[measured]).all():
             raise ValueError(
                 f"{scan.describe()}: the model produced non-finite values (NaN or inf) on measured "
                 "pixels; its normalisation or weights are broken, nothing was written"
             )
-        step = ProcessingStep(
-            "denoise",
-            {
-                "model": self.info.name or (self.path.name if self.path else ""),
-                "variant": self.info.variant,
-                "generator": "G_D" if which_name == "simulated" else "G_DA",
-                "steps": self.info.steps,
-                "model_pixel_size": self.pixel_size,
-                **({"native_grid": True} if plan.native else {}),
-                "passes": passes,
-                "program_version": self.info.program_version,
-            },
-        )
-        return scan.with_data(result, step)
+        generator = "G_D" if which_name == "simulated" else "G_DA"
+        grid: dict[str, Any] = {"model_pixel_size": self.pixel_size}
+        if plan.native:
+            grid["native_grid"] = True
+        return scan.with_data(result, self._step(generator, passes, **grid))
 
     def denoise_checked(
         self,
@@ -435,38 +432,32 @@ class Denoiser:
     ) -> Scan:
         """The spectral gain on the scan's own grid, averaged over ``passes`` mirrorings."""
         assert self.gain is not None and self.info.experimental_path is not None
+        gain = self.gain
         data = np.asarray(scan.data, dtype=np.float64)
-        started = time.perf_counter()
-        flips = _FLIPS[:passes]
-        averaged = np.zeros(data.shape)
-        for k, flip in enumerate(flips):
-
-            def overall(done: int, total: int, k: int = k) -> None:
-                assert progress is not None
-                progress(k * total + done, len(flips) * total)
-
-            out = apply_gain(self.gain, flip(data), cancel=cancel, progress=overall if progress else None)
-            averaged += flip(out)
-        self.gain_seconds_per_megapixel = (time.perf_counter() - started) / (data.size / 1e6 * len(flips))
-        result = averaged / len(flips)
+        result, self.gain_seconds_per_megapixel = _mirror_average(
+            lambda a, tick: apply_gain(gain, a, cancel=cancel, progress=tick), data, passes, progress
+        )
         measured = np.isfinite(data)
         if not np.isfinite(result[measured]).all():
             raise ValueError(
                 f"{scan.describe()}: the spectral gain produced non-finite values; nothing was written"
             )
-        step = ProcessingStep(
+        return scan.with_data(result, self._step(GAIN_KIND, passes, native_grid=True))
+
+    def _step(self, generator: str, passes: int, **grid: Any) -> ProcessingStep:
+        """The ``denoise`` processing step of either path (``grid``: how the scan was gridded)."""
+        return ProcessingStep(
             "denoise",
             {
                 "model": self.info.name or (self.path.name if self.path else ""),
                 "variant": self.info.variant,
-                "generator": GAIN_KIND,
+                "generator": generator,
                 "steps": self.info.steps,
-                "native_grid": True,
+                **grid,
                 "passes": passes,
                 "program_version": self.info.program_version,
             },
         )
-        return scan.with_data(result, step)
 
     # ------------------------------------------------------------------ network passes
     def _onnx_runner(self, gen: Generator) -> OnnxRunner | None:
