@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
+from stmdenoise.processing.spectrum import hann_window  # re-exported: one window for every estimate
 
 __all__ = ["MIN_REGISTRATION_SIZE", "hann_window", "levelled", "register_frames"]
 
@@ -20,13 +21,6 @@ Array = NDArray[np.float64]
 
 #: Fewest rows and columns two looks must share to be registered.
 MIN_REGISTRATION_SIZE = 32
-
-
-def hann_window(shape: tuple[int, int]) -> Array:
-    """Separable 2-D Hann window of ``shape`` (no zero at the edges)."""
-    wy = np.hanning(shape[0] + 2)[1:-1]
-    wx = np.hanning(shape[1] + 2)[1:-1]
-    return np.outer(wy, wx)
 
 
 def levelled(z: Array) -> Array:

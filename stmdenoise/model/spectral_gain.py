@@ -43,6 +43,7 @@ from scipy.ndimage import gaussian_filter
 
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.processing import level_plane
+from stmdenoise.processing.spectrum import hann_window
 
 __all__ = [
     "GAIN_FILE",
@@ -90,12 +91,6 @@ def n_features(row_coherence: bool) -> int:
 
 
 # --------------------------------------------------------------------------- features
-
-
-def _hann(shape: tuple[int, int]) -> Array:
-    wy = np.hanning(shape[0] + 2)[1:-1]
-    wx = np.hanning(shape[1] + 2)[1:-1]
-    return np.outer(wy, wx)
 
 
 def _ring_index(shape: tuple[int, int], rings: int) -> tuple[Array, NDArray[np.int_]]:
@@ -176,7 +171,7 @@ def line_coherence(z: NDArray[Any]) -> float:
 
 
 def _context(lev: Array, with_coherence: bool) -> _Context:
-    window = _hann(lev.shape)
+    window = hann_window(lev.shape)
     x_f = np.fft.fft2(lev * window)
     f1, _f3, med, lo, floor = _spectral_stats(x_f)
     snr = math.log10(max(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size), 1e-30))

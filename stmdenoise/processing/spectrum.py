@@ -20,7 +20,22 @@ from stmdenoise.processing._common import FloatArray, as_image, finish
 from stmdenoise.processing.nan import _cropped_offset
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["power_spectrum", "radial_profile", "find_ring", "RingReadout", "describe_ring", "crop_rect"]
+__all__ = [
+    "power_spectrum",
+    "radial_profile",
+    "find_ring",
+    "RingReadout",
+    "describe_ring",
+    "crop_rect",
+    "hann_window",
+]
+
+
+def hann_window(shape: tuple[int, int]) -> FloatArray:
+    """Separable 2-D Hann window of ``shape`` (no zero at the edges)."""
+    wy = np.hanning(shape[0] + 2)[1:-1]
+    wx = np.hanning(shape[1] + 2)[1:-1]
+    return np.outer(wy, wx)
 
 
 def power_spectrum(
