@@ -235,12 +235,9 @@ class Denoiser:
         own grid whatever its pixel size (a scan without one included); only the size limits apply.
         """
         gain = self.uses_gain(scan, which)
-        pixel_size = scan.pixel_size
-        if gain and pixel_size is None:  # the gain needs no calibration: any stand-in is its own grid
-            pixel_size = (self.pixel_size, self.pixel_size)
         return plan_denoise(
             scan.shape,
-            pixel_size,
+            scan.pixel_size,
             self.pixel_size,
             passes=passes,
             device="cpu" if gain else self.device.type,

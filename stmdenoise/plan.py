@@ -194,7 +194,8 @@ def plan_denoise(
         The model's native pixel-size range ``(lo, hi)``, metres (its ``config.json``'s
         ``native_pixel_size_range_m``): when both of the scan's pixel sides lie in it, the network
         works on the scan's own grid (no resampling, zoom 1, no zoom refusal). None: always the
-        model's pixel size.
+        model's pixel size. :data:`ANY_PIXEL_SIZE` (the spectral gain): every scan on its own
+        grid, a scan without a pixel size included.
 
     Returns
     -------
@@ -215,6 +216,8 @@ def plan_denoise(
     """
     rows, cols = (int(v) for v in shape)
     mp = float(model_pixel_size)
+    if pixel_size is None and native_range == ANY_PIXEL_SIZE:
+        pixel_size = (mp, mp)  # a denoiser that needs no calibration: any stand-in is the scan's own grid
     if pixel_size is None:
         if not (mp > 0 and math.isfinite(mp)):
             raise ValueError(f"model_pixel_size must be a positive finite length, got {model_pixel_size!r}")

@@ -202,7 +202,7 @@ class DenoisePanel(QWidget):
         gain = native == ANY_PIXEL_SIZE  # the spectral gain: any grid, a plain picture included
         plan = plan_denoise(
             raw.shape,
-            raw.pixel_size if raw.pixel_size is not None or not gain else (px, px),
+            raw.pixel_size,
             px,
             passes=self.session.passes,
             device="cpu" if gain else self.session.device,
