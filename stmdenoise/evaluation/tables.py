@@ -31,7 +31,7 @@ from stmdenoise.processing import level_plane
 from stmdenoise.scan import Scan
 
 if TYPE_CHECKING:
-    from stmdenoise.denoise import Denoiser
+    from stmdenoise.denoise import Denoiser, Which
 
 __all__ = [
     "EvalProgress",
@@ -196,23 +196,25 @@ def evaluate(
             if res.outputs is not None:
                 res.outputs[b.name] = [o for _, o in outs]
         for name, den in dens:
-            outs = []
-            for clean, noisy in test_pairs:
-                scan = Scan(noisy, pixel_size=(pixel_size, pixel_size), header={"simulated": True})
-                out = den.denoise(scan, which="simulated", passes=passes, cancel=cancel)
-                outs.append((clean, np.asarray(out.data)))
-                yield tick(f"Table I {name}")
-            res.table1.append(row1(model_label(name, den, "G_D" if den.gain is not None else ""), outs))
-            if res.outputs is not None:
-                res.outputs[name] = [o for _, o in outs]
+            # (which path, row label's kind, progress message); outputs kept for G_D's row
+            paths: list[tuple[Which, str, str]] = [
+                ("simulated", "G_D" if den.gain is not None else "", f"Table I {name}")
+            ]
             if den.gain is not None:
+                paths.append(
+                    ("experimental", "spectral gain, real-scan path", f"Table I {name} spectral gain")
+                )
+            for which, kind, message in paths:
                 outs = []
                 for clean, noisy in test_pairs:
-                    scan = Scan(noisy, pixel_size=(pixel_size, pixel_size))
-                    out = den.denoise(scan, which="experimental", passes=passes, cancel=cancel)
+                    header = {"simulated": which == "simulated"}
+                    scan = Scan(noisy, pixel_size=(pixel_size, pixel_size), header=header)
+                    out = den.denoise(scan, which=which, passes=passes, cancel=cancel)
                     outs.append((clean, np.asarray(out.data)))
-                    yield tick(f"Table I {name} spectral gain")
-                res.table1.append(row1(model_label(name, den, "spectral gain, real-scan path"), outs))
+                    yield tick(message)
+                res.table1.append(row1(model_label(name, den, kind), outs))
+                if which == "simulated" and res.outputs is not None:
+                    res.outputs[name] = [o for _, o in outs]
 
     # ---- Table II
     def row2(method: str, images: list[Array]) -> dict[str, Any]:
