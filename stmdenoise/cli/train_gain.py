@@ -57,12 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if not completed or res is None:
         print("stmdenoise train-gain: cancelled; nothing was written", file=sys.stderr)
         return 130
-    out = res.out
-    print(f"model written to {out}")
-    card = out / "MODEL_CARD.md"
-    if card.is_file():
-        lines = card.read_text(encoding="utf-8").splitlines()
-        print(next((ln for ln in lines if ln.startswith("**")), "").strip("*"))
+    print(f"model written to {res.out}")
+    if res.verdict():
+        print(res.verdict())
     return 0
 
 

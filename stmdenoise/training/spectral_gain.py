@@ -34,7 +34,7 @@ from stmdenoise import __version__
 from stmdenoise.io._common import atomic_write
 from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
-from stmdenoise.model.folder import load_model_folder, read_model_info, save_model_folder
+from stmdenoise.model.folder import ModelInfo, load_model_folder, read_model_info, save_model_folder
 from stmdenoise.model.spectral_gain import GAIN_BIAS, GainSpec, GainWeights, n_features, tile_examples
 from stmdenoise.physics.variety import sample_varied_pair
 from stmdenoise.scan import Scan
@@ -249,6 +249,21 @@ class GainResult:
             return None
         return new < base and new < 1.0
 
+    def verdict(self) -> str:
+        """One plain sentence on the held-out scans ("" when none was judged)."""
+        if self.better is None:
+            return ""
+        base, new = self.summary["base_where_both"], self.summary["finetuned"]
+        if self.better:
+            return (
+                f"The new gain is closer to the surface than the base on the held-out scans ({new:.2f} "
+                f"vs {base:.2f}x raw): use it for scans like these."
+            )
+        return (
+            f"The new gain is not better than the base on the held-out scans ({new:.2f} vs {base:.2f}x "
+            "raw): keep using the base."
+        )
+
 
 def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Progress, None, GainResult]:
     """Job (:mod:`stmdenoise.jobs`): train the spectral gain on ``req.inputs`` (+ simulated pairs)
@@ -317,7 +332,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        save_model_folder(tmp, new, g_d, g_da, dtype=_stored_dtype(req.base), gain=weights)
+        save_model_folder(tmp, new, g_d, g_da, dtype=_stored_dtype(info), gain=weights)
         tmp.rename(req.out)
     finally:
         if tmp.exists():
@@ -333,16 +348,6 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
 
 def _write_card(req: GainRequest, spec: GainSpec, result: GainResult) -> None:
     """MODEL_CARD.md of a trained gain: what it learnt from and how it did on the held-out scans."""
-    summary, table = result.summary, result.table
-    base, new = summary.get("base_where_both", math.nan), summary.get("finetuned", math.nan)
-    better = bool(result.better)
-    verdict = (
-        f"**The new gain is closer to the surface than the base on the held-out scans ({new:.2f} vs "
-        f"{base:.2f}x raw): use it for scans like these.**"
-        if better
-        else f"**The new gain is not better than the base on the held-out scans ({new:.2f} vs {base:.2f}x "
-        "raw): keep using the base.**"
-    )
     lines = [
         f"# {req.name or req.out.name}: spectral gain trained on your scans",
         "",
@@ -355,12 +360,12 @@ def _write_card(req: GainRequest, spec: GainSpec, result: GainResult) -> None:
         "Training channels: " + ", ".join(spec.training.get("real_pairs", [])) + ".",
         "Held out (never trained on): " + ", ".join(p.name for p in req.holdout) + ".",
         "",
-        verdict,
+        f"**{result.verdict() or 'Not judged: no held-out scan could be scored.'}**",
         "",
         "Estimated error against the surface from the backward frame (raw = 1.00, lower is better; "
         "stmdenoise.metrics.fidelity):",
         "",
-        table,
+        result.table,
     ]
     text = "\n".join(lines) + "\n"
 
@@ -370,7 +375,6 @@ def _write_card(req: GainRequest, spec: GainSpec, result: GainResult) -> None:
     atomic_write(req.out / "MODEL_CARD.md", write)
 
 
-def _stored_dtype(base: Path) -> torch.dtype:
+def _stored_dtype(info: ModelInfo) -> torch.dtype:
     """The base folder's weight storage type (kept, so the new folder is no larger)."""
-    dtype = str(read_model_info(base).weights_dtype)
-    return {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(dtype, torch.float32)
+    return {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(str(info.weights_dtype), torch.float32)
