@@ -53,7 +53,6 @@ __all__ = [
     "QUIET_BAND",
     "TILE",
     "apply_gain",
-    "even_gain_half",
     "line_coherence",
     "n_features",
     "row_coherence",
@@ -70,6 +69,8 @@ GAIN_FILE = "spectral_gain.safetensors"
 TILE = 64
 STRIDE = TILE // 2
 _W1 = np.sin(np.pi * (np.arange(TILE) + 0.5) / TILE)
+#: Columns of a tile spectrum that irfft2 needs (the gain is even in k).
+HALF = TILE // 2 + 1
 #: sqrt-Hann: analysis x synthesis windows sum to 1 at 50 % overlap.
 WINDOW = np.outer(_W1, _W1)
 RINGS = 24
@@ -205,17 +206,25 @@ def _tile_spectra(v: Array, pos: list[tuple[int, int]]) -> NDArray[np.complex128
     return np.fft.fft2(np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW)
 
 
-def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
-    """``u`` reflect-padded by half a tile (and up to a whole number of steps) and the tile corners."""
-    rows, cols = u.shape
-    pad = ((STRIDE, STRIDE + (-rows) % STRIDE), (STRIDE, STRIDE + (-cols) % STRIDE))
-    v = np.pad(u, pad, mode="reflect")  # numpy reflects repeatedly when a pad exceeds the image
-    pos = [
+def _padding(rows: int, cols: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Half a tile on each side, and up to a whole number of steps at the end."""
+    return (STRIDE, STRIDE + (-rows) % STRIDE), (STRIDE, STRIDE + (-cols) % STRIDE)
+
+
+def _tile_corners(rows: int, cols: int) -> list[tuple[int, int]]:
+    """Top-left corners of the tiles of a ``rows`` x ``cols`` image, in padded coordinates."""
+    (t, b), (left, right) = _padding(rows, cols)
+    return [
         (i, j)
-        for i in range(0, v.shape[0] - TILE + 1, STRIDE)
-        for j in range(0, v.shape[1] - TILE + 1, STRIDE)
+        for i in range(0, rows + t + b - TILE + 1, STRIDE)
+        for j in range(0, cols + left + right - TILE + 1, STRIDE)
     ]
-    return v, pos
+
+
+def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
+    """``u`` reflect-padded (:func:`_padding`) and the tile corners."""
+    v = np.pad(u, _padding(*u.shape), mode="reflect")  # reflected repeatedly when a pad exceeds u
+    return v, _tile_corners(*u.shape)
 
 
 # --------------------------------------------------------------------------- weights
@@ -377,11 +386,6 @@ class GainSpec:
 # --------------------------------------------------------------------------- inference
 
 
-def even_gain_half() -> int:
-    """Columns of a tile spectrum that irfft2 needs (the gain is even in k)."""
-    return TILE // 2 + 1
-
-
 #: Shortest run of complete rows the gain denoises (shorter runs, between unmeasured lines, stay raw).
 MIN_RUN_ROWS = 8
 
@@ -414,7 +418,7 @@ def apply_gain(
     if z.shape[1] < 2:
         return out
     runs = [(a, b) for a, b in _row_runs(np.isfinite(z).all(axis=1)) if b - a >= MIN_RUN_ROWS]
-    chunks = [-(-len(_tiles(np.zeros((b - a, z.shape[1])))[1]) // CHUNK) for a, b in runs]
+    chunks = [-(-len(_tile_corners(b - a, z.shape[1])) // CHUNK) for a, b in runs]
     done = 0
 
     def tick() -> None:
@@ -438,7 +442,7 @@ def _denoise_block(
     v, pos = _tiles(lev)
     acc = np.zeros_like(v)
     wsum = np.zeros_like(v)
-    half = even_gain_half()
+    half = HALF
     for c in range(0, len(pos), CHUNK):
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
