@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from fidelity import CU_BANDS, KO_DIR, KO_NM_PER_PX, REAL_DIR  # noqa: E402
+from quality import _grey as grey_panel  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.evaluation.baselines import BASELINES, apply_baseline  # noqa: E402
@@ -42,11 +43,8 @@ COLOURS = {"raw": (90, 90, 90), "gain": (200, 40, 40), "BM3D 1.5": (40, 90, 200)
            "version 1": (230, 150, 0)}  # fmt: skip
 
 
-def _grey(a: np.ndarray, lo: float | None = None, hi: float | None = None) -> Image.Image:
-    lo = float(np.nanpercentile(a, 0.5)) if lo is None else lo
-    hi = float(np.nanpercentile(a, 99.5)) if hi is None else hi
-    u8 = (np.clip((np.nan_to_num(a, nan=lo) - lo) / max(hi - lo, 1e-300), 0, 1) * 255).astype(np.uint8)
-    return Image.fromarray(u8).resize((PANEL, PANEL), Image.Resampling.NEAREST)
+def _grey(a: np.ndarray, lo: float, hi: float) -> Image.Image:
+    return grey_panel(np.nan_to_num(a, nan=lo), lo, hi, size=PANEL)  # quality.py's rendering
 
 
 def _diverging(a: np.ndarray) -> Image.Image:
