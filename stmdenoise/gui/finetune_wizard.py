@@ -148,18 +148,11 @@ class TrainingPage(QWizardPage):
 
     @Slot(object)
     def _record(self, rec: Any) -> None:
+        self._plain_record(rec)
         if not isinstance(rec, FinetuneProgress):
-            self._plain_record(rec)
-            return
-        if rec.total:
-            self.progress.setRange(0, rec.total)
-            self.progress.setValue(min(rec.done, rec.total))
-        else:
-            self.progress.setRange(0, 0)
+            return  # the gain's job: done, total and a message only
         if rec.eta_s is not None:
             self.eta.setText(f"step {rec.done}, about {rec.eta_s:.0f} s left")
-        if rec.message:
-            self.status.setText(rec.message)
         for k, v in rec.losses.items():
             if math.isfinite(v):
                 self.history.setdefault(k, []).append((rec.done, v))
@@ -173,7 +166,7 @@ class TrainingPage(QWizardPage):
             self.images.show_images(self.last_preview)
 
     def _plain_record(self, rec: Any) -> None:
-        """A record of the gain's job: done, total and a message (no losses, no preview)."""
+        """What every job's record carries: the progress bar (done of total) and the message."""
         total = getattr(rec, "total", None)
         if total:
             self.progress.setRange(0, total)
