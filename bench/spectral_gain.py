@@ -57,7 +57,7 @@ from fidelity import CU_BANDS, KO_DIR, KO_NM_PER_PX, REAL_DIR, two_direction_sca
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import FidelityReport  # noqa: E402
 from stmdenoise.model.folder import load_gain, read_model_info  # noqa: E402
-from stmdenoise.model.spectral_gain import GainWeights, apply_gain, line_coherence  # noqa: E402
+from stmdenoise.model.spectral_gain import GainFeatures, GainWeights, apply_gain, line_coherence  # noqa: E402
 from stmdenoise.safety import harmful_bands  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import Method, pair_rows, stack_rows  # noqa: E402
@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-real", action="store_true", help="ablation: train on the simulated pairs only")
     ap.add_argument("--no-sim", action="store_true", help="ablation: train on the real pairs only")
     ap.add_argument("--row-coherence", action="store_true", help="add the even/odd-line coherence feature")
+    ap.add_argument("--anisotropy", action="store_true", help="add the column/row floor features")
     ap.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' hinge")
     ap.add_argument("--real-weight", type=int, default=1, help="count each real scan this many times")
     ap.add_argument("--hidden", type=int, default=32, help="width of the gain network's two hidden layers")
@@ -191,10 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     best = _classical(args.classical)
     scans = two_direction_scans(REAL_DIR)
-    real = [] if args.no_real else real_examples(scans, args.row_coherence)
-    sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, args.row_coherence)
+    features = GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy)
+    real = [] if args.no_real else real_examples(scans, features)
+    sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, features)
     opts = {
-        "row_coherence": args.row_coherence, "hinge": args.hinge, "hidden": args.hidden,
+        "features": features, "hinge": args.hinge, "hidden": args.hidden,
         "bins": args.bins, "device": args.device,
     }  # fmt: skip
 
@@ -212,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# Learned spectral gain: {len(real)} real two-direction channels (x{args.real_weight}) + "
         f"{len(sim)} simulated pairs, {args.steps} steps, row coherence {args.row_coherence}, "
+        f"anisotropy {args.anisotropy}, "
         f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     from stmdenoise.cli.progress import drive
     from stmdenoise.jobs import JobCancelled
+    from stmdenoise.model.spectral_gain import GainFeatures
     from stmdenoise.paths import default_model_dir
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         sim_pairs=args.sim_pairs,
         seed=args.seed,
         refuse_quiet=None if args.refuse_quiet < 0 else args.refuse_quiet,
-        row_coherence=args.row_coherence,
+        features=GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy),
         hinge=args.hinge,
         name=args.name,
         holdout=held,
@@ -80,6 +81,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="decline scans whose even/odd line coherence reaches Q (default 0.42; -1: never)",
     )  # fmt: skip
     p.add_argument("--row-coherence", action="store_true", help="add the even/odd line coherence feature")
+    p.add_argument(
+        "--anisotropy", action="store_true",
+        help="add the four features of power above its column's and row's floor (tile and scan)",
+    )  # fmt: skip
     p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
     p.add_argument("--name", default="", help="model name (default: the folder's name)")
     p.add_argument(

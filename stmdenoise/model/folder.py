@@ -296,8 +296,8 @@ def save_model_folder(
     if (gain is None) != (info.experimental_path is None):
         raise ValueError("gain weights are needed exactly when info.experimental_path is set")
     if gain is not None and info.experimental_path is not None:
-        if gain.row_coherence != info.experimental_path.row_coherence:
-            raise ValueError("the gain weights and info.experimental_path disagree on row_coherence")
+        if gain.features != info.experimental_path.features:
+            raise ValueError("the gain weights and info.experimental_path disagree on their features")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     state = {
@@ -405,6 +405,6 @@ def load_gain(path: str | Path, info: ModelInfo) -> GainWeights | None:
     if not file.is_file():
         raise ModelFolderError(folder, f"no {spec.file} (the spectral gain named in {CONFIG_NAME})")
     try:
-        return GainWeights.load(file, spec.row_coherence)
+        return GainWeights.load(file, spec.features)
     except ValueError as exc:
         raise ModelFolderError(folder, f"{spec.file} is damaged or does not fit its spec ({exc})") from exc

@@ -13,7 +13,11 @@ from features of the scan itself:
   its height above the median and the 20th percentile of its ring (|k|), the ring's spread;
 - per scan (context): the same height on the whole scan's spectrum at that frequency, the
   scan's signal-to-floor ratio and the tile's floor relative to the scan's;
-- optionally the coherence of even and odd scan lines per fast-axis frequency.
+- optionally (:class:`GainFeatures`) the coherence of even and odd scan lines per fast-axis
+  frequency, and the *anisotropy* of the power: the smoothed power above the 20th percentile of
+  its own column of k (same fast-axis frequency) and of its own row, on the tile and on the
+  whole scan. Raster noise (line offsets, feedback and electronics noise) spreads along one
+  axis of k; the ring floors above cannot see that.
 
 Training (Noise2Noise in the Fourier domain) lives in :mod:`stmdenoise.training.spectral_gain`;
 this module is the inference, in NumPy, and the weights file. :func:`line_coherence` is the
@@ -48,13 +52,14 @@ from stmdenoise.processing.spectrum import hann_window
 __all__ = [
     "GAIN_FILE",
     "GAIN_KIND",
+    "BASE_ONLY",
+    "GainFeatures",
     "GainSpec",
     "GainWeights",
     "QUIET_BAND",
     "TILE",
     "apply_gain",
     "line_coherence",
-    "n_features",
     "row_coherence",
     "tile_examples",
 ]
@@ -74,8 +79,10 @@ HALF = TILE // 2 + 1
 #: sqrt-Hann: analysis x synthesis windows sum to 1 at 50 % overlap.
 WINDOW = np.outer(_W1, _W1)
 RINGS = 24
-#: Features without the optional line coherence.
+#: Features without the optional ones of :class:`GainFeatures`.
 BASE_FEATURES = 10
+#: Percentile of a column / row of k taken as its floor by the anisotropy features.
+AXIS_FLOOR_PERCENTILE = 20
 #: Fast-axis band (cycles per pixel) of the scan-level line coherence (quiet-scan refusal).
 QUIET_BAND = (0.2, 0.35)
 #: Tiles transformed at once (bounds the feature stack: about 170 kB per tile).
@@ -86,9 +93,43 @@ MLP_CHUNK = 8192
 GAIN_BIAS = 2.0
 
 
-def n_features(row_coherence: bool) -> int:
-    """Number of input features of the gain network."""
-    return BASE_FEATURES + int(row_coherence)
+@dataclass(frozen=True)
+class GainFeatures:
+    """Which optional features the gain network reads (both off: the 10 base features).
+
+    Attributes
+    ----------
+    row_coherence : bool
+        The even/odd-line coherence at the coefficient's fast-axis frequency (one feature).
+    anisotropy : bool
+        The power above its column's and its row's floor, on the tile and the scan (four).
+    """
+
+    row_coherence: bool = False
+    anisotropy: bool = False
+
+    @property
+    def count(self) -> int:
+        """Number of input features of the gain network."""
+        return BASE_FEATURES + int(self.row_coherence) + 4 * int(self.anisotropy)
+
+    def to_dict(self) -> dict[str, bool]:
+        return {"row_coherence": self.row_coherence, "anisotropy": self.anisotropy}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GainFeatures:
+        """The flags of a mapping (missing: False); ValueError for anything but true/false."""
+        flags = {}
+        for name in ("row_coherence", "anisotropy"):
+            v = d.get(name, False)
+            if not isinstance(v, bool):
+                raise ValueError(f"{name} must be true or false, got {v!r}")
+            flags[name] = v
+        return cls(**flags)
+
+
+#: The 10 base features only (what the shipped gain reads).
+BASE_ONLY = GainFeatures()
 
 
 # --------------------------------------------------------------------------- features
@@ -131,6 +172,7 @@ class _Context:
     shape: tuple[int, int]
     window_power: float  # mean squared whole-scan window over mean squared tile window
     coherence: Array | None  # even/odd-row coherence per |kx| (rfft bins), when asked for
+    axis_height: tuple[Array, Array] | None  # whole-scan f1 over its column / row floor, when asked for
 
 
 def _line_spectra(lev: Array) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -171,20 +213,30 @@ def line_coherence(z: NDArray[Any]) -> float:
     return c / p if p > 0 else 1.0
 
 
-def _context(lev: Array, with_coherence: bool) -> _Context:
+def _axis_heights(f1: Array) -> tuple[Array, Array]:
+    """``f1`` (..., ky, kx) above the floor of its column (every ky at that kx) and of its row."""
+    col = np.percentile(f1, AXIS_FLOOR_PERCENTILE, axis=-2, keepdims=True)
+    row = np.percentile(f1, AXIS_FLOOR_PERCENTILE, axis=-1, keepdims=True)
+    return f1 - col, f1 - row
+
+
+def _context(lev: Array, features: GainFeatures) -> _Context:
     window = hann_window(lev.shape)
     x_f = np.fft.fft2(lev * window)
     f1, _f3, med, lo, floor = _spectral_stats(x_f)
     snr = math.log10(max(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size), 1e-30))
     window_power = float(np.mean(window**2)) / float(np.mean(WINDOW**2))
-    coh = row_coherence(lev) if with_coherence else None
-    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh)
+    coh = row_coherence(lev) if features.row_coherence else None
+    axis = _axis_heights(f1) if features.anisotropy else None
+    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh, axis)
 
 
 def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDArray[np.float32]:
     """Features (n, TILE, columns, n_features) of a stack of tile spectra (n, TILE, TILE): the
     first ``columns`` columns of k (inference needs only the half-plane irfft2 reads)."""
-    f1, f3, med, lo, floor = (a[..., :columns] if a.ndim == 3 else a for a in _spectral_stats(x_f))
+    stats = _spectral_stats(x_f)
+    axis = _axis_heights(stats[0]) if ctx.axis_height is not None else None
+    f1, f3, med, lo, floor = (a[..., :columns] if a.ndim == 3 else a for a in stats)
     rows, cols = ctx.shape
     iy = np.round(np.fft.fftfreq(TILE)[:, None] * rows).astype(int) % rows
     ix = np.round(np.fft.fftfreq(TILE)[None, :columns] * cols).astype(int) % cols
@@ -196,6 +248,9 @@ def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDA
         kx = np.round(np.abs(np.fft.fftfreq(TILE)[:columns]) * cols).astype(int)
         coh = ctx.coherence[np.minimum(kx, ctx.coherence.size - 1)]
         feats.append(np.broadcast_to(coh[None, None, :], f1.shape))
+    if axis is not None and ctx.axis_height is not None:
+        feats += [a[..., :columns] for a in axis]
+        feats += [np.broadcast_to(a[iy, ix], f1.shape) for a in ctx.axis_height]
     out = np.empty((*f1.shape, len(feats)), dtype=np.float32)  # filled in place: no float64 stack
     for i, f in enumerate(feats):
         out[..., i] = f
@@ -237,10 +292,10 @@ class GainWeights:
     ``layers`` are ``(weight (in, out), bias (out,))`` pairs in float32."""
 
     layers: tuple[tuple[NDArray[np.float32], NDArray[np.float32]], ...]
-    row_coherence: bool = False
+    features: GainFeatures = BASE_ONLY
 
     def __post_init__(self) -> None:
-        width = n_features(self.row_coherence)
+        width = self.features.count
         for k, (w, b) in enumerate(self.layers):
             if w.ndim != 2 or b.shape != (w.shape[1],) or w.shape[0] != width:
                 raise ValueError(
@@ -253,9 +308,11 @@ class GainWeights:
             raise ValueError(f"the last layer must have one output, got {width}")
 
     @classmethod
-    def initial(cls, rng: np.random.Generator, hidden: int = 32, row_coherence: bool = False) -> GainWeights:
+    def initial(
+        cls, rng: np.random.Generator, hidden: int = 32, features: GainFeatures = BASE_ONLY
+    ) -> GainWeights:
         """Small random weights (the gains start near sigmoid(2) = 0.88)."""
-        sizes = [n_features(row_coherence), hidden, hidden, 1]
+        sizes = [features.count, hidden, hidden, 1]
         layers = tuple(
             (
                 (rng.normal(size=(a, b)) / math.sqrt(a)).astype(np.float32),
@@ -263,7 +320,7 @@ class GainWeights:
             )
             for a, b in zip(sizes, sizes[1:], strict=False)
         )
-        return cls(layers, row_coherence)
+        return cls(layers, features)
 
     def gain(self, features: NDArray[np.float32]) -> NDArray[np.float32]:
         """Gains in (0, 1) of features (..., n_features).
@@ -294,7 +351,7 @@ class GainWeights:
         return out
 
     @classmethod
-    def from_tensors(cls, tensors: Mapping[str, NDArray[Any]], row_coherence: bool) -> GainWeights:
+    def from_tensors(cls, tensors: Mapping[str, NDArray[Any]], features: GainFeatures) -> GainWeights:
         layers = []
         k = 0
         while f"layer{k}.weight" in tensors:
@@ -302,7 +359,7 @@ class GainWeights:
             b = np.asarray(tensors.get(f"layer{k}.bias", np.zeros(0)), dtype=np.float32)
             layers.append((w, b))
             k += 1
-        return cls(tuple(layers), row_coherence)
+        return cls(tuple(layers), features)
 
     def to_bytes(self) -> bytes:
         """The weights as a safetensors file's bytes."""
@@ -316,7 +373,7 @@ class GainWeights:
         Path(path).write_bytes(self.to_bytes())
 
     @classmethod
-    def load(cls, path: Path, row_coherence: bool) -> GainWeights:
+    def load(cls, path: Path, features: GainFeatures) -> GainWeights:
         """Read weights written by :meth:`save`; ValueError (with the reason) for a damaged file."""
         from safetensors import SafetensorError
         from safetensors.numpy import load_file
@@ -325,7 +382,7 @@ class GainWeights:
             tensors = load_file(str(path))
         except (SafetensorError, OSError) as exc:
             raise ValueError(f"{path.name} cannot be read: {exc}") from exc
-        return cls.from_tensors(tensors, row_coherence)
+        return cls.from_tensors(tensors, features)
 
 
 @dataclass(frozen=True)
@@ -336,8 +393,9 @@ class GainSpec:
     ----------
     file : str
         Weights file (a plain name inside the folder).
-    row_coherence : bool
-        The network reads the even/odd-line coherence feature.
+    features : GainFeatures
+        The optional features the network reads (``config.json`` keys ``row_coherence`` and
+        ``anisotropy``).
     refuse_line_coherence : float or None
         Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised (the
         do-no-harm verdict says why); None: never refused for this.
@@ -346,7 +404,7 @@ class GainSpec:
     """
 
     file: str = GAIN_FILE
-    row_coherence: bool = False
+    features: GainFeatures = BASE_ONLY
     refuse_line_coherence: float | None = None
     training: Mapping[str, Any] = field(default_factory=dict)
 
@@ -354,7 +412,7 @@ class GainSpec:
         return {
             "kind": GAIN_KIND,
             "file": self.file,
-            "row_coherence": self.row_coherence,
+            **self.features.to_dict(),
             "refuse_line_coherence": self.refuse_line_coherence,
             "training": dict(self.training),
         }
@@ -374,13 +432,11 @@ class GainSpec:
         q = d.get("refuse_line_coherence")
         if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1):
             raise ValueError(f"refuse_line_coherence must be null or a number in [0, 1], got {q!r}")
-        rc = d.get("row_coherence", False)
-        if not isinstance(rc, bool):
-            raise ValueError(f"row_coherence must be true or false, got {rc!r}")
+        features = GainFeatures.from_dict(d)
         training = d.get("training", {})
         if not isinstance(training, Mapping):
             raise ValueError("experimental_path training must be an object")
-        return cls(name, rc, None if q is None else float(q), dict(training))
+        return cls(name, features, None if q is None else float(q), dict(training))
 
 
 # --------------------------------------------------------------------------- inference
@@ -438,7 +494,7 @@ def _denoise_block(
     """The gain on one block of complete rows."""
     lev = level_plane(y)
     plane = y - lev
-    ctx = _context(lev, weights.row_coherence)
+    ctx = _context(lev, weights.features)
     v, pos = _tiles(lev)
     acc = np.zeros_like(v)
     wsum = np.zeros_like(v)
@@ -462,7 +518,7 @@ def _denoise_block(
     return np.asarray(plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
 
 
-def tile_examples(x: Array, target: Array, row_coherence: bool) -> dict[str, NDArray[Any]]:
+def tile_examples(x: Array, target: Array, features: GainFeatures) -> dict[str, NDArray[Any]]:
     """Training arrays of one image: per coefficient (k != 0) its features ``F``, the tile
     coefficient of ``x`` and of ``target`` as (re, im) ``X`` / ``T``, and its |k| ``R``.
 
@@ -471,7 +527,7 @@ def tile_examples(x: Array, target: Array, row_coherence: bool) -> dict[str, NDA
     lev = level_plane(x)
     t = target - (x - lev)
     t = t - t.mean()
-    ctx = _context(lev, row_coherence)
+    ctx = _context(lev, features)
     vx, pos = _tiles(lev)
     vt, _ = _tiles(t)
     keep = np.ones((TILE, TILE), dtype=bool)
@@ -481,7 +537,7 @@ def tile_examples(x: Array, target: Array, row_coherence: bool) -> dict[str, NDA
     for c in range(0, len(pos), CHUNK):
         part = pos[c : c + CHUNK]
         x_f, t_f = _tile_spectra(vx, part), _tile_spectra(vt, part)
-        fs.append(_tile_features(x_f, ctx)[:, keep].reshape(-1, n_features(row_coherence)))
+        fs.append(_tile_features(x_f, ctx)[:, keep].reshape(-1, features.count))
         xs.append(np.stack([x_f.real[:, keep].ravel(), x_f.imag[:, keep].ravel()], -1))
         ts.append(np.stack([t_f.real[:, keep].ravel(), t_f.imag[:, keep].ravel()], -1))
     return {

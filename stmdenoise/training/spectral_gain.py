@@ -35,7 +35,14 @@ from stmdenoise.io._common import atomic_write
 from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import ModelInfo, load_model_folder, read_model_info, save_model_folder
-from stmdenoise.model.spectral_gain import GAIN_BIAS, GainSpec, GainWeights, n_features, tile_examples
+from stmdenoise.model.spectral_gain import (
+    BASE_ONLY,
+    GAIN_BIAS,
+    GainFeatures,
+    GainSpec,
+    GainWeights,
+    tile_examples,
+)
 from stmdenoise.physics.variety import sample_varied_pair
 from stmdenoise.scan import Scan
 from stmdenoise.training.data import expand_paths
@@ -62,16 +69,17 @@ REAL_CHANNELS = ("Z", "Current")
 #: Octaves of |k| (cycles per pixel) whose error the optional band hinge keeps at or below raw.
 HINGE_EDGES = (0.0, 0.0625, 0.125, 0.25, 0.75)
 Examples = dict[str, torch.Tensor]
+Array = np.ndarray
 
 
 class _GainNet(torch.nn.Module):
     """The trainable twin of :class:`~stmdenoise.model.spectral_gain.GainWeights`."""
 
-    def __init__(self, row_coherence: bool, hidden: int = 32) -> None:
+    def __init__(self, features: GainFeatures, hidden: int = 32) -> None:
         super().__init__()
-        self.row_coherence = row_coherence
+        self.features = features
         self.net = torch.nn.Sequential(
-            torch.nn.Linear(n_features(row_coherence), hidden),
+            torch.nn.Linear(features.count, hidden),
             torch.nn.SiLU(),
             torch.nn.Linear(hidden, hidden),
             torch.nn.SiLU(),
@@ -85,7 +93,7 @@ class _GainNet(torch.nn.Module):
         layers = [m for m in self.net if isinstance(m, torch.nn.Linear)]
         return GainWeights(
             tuple((m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in layers),
-            self.row_coherence,
+            self.features,
         )
 
 
@@ -93,12 +101,13 @@ def _tensors(ex: dict[str, Any]) -> Examples:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in ex.items()}
 
 
-def examples_of_pair(fwd: Scan, bwd: Scan, row_coherence: bool) -> Examples | None:
-    """Training tensors of a forward frame against its registered backward frame (None when the
-    two cannot be registered or share fewer than 32 complete rows or columns).
+def registered_pair(fwd: Scan, bwd: Scan) -> tuple[Array, Array] | None:
+    """The forward frame and the backward frame shifted onto it by whole pixels, cropped to their
+    common complete rows (None when the two cannot be registered or share fewer than 32 complete
+    rows or columns).
 
-    The backward frame is shifted by whole pixels only: an interpolated target would be smoother
-    than a second noisy look and teach the gain to over-smooth."""
+    Whole pixels only: an interpolated target would be smoother than a second noisy look and
+    teach the gain to over-smooth."""
     try:
         dy, dx = pair_fidelity(fwd, fwd, bwd).offsets[0]
     except ValueError:  # NotScorableError is one: no contrast, too few rows in common
@@ -111,14 +120,23 @@ def examples_of_pair(fwd: Scan, bwd: Scan, row_coherence: bool) -> Examples | No
     ok = np.isfinite(xc).all(1) & np.isfinite(bc).all(1)
     if ok.sum() < 32 or xc.shape[1] < 32:
         return None
-    return _tensors(tile_examples(xc[ok], bc[ok], row_coherence))
+    return xc[ok], bc[ok]
 
 
-def real_examples(pairs: Sequence[tuple[str, Scan, Scan]], row_coherence: bool) -> list[tuple[str, Examples]]:
+def examples_of_pair(fwd: Scan, bwd: Scan, features: GainFeatures) -> Examples | None:
+    """Training tensors of a forward frame against its registered backward frame
+    (:func:`registered_pair`; None when there is none)."""
+    pair = registered_pair(fwd, bwd)
+    return None if pair is None else _tensors(tile_examples(*pair, features))
+
+
+def real_examples(
+    pairs: Sequence[tuple[str, Scan, Scan]], features: GainFeatures
+) -> list[tuple[str, Examples]]:
     """``(name, tensors)`` of each ``(name, forward, backward)`` that can be registered."""
     out = []
     for name, fwd, bwd in pairs:
-        ex = examples_of_pair(fwd, bwd, row_coherence)
+        ex = examples_of_pair(fwd, bwd, features)
         if ex is None:
             log.info("%s: not used (the two directions cannot be registered)", name)
         else:
@@ -126,7 +144,7 @@ def real_examples(pairs: Sequence[tuple[str, Scan, Scan]], row_coherence: bool) 
     return out
 
 
-def sim_examples(n: int, seed: int, row_coherence: bool) -> list[Examples]:
+def sim_examples(n: int, seed: int, features: GainFeatures) -> list[Examples]:
     """Clean/noisy pairs of the broad world at 128-256 px and 0.05-0.3 nm/px."""
     rng = np.random.default_rng(seed)
     out = []
@@ -135,7 +153,7 @@ def sim_examples(n: int, seed: int, row_coherence: bool) -> list[Examples]:
         size = px * float(np.exp(rng.uniform(np.log(0.05e-9), np.log(0.3e-9))))
         p = sample_varied_pair(rng, pixels=px, size=size)
         noisy, clean = np.asarray(p.noisy, float), np.asarray(p.clean, float)
-        out.append(_tensors(tile_examples(noisy, clean, row_coherence)))
+        out.append(_tensors(tile_examples(noisy, clean, features)))
     return out
 
 
@@ -143,7 +161,7 @@ def train_gain(
     examples: Sequence[Examples],
     steps: int,
     *,
-    row_coherence: bool = False,
+    features: GainFeatures = BASE_ONLY,
     hinge: float = 0.0,
     seed: int = 0,
     bins: int = 6000,
@@ -162,7 +180,7 @@ def train_gain(
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     dev = torch.device(device)
-    net = _GainNet(row_coherence, hidden).to(dev)
+    net = _GainNet(features, hidden).to(dev)
     examples = [{k: v.to(dev) for k, v in ex.items()} for ex in examples]
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     for step in range(steps):
@@ -202,7 +220,7 @@ class GainRequest:
     seed: int = 7  # simulated pairs
     train_seed: int = 0  # initial weights and coefficient sampling
     refuse_quiet: float | None = 0.42
-    row_coherence: bool = False
+    features: GainFeatures = BASE_ONLY
     hinge: float = 0.0
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
@@ -219,7 +237,7 @@ class GainRequest:
             "seed": self.seed,
             "train_seed": self.train_seed,
             "refuse_quiet": self.refuse_quiet,
-            "row_coherence": self.row_coherence,
+            **self.features.to_dict(),
             "hinge": self.hinge,
             "channels": list(self.channels),
             "holdout": [p.name for p in self.holdout],
@@ -297,15 +315,15 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
         )
     started = time.perf_counter()
     yield Progress(0, None, f"spectra of {len(pairs)} two-direction channels")
-    real = real_examples(pairs, req.row_coherence)
+    real = real_examples(pairs, req.features)
     if cancel.is_set():
         raise JobCancelled("training cancelled")
     yield Progress(0, None, f"{req.sim_pairs} simulated pairs")
-    sim = sim_examples(req.sim_pairs, req.seed, req.row_coherence)
+    sim = sim_examples(req.sim_pairs, req.seed, req.features)
 
     def fit(report: Callable[[Progress], None]) -> GainWeights:
         return train_gain(
-            [e for _, e in real] + sim, req.steps, row_coherence=req.row_coherence, hinge=req.hinge,
+            [e for _, e in real] + sim, req.steps, features=req.features, hinge=req.hinge,
             seed=req.train_seed, cancel=cancel,
             progress=lambda done, total: report(Progress(done, total, "training")),
         )  # fmt: skip
@@ -313,7 +331,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     weights = yield from reporting(fit)
     _, g_d, g_da = load_model_folder(req.base)
     spec = GainSpec(
-        row_coherence=req.row_coherence,
+        features=req.features,
         refuse_line_coherence=req.refuse_quiet,
         training={
             "request": req.to_dict(),

@@ -27,8 +27,10 @@ from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
 from stmdenoise.model.spectral_gain import (
     GAIN_FILE,
     GAIN_KIND,
+    GainFeatures,
     GainSpec,
     GainWeights,
+    _context,
     apply_gain,
     line_coherence,
 )
@@ -45,7 +47,7 @@ def _weights(bias: float | None = None, seed: int = 0) -> GainWeights:
     layers = list(w.layers)
     last_w, last_b = layers[-1]
     layers[-1] = (np.zeros_like(last_w), np.full_like(last_b, bias))
-    return GainWeights(tuple(layers), w.row_coherence)
+    return GainWeights(tuple(layers), w.features)
 
 
 def _folder(path: Path, gain: GainWeights | None, refuse: float | None = 0.42) -> Path:
@@ -55,7 +57,10 @@ def _folder(path: Path, gain: GainWeights | None, refuse: float | None = 0.42) -
     init_weights(g_d)
     init_weights(g_da)
     training = {"data": "/home/me/x.sxm"}
-    spec = None if gain is None else GainSpec(refuse_line_coherence=refuse, training=training)
+    features = GainFeatures() if gain is None else gain.features
+    spec = (
+        None if gain is None else GainSpec(features=features, refuse_line_coherence=refuse, training=training)
+    )
     info = ModelInfo(
         arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="t",
         experimental_path=spec,
@@ -120,11 +125,45 @@ def test_trainable_twin_computes_the_same_gains() -> None:
     from stmdenoise.training.spectral_gain import _GainNet
 
     torch.manual_seed(3)
-    net = _GainNet(row_coherence=True)
+    net = _GainNet(GainFeatures(row_coherence=True, anisotropy=True))
     feats = np.random.default_rng(0).normal(size=(7, 5, net.net[0].in_features)).astype(np.float32)
     with torch.no_grad():
         want = net(torch.from_numpy(feats)).numpy()
     np.testing.assert_allclose(net.weights().gain(feats), want, rtol=1e-5, atol=1e-6)
+
+
+def test_anisotropy_features_take_line_noise_for_floor_and_a_wave_for_signal() -> None:
+    """Line offsets put power all along the kx = 0 column of k: above its ring's floor (where the
+    base features would call it signal) but not above its own column's floor; a plane wave
+    stands above both its column's and its row's floor."""
+    from stmdenoise.processing import level_plane
+
+    rng = np.random.default_rng(4)
+    yy, xx = np.mgrid[0:128, 0:128]
+    z = rng.normal(size=(128, 1)) * 3.0 + rng.normal(size=(128, 128)) * 0.3
+    z = z + np.cos(2 * np.pi * (0.125 * xx + 0.1875 * yy))
+    ctx = _context(level_plane(z), GainFeatures(anisotropy=True))
+    assert ctx.axis_height is not None
+    col, row = ctx.axis_height
+    line = (32, 0)  # ky = 0.25 cycles/px on the kx = 0 column: line noise only
+    wave = (24, 16)  # (0.1875, 0.125) cycles/px
+    assert ctx.height[line] > 1.0  # the ring floor mistakes it for signal
+    assert col[line] < 0.5
+    assert col[wave] > 1.5 and row[wave] > 1.5
+    assert _context(level_plane(z), GainFeatures()).axis_height is None
+
+
+def test_feature_flags_travel_through_the_folder(tmp_path: Path) -> None:
+    features = GainFeatures(row_coherence=True, anisotropy=True)
+    gain = GainWeights.initial(np.random.default_rng(0), features=features)
+    assert gain.layers[0][0].shape[0] == features.count == 15
+    folder = _folder(tmp_path / "m", gain)
+    cfg = json.loads((folder / "config.json").read_text())["experimental_path"]
+    assert cfg["row_coherence"] is True and cfg["anisotropy"] is True
+    loaded = load_gain(folder, read_model_info(folder))
+    assert loaded is not None and loaded.features == features
+    z = np.random.default_rng(1).normal(size=(70, 90))
+    np.testing.assert_array_equal(apply_gain(loaded, z), apply_gain(gain, z))
 
 
 def test_line_coherence_tells_quiet_from_noisy_scans() -> None:
@@ -149,6 +188,7 @@ def test_line_coherence_tells_quiet_from_noisy_scans() -> None:
         ({"kind": GAIN_KIND, "refuse_line_coherence": 3}, "refuse_line_coherence"),
         ({"kind": GAIN_KIND, "refuse_line_coherence": True}, "refuse_line_coherence"),
         ({"kind": GAIN_KIND, "row_coherence": "yes"}, "row_coherence"),
+        ({"kind": GAIN_KIND, "anisotropy": 1}, "anisotropy"),
         ([1, 2], "object"),
     ],
 )
@@ -185,7 +225,9 @@ def test_missing_or_damaged_gain_file_names_it(tmp_path: Path) -> None:
 
 def test_weights_of_the_wrong_shape_are_refused(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "m", _weights())
-    wide = GainWeights.initial(np.random.default_rng(0), row_coherence=True)  # 11 inputs, spec says 10
+    wide = GainWeights.initial(
+        np.random.default_rng(0), features=GainFeatures(anisotropy=True)
+    )  # 14 inputs, spec says 10
     wide.save(folder / GAIN_FILE)
     with pytest.raises(ModelFolderError, match="does not fit"):
         Denoiser.from_folder(folder, device="cpu")
