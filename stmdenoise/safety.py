@@ -44,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import (
+    FEEDBACK_ERROR_CAVEAT,
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
     BandFidelity,
@@ -411,6 +413,8 @@ def _judge(
             policy, "model", None, "not measurable without a second look", tuple(notices), plan=plan
         )
     offset, partner_scan = looks
+    if feedback_error_channel(raw):
+        notices.append(FEEDBACK_ERROR_CAVEAT)
     try:
         rep_model = pair_fidelity(model_out, raw, partner_scan, offset=offset)
         name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
@@ -509,6 +513,8 @@ def _without_model(
         delivered = _as_fallback(raw, raw, "raw", reason)
         return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
     offset, partner_scan = looks
+    if feedback_error_channel(raw):
+        notices.append(FEEDBACK_ERROR_CAVEAT)
     try:
         name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
     except (NotScorableError, ValueError) as exc:

@@ -167,3 +167,29 @@ def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() ->
     assert np.array_equal(out.data, smooth.data) and any("2.2 Å" in n for n in v.notices)
     plain = scan.with_data(data - np.sin(2 * np.pi * x / 2.75) + 0.5 * rng.normal(size=data.shape))
     assert judge(plain, smooth, None, plan=plan)[1].delivered == "model"
+
+
+def test_a_feedback_error_channel_gets_the_direction_caveat() -> None:
+    from stmdenoise.metrics.fidelity import FEEDBACK_ERROR_CAVEAT
+
+    fwd, bwd, s = _looks(1, noise=1.5)
+    good = s + 0.05 * np.random.default_rng(9).normal(size=s.shape)
+    _, plain = judge(fwd, fwd.with_data(good), bwd)
+    assert FEEDBACK_ERROR_CAVEAT not in plain.notices
+    table = "\tName\ton\tSetpoint\n\tlog Current\t1\t1.000E-10 A"
+    for on, expected in (("1", True), ("0", False)):
+        header = {"Z-CONTROLLER": table.replace("\t1\t", f"\t{on}\t")}
+        cf, cb = (
+            Scan(
+                np.asarray(x.data),
+                pixel_size=(PX, PX),
+                channel="Current",
+                unit="A",
+                direction=d,
+                header=header,
+            )
+            for x, d in ((fwd, "forward"), (bwd, "backward"))
+        )
+        _, v = judge(cf, cf.with_data(good), cb)
+        assert (FEEDBACK_ERROR_CAVEAT in v.notices) is expected
+        assert v.delivered == "model"  # a caveat, not a verdict

@@ -206,3 +206,31 @@ def test_spectra(realdata_dir: Path, tmp_path: Path, name: str, points: int, crl
     # a spectrum is not an image
     with pytest.raises(ScanFormatError, match="point spectrum"):
         read_scan(path)
+
+
+# feedback state from each header: the Z-CONTROLLER table's "on" column (Nanonis) or CHMode (Createc);
+# cross-checked against the data: constant-height scans (off) have a flat Z that cannot be registered
+FEEDBACK = {
+    "nanonis/A151216.123306-02602.sxm": False,
+    "nanonis/Au_mica_2023_Y_A_diPAMY_195.sxm": False,
+    "nanonis/BRSTM_img_0062.sxm": False,
+    "nanonis/CO_img_0050.sxm": True,
+    "nanonis/STM_nanonis_generic_4_5.sxm": True,
+    "nanonis/TR_img_0249.sxm": True,
+    "nanonis/img_0071.sxm": True,
+    "nanonis/img_0244.sxm": False,
+    "nanonis/img_0253.sxm": False,
+    "nanonis/pySPM_test.sxm": True,
+    "createc/createc_scan_step_20nm.dat": True,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FEEDBACK))
+def test_feedback_state_is_read_from_the_header(realdata_dir: Path, name: str) -> None:
+    from stmdenoise.io.feedback import feedback_error_channel, feedback_on
+
+    current = read_scan(realdata_dir / name, channel="Current")
+    z = read_scan(realdata_dir / name, channel="Z")
+    assert feedback_on(current) is FEEDBACK[name] and feedback_on(z) is FEEDBACK[name]
+    assert feedback_error_channel(current) is FEEDBACK[name]
+    assert feedback_error_channel(z) is False  # a height is never the feedback error
