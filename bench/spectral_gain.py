@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fidelity import CU_BANDS, KO_DIR, KO_NM_PER_PX, REAL_DIR, two_direction_scans  # noqa: E402
 
 from stmdenoise.io import read_plain_image  # noqa: E402
+from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics.fidelity import FidelityReport  # noqa: E402
 from stmdenoise.model.folder import load_gain, read_model_info  # noqa: E402
 from stmdenoise.model.spectral_gain import GainFeatures, GainWeights, apply_gain, line_coherence  # noqa: E402
@@ -174,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sim", action="store_true", help="ablation: train on the real pairs only")
     ap.add_argument("--row-coherence", action="store_true", help="add the even/odd-line coherence feature")
     ap.add_argument("--anisotropy", action="store_true", help="add the column/row floor features")
+    ap.add_argument(
+        "--skip-feedback-error", action="store_true",
+        help="train on no current recorded with the Z feedback on (all are still scored)",
+    )  # fmt: skip
     ap.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' hinge")
     ap.add_argument("--real-weight", type=int, default=1, help="count each real scan this many times")
     ap.add_argument("--hidden", type=int, default=32, help="width of the gain network's two hidden layers")
@@ -193,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     best = _classical(args.classical)
     scans = two_direction_scans(REAL_DIR)
     features = GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy)
-    real = [] if args.no_real else real_examples(scans, features)
+    real = (
+        [] if args.no_real else real_examples(scans, features, skip_feedback_error=args.skip_feedback_error)
+    )
     sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, features)
     opts = {
         "features": features, "hinge": args.hinge, "hidden": args.hidden,
@@ -214,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# Learned spectral gain: {len(real)} real two-direction channels (x{args.real_weight}) + "
         f"{len(sim)} simulated pairs, {args.steps} steps, row coherence {args.row_coherence}, "
-        f"anisotropy {args.anisotropy}, "
+        f"anisotropy {args.anisotropy}, feedback-error channels skipped {args.skip_feedback_error}, "
         f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]
@@ -256,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         if len(rows) < 2:
             continue
         b = best.get(name)
-        cells = [name, f"{line_coherence(np.asarray(fwd.data)):.2f}"]
+        cells = [
+            name + (" (feedback error)" if feedback_error_channel(fwd) else ""),
+            f"{line_coherence(np.asarray(fwd.data)):.2f}",
+        ]
         cells.append("n/a" if b is None else f"{b[1]:.2f} ({b[0]})")
         for r in rows[1:]:
             if not r.reports:

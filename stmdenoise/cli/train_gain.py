@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         refuse_quiet=None if args.refuse_quiet < 0 else args.refuse_quiet,
         features=GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy),
+        skip_feedback_error=args.skip_feedback_error,
         hinge=args.hinge,
         name=args.name,
         holdout=held,
@@ -84,6 +85,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--anisotropy", action="store_true",
         help="add the four features of power above its column's and row's floor (tile and scan)",
+    )  # fmt: skip
+    p.add_argument(
+        "--skip-feedback-error", action="store_true",
+        help="train on no current recorded with the Z feedback on (its directions differ by real signal)",
     )  # fmt: skip
     p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
     p.add_argument("--name", default="", help="model name (default: the folder's name)")

@@ -32,6 +32,7 @@ import torch
 
 from stmdenoise import __version__
 from stmdenoise.io._common import atomic_write
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import ModelInfo, load_model_folder, read_model_info, save_model_folder
@@ -131,11 +132,16 @@ def examples_of_pair(fwd: Scan, bwd: Scan, features: GainFeatures) -> Examples |
 
 
 def real_examples(
-    pairs: Sequence[tuple[str, Scan, Scan]], features: GainFeatures
+    pairs: Sequence[tuple[str, Scan, Scan]], features: GainFeatures, *, skip_feedback_error: bool = False
 ) -> list[tuple[str, Examples]]:
-    """``(name, tensors)`` of each ``(name, forward, backward)`` that can be registered."""
+    """``(name, tensors)`` of each ``(name, forward, backward)`` that can be registered; with
+    ``skip_feedback_error`` not the currents recorded with the Z feedback on (their two directions
+    differ by the feedback error, real signal: :mod:`stmdenoise.io.feedback`)."""
     out = []
     for name, fwd, bwd in pairs:
+        if skip_feedback_error and feedback_error_channel(fwd):
+            log.info("%s: not used (the feedback error: its directions differ by real signal)", name)
+            continue
         ex = examples_of_pair(fwd, bwd, features)
         if ex is None:
             log.info("%s: not used (the two directions cannot be registered)", name)
@@ -221,6 +227,8 @@ class GainRequest:
     train_seed: int = 0  # initial weights and coefficient sampling
     refuse_quiet: float | None = 0.42
     features: GainFeatures = BASE_ONLY
+    #: Train on no current recorded with the Z feedback on (:func:`real_examples`).
+    skip_feedback_error: bool = False
     hinge: float = 0.0
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
@@ -238,6 +246,7 @@ class GainRequest:
             "train_seed": self.train_seed,
             "refuse_quiet": self.refuse_quiet,
             **self.features.to_dict(),
+            "skip_feedback_error": self.skip_feedback_error,
             "hinge": self.hinge,
             "channels": list(self.channels),
             "holdout": [p.name for p in self.holdout],
@@ -315,7 +324,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
         )
     started = time.perf_counter()
     yield Progress(0, None, f"spectra of {len(pairs)} two-direction channels")
-    real = real_examples(pairs, req.features)
+    real = real_examples(pairs, req.features, skip_feedback_error=req.skip_feedback_error)
     if cancel.is_set():
         raise JobCancelled("training cancelled")
     yield Progress(0, None, f"{req.sim_pairs} simulated pairs")

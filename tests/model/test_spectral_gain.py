@@ -319,6 +319,27 @@ def _two_direction_sxm(path: Path, seed: int) -> Path:
     return path
 
 
+def test_feedback_error_currents_can_be_left_out_of_training() -> None:
+    from stmdenoise.training.spectral_gain import real_examples
+
+    rng = np.random.default_rng(0)
+    surface = _noisy(96, 96, noise=0.0)
+    table = "\tName\ton\tSetpoint\n\tlog Current\t{on}\t1.000E-10 A"
+
+    def pair(unit: str, on: str) -> tuple[str, Scan, Scan]:
+        header = {"Z-CONTROLLER": table.format(on=on)}
+        f, b = (
+            Scan(surface + rng.standard_normal(surface.shape), pixel_size=(PX, PX), unit=unit, header=header)
+            for _ in range(2)
+        )
+        return f"x {unit} {on}", f, b
+
+    pairs = [pair("A", "1"), pair("A", "0"), pair("m", "1")]
+    assert [n for n, _ in real_examples(pairs, GainFeatures())] == ["x A 1", "x A 0", "x m 1"]
+    kept = real_examples(pairs, GainFeatures(), skip_feedback_error=True)
+    assert [n for n, _ in kept] == ["x A 0", "x m 1"]  # the constant-current current is left out
+
+
 def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> None:
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 

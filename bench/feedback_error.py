@@ -1,0 +1,83 @@
+"""Is the forward-minus-backward difference of a Current channel noise, or the feedback error?
+
+    python bench/feedback_error.py [--root ../shared/realdata]
+
+With the Z feedback on (constant current) the Current channel is what the controller has not yet
+corrected: mostly the lag on slopes, proportional to the topography's slope along the scan line,
+with opposite signs in the two scan directions. The forward/backward fidelity estimate treats
+every difference between the two frames as noise, so on such a channel it charges a denoiser
+for keeping this real signal. For every file with Z and Current in both directions the table
+prints the feedback state from the header (:func:`stmdenoise.io.feedback.feedback_on`) and the
+correlation of I_forward - I_backward (and of I_forward + I_backward, the control) with dZ/dx,
+the fast-axis slope of the mean topography (1 px Gaussian). Near +-1: the difference is the
+feedback error; near 0: it is noise. Constant-height scans have a flat Z: no slope to compare
+with (n/a). Pixels are compared as stored (both frames left to right; no registration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fidelity import REAL_DIR  # noqa: E402
+
+from stmdenoise.io import ScanFormatError, read_scan  # noqa: E402
+from stmdenoise.io.feedback import feedback_on  # noqa: E402
+from stmdenoise.processing import level_plane  # noqa: E402
+
+
+def slope_correlations(path: Path) -> tuple[bool | None, float, float] | None:
+    """(feedback on, corr(I_f - I_b, dZ/dx), corr(I_f + I_b, dZ/dx)); None without the four frames."""
+    try:
+        i_f, i_b = (read_scan(path, channel="Current", direction=d) for d in ("forward", "backward"))
+        z_f, z_b = (read_scan(path, channel="Z", direction=d) for d in ("forward", "backward"))
+    except (ScanFormatError, ValueError, KeyError):
+        return None
+    x, b = np.asarray(i_f.data, float), np.asarray(i_b.data, float)
+    z = np.asarray(z_f.data, float) + np.asarray(z_b.data, float)
+    ok = np.isfinite(x).all(1) & np.isfinite(b).all(1) & np.isfinite(z).all(1)
+    if ok.sum() < 16:
+        return None
+    x, b, z = level_plane(x[ok]), level_plane(b[ok]), level_plane(z[ok])
+    dz = np.gradient(gaussian_filter(z, 1.0), axis=1)
+    if not np.std(dz) > 0:
+        return feedback_on(i_f), float("nan"), float("nan")
+
+    def corr(a: np.ndarray) -> float:
+        return float(np.corrcoef(a.ravel(), dz.ravel())[0, 1]) if np.std(a) > 0 else float("nan")
+
+    return feedback_on(i_f), corr(x - b), corr(x + b)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", type=Path, default=REAL_DIR)
+    args = ap.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"needs {args.root}", file=sys.stderr)
+        return 2
+    print("| file | Z feedback | corr(I_f - I_b, dZ/dx) | corr(I_f + I_b, dZ/dx) |")
+    print("|---|---|---:|---:|")
+    for p in sorted(args.root.rglob("*")):
+        if not (p.is_file() and p.suffix.lower() in (".sxm", ".dat")) or "corrupted" in p.parts:
+            continue
+        res = slope_correlations(p)
+        if res is None:
+            continue
+        on, diff, total = res
+        state = {True: "on (constant current)", False: "off (constant height)", None: "not in header"}[on]
+        cells = ["n/a (flat Z)" if not np.isfinite(v) else f"{v:+.2f}" for v in (diff, total)]
+        print(f"| {p.name} | {state} | {cells[0]} | {cells[1]} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
