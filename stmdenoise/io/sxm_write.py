@@ -18,6 +18,7 @@ from stmdenoise.io._common import (
     atomic_write,
     check_float32,
 )
+from stmdenoise.io.feedback import feedback_on
 from stmdenoise.io.sxm import (
     _DATA_INFO_COLUMNS,
     _DTYPES,
@@ -55,7 +56,10 @@ def _scratch_header(
     acq = first.acquired or _dt.datetime.now().replace(microsecond=0)
     z_table = "\tName\ton\tSetpoint\tP-gain\tI-gain\tT-const"
     if first.setpoint is not None:
-        z_table += f"\n\tlog Current\t1\t{first.setpoint:.3E} A\t0.000E+0 m\t0.000E+0 m/s\t0.000E+0 s"
+        # the feedback state as the source file said (a constant-height scan stays one); a
+        # setpoint of unknown origin is written as a running current feedback, as before
+        on = "0" if feedback_on(first) is False else "1"
+        z_table += f"\n\tlog Current\t{on}\t{first.setpoint:.3E} A\t0.000E+0 m\t0.000E+0 m/s\t0.000E+0 s"
     return {
         "NANONIS_VERSION": "2",
         "SCANIT_TYPE": "              FLOAT            MSBFIRST",

@@ -229,3 +229,16 @@ def test_atomic_write_leaves_no_trace_on_failure(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
     with pytest.raises(FileNotFoundError):
         atomic_write(tmp_path / "nope" / "x.bin", lambda tmp: tmp.write_bytes(b""))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [({"CHMode / CHMode": "1"}, False), ({"CHMode / CHMode": "0"}, True)]
+)
+def test_sxm_keeps_the_feedback_state_of_the_source(tmp_path: Path, header: dict, expected: bool) -> None:
+    """A constant-height Createc current written as .sxm must not come back as a feedback error."""
+    from stmdenoise.io.feedback import feedback_on
+
+    cur = Scan(np.random.default_rng(0).normal(size=(40, 48)), pixel_size=(1e-10, 1e-10), channel="Current",
+               unit="A", setpoint=1e-10, header=header)  # fmt: skip
+    back = read_scan(write_scan(cur, tmp_path / "i.sxm"))
+    assert feedback_on(back) is expected
