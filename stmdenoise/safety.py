@@ -33,6 +33,11 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     residual far above the noise floor) that say why it may not be trusted. When the plan
     refused the model, the raw scan (or, with a second look, the classical filter) is delivered
     with the reason.
+
+    A current recorded with the Z feedback on (:func:`stmdenoise.io.feedback.feedback_error_channel`)
+    is the feedback error: its two directions differ by real signal, so the backward frame is
+    not used as a second look for it (no classical filter is picked by an estimate that would
+    reward blurring the signal away); the verdict says so.
 """
 
 from __future__ import annotations
@@ -408,13 +413,18 @@ def _judge(
                 )
             notices.append(why)
         notices += _single_look_notices(raw, model_out)
-        notices.append("no second look (backward frame) to measure fidelity against: the error is unknown")
-        return model_out, Verdict(
-            policy, "model", None, "not measurable without a second look", tuple(notices), plan=plan
+        feedback = FEEDBACK_ERROR_CAVEAT in notices
+        if not feedback:
+            notices.append(
+                "no second look (backward frame) to measure fidelity against: the error is unknown"
+            )
+        why = (
+            "not measurable: the other direction differs by the feedback error"
+            if feedback
+            else ("not measurable without a second look")
         )
+        return model_out, Verdict(policy, "model", None, why, tuple(notices), plan=plan)
     offset, partner_scan = looks
-    if feedback_error_channel(raw):
-        notices.append(FEEDBACK_ERROR_CAVEAT)
     try:
         rep_model = pair_fidelity(model_out, raw, partner_scan, offset=offset)
         name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
@@ -488,6 +498,9 @@ def _second_look(
 ) -> tuple[tuple[float, float], Scan] | None:
     if partner is None:
         return None
+    if feedback_error_channel(raw):
+        notices.append(FEEDBACK_ERROR_CAVEAT)
+        return None
     if partner.shape != raw.shape:
         notices.append(f"the other scan direction has another shape ({partner.shape} vs {raw.shape})")
         return None
@@ -513,8 +526,6 @@ def _without_model(
         delivered = _as_fallback(raw, raw, "raw", reason)
         return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
     offset, partner_scan = looks
-    if feedback_error_channel(raw):
-        notices.append(FEEDBACK_ERROR_CAVEAT)
     try:
         name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
     except (NotScorableError, ValueError) as exc:

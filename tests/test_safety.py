@@ -169,7 +169,7 @@ def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() ->
     assert judge(plain, smooth, None, plan=plan)[1].delivered == "model"
 
 
-def test_a_feedback_error_channel_gets_the_direction_caveat() -> None:
+def test_a_feedback_error_channel_is_not_judged_by_its_other_direction() -> None:
     from stmdenoise.metrics.fidelity import FEEDBACK_ERROR_CAVEAT
 
     fwd, bwd, s = _looks(1, noise=1.5)
@@ -190,6 +190,18 @@ def test_a_feedback_error_channel_gets_the_direction_caveat() -> None:
             )
             for x, d in ((fwd, "forward"), (bwd, "backward"))
         )
-        _, v = judge(cf, cf.with_data(good), cb)
+        out, v = judge(cf, cf.with_data(good), cb)
         assert (FEEDBACK_ERROR_CAVEAT in v.notices) is expected
-        assert v.delivered == "model"  # a caveat, not a verdict
+        assert v.delivered == "model" and np.array_equal(out.data, good)
+        assert (v.model is None) is expected  # the feedback error's other direction judges nothing
+        # a blurring output is not "replaced" by a filter the biased estimate would pick
+        blurred = ndimage.gaussian_filter(np.asarray(cf.data), 0.4)
+        out, v = judge(cf, cf.with_data(blurred), cb)
+        if expected:
+            assert v.delivered == "model" and "feedback error" in v.reason and v.fallback is None
+        else:
+            assert v.fallback is not None  # judged against the other direction as usual
+        # a model the plan refused: raw, not a filter chosen by that estimate
+        raw_out, v = judge(cf, None, cb)
+        if expected:
+            assert v.delivered == "raw" and np.array_equal(raw_out.data, cf.data)

@@ -110,7 +110,8 @@ FIDELITY_CAVEAT = (
 FEEDBACK_ERROR_CAVEAT = (
     "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
     "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
-    "that real difference as noise, so it favours filters that smooth it away."
+    "that real difference as noise and would favour filters that smooth it away, so the other "
+    "direction is not used to judge or replace the output here: its error is unknown."
 )
 
 # Standard error of a band's estimate: per bin, |e + n|^2 with n complex Gaussian noise of power
