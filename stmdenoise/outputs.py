@@ -36,6 +36,7 @@ __all__ = [
     "OutputPlan",
     "error_line",
     "expand_inputs",
+    "folder_files",
     "failure_log",
     "plan_stems",
     "safe_name",
@@ -113,6 +114,29 @@ def error_line(command: str, path: Path, exc: BaseException, *, log: Path | None
     return f"stmdenoise {command}: error: {path}: {failure_reason(path, exc, log=log)}"
 
 
+def folder_files(
+    folder: Path, suffixes: Sequence[str] | None = None, *, exclude: Path | None = None
+) -> list[Path]:
+    """Files under ``folder``, recursively, sorted by path: the one folder walk of the program.
+
+    Hidden files and folders (``.name``, e.g. our temporary files, ``.git``) are skipped and
+    symbolic links to folders are not followed (no loops); with ``suffixes`` only files whose
+    name ends (case-insensitively) with one of them; the folder ``exclude`` (a batch's output
+    folder inside its input folder) is not entered.
+    """
+    wanted = None if suffixes is None else tuple(s.lower() for s in suffixes)
+    skip = None if exclude is None else exclude.resolve()
+    found: list[Path] = []
+    for root, dirs, fnames in os.walk(folder, followlinks=False, onerror=None):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (skip is None or (Path(root) / d).resolve() != skip)
+        )
+        for f in fnames:
+            if not f.startswith(".") and (wanted is None or f.lower().endswith(wanted)):
+                found.append(Path(root) / f)
+    return sorted(found)
+
+
 def expand_inputs(
     names: Iterable[str | os.PathLike[str]], *, suffixes: Sequence[str] = READ_SUFFIXES
 ) -> tuple[list[Path], dict[Path, Exception]]:
@@ -137,18 +161,13 @@ def expand_inputs(
     for name in names:
         path = Path(name)
         if path.is_dir():
-            found: list[Path] = []
-            for root, dirs, fnames in os.walk(path, followlinks=False, onerror=None):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for f in fnames:
-                    if not f.startswith(".") and f.lower().endswith(wanted):
-                        found.append(Path(root) / f)
+            found = folder_files(path, wanted)
             if not found:
                 problems[path] = FileNotFoundError(
                     f"{path}: folder holds no scan files ({', '.join(wanted)})"
                 )
                 files.append(path)
-            files.extend(sorted(found))
+            files.extend(found)
             continue
         try:
             check_regular_file(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from stmdenoise.batch.report import ScanRow
 from stmdenoise.io import READ_SUFFIXES
 from stmdenoise.io import select_frames as io_select_frames
-from stmdenoise.outputs import expand_inputs, plan_stems, safe_name
+from stmdenoise.outputs import expand_inputs, folder_files, plan_stems, safe_name
 from stmdenoise.scan import Scan
 
 __all__ = ["BatchInput", "Skip", "collect_inputs", "select_frames", "shown"]
@@ -65,15 +64,10 @@ def collect_inputs(
         arg = Path(name)
         files, problems = expand_inputs([arg])
         if arg.is_dir():
-            for root, dirs, fnames in os.walk(arg, followlinks=False):
-                dirs[:] = sorted(
-                    d for d in dirs if not d.startswith(".") and not _inside(Path(root) / d, out)
-                )
-                for f in sorted(fnames):
-                    if not f.startswith(".") and not f.lower().endswith(wanted):
-                        other = Path(root) / f
-                        why = f"not a scan file (suffix {other.suffix or 'none'}; scans: {', '.join(wanted)})"
-                        skipped.append(ScanRow(file=shown(other), status="skipped", reason=why))
+            for other in folder_files(arg, exclude=out):
+                if not other.name.lower().endswith(wanted):
+                    why = f"not a scan file (suffix {other.suffix or 'none'}; scans: {', '.join(wanted)})"
+                    skipped.append(ScanRow(file=shown(other), status="skipped", reason=why))
         for found in files:
             if _inside(found, out):
                 continue

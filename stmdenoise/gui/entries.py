@@ -16,6 +16,7 @@ from stmdenoise.io import ChannelInfo, list_channels, read_scan
 from stmdenoise.io.errors import describe_bytes
 from stmdenoise.io.formats import READ_SUFFIXES
 from stmdenoise.jobs import Progress
+from stmdenoise.outputs import folder_files
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -59,11 +60,7 @@ def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_
     wanted = {s.lower() for s in suffixes}
     for raw in paths:
         p = Path(raw)
-        found = (
-            sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
-            if p.is_dir()
-            else [p]
-        )
+        found = folder_files(p, tuple(wanted)) if p.is_dir() else [p]
         for f in found:
             key = f.resolve() if f.exists() else f.absolute()
             if key not in seen:
@@ -79,7 +76,7 @@ def skipped_files(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            n += sum(1 for f in p.rglob("*") if f.is_file() and f.suffix.lower() not in wanted)
+            n += len(folder_files(p)) - len(folder_files(p, tuple(wanted)))
     return n
 
 

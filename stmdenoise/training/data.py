@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.outputs import folder_files
 from stmdenoise.processing import NormalizationSpec, crop_nan, to_network
 from stmdenoise.scan import Scan
 
@@ -333,11 +334,12 @@ class H5Sim:
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
-    """Files of ``paths`` (folders searched recursively, hidden files skipped), sorted per folder."""
+    """Files of ``paths``, every file of a folder (:func:`stmdenoise.outputs.folder_files`: recursive,
+    hidden files and folders skipped, linked folders not followed), sorted per folder."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            files += folder_files(p)
         elif p.is_file():
             files.append(p)
         else:

@@ -243,3 +243,26 @@ def test_output_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.Capture
     assert main(["export", str(src), "-o", str(target)]) == 2
     assert f"{target}: output is not a folder" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+
+
+def test_one_folder_walk_for_cli_batch_gui_and_training(tmp_path: Path) -> None:
+    """CLI inputs, batch, the app's drops and training all read folders with folder_files."""
+    from stmdenoise.gui.entries import expand_paths as gui_paths
+    from stmdenoise.gui.entries import skipped_files
+    from stmdenoise.outputs import folder_files
+    from stmdenoise.training.data import expand_paths as training_paths
+
+    src = tmp_path / "in"
+    (src / "b").mkdir(parents=True)
+    (src / ".git").mkdir()
+    (src / "out").mkdir()
+    for name in ("b/2.SXM", "1.sxm", "notes.txt", ".1.sxm.tmp.sxm", ".git/x.sxm", "out/o.sxm"):
+        (src / name).write_bytes(b"x")
+    (src / "b" / "loop").symlink_to(src, target_is_directory=True)  # never followed
+    every = [src / "1.sxm", src / "b/2.SXM", src / "notes.txt", src / "out/o.sxm"]
+    assert folder_files(src) == sorted(every)
+    assert folder_files(src, (".sxm",)) == sorted([src / "1.sxm", src / "b/2.SXM", src / "out/o.sxm"])
+    assert folder_files(src, (".sxm",), exclude=src / "out") == [src / "1.sxm", src / "b/2.SXM"]
+    assert training_paths([src]) == sorted(every)
+    assert gui_paths([src], suffixes=(".sxm",)) == sorted([src / "1.sxm", src / "b/2.SXM", src / "out/o.sxm"])
+    assert skipped_files([src], suffixes=(".sxm",)) == 1  # notes.txt; hidden files are not counted
