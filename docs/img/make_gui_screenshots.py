@@ -116,6 +116,14 @@ def _crop(win: MainWindow, real: Path) -> None:
     v.crop_button.setChecked(True)
 
 
+def _feedback(win: MainWindow, real: Path) -> None:
+    """TR_img_0249 Current, recorded with the Z feedback on: the feedback error, not judged by the
+    backward frame (the Denoise panel says why); the gain's output with the single-look checks."""
+    win.session.open_paths([real / "nanonis" / "TR_img_0249.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -152,6 +160,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "nonsquare": (_nonsquare, False),
     "folder": (_folder, False),
     "crop": (_crop, False),
+    "feedback": (_feedback, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }
