@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sim", action="store_true", help="ablation: train on the real pairs only")
     ap.add_argument("--row-coherence", action="store_true", help="add the even/odd-line coherence feature")
     ap.add_argument("--anisotropy", action="store_true", help="add the column/row floor features")
+    ap.add_argument("--frequency", action="store_true", help="add |k| (cycles per pixel) as a feature")
     ap.add_argument(
         "--skip-feedback-error", action="store_true",
         help="train on no current recorded with the Z feedback on (all are still scored)",
@@ -197,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     best = _classical(args.classical)
     scans = two_direction_scans(REAL_DIR)
-    features = GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy)
+    features = GainFeatures(
+        row_coherence=args.row_coherence, anisotropy=args.anisotropy, frequency=args.frequency
+    )
     real = (
         [] if args.no_real else real_examples(scans, features, skip_feedback_error=args.skip_feedback_error)
     )
@@ -221,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# Learned spectral gain: {len(real)} real two-direction channels (x{args.real_weight}) + "
         f"{len(sim)} simulated pairs, {args.steps} steps, row coherence {args.row_coherence}, "
-        f"anisotropy {args.anisotropy}, feedback-error channels skipped {args.skip_feedback_error}, "
+        f"anisotropy {args.anisotropy}, frequency {args.frequency}, "
+        f"feedback-error channels skipped {args.skip_feedback_error}, "
         f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]

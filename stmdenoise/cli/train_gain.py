@@ -44,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         sim_pairs=args.sim_pairs,
         seed=args.seed,
         refuse_quiet=None if args.refuse_quiet < 0 else args.refuse_quiet,
-        features=GainFeatures(row_coherence=args.row_coherence, anisotropy=args.anisotropy),
+        features=GainFeatures(
+            row_coherence=args.row_coherence, anisotropy=args.anisotropy, frequency=args.frequency
+        ),
         skip_feedback_error=args.skip_feedback_error,
         hinge=args.hinge,
         name=args.name,
@@ -86,6 +88,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--anisotropy", action="store_true",
         help="add the four features of power above its column's and row's floor (tile and scan)",
     )  # fmt: skip
+    p.add_argument("--frequency", action="store_true", help="add |k| (cycles per pixel) as a feature")
     p.add_argument(
         "--skip-feedback-error", action="store_true",
         help="train on no current recorded with the Z feedback on (its directions differ by real signal)",

@@ -103,24 +103,31 @@ class GainFeatures:
         The even/odd-line coherence at the coefficient's fast-axis frequency (one feature).
     anisotropy : bool
         The power above its column's and its row's floor, on the tile and the scan (four).
+    frequency : bool
+        The coefficient's |k| in cycles per pixel (one): the only absolute feature.
     """
 
     row_coherence: bool = False
     anisotropy: bool = False
+    frequency: bool = False
 
     @property
     def count(self) -> int:
         """Number of input features of the gain network."""
-        return BASE_FEATURES + int(self.row_coherence) + 4 * int(self.anisotropy)
+        return BASE_FEATURES + int(self.row_coherence) + 4 * int(self.anisotropy) + int(self.frequency)
 
     def to_dict(self) -> dict[str, bool]:
-        return {"row_coherence": self.row_coherence, "anisotropy": self.anisotropy}
+        return {
+            "row_coherence": self.row_coherence,
+            "anisotropy": self.anisotropy,
+            "frequency": self.frequency,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GainFeatures:
         """The flags of a mapping (missing: False); ValueError for anything but true/false."""
         flags = {}
-        for name in ("row_coherence", "anisotropy"):
+        for name in ("row_coherence", "anisotropy", "frequency"):
             v = d.get(name, False)
             if not isinstance(v, bool):
                 raise ValueError(f"{name} must be true or false, got {v!r}")
@@ -173,6 +180,7 @@ class _Context:
     window_power: float  # mean squared whole-scan window over mean squared tile window
     coherence: Array | None  # even/odd-row coherence per |kx| (rfft bins), when asked for
     axis_height: tuple[Array, Array] | None  # whole-scan f1 over its column / row floor, when asked for
+    frequency: bool = False  # add |k| (cycles per pixel) as a feature
 
 
 def _line_spectra(lev: Array) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -228,7 +236,9 @@ def _context(lev: Array, features: GainFeatures) -> _Context:
     window_power = float(np.mean(window**2)) / float(np.mean(WINDOW**2))
     coh = row_coherence(lev) if features.row_coherence else None
     axis = _axis_heights(f1) if features.anisotropy else None
-    return _Context(f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh, axis)
+    return _Context(
+        f1 - lo, med - lo, snr, float(floor), lev.shape, window_power, coh, axis, features.frequency
+    )
 
 
 def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDArray[np.float32]:
@@ -251,6 +261,9 @@ def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDA
     if axis is not None and ctx.axis_height is not None:
         feats += [a[..., :columns] for a in axis]
         feats += [np.broadcast_to(a[iy, ix], f1.shape) for a in ctx.axis_height]
+    if ctx.frequency:  # |k| x 4: about the spread of the log-power features
+        radius = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :columns])
+        feats.append(np.broadcast_to(4.0 * radius, f1.shape))
     out = np.empty((*f1.shape, len(feats)), dtype=np.float32)  # filled in place: no float64 stack
     for i, f in enumerate(feats):
         out[..., i] = f

@@ -125,7 +125,7 @@ def test_trainable_twin_computes_the_same_gains() -> None:
     from stmdenoise.training.spectral_gain import _GainNet
 
     torch.manual_seed(3)
-    net = _GainNet(GainFeatures(row_coherence=True, anisotropy=True))
+    net = _GainNet(GainFeatures(row_coherence=True, anisotropy=True, frequency=True))
     feats = np.random.default_rng(0).normal(size=(7, 5, net.net[0].in_features)).astype(np.float32)
     with torch.no_grad():
         want = net(torch.from_numpy(feats)).numpy()
@@ -154,12 +154,12 @@ def test_anisotropy_features_take_line_noise_for_floor_and_a_wave_for_signal() -
 
 
 def test_feature_flags_travel_through_the_folder(tmp_path: Path) -> None:
-    features = GainFeatures(row_coherence=True, anisotropy=True)
+    features = GainFeatures(row_coherence=True, anisotropy=True, frequency=True)
     gain = GainWeights.initial(np.random.default_rng(0), features=features)
-    assert gain.layers[0][0].shape[0] == features.count == 15
+    assert gain.layers[0][0].shape[0] == features.count == 16
     folder = _folder(tmp_path / "m", gain)
     cfg = json.loads((folder / "config.json").read_text())["experimental_path"]
-    assert cfg["row_coherence"] is True and cfg["anisotropy"] is True
+    assert cfg["row_coherence"] is True and cfg["anisotropy"] is True and cfg["frequency"] is True
     loaded = load_gain(folder, read_model_info(folder))
     assert loaded is not None and loaded.features == features
     z = np.random.default_rng(1).normal(size=(70, 90))
@@ -189,6 +189,7 @@ def test_line_coherence_tells_quiet_from_noisy_scans() -> None:
         ({"kind": GAIN_KIND, "refuse_line_coherence": True}, "refuse_line_coherence"),
         ({"kind": GAIN_KIND, "row_coherence": "yes"}, "row_coherence"),
         ({"kind": GAIN_KIND, "anisotropy": 1}, "anisotropy"),
+        ({"kind": GAIN_KIND, "frequency": "no"}, "frequency"),
         ([1, 2], "object"),
     ],
 )
