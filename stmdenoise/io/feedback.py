@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stmdenoise.io.sxm import z_controller
 from stmdenoise.scan import Scan
 
 __all__ = ["feedback_error_channel", "feedback_on"]
@@ -36,13 +37,7 @@ def _nanonis(header: Mapping[str, Any]) -> bool | None:
     status = str(header.get("Z-Controller>Controller status", "")).strip().upper()
     if status in ("ON", "OFF"):
         return status == "ON"
-    table = str(header.get("Z-CONTROLLER", ""))
-    lines = [ln.strip("\t").split("\t") for ln in table.split("\n") if ln.strip()]
-    if len(lines) >= 2 and "on" in lines[0]:
-        i = lines[0].index("on")
-        if i < len(lines[1]) and lines[1][i].strip() in ("0", "1"):
-            return lines[1][i].strip() == "1"
-    return None
+    return {"1": True, "0": False}.get(z_controller(header).get("on", ""))
 
 
 def _createc(header: Mapping[str, Any]) -> bool | None:

@@ -51,6 +51,7 @@ __all__ = [
     "list_sxm_channels",
     "parse_sxm_header",
     "is_sxm_header",
+    "z_controller",
 ]
 
 _END_TAG = b":SCANIT_END:"
@@ -261,16 +262,24 @@ def _pair(header: Mapping[str, str], key: str) -> tuple[float, float] | None:
         return None
 
 
+def z_controller(header: Mapping[str, Any]) -> dict[str, str]:
+    """The controller row of the ``Z-CONTROLLER`` table, column name -> value ({} without one).
+
+    >>> z_controller({"Z-CONTROLLER": "\\tName\\ton\\tSetpoint\\n\\tlog Current\\t1\\t1.000E-10 A"})
+    {'Name': 'log Current', 'on': '1', 'Setpoint': '1.000E-10 A'}
+    """
+    table = str(header.get("Z-CONTROLLER", ""))
+    lines = [ln.strip("\t").split("\t") for ln in table.split("\n") if ln.strip()]
+    if len(lines) < 2:
+        return {}
+    return {name: value.strip() for name, value in zip(lines[0], lines[1], strict=False)}
+
+
 def _setpoint(header: Mapping[str, str]) -> float | None:
     """Current setpoint in amperes from the Z-controller table (None when it is not a current)."""
-    table = header.get("Z-CONTROLLER", "")
-    lines = [ln.strip("\t").split("\t") for ln in table.split("\n") if ln.strip()]
-    if len(lines) >= 2 and "Setpoint" in lines[0]:
-        i = lines[0].index("Setpoint")
-        if i < len(lines[1]):
-            parts = lines[1][i].split()
-            if len(parts) == 2 and parts[1] == "A":
-                return parse_float(parts[0])
+    parts = z_controller(header).get("Setpoint", "").split()
+    if len(parts) == 2 and parts[1] == "A":
+        return parse_float(parts[0])
     if header.get("Z-Controller>Setpoint unit", "").strip() == "A":
         return parse_float(header.get("Z-Controller>Setpoint"))
     return None

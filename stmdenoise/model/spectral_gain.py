@@ -34,6 +34,7 @@ detail has almost no noise a spectral filter could remove without removing signa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -95,7 +96,7 @@ GAIN_BIAS = 2.0
 
 @dataclass(frozen=True)
 class GainFeatures:
-    """Which optional features the gain network reads (both off: the 10 base features).
+    """Which optional features the gain network reads (all off: the 10 base features).
 
     Attributes
     ----------
@@ -117,17 +118,13 @@ class GainFeatures:
         return BASE_FEATURES + int(self.row_coherence) + 4 * int(self.anisotropy) + int(self.frequency)
 
     def to_dict(self) -> dict[str, bool]:
-        return {
-            "row_coherence": self.row_coherence,
-            "anisotropy": self.anisotropy,
-            "frequency": self.frequency,
-        }
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GainFeatures:
         """The flags of a mapping (missing: False); ValueError for anything but true/false."""
         flags = {}
-        for name in ("row_coherence", "anisotropy", "frequency"):
+        for name in (f.name for f in dataclasses.fields(cls)):
             v = d.get(name, False)
             if not isinstance(v, bool):
                 raise ValueError(f"{name} must be true or false, got {v!r}")

@@ -276,3 +276,13 @@ def test_module_examples_run() -> None:
 
     results = [doctest.testmod(m) for m in (sxm_module, sxm_write_module)]
     assert sum(r.attempted for r in results) >= 4 and not any(r.failed for r in results)
+
+
+def test_feedback_module_examples_run() -> None:
+    """The feedback-state example in stmdenoise.io.feedback holds (the sxm module's run above)."""
+    import doctest
+
+    import stmdenoise.io.feedback
+
+    result = doctest.testmod(stmdenoise.io.feedback)
+    assert result.attempted > 0 and result.failed == 0
