@@ -16,7 +16,6 @@ with (n/a). Pixels are compared as stored (both frames left to right; no registr
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fidelity import REAL_DIR  # noqa: E402
+from fidelity import real_root, two_direction_files  # noqa: E402
 
-from stmdenoise.io import ScanFormatError, read_scan  # noqa: E402
+from stmdenoise.io import ScanFormatError, read_all, select_frames  # noqa: E402
 from stmdenoise.io.feedback import feedback_on  # noqa: E402
 from stmdenoise.processing import level_plane  # noqa: E402
 
@@ -37,9 +36,13 @@ from stmdenoise.processing import level_plane  # noqa: E402
 def slope_correlations(path: Path) -> tuple[bool | None, float, float] | None:
     """(feedback on, corr(I_f - I_b, dZ/dx), corr(I_f + I_b, dZ/dx)); None without the four frames."""
     try:
-        i_f, i_b = (read_scan(path, channel="Current", direction=d) for d in ("forward", "backward"))
-        z_f, z_b = (read_scan(path, channel="Z", direction=d) for d in ("forward", "backward"))
-    except (ScanFormatError, ValueError, KeyError):
+        every = read_all(path)  # one read for the four frames
+        i_f, i_b, z_f, z_b = (
+            select_frames(every, channel=c, direction=d)[0]
+            for c in ("Current", "Z")
+            for d in ("forward", "backward")
+        )
+    except (ScanFormatError, ValueError, KeyError, IndexError):
         return None
     x, b = np.asarray(i_f.data, float), np.asarray(i_b.data, float)
     z = np.asarray(z_f.data, float) + np.asarray(z_b.data, float)
@@ -58,17 +61,12 @@ def slope_correlations(path: Path) -> tuple[bool | None, float, float] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", type=Path, default=REAL_DIR)
-    args = ap.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"needs {args.root}", file=sys.stderr)
+    root = real_root(__doc__.splitlines()[0], argv)
+    if root is None:
         return 2
     print("| file | Z feedback | corr(I_f - I_b, dZ/dx) | corr(I_f + I_b, dZ/dx) |")
     print("|---|---|---:|---:|")
-    for p in sorted(args.root.rglob("*")):
-        if not (p.is_file() and p.suffix.lower() in (".sxm", ".dat")) or "corrupted" in p.parts:
-            continue
+    for p in two_direction_files(root):
         res = slope_correlations(p)
         if res is None:
             continue

@@ -58,13 +58,27 @@ CU_BANDS = (
 CHANNELS = ("Z", "Current")
 
 
+def two_direction_files(root: Path) -> list[Path]:
+    """The ``.sxm`` and ``.dat`` files under ``root`` (not the deliberately corrupted ones), sorted."""
+    return [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in (".sxm", ".dat")
+            and "corrupted" not in p.parts]  # fmt: skip
+
+
 def two_direction_scans(root: Path) -> list[tuple[str, Scan, Scan]]:
     """``(name, forward, backward)`` of the Z and Current channels of every readable file under ``root``."""
-    out = []
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix.lower() in (".sxm", ".dat") and "corrupted" not in p.parts:
-            out += two_direction_frames(p, CHANNELS)
-    return out
+    return [pair for p in two_direction_files(root) for pair in two_direction_frames(p, CHANNELS)]
+
+
+def real_root(description: str, argv: list[str] | None) -> Path | None:
+    """``--root`` (default ../shared/realdata) of a real-data bench script; None (after saying so)
+    when it is not a folder."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--root", type=Path, default=REAL_DIR)
+    root: Path = ap.parse_args(argv).root
+    if not root.is_dir():
+        print(f"needs {root}", file=sys.stderr)
+        return None
+    return root
 
 
 def summary_table(per_scan: list[list[FidelityRow]]) -> str:

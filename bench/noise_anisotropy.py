@@ -22,7 +22,6 @@ variant F).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fidelity import REAL_DIR, two_direction_scans  # noqa: E402
+from fidelity import real_root, two_direction_scans  # noqa: E402
 
 from stmdenoise.processing import level_plane  # noqa: E402
 from stmdenoise.processing.spectrum import hann_window  # noqa: E402
@@ -63,16 +62,13 @@ def noise_table(x: np.ndarray, b: np.ndarray) -> list[tuple[float, float, float]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", type=Path, default=REAL_DIR)
-    args = ap.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"needs {args.root}", file=sys.stderr)
+    root = real_root(__doc__.splitlines()[0], argv)
+    if root is None:
         return 2
     head = " | ".join(f"{lo:g}-{hi:g}: N, fast/slow, S/N" for lo, hi in BANDS)
     print(f"| channel | {head} |")
     print("|---|" + "---:|" * len(BANDS))
-    for name, fwd, bwd in two_direction_scans(args.root):
+    for name, fwd, bwd in two_direction_scans(root):
         pair = registered_pair(fwd, bwd)
         if pair is None:
             print(f"| {name} | " + " | ".join(["not registrable"] * len(BANDS)) + " |")
