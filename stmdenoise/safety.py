@@ -52,7 +52,6 @@ import numpy as np
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import (
-    FEEDBACK_ERROR_CAVEAT,
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
     BandFidelity,
@@ -67,6 +66,7 @@ from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
     "FALLBACK_SIGMAS",
+    "FEEDBACK_ERROR_CAVEAT",
     "HarmError",
     "MAX_WORK_PIXELS",
     "MAX_ZOOM",
@@ -88,6 +88,13 @@ POLICIES = ("fallback", "warn", "refuse", "off")
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
 FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
+#: The notice of a current recorded with the Z feedback on (its other direction judges nothing).
+FEEDBACK_ERROR_CAVEAT = (
+    "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
+    "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
+    "that real difference as noise and would favour filters that smooth it away, so the other "
+    "direction is not used to judge or replace the output here: its error is unknown."
+)
 
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
@@ -413,7 +420,7 @@ def _judge(
                 )
             notices.append(why)
         notices += _single_look_notices(raw, model_out)
-        feedback = FEEDBACK_ERROR_CAVEAT in notices
+        feedback = partner is not None and feedback_error_channel(raw)  # _second_look said why
         if not feedback:
             notices.append(
                 "no second look (backward frame) to measure fidelity against: the error is unknown"

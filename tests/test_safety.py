@@ -170,7 +170,7 @@ def test_a_lattice_finer_than_the_model_grid_is_not_erased_on_a_single_look() ->
 
 
 def test_a_feedback_error_channel_is_not_judged_by_its_other_direction() -> None:
-    from stmdenoise.metrics.fidelity import FEEDBACK_ERROR_CAVEAT
+    from stmdenoise.safety import FEEDBACK_ERROR_CAVEAT
 
     fwd, bwd, s = _looks(1, noise=1.5)
     good = s + 0.05 * np.random.default_rng(9).normal(size=s.shape)

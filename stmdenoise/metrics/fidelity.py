@@ -87,7 +87,6 @@ __all__ = [
     "stack_fidelity",
     "mean_reports",
     "trace_retrace_max_shift",
-    "FEEDBACK_ERROR_CAVEAT",
     "FIDELITY_CAVEAT",
 ]
 
@@ -105,13 +104,6 @@ FIDELITY_CAVEAT = (
     "Estimated against a second look at the same area (noise independent between looks). "
     "Noise common to trace and retrace (line offsets, tip changes, slow vibration) counts as "
     "signal here, so removing it is charged as error; misregistration pulls figures towards 1."
-)
-#: Added where the channel is the feedback error (a current recorded with the Z feedback on).
-FEEDBACK_ERROR_CAVEAT = (
-    "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
-    "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
-    "that real difference as noise and would favour filters that smooth it away, so the other "
-    "direction is not used to judge or replace the output here: its error is unknown."
 )
 
 # Standard error of a band's estimate: per bin, |e + n|^2 with n complex Gaussian noise of power
