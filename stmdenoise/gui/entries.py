@@ -71,13 +71,10 @@ def expand_paths(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_
 
 def skipped_files(paths: Iterable[str | Path], *, suffixes: Sequence[str] = SCAN_SUFFIXES) -> int:
     """How many files inside the folders of ``paths`` :func:`expand_paths` leaves out (other extensions)."""
-    wanted = {s.lower() for s in suffixes}
-    n = 0
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            n += len(folder_files(p)) - len(folder_files(p, tuple(wanted)))
-    return n
+    wanted = tuple(s.lower() for s in suffixes)
+    return sum(
+        not f.name.lower().endswith(wanted) for p in map(Path, paths) if p.is_dir() for f in folder_files(p)
+    )
 
 
 def format_size(n_bytes: int | None) -> str:

@@ -57,9 +57,10 @@ def _folder(path: Path, gain: GainWeights | None, refuse: float | None = 0.42) -
     init_weights(g_d)
     init_weights(g_da)
     training = {"data": "/home/me/x.sxm"}
-    features = GainFeatures() if gain is None else gain.features
     spec = (
-        None if gain is None else GainSpec(features=features, refuse_line_coherence=refuse, training=training)
+        None
+        if gain is None
+        else GainSpec(features=gain.features, refuse_line_coherence=refuse, training=training)
     )
     info = ModelInfo(
         arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="t",
