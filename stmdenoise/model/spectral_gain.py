@@ -18,6 +18,7 @@ from features of the scan itself:
   its own column of k (same fast-axis frequency) and of its own row, on the tile and on the
   whole scan. Raster noise (line offsets, feedback and electronics noise) spreads along one
   axis of k; the ring floors above cannot see that.
+- optionally the coefficient's |k| in cycles per pixel, the one absolute feature.
 
 Training (Noise2Noise in the Fourier domain) lives in :mod:`stmdenoise.training.spectral_gain`;
 this module is the inference, in NumPy, and the weights file. :func:`line_coherence` is the
@@ -404,8 +405,7 @@ class GainSpec:
     file : str
         Weights file (a plain name inside the folder).
     features : GainFeatures
-        The optional features the network reads (``config.json`` keys ``row_coherence`` and
-        ``anisotropy``).
+        The optional features the network reads (``config.json`` keys: its field names).
     refuse_line_coherence : float or None
         Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised (the
         do-no-harm verdict says why); None: never refused for this.
