@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from fidelity import CU_BANDS, KO_DIR, KO_NM_PER_PX, REAL_DIR, two_direction_scans  # noqa: E402
 
+from stmdenoise.denoise import two_direction_denoise  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics.fidelity import FidelityReport  # noqa: E402
@@ -70,6 +71,8 @@ from stmdenoise.training.spectral_gain import (  # noqa: E402
 )
 
 Array = np.ndarray
+#: Scans (``Scan.describe()``) the two-direction Wiener served in this run (marked in the table).
+served: set[str] = set()
 
 
 # --------------------------------------------------------------------------- report
@@ -144,14 +147,23 @@ def speed(net: GainWeights, size: int = 512, repeat: int = 3) -> str:
     return f"{size}^2 on CPU: median {med:.2f} s over {repeat} runs ({torch.get_num_threads()} threads)\n"
 
 
-def _method(net: GainWeights, refuse_quiet: float | None = None) -> Method:
+def _method(net: GainWeights, refuse_quiet: float | None = None, two_direction: bool = False) -> Method:
     """The model as a fidelity method; with ``refuse_quiet`` it refuses scans whose line coherence
-    reaches it (the row then has no report: rule 2 counts it as raw, 1.00)."""
+    reaches it (the row then has no report: rule 2 counts it as raw, 1.00); with
+    ``two_direction`` a scan whose other direction can serve goes to the two-direction Wiener
+    (``stmdenoise.denoise.two_direction_denoise``, as a folder with ``two_direction`` does)."""
 
-    def run(scan: Scan, _other: Scan | None) -> Array:
+    def run(scan: Scan, other: Scan | None) -> Array:
         z = np.asarray(scan.data)
         if refuse_quiet is not None and (q := line_coherence(z)) >= refuse_quiet:
             raise ValueError(f"refused: a quiet scan (line coherence {q:.2f} >= {refuse_quiet:g})")
+        if two_direction and other is not None:
+            try:
+                out = two_direction_denoise(scan, other)
+                served.add(scan.describe())
+                return out
+            except ValueError:
+                pass
         return apply_gain(net, z)
 
     return Method("spectral gain", "model", run)
@@ -186,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bins", type=int, default=6000, help="coefficients sampled per image and step")
     ap.add_argument("--device", default="cpu", help="where the gain network trains (cpu, cuda)")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed line")
+    ap.add_argument(
+        "--two-direction", action="store_true",
+        help="scans whose other direction can serve go to the two-direction Wiener (candidate K)",
+    )  # fmt: skip
     ap.add_argument(
         "--refuse-quiet", type=float, default=None, metavar="Q",
         help="refuse scans whose even/odd-line coherence (QUIET_BAND) is at least Q",
@@ -226,10 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(sim)} simulated pairs, {args.steps} steps, row coherence {args.row_coherence}, "
         f"anisotropy {args.anisotropy}, frequency {args.frequency}, "
         f"feedback-error channels skipped {args.skip_feedback_error}, "
+        f"two-direction Wiener where it serves {args.two_direction}, "
         f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]
-    stack = stack_rows([_method(net, args.refuse_quiet)], "Ko", frames, bands=CU_BANDS)
+    stack = stack_rows([_method(net, args.refuse_quiet, args.two_direction)], "Ko", frames, bands=CU_BANDS)
     labels = [b.label for b in CU_BANDS] + ["all"]
     md += ["## Ko Cu(111) frames 01-03, leave-one-out (test; never trained on)\n"]
     md += ["| method | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
@@ -260,15 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     md2 += [head, "|---|---:|---:|---:|---|" + ("---:|---|" if args.lofo else "")]
     sel = []
     for name, fwd, bwd in scans:
-        models = [_method(net, args.refuse_quiet)]
+        models = [_method(net, args.refuse_quiet, args.two_direction)]
         if args.lofo:
-            models.append(_method(lofo[name.rsplit(" ", 1)[0]], args.refuse_quiet))
+            models.append(_method(lofo[name.rsplit(" ", 1)[0]], args.refuse_quiet, args.two_direction))
+        served.clear()
         rows = pair_rows(models, name, fwd, bwd)
         if len(rows) < 2:
             continue
         b = best.get(name)
         cells = [
-            name + (" (feedback error)" if feedback_error_channel(fwd) else ""),
+            name
+            + (" (feedback error)" if feedback_error_channel(fwd) else "")
+            + (" (two-direction Wiener)" if served else ""),
             f"{line_coherence(np.asarray(fwd.data)):.2f}",
         ]
         cells.append("n/a" if b is None else f"{b[1]:.2f} ({b[0]})")

@@ -20,7 +20,11 @@ experimental scans with the spectral gain instead: on the scan's own grid at any
 (nothing resampled, no normalisation: it only scales Fourier coefficients of the levelled
 scan), on the CPU; G_D still denoises simulated images. Under the do-no-harm policy a scan
 whose adjacent lines repeat their fine detail (line coherence at or above the folder's
-``refuse_line_coherence``) is not denoised, and the verdict says why.
+``refuse_line_coherence``) is not denoised, and the verdict says why. When the folder's
+experimental path says ``two_direction`` and the scan's other direction is given (``partner``),
+the noise spectrum is measured from the two instead (:mod:`stmdenoise.model.two_direction`),
+except for a current recorded with the Z feedback on, whose two directions differ by the
+feedback error (:mod:`stmdenoise.io.feedback`), and pairs too small for it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import hashlib
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,12 +42,17 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
+from stmdenoise.metrics.fidelity import trace_retrace_max_shift
+from stmdenoise.metrics.registration import register_frames
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
 from stmdenoise.model.onnx_runner import OnnxRunner, onnx_available
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
+from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
+from stmdenoise.model.two_direction import TwoDirectionError, two_direction_wiener
 from stmdenoise.paths import default_model_dir  # default_model_dir: re-exported
 from stmdenoise.plan import (
     ANY_PIXEL_SIZE,
@@ -55,6 +63,7 @@ from stmdenoise.plan import (
     plan_denoise,
 )
 from stmdenoise.processing import blend_tiles, iter_tiles, to_network
+from stmdenoise.processing.tiling import PASSES, mirror_average
 from stmdenoise.safety import Verdict, judge
 from stmdenoise.scan import ProcessingStep, Scan
 
@@ -65,6 +74,7 @@ __all__ = [
     "PASSES",
     "ScanTooSmallError",
     "default_model_dir",
+    "two_direction_denoise",
     "Which",
 ]
 
@@ -74,47 +84,41 @@ Which = Literal["auto", "experimental", "simulated"]
 ProgressCallback = Callable[[int, int], None]
 
 
-def _identity(a: NDArray[Any]) -> NDArray[Any]:
-    return a
-
-
-#: Mirrorings averaged by ``Denoiser.denoise(passes=N)``: the first N. Each keeps rows as rows
-#: (the fast-scan axis and its line artefacts stay horizontal) and is its own inverse.
-_FLIPS: tuple[Callable[[NDArray[Any]], NDArray[Any]], ...] = (
-    _identity,
-    lambda a: np.ascontiguousarray(a[:, ::-1]),
-    lambda a: np.ascontiguousarray(a[::-1, :]),
-    lambda a: np.ascontiguousarray(a[::-1, ::-1]),
-)
-#: Allowed numbers of passes.
-PASSES = (1, 2, 4)
-
-
 class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
 
 
-def _mirror_average(
-    run: Callable[[NDArray[Any], ProgressCallback | None], NDArray[Any]],
-    x: NDArray[Any],
-    passes: int,
-    progress: ProgressCallback | None,
-) -> tuple[NDArray[np.float64], float]:
-    """Mean of ``run`` over the first ``passes`` mirrorings of ``x`` (each answer mirrored back),
-    and the seconds it took per million pixels and pass; ``progress`` sees the passes as one job."""
-    started = time.perf_counter()
-    flips = _FLIPS[:passes]
-    averaged = np.zeros(x.shape)
-    for k, flip in enumerate(flips):
+def two_direction_denoise(
+    scan: Scan,
+    partner: Scan,
+    *,
+    cancel: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> NDArray[np.float64]:
+    """``scan`` denoised with the noise spectrum of its two directions
+    (:func:`~stmdenoise.model.two_direction.two_direction_wiener`, registered as the do-no-harm
+    judge registers them).
 
-        def overall(done: int, total: int, k: int = k) -> None:
-            assert progress is not None
-            progress(k * total + done, len(flips) * total)
-
-        # each flip is its own inverse
-        averaged += flip(run(flip(x), overall if progress is not None else None))
-    seconds = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
-    return averaged / len(flips), seconds
+    Raises
+    ------
+    ValueError
+        With the reason it cannot serve the pair: a current recorded with the Z feedback on (its
+        two directions differ by the feedback error, real signal), shapes differ, nothing to
+        register on, or too few complete rows in common.
+    """
+    if feedback_error_channel(scan):
+        raise TwoDirectionError(
+            "a current recorded with the Z feedback on: its directions differ by the feedback error"
+        )
+    z = np.asarray(scan.data, dtype=np.float64)
+    b = np.asarray(partner.data, dtype=np.float64)
+    if z.shape != b.shape:
+        raise TwoDirectionError(f"the other direction has shape {b.shape}, not {z.shape}")
+    offset = register_frames(z, b, max_shift=trace_retrace_max_shift(z.shape))
+    result = two_direction_wiener(z, b, offset, cancel=cancel, progress=progress)
+    if not np.isfinite(result[np.isfinite(z)]).all():
+        raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
+    return result
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,7 @@ class Denoiser:
         progress: ProgressCallback | None = None,
         max_zoom: float = math.inf,
         max_pixels: int = MAX_WORK_PIXELS,
+        partner: Scan | None = None,
     ) -> Scan:
         """Denoise ``scan``; returns a Scan with the same shape, units, orientation and metadata.
 
@@ -332,6 +337,10 @@ class Denoiser:
             Largest enlargement or reduction onto the model's grid (default: any).
         max_pixels : int
             Largest working image, pixels (memory bound).
+        partner : Scan, optional
+            The scan's other direction (:func:`stmdenoise.safety.partner_of`): with a folder whose
+            experimental path says ``two_direction``, the noise spectrum is measured from the two
+            (:func:`two_direction_denoise`; the log says why when it cannot).
 
         Returns
         -------
@@ -358,12 +367,16 @@ class Denoiser:
             error = ScanTooSmallError if min(plan.work_shape) < MIN_MODEL_PIXELS else ValueError
             raise error(f"{scan.describe()}: {plan.refusal}")
         if self.uses_gain(scan, which):
+            if partner is not None:
+                two = self._denoise_two_direction(scan, partner, cancel, progress)
+                if two is not None:
+                    return two
             return self._denoise_gain(scan, passes, cancel, progress)
         if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
         # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
         x, inverse = to_network(scan, self.info.normalization, plan.work_pixel_size)
-        averaged, self.seconds_per_megapixel = _mirror_average(
+        averaged, self.seconds_per_megapixel = mirror_average(
             lambda a, tick: inverse.uncompress(self._run_network(gen, a, cancel=cancel, progress=tick)),
             x, passes, progress,
         )  # fmt: skip
@@ -414,7 +427,7 @@ class Denoiser:
         if plan.runs:
             model_out = self.denoise(
                 scan, which=which, passes=passes, cancel=cancel, progress=progress,
-                max_zoom=max_zoom, max_pixels=max_pixels,
+                max_zoom=max_zoom, max_pixels=max_pixels, partner=partner,
             )  # fmt: skip
         delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
         return Checked(delivered, model_out, verdict)
@@ -431,7 +444,7 @@ class Denoiser:
         assert self.gain is not None and self.info.experimental_path is not None
         gain = self.gain
         data = np.asarray(scan.data, dtype=np.float64)
-        result, self.gain_seconds_per_megapixel = _mirror_average(
+        result, self.gain_seconds_per_megapixel = mirror_average(
             lambda a, tick: apply_gain(gain, a, cancel=cancel, progress=tick), data, passes, progress
         )
         measured = np.isfinite(data)
@@ -440,6 +453,27 @@ class Denoiser:
                 f"{scan.describe()}: the spectral gain produced non-finite values; nothing was written"
             )
         return scan.with_data(result, self._step(GAIN_KIND, passes, native_grid=True))
+
+    def _denoise_two_direction(
+        self,
+        scan: Scan,
+        partner: Scan,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+    ) -> Scan | None:
+        """The two-direction Wiener when the folder asks for it; None (after logging why) when the
+        folder does not or the pair cannot serve (:func:`two_direction_denoise`)."""
+        spec = self.info.experimental_path
+        if spec is None or not spec.two_direction:
+            return None
+        try:
+            result = two_direction_denoise(scan, partner, cancel=cancel, progress=progress)
+        except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
+            log.info("%s: the spectral gain runs, not the two-direction filter: %s", scan.describe(), exc)
+            return None
+        return scan.with_data(
+            result, self._step(TWO_DIRECTION_KIND, 1, native_grid=True, noise_from=partner.direction)
+        )
 
     def _step(self, generator: str, passes: int, **grid: Any) -> ProcessingStep:
         """The ``denoise`` processing step of either path (``grid``: how the scan was gridded)."""

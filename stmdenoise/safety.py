@@ -60,6 +60,8 @@ from stmdenoise.metrics.fidelity import (
     register_frames,
     trace_retrace_max_shift,
 )
+from stmdenoise.model.two_direction import BAND as TWO_DIRECTION_BAND
+from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
@@ -94,6 +96,14 @@ FEEDBACK_ERROR_CAVEAT = (
     "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
     "that real difference as noise and would favour filters that smooth it away, so the other "
     "direction is not used to judge or replace the output here: its error is unknown."
+)
+
+#: The notice of an output whose noise spectrum was measured from the other scan direction.
+TWO_DIRECTION_NOTICE = (
+    "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
+    "the difference of its two directions instead of guessing it from one frame. Each {band}-row "
+    "band was filtered with the noise of the other bands only, so the error estimate against the "
+    "{direction} frame stays fair."
 )
 
 #: Share of a band's raw power that must be common to the looks before the band counts as
@@ -394,6 +404,10 @@ def _judge(
     if model_out is None:
         reason = plan.refusal if plan is not None and plan.refusal else "the model was not run"
         return _without_model(raw, partner, policy, reason, notices, plan)
+    made = model_out.steps[-1].params if model_out.steps else {}
+    if made.get("generator") == TWO_DIRECTION_KIND:
+        direction = str(made.get("noise_from", "other"))
+        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=TWO_DIRECTION_BAND))
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan

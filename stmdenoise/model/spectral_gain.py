@@ -61,6 +61,7 @@ __all__ = [
     "QUIET_BAND",
     "TILE",
     "apply_gain",
+    "filter_tiles",
     "line_coherence",
     "row_coherence",
     "tile_examples",
@@ -409,6 +410,10 @@ class GainSpec:
     refuse_line_coherence : float or None
         Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised (the
         do-no-harm verdict says why); None: never refused for this.
+    two_direction : bool
+        When the scan's other direction is given, denoise with the noise spectrum measured from
+        the two (:mod:`stmdenoise.model.two_direction`) instead of the gains; the gains still
+        serve single frames, feedback-error currents and pairs too small for it.
     training : mapping
         How the gains were trained (data, steps, seed, command).
     """
@@ -417,6 +422,7 @@ class GainSpec:
     features: GainFeatures = BASE_ONLY
     refuse_line_coherence: float | None = None
     training: Mapping[str, Any] = field(default_factory=dict)
+    two_direction: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -424,6 +430,7 @@ class GainSpec:
             "file": self.file,
             **self.features.to_dict(),
             "refuse_line_coherence": self.refuse_line_coherence,
+            "two_direction": self.two_direction,
             "training": dict(self.training),
         }
 
@@ -446,7 +453,10 @@ class GainSpec:
         training = d.get("training", {})
         if not isinstance(training, Mapping):
             raise ValueError("experimental_path training must be an object")
-        return cls(name, features, None if q is None else float(q), dict(training))
+        two = d.get("two_direction", False)
+        if not isinstance(two, bool):
+            raise ValueError(f"two_direction must be true or false, got {two!r}")
+        return cls(name, features, None if q is None else float(q), dict(training), two)
 
 
 # --------------------------------------------------------------------------- inference
@@ -503,29 +513,45 @@ def _denoise_block(
 ) -> Array:
     """The gain on one block of complete rows."""
     lev = level_plane(y)
-    plane = y - lev
     ctx = _context(lev, weights.features)
+
+    def gains(x_f: NDArray[np.complex128]) -> Array:
+        # every feature is even in k (a real tile's power spectrum is; up to rounding of the
+        # whole-scan lookup on odd sizes), so is the gain: evaluate it on the half-plane only
+        return weights.gain(_tile_features(x_f, ctx, HALF)).astype(np.float64)
+
+    return np.asarray((y - lev) + filter_tiles(lev, gains, cancel, tick))
+
+
+def filter_tiles(
+    lev: Array,
+    gains: Callable[[NDArray[np.complex128]], Array],
+    cancel: threading.Event | None = None,
+    tick: Callable[[], None] | None = None,
+) -> Array:
+    """``lev`` (a levelled block of complete rows) filtered tile by tile: every :data:`TILE`-px tile
+    (50 % overlap, sqrt-Hann windows) is Fourier transformed, its half-plane coefficients
+    (``rfft2`` layout, :data:`HALF` columns) multiplied by ``gains(spectra)`` of the chunk's full
+    spectra (n, TILE, TILE), the mean (k = 0) kept, and the tiles blended back. ``cancel`` is
+    checked and ``tick()`` called after each chunk of :data:`CHUNK` tiles."""
     v, pos = _tiles(lev)
     acc = np.zeros_like(v)
     wsum = np.zeros_like(v)
-    half = HALF
     for c in range(0, len(pos), CHUNK):
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
         x_f = _tile_spectra(v, part)
-        # every feature is even in k (a real tile's power spectrum is; up to rounding of the
-        # whole-scan lookup on odd sizes), so is the gain: evaluate it on the half-plane only
-        feats = _tile_features(x_f, ctx, half)
-        g = weights.gain(feats).astype(np.float64)
+        g = np.array(np.broadcast_to(gains(x_f), (len(part), TILE, HALF)), dtype=np.float64)
         g[:, 0, 0] = 1.0
-        out_t = np.fft.irfft2(x_f[:, :, :half] * g, s=(TILE, TILE)) * WINDOW
+        out_t = np.fft.irfft2(x_f[:, :, :HALF] * g, s=(TILE, TILE)) * WINDOW
         for (i, j), o in zip(part, out_t, strict=True):
             acc[i : i + TILE, j : j + TILE] += o
             wsum[i : i + TILE, j : j + TILE] += WINDOW**2
-        tick()
+        if tick is not None:
+            tick()
     h, w = lev.shape
-    return np.asarray(plane + (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
+    return np.asarray((acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
 
 
 def tile_examples(x: Array, target: Array, features: GainFeatures) -> dict[str, NDArray[Any]]:

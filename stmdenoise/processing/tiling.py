@@ -1,4 +1,5 @@
-"""Tiles for inference on large scans: aligned tile positions, feathered blending, padding.
+"""Tiles for inference on large scans: aligned tile positions, feathered blending, padding, and
+the mirrored self-ensemble (:func:`mirror_average`).
 
 Typical use (``f`` maps an image block to a block of the same shape)::
 
@@ -9,16 +10,25 @@ Typical use (``f`` maps an image block to a block of the same shape)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from stmdenoise.processing._common import FloatArray, as_image, as_pair
 
-__all__ = ["tile_starts", "iter_tiles", "feather_window", "blend_tiles", "pad_to_multiple"]
+__all__ = [
+    "PASSES",
+    "tile_starts",
+    "iter_tiles",
+    "feather_window",
+    "blend_tiles",
+    "mirror_average",
+    "pad_to_multiple",
+]
 
 PadMode = Literal["reflect", "symmetric", "edge", "constant"]
 _PAD_MODES = ("reflect", "symmetric", "edge", "constant")
@@ -277,3 +287,46 @@ def pad_to_multiple(
     pad_c = -cols % mw
     padded: NDArray[np.float64] = np.pad(arr, ((0, pad_r), (0, pad_c)), mode=mode)
     return padded, (slice(0, rows), slice(0, cols))
+
+
+# --------------------------------------------------------------------------- self-ensemble
+
+
+def _identity(a: NDArray[Any]) -> NDArray[Any]:
+    return a
+
+
+#: Mirrorings averaged by ``stmdenoise.denoise.Denoiser.denoise(passes=N)``: the first N. Each
+#: keeps rows as rows (the fast-scan axis and its line artefacts stay horizontal) and is its own
+#: inverse.
+_FLIPS: tuple[Callable[[NDArray[Any]], NDArray[Any]], ...] = (
+    _identity,
+    lambda a: np.ascontiguousarray(a[:, ::-1]),
+    lambda a: np.ascontiguousarray(a[::-1, :]),
+    lambda a: np.ascontiguousarray(a[::-1, ::-1]),
+)
+#: Allowed numbers of passes.
+PASSES = (1, 2, 4)
+
+
+def mirror_average(
+    run: Callable[[NDArray[Any], Callable[[int, int], None] | None], NDArray[Any]],
+    x: NDArray[Any],
+    passes: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[NDArray[np.float64], float]:
+    """Mean of ``run`` over the first ``passes`` mirrorings of ``x`` (each answer mirrored back),
+    and the seconds it took per million pixels and pass; ``progress`` sees the passes as one job."""
+    started = time.perf_counter()
+    flips = _FLIPS[:passes]
+    averaged = np.zeros(x.shape)
+    for k, flip in enumerate(flips):
+
+        def overall(done: int, total: int, k: int = k) -> None:
+            assert progress is not None
+            progress(k * total + done, len(flips) * total)
+
+        # each flip is its own inverse
+        averaged += flip(run(flip(x), overall if progress is not None else None))
+    seconds = (time.perf_counter() - started) / (x.size / 1e6 * len(flips))
+    return averaged / len(flips), seconds

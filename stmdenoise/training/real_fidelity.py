@@ -125,8 +125,8 @@ def classical_methods(names: Sequence[str] | None = None) -> list[Method]:
 def model_methods(denoiser: Any, name: str, *, passes: int = 1) -> list[Method]:
     """The model's bare output (any resampling) and what the app delivers (do-no-harm policy)."""
 
-    def bare(scan: Scan, _other: Scan | None) -> Array:
-        return np.asarray(denoiser.denoise(scan, passes=passes).data)
+    def bare(scan: Scan, other: Scan | None) -> Array:
+        return np.asarray(denoiser.denoise(scan, passes=passes, partner=other).data)
 
     def delivered(scan: Scan, other: Scan | None) -> Array:
         return np.asarray(denoiser.denoise_checked(scan, partner=other, passes=passes).delivered.data)

@@ -1,0 +1,196 @@
+"""Two-direction Wiener: noise measured from the other direction, cross-fitted, routed by the folder."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.ndimage import gaussian_filter
+
+from stmdenoise.denoise import Denoiser, two_direction_denoise
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.model.folder import ModelInfo, NormalizationSpec, read_model_info, save_model_folder
+from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
+from stmdenoise.model.spectral_gain import GAIN_KIND, GainSpec, GainWeights
+from stmdenoise.model.two_direction import BAND, KIND, TwoDirectionError, two_direction_wiener
+from stmdenoise.scan import Scan
+
+PX = 0.14e-9
+
+
+def _surface(rows: int, cols: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    return np.cos(2 * np.pi * np.hypot(yy - 70, xx - 60) / 16.0) + 0.01 * xx
+
+
+def _looks(rows: int = 192, cols: int = 160, seed: int = 0, line: float = 0.0) -> tuple[np.ndarray, ...]:
+    """A surface and two noisy looks at it (white noise, plus line offsets of size ``line``)."""
+    rng = np.random.default_rng(seed)
+    s = _surface(rows, cols)
+
+    def look() -> np.ndarray:
+        return s + 0.5 * rng.standard_normal(s.shape) + line * rng.standard_normal((rows, 1))
+
+    return s, look(), look()
+
+
+def _mse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a - a.mean() - (b - b.mean())) ** 2))
+
+
+def test_removes_most_of_the_noise_and_beats_a_gaussian() -> None:
+    s, f, b = _looks()
+    out = two_direction_wiener(f, b, (0.0, 0.0))
+    assert out.shape == f.shape
+    assert _mse(out, s) < 0.25 * _mse(f, s)
+    assert _mse(out, s) < min(_mse(gaussian_filter(f, sg), s) for sg in (0.75, 1, 1.5, 2, 3))
+
+
+def test_line_noise_the_other_direction_reveals_is_removed() -> None:
+    """Line offsets are noise the two directions do not share; a single frame cannot tell them from
+    horizontal structure, the difference can."""
+    s, f, b = _looks(line=1.0)
+    out = two_direction_wiener(f, b, (0.0, 0.0))
+    assert _mse(out, s) < 0.3 * _mse(f, s)
+
+
+def test_identical_directions_mean_no_noise_and_keep_the_scan() -> None:
+    _s, f, _b = _looks()
+    np.testing.assert_allclose(two_direction_wiener(f, f.copy(), (0.0, 0.0)), f, atol=1e-9)
+
+
+def test_a_row_never_depends_on_the_backward_noise_at_that_row() -> None:
+    """Cross-fitting: changing the backward frame inside one band changes only the other bands."""
+    _s, f, b = _looks()
+    out = two_direction_wiener(f, b, (0.0, 0.0))
+    b2 = b.copy()
+    b2[:BAND] += np.random.default_rng(9).standard_normal((BAND, b.shape[1]))
+    out2 = two_direction_wiener(f, b2, (0.0, 0.0))
+    np.testing.assert_array_equal(out2[:BAND], out[:BAND])
+    assert not np.allclose(out2[BAND : 2 * BAND], out[BAND : 2 * BAND])
+
+
+def test_shifted_directions_are_registered() -> None:
+    """The backward frame is registered by the offset it is given (here 3.4 px along the lines)."""
+    rng = np.random.default_rng(1)
+    s = _surface(192, 176)
+    moved = np.fft.ifft2(np.fft.fft2(s) * np.exp(2j * np.pi * np.fft.fftfreq(176)[None, :] * 3.4)).real
+    f = s + 0.5 * rng.standard_normal(s.shape)
+    b = moved + 0.5 * rng.standard_normal(s.shape)
+    good = two_direction_wiener(f, b, (0.0, 3.4))
+    unregistered = two_direction_wiener(f, b, (0.0, 0.0))
+    inner = (slice(8, -8), slice(16, -16))
+    assert _mse(good[inner], s[inner]) < 0.5 * _mse(unregistered[inner], s[inner])
+
+
+def test_unmeasured_rows_at_the_end_stay_unmeasured() -> None:
+    _s, f, b = _looks(rows=200)
+    f[170:] = np.nan
+    b[168:] = np.nan
+    out = two_direction_wiener(f, b, (0.0, 0.0))
+    assert np.isnan(out[170:]).all() and np.isfinite(out[:170]).all()
+
+
+@pytest.mark.parametrize(
+    ("rows", "hole", "reason"),
+    [(120, None, "needs 128"), (192, 100, "split"), (192, "backward", "complete rows")],
+)
+def test_pairs_it_cannot_serve_say_why(rows: int, hole: object, reason: str) -> None:
+    _s, f, b = _looks(rows=rows)
+    if hole == "backward":
+        b[64::2] = np.nan
+    elif hole is not None:
+        f[hole] = np.nan
+    with pytest.raises(TwoDirectionError, match=reason):
+        two_direction_wiener(f, b, (0.0, 0.0))
+    with pytest.raises(TwoDirectionError, match="shape"):
+        two_direction_wiener(f, b[:, :-1], (0.0, 0.0))
+
+
+def test_cancel_stops_it() -> None:
+    _s, f, b = _looks()
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(JobCancelled):
+        two_direction_wiener(f, b, (0.0, 0.0), cancel=stop)
+
+
+def test_the_judge_estimates_its_error_without_bias() -> None:
+    """The fwd/bwd estimate of the output's error (what the do-no-harm check reads) matches the
+    true error against the surface within a few percent over several noise draws."""
+    est, true = [], []
+    for seed in range(4):
+        s, f, b = _looks(seed=seed)
+        fwd = Scan(f, pixel_size=(PX, PX))
+        out = two_direction_wiener(f, b, (0.0, 0.0))
+        rep = pair_fidelity(out, fwd, Scan(b, pixel_size=(PX, PX)), offset=(0.0, 0.0))
+        est.append(rep.overall.error)
+        true.append(_mse(out, s) / _mse(f, s))
+    assert abs(np.mean(est) - np.mean(true)) < 0.05
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def _folder(path: Path, two_direction: bool) -> Path:
+    torch.manual_seed(0)
+    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
+    g_d, g_da = build_generators(arch, "pdanet")
+    init_weights(g_d)
+    init_weights(g_da)
+    gain = GainWeights.initial(np.random.default_rng(0))
+    spec = GainSpec(features=gain.features, refuse_line_coherence=0.42, two_direction=two_direction)
+    info = ModelInfo(
+        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="t",
+        experimental_path=spec,
+    )  # fmt: skip
+    return save_model_folder(path, info, g_d, g_da, gain=gain)
+
+
+def _scans(rows: int = 192, current_with_feedback: bool = False) -> tuple[Scan, Scan]:
+    _s, f, b = _looks(rows=rows)
+    header = {"Z-Controller>Controller status": "ON"} if current_with_feedback else {}
+    unit, channel = ("A", "Current") if current_with_feedback else ("m", "Z")
+    fwd = Scan(1e-10 * f, pixel_size=(PX, PX), channel=channel, unit=unit, header=header)
+    return fwd, replace(fwd, data=1e-10 * b, direction="backward")
+
+
+def test_the_folder_decides_and_records_the_path(tmp_path: Path) -> None:
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    off = Denoiser.from_folder(_folder(tmp_path / "off", False), device="cpu")
+    assert read_model_info(tmp_path / "on").experimental_path.two_direction  # type: ignore[union-attr]
+    fwd, bwd = _scans()
+    step = on.denoise(fwd, partner=bwd).steps[-1].params
+    assert step["generator"] == KIND and step["noise_from"] == "backward"
+    np.testing.assert_allclose(
+        on.denoise(fwd, partner=bwd).data, two_direction_denoise(fwd, bwd), rtol=0, atol=1e-20
+    )
+    assert on.denoise(fwd).steps[-1].params["generator"] == GAIN_KIND  # no partner: the gain
+    assert off.denoise(fwd, partner=bwd).steps[-1].params["generator"] == GAIN_KIND
+    checked = on.denoise_checked(fwd, partner=bwd)
+    assert checked.model is not None and checked.model.steps[-1].params["generator"] == KIND
+    assert checked.verdict.delivered == "model"
+    assert any(n.startswith("Noise measured from the backward frame") for n in checked.verdict.notices)
+    gain_only = on.denoise_checked(fwd)  # no second look: the gain, and no such notice
+    assert not any("Noise measured" in n for n in gain_only.verdict.notices)
+
+
+def test_pairs_it_cannot_serve_go_to_the_gain(tmp_path: Path) -> None:
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    small_f, small_b = _scans(rows=100)
+    assert on.denoise(small_f, partner=small_b).steps[-1].params["generator"] == GAIN_KIND
+    with pytest.raises(TwoDirectionError, match="feedback"):
+        two_direction_denoise(*_scans(current_with_feedback=True))
+
+
+def test_spec_field_round_trips_and_rejects_non_booleans() -> None:
+    assert GainSpec.from_dict({"kind": GAIN_KIND}).two_direction is False
+    assert GainSpec.from_dict({"kind": GAIN_KIND, "two_direction": True}).two_direction is True
+    assert GainSpec.from_dict(GainSpec(two_direction=True).to_dict()).two_direction is True
+    with pytest.raises(ValueError, match="two_direction"):
+        GainSpec.from_dict({"kind": GAIN_KIND, "two_direction": "yes"})
