@@ -44,11 +44,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     elif args.resume and args.out:
         from stmdenoise.training.checkpoint import checkpoint_exists, read_checkpoint_meta
 
-        if checkpoint_exists(args.out):
-            saved = dict(read_checkpoint_meta(args.out)["config"])
-            if "norm" not in saved:  # flat, from an older version; before norm_squash: the linear map
-                saved.setdefault("norm_squash", 0.0)
-            base = TrainConfig.from_dict(saved).to_flat()
+        if not checkpoint_exists(args.out):  # not the defaults' complaints: the real reason
+            raise ValueError(f"--resume: no checkpoint in {Path(args.out) / 'checkpoint'}: nothing to resume")
+        saved = dict(read_checkpoint_meta(args.out)["config"])
+        if "norm" not in saved:  # flat, from an older version; before norm_squash: the linear map
+            saved.setdefault("norm_squash", 0.0)
+        base = TrainConfig.from_dict(saved).to_flat()
     return TrainConfig.from_dict({**base, **_settings(args)})
 
 

@@ -85,3 +85,44 @@ def test_real_cu111_jpegs_and_createc_scan_are_read_and_resampled(shared_dir: Pa
     assert all(np.isfinite(im).all() and im.min() >= -1 and im.max() <= 1 for im in images)
     with pytest.raises(ValueError, match="no readable"):
         load_real_scans([jpgs])  # JPEGs without a pixel size are skipped
+
+
+def test_a_scan_whose_field_of_view_is_too_large_is_refused_before_allocating() -> None:
+    """A 5 µm scan at the model's 0.14 nm/px would be 35 000 x 35 000 px (about 10 GB): refused,
+    naming the scan, before anything is resampled (this once killed a training run for memory)."""
+    from stmdenoise.scan import Scan
+
+    huge = Scan(np.zeros((256, 256)), pixel_size=(19.5e-9, 19.5e-9), channel="Z", unit="m")
+    with pytest.raises(ValueError, match=r"35\d{3} x 35\d{3} px"):
+        prepare_real(huge, pixel_size=0.1406e-9, level=True, normalise=prepare_image)
+
+
+def test_training_skips_the_unusable_scan_and_trains_on_the_rest(
+    tmp_path: Path, make_dataset, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    from stmdenoise.io import write_scan
+    from stmdenoise.scan import Scan
+
+    make_dataset(tmp_path / "sim.h5")
+    rng = np.random.default_rng(0)
+    real = tmp_path / "real"
+    real.mkdir()
+    write_scan(
+        Scan(rng.normal(size=(64, 64)) * 1e-10, pixel_size=(0.14e-9, 0.14e-9), unit="m"), real / "ok.sxm"
+    )
+    write_scan(
+        Scan(rng.normal(size=(64, 64)) * 1e-10, pixel_size=(20e-9, 20e-9), unit="m"), real / "huge.sxm"
+    )
+    args = ["train", "--variant", "pdanet", "--steps", "1", "--sim", str(tmp_path / "sim.h5")]
+    with caplog.at_level("WARNING"):
+        assert main(args + ["--real", str(real), "--out", str(tmp_path / "m")] + TINY) == 0
+    assert "skipping experimental scan huge.sxm" in caplog.text
+    only_huge = tmp_path / "only"
+    only_huge.mkdir()
+    (real / "huge.sxm").rename(only_huge / "huge.sxm")
+    assert main(args + ["--real", str(only_huge), "--out", str(tmp_path / "m2")] + TINY) != 0
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["train", "--resume", "--out", str(tmp_path / "never"), "-q"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
