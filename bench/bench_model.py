@@ -6,8 +6,9 @@ Training: images per second (per domain, batch 4, 128 px crops, variant pdanet, 
 simulation) for the paper's size (ngf 64, 9 blocks) and compact ones. Inference: seconds per
 256^2 and 512^2 scan through :class:`stmdenoise.denoise.Denoiser`, eager PyTorch vs ONNX Runtime
 (same weights, ratio in the same run; the network path, G_D). With --model a folder that has a
-spectral gain, also the seconds of its real-scan path against the network's ONNX time, in the
-same run (the issue-15 speed target). Tiling: PSNR of tiled vs whole-image inference on a
+spectral gain, also the seconds of its real-scan paths (the gain on one frame, the two-direction
+Wiener on a frame and its other direction) against the network's ONNX time, in the same run
+(the issue-15 speed target). Tiling: PSNR of tiled vs whole-image inference on a
 2048^2 scan (pooled instance-norm statistics shared by all tiles). Weights are random unless
 --model is given: speed does not depend on them; agreement is checked on both.
 """
@@ -19,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stmdenoise.denoise import Denoiser  # noqa: E402
+from stmdenoise.denoise import Denoiser, two_direction_denoise  # noqa: E402
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder  # noqa: E402
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights  # noqa: E402
 from stmdenoise.physics import sample_pair  # noqa: E402
@@ -123,13 +125,19 @@ def bench_inference(  # type: ignore[no-untyped-def]
 def bench_gain_path(den: Denoiser, repeats: int) -> None:
     """The folder's real-scan path (spectral gain) against its network on ONNX Runtime, same scans."""
     print(f"\n### Real-scan path of {den.info.name}: spectral gain vs network (CPU, median of {repeats})\n")
-    print("| size | network G_D, ONNX Runtime s | spectral gain s | ratio (gain / network) |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| size | network G_D, ONNX Runtime s | spectral gain s | ratio (gain / network) "
+        "| two-direction Wiener s | ratio (two-direction / network) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for n in (256, 512, 1024):
         scan = _scan(n)
+        noise = np.random.default_rng(n).normal(0.0, float(np.std(scan.data)) / 4, scan.shape)
+        other = replace(scan, data=scan.data + noise, direction="backward")  # a second look
         tn = _time(lambda s=scan: den.denoise(s, which="simulated"), repeats)
         tg = _time(lambda s=scan: den.denoise(s, which="experimental"), repeats)
-        print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} |")
+        tw = _time(lambda s=scan, o=other: two_direction_denoise(s, o), repeats)
+        print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} | {tw:.3f} | {tw / tn:.2f} |")
 
 
 def bench_tiling(device: str, tmp: Path, model: Path | None) -> None:

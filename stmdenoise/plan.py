@@ -114,7 +114,7 @@ class DenoisePlan:
         if self.native and self.native_range == ANY_PIXEL_SIZE:
             own = "" if self.scan_pixel_size is None else f" {self.scan_pixel_size[1] * 1e9:.3g} nm/px"
             head = (
-                f"the spectral gain works on the scan's own{own} grid (any pixel size; not resampled; "
+                f"the real-scan filter works on the scan's own{own} grid (any pixel size; not resampled; "
                 "it only scales the scan's Fourier coefficients, never above 1)"
             )
         elif self.native and self.scan_pixel_size is not None and self.native_range is not None:

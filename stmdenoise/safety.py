@@ -60,8 +60,6 @@ from stmdenoise.metrics.fidelity import (
     register_frames,
     trace_retrace_max_shift,
 )
-from stmdenoise.model.two_direction import BAND as TWO_DIRECTION_BAND
-from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
@@ -404,10 +402,13 @@ def _judge(
     if model_out is None:
         reason = plan.refusal if plan is not None and plan.refusal else "the model was not run"
         return _without_model(raw, partner, policy, reason, notices, plan)
+    # imported here, not at the top: the app paints its window before anything loads torch
+    from stmdenoise.model.two_direction import BAND, KIND
+
     made = model_out.steps[-1].params if model_out.steps else {}
-    if made.get("generator") == TWO_DIRECTION_KIND:
+    if made.get("generator") == KIND:
         direction = str(made.get("noise_from", "other"))
-        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=TWO_DIRECTION_BAND))
+        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=BAND))
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan

@@ -212,8 +212,10 @@ class DenoisePanel(QWidget):
         self.plan_label.setText(text[0].upper() + text[1:] + ".")
         self.plan_label.setProperty("refused", not plan.runs)
         self.plan_label.setToolTip(
-            "This model's spectral gain works on every scan's own grid: it only scales the scan's "
-            "Fourier coefficients (never above 1), so it cannot add structure."
+            "This model's real-scan filter works on every scan's own grid: it only scales the scan's "
+            "Fourier coefficients (never above 1), so it cannot add structure. With the scan's other "
+            "direction it measures the noise from the two (two-direction Wiener), otherwise its "
+            "learned spectral gain estimates it from the one frame; the check below says which."
             if gain
             else "The network was trained at one pixel size; every scan is resampled onto it and back. "
             "Enlarging or shrinking by more than 2x is refused (the classical filter or the raw scan "

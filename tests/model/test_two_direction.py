@@ -194,3 +194,24 @@ def test_spec_field_round_trips_and_rejects_non_booleans() -> None:
     assert GainSpec.from_dict(GainSpec(two_direction=True).to_dict()).two_direction is True
     with pytest.raises(ValueError, match="two_direction"):
         GainSpec.from_dict({"kind": GAIN_KIND, "two_direction": "yes"})
+
+
+@pytest.mark.realdata
+def test_the_shipped_default_measures_the_noise_of_a_real_two_direction_scan(shared_dir: Path) -> None:
+    """The Createc Cu(111) step scan (Z, both directions): the shipped folder takes the two-direction
+    path, and its output is checked, kept and closer to the surface than the Gaussian the backward
+    frame picks (docs/model-selection.md, candidate K: 0.55 vs 0.61)."""
+    from stmdenoise.denoise import default_model_dir
+    from stmdenoise.io import read_all
+    from stmdenoise.safety import partner_of
+
+    frames = read_all(shared_dir / "realdata" / "createc" / "createc_scan_step_20nm.dat")
+    fwd = next(s for s in frames if s.channel == "Z" and s.direction == "forward")
+    bwd = partner_of(fwd, frames)
+    assert bwd is not None
+    den = Denoiser.from_folder(default_model_dir(), device="cpu")
+    checked = den.denoise_checked(fwd, partner=bwd)
+    assert checked.model is not None and checked.model.steps[-1].params["generator"] == KIND
+    v = checked.verdict
+    assert v.delivered == "model" and v.model is not None and v.fallback is not None
+    assert v.model.overall.error < v.fallback.overall.error < 1.0
