@@ -342,6 +342,8 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     spec = GainSpec(
         features=req.features,
         refuse_line_coherence=req.refuse_quiet,
+        # nothing of the two-direction Wiener is learnt: the new folder measures noise as its base did
+        two_direction=info.experimental_path is not None and info.experimental_path.two_direction,
         training={
             "request": req.to_dict(),
             "real_pairs": [name for name, _ in real],
@@ -384,6 +386,16 @@ def _write_card(req: GainRequest, spec: GainSpec, result: GainResult) -> None:
         f"{spec.training.get('simulated_pairs', 0)} simulated pairs, {req.steps} steps; quiet-scan "
         f"refusal at line coherence {req.refuse_quiet}.",
         "",
+        *(
+            [
+                "Scans whose other direction is at hand still go to the two-direction Wiener (the "
+                "noise measured from the two directions, nothing learnt), as in the base; the gain "
+                "serves single frames, feedback-error currents and pairs too small for it.",
+                "",
+            ]
+            if spec.two_direction
+            else []
+        ),
         "Training channels: " + ", ".join(spec.training.get("real_pairs", [])) + ".",
         "Held out (never trained on): " + ", ".join(p.name for p in req.holdout) + ".",
         "",

@@ -20,6 +20,7 @@ from stmdenoise.model.folder import (
     ModelInfo,
     NormalizationSpec,
     load_gain,
+    load_model_folder,
     read_model_info,
     save_model_folder,
 )
@@ -360,6 +361,26 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     with pytest.raises(ValueError, match="already exists"):
         run_job(train_gain_model(req, threading.Event()), lambda rec: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.sxm", "base", "new"]  # no partial folder left
+    assert not info.experimental_path.two_direction  # a base without a gain measures nothing
+
+
+def test_train_gain_keeps_the_bases_two_direction_path(tmp_path: Path) -> None:
+    """Retraining the gain on one's own scans must not switch off the two-direction Wiener."""
+    from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
+
+    base = _folder(tmp_path / "base", _weights())
+    info = read_model_info(base)
+    assert info.experimental_path is not None
+    two = replace(info, experimental_path=replace(info.experimental_path, two_direction=True))
+    g = load_gain(base, info)
+    _, g_d, g_da = load_model_folder(base)
+    base2 = save_model_folder(tmp_path / "base2", two, g_d, g_da, gain=g)
+    scan = _two_direction_sxm(tmp_path / "a.sxm", 0)
+    req = GainRequest(inputs=(scan,), base=base2, out=tmp_path / "new", steps=3, sim_pairs=1)
+    res = run_job(train_gain_model(req, threading.Event()), lambda rec: None)
+    assert res is not None
+    new = read_model_info(res.out).experimental_path
+    assert new is not None and new.two_direction
 
 
 def test_held_out_scans_are_never_trained_on_and_judged_in_the_card(tmp_path: Path) -> None:
