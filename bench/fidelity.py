@@ -10,8 +10,10 @@
    frame denoised, the backward frame as the second look, in octave bands from the pixel up.
 
 For each: raw (1.00 by definition), every classical baseline at every parameter of its grid,
-the model's own output (any resampling, as `Denoiser.denoise`) and what the app and
-`stmdenoise denoise` deliver under the do-no-harm policy (`Denoiser.denoise_checked`).
+the model's own output (any resampling, as `Denoiser.denoise`; for a two-direction scan with the
+backward frame as its partner, so a folder that measures noise from both directions does so,
+cross-fitted: docs/model.md) and what the app and `stmdenoise denoise` deliver under the
+do-no-harm policy (`Denoiser.denoise_checked`).
 Prints Markdown ("err / kept": estimated error and signal kept, relative to raw; see
 stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
