@@ -51,6 +51,7 @@ import numpy as np
 
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
+from stmdenoise.metrics.contrast import contrast_mismatch
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
@@ -102,6 +103,15 @@ TWO_DIRECTION_NOTICE = (
     "the difference of its two directions instead of guessing it from one frame. Each {band}-row "
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
+)
+
+#: The notice of a second look that shows the surface at another contrast
+#: (:mod:`stmdenoise.metrics.contrast`).
+CONTRAST_NOTICE = (
+    "The {direction} frame shows this scan's large-scale structure at {ratio:.2f}x its contrast "
+    "(the same shape: coherence {coherence:.3f}). The estimate counts that difference as error "
+    "({share:.0%} of the raw scan's), so it favours filters that shrink the contrast: the figures "
+    "here overstate what keeping it costs."
 )
 
 #: Share of a band's raw power that must be common to the looks before the band counts as
@@ -450,6 +460,14 @@ def _judge(
     try:
         rep_model = pair_fidelity(model_out, raw, partner_scan, offset=offset)
         name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
+        mismatch = contrast_mismatch(raw, partner_scan, offset)
+        if mismatch.named:
+            notices.append(
+                CONTRAST_NOTICE.format(
+                    direction=partner_scan.direction, ratio=mismatch.ratio, coherence=mismatch.coherence,
+                    share=mismatch.share,
+                )
+            )  # fmt: skip
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)

@@ -83,6 +83,7 @@ __all__ = [
     "bands_from_periods",
     "default_bands",
     "pair_fidelity",
+    "prepare_looks",
     "register_frames",
     "stack_fidelity",
     "mean_reports",
@@ -303,7 +304,7 @@ def _plane_of(z: Array) -> Array:
     return z - _levelled(z)
 
 
-def _prepare(
+def prepare_looks(
     target: Array, outputs: Sequence[Array], others: Sequence[Array], offsets: Sequence[tuple[float, float]]
 ) -> _Prepared:
     """Crop every array to the rows and columns all looks share (with integer shifts), level, window."""
@@ -517,7 +518,7 @@ def _looks_report(
     d_nan = [~np.isfinite(o) & np.isfinite(target) for o in outputs]
     if any(m.any() for m in d_nan):
         raise ValueError("denoised has NaN or inf where the raw look was measured")
-    prep = _prepare(target, outputs, others, offsets)
+    prep = prepare_looks(target, outputs, others, offsets)
     looks = len(others) + 1
     x_f = np.fft.fft2(prep.target)
     all_f = [x_f, *prep.others_f]

@@ -17,6 +17,8 @@ MODULES = [
     "stmdenoise.metrics.registration",
     "stmdenoise.safety",
     "stmdenoise.plan",
+    "stmdenoise.metrics.contrast",
+    "stmdenoise.model.two_direction",
 ]
 
 

@@ -1,0 +1,65 @@
+"""Do the two scan directions show the surface at the same contrast?
+
+    python bench/direction_contrast.py [--root ../shared/realdata]
+
+The forward/backward fidelity estimate counts every difference between the looks as noise. For
+every registrable two-direction channel the table prints, at large scales (0 < k <= 1/32 cycles
+per pixel, :data:`stmdenoise.metrics.contrast.LARGE_SCALE`): the coherence of the two looks, the
+backward frame's amplitude relative to the forward one, the share of the raw frame's estimated
+error that lies there, and the share of that error a single scale factor on the backward frame
+would leave (near 0: the difference there is a contrast mismatch, not noise). "named" marks the
+channels where the app's do-no-harm verdict says so (:class:`stmdenoise.metrics.contrast.ContrastMismatch`).
+Feedback-error currents (stmdenoise.io.feedback) are marked: their directions differ by real signal anyway.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fidelity import real_root, two_direction_scans  # noqa: E402
+
+from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
+from stmdenoise.metrics import NotScorableError  # noqa: E402
+from stmdenoise.metrics.contrast import LARGE_SCALE, contrast_mismatch  # noqa: E402
+from stmdenoise.metrics.fidelity import pair_fidelity, prepare_looks  # noqa: E402
+
+
+def left_after_scaling(x: np.ndarray, b: np.ndarray, offset: tuple[float, float]) -> float:
+    """Share of the large-scale |F(x) - F(b)|^2 left after the best single factor a on b."""
+    prep = prepare_looks(x, [], [b], [offset])
+    x_f, r_f = np.fft.fft2(prep.target), prep.others_f[0]
+    k = np.hypot(np.fft.fftfreq(prep.shape[0])[:, None], np.fft.fftfreq(prep.shape[1])[None, :])
+    m = (k > 0) & (k <= LARGE_SCALE)
+    a = float(np.real(x_f[m] * np.conj(r_f[m])).sum() / (np.abs(r_f[m]) ** 2).sum())
+    return float((np.abs(x_f[m] - a * r_f[m]) ** 2).sum() / (np.abs(x_f[m] - r_f[m]) ** 2).sum())
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = real_root(__doc__.splitlines()[0], argv)
+    if root is None:
+        return 2
+    print("| channel | coherence | backward / forward amplitude | share of raw error | left after one factor "
+          "| named |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---|")
+    for name, fwd, bwd in two_direction_scans(root):
+        try:
+            offset = pair_fidelity(fwd, fwd, bwd).offsets[0]
+            m = contrast_mismatch(fwd, bwd, offset)
+            left = left_after_scaling(np.asarray(fwd.data, float), np.asarray(bwd.data, float), offset)
+        except (NotScorableError, ValueError):
+            continue
+        label = name + (" (feedback error)" if feedback_error_channel(fwd) else "")
+        named = "yes" if m.named else ""
+        print(f"| {label} | {m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Do the two scan directions show the surface at the same contrast? (a caveat of the fidelity estimate)
+
+The forward/backward estimate (:mod:`stmdenoise.metrics.fidelity`) counts every difference
+between the looks as noise. On some scans the backward frame is the forward one *scaled*: at
+large scales, where both directions see the same surface with a coherence of 1.000, its amplitude
+is a few per cent lower or higher (a direction-dependent gain of the current amplifier or lock-in,
+a tip that images differently in each direction). The estimate then charges a filter for keeping
+the forward frame's contrast and rewards any filter that shrinks it towards the backward frame's:
+on ``Au_mica_2023_Y_A_diPAMY_195.sxm`` Current the backward frame is 0.89x the forward one
+below 1/32 cycles per pixel, and that accounts for about two thirds of the raw frame's estimated
+error (`python bench/direction_contrast.py`). :func:`contrast_mismatch` measures it; the
+do-no-harm verdict names it (:data:`MISMATCH_RATIO`).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> surface = np.cumsum(np.cumsum(rng.normal(size=(96, 96)), 0), 1)
+>>> m = contrast_mismatch(surface + rng.normal(size=surface.shape), 0.9 * surface, (0.0, 0.0))
+>>> round(m.ratio, 2), m.coherence > 0.99
+(0.9, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stmdenoise.metrics.fidelity import prepare_looks
+
+__all__ = [
+    "ContrastMismatch",
+    "LARGE_SCALE",
+    "MISMATCH_COHERENCE",
+    "MISMATCH_RATIO",
+    "MISMATCH_SHARE",
+    "contrast_mismatch",
+]
+
+#: Frequencies counted as large scales, cycles per pixel (0, LARGE_SCALE].
+LARGE_SCALE = 1 / 32
+#: A mismatch is named when the looks agree in shape (coherence at least this) ...
+MISMATCH_COHERENCE = 0.99
+#: ... their amplitudes differ by at least this fraction ...
+MISMATCH_RATIO = 0.05
+#: ... and the large scales hold at least this share of the raw frame's estimated error.
+MISMATCH_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class ContrastMismatch:
+    """Large-scale amplitude of the other look relative to the judged one.
+
+    Attributes
+    ----------
+    ratio : float
+        Amplitude of the other look over the judged one at large scales (1.0: same contrast).
+    coherence : float
+        Their coherence there (1.0: the same shape).
+    share : float
+        Share of the raw frame's estimated error (all frequencies) that lies at large scales.
+    """
+
+    ratio: float
+    coherence: float
+    share: float
+
+    @property
+    def named(self) -> bool:
+        """True when the mismatch is clear enough to tell the user (the thresholds above)."""
+        return (
+            self.coherence >= MISMATCH_COHERENCE
+            and abs(self.ratio - 1.0) >= MISMATCH_RATIO
+            and self.share >= MISMATCH_SHARE
+        )
+
+
+def contrast_mismatch(raw: Any, other: Any, offset: Sequence[float]) -> ContrastMismatch:
+    """Compare the large scales of ``raw`` and ``other`` registered by ``offset`` (as
+    :func:`~stmdenoise.metrics.fidelity.pair_fidelity` prepares them: common complete rows,
+    plane levelled, Hann window, fractional shift as a phase ramp).
+
+    Raises
+    ------
+    NotScorableError
+        The looks share too few complete pixels (as ``pair_fidelity``).
+    """
+    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
+    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
+    prep = prepare_looks(x, [], [b], [(float(offset[0]), float(offset[1]))])
+    x_f = np.fft.fft2(prep.target)
+    r_f = prep.others_f[0]
+    k = np.hypot(np.fft.fftfreq(prep.shape[0])[:, None], np.fft.fftfreq(prep.shape[1])[None, :])
+    large = (k > 0) & (k <= LARGE_SCALE)
+    cross = float(np.real(x_f[large] * np.conj(r_f[large])).sum())
+    px = float((np.abs(x_f[large]) ** 2).sum())
+    pr = float((np.abs(r_f[large]) ** 2).sum())
+    err = np.abs(x_f - r_f) ** 2 / 2  # the raw frame's estimated error per bin (noise subtracted)
+    total = float(err[k > 0].sum())
+    if px <= 0 or pr <= 0 or total <= 0:
+        return ContrastMismatch(1.0, 0.0, 0.0)
+    return ContrastMismatch(
+        ratio=float(np.sqrt(pr / px)),
+        coherence=cross / float(np.sqrt(px * pr)),
+        share=float(err[large].sum()) / total,
+    )
