@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
 from stmdenoise.model.spectral_gain import HALF, TILE, filter_tiles
-from stmdenoise.processing import level_plane
+from stmdenoise.processing import complete_row_span, complete_rows, level_plane
 
 __all__ = ["BAND", "KIND", "SMOOTH", "TwoDirectionError", "two_direction_wiener"]
 
@@ -65,20 +65,12 @@ class TwoDirectionError(ValueError):
 
 def _complete_run(x: NDArray[Any]) -> tuple[int, int]:
     """``(start, stop)`` of the one run of complete rows of ``x``; unmeasured rows only at its ends."""
-    ok = np.isfinite(x).all(axis=1)
-    rows = np.flatnonzero(ok)
-    if rows.size == 0:
+    span = complete_row_span(x)
+    if span.stop <= span.start:
         raise TwoDirectionError("no complete row")
-    start, stop = int(rows[0]), int(rows[-1]) + 1
-    if not ok[start:stop].all():
+    if int(complete_rows(x).sum()) != span.stop - span.start:
         raise TwoDirectionError("unmeasured lines inside the scan split it into separate blocks")
-    return start, stop
-
-
-def _runs(ok: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """``(start, stop)`` of every run of True values."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+    return span.start, span.stop
 
 
 def _shifted(a: Array, dy: float, dx: float) -> Array:
@@ -167,14 +159,11 @@ def two_direction_wiener(
         )
     moved = b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
     # the longest run of rows the backward frame measured completely, inside the common rows
-    runs = _runs(np.asarray(np.isfinite(moved).all(axis=1), dtype=bool))
-    if runs:
-        a, e = max(runs, key=lambda ab: ab[1] - ab[0])
-        moved, r0, r1 = moved[a:e], r0 + a, r0 + e
-    if not runs or r1 - r0 < 2 * BAND:
+    run = complete_row_span(moved)
+    moved, r0, r1 = moved[run], r0 + run.start, r0 + run.stop
+    if r1 - r0 < 2 * BAND:
         raise TwoDirectionError(
-            f"the two directions share {r1 - r0 if runs else 0} complete rows; "
-            f"the noise estimate needs {2 * BAND}"
+            f"the two directions share {max(0, r1 - r0)} complete rows; the noise estimate needs {2 * BAND}"
         )
     fy, fx = offset[0] - sy, offset[1] - sx
     # bands counted from the first complete row of z; a band joins the noise estimate when all
