@@ -1,4 +1,4 @@
-"""Figures of the shipped model's real-scan path (the spectral gain) for its model card.
+"""Figures of the shipped model's real-scan path (the spectral gain, the two-direction Wiener) for its card.
 
     python bench/gain_figures.py [--out models/cu111-default/real_scans.png]
 
@@ -10,7 +10,9 @@ One sheet, drawn with Pillow (no plotting library in the app's dependencies):
 2. Radially averaged power spectra of frame 01: raw, gain, BM3D, and the mean of the other two
    frames (whose noise is halved); per-band estimated error against the surface (raw = 1.00,
    leave-one-out over frames 01-03; `stmdenoise.metrics.fidelity`) for BM3D, version 1 and the gain.
-3. A real Nanonis scan of another material (TR_img_0249 Z, 52 pm/px): raw, gain, raw - gain.
+3. A real Nanonis scan of another material (TR_img_0249 Z, 52 pm/px): raw, gain, raw - gain; and
+   the Createc Cu(111) step scan (Z, 39 pm/px), whose backward frame is at hand: raw, the
+   two-direction Wiener (noise measured from the two directions), raw - output.
 """
 
 from __future__ import annotations
@@ -178,10 +180,23 @@ def main(argv: list[str] | None = None) -> int:
         ("spectral gain", _grey(tout, tlo, thi)),
         ("raw - gain (removed)", _diverging(traw - tout)),
     ]
+    # a scan with both directions and enough rows: the noise measured from the backward frame
+    every = read_all(REAL_DIR / "createc" / "createc_scan_step_20nm.dat")
+    cf = next(s for s in every if s.channel == "Z" and s.direction == "forward")
+    cb = next(s for s in every if s.channel == "Z" and s.direction == "backward")
+    rows = np.isfinite(np.asarray(cf.data)).all(axis=1)  # the aborted scan's measured rows
+    craw = level_plane(np.asarray(cf.data, float)[rows])
+    cout = level_plane(np.asarray(den.denoise(cf, partner=cb).data, float)[rows])
+    clo, chi = float(np.percentile(craw, 0.5)), float(np.percentile(craw, 99.5))
+    panels += [
+        ("Createc step Z (39 pm/px), raw", _grey(craw, clo, chi)),
+        ("two-direction Wiener", _grey(cout, clo, chi)),
+        ("raw - two-direction (removed)", _diverging(craw - cout)),
+    ]
     cols = 6
     sheet = Image.new("RGB", (cols * (PANEL + 8) + 8, 3 * (PANEL + 26) + 8), "white")
     d = ImageDraw.Draw(sheet)
-    places = [(0, i) for i in range(6)] + [(2, 0), (2, 1), (2, 2)]
+    places = [(0, i) for i in range(6)] + [(2, i) for i in range(6)]
     for (r, c), (title, im) in zip(places, panels, strict=True):
         x, y = 8 + c * (PANEL + 8), 8 + r * (PANEL + 26)
         d.text((x, y), title, fill="black")
