@@ -13,8 +13,11 @@ surface is known. Scan ``i`` = ``stmdenoise.physics.sample_scan(image_rng(seed, 
 * Gaussian σ = 0.5, 1, 2 px and median 3 px (``stmdenoise.evaluation.BASELINES``' functions, on the
   forward frame as read: both are linear or order statistics, so scale does not matter);
 * the shipped model's bare output (``Denoiser.denoise``, one pass): G_D
-  (``which="simulated"``, what Table I uses) and G_DA (``which="experimental"``, what the app
-  runs on a real file), plane restored as the Denoiser does.
+  (``which="simulated"``, what Table I uses) and its experimental path on the forward frame alone
+  (the spectral gain), plane restored as the Denoiser does;
+* the two-direction Wiener (``stmdenoise.denoise.two_direction_denoise``), which reads the
+  backward frame too, cross-fitted: its ``est / true`` beside the single-frame filters' shows
+  whether the estimate stays fair for a filter that measured its noise from the same look.
 
 For each output two numbers, both relative to the raw frame (raw = 1, 0 = the surface):
 
@@ -78,7 +81,7 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.denoise import Denoiser, default_model_dir, two_direction_denoise  # noqa: E402
 from stmdenoise.evaluation import BASELINES  # noqa: E402
 from stmdenoise.metrics.fidelity import Band, default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
@@ -115,25 +118,31 @@ def variants() -> dict[str, ArtefactConfig]:
     }
 
 
-def methods(den: Denoiser) -> dict[str, Callable[[Array], Array]]:
-    """Output makers, each ``f(forward) -> output`` on the forward frame's grid."""
+def methods(den: Denoiser) -> dict[str, Callable[[Array, Array], Array]]:
+    """Output makers, each ``f(forward, backward) -> output`` on the forward frame's grid (only the
+    two-direction Wiener reads the backward frame)."""
     g, m = BASELINES["gaussian"].apply, BASELINES["median"].apply
 
-    def model(which: str) -> Callable[[Array], Array]:
-        def run(fwd: Array) -> Array:
+    def model(which: str) -> Callable[[Array, Array], Array]:
+        def run(fwd: Array, _bwd: Array) -> Array:
             scan = Scan(fwd, pixel_size=(PX, PX), header={"simulated": which == "simulated"})
             return np.asarray(den.denoise(scan, which=which).data, dtype=np.float64)  # type: ignore[arg-type]
 
         return run
 
+    def two_direction(fwd: Array, bwd: Array) -> Array:
+        f = Scan(fwd, pixel_size=(PX, PX))
+        return np.asarray(two_direction_denoise(f, Scan(bwd, pixel_size=(PX, PX), direction="backward")))
+
     return {
-        "raw": lambda x: x,
-        "Gaussian 0.5 px": lambda x: g(x, 0.5),
-        "Gaussian 1 px": lambda x: g(x, 1.0),
-        "Gaussian 2 px": lambda x: g(x, 2.0),
-        "median 3 px": lambda x: m(x, 3.0),
+        "raw": lambda x, _b: x,
+        "Gaussian 0.5 px": lambda x, _b: g(x, 0.5),
+        "Gaussian 1 px": lambda x, _b: g(x, 1.0),
+        "Gaussian 2 px": lambda x, _b: g(x, 2.0),
+        "median 3 px": lambda x, _b: m(x, 3.0),
         "model G_D (simulated)": model("simulated"),
-        "model G_DA (experimental)": model("experimental"),
+        "model, experimental path: spectral gain (one frame)": model("experimental"),
+        "model, experimental path: two-direction Wiener (cross-fitted)": two_direction,
     }
 
 
@@ -171,7 +180,7 @@ class Cell:
 
 
 def run_variant(
-    cfg: ArtefactConfig, *, scans: int, seed: int, makers: dict[str, Callable[[Array], Array]]
+    cfg: ArtefactConfig, *, scans: int, seed: int, makers: dict[str, Callable[[Array, Array], Array]]
 ) -> tuple[dict[str, list[Cell]], list[float], list[str], list[tuple[float, float]]]:
     """Cells per method (one per scan), the shared share per scan, band labels, measured offsets."""
     cells: dict[str, list[Cell]] = {name: [] for name in makers}
@@ -188,7 +197,7 @@ def run_variant(
         offset = pair_fidelity(fwd, fwd, bwd, pixel_size=PX, bands=bands).offsets[0]
         offsets.append(offset)
         for name, make in makers.items():
-            out = make(fwd)
+            out = make(fwd, bwd)
             rep = pair_fidelity(out, fwd, bwd, pixel_size=PX, bands=bands, offset=offset)
             est = [rep.overall.error] + [b.error for b in rep.bands]
             cells[name].append(Cell(est, true_errors(out, fwd, clean_f, masks)))
