@@ -124,6 +124,14 @@ def _feedback(win: MainWindow, real: Path) -> None:
     win.session.set_channel("Current")
 
 
+def _contrast(win: MainWindow, real: Path) -> None:
+    """Au_mica Current: the backward frame shows the large scales at 0.89x the contrast; the
+    verdict names it (the estimate would favour filters that shrink the contrast)."""
+    win.session.open_paths([real / "nanonis" / "Au_mica_2023_Y_A_diPAMY_195.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -161,6 +169,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "folder": (_folder, False),
     "crop": (_crop, False),
     "feedback": (_feedback, True),
+    "contrast": (_contrast, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }
