@@ -46,6 +46,7 @@ from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics.fidelity import trace_retrace_max_shift
 from stmdenoise.metrics.registration import register_frames
+from stmdenoise.metrics.second_look import negated_look
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
@@ -96,25 +97,26 @@ def two_direction_denoise(
     progress: ProgressCallback | None = None,
 ) -> NDArray[np.float64]:
     """``scan`` denoised with the noise spectrum of its two directions
-    (:func:`~stmdenoise.model.two_direction.two_direction_wiener`, registered as the do-no-harm
-    judge registers them).
-
-    Raises
-    ------
-    ValueError
-        With the reason it cannot serve the pair: a current recorded with the Z feedback on (its
-        two directions differ by the feedback error, real signal), shapes differ, nothing to
-        register on, or too few complete rows in common.
+    (:func:`~stmdenoise.model.two_direction.two_direction_wiener`), registered as the do-no-harm
+    judge registers them; for a current recorded with the Z feedback on the other direction is
+    negated (:func:`~stmdenoise.metrics.second_look.negated_look`). Raises ValueError with the
+    reason it cannot serve the pair (shapes, nothing to register on, too few rows in common, a
+    feedback-error current whose negated other direction does not agree with it).
     """
-    if feedback_error_channel(scan):
-        raise TwoDirectionError(
-            "a current recorded with the Z feedback on: its directions differ by the feedback error"
-        )
     z = np.asarray(scan.data, dtype=np.float64)
     b = np.asarray(partner.data, dtype=np.float64)
     if z.shape != b.shape:
         raise TwoDirectionError(f"the other direction has shape {b.shape}, not {z.shape}")
-    offset = register_frames(z, b, max_shift=trace_retrace_max_shift(z.shape))
+    if feedback_error_channel(scan):  # the second look is the other direction negated, if it agrees
+        negated = negated_look(scan, partner)
+        if negated is None:
+            raise TwoDirectionError(
+                "a feedback-error current whose other direction, negated, is no second look"
+            )
+        offset, look, _ = negated
+        b = np.asarray(look.data, dtype=np.float64)
+    else:
+        offset = register_frames(z, b, max_shift=trace_retrace_max_shift(z.shape))
     result = two_direction_wiener(z, b, offset, cancel=cancel, progress=progress)
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")

@@ -61,6 +61,7 @@ from stmdenoise.metrics.fidelity import (
     register_frames,
     trace_retrace_max_shift,
 )
+from stmdenoise.metrics.second_look import negated_look
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
@@ -538,12 +539,21 @@ def _second_look(
 ) -> tuple[tuple[float, float], Scan] | None:
     if partner is None:
         return None
-    if feedback_error_channel(raw):
-        notices.append(FEEDBACK_ERROR_CAVEAT)
-        return None
     if partner.shape != raw.shape:
         notices.append(f"the other scan direction has another shape ({partner.shape} vs {raw.shape})")
         return None
+    if feedback_error_channel(raw):
+        negated = negated_look(raw, partner)
+        if negated is None:
+            notices.append(FEEDBACK_ERROR_CAVEAT)
+            return None
+        offset, look, coherence = negated
+        notices.append(
+            "This current was recorded with the Z feedback on: it is mostly the feedback error, whose "
+            f"sign flips with the scan direction. It is judged against the {partner.direction} current "
+            f"negated, which shows the same structure (coherence {coherence:.2f} at large scales)."
+        )
+        return offset, look
     try:
         return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner
     except (NotScorableError, ValueError) as exc:

@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import Band, FidelityReport, pair_fidelity, stack_fidelity
+from stmdenoise.metrics.second_look import negated_look
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -177,11 +179,19 @@ def pair_rows(
 ) -> list[FidelityRow]:
     """Rows for one two-direction scan: raw first, then each method on the forward frame.
 
-    A method that cannot serve the scan (too small for a model, say) gets a row with no
-    report and the reason as its note.
+    Each method gets the backward frame as the app gives it; the outputs are judged against it,
+    or, for a current recorded with the Z feedback on, against it negated when that agrees with
+    the forward frame (:func:`~stmdenoise.metrics.second_look.negated_look`: the feedback error
+    flips sign with the direction), as the do-no-harm judge does. A method that cannot serve the
+    scan (too small for a model, say) gets a row with no report and the reason as its note.
     """
+    look = backward
+    negated = negated_look(forward, backward) if feedback_error_channel(forward) else None
     try:
-        offset = pair_fidelity(forward, forward, backward, bands=bands).offsets[0]
+        if negated is not None:
+            offset, look, _ = negated
+        else:
+            offset = pair_fidelity(forward, forward, backward, bands=bands).offsets[0]
     except (NotScorableError, ValueError) as exc:
         return [FidelityRow(name, "Raw input", "raw", (), str(exc))]
     rows = []
@@ -189,7 +199,7 @@ def pair_rows(
         _check(cancel)
         try:
             out = m.run(forward, backward)
-            rep = pair_fidelity(out, forward, backward, bands=bands, offset=offset)
+            rep = pair_fidelity(out, forward, look, bands=bands, offset=offset)
         except (NotScorableError, ValueError) as exc:
             rows.append(FidelityRow(name, m.label, m.family, (), str(exc)))
             continue

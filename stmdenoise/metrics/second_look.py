@@ -1,0 +1,54 @@
+"""The second look of a current recorded with the Z feedback on: its other direction, negated.
+
+With the feedback on (constant current) the Current channel is the feedback error, mostly the lag
+on slopes, whose sign flips with the scan direction. The backward frame as stored is then no
+second look at the forward one (:mod:`stmdenoise.io.feedback`), but the backward frame *negated*
+about its mean is: on five constant-current files of ``../shared/realdata`` it agrees with the
+forward current at coherence 0.98-0.99 at large scales and registers at the offset the Z channel
+shows, where the frame as stored reaches at most 0.18 and registers at the edge of the search
+(``python bench/feedback_error.py``, second table). :func:`negated_look` returns it when it agrees
+(:data:`NEGATED_LOOK_COHERENCE`); the do-no-harm judge and the two-direction Wiener use it.
+
+>>> import numpy as np
+>>> from stmdenoise.scan import Scan
+>>> rng = np.random.default_rng(0)
+>>> slope = np.gradient(np.cumsum(np.cumsum(rng.normal(size=(96, 96)), 0), 1), axis=1)
+>>> on = {"Z-Controller>Controller status": "ON"}
+>>> fwd = Scan(1e-12 * (100 + slope), pixel_size=(1e-10, 1e-10), channel="Current", unit="A", header=on)
+>>> bwd = fwd.with_data(1e-12 * (100 - slope), direction="backward")
+>>> offset, look, coherence = negated_look(fwd, bwd)
+>>> coherence > 0.99
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stmdenoise.metrics._input import NotScorableError
+from stmdenoise.metrics.contrast import contrast_mismatch
+from stmdenoise.metrics.fidelity import register_frames, trace_retrace_max_shift
+from stmdenoise.scan import Scan
+
+__all__ = ["NEGATED_LOOK_COHERENCE", "negated_look"]
+
+#: Large-scale coherence from which the negated other direction counts as the second look
+#: (0.98-0.99 where it holds on ``../shared/realdata``, 0.63 at most where it does not).
+NEGATED_LOOK_COHERENCE = 0.9
+
+
+def negated_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, float] | None:
+    """``partner`` negated about its mean and registered onto ``raw``: ``(offset, look, coherence)``
+    when the two agree at large scales (coherence at least :data:`NEGATED_LOOK_COHERENCE`,
+    :func:`~stmdenoise.metrics.contrast.contrast_mismatch`), else None. Meant for a current recorded
+    with the Z feedback on (the caller checks that); any other channel simply does not agree."""
+    b = np.asarray(partner.data, dtype=np.float64)
+    if partner.shape != raw.shape or not np.isfinite(b).any():
+        return None
+    look = partner.with_data(2 * np.nanmean(b) - b)
+    try:
+        offset = register_frames(raw, look, max_shift=trace_retrace_max_shift(raw.shape))
+        coherence = contrast_mismatch(raw, look, offset).coherence
+    except (NotScorableError, ValueError):
+        return None
+    return (offset, look, coherence) if coherence >= NEGATED_LOOK_COHERENCE else None
