@@ -18,6 +18,7 @@ MODULES = [
     "stmdenoise.safety",
     "stmdenoise.plan",
     "stmdenoise.metrics.contrast",
+    "stmdenoise.metrics.second_look",
     "stmdenoise.model.two_direction",
 ]
 

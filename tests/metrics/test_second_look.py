@@ -1,0 +1,84 @@
+"""The negated other direction as the second look of a feedback-error current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from stmdenoise.denoise import two_direction_denoise
+from stmdenoise.metrics.second_look import negated_look
+from stmdenoise.safety import FEEDBACK_ERROR_CAVEAT, judge
+from stmdenoise.scan import Scan
+
+PX = 0.1e-9
+ON = {"Z-Controller>Controller status": "ON"}
+
+
+def _error_images(flip: bool, n: int = 160, seed: int = 0) -> tuple[Scan, Scan, np.ndarray]:
+    """A feedback-error current: the slope of a surface, with its sign flipped in the backward
+    frame when ``flip`` (what the feedback lag does), plus independent noise."""
+    rng = np.random.default_rng(seed)
+    z = ndimage.gaussian_filter(rng.normal(size=(n, n)), 4) * 100
+    err = np.gradient(z, axis=1)
+    noise = 0.3 * float(np.std(err))
+    f = 100 + err + noise * rng.normal(size=err.shape)
+    b = 100 + (-err if flip else err) + noise * rng.normal(size=err.shape)
+    fwd = Scan(1e-12 * f, pixel_size=(PX, PX), channel="Current", unit="A", header=ON)
+    return fwd, fwd.with_data(1e-12 * b, direction="backward"), 1e-12 * (100 + err)
+
+
+def test_the_flipped_error_image_is_found_and_the_unflipped_one_is_not() -> None:
+    fwd, bwd, _ = _error_images(flip=True)
+    found = negated_look(fwd, bwd)
+    assert found is not None and found[2] > 0.95
+    offset, look, _ = found
+    assert max(abs(offset[0]), abs(offset[1])) < 0.5 and look.direction == "backward"
+    same_fwd, same_bwd, _ = _error_images(flip=False)
+    assert negated_look(same_fwd, same_bwd) is None
+
+
+def test_the_judge_measures_a_feedback_error_current_against_the_negated_frame() -> None:
+    fwd, bwd, truth = _error_images(flip=True)
+    good = fwd.with_data(truth)
+    _, v = judge(fwd, good, bwd)
+    assert v.model is not None and FEEDBACK_ERROR_CAVEAT not in v.notices
+    assert any("judged against the backward current negated" in n for n in v.notices)
+    assert v.delivered == "model" and v.model.overall.error < 0.3
+    # where the other direction, negated, is no second look, nothing is judged (as before)
+    ufwd, ubwd, _ = _error_images(flip=False)
+    _, u = judge(ufwd, ufwd.with_data(truth), ubwd)
+    assert u.model is None and FEEDBACK_ERROR_CAVEAT in u.notices
+
+
+def test_the_two_direction_filter_measures_the_noise_from_the_negated_frame() -> None:
+    fwd, bwd, truth = _error_images(flip=True)
+    out = two_direction_denoise(fwd, bwd)
+    raw_err = float(np.mean((np.asarray(fwd.data) - truth) ** 2))
+    assert float(np.mean((out - truth) ** 2)) < 0.5 * raw_err
+
+
+@pytest.mark.realdata
+def test_five_constant_current_files_have_a_negated_second_look(shared_dir: Path) -> None:
+    """bench/feedback_error.py, second table: the Createc and four Nanonis constant-current
+    currents; pySPM_test's current (feedback on) does not, nor any constant-height current."""
+    from stmdenoise.io.feedback import feedback_error_channel
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    real = shared_dir / "realdata"
+    expected = {
+        "createc_scan_step_20nm.dat": True,
+        "CO_img_0050.sxm": True,
+        "STM_nanonis_generic_4_5.sxm": True,
+        "TR_img_0249.sxm": True,
+        "img_0071.sxm": True,
+        "pySPM_test.sxm": False,
+        "A151216.123306-02602.sxm": False,
+    }
+    for name, found in expected.items():
+        path = next(real.rglob(name))
+        [(_, fwd, bwd)] = two_direction_frames(path, ["Current"])
+        assert feedback_error_channel(fwd) or not found
+        assert (negated_look(fwd, bwd) is not None) is found, name
