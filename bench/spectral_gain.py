@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="where the gain network trains (cpu, cuda)")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed line")
     ap.add_argument(
+        "--negate-feedback-error", action="store_true",
+        help="train feedback-error currents against their negated other direction (where it agrees)",
+    )  # fmt: skip
+    ap.add_argument(
         "--two-direction", action="store_true",
         help="scans whose other direction can serve go to the two-direction Wiener (candidate K)",
     )  # fmt: skip
@@ -218,7 +222,14 @@ def main(argv: list[str] | None = None) -> int:
         row_coherence=args.row_coherence, anisotropy=args.anisotropy, frequency=args.frequency
     )
     real = (
-        [] if args.no_real else real_examples(scans, features, skip_feedback_error=args.skip_feedback_error)
+        []
+        if args.no_real
+        else real_examples(
+            scans,
+            features,
+            skip_feedback_error=args.skip_feedback_error,
+            negate_feedback_error=args.negate_feedback_error,
+        )  # fmt: skip
     )
     sim = [] if args.no_sim else sim_examples(args.sim_pairs, args.seed, features)
     opts = {
@@ -243,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         f"anisotropy {args.anisotropy}, frequency {args.frequency}, "
         f"feedback-error channels skipped {args.skip_feedback_error}, "
         f"two-direction Wiener where it serves {args.two_direction}, "
+        f"feedback-error currents against their negated look {args.negate_feedback_error}, "
         f"hinge {args.hinge:g}, hidden {args.hidden}, bins {args.bins}, on {args.device} (raw = 1.00)\n"
     ]
     frames = [read_plain_image(p, nm_per_px=KO_NM_PER_PX) for p in sorted(KO_DIR.glob("*.jpg"))]

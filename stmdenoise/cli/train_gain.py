@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             row_coherence=args.row_coherence, anisotropy=args.anisotropy, frequency=args.frequency
         ),
         skip_feedback_error=args.skip_feedback_error,
+        negate_feedback_error=args.negate_feedback_error,
         hinge=args.hinge,
         name=args.name,
         holdout=held,
@@ -92,6 +93,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--skip-feedback-error", action="store_true",
         help="train on no current recorded with the Z feedback on (its directions differ by real signal)",
+    )  # fmt: skip
+    p.add_argument(
+        "--negate-feedback-error", action="store_true",
+        help="train a current recorded with the Z feedback on against its other direction negated "
+        "(the feedback error flips sign with the direction), where that agrees with it",
     )  # fmt: skip
     p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
     p.add_argument("--name", default="", help="model name (default: the folder's name)")

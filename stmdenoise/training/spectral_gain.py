@@ -35,6 +35,7 @@ from stmdenoise.io._common import atomic_write
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled, Progress, reporting
 from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.metrics.second_look import negated_look
 from stmdenoise.model.folder import ModelInfo, load_model_folder, read_model_info, save_model_folder
 from stmdenoise.model.spectral_gain import (
     BASE_ONLY,
@@ -132,7 +133,11 @@ def examples_of_pair(fwd: Scan, bwd: Scan, features: GainFeatures) -> Examples |
 
 
 def real_examples(
-    pairs: Sequence[tuple[str, Scan, Scan]], features: GainFeatures, *, skip_feedback_error: bool = False
+    pairs: Sequence[tuple[str, Scan, Scan]],
+    features: GainFeatures,
+    *,
+    skip_feedback_error: bool = False,
+    negate_feedback_error: bool = False,
 ) -> list[tuple[str, Examples]]:
     """``(name, tensors)`` of each ``(name, forward, backward)`` that can be registered; with
     ``skip_feedback_error`` not the currents recorded with the Z feedback on (their two directions
@@ -142,6 +147,11 @@ def real_examples(
         if skip_feedback_error and feedback_error_channel(fwd):
             log.info("%s: not used (the feedback error: its directions differ by real signal)", name)
             continue
+        if negate_feedback_error and feedback_error_channel(fwd):
+            negated = negated_look(fwd, bwd)  # the feedback error flips sign with the direction
+            if negated is not None:
+                bwd = negated[1]
+                log.info("%s: the other direction negated is its target (the feedback error)", name)
         ex = examples_of_pair(fwd, bwd, features)
         if ex is None:
             log.info("%s: not used (the two directions cannot be registered)", name)
@@ -229,6 +239,9 @@ class GainRequest:
     features: GainFeatures = BASE_ONLY
     #: Train on no current recorded with the Z feedback on (:func:`real_examples`).
     skip_feedback_error: bool = False
+    #: Train a current recorded with the Z feedback on against its other direction negated, where
+    #: that agrees with it (:func:`~stmdenoise.metrics.second_look.negated_look`).
+    negate_feedback_error: bool = False
     hinge: float = 0.0
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
@@ -247,6 +260,7 @@ class GainRequest:
             "refuse_quiet": self.refuse_quiet,
             **self.features.to_dict(),
             "skip_feedback_error": self.skip_feedback_error,
+            "negate_feedback_error": self.negate_feedback_error,
             "hinge": self.hinge,
             "channels": list(self.channels),
             "holdout": [p.name for p in self.holdout],
@@ -324,7 +338,12 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
         )
     started = time.perf_counter()
     yield Progress(0, None, f"spectra of {len(pairs)} two-direction channels")
-    real = real_examples(pairs, req.features, skip_feedback_error=req.skip_feedback_error)
+    real = real_examples(
+        pairs,
+        req.features,
+        skip_feedback_error=req.skip_feedback_error,
+        negate_feedback_error=req.negate_feedback_error,
+    )
     if cancel.is_set():
         raise JobCancelled("training cancelled")
     yield Progress(0, None, f"{req.sim_pairs} simulated pairs")
