@@ -82,3 +82,21 @@ def test_five_constant_current_files_have_a_negated_second_look(shared_dir: Path
         [(_, fwd, bwd)] = two_direction_frames(path, ["Current"])
         assert feedback_error_channel(fwd) or not found
         assert (negated_look(fwd, bwd) is not None) is found, name
+
+
+def test_gain_training_can_take_the_negated_frame_as_the_target() -> None:
+    """train-gain --negate-feedback-error: the Noise2Noise target of a feedback-error current is its
+    other direction negated (the training pairs then agree: positive cross-power), not as stored."""
+    from stmdenoise.model.spectral_gain import BASE_ONLY
+    from stmdenoise.training.spectral_gain import real_examples
+
+    fwd, bwd, _ = _error_images(flip=True, n=128)
+
+    def agreement(negate: bool) -> float:
+        [(_, ex)] = real_examples([("x", fwd, bwd)], BASE_ONLY, negate_feedback_error=negate)
+        x, t = ex["X"].numpy(), ex["T"].numpy()
+        return float((x * t).sum() / np.sqrt((x**2).sum() * (t**2).sum()))
+
+    negated, stored = agreement(True), agreement(False)
+    # as stored, registration can only find a shift where the flipped image half agrees
+    assert negated > 0.8 and negated > stored + 0.3, (negated, stored)
