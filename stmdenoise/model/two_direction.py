@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.model.spectral_gain import HALF, TILE, filter_tiles
+from stmdenoise.model.spectral_gain import HALF, TILE, WINDOW, filter_tiles
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane
 
 __all__ = ["BAND", "KIND", "SMOOTH", "TwoDirectionError", "two_direction_wiener"]
@@ -55,8 +55,6 @@ BAND = TILE
 WELCH_STEP = 16
 #: Gaussian smoothing of N and P, Fourier bins.
 SMOOTH = 1.0
-_W1 = np.sin(np.pi * (np.arange(TILE) + 0.5) / TILE)
-_WINDOW = np.outer(_W1, _W1)
 
 
 class TwoDirectionError(ValueError):
@@ -91,7 +89,7 @@ def _welch(a: Array, band_rows: list[int]) -> Array | None:
     for r in band_rows:
         for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP):
             t = a[r : r + TILE, j : j + TILE]
-            p = np.abs(np.fft.fft2((t - t.mean()) * _WINDOW)) ** 2
+            p = np.abs(np.fft.fft2((t - t.mean()) * WINDOW)) ** 2  # the gain's sine window
             acc = p if acc is None else acc + p
             n += 1
     return None if acc is None else acc / n
@@ -129,7 +127,8 @@ def two_direction_wiener(
         ``(dy, dx)`` moving ``other`` onto ``z``
         (:func:`stmdenoise.metrics.registration.register_frames`).
     cancel, progress
-        Checked / called between chunks of tiles (``progress(done, total)``).
+        ``cancel`` is checked between chunks of tiles; ``progress(done, 2)`` is called after each
+        of the two passes (one per band parity).
 
     Returns
     -------
