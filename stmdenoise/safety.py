@@ -35,9 +35,11 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     with the reason.
 
     A current recorded with the Z feedback on (:func:`stmdenoise.io.feedback.feedback_error_channel`)
-    is the feedback error: its two directions differ by real signal, so the backward frame is
-    not used as a second look for it (no classical filter is picked by an estimate that would
-    reward blurring the signal away); the verdict says so.
+    is the feedback error, whose sign flips with the scan direction: it is judged against the
+    other direction negated when that agrees with it
+    (:func:`stmdenoise.metrics.second_look.negated_look`), and otherwise the other direction is
+    not used as a second look at all (no classical filter is picked by an estimate that would
+    reward blurring the signal away); the verdict says which.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ POLICIES = ("fallback", "warn", "refuse", "off")
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
 FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
-#: The notice of a current recorded with the Z feedback on (its other direction judges nothing).
+#: The notice of a current recorded with the Z feedback on whose other direction, as stored or
+#: negated, is no second look at it (:func:`~stmdenoise.metrics.second_look.negated_look`).
 FEEDBACK_ERROR_CAVEAT = (
     "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
     "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
