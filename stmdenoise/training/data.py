@@ -433,6 +433,31 @@ class RealImages:
         areas = np.array([im.size for im in self.images], dtype=np.float64)
         self.weights = areas / areas.sum()
 
+    @classmethod
+    def from_scans(
+        cls,
+        scans: Sequence[Scan],
+        *,
+        pixel_size: float,
+        level: bool,
+        normalise: _Norm = _Norm(0.5, 99.5, 0.8),
+    ) -> RealImages:
+        """Each scan through :func:`prepare_real`; a scan it refuses (no pixel size, a header claiming
+        a field of view too large for the model's grid) is skipped with the reason in the log, so one
+        unusable scan never stops a run. ValueError when none is left."""
+        images, names = [], []
+        for i, s in enumerate(scans):
+            name = s.source.name if s.source else f"scan{i}"
+            try:
+                images.append(prepare_real(s, pixel_size=pixel_size, level=level, normalise=normalise))
+            except ValueError as exc:
+                log.warning("skipping experimental scan %s: %s", name, exc)
+                continue
+            names.append(name)
+        if not images:
+            raise ValueError(f"none of the {len(scans)} experimental scans can be used (the log says why)")
+        return cls(images, names)
+
     def crop(self, crop: int, rng: np.random.Generator) -> F32:
         i = int(rng.choice(len(self.images), p=self.weights))
         return crop_and_augment(self.images[i], crop, rng)

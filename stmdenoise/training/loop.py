@@ -49,7 +49,6 @@ from stmdenoise.training.data import (
     extreme_pixel,
     load_real_scans,
     paired_crop_and_augment,
-    prepare_real,
 )
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
@@ -190,24 +189,9 @@ class Trainer:
                         f"variant {config.variant!r} needs experimental scans (config.run.real is empty)"
                     )
                 scans = load_real_scans(config.run.real, nm_per_px=config.run.real_nm_per_px)
-            images, names = [], []
-            for i, s in enumerate(scans):
-                name = s.source.name if s.source else f"scan{i}"
-                try:  # one unusable scan (a header claiming a huge field of view) never stops the run
-                    images.append(
-                        prepare_real(
-                            s, pixel_size=self.sim.pixel_size, level=config.norm.level, normalise=norm
-                        )
-                    )
-                except ValueError as exc:
-                    log.warning("skipping experimental scan %s: %s", name, exc)
-                    continue
-                names.append(name)
-            if not images:
-                raise ValueError(
-                    f"none of the {len(scans)} experimental scans can be used (the log says why)"
-                )
-            self.real = RealImages(images, names)
+            self.real = RealImages.from_scans(
+                scans, pixel_size=self.sim.pixel_size, level=config.norm.level, normalise=norm
+            )
         # self-supervised real-data terms (ours, not the paper's): stmdenoise.training.self_supervised
         self.real_terms = real_terms_from_config(
             config,
