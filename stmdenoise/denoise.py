@@ -22,9 +22,9 @@ scan), on the CPU; G_D still denoises simulated images. Under the do-no-harm pol
 whose adjacent lines repeat their fine detail (line coherence at or above the folder's
 ``refuse_line_coherence``) is not denoised, and the verdict says why. When the folder's
 experimental path says ``two_direction`` and the scan's other direction is given (``partner``),
-the noise spectrum is measured from the two instead (:mod:`stmdenoise.model.two_direction`),
-except for a current recorded with the Z feedback on, whose two directions differ by the
-feedback error (:mod:`stmdenoise.io.feedback`), and pairs too small for it.
+the noise spectrum is measured from the two instead (:mod:`stmdenoise.model.two_direction`;
+for a current recorded with the Z feedback on, from its other direction negated where that
+agrees, :func:`stmdenoise.metrics.second_look.second_look`), except for pairs too small for it.
 """
 
 from __future__ import annotations
@@ -42,11 +42,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
-from stmdenoise.metrics.fidelity import trace_retrace_max_shift
-from stmdenoise.metrics.registration import register_frames
-from stmdenoise.metrics.second_look import negated_look
+from stmdenoise.metrics.second_look import second_look
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
@@ -99,24 +96,18 @@ def two_direction_denoise(
     """``scan`` denoised with the noise spectrum of its two directions
     (:func:`~stmdenoise.model.two_direction.two_direction_wiener`), registered as the do-no-harm
     judge registers them; for a current recorded with the Z feedback on the other direction is
-    negated (:func:`~stmdenoise.metrics.second_look.negated_look`). Raises ValueError with the
+    negated (:func:`~stmdenoise.metrics.second_look.second_look`). Raises ValueError with the
     reason it cannot serve the pair (shapes, nothing to register on, too few rows in common, a
     feedback-error current whose negated other direction does not agree with it).
     """
     z = np.asarray(scan.data, dtype=np.float64)
-    b = np.asarray(partner.data, dtype=np.float64)
-    if z.shape != b.shape:
-        raise TwoDirectionError(f"the other direction has shape {b.shape}, not {z.shape}")
-    if feedback_error_channel(scan):  # the second look is the other direction negated, if it agrees
-        negated = negated_look(scan, partner)
-        if negated is None:
-            raise TwoDirectionError(
-                "a feedback-error current whose other direction, negated, is no second look"
-            )
-        offset, look, _ = negated
-        b = np.asarray(look.data, dtype=np.float64)
-    else:
-        offset = register_frames(z, b, max_shift=trace_retrace_max_shift(z.shape))
+    if z.shape != partner.shape:
+        raise TwoDirectionError(f"the other direction has shape {partner.shape}, not {z.shape}")
+    found = second_look(scan, partner)  # the judge's rule: a feedback-error current's is negated
+    if found is None:
+        raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
+    offset, look, _ = found
+    b = np.asarray(look.data, dtype=np.float64)
     result = two_direction_wiener(z, b, offset, cancel=cancel, progress=progress)
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")

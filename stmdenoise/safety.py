@@ -60,10 +60,8 @@ from stmdenoise.metrics.fidelity import (
     BandFidelity,
     FidelityReport,
     pair_fidelity,
-    register_frames,
-    trace_retrace_max_shift,
 )
-from stmdenoise.metrics.second_look import negated_look
+from stmdenoise.metrics.second_look import second_look
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
@@ -545,23 +543,22 @@ def _second_look(
     if partner.shape != raw.shape:
         notices.append(f"the other scan direction has another shape ({partner.shape} vs {raw.shape})")
         return None
-    if feedback_error_channel(raw):
-        negated = negated_look(raw, partner)
-        if negated is None:
-            notices.append(FEEDBACK_ERROR_CAVEAT)
-            return None
-        offset, look, coherence = negated
+    try:
+        found = second_look(raw, partner)
+    except (NotScorableError, ValueError) as exc:
+        notices.append(f"fidelity not measurable: {exc}")
+        return None
+    if found is None:  # a feedback-error current whose other direction, negated, disagrees
+        notices.append(FEEDBACK_ERROR_CAVEAT)
+        return None
+    offset, look, coherence = found
+    if coherence is not None:
         notices.append(
             "This current was recorded with the Z feedback on: it is mostly the feedback error, whose "
             f"sign flips with the scan direction. It is judged against the {partner.direction} current "
             f"negated, which shows the same structure (coherence {coherence:.2f} at large scales)."
         )
-        return offset, look
-    try:
-        return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner
-    except (NotScorableError, ValueError) as exc:
-        notices.append(f"fidelity not measurable: {exc}")
-        return None
+    return offset, look
 
 
 def _as_fallback(raw: Scan, out: Scan, name: str, why: str) -> Scan:

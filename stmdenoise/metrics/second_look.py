@@ -7,7 +7,8 @@ about its mean is: on five constant-current files of ``../shared/realdata`` it a
 forward current at coherence 0.98-0.99 at large scales and registers at the offset the Z channel
 shows, where the frame as stored reaches at most 0.18 and registers at the edge of the search
 (``python bench/feedback_error.py``, second table). :func:`negated_look` returns it when it agrees
-(:data:`NEGATED_LOOK_COHERENCE`); the do-no-harm judge and the two-direction Wiener use it.
+(:data:`NEGATED_LOOK_COHERENCE`). :func:`second_look` is the one rule for which frame judges a
+scan, used by the do-no-harm judge and the two-direction Wiener.
 
 >>> import numpy as np
 >>> from stmdenoise.scan import Scan
@@ -25,12 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.contrast import contrast_mismatch
 from stmdenoise.metrics.fidelity import register_frames, trace_retrace_max_shift
 from stmdenoise.scan import Scan
 
-__all__ = ["NEGATED_LOOK_COHERENCE", "negated_look"]
+__all__ = ["NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]
 
 #: Large-scale coherence from which the negated other direction counts as the second look
 #: (0.98-0.99 where it holds on ``../shared/realdata``, 0.63 at most where it does not).
@@ -52,3 +54,19 @@ def negated_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, f
     except (NotScorableError, ValueError):
         return None
     return (offset, look, coherence) if coherence >= NEGATED_LOOK_COHERENCE else None
+
+
+def second_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, float | None] | None:
+    """The second look that judges ``raw`` and the offset registering it onto ``raw``:
+    ``(offset, partner, None)``, or for a current recorded with the Z feedback on
+    (:func:`~stmdenoise.io.feedback.feedback_error_channel`) :func:`negated_look`'s
+    ``(offset, negated partner, coherence)``, None when that does not agree.
+
+    Raises
+    ------
+    NotScorableError, ValueError
+        ``partner`` cannot be registered onto ``raw`` (no contrast, too few complete rows).
+    """
+    if feedback_error_channel(raw):
+        return negated_look(raw, partner)
+    return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner, None

@@ -413,7 +413,8 @@ class GainSpec:
     two_direction : bool
         When the scan's other direction is given, denoise with the noise spectrum measured from
         the two (:mod:`stmdenoise.model.two_direction`) instead of the gains; the gains still
-        serve single frames, feedback-error currents and pairs too small for it.
+        serve single frames, pairs too small for it and feedback-error currents whose other
+        direction, negated, does not agree with them.
     training : mapping
         How the gains were trained (data, steps, seed, command).
     """
