@@ -17,7 +17,11 @@ surface is known. Scan ``i`` = ``stmdenoise.physics.sample_scan(image_rng(seed, 
   (the spectral gain), plane restored as the Denoiser does;
 * the two-direction Wiener (``stmdenoise.denoise.two_direction_denoise``), which reads the
   backward frame too, cross-fitted: its ``est / true`` beside the single-frame filters' shows
-  whether the estimate stays fair for a filter that measured its noise from the same look.
+  whether the estimate stays fair for a filter that measured its noise from the same look;
+  and the same filter forced to the 16-row bands small feedback-error currents get
+  (``two_direction_wiener(..., band=SMALL_BAND)``, offset as the judge registers): thinner bands
+  put more rows next to a band of the other parity, so noise correlated from line to line would
+  show here as an optimistic estimate.
 
 For each output two numbers, both relative to the raw frame (raw = 1, 0 = the surface):
 
@@ -83,8 +87,9 @@ sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir, two_direction_denoise  # noqa: E402
 from stmdenoise.evaluation import BASELINES  # noqa: E402
-from stmdenoise.metrics.fidelity import Band, default_bands, pair_fidelity  # noqa: E402
-from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
+from stmdenoise.metrics.fidelity import Band, default_bands, pair_fidelity, trace_retrace_max_shift  # noqa: E402
+from stmdenoise.metrics.registration import hann_window, levelled, register_frames  # noqa: E402
+from stmdenoise.model.two_direction import SMALL_BAND, two_direction_wiener  # noqa: E402
 from stmdenoise.physics import PRESETS, ArtefactConfig, image_rng, raster_warp, sample_scan  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
@@ -134,6 +139,10 @@ def methods(den: Denoiser) -> dict[str, Callable[[Array, Array], Array]]:
         f = Scan(fwd, pixel_size=(PX, PX))
         return np.asarray(two_direction_denoise(f, Scan(bwd, pixel_size=(PX, PX), direction="backward")))
 
+    def short_bands(fwd: Array, bwd: Array) -> Array:
+        offset = register_frames(fwd, bwd, max_shift=trace_retrace_max_shift(fwd.shape))
+        return two_direction_wiener(fwd, bwd, offset, band=SMALL_BAND)
+
     return {
         "raw": lambda x, _b: x,
         "Gaussian 0.5 px": lambda x, _b: g(x, 0.5),
@@ -143,6 +152,7 @@ def methods(den: Denoiser) -> dict[str, Callable[[Array, Array], Array]]:
         "model G_D (simulated)": model("simulated"),
         "model, experimental path: spectral gain (one frame)": model("experimental"),
         "model, experimental path: two-direction Wiener (cross-fitted)": two_direction,
+        f"two-direction Wiener, {SMALL_BAND}-row bands": short_bands,
     }
 
 

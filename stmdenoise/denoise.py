@@ -50,7 +50,7 @@ from stmdenoise.model.generator import STRIDE, Generator, receptive_field
 from stmdenoise.model.onnx_runner import OnnxRunner, onnx_available
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
 from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
-from stmdenoise.model.two_direction import TwoDirectionError, two_direction_wiener
+from stmdenoise.model.two_direction import TwoDirectionError, band_for, shared_rows, two_direction_wiener
 from stmdenoise.paths import default_model_dir  # default_model_dir: re-exported
 from stmdenoise.plan import (
     ANY_PIXEL_SIZE,
@@ -96,22 +96,31 @@ def two_direction_denoise(
     """``scan`` denoised with the noise spectrum of its two directions
     (:func:`~stmdenoise.model.two_direction.two_direction_wiener`), registered as the do-no-harm
     judge registers them; for a current recorded with the Z feedback on the other direction is
-    negated (:func:`~stmdenoise.metrics.second_look.second_look`). Raises ValueError with the
+    negated (:func:`~stmdenoise.metrics.second_look.second_look`) and a small such pair gets the
+    short bands of :func:`~stmdenoise.model.two_direction.band_for`. Raises ValueError with the
     reason it cannot serve the pair (shapes, nothing to register on, too few rows in common, a
     feedback-error current whose negated other direction does not agree with it).
     """
+    return _two_direction(scan, partner, cancel, progress)[0]
+
+
+def _two_direction(
+    scan: Scan, partner: Scan, cancel: threading.Event | None, progress: ProgressCallback | None
+) -> tuple[NDArray[np.float64], int]:
+    """:func:`two_direction_denoise` and the band (rows) it cross-fitted over."""
     z = np.asarray(scan.data, dtype=np.float64)
     if z.shape != partner.shape:
         raise TwoDirectionError(f"the other direction has shape {partner.shape}, not {z.shape}")
     found = second_look(scan, partner)  # the judge's rule: a feedback-error current's is negated
     if found is None:
         raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
-    offset, look, _ = found
+    offset, look, coherence = found
     b = np.asarray(look.data, dtype=np.float64)
-    result = two_direction_wiener(z, b, offset, cancel=cancel, progress=progress)
+    band = band_for(shared_rows(z, b, offset), feedback_error=coherence is not None)
+    result = two_direction_wiener(z, b, offset, band=band, cancel=cancel, progress=progress)
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
-    return result
+    return result, band
 
 
 @dataclass(frozen=True)
@@ -460,12 +469,13 @@ class Denoiser:
         if spec is None or not spec.two_direction:
             return None
         try:
-            result = two_direction_denoise(scan, partner, cancel=cancel, progress=progress)
+            result, band = _two_direction(scan, partner, cancel, progress)
         except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
             log.info("%s: the spectral gain runs, not the two-direction filter: %s", scan.describe(), exc)
             return None
         return scan.with_data(
-            result, self._step(TWO_DIRECTION_KIND, 1, native_grid=True, noise_from=partner.direction)
+            result,
+            self._step(TWO_DIRECTION_KIND, 1, native_grid=True, noise_from=partner.direction, band_rows=band),
         )
 
     def _step(self, generator: str, passes: int, **grid: Any) -> ProcessingStep:

@@ -420,7 +420,7 @@ def _judge(
     made = model_out.steps[-1].params if model_out.steps else {}
     if made.get("generator") == KIND:
         direction = str(made.get("noise_from", "other"))
-        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=BAND))
+        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND)))
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan

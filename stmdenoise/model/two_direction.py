@@ -7,17 +7,21 @@ With it a Wiener filter needs nothing learnt: each Fourier coefficient of a tile
 ``G = 1 - N / P`` (clipped to [0, 1]), N the noise power, P the frame's power at that
 frequency. It cannot add structure that is not in the scan and works on any pixel size.
 
-**Cross-fitted.** The rows are cut into :data:`BAND`-row bands; rows of even bands are filtered
-with the gain whose noise spectrum comes from the odd bands only, and the other way round. So the
+**Cross-fitted.** The rows are cut into :data:`BAND`-row bands (:data:`SMALL_BAND` rows for a
+small feedback-error current, :func:`band_for`); rows of even bands are filtered with the gain
+whose noise spectrum comes from the odd bands only, and the other way round. So the
 output at a row never depends on the backward frame's noise at that row, and judging the output
 against the backward frame (:func:`stmdenoise.metrics.fidelity.pair_fidelity`, the do-no-harm
 check) stays an unbiased estimate. Alternating bands, not two halves: a tip change or a burst of
 noise part-way through a scan then falls on both sides.
 
-Not for the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`):
-there forward minus backward is the feedback error, real signal; the caller decides
-(:meth:`stmdenoise.denoise.Denoiser.denoise`). Ours, not the paper's (docs/model-selection.md,
-candidate K).
+For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
+forward minus the stored backward frame is the feedback error, real signal: the caller passes the
+backward frame *negated* when that agrees with the forward one
+(:func:`stmdenoise.metrics.second_look.second_look`, used by
+:func:`stmdenoise.denoise.two_direction_denoise`), and such a current sharing fewer than
+2 x :data:`BAND` rows gets the shorter bands. Ours, not the paper's (docs/model-selection.md,
+candidates K and L).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -43,7 +47,16 @@ from scipy.ndimage import gaussian_filter
 from stmdenoise.model.spectral_gain import HALF, TILE, WINDOW, filter_tiles
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane
 
-__all__ = ["BAND", "KIND", "SMOOTH", "TwoDirectionError", "two_direction_wiener"]
+__all__ = [
+    "BAND",
+    "KIND",
+    "SMALL_BAND",
+    "SMOOTH",
+    "TwoDirectionError",
+    "band_for",
+    "shared_rows",
+    "two_direction_wiener",
+]
 
 Array = NDArray[np.float64]
 
@@ -51,6 +64,10 @@ Array = NDArray[np.float64]
 KIND = "two-direction-wiener"
 #: Rows per cross-fitting band (one row of :data:`TILE`-px noise tiles each).
 BAND = TILE
+#: Rows per band of a feedback-error current sharing fewer than 2 x :data:`BAND` complete rows
+#: with its negated other direction: its noise and power tiles are this many rows by
+#: :data:`TILE` columns (docs/model-selection.md, candidate L).
+SMALL_BAND = 16
 #: Column step of the noise and power tiles (Welch, 75 % overlap).
 WELCH_STEP = 16
 #: Gaussian smoothing of N and P, Fourier bins.
@@ -82,14 +99,25 @@ def _shifted(a: Array, dy: float, dx: float) -> Array:
     return np.asarray(out[pad:-pad, pad:-pad])
 
 
-def _welch(a: Array, band_rows: list[int]) -> Array | None:
-    """Mean tile power spectrum of ``a`` over one row of tiles at each of ``band_rows`` (None: none)."""
+def _sine(n: int) -> Array:
+    return np.sin(np.pi * (np.arange(n) + 0.5) / n)
+
+
+def _window(band: int) -> Array:
+    """The noise tiles' window: the gain's sine window (:data:`WINDOW`), ``band`` rows high."""
+    return WINDOW if band == TILE else np.outer(_sine(band), _sine(TILE))
+
+
+def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
+    """Mean tile power spectrum of ``a`` over one row of ``band`` x :data:`TILE` tiles at each of
+    ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded)."""
     acc: Array | None = None
     n = 0
+    win = _window(band)
     for r in band_rows:
         for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP):
-            t = a[r : r + TILE, j : j + TILE]
-            p = np.abs(np.fft.fft2((t - t.mean()) * WINDOW)) ** 2  # the gain's sine window
+            t = a[r : r + band, j : j + TILE]
+            p = np.abs(np.fft.fft2((t - t.mean()) * win, s=(TILE, TILE))) ** 2
             acc = p if acc is None else acc + p
             n += 1
     return None if acc is None else acc / n
@@ -107,11 +135,59 @@ def _gain(noise: Array, power: Array) -> Array:
     return np.clip(g, 0.0, 1.0)[:, :HALF]
 
 
+def _common(
+    x: Array, b: Array, offset: tuple[float, float]
+) -> tuple[int, int, int, int, int, int, int, int, Array]:
+    """``start, stop`` (z's complete rows), the block both frames measured completely
+    (``r0, r1, c0, c1`` on z's grid), the integer shift ``sy, sx`` and ``b`` on that block."""
+    start, stop = _complete_run(x)
+    h, w = x.shape
+    sy, sx = math.floor(offset[0] + 0.5), math.floor(offset[1] + 0.5)
+    r0, r1, c0, c1 = max(start, sy), min(stop, h + sy), max(0, sx), min(w, w + sx)
+    moved = b[max(0, r0 - sy) : max(0, r1 - sy), max(0, c0 - sx) : max(0, c1 - sx)]
+    if r1 <= r0 or c1 <= c0:
+        return start, stop, r0, r0, c0, max(c0, c1), sy, sx, moved
+    # the longest run of rows the backward frame measured completely, inside the common rows
+    run = complete_row_span(moved)
+    return start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run]
+
+
+def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float]) -> int:
+    """Complete rows ``z`` and ``other`` (moved by ``offset``) share: what :func:`band_for` needs.
+
+    Raises
+    ------
+    TwoDirectionError
+        ``z`` has no complete row or unmeasured lines split it (see :func:`two_direction_wiener`).
+    """
+    x, b = np.asarray(z, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    if x.ndim != 2 or x.shape != b.shape:
+        raise TwoDirectionError(
+            f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
+        )
+    _, _, r0, r1, *_ = _common(x, b, offset)
+    return max(0, r1 - r0)
+
+
+def band_for(rows: int, feedback_error: bool) -> int:
+    """Cross-fitting band (rows) for a pair sharing ``rows`` complete rows: :data:`BAND`, or
+    :data:`SMALL_BAND` for a feedback-error current judged against its negated other direction
+    that shares fewer than 2 x BAND rows (its gain was trained against the stored frame, the
+    feedback error itself; docs/model-selection.md, candidate L). Any other small pair keeps
+    BAND, and :func:`two_direction_wiener` then says why it cannot run.
+
+    >>> band_for(512, True), band_for(96, True), band_for(96, False)
+    (64, 16, 64)
+    """
+    return SMALL_BAND if feedback_error and rows < 2 * BAND else BAND
+
+
 def two_direction_wiener(
     z: NDArray[Any],
     other: NDArray[Any],
     offset: tuple[float, float],
     *,
+    band: int = BAND,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Array:
@@ -126,6 +202,9 @@ def two_direction_wiener(
     offset : (float, float)
         ``(dy, dx)`` moving ``other`` onto ``z``
         (:func:`stmdenoise.metrics.registration.register_frames`).
+    band : int
+        Rows per cross-fitting band and height of the noise and power tiles (:func:`band_for`;
+        1 to :data:`TILE`); the filter's own tiles stay TILE x TILE.
     cancel, progress
         ``cancel`` is checked between chunks of tiles; ``progress(done, 2)`` is called after each
         of the two passes (one per band parity).
@@ -139,57 +218,50 @@ def two_direction_wiener(
     ------
     TwoDirectionError
         Shapes differ, unmeasured lines split the scan, or the two frames do not share a complete
-        band of each parity (at least 2 x :data:`BAND` rows and :data:`TILE` columns in common).
+        band of each parity (at least 2 x ``band`` rows and :data:`TILE` columns in common).
     """
+    if not 1 <= band <= TILE:
+        raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
     x = np.asarray(z, dtype=np.float64)
     b = np.asarray(other, dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
         raise TwoDirectionError(
             f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
         )
-    start, stop = _complete_run(x)
-    h, w = x.shape
-    sy, sx = math.floor(offset[0] + 0.5), math.floor(offset[1] + 0.5)
-    r0, r1, c0, c1 = max(start, sy), min(stop, h + sy), max(0, sx), min(w, w + sx)
-    if r1 - r0 < 2 * BAND or c1 - c0 < TILE:
+    start, stop, r0, r1, c0, c1, sy, sx, moved = _common(x, b, offset)
+    if r1 - r0 < 2 * band or c1 - c0 < TILE:
         raise TwoDirectionError(
-            f"the two directions share {max(0, r1 - r0)} x {max(0, c1 - c0)} measured pixels; "
-            f"the noise estimate needs {2 * BAND} x {TILE}"
-        )
-    moved = b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
-    # the longest run of rows the backward frame measured completely, inside the common rows
-    run = complete_row_span(moved)
-    moved, r0, r1 = moved[run], r0 + run.start, r0 + run.stop
-    if r1 - r0 < 2 * BAND:
-        raise TwoDirectionError(
-            f"the two directions share {max(0, r1 - r0)} complete rows; the noise estimate needs {2 * BAND}"
+            f"the two directions share {max(0, r1 - r0)} complete rows x {max(0, c1 - c0)} columns; "
+            f"the noise estimate needs {2 * band} x {TILE}"
         )
     fy, fx = offset[0] - sy, offset[1] - sx
     # bands counted from the first complete row of z; a band joins the noise estimate when all
     # its rows are in the common block
-    bands = list(range(start, stop, BAND))
+    bands = list(range(start, stop, band))
     lev = level_plane(x[start:stop])
-    power = _welch(lev, [r - start for r in bands if r + BAND <= stop])
+    power = _welch(lev, [r - start for r in bands if r + band <= stop], band)
     noises: list[Array | None] = []
     for p in (0, 1):
         # the noise for rows of parity p: the other bands only, both frames levelled with the
         # planes through those bands and each band shifted on its own (no row of a band of
         # parity p reaches it)
-        use = [r - r0 for k, r in enumerate(bands) if k % 2 != p and r >= r0 and r + BAND <= r1]
+        use = [r - r0 for k, r in enumerate(bands) if k % 2 != p and r >= r0 and r + band <= r1]
         if not use:
             noises.append(None)
             continue
         fit = np.zeros(moved.shape, dtype=bool)
         for i in use:
-            fit[i : i + BAND] = True
+            fit[i : i + band] = True
         x_lev, b_lev = level_plane(x[r0:r1, c0:c1], mask=fit), level_plane(moved, mask=fit)
         noises.append(
-            _mean([_welch(x_lev[i : i + BAND] - _shifted(b_lev[i : i + BAND], fy, fx), [0]) for i in use])
+            _mean(
+                [_welch(x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx), [0], band) for i in use]
+            )
         )
     if power is None or noises[0] is None or noises[1] is None:
-        raise TwoDirectionError(f"the two directions do not share a complete {BAND}-row band of each parity")
+        raise TwoDirectionError(f"the two directions do not share a complete {band}-row band of each parity")
     out = x.copy()
-    parity = ((np.arange(start, stop) - start) // BAND) % 2
+    parity = ((np.arange(start, stop) - start) // band) % 2
     for p, noise in enumerate(noises):
         assert noise is not None
         gain = _gain(noise / 2.0, power)[None]

@@ -17,7 +17,15 @@ from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, read_model_info, save_model_folder
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainSpec, GainWeights
-from stmdenoise.model.two_direction import BAND, KIND, TwoDirectionError, two_direction_wiener
+from stmdenoise.model.two_direction import (
+    BAND,
+    KIND,
+    SMALL_BAND,
+    TwoDirectionError,
+    band_for,
+    shared_rows,
+    two_direction_wiener,
+)
 from stmdenoise.scan import Scan
 
 PX = 0.14e-9
@@ -64,15 +72,36 @@ def test_identical_directions_mean_no_noise_and_keep_the_scan() -> None:
     np.testing.assert_allclose(two_direction_wiener(f, f.copy(), (0.0, 0.0)), f, atol=1e-9)
 
 
-def test_a_row_never_depends_on_the_backward_noise_at_that_row() -> None:
+@pytest.mark.parametrize("band", [BAND, SMALL_BAND])
+def test_a_row_never_depends_on_the_backward_noise_at_that_row(band: int) -> None:
     """Cross-fitting: changing the backward frame inside one band changes only the other bands."""
     _s, f, b = _looks()
-    out = two_direction_wiener(f, b, (0.0, 0.0))
+    out = two_direction_wiener(f, b, (0.0, 0.0), band=band)
     b2 = b.copy()
-    b2[:BAND] += np.random.default_rng(9).standard_normal((BAND, b.shape[1]))
-    out2 = two_direction_wiener(f, b2, (0.0, 0.0))
-    np.testing.assert_array_equal(out2[:BAND], out[:BAND])
-    assert not np.allclose(out2[BAND : 2 * BAND], out[BAND : 2 * BAND])
+    b2[band : 2 * band] += np.random.default_rng(9).standard_normal((band, b.shape[1]))
+    out2 = two_direction_wiener(f, b2, (0.0, 0.0), band=band)
+    np.testing.assert_array_equal(out2[band : 2 * band], out[band : 2 * band])
+    np.testing.assert_array_equal(out2[3 * band : 4 * band], out[3 * band : 4 * band])
+    assert not np.allclose(out2[:band], out[:band])
+    assert not np.allclose(out2[2 * band : 3 * band], out[2 * band : 3 * band])
+
+
+def test_short_bands_still_remove_the_noise_of_a_small_pair() -> None:
+    s, f, b = _looks(rows=96)
+    out = two_direction_wiener(f, b, (0.0, 0.0), band=SMALL_BAND)
+    assert _mse(out, s) < 0.4 * _mse(f, s)
+
+
+def test_band_for_gives_short_bands_only_to_small_feedback_error_currents() -> None:
+    assert band_for(2 * BAND, feedback_error=True) == BAND
+    assert band_for(2 * BAND - 1, feedback_error=True) == SMALL_BAND
+    assert band_for(2 * BAND - 1, feedback_error=False) == BAND
+    _s, f, b = _looks(rows=120)
+    b[100:] = np.nan
+    assert shared_rows(f, b, (0.0, 0.0)) == 100
+    assert shared_rows(f, b, (-3.0, 0.0)) == 97  # backward rows 3-99 land on rows 0-96
+    with pytest.raises(ValueError, match="band"):
+        two_direction_wiener(f, b, (0.0, 0.0), band=0)
 
 
 def test_shifted_directions_are_registered() -> None:
@@ -98,7 +127,12 @@ def test_unmeasured_rows_at_the_end_stay_unmeasured() -> None:
 
 @pytest.mark.parametrize(
     ("rows", "hole", "reason"),
-    [(120, None, "needs 128"), (192, 100, "split"), (192, "backward", "complete rows")],
+    [
+        (120, None, "needs 128"),
+        (192, 100, "split"),
+        (192, "backward", "complete rows"),
+        (31, None, "needs 32"),
+    ],
 )
 def test_pairs_it_cannot_serve_say_why(rows: int, hole: object, reason: str) -> None:
     _s, f, b = _looks(rows=rows)
@@ -106,8 +140,9 @@ def test_pairs_it_cannot_serve_say_why(rows: int, hole: object, reason: str) -> 
         b[64::2] = np.nan
     elif hole is not None:
         f[hole] = np.nan
+    band = SMALL_BAND if rows < 2 * SMALL_BAND else BAND
     with pytest.raises(TwoDirectionError, match=reason):
-        two_direction_wiener(f, b, (0.0, 0.0))
+        two_direction_wiener(f, b, (0.0, 0.0), band=band)
     with pytest.raises(TwoDirectionError, match="shape"):
         two_direction_wiener(f, b[:, :-1], (0.0, 0.0))
 
@@ -166,7 +201,7 @@ def test_the_folder_decides_and_records_the_path(tmp_path: Path) -> None:
     assert read_model_info(tmp_path / "on").experimental_path.two_direction  # type: ignore[union-attr]
     fwd, bwd = _scans()
     step = on.denoise(fwd, partner=bwd).steps[-1].params
-    assert step["generator"] == KIND and step["noise_from"] == "backward"
+    assert step["generator"] == KIND and step["noise_from"] == "backward" and step["band_rows"] == BAND
     np.testing.assert_allclose(
         on.denoise(fwd, partner=bwd).data, two_direction_denoise(fwd, bwd), rtol=0, atol=1e-20
     )
@@ -186,6 +221,36 @@ def test_pairs_it_cannot_serve_go_to_the_gain(tmp_path: Path) -> None:
     assert on.denoise(small_f, partner=small_b).steps[-1].params["generator"] == GAIN_KIND
     with pytest.raises(TwoDirectionError, match="feedback"):
         two_direction_denoise(*_scans(current_with_feedback=True))
+
+
+def _feedback_pair(rows: int) -> tuple[np.ndarray, Scan, Scan]:
+    """A current recorded with the Z feedback on: the backward frame is the surface negated (the
+    feedback error flips sign with the direction), each with its own noise."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:rows, 0:160]
+    s = _surface(rows, 160) + 1.5 * np.sin(2 * np.pi * yy / 48) * np.cos(2 * np.pi * xx / 56)
+    f, b = s + 0.5 * rng.standard_normal(s.shape), s + 0.5 * rng.standard_normal(s.shape)
+    on = {"Z-Controller>Controller status": "ON"}
+    fwd = Scan(1e-12 * (100 + f), pixel_size=(PX, PX), channel="Current", unit="A", header=on)
+    return s, fwd, fwd.with_data(1e-12 * (100 - b), direction="backward")
+
+
+def test_a_small_feedback_error_current_gets_short_bands(tmp_path: Path) -> None:
+    """Candidate L (docs/model-selection.md): under 128 shared rows a feedback-error current is
+    cross-fitted over 16-row bands of its negated other direction; a small Z pair stays with the
+    gain."""
+    s, fwd, bwd = _feedback_pair(96)
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    checked = on.denoise_checked(fwd, partner=bwd)
+    assert checked.model is not None
+    step = checked.model.steps[-1].params
+    assert step["generator"] == KIND and step["band_rows"] == SMALL_BAND
+    assert any(f"Each {SMALL_BAND}-row band" in n for n in checked.verdict.notices)
+    out = np.asarray(checked.model.data) * 1e12 - 100
+    raw = np.asarray(fwd.data) * 1e12 - 100
+    assert _mse(out, s) < 0.5 * _mse(raw, s)
+    small_f, small_b = _scans(rows=96)
+    assert on.denoise(small_f, partner=small_b).steps[-1].params["generator"] == GAIN_KIND
 
 
 def test_spec_field_round_trips_and_rejects_non_booleans() -> None:
