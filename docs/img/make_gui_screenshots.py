@@ -117,8 +117,8 @@ def _crop(win: MainWindow, real: Path) -> None:
 
 
 def _feedback(win: MainWindow, real: Path) -> None:
-    """TR_img_0249 Current, recorded with the Z feedback on: the feedback error, not judged by the
-    backward frame (the Denoise panel says why); the gain's output with the single-look checks."""
+    """TR_img_0249 Current, recorded with the Z feedback on (96 rows): judged against its backward
+    frame negated, and denoised with it (the two-direction Wiener in 16-row bands)."""
     win.session.open_paths([real / "nanonis" / "TR_img_0249.sxm"])
     wait_until_idle(win, timeout_s=600)
     win.session.set_channel("Current")
