@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -135,21 +135,41 @@ def _gain(noise: Array, power: Array) -> Array:
     return np.clip(g, 0.0, 1.0)[:, :HALF]
 
 
-def _common(
-    x: Array, b: Array, offset: tuple[float, float]
-) -> tuple[int, int, int, int, int, int, int, int, Array]:
-    """``start, stop`` (z's complete rows), the block both frames measured completely
-    (``r0, r1, c0, c1`` on z's grid), the integer shift ``sy, sx`` and ``b`` on that block."""
+class _Block(NamedTuple):
+    """Where two frames overlap: ``z``'s complete rows ``start:stop``; the block both measured
+    completely, ``r0:r1, c0:c1`` on z's grid; the integer shift ``sy, sx``; ``other`` on that block."""
+
+    start: int
+    stop: int
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+    sy: int
+    sx: int
+    moved: Array
+
+
+def _frames(z: NDArray[Any], other: NDArray[Any]) -> tuple[Array, Array]:
+    x, b = np.asarray(z, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    if x.ndim != 2 or x.shape != b.shape:
+        raise TwoDirectionError(
+            f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
+        )
+    return x, b
+
+
+def _block(x: Array, b: Array, offset: tuple[float, float]) -> _Block:
     start, stop = _complete_run(x)
     h, w = x.shape
     sy, sx = math.floor(offset[0] + 0.5), math.floor(offset[1] + 0.5)
     r0, r1, c0, c1 = max(start, sy), min(stop, h + sy), max(0, sx), min(w, w + sx)
-    moved = b[max(0, r0 - sy) : max(0, r1 - sy), max(0, c0 - sx) : max(0, c1 - sx)]
     if r1 <= r0 or c1 <= c0:
-        return start, stop, r0, r0, c0, max(c0, c1), sy, sx, moved
+        return _Block(start, stop, r0, r0, c0, max(c0, c1), sy, sx, np.zeros((0, 0)))
+    moved = b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
     # the longest run of rows the backward frame measured completely, inside the common rows
     run = complete_row_span(moved)
-    return start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run]
+    return _Block(start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run])
 
 
 def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float]) -> int:
@@ -158,15 +178,10 @@ def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float
     Raises
     ------
     TwoDirectionError
-        ``z`` has no complete row or unmeasured lines split it (see :func:`two_direction_wiener`).
+        The shapes differ, ``z`` has no complete row or unmeasured lines split it.
     """
-    x, b = np.asarray(z, dtype=np.float64), np.asarray(other, dtype=np.float64)
-    if x.ndim != 2 or x.shape != b.shape:
-        raise TwoDirectionError(
-            f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
-        )
-    _, _, r0, r1, *_ = _common(x, b, offset)
-    return max(0, r1 - r0)
+    blk = _block(*_frames(z, other), offset)
+    return max(0, blk.r1 - blk.r0)
 
 
 def band_for(rows: int, feedback_error: bool) -> int:
@@ -222,13 +237,8 @@ def two_direction_wiener(
     """
     if not 1 <= band <= TILE:
         raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
-    x = np.asarray(z, dtype=np.float64)
-    b = np.asarray(other, dtype=np.float64)
-    if x.ndim != 2 or x.shape != b.shape:
-        raise TwoDirectionError(
-            f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
-        )
-    start, stop, r0, r1, c0, c1, sy, sx, moved = _common(x, b, offset)
+    x, b = _frames(z, other)
+    start, stop, r0, r1, c0, c1, sy, sx, moved = _block(x, b, offset)
     if r1 - r0 < 2 * band or c1 - c0 < TILE:
         raise TwoDirectionError(
             f"the two directions share {max(0, r1 - r0)} complete rows x {max(0, c1 - c0)} columns; "
