@@ -81,7 +81,7 @@ def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> str | None:
             outputs[m.label] = np.asarray(m.run(fwd, None), dtype=np.float64)
         except ValueError:
             continue
-    plan = den.checked_plan(fwd)
+    plan = den.checked_plan(fwd, partner=bwd)
     model = np.asarray(den.denoise(fwd, partner=bwd).data, dtype=np.float64) if plan.runs else None
     model_s, chosen_s, oracle_s, picks = [], [], [], []
     try:

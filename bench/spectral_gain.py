@@ -151,19 +151,22 @@ def _method(net: GainWeights, refuse_quiet: float | None = None, two_direction: 
     """The model as a fidelity method; with ``refuse_quiet`` it refuses scans whose line coherence
     reaches it (the row then has no report: rule 2 counts it as raw, 1.00); with
     ``two_direction`` a scan whose other direction can serve goes to the two-direction Wiener
-    (``stmdenoise.denoise.two_direction_denoise``, as a folder with ``two_direction`` does)."""
+    (``stmdenoise.denoise.two_direction_denoise``, as a folder with ``two_direction`` does), a
+    quiet one too (in 16-row bands when small), as the app's plan does."""
 
     def run(scan: Scan, other: Scan | None) -> Array:
         z = np.asarray(scan.data)
-        if refuse_quiet is not None and (q := line_coherence(z)) >= refuse_quiet:
-            raise ValueError(f"refused: a quiet scan (line coherence {q:.2f} >= {refuse_quiet:g})")
+        q = line_coherence(z)
+        quiet = refuse_quiet is not None and q >= refuse_quiet
         if two_direction and other is not None:
-            try:
-                out = two_direction_denoise(scan, other)
+            try:  # a quiet scan the filter can serve is not declined (candidate Q)
+                out = two_direction_denoise(scan, other, quiet=quiet)
                 served.add(scan.describe())
                 return out
             except ValueError:
                 pass
+        if quiet:
+            raise ValueError(f"refused: a quiet scan (line coherence {q:.2f} >= {refuse_quiet:g})")
         return apply_gain(net, z)
 
     return Method("spectral gain", "model", run)

@@ -43,14 +43,18 @@ import torch
 from numpy.typing import NDArray
 
 from stmdenoise.jobs import JobCancelled
-from stmdenoise.metrics.second_look import second_look
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
 from stmdenoise.model.onnx_runner import OnnxRunner, onnx_available
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
 from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
-from stmdenoise.model.two_direction import TwoDirectionError, band_for, shared_rows, two_direction_wiener
+from stmdenoise.pairing import (
+    TwoDirectionPair,
+    denoise_pair,
+    prepare_pair,
+    two_direction_denoise,  # re-exported (bench, tests)
+)
 from stmdenoise.paths import default_model_dir  # default_model_dir: re-exported
 from stmdenoise.plan import (
     ANY_PIXEL_SIZE,
@@ -84,43 +88,6 @@ ProgressCallback = Callable[[int, int], None]
 
 class ScanTooSmallError(ValueError):
     """The scan covers too few of the model's pixels to be denoised faithfully."""
-
-
-def two_direction_denoise(
-    scan: Scan,
-    partner: Scan,
-    *,
-    cancel: threading.Event | None = None,
-    progress: ProgressCallback | None = None,
-) -> NDArray[np.float64]:
-    """``scan`` denoised with the noise spectrum of its two directions
-    (:func:`~stmdenoise.model.two_direction.two_direction_wiener`), registered as the do-no-harm
-    judge registers them; for a current recorded with the Z feedback on the other direction is
-    negated (:func:`~stmdenoise.metrics.second_look.second_look`) and a small such pair gets the
-    short bands of :func:`~stmdenoise.model.two_direction.band_for`. Raises ValueError with the
-    reason it cannot serve the pair (shapes, nothing to register on, too few rows in common, a
-    feedback-error current whose negated other direction does not agree with it).
-    """
-    return _two_direction(scan, partner, cancel, progress)[0]
-
-
-def _two_direction(
-    scan: Scan, partner: Scan, cancel: threading.Event | None, progress: ProgressCallback | None
-) -> tuple[NDArray[np.float64], int]:
-    """:func:`two_direction_denoise` and the band (rows) it cross-fitted over."""
-    z = np.asarray(scan.data, dtype=np.float64)
-    if z.shape != partner.shape:
-        raise TwoDirectionError(f"the other direction has shape {partner.shape}, not {z.shape}")
-    found = second_look(scan, partner)  # the judge's rule: a feedback-error current's is negated
-    if found is None:
-        raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
-    offset, look, coherence = found
-    b = np.asarray(look.data, dtype=np.float64)
-    band = band_for(shared_rows(z, b, offset), feedback_error=coherence is not None)
-    result = two_direction_wiener(z, b, offset, band=band, cancel=cancel, progress=progress)
-    if not np.isfinite(result[np.isfinite(z)]).all():
-        raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
-    return result, band
 
 
 @dataclass(frozen=True)
@@ -261,12 +228,16 @@ class Denoiser:
         max_zoom: float = MAX_ZOOM,
         max_pixels: int = MAX_WORK_PIXELS,
         which: Which = "auto",
+        partner: Scan | None = None,
     ) -> DenoisePlan:
         """The plan :meth:`denoise_checked` follows: :meth:`plan` plus the quiet-scan refusal of
-        the spectral path (:meth:`quiet_refusal`). What the app and the CLI announce before a run."""
+        the spectral path (:meth:`quiet_refusal`), unless ``partner`` (the other scan direction) lets
+        the two-direction Wiener serve the scan instead of the gain (docs/model-selection.md,
+        candidate Q). What the app and the CLI announce before a run."""
         plan = self.plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
         if plan.runs and (quiet := self.quiet_refusal(scan, which)):
-            plan = replace(plan, refusal=quiet)
+            if partner is None or self._pair(scan, partner, quiet=True) is None:
+                plan = replace(plan, refusal=quiet)
         return plan
 
     def generator_for(self, scan: Scan, which: Which = "auto") -> tuple[str, Generator]:
@@ -370,7 +341,7 @@ class Denoiser:
             raise error(f"{scan.describe()}: {plan.refusal}")
         if self.uses_gain(scan, which):
             if partner is not None:
-                two = self._denoise_two_direction(scan, partner, cancel, progress)
+                two = self._denoise_two_direction(scan, partner, which, cancel, progress)
                 if two is not None:
                     return two
             return self._denoise_gain(scan, passes, cancel, progress)
@@ -424,7 +395,9 @@ class Denoiser:
         stmdenoise.safety.HarmError
             ``policy="refuse"`` and the model would do harm (or could not be run).
         """
-        plan = self.checked_plan(scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which)
+        plan = self.checked_plan(
+            scan, passes=passes, max_zoom=max_zoom, max_pixels=max_pixels, which=which, partner=partner
+        )
         model_out = None
         if plan.runs:
             model_out = self.denoise(
@@ -456,27 +429,33 @@ class Denoiser:
             )
         return scan.with_data(result, self._step(GAIN_KIND, passes, native_grid=True))
 
-    def _denoise_two_direction(
-        self,
-        scan: Scan,
-        partner: Scan,
-        cancel: threading.Event | None,
-        progress: ProgressCallback | None,
-    ) -> Scan | None:
-        """The two-direction Wiener when the folder asks for it; None (after logging why) when the
-        folder does not or the pair cannot serve (:func:`two_direction_denoise`)."""
+    def _pair(self, scan: Scan, partner: Scan, quiet: bool) -> TwoDirectionPair | None:
+        """What the two-direction Wiener reads for this pair (:func:`prepare_pair`); None (after
+        logging why) when the folder does not ask for the filter or the pair cannot serve."""
         spec = self.info.experimental_path
         if spec is None or not spec.two_direction:
             return None
         try:
-            result, band = _two_direction(scan, partner, cancel, progress)
+            return prepare_pair(scan, partner, quiet=quiet)
         except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
-            log.info("%s: the spectral gain runs, not the two-direction filter: %s", scan.describe(), exc)
+            log.info("%s: the two-direction filter cannot serve this pair: %s", scan.describe(), exc)
             return None
-        return scan.with_data(
-            result,
-            self._step(TWO_DIRECTION_KIND, 1, native_grid=True, noise_from=partner.direction, band_rows=band),
-        )
+
+    def _denoise_two_direction(
+        self,
+        scan: Scan,
+        partner: Scan,
+        which: Which,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+    ) -> Scan | None:
+        """The two-direction Wiener when the folder asks for it and the pair can serve, else None."""
+        pair = self._pair(scan, partner, quiet=bool(self.quiet_refusal(scan, which)))
+        if pair is None:
+            return None
+        result = denoise_pair(scan, pair, cancel=cancel, progress=progress)
+        grid = {"native_grid": True, "noise_from": partner.direction, "band_rows": pair.band}
+        return scan.with_data(result, self._step(TWO_DIRECTION_KIND, 1, **grid))
 
     def _step(self, generator: str, passes: int, **grid: Any) -> ProcessingStep:
         """The ``denoise`` processing step of either path (``grid``: how the scan was gridded)."""

@@ -71,13 +71,15 @@ def run(args: argparse.Namespace) -> int:
                 outs = []
                 for s in scans:
                     # before the run: working pixel size, resampling factor, time (or why not)
+                    second = partner_of(s, every)
                     ahead = den.checked_plan(
-                        s, passes=args.passes, max_zoom=max_zoom, max_pixels=max_pixels, which=args.which
-                    )
+                        s, passes=args.passes, max_zoom=max_zoom, max_pixels=max_pixels, which=args.which,
+                        partner=second,
+                    )  # fmt: skip
                     if ahead.runs:  # a refusal is said once, by the verdict
                         print(f"{path.name} {s.channel} {s.direction}: {ahead.describe()}", file=sys.stderr)
                     got = den.denoise_checked(
-                        s, partner=partner_of(s, every), policy=args.policy, which=args.which,
+                        s, partner=second, policy=args.policy, which=args.which,
                         passes=args.passes, cancel=cancel, max_zoom=max_zoom, max_pixels=max_pixels,
                     )  # fmt: skip
                     _say(path, s, got.verdict)

@@ -220,9 +220,9 @@ def denoise_job(
     def job(cancel: threading.Event) -> Generator[DenoiseRecord, None, DenoiseResult | None]:
         yield DenoiseRecord(0, None, f"loading {model_dir.name}")
         denoiser = cache.get(model_dir, device)
-        plan = denoiser.checked_plan(scan, passes=passes)
-        yield DenoiseRecord(0, None, plan.describe().capitalize())
         second = partner() if partner is not None else None
+        plan = denoiser.checked_plan(scan, passes=passes, partner=second)
+        yield DenoiseRecord(0, None, plan.describe().capitalize())
 
         def run(report: Callable[[DenoiseRecord], None]) -> Any:
             def progress(done: int, total: int) -> None:

@@ -54,6 +54,7 @@ __all__ = [
     "SMOOTH",
     "TwoDirectionError",
     "band_for",
+    "pair_problem",
     "shared_rows",
     "two_direction_wiener",
 ]
@@ -184,17 +185,53 @@ def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float
     return max(0, blk.r1 - blk.r0)
 
 
-def band_for(rows: int, feedback_error: bool) -> int:
+def band_for(rows: int, short: bool) -> int:
     """Cross-fitting band (rows) for a pair sharing ``rows`` complete rows: :data:`BAND`, or
-    :data:`SMALL_BAND` for a feedback-error current judged against its negated other direction
-    that shares fewer than 2 x BAND rows (its gain was trained against the stored frame, the
-    feedback error itself; docs/model-selection.md, candidate L). Any other small pair keeps
-    BAND, and :func:`two_direction_wiener` then says why it cannot run.
+    :data:`SMALL_BAND` under 2 x BAND rows when ``short`` (a feedback-error current judged against
+    its negated other direction, whose gain was trained against the feedback error itself, or a
+    quiet scan, which the gain declines; docs/model-selection.md, candidates L and Q). Any other
+    small pair keeps BAND, and :func:`pair_problem` then says why it cannot run.
 
     >>> band_for(512, True), band_for(96, True), band_for(96, False)
     (64, 16, 64)
     """
-    return SMALL_BAND if feedback_error and rows < 2 * BAND else BAND
+    return SMALL_BAND if short and rows < 2 * BAND else BAND
+
+
+def _noise_bands(blk: _Block, band: int) -> tuple[list[int], list[list[int]]]:
+    """The band starts (z's rows, from its first complete row) and, for each parity, the bands of
+    the other parity wholly inside the common block (rows of ``blk.moved``): its noise sources."""
+    bands = list(range(blk.start, blk.stop, band))
+    inside = [[r - blk.r0 for k, r in enumerate(bands) if k % 2 != p and blk.r0 <= r and r + band <= blk.r1]
+              for p in (0, 1)]  # fmt: skip
+    return bands, inside
+
+
+def _problem(blk: _Block, band: int) -> str:
+    rows, cols = max(0, blk.r1 - blk.r0), max(0, blk.c1 - blk.c0)
+    if rows < 2 * band or cols < TILE:
+        return (
+            f"the two directions share {rows} complete rows x {cols} columns; "
+            f"the noise estimate needs {2 * band} x {TILE}"
+        )
+    if not all(_noise_bands(blk, band)[1]):
+        return f"the two directions do not share a complete {band}-row band of each parity"
+    return ""
+
+
+def pair_problem(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float], band: int = BAND) -> str:
+    """Why :func:`two_direction_wiener` cannot run on this pair with ``band``-row bands ("" when it can).
+
+    >>> import numpy as np
+    >>> pair_problem(np.zeros((96, 80)), np.zeros((96, 80)), (0.0, 0.0))
+    'the two directions share 96 complete rows x 80 columns; the noise estimate needs 128 x 64'
+    >>> pair_problem(np.zeros((96, 80)), np.zeros((96, 80)), (0.0, 0.0), band=SMALL_BAND)
+    ''
+    """
+    try:
+        return _problem(_block(*_frames(z, other), offset), band)
+    except TwoDirectionError as exc:
+        return str(exc)
 
 
 def two_direction_wiener(
@@ -238,27 +275,21 @@ def two_direction_wiener(
     if not 1 <= band <= TILE:
         raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
     x, b = _frames(z, other)
-    start, stop, r0, r1, c0, c1, sy, sx, moved = _block(x, b, offset)
-    if r1 - r0 < 2 * band or c1 - c0 < TILE:
-        raise TwoDirectionError(
-            f"the two directions share {max(0, r1 - r0)} complete rows x {max(0, c1 - c0)} columns; "
-            f"the noise estimate needs {2 * band} x {TILE}"
-        )
+    blk = _block(x, b, offset)
+    if problem := _problem(blk, band):
+        raise TwoDirectionError(problem)
+    start, stop, r0, r1, c0, c1, sy, sx, moved = blk
     fy, fx = offset[0] - sy, offset[1] - sx
     # bands counted from the first complete row of z; a band joins the noise estimate when all
     # its rows are in the common block
-    bands = list(range(start, stop, band))
+    bands, inside = _noise_bands(blk, band)
     lev = level_plane(x[start:stop])
     power = _welch(lev, [r - start for r in bands if r + band <= stop], band)
-    noises: list[Array | None] = []
-    for p in (0, 1):
+    noises = []
+    for use in inside:
         # the noise for rows of parity p: the other bands only, both frames levelled with the
         # planes through those bands and each band shifted on its own (no row of a band of
         # parity p reaches it)
-        use = [r - r0 for k, r in enumerate(bands) if k % 2 != p and r >= r0 and r + band <= r1]
-        if not use:
-            noises.append(None)
-            continue
         fit = np.zeros(moved.shape, dtype=bool)
         for i in use:
             fit[i : i + band] = True
@@ -268,8 +299,8 @@ def two_direction_wiener(
                 [_welch(x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx), [0], band) for i in use]
             )
         )
-    if power is None or noises[0] is None or noises[1] is None:
-        raise TwoDirectionError(f"the two directions do not share a complete {band}-row band of each parity")
+    if power is None:  # no complete band of z: _problem has ruled it out
+        raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
     for p, noise in enumerate(noises):

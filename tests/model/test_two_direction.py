@@ -92,10 +92,10 @@ def test_short_bands_still_remove_the_noise_of_a_small_pair() -> None:
     assert _mse(out, s) < 0.4 * _mse(f, s)
 
 
-def test_band_for_gives_short_bands_only_to_small_feedback_error_currents() -> None:
-    assert band_for(2 * BAND, feedback_error=True) == BAND
-    assert band_for(2 * BAND - 1, feedback_error=True) == SMALL_BAND
-    assert band_for(2 * BAND - 1, feedback_error=False) == BAND
+def test_band_for_gives_short_bands_only_to_small_pairs_that_ask_for_them() -> None:
+    assert band_for(2 * BAND, short=True) == BAND
+    assert band_for(2 * BAND - 1, short=True) == SMALL_BAND
+    assert band_for(2 * BAND - 1, short=False) == BAND
     _s, f, b = _looks(rows=120)
     b[100:] = np.nan
     assert shared_rows(f, b, (0.0, 0.0)) == 100
@@ -251,6 +251,29 @@ def test_a_small_feedback_error_current_gets_short_bands(tmp_path: Path) -> None
     assert _mse(out, s) < 0.5 * _mse(raw, s)
     small_f, small_b = _scans(rows=96)
     assert on.denoise(small_f, partner=small_b).steps[-1].params["generator"] == GAIN_KIND
+
+
+def test_a_quiet_scan_with_a_second_look_gets_the_filter_not_a_refusal(tmp_path: Path) -> None:
+    """Candidate Q (docs/model-selection.md): the quiet-scan refusal is the gain's; the
+    two-direction Wiener measures the noise, so a quiet scan whose other direction can serve is
+    denoised by it (16-row bands when small), and declined as before without one."""
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:96, 0:128]
+    surface = np.cos(2 * np.pi * xx / 3.6) * np.cos(2 * np.pi * yy / 40)  # fine detail line to line
+    fwd = Scan(1e-10 * (surface + 0.05 * rng.standard_normal(surface.shape)), pixel_size=(PX, PX))
+    bwd = fwd.with_data(1e-10 * (surface + 0.05 * rng.standard_normal(surface.shape)), direction="backward")
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    off = Denoiser.from_folder(_folder(tmp_path / "off", False), device="cpu")
+    assert "quiet scan" in on.checked_plan(fwd).refusal  # no second look: declined
+    assert "quiet scan" in off.checked_plan(fwd, partner=bwd).refusal  # a folder without the filter
+    assert on.checked_plan(fwd, partner=bwd).runs
+    checked = on.denoise_checked(fwd, partner=bwd)
+    assert checked.model is not None
+    step = checked.model.steps[-1].params
+    assert step["generator"] == KIND and step["band_rows"] == SMALL_BAND
+    assert checked.verdict.model is not None and checked.verdict.model.overall.error < 1.0
+    narrow_f, narrow_b = fwd.with_data(fwd.data[:, :60]), bwd.with_data(bwd.data[:, :60])
+    assert "quiet scan" in on.checked_plan(narrow_f, partner=narrow_b).refusal  # under 64 columns
 
 
 def test_spec_field_round_trips_and_rejects_non_booleans() -> None:

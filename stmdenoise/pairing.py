@@ -1,0 +1,96 @@
+"""A scan and its other scan direction, as the two-direction Wiener takes them.
+
+One place decides, for a scan and its other direction (:func:`stmdenoise.safety.partner_of`),
+what :func:`stmdenoise.model.two_direction.two_direction_wiener` measures the noise from: the
+second look the do-no-harm judge uses (:func:`stmdenoise.metrics.second_look.second_look`: for a
+current recorded with the Z feedback on, the other direction negated), the offset registering it
+and the band height (:func:`~stmdenoise.model.two_direction.band_for`: 16-row bands for a small
+feedback-error current or a quiet scan). :class:`stmdenoise.denoise.Denoiser` asks it whether the
+filter can serve a pair (its plan no longer declines a quiet scan that the filter can serve) and
+runs the filter through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.metrics.second_look import second_look
+from stmdenoise.model.two_direction import (
+    TwoDirectionError,
+    band_for,
+    pair_problem,
+    shared_rows,
+    two_direction_wiener,
+)
+from stmdenoise.scan import Scan
+
+__all__ = ["TwoDirectionPair", "denoise_pair", "prepare_pair", "two_direction_denoise"]
+
+
+@dataclass(frozen=True)
+class TwoDirectionPair:
+    """What the filter reads besides the scan: the second look's data on the scan's grid as read,
+    the offset ``(dy, dx)`` moving it onto the scan, and the cross-fitting band (rows)."""
+
+    look: NDArray[np.float64]
+    offset: tuple[float, float]
+    band: int
+
+
+def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirectionPair:
+    """The second look, offset and band of ``scan`` and its other direction ``partner``; ``quiet``:
+    the plan found the scan quiet (short bands allowed, as for a feedback-error current).
+
+    Raises
+    ------
+    ValueError
+        With the reason the filter cannot serve the pair: shapes differ, nothing to register on
+        (NotScorableError), a feedback-error current whose negated other direction does not agree
+        with it, too few complete rows or columns in common (TwoDirectionError).
+    """
+    z = np.asarray(scan.data, dtype=np.float64)
+    if z.shape != partner.shape:
+        raise TwoDirectionError(f"the other direction has shape {partner.shape}, not {z.shape}")
+    found = second_look(scan, partner)  # the judge's rule: a feedback-error current's is negated
+    if found is None:
+        raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
+    offset, look, coherence = found
+    b = np.asarray(look.data, dtype=np.float64)
+    band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
+    if problem := pair_problem(z, b, offset, band):
+        raise TwoDirectionError(problem)
+    return TwoDirectionPair(b, offset, band)
+
+
+def denoise_pair(
+    scan: Scan,
+    pair: TwoDirectionPair,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float64]:
+    """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
+    noise of ``pair`` (:func:`prepare_pair`)."""
+    z = np.asarray(scan.data, dtype=np.float64)
+    result = two_direction_wiener(z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress)
+    if not np.isfinite(result[np.isfinite(z)]).all():
+        raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
+    return result
+
+
+def two_direction_denoise(
+    scan: Scan,
+    partner: Scan,
+    *,
+    quiet: bool = False,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float64]:
+    """``scan`` denoised with the noise spectrum of its two directions: :func:`prepare_pair`, then
+    :func:`denoise_pair`. Raises ValueError with the reason it cannot serve the pair."""
+    return denoise_pair(scan, prepare_pair(scan, partner, quiet=quiet), cancel=cancel, progress=progress)
