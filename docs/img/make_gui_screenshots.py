@@ -124,6 +124,14 @@ def _feedback(win: MainWindow, real: Path) -> None:
     win.session.set_channel("Current")
 
 
+def _quiet(win: MainWindow, real: Path) -> None:
+    """img_0253 Current, a quiet scan (line coherence 0.60): the gain would decline it; its
+    backward frame lets the two-direction Wiener (16-row bands) measure the little noise there is."""
+    win.session.open_paths([real / "nanonis" / "img_0253.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+
+
 def _contrast(win: MainWindow, real: Path) -> None:
     """Au_mica Current: the backward frame shows the large scales at 0.89x the contrast; the
     verdict names it (the estimate would favour filters that shrink the contrast)."""
@@ -170,6 +178,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "crop": (_crop, False),
     "feedback": (_feedback, True),
     "contrast": (_contrast, True),
+    "quiet": (_quiet, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }
