@@ -20,11 +20,12 @@ experimental scans with the spectral gain instead: on the scan's own grid at any
 (nothing resampled, no normalisation: it only scales Fourier coefficients of the levelled
 scan), on the CPU; G_D still denoises simulated images. Under the do-no-harm policy a scan
 whose adjacent lines repeat their fine detail (line coherence at or above the folder's
-``refuse_line_coherence``) is not denoised, and the verdict says why. When the folder's
-experimental path says ``two_direction`` and the scan's other direction is given (``partner``),
-the noise spectrum is measured from the two instead (:mod:`stmdenoise.model.two_direction`;
-for a current recorded with the Z feedback on, from its other direction negated where that
-agrees, :func:`stmdenoise.metrics.second_look.second_look`), except for pairs too small for it.
+``refuse_line_coherence``) is not denoised by the gain, and the verdict says why. When the
+folder's experimental path says ``two_direction`` and the scan's other direction is given
+(``partner``), the noise spectrum is measured from the two instead (:mod:`stmdenoise.pairing`,
+:mod:`stmdenoise.model.two_direction`; for a current recorded with the Z feedback on, from its
+other direction negated where that agrees), except for pairs too small for it; a quiet scan
+that the filter can serve is then denoised, not declined.
 """
 
 from __future__ import annotations

@@ -408,8 +408,9 @@ class GainSpec:
     features : GainFeatures
         The optional features the network reads (``config.json`` keys: its field names).
     refuse_line_coherence : float or None
-        Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised (the
-        do-no-harm verdict says why); None: never refused for this.
+        Quiet-scan refusal: scans whose :func:`line_coherence` reaches it are not denoised by the
+        gains (the do-no-harm verdict says why; with ``two_direction`` a quiet scan whose other
+        direction can serve gets that filter instead); None: never refused for this.
     two_direction : bool
         When the scan's other direction is given, denoise with the noise spectrum measured from
         the two (:mod:`stmdenoise.model.two_direction`) instead of the gains; the gains still
