@@ -32,19 +32,9 @@ from fidelity import real_root, two_direction_scans  # noqa: E402
 
 from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics import NotScorableError  # noqa: E402
-from stmdenoise.metrics.contrast import LARGE_SCALE, contrast_mismatch  # noqa: E402
-from stmdenoise.metrics.fidelity import pair_fidelity, prepare_looks  # noqa: E402
+from stmdenoise.metrics.contrast import contrast_mismatch  # noqa: E402
+from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-
-
-def left_after_scaling(x: np.ndarray, b: np.ndarray, offset: tuple[float, float]) -> float:
-    """Share of the large-scale |F(x) - F(b)|^2 left after the best single factor a on b."""
-    prep = prepare_looks(x, [], [b], [offset])
-    x_f, r_f = np.fft.fft2(prep.target), prep.others_f[0]
-    k = np.hypot(np.fft.fftfreq(prep.shape[0])[:, None], np.fft.fftfreq(prep.shape[1])[None, :])
-    m = (k > 0) & (k <= LARGE_SCALE)
-    a = float(np.real(x_f[m] * np.conj(r_f[m])).sum() / (np.abs(r_f[m]) ** 2).sum())
-    return float((np.abs(x_f[m] - a * r_f[m]) ** 2).sum() / (np.abs(x_f[m] - r_f[m]) ** 2).sum())
 
 
 def rescaled_scores(fwd: Scan, bwd: Scan, offset: tuple[float, float], ratio: float) -> str:
@@ -81,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             offset = pair_fidelity(fwd, fwd, bwd).offsets[0]
             m = contrast_mismatch(fwd, bwd, offset)
-            left = left_after_scaling(np.asarray(fwd.data, float), np.asarray(bwd.data, float), offset)
         except (NotScorableError, ValueError):
             continue
         label = name + (" (feedback error)" if feedback_error_channel(fwd) else "")
         named = "yes" if m.named else ""
+        left = m.left_after_scaling
         print(f"| {label} | {m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} |")
         if m.named:
             named_rows.append(f"| {label} | {rescaled_scores(fwd, bwd, offset, m.ratio)} |")

@@ -67,6 +67,14 @@ class ContrastMismatch:
     share: float
 
     @property
+    def left_after_scaling(self) -> float:
+        """Share of the large-scale |F(raw) - F(other)|^2 that the best single factor on ``other``
+        leaves (near 0: the difference there is a contrast mismatch, not noise). From the three
+        sums behind ``ratio`` and ``coherence``: (1 - coherence^2) / (1 - 2 coherence ratio + ratio^2)."""
+        apart = 1.0 - 2.0 * self.coherence * self.ratio + self.ratio**2
+        return (1.0 - self.coherence**2) / apart if apart > 0 else 0.0
+
+    @property
     def named(self) -> bool:
         """True when the mismatch is clear enough to tell the user (the thresholds above)."""
         return (

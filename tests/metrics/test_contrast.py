@@ -32,6 +32,24 @@ def test_a_scaled_second_look_is_measured_and_named() -> None:
     assert abs(m.ratio - 0.88) < 0.01 and m.coherence > 0.99 and m.named
 
 
+def test_left_after_scaling_is_what_one_factor_on_the_other_look_leaves() -> None:
+    """The property (from ratio and coherence) equals the direct least-squares residual over the
+    large-scale bins, as the same prepared spectra give it."""
+    from stmdenoise.metrics.contrast import LARGE_SCALE
+    from stmdenoise.metrics.fidelity import prepare_looks
+
+    for scale in (0.88, 1.0):
+        f, b = _looks(scale)
+        prep = prepare_looks(f, [], [b], [(0.0, 0.0)])
+        x_f, r_f = np.fft.fft2(prep.target), prep.others_f[0]
+        k = np.hypot(np.fft.fftfreq(prep.shape[0])[:, None], np.fft.fftfreq(prep.shape[1])[None, :])
+        m = (k > 0) & (k <= LARGE_SCALE)
+        a = np.real(x_f[m] * np.conj(r_f[m])).sum() / (np.abs(r_f[m]) ** 2).sum()
+        direct = (np.abs(x_f[m] - a * r_f[m]) ** 2).sum() / (np.abs(x_f[m] - r_f[m]) ** 2).sum()
+        assert contrast_mismatch(f, b, (0.0, 0.0)).left_after_scaling == pytest.approx(direct, rel=1e-9)
+    assert contrast_mismatch(*_looks(0.88), (0.0, 0.0)).left_after_scaling < 0.05
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.98])
 def test_the_same_contrast_or_a_small_difference_is_not_named(scale: float) -> None:
     f, b = _looks(scale)
