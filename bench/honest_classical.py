@@ -21,7 +21,6 @@ column is what matters here only beside the two classical columns of the same ru
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -60,8 +59,10 @@ def _score(out: Array, fwd: Scan, look: Scan, offset: tuple[float, float], rows:
     return pair_fidelity(out[a:b], crop_f, crop_l, offset=offset).overall.error
 
 
-def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> str | None:
-    """One Markdown row (None: the scan has no usable second look or too few rows)."""
+def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> tuple[str, bool | None] | None:
+    """One Markdown row and whether the model is below the filter chosen on the other half (None:
+    not counted, the model declined or a half not scorable); None for a scan without a usable
+    second look or with too few rows."""
     try:
         found = second_look(fwd, bwd)
     except ValueError:  # NotScorableError: nothing to register on
@@ -94,12 +95,13 @@ def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> str | None:
             oracle_s.append(min(on_score.values()))
             model_s.append(1.0 if model is None else _score(model, fwd, look, offset, score_rows))
     except ValueError as exc:  # a half the estimate cannot score
-        return f"| {name} | {hi - lo} | n/a ({exc}) | | | |"
+        return f"| {name} | {hi - lo} | n/a ({exc}) | | | |", None
     m, c, o = (float(np.mean(v)) for v in (model_s, chosen_s, oracle_s))
     model_cell = f"{m:.2f}" if model is not None else "declined (1.00)"
     if model is not None and m < c:
         model_cell = f"**{model_cell}**"
-    return f"| {name} | {hi - lo} | {model_cell} | {c:.2f} ({' / '.join(picks)}) | {o:.2f} | {m - c:+.2f} |"
+    row = f"| {name} | {hi - lo} | {model_cell} | {c:.2f} ({' / '.join(picks)}) | {o:.2f} | {m - c:+.2f} |"
+    return row, (None if model is None else m < c)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,16 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
     wins = total = 0
     for name, fwd, bwd in two_direction_scans(args.root):
-        row = scan_row(den, name, fwd, bwd)
-        if row is None:
+        got = scan_row(den, name, fwd, bwd)
+        if got is None:
             continue
+        row, won = got
         print(row, flush=True)
         lines.append(row)
-        cells = row.split("|")
-        if "n/a" not in cells[3] and "declined" not in cells[3]:
+        if won is not None:
             total += 1
-            diff = float(cells[6])
-            wins += int(math.isfinite(diff) and diff < 0)
+            wins += int(won)
     tail = (
         f"\nThe model is below the filter chosen on the other half on {wins} of {total} channels it "
         f"runs on. ({time.perf_counter() - t0:.0f} s)"
