@@ -59,7 +59,7 @@ from stmdenoise.metrics.fidelity import (
     SIGNAL_COHERENCE,
     BandFidelity,
     FidelityReport,
-    pair_fidelity,
+    pair_fidelities,
 )
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.plan import MAX_WORK_PIXELS, MAX_ZOOM, MIN_MODEL_PIXELS, DenoisePlan, plan_denoise
@@ -294,19 +294,23 @@ def _harmful_bands(rep: FidelityReport) -> list[str]:
     return out
 
 
-def _best_fallback(raw: Scan, partner: Scan, offset: tuple[float, float]) -> tuple[str, Scan, FidelityReport]:
-    """The Gaussian width (0 = raw) of lowest estimated error among those harming no band."""
+def _best_fallback(
+    raw: Scan, partner: Scan, offset: tuple[float, float], model_out: Scan | None = None
+) -> tuple[str, Scan, FidelityReport, FidelityReport | None]:
+    """The Gaussian width (0 = raw) of lowest estimated error among those harming no band, and
+    ``model_out``'s report (None without it): all scored against the pair prepared once."""
+    smoothed = [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
+    outs = smoothed if model_out is None else [*smoothed, model_out]
+    reps = pair_fidelities(outs, raw, partner, offset=offset)
     best: tuple[str, Scan, FidelityReport] | None = None
-    for sigma in FALLBACK_SIGMAS:
-        out = raw if sigma == 0 else gaussian_smooth(raw, sigma)
-        rep = pair_fidelity(out, raw, partner, offset=offset)
+    for sigma, out, rep in zip(FALLBACK_SIGMAS, smoothed, reps, strict=False):
         name = "raw" if sigma == 0 else f"gaussian {sigma:g} px"
         if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
             continue
         if best is None or rep.overall.error < best[2].overall.error:
             best = (name, out, rep)
     assert best is not None  # FALLBACK_SIGMAS is not empty
-    return best
+    return (*best, None if model_out is None else reps[-1])
 
 
 #: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
@@ -460,8 +464,9 @@ def _judge(
         return model_out, Verdict(policy, "model", None, why, tuple(notices), plan=plan)
     offset, partner_scan = looks
     try:
-        rep_model = pair_fidelity(model_out, raw, partner_scan, offset=offset)
-        name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
+        name, fb_scan, rep_fb, scored = _best_fallback(raw, partner_scan, offset, model_out)
+        assert scored is not None
+        rep_model = scored
         mismatch = contrast_mismatch(raw, partner_scan, offset)
         if mismatch.named:
             notices.append(
@@ -577,7 +582,7 @@ def _without_model(
         return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
     offset, partner_scan = looks
     try:
-        name, fb_scan, rep_fb = _best_fallback(raw, partner_scan, offset)
+        name, fb_scan, rep_fb, _ = _best_fallback(raw, partner_scan, offset)
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         delivered = _as_fallback(raw, raw, "raw", reason)

@@ -69,6 +69,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
+from stmdenoise.metrics.bands import ALL, Band, bands_from_periods, default_bands
 from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
 from stmdenoise.metrics.registration import register_frames
@@ -82,6 +83,7 @@ __all__ = [
     "SIGNAL_COHERENCE",
     "bands_from_periods",
     "default_bands",
+    "pair_fidelities",
     "pair_fidelity",
     "prepare_looks",
     "register_frames",
@@ -114,88 +116,6 @@ FIDELITY_CAVEAT = (
 # median filters) the measured spread was 0.1-1.3 times the standard error so computed: it is
 # conservative in the long-period bands, about right elsewhere.
 _SE_VARIANCE_FACTOR = 4.5
-
-
-@dataclass(frozen=True)
-class Band:
-    """A radial frequency band given by the periods at its ends.
-
-    Parameters
-    ----------
-    long : float
-        Longest period in the band, metres (``inf`` for "everything longer than ``short``").
-    short : float
-        Shortest period in the band, metres (0 for "down to the pixel").
-    label : str
-        Name for tables, e.g. ``"10-36 Å"``.
-    """
-
-    long: float
-    short: float
-    label: str = ""
-
-    def __post_init__(self) -> None:
-        if not (self.short >= 0 and self.long > self.short):
-            raise ValueError(f"band needs long > short >= 0, got long={self.long!r}, short={self.short!r}")
-        if not self.label:
-            object.__setattr__(self, "label", _label(self.long, self.short))
-
-
-def _fmt_len(m: float) -> str:
-    if m >= 1e-7:
-        return f"{m * 1e9:.3g} nm"
-    return f"{m * 1e10:.3g} Å"
-
-
-def _label(long: float, short: float) -> str:
-    if math.isinf(long):
-        return "all" if short == 0 else f"> {_fmt_len(short)}"
-    # both ends in one unit
-    if long >= 1e-7:
-        return f"{short * 1e9:.3g}-{long * 1e9:.3g} nm"
-    return f"{short * 1e10:.3g}-{long * 1e10:.3g} Å"
-
-
-#: The whole spectrum except the zero frequency (the overall figure).
-ALL = Band(math.inf, 0.0, "all")
-
-
-def bands_from_periods(periods: Sequence[float]) -> tuple[Band, ...]:
-    """Consecutive bands between the given periods (metres, longest first).
-
-    Examples
-    --------
-    >>> [b.label for b in bands_from_periods([3.6e-9, 1.0e-9, 0.7e-9])]
-    ['10-36 Å', '7-10 Å']
-    """
-    p = [float(v) for v in periods]
-    if len(p) < 2 or any(not (a > b > 0) for a, b in zip(p, p[1:], strict=False)):
-        raise ValueError(
-            f"periods must be at least two positive, strictly decreasing lengths, got {periods!r}"
-        )
-    return tuple(Band(a, b) for a, b in zip(p, p[1:], strict=False))
-
-
-def default_bands(pixel_size: float, shape: tuple[int, int]) -> tuple[Band, ...]:
-    """Octave bands from the pixel (period 2 px) up to a quarter of the field, labelled in Å / nm.
-
-    Periods of 2-4 px, 4-8 px, ... ; the longest band ends at a quarter of the shorter side
-    (longer periods hold few frequencies and mostly drift and background).
-
-    Examples
-    --------
-    >>> [b.label for b in default_bands(1e-10, (256, 256))]
-    ['2-4 Å', '4-8 Å', '8-16 Å', '16-32 Å', '32-64 Å']
-    """
-    if not (pixel_size > 0 and math.isfinite(pixel_size)):
-        raise ValueError(f"pixel_size must be a positive length in metres, got {pixel_size!r}")
-    longest = min(shape) / 4
-    edges = [2.0]
-    while edges[-1] * 2 <= longest:
-        edges.append(edges[-1] * 2)
-    if len(edges) < 2:
-        edges.append(max(longest, 3.0))
-    return tuple(Band(b * pixel_size, a * pixel_size) for a, b in zip(edges, edges[1:], strict=False))
 
 
 @dataclass(frozen=True)
@@ -483,17 +403,40 @@ def pair_fidelity(
     ValueError
         Shapes differ or the pixel size is missing.
     """
+    return pair_fidelities(
+        [denoised], raw, other, pixel_size=pixel_size, bands=bands, offset=offset, max_shift=max_shift
+    )[0]
+
+
+def pair_fidelities(
+    outputs: Sequence[Any],
+    raw: Any,
+    other: Any,
+    *,
+    pixel_size: float | None = None,
+    bands: Sequence[Band] | None = None,
+    offset: tuple[float, float] | None = None,
+    max_shift: float | None = None,
+) -> list[FidelityReport]:
+    """:func:`pair_fidelity` of each of ``outputs`` (all made from ``raw``), in order: the raw and
+    the other look are cropped, levelled and transformed once for all of them (the do-no-harm
+    judge scores the model and every fallback against the same pair). Each report equals
+    :func:`pair_fidelity`'s for that output alone; the parameters and errors are its."""
     px = _pixel(raw, pixel_size, "raw")
-    x, d, b = _arr(raw, "raw"), _arr(denoised, "denoised"), _arr(other, "other")
-    if not (x.shape == d.shape == b.shape):
-        raise ValueError(f"denoised, raw and other must have one shape, got {d.shape}, {x.shape}, {b.shape}")
+    x, b = _arr(raw, "raw"), _arr(other, "other")
+    ds = [_arr(d, "denoised") for d in outputs]
+    for d in ds:
+        if not (x.shape == d.shape == b.shape):
+            raise ValueError(
+                f"denoised, raw and other must have one shape, got {d.shape}, {x.shape}, {b.shape}"
+            )
     if offset is None:
         off = register_frames(
             x, b, max_shift=trace_retrace_max_shift(x.shape) if max_shift is None else max_shift
         )
     else:
         off = (float(offset[0]), float(offset[1]))
-    return _looks_report("forward/backward", [d], x, [b], [off], px, bands)[0]
+    return _looks_report("forward/backward", ds, x, [b], [off], px, bands)
 
 
 def trace_retrace_max_shift(shape: tuple[int, int]) -> float:

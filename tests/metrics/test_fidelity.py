@@ -14,6 +14,7 @@ from stmdenoise.metrics.fidelity import (
     bands_from_periods,
     default_bands,
     mean_reports,
+    pair_fidelities,
     pair_fidelity,
     stack_fidelity,
 )
@@ -184,3 +185,32 @@ def test_report_serialises_without_nan() -> None:
 
     text = json.dumps(d, allow_nan=False)
     assert '"method": "forward/backward"' in text
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (7, 1), (2, 2), (33, 45), (256, 200)])
+def test_levelled_is_the_least_squares_plane(shape: tuple[int, int]) -> None:
+    """The closed form (three projections) equals a general least-squares fit of mean and plane."""
+    rng = np.random.default_rng(sum(shape))
+    z = rng.normal(size=shape) + 5 * np.arange(shape[0])[:, None] - 3 * np.arange(shape[1])[None, :] + 1e3
+    v = np.broadcast_to(np.linspace(-1, 1, shape[0])[:, None], shape).ravel()
+    u = np.broadcast_to(np.linspace(-1, 1, shape[1])[None, :], shape).ravel()
+    a = np.column_stack((np.ones(z.size), v, u))
+    coef, *_ = np.linalg.lstsq(a, z.ravel() - z.mean(), rcond=None)
+    expected = (z - z.mean()) - (a @ coef).reshape(shape)
+    np.testing.assert_allclose(levelled(z), expected, atol=1e-9 * float(np.ptp(z)))
+    assert abs(float(levelled(z).mean())) < 1e-9
+
+
+def test_several_outputs_scored_at_once_equal_each_scored_alone() -> None:
+    rng = np.random.default_rng(3)
+    surface = ndimage.gaussian_filter(rng.normal(size=(96, 120)), 3) * 10
+    fwd = surface + rng.normal(size=surface.shape)
+    bwd = np.roll(surface, 1, axis=1) + rng.normal(size=surface.shape)
+    outs = [fwd, ndimage.gaussian_filter(fwd, 1.0), ndimage.median_filter(fwd, 3)]
+    together = pair_fidelities(outs, fwd, bwd, pixel_size=1e-10)
+    for out, rep in zip(outs, together, strict=True):
+        alone = pair_fidelity(out, fwd, bwd, pixel_size=1e-10)
+        assert rep.to_dict() == alone.to_dict()
+    assert together[0].overall.error == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="one shape"):
+        pair_fidelities([fwd, fwd[:-1]], fwd, bwd, pixel_size=1e-10)

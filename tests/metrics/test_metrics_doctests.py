@@ -14,6 +14,7 @@ MODULES = [
     "stmdenoise.metrics.reference",
     "stmdenoise.metrics.stm",
     "stmdenoise.metrics.fidelity",
+    "stmdenoise.metrics.bands",
     "stmdenoise.metrics.registration",
     "stmdenoise.safety",
     "stmdenoise.plan",
