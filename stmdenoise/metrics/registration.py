@@ -24,16 +24,21 @@ MIN_REGISTRATION_SIZE = 32
 
 
 def levelled(z: Array) -> Array:
-    """``z`` minus its least-squares plane (and mean)."""
+    """``z`` minus its least-squares plane (and mean).
+
+    On a full grid the mean and the two centred coordinates are orthogonal, so the least-squares
+    plane is three projections (O(pixels); a general solver took 40 ms per megapixel, six
+    times per do-no-harm check).
+    """
     rows, cols = z.shape
-    v = np.linspace(-1.0, 1.0, rows)[:, None]
-    u = np.linspace(-1.0, 1.0, cols)[None, :]
-    a = np.column_stack(
-        (np.ones(z.size), np.broadcast_to(v, z.shape).ravel(), np.broadcast_to(u, z.shape).ravel())
-    )
     ref = float(z.mean())
-    coef, *_ = np.linalg.lstsq(a, (z - ref).ravel(), rcond=None)
-    return (z - ref) - (a @ coef).reshape(z.shape)
+    d = z - ref
+    v = np.linspace(-1.0, 1.0, rows)
+    u = np.linspace(-1.0, 1.0, cols)
+    # a single row or column has no slope across it (its coordinate is constant)
+    cv = float(d.sum(axis=1) @ v) / (cols * float(v @ v)) if rows > 1 else 0.0
+    cu = float(d.sum(axis=0) @ u) / (rows * float(u @ u)) if cols > 1 else 0.0
+    return np.asarray(d - cv * v[:, None] - cu * u[None, :], dtype=np.float64)
 
 
 def register_frames(
