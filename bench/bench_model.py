@@ -7,8 +7,9 @@ simulation) for the paper's size (ngf 64, 9 blocks) and compact ones. Inference:
 256^2 and 512^2 scan through :class:`stmdenoise.denoise.Denoiser`, eager PyTorch vs ONNX Runtime
 (same weights, ratio in the same run; the network path, G_D). With --model a folder that has a
 spectral gain, also the seconds of its real-scan paths (the gain on one frame, the two-direction
-Wiener on a frame and its other direction) against the network's ONNX time, in the same run
-(the issue-15 speed target). Tiling: PSNR of tiled vs whole-image inference on a
+Wiener on a frame and its other direction, and that pair through ``Denoiser.denoise_checked``,
+the Wiener and the do-no-harm judge as the app runs them) against the network's ONNX time, in the
+same run (the issue-15 speed target). Tiling: PSNR of tiled vs whole-image inference on a
 2048^2 scan (pooled instance-norm statistics shared by all tiles). Weights are random unless
 --model is given: speed does not depend on them; agreement is checked on both.
 """
@@ -127,9 +128,9 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
     print(f"\n### Real-scan path of {den.info.name}: spectral gain vs network (CPU, median of {repeats})\n")
     print(
         "| size | network G_D, ONNX Runtime s | spectral gain s | ratio (gain / network) "
-        "| two-direction Wiener s | ratio (two-direction / network) |"
+        "| two-direction Wiener s | ratio (two-direction / network) | checked (Wiener + do-no-harm judge) s |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for n in (256, 512, 1024):
         scan = _scan(n)
         noise = np.random.default_rng(n).normal(0.0, float(np.std(scan.data)) / 4, scan.shape)
@@ -137,7 +138,9 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
         tn = _time(lambda s=scan: den.denoise(s, which="simulated"), repeats)
         tg = _time(lambda s=scan: den.denoise(s, which="experimental"), repeats)
         tw = _time(lambda s=scan, o=other: two_direction_denoise(s, o), repeats)
-        print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} | {tw:.3f} | {tw / tn:.2f} |")
+        # new scan objects each time: second_look remembers the offset of the same two objects
+        tc = _time(lambda s=scan, o=other: den.denoise_checked(replace(s), partner=replace(o)), repeats)
+        print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} | {tw:.3f} | {tw / tn:.2f} | {tc:.3f} |")
 
 
 def bench_tiling(device: str, tmp: Path, model: Path | None) -> None:

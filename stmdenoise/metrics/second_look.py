@@ -24,6 +24,10 @@ True
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
+
 import numpy as np
 
 from stmdenoise.io.feedback import feedback_error_channel
@@ -37,6 +41,14 @@ __all__ = ["NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]
 #: Large-scale coherence from which the negated other direction counts as the second look
 #: (0.98-0.99 where it holds on ``../shared/realdata``, 0.63 at most where it does not).
 NEGATED_LOOK_COHERENCE = 0.9
+#: How many recent (scan, partner) answers :func:`second_look` remembers.
+MEMO_SIZE = 4
+
+_Found = tuple[tuple[float, float], Scan, float | None] | None
+_Answer = tuple[tuple[float, float], float | None] | None
+#: (id(raw), id(partner)) -> weak references to both, and the offset and coherence (None: no look)
+_memo: OrderedDict[tuple[int, int], tuple[weakref.ref[Scan], weakref.ref[Scan], _Answer]] = OrderedDict()
+_memo_lock = threading.Lock()
 
 
 def negated_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, float] | None:
@@ -47,7 +59,7 @@ def negated_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, f
     b = np.asarray(partner.data, dtype=np.float64)
     if partner.shape != raw.shape or not np.isfinite(b).any():
         return None
-    look = partner.with_data(2 * np.nanmean(b) - b)
+    look = _negated(partner)
     try:
         offset = register_frames(raw, look, max_shift=trace_retrace_max_shift(raw.shape))
         coherence = contrast_mismatch(raw, look, offset).coherence
@@ -62,11 +74,42 @@ def second_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, fl
     (:func:`~stmdenoise.io.feedback.feedback_error_channel`) :func:`negated_look`'s
     ``(offset, negated partner, coherence)``, None when that does not agree.
 
+    One denoise asks this up to three times for the same two scans (the plan's can-the-filter-serve
+    check, the two-direction Wiener, the do-no-harm judge); scans are immutable, so the offset and
+    coherence found for the last :data:`MEMO_SIZE` pairs of scan *objects* are remembered (weakly:
+    nothing remembered keeps a scan or an image alive; a new object with equal data is measured
+    afresh). Failures are not remembered.
+
     Raises
     ------
     NotScorableError, ValueError
         ``partner`` cannot be registered onto ``raw`` (no contrast, too few complete rows).
     """
+    key = (id(raw), id(partner))
+    with _memo_lock:
+        hit = _memo.get(key)
+        if hit is not None and hit[0]() is raw and hit[1]() is partner:
+            _memo.move_to_end(key)
+            if hit[2] is None:
+                return None
+            offset, coherence = hit[2]
+            return offset, partner if coherence is None else _negated(partner), coherence
+    found = _measure(raw, partner)
+    with _memo_lock:
+        _memo[key] = (weakref.ref(raw), weakref.ref(partner), None if found is None else (found[0], found[2]))
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return found
+
+
+def _negated(partner: Scan) -> Scan:
+    """``partner`` negated about its mean (the second look of a feedback-error current)."""
+    b = np.asarray(partner.data, dtype=np.float64)
+    return partner.with_data(2 * np.nanmean(b) - b)
+
+
+def _measure(raw: Scan, partner: Scan) -> _Found:
     if feedback_error_channel(raw):
         return negated_look(raw, partner)
     return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner, None

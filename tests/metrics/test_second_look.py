@@ -100,3 +100,52 @@ def test_gain_training_can_take_the_negated_frame_as_the_target() -> None:
     negated, stored = agreement(True), agreement(False)
     # as stored, registration can only find a shift where the flipped image half agrees
     assert negated > 0.8 and negated > stored + 0.3, (negated, stored)
+
+
+def test_one_denoise_registers_the_pair_once_and_a_new_pair_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan, the two-direction Wiener and the judge all ask second_look about the same two
+    scans; the offset is measured once. Scans equal in data but other objects are measured again."""
+    import dataclasses
+
+    import stmdenoise.metrics.second_look as sl
+    from stmdenoise.denoise import Denoiser, default_model_dir
+
+    calls: list[int] = []
+    real = sl.register_frames
+
+    def counted(*args: object, **kwargs: object) -> tuple[float, float]:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sl, "register_frames", counted)
+    fwd, bwd, _ = _error_images(flip=True)
+    checked = Denoiser.from_folder(default_model_dir()).denoise_checked(fwd, partner=bwd)
+    assert checked.verdict.model is not None  # judged against the negated look
+    assert checked.model is not None
+    assert checked.model.steps[-1].params.get("noise_from") == "backward"
+    assert len(calls) == 1
+    first = sl.second_look(fwd, bwd)
+    assert len(calls) == 1 and first is not None
+    again = sl.second_look(dataclasses.replace(fwd), dataclasses.replace(bwd))
+    assert len(calls) == 2 and again is not None and again[0] == first[0]
+    # the remembered answer rebuilds the same negated look (equal data, no image kept alive)
+    np.testing.assert_array_equal(np.asarray(first[1].data), np.asarray(negated_look(fwd, bwd)[1].data))  # type: ignore[index]
+
+
+def test_the_memo_is_bounded_and_keeps_no_scan_alive() -> None:
+    import gc
+    import weakref
+
+    import stmdenoise.metrics.second_look as sl
+
+    fwd, bwd, _ = _error_images(flip=False, n=96)
+    plain = [
+        (fwd.with_data(np.asarray(fwd.data) + k), bwd.with_data(np.asarray(bwd.data) + k)) for k in range(6)
+    ]
+    for a, b in plain:
+        sl.second_look(a, b)
+    assert len(sl._memo) <= sl.MEMO_SIZE
+    gone = weakref.ref(plain[-1][1])
+    del plain, a, b, bwd
+    gc.collect()
+    assert gone() is None
