@@ -279,67 +279,77 @@ def _radial_period(shape: tuple[int, int], pixel_size: float) -> Array:
         return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
 
 
-def _band_figures(
-    band: Band,
-    mask: NDArray[np.bool_],
-    d_f: NDArray[np.complex128],
-    x_f: NDArray[np.complex128],
-    ref_f: NDArray[np.complex128],
-    noise: Array,
-    ref_noise: Array,
-    norm: float,
-) -> BandFidelity:
-    if not mask.any():
-        nan = math.nan
-        return BandFidelity(band, nan, nan, nan, nan, nan)
-    t_out = np.abs(d_f[mask] - ref_f[mask]) ** 2 - ref_noise[mask]
-    t_raw = np.abs(x_f[mask] - ref_f[mask]) ** 2 - ref_noise[mask]
-    raw_err = float(t_raw.sum())
-    if raw_err <= 0:
-        # the raw frame holds no measurable noise in this band
-        return BandFidelity(band, math.nan, math.nan, math.nan, math.nan, 0.0)
-    err = float(t_out.sum()) / raw_err
-    # |e + n|^2 with n complex Gaussian of power s2 varies by 2 |e|^2 s2 + s2^2; s2 is itself a
-    # one-bin estimate (another s2^2)
-    s2 = ref_noise[mask]
-    var = 2 * np.maximum(t_out, 0.0) * s2 + 2 * s2**2
-    se = math.sqrt(_SE_VARIANCE_FACTOR * float(var.sum())) / raw_err
-    cross_raw = float(np.real(x_f[mask] * np.conj(ref_f[mask])).sum())
-    cross_out = float(np.real(d_f[mask] * np.conj(ref_f[mask])).sum())
-    power_raw = float((np.abs(x_f[mask]) ** 2).sum())
-    coherent = min(1.0, max(0.0, cross_raw / power_raw)) if power_raw > 0 else 0.0
-    # "kept" needs signal to divide by: less than 2 % coherent power is noise
-    kept = cross_out / cross_raw if coherent >= 0.02 else math.nan
-    noise_rms = math.sqrt(max(0.0, float(noise[mask].sum())) / norm)
-    return BandFidelity(band, err, se, kept, coherent, noise_rms)
+class _Bands:
+    """Sums of per-frequency terms over each band (then over every frequency but zero): one
+    ``bincount`` over band labels when the bands do not overlap, else one mask per band."""
+
+    def __init__(self, bands: Sequence[Band], shape: tuple[int, int], pixel_size: float) -> None:
+        period = _radial_period(shape, pixel_size)
+        self.finite = np.isfinite(period)
+        self.masks = [self.finite & (period <= b.long) & (period > b.short) for b in bands]
+        self.counts = [int(m.sum()) for m in self.masks] + [int(self.finite.sum())]
+        self.labels: NDArray[np.intp] | None = None
+        if not self.masks or int(np.sum(self.masks, axis=0).max()) <= 1:
+            labels = np.full(shape, len(self.masks), dtype=np.intp)
+            for i, m in enumerate(self.masks):
+                labels[m] = i
+            self.labels = labels.ravel()
+
+    def sums(self, a: Array) -> Array:
+        whole = float(a[self.finite].sum())
+        if self.labels is not None:
+            per = np.bincount(self.labels, weights=a.ravel(), minlength=len(self.masks) + 1)
+            return np.append(per[: len(self.masks)], whole)
+        return np.array([float(a[m].sum()) for m in self.masks] + [whole])
 
 
 def _report(
     method: str,
     prep: _Prepared,
     output_index: int,
+    x_f: NDArray[np.complex128],
     noise: Array,
     looks: int,
     bands: Sequence[Band],
+    sums: _Bands,
     offsets: Sequence[tuple[float, float]],
     pixel_size: float,
 ) -> FidelityReport:
-    x_f = np.fft.fft2(prep.target)
+    """Every band's figures (module docstring) for one output; ``sums`` adds a per-frequency term
+    over each band. Per frequency, |e + n|^2 with n complex Gaussian of power s2 varies by
+    2 |e|^2 s2 + s2^2, and s2 is itself a one-bin estimate (another s2^2)."""
     d_f = np.fft.fft2(prep.outputs[output_index])
     ref_f = np.mean(prep.others_f, axis=0)
-    ref_noise = noise / (looks - 1)
-    period = _radial_period(prep.shape, pixel_size)
+    s2 = noise / (looks - 1)
+    t_out = np.abs(d_f - ref_f) ** 2 - s2
+    raw_err = sums.sums(np.abs(x_f - ref_f) ** 2 - s2)
+    err = sums.sums(t_out)
+    var = sums.sums(2 * np.maximum(t_out, 0.0) * s2 + 2 * s2**2)
+    cross_raw = sums.sums(np.real(x_f * np.conj(ref_f)))
+    cross_out = sums.sums(np.real(d_f * np.conj(ref_f)))
+    power_raw = sums.sums(np.abs(x_f) ** 2)
     w = _hann(prep.shape)
     norm = float((w**2).sum()) * prep.shape[0] * prep.shape[1]  # Parseval with the window's power
-    finite_k = np.isfinite(period)
-    entries = tuple(
-        _band_figures(
-            b, finite_k & (period <= b.long) & (period > b.short), d_f, x_f, ref_f, noise, ref_noise, norm
-        )
-        for b in bands
+    noise_sum = sums.sums(noise)
+    entries = []
+    for i, band in enumerate((*bands, ALL)):
+        if sums.counts[i] == 0:
+            entries.append(BandFidelity(band, math.nan, math.nan, math.nan, math.nan, math.nan))
+        elif raw_err[i] <= 0:  # the raw frame holds no measurable noise in this band
+            entries.append(BandFidelity(band, math.nan, math.nan, math.nan, math.nan, 0.0))
+        else:
+            power = float(power_raw[i])
+            coherent = min(1.0, max(0.0, float(cross_raw[i]) / power)) if power > 0 else 0.0
+            # "kept" needs signal to divide by: less than 2 % coherent power is noise
+            kept = float(cross_out[i] / cross_raw[i]) if coherent >= 0.02 else math.nan
+            entries.append(BandFidelity(
+                band, float(err[i] / raw_err[i]),
+                math.sqrt(_SE_VARIANCE_FACTOR * float(var[i])) / float(raw_err[i]), kept, coherent,
+                math.sqrt(max(0.0, float(noise_sum[i])) / norm),
+            ))  # fmt: skip
+    return FidelityReport(
+        method, looks, tuple(entries[:-1]), entries[-1], tuple(offsets), prep.shape, pixel_size
     )
-    overall = _band_figures(ALL, finite_k, d_f, x_f, ref_f, noise, ref_noise, norm)
-    return FidelityReport(method, looks, entries, overall, tuple(offsets), prep.shape, pixel_size)
 
 
 def _pixel(value: Any, pixel_size: float | None, name: str) -> float:
@@ -468,7 +478,10 @@ def _looks_report(
     mean_f = np.mean(all_f, axis=0)
     noise = np.sum([np.abs(f - mean_f) ** 2 for f in all_f], axis=0) / (looks - 1)
     chosen = tuple(bands) if bands is not None else default_bands(px, prep.shape)
-    return [_report(method, prep, i, noise, looks, chosen, offsets, px) for i in range(len(outputs))]
+    sums = _Bands(chosen, prep.shape, px)
+    return [
+        _report(method, prep, i, x_f, noise, looks, chosen, sums, offsets, px) for i in range(len(outputs))
+    ]
 
 
 def stack_fidelity(
