@@ -14,8 +14,11 @@ the model's own output (any resampling, as `Denoiser.denoise`; for a two-directi
 backward frame as its partner, so a folder that measures noise from both directions does so,
 cross-fitted: docs/model.md) and what the app and `stmdenoise denoise` deliver under the
 do-no-harm policy (`Denoiser.denoise_checked`).
-Prints Markdown ("err / kept": estimated error and signal kept, relative to raw; see
-stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
+Per scan also the model's output minus the best classical filter's, with twice the standard error of
+that *paired* difference (stmdenoise.metrics.fidelity.error_difference: both judged against the same
+look, so only the look's noise meeting their difference counts), and how many channels the model
+wins or loses beyond it. Prints Markdown ("err / kept": estimated error and signal kept, relative
+to raw; see stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
 
 from __future__ import annotations
@@ -33,13 +36,15 @@ sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
-from stmdenoise.metrics.fidelity import bands_from_periods  # noqa: E402
+from stmdenoise.metrics.fidelity import ErrorDifference, bands_from_periods, error_difference  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
     FidelityRow,
+    Method,
     best_classical,
     classical_methods,
     fidelity_markdown,
+    judging_look,
     model_methods,
     pair_rows,
     stack_rows,
@@ -83,11 +88,30 @@ def real_root(description: str, argv: list[str] | None) -> Path | None:
     return root
 
 
-def summary_table(per_scan: list[list[FidelityRow]]) -> str:
-    """One line per scan: best classical, the model's output, what is delivered (overall, worst band)."""
+def paired_gap(
+    methods: list[Method], rows: list[FidelityRow], fwd: Scan, bwd: Scan
+) -> ErrorDifference | None:
+    """The model's output minus the best classical filter's, overall, with the paired standard
+    error (:func:`stmdenoise.metrics.fidelity.error_difference`): both run again on the forward
+    frame and judged against the look their rows were (``judging_look``). None where either has
+    no report."""
+    best = best_classical(rows)
+    model = next((r for r in rows if r.family == "model" and r.reports), None)
+    if best is None or model is None:
+        return None
+    run = {m.label: m.run for m in methods}
+    offset, look = judging_look(fwd, bwd)  # the look the rows were judged against
+    a, b = run[model.method](fwd, bwd), run[best.method](fwd, bwd)
+    return error_difference(a, b, fwd, look, offset=offset)[-1]
+
+
+def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDifference | None]) -> str:
+    """One line per scan: best classical, the model's output, what is delivered (overall, worst
+    band), and the model minus the best classical with twice its paired standard error."""
     lines = [
-        "| scan | best classical (swept): err | model output: err (worst band) | delivered: err (what) |",
-        "|---|---:|---:|---:|",
+        "| scan | best classical (swept): err | model output: err (worst band) | delivered: err (what) "
+        "| model − best classical (± 2 paired SE) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for rows in per_scan:
         name = rows[0].scan
@@ -101,7 +125,18 @@ def summary_table(per_scan: list[list[FidelityRow]]) -> str:
             worst = model.reports[0].worst_band()
             m = f"{model.mean('all'):.2f} ({worst.band.label}: {worst.error:.2f})"
         d = "n/a" if deliv is None or not deliv.reports else f"{deliv.mean('all'):.2f}"
-        lines.append(f"| {name} | {b} | {m} | {d} |")
+        g = gaps.get(name)
+        gap = (
+            "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
+        )
+        lines.append(f"| {name} | {b} | {m} | {d} | {gap} |")
+    won = sum(g is not None and g.difference < -2 * g.se for g in gaps.values())
+    lost = sum(g is not None and g.difference > 2 * g.se for g in gaps.values())
+    compared = sum(g is not None and math.isfinite(g.difference) for g in gaps.values())
+    lines.append(
+        f"\nModel vs best classical beyond 2 paired SE: lower on {won}, higher on {lost}, "
+        f"within on {compared - won - lost} of {compared} channels.\n"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -135,15 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(md[-1], flush=True)
     per_scan = []
+    gaps: dict[str, ErrorDifference | None] = {}
     for name, fwd, bwd in two_direction_scans(REAL_DIR):
         rows = pair_rows(methods, name, fwd, bwd)
         per_scan.append(rows)
+        gaps[name] = paired_gap(methods, rows, fwd, bwd)
         if args.details:
             print(fidelity_markdown(rows, title=f"Forward/backward: {name}"), flush=True)
     md.append(
         "### Forward/backward, every two-direction scan in ../shared/realdata (overall error, raw = 1.00)\n"
     )
-    md.append(summary_table(per_scan))
+    md.append(summary_table(per_scan, gaps))
     worse = [
         rows[0].scan
         for rows in per_scan

@@ -9,7 +9,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ALL", "Band", "bands_from_periods", "default_bands"]
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["ALL", "Band", "BandSums", "bands_from_periods", "default_bands"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,36 @@ def default_bands(pixel_size: float, shape: tuple[int, int]) -> tuple[Band, ...]
     if len(edges) < 2:
         edges.append(max(longest, 3.0))
     return tuple(Band(b * pixel_size, a * pixel_size) for a, b in zip(edges, edges[1:], strict=False))
+
+
+def _radial_period(shape: tuple[int, int], pixel_size: float) -> NDArray[np.float64]:
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.fftfreq(shape[1])[None, :]
+    k = np.hypot(ky, kx)  # cycles per pixel
+    with np.errstate(divide="ignore"):
+        return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
+
+
+class BandSums:
+    """Sums of a per-frequency array (a 2-D FFT's layout) over each of ``bands``, then over every
+    frequency but zero (:meth:`sums`): one ``bincount`` over band labels when the bands do not
+    overlap, else one mask per band. ``counts``: frequencies per band, then in all."""
+
+    def __init__(self, bands: Sequence[Band], shape: tuple[int, int], pixel_size: float) -> None:
+        period = _radial_period(shape, pixel_size)
+        self.finite = np.isfinite(period)
+        self.masks = [self.finite & (period <= b.long) & (period > b.short) for b in bands]
+        self.counts = [int(m.sum()) for m in self.masks] + [int(self.finite.sum())]
+        self.labels: NDArray[np.intp] | None = None
+        if not self.masks or int(np.sum(self.masks, axis=0).max()) <= 1:
+            labels = np.full(shape, len(self.masks), dtype=np.intp)
+            for i, m in enumerate(self.masks):
+                labels[m] = i
+            self.labels = labels.ravel()
+
+    def sums(self, a: NDArray[np.float64]) -> NDArray[np.float64]:
+        whole = float(a[self.finite].sum())
+        if self.labels is not None:
+            per = np.bincount(self.labels, weights=a.ravel(), minlength=len(self.masks) + 1)
+            return np.append(per[: len(self.masks)], whole)
+        return np.array([float(a[m].sum()) for m in self.masks] + [whole])

@@ -63,26 +63,28 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
-from stmdenoise.metrics.bands import ALL, Band, bands_from_periods, default_bands
+from stmdenoise.metrics.bands import ALL, Band, BandSums, bands_from_periods, default_bands
 from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
-from stmdenoise.metrics.registration import register_frames
+from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
 from stmdenoise.scan import Scan
 
 __all__ = [
     "Band",
     "BandFidelity",
+    "ErrorDifference",
     "FidelityReport",
     "MIN_FIDELITY_SIZE",
     "SIGNAL_COHERENCE",
     "bands_from_periods",
     "default_bands",
+    "error_difference",
     "pair_fidelities",
     "pair_fidelity",
     "prepare_looks",
@@ -271,38 +273,6 @@ def prepare_looks(
     return _Prepared(target_l, outs_l, oth_f, t.shape)
 
 
-def _radial_period(shape: tuple[int, int], pixel_size: float) -> Array:
-    ky = np.fft.fftfreq(shape[0])[:, None]
-    kx = np.fft.fftfreq(shape[1])[None, :]
-    k = np.hypot(ky, kx)  # cycles per pixel
-    with np.errstate(divide="ignore"):
-        return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
-
-
-class _Bands:
-    """Sums of per-frequency terms over each band (then over every frequency but zero): one
-    ``bincount`` over band labels when the bands do not overlap, else one mask per band."""
-
-    def __init__(self, bands: Sequence[Band], shape: tuple[int, int], pixel_size: float) -> None:
-        period = _radial_period(shape, pixel_size)
-        self.finite = np.isfinite(period)
-        self.masks = [self.finite & (period <= b.long) & (period > b.short) for b in bands]
-        self.counts = [int(m.sum()) for m in self.masks] + [int(self.finite.sum())]
-        self.labels: NDArray[np.intp] | None = None
-        if not self.masks or int(np.sum(self.masks, axis=0).max()) <= 1:
-            labels = np.full(shape, len(self.masks), dtype=np.intp)
-            for i, m in enumerate(self.masks):
-                labels[m] = i
-            self.labels = labels.ravel()
-
-    def sums(self, a: Array) -> Array:
-        whole = float(a[self.finite].sum())
-        if self.labels is not None:
-            per = np.bincount(self.labels, weights=a.ravel(), minlength=len(self.masks) + 1)
-            return np.append(per[: len(self.masks)], whole)
-        return np.array([float(a[m].sum()) for m in self.masks] + [whole])
-
-
 def _report(
     method: str,
     prep: _Prepared,
@@ -311,7 +281,7 @@ def _report(
     noise: Array,
     looks: int,
     bands: Sequence[Band],
-    sums: _Bands,
+    sums: BandSums,
     offsets: Sequence[tuple[float, float]],
     pixel_size: float,
 ) -> FidelityReport:
@@ -449,14 +419,34 @@ def pair_fidelities(
     return _looks_report("forward/backward", ds, x, [b], [off], px, bands)
 
 
-def trace_retrace_max_shift(shape: tuple[int, int]) -> float:
-    """Largest offset searched between a forward and a backward frame: 1/16 of the shorter side, >= 4 px.
+class _Spectra(NamedTuple):
+    prep: _Prepared
+    x_f: NDArray[np.complex128]  # the judged look's transform
+    noise: Array  # one look's noise power per frequency (the looks' spread)
+    looks: int
+    bands: tuple[Band, ...]
+    sums: BandSums
 
-    Trace and retrace are recorded within milliseconds of each other; their offset (piezo
-    hysteresis, feedback lag) is a few pixels. Searching wider lets a noise-dominated channel
-    lock on a random peak (seen: 29 px on a 512 px Createc current map).
-    """
-    return max(4.0, min(shape) / 16)
+
+def _spectra(
+    outputs: Sequence[Array],
+    target: Array,
+    others: Sequence[Array],
+    offsets: Sequence[tuple[float, float]],
+    px: float,
+    bands: Sequence[Band] | None,
+) -> _Spectra:
+    d_nan = [~np.isfinite(o) & np.isfinite(target) for o in outputs]
+    if any(m.any() for m in d_nan):
+        raise ValueError("denoised has NaN or inf where the raw look was measured")
+    prep = prepare_looks(target, outputs, others, offsets)
+    looks = len(others) + 1
+    x_f = np.fft.fft2(prep.target)
+    all_f = [x_f, *prep.others_f]
+    mean_f = np.mean(all_f, axis=0)
+    noise = np.sum([np.abs(f - mean_f) ** 2 for f in all_f], axis=0) / (looks - 1)
+    chosen = tuple(bands) if bands is not None else default_bands(px, prep.shape)
+    return _Spectra(prep, x_f, noise, looks, chosen, BandSums(chosen, prep.shape, px))
 
 
 def _looks_report(
@@ -468,20 +458,72 @@ def _looks_report(
     px: float,
     bands: Sequence[Band] | None,
 ) -> list[FidelityReport]:
-    d_nan = [~np.isfinite(o) & np.isfinite(target) for o in outputs]
-    if any(m.any() for m in d_nan):
-        raise ValueError("denoised has NaN or inf where the raw look was measured")
-    prep = prepare_looks(target, outputs, others, offsets)
-    looks = len(others) + 1
-    x_f = np.fft.fft2(prep.target)
-    all_f = [x_f, *prep.others_f]
-    mean_f = np.mean(all_f, axis=0)
-    noise = np.sum([np.abs(f - mean_f) ** 2 for f in all_f], axis=0) / (looks - 1)
-    chosen = tuple(bands) if bands is not None else default_bands(px, prep.shape)
-    sums = _Bands(chosen, prep.shape, px)
+    sp = _spectra(outputs, target, others, offsets, px, bands)
     return [
-        _report(method, prep, i, x_f, noise, looks, chosen, sums, offsets, px) for i in range(len(outputs))
+        _report(method, sp.prep, i, sp.x_f, sp.noise, sp.looks, sp.bands, sp.sums, offsets, px)
+        for i in range(len(outputs))
     ]
+
+
+@dataclass(frozen=True)
+class ErrorDifference:
+    """One output's estimated error minus another's in one band (both relative to raw) and the
+    standard error of that *paired* difference: against the same look the noise-power estimate
+    cancels, and ``|D1 - B|^2 - |D2 - B|^2`` varies by ``2 |D1 - D2|^2 s2`` per frequency, far
+    less than the two reports' own errors where the outputs are alike."""
+
+    band: Band
+    difference: float
+    se: float
+
+
+def error_difference(
+    a: Any,
+    b: Any,
+    raw: Any,
+    other: Any,
+    *,
+    pixel_size: float | None = None,
+    bands: Sequence[Band] | None = None,
+    offset: tuple[float, float] | None = None,
+) -> tuple[ErrorDifference, ...]:
+    """Paired :class:`ErrorDifference` of outputs ``a`` and ``b`` (both made from ``raw``) against
+    the second look ``other``: one per band of ``bands`` (default :func:`default_bands`), then all
+    frequencies. ``difference`` equals ``pair_fidelity(a, ...)`` minus ``pair_fidelity(b, ...)``
+    in each band; below ``-2 se``, ``a`` is closer to the surface than ``b`` beyond the
+    estimate's noise. Parameters and errors as :func:`pair_fidelity`.
+
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> rng = np.random.default_rng(0)
+    >>> surface = ndimage.gaussian_filter(rng.normal(size=(128, 128)), 3) * 10
+    >>> fwd = surface + rng.normal(size=surface.shape)
+    >>> bwd = surface + rng.normal(size=surface.shape)
+    >>> d = error_difference(ndimage.gaussian_filter(fwd, 1.5), fwd, fwd, bwd, pixel_size=1e-10)[-1]
+    >>> d.difference < -2 * d.se
+    True
+    """
+    px = _pixel(raw, pixel_size, "raw")
+    x, o = _arr(raw, "raw"), _arr(other, "other")
+    outs = [_arr(a, "a"), _arr(b, "b")]
+    if any(v.shape != x.shape for v in (*outs, o)):
+        raise ValueError(f"a, b, raw and other must have one shape, got {[v.shape for v in (*outs, x, o)]}")
+    off = register_frames(x, o, max_shift=trace_retrace_max_shift(x.shape)) if offset is None else offset
+    sp = _spectra(outs, x, [o], [off], px, bands)
+    ref_f = sp.prep.others_f[0]
+    d1, d2 = (np.fft.fft2(v) for v in sp.prep.outputs)
+    s2 = sp.noise  # one other look: its noise power is one look's
+    raw_err = sp.sums.sums(np.abs(sp.x_f - ref_f) ** 2 - s2)
+    diff = sp.sums.sums(np.abs(d1 - ref_f) ** 2 - np.abs(d2 - ref_f) ** 2)
+    var = sp.sums.sums(2 * np.abs(d1 - d2) ** 2 * s2)
+    out = []
+    for i, band in enumerate((*sp.bands, ALL)):
+        if sp.sums.counts[i] == 0 or raw_err[i] <= 0:
+            out.append(ErrorDifference(band, math.nan, math.nan))
+        else:
+            se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[i])) / float(raw_err[i])
+            out.append(ErrorDifference(band, float(diff[i] / raw_err[i]), se))
+    return tuple(out)
 
 
 def stack_fidelity(

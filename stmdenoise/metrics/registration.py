@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
 from stmdenoise.processing.spectrum import hann_window  # re-exported: one window for every estimate
 
-__all__ = ["MIN_REGISTRATION_SIZE", "hann_window", "levelled", "register_frames"]
+__all__ = ["MIN_REGISTRATION_SIZE", "hann_window", "levelled", "register_frames", "trace_retrace_max_shift"]
 
 Array = NDArray[np.float64]
 
@@ -125,3 +125,13 @@ def _overlap(ref: Array, mov: Array, sy: int, sx: int) -> tuple[Array, Array]:
     r0, r1 = max(0, sy), min(rows, rows + sy)
     c0, c1 = max(0, sx), min(cols, cols + sx)
     return ref[r0:r1, c0:c1], mov[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
+
+
+def trace_retrace_max_shift(shape: tuple[int, int]) -> float:
+    """Largest offset searched between a forward and a backward frame: 1/16 of the shorter side, >= 4 px.
+
+    Trace and retrace are recorded within milliseconds of each other; their offset (piezo
+    hysteresis, feedback lag) is a few pixels. Searching wider lets a noise-dominated channel
+    lock on a random peak (seen: 29 px on a 512 px Createc current map).
+    """
+    return max(4.0, min(shape) / 16)

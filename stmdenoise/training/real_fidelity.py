@@ -40,6 +40,7 @@ __all__ = [
     "best_classical",
     "classical_methods",
     "fidelity_markdown",
+    "judging_look",
     "model_methods",
     "pair_rows",
     "stack_rows",
@@ -168,6 +169,18 @@ def two_direction_frames(path: Path, channels: Sequence[str] | None = None) -> l
     return out
 
 
+def judging_look(forward: Scan, backward: Scan) -> tuple[tuple[float, float], Scan]:
+    """The look the rows of :func:`pair_rows` are judged against and its offset: ``backward``
+    negated for a feedback-error current where that agrees
+    (:func:`~stmdenoise.metrics.second_look.negated_look`), else ``backward`` as stored.
+    Raises NotScorableError or ValueError when the pair cannot be scored (registered, or a look
+    without contrast)."""
+    negated = negated_look(forward, backward) if feedback_error_channel(forward) else None
+    if negated is not None:
+        return negated[0], negated[1]
+    return pair_fidelity(forward, forward, backward).offsets[0], backward
+
+
 def pair_rows(
     methods: Sequence[Method],
     name: str,
@@ -185,13 +198,8 @@ def pair_rows(
     flips sign with the direction), as the do-no-harm judge does. A method that cannot serve the
     scan (too small for a model, say) gets a row with no report and the reason as its note.
     """
-    look = backward
-    negated = negated_look(forward, backward) if feedback_error_channel(forward) else None
     try:
-        if negated is not None:
-            offset, look, _ = negated
-        else:
-            offset = pair_fidelity(forward, forward, backward, bands=bands).offsets[0]
+        offset, look = judging_look(forward, backward)
     except (NotScorableError, ValueError) as exc:
         return [FidelityRow(name, "Raw input", "raw", (), str(exc))]
     rows = []
