@@ -476,6 +476,10 @@ class Trainer:
         if isinstance(self.sim, H5Sim):
             self.sim.close()
         if self.owns_group and dist.is_initialized():
+            # every rank leaves together: a gloo rank tearing down while a peer still writes
+            # (rank 0 saves the model alone) can abort the peer ("terminate called without an
+            # active exception", SIGABRT), failing a run that had finished
+            dist.barrier()
             dist.destroy_process_group()
 
 

@@ -37,6 +37,7 @@ def _worker(rank: int, world: int, init_file: str, out: str, sampler) -> None:  
         Path(out).mkdir(parents=True, exist_ok=True)  # rank 1 may get here before rank 0 wrote files
         Path(out, f"rank{rank}.json").write_text(json.dumps(result))
     finally:
+        dist.barrier()  # leave together, as Trainer.close does (a lone teardown can abort the peer)
         dist.destroy_process_group()
 
 
