@@ -16,7 +16,6 @@ MODULES = [
     "stmdenoise.metrics.fidelity",
     "stmdenoise.metrics.bands",
     "stmdenoise.metrics.registration",
-    "stmdenoise.safety",
     "stmdenoise.plan",
     "stmdenoise.metrics.contrast",
     "stmdenoise.metrics.second_look",
