@@ -58,7 +58,9 @@ from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
     BandFidelity,
+    ErrorDifference,
     FidelityReport,
+    error_difference,
     pair_fidelities,
 )
 from stmdenoise.metrics.second_look import second_look
@@ -156,6 +158,12 @@ class Verdict:
         The classical fallback's fidelity (its best width).
     fallback_name : str
         Name of the classical fallback (``"raw"`` when no width beat the raw scan).
+    plan : DenoisePlan or None
+        The plan the model ran under.
+    gap : ErrorDifference or None
+        The model's estimated error minus the fallback's, overall, with the standard error of
+        that paired difference (:func:`~stmdenoise.metrics.fidelity.error_difference`): within
+        two of it the two cannot be told apart on this scan; the reason says which.
     """
 
     policy: str
@@ -167,6 +175,7 @@ class Verdict:
     fallback: FidelityReport | None = None
     fallback_name: str = ""
     plan: DenoisePlan | None = field(default=None, compare=False)
+    gap: ErrorDifference | None = None
 
     @property
     def measured(self) -> bool:
@@ -200,6 +209,7 @@ class Verdict:
             "model_fidelity": None if self.model is None else self.model.to_dict(),
             "fallback_fidelity": None if self.fallback is None else self.fallback.to_dict(),
             "fallback_name": self.fallback_name,
+            "model_minus_fallback": None if self.gap is None else _gap_dict(self.gap),
             "plan": None if self.plan is None else self.plan.to_dict(),
             "summary": self.summary(),
             # what was delivered, measured: read by the Quality panel and `stmdenoise score`
@@ -268,6 +278,26 @@ def partner_of(scan: Scan, frames: Sequence[Scan]) -> Scan | None:
         ):
             return f
     return None
+
+
+def _gap_dict(gap: ErrorDifference) -> dict[str, float | None]:
+    def num(v: float) -> float | None:
+        return v if math.isfinite(v) else None
+
+    return {"difference": num(gap.difference), "se": num(gap.se)}
+
+
+def _gap_words(gap: ErrorDifference | None, fallback_name: str) -> str:
+    """How far the model's output and the fallback are apart, in words with the figures ("" when
+    unmeasured): the difference and twice its paired standard error, within or beyond them."""
+    if gap is None or not (math.isfinite(gap.difference) and math.isfinite(gap.se)):
+        return ""
+    apart = "beyond" if abs(gap.difference) > 2 * gap.se else "within"
+    digits = 3 if f"{abs(gap.difference):.2f}" == f"{2 * gap.se:.2f}" else 2  # never "0.08 ± 0.08, beyond"
+    return (
+        f"; model minus {fallback_name}: {gap.difference:+.{digits}f} ± {2 * gap.se:.{digits}f}, {apart} "
+        "what this scan's second look can resolve"
+    )
 
 
 def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name: str) -> list[str]:
@@ -415,6 +445,7 @@ def _judge(
         name, fb_scan, rep_fb, scored = _best_fallback(raw, partner_scan, offset, model_out)
         assert scored is not None
         rep_model = scored
+        gap = error_difference(model_out, fb_scan, raw, partner_scan, offset=offset)[-1]
         mismatch = contrast_mismatch(raw, partner_scan, offset)
         if mismatch.named:
             notices.append(
@@ -431,21 +462,32 @@ def _judge(
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)
     reasons = _harm_reasons(rep_model, rep_fb, name)
     figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
+    apart = _gap_words(gap, name)
     if not reasons:
         return model_out, Verdict(
-            policy, "model", False, f"kept: {figures}", tuple(notices), rep_model, rep_fb, name, plan
-        )
-    why = "; ".join(reasons)
+            policy, "model", False, f"kept: {figures}{apart}", tuple(notices), rep_model, rep_fb, name, plan,
+            gap,
+        )  # fmt: skip
+    why = "; ".join(reasons) + apart
     if policy == "refuse":
         raise HarmError(f"{raw.describe()}: the model's output is refused: {why} ({FIDELITY_CAVEAT})")
     if policy == "warn":
         return model_out, Verdict(
             policy, "model", True, f"HARMFUL, delivered anyway (policy warn): {why}", tuple(notices),
-            rep_model, rep_fb, name, plan,
+            rep_model, rep_fb, name, plan, gap,
         )  # fmt: skip
     delivered = _as_fallback(raw, fb_scan, name, why)
     return delivered, Verdict(
-        policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name, plan
+        policy,
+        name,
+        True,
+        f"model output replaced: {why}",
+        tuple(notices),
+        rep_model,
+        rep_fb,
+        name,
+        plan,
+        gap,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -108,6 +110,25 @@ def test_a_good_output_is_kept_with_its_figures() -> None:
     assert "kept" in v.reason and "x raw" in v.reason
     assert v.to_dict()["model_fidelity"]["overall"]["error"] < 0.5
     assert v.model_worse_than_raw is False
+    # the paired difference to the fallback, and whether the second look can resolve it
+    assert v.gap is not None and v.gap.difference < -2 * v.gap.se
+    assert "beyond what this scan's second look can resolve" in v.reason
+    gap = v.to_dict()["model_minus_fallback"]
+    assert gap["difference"] == pytest.approx(v.model.overall.error - v.fallback.overall.error, abs=1e-9)  # type: ignore[union-attr]
+
+
+def test_the_verdict_says_whether_one_look_can_resolve_the_model_fallback_difference() -> None:
+    from stmdenoise.metrics.bands import ALL
+    from stmdenoise.metrics.fidelity import ErrorDifference
+    from stmdenoise.safety import _gap_words
+
+    within = _gap_words(ErrorDifference(ALL, 0.03, 0.032), "gaussian 0.5 px")
+    assert "+0.03 ± 0.06, within what this scan's second look can resolve" in within
+    beyond = _gap_words(ErrorDifference(ALL, -0.14, 0.035), "raw")
+    assert "model minus raw: -0.14 ± 0.07, beyond" in beyond
+    # 0.080 against 2 x 0.0395: beyond, and shown with the digit that says so
+    assert "-0.080 ± 0.079, beyond" in _gap_words(ErrorDifference(ALL, -0.080, 0.0395), "gaussian 0.75 px")
+    assert _gap_words(None, "raw") == "" and _gap_words(ErrorDifference(ALL, math.nan, 0.1), "raw") == ""
 
 
 def test_worse_than_the_classical_filter_is_harmful_even_below_raw() -> None:
