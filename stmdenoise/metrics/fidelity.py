@@ -402,21 +402,29 @@ def pair_fidelities(
     the other look are cropped, levelled and transformed once for all of them (the do-no-harm
     judge scores the model and every fallback against the same pair). Each report equals
     :func:`pair_fidelity`'s for that output alone; the parameters and errors are its."""
+    px, ds, x, b, off = _pair_inputs(outputs, raw, other, pixel_size, offset, max_shift)
+    return _looks_report("forward/backward", ds, x, [b], [off], px, bands)
+
+
+def _pair_inputs(
+    outputs: Sequence[Any],
+    raw: Any,
+    other: Any,
+    pixel_size: float | None,
+    offset: tuple[float, float] | None,
+    max_shift: float | None,
+) -> tuple[float, list[Array], Array, Array, tuple[float, float]]:
+    """Pixel size, the outputs, raw and the other look as arrays (one shape), and the offset."""
     px = _pixel(raw, pixel_size, "raw")
     x, b = _arr(raw, "raw"), _arr(other, "other")
     ds = [_arr(d, "denoised") for d in outputs]
-    for d in ds:
-        if not (x.shape == d.shape == b.shape):
-            raise ValueError(
-                f"denoised, raw and other must have one shape, got {d.shape}, {x.shape}, {b.shape}"
-            )
-    if offset is None:
-        off = register_frames(
-            x, b, max_shift=trace_retrace_max_shift(x.shape) if max_shift is None else max_shift
-        )
-    else:
-        off = (float(offset[0]), float(offset[1]))
-    return _looks_report("forward/backward", ds, x, [b], [off], px, bands)
+    if any(d.shape != x.shape for d in ds) or b.shape != x.shape:
+        got = ", ".join(str(v.shape) for v in (*ds, x, b))
+        raise ValueError(f"denoised, raw and other must have one shape, got {got}")
+    if offset is not None:
+        return px, ds, x, b, (float(offset[0]), float(offset[1]))
+    shift = trace_retrace_max_shift(x.shape) if max_shift is None else max_shift
+    return px, ds, x, b, register_frames(x, b, max_shift=shift)
 
 
 class _Spectra(NamedTuple):
@@ -503,12 +511,7 @@ def error_difference(
     >>> d.difference < -2 * d.se
     True
     """
-    px = _pixel(raw, pixel_size, "raw")
-    x, o = _arr(raw, "raw"), _arr(other, "other")
-    outs = [_arr(a, "a"), _arr(b, "b")]
-    if any(v.shape != x.shape for v in (*outs, o)):
-        raise ValueError(f"a, b, raw and other must have one shape, got {[v.shape for v in (*outs, x, o)]}")
-    off = register_frames(x, o, max_shift=trace_retrace_max_shift(x.shape)) if offset is None else offset
+    px, outs, x, o, off = _pair_inputs([a, b], raw, other, pixel_size, offset, None)
     sp = _spectra(outs, x, [o], [off], px, bands)
     ref_f = sp.prep.others_f[0]
     d1, d2 = (np.fft.fft2(v) for v in sp.prep.outputs)
