@@ -11,7 +11,9 @@ the other way round; the table gives the mean of the two scores. The model's own
 from the whole scan with the backward frame as its partner, as the app makes it; cross-fitted where
 it reads that frame, so a row's output never depends on the backward frame at that row) is scored on
 the same halves; a scan the model's plan declines (quiet scans) counts as raw (1.00). The oracle per
-half (the best filter picked on the scored half itself) is printed too.
+half (the best filter picked on the scored half itself) is printed too, and the model minus the
+chosen filter with twice its paired standard error (stmdenoise.metrics.fidelity.error_difference,
+the two halves combined as independent).
 
 Half-scan scores are not bench/fidelity.py's whole-scan ones (fewer rows, their own plane and
 window, and the estimate is noisier on small scans: a half of a 96-row scan is 48 rows). The model
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from fidelity import REAL_DIR, two_direction_scans  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
-from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
+from stmdenoise.metrics.fidelity import error_difference, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.second_look import second_look  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import classical_methods  # noqa: E402
@@ -52,17 +54,33 @@ def _rows(x: Array, look: Array) -> tuple[int, int] | None:
     return int(fin[0]), int(fin[-1]) + 1
 
 
-def _score(out: Array, fwd: Scan, look: Scan, offset: tuple[float, float], rows: tuple[int, int]) -> float:
+def _crops(fwd: Scan, look: Scan, rows: tuple[int, int]) -> tuple[Scan, Scan]:
     a, b = rows
-    crop_f = fwd.with_data(np.asarray(fwd.data)[a:b])
-    crop_l = look.with_data(np.asarray(look.data)[a:b])
-    return pair_fidelity(out[a:b], crop_f, crop_l, offset=offset).overall.error
+    return fwd.with_data(np.asarray(fwd.data)[a:b]), look.with_data(np.asarray(look.data)[a:b])
 
 
-def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> tuple[str, bool | None] | None:
-    """One Markdown row and whether the model is below the filter chosen on the other half (None:
-    not counted, the model declined or a half not scorable); None for a scan without a usable
-    second look or with too few rows."""
+def _score(out: Array, fwd: Scan, look: Scan, offset: tuple[float, float], rows: tuple[int, int]) -> float:
+    crop_f, crop_l = _crops(fwd, look, rows)
+    return pair_fidelity(out[rows[0] : rows[1]], crop_f, crop_l, offset=offset).overall.error
+
+
+def _gap(
+    model: Array, chosen: Array, fwd: Scan, look: Scan, offset: tuple[float, float], rows: tuple[int, int]
+) -> tuple[float, float]:
+    """The model's error minus the chosen filter's on one half and the paired standard error."""
+    crop_f, crop_l = _crops(fwd, look, rows)
+    a, b = rows
+    d = error_difference(model[a:b], chosen[a:b], crop_f, crop_l, offset=offset)[-1]
+    return d.difference, d.se
+
+
+def scan_row(
+    den: Denoiser, name: str, fwd: Scan, bwd: Scan
+) -> tuple[str, bool | None, tuple[bool, bool] | None] | None:
+    """One Markdown row, whether the model is below the filter chosen on the other half (None:
+    not counted, the model declined or a half not scorable) and whether it is below / above it by
+    more than 2 paired standard errors; None for a scan without a usable second look or with too
+    few rows."""
     try:
         found = second_look(fwd, bwd)
     except ValueError:  # NotScorableError: nothing to register on
@@ -84,7 +102,7 @@ def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> tuple[str, bool 
             continue
     plan = den.checked_plan(fwd, partner=bwd)
     model = np.asarray(den.denoise(fwd, partner=bwd).data, dtype=np.float64) if plan.runs else None
-    model_s, chosen_s, oracle_s, picks = [], [], [], []
+    model_s, chosen_s, oracle_s, picks, gaps = [], [], [], [], []
     try:
         for pick_rows, score_rows in halves:
             on_pick = {k: _score(o, fwd, look, offset, pick_rows) for k, o in outputs.items()}
@@ -94,14 +112,20 @@ def scan_row(den: Denoiser, name: str, fwd: Scan, bwd: Scan) -> tuple[str, bool 
             chosen_s.append(on_score[best])
             oracle_s.append(min(on_score.values()))
             model_s.append(1.0 if model is None else _score(model, fwd, look, offset, score_rows))
+            if model is not None:
+                gaps.append(_gap(model, outputs[best], fwd, look, offset, score_rows))
     except ValueError as exc:  # a half the estimate cannot score
-        return f"| {name} | {hi - lo} | n/a ({exc}) | | | |", None
+        return f"| {name} | {hi - lo} | n/a ({exc}) | | | |", None, None
     m, c, o = (float(np.mean(v)) for v in (model_s, chosen_s, oracle_s))
     model_cell = f"{m:.2f}" if model is not None else "declined (1.00)"
     if model is not None and m < c:
         model_cell = f"**{model_cell}**"
-    row = f"| {name} | {hi - lo} | {model_cell} | {c:.2f} ({' / '.join(picks)}) | {o:.2f} | {m - c:+.2f} |"
-    return row, (None if model is None else m < c)
+    # the mean of the two halves' paired differences and its standard error (halves independent)
+    se = float(np.hypot(*(g[1] for g in gaps))) / 2 if gaps else float("nan")
+    gap = f"{m - c:+.2f}" + (f" ± {2 * se:.2f}" if gaps else "")
+    row = f"| {name} | {hi - lo} | {model_cell} | {c:.2f} ({' / '.join(picks)}) | {o:.2f} | {gap} |"
+    beyond = None if model is None else (m - c < -2 * se, m - c > 2 * se)
+    return row, (None if model is None else m < c), beyond
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,24 +145,28 @@ def main(argv: list[str] | None = None) -> int:
         "Overall estimated error on each half, raw = 1.00, mean of the two halves; bold: the model "
         "below the filter chosen without seeing the scored half.\n",
         "| scan | rows | model output | classical chosen on the other half (picks) | oracle per half "
-        "| model - chosen |",
+        "| model - chosen (± 2 paired SE) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     print("\n".join(lines), flush=True)
-    wins = total = 0
+    wins = total = clear_wins = clear_losses = 0
     for name, fwd, bwd in two_direction_scans(args.root):
         got = scan_row(den, name, fwd, bwd)
         if got is None:
             continue
-        row, won = got
+        row, won, beyond = got
         print(row, flush=True)
         lines.append(row)
         if won is not None:
             total += 1
             wins += int(won)
+        if beyond is not None:
+            clear_wins += int(beyond[0])
+            clear_losses += int(beyond[1])
     tail = (
         f"\nThe model is below the filter chosen on the other half on {wins} of {total} channels it "
-        f"runs on. ({time.perf_counter() - t0:.0f} s)"
+        f"runs on; beyond 2 paired standard errors below it on {clear_wins}, above it on "
+        f"{clear_losses}. ({time.perf_counter() - t0:.0f} s)"
     )
     print(tail)
     lines.append(tail)
