@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from stmdenoise.gui.batch_dialog import BatchDialog
@@ -16,9 +18,26 @@ def _statuses(out: Path) -> list[str]:
     return [r["status"] for r in csv.DictReader((out / "report.csv").open(encoding="utf-8"))]
 
 
-def test_batch_dialog_runs_cancels_and_resumes(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_batch_dialog_runs_cancels_and_resumes(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stmdenoise.batch import job
+
     tiny_model = make_tiny_model(tmp_path / "model")
-    write_scans(tmp_path / "in", 5, rows=128)  # about a second each: time to click Cancel
+    write_scans(tmp_path / "in", 5, rows=128)
+    # frames of any file after the first wait until Cancel has been clicked: however fast a file
+    # is denoised, the click lands while the batch is still running (no race with the machine)
+    clicked = threading.Event()
+    first: list[Path] = []
+    real_denoise = job._Worker.denoise
+
+    def gated(self, path, frame, every):  # type: ignore[no-untyped-def]
+        first[:1] = first[:1] or [path]
+        if path != first[0]:
+            clicked.wait(60)
+        return real_denoise(self, path, frame, every)
+
+    monkeypatch.setattr(job._Worker, "denoise", gated)
     window.views.level_box.setChecked(True)  # the view's settings are the dialog's defaults
     window.views.set_colormap("viridis")
     dlg = window.batch_dialog()
@@ -37,6 +56,7 @@ def test_batch_dialog_runs_cancels_and_resumes(qtbot, window: MainWindow, tmp_pa
     assert dlg.running and not dlg.start_button.isEnabled()
     qtbot.waitUntil(first_done, timeout=60000)
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    clicked.set()
     qtbot.waitUntil(lambda: not dlg.running, timeout=60000)
     assert dlg.batch_result is not None and dlg.batch_result.cancelled
     assert "Cancelled" in dlg.status.text() and dlg.start_button.text() == "Resume"
