@@ -5,7 +5,10 @@ surface with its own noise, so (once registered) forward minus backward holds no
 its power spectrum is the scan's own noise spectrum, coloured, anisotropic, mains lines and all.
 With it a Wiener filter needs nothing learnt: each Fourier coefficient of a tile is multiplied by
 ``G = 1 - N / P`` (clipped to [0, 1]), N the noise power, P the frame's power at that
-frequency. It cannot add structure that is not in the scan and works on any pixel size.
+frequency, times a Gaussian transfer whose width (0 to 3 px, :data:`SURE_SIGMAS`) minimises
+Stein's unbiased risk estimate on the same P and N: on smooth scans it removes what a gain
+estimated from few tiles lets through (docs/model-selection.md, candidate T). It cannot add
+structure that is not in the scan and works on any pixel size.
 
 **Cross-fitted.** The rows are cut into :data:`BAND`-row bands (:data:`SMALL_BAND` rows for a
 small feedback-error current, :func:`band_for`); rows of even bands are filtered with the gain
@@ -73,6 +76,9 @@ SMALL_BAND = 16
 WELCH_STEP = 16
 #: Gaussian smoothing of N and P, Fourier bins.
 SMOOTH = 1.0
+#: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
+#: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
+SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
 class TwoDirectionError(ValueError):
@@ -130,10 +136,22 @@ def _mean(spectra: list[Array | None]) -> Array | None:
 
 
 def _gain(noise: Array, power: Array) -> Array:
+    """The Wiener gain 1 - N / P (smoothed, clipped), times the Gaussian transfer whose width
+    (:data:`SURE_SIGMAS`) minimises Stein's unbiased risk estimate on ``power`` and ``noise``
+    (docs/model-selection.md, candidate T): removes what leaks through a noisy gain on smooth scans."""
     g = 1.0 - gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
         gaussian_filter(power, SMOOTH, mode="wrap"), 1e-300
     )
-    return np.clip(g, 0.0, 1.0)[:, :HALF]
+    g = np.clip(g, 0.0, 1.0)
+    k2 = np.fft.fftfreq(g.shape[0])[:, None] ** 2 + np.fft.fftfreq(g.shape[1])[None, :] ** 2
+    best: tuple[float, Array] | None = None
+    for sigma in SURE_SIGMAS:
+        h = g * np.exp(-2 * np.pi**2 * sigma**2 * k2)
+        risk = float(np.sum((1 - h) ** 2 * power + 2 * h * noise - noise))
+        if best is None or risk < best[0]:
+            best = (risk, h)
+    assert best is not None  # SURE_SIGMAS is not empty
+    return best[1][:, :HALF]
 
 
 class _Block(NamedTuple):
