@@ -28,8 +28,14 @@ def difference_colormap() -> pg.ColorMap:
     return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut, name=DIFFERENCE_COLORMAP)
 
 
+#: Half-width of the display window of an image that is zero everywhere (SI units: 1 pm of Z,
+#: 1 pA of current). A unit-wide window would label a flat Z channel "±500 mm".
+ZERO_IMAGE_PAD = 1e-12
+
+
 def robust_levels(data: np.ndarray, *, low: float = 0.5, high: float = 99.5) -> tuple[float, float]:
-    """Percentile display levels ignoring NaN; a constant image gets a unit-width window."""
+    """Percentile display levels ignoring NaN; a constant image gets a window of 0.1 % of its value
+    around it (:data:`ZERO_IMAGE_PAD` when the value is 0)."""
     finite = data[np.isfinite(data)]
     if finite.size == 0:
         return (0.0, 1.0)
@@ -37,7 +43,7 @@ def robust_levels(data: np.ndarray, *, low: float = 0.5, high: float = 99.5) -> 
     if not hi > lo:
         lo, hi = float(finite.min()), float(finite.max())
     if not hi > lo:
-        pad = abs(lo) * 1e-3 or 1.0
+        pad = abs(lo) * 1e-3 or ZERO_IMAGE_PAD
         lo, hi = lo - pad, hi + pad
     return (lo, hi)
 
@@ -49,5 +55,5 @@ def symmetric_levels(data: np.ndarray, *, pct: float = 99.5) -> tuple[float, flo
         return (-1.0, 1.0)
     m = float(np.percentile(finite, pct))
     if not m > 0:
-        m = float(finite.max()) or 1.0
+        m = float(finite.max()) or ZERO_IMAGE_PAD
     return (-m, m)

@@ -331,9 +331,10 @@ class ImageViewsPanel(QWidget):
         finite = self.raw.data[np.isfinite(self.raw.data)]
         if finite.size:
             span = hi - lo
-            self.hist.setHistogramRange(
-                max(float(finite.min()), lo - span), min(float(finite.max()), hi + span), padding=0.02
-            )
+            bottom, top = max(float(finite.min()), lo - span), min(float(finite.max()), hi + span)
+            if not top > bottom:  # a constant image: its window, not pyqtgraph's ±0.5 (metres!)
+                bottom, top = lo, hi
+            self.hist.setHistogramRange(bottom, top, padding=0.02)
 
     @Slot(object)
     def _levels_changed(self, _hist: object) -> None:

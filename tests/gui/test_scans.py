@@ -177,3 +177,15 @@ def test_whole_realdata_folder_every_entry_shows_or_says_why(qtbot, window, real
             assert window.views.raw.image.image is not None
         else:
             assert raw is None and entry.error_reason()
+
+
+def test_a_constant_image_gets_a_histogram_around_its_value(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """A flat Z channel (a constant-height scan) used to get pyqtgraph's ±0.5 histogram range,
+    which the axis labelled "±500 mm"; it is shown around its value instead."""
+    from stmdenoise.scan import Scan
+
+    flat = Scan(np.full((64, 64), 17.24e-12), pixel_size=(1.5e-11, 1.5e-11), channel="Z", unit="m")
+    window.views.show_raw(flat)
+    window.views.auto_levels()
+    bottom, top = window.views.hist.vb.viewRange()[1]
+    assert bottom < 17.24e-12 < top and top - bottom < 1e-12

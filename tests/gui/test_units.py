@@ -77,6 +77,11 @@ def test_levels_ignore_nan_and_colormaps_exist() -> None:
     lo, hi = robust_levels(data)
     assert 0 < lo < 0.02 and 0.98 < hi < 1
     assert robust_levels(np.zeros(4))[0] < robust_levels(np.zeros(4))[1]
+    # a flat Z channel (all zero after levelling) is shown around 0 to the picometre, not ±1 m
+    assert max(abs(v) for v in robust_levels(np.zeros(4))) <= 1e-12
+    assert max(abs(v) for v in symmetric_levels(np.zeros(4))) <= 1e-12
+    lo, hi = robust_levels(np.full(4, 2e-9))
+    assert lo < 2e-9 < hi and hi - lo < 1e-11
     assert symmetric_levels(np.array([-3.0, 1.0, np.nan]), pct=100) == (-3.0, 3.0)
     for name in COLORMAP_NAMES:
         lut = colormap(name).getLookupTable(nPts=16)
