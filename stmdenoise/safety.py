@@ -251,8 +251,16 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     def num(v: Any) -> float:
         return nan if v is None else float(v)
 
-    rows = [("Est. error vs surface, all (raw = 1)", 1.0, num(overall["error"]), note)]
-    rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), note) for b in rep["bands"]]
+    def err_note(b: Mapping[str, Any]) -> str:
+        """The row's note with twice its standard error, and what an estimate below 0 means."""
+        err, se = num(b.get("error")), num(b.get("error_se"))
+        out = note if not math.isfinite(se) else f"{note}; ± {2 * se:.2f} (twice its standard error)"
+        if err < 0:
+            out += "; below 0: closer to the surface than this second look can measure (the estimate's noise)"
+        return out
+
+    rows = [("Est. error vs surface, all (raw = 1)", 1.0, num(overall["error"]), err_note(overall))]
+    rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), err_note(b)) for b in rep["bands"]]
     rows.append(("Signal kept (raw = 1)", 1.0, num(overall["kept"]), note))
     return rows
 

@@ -226,3 +226,22 @@ def test_a_feedback_error_channel_is_not_judged_by_its_other_direction() -> None
         raw_out, v = judge(cf, None, cb)
         if expected:
             assert v.delivered == "raw" and np.array_equal(raw_out.data, cf.data)
+
+
+def test_quality_rows_carry_their_standard_error_and_explain_an_estimate_below_zero() -> None:
+    import copy
+
+    from stmdenoise.safety import verdict_rows
+
+    fwd, bwd, s = _looks(1, noise=1.5)
+    _, v = judge(fwd, fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 1.0)), bwd)
+    params = v.to_dict()
+    rows = verdict_rows(params)
+    errors = [r for r in rows if r[0].startswith("Est. error")]
+    assert errors and all("twice its standard error" in r[3] for r in errors)
+    assert not any("below 0" in r[3] for r in errors if r[2] >= 0)
+    # a band whose estimate came out below 0 says what that means
+    odd = copy.deepcopy(params)
+    odd["delivered_fidelity"]["bands"][0]["error"] = -0.24
+    first_band = [r for r in verdict_rows(odd) if r[0].startswith("Est. error, ")][0]
+    assert first_band[2] == -0.24 and "below 0: closer to the surface than this second look" in first_band[3]
