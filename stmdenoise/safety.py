@@ -60,7 +60,7 @@ from stmdenoise.metrics.fidelity import (
     BandFidelity,
     ErrorDifference,
     FidelityReport,
-    error_difference,
+    PairedLooks,
     pair_fidelities,
 )
 from stmdenoise.metrics.second_look import second_look
@@ -339,23 +339,22 @@ def _harmful_bands(rep: FidelityReport) -> list[str]:
     return out
 
 
-def _best_fallback(
-    raw: Scan, partner: Scan, offset: tuple[float, float], model_out: Scan | None = None
-) -> tuple[str, Scan, FidelityReport, FidelityReport | None]:
-    """The Gaussian width (0 = raw) of lowest estimated error among those harming no band, and
-    ``model_out``'s report (None without it): all scored against the pair prepared once."""
-    smoothed = [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
-    outs = smoothed if model_out is None else [*smoothed, model_out]
-    reps = pair_fidelities(outs, raw, partner, offset=offset)
-    best: tuple[str, Scan, FidelityReport] | None = None
-    for sigma, out, rep in zip(FALLBACK_SIGMAS, smoothed, reps, strict=False):
-        name = "raw" if sigma == 0 else f"gaussian {sigma:g} px"
+def _fallbacks(raw: Scan) -> list[Scan]:
+    """The Gaussian fallback of each width of :data:`FALLBACK_SIGMAS` (0: ``raw`` itself)."""
+    return [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
+
+
+def _best_fallback(smoothed: Sequence[Scan], reps: Sequence[FidelityReport]) -> tuple[str, int]:
+    """Name and index of the Gaussian width (0 = raw) of lowest estimated error among those
+    harming no band; ``smoothed``: :func:`_fallbacks`, ``reps`` their reports in that order."""
+    best: tuple[str, int] | None = None
+    for k, (sigma, rep) in enumerate(zip(FALLBACK_SIGMAS, reps[: len(smoothed)], strict=True)):
         if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
             continue
-        if best is None or rep.overall.error < best[2].overall.error:
-            best = (name, out, rep)
-    assert best is not None  # FALLBACK_SIGMAS is not empty
-    return (*best, None if model_out is None else reps[-1])
+        if best is None or rep.overall.error < reps[best[1]].overall.error:
+            best = ("raw" if sigma == 0 else f"gaussian {sigma:g} px", k)
+    assert best is not None  # FALLBACK_SIGMAS is not empty and its 0 is never skipped
+    return best
 
 
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
@@ -450,10 +449,13 @@ def _judge(
         return model_out, Verdict(policy, "model", None, why, tuple(notices), plan=plan)
     offset, partner_scan = looks
     try:
-        name, fb_scan, rep_fb, scored = _best_fallback(raw, partner_scan, offset, model_out)
-        assert scored is not None
-        rep_model = scored
-        gap = error_difference(model_out, fb_scan, raw, partner_scan, offset=offset)[-1]
+        # the model and every fallback against one prepared pair: reports, then the paired gap
+        smoothed = _fallbacks(raw)
+        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset)
+        reps = paired.reports()
+        name, k = _best_fallback(smoothed, reps)
+        fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
+        gap = paired.difference(len(smoothed), k)[-1]
         mismatch = contrast_mismatch(raw, partner_scan, offset)
         if mismatch.named:
             notices.append(
@@ -486,17 +488,9 @@ def _judge(
         )  # fmt: skip
     delivered = _as_fallback(raw, fb_scan, name, why)
     return delivered, Verdict(
-        policy,
-        name,
-        True,
-        f"model output replaced: {why}",
-        tuple(notices),
-        rep_model,
-        rep_fb,
-        name,
-        plan,
-        gap,
-    )
+        policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name,
+        plan, gap,
+    )  # fmt: skip
 
 
 def judge(
@@ -580,7 +574,10 @@ def _without_model(
         return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
     offset, partner_scan = looks
     try:
-        name, fb_scan, rep_fb, _ = _best_fallback(raw, partner_scan, offset)
+        smoothed = _fallbacks(raw)
+        reps = pair_fidelities(smoothed, raw, partner_scan, offset=offset)
+        name, k = _best_fallback(smoothed, reps)
+        fb_scan, rep_fb = smoothed[k], reps[k]
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         delivered = _as_fallback(raw, raw, "raw", reason)

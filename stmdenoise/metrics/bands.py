@@ -1,18 +1,34 @@
 """Radial frequency bands of the fidelity estimates (:mod:`stmdenoise.metrics.fidelity`), given by
 the periods at their ends and labelled in Å or nm: the issue's Cu(111) bands
-(:func:`bands_from_periods`) and octave bands from the pixel up (:func:`default_bands`).
+(:func:`bands_from_periods`) and octave bands from the pixel up (:func:`default_bands`); sums over
+them (:class:`BandSums`) and the figures an estimate reports per band (:class:`BandFidelity`,
+:class:`FidelityReport`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ALL", "Band", "BandSums", "bands_from_periods", "default_bands"]
+__all__ = [
+    "ALL",
+    "SIGNAL_COHERENCE",
+    "Band",
+    "BandFidelity",
+    "BandSums",
+    "FidelityReport",
+    "bands_from_periods",
+    "default_bands",
+]
+
+#: Share of a band's raw power that must be common to the looks before the band counts as
+#: holding signal (below it, a band's error says nothing about signal changed).
+SIGNAL_COHERENCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -128,3 +144,96 @@ class BandSums:
             per = np.bincount(self.labels, weights=a.ravel(), minlength=len(self.masks) + 1)
             return np.append(per[: len(self.masks)], whole)
         return np.array([float(a[m].sum()) for m in self.masks] + [whole])
+
+
+@dataclass(frozen=True)
+class BandFidelity:
+    """Fidelity of one output in one band (see the module docstring for the meaning).
+
+    Attributes
+    ----------
+    band : Band
+    error : float
+        Estimated error power relative to the raw frame's (raw = 1).
+    error_se : float
+        Standard error of ``error`` (frequency bins treated as independent up to the window's
+        correlation).
+    kept : float
+        Signal cross-power relative to the raw frame's (raw = 1); NaN where the band holds no
+        measurable signal.
+    coherent : float
+        Share of the raw frame's band power that is common to the looks (0-1).
+    noise_rms : float
+        RMS of one raw look's noise in this band, in the data's units.
+    """
+
+    band: Band
+    error: float
+    error_se: float
+    kept: float
+    coherent: float
+    noise_rms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat JSON-serialisable dict (band as its label and periods in metres)."""
+        d = asdict(self)
+        d["band"] = self.band.label
+        d["period_long_m"] = None if math.isinf(self.band.long) else self.band.long
+        d["period_short_m"] = self.band.short
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+@dataclass(frozen=True)
+class FidelityReport:
+    """Fidelity of one output against independent looks, per band and overall.
+
+    Attributes
+    ----------
+    method : {"forward/backward", "frame stack"}
+    looks : int
+        Independent looks used (2 for forward/backward).
+    bands : tuple of BandFidelity
+    overall : BandFidelity
+        Every frequency but zero.
+    offsets : tuple of (float, float)
+        ``(dy, dx)`` shift in pixels that registered each other look onto the judged one.
+    shape : (int, int)
+        Rows and columns compared (after registration and NaN cropping).
+    pixel_size : float
+        Metres per pixel (for the band periods).
+    """
+
+    method: str
+    looks: int
+    bands: tuple[BandFidelity, ...]
+    overall: BandFidelity
+    offsets: tuple[tuple[float, float], ...]
+    shape: tuple[int, int]
+    pixel_size: float
+
+    def band(self, label: str) -> BandFidelity:
+        """The entry of the band called ``label`` (``"all"`` for the overall figure)."""
+        for b in (*self.bands, self.overall):
+            if b.band.label == label:
+                return b
+        raise ValueError(
+            f"label must be one of {[b.band.label for b in self.bands] + ['all']}, got {label!r}"
+        )
+
+    def worst_band(self) -> BandFidelity:
+        """The band with the highest estimated error (only bands with signal in them)."""
+        finite = [b for b in self.bands if math.isfinite(b.error)] or list(self.bands)
+        with_signal = [b for b in finite if b.coherent >= SIGNAL_COHERENCE] or finite
+        return max(with_signal, key=lambda b: b.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (for provenance and ``--json``)."""
+        return {
+            "method": self.method,
+            "looks": self.looks,
+            "overall": self.overall.to_dict(),
+            "bands": [b.to_dict() for b in self.bands],
+            "offsets_px": [list(o) for o in self.offsets],
+            "shape": list(self.shape),
+            "pixel_size_m": self.pixel_size,
+        }

@@ -62,14 +62,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
-from stmdenoise.metrics.bands import ALL, Band, BandSums, bands_from_periods, default_bands
+from stmdenoise.metrics.bands import (
+    ALL,
+    SIGNAL_COHERENCE,
+    Band,
+    BandFidelity,
+    BandSums,
+    FidelityReport,
+    bands_from_periods,
+    default_bands,
+)
 from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
 from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
@@ -81,6 +90,7 @@ __all__ = [
     "ErrorDifference",
     "FidelityReport",
     "MIN_FIDELITY_SIZE",
+    "PairedLooks",
     "SIGNAL_COHERENCE",
     "bands_from_periods",
     "default_bands",
@@ -97,9 +107,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: Share of a band's raw power that must be common to the looks before the band counts as
-#: holding signal (below it, a band's error says nothing about signal changed).
-SIGNAL_COHERENCE = 0.05
 
 #: Fewest rows and columns the looks must share (after registration and NaN cropping).
 MIN_FIDELITY_SIZE = 32
@@ -118,99 +125,6 @@ FIDELITY_CAVEAT = (
 # median filters) the measured spread was 0.1-1.3 times the standard error so computed: it is
 # conservative in the long-period bands, about right elsewhere.
 _SE_VARIANCE_FACTOR = 4.5
-
-
-@dataclass(frozen=True)
-class BandFidelity:
-    """Fidelity of one output in one band (see the module docstring for the meaning).
-
-    Attributes
-    ----------
-    band : Band
-    error : float
-        Estimated error power relative to the raw frame's (raw = 1).
-    error_se : float
-        Standard error of ``error`` (frequency bins treated as independent up to the window's
-        correlation).
-    kept : float
-        Signal cross-power relative to the raw frame's (raw = 1); NaN where the band holds no
-        measurable signal.
-    coherent : float
-        Share of the raw frame's band power that is common to the looks (0-1).
-    noise_rms : float
-        RMS of one raw look's noise in this band, in the data's units.
-    """
-
-    band: Band
-    error: float
-    error_se: float
-    kept: float
-    coherent: float
-    noise_rms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat JSON-serialisable dict (band as its label and periods in metres)."""
-        d = asdict(self)
-        d["band"] = self.band.label
-        d["period_long_m"] = None if math.isinf(self.band.long) else self.band.long
-        d["period_short_m"] = self.band.short
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
-
-
-@dataclass(frozen=True)
-class FidelityReport:
-    """Fidelity of one output against independent looks, per band and overall.
-
-    Attributes
-    ----------
-    method : {"forward/backward", "frame stack"}
-    looks : int
-        Independent looks used (2 for forward/backward).
-    bands : tuple of BandFidelity
-    overall : BandFidelity
-        Every frequency but zero.
-    offsets : tuple of (float, float)
-        ``(dy, dx)`` shift in pixels that registered each other look onto the judged one.
-    shape : (int, int)
-        Rows and columns compared (after registration and NaN cropping).
-    pixel_size : float
-        Metres per pixel (for the band periods).
-    """
-
-    method: str
-    looks: int
-    bands: tuple[BandFidelity, ...]
-    overall: BandFidelity
-    offsets: tuple[tuple[float, float], ...]
-    shape: tuple[int, int]
-    pixel_size: float
-
-    def band(self, label: str) -> BandFidelity:
-        """The entry of the band called ``label`` (``"all"`` for the overall figure)."""
-        for b in (*self.bands, self.overall):
-            if b.band.label == label:
-                return b
-        raise ValueError(
-            f"label must be one of {[b.band.label for b in self.bands] + ['all']}, got {label!r}"
-        )
-
-    def worst_band(self) -> BandFidelity:
-        """The band with the highest estimated error (only bands with signal in them)."""
-        finite = [b for b in self.bands if math.isfinite(b.error)] or list(self.bands)
-        with_signal = [b for b in finite if b.coherent >= SIGNAL_COHERENCE] or finite
-        return max(with_signal, key=lambda b: b.error)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (for provenance and ``--json``)."""
-        return {
-            "method": self.method,
-            "looks": self.looks,
-            "overall": self.overall.to_dict(),
-            "bands": [b.to_dict() for b in self.bands],
-            "offsets_px": [list(o) for o in self.offsets],
-            "shape": list(self.shape),
-            "pixel_size_m": self.pixel_size,
-        }
 
 
 # ---------------------------------------------------------------------------------- estimation
@@ -274,51 +188,33 @@ def prepare_looks(
 
 
 def _report(
-    method: str,
-    prep: _Prepared,
-    output_index: int,
-    x_f: NDArray[np.complex128],
-    noise: Array,
-    looks: int,
-    bands: Sequence[Band],
-    sums: BandSums,
-    offsets: Sequence[tuple[float, float]],
-    pixel_size: float,
+    method: str, sp: _Spectra, output_index: int, offsets: Sequence[tuple[float, float]], pixel_size: float
 ) -> FidelityReport:
-    """Every band's figures (module docstring) for one output; ``sums`` adds a per-frequency term
-    over each band. Per frequency, |e + n|^2 with n complex Gaussian of power s2 varies by
+    """Every band's figures (module docstring) for one output; the raw look's sums come with
+    ``sp``. Per frequency, |e + n|^2 with n complex Gaussian of power s2 varies by
     2 |e|^2 s2 + s2^2, and s2 is itself a one-bin estimate (another s2^2)."""
-    d_f = np.fft.fft2(prep.outputs[output_index])
-    ref_f = np.mean(prep.others_f, axis=0)
-    s2 = noise / (looks - 1)
-    t_out = np.abs(d_f - ref_f) ** 2 - s2
-    raw_err = sums.sums(np.abs(x_f - ref_f) ** 2 - s2)
-    err = sums.sums(t_out)
-    var = sums.sums(2 * np.maximum(t_out, 0.0) * s2 + 2 * s2**2)
-    cross_raw = sums.sums(np.real(x_f * np.conj(ref_f)))
-    cross_out = sums.sums(np.real(d_f * np.conj(ref_f)))
-    power_raw = sums.sums(np.abs(x_f) ** 2)
-    w = _hann(prep.shape)
-    norm = float((w**2).sum()) * prep.shape[0] * prep.shape[1]  # Parseval with the window's power
-    noise_sum = sums.sums(noise)
+    d_f = np.fft.fft2(sp.prep.outputs[output_index])
+    t_out = np.abs(d_f - sp.ref_f) ** 2 - sp.s2
+    err = sp.sums.sums(t_out)
+    var = sp.sums.sums(2 * np.maximum(t_out, 0.0) * sp.s2 + 2 * sp.s2**2)
+    cross_out = sp.sums.sums(np.real(d_f * np.conj(sp.ref_f)))
     entries = []
-    for i, band in enumerate((*bands, ALL)):
-        if sums.counts[i] == 0:
+    for i, band in enumerate((*sp.bands, ALL)):
+        if sp.sums.counts[i] == 0:
             entries.append(BandFidelity(band, math.nan, math.nan, math.nan, math.nan, math.nan))
-        elif raw_err[i] <= 0:  # the raw frame holds no measurable noise in this band
+        elif sp.raw_err[i] <= 0:  # the raw frame holds no measurable noise in this band
             entries.append(BandFidelity(band, math.nan, math.nan, math.nan, math.nan, 0.0))
         else:
-            power = float(power_raw[i])
-            coherent = min(1.0, max(0.0, float(cross_raw[i]) / power)) if power > 0 else 0.0
+            power, cross, raw_err = float(sp.power_raw[i]), float(sp.cross_raw[i]), float(sp.raw_err[i])
+            coherent = min(1.0, max(0.0, cross / power)) if power > 0 else 0.0
             # "kept" needs signal to divide by: less than 2 % coherent power is noise
-            kept = float(cross_out[i] / cross_raw[i]) if coherent >= 0.02 else math.nan
+            kept = float(cross_out[i]) / cross if coherent >= 0.02 else math.nan
             entries.append(BandFidelity(
-                band, float(err[i] / raw_err[i]),
-                math.sqrt(_SE_VARIANCE_FACTOR * float(var[i])) / float(raw_err[i]), kept, coherent,
-                math.sqrt(max(0.0, float(noise_sum[i])) / norm),
+                band, float(err[i]) / raw_err, math.sqrt(_SE_VARIANCE_FACTOR * float(var[i])) / raw_err,
+                kept, coherent, float(sp.noise_rms[i]),
             ))  # fmt: skip
     return FidelityReport(
-        method, looks, tuple(entries[:-1]), entries[-1], tuple(offsets), prep.shape, pixel_size
+        method, sp.looks, tuple(entries[:-1]), entries[-1], tuple(offsets), sp.prep.shape, pixel_size
     )
 
 
@@ -402,8 +298,9 @@ def pair_fidelities(
     the other look are cropped, levelled and transformed once for all of them (the do-no-harm
     judge scores the model and every fallback against the same pair). Each report equals
     :func:`pair_fidelity`'s for that output alone; the parameters and errors are its."""
-    px, ds, x, b, off = _pair_inputs(outputs, raw, other, pixel_size, offset, max_shift)
-    return _looks_report("forward/backward", ds, x, [b], [off], px, bands)
+    return PairedLooks(
+        outputs, raw, other, pixel_size=pixel_size, bands=bands, offset=offset, max_shift=max_shift
+    ).reports()
 
 
 def _pair_inputs(
@@ -427,13 +324,23 @@ def _pair_inputs(
     return px, ds, x, b, register_frames(x, b, max_shift=shift)
 
 
-class _Spectra(NamedTuple):
+@dataclass(frozen=True)
+class _Spectra:
+    """The prepared looks with what every output's report shares: the judged look's transform,
+    the mean of the others (``ref_f``) and its noise power ``s2``, and the judged look's sums per
+    band (then all frequencies)."""
+
     prep: _Prepared
-    x_f: NDArray[np.complex128]  # the judged look's transform
-    noise: Array  # one look's noise power per frequency (the looks' spread)
+    x_f: NDArray[np.complex128]
+    ref_f: NDArray[np.complex128]
+    s2: Array
     looks: int
     bands: tuple[Band, ...]
     sums: BandSums
+    raw_err: Array
+    cross_raw: Array
+    power_raw: Array
+    noise_rms: Array  # one look's noise RMS in the data's units
 
 
 def _spectra(
@@ -454,7 +361,18 @@ def _spectra(
     mean_f = np.mean(all_f, axis=0)
     noise = np.sum([np.abs(f - mean_f) ** 2 for f in all_f], axis=0) / (looks - 1)
     chosen = tuple(bands) if bands is not None else default_bands(px, prep.shape)
-    return _Spectra(prep, x_f, noise, looks, chosen, BandSums(chosen, prep.shape, px))
+    sums = BandSums(chosen, prep.shape, px)
+    ref_f = np.mean(prep.others_f, axis=0)
+    s2 = noise / (looks - 1)
+    w = _hann(prep.shape)
+    norm = float((w**2).sum()) * prep.shape[0] * prep.shape[1]  # Parseval with the window's power
+    return _Spectra(
+        prep, x_f, ref_f, s2, looks, chosen, sums,
+        raw_err=sums.sums(np.abs(x_f - ref_f) ** 2 - s2),
+        cross_raw=sums.sums(np.real(x_f * np.conj(ref_f))),
+        power_raw=sums.sums(np.abs(x_f) ** 2),
+        noise_rms=np.sqrt(np.maximum(sums.sums(noise), 0.0) / norm),
+    )  # fmt: skip
 
 
 def _looks_report(
@@ -467,10 +385,7 @@ def _looks_report(
     bands: Sequence[Band] | None,
 ) -> list[FidelityReport]:
     sp = _spectra(outputs, target, others, offsets, px, bands)
-    return [
-        _report(method, sp.prep, i, sp.x_f, sp.noise, sp.looks, sp.bands, sp.sums, offsets, px)
-        for i in range(len(outputs))
-    ]
+    return [_report(method, sp, i, offsets, px) for i in range(len(outputs))]
 
 
 @dataclass(frozen=True)
@@ -511,22 +426,51 @@ def error_difference(
     >>> d.difference < -2 * d.se
     True
     """
-    px, outs, x, o, off = _pair_inputs([a, b], raw, other, pixel_size, offset, None)
-    sp = _spectra(outs, x, [o], [off], px, bands)
-    ref_f = sp.prep.others_f[0]
-    d1, d2 = (np.fft.fft2(v) for v in sp.prep.outputs)
-    s2 = sp.noise  # one other look: its noise power is one look's
-    raw_err = sp.sums.sums(np.abs(sp.x_f - ref_f) ** 2 - s2)
-    diff = sp.sums.sums(np.abs(d1 - ref_f) ** 2 - np.abs(d2 - ref_f) ** 2)
-    var = sp.sums.sums(2 * np.abs(d1 - d2) ** 2 * s2)
-    out = []
-    for i, band in enumerate((*sp.bands, ALL)):
-        if sp.sums.counts[i] == 0 or raw_err[i] <= 0:
-            out.append(ErrorDifference(band, math.nan, math.nan))
-        else:
-            se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[i])) / float(raw_err[i])
-            out.append(ErrorDifference(band, float(diff[i] / raw_err[i]), se))
-    return tuple(out)
+    return PairedLooks([a, b], raw, other, pixel_size=pixel_size, bands=bands, offset=offset).difference(0, 1)
+
+
+class PairedLooks:
+    """Outputs made from ``raw`` judged against one other look, prepared once (crop, planes,
+    window, transforms): :meth:`reports` gives each output's :func:`pair_fidelity` and
+    :meth:`difference` the :func:`error_difference` of two, without preparing the pair again (the
+    do-no-harm judge needs both). Parameters and errors as :func:`pair_fidelities`."""
+
+    def __init__(
+        self,
+        outputs: Sequence[Any],
+        raw: Any,
+        other: Any,
+        *,
+        pixel_size: float | None = None,
+        bands: Sequence[Band] | None = None,
+        offset: tuple[float, float] | None = None,
+        max_shift: float | None = None,
+    ) -> None:
+        px, ds, x, b, off = _pair_inputs(outputs, raw, other, pixel_size, offset, max_shift)
+        self._sp, self._offsets, self._px = _spectra(ds, x, [b], [off], px, bands), [off], px
+
+    def reports(self) -> list[FidelityReport]:
+        """Each output's report, in order."""
+        return [
+            _report("forward/backward", self._sp, i, self._offsets, self._px)
+            for i in range(len(self._sp.prep.outputs))
+        ]
+
+    def difference(self, i: int, j: int) -> tuple[ErrorDifference, ...]:
+        """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
+        paired standard error (:class:`ErrorDifference`)."""
+        sp = self._sp
+        d1, d2 = (np.fft.fft2(sp.prep.outputs[k]) for k in (i, j))
+        diff = sp.sums.sums(np.abs(d1 - sp.ref_f) ** 2 - np.abs(d2 - sp.ref_f) ** 2)
+        var = sp.sums.sums(2 * np.abs(d1 - d2) ** 2 * sp.s2)
+        out = []
+        for k, band in enumerate((*sp.bands, ALL)):
+            if sp.sums.counts[k] == 0 or sp.raw_err[k] <= 0:
+                out.append(ErrorDifference(band, math.nan, math.nan))
+            else:
+                se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[k])) / float(sp.raw_err[k])
+                out.append(ErrorDifference(band, float(diff[k] / sp.raw_err[k]), se))
+        return tuple(out)
 
 
 def stack_fidelity(
