@@ -33,7 +33,7 @@ import numpy as np
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.contrast import contrast_mismatch
-from stmdenoise.metrics.fidelity import register_frames, trace_retrace_max_shift
+from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
 from stmdenoise.scan import Scan
 
 __all__ = ["NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]

@@ -21,8 +21,8 @@ noise part-way through a scan then falls on both sides.
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
-(:func:`stmdenoise.metrics.second_look.second_look`, used by
-:func:`stmdenoise.denoise.two_direction_denoise`), and such a current sharing fewer than
+(:func:`stmdenoise.metrics.second_look.second_look`, through
+:func:`stmdenoise.pairing.prepare_pair`), and such a current, or a quiet scan, sharing fewer than
 2 x :data:`BAND` rows gets the shorter bands. Ours, not the paper's (docs/model-selection.md,
 candidates K and L).
 
@@ -68,9 +68,9 @@ Array = NDArray[np.float64]
 KIND = "two-direction-wiener"
 #: Rows per cross-fitting band (one row of :data:`TILE`-px noise tiles each).
 BAND = TILE
-#: Rows per band of a feedback-error current sharing fewer than 2 x :data:`BAND` complete rows
-#: with its negated other direction: its noise and power tiles are this many rows by
-#: :data:`TILE` columns (docs/model-selection.md, candidate L).
+#: Rows per band of a feedback-error current (or a quiet scan) sharing fewer than 2 x :data:`BAND`
+#: complete rows with its second look: its noise and power tiles are this many rows by
+#: :data:`TILE` columns (docs/model-selection.md, candidates L and Q).
 SMALL_BAND = 16
 #: Column step of the noise and power tiles (Welch, 75 % overlap).
 WELCH_STEP = 16
