@@ -9,7 +9,9 @@ backward frame's amplitude relative to the forward one, the share of the raw fra
 error that lies there, and the share of that error a single scale factor on the backward frame
 would leave (near 0: the difference there is a contrast mismatch, not noise). "named" marks the
 channels where the app's do-no-harm verdict says so (:class:`stmdenoise.metrics.contrast.ContrastMismatch`).
-Feedback-error currents (stmdenoise.io.feedback) are marked: their directions differ by real signal anyway.
+Each channel is measured against the look the do-no-harm judge uses (`judging_look`): for a
+current recorded with the Z feedback on (stmdenoise.io.feedback, marked) the backward frame
+negated where that agrees with the forward one, since its directions differ by the feedback error.
 The last column is the forward frame's power over the backward frame's in the finest octave (periods
 2-4 px), where most channels hold mostly noise: the estimate assumes the two looks equally noisy
 (away from 1, the ratios it reports are pulled but not its ranking of two outputs, since the excess
@@ -17,7 +19,7 @@ is the same for every output; a backward frame that is *smoother* rather than le
 however, reward smoothing).
 
 A second table, for the named channels: the shipped model's output and the best Gaussian of the
-classical sweep, scored against the backward frame as stored and against it rescaled about its
+classical sweep, scored against the judge's look and against it rescaled about its
 mean by 1 / amplitude (so both looks show the forward frame's contrast): how much of a filter's
 lead the contrast mismatch explains.
 """
@@ -41,25 +43,26 @@ from stmdenoise.metrics.contrast import contrast_mismatch  # noqa: E402
 from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
 from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
+from stmdenoise.training.real_fidelity import classical_methods, judging_look  # noqa: E402
 
 
-def rescaled_scores(fwd: Scan, bwd: Scan, offset: tuple[float, float], ratio: float) -> str:
-    """Markdown cells: the model and the best Gaussian against the stored and the rescaled look."""
+def rescaled_scores(fwd: Scan, bwd: Scan, look: Scan, offset: tuple[float, float], ratio: float) -> str:
+    """Markdown cells: the model (given ``bwd`` as the app gives it) and the best Gaussian against
+    the judge's ``look`` and against it rescaled."""
     from stmdenoise.denoise import Denoiser, default_model_dir
-    from stmdenoise.evaluation import BASELINES
 
-    b = np.asarray(bwd.data, dtype=np.float64)
+    b = np.asarray(look.data, dtype=np.float64)
     mean = float(np.nanmean(b))
-    rescaled = bwd.with_data(mean + (b - mean) / ratio)
+    rescaled = look.with_data(mean + (b - mean) / ratio)
     model = Denoiser.from_folder(default_model_dir(), device="cpu").denoise(fwd, partner=bwd).data
-    gauss = BASELINES["gaussian"]
-    outs = {f"Gaussian {p:g} px": gauss.apply(np.asarray(fwd.data, dtype=np.float64), p) for p in gauss.grid}
+    gauss = classical_methods(["gaussian"])  # as the fidelity bench runs them (NaN rows kept)
+    outs = {m.label: m.run(fwd, bwd) for m in gauss}
     cells = []
-    for look in (bwd, rescaled):
-        errs = {k: pair_fidelity(o, fwd, look, offset=offset).overall.error for k, o in outs.items()}
+    for judged in (look, rescaled):
+        errs = {k: pair_fidelity(o, fwd, judged, offset=offset).overall.error for k, o in outs.items()}
         best = min(errs, key=lambda k: errs[k])
         cells += [
-            f"{pair_fidelity(model, fwd, look, offset=offset).overall.error:.2f}",
+            f"{pair_fidelity(model, fwd, judged, offset=offset).overall.error:.2f}",
             f"{errs[best]:.2f} ({best})",
         ]
     return " | ".join(cells)
@@ -88,21 +91,25 @@ def main(argv: list[str] | None = None) -> int:
     named_rows = []
     for name, fwd, bwd in two_direction_scans(root):
         try:
-            offset = pair_fidelity(fwd, fwd, bwd).offsets[0]
-            m = contrast_mismatch(fwd, bwd, offset)
+            offset, look = judging_look(fwd, bwd)
+            m = contrast_mismatch(fwd, look, offset)
         except (NotScorableError, ValueError):
             continue
-        label = name + (" (feedback error)" if feedback_error_channel(fwd) else "")
+        label = name + (
+            (" (feedback error, negated look)" if look is not bwd else " (feedback error, stored look)")
+            if feedback_error_channel(fwd)
+            else ""
+        )
         named = "yes" if m.named else ""
         left = m.left_after_scaling
         fine = fine_power_ratio(fwd, bwd)
         cells = f"{m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} | {fine:.2f}"
         print(f"| {label} | {cells} |")
         if m.named:
-            named_rows.append(f"| {label} | {rescaled_scores(fwd, bwd, offset, m.ratio)} |")
+            named_rows.append(f"| {label} | {rescaled_scores(fwd, bwd, look, offset, m.ratio)} |")
     if named_rows:
         print("\nNamed channels, overall estimated error (raw = 1.00 against each look):\n")
-        print("| channel | model, stored look | best Gaussian, stored look | model, rescaled look "
+        print("| channel | model, judge's look | best Gaussian, judge's look | model, rescaled look "
               "| best Gaussian, rescaled look |")  # fmt: skip
         print("|---|---:|---:|---:|---:|")
         print("\n".join(named_rows))
