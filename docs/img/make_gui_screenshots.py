@@ -140,6 +140,14 @@ def _contrast(win: MainWindow, real: Path) -> None:
     win.session.set_channel("Current")
 
 
+def _contrast_feedback(win: MainWindow, real: Path) -> None:
+    """The Createc step's Current, recorded with the Z feedback on: judged against its backward
+    frame negated, which shows the large scales at 0.59x the contrast; the verdict names it."""
+    win.session.open_paths([real / "createc" / "createc_scan_step_20nm.dat"])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -178,6 +186,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "crop": (_crop, False),
     "feedback": (_feedback, True),
     "contrast": (_contrast, True),
+    "contrast_feedback": (_contrast_feedback, True),
     "quiet": (_quiet, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
