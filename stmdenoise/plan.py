@@ -317,6 +317,7 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
     from scipy import ndimage
 
     from stmdenoise.metrics._input import NotScorableError, scored_rows
+    from stmdenoise.metrics.bands import radial_frequency, radial_period
     from stmdenoise.metrics.registration import hann_window, levelled
 
     if scan.pixel_size is None:  # no length scale: no period to compare with the model's
@@ -332,8 +333,7 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
         return None
     power = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
     power = ndimage.uniform_filter(power, 3, mode="wrap")
-    k = np.hypot(np.fft.fftfreq(z.shape[0])[:, None], np.fft.fftfreq(z.shape[1])[None, :])
-    period = np.where(k > 0, px / np.where(k > 0, k, 1.0), np.inf)
+    k, period = radial_frequency(z.shape), radial_period(z.shape, px)
     band = (period < 2 * model_pixel_size) & (period >= 2.1 * px)
     if band.sum() < 50:
         return None

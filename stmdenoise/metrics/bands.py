@@ -24,6 +24,8 @@ __all__ = [
     "FidelityReport",
     "bands_from_periods",
     "default_bands",
+    "radial_frequency",
+    "radial_period",
 ]
 
 #: Share of a band's raw power that must be common to the looks before the band counts as
@@ -113,12 +115,15 @@ def default_bands(pixel_size: float, shape: tuple[int, int]) -> tuple[Band, ...]
     return tuple(Band(b * pixel_size, a * pixel_size) for a, b in zip(edges, edges[1:], strict=False))
 
 
-def _radial_period(shape: tuple[int, int], pixel_size: float) -> NDArray[np.float64]:
-    ky = np.fft.fftfreq(shape[0])[:, None]
-    kx = np.fft.fftfreq(shape[1])[None, :]
-    k = np.hypot(ky, kx)  # cycles per pixel
-    with np.errstate(divide="ignore"):
-        return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
+def radial_frequency(shape: tuple[int, int]) -> NDArray[np.float64]:
+    """|k| in cycles per pixel of each bin of a 2-D FFT of ``shape`` (numpy's layout)."""
+    return np.asarray(np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :]))
+
+
+def radial_period(shape: tuple[int, int], pixel_size: float) -> NDArray[np.float64]:
+    """The period (in the unit of ``pixel_size``) of each bin of a 2-D FFT of ``shape``; inf at k = 0."""
+    k = radial_frequency(shape)
+    return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
 
 
 class BandSums:
@@ -127,7 +132,7 @@ class BandSums:
     overlap, else one mask per band. ``counts``: frequencies per band, then in all."""
 
     def __init__(self, bands: Sequence[Band], shape: tuple[int, int], pixel_size: float) -> None:
-        period = _radial_period(shape, pixel_size)
+        period = radial_period(shape, pixel_size)
         self.finite = np.isfinite(period)
         self.masks = [self.finite & (period <= b.long) & (period > b.short) for b in bands]
         self.counts = [int(m.sum()) for m in self.masks] + [int(self.finite.sum())]

@@ -179,14 +179,15 @@ def evaluate_holdout(
 def base_error_on_scans(base: str, paths: Sequence[Path], device: str) -> float:
     """Mean overall forward/backward estimated error (raw = 1.00) of ``base``'s output on ``paths``.
 
-    Each scan's primary channel, forward frame denoised, judged against its backward frame
-    (:func:`~stmdenoise.metrics.fidelity.pair_fidelity`, as in :func:`evaluate_holdout`). NaN when
+    Each scan's primary channel, forward frame denoised, judged against the look
+    :func:`evaluate_holdout`'s rows use (:func:`~stmdenoise.training.real_fidelity.judging_look`:
+    the backward frame, negated for a feedback-error current where that agrees). NaN when
     no scan could be judged (no backward frame, or the base model refuses every scan).
     """
     from stmdenoise.denoise import Denoiser
     from stmdenoise.io import read_all
     from stmdenoise.metrics.fidelity import NotScorableError, pair_fidelity
-    from stmdenoise.training.real_fidelity import two_direction_frames
+    from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
 
     d = Denoiser.from_folder(base, device=device, backend="torch")
     errors = []
@@ -199,7 +200,8 @@ def base_error_on_scans(base: str, paths: Sequence[Path], device: str) -> float:
             try:
                 # the network the fine-tune starts from (G_D), also when real scans go to a spectral gain
                 out = np.asarray(d.denoise(fwd, which="simulated" if d.gain is not None else "auto").data)
-                err = pair_fidelity(out, fwd, bwd).band("all").error
+                offset, look = judging_look(fwd, bwd)  # a feedback-error current: its negated look
+                err = pair_fidelity(out, fwd, look, offset=offset).band("all").error
             except (NotScorableError, ValueError):
                 continue
             if math.isfinite(err):
