@@ -119,7 +119,7 @@ TWO_DIRECTION_NOTICE = (
 #: The notice of a second look that shows the surface at another contrast
 #: (:mod:`stmdenoise.metrics.contrast`).
 CONTRAST_NOTICE = (
-    "The {direction} frame shows this scan's large-scale structure at {ratio:.2f}x its contrast "
+    "The {look} shows this scan's large-scale structure at {ratio:.2f}x its contrast "
     "(the same shape: coherence {coherence:.3f}). The estimate counts that difference as error "
     "({share:.0%} of the raw scan's), so it favours filters that shrink the contrast: the figures "
     "here overstate what keeping it costs."
@@ -458,10 +458,11 @@ def _judge(
         gap = paired.difference(len(smoothed), k)[-1]
         mismatch = contrast_mismatch(raw, partner_scan, offset)
         if mismatch.named:
+            negated = ", negated," if feedback_error_channel(raw) else ""  # _second_look's rule
             notices.append(
                 CONTRAST_NOTICE.format(
-                    direction=partner_scan.direction, ratio=mismatch.ratio, coherence=mismatch.coherence,
-                    share=mismatch.share,
+                    look=f"{partner_scan.direction} frame{negated}", ratio=mismatch.ratio,
+                    coherence=mismatch.coherence, share=mismatch.share,
                 )
             )  # fmt: skip
     except (NotScorableError, ValueError) as exc:

@@ -109,3 +109,16 @@ def test_the_named_realdata_channels(shared_dir: Path) -> None:
         offset, look = judging_look(fwd, bwd)
         m = contrast_mismatch(fwd, look, offset)
         assert m.named is named, (path.name, channel, m)
+
+
+@pytest.mark.realdata
+def test_the_verdict_names_the_negated_look_of_a_feedback_error_current(shared_dir: Path) -> None:
+    """The Createc step's Current is judged against its backward frame negated; the notice says so."""
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    path = shared_dir / "realdata" / "createc" / "createc_scan_step_20nm.dat"
+    [(_, fwd, bwd)] = two_direction_frames(path, ["Current"])
+    out = fwd.with_data(ndimage.gaussian_filter(np.nan_to_num(np.asarray(fwd.data), nan=0.0), 1.0))
+    out = out.with_data(np.where(np.isfinite(fwd.data), out.data, np.nan))
+    _, verdict = judge(fwd, out, bwd)
+    assert any("The backward frame, negated, shows" in n and "0.59x its contrast" in n for n in verdict.notices)
