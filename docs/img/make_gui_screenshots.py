@@ -146,6 +146,9 @@ def _contrast_feedback(win: MainWindow, real: Path) -> None:
     win.session.open_paths([real / "createc" / "createc_scan_step_20nm.dat"])
     wait_until_idle(win, timeout_s=600)
     win.session.set_channel("Current")
+    wait_until_idle(win, timeout_s=600)
+    area = win.docks["Denoise"].widget()  # scroll the verdict's notices into view
+    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
 
 
 def _simulation(win: MainWindow, real: Path) -> None:
