@@ -53,7 +53,7 @@ import numpy as np
 
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
-from stmdenoise.metrics.contrast import contrast_mismatch
+from stmdenoise.metrics.contrast import contrast_of
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
@@ -456,7 +456,7 @@ def _judge(
         name, k = _best_fallback(smoothed, reps)
         fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
         gap = paired.difference(len(smoothed), k)[-1]
-        mismatch = contrast_mismatch(raw, partner_scan, offset)
+        mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
         if mismatch.named:
             negated = ", negated," if feedback_error_channel(raw) else ""  # _second_look's rule
             notices.append(

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from stmdenoise.metrics.bands import radial_frequency
 from stmdenoise.metrics.fidelity import prepare_looks
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "MISMATCH_RATIO",
     "MISMATCH_SHARE",
     "contrast_mismatch",
+    "contrast_of",
 ]
 
 #: Frequencies counted as large scales, cycles per pixel (0, LARGE_SCALE].
@@ -102,9 +105,14 @@ def contrast_mismatch(raw: Any, other: Any, offset: Sequence[float]) -> Contrast
     x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
     b = np.asarray(getattr(other, "data", other), dtype=np.float64)
     prep = prepare_looks(x, [], [b], [(float(offset[0]), float(offset[1]))])
-    x_f = np.fft.fft2(prep.target)
-    r_f = prep.others_f[0]
-    k = np.hypot(np.fft.fftfreq(prep.shape[0])[:, None], np.fft.fftfreq(prep.shape[1])[None, :])
+    return contrast_of(np.fft.fft2(prep.target), prep.others_f[0])
+
+
+def contrast_of(x_f: NDArray[np.complex128], r_f: NDArray[np.complex128]) -> ContrastMismatch:
+    """:func:`contrast_mismatch` from the two looks' prepared transforms (as
+    :meth:`stmdenoise.metrics.fidelity.PairedLooks.transforms` gives them: the judge prepares the
+    pair once for the reports, the paired difference and this)."""
+    k = radial_frequency(x_f.shape)
     large = (k > 0) & (k <= LARGE_SCALE)
     cross = float(np.real(x_f[large] * np.conj(r_f[large])).sum())
     px = float((np.abs(x_f[large]) ** 2).sum())

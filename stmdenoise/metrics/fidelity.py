@@ -456,6 +456,11 @@ class PairedLooks:
             for i in range(len(self._sp.prep.outputs))
         ]
 
+    def transforms(self) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+        """The raw look's and the other look's prepared transforms (common complete rows, plane
+        levelled, windowed, registered): what :func:`stmdenoise.metrics.contrast.contrast_of` reads."""
+        return self._sp.x_f, self._sp.ref_f
+
     def difference(self, i: int, j: int) -> tuple[ErrorDifference, ...]:
         """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
         paired standard error (:class:`ErrorDifference`)."""

@@ -123,3 +123,18 @@ def test_the_verdict_names_the_negated_look_of_a_feedback_error_current(shared_d
     _, verdict = judge(fwd, out, bwd)
     named = [n for n in verdict.notices if "The backward frame, negated, shows" in n]
     assert len(named) == 1 and "0.59x its contrast" in named[0]
+
+
+def test_the_judges_pair_as_prepared_gives_the_same_mismatch() -> None:
+    """The judge reads the mismatch from the pair it prepared for its reports
+    (PairedLooks.transforms); the figures equal contrast_mismatch's own preparation, unmeasured rows
+    and a fractional offset included."""
+    from stmdenoise.metrics.contrast import contrast_of
+    from stmdenoise.metrics.fidelity import PairedLooks
+
+    f, b = _looks(0.85)
+    f[:7] = np.nan
+    out = np.where(np.isfinite(f), ndimage.gaussian_filter(np.nan_to_num(f), 1.0), np.nan)
+    offset = (0.4, -0.3)
+    paired = PairedLooks([out], Scan(f, pixel_size=(PX, PX)), Scan(b, pixel_size=(PX, PX)), offset=offset)
+    assert contrast_of(*paired.transforms()) == contrast_mismatch(f, b, offset)
