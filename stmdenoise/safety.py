@@ -64,6 +64,7 @@ from stmdenoise.metrics.fidelity import (
     pair_fidelities,
 )
 from stmdenoise.metrics.second_look import second_look
+from stmdenoise.metrics.uneven import STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
     MAX_WORK_PIXELS,
     MAX_ZOOM,
@@ -457,14 +458,17 @@ def _judge(
         fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
         gap = paired.difference(len(smoothed), k)[-1]
         mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
+        look = f"{partner_scan.direction} frame" + (" (negated)" if feedback_error_channel(raw) else "")
         if mismatch.named:
-            negated = ", negated," if feedback_error_channel(raw) else ""  # _second_look's rule
-            notices.append(
-                CONTRAST_NOTICE.format(
-                    look=f"{partner_scan.direction} frame{negated}", ratio=mismatch.ratio,
-                    coherence=mismatch.coherence, share=mismatch.share,
-                )
-            )  # fmt: skip
+            notices.append(CONTRAST_NOTICE.format(
+                look=look, ratio=mismatch.ratio, coherence=mismatch.coherence, share=mismatch.share,
+            ))  # fmt: skip
+        uneven = uneven_noise(raw, partner_scan, offset) if made.get("generator") == KIND else None
+        if uneven is not None and uneven.named:
+            notices.append(UNEVEN_NOTICE.format(
+                strip=STRIP, look=look, ratio=uneven.ratio, first=uneven.rows[0], last=uneven.rows[1] - 1,
+                share=uneven.share,
+            ))  # fmt: skip
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)

@@ -151,6 +151,17 @@ def _contrast_feedback(win: MainWindow, real: Path) -> None:
     area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
 
 
+def _uneven(win: MainWindow, real: Path) -> None:
+    """CO_img_0050 Current: its noise varies 493x between 16-row strips; the verdict says so, and
+    the policy delivers the Gaussian that the check finds closer."""
+    win.session.open_paths([real / "nanonis" / "CO_img_0050.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+    wait_until_idle(win, timeout_s=600)
+    area = win.docks["Denoise"].widget()  # scroll the verdict's notices into view
+    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -190,6 +201,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "feedback": (_feedback, True),
     "contrast": (_contrast, True),
     "contrast_feedback": (_contrast_feedback, True),
+    "uneven": (_uneven, True),
     "quiet": (_quiet, True),
     "simulation": (_simulation, False),
     "training": (_training, False),

@@ -121,7 +121,7 @@ def test_the_verdict_names_the_negated_look_of_a_feedback_error_current(shared_d
     out = fwd.with_data(ndimage.gaussian_filter(np.nan_to_num(np.asarray(fwd.data), nan=0.0), 1.0))
     out = out.with_data(np.where(np.isfinite(fwd.data), out.data, np.nan))
     _, verdict = judge(fwd, out, bwd)
-    named = [n for n in verdict.notices if "The backward frame, negated, shows" in n]
+    named = [n for n in verdict.notices if "The backward frame (negated) shows" in n]
     assert len(named) == 1 and "0.59x its contrast" in named[0]
 
 

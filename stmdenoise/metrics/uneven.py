@@ -1,0 +1,103 @@
+"""Is a scan's noise even across its rows? (what one noise level per band of rows cannot follow)
+
+The two-direction Wiener (:mod:`stmdenoise.model.two_direction`) filters each band of rows with
+the noise spectrum of the other bands, so its noise level changes from band to band only as fast
+as the bands do. On some scans it changes much faster: a burst of tip or vibration noise over a
+few dozen rows, quiet rows beside it. Forward minus the second look holds the noise of both (and
+whatever differs between the directions); its power per :data:`STRIP`-row strip, after a
+difference along the fast axis (offsets and slow drift out), measures how uneven it is. On the 17
+registrable channels of ``../shared/realdata`` the noisiest strip holds 1.3x-11x the power of the
+quietest on 14 and 490x-1100x on three (Au_mica Current, CO_img_0050 Z and Current), the three
+where the shipped model's output loses to a classical filter beyond twice the paired standard
+error (`python bench/fidelity.py`). :func:`uneven_noise` measures it; the do-no-harm verdict says so
+on the two-direction path (:data:`UNEVEN_RATIO`).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> surface = np.cumsum(rng.normal(size=(128, 96)), axis=1)
+>>> level = np.ones((128, 1))
+>>> level[32:48] = 30.0
+>>> u = uneven_noise(surface + level * rng.normal(size=surface.shape), surface, (0.0, 0.0))
+>>> u.rows, u.ratio > UNEVEN_RATIO
+((32, 48), True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MIN_STRIPS", "STRIP", "UNEVEN_NOTICE", "UNEVEN_RATIO", "UnevenNoise", "uneven_noise"]
+
+#: Rows per strip (the two-direction Wiener's shortest band).
+STRIP = 16
+#: Fewest strips with noise for a ratio to mean anything.
+MIN_STRIPS = 3
+#: Noisiest over quietest strip's power from which the verdict names it (realdata: 1.3-11 on 14
+#: channels, 490-1100 on three).
+UNEVEN_RATIO = 100.0
+#: The verdict's notice (:mod:`stmdenoise.safety`).
+UNEVEN_NOTICE = (
+    "The noise is far from even across the rows: between {strip}-row strips, this frame minus "
+    "the {look} varies {ratio:.0f}x in power (rows {first}-{last} hold {share:.0%} of it). The filter "
+    "takes each band's noise level from the other bands, so it leaves noise in the noisiest rows "
+    "and smooths the quietest; a filter the same everywhere can do better here, and the check "
+    "compares them."
+)
+
+
+@dataclass(frozen=True)
+class UnevenNoise:
+    """How uneven the noise of a scan and its second look is along the slow axis.
+
+    Attributes
+    ----------
+    ratio : float
+        Power of the noisiest strip over the quietest's.
+    rows : (int, int)
+        The noisiest strip's rows ``first:stop`` on the scan's grid.
+    share : float
+        Its share of the power of all strips.
+    """
+
+    ratio: float
+    rows: tuple[int, int]
+    share: float
+
+    @property
+    def named(self) -> bool:
+        """True when it is uneven enough to tell the user (:data:`UNEVEN_RATIO`)."""
+        return self.ratio >= UNEVEN_RATIO
+
+
+def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise | None:
+    """Power of ``raw`` minus ``other`` (moved onto it by ``offset``, rounded to whole pixels),
+    differenced along the fast axis, per :data:`STRIP`-row strip of the rows both measured
+    completely; None with fewer than :data:`MIN_STRIPS` strips that hold any."""
+    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
+    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
+    if x.ndim != 2 or x.shape != b.shape:
+        return None
+    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
+    h, w = x.shape
+    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
+    if r1 - r0 < MIN_STRIPS * STRIP or c1 - c0 < 3:
+        return None
+    d = np.diff(x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx], axis=1)
+    rows = np.flatnonzero(np.isfinite(d).all(axis=1))
+    starts = [i for i in range(0, len(rows) - STRIP + 1, STRIP)]
+    power = np.array([float(np.var(d[rows[i : i + STRIP]])) for i in starts])
+    held = power > 0
+    if int(held.sum()) < MIN_STRIPS:
+        return None
+    k = int(np.argmax(power))
+    first = r0 + int(rows[starts[k]])
+    return UnevenNoise(
+        ratio=float(power.max() / power[held].min()),
+        rows=(first, r0 + int(rows[starts[k] + STRIP - 1]) + 1),
+        share=float(power.max() / power.sum()),
+    )
