@@ -116,50 +116,46 @@ def _crop(win: MainWindow, real: Path) -> None:
     v.crop_button.setChecked(True)
 
 
+def _open_current(win: MainWindow, scan: Path, *, notices: bool = False) -> None:
+    """Open ``scan``, select its Current channel (which denoises it) and, with ``notices``, scroll
+    the Denoise panel to the end of the verdict, where its notices are."""
+    win.session.open_paths([scan])
+    wait_until_idle(win, timeout_s=600)
+    win.session.set_channel("Current")
+    if notices:
+        wait_until_idle(win, timeout_s=600)
+        bar = win.docks["Denoise"].widget().verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
 def _feedback(win: MainWindow, real: Path) -> None:
     """TR_img_0249 Current, recorded with the Z feedback on (96 rows): judged against its backward
     frame negated, and denoised with it (the two-direction Wiener in 16-row bands)."""
-    win.session.open_paths([real / "nanonis" / "TR_img_0249.sxm"])
-    wait_until_idle(win, timeout_s=600)
-    win.session.set_channel("Current")
+    _open_current(win, real / "nanonis" / "TR_img_0249.sxm")
 
 
 def _quiet(win: MainWindow, real: Path) -> None:
     """img_0253 Current, a quiet scan (line coherence 0.60): the gain would decline it; its
     backward frame lets the two-direction Wiener (16-row bands) measure the little noise there is."""
-    win.session.open_paths([real / "nanonis" / "img_0253.sxm"])
-    wait_until_idle(win, timeout_s=600)
-    win.session.set_channel("Current")
+    _open_current(win, real / "nanonis" / "img_0253.sxm")
 
 
 def _contrast(win: MainWindow, real: Path) -> None:
     """Au_mica Current: the backward frame shows the large scales at 0.89x the contrast; the
     verdict names it (the estimate would favour filters that shrink the contrast)."""
-    win.session.open_paths([real / "nanonis" / "Au_mica_2023_Y_A_diPAMY_195.sxm"])
-    wait_until_idle(win, timeout_s=600)
-    win.session.set_channel("Current")
+    _open_current(win, real / "nanonis" / "Au_mica_2023_Y_A_diPAMY_195.sxm")
 
 
 def _contrast_feedback(win: MainWindow, real: Path) -> None:
     """The Createc step's Current, recorded with the Z feedback on: judged against its backward
     frame negated, which shows the large scales at 0.59x the contrast; the verdict names it."""
-    win.session.open_paths([real / "createc" / "createc_scan_step_20nm.dat"])
-    wait_until_idle(win, timeout_s=600)
-    win.session.set_channel("Current")
-    wait_until_idle(win, timeout_s=600)
-    area = win.docks["Denoise"].widget()  # scroll the verdict's notices into view
-    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+    _open_current(win, real / "createc" / "createc_scan_step_20nm.dat", notices=True)
 
 
 def _uneven(win: MainWindow, real: Path) -> None:
     """CO_img_0050 Current: its noise varies 493x between 16-row strips; the verdict says so, and
     the policy delivers the Gaussian that the check finds closer."""
-    win.session.open_paths([real / "nanonis" / "CO_img_0050.sxm"])
-    wait_until_idle(win, timeout_s=600)
-    win.session.set_channel("Current")
-    wait_until_idle(win, timeout_s=600)
-    area = win.docks["Denoise"].widget()  # scroll the verdict's notices into view
-    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+    _open_current(win, real / "nanonis" / "CO_img_0050.sxm", notices=True)
 
 
 def _simulation(win: MainWindow, real: Path) -> None:

@@ -89,7 +89,7 @@ def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise |
         return None
     d = np.diff(x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx], axis=1)
     rows = np.flatnonzero(np.isfinite(d).all(axis=1))
-    starts = [i for i in range(0, len(rows) - STRIP + 1, STRIP)]
+    starts = list(range(0, len(rows) - STRIP + 1, STRIP))
     power = np.array([float(np.var(d[rows[i : i + STRIP]])) for i in starts])
     held = power > 0
     if int(held.sum()) < MIN_STRIPS:
