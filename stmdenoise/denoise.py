@@ -173,6 +173,10 @@ class Denoiser:
         self.seconds_per_megapixel: float | None = None
         #: The same for the spectral path (it runs at another speed, always on the CPU).
         self.gain_seconds_per_megapixel: float | None = None
+        # the last scan's line coherence and prepared pair, keyed on its (read-only) arrays: the
+        # plan, the app's announcement and the denoise itself ask for them in turn
+        self._coherence_memo: tuple[NDArray[Any], float] | None = None
+        self._pair_memo: tuple[NDArray[Any], NDArray[Any], bool, TwoDirectionPair | None] | None = None
 
     @classmethod
     def from_folder(
@@ -263,7 +267,12 @@ class Denoiser:
         spec = self.info.experimental_path
         if not self.uses_gain(scan, which) or spec is None or spec.refuse_line_coherence is None:
             return ""
-        q = line_coherence(np.asarray(scan.data))
+        memo = self._coherence_memo
+        if memo is not None and memo[0] is scan.data:
+            q = memo[1]
+        else:
+            q = line_coherence(np.asarray(scan.data))
+            self._coherence_memo = (scan.data, q)
         if q < spec.refuse_line_coherence:
             return ""
         return (
@@ -436,11 +445,16 @@ class Denoiser:
         spec = self.info.experimental_path
         if spec is None or not spec.two_direction:
             return None
+        memo = self._pair_memo
+        if memo is not None and memo[0] is scan.data and memo[1] is partner.data and memo[2] == quiet:
+            return memo[3]
         try:
-            return prepare_pair(scan, partner, quiet=quiet)
+            pair: TwoDirectionPair | None = prepare_pair(scan, partner, quiet=quiet)
         except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
             log.info("%s: the two-direction filter cannot serve this pair: %s", scan.describe(), exc)
-            return None
+            pair = None
+        self._pair_memo = (scan.data, partner.data, quiet, pair)
+        return pair
 
     def _denoise_two_direction(
         self,

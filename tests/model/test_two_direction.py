@@ -276,6 +276,45 @@ def test_a_quiet_scan_with_a_second_look_gets_the_filter_not_a_refusal(tmp_path:
     assert "quiet scan" in on.checked_plan(narrow_f, partner=narrow_b).refusal  # under 64 columns
 
 
+def test_a_checked_denoise_measures_coherence_and_registers_the_pair_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan, the app's announcement and the denoise each ask whether the scan is quiet and
+    what its pair is: one line-coherence pass and one registration per scan, a new scan measured
+    anew, and the same output as a Denoiser that measures every time."""
+    import stmdenoise.denoise as den_mod
+
+    calls = {"coherence": 0, "pair": 0}
+    coherence, prepare = den_mod.line_coherence, den_mod.prepare_pair
+
+    def counted_coherence(*a, **k):  # type: ignore[no-untyped-def]
+        calls["coherence"] += 1
+        return coherence(*a, **k)
+
+    def counted_prepare(*a, **k):  # type: ignore[no-untyped-def]
+        calls["pair"] += 1
+        return prepare(*a, **k)
+
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:96, 0:128]
+    surface = np.cos(2 * np.pi * xx / 3.6) * np.cos(2 * np.pi * yy / 40)  # quiet: pair read in the plan
+    fwd = Scan(1e-10 * (surface + 0.05 * rng.standard_normal(surface.shape)), pixel_size=(PX, PX))
+    bwd = fwd.with_data(1e-10 * (surface + 0.05 * rng.standard_normal(surface.shape)), direction="backward")
+    folder = _folder(tmp_path / "on", True)
+    expected = Denoiser.from_folder(folder, device="cpu").denoise_checked(fwd, partner=bwd)
+    monkeypatch.setattr(den_mod, "line_coherence", counted_coherence)
+    monkeypatch.setattr(den_mod, "prepare_pair", counted_prepare)
+    on = Denoiser.from_folder(folder, device="cpu")
+    assert on.checked_plan(fwd, partner=bwd).runs  # what the app announces first
+    checked = on.denoise_checked(fwd, partner=bwd)
+    assert calls == {"coherence": 1, "pair": 1}
+    assert checked.model is not None and expected.model is not None
+    np.testing.assert_array_equal(checked.model.data, expected.model.data)
+    other = fwd.with_data(fwd.data[:, ::-1])
+    on.checked_plan(other, partner=bwd)
+    assert calls == {"coherence": 2, "pair": 2}
+
+
 def test_spec_field_round_trips_and_rejects_non_booleans() -> None:
     assert GainSpec.from_dict({"kind": GAIN_KIND}).two_direction is False
     assert GainSpec.from_dict({"kind": GAIN_KIND, "two_direction": True}).two_direction is True
