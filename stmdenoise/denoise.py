@@ -64,6 +64,7 @@ from stmdenoise.plan import (
     MIN_MODEL_PIXELS,
     DenoisePlan,
     plan_denoise,
+    wave_matched_view,
 )
 from stmdenoise.processing import blend_tiles, iter_tiles, to_network
 from stmdenoise.processing.tiling import PASSES, mirror_average
@@ -209,21 +210,22 @@ class Denoiser:
         """How the network would see ``scan``: working grid, resampling, time, or why it refuses.
 
         See :func:`stmdenoise.safety.plan_denoise`; the time uses this Denoiser's measured speed
-        once it has denoised a scan. The spectral path (:meth:`uses_gain`) works on the scan's
-        own grid whatever its pixel size (a scan without one included); only the size limits apply.
-        """
+        once it has denoised a scan. The spectral path (:meth:`uses_gain`) works on the scan's own
+        grid whatever its pixel size; only the size limits apply. G_D: :meth:`_network_view`."""
         gain = self.uses_gain(scan, which)
-        return plan_denoise(
-            scan.shape,
-            scan.pixel_size,
-            self.pixel_size,
-            passes=passes,
-            device="cpu" if gain else self.device.type,
+        view, period = self._network_view(scan, which)
+        plan = plan_denoise(
+            view.shape, view.pixel_size, self.pixel_size, passes=passes, max_zoom=max_zoom,
             seconds_per_megapixel=self.gain_seconds_per_megapixel if gain else self.seconds_per_megapixel,
-            max_zoom=max_zoom,
-            max_pixels=max_pixels,
+            max_pixels=max_pixels, device="cpu" if gain else self.device.type,
             native_range=ANY_PIXEL_SIZE if gain else self.info.native_pixel_size_range,
-        )
+        )  # fmt: skip
+        return replace(plan, wave_period=period)
+
+    def _network_view(self, scan: Scan, which: Which) -> tuple[Scan, float | None]:
+        """A simulated image as G_D grids it (:func:`~stmdenoise.plan.wave_matched_view`), else as is."""
+        simulated = self.generator_for(scan, which)[0] == "simulated"
+        return wave_matched_view(scan, self.pixel_size) if simulated else (scan, None)
 
     def checked_plan(
         self,
@@ -358,7 +360,9 @@ class Denoiser:
         if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
         # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
-        x, inverse = to_network(scan, self.info.normalization, plan.work_pixel_size)
+        x, inverse = to_network(
+            self._network_view(scan, which)[0], self.info.normalization, plan.work_pixel_size
+        )
         averaged, self.seconds_per_megapixel = mirror_average(
             lambda a, tick: inverse.uncompress(self._run_network(gen, a, cancel=cancel, progress=tick)),
             x, passes, progress,
@@ -373,6 +377,8 @@ class Denoiser:
         grid: dict[str, Any] = {"model_pixel_size": self.pixel_size}
         if plan.native:
             grid["native_grid"] = True
+        if plan.wave_period is not None:
+            grid["wave_period_px"] = round(plan.wave_period, 2)
         return scan.with_data(result, self._step(generator, passes, **grid))
 
     def denoise_checked(

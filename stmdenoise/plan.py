@@ -13,12 +13,14 @@ than the model's grid can hold, which resampling would erase.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.processing.resample import resampled_shape, same_pixel_size
+from stmdenoise.processing.spectrum import standing_wave_peak
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -28,9 +30,14 @@ __all__ = [
     "MIN_MODEL_PIXELS",
     "PERIODIC_PEAK_RATIO",
     "SECONDS_PER_MEGAPIXEL",
+    "WAVE_MAX_ZOOM",
+    "WAVE_MIN_EXCESS",
+    "WAVE_TOLERANCE",
     "DenoisePlan",
     "periodic_detail_lost",
     "plan_denoise",
+    "wave_matched_pixel_size",
+    "wave_matched_view",
 ]
 
 #: Fewest pixels per side, on the model's grid, that a scan must have. The networks downsample
@@ -81,6 +88,9 @@ class DenoisePlan:
         own grid (zoom 1, no resampling).
     native_range : (float, float) or None
         The model's native pixel-size range, metres (None: it works at ``model_pixel_size`` only).
+    wave_period : float or None
+        A simulated image gridded by its standing waves (:func:`wave_matched_pixel_size`): their
+        period, pixels; ``scan_pixel_size`` is then the size at which they have Cu(111)'s.
     """
 
     scan_shape: tuple[int, int]
@@ -92,6 +102,7 @@ class DenoisePlan:
     refusal: str = ""
     native: bool = False
     native_range: tuple[float, float] | None = None
+    wave_period: float | None = None
 
     @property
     def runs(self) -> bool:
@@ -136,11 +147,17 @@ class DenoisePlan:
             f = z if z > 1 else 1 / z
             amount = f"{f:.3f}" if f < 1.05 else f"{f:.2g}"
             how = f"enlarged {amount}x" if z > 1 else f"shrunk {amount}x"
-            head = (
-                f"the network works at {mp:.3g} nm/px: the scan's "
-                f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to "
-                f"{self.work_shape[1]} x {self.work_shape[0]} px"
-            )
+            size = f"{self.work_shape[1]} x {self.work_shape[0]} px"
+            if self.wave_period is not None:
+                head = (
+                    "the network works where standing waves have Cu(111)'s period: this image's "
+                    f"({self.wave_period:.3g} px) make it {how} to {size}"
+                )
+            else:
+                head = (
+                    f"the network works at {mp:.3g} nm/px: the scan's "
+                    f"{self.scan_pixel_size[1] * 1e9:.3g} nm/px grid is {how} to {size}"
+                )
         return f"{head}; {_fmt_seconds(self.seconds)}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,6 +170,7 @@ class DenoisePlan:
             "refusal": self.refusal,
             "native": self.native,
             "native_pixel_size_range_m": None if self.native_range is None else list(self.native_range),
+            "wave_period_px": self.wave_period,
         }
 
 
@@ -344,3 +362,48 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
     i = int(np.argmax(rel))
     ratio = float(rel.ravel()[i])
     return (float(period.ravel()[i]), ratio) if ratio >= PERIODIC_PEAK_RATIO else None
+
+
+#: Least excess of the standing-wave ring (log power over the background: e^1.2 = 3.3x) for
+#: :func:`wave_matched_pixel_size` to trust its period.
+WAVE_MIN_EXCESS = 1.2
+#: The grid is matched only when the waves' period is further than this ratio from Cu(111)'s.
+WAVE_TOLERANCE = 1.15
+#: Largest enlargement or reduction the matching asks for.
+WAVE_MAX_ZOOM = 3.0
+
+
+def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:
+    """For a simulated image: ``(pixel size, period in px)`` at which its standing waves have
+    Cu(111)'s period (:data:`~stmdenoise.physics.constants.CU111_WAVE_PERIOD`), or None to keep
+    its own (no ring of :data:`WAVE_MIN_EXCESS`, or a period within :data:`WAVE_TOLERANCE`).
+
+    G_D was trained on Cu(111)'s waves only; on the simulator's other surface states (the same
+    scene on a field that many times larger) it redraws the waves at its own period, and worked
+    on a grid where the period is Cu(111)'s it does not (docs/model-selection.md, "The simulated
+    path"). The factor is at most :data:`WAVE_MAX_ZOOM` either way.
+
+    >>> import numpy as np
+    >>> y, x = np.mgrid[0:256, 0:256]
+    >>> waves = Scan(np.cos(2 * np.pi * np.hypot(y - 120, x - 130) / 21.1), pixel_size=(1.4e-10, 1.4e-10))
+    >>> size, period = wave_matched_pixel_size(waves, 1.4e-10)   # waves twice Cu(111)'s period
+    >>> round(size / 1.4e-10, 1), round(period)
+    (0.5, 20)
+    """
+    own = scan.pixel_size[1] if scan.pixel_size is not None else model_pixel_size
+    peak = standing_wave_peak(scan.data)
+    if peak is None or peak.excess < WAVE_MIN_EXCESS:
+        return None
+    size = CU111_WAVE_PERIOD / peak.period
+    if abs(math.log(size / own)) <= math.log(WAVE_TOLERANCE):
+        return None
+    return min(max(size, own / WAVE_MAX_ZOOM), own * WAVE_MAX_ZOOM), peak.period
+
+
+def wave_matched_view(scan: Scan, model_pixel_size: float) -> tuple[Scan, float | None]:
+    """``scan`` with the pixel size of :func:`wave_matched_pixel_size` and its waves' period
+    (pixels), or ``scan`` itself and None when its grid stays."""
+    matched = wave_matched_pixel_size(scan, model_pixel_size)
+    if matched is None:
+        return scan, None
+    return replace(scan, pixel_size=(matched[0], matched[0])), matched[1]

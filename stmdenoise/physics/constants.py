@@ -8,6 +8,8 @@ band constants are tabulated that way.
 
 from __future__ import annotations
 
+import math
+
 __all__ = [
     "HBAR2_OVER_2ME",
     "BAND_BOTTOM",
@@ -18,6 +20,7 @@ __all__ = [
     "DEFAULT_MIN_RADIUS",
     "DECAY_CONSTANT",
     "ANGSTROM",
+    "CU111_WAVE_PERIOD",
 ]
 
 #: ħ²/2mₑ in eV·Å².
@@ -38,3 +41,6 @@ DEFAULT_MIN_RADIUS: float = 1.5e-10
 DECAY_CONSTANT: float = 1.087e10
 #: One ångström in metres.
 ANGSTROM: float = 1e-10
+#: Period of Cu(111)'s standing waves at the Fermi level, metres: half the Fermi wavelength,
+#: pi / k_F with k_F = sqrt(-E0 / (hbar^2 / 2m*)) (14.8 Å; 10.5 px on the shipped model's grid).
+CU111_WAVE_PERIOD: float = math.pi / math.sqrt(-BAND_BOTTOM / HBAR2_OVER_2MSTAR) * ANGSTROM

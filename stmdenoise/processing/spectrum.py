@@ -28,7 +28,14 @@ __all__ = [
     "describe_ring",
     "crop_rect",
     "hann_window",
+    "WavePeak",
+    "standing_wave_peak",
 ]
+
+#: Radial bin edges (cycles per pixel, log-spaced) of :func:`standing_wave_peak`.
+WAVE_BINS = np.geomspace(0.02, 0.5, 81)
+#: Where :func:`standing_wave_peak` looks for the ring, cycles per pixel (periods 3.3-33 px).
+WAVE_SEARCH = (0.03, 0.3)
 
 
 def hann_window(shape: tuple[int, int]) -> FloatArray:
@@ -202,6 +209,66 @@ class RingReadout:
         if not (math.isfinite(f) and f > 0):
             raise ValueError(f"f must be positive and finite, got {f!r}")
         return cls(f=f, period=1.0 / f, q=2 * math.pi * f, k_fermi=math.pi * f, fermi_wavelength=2.0 / f)
+
+
+@dataclass(frozen=True)
+class WavePeak:
+    """The standing-wave ring found by :func:`standing_wave_peak`.
+
+    Attributes
+    ----------
+    period : float
+        Real-space period of the modulation, pixels.
+    excess : float
+        Natural log of the ring's power over the background line at its radius.
+    """
+
+    period: float
+    excess: float
+
+
+def standing_wave_peak(data: ArrayLike | Scan) -> WavePeak | None:
+    """The strongest ring of an image's power spectrum above its 1/f background, in pixels.
+
+    The power spectrum (:func:`power_spectrum`: plane removed, Hann window) without the three
+    columns nearest kx = 0 (line offsets and streaks along the slow axis) is averaged in the
+    log-spaced rings :data:`WAVE_BINS`; a straight line fitted to log power against log radius is
+    the background, and the largest excess (smoothed over one bin) between :data:`WAVE_SEARCH`
+    is the ring. Standing waves of a surface state give one, at their period (half the Fermi
+    wavelength). None for an image with fewer than 8 px a side. Selection and thresholds:
+    docs/model-selection.md, "The simulated path".
+
+    >>> import numpy as np
+    >>> y, x = np.mgrid[0:128, 0:128]
+    >>> img = np.cos(2 * np.pi * np.hypot(y - 60, x - 70) / 12.0) / (1 + np.hypot(y - 60, x - 70) / 8)
+    >>> peak = standing_wave_peak(img)
+    >>> abs(peak.period - 12.0) < 1.0, peak.excess > 1.2
+    (True, True)
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    arr, _ = as_image(data)
+    if min(arr.shape) < 8:
+        return None
+    psd, fy, fx = power_spectrum(arr, pixel_size=(1.0, 1.0))
+    ky, kx = np.meshgrid(fy, fx, indexing="ij")
+    use = np.abs(kx) > 1.5 / arr.shape[1]
+    which = np.digitize(np.hypot(ky, kx)[use], WAVE_BINS) - 1
+    inside = (which >= 0) & (which < WAVE_BINS.size - 1)
+    n = WAVE_BINS.size - 1
+    sums = np.bincount(which[inside], weights=psd[use][inside], minlength=n)
+    counts = np.bincount(which[inside], minlength=n)
+    good = (counts > 0) & (sums > 0)
+    if good.sum() < 3:
+        return None
+    log_f = np.log(np.sqrt(WAVE_BINS[1:] * WAVE_BINS[:-1]))
+    log_p = np.log(np.where(good, sums / np.maximum(counts, 1), 1.0))
+    design = np.column_stack([log_f, np.ones_like(log_f)])
+    coef = np.linalg.lstsq(design[good], log_p[good], rcond=None)[0]
+    excess = gaussian_filter1d(np.where(good, log_p - design @ coef, 0.0), 1.0)
+    search = (log_f > math.log(WAVE_SEARCH[0])) & (log_f < math.log(WAVE_SEARCH[1]))
+    i = int(np.argmax(np.where(search, excess, -np.inf)))
+    return WavePeak(period=float(math.exp(-log_f[i])), excess=float(excess[i]))
 
 
 def describe_ring(f: float) -> str:
