@@ -46,6 +46,10 @@ def test_noise_and_tiny_images_have_no_ring() -> None:
     lines = rng.standard_normal((192, 1)) * np.ones((1, 192)) + 0.1 * rng.standard_normal((192, 192))
     streaks = standing_wave_peak(lines)  # line offsets sit at kx = 0, which is left out
     assert streaks is not None and streaks.excess < WAVE_MIN_EXCESS
+    x = np.arange(192)[None, :] * np.ones((192, 1))
+    stripes = np.cos(2 * np.pi * x / 25.6) + 0.3 * rng.standard_normal((192, 192))
+    mains = standing_wave_peak(stripes)  # straight along the slow axis: ky = 0, also left out
+    assert mains is not None and mains.excess < WAVE_MIN_EXCESS
     assert standing_wave_peak(np.zeros((6, 40))) is None
 
 

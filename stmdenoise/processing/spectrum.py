@@ -231,7 +231,8 @@ def standing_wave_peak(data: ArrayLike | Scan) -> WavePeak | None:
     """The strongest ring of an image's power spectrum above its 1/f background, in pixels.
 
     The power spectrum (:func:`power_spectrum`: plane removed, Hann window) without the three
-    columns nearest kx = 0 (line offsets and streaks along the slow axis) is averaged in the
+    columns nearest kx = 0 (line offsets and streaks along the slow axis) and the three rows
+    nearest ky = 0 (stripes straight along the slow axis: mains pick-up) is averaged in the
     log-spaced rings :data:`WAVE_BINS`; a straight line fitted to log power against log radius is
     the background, and the largest excess (smoothed over one bin) between :data:`WAVE_SEARCH`
     is the ring. Standing waves of a surface state give one, at their period (half the Fermi
@@ -252,7 +253,7 @@ def standing_wave_peak(data: ArrayLike | Scan) -> WavePeak | None:
         return None
     psd, fy, fx = power_spectrum(arr, pixel_size=(1.0, 1.0))
     ky, kx = np.meshgrid(fy, fx, indexing="ij")
-    use = np.abs(kx) > 1.5 / arr.shape[1]
+    use = (np.abs(kx) > 1.5 / arr.shape[1]) & (np.abs(ky) > 1.5 / arr.shape[0])
     which = np.digitize(np.hypot(ky, kx)[use], WAVE_BINS) - 1
     inside = (which >= 0) & (which < WAVE_BINS.size - 1)
     n = WAVE_BINS.size - 1
