@@ -149,9 +149,10 @@ class DenoisePlan:
             how = f"enlarged {amount}x" if z > 1 else f"shrunk {amount}x"
             size = f"{self.work_shape[1]} x {self.work_shape[0]} px"
             if self.wave_period is not None:
+                cu = CU111_WAVE_PERIOD / self.model_pixel_size
                 head = (
-                    "the network works where standing waves have Cu(111)'s period: this image's "
-                    f"({self.wave_period:.3g} px) make it {how} to {size}"
+                    f"the network works where standing waves have Cu(111)'s period ({cu:.3g} px): "
+                    f"this image's are {self.wave_period:.3g} px apart, so it is {how} to {size}"
                 )
             else:
                 head = (
