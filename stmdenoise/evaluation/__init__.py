@@ -26,6 +26,7 @@ from stmdenoise.evaluation.tables import (
     EvalResult,
     evaluate,
     load_pairs,
+    rmse_pm,
     tables_csv,
     tables_markdown,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "filter_normalised",
     "load_pairs",
     "real_input",
+    "rmse_pm",
     "tables_csv",
     "tables_markdown",
     "wave_period",

@@ -38,6 +38,7 @@ __all__ = [
     "EvalResult",
     "evaluate",
     "load_pairs",
+    "rmse_pm",
     "tables_markdown",
     "tables_csv",
 ]
@@ -177,7 +178,7 @@ def evaluate(
             "PSNR_se": _standard_error(psnr),
             "SSIM": float(np.mean(ssim)),
             "SSIM_se": _standard_error(ssim),
-            "RMSE_pm": float(np.mean([_rmse_pm(c, o) for c, o in outs])),
+            "RMSE_pm": float(np.mean([rmse_pm(c, o) for c, o in outs])),
             "n": len(outs),
         }
 
@@ -264,7 +265,7 @@ def _standard_error(values: Sequence[float]) -> float:
     return float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
 
 
-def _rmse_pm(clean: Array, out: Array) -> float:
+def rmse_pm(clean: Array, out: Array) -> float:
     """RMS difference in picometres (simulated heights are in metres), each image's mean removed.
 
     Unlike the 8-bit scores it is in the data's units and does not rescale either image by its

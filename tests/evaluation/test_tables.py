@@ -129,15 +129,15 @@ def test_passes_reach_the_denoiser_and_the_row_says_so(tmp_path: Path, sampler) 
 
 
 def test_rmse_is_in_picometres_and_ignores_an_offset() -> None:
-    from stmdenoise.evaluation.tables import _rmse_pm
+    from stmdenoise.evaluation.tables import rmse_pm
 
     rng = np.random.default_rng(0)
     clean = 2e-11 * rng.standard_normal((64, 64))
-    assert _rmse_pm(clean, clean + 5e-10) == pytest.approx(0.0, abs=1e-9)  # a height offset is no error
+    assert rmse_pm(clean, clean + 5e-10) == pytest.approx(0.0, abs=1e-9)  # a height offset is no error
     noise = 1e-12 * rng.standard_normal((64, 64))
-    assert _rmse_pm(clean, clean + noise) == pytest.approx(1.0, rel=0.05)
+    assert rmse_pm(clean, clean + noise) == pytest.approx(1.0, rel=0.05)
     # unlike the 8-bit PSNR, shrinking the whole image is an error in picometres
-    assert _rmse_pm(clean, 0.5 * clean) > 5.0
+    assert rmse_pm(clean, 0.5 * clean) > 5.0
 
 
 def test_evaluate_prints_real_scan_fidelity_tables(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
