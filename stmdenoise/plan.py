@@ -377,7 +377,8 @@ WAVE_MAX_ZOOM = 3.0
 def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:
     """For a simulated image: ``(pixel size, period in px)`` at which its standing waves have
     Cu(111)'s period (:data:`~stmdenoise.physics.constants.CU111_WAVE_PERIOD`), or None to keep
-    its own (no ring of :data:`WAVE_MIN_EXCESS`, or a period within :data:`WAVE_TOLERANCE`).
+    its own (no pixel size, no ring of :data:`WAVE_MIN_EXCESS`, or a period within
+    :data:`WAVE_TOLERANCE`).
 
     G_D was trained on Cu(111)'s waves only; on the simulator's other surface states (the same
     scene on a field that many times larger) it redraws the waves at its own period, and worked
@@ -391,7 +392,9 @@ def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float,
     >>> round(size / 1.4e-10, 1), round(period)
     (0.5, 20)
     """
-    own = scan.pixel_size[1] if scan.pixel_size is not None else model_pixel_size
+    if scan.pixel_size is None:  # a plain picture: the plan asks for a pixel size instead
+        return None
+    own = scan.pixel_size[1]
     peak = standing_wave_peak(scan.data)
     if peak is None or peak.excess < WAVE_MIN_EXCESS:
         return None

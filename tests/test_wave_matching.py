@@ -66,6 +66,7 @@ def test_only_waves_far_from_cu111s_period_change_the_grid() -> None:
     assert far is not None and far[0] == pytest.approx(PX / 4 * WAVE_MAX_ZOOM)  # clipped
     noise = Scan(np.random.default_rng(2).standard_normal((192, 192)), pixel_size=(PX, PX))
     assert wave_matched_pixel_size(noise, PX) is None
+    assert wave_matched_pixel_size(Scan(_waves(1.6 * cu)), PX) is None  # no pixel size: the plan asks
 
 
 def _tiny(folder: Path) -> Denoiser:
