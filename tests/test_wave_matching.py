@@ -6,17 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from stmdenoise.denoise import Denoiser
-from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
-from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
 from stmdenoise.physics import image_rng, sample_pair
 from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.plan import WAVE_MAX_ZOOM, WAVE_MIN_EXCESS, wave_matched_pixel_size
 from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import standing_wave_peak
 from stmdenoise.scan import Scan
+from tests.batch.conftest import make_tiny_model
 
 PX = 1.40625e-10
 
@@ -70,15 +68,7 @@ def test_only_waves_far_from_cu111s_period_change_the_grid() -> None:
 
 
 def _tiny(folder: Path) -> Denoiser:
-    torch.manual_seed(0)
-    arch = ArchConfig(ngf=4, n_blocks=1, ndf=4, fa_width=4)
-    g_d, g_da = build_generators(arch, "pdanet")
-    init_weights(g_d)
-    init_weights(g_da)
-    info = ModelInfo(
-        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="tiny"
-    )
-    return Denoiser.from_folder(save_model_folder(folder, info, g_d, g_da), device="cpu")
+    return Denoiser.from_folder(make_tiny_model(folder, pixel_size=PX), device="cpu")
 
 
 def test_a_simulated_image_of_another_surface_state_is_worked_where_its_waves_are_cu111s(

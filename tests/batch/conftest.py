@@ -38,8 +38,9 @@ def write_scans(folder: Path, n: int, *, rows: int = 64) -> list[Path]:
     return out
 
 
-def make_tiny_model(folder: Path) -> Path:
-    """An untrained two-generator PDA-Net of a few hundred weights at 0.14 nm/px (fast on a CPU)."""
+def make_tiny_model(folder: Path, pixel_size: float = PX) -> Path:
+    """An untrained two-generator PDA-Net of a few hundred weights at ``pixel_size`` (default
+    0.14 nm/px; fast on a CPU)."""
     import torch
 
     from stmdenoise.model.folder import ModelInfo, NormalizationSpec, save_model_folder
@@ -51,7 +52,7 @@ def make_tiny_model(folder: Path) -> Path:
     init_weights(g_d)
     init_weights(g_da)
     info = ModelInfo(
-        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=PX, name="tiny"
+        arch=arch, variant="pdanet", normalization=NormalizationSpec(), pixel_size=pixel_size, name="tiny"
     )
     return save_model_folder(folder, info, g_d, g_da)
 
