@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         scan = Scan(noisy, pixel_size=(PX, PX), header={"simulated": True})
         matched = den.denoise(scan)
         view = denoise_module.wave_matched_view
-        denoise_module.wave_matched_view = lambda s, px: (s, None)  # the bare pass on the own grid
+        denoise_module.wave_matched_view = lambda s: (s, None)  # the bare pass on the own grid
         try:
             own = np.asarray(den.denoise(scan).data)
         finally:

@@ -225,7 +225,7 @@ class Denoiser:
     def _network_view(self, scan: Scan, which: Which) -> tuple[Scan, float | None]:
         """A simulated image as G_D grids it (:func:`~stmdenoise.plan.wave_matched_view`), else as is."""
         simulated = self.generator_for(scan, which)[0] == "simulated"
-        return wave_matched_view(scan, self.pixel_size) if simulated else (scan, None)
+        return wave_matched_view(scan) if simulated else (scan, None)
 
     def checked_plan(
         self,

@@ -374,7 +374,7 @@ WAVE_TOLERANCE = 1.15
 WAVE_MAX_ZOOM = 3.0
 
 
-def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:
+def wave_matched_pixel_size(scan: Scan) -> tuple[float, float] | None:
     """For a simulated image: ``(pixel size, period in px)`` at which its standing waves have
     Cu(111)'s period (:data:`~stmdenoise.physics.constants.CU111_WAVE_PERIOD`), or None to keep
     its own (no pixel size, no ring of :data:`WAVE_MIN_EXCESS`, or a period within
@@ -388,7 +388,7 @@ def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float,
     >>> import numpy as np
     >>> y, x = np.mgrid[0:256, 0:256]
     >>> waves = Scan(np.cos(2 * np.pi * np.hypot(y - 120, x - 130) / 21.1), pixel_size=(1.4e-10, 1.4e-10))
-    >>> size, period = wave_matched_pixel_size(waves, 1.4e-10)   # waves twice Cu(111)'s period
+    >>> size, period = wave_matched_pixel_size(waves)   # waves twice Cu(111)'s period
     >>> round(size / 1.4e-10, 1), round(period)
     (0.5, 20)
     """
@@ -404,10 +404,10 @@ def wave_matched_pixel_size(scan: Scan, model_pixel_size: float) -> tuple[float,
     return min(max(size, own / WAVE_MAX_ZOOM), own * WAVE_MAX_ZOOM), peak.period
 
 
-def wave_matched_view(scan: Scan, model_pixel_size: float) -> tuple[Scan, float | None]:
+def wave_matched_view(scan: Scan) -> tuple[Scan, float | None]:
     """``scan`` with the pixel size of :func:`wave_matched_pixel_size` and its waves' period
     (pixels), or ``scan`` itself and None when its grid stays."""
-    matched = wave_matched_pixel_size(scan, model_pixel_size)
+    matched = wave_matched_pixel_size(scan)
     if matched is None:
         return scan, None
     return replace(scan, pixel_size=(matched[0], matched[0])), matched[1]

@@ -53,18 +53,18 @@ def test_noise_and_tiny_images_have_no_ring() -> None:
 
 def test_only_waves_far_from_cu111s_period_change_the_grid() -> None:
     cu = CU111_WAVE_PERIOD / PX  # 10.5 px
-    assert wave_matched_pixel_size(Scan(_waves(cu), pixel_size=(PX, PX)), PX) is None
-    assert wave_matched_pixel_size(Scan(_waves(1.08 * cu), pixel_size=(PX, PX)), PX) is None
-    size, period = wave_matched_pixel_size(Scan(_waves(1.6 * cu), pixel_size=(PX, PX)), PX) or (0, 0)
+    assert wave_matched_pixel_size(Scan(_waves(cu), pixel_size=(PX, PX))) is None
+    assert wave_matched_pixel_size(Scan(_waves(1.08 * cu), pixel_size=(PX, PX))) is None
+    size, period = wave_matched_pixel_size(Scan(_waves(1.6 * cu), pixel_size=(PX, PX))) or (0, 0)
     assert abs(period / (1.6 * cu) - 1) < 0.1 and abs(size / (PX / 1.6) - 1) < 0.1
     # a scan at half the pixel size whose waves are Cu(111)'s: its own grid is already right
-    assert wave_matched_pixel_size(Scan(_waves(2 * cu), pixel_size=(PX / 2, PX / 2)), PX) is None
+    assert wave_matched_pixel_size(Scan(_waves(2 * cu), pixel_size=(PX / 2, PX / 2))) is None
     # 8 px waves at a quarter of the pixel size: Cu(111)'s period would need 5x larger pixels
-    far = wave_matched_pixel_size(Scan(_waves(8.0), pixel_size=(PX / 4, PX / 4)), PX)
+    far = wave_matched_pixel_size(Scan(_waves(8.0), pixel_size=(PX / 4, PX / 4)))
     assert far is not None and far[0] == pytest.approx(PX / 4 * WAVE_MAX_ZOOM)  # clipped
     noise = Scan(np.random.default_rng(2).standard_normal((192, 192)), pixel_size=(PX, PX))
-    assert wave_matched_pixel_size(noise, PX) is None
-    assert wave_matched_pixel_size(Scan(_waves(1.6 * cu)), PX) is None  # no pixel size: the plan asks
+    assert wave_matched_pixel_size(noise) is None
+    assert wave_matched_pixel_size(Scan(_waves(1.6 * cu))) is None  # no pixel size: the plan asks
 
 
 def _tiny(folder: Path) -> Denoiser:
@@ -103,8 +103,8 @@ def test_simulated_cu111_pairs_are_left_on_their_grid() -> None:
             p = sample_pair(
                 image_rng(77, k), pixels=192, size=27e-9, preset=scaled_noise(PRESETS["typical"], factor)
             )
-            assert wave_matched_pixel_size(Scan(level_plane(p.noisy), pixel_size=(PX, PX)), PX) is None
+            assert wave_matched_pixel_size(Scan(level_plane(p.noisy), pixel_size=(PX, PX))) is None
     p = sample_pair(image_rng(77, 0), pixels=192, size=27e-9, preset=scaled_noise(PRESETS["typical"], 0.25),
                     wavelength_scale=1.25)  # fmt: skip
-    matched = wave_matched_pixel_size(Scan(level_plane(p.noisy), pixel_size=(PX, PX)), PX)
+    matched = wave_matched_pixel_size(Scan(level_plane(p.noisy), pixel_size=(PX, PX)))
     assert matched is not None and matched[0] == pytest.approx(1.25 * PX, rel=0.1)
