@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import operator
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -174,10 +175,8 @@ class Denoiser:
         self.seconds_per_megapixel: float | None = None
         #: The same for the spectral path (it runs at another speed, always on the CPU).
         self.gain_seconds_per_megapixel: float | None = None
-        # the last scan's line coherence and prepared pair, keyed on its (read-only) arrays: the
-        # plan, the app's announcement and the denoise itself ask for them in turn
-        self._coherence_memo: tuple[NDArray[Any], float] | None = None
-        self._pair_memo: tuple[NDArray[Any], NDArray[Any], bool, TwoDirectionPair | None] | None = None
+        # the last scan's line coherence, prepared pair and wave grid (:meth:`_once`)
+        self._memo: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     @classmethod
     def from_folder(
@@ -224,8 +223,9 @@ class Denoiser:
 
     def _network_view(self, scan: Scan, which: Which) -> tuple[Scan, float | None]:
         """A simulated image as G_D grids it (:func:`~stmdenoise.plan.wave_matched_view`), else as is."""
-        simulated = self.generator_for(scan, which)[0] == "simulated"
-        return wave_matched_view(scan) if simulated else (scan, None)
+        if self.generator_for(scan, which)[0] != "simulated":
+            return scan, None
+        return self._once("waves", (scan.data,), lambda: wave_matched_view(scan))
 
     def checked_plan(
         self,
@@ -269,12 +269,7 @@ class Denoiser:
         spec = self.info.experimental_path
         if not self.uses_gain(scan, which) or spec is None or spec.refuse_line_coherence is None:
             return ""
-        memo = self._coherence_memo
-        if memo is not None and memo[0] is scan.data:
-            q = memo[1]
-        else:
-            q = line_coherence(np.asarray(scan.data))
-            self._coherence_memo = (scan.data, q)
+        q = self._once("coherence", (scan.data,), lambda: line_coherence(np.asarray(scan.data)))
         if q < spec.refuse_line_coherence:
             return ""
         return (
@@ -309,11 +304,8 @@ class Denoiser:
             G_DA for experimental scans, G_D for simulated ones; ``auto`` uses G_D only when
             ``scan.header["simulated"]`` is true.
         passes : {1, 2, 4}
-            Network passes averaged (geometric self-ensemble): the scan as it is, mirrored left to
-            right, upside down, and turned by 180°, each answer mirrored back. Every one of these
-            keeps scan lines horizontal, so line artefacts stay as the model was trained on them.
-            Four passes take four times as long, come closer to the clean map of simulated pairs
-            and are smoother (the model card has both).
+            Network passes averaged over mirrorings that keep scan lines horizontal
+            (:data:`~stmdenoise.processing.tiling.PASSES`; four: 4x the time, smoother).
         cancel : threading.Event, optional
             Checked between tiles; when set, :class:`~stmdenoise.jobs.JobCancelled` is raised.
         progress : callable, optional
@@ -360,9 +352,8 @@ class Denoiser:
         if plan.resampled:
             log.info("%s: %s", scan.describe(), plan.describe())
         # the plan's grid: the model's pixel size, or (native range) the scan's own (None)
-        x, inverse = to_network(
-            self._network_view(scan, which)[0], self.info.normalization, plan.work_pixel_size
-        )
+        view = self._network_view(scan, which)[0]  # a simulated image's wave-matched pixel size
+        x, inverse = to_network(view, self.info.normalization, plan.work_pixel_size)
         averaged, self.seconds_per_megapixel = mirror_average(
             lambda a, tick: inverse.uncompress(self._run_network(gen, a, cancel=cancel, progress=tick)),
             x, passes, progress,
@@ -451,16 +442,25 @@ class Denoiser:
         spec = self.info.experimental_path
         if spec is None or not spec.two_direction:
             return None
-        memo = self._pair_memo
-        if memo is not None and memo[0] is scan.data and memo[1] is partner.data and memo[2] == quiet:
-            return memo[3]
-        try:
-            pair: TwoDirectionPair | None = prepare_pair(scan, partner, quiet=quiet)
-        except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
-            log.info("%s: the two-direction filter cannot serve this pair: %s", scan.describe(), exc)
-            pair = None
-        self._pair_memo = (scan.data, partner.data, quiet, pair)
-        return pair
+
+        def prepare() -> TwoDirectionPair | None:
+            try:
+                return prepare_pair(scan, partner, quiet=quiet)
+            except ValueError as exc:  # TwoDirectionError, NotScorableError (nothing to register on)
+                log.info("%s: the two-direction filter cannot serve this pair: %s", scan.describe(), exc)
+                return None
+
+        return self._once("pair", (scan.data, partner.data, quiet), prepare)
+
+    def _once(self, name: str, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, or the last answer for ``name`` while ``key`` holds the same objects (a
+        scan's read-only arrays, flags): the plan, the announcement and the denoise ask in turn."""
+        last = self._memo.get(name)
+        if last is not None and len(last[0]) == len(key) and all(map(operator.is_, last[0], key)):
+            return last[1]
+        value = compute()
+        self._memo[name] = (key, value)
+        return value
 
     def _denoise_two_direction(
         self,

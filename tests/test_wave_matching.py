@@ -108,3 +108,25 @@ def test_simulated_cu111_pairs_are_left_on_their_grid() -> None:
                     wavelength_scale=1.25)  # fmt: skip
     matched = wave_matched_pixel_size(Scan(level_plane(p.noisy), pixel_size=(PX, PX)))
     assert matched is not None and matched[0] == pytest.approx(1.25 * PX, rel=0.1)
+
+
+def test_the_wave_grid_is_measured_once_per_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan() (the app's announcement) and denoise() ask for the same image's grid: one ring search."""
+    import stmdenoise.denoise as den_mod
+
+    calls = []
+    view = den_mod.wave_matched_view
+
+    def counted(scan: Scan) -> tuple[Scan, float | None]:
+        calls.append(scan)
+        return view(scan)
+
+    monkeypatch.setattr(den_mod, "wave_matched_view", counted)
+    den = _tiny(tmp_path / "m")
+    long = 1e-11 * _waves(1.7 * CU111_WAVE_PERIOD / PX)
+    image = Scan(long, pixel_size=(PX, PX), header={"simulated": True})
+    den.plan(image)
+    out = den.denoise(image)
+    assert len(calls) == 1 and "wave_period_px" in out.steps[-1].params
+    den.denoise(Scan(image.data.copy(), pixel_size=(PX, PX), header={"simulated": True}))
+    assert len(calls) == 2  # another scan is measured anew
