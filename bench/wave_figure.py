@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         matched = den.denoise(scan)
         view = denoise_module.wave_matched_view
         denoise_module.wave_matched_view = lambda s: (s, None)  # the bare pass on the own grid
-        try:
-            own = np.asarray(den.denoise(scan).data)
+        try:  # a new Scan: the Denoiser keeps the last scan's grid
+            own = np.asarray(den.denoise(Scan(noisy, pixel_size=(PX, PX), header={"simulated": True})).data)
         finally:
             denoise_module.wave_matched_view = view
         out = np.asarray(matched.data)

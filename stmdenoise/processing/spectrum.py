@@ -91,10 +91,14 @@ def power_spectrum(
     if not finite.any():
         raise ValueError("data has no finite pixel")
     work = np.where(finite, arr, float(arr[finite].mean()))
-    rows, cols = np.mgrid[0 : work.shape[0], 0 : work.shape[1]]
-    a = np.column_stack([np.ones(work.size), rows.ravel(), cols.ravel()])
-    coef, *_ = np.linalg.lstsq(a, work.ravel(), rcond=None)
-    work = work - (a @ coef).reshape(work.shape)
+    # least-squares plane on the full grid: with centred coordinates the three columns are
+    # orthogonal, so each coefficient is one projection (the same plane as a general solver)
+    r = np.arange(work.shape[0]) - (work.shape[0] - 1) / 2.0
+    c = np.arange(work.shape[1]) - (work.shape[1] - 1) / 2.0
+    work = work - work.mean()
+    slope_r = float(work.sum(axis=1) @ r) / (float(r @ r) * work.shape[1]) if r.size > 1 else 0.0
+    slope_c = float(work.sum(axis=0) @ c) / (float(c @ c) * work.shape[0]) if c.size > 1 else 0.0
+    work = work - slope_r * r[:, None] - slope_c * c[None, :]
     if window:
         work = work * np.outer(np.hanning(work.shape[0]), np.hanning(work.shape[1]))
     spec = np.fft.fftshift(np.fft.fft2(work))
