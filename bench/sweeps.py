@@ -27,7 +27,11 @@ Issue 14, item 1 ("generalisation sweeps"). Simulated 256 px, 36 nm Cu(111) pair
 * **wavelength**: other surface states: ``wavelength_scale`` 0.4, 0.8, 1 and 1.25, waves that
   many times *shorter* than Cu(111)'s at the same pixel size (0.4: 2.5x longer, like Ag(111));
 * **vibration**: periodic stripes from a vibration along the raster (``vibration_amplitude``
-  0.2 at 137 Hz and 0.5 at 611 Hz, vs off).
+  0.2 at 137 Hz and 0.5 at 611 Hz, vs off);
+* **bias**: the sample bias fixed at +0.02 V (inside the training range, 5-30 mV of either sign),
+  −0.2, +0.2, +0.5 and +1 V: the topograph integrates the surface state from the Fermi level to
+  the bias, so its waves mix wavelengths the model never saw (issue 15: "not only Cu(111) at one
+  bias"); the scene is the same, unlike the wavelength sweep, which scales all of it.
 
 Each amplitude is drawn log-uniformly within a factor ``--spread`` of its central value; the
 default 1.0 puts every amplitude exactly at its level (the ``typical`` preset itself uses 1.5,
@@ -112,6 +116,8 @@ WAVELENGTHS = (
     ("Cu(111), 1x", 1.0),
     ("1.25x", 1.25),
 )
+#: Sample biases, volts (the training pairs' 5-30 mV of either sign; the others are held out).
+BIASES = (0.02, -0.2, 0.2, 0.5, 1.0)
 #: (amplitude in standing-wave contrast units, frequency in Hz) of a vibration along the raster.
 VIBRATIONS = ((0.2, 137.0), (0.5, 611.0))
 #: A line time that is not a whole number of mains periods per line pair (see the docstring).
@@ -126,6 +132,7 @@ ALL_SWEEPS = (
     "lattice as signal",
     "wavelength",
     "vibration",
+    "bias",
 )
 
 
@@ -197,6 +204,7 @@ def sweep_levels(spread: float) -> dict[str, list[Level]]:
                 for a, f in VIBRATIONS
             ),
         ],
+        "bias": [Level("bias", f"{v:+g} V", base, (("bias", v),)) for v in BIASES],
         "double tip": [
             Level(
                 "double tip",
