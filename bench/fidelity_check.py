@@ -36,9 +36,9 @@ For each output two numbers, both relative to the raw frame (raw = 1, 0 = the su
 
 and ``est / true``: above 1 the estimate is pessimistic, below 1 optimistic.
 
-Five artefact models, on the same scans (same seeds: the same surfaces and, since a term is
-switched off by setting it to 1e-9 of its typical value rather than to 0, which would skip its
-random draws, the same noise realisations):
+Five artefact models and a sixth with a noise burst, on the same scans (same seeds: the same
+surfaces and, since a term is switched off by setting it to 1e-9 of its typical value rather than
+to 0, which would skip its random draws, the same noise realisations):
 
 (a) ``typical``;
 (b) ``typical`` without its trace/retrace-shared line-to-line noise: ``flicker_noise`` (1/f
@@ -56,7 +56,11 @@ random draws, the same noise realisations):
     direction of travel, so trace and retrace see the surface displaced by a lag that depends
     on the spatial frequency (no single offset registers them), and drift moves it between
     trace and retrace. Here the frames differ by independent noise alone: what remains of
-    est / true is the estimator's own error (finite samples, registration, levelling).
+    est / true is the estimator's own error (finite samples, registration, levelling);
+(f) (e) with a burst of noise 15x the frame's noise RMS in rows 96-111 of both frames, independent
+    in each (a trace line and its retrace are recorded one after the other, so a burst of tip or
+    electronics noise hits both at the same rows, as on the uneven realdata currents): how the
+    estimate behaves when the noise is that uneven (docs/model-selection.md, candidate AJ).
 
 The "shared" line under each table is the share of the raw frame's error power (forward −
 clean) that is common to the backward frame's error (their windowed, levelled cross-power over
@@ -189,10 +193,32 @@ class Cell:
     true: list[float]
 
 
+#: Variant (f): rows of the noise burst both frames get (as a trace line and its retrace, recorded
+#: one after the other, share one) and its amplitude over the forward frame's noise RMS.
+BURST_ROWS = slice(96, 112)
+BURST_FACTOR = 15.0
+
+
+def with_burst(fwd: Array, bwd: Array, clean_f: Array, rng: np.random.Generator) -> tuple[Array, Array]:
+    """``fwd`` and ``bwd`` with independent white noise of :data:`BURST_FACTOR` times the forward
+    frame's noise RMS added to the same rows :data:`BURST_ROWS` of each."""
+    sigma = BURST_FACTOR * float(np.std(fwd - clean_f))
+    f, b = fwd.copy(), bwd.copy()
+    for x in (f, b):
+        x[BURST_ROWS] += rng.normal(0.0, sigma, x[BURST_ROWS].shape)
+    return f, b
+
+
 def run_variant(
-    cfg: ArtefactConfig, *, scans: int, seed: int, makers: dict[str, Callable[[Array, Array], Array]]
+    cfg: ArtefactConfig,
+    *,
+    scans: int,
+    seed: int,
+    makers: dict[str, Callable[[Array, Array], Array]],
+    burst: bool = False,
 ) -> tuple[dict[str, list[Cell]], list[float], list[str], list[tuple[float, float]]]:
-    """Cells per method (one per scan), the shared share per scan, band labels, measured offsets."""
+    """Cells per method (one per scan), the shared share per scan, band labels, measured offsets;
+    ``burst``: both frames get a noise burst at the same rows (:func:`with_burst`)."""
     cells: dict[str, list[Cell]] = {name: [] for name in makers}
     shared, offsets = [], []
     bands = default_bands(PX, (PIXELS, PIXELS))
@@ -203,6 +229,8 @@ def run_variant(
         clean_f = raster_warp(s.clean, art)
         clean_b = raster_warp(s.clean, art, retrace=True)
         fwd, bwd = np.asarray(s.forward), np.asarray(s.backward)
+        if burst:
+            fwd, bwd = with_burst(fwd, bwd, clean_f, np.random.default_rng([seed, i, 7]))
         shared.append(shared_share(fwd, bwd, clean_f, clean_b, masks[0]))
         offset = pair_fidelity(fwd, fwd, bwd, pixel_size=PX, bands=bands).offsets[0]
         offsets.append(offset)
@@ -294,8 +322,16 @@ def main(argv: list[str] | None = None) -> int:
     print(head, flush=True)
     md = [head]
     data: dict[str, Any] = {"seed": args.seed, "scans": args.scans, "model": str(model_dir), "variants": {}}
-    for title, cfg in variants().items():
-        cells, shared, labels, offsets = run_variant(cfg, scans=args.scans, seed=args.seed, makers=makers)
+    runs = [(title, cfg, False) for title, cfg in variants().items()]
+    still = runs[-1][1]
+    runs.append((
+        f"(f) (e) with a noise burst in both frames at rows {BURST_ROWS.start}-{BURST_ROWS.stop - 1} "
+        f"({BURST_FACTOR:g}x the noise RMS, independent in each frame)", still, True,
+    ))  # fmt: skip
+    for title, cfg, burst in runs:
+        cells, shared, labels, offsets = run_variant(
+            cfg, scans=args.scans, seed=args.seed, makers=makers, burst=burst
+        )
         md.append(variant_markdown(title, cells, shared, labels))
         print(md[-1], flush=True)
         data["variants"][title] = {
