@@ -43,7 +43,9 @@ best chosen on these pairs per metric (an oracle); G_D (``which="simulated"``: w
 Simulation panel and Table I use); the default experimental path on the single frame (the
 spectral gain; a scan it declines as quiet counts as raw); and, with a second look drawn from the
 same surface with its own artefacts (the backward frame, ringing in the other direction), the
-two-direction Wiener (``Denoiser.denoise(scan, partner=...)``).
+two-direction Wiener (``Denoiser.denoise(scan, partner=...)``), and what the app and the CLI deliver
+with that second look (``Denoiser.denoise_checked``: the model's output, or the Gaussian
+fallback the backward frame shows to be better).
 """
 
 from __future__ import annotations
@@ -277,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             add("default, single frame", clean, np.asarray(den.denoise(exp).data))
         add("default, with the backward frame", clean, np.asarray(den.denoise(exp, partner=partner).data))
+        checked = den.denoise_checked(exp, partner=partner)  # what the app and the CLI deliver
+        add("delivered (do-no-harm check, backward frame)", clean, np.asarray(checked.delivered.data))
         print(f"pair {i + 1}/{args.pairs} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
     def mean(name: str, metric: str) -> float:
@@ -286,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         return mean(name, metric)
 
     classical_names = [n for n in per if "(" in n and not n.startswith(("G_D", "default"))]
-    ours = ["G_D (simulated path)", "default, single frame", "default, with the backward frame"]
+    ours = [
+        "G_D (simulated path)",
+        "default, single frame",
+        "default, with the backward frame",
+        "delivered (do-no-harm check, backward frame)",
+    ]
     lines = [
         f"# Independent simulator: `{model_dir.name}` and classical filters ({args.pairs} pairs, seed "
         f"{args.seed})\n",
