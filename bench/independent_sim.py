@@ -239,6 +239,13 @@ def classical(b: Baseline, param: float, noisy: Array) -> Array:
     return np.asarray(norm.invert(b.apply(y, param)), dtype=np.float64)
 
 
+def _figure_row(images: list[Array]) -> NDArray[np.uint8]:
+    """The central 128 x 128 px of the images side by side, on the clean map's 1-99 % range, 8-bit."""
+    lo, hi = np.percentile(images[0], [1, 99])
+    c = slice(PIXELS // 2 - 64, PIXELS // 2 + 64)
+    return np.hstack([(np.clip((im[c, c] - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8) for im in images])
+
+
 def scores(clean: Array, out: Array) -> dict[str, float]:
     return {"PSNR": psnr(clean, out), "SSIM": ssim(clean, out), "RMSE_pm": rmse_pm(clean, out)}
 
@@ -250,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bm3d", action="store_true", help="sweep BM3D too (about 10 s per call on a CPU)")
     ap.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped default)")
     ap.add_argument("--out", type=Path, help="write independent_sim.md and .json here")
+    ap.add_argument(
+        "--figure", type=Path,
+        help="PNG: central 128 px of the first --figure-pairs pairs (clean, raw, G_D, gain, 2-dir, median)",
+    )  # fmt: skip
+    ap.add_argument("--figure-pairs", type=int, default=3)
     args = ap.parse_args(argv)
     if args.pairs < 2:
         ap.error("--pairs must be >= 2")
@@ -258,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     den = Denoiser.from_folder(model_dir, device="cpu")
     baselines = [b for b in BASELINES.values() if b.name != "bm3d" or args.bm3d]
     per: dict[str, list[dict[str, float]]] = {}
+    figure_rows: list[NDArray[np.uint8]] = []
     drawn = []
     declined = 0
 
@@ -276,15 +289,21 @@ def main(argv: list[str] | None = None) -> int:
             for prm in b.grid:
                 add(f"{b.label} ({prm:g})", clean, classical(b, prm, noisy))
         sim = Scan(noisy, pixel_size=(PX, PX), header={"simulated": True})
-        add("G_D (simulated path)", clean, np.asarray(den.denoise(sim, which="simulated").data))
+        g_d = np.asarray(den.denoise(sim, which="simulated").data)
+        add("G_D (simulated path)", clean, g_d)
         exp = Scan(noisy, pixel_size=(PX, PX))
         partner = Scan(back, pixel_size=(PX, PX), direction="backward")
         if den.quiet_refusal(exp):
             declined += 1
-            add("default, single frame", clean, noisy)
+            single = noisy
         else:
-            add("default, single frame", clean, np.asarray(den.denoise(exp).data))
-        add("default, with the backward frame", clean, np.asarray(den.denoise(exp, partner=partner).data))
+            single = np.asarray(den.denoise(exp).data)
+        add("default, single frame", clean, single)
+        two = np.asarray(den.denoise(exp, partner=partner).data)
+        add("default, with the backward frame", clean, two)
+        if args.figure is not None and i < args.figure_pairs:
+            median = classical(BASELINES["median"], 3.0, noisy)
+            figure_rows.append(_figure_row([clean, noisy, g_d, single, two, median]))
         checked = den.denoise_checked(exp, partner=partner)  # what the app and the CLI deliver
         add("delivered (do-no-harm check, backward frame)", clean, np.asarray(checked.delivered.data))
         print(f"pair {i + 1}/{args.pairs} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
@@ -356,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"\n(bench/independent_sim.py, {time.perf_counter() - t0:.0f} s)\n")
     md = "\n".join(lines)
     print(md)
+    if figure_rows and args.figure is not None:
+        from PIL import Image  # only for the figure
+
+        args.figure.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.vstack(figure_rows)).save(args.figure)
+        print(f"figure written to {args.figure}", file=sys.stderr)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "independent_sim.md").write_text(md, encoding="utf-8")

@@ -1,0 +1,61 @@
+"""bench/independent_sim.py: the second simulator draws what its docstring says it draws."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from stmdenoise.physics.constants import CU111_WAVE_PERIOD
+from stmdenoise.processing.spectrum import standing_wave_peak
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "independent_sim.py"
+
+
+@pytest.fixture(scope="module")
+def sim() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("independent_sim", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["independent_sim"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_its_surface_state_has_cu111_s_standing_wave_period(sim: ModuleType) -> None:
+    """Written without stmdenoise.physics, its Fermi-level waves still come out at Cu(111)'s
+    lambda_F / 2 (14.8 Angstrom) in the bias range it draws."""
+    assert np.pi / sim.k_of(0.0) == pytest.approx(CU111_WAVE_PERIOD, rel=0.02)
+    near = 0
+    for i in range(6):
+        z, info = sim.clean_surface(np.random.default_rng([5, i]))
+        assert z.shape == (sim.PIXELS, sim.PIXELS) and 0.005 <= abs(info["bias"]) <= 0.03
+        peak = standing_wave_peak(z - np.median(z))
+        near += peak is not None and abs(peak.period * sim.PX / CU111_WAVE_PERIOD - 1) < 0.05
+    assert near >= 4
+
+
+def test_tip_and_feedback_distort_but_do_not_wash_out_the_surface(sim: ModuleType) -> None:
+    """Before any noise, a frame is the surface seen through the tip and the feedback loop: still
+    close to it (a feedback time constant of several pixels once smeared the waves away)."""
+    for i in range(5):
+        rng = np.random.default_rng([6, i])
+        z, _ = sim.clean_surface(rng)
+        tip = sim.draw_tip(rng)
+        seen = sim._feedback(sim._tipped(z, tip.blur, tip.double), *tip.ringing)
+        assert np.corrcoef(sim.aligned(seen).ravel(), sim.aligned(z).ravel())[0, 1] > 0.8
+
+
+def test_the_backward_frame_is_a_second_look_with_its_own_noise(sim: ModuleType) -> None:
+    rng = np.random.default_rng(3)
+    z, _ = sim.clean_surface(rng)
+    tip = sim.draw_tip(rng)
+    fwd, bwd = sim.noisy_frame(z, tip, rng, False), sim.noisy_frame(z, tip, rng, True)
+    clean = sim.aligned(z)
+    ef, eb = sim.aligned(fwd) - clean, sim.aligned(bwd) - clean
+    assert np.corrcoef(sim.aligned(fwd).ravel(), sim.aligned(bwd).ravel())[0, 1] > 0.1  # the surface
+    assert abs(np.corrcoef(ef.ravel(), eb.ravel())[0, 1]) < 0.5  # not the same noise
