@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics.second_look import second_look
+from stmdenoise.metrics.uneven import strip_levels
 from stmdenoise.model.two_direction import (
     TwoDirectionError,
     band_for,
@@ -73,11 +75,17 @@ def denoise_pair(
     *,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
+    report: dict[str, Any] | None = None,
 ) -> NDArray[np.float64]:
     """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
-    noise of ``pair`` (:func:`prepare_pair`)."""
+    noise of ``pair`` (:func:`prepare_pair`), and, where that noise is uneven from strip to strip
+    (:func:`~stmdenoise.metrics.uneven.strip_levels`), each strip's own level at periods finer
+    than a tip resolves; ``report`` receives whether it was."""
     z = np.asarray(scan.data, dtype=np.float64)
-    result = two_direction_wiener(z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress)
+    result = two_direction_wiener(
+        z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
+        pixel_size=scan.pixel_size, strip_levels=strip_levels(z, pair.look, pair.offset), report=report,
+    )  # fmt: skip
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
     return result

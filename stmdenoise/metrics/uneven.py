@@ -30,8 +30,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["MIN_STRIPS", "STRIP", "UNEVEN_NOTICE", "UNEVEN_RATIO", "UnevenNoise", "uneven_noise"]
+from stmdenoise.processing import complete_row_span
+
+__all__ = [
+    "MIN_STRIPS",
+    "STRIP",
+    "UNEVEN_NOTICE",
+    "UNEVEN_RATIO",
+    "StripLevels",
+    "UnevenNoise",
+    "strip_levels",
+    "uneven_noise",
+]
 
 #: Rows per strip (the two-direction Wiener's shortest band).
 STRIP = 16
@@ -44,9 +56,10 @@ UNEVEN_RATIO = 100.0
 UNEVEN_NOTICE = (
     "The noise is far from even across the rows: between {strip}-row strips, this frame minus "
     "the {look} varies {ratio:.0f}x in power (rows {first}-{last} hold {share:.0%} of it). The filter "
-    "takes each band's noise level from the other bands, so it leaves noise in the noisiest rows "
-    "and smooths the quietest; a filter the same everywhere can do better here, and the check "
-    "compares them."
+    "follows each strip's own level only at periods under 2 Å, finer than a tip resolves; above "
+    "that it takes each band's noise level from the other bands, so it can leave noise in the "
+    "noisiest rows and smooth the quietest. A filter the same everywhere can do better here, and "
+    "the check compares them."
 )
 
 
@@ -101,3 +114,70 @@ def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise |
         rows=(first, r0 + int(rows[starts[k] + STRIP - 1]) + 1),
         share=float(power.max() / power.sum()),
     )
+
+
+@dataclass(frozen=True)
+class StripLevels:
+    """The noise power of each :data:`STRIP`-row strip of a scan, from its first complete row on.
+
+    Attributes
+    ----------
+    first : int
+        The scan's first complete row (strip ``s`` holds rows ``first + STRIP s`` on).
+    levels : ndarray
+        Power of forward minus the second look, differenced along the fast axis, per strip; a
+        strip the two do not both measure completely takes the mean of the others.
+    """
+
+    first: int
+    levels: NDArray[np.float64]
+
+    def of_rows(self, start: int, stop: int) -> NDArray[np.float64]:
+        """The level of each row ``start:stop`` (its strip's; rows past the last strip: the last's)."""
+        index = (np.arange(start, stop) - self.first) // STRIP
+        return np.asarray(self.levels[np.clip(index, 0, len(self.levels) - 1)])
+
+
+def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels | None:
+    """Per-strip noise power of ``raw`` and its second look ``other`` (moved onto it by ``offset``,
+    rounded to whole pixels), the measure of :func:`uneven_noise` on strips counted from ``raw``'s
+    first complete row; None unless at least :data:`MIN_STRIPS` strips hold noise and the
+    noisiest holds :data:`UNEVEN_RATIO` times the quietest's power or more (the two-direction
+    Wiener then uses them below the tip's resolution: docs/model-selection.md, candidate AM).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> surface = np.cumsum(rng.normal(size=(128, 96)), axis=1)
+    >>> level = np.ones((128, 1))
+    >>> level[32:48] = 30.0
+    >>> s = strip_levels(surface + level * rng.normal(size=surface.shape), surface, (0.0, 0.0))
+    >>> s.first, len(s.levels), int(np.argmax(s.levels))
+    (0, 8, 2)
+    >>> strip_levels(surface + rng.normal(size=surface.shape), surface, (0.0, 0.0)) is None
+    True
+    """
+    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
+    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
+    if x.ndim != 2 or x.shape != b.shape:
+        return None
+    span = complete_row_span(x)
+    if span.stop <= span.start:
+        return None
+    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
+    h, w = x.shape
+    c0, c1 = max(0, sx), min(w, w + sx)
+    if c1 - c0 < 3:
+        return None
+    levels = np.full(-(-(span.stop - span.start) // STRIP), np.nan)
+    for k in range(len(levels)):
+        a = span.start + k * STRIP
+        if a + STRIP > min(span.stop, h + sy) or a < sy:
+            continue
+        d = np.diff(x[a : a + STRIP, c0:c1] - b[a - sy : a - sy + STRIP, c0 - sx : c1 - sx], axis=1)
+        if np.isfinite(d).all():
+            levels[k] = float(np.var(d))
+    held = np.isfinite(levels) & (levels > 0)
+    if int(held.sum()) < MIN_STRIPS or levels[held].max() / levels[held].min() < UNEVEN_RATIO:
+        return None
+    levels[~held] = levels[held].mean()
+    return StripLevels(span.start, levels)

@@ -64,6 +64,7 @@ __all__ = [
     "filter_tiles",
     "line_coherence",
     "row_coherence",
+    "tile_corners",
     "tile_examples",
 ]
 
@@ -278,7 +279,7 @@ def _padding(rows: int, cols: int) -> tuple[tuple[int, int], tuple[int, int]]:
     return (STRIDE, STRIDE + (-rows) % STRIDE), (STRIDE, STRIDE + (-cols) % STRIDE)
 
 
-def _tile_corners(rows: int, cols: int) -> list[tuple[int, int]]:
+def tile_corners(rows: int, cols: int) -> list[tuple[int, int]]:
     """Top-left corners of the tiles of a ``rows`` x ``cols`` image, in padded coordinates."""
     (t, b), (left, right) = _padding(rows, cols)
     return [
@@ -291,7 +292,7 @@ def _tile_corners(rows: int, cols: int) -> list[tuple[int, int]]:
 def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
     """``u`` reflect-padded (:func:`_padding`) and the tile corners."""
     v = np.pad(u, _padding(*u.shape), mode="reflect")  # reflected repeatedly when a pad exceeds u
-    return v, _tile_corners(*u.shape)
+    return v, tile_corners(*u.shape)
 
 
 # --------------------------------------------------------------------------- weights
@@ -496,7 +497,7 @@ def apply_gain(
     if z.shape[1] < 2:
         return out
     runs = [(a, b) for a, b in _row_runs(np.isfinite(z).all(axis=1)) if b - a >= MIN_RUN_ROWS]
-    chunks = [-(-len(_tile_corners(b - a, z.shape[1])) // CHUNK) for a, b in runs]
+    chunks = [-(-len(tile_corners(b - a, z.shape[1])) // CHUNK) for a, b in runs]
     done = 0
 
     def tick() -> None:

@@ -18,6 +18,20 @@ against the backward frame (:func:`stmdenoise.metrics.fidelity.pair_fidelity`, t
 check) stays an unbiased estimate. Alternating bands, not two halves: a tip change or a burst of
 noise part-way through a scan then falls on both sides.
 
+**Below the tip's resolution, each strip's own noise level** (docs/model-selection.md, candidate
+AM). A burst of tip or electronics noise hits a trace line and its retrace alike, so on some scans
+the noise changes a hundredfold within a few dozen rows, faster than the bands can follow: the
+burst's rows get the quiet bands' noise level and keep the burst. Where the caller passes the
+per-strip noise levels (:func:`stmdenoise.metrics.uneven.strip_levels`, given only on such scans)
+and the scan's pixel size, the Fourier coefficients at periods under :data:`RESOLUTION` (2 Å,
+finer than any surface structure a tip images) get a gain per tile from its own rows' level
+(``S / (S + c N)``, c the tile's level over that of the bands the noise came from, times the SURE
+Gaussian); every coefficient at 2 Å and more keeps the shift-invariant gain above, so nothing a
+surface can hold is treated differently. The level of a strip reads forward minus backward at its
+own rows: the output there depends on that strip's backward noise through that one average over a
+few thousand pixels, which keeps the fwd/bwd estimate fair (est / true 1.06-1.12 on simulated
+bursts with the truth known).
+
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
@@ -38,21 +52,23 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.model.spectral_gain import HALF, TILE, WINDOW, filter_tiles
+from stmdenoise.model.spectral_gain import HALF, STRIDE, TILE, WINDOW, filter_tiles, tile_corners
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane
 
 __all__ = [
     "BAND",
     "KIND",
+    "RESOLUTION",
     "SMALL_BAND",
     "SMOOTH",
     "TwoDirectionError",
@@ -79,6 +95,20 @@ SMOOTH = 1.0
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+#: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
+#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a tile's
+#: own noise level set its gain (docs/model-selection.md, candidate AM).
+RESOLUTION = 2e-10
+
+
+class StripLevelsLike(Protocol):
+    """What :func:`two_direction_wiener` reads of :class:`stmdenoise.metrics.uneven.StripLevels`
+    (the model layer does not import the metrics one)."""
+
+    @property
+    def levels(self) -> NDArray[np.float64]: ...
+
+    def of_rows(self, start: int, stop: int) -> NDArray[np.float64]: ...
 
 
 class TwoDirectionError(ValueError):
@@ -135,23 +165,104 @@ def _mean(spectra: list[Array | None]) -> Array | None:
     return None if not found else np.mean(found, axis=0)
 
 
-def _gain(noise: Array, power: Array) -> Array:
-    """The Wiener gain 1 - N / P (smoothed, clipped), times the Gaussian transfer whose width
-    (:data:`SURE_SIGMAS`) minimises Stein's unbiased risk estimate on ``power`` and ``noise``
-    (docs/model-selection.md, candidate T): removes what leaks through a noisy gain on smooth scans."""
-    g = 1.0 - gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
-        gaussian_filter(power, SMOOTH, mode="wrap"), 1e-300
-    )
-    g = np.clip(g, 0.0, 1.0)
-    k2 = np.fft.fftfreq(g.shape[0])[:, None] ** 2 + np.fft.fftfreq(g.shape[1])[None, :] ** 2
+def _sure(gain: Array, power: Array, noise: Array) -> Array:
+    """``gain`` times the Gaussian transfer whose width (:data:`SURE_SIGMAS`) minimises Stein's
+    unbiased risk estimate on ``power`` and ``noise`` (docs/model-selection.md, candidate T)."""
     best: tuple[float, Array] | None = None
-    for sigma in SURE_SIGMAS:
-        h = g * np.exp(-2 * np.pi**2 * sigma**2 * k2)
+    for transfer in _transfers(SURE_SIGMAS):
+        h = gain * transfer
         risk = float(np.sum((1 - h) ** 2 * power + 2 * h * noise - noise))
         if best is None or risk < best[0]:
             best = (risk, h)
     assert best is not None  # SURE_SIGMAS is not empty
-    return best[1][:, :HALF]
+    return best[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _transfers(sigmas: tuple[float, ...]) -> tuple[Array, ...]:
+    """The Gaussian transfers exp(-2 pi^2 sigma^2 |k|^2) of a tile's spectrum, one per width."""
+    k2 = np.fft.fftfreq(TILE)[:, None] ** 2 + np.fft.fftfreq(TILE)[None, :] ** 2
+    return tuple(np.exp(-2 * np.pi**2 * sigma**2 * k2) for sigma in sigmas)
+
+
+def _gain(noise: Array, power: Array) -> Array:
+    """The Wiener gain 1 - N / P (smoothed, clipped), times SURE's Gaussian (:func:`_sure`):
+    removes what leaks through a noisy gain on smooth scans."""
+    g = 1.0 - gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
+        gaussian_filter(power, SMOOTH, mode="wrap"), 1e-300
+    )
+    return _sure(np.clip(g, 0.0, 1.0), power, noise)[:, :HALF]
+
+
+def below_resolution(pixel_size: tuple[float, float] | None) -> NDArray[np.bool_]:
+    """Which coefficients of a tile's half spectrum (:data:`TILE` x :data:`HALF`) have periods
+    under :data:`RESOLUTION` on a grid of ``pixel_size`` = (dy, dx) metres (none without one).
+
+    >>> int(below_resolution(None).sum()), int(below_resolution((1.5e-10, 1.5e-10)).sum())
+    (0, 0)
+    >>> bool(below_resolution((0.3e-10, 0.3e-10))[0, HALF - 1])  # 2 px along x: 0.6 Å
+    True
+    """
+    if pixel_size is None:
+        return np.zeros((TILE, HALF), dtype=bool)
+    dy, dx = pixel_size
+    ky = np.fft.fftfreq(TILE)[:, None] / dy
+    kx = np.abs(np.fft.fftfreq(TILE)[None, :HALF]) / dx
+    return np.asarray(np.hypot(ky, kx) > 1.0 / RESOLUTION)
+
+
+def _tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) -> Array:
+    """Each filter tile's noise level: its rows' strip levels weighted by the tile window squared
+    (rows of the reflect padding read the rows they mirror)."""
+    rows = shape[0]
+    row_level = levels.of_rows(start, start + rows)
+    w2 = _sine(TILE) ** 2
+    out = []
+    for i, _j in tile_corners(*shape):
+        r = np.abs(np.arange(i - STRIDE, i - STRIDE + TILE))
+        r = np.clip(np.where(r >= rows, 2 * (rows - 1) - r, r), 0, rows - 1)
+        out.append(float(np.sum(w2 * row_level[r]) / np.sum(w2)))
+    return np.asarray(out)
+
+
+def _strip_gains(
+    noise: Array,
+    power: Array,
+    tile_level: Array,
+    source_level: float,
+    mean_level: float,
+    fine: NDArray[np.bool_],
+) -> Array:
+    """One parity's gain per tile: T's (:func:`_gain`) at periods of :data:`RESOLUTION` and more,
+    and below it ``S / (S + c N)`` times SURE's Gaussian on the tile's modelled power ``S + c N``,
+    c the tile's level over ``source_level`` (the bands the noise came from), S = P - N
+    ``mean_level / source_level`` (docs/model-selection.md, candidates AJ and AM)."""
+    shared = _gain(noise, power)
+    n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
+    signal = np.maximum(gaussian_filter(power, SMOOTH, mode="wrap") - n_s * mean_level / source_level, 0.0)
+    out = np.empty((len(tile_level), TILE, HALF))
+    for t, level in enumerate(tile_level):
+        c = level / source_level
+        own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
+        out[t] = np.where(fine, own, shared)
+    return out
+
+
+def _everywhere(gain: Array) -> Callable[[NDArray[np.complex128]], Array]:
+    """One gain for every tile: the filter is shift-invariant."""
+    return lambda _spectra: gain
+
+
+def _in_order(tile_gains: Array) -> Callable[[NDArray[np.complex128]], Array]:
+    """Tile ``t``'s gain ``tile_gains[t]``: :func:`filter_tiles` asks for the tiles in order, a
+    chunk at a time."""
+    done = [0]
+
+    def gains(spectra: NDArray[np.complex128]) -> Array:
+        done[0] += len(spectra)
+        return tile_gains[done[0] - len(spectra) : done[0]]
+
+    return gains
 
 
 class _Block(NamedTuple):
@@ -260,6 +371,9 @@ def two_direction_wiener(
     band: int = BAND,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pixel_size: tuple[float, float] | None = None,
+    strip_levels: StripLevelsLike | None = None,
+    report: dict[str, Any] | None = None,
 ) -> Array:
     """``z`` denoised with the noise spectrum of ``z - other`` (cross-fitted, see the module).
 
@@ -278,6 +392,14 @@ def two_direction_wiener(
     cancel, progress
         ``cancel`` is checked between chunks of tiles; ``progress(done, 2)`` is called after each
         of the two passes (one per band parity).
+    pixel_size : (float, float), optional
+        ``(dy, dx)`` in metres: where the periods under :data:`RESOLUTION` lie.
+    strip_levels : optional
+        :class:`stmdenoise.metrics.uneven.StripLevels` of ``z`` and ``other`` (given only where the
+        noise is uneven): with ``pixel_size``, each tile's gain below :data:`RESOLUTION` follows
+        its own rows' level (see the module).
+    report : dict, optional
+        Receives ``strip_levels``: whether the per-strip levels were used.
 
     Returns
     -------
@@ -321,13 +443,21 @@ def two_direction_wiener(
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
+    fine = below_resolution(pixel_size)
+    per_strip = strip_levels is not None and bool(fine.any())
+    if report is not None:
+        report["strip_levels"] = per_strip
     for p, noise in enumerate(noises):
         assert noise is not None
-        gain = _gain(noise / 2.0, power)[None]
-
-        def gains(_spectra: NDArray[np.complex128], gain: Array = gain) -> Array:
-            return gain  # one gain for every tile: the filter is shift-invariant
-
+        if per_strip:
+            assert strip_levels is not None
+            source = np.concatenate([strip_levels.of_rows(r0 + i, r0 + i + band) for i in inside[p]])
+            gains = _in_order(_strip_gains(
+                noise / 2.0, power, _tile_levels(lev.shape, start, strip_levels),
+                float(source.mean()), float(strip_levels.levels.mean()), fine,
+            ))  # fmt: skip
+        else:
+            gains = _everywhere(_gain(noise / 2.0, power)[None])
         filtered = np.asarray(x[start:stop] - lev) + filter_tiles(lev, gains, cancel)
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:

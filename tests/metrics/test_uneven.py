@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stmdenoise.metrics.uneven import STRIP, UNEVEN_RATIO, uneven_noise
+from stmdenoise.metrics.uneven import STRIP, UNEVEN_RATIO, strip_levels, uneven_noise
 
 
 def _looks(level: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -43,6 +43,29 @@ def test_the_strips_follow_the_offset_and_skip_unmeasured_rows() -> None:
     u = uneven_noise(f, moved, (2.0, -1.0))
     assert u is not None and u.named
     assert u.rows[0] <= 90 < u.rows[1] and u.rows[1] - u.rows[0] == STRIP
+
+
+def test_strip_levels_count_from_the_first_complete_row_and_follow_the_offset() -> None:
+    """The per-strip levels the two-direction Wiener reads: strips from the scan's first complete
+    row, the burst's strip the loudest, a strip the second look does not cover given the mean."""
+    level = np.ones((160, 1))
+    level[42:58] = 30.0
+    f, b = _looks(level)
+    f[:10] = np.nan  # first complete row 10: strips 10-25, 26-41, 42-57, ...
+    moved = np.roll(np.roll(b, -2, axis=0), 1, axis=1)
+    s = strip_levels(f, moved, (2.0, -1.0))
+    assert s is not None and s.first == 10 and len(s.levels) == 10
+    assert int(np.argmax(s.levels)) == 2 and s.levels[2] > 100 * np.median(s.levels)
+    # the last strip needs rows 154-169 of the look moved by 2: past its end, so the mean
+    assert s.levels[-1] == pytest.approx(np.mean(s.levels[:-1]))
+    np.testing.assert_array_equal(s.of_rows(40, 44), s.levels[[1, 1, 2, 2]])
+
+
+def test_strip_levels_are_none_where_the_noise_is_even() -> None:
+    level = np.ones((160, 1))
+    level[64:80] = 3.0
+    assert strip_levels(*_looks(level), (0.0, 0.0)) is None
+    assert strip_levels(*_looks(np.ones((40, 1))), (0.0, 0.0)) is None  # two strips
 
 
 def test_too_few_rows_or_other_shapes_give_none() -> None:
