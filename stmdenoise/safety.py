@@ -116,6 +116,12 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
+#: Added to it where the filter followed each strip's own noise level below 2 Å (version 2.6).
+STRIP_LEVELS_NOTICE = (
+    " At periods under 2 Å, finer than a tip resolves, each 16-row strip's own noise level set the "
+    "gain (the noise here changes too fast from strip to strip for the bands to follow); that "
+    "level averages a few thousand pixels, which keeps the estimate fair."
+)
 
 #: The notice of a second look that shows the surface at another contrast
 #: (:mod:`stmdenoise.metrics.contrast`).
@@ -410,7 +416,8 @@ def _judge(
     made = model_out.steps[-1].params if model_out.steps else {}
     if made.get("generator") == KIND:
         direction = str(made.get("noise_from", "other"))
-        notices.append(TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND)))
+        notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND))
+        notices.append(notice + (STRIP_LEVELS_NOTICE if made.get("strip_levels") else ""))
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan
