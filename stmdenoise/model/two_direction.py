@@ -232,37 +232,33 @@ def _strip_gains(
     source_level: float,
     mean_level: float,
     fine: NDArray[np.bool_],
-) -> Array:
-    """One parity's gain per tile: T's (:func:`_gain`) at periods of :data:`RESOLUTION` and more,
-    and below it ``S / (S + c N)`` times SURE's Gaussian on the tile's modelled power ``S + c N``,
-    c the tile's level over ``source_level`` (the bands the noise came from), S = P - N
-    ``mean_level / source_level`` (docs/model-selection.md, candidates AJ and AM)."""
+) -> Callable[[NDArray[np.complex128]], Array]:
+    """One parity's gains, tile by tile in :func:`filter_tiles`' order (each chunk computed when
+    asked for: memory stays one chunk's): T's (:func:`_gain`) at periods of :data:`RESOLUTION`
+    and more, and below it ``S / (S + c N)`` times SURE's Gaussian on the tile's modelled power
+    ``S + c N``, c the tile's level over ``source_level`` (the bands the noise came from), S = P -
+    N ``mean_level / source_level`` (docs/model-selection.md, candidates AJ and AM)."""
     shared = _gain(noise, power)
     n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
     signal = np.maximum(gaussian_filter(power, SMOOTH, mode="wrap") - n_s * mean_level / source_level, 0.0)
-    out = np.empty((len(tile_level), TILE, HALF))
-    for t, level in enumerate(tile_level):
-        c = level / source_level
-        own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
-        out[t] = np.where(fine, own, shared)
-    return out
+    done = [0]
+
+    def gains(spectra: NDArray[np.complex128]) -> Array:
+        levels = tile_level[done[0] : done[0] + len(spectra)]
+        done[0] += len(spectra)
+        out = np.empty((len(levels), TILE, HALF))
+        for t, level in enumerate(levels):
+            c = level / source_level
+            own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
+            out[t] = np.where(fine, own, shared)
+        return out
+
+    return gains
 
 
 def _everywhere(gain: Array) -> Callable[[NDArray[np.complex128]], Array]:
     """One gain for every tile: the filter is shift-invariant."""
     return lambda _spectra: gain
-
-
-def _in_order(tile_gains: Array) -> Callable[[NDArray[np.complex128]], Array]:
-    """Tile ``t``'s gain ``tile_gains[t]``: :func:`filter_tiles` asks for the tiles in order, a
-    chunk at a time."""
-    done = [0]
-
-    def gains(spectra: NDArray[np.complex128]) -> Array:
-        done[0] += len(spectra)
-        return tile_gains[done[0] - len(spectra) : done[0]]
-
-    return gains
 
 
 class _Block(NamedTuple):
@@ -452,10 +448,10 @@ def two_direction_wiener(
         if per_strip:
             assert strip_levels is not None
             source = np.concatenate([strip_levels.of_rows(r0 + i, r0 + i + band) for i in inside[p]])
-            gains = _in_order(_strip_gains(
+            gains = _strip_gains(
                 noise / 2.0, power, _tile_levels(lev.shape, start, strip_levels),
                 float(source.mean()), float(strip_levels.levels.mean()), fine,
-            ))  # fmt: skip
+            )  # fmt: skip
         else:
             gains = _everywhere(_gain(noise / 2.0, power)[None])
         filtered = np.asarray(x[start:stop] - lev) + filter_tiles(lev, gains, cancel)

@@ -460,7 +460,7 @@ def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     rng = np.random.default_rng(1)
     noise, power = rng.uniform(0.5, 1.0, (64, 64)), rng.uniform(1.0, 5.0, (64, 64))
     fine = td.below_resolution((FINE, FINE))
-    gains = td._strip_gains(noise, power, np.array([0.1, 1.0, 30.0]), 1.0, 2.0, fine)
+    gains = td._strip_gains(noise, power, np.array([0.1, 1.0, 30.0]), 1.0, 2.0, fine)(np.zeros((3, 64, 64)))
     shared = td._gain(noise, power)
     for g in gains:
         np.testing.assert_array_equal(g[~fine], shared[~fine])
