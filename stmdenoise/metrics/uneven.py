@@ -87,10 +87,11 @@ class UnevenNoise:
         return self.ratio >= UNEVEN_RATIO
 
 
-def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise | None:
-    """Power of ``raw`` minus ``other`` (moved onto it by ``offset``, rounded to whole pixels),
-    differenced along the fast axis, per :data:`STRIP`-row strip of the rows both measured
-    completely; None with fewer than :data:`MIN_STRIPS` strips that hold any."""
+def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
+    """``raw`` minus ``other`` moved onto it by ``offset`` (rounded to whole pixels), differenced
+    along the fast axis, over the columns both hold: one row per row of ``raw`` (NaN where
+    ``other`` has none); None for other shapes or fewer than three common columns. The measure
+    behind :func:`uneven_noise` and :func:`strip_levels`."""
     x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
     b = np.asarray(getattr(other, "data", other), dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
@@ -98,9 +99,21 @@ def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise |
     sy, sx = (math.floor(float(o) + 0.5) for o in offset)
     h, w = x.shape
     r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
-    if r1 - r0 < MIN_STRIPS * STRIP or c1 - c0 < 3:
+    if c1 - c0 < 3:
         return None
-    d = np.diff(x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx], axis=1)
+    d = np.full((h, c1 - c0 - 1), np.nan)
+    if r1 > r0:
+        d[r0:r1] = np.diff(x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx], axis=1)
+    return d
+
+
+def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise | None:
+    """Power of ``raw`` minus ``other`` (moved onto it by ``offset``, rounded to whole pixels),
+    differenced along the fast axis, per :data:`STRIP`-row strip of the rows both measured
+    completely; None with fewer than :data:`MIN_STRIPS` strips that hold any."""
+    d = _fast_axis_difference(raw, other, offset)
+    if d is None:
+        return None
     rows = np.flatnonzero(np.isfinite(d).all(axis=1))
     starts = list(range(0, len(rows) - STRIP + 1, STRIP))
     power = np.array([float(np.var(d[rows[i : i + STRIP]])) for i in starts])
@@ -108,10 +121,9 @@ def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise |
     if int(held.sum()) < MIN_STRIPS:
         return None
     k = int(np.argmax(power))
-    first = r0 + int(rows[starts[k]])
     return UnevenNoise(
         ratio=float(power.max() / power[held].min()),
-        rows=(first, r0 + int(rows[starts[k] + STRIP - 1]) + 1),
+        rows=(int(rows[starts[k]]), int(rows[starts[k] + STRIP - 1]) + 1),
         share=float(power.max() / power.sum()),
     )
 
@@ -156,26 +168,15 @@ def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels |
     >>> strip_levels(surface + rng.normal(size=surface.shape), surface, (0.0, 0.0)) is None
     True
     """
-    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
-    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
-    if x.ndim != 2 or x.shape != b.shape:
-        return None
-    span = complete_row_span(x)
-    if span.stop <= span.start:
-        return None
-    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
-    h, w = x.shape
-    c0, c1 = max(0, sx), min(w, w + sx)
-    if c1 - c0 < 3:
+    d = _fast_axis_difference(raw, other, offset)
+    span = complete_row_span(np.asarray(getattr(raw, "data", raw)))
+    if d is None or span.stop <= span.start:
         return None
     levels = np.full(-(-(span.stop - span.start) // STRIP), np.nan)
     for k in range(len(levels)):
-        a = span.start + k * STRIP
-        if a + STRIP > min(span.stop, h + sy) or a < sy:
-            continue
-        d = np.diff(x[a : a + STRIP, c0:c1] - b[a - sy : a - sy + STRIP, c0 - sx : c1 - sx], axis=1)
-        if np.isfinite(d).all():
-            levels[k] = float(np.var(d))
+        strip = d[span.start + k * STRIP : min(span.start + (k + 1) * STRIP, span.stop)]
+        if len(strip) == STRIP and np.isfinite(strip).all():
+            levels[k] = float(np.var(strip))
     held = np.isfinite(levels) & (levels > 0)
     if int(held.sum()) < MIN_STRIPS or levels[held].max() / levels[held].min() < UNEVEN_RATIO:
         return None
