@@ -72,13 +72,15 @@ from numpy.typing import NDArray
 from scipy import ndimage, signal, special
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sweeps' classical filter runner
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+from sweeps import classical  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.evaluation import BASELINES, rmse_pm  # noqa: E402
-from stmdenoise.evaluation.baselines import Baseline  # noqa: E402
 from stmdenoise.metrics import psnr, ssim  # noqa: E402
-from stmdenoise.processing import level_plane, robust_normalize  # noqa: E402
+from stmdenoise.processing import level_plane  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 Array = NDArray[np.float64]
@@ -232,11 +234,6 @@ def aligned(x: Array) -> Array:
 
 
 # --------------------------------------------------------------------------- scoring
-
-
-def classical(b: Baseline, param: float, noisy: Array) -> Array:
-    y, norm = robust_normalize(noisy)
-    return np.asarray(norm.invert(b.apply(y, param)), dtype=np.float64)
 
 
 def _figure_row(images: list[Array]) -> NDArray[np.uint8]:
