@@ -61,6 +61,8 @@ __all__ = [
     "QUIET_BAND",
     "TILE",
     "apply_gain",
+    "SKIP",
+    "filter_rows",
     "filter_tiles",
     "line_coherence",
     "row_coherence",
@@ -89,6 +91,8 @@ BASE_FEATURES = 10
 AXIS_FLOOR_PERCENTILE = 20
 #: Fast-axis band (cycles per pixel) of the scan-level line coherence (quiet-scan refusal).
 QUIET_BAND = (0.2, 0.35)
+#: Class of a row :func:`filter_rows` leaves alone.
+SKIP = -(2**31)
 #: Tiles transformed at once (bounds the feature stack: about 170 kB per tile).
 CHUNK = 256
 #: Rows of features per gain-network call (hidden activations of 32 x 8192 float32 fit in cache).
@@ -555,6 +559,47 @@ def filter_tiles(
             tick()
     h, w = lev.shape
     return np.asarray((acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
+
+
+def filter_rows(
+    lev: Array,
+    gains: Mapping[int, Array],
+    classes: NDArray[np.integer[Any]],
+    cancel: threading.Event | None = None,
+) -> Array:
+    """``lev`` filtered tile by tile as :func:`filter_tiles` does, each row of each tile with its
+    own gain: ``classes[t, r]`` names the gain (a key of ``gains``, :data:`TILE` x :data:`HALF`)
+    for row ``r`` of tile ``t`` (:func:`tile_corners` order, padded rows included). A row with the
+    same class in every tile covering it comes out exactly as the shift-invariant filter with that
+    gain would make it. A tile is transformed once and inverse transformed once per class among its
+    rows. Rows whose class is :data:`SKIP` in every tile covering them come back unchanged."""
+    v, pos = _tiles(lev)
+    h, w = lev.shape
+    if classes.shape != (len(pos), TILE):
+        raise ValueError(f"classes must have shape {(len(pos), TILE)}, got {classes.shape}")
+    acc = np.zeros_like(v)
+    wsum = np.zeros_like(v)
+    done = np.zeros(v.shape[0], dtype=bool)
+    for c in range(0, len(pos), CHUNK):
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled("denoising cancelled")
+        part = pos[c : c + CHUNK]
+        x_f = _tile_spectra(v, part)[:, :, :HALF]
+        cls = classes[c : c + CHUNK]
+        for i, j in part:
+            wsum[i : i + TILE, j : j + TILE] += WINDOW**2
+        for k in (int(x) for x in np.unique(cls) if x != SKIP):
+            with_k = np.flatnonzero((cls == k).any(axis=1))
+            g = np.array(np.broadcast_to(gains[k], (TILE, HALF)), dtype=np.float64)
+            g[0, 0] = 1.0
+            out_t = np.fft.irfft2(x_f[with_k] * g, s=(TILE, TILE)) * WINDOW
+            for t, o in zip(with_k, out_t, strict=True):
+                i, j = part[t]
+                rows = cls[t] == k
+                acc[i : i + TILE, j : j + TILE][rows] += o[rows]
+                done[i : i + TILE][rows] = True
+    out = (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w]
+    return np.asarray(np.where(done[STRIDE : STRIDE + h, None], out, lev))
 
 
 def tile_examples(x: Array, target: Array, features: GainFeatures) -> dict[str, NDArray[Any]]:
