@@ -152,7 +152,8 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
 
 def bench_strip_levels(repeats: int) -> None:
     """The two-direction Wiener on a pair whose noise is 225x louder in 16 rows of both looks, at
-    0.3 Å per pixel: shift-invariant (no levels) vs each strip's level below 2 Å (version 2.6)."""
+    0.3 Å per pixel: shift-invariant (no levels) vs each strip's level below 2 Å (version 2.7: per
+    row, the larger of the tile's mean level and the row's own strip's)."""
     from stmdenoise.metrics.uneven import strip_levels
     from stmdenoise.model.two_direction import two_direction_wiener
 

@@ -474,7 +474,7 @@ class Denoiser:
         pair = self._pair(scan, partner, quiet=bool(self.quiet_refusal(scan, which)))
         if pair is None:
             return None
-        report: dict[str, Any] = {}  # strip_levels: each strip's own noise level under 2 Å (candidate AM)
+        report: dict[str, Any] = {}  # strip_levels: each strip's own level under 2 Å (AM, AQ)
         result = denoise_pair(scan, pair, cancel=cancel, progress=progress, report=report)
         grid = {"native_grid": True, "noise_from": partner.direction, "band_rows": pair.band, **report}
         return scan.with_data(result, self._step(TWO_DIRECTION_KIND, 1, **grid))

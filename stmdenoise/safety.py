@@ -116,11 +116,12 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
-#: Added to it where the filter followed each strip's own noise level below 2 Å (version 2.6).
+#: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.7).
 STRIP_LEVELS_NOTICE = (
-    " At periods under 2 Å, finer than a tip resolves, each 16-row strip's own noise level set the "
-    "gain (the noise here changes too fast from strip to strip for the bands to follow); that "
-    "level averages a few thousand pixels, which keeps the estimate fair."
+    " At periods under 2 Å, finer than a tip resolves, each row was filtered with its own 16-row "
+    "strip's noise level, or its 64-row neighbourhood's where that is higher (the noise here "
+    "changes too fast from strip to strip for the bands to follow); a strip's level averages a "
+    "few thousand pixels, which keeps the estimate fair."
 )
 
 #: The notice of a second look that shows the surface at another contrast

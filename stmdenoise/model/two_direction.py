@@ -18,19 +18,22 @@ against the backward frame (:func:`stmdenoise.metrics.fidelity.pair_fidelity`, t
 check) stays an unbiased estimate. Alternating bands, not two halves: a tip change or a burst of
 noise part-way through a scan then falls on both sides.
 
-**Below the tip's resolution, each strip's own noise level** (docs/model-selection.md, candidate
-AM). A burst of tip or electronics noise hits a trace line and its retrace alike, so on some scans
-the noise changes a hundredfold within a few dozen rows, faster than the bands can follow: the
-burst's rows get the quiet bands' noise level and keep the burst. Where the caller passes the
+**Below the tip's resolution, each strip's own noise level** (docs/model-selection.md, candidates
+AM and AQ). A burst of tip or electronics noise hits a trace line and its retrace alike, so on some
+scans the noise changes a hundredfold within a few dozen rows, faster than the bands can follow:
+the burst's rows get the quiet bands' noise level and keep the burst. Where the caller passes the
 per-strip noise levels (:func:`stmdenoise.metrics.uneven.strip_levels`, given only on such scans)
 and the scan's pixel size, the Fourier coefficients at periods under :data:`RESOLUTION` (2 Å,
-finer than any surface structure a tip images) get a gain per tile from its own rows' level
-(``S / (S + c N)``, c the tile's level over that of the bands the noise came from, times the SURE
-Gaussian); every coefficient at 2 Å and more keeps the shift-invariant gain above, so nothing a
-surface can hold is treated differently. The level of a strip reads forward minus backward at its
-own rows: the output there depends on that strip's backward noise through that one average over a
-few thousand pixels, which keeps the fwd/bwd estimate fair (est / true 1.06-1.12 on simulated
-bursts with the truth known).
+finer than any surface structure a tip images) get ``S / (S + c N)`` times SURE's Gaussian, row by
+row within each tile (:func:`~stmdenoise.model.spectral_gain.filter_rows`): c is the larger of the
+tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that
+of the bands the noise came from. A loud strip's rows are filtered with their own level; a quiet
+row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than by the tile mean,
+and every coefficient at 2 Å and more keeps the shift-invariant gain above: nothing a surface can
+hold is treated differently. The level of a strip reads forward minus backward at its own rows:
+the output there depends on that strip's backward noise through that one average over a few
+thousand pixels, which keeps the fwd/bwd estimate fair (est / true 1.08-1.13 on simulated bursts
+with the truth known).
 
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
@@ -62,7 +65,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.model.spectral_gain import HALF, STRIDE, TILE, WINDOW, filter_tiles, tile_corners
+from stmdenoise.model.spectral_gain import (
+    HALF,
+    SKIP,
+    STRIDE,
+    TILE,
+    WINDOW,
+    filter_rows,
+    filter_tiles,
+    tile_corners,
+)
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane
 
 __all__ = [
@@ -96,8 +108,8 @@ SMOOTH = 1.0
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 #: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
-#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a tile's
-#: own noise level set its gain (docs/model-selection.md, candidate AM).
+#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
+#: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
 RESOLUTION = 2e-10
 
 
@@ -225,35 +237,47 @@ def _tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) ->
     return np.asarray(out)
 
 
-def _strip_gains(
+def _relative_levels(
+    shape: tuple[int, int], start: int, levels: StripLevelsLike, rows: NDArray[np.bool_], source_level: float
+) -> Array:
+    """For each filter tile (:func:`tile_corners` order) and each of its :data:`TILE` rows, the
+    noise level below :data:`RESOLUTION` relative to ``source_level``: the larger of the tile's
+    (:func:`_tile_levels`) and the row's own strip's; NaN for padded rows and rows not in ``rows``
+    (docs/model-selection.md, candidate AQ)."""
+    n = shape[0]
+    row_level = np.where(rows, levels.of_rows(start, start + n), np.nan)
+    tile_level = _tile_levels(shape, start, levels)
+    out = np.full((len(tile_level), TILE), np.nan)
+    for t, (i, _j) in enumerate(tile_corners(*shape)):
+        r = i - STRIDE + np.arange(TILE)
+        inside = (r >= 0) & (r < n)
+        out[t, inside] = np.maximum(row_level[r[inside]], tile_level[t])
+    return out / source_level
+
+
+def _class_gains(
     noise: Array,
     power: Array,
-    tile_level: Array,
-    source_level: float,
+    relative: Array,
     mean_level: float,
     fine: NDArray[np.bool_],
-) -> Callable[[NDArray[np.complex128]], Array]:
-    """One parity's gains, tile by tile in :func:`filter_tiles`' order (each chunk computed when
-    asked for: memory stays one chunk's): T's (:func:`_gain`) at periods of :data:`RESOLUTION`
-    and more, and below it ``S / (S + c N)`` times SURE's Gaussian on the tile's modelled power
-    ``S + c N``, c the tile's level over ``source_level`` (the bands the noise came from), S = P -
-    N ``mean_level / source_level`` (docs/model-selection.md, candidates AJ and AM)."""
+) -> tuple[dict[int, Array], NDArray[np.int64]]:
+    """Half-octave classes of the ``relative`` levels c (:func:`_relative_levels`; NaN:
+    :data:`SKIP`) and each class's gain: T's (:func:`_gain`) at periods of :data:`RESOLUTION` and
+    more, and below it ``S / (S + c N)`` times SURE's Gaussian on the modelled power ``S + c N``, c
+    the class's mean, S = P - N ``mean_level`` (the mean strip level, relative as c is)."""
     shared = _gain(noise, power)
     n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
-    signal = np.maximum(gaussian_filter(power, SMOOTH, mode="wrap") - n_s * mean_level / source_level, 0.0)
-    done = [0]
-
-    def gains(spectra: NDArray[np.complex128]) -> Array:
-        levels = tile_level[done[0] : done[0] + len(spectra)]
-        done[0] += len(spectra)
-        out = np.empty((len(levels), TILE, HALF))
-        for t, level in enumerate(levels):
-            c = level / source_level
-            own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
-            out[t] = np.where(fine, own, shared)
-        return out
-
-    return gains
+    signal = np.maximum(gaussian_filter(power, SMOOTH, mode="wrap") - n_s * mean_level, 0.0)
+    known = np.isfinite(relative)
+    classes = np.full(relative.shape, SKIP, dtype=np.int64)
+    classes[known] = np.rint(2 * np.log2(relative[known]))
+    gains = {}
+    for k in np.unique(classes[known]):
+        c = float(relative[classes == k].mean())
+        own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
+        gains[int(k)] = np.where(fine, own, shared)
+    return gains, classes
 
 
 def _everywhere(gain: Array) -> Callable[[NDArray[np.complex128]], Array]:
@@ -392,8 +416,8 @@ def two_direction_wiener(
         ``(dy, dx)`` in metres: where the periods under :data:`RESOLUTION` lie.
     strip_levels : optional
         :class:`stmdenoise.metrics.uneven.StripLevels` of ``z`` and ``other`` (given only where the
-        noise is uneven): with ``pixel_size``, each tile's gain below :data:`RESOLUTION` follows
-        its own rows' level (see the module).
+        noise is uneven): with ``pixel_size``, each row's gain below :data:`RESOLUTION` follows
+        its own strip's level where that is above its tile's mean (see the module).
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used.
 
@@ -447,14 +471,16 @@ def two_direction_wiener(
         assert noise is not None
         if per_strip:
             assert strip_levels is not None
-            source = np.concatenate([strip_levels.of_rows(r0 + i, r0 + i + band) for i in inside[p]])
-            gains = _strip_gains(
-                noise / 2.0, power, _tile_levels(lev.shape, start, strip_levels),
-                float(source.mean()), float(strip_levels.levels.mean()), fine,
-            )  # fmt: skip
+            source_rows = [strip_levels.of_rows(r0 + i, r0 + i + band) for i in inside[p]]
+            source = float(np.concatenate(source_rows).mean())
+            relative = _relative_levels(lev.shape, start, strip_levels, parity == p, source)
+            gains, classes = _class_gains(
+                noise / 2.0, power, relative, float(strip_levels.levels.mean()) / source, fine
+            )
+            filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
-            gains = _everywhere(_gain(noise / 2.0, power)[None])
-        filtered = np.asarray(x[start:stop] - lev) + filter_tiles(lev, gains, cancel)
+            gain = _everywhere(_gain(noise / 2.0, power)[None])
+            filtered = np.asarray(x[start:stop] - lev) + filter_tiles(lev, gain, cancel)
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:
             progress(p + 1, 2)

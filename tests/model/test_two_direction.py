@@ -16,7 +16,7 @@ from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, read_model_info, save_model_folder
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
-from stmdenoise.model.spectral_gain import GAIN_KIND, GainSpec, GainWeights
+from stmdenoise.model.spectral_gain import GAIN_KIND, SKIP, STRIDE, TILE, GainSpec, GainWeights, tile_corners
 from stmdenoise.model.two_direction import (
     BAND,
     KIND,
@@ -410,10 +410,11 @@ def _windowed_error(out: np.ndarray, raw: np.ndarray, s: np.ndarray) -> float:
 
 @pytest.mark.parametrize(("rows", "band"), [(256, BAND), (112, SMALL_BAND)])
 def test_a_burst_both_looks_share_is_removed_below_the_tip_s_resolution(rows: int, band: int) -> None:
-    """Candidate AM (docs/model-selection.md): with the per-strip levels, on a 0.3 Å grid, the burst
-    the shift-invariant filter keeps (its rows get the quiet bands' noise level) is removed, and the
-    fwd/bwd estimate of the output stays fair (not optimistic) though each strip's level reads its
-    own rows of the backward frame."""
+    """Candidates AM and AQ (docs/model-selection.md): with the per-strip levels, on a 0.3 Å grid,
+    the burst the shift-invariant filter keeps (its rows get the quiet bands' noise level) is
+    removed, and the fwd/bwd estimate of the output stays fair (not optimistic) though each
+    strip's level reads its own rows of the backward frame. The burst (rows 40-55) straddles two
+    16-row strips."""
     from stmdenoise.metrics.uneven import strip_levels
 
     est, true, plain = [], [], []
@@ -432,6 +433,7 @@ def test_a_burst_both_looks_share_is_removed_below_the_tip_s_resolution(rows: in
         true.append(_windowed_error(out, f, s))
         plain.append(_windowed_error(t, f, s))
     assert np.mean(true) < 0.75 * np.mean(plain)
+    assert np.mean(true) < {256: 0.112, 112: 0.050}[rows]  # AM, the tile mean alone: 0.113, 0.060
     assert np.mean(est) >= 0.85 * np.mean(true)
 
 
@@ -453,18 +455,49 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
 
 
 def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
-    """At 2 Å and more every tile's gain is the shift-invariant one; only finer coefficients follow
-    the tile's own level."""
+    """At 2 Å and more every class's gain is the shift-invariant one; only finer coefficients
+    follow the level, and a louder class keeps less there."""
     from stmdenoise.model import two_direction as td
 
     rng = np.random.default_rng(1)
     noise, power = rng.uniform(0.5, 1.0, (64, 64)), rng.uniform(1.0, 5.0, (64, 64))
     fine = td.below_resolution((FINE, FINE))
-    gains = td._strip_gains(noise, power, np.array([0.1, 1.0, 30.0]), 1.0, 2.0, fine)(np.zeros((3, 64, 64)))
+    relative = np.array([[0.1, np.nan], [1.0, 30.0]])
+    gains, classes = td._class_gains(noise, power, relative, 2.0, fine)
+    assert classes[0, 1] == SKIP and len(gains) == 3
     shared = td._gain(noise, power)
-    for g in gains:
+    for g in gains.values():
         np.testing.assert_array_equal(g[~fine], shared[~fine])
-    assert gains[2][fine].mean() < gains[0][fine].mean()  # the loud tile keeps less
+    quiet, loud = gains[int(classes[0, 0])], gains[int(classes[1, 1])]
+    assert loud[fine].mean() < quiet[fine].mean()
+
+
+def test_below_2_a_no_row_is_smoothed_less_than_its_tile_mean_asks() -> None:
+    """Candidate AQ: a row's level is the larger of its tile's mean and its own strip's, so a quiet
+    row beside a burst keeps the tile's (higher) level and a burst row gets its own (higher still)."""
+    from stmdenoise.metrics.uneven import strip_levels
+    from stmdenoise.model import two_direction as td
+
+    _s, f, b = _burst(256, 0)
+    levels = strip_levels(f, b, (0.0, 0.0))
+    assert levels is not None
+    rows = np.ones(256, dtype=bool)
+    relative = td._relative_levels(f.shape, 0, levels, rows, 1.0)
+    tile = td._tile_levels(f.shape, 0, levels)
+    own = levels.of_rows(0, 256)
+    for t, (i, _j) in enumerate(tile_corners(*f.shape)):
+        r = i - STRIDE + np.arange(TILE)
+        inside = (r >= 0) & (r < 256)
+        np.testing.assert_array_equal(relative[t, inside], np.maximum(tile[t], own[r[inside]]))
+        assert np.isnan(relative[t, ~inside]).all()
+    # rows 40-55 are the burst: the tile over rows 0-63 gives row 20 (a quiet strip) more than its own
+    first = next(t for t, (i, _j) in enumerate(tile_corners(*f.shape)) if i == STRIDE)
+    assert relative[first, 20] > 10 * own[20]
+    # rows not asked for (the other parity's) are left alone
+    half = td._relative_levels(f.shape, 0, levels, np.arange(256) < 128, 1.0)
+    for t, (i, _j) in enumerate(tile_corners(*f.shape)):
+        r = i - STRIDE + np.arange(TILE)
+        assert np.isnan(half[t, r >= 128]).all()
 
 
 def test_the_denoiser_records_the_per_strip_levels(tmp_path: Path) -> None:
@@ -477,9 +510,9 @@ def test_the_denoiser_records_the_per_strip_levels(tmp_path: Path) -> None:
     assert on.denoise(even_f, partner=even_b).steps[-1].params["strip_levels"] is False
     # and the verdict says so where it happened
     burst = on.denoise_checked(fwd, partner=replace(fwd, data=1e-10 * b, direction="backward"))
-    assert any("each 16-row strip's own noise level" in n for n in burst.verdict.notices)
+    assert any("its own 16-row strip's noise level" in n for n in burst.verdict.notices)
     assert not any(
-        "strip's own noise level" in n for n in on.denoise_checked(even_f, partner=even_b).verdict.notices
+        "strip's noise level" in n for n in on.denoise_checked(even_f, partner=even_b).verdict.notices
     )
 
 
