@@ -1,7 +1,7 @@
 ; Inno Setup 6 script: STM-Denoise-Setup.exe from the PyInstaller bundle dist\STM-Denoise\.
 ;
 ;   py installer\build.py --smoke-test                       (on Windows: builds dist\STM-Denoise\)
-;   "C:\Program Files (x86)\Inno Setup 6\ISCC.exe" /DAppVersion=0.2.3 installer\windows\stmdenoise.iss
+;   "C:\Program Files (x86)\Inno Setup 6\ISCC.exe" /DAppVersion=0.2.4 installer\windows\stmdenoise.iss
 ;   -> dist\STM-Denoise-Setup.exe  (CUDA edition: add /DEdition=cuda -> dist\STM-Denoise-CUDA-Setup.exe)
 ;
 ; Installs per user without administrator rights (an admin may choose "all users"), adds a Start
@@ -10,7 +10,7 @@
 ; line against the Linux bundle's layout.
 
 #ifndef AppVersion
-  #define AppVersion "0.2.3"
+  #define AppVersion "0.2.4"
 #endif
 #ifndef Edition
   #define Edition "cpu"
