@@ -30,7 +30,6 @@ that the filter can serve is then denoised, not declined.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import operator
@@ -44,10 +43,10 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
+from stmdenoise.model.inference import onnx_runner_for, run_tiled
 from stmdenoise.model.onnx_runner import OnnxRunner, onnx_available
 from stmdenoise.model.spectral_gain import GAIN_KIND, GainWeights, apply_gain, line_coherence
 from stmdenoise.model.two_direction import KIND as TWO_DIRECTION_KIND
@@ -67,7 +66,7 @@ from stmdenoise.plan import (
     plan_denoise,
     wave_matched_view,
 )
-from stmdenoise.processing import blend_tiles, iter_tiles, to_network
+from stmdenoise.processing import to_network
 from stmdenoise.processing.tiling import PASSES, mirror_average
 from stmdenoise.safety import Verdict, judge
 from stmdenoise.scan import ProcessingStep, Scan
@@ -499,28 +498,10 @@ class Denoiser:
         if self.backend == "torch" or self.device.type != "cpu":
             return None
         if id(gen) not in self._onnx:
-            runner = None
-            if onnx_available():
-                h = hashlib.sha256()
-                h.update(repr(self.info.arch.to_dict()).encode())
-                h.update(torch.__version__.encode())
-                for k, v in gen.state_dict().items():
-                    h.update(k.encode())
-                    h.update(v.detach().cpu().numpy().tobytes())
-                try:
-                    runner = OnnxRunner(gen, h.hexdigest()[:32])
-                except Exception as exc:  # noqa: BLE001 - any exporter/runtime failure: fall back to torch
-                    if self.backend == "onnx":
-                        raise
-                    log.warning("ONNX export failed (%s); using PyTorch", exc)
-            self._onnx[id(gen)] = runner
+            self._onnx[id(gen)] = onnx_runner_for(
+                gen, self.info.arch.to_dict(), required=self.backend == "onnx"
+            )
         return self._onnx[id(gen)]
-
-    def _forward(self, gen: Generator, block: NDArray[Any], device: torch.device) -> NDArray[np.float32]:
-        t = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))[None, None].to(device)
-        with torch.inference_mode():
-            o = gen(t)
-        return o[0, 0].float().cpu().numpy()
 
     def _run_network(
         self,
@@ -562,40 +543,9 @@ class Denoiser:
         cancel: threading.Event | None,
         progress: ProgressCallback | None,
     ) -> NDArray[np.float32]:
-        rows, cols = x.shape
-        if rows <= run.tile and cols <= run.tile:
-            if cancel is not None and cancel.is_set():
-                raise JobCancelled("denoising cancelled")
-            runner = self._onnx_runner(gen) if run.device.type == "cpu" else None
-            out = runner(x) if runner is not None else self._forward(gen, x, run.device)
-            if progress is not None:
-                progress(1, 1)
-            return out
-        tiles = list(iter_tiles((rows, cols), tile=run.tile, overlap=self.overlap, align=STRIDE))
-        # statistics: non-overlapping tiles count every pixel once (and cost fewer passes)
-        stat_tiles = list(iter_tiles((rows, cols), tile=run.tile, overlap=0, align=STRIDE))
-        total = len(stat_tiles) + len(tiles)
-        done = 0
-
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, total)
-
-        # pass 1: pool every instance norm's statistics over all tiles
-        with gen.norm_mode("collect"):
-            for rs, cs in stat_tiles:
-                if cancel is not None and cancel.is_set():
-                    raise JobCancelled("denoising cancelled")
-                self._forward(gen, x[rs, cs], run.device)
-                tick()
-        # pass 2: every tile normalised with the pooled statistics, feathered blend
-        results = []
-        with gen.norm_mode("fixed"):
-            for rs, cs in tiles:
-                if cancel is not None and cancel.is_set():
-                    raise JobCancelled("denoising cancelled")
-                results.append(((rs, cs), self._forward(gen, x[rs, cs], run.device)))
-                tick()
-        return blend_tiles((rows, cols), results, overlap=self.overlap).astype(np.float32)
+        whole = x.shape[0] <= run.tile and x.shape[1] <= run.tile  # ONNX serves one-pass scans only
+        runner = self._onnx_runner(gen) if whole and run.device.type == "cpu" else None
+        return run_tiled(
+            gen, x, device=run.device, tile=run.tile, overlap=self.overlap, runner=runner,
+            cancel=cancel, progress=progress,
+        )  # fmt: skip
