@@ -153,6 +153,19 @@ def test_cancel_stops_it() -> None:
     stop.set()
     with pytest.raises(JobCancelled):
         two_direction_wiener(f, b, (0.0, 0.0), cancel=stop)
+    # the per-row path (uneven noise, fine pixels) too
+    from stmdenoise.metrics.uneven import strip_levels
+
+    _s, f, b = _burst(256, 0)
+    with pytest.raises(JobCancelled):
+        two_direction_wiener(
+            f,
+            b,
+            (0.0, 0.0),
+            cancel=stop,
+            pixel_size=(FINE, FINE),
+            strip_levels=strip_levels(f, b, (0.0, 0.0)),
+        )
 
 
 def test_the_judge_estimates_its_error_without_bias() -> None:
