@@ -47,7 +47,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.jobs import JobCancelled
+from stmdenoise.model.fourier_tiles import (
+    CHUNK,
+    HALF,
+    TILE,
+    WINDOW,
+    filter_tiles,
+    tile_corners,
+    tile_spectra,
+    tiles,
+)
 from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import hann_window
 
@@ -59,14 +68,9 @@ __all__ = [
     "GainSpec",
     "GainWeights",
     "QUIET_BAND",
-    "TILE",
     "apply_gain",
-    "SKIP",
-    "filter_rows",
-    "filter_tiles",
     "line_coherence",
     "row_coherence",
-    "tile_corners",
     "tile_examples",
 ]
 
@@ -76,14 +80,6 @@ Array = NDArray[np.float64]
 GAIN_KIND = "spectral-gain"
 #: Default weights file of the spectral path inside a model folder.
 GAIN_FILE = "spectral_gain.safetensors"
-#: Tile side (pixels) and step: 50 % overlap.
-TILE = 64
-STRIDE = TILE // 2
-_W1 = np.sin(np.pi * (np.arange(TILE) + 0.5) / TILE)
-#: Columns of a tile spectrum that irfft2 needs (the gain is even in k).
-HALF = TILE // 2 + 1
-#: sqrt-Hann: analysis x synthesis windows sum to 1 at 50 % overlap.
-WINDOW = np.outer(_W1, _W1)
 RINGS = 24
 #: Features without the optional ones of :class:`GainFeatures`.
 BASE_FEATURES = 10
@@ -91,10 +87,6 @@ BASE_FEATURES = 10
 AXIS_FLOOR_PERCENTILE = 20
 #: Fast-axis band (cycles per pixel) of the scan-level line coherence (quiet-scan refusal).
 QUIET_BAND = (0.2, 0.35)
-#: Class of a row :func:`filter_rows` leaves alone.
-SKIP = -(2**31)
-#: Tiles transformed at once (bounds the feature stack: about 170 kB per tile).
-CHUNK = 256
 #: Rows of features per gain-network call (hidden activations of 32 x 8192 float32 fit in cache).
 MLP_CHUNK = 8192
 #: Offset added to the last layer before the sigmoid: an untrained net keeps (gain ~0.88).
@@ -272,31 +264,6 @@ def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDA
     for i, f in enumerate(feats):
         out[..., i] = f
     return out
-
-
-def _tile_spectra(v: Array, pos: list[tuple[int, int]]) -> NDArray[np.complex128]:
-    return np.fft.fft2(np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW)
-
-
-def _padding(rows: int, cols: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Half a tile on each side, and up to a whole number of steps at the end."""
-    return (STRIDE, STRIDE + (-rows) % STRIDE), (STRIDE, STRIDE + (-cols) % STRIDE)
-
-
-def tile_corners(rows: int, cols: int) -> list[tuple[int, int]]:
-    """Top-left corners of the tiles of a ``rows`` x ``cols`` image, in padded coordinates."""
-    (t, b), (left, right) = _padding(rows, cols)
-    return [
-        (i, j)
-        for i in range(0, rows + t + b - TILE + 1, STRIDE)
-        for j in range(0, cols + left + right - TILE + 1, STRIDE)
-    ]
-
-
-def _tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
-    """``u`` reflect-padded (:func:`_padding`) and the tile corners."""
-    v = np.pad(u, _padding(*u.shape), mode="reflect")  # reflected repeatedly when a pad exceeds u
-    return v, tile_corners(*u.shape)
 
 
 # --------------------------------------------------------------------------- weights
@@ -530,78 +497,6 @@ def _denoise_block(
     return np.asarray((y - lev) + filter_tiles(lev, gains, cancel, tick))
 
 
-def filter_tiles(
-    lev: Array,
-    gains: Callable[[NDArray[np.complex128]], Array],
-    cancel: threading.Event | None = None,
-    tick: Callable[[], None] | None = None,
-) -> Array:
-    """``lev`` (a levelled block of complete rows) filtered tile by tile: every :data:`TILE`-px tile
-    (50 % overlap, sqrt-Hann windows) is Fourier transformed, its half-plane coefficients
-    (``rfft2`` layout, :data:`HALF` columns) multiplied by ``gains(spectra)`` of the chunk's full
-    spectra (n, TILE, TILE), the mean (k = 0) kept, and the tiles blended back. ``cancel`` is
-    checked and ``tick()`` called after each chunk of :data:`CHUNK` tiles."""
-    v, pos = _tiles(lev)
-    acc = np.zeros_like(v)
-    wsum = np.zeros_like(v)
-    for c in range(0, len(pos), CHUNK):
-        if cancel is not None and cancel.is_set():
-            raise JobCancelled("denoising cancelled")
-        part = pos[c : c + CHUNK]
-        x_f = _tile_spectra(v, part)
-        g = np.array(np.broadcast_to(gains(x_f), (len(part), TILE, HALF)), dtype=np.float64)
-        g[:, 0, 0] = 1.0
-        out_t = np.fft.irfft2(x_f[:, :, :HALF] * g, s=(TILE, TILE)) * WINDOW
-        for (i, j), o in zip(part, out_t, strict=True):
-            acc[i : i + TILE, j : j + TILE] += o
-            wsum[i : i + TILE, j : j + TILE] += WINDOW**2
-        if tick is not None:
-            tick()
-    h, w = lev.shape
-    return np.asarray((acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
-
-
-def filter_rows(
-    lev: Array,
-    gains: Mapping[int, Array],
-    classes: NDArray[np.integer[Any]],
-    cancel: threading.Event | None = None,
-) -> Array:
-    """``lev`` filtered tile by tile as :func:`filter_tiles` does, each row of each tile with its
-    own gain: ``classes[t, r]`` names the gain (a key of ``gains``, :data:`TILE` x :data:`HALF`)
-    for row ``r`` of tile ``t`` (:func:`tile_corners` order, padded rows included). A row with the
-    same class in every tile covering it comes out exactly as the shift-invariant filter with that
-    gain would make it. A tile is transformed once and inverse transformed once per class among its
-    rows. Rows whose class is :data:`SKIP` in every tile covering them come back unchanged."""
-    v, pos = _tiles(lev)
-    h, w = lev.shape
-    if classes.shape != (len(pos), TILE):
-        raise ValueError(f"classes must have shape {(len(pos), TILE)}, got {classes.shape}")
-    acc = np.zeros_like(v)
-    wsum = np.zeros_like(v)
-    done = np.zeros(v.shape[0], dtype=bool)
-    for c in range(0, len(pos), CHUNK):
-        if cancel is not None and cancel.is_set():
-            raise JobCancelled("denoising cancelled")
-        part = pos[c : c + CHUNK]
-        x_f = _tile_spectra(v, part)[:, :, :HALF]
-        cls = classes[c : c + CHUNK]
-        for i, j in part:
-            wsum[i : i + TILE, j : j + TILE] += WINDOW**2
-        for k in (int(x) for x in np.unique(cls) if x != SKIP):
-            with_k = np.flatnonzero((cls == k).any(axis=1))
-            g = np.array(np.broadcast_to(gains[k], (TILE, HALF)), dtype=np.float64)
-            g[0, 0] = 1.0
-            out_t = np.fft.irfft2(x_f[with_k] * g, s=(TILE, TILE)) * WINDOW
-            for t, o in zip(with_k, out_t, strict=True):
-                i, j = part[t]
-                rows = cls[t] == k
-                acc[i : i + TILE, j : j + TILE][rows] += o[rows]
-                done[i : i + TILE][rows] = True
-    out = (acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w]
-    return np.asarray(np.where(done[STRIDE : STRIDE + h, None], out, lev))
-
-
 def tile_examples(x: Array, target: Array, features: GainFeatures) -> dict[str, NDArray[Any]]:
     """Training arrays of one image: per coefficient (k != 0) its features ``F``, the tile
     coefficient of ``x`` and of ``target`` as (re, im) ``X`` / ``T``, and its |k| ``R``.
@@ -612,15 +507,15 @@ def tile_examples(x: Array, target: Array, features: GainFeatures) -> dict[str, 
     t = target - (x - lev)
     t = t - t.mean()
     ctx = _context(lev, features)
-    vx, pos = _tiles(lev)
-    vt, _ = _tiles(t)
+    vx, pos = tiles(lev)
+    vt, _ = tiles(t)
     keep = np.ones((TILE, TILE), dtype=bool)
     keep[0, 0] = False
     radius = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :])[keep]
     fs, xs, ts = [], [], []
     for c in range(0, len(pos), CHUNK):
         part = pos[c : c + CHUNK]
-        x_f, t_f = _tile_spectra(vx, part), _tile_spectra(vt, part)
+        x_f, t_f = tile_spectra(vx, part), tile_spectra(vt, part)
         fs.append(_tile_features(x_f, ctx)[:, keep].reshape(-1, features.count))
         xs.append(np.stack([x_f.real[:, keep].ravel(), x_f.imag[:, keep].ravel()], -1))
         ts.append(np.stack([t_f.real[:, keep].ravel(), t_f.imag[:, keep].ravel()], -1))

@@ -25,7 +25,7 @@ the burst's rows get the quiet bands' noise level and keep the burst. Where the 
 per-strip noise levels (:func:`stmdenoise.metrics.uneven.strip_levels`, given only on such scans)
 and the scan's pixel size, the Fourier coefficients at periods under :data:`RESOLUTION` (2 Å,
 finer than any surface structure a tip images) get ``S / (S + c N)`` times SURE's Gaussian, row by
-row within each tile (:func:`~stmdenoise.model.spectral_gain.filter_rows`): c is the larger of the
+row within each tile (:func:`~stmdenoise.model.fourier_tiles.filter_rows`): c is the larger of the
 tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that
 of the bands the noise came from. A loud strip's rows are filtered with their own level; a quiet
 row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than by the tile mean,
@@ -65,7 +65,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.model.spectral_gain import (
+from stmdenoise.model.fourier_tiles import (
     HALF,
     SKIP,
     STRIDE,

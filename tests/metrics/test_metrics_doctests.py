@@ -20,6 +20,8 @@ MODULES = [
     "stmdenoise.metrics.contrast",
     "stmdenoise.metrics.second_look",
     "stmdenoise.model.two_direction",
+    "stmdenoise.model.fourier_tiles",
+    "stmdenoise.model.spectral_gain",
 ]
 
 

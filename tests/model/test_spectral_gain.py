@@ -114,36 +114,6 @@ def test_gain_near_one_keeps_the_scan_and_near_zero_keeps_only_the_tile_means() 
     assert np.std(np.diff(gone, axis=1)) < 0.05 * np.std(np.diff(z, axis=1))
 
 
-def test_filter_rows_gives_each_row_the_shift_invariant_filter_of_its_class() -> None:
-    """Row by row, :func:`filter_rows` equals :func:`filter_tiles` with the row's gain (classes may
-    be negative); rows of class SKIP come back unchanged; a class array of the wrong shape is refused."""
-    from stmdenoise.model.spectral_gain import (
-        HALF,
-        SKIP,
-        STRIDE,
-        TILE,
-        filter_rows,
-        filter_tiles,
-        tile_corners,
-    )
-
-    rng = np.random.default_rng(3)
-    z = rng.normal(size=(150, 130))
-    gains = {-1: rng.uniform(size=(TILE, HALF)), 4: rng.uniform(size=(TILE, HALF))}
-    row = np.where((np.arange(150) // 16) % 2 == 0, -1, 4)
-    row[140:] = SKIP
-    corners = tile_corners(*z.shape)
-    padded = np.full(corners[-1][0] + TILE, SKIP)
-    padded[STRIDE : STRIDE + 150] = row
-    classes = np.stack([padded[i : i + TILE] for i, _j in corners])
-    out = filter_rows(z, gains, classes)
-    for k, g in gains.items():
-        np.testing.assert_allclose(out[row == k], filter_tiles(z, lambda _s, g=g: g)[row == k], atol=1e-12)
-    np.testing.assert_array_equal(out[140:], z[140:])
-    with pytest.raises(ValueError, match="classes must have shape"):
-        filter_rows(z, gains, classes[1:])
-
-
 def test_a_gain_below_one_only_removes_power() -> None:
     """Whatever the weights, the filter cannot add structure: less detail power out than in."""
     for seed in range(3):

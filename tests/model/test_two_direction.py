@@ -15,8 +15,9 @@ from stmdenoise.denoise import Denoiser, two_direction_denoise
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, read_model_info, save_model_folder
+from stmdenoise.model.fourier_tiles import SKIP, STRIDE, TILE, tile_corners
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
-from stmdenoise.model.spectral_gain import GAIN_KIND, SKIP, STRIDE, TILE, GainSpec, GainWeights, tile_corners
+from stmdenoise.model.spectral_gain import GAIN_KIND, GainSpec, GainWeights
 from stmdenoise.model.two_direction import (
     BAND,
     KIND,

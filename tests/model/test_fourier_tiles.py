@@ -1,0 +1,51 @@
+"""Overlapping-tile Fourier filtering: one gain per tile, one per row of each tile."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from stmdenoise.jobs import JobCancelled
+from stmdenoise.model.fourier_tiles import HALF, SKIP, STRIDE, TILE, filter_rows, filter_tiles, tile_corners
+
+
+def test_a_gain_of_one_returns_the_block_and_cancel_stops() -> None:
+    z = np.random.default_rng(0).normal(size=(130, 75))
+    np.testing.assert_allclose(filter_tiles(z, lambda _s: np.ones((TILE, HALF))), z, atol=1e-12)
+    corners = tile_corners(*z.shape)
+    classes = np.zeros((len(corners), TILE), dtype=np.int64)
+    np.testing.assert_allclose(filter_rows(z, {0: np.ones((TILE, HALF))}, classes), z, atol=1e-12)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(JobCancelled):
+        filter_rows(z, {0: np.ones((TILE, HALF))}, classes, stop)
+
+
+def test_filter_rows_gives_each_row_the_shift_invariant_filter_of_its_class() -> None:
+    """Row by row, :func:`filter_rows` equals :func:`filter_tiles` with the row's gain (classes may
+    be negative); rows of class SKIP come back unchanged; a class array of the wrong shape is refused."""
+    from stmdenoise.model.fourier_tiles import (
+        HALF,
+        TILE,
+        filter_rows,
+        filter_tiles,
+        tile_corners,
+    )
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(150, 130))
+    gains = {-1: rng.uniform(size=(TILE, HALF)), 4: rng.uniform(size=(TILE, HALF))}
+    row = np.where((np.arange(150) // 16) % 2 == 0, -1, 4)
+    row[140:] = SKIP
+    corners = tile_corners(*z.shape)
+    padded = np.full(corners[-1][0] + TILE, SKIP)
+    padded[STRIDE : STRIDE + 150] = row
+    classes = np.stack([padded[i : i + TILE] for i, _j in corners])
+    out = filter_rows(z, gains, classes)
+    for k, g in gains.items():
+        np.testing.assert_allclose(out[row == k], filter_tiles(z, lambda _s, g=g: g)[row == k], atol=1e-12)
+    np.testing.assert_array_equal(out[140:], z[140:])
+    with pytest.raises(ValueError, match="classes must have shape"):
+        filter_rows(z, gains, classes[1:])
