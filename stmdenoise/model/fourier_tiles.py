@@ -7,7 +7,7 @@ coefficients (``rfft2`` layout, :data:`HALF` columns) multiplied by a gain in [0
 sum to one, so a gain of 1 everywhere returns the block. :func:`filter_tiles` takes one gain per
 tile (the spectral gain's learnt gains, the two-direction Wiener's shared one);
 :func:`filter_rows` one per row of each tile (the two-direction Wiener's per-row noise levels).
-Memory stays one chunk of :data:`CHUNK` tiles whatever the block's size.
+Besides the block-sized sums, the transforms hold one chunk of :data:`CHUNK` tiles at a time.
 
 >>> import numpy as np
 >>> z = np.random.default_rng(0).normal(size=(70, 90))
