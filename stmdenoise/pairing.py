@@ -25,6 +25,7 @@ from stmdenoise.metrics.uneven import strip_levels
 from stmdenoise.model.two_direction import (
     TwoDirectionError,
     band_for,
+    below_resolution,
     pair_problem,
     shared_rows,
     two_direction_wiener,
@@ -82,9 +83,12 @@ def denoise_pair(
     (:func:`~stmdenoise.metrics.uneven.strip_levels`), each strip's own level at periods finer
     than a tip resolves; ``report`` receives whether it was."""
     z = np.asarray(scan.data, dtype=np.float64)
+    # the levels act only at periods under 2 Å: on a coarser grid (or none) they are not measured
+    fine = below_resolution(scan.pixel_size).any()
+    levels = strip_levels(z, pair.look, pair.offset) if fine else None
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
-        pixel_size=scan.pixel_size, strip_levels=strip_levels(z, pair.look, pair.offset), report=report,
+        pixel_size=scan.pixel_size, strip_levels=levels, report=report,
     )  # fmt: skip
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")

@@ -85,6 +85,7 @@ __all__ = [
     "SMOOTH",
     "TwoDirectionError",
     "band_for",
+    "below_resolution",
     "pair_problem",
     "shared_rows",
     "two_direction_wiener",
