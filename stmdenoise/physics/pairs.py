@@ -14,7 +14,17 @@ from stmdenoise.physics.artefacts import ArtefactConfig, apply_artefacts_trace_r
 from stmdenoise.physics.raster import raster_warp
 from stmdenoise.physics.surface import Mode, Surface, geometry, random_surface, render, topograph
 
-__all__ = ["PHASE_SHIFT_NAMES", "SimulatedPair", "SimulatedScan", "sample_pair", "sample_scan"]
+__all__ = [
+    "PAPER_BIASES",
+    "PHASE_SHIFT_NAMES",
+    "SimulatedPair",
+    "SimulatedScan",
+    "sample_pair",
+    "sample_scan",
+]
+
+#: Magnitudes (volts, low and high; either sign) of the sample bias of the paper's training pairs.
+PAPER_BIASES: tuple[float, float] = (0.005, 0.03)
 
 
 @dataclass(frozen=True)
@@ -198,7 +208,7 @@ def sample_pair(
     preset: str | ArtefactConfig = "typical",
     n_impurities: int | tuple[int, int] = (2, 20),
     density: float | None = None,
-    bias: float | tuple[float, float] = (0.005, 0.03),
+    bias: float | tuple[float, float] = PAPER_BIASES,
     phase_shift: str | complex = "mixed",
     broadening: float = 0.0,
     step_probability: float = 0.1,
@@ -289,7 +299,7 @@ def sample_scan(
     size: float = 36e-9,
     preset: str | ArtefactConfig = "typical",
     n_impurities: int | tuple[int, int] = (2, 20),
-    bias: float | tuple[float, float] = (0.005, 0.03),
+    bias: float | tuple[float, float] = PAPER_BIASES,
     step_probability: float = 0.1,
     lattice_signal: float = 0.0,
     wavelength_scale: float = 1.0,

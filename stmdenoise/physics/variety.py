@@ -17,6 +17,10 @@ preset). Real scans differ in ways a denoiser must not learn to erase or to pain
   probability ``vibration_probability``;
 - **pixel sizes** within a factor ``pixel_size_factor`` of the nominal one.
 
+:func:`sample_bias_pair` is a narrower step: the paper's scenes and artefacts at sample biases
+from 5 mV to 1 V (:data:`WIDE_BIASES`), where the topograph integrates the surface state over a
+range of wavelengths and the waves weaken beside the noise.
+
 ``held_out`` names artefact families (:data:`ARTEFACT_FAMILIES`) left out of training, so a
 test with them measures generalisation to an artefact the model has never seen
 (:func:`without`). Everything is drawn from the generator passed in: a pair is a pure function
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.physics.artefacts import PRESETS, ArtefactConfig
-from stmdenoise.physics.pairs import SimulatedPair, sample_pair
+from stmdenoise.physics.pairs import PAPER_BIASES, SimulatedPair, sample_pair
 
 __all__ = [
     "ARTEFACT_FAMILIES",
@@ -44,7 +48,13 @@ __all__ = [
     "without",
     "scaled_noise",
     "sample_varied_pair",
+    "WIDE_BIASES",
+    "sample_bias_pair",
 ]
+
+#: Magnitudes (volts, low and high; either sign, log-uniform) of the sample bias of
+#: :func:`sample_bias_pair`: the paper's lower end, up to 1 V.
+WIDE_BIASES: tuple[float, float] = (PAPER_BIASES[0], 1.0)
 
 #: Artefact families by the :class:`ArtefactConfig` fields that switch them off (set to 0).
 ARTEFACT_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -231,3 +241,23 @@ def sample_varied_pair(
         "spec": v.to_dict(),
     }
     return pair
+
+
+def sample_bias_pair(
+    rng: np.random.Generator,
+    *,
+    pixels: int = 256,
+    size: float = 36e-9,
+    preset: str | ArtefactConfig = "typical",
+) -> SimulatedPair:
+    """The paper's pair (:func:`~stmdenoise.physics.pairs.sample_pair`) at a bias in :data:`WIDE_BIASES`.
+
+    A :data:`~stmdenoise.training.data.PairSampler` (the ``biases`` world of ``stmdenoise train``).
+
+    Examples
+    --------
+    >>> p = sample_bias_pair(np.random.default_rng(0), pixels=32, size=5e-9)
+    >>> bool(WIDE_BIASES[0] <= abs(p.params["bias"]) <= WIDE_BIASES[1])
+    True
+    """
+    return sample_pair(rng, pixels=pixels, size=size, preset=preset, bias=WIDE_BIASES)

@@ -162,13 +162,15 @@ class Trainer:
             if sim_sampler is None:
                 try:
                     from stmdenoise.physics import sample_pair
-                    from stmdenoise.physics.variety import sample_varied_pair
+                    from stmdenoise.physics.variety import sample_bias_pair, sample_varied_pair
                 except ImportError as exc:
                     raise ValueError(
                         "on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation "
                         "lacks; pass a simulated dataset with --sim DATA.h5"
                     ) from exc
-                sim_sampler = sample_varied_pair if config.sim.world == "broad" else sample_pair
+                sim_sampler = {"paper": sample_pair, "broad": sample_varied_pair, "biases": sample_bias_pair}[
+                    config.sim.world
+                ]
             self.sim = OnTheFlySim(
                 sim_sampler,
                 seed=config.run.seed,

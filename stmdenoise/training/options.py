@@ -213,10 +213,11 @@ class SimConfig:
     preset: str = opt("typical", "artefact preset for on-the-fly simulation", key="sim_preset")
     world: str = opt(
         "paper",
-        "on-the-fly scenes: the paper's Cu(111) scenes, or the broader world of "
-        "stmdenoise.physics.variety (lattice as signal, other wavelengths, noise 0.25-3x, stronger tips)",
+        "on-the-fly scenes: the paper's Cu(111) scenes (biases 5-30 mV); the broader world of "
+        "stmdenoise.physics.variety (lattice as signal, other wavelengths, noise 0.25-3x, stronger tips); "
+        "or the paper's scenes at biases from 5 mV to 1 V (biases)",
         key="sim_world",
-        choices=("paper", "broad"),
+        choices=("paper", "broad", "biases"),
     )
     pool: int = opt(64, "simulated pairs kept in memory on the fly", key="sim_pool", low=1)
     refresh: int = opt(1, "simulated pairs replaced per step (on the fly)", key="sim_refresh", low=0)
