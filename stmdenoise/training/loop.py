@@ -168,9 +168,12 @@ class Trainer:
                         "on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation "
                         "lacks; pass a simulated dataset with --sim DATA.h5"
                     ) from exc
-                sim_sampler = {"paper": sample_pair, "broad": sample_varied_pair, "biases": sample_bias_pair}[
-                    config.sim.world
-                ]
+                worlds: dict[str, PairSampler] = {
+                    "paper": sample_pair,
+                    "broad": sample_varied_pair,
+                    "biases": sample_bias_pair,
+                }
+                sim_sampler = worlds[config.sim.world]
             self.sim = OnTheFlySim(
                 sim_sampler,
                 seed=config.run.seed,
