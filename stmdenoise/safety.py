@@ -118,8 +118,8 @@ TWO_DIRECTION_NOTICE = (
 )
 #: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.7).
 STRIP_LEVELS_NOTICE = (
-    " At periods under 2 Å, finer than a tip resolves, each row was filtered with its own 16-row "
-    "strip's noise level, or its 64-row neighbourhood's where that is higher (the noise here "
+    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with its "
+    "own {strip}-row strip's noise level, or its {tile}-row neighbourhood's where that is higher (the noise here "
     "changes too fast from strip to strip for the bands to follow); a strip's level averages a "
     "few thousand pixels, which keeps the estimate fair."
 )
@@ -412,13 +412,16 @@ def _judge(
         reason = plan.refusal if plan is not None and plan.refusal else "the model was not run"
         return _without_model(raw, partner, policy, reason, notices, plan)
     # imported here, not at the top: the app paints its window before anything loads torch
-    from stmdenoise.model.two_direction import BAND, KIND
+    from stmdenoise.model.fourier_tiles import TILE
+    from stmdenoise.model.two_direction import BAND, KIND, RESOLUTION
 
     made = model_out.steps[-1].params if model_out.steps else {}
     if made.get("generator") == KIND:
         direction = str(made.get("noise_from", "other"))
         notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND))
-        notices.append(notice + (STRIP_LEVELS_NOTICE if made.get("strip_levels") else ""))
+        if made.get("strip_levels"):
+            notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=STRIP, tile=TILE)
+        notices.append(notice)
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan
