@@ -118,9 +118,10 @@ TWO_DIRECTION_NOTICE = (
 )
 #: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.7).
 STRIP_LEVELS_NOTICE = (
-    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with its "
-    "own {strip}-row strip's noise level, or its {tile}-row neighbourhood's where that is higher (the noise here "
-    "changes too fast from strip to strip for the bands to follow); a strip's level averages a "
+    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
+    "its own {strip}-row strip's noise level, or its {tile}-row neighbourhood's where that is "
+    "higher (the noise here changes too fast from strip to strip for the bands to follow); a "
+    "strip's level averages a "
     "few thousand pixels, which keeps the estimate fair."
 )
 

@@ -107,24 +107,39 @@ def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDAr
     return d
 
 
+def _strip_powers(raw: Any, other: Any, offset: Sequence[float]) -> tuple[int, NDArray[np.float64]] | None:
+    """The one strip grid of :func:`uneven_noise` and :func:`strip_levels`: ``raw``'s first
+    complete row and the power of :func:`_fast_axis_difference` in each :data:`STRIP`-row strip
+    counted from it (NaN where the two looks do not both measure every row of the strip)."""
+    d = _fast_axis_difference(raw, other, offset)
+    span = complete_row_span(np.asarray(getattr(raw, "data", raw)))
+    if d is None or span.stop <= span.start:
+        return None
+    powers = np.full(-(-(span.stop - span.start) // STRIP), np.nan)
+    for k in range(len(powers)):
+        strip = d[span.start + k * STRIP : min(span.start + (k + 1) * STRIP, span.stop)]
+        if len(strip) == STRIP and np.isfinite(strip).all():
+            powers[k] = float(np.var(strip))
+    return span.start, powers
+
+
 def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise | None:
     """Power of ``raw`` minus ``other`` (moved onto it by ``offset``, rounded to whole pixels),
     differenced along the fast axis, per :data:`STRIP`-row strip of the rows both measured
-    completely; None with fewer than :data:`MIN_STRIPS` strips that hold any."""
-    d = _fast_axis_difference(raw, other, offset)
-    if d is None:
+    completely (the strips :func:`strip_levels` hands the filter, so the rows named are the rows
+    it treats); None with fewer than :data:`MIN_STRIPS` strips that hold any."""
+    found = _strip_powers(raw, other, offset)
+    if found is None:
         return None
-    rows = np.flatnonzero(np.isfinite(d).all(axis=1))
-    starts = list(range(0, len(rows) - STRIP + 1, STRIP))
-    power = np.array([float(np.var(d[rows[i : i + STRIP]])) for i in starts])
-    held = power > 0
+    first, power = found
+    held = np.isfinite(power) & (power > 0)
     if int(held.sum()) < MIN_STRIPS:
         return None
-    k = int(np.argmax(power))
+    k = int(np.nanargmax(np.where(held, power, np.nan)))
     return UnevenNoise(
-        ratio=float(power.max() / power[held].min()),
-        rows=(int(rows[starts[k]]), int(rows[starts[k] + STRIP - 1]) + 1),
-        share=float(power.max() / power.sum()),
+        ratio=float(power[k] / power[held].min()),
+        rows=(first + k * STRIP, first + (k + 1) * STRIP),
+        share=float(power[k] / power[held].sum()),
     )
 
 
@@ -168,17 +183,12 @@ def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels |
     >>> strip_levels(surface + rng.normal(size=surface.shape), surface, (0.0, 0.0)) is None
     True
     """
-    d = _fast_axis_difference(raw, other, offset)
-    span = complete_row_span(np.asarray(getattr(raw, "data", raw)))
-    if d is None or span.stop <= span.start:
+    found = _strip_powers(raw, other, offset)
+    if found is None:
         return None
-    levels = np.full(-(-(span.stop - span.start) // STRIP), np.nan)
-    for k in range(len(levels)):
-        strip = d[span.start + k * STRIP : min(span.start + (k + 1) * STRIP, span.stop)]
-        if len(strip) == STRIP and np.isfinite(strip).all():
-            levels[k] = float(np.var(strip))
+    first, levels = found
     held = np.isfinite(levels) & (levels > 0)
     if int(held.sum()) < MIN_STRIPS or levels[held].max() / levels[held].min() < UNEVEN_RATIO:
         return None
     levels[~held] = levels[held].mean()
-    return StripLevels(span.start, levels)
+    return StripLevels(first, levels)

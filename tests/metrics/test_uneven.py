@@ -115,3 +115,18 @@ def test_the_verdict_says_so_on_the_two_direction_path(shared_dir: Path) -> None
     checked = Denoiser.from_folder(default_model_dir(), device="cpu").denoise_checked(fwd, partner=bwd)
     said = [n for n in checked.verdict.notices if n.startswith("The noise is far from even")]
     assert len(said) == 1 and "backward frame (negated)" in said[0] and "rows 32-47" in said[0]
+
+
+def test_the_strip_named_is_the_strip_the_filter_reads() -> None:
+    """One grid for both: with a second look a row apart, the noisiest strip uneven_noise names
+    is the strip of strip_levels' largest level (before, the named rows could sit a row off)."""
+    level = np.ones((160, 1))
+    level[64:80] = 30.0
+    f, b = _looks(level)
+    # read at offset 1: f's row r against moved's row r - 1 (b's row r); f's row 0 is unmatched
+    moved = np.roll(b, -1, axis=0)
+    u, s = uneven_noise(f, moved, (1.0, 0.0)), strip_levels(f, moved, (1.0, 0.0))
+    assert u is not None and s is not None and u.named
+    k = int(np.argmax(s.levels))
+    assert u.rows == (s.first + k * STRIP, s.first + (k + 1) * STRIP) == (64, 80)
+    assert u.ratio == pytest.approx(s.levels.max() / s.levels.min())
