@@ -153,25 +153,27 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
 def bench_strip_levels(repeats: int) -> None:
     """The two-direction Wiener on a pair whose noise is 225x louder in 16 rows of both looks, at
     0.3 Å per pixel: shift-invariant (no levels) vs each strip's level below 2 Å (version 2.7: per
-    row, the larger of the tile's mean level and the row's own strip's)."""
-    from stmdenoise.metrics.uneven import strip_levels
+    row, the larger of the tile's mean level and the row's own strip's; version 2.8: the levels
+    measured below 2 Å), the levels' measurement included."""
     from stmdenoise.model.two_direction import two_direction_wiener
+    from stmdenoise.pairing import filter_levels
 
     print(
         f"\n### Two-direction Wiener, per-strip levels (uneven noise, 0.3 Å/px; CPU, median of {repeats})\n"
     )
     print("| size | shift-invariant s | per-strip levels below 2 Å s | ratio |\n|---|---:|---:|---:|")
+    px = (0.3e-10, 0.3e-10)
     for n in (256, 512, 1024):
         rng = np.random.default_rng(n)
         surface = np.asarray(_scan(n).data, dtype=np.float64)
         amp = np.full((n, 1), 0.05 * float(np.std(surface)))
         amp[n // 4 : n // 4 + 16] *= 15.0
         f, b = (surface + amp * rng.standard_normal(surface.shape) for _ in range(2))
-        levels = strip_levels(f, b, (0.0, 0.0))
+        assert filter_levels(f, b, (0.0, 0.0), px) is not None  # the levels' gate opens
         t0 = _time(lambda f=f, b=b: two_direction_wiener(f, b, (0.0, 0.0)), repeats)
         t1 = _time(
-            lambda f=f, b=b, lv=levels: two_direction_wiener(
-                f, b, (0.0, 0.0), pixel_size=(0.3e-10, 0.3e-10), strip_levels=lv
+            lambda f=f, b=b: two_direction_wiener(
+                f, b, (0.0, 0.0), pixel_size=px, strip_levels=filter_levels(f, b, (0.0, 0.0), px)
             ),
             repeats,
         )

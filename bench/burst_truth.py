@@ -14,11 +14,12 @@ two looks with independent white noise (RMS 0.2) and, in the same rows of both, 
     the fwd/bwd estimate (``pair_fidelity`` against the backward frame) over the truth: below 1 the
     estimate is optimistic.
 
-Methods: the shipped two-direction Wiener with the per-strip levels (``strip_levels``, only where
-they differ 100x; periods under 2 Å: the pixel size sets how much of the spectrum that is), the
-same filter without them (one noise level per band), and a 1 px Gaussian that never reads the
-backward frame (its ``est / true`` shows the estimate's own bias under a burst). A burst too weak
-to open the levels' gate is marked so. Bursts of several widths and positions, aligned with the
+Methods: the shipped two-direction Wiener with the per-strip levels
+(``stmdenoise.pairing.filter_levels``, only where they differ 100x; periods under 2 Å: the pixel
+size sets how much of the spectrum that is), the same filter without them (one noise level per
+band), and a 1 px Gaussian that never reads the backward frame (its ``est / true`` shows the
+estimate's own bias under a burst). A burst too weak to open the levels' gate is marked so.
+Bursts of several widths and positions, aligned with the
 16-row strips or straddling two of them.
 """
 
@@ -37,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fidelity_check import true_errors  # noqa: E402
 
 from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
-from stmdenoise.metrics.uneven import strip_levels  # noqa: E402
 from stmdenoise.model.two_direction import two_direction_wiener  # noqa: E402
+from stmdenoise.pairing import filter_levels  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 ROWS, COLS, NOISE = 256, 160, 0.2
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 level = np.full((ROWS, 1), NOISE)
                 level[first : first + height] *= amp
                 f, b = (s + level * rng.standard_normal(s.shape) for _ in range(2))
-                levels = strip_levels(f, b, (0.0, 0.0))
+                levels = filter_levels(f, b, (0.0, 0.0), (px, px))
                 gate = levels is not None
                 shipped = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(px, px), strip_levels=levels)
                 outs = {

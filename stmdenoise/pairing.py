@@ -21,8 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics.second_look import second_look
-from stmdenoise.metrics.uneven import strip_levels
+from stmdenoise.metrics.uneven import StripLevels, strip_levels
 from stmdenoise.model.two_direction import (
+    RESOLUTION,
     TwoDirectionError,
     band_for,
     below_resolution,
@@ -32,7 +33,7 @@ from stmdenoise.model.two_direction import (
 )
 from stmdenoise.scan import Scan
 
-__all__ = ["TwoDirectionPair", "denoise_pair", "prepare_pair", "two_direction_denoise"]
+__all__ = ["TwoDirectionPair", "denoise_pair", "filter_levels", "prepare_pair", "two_direction_denoise"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,21 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
     return TwoDirectionPair(b, offset, band)
 
 
+def filter_levels(
+    z: Any, look: Any, offset: tuple[float, float], pixel_size: tuple[float, float] | None
+) -> StripLevels | None:
+    """The per-strip noise levels the two-direction Wiener reads (``strip_levels=``) for ``z``
+    and its second look: None unless the grid holds periods under
+    :data:`~stmdenoise.model.two_direction.RESOLUTION` (the only place the filter uses them) and
+    the noise is uneven enough (:func:`~stmdenoise.metrics.uneven.strip_levels`' gate); measured
+    where they act, at fast-axis periods under it (docs/model-selection.md, candidates AM, AV).
+
+    ``pixel_size`` is ``(dy, dx)`` in metres."""
+    if pixel_size is None or not below_resolution(pixel_size).any():
+        return None
+    return strip_levels(z, look, offset, finer_than=RESOLUTION / float(pixel_size[1]))
+
+
 def denoise_pair(
     scan: Scan,
     pair: TwoDirectionPair,
@@ -83,9 +99,7 @@ def denoise_pair(
     (:func:`~stmdenoise.metrics.uneven.strip_levels`), each strip's own level at periods finer
     than a tip resolves; ``report`` receives whether it was."""
     z = np.asarray(scan.data, dtype=np.float64)
-    # the levels act only at periods under 2 Å: on a coarser grid (or none) they are not measured
-    fine = below_resolution(scan.pixel_size).any()
-    levels = strip_levels(z, pair.look, pair.offset) if fine else None
+    levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
         pixel_size=scan.pixel_size, strip_levels=levels, report=report,

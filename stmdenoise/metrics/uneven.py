@@ -165,7 +165,37 @@ class StripLevels:
         return np.asarray(self.levels[np.clip(index, 0, len(self.levels) - 1)])
 
 
-def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels | None:
+def _fine_strip_powers(
+    raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: float
+) -> NDArray[np.float64]:
+    """Per strip of the grid from ``first`` (``count`` strips), the mean over its rows of the power
+    of ``raw`` minus ``other`` (moved by ``offset``, whole pixels; common columns) at fast-axis
+    periods under ``period`` pixels, each row's mean removed and Hann-windowed; NaN where the two
+    do not both measure every row of the strip (candidate AV of docs/model-selection.md)."""
+    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
+    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
+    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
+    h, w = x.shape
+    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
+    d = np.full((h, max(c1 - c0, 0)), np.nan)
+    if r1 > r0 and c1 > c0:
+        d[r0:r1] = x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
+    n = d.shape[1]
+    window = np.hanning(n)
+    keep = np.fft.rfftfreq(n) > 1.0 / period
+    out = np.full(count, np.nan)
+    for k in range(count):
+        rows = d[first + k * STRIP : first + (k + 1) * STRIP]
+        if len(rows) < STRIP or not np.isfinite(rows).all():
+            continue
+        f = np.fft.rfft((rows - rows.mean(axis=1, keepdims=True)) * window, axis=1)
+        out[k] = float(np.mean(np.sum(np.abs(f[:, keep]) ** 2, axis=1)))
+    return out
+
+
+def strip_levels(
+    raw: Any, other: Any, offset: Sequence[float], *, finer_than: float | None = None
+) -> StripLevels | None:
     """Per-strip noise power of ``raw`` and its second look ``other`` (moved onto it by ``offset``,
     rounded to whole pixels), the measure of :func:`uneven_noise` on strips counted from ``raw``'s
     first complete row; None unless at least :data:`MIN_STRIPS` strips hold noise and the
@@ -190,5 +220,10 @@ def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels |
     held = np.isfinite(levels) & (levels > 0)
     if int(held.sum()) < MIN_STRIPS or levels[held].max() / levels[held].min() < UNEVEN_RATIO:
         return None
+    if finer_than is not None and finer_than > 2.0:  # the fast axis holds periods under it
+        fine = _fine_strip_powers(raw, other, offset, first, len(levels), finer_than)
+        fine_held = np.isfinite(fine) & (fine > 0)
+        if int(fine_held.sum()) >= MIN_STRIPS:
+            levels, held = fine, fine_held
     levels[~held] = levels[held].mean()
     return StripLevels(first, levels)

@@ -130,3 +130,35 @@ def test_the_strip_named_is_the_strip_the_filter_reads() -> None:
     k = int(np.argmax(s.levels))
     assert u.rows == (s.first + k * STRIP, s.first + (k + 1) * STRIP) == (64, 80)
     assert u.ratio == pytest.approx(s.levels.max() / s.levels.min())
+
+
+def test_finer_than_measures_the_levels_only_at_the_periods_under_it() -> None:
+    """Candidate AV: the levels the filter reads below 2 Å are measured there. A burst of coarse
+    noise (periods over 10 px) opens the gate on the whole-spectrum measure but is faint under
+    6.7 px (2 Å at 0.3 Å per pixel); a burst of white noise reads alike on both."""
+    from scipy.ndimage import gaussian_filter1d
+
+    rng = np.random.default_rng(3)
+    surface = np.cumsum(rng.normal(size=(160, 128)), axis=1)
+
+    def looks(amplitude: float) -> tuple[np.ndarray, np.ndarray]:
+        def noise() -> np.ndarray:
+            n = 0.1 * rng.normal(size=surface.shape)
+            n[64:80] += amplitude * gaussian_filter1d(rng.normal(size=(16, 128)), 4.0, axis=1)
+            return n
+
+        return surface + noise(), surface + noise()
+
+    def ratio(levels: np.ndarray) -> float:
+        return float(levels[4] / np.median(levels))
+
+    coarse = looks(400.0)
+    whole, fine = strip_levels(*coarse, (0.0, 0.0)), strip_levels(*coarse, (0.0, 0.0), finer_than=6.7)
+    assert whole is not None and fine is not None
+    assert ratio(whole.levels) > UNEVEN_RATIO and ratio(fine.levels) < ratio(whole.levels) / 10
+    level = np.full((160, 1), 0.1)
+    level[64:80] = 3.0
+    f, b = _looks(level)
+    whole, fine = strip_levels(f, b, (0.0, 0.0)), strip_levels(f, b, (0.0, 0.0), finer_than=6.7)
+    assert whole is not None and fine is not None
+    assert 0.5 < ratio(fine.levels) / ratio(whole.levels) < 2.0

@@ -429,12 +429,12 @@ def test_a_burst_both_looks_share_is_removed_below_the_tip_s_resolution(rows: in
     removed, and the fwd/bwd estimate of the output stays fair (not optimistic) though each
     strip's level reads its own rows of the backward frame. The burst (rows 40-55) straddles two
     16-row strips."""
-    from stmdenoise.metrics.uneven import strip_levels
+    from stmdenoise.pairing import filter_levels
 
     est, true, plain = [], [], []
     for seed in range(24):  # the estimate of a small error is noisy: the rule's 24 seeds
         s, f, b = _burst(rows, seed)
-        levels = strip_levels(f, b, (0.0, 0.0))
+        levels = filter_levels(f, b, (0.0, 0.0), (FINE, FINE))
         assert levels is not None
         report: dict[str, object] = {}
         out = two_direction_wiener(
