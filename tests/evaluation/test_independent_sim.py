@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -12,18 +9,12 @@ import pytest
 
 from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.processing.spectrum import standing_wave_peak
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "independent_sim.py"
+from tests.bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def sim() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("independent_sim", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["independent_sim"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("independent_sim")
 
 
 def test_its_surface_state_has_cu111_s_standing_wave_period(sim: ModuleType) -> None:

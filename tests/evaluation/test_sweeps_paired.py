@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_loader import load_bench
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sweeps_paired", ROOT / "bench" / "sweeps_paired.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["sweeps_paired"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("sweeps_paired")
 
 
 def _run(path: Path, ssim: list[float], rmse: list[float], seeds: list[list[int]]) -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -12,17 +10,11 @@ import torch
 
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, load_model_folder, save_model_folder
 from stmdenoise.model.pdanet import ArchConfig, build_generators
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_loader import load_bench
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("weight_average", ROOT / "bench" / "weight_average.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["weight_average"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("weight_average")
 
 
 def _folder(path: Path, seed: int, arch: ArchConfig, name: str) -> Path:
