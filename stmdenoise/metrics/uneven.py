@@ -7,9 +7,10 @@ few dozen rows, quiet rows beside it. Forward minus the second look holds the no
 whatever differs between the directions); its power per :data:`STRIP`-row strip, after a
 difference along the fast axis (offsets and slow drift out), measures how uneven it is. On the 17
 registrable channels of ``../shared/realdata`` the noisiest strip holds 1.3x-11x the power of the
-quietest on 14 and 490x-1100x on three (Au_mica Current, CO_img_0050 Z and Current), the three
-where the shipped model's output loses to a classical filter beyond twice the paired standard
-error (`python bench/fidelity.py`). :func:`uneven_noise` measures it; the do-no-harm verdict says so
+quietest on 12 (two 63-row currents keep too few whole strips to say) and 490x-1100x on three
+(Au_mica Current, CO_img_0050 Z and Current), the three where the shipped model's output lost to
+a classical filter beyond twice the paired standard error before version 2.6 (two still do:
+`python bench/fidelity.py`). :func:`uneven_noise` measures it; the do-no-harm verdict says so
 on the two-direction path (:data:`UNEVEN_RATIO`).
 
 >>> import numpy as np
@@ -87,11 +88,10 @@ class UnevenNoise:
         return self.ratio >= UNEVEN_RATIO
 
 
-def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
-    """``raw`` minus ``other`` moved onto it by ``offset`` (rounded to whole pixels), differenced
-    along the fast axis, over the columns both hold: one row per row of ``raw`` (NaN where
-    ``other`` has none); None for other shapes or fewer than three common columns. The measure
-    behind :func:`uneven_noise` and :func:`strip_levels`."""
+def _aligned_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
+    """``raw`` minus ``other`` moved onto it by ``offset`` (rounded to whole pixels), over the
+    columns both hold: one row per row of ``raw`` (NaN where ``other`` has none); None for other
+    shapes or fewer than three common columns."""
     x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
     b = np.asarray(getattr(other, "data", other), dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
@@ -101,10 +101,17 @@ def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDAr
     r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
     if c1 - c0 < 3:
         return None
-    d = np.full((h, c1 - c0 - 1), np.nan)
+    d = np.full((h, c1 - c0), np.nan)
     if r1 > r0:
-        d[r0:r1] = np.diff(x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx], axis=1)
+        d[r0:r1] = x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
     return d
+
+
+def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
+    """:func:`_aligned_difference` differenced along the fast axis (offsets and slow drift out):
+    the measure behind :func:`uneven_noise` and :func:`strip_levels`."""
+    d = _aligned_difference(raw, other, offset)
+    return None if d is None else np.diff(d, axis=1)
 
 
 def _strip_powers(raw: Any, other: Any, offset: Sequence[float]) -> tuple[int, NDArray[np.float64]] | None:
@@ -152,8 +159,9 @@ class StripLevels:
     first : int
         The scan's first complete row (strip ``s`` holds rows ``first + STRIP s`` on).
     levels : ndarray
-        Power of forward minus the second look, differenced along the fast axis, per strip; a
-        strip the two do not both measure completely takes the mean of the others.
+        Power of forward minus the second look per strip, differenced along the fast axis (or,
+        with ``finer_than``, at the periods under it: :func:`strip_levels`); a strip the two do
+        not both measure completely takes the mean of the others.
     """
 
     first: int
@@ -169,21 +177,15 @@ def _fine_strip_powers(
     raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: float
 ) -> NDArray[np.float64]:
     """Per strip of the grid from ``first`` (``count`` strips), the mean over its rows of the power
-    of ``raw`` minus ``other`` (moved by ``offset``, whole pixels; common columns) at fast-axis
-    periods under ``period`` pixels, each row's mean removed and Hann-windowed; NaN where the two
-    do not both measure every row of the strip (candidate AV of docs/model-selection.md)."""
-    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
-    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
-    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
-    h, w = x.shape
-    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
-    d = np.full((h, max(c1 - c0, 0)), np.nan)
-    if r1 > r0 and c1 > c0:
-        d[r0:r1] = x[r0:r1, c0:c1] - b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
-    n = d.shape[1]
-    window = np.hanning(n)
-    keep = np.fft.rfftfreq(n) > 1.0 / period
+    of :func:`_aligned_difference` at fast-axis periods under ``period`` pixels, each row's mean
+    removed and Hann-windowed; NaN where the two do not both measure every row of the strip
+    (candidate AV of docs/model-selection.md)."""
     out = np.full(count, np.nan)
+    d = _aligned_difference(raw, other, offset)
+    if d is None:
+        return out
+    window = np.hanning(d.shape[1])
+    keep = np.fft.rfftfreq(d.shape[1]) > 1.0 / period
     for k in range(count):
         rows = d[first + k * STRIP : first + (k + 1) * STRIP]
         if len(rows) < STRIP or not np.isfinite(rows).all():
@@ -201,6 +203,11 @@ def strip_levels(
     first complete row; None unless at least :data:`MIN_STRIPS` strips hold noise and the
     noisiest holds :data:`UNEVEN_RATIO` times the quietest's power or more (the two-direction
     Wiener then uses them below the tip's resolution: docs/model-selection.md, candidate AM).
+
+    ``finer_than`` (pixels along the fast axis): where the gate opens, the levels returned are
+    measured at fast-axis periods under it instead (candidate AV: where the filter uses them),
+    when the fast axis holds such periods and at least :data:`MIN_STRIPS` strips hold power
+    there; the gate itself always reads the whole-spectrum measure.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
