@@ -116,7 +116,7 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
-#: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.8).
+#: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.9).
 STRIP_LEVELS_NOTICE = (
     " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
     "its own {strip}-row strip's noise level at those periods, or its {tile}-row neighbourhood's "

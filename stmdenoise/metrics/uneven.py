@@ -161,7 +161,7 @@ class StripLevels:
     levels : ndarray
         Power of forward minus the second look per strip, differenced along the fast axis (or,
         with ``finer_than``, at the periods under it: :func:`strip_levels`); a strip the two do
-        not both measure completely takes the mean of the others.
+        not both measure completely takes the level of its nearest strips that they do.
     """
 
     first: int
@@ -232,5 +232,21 @@ def strip_levels(
         fine_held = np.isfinite(fine) & (fine > 0)
         if int(fine_held.sum()) >= MIN_STRIPS:
             levels, held = fine, fine_held
-    levels[~held] = levels[held].mean()
-    return StripLevels(first, levels)
+    return StripLevels(first, _fill_from_neighbours(levels, held))
+
+
+def _fill_from_neighbours(levels: NDArray[np.float64], held: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """``levels`` with each strip not ``held`` given the mean level of its nearest held strips
+    (both sides when they are as near; docs/model-selection.md, candidate AX): a strip one row
+    short at the scan's edge is as loud as the strip beside it, not as the scan's mean.
+
+    >>> _fill_from_neighbours(np.array([0.0, 1.0, 2.0, 0.0, 8.0, 0.0]),
+    ...                       np.array([False, True, True, False, True, False]))
+    array([1., 1., 2., 5., 8., 8.])
+    """
+    out = levels.copy()
+    where = np.flatnonzero(held)
+    for k in np.flatnonzero(~held):
+        distance = np.abs(where - k)
+        out[k] = float(levels[where[distance == distance.min()]].mean())
+    return out

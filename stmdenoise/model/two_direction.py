@@ -27,7 +27,8 @@ and the scan's pixel size, the Fourier coefficients at periods under :data:`RESO
 finer than any surface structure a tip images) get ``S / (S + c N)`` times SURE's Gaussian, row by
 row within each tile (:func:`~stmdenoise.model.fourier_tiles.filter_rows`): c is the larger of the
 tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that
-of the bands the noise came from. A loud strip's rows are filtered with their own level; a quiet
+of the bands the noise came from (weighted as their noise tiles weight the rows:
+:func:`_band_level`, candidate AX). A loud strip's rows are filtered with their own level; a quiet
 row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than by the tile mean,
 and every coefficient at 2 Å and more keeps the shift-invariant gain above: nothing a surface can
 hold is treated differently. The level of a strip reads forward minus backward at its own rows:
@@ -238,6 +239,15 @@ def _tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) ->
     return np.asarray(out)
 
 
+def _band_level(levels: StripLevelsLike, first: int, band: int) -> float:
+    """The noise level of the ``band`` rows from ``first`` as the noise and power tiles
+    (:func:`_welch`) weight them: their strip levels weighted by the tiles' window squared along
+    the rows (a band's edge rows count about a tenth of its middle ones; docs/model-selection.md,
+    candidate AX). One 16-row strip: its level."""
+    w2 = _sine(band) ** 2
+    return float(np.sum(w2 * levels.of_rows(first, first + band)) / np.sum(w2))
+
+
 def _relative_levels(
     shape: tuple[int, int], start: int, levels: StripLevelsLike, rows: NDArray[np.bool_], source_level: float
 ) -> Array:
@@ -445,7 +455,8 @@ def two_direction_wiener(
     # its rows are in the common block
     bands, inside = _noise_bands(blk, band)
     lev = level_plane(x[start:stop])
-    power = _welch(lev, [r - start for r in bands if r + band <= stop], band)
+    whole = [r for r in bands if r + band <= stop]  # the bands whose power enters P
+    power = _welch(lev, [r - start for r in whole], band)
     noises = []
     for use in inside:
         # the noise for rows of parity p: the other bands only, both frames levelled with the
@@ -472,12 +483,10 @@ def two_direction_wiener(
         assert noise is not None
         if per_strip:
             assert strip_levels is not None
-            source_rows = [strip_levels.of_rows(r0 + i, r0 + i + band) for i in inside[p]]
-            source = float(np.concatenate(source_rows).mean())
+            source = float(np.mean([_band_level(strip_levels, r0 + i, band) for i in inside[p]]))
             relative = _relative_levels(lev.shape, start, strip_levels, parity == p, source)
-            gains, classes = _class_gains(
-                noise / 2.0, power, relative, float(strip_levels.levels.mean()) / source, fine
-            )
+            mean_level = float(np.mean([_band_level(strip_levels, r, band) for r in whole]))
+            gains, classes = _class_gains(noise / 2.0, power, relative, mean_level / source, fine)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
             gain = _everywhere(_gain(noise / 2.0, power)[None])
