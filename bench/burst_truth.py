@@ -16,14 +16,14 @@ two looks with independent white noise (RMS 0.2) and, in the same rows of both, 
 
 Methods: the shipped two-direction Wiener with the per-strip levels
 (``stmdenoise.pairing.filter_levels``, only where they differ 100x; periods under 2 Å: the pixel
-size sets how much of the spectrum that is), the same with version 2.7's levels (measured at
-every period; the last column: shipped minus it, paired), the same filter without levels (one
-noise level per band), and a 1 px Gaussian that never reads the backward frame (its ``est /
-true`` shows the estimate's own bias under a burst). A burst too weak to open the levels' gate
-is marked so. Bursts of several widths and positions, aligned with the 16-row strips or
+size sets how much of the spectrum that is), the same filter with version 2.7's levels (one per
+strip, measured at every period; the last column: shipped minus it, paired), the same filter
+without levels (one noise level per band), and a 1 px Gaussian that never reads the backward frame
+(its ``est / true`` shows the estimate's own bias under a burst). A burst too weak to open the
+levels' gate is marked so. Bursts of several widths and positions, aligned with the 16-row strips or
 straddling two of them; ``--noise blue`` makes the burst's noise finer than the rest's (a second
-difference along the fast axis), where one level per strip cannot fit every period (model card,
-known limits).
+difference along the fast axis), the case versions 2.8-2.9 served worse than 2.7's measure and
+2.10's levels per band of fast-axis frequency serve (model card, known limits).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics.second_look import second_look
-from stmdenoise.metrics.uneven import StripLevels, strip_levels
+from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
 from stmdenoise.model.two_direction import (
     RESOLUTION,
     TwoDirectionError,
@@ -73,7 +73,7 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
 
 def filter_levels(
     z: Any, look: Any, offset: tuple[float, float], pixel_size: tuple[float, float] | None
-) -> StripLevels | None:
+) -> BandedLevels | StripLevels | None:
     """The per-strip noise levels the two-direction Wiener reads (``strip_levels=``) for ``z``
     and its second look: None unless the grid holds periods under
     :data:`~stmdenoise.model.two_direction.RESOLUTION` (the only place the filter uses them) and
@@ -83,7 +83,8 @@ def filter_levels(
     ``pixel_size`` is ``(dy, dx)`` in metres."""
     if pixel_size is None or not below_resolution(pixel_size).any():
         return None
-    return strip_levels(z, look, offset, finer_than=RESOLUTION / float(pixel_size[1]))
+    dy, dx = (float(v) for v in pixel_size)
+    return banded_strip_levels(z, look, offset, (RESOLUTION / dy, RESOLUTION / dx))
 
 
 def denoise_pair(

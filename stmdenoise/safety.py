@@ -116,12 +116,13 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
-#: Added to it where the filter followed each strip's own noise level below 2 Å (versions 2.6-2.9).
+#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.10).
 STRIP_LEVELS_NOTICE = (
     " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
-    "its own {strip}-row strip's noise level at those periods, or its {tile}-row neighbourhood's "
-    "where that is higher (the noise here changes too fast from strip to strip for the bands to "
-    "follow); a strip's level averages a few thousand pixels, which keeps the estimate fair."
+    "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
+    "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
+    "here changes too fast from strip to strip for the bands to follow); a strip's levels average "
+    "hundreds to thousands of pixels each, which keeps the estimate fair."
 )
 
 #: The notice of a second look that shows the surface at another contrast

@@ -33,15 +33,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.processing import complete_row_span
+from stmdenoise.processing import complete_row_span, level_plane
 
 __all__ = [
+    "FAST_EDGES",
     "MIN_STRIPS",
     "STRIP",
     "UNEVEN_NOTICE",
     "UNEVEN_RATIO",
+    "BandedLevels",
     "StripLevels",
     "UnevenNoise",
+    "banded_strip_levels",
     "strip_levels",
     "uneven_noise",
 ]
@@ -50,6 +53,14 @@ __all__ = [
 STRIP = 16
 #: Fewest strips with noise for a ratio to mean anything.
 MIN_STRIPS = 3
+#: Edges (cycles per pixel) of the bands of fast-axis frequency |kx| in which each strip gets its own
+#: level below the tip's resolution (docs/model-selection.md, candidate BA): a burst slow along the
+#: lines but independent between them, and one fine along them, reach those periods in different
+#: bands.
+FAST_EDGES = (0.0, 1.0 / 6.0, 1.0 / 3.0, math.inf)
+#: A band holding no more than this share of a strip's coefficients under the period takes the
+#: strip's level over all of them.
+MIN_BAND_SHARE = 0.02
 #: Noisiest over quietest strip's power from which the verdict names it (realdata: 1.3-11 on 14
 #: channels, 490-1100 on three).
 UNEVEN_RATIO = 100.0
@@ -159,9 +170,10 @@ class StripLevels:
     first : int
         The scan's first complete row (strip ``s`` holds rows ``first + STRIP s`` on).
     levels : ndarray
-        Power of forward minus the second look per strip, differenced along the fast axis (or,
-        with ``finer_than``, at the periods under it: :func:`strip_levels`); a strip the two do
-        not both measure completely takes the level of its nearest strips that they do.
+        Power of forward minus the second look per strip, differenced along the fast axis (or at
+        the periods under the tip's resolution, one band of fast-axis frequency:
+        :func:`banded_strip_levels`); a strip the two do not both measure completely takes the
+        level of its nearest strips that they do.
     """
 
     first: int
@@ -174,40 +186,54 @@ class StripLevels:
 
 
 def _fine_strip_powers(
-    raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: float
+    raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: tuple[float, float]
 ) -> NDArray[np.float64]:
-    """Per strip of the grid from ``first`` (``count`` strips), the mean over its rows of the power
-    of :func:`_aligned_difference` at fast-axis periods under ``period`` pixels, each row's mean
-    removed and Hann-windowed; NaN where the two do not both measure every row of the strip
-    (candidate AV of docs/model-selection.md)."""
-    out = np.full(count, np.nan)
+    """Per strip of the grid from ``first`` (``count`` strips) and per band of :data:`FAST_EDGES`,
+    the power of :func:`_aligned_difference` at the two-dimensional periods under ``period`` =
+    (rows, columns) pixels with |kx| in the band, on the strip's own rows: less the strip's plane,
+    Hann-windowed along the columns only (every row counts alike), two-dimensional FFT, per pixel of
+    the strip; a band with no more than :data:`MIN_BAND_SHARE` of the coefficients under the period
+    takes the strip's power over all of them. Rows where the two do not both measure every row of
+    the strip: NaN (docs/model-selection.md, candidate BA). Shape ``(count, bands)``."""
+    bands = len(FAST_EDGES) - 1
+    out = np.full((count, bands), np.nan)
     d = _aligned_difference(raw, other, offset)
     if d is None:
         return out
     window = np.hanning(d.shape[1])
-    keep = np.fft.rfftfreq(d.shape[1]) > 1.0 / period
+    ky = np.fft.fftfreq(STRIP)[:, None]
+    kx = np.fft.rfftfreq(d.shape[1])[None, :]
+    fine = np.hypot(ky * period[0], kx * period[1]) > 1.0
+    masks = [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(FAST_EDGES[:-1], FAST_EDGES[1:], strict=True)]
+    own = [int(m.sum()) > MIN_BAND_SHARE * int(fine.sum()) for m in masks]
+    norm = STRIP * float(np.sum(window**2))
     for k in range(count):
         rows = d[first + k * STRIP : first + (k + 1) * STRIP]
         if len(rows) < STRIP or not np.isfinite(rows).all():
             continue
-        f = np.fft.rfft((rows - rows.mean(axis=1, keepdims=True)) * window, axis=1)
-        out[k] = float(np.mean(np.sum(np.abs(f[:, keep]) ** 2, axis=1)))
+        p = np.abs(np.fft.rfft2(level_plane(rows) * window)) ** 2 / norm
+        everywhere = float(np.sum(p[fine]))
+        out[k] = [float(np.sum(p[m])) if ok else everywhere for m, ok in zip(masks, own, strict=True)]
     return out
 
 
-def strip_levels(
-    raw: Any, other: Any, offset: Sequence[float], *, finer_than: float | None = None
-) -> StripLevels | None:
+@dataclass(frozen=True)
+class BandedLevels:
+    """:class:`StripLevels` per band of fast-axis frequency (:data:`FAST_EDGES`), measured at the
+    periods under the tip's resolution (:func:`banded_strip_levels`)."""
+
+    edges: tuple[float, ...]
+    bands: tuple[StripLevels, ...]
+
+
+def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels | None:
     """Per-strip noise power of ``raw`` and its second look ``other`` (moved onto it by ``offset``,
     rounded to whole pixels), the measure of :func:`uneven_noise` on strips counted from ``raw``'s
     first complete row; None unless at least :data:`MIN_STRIPS` strips hold noise and the
     noisiest holds :data:`UNEVEN_RATIO` times the quietest's power or more (the two-direction
     Wiener then uses them below the tip's resolution: docs/model-selection.md, candidate AM).
 
-    ``finer_than`` (pixels along the fast axis): where the gate opens, the levels returned are
-    measured at fast-axis periods under it instead (candidate AV: where the filter uses them),
-    when the fast axis holds such periods and at least :data:`MIN_STRIPS` strips hold power
-    there; the gate itself always reads the whole-spectrum measure.
+    The filter reads them where they act: :func:`banded_strip_levels`.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -227,12 +253,40 @@ def strip_levels(
     held = np.isfinite(levels) & (levels > 0)
     if int(held.sum()) < MIN_STRIPS or levels[held].max() / levels[held].min() < UNEVEN_RATIO:
         return None
-    if finer_than is not None and finer_than > 2.0:  # the fast axis holds periods under it
-        fine = _fine_strip_powers(raw, other, offset, first, len(levels), finer_than)
-        fine_held = np.isfinite(fine) & (fine > 0)
-        if int(fine_held.sum()) >= MIN_STRIPS:
-            levels, held = fine, fine_held
     return StripLevels(first, _fill_from_neighbours(levels, held))
+
+
+def banded_strip_levels(
+    raw: Any, other: Any, offset: Sequence[float], period: tuple[float, float]
+) -> BandedLevels | StripLevels | None:
+    """The per-strip levels where the two-direction Wiener applies them: :func:`strip_levels`' gate
+    (the whole-spectrum measure, 100x), then each strip's power at the two-dimensional periods
+    under ``period`` = (rows, columns) pixels, per band of fast-axis frequency
+    (:func:`_fine_strip_powers`, candidate BA of docs/model-selection.md). None where the gate
+    stays shut; the whole-spectrum :class:`StripLevels` where the grid holds no such period or
+    fewer than :data:`MIN_STRIPS` strips hold power there in every band.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> surface = np.cumsum(rng.normal(size=(128, 96)), axis=1)
+    >>> level = np.ones((128, 1))
+    >>> level[32:48] = 30.0
+    >>> noisy = surface + level * rng.normal(size=surface.shape)
+    >>> b = banded_strip_levels(noisy, surface, (0.0, 0.0), (6.7, 6.7))
+    >>> len(b.bands), [int(np.argmax(s.levels)) for s in b.bands]
+    (3, [2, 2, 2])
+    """
+    whole = strip_levels(raw, other, offset)
+    if whole is None or math.hypot(*period) <= 2.0:  # no period under it on this grid
+        return whole
+    fine = _fine_strip_powers(raw, other, offset, whole.first, len(whole.levels), period)
+    held = np.isfinite(fine) & (fine > 0)
+    if (held.sum(axis=0) < MIN_STRIPS).any():
+        return whole
+    bands = tuple(
+        StripLevels(whole.first, _fill_from_neighbours(fine[:, j], held[:, j])) for j in range(fine.shape[1])
+    )
+    return BandedLevels(FAST_EDGES, bands)
 
 
 def _fill_from_neighbours(levels: NDArray[np.float64], held: NDArray[np.bool_]) -> NDArray[np.float64]:

@@ -26,15 +26,17 @@ per-strip noise levels (:func:`stmdenoise.metrics.uneven.strip_levels`, given on
 and the scan's pixel size, the Fourier coefficients at periods under :data:`RESOLUTION` (2 Å,
 finer than any surface structure a tip images) get ``S / (S + c N)`` times SURE's Gaussian, row by
 row within each tile (:func:`~stmdenoise.model.fourier_tiles.filter_rows`): c is the larger of the
-tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that
-of the bands the noise came from (weighted as their noise tiles weight the rows:
-:func:`_band_level`, candidate AX). A loud strip's rows are filtered with their own level; a quiet
-row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than by the tile mean,
-and every coefficient at 2 Å and more keeps the shift-invariant gain above: nothing a surface can
-hold is treated differently. The level of a strip reads forward minus backward at its own rows:
-the output there depends on that strip's backward noise through that one average over a few
-thousand pixels, which keeps the fwd/bwd estimate fair (est / true 1.08-1.13 on simulated bursts
-with the truth known).
+tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that of
+the bands the noise came from (weighted as their noise tiles weight the rows: :func:`_band_level`,
+candidate AX). Given levels per band of fast-axis frequency
+(:class:`stmdenoise.metrics.uneven.BandedLevels`, candidate BA), each band's levels set the gain on
+its own coefficients under 2 Å (:func:`_fast_bands`). A loud strip's rows are filtered with their
+own level; a quiet row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than
+by the tile mean, and every coefficient at 2 Å and more keeps the shift-invariant gain above:
+nothing a surface can hold is treated differently. The level of a strip reads forward minus
+backward at its own rows: the output there depends on that strip's backward noise through that one
+average per band over hundreds to thousands of coefficients, which keeps the fwd/bwd estimate fair
+(est / true 1.08-1.13 on simulated bursts with the truth known).
 
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
@@ -60,7 +62,7 @@ import functools
 import math
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,6 +117,7 @@ SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 RESOLUTION = 2e-10
 
 
+@runtime_checkable
 class StripLevelsLike(Protocol):
     """What :func:`two_direction_wiener` reads of :class:`stmdenoise.metrics.uneven.StripLevels`
     (the model layer does not import the metrics one)."""
@@ -123,6 +126,17 @@ class StripLevelsLike(Protocol):
     def levels(self) -> NDArray[np.float64]: ...
 
     def of_rows(self, start: int, stop: int) -> NDArray[np.float64]: ...
+
+
+class BandedLevelsLike(Protocol):
+    """What :func:`two_direction_wiener` reads of :class:`stmdenoise.metrics.uneven.BandedLevels`:
+    the edges (cycles per pixel) of the bands of fast-axis frequency and each band's levels."""
+
+    @property
+    def edges(self) -> tuple[float, ...]: ...
+
+    @property
+    def bands(self) -> tuple[StripLevelsLike, ...]: ...
 
 
 class TwoDirectionError(ValueError):
@@ -239,6 +253,16 @@ def _tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) ->
     return np.asarray(out)
 
 
+def _levels_by_band(
+    levels: StripLevelsLike | BandedLevelsLike,
+) -> tuple[tuple[float, ...], tuple[StripLevelsLike, ...]]:
+    """The edges of the bands of fast-axis frequency and each band's levels; one band over every
+    frequency for a plain :class:`StripLevelsLike`."""
+    if isinstance(levels, StripLevelsLike):
+        return (0.0, math.inf), (levels,)
+    return tuple(levels.edges), tuple(levels.bands)
+
+
 def _band_level(levels: StripLevelsLike, first: int, band: int) -> float:
     """The noise level of the ``band`` rows from ``first`` as the noise and power tiles
     (:func:`_welch`) weight them: their strip levels weighted by the tiles' window squared along
@@ -266,28 +290,54 @@ def _relative_levels(
     return out / source_level
 
 
+def _fast_bands(pixel_size: tuple[float, float], edges: tuple[float, ...]) -> list[NDArray[np.bool_]]:
+    """For each band of fast-axis frequency (``edges``, cycles per pixel), which coefficients of a
+    tile's *full* spectrum (:data:`TILE` x TILE) have periods under :data:`RESOLUTION` and |kx| in
+    it."""
+    dy, dx = pixel_size
+    ky = np.fft.fftfreq(TILE)[:, None]
+    kx = np.abs(np.fft.fftfreq(TILE))[None, :]
+    fine = np.hypot(ky / dy, kx / dx) > 1.0 / RESOLUTION
+    return [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+
 def _class_gains(
     noise: Array,
     power: Array,
-    relative: Array,
-    mean_level: float,
-    fine: NDArray[np.bool_],
+    relative: list[Array],
+    mean_level: list[float],
+    masks: list[NDArray[np.bool_]],
 ) -> tuple[dict[int, Array], NDArray[np.int64]]:
-    """Half-octave classes of the ``relative`` levels c (:func:`_relative_levels`; NaN:
-    :data:`SKIP`) and each class's gain: T's (:func:`_gain`) at periods of :data:`RESOLUTION` and
-    more, and below it ``S / (S + c N)`` times SURE's Gaussian on the modelled power ``S + c N``, c
-    the class's mean, S = P - N ``mean_level`` (the mean strip level, relative as c is)."""
+    """Classes of rows and each class's gain. ``relative[j]`` holds band j's levels c
+    (:func:`_relative_levels`; NaN: :data:`SKIP`) and ``masks[j]`` its coefficients (full
+    spectrum, :func:`_fast_bands`); a row's class is the tuple of its half-octave classes of c in
+    every band. Its gain is T's (:func:`_gain`) at periods of :data:`RESOLUTION` and more, and on
+    band j's coefficients ``S / (S + c_j N)``, S = P - N ``mean_level[j]`` (the mean strip level,
+    relative as c is), times SURE's Gaussian chosen on the modelled power ``S + c N`` with c_j on
+    band j and the mean of the c_j elsewhere (docs/model-selection.md, candidates AQ and BA)."""
     shared = _gain(noise, power)
     n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
-    signal = np.maximum(gaussian_filter(power, SMOOTH, mode="wrap") - n_s * mean_level, 0.0)
-    known = np.isfinite(relative)
-    classes = np.full(relative.shape, SKIP, dtype=np.int64)
-    classes[known] = np.rint(2 * np.log2(relative[known]))
+    p_s = gaussian_filter(power, SMOOTH, mode="wrap")
+    fine = np.any(masks, axis=0)
+    known = np.isfinite(relative[0])
+    steps = np.stack(
+        [np.where(known, np.rint(2 * np.log2(np.where(known, r, 1.0))), 0) for r in relative], -1
+    )
+    keys, inverse = np.unique(steps[known].astype(np.int64), axis=0, return_inverse=True)
+    classes = np.full(relative[0].shape, SKIP, dtype=np.int64)
+    classes[known] = inverse.reshape(-1)
     gains = {}
-    for k in np.unique(classes[known]):
-        c = float(relative[classes == k].mean())
-        own = _sure(signal / np.maximum(signal + c * n_s, 1e-300), signal + c * n_s, c * n_s)[:, :HALF]
-        gains[int(k)] = np.where(fine, own, shared)
+    for k in range(len(keys)):
+        rows = classes == k
+        c = [float(r[rows].mean()) for r in relative]
+        c_map = np.full(noise.shape, float(np.mean(c)))
+        m_map = np.full(noise.shape, float(np.mean(mean_level)))
+        for mask, c_j, m_j in zip(masks, c, mean_level, strict=True):
+            c_map[mask], m_map[mask] = c_j, m_j
+        signal = np.maximum(p_s - n_s * m_map, 0.0)
+        modelled = signal + c_map * n_s
+        own = _sure(signal / np.maximum(modelled, 1e-300), modelled, c_map * n_s)[:, :HALF]
+        gains[k] = np.where(fine[:, :HALF], own, shared)
     return gains, classes
 
 
@@ -403,7 +453,7 @@ def two_direction_wiener(
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
     pixel_size: tuple[float, float] | None = None,
-    strip_levels: StripLevelsLike | None = None,
+    strip_levels: StripLevelsLike | BandedLevelsLike | None = None,
     report: dict[str, Any] | None = None,
 ) -> Array:
     """``z`` denoised with the noise spectrum of ``z - other`` (cross-fitted, see the module).
@@ -426,7 +476,8 @@ def two_direction_wiener(
     pixel_size : (float, float), optional
         ``(dy, dx)`` in metres: where the periods under :data:`RESOLUTION` lie.
     strip_levels : optional
-        :class:`stmdenoise.metrics.uneven.StripLevels` of ``z`` and ``other`` (given only where the
+        :class:`stmdenoise.metrics.uneven.StripLevels` (or ``BandedLevels``, one per band of
+        fast-axis frequency) of ``z`` and ``other`` (given only where the
         noise is uneven): with ``pixel_size``, each row's gain below :data:`RESOLUTION` follows
         its own strip's level where that is above its tile's mean (see the module).
     report : dict, optional
@@ -475,18 +526,23 @@ def two_direction_wiener(
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
-    fine = below_resolution(pixel_size)
-    per_strip = strip_levels is not None and bool(fine.any())
+    per_strip = (
+        strip_levels is not None and pixel_size is not None and bool(below_resolution(pixel_size).any())
+    )
     if report is not None:
         report["strip_levels"] = per_strip
     for p, noise in enumerate(noises):
         assert noise is not None
         if per_strip:
-            assert strip_levels is not None
-            source = float(np.mean([_band_level(strip_levels, r0 + i, band) for i in inside[p]]))
-            relative = _relative_levels(lev.shape, start, strip_levels, parity == p, source)
-            mean_level = float(np.mean([_band_level(strip_levels, r, band) for r in whole]))
-            gains, classes = _class_gains(noise / 2.0, power, relative, mean_level / source, fine)
+            assert strip_levels is not None and pixel_size is not None
+            edges, levels = _levels_by_band(strip_levels)
+            relative, mean_level = [], []
+            for lv in levels:
+                source = float(np.mean([_band_level(lv, r0 + i, band) for i in inside[p]]))
+                relative.append(_relative_levels(lev.shape, start, lv, parity == p, source))
+                mean_level.append(float(np.mean([_band_level(lv, r, band) for r in whole])) / source)
+            masks = _fast_bands(pixel_size, edges)
+            gains, classes = _class_gains(noise / 2.0, power, relative, mean_level, masks)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
             gain = _everywhere(_gain(noise / 2.0, power)[None])

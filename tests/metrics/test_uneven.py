@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from stmdenoise.metrics.uneven import STRIP, UNEVEN_RATIO, strip_levels, uneven_noise
+from stmdenoise.metrics.uneven import (
+    FAST_EDGES,
+    STRIP,
+    UNEVEN_RATIO,
+    BandedLevels,
+    banded_strip_levels,
+    strip_levels,
+    uneven_noise,
+)
 
 
 def _looks(level: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -134,33 +143,46 @@ def test_the_strip_named_is_the_strip_the_filter_reads() -> None:
     assert u.ratio == pytest.approx(s.levels.max() / s.levels.min())
 
 
-def test_finer_than_measures_the_levels_only_at_the_periods_under_it() -> None:
-    """Candidate AV: the levels the filter reads below 2 Å are measured there. A burst of coarse
-    noise (periods over 10 px) opens the gate on the whole-spectrum measure but is faint under
-    6.7 px (2 Å at 0.3 Å per pixel); a burst of white noise reads alike on both."""
+def test_banded_levels_read_each_burst_where_it_reaches_the_periods_under_the_resolution() -> None:
+    """Candidates AV, AZ and BA: the levels the filter reads below 2 Å (6.7 px at 0.3 Å per pixel)
+    are measured there, per band of fast-axis frequency. A burst slow along the lines (periods over
+    10 px) but independent from line to line reaches those periods only across the lines: loud in
+    the lowest band, faint in the highest; a burst fine along the lines (a second difference) the
+    other way round; a burst of white noise reads alike in every band and on the gate's measure."""
     from scipy.ndimage import gaussian_filter1d
 
     rng = np.random.default_rng(3)
     surface = np.cumsum(rng.normal(size=(160, 128)), axis=1)
 
-    def looks(amplitude: float) -> tuple[np.ndarray, np.ndarray]:
+    def looks(burst: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         def noise() -> np.ndarray:
             n = 0.1 * rng.normal(size=surface.shape)
-            n[64:80] += amplitude * gaussian_filter1d(rng.normal(size=(16, 128)), 4.0, axis=1)
+            n[64:80] += burst()
             return n
 
         return surface + noise(), surface + noise()
 
-    def ratio(levels: np.ndarray) -> float:
-        return float(levels[4] / np.median(levels))
+    def ratios(f: np.ndarray, b: np.ndarray) -> tuple[float, list[float]]:
+        whole = strip_levels(f, b, (0.0, 0.0))
+        banded = banded_strip_levels(f, b, (0.0, 0.0), (6.7, 6.7))
+        assert whole is not None and isinstance(banded, BandedLevels)
+        assert banded.edges == FAST_EDGES and len(banded.bands) == len(FAST_EDGES) - 1
+        return float(whole.levels[4] / np.median(whole.levels)), [
+            float(s.levels[4] / np.median(s.levels)) for s in banded.bands
+        ]
 
-    coarse = looks(400.0)
-    whole, fine = strip_levels(*coarse, (0.0, 0.0)), strip_levels(*coarse, (0.0, 0.0), finer_than=6.7)
-    assert whole is not None and fine is not None
-    assert ratio(whole.levels) > UNEVEN_RATIO and ratio(fine.levels) < ratio(whole.levels) / 10
+    def slow() -> np.ndarray:
+        return 400 * gaussian_filter1d(rng.normal(size=(16, 128)), 4.0, axis=1)
+
+    def blue() -> np.ndarray:
+        n = rng.normal(size=(16, 130))
+        return 30 * (n[:, 2:] - 2 * n[:, 1:-1] + n[:, :-2])
+
+    whole, (low, _mid, high) = ratios(*looks(slow))
+    assert whole > UNEVEN_RATIO and high < whole / 10 < low
+    _whole, (low, _mid, high) = ratios(*looks(blue))
+    assert high > 10 * low
     level = np.full((160, 1), 0.1)
     level[64:80] = 3.0
-    f, b = _looks(level)
-    whole, fine = strip_levels(f, b, (0.0, 0.0)), strip_levels(f, b, (0.0, 0.0), finer_than=6.7)
-    assert whole is not None and fine is not None
-    assert 0.5 < ratio(fine.levels) / ratio(whole.levels) < 2.0
+    whole, bands = ratios(*_looks(level))
+    assert all(0.5 < r / whole < 2.0 for r in bands)

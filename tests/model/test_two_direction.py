@@ -493,20 +493,34 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
 
 def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     """At 2 Å and more every class's gain is the shift-invariant one; only finer coefficients
-    follow the level, and a louder class keeps less there."""
+    follow the level, a louder class keeps less there, and with levels per band of fast-axis
+    frequency (candidate BA) a row loud in one band keeps less in that band only."""
+    from stmdenoise.metrics.uneven import FAST_EDGES
     from stmdenoise.model import two_direction as td
 
     rng = np.random.default_rng(1)
     noise, power = rng.uniform(0.5, 1.0, (64, 64)), rng.uniform(1.0, 5.0, (64, 64))
     fine = td.below_resolution((FINE, FINE))
-    relative = np.array([[0.1, np.nan], [1.0, 30.0]])
-    gains, classes = td._class_gains(noise, power, relative, 2.0, fine)
+    masks = td._fast_bands((FINE, FINE), FAST_EDGES)
+    np.testing.assert_array_equal(np.any(masks, axis=0)[:, : td.HALF], fine)
+    same = np.array([[0.1, np.nan], [1.0, 30.0]])
+    gains, classes = td._class_gains(noise, power, [same] * 3, [2.0] * 3, masks)
     assert classes[0, 1] == SKIP and len(gains) == 3
     shared = td._gain(noise, power)
     for g in gains.values():
         np.testing.assert_array_equal(g[~fine], shared[~fine])
     quiet, loud = gains[int(classes[0, 0])], gains[int(classes[1, 1])]
     assert loud[fine].mean() < quiet[fine].mean()
+    one = td._class_gains(noise, power, [same], [2.0], [np.any(masks, axis=0)])[0]
+    np.testing.assert_array_equal(one[0], quiet)  # one band over all: the same gains
+    high_only = np.array([[1.0, 1.0]])
+    gains, classes = td._class_gains(noise, power, [high_only, high_only, 30 * high_only], [2.0] * 3, masks)
+    loud_high, even = (
+        gains[int(classes[0, 0])],
+        td._class_gains(noise, power, [high_only] * 3, [2.0] * 3, masks)[0][0],
+    )
+    low, top = masks[0][:, : td.HALF], masks[2][:, : td.HALF]
+    assert loud_high[top].mean() < even[top].mean() and loud_high[low].mean() > 0.5 * even[low].mean()
 
 
 def test_below_2_a_no_row_is_smoothed_less_than_its_tile_mean_asks() -> None:
