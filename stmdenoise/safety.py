@@ -64,7 +64,7 @@ from stmdenoise.metrics.fidelity import (
     pair_fidelities,
 )
 from stmdenoise.metrics.second_look import second_look
-from stmdenoise.metrics.uneven import STRIP, UNEVEN_NOTICE, uneven_noise
+from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
     MAX_WORK_PIXELS,
     MAX_ZOOM,
@@ -116,13 +116,13 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
-#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.10).
+#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.11).
 STRIP_LEVELS_NOTICE = (
     " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
     "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
     "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
-    "here changes too fast from strip to strip for the bands to follow); a strip's levels average "
-    "hundreds to thousands of pixels each, which keeps the estimate fair."
+    "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
+    "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
 )
 
 #: The notice of a second look that shows the surface at another contrast
@@ -421,7 +421,7 @@ def _judge(
         direction = str(made.get("noise_from", "other"))
         notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND))
         if made.get("strip_levels"):
-            notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=STRIP, tile=TILE)
+            notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=LEVEL_STRIP, tile=TILE)
         notices.append(notice)
     if policy == "off":
         return model_out, Verdict(

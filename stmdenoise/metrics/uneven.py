@@ -37,6 +37,7 @@ from stmdenoise.processing import complete_row_span, level_plane
 
 __all__ = [
     "FAST_EDGES",
+    "LEVEL_STRIP",
     "MIN_STRIPS",
     "STRIP",
     "UNEVEN_NOTICE",
@@ -53,6 +54,9 @@ __all__ = [
 STRIP = 16
 #: Fewest strips with noise for a ratio to mean anything.
 MIN_STRIPS = 3
+#: Rows per strip of the levels the two-direction Wiener reads below the tip's resolution (half a
+#: gate strip: a burst of a few rows is diluted less; docs/model-selection.md, candidate BB).
+LEVEL_STRIP = 8
 #: Edges (cycles per pixel) of the bands of fast-axis frequency |kx| in which each strip gets its own
 #: level below the tip's resolution (docs/model-selection.md, candidate BA): a burst slow along the
 #: lines but independent between them, and one fine along them, reach those periods in different
@@ -168,48 +172,52 @@ class StripLevels:
     Attributes
     ----------
     first : int
-        The scan's first complete row (strip ``s`` holds rows ``first + STRIP s`` on).
+        The scan's first complete row (strip ``s`` holds rows ``first + height s`` on).
     levels : ndarray
         Power of forward minus the second look per strip, differenced along the fast axis (or at
         the periods under the tip's resolution, one band of fast-axis frequency:
         :func:`banded_strip_levels`); a strip the two do not both measure completely takes the
         level of its nearest strips that they do.
+    height : int
+        Rows per strip: :data:`STRIP`, or :data:`LEVEL_STRIP` for the levels the filter reads.
     """
 
     first: int
     levels: NDArray[np.float64]
+    height: int = STRIP
 
     def of_rows(self, start: int, stop: int) -> NDArray[np.float64]:
         """The level of each row ``start:stop`` (its strip's; rows past the last strip: the last's)."""
-        index = (np.arange(start, stop) - self.first) // STRIP
+        index = (np.arange(start, stop) - self.first) // self.height
         return np.asarray(self.levels[np.clip(index, 0, len(self.levels) - 1)])
 
 
 def _fine_strip_powers(
     raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: tuple[float, float]
 ) -> NDArray[np.float64]:
-    """Per strip of the grid from ``first`` (``count`` strips) and per band of :data:`FAST_EDGES`,
-    the power of :func:`_aligned_difference` at the two-dimensional periods under ``period`` =
-    (rows, columns) pixels with |kx| in the band, on the strip's own rows: less the strip's plane,
-    Hann-windowed along the columns only (every row counts alike), two-dimensional FFT, per pixel of
-    the strip; a band with no more than :data:`MIN_BAND_SHARE` of the coefficients under the period
-    takes the strip's power over all of them. Rows where the two do not both measure every row of
-    the strip: NaN (docs/model-selection.md, candidate BA). Shape ``(count, bands)``."""
+    """Per :data:`LEVEL_STRIP`-row strip of the grid from ``first`` (``count`` strips) and per band of
+    :data:`FAST_EDGES`, the power of :func:`_aligned_difference` at the two-dimensional periods
+    under ``period`` = (rows, columns) pixels with |kx| in the band, on the strip's own rows:
+    less the strip's plane, Hann-windowed along the columns only (every row counts alike), two-
+    dimensional FFT, per pixel of the strip; a band with no more than :data:`MIN_BAND_SHARE` of
+    the coefficients under the period takes the strip's power over all of them. Rows where the
+    two do not both measure every row of the strip: NaN (docs/model-selection.md, candidate
+    BA). Shape ``(count, bands)``."""
     bands = len(FAST_EDGES) - 1
     out = np.full((count, bands), np.nan)
     d = _aligned_difference(raw, other, offset)
     if d is None:
         return out
     window = np.hanning(d.shape[1])
-    ky = np.fft.fftfreq(STRIP)[:, None]
+    ky = np.fft.fftfreq(LEVEL_STRIP)[:, None]
     kx = np.fft.rfftfreq(d.shape[1])[None, :]
     fine = np.hypot(ky * period[0], kx * period[1]) > 1.0
     masks = [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(FAST_EDGES[:-1], FAST_EDGES[1:], strict=True)]
     own = [int(m.sum()) > MIN_BAND_SHARE * int(fine.sum()) for m in masks]
-    norm = STRIP * float(np.sum(window**2))
+    norm = LEVEL_STRIP * float(np.sum(window**2))
     for k in range(count):
-        rows = d[first + k * STRIP : first + (k + 1) * STRIP]
-        if len(rows) < STRIP or not np.isfinite(rows).all():
+        rows = d[first + k * LEVEL_STRIP : first + (k + 1) * LEVEL_STRIP]
+        if len(rows) < LEVEL_STRIP or not np.isfinite(rows).all():
             continue
         p = np.abs(np.fft.rfft2(level_plane(rows) * window)) ** 2 / norm
         everywhere = float(np.sum(p[fine]))
@@ -273,18 +281,20 @@ def banded_strip_levels(
     >>> level[32:48] = 30.0
     >>> noisy = surface + level * rng.normal(size=surface.shape)
     >>> b = banded_strip_levels(noisy, surface, (0.0, 0.0), (6.7, 6.7))
-    >>> len(b.bands), [int(np.argmax(s.levels)) for s in b.bands]
-    (3, [2, 2, 2])
+    >>> len(b.bands), b.bands[0].height, [sorted(np.argsort(s.levels)[-2:].tolist()) for s in b.bands]
+    (3, 8, [[4, 5], [4, 5], [4, 5]])
     """
     whole = strip_levels(raw, other, offset)
     if whole is None or math.hypot(*period) <= 2.0:  # no period under it on this grid
         return whole
-    fine = _fine_strip_powers(raw, other, offset, whole.first, len(whole.levels), period)
+    count = len(whole.levels) * STRIP // LEVEL_STRIP
+    fine = _fine_strip_powers(raw, other, offset, whole.first, count, period)
     held = np.isfinite(fine) & (fine > 0)
     if (held.sum(axis=0) < MIN_STRIPS).any():
         return whole
     bands = tuple(
-        StripLevels(whole.first, _fill_from_neighbours(fine[:, j], held[:, j])) for j in range(fine.shape[1])
+        StripLevels(whole.first, _fill_from_neighbours(fine[:, j], held[:, j]), LEVEL_STRIP)
+        for j in range(fine.shape[1])
     )
     return BandedLevels(FAST_EDGES, bands)
 

@@ -267,7 +267,7 @@ def _band_level(levels: StripLevelsLike, first: int, band: int) -> float:
     """The noise level of the ``band`` rows from ``first`` as the noise and power tiles
     (:func:`_welch`) weight them: their strip levels weighted by the tiles' window squared along
     the rows (a band's edge rows count about a tenth of its middle ones; docs/model-selection.md,
-    candidate AX). One 16-row strip: its level."""
+    candidate AX). A band of one strip: its level."""
     w2 = _sine(band) ** 2
     return float(np.sum(w2 * levels.of_rows(first, first + band)) / np.sum(w2))
 

@@ -10,6 +10,7 @@ import pytest
 
 from stmdenoise.metrics.uneven import (
     FAST_EDGES,
+    LEVEL_STRIP,
     STRIP,
     UNEVEN_RATIO,
     BandedLevels,
@@ -144,11 +145,12 @@ def test_the_strip_named_is_the_strip_the_filter_reads() -> None:
 
 
 def test_banded_levels_read_each_burst_where_it_reaches_the_periods_under_the_resolution() -> None:
-    """Candidates AV, AZ and BA: the levels the filter reads below 2 Å (6.7 px at 0.3 Å per pixel)
-    are measured there, per band of fast-axis frequency. A burst slow along the lines (periods over
-    10 px) but independent from line to line reaches those periods only across the lines: loud in
-    the lowest band, faint in the highest; a burst fine along the lines (a second difference) the
-    other way round; a burst of white noise reads alike in every band and on the gate's measure."""
+    """Candidates AV, AZ, BA and BB: the levels the filter reads below 2 Å (6.7 px at 0.3 Å per pixel)
+    are measured there, per band of fast-axis frequency, on 8-row strips. A burst slow along
+    the lines (periods over 10 px) but independent from line to line reaches those periods only
+    across the lines: loud in the lowest band, faint in the highest; a burst fine along the
+    lines (a second difference) the other way round; a burst of white noise reads alike in
+    every band and on the gate's measure."""
     from scipy.ndimage import gaussian_filter1d
 
     rng = np.random.default_rng(3)
@@ -167,8 +169,9 @@ def test_banded_levels_read_each_burst_where_it_reaches_the_periods_under_the_re
         banded = banded_strip_levels(f, b, (0.0, 0.0), (6.7, 6.7))
         assert whole is not None and isinstance(banded, BandedLevels)
         assert banded.edges == FAST_EDGES and len(banded.bands) == len(FAST_EDGES) - 1
+        assert all(s.height == LEVEL_STRIP for s in banded.bands)
         return float(whole.levels[4] / np.median(whole.levels)), [
-            float(s.levels[4] / np.median(s.levels)) for s in banded.bands
+            float(s.of_rows(64, 80).mean() / np.median(s.levels)) for s in banded.bands
         ]
 
     def slow() -> np.ndarray:
