@@ -189,3 +189,37 @@ def test_banded_levels_read_each_burst_where_it_reaches_the_periods_under_the_re
     level[64:80] = 3.0
     whole, bands = ratios(*_looks(level))
     assert all(0.5 < r / whole < 2.0 for r in bands)
+
+
+@pytest.mark.parametrize(
+    ("shape", "pixel", "shift", "unmeasured"),
+    [((160, 97), (0.5e-10, 0.2e-10), (1, -2), 3), ((300, 70), (1.0e-10, 0.1e-10), (-3, 5), 10)],
+)
+def test_banded_levels_follow_offsets_unmeasured_rows_and_unequal_pixels(
+    shape: tuple[int, int], pixel: tuple[float, float], shift: tuple[int, int], unmeasured: int
+) -> None:
+    """The banded levels on a grid whose pixels differ between the axes, a look offset by whole
+    pixels and the first rows unmeasured: every band finds the burst's rows loudest, and the
+    filter that reads them returns finite values wherever the scan was measured."""
+    from stmdenoise.model.two_direction import two_direction_wiener
+
+    rng = np.random.default_rng(0)
+    big = np.cumsum(rng.normal(size=(shape[0] + 10, shape[1] + 10)), axis=1)
+    surface = big[5 : 5 + shape[0], 5 : 5 + shape[1]]
+    moved = big[5 + shift[0] : 5 + shift[0] + shape[0], 5 + shift[1] : 5 + shift[1] + shape[1]]
+    amp = np.full((shape[0], 1), 0.1)
+    burst = shape[0] // 3
+    amp[burst : burst + 9] = 5.0
+    f = surface + amp * rng.normal(size=shape)
+    b = moved + amp * rng.normal(size=shape)
+    f[:unmeasured] = np.nan
+    offset = (float(shift[0]), float(shift[1]))
+    levels = banded_strip_levels(f, b, offset, (2e-10 / pixel[0], 2e-10 / pixel[1]))
+    assert isinstance(levels, BandedLevels)
+    for band in levels.bands:
+        loudest = int(np.argmax(band.levels))
+        rows = band.first + loudest * band.height, band.first + (loudest + 1) * band.height
+        assert rows[0] < burst + 9 and rows[1] > burst
+        assert band.levels.max() > 100 * np.median(band.levels)
+    out = two_direction_wiener(f, b, offset, band=64, pixel_size=pixel, strip_levels=levels)
+    assert np.isfinite(out[unmeasured:]).all() and np.isnan(out[:unmeasured]).all()
