@@ -531,17 +531,19 @@ def two_direction_wiener(
     )
     if report is not None:
         report["strip_levels"] = per_strip
+    if per_strip:  # the same for both parities: each band's levels, coefficients and mean level
+        assert strip_levels is not None and pixel_size is not None
+        edges, levels = _levels_by_band(strip_levels)
+        masks = _fast_bands(pixel_size, edges)
+        whole_level = [float(np.mean([_band_level(lv, r, band) for r in whole])) for lv in levels]
     for p, noise in enumerate(noises):
         assert noise is not None
         if per_strip:
-            assert strip_levels is not None and pixel_size is not None
-            edges, levels = _levels_by_band(strip_levels)
             relative, mean_level = [], []
-            for lv in levels:
+            for lv, level in zip(levels, whole_level, strict=True):
                 source = float(np.mean([_band_level(lv, r0 + i, band) for i in inside[p]]))
                 relative.append(_relative_levels(lev.shape, start, lv, parity == p, source))
-                mean_level.append(float(np.mean([_band_level(lv, r, band) for r in whole])) / source)
-            masks = _fast_bands(pixel_size, edges)
+                mean_level.append(level / source)
             gains, classes = _class_gains(noise / 2.0, power, relative, mean_level, masks)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
