@@ -153,8 +153,9 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
 def bench_strip_levels(repeats: int) -> None:
     """The two-direction Wiener on a pair whose noise is 225x louder in 16 rows of both looks, at
     0.3 Å per pixel: shift-invariant (no levels) vs each strip's level below 2 Å (version 2.7: per
-    row, the larger of the tile's mean level and the row's own strip's; version 2.8: the levels
-    measured below 2 Å), the levels' measurement included."""
+    row, the larger of the tile's mean level and the row's own strip's; versions 2.8-2.11: the
+    levels measured below 2 Å, per third of the fast-axis frequencies, on 8-row strips), the
+    levels' measurement included."""
     from stmdenoise.model.two_direction import two_direction_wiener
     from stmdenoise.pairing import filter_levels
 

@@ -78,7 +78,9 @@ def filter_levels(
     and its second look: None unless the grid holds periods under
     :data:`~stmdenoise.model.two_direction.RESOLUTION` (the only place the filter uses them) and
     the noise is uneven enough (:func:`~stmdenoise.metrics.uneven.strip_levels`' gate); measured
-    where they act, at fast-axis periods under it (docs/model-selection.md, candidates AM, AV).
+    where they act, at the two-dimensional periods under it, per third of the fast-axis
+    frequencies, on 8-row strips (:func:`~stmdenoise.metrics.uneven.banded_strip_levels`;
+    docs/model-selection.md, candidates AM, AV, BA, BB).
 
     ``pixel_size`` is ``(dy, dx)`` in metres."""
     if pixel_size is None or not below_resolution(pixel_size).any():
@@ -97,7 +99,7 @@ def denoise_pair(
 ) -> NDArray[np.float64]:
     """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
     noise of ``pair`` (:func:`prepare_pair`), and, where that noise is uneven from strip to strip
-    (:func:`~stmdenoise.metrics.uneven.strip_levels`), each strip's own level at periods finer
+    (:func:`filter_levels`), each strip's own levels at periods finer
     than a tip resolves; ``report`` receives whether it was."""
     z = np.asarray(scan.data, dtype=np.float64)
     levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
