@@ -82,6 +82,7 @@ from stmdenoise.metrics.bands import (
 from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
 from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
+from stmdenoise.processing import whole_pixels
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -146,7 +147,7 @@ def prepare_looks(
     """Crop every array to the rows and columns all looks share (with integer shifts), level, window."""
     rows, cols = target.shape
     # integer parts move the crop; fractional parts become phase ramps
-    ints = [(math.floor(dy + 0.5), math.floor(dx + 0.5)) for dy, dx in offsets]
+    ints = [whole_pixels(o) for o in offsets]
     r0 = max([0] + [sy for sy, _ in ints])
     r1 = min([rows] + [rows + sy for sy, _ in ints])
     c0 = max([0] + [sx for _, sx in ints])

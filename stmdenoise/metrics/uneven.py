@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.processing import complete_row_span, level_plane
+from stmdenoise.processing import complete_row_span, level_plane, whole_pixels
 
 __all__ = [
     "FAST_EDGES",
@@ -111,7 +111,7 @@ def _aligned_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArra
     b = np.asarray(getattr(other, "data", other), dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
         return None
-    sy, sx = (math.floor(float(o) + 0.5) for o in offset)
+    sy, sx = whole_pixels(offset)
     h, w = x.shape
     r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
     if c1 - c0 < 3:

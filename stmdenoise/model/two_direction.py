@@ -78,7 +78,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_tiles,
     tile_corners,
 )
-from stmdenoise.processing import complete_row_span, complete_rows, level_plane
+from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
 
 __all__ = [
     "BAND",
@@ -373,7 +373,7 @@ def _frames(z: NDArray[Any], other: NDArray[Any]) -> tuple[Array, Array]:
 def _block(x: Array, b: Array, offset: tuple[float, float]) -> _Block:
     start, stop = _complete_run(x)
     h, w = x.shape
-    sy, sx = math.floor(offset[0] + 0.5), math.floor(offset[1] + 0.5)
+    sy, sx = whole_pixels(offset)
     r0, r1, c0, c1 = max(start, sy), min(stop, h + sy), max(0, sx), min(w, w + sx)
     if r1 <= r0 or c1 <= c0:
         return _Block(start, stop, r0, r0, c0, max(c0, c1), sy, sx, np.zeros((0, 0)))

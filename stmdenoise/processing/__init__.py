@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         resampled_shape,
         same_pixel_size,
     )
+    from stmdenoise.processing.shift import whole_pixels
     from stmdenoise.processing.smoothing import gaussian_smooth
     from stmdenoise.processing.spectrum import (
         RingReadout,
@@ -98,6 +99,7 @@ _WHERE: dict[str, str] = {
     "same_pixel_size": "resample",
     "tile_starts": "tiling",
     "to_network": "network",
+    "whole_pixels": "shift",
 }
 
 
@@ -123,6 +125,10 @@ def _submodule(name: str) -> ModuleType:
         from stmdenoise.processing import resample
 
         return resample
+    if name == "shift":
+        from stmdenoise.processing import shift
+
+        return shift
     if name == "smoothing":
         from stmdenoise.processing import smoothing
 
@@ -187,4 +193,5 @@ __all__ = [
     "same_pixel_size",
     "tile_starts",
     "to_network",
+    "whole_pixels",
 ]

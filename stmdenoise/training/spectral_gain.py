@@ -46,6 +46,7 @@ from stmdenoise.model.spectral_gain import (
     tile_examples,
 )
 from stmdenoise.physics.variety import sample_varied_pair
+from stmdenoise.processing import whole_pixels
 from stmdenoise.scan import Scan
 from stmdenoise.training.data import expand_paths
 from stmdenoise.training.finetune_report import evaluate_holdout
@@ -115,7 +116,7 @@ def registered_pair(fwd: Scan, bwd: Scan) -> tuple[Array, Array] | None:
     except ValueError:  # NotScorableError is one: no contrast, too few rows in common
         return None
     x, b = np.asarray(fwd.data, float), np.asarray(bwd.data, float)
-    sy, sx = int(round(dy)), int(round(dx))
+    sy, sx = whole_pixels((dy, dx))
     h, w = x.shape
     r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
     xc, bc = x[r0:r1, c0:c1], b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]

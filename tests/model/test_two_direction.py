@@ -24,6 +24,7 @@ from stmdenoise.model.two_direction import (
     SMALL_BAND,
     TwoDirectionError,
     band_for,
+    pair_problem,
     shared_rows,
     two_direction_wiener,
 )
@@ -116,6 +117,18 @@ def test_shifted_directions_are_registered() -> None:
     unregistered = two_direction_wiener(f, b, (0.0, 0.0))
     inner = (slice(8, -8), slice(16, -16))
     assert _mse(good[inner], s[inner]) < 0.5 * _mse(unregistered[inner], s[inner])
+
+
+@pytest.mark.parametrize("dy", [0.5, -0.5])
+def test_a_half_row_offset_either_way_keeps_a_128_row_pair(dy: float) -> None:
+    """Registration gives offsets in twentieths of a pixel, so exactly half a row is common. A
+    128-row pair has just its two 64-row bands; moving the other frame a whole row for +0.5 (and
+    not for -0.5) cost a row, and a scan's backward frame then lost the filter its forward frame
+    kept (A151216 Current in ../shared/realdata, offset -0.5 one way and +0.5 the other)."""
+    s, f, b = _looks(rows=128)
+    assert pair_problem(f, b, (dy, 0.0)) == ""
+    out = two_direction_wiener(f, b, (dy, 0.0))
+    assert _mse(out, s) < 0.5 * _mse(f, s)
 
 
 def test_unmeasured_rows_at_the_end_stay_unmeasured() -> None:

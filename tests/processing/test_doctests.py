@@ -16,6 +16,7 @@ MODULES = [
     "stmdenoise.processing.spectrum",
     "stmdenoise.processing.smoothing",
     "stmdenoise.processing.network",
+    "stmdenoise.processing.shift",
 ]
 
 
