@@ -1,6 +1,7 @@
 """Real-scan fidelity of a model, raw and every classical filter swept: no ground truth needed.
 
-    python bench/fidelity.py [--model models/cu111-default] [--baselines gaussian,median,...] [--out DIR]
+    python bench/fidelity.py [--model models/cu111-default] [--baselines gaussian,median,...]
+                             [--direction forward|backward] [--out DIR]
 
 1. The Ko group's frame stack of one Cu(111) area (../shared/reference/cu111_ko_group/
    experimental, 0.71 Å/px): each frame denoised alone, judged against the mean of the others
@@ -8,6 +9,10 @@
    harmonics 7-10 Å, incoherent noise 3-7 Å, atomic lattice 1.4-2.8 Å.
 2. Every two-direction scan in ../shared/realdata (Z and Current of each file): the forward
    frame denoised, the backward frame as the second look, in octave bands from the pixel up.
+   ``--direction backward`` swaps the roles: the backward frame denoised (the app lists both
+   directions, and a user may open either), the forward frame as its second look. Its noise
+   is another draw than the forward frame's, so this is a second set of measurements on the
+   same scans, not a copy of the first.
 
 For each: raw (1.00 by definition), every classical baseline at every parameter of its grid,
 the model's own output (any resampling, as `Denoiser.denoise`; for a two-direction scan with the
@@ -149,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     ap.add_argument("--out", type=Path, help="write fidelity.md and fidelity.json here")
     ap.add_argument("--details", action="store_true", help="print every scan's per-band table too")
+    ap.add_argument(
+        "--direction", choices=("forward", "backward"), default="forward",
+        help="which frame of each two-direction scan is denoised; the other is its second look",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if not KO_DIR.is_dir() or not REAL_DIR.is_dir():
         print(f"needs {KO_DIR} and {REAL_DIR} (../shared beside the repository)", file=sys.stderr)
@@ -171,14 +180,19 @@ def main(argv: list[str] | None = None) -> int:
     print(md[-1], flush=True)
     per_scan = []
     gaps: dict[str, ErrorDifference | None] = {}
-    for name, fwd, bwd in two_direction_scans(REAL_DIR):
+    backward = args.direction == "backward"
+    heading = "Backward/forward" if backward else "Forward/backward"
+    for name, first, second in two_direction_scans(REAL_DIR):
+        fwd, bwd = (second, first) if backward else (first, second)  # fwd: the frame denoised
         rows = pair_rows(methods, name, fwd, bwd)
         per_scan.append(rows)
         gaps[name] = paired_gap(methods, rows, fwd, bwd)
         if args.details:
-            print(fidelity_markdown(rows, title=f"Forward/backward: {name}"), flush=True)
+            print(fidelity_markdown(rows, title=f"{heading}: {name}"), flush=True)
     md.append(
-        "### Forward/backward, every two-direction scan in ../shared/realdata (overall error, raw = 1.00)\n"
+        f"### {heading}, every two-direction scan in ../shared/realdata (overall error, raw = 1.00)"
+        + (": the backward frame denoised, the forward frame its second look" if backward else "")
+        + "\n"
     )
     md.append(summary_table(per_scan, gaps))
     worse = [
@@ -198,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         full = (
             "\n".join(md)
             + "\n"
-            + "\n".join(fidelity_markdown(r, title=f"Forward/backward: {r[0].scan}") for r in per_scan)
+            + "\n".join(fidelity_markdown(r, title=f"{heading}: {r[0].scan}") for r in per_scan)
         )
         (args.out / "fidelity.md").write_text(full, encoding="utf-8")
         data = {
