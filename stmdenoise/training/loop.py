@@ -53,6 +53,7 @@ from stmdenoise.training.data import (
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
+from stmdenoise.training.options import SIM_WORLDS
 from stmdenoise.training.records import TrainProgress, TrainResult
 from stmdenoise.training.self_supervised import real_terms_from_config
 
@@ -168,11 +169,8 @@ class Trainer:
                         "on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation "
                         "lacks; pass a simulated dataset with --sim DATA.h5"
                     ) from exc
-                worlds: dict[str, PairSampler] = {
-                    "paper": sample_pair,
-                    "broad": sample_varied_pair,
-                    "biases": sample_bias_pair,
-                }
+                samplers: tuple[PairSampler, ...] = (sample_pair, sample_varied_pair, sample_bias_pair)
+                worlds = dict(zip(SIM_WORLDS, samplers, strict=True))
                 sim_sampler = worlds[config.sim.world]
             self.sim = OnTheFlySim(
                 sim_sampler,

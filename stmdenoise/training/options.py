@@ -193,6 +193,11 @@ def _check_self(obj: Any) -> None:
         object.__setattr__(obj, o.name, o.check(getattr(obj, o.name)))
 
 
+#: The on-the-fly simulated worlds ``--sim-world`` offers, in one place (the training loop maps
+#: each to its sampler in this order).
+SIM_WORLDS = ("paper", "broad", "biases")
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """Simulated training data: an HDF5 dataset, or pairs simulated on the fly."""
@@ -217,7 +222,7 @@ class SimConfig:
         "stmdenoise.physics.variety (lattice as signal, other wavelengths, noise 0.25-3x, stronger tips); "
         "or the paper's scenes at biases from 5 mV to 1 V (biases)",
         key="sim_world",
-        choices=("paper", "broad", "biases"),
+        choices=SIM_WORLDS,
     )
     pool: int = opt(64, "simulated pairs kept in memory on the fly", key="sim_pool", low=1)
     refresh: int = opt(1, "simulated pairs replaced per step (on the fly)", key="sim_refresh", low=0)
