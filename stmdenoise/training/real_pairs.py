@@ -39,6 +39,7 @@ from stmdenoise.processing import (
     NormalizationSpec,
     resample_to_pixel_size,
     same_pixel_size,
+    whole_pixels,
 )
 from stmdenoise.processing import to_network as processing_to_network
 from stmdenoise.scan import Scan
@@ -264,7 +265,7 @@ def align_pair(
     if a.shape != b.shape:
         raise ValueError(f"{name}: the two looks have shapes {a.shape} and {b.shape}")
     dy, dx = register_frames(a, b)  # b moved by (dy, dx) lines up with a: b[r] ~ a[r + d]
-    iy, ix = round(dy), round(dx)
+    iy, ix = whole_pixels((dy, dx))
     fy, fx = dy - iy, dx - ix
     # a_sub[r] = a[r + f]: the input's content moved by -f, so b[r] ~ a_sub[r + i]
     a_sub = _subpixel_shift(a - a.mean(), (-fy, -fx)) + a.mean()
