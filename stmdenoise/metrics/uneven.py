@@ -122,21 +122,15 @@ def _aligned_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArra
     return d
 
 
-def _fast_axis_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
-    """:func:`_aligned_difference` differenced along the fast axis (offsets and slow drift out):
-    the measure behind :func:`uneven_noise` and :func:`strip_levels`."""
-    d = _aligned_difference(raw, other, offset)
-    return None if d is None else np.diff(d, axis=1)
-
-
-def _strip_powers(raw: Any, other: Any, offset: Sequence[float]) -> tuple[int, NDArray[np.float64]] | None:
+def _strip_powers(raw: Any, aligned: NDArray[np.float64] | None) -> tuple[int, NDArray[np.float64]] | None:
     """The one strip grid of :func:`uneven_noise` and :func:`strip_levels`: ``raw``'s first
-    complete row and the power of :func:`_fast_axis_difference` in each :data:`STRIP`-row strip
-    counted from it (NaN where the two looks do not both measure every row of the strip)."""
-    d = _fast_axis_difference(raw, other, offset)
+    complete row and the power of its :func:`_aligned_difference` ``aligned``, differenced along
+    the fast axis (offsets and slow drift out), in each :data:`STRIP`-row strip counted from it
+    (NaN where the two looks do not both measure every row of the strip)."""
     span = complete_row_span(np.asarray(getattr(raw, "data", raw)))
-    if d is None or span.stop <= span.start:
+    if aligned is None or span.stop <= span.start:
         return None
+    d = np.diff(aligned, axis=1)
     powers = np.full(-(-(span.stop - span.start) // STRIP), np.nan)
     for k in range(len(powers)):
         strip = d[span.start + k * STRIP : min(span.start + (k + 1) * STRIP, span.stop)]
@@ -150,7 +144,7 @@ def uneven_noise(raw: Any, other: Any, offset: Sequence[float]) -> UnevenNoise |
     differenced along the fast axis, per :data:`STRIP`-row strip of the rows both measured
     completely (the strips :func:`strip_levels` hands the filter, so the rows named are the rows
     it treats); None with fewer than :data:`MIN_STRIPS` strips that hold any."""
-    found = _strip_powers(raw, other, offset)
+    found = _strip_powers(raw, _aligned_difference(raw, other, offset))
     if found is None:
         return None
     first, power = found
@@ -193,21 +187,17 @@ class StripLevels:
 
 
 def _fine_strip_powers(
-    raw: Any, other: Any, offset: Sequence[float], first: int, count: int, period: tuple[float, float]
+    d: NDArray[np.float64], first: int, count: int, period: tuple[float, float]
 ) -> NDArray[np.float64]:
     """Per :data:`LEVEL_STRIP`-row strip of the grid from ``first`` (``count`` strips) and per band of
-    :data:`FAST_EDGES`, the power of :func:`_aligned_difference` at the two-dimensional periods
+    :data:`FAST_EDGES`, the power of the :func:`_aligned_difference` ``d`` at the two-dimensional periods
     under ``period`` = (rows, columns) pixels with |kx| in the band, on the strip's own rows:
     less the strip's plane, Hann-windowed along the columns only (every row counts alike), two-
     dimensional FFT, per pixel of the strip; a band with no more than :data:`MIN_BAND_SHARE` of
     the coefficients under the period takes the strip's power over all of them. Rows where the
     two do not both measure every row of the strip: NaN (docs/model-selection.md, candidate
     BA). Shape ``(count, bands)``."""
-    bands = len(FAST_EDGES) - 1
-    out = np.full((count, bands), np.nan)
-    d = _aligned_difference(raw, other, offset)
-    if d is None:
-        return out
+    out = np.full((count, len(FAST_EDGES) - 1), np.nan)
     window = np.hanning(d.shape[1])
     ky = np.fft.fftfreq(LEVEL_STRIP)[:, None]
     kx = np.fft.rfftfreq(d.shape[1])[None, :]
@@ -254,7 +244,12 @@ def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels |
     >>> strip_levels(surface + rng.normal(size=surface.shape), surface, (0.0, 0.0)) is None
     True
     """
-    found = _strip_powers(raw, other, offset)
+    return _gated_levels(raw, _aligned_difference(raw, other, offset))
+
+
+def _gated_levels(raw: Any, aligned: NDArray[np.float64] | None) -> StripLevels | None:
+    """:func:`strip_levels` from ``raw``'s :func:`_aligned_difference` ``aligned``."""
+    found = _strip_powers(raw, aligned)
     if found is None:
         return None
     first, levels = found
@@ -284,11 +279,12 @@ def banded_strip_levels(
     >>> len(b.bands), b.bands[0].height, [sorted(np.argsort(s.levels)[-2:].tolist()) for s in b.bands]
     (3, 8, [[4, 5], [4, 5], [4, 5]])
     """
-    whole = strip_levels(raw, other, offset)
-    if whole is None or math.hypot(*period) <= 2.0:  # no period under it on this grid
+    aligned = _aligned_difference(raw, other, offset)  # formed once, for the gate and the levels
+    whole = _gated_levels(raw, aligned)
+    if whole is None or aligned is None or math.hypot(*period) <= 2.0:  # no period under it on this grid
         return whole
     count = len(whole.levels) * STRIP // LEVEL_STRIP
-    fine = _fine_strip_powers(raw, other, offset, whole.first, count, period)
+    fine = _fine_strip_powers(aligned, whole.first, count, period)
     held = np.isfinite(fine) & (fine > 0)
     if (held.sum(axis=0) < MIN_STRIPS).any():
         return whole
