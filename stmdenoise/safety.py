@@ -53,7 +53,7 @@ import numpy as np
 
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
-from stmdenoise.metrics.contrast import contrast_of
+from stmdenoise.metrics.contrast import CONTRAST_NOTICE, contrast_of
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
     SIGNAL_COHERENCE,
@@ -63,7 +63,7 @@ from stmdenoise.metrics.fidelity import (
     PairedLooks,
     pair_fidelities,
 )
-from stmdenoise.metrics.second_look import second_look
+from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
     MAX_WORK_PIXELS,
@@ -100,40 +100,6 @@ POLICIES = ("fallback", "warn", "refuse", "off")
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
 FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
-#: The notice of a current recorded with the Z feedback on whose other direction, as stored or
-#: negated, is no second look at it (:func:`~stmdenoise.metrics.second_look.negated_look`).
-FEEDBACK_ERROR_CAVEAT = (
-    "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
-    "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
-    "that real difference as noise and would favour filters that smooth it away, so the other "
-    "direction is not used to judge or replace the output here: its error is unknown."
-)
-
-#: The notice of an output whose noise spectrum was measured from the other scan direction.
-TWO_DIRECTION_NOTICE = (
-    "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
-    "the difference of its two directions instead of guessing it from one frame. Each {band}-row "
-    "band was filtered with the noise of the other bands only, so the error estimate against the "
-    "{direction} frame stays fair."
-)
-#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.11).
-STRIP_LEVELS_NOTICE = (
-    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
-    "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
-    "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
-    "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
-    "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
-)
-
-#: The notice of a second look that shows the surface at another contrast
-#: (:mod:`stmdenoise.metrics.contrast`).
-CONTRAST_NOTICE = (
-    "The {look} shows this scan's large-scale structure at {ratio:.2f}x its contrast "
-    "(the same shape: coherence {coherence:.3f}). The estimate counts that difference as error "
-    "({share:.0%} of the raw scan's), so it favours filters that shrink the contrast: the figures "
-    "here overstate what keeping it costs."
-)
-
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
@@ -414,7 +380,13 @@ def _judge(
         return _without_model(raw, partner, policy, reason, notices, plan)
     # imported here, not at the top: the app paints its window before anything loads torch
     from stmdenoise.model.fourier_tiles import TILE
-    from stmdenoise.model.two_direction import BAND, KIND, RESOLUTION
+    from stmdenoise.model.two_direction import (
+        BAND,
+        KIND,
+        RESOLUTION,
+        STRIP_LEVELS_NOTICE,
+        TWO_DIRECTION_NOTICE,
+    )
 
     made = model_out.steps[-1].params if model_out.steps else {}
     if made.get("generator") == KIND:

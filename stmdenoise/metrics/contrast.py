@@ -34,6 +34,7 @@ from stmdenoise.metrics.bands import radial_frequency
 from stmdenoise.metrics.fidelity import prepare_looks
 
 __all__ = [
+    "CONTRAST_NOTICE",
     "ContrastMismatch",
     "LARGE_SCALE",
     "MISMATCH_LEFT",
@@ -54,6 +55,14 @@ MISMATCH_LEFT = 0.25
 MISMATCH_RATIO = 0.05
 #: ... and the large scales hold at least this share of the raw frame's estimated error.
 MISMATCH_SHARE = 0.25
+#: The notice of a second look that shows the surface at another contrast
+#: (:func:`contrast_mismatch`; the do-no-harm verdict formats it).
+CONTRAST_NOTICE = (
+    "The {look} shows this scan's large-scale structure at {ratio:.2f}x its contrast "
+    "(the same shape: coherence {coherence:.3f}). The estimate counts that difference as error "
+    "({share:.0%} of the raw scan's), so it favours filters that shrink the contrast: the figures "
+    "here overstate what keeping it costs."
+)
 
 
 @dataclass(frozen=True)

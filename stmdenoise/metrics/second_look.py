@@ -36,11 +36,19 @@ from stmdenoise.metrics.contrast import contrast_mismatch
 from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
 from stmdenoise.scan import Scan
 
-__all__ = ["NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]
+__all__ = ["FEEDBACK_ERROR_CAVEAT", "NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]
 
 #: Large-scale coherence from which the negated other direction counts as the second look
 #: (0.98-0.99 where it holds on ``../shared/realdata``, 0.63 at most where it does not).
 NEGATED_LOOK_COHERENCE = 0.9
+#: The notice of a current recorded with the Z feedback on whose other direction, as stored or
+#: negated, is no second look at it (:func:`negated_look`).
+FEEDBACK_ERROR_CAVEAT = (
+    "This current was recorded with the Z feedback on: it is mostly the feedback error, which "
+    "differs between the two scan directions (the lag on slopes changes sign). The estimate counts "
+    "that real difference as noise and would favour filters that smooth it away, so the other "
+    "direction is not used to judge or replace the output here: its error is unknown."
+)
 #: How many recent (scan, partner) answers :func:`second_look` remembers.
 MEMO_SIZE = 4
 

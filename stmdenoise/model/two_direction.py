@@ -86,6 +86,8 @@ __all__ = [
     "RESOLUTION",
     "SMALL_BAND",
     "SMOOTH",
+    "STRIP_LEVELS_NOTICE",
+    "TWO_DIRECTION_NOTICE",
     "TwoDirectionError",
     "band_for",
     "below_resolution",
@@ -115,6 +117,21 @@ SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 #: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
 #: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
 RESOLUTION = 2e-10
+#: The do-no-harm verdict's notice of an output of this filter (formatted there).
+TWO_DIRECTION_NOTICE = (
+    "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
+    "the difference of its two directions instead of guessing it from one frame. Each {band}-row "
+    "band was filtered with the noise of the other bands only, so the error estimate against the "
+    "{direction} frame stays fair."
+)
+#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.11).
+STRIP_LEVELS_NOTICE = (
+    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
+    "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
+    "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
+    "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
+    "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
+)
 
 
 @runtime_checkable
