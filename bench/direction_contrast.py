@@ -13,7 +13,9 @@ Each channel is measured against the look the do-no-harm judge uses (`judging_lo
 current recorded with the Z feedback on (stmdenoise.io.feedback, marked) the backward frame
 negated where that agrees with the forward one, since its directions differ by the feedback error.
 The last column is the forward frame's power over the backward frame's in the finest octave (periods
-2-4 px), where most channels hold mostly noise: the estimate assumes the two looks equally noisy
+2-4 px; `stmdenoise.metrics.noise_share.fine_power_ratio`, which the two-direction filter reads to give
+a clearly louder frame its own share of the noise since version 2.12), where most channels hold
+mostly noise: the estimate assumes the two looks equally noisy
 (away from 1, the ratios it reports are pulled but not its ranking of two outputs, since the excess
 is the same for every output; a backward frame that is *smoother* rather than less noisy would,
 however, reward smoothing).
@@ -41,7 +43,7 @@ from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics import NotScorableError  # noqa: E402
 from stmdenoise.metrics.contrast import contrast_mismatch  # noqa: E402
 from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
-from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
+from stmdenoise.metrics.noise_share import fine_power_ratio  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import classical_methods, judging_look  # noqa: E402
 
@@ -68,19 +70,6 @@ def rescaled_scores(fwd: Scan, bwd: Scan, look: Scan, offset: tuple[float, float
     return " | ".join(cells)
 
 
-def fine_power_ratio(fwd: Scan, bwd: Scan) -> float:
-    """Forward over backward power at 0.25-0.5 cycles per pixel, on the rows both measured
-    completely (levelled, Hann-windowed; registration does not change a power spectrum)."""
-    x, b = np.asarray(fwd.data, dtype=np.float64), np.asarray(bwd.data, dtype=np.float64)
-    rows = np.isfinite(x).all(axis=1) & np.isfinite(b).all(axis=1)
-    x, b = x[rows], b[rows]
-    w = hann_window(x.shape)
-    k = np.hypot(np.fft.fftfreq(x.shape[0])[:, None], np.fft.fftfreq(x.shape[1])[None, :])
-    band = (k >= 0.25) & (k < 0.5)
-    px, pb = (float((np.abs(np.fft.fft2(levelled(a) * w)) ** 2)[band].sum()) for a in (x, b))
-    return px / pb if pb > 0 else float("nan")
-
-
 def main(argv: list[str] | None = None) -> int:
     root = real_root(__doc__.splitlines()[0], argv)
     if root is None:
@@ -102,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         named = "yes" if m.named else ""
         left = m.left_after_scaling
-        fine = fine_power_ratio(fwd, bwd)
+        fine = fine_power_ratio(fwd.data, bwd.data)
         cells = f"{m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} | {fine:.2f}"
         print(f"| {label} | {cells} |")
         if m.named:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.metrics.noise_share import noise_share
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
 from stmdenoise.model.two_direction import (
@@ -39,11 +40,14 @@ __all__ = ["TwoDirectionPair", "denoise_pair", "filter_levels", "prepare_pair", 
 @dataclass(frozen=True)
 class TwoDirectionPair:
     """What the filter reads besides the scan: the second look's data on the scan's grid as read,
-    the offset ``(dy, dx)`` moving it onto the scan, and the cross-fitting band (rows)."""
+    the offset ``(dy, dx)`` moving it onto the scan, the cross-fitting band (rows) and the scan's
+    share of their difference's noise (:func:`~stmdenoise.metrics.noise_share.noise_share`; 1:
+    the two directions equally noisy)."""
 
     look: NDArray[np.float64]
     offset: tuple[float, float]
     band: int
+    share: float = 1.0
 
 
 def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirectionPair:
@@ -68,7 +72,7 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
     band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
     if problem := pair_problem(z, b, offset, band):
         raise TwoDirectionError(problem)
-    return TwoDirectionPair(b, offset, band)
+    return TwoDirectionPair(b, offset, band, noise_share(z, b))
 
 
 def filter_levels(
@@ -98,15 +102,21 @@ def denoise_pair(
     report: dict[str, Any] | None = None,
 ) -> NDArray[np.float64]:
     """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
-    noise of ``pair`` (:func:`prepare_pair`), and, where that noise is uneven from strip to strip
-    (:func:`filter_levels`), each strip's own levels at periods finer
-    than a tip resolves; ``report`` receives whether it was."""
+    noise of ``pair`` (:func:`prepare_pair`): where that noise is uneven from strip to strip
+    (:func:`filter_levels`), each strip's own levels at periods finer than a tip resolves;
+    elsewhere, where one direction is clearly noisier, the scan's own share of it. ``report``
+    receives whether the strip levels were used, and the share where it is not 1."""
     z = np.asarray(scan.data, dtype=np.float64)
     levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
+    # where the noise changes strip by strip, a whole-frame imbalance is the bursts', which the
+    # strip levels follow: the share only on evenly noisy frames (docs/model-selection.md, BK)
+    share = pair.share if levels is None else 1.0
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
-        pixel_size=scan.pixel_size, strip_levels=levels, report=report,
+        pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, report=report,
     )  # fmt: skip
+    if report is not None and share != 1.0:
+        report["noise_share"] = round(share, 4)
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
     return result

@@ -383,6 +383,7 @@ def _judge(
     from stmdenoise.model.two_direction import (
         BAND,
         KIND,
+        NOISE_SHARE_NOTICE,
         RESOLUTION,
         STRIP_LEVELS_NOTICE,
         TWO_DIRECTION_NOTICE,
@@ -394,6 +395,10 @@ def _judge(
         notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND))
         if made.get("strip_levels"):
             notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=LEVEL_STRIP, tile=TILE)
+        if (share := float(made.get("noise_share", 1.0))) != 1.0:
+            notice += NOISE_SHARE_NOTICE.format(
+                ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
+            )
         notices.append(notice)
     if policy == "off":
         return model_out, Verdict(

@@ -83,6 +83,7 @@ from stmdenoise.processing import complete_row_span, complete_rows, level_plane,
 __all__ = [
     "BAND",
     "KIND",
+    "NOISE_SHARE_NOTICE",
     "RESOLUTION",
     "SMALL_BAND",
     "SMOOTH",
@@ -131,6 +132,13 @@ STRIP_LEVELS_NOTICE = (
     "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
     "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
     "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
+)
+
+#: Added to it where the frame was the clearly louder direction and got its own share (version 2.12).
+NOISE_SHARE_NOTICE = (
+    " This frame is the noisier direction (about {ratio:.2g}x the {direction} frame's power at "
+    "periods of 2-4 px), so it was filtered with its own share of their difference's noise, "
+    "{percent:.0f} % of it instead of half."
 )
 
 
@@ -471,6 +479,7 @@ def two_direction_wiener(
     progress: Callable[[int, int], None] | None = None,
     pixel_size: tuple[float, float] | None = None,
     strip_levels: StripLevelsLike | BandedLevelsLike | None = None,
+    noise_share: float = 1.0,
     report: dict[str, Any] | None = None,
 ) -> Array:
     """``z`` denoised with the noise spectrum of ``z - other`` (cross-fitted, see the module).
@@ -497,6 +506,11 @@ def two_direction_wiener(
         fast-axis frequency) of ``z`` and ``other`` (given only where the
         noise is uneven): with ``pixel_size``, each row's gain below :data:`RESOLUTION` follows
         its own strip's level where that is above its tile's mean (see the module).
+    noise_share : float
+        ``z``'s share of the noise of ``z - other``, times two: each parity's noise spectrum is
+        ``noise_share`` x half of the difference's (1: the two directions equally noisy; more for
+        a frame louder than its second look, less for a quieter one;
+        :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidate BJ).
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used.
 
@@ -513,6 +527,8 @@ def two_direction_wiener(
     """
     if not 1 <= band <= TILE:
         raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
+    if not (math.isfinite(noise_share) and 0.0 < noise_share < 2.0):
+        raise ValueError(f"noise_share must lie in (0, 2), got {noise_share}")
     x, b = _frames(z, other)
     blk = _block(x, b, offset)
     if problem := _problem(blk, band):
@@ -553,6 +569,7 @@ def two_direction_wiener(
         edges, levels = _levels_by_band(strip_levels)
         masks = _fast_bands(pixel_size, edges)
         whole_level = [float(np.mean([_band_level(lv, r, band) for r in whole])) for lv in levels]
+    half = noise_share / 2.0  # the frame's own share of the difference's noise
     for p, noise in enumerate(noises):
         assert noise is not None
         if per_strip:
@@ -561,10 +578,10 @@ def two_direction_wiener(
                 source = float(np.mean([_band_level(lv, r0 + i, band) for i in inside[p]]))
                 relative.append(_relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
-            gains, classes = _class_gains(noise / 2.0, power, relative, mean_level, masks)
+            gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
-            gain = _everywhere(_gain(noise / 2.0, power)[None])
+            gain = _everywhere(_gain(noise * half, power)[None])
             filtered = np.asarray(x[start:stop] - lev) + filter_tiles(lev, gain, cancel)
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:

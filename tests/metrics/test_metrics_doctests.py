@@ -19,6 +19,7 @@ MODULES = [
     "stmdenoise.plan",
     "stmdenoise.metrics.contrast",
     "stmdenoise.metrics.second_look",
+    "stmdenoise.metrics.noise_share",
     "stmdenoise.model.two_direction",
     "stmdenoise.model.fourier_tiles",
     "stmdenoise.model.spectral_gain",

@@ -599,3 +599,69 @@ def test_co_img_0050_current_is_closer_to_its_second_look_with_the_strip_levels(
     without = two_direction_wiener(np.asarray(fwd.data), pair.look, pair.offset, band=pair.band)
     d = error_difference(with_levels, without, fwd, look, offset=offset)[-1]
     assert d.difference < -2 * d.se, d
+
+
+# --------------------------------------------------------------------------- own noise share (BL)
+
+
+def _unequal(seed: int, rows: int = 192) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth surface, one look with 2.5x the other's white-noise power."""
+    rng = np.random.default_rng(seed)
+    s = gaussian_filter(rng.standard_normal((rows, 160)), 6.0) * 20
+    return s, s + 0.3 * np.sqrt(2.5) * rng.standard_normal(s.shape), s + 0.3 * rng.standard_normal(s.shape)
+
+
+def test_a_louder_frame_gets_its_own_share_of_the_noise_and_is_closer_to_the_surface(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidate BL (docs/model-selection.md): half of forward minus backward under-filters the
+    louder direction; its own share (2r / (1 + r), r its power over the other's at 2-4 px) is
+    closer to the truth, and the quieter direction keeps half the difference."""
+    import stmdenoise.pairing as pairing
+
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    outs = []
+    for seed in range(4):
+        s, loud, quiet = _unequal(seed)
+        fwd = Scan(1e-10 * loud, pixel_size=(PX, PX))
+        bwd = replace(fwd, data=1e-10 * quiet, direction="backward")
+        outs.append((s, fwd, bwd, on.denoise(fwd, partner=bwd), on.denoise(bwd, partner=fwd)))
+    monkeypatch.setattr(pairing, "noise_share", lambda *_: 1.0)  # half the difference, as before BL
+    gains = []
+    for s, fwd, bwd, out, back in outs:
+        assert 1.3 < out.steps[-1].params["noise_share"] < 1.55
+        gains.append(_mse(out.data, 1e-10 * s) / _mse(on.denoise(fwd, partner=bwd).data, 1e-10 * s))
+        # the quieter frame: no share recorded, the output exactly as with half the difference
+        assert "noise_share" not in back.steps[-1].params
+        np.testing.assert_array_equal(back.data, on.denoise(bwd, partner=fwd).data)
+    assert max(gains) < 0.6  # the louder frame's true error falls by more than 40 % on every seed
+    # and the verdict says so for the louder frame only
+    _s, fwd, bwd, _out, _back = outs[0]
+    monkeypatch.undo()
+    said = [n for n in on.denoise_checked(fwd, partner=bwd).verdict.notices if "noisier direction" in n]
+    assert len(said) == 1 and "its own share" in said[0] and "x the backward frame's power" in said[0]
+    assert not any("noisier direction" in n for n in on.denoise_checked(bwd, partner=fwd).verdict.notices)
+
+
+def test_frames_whose_noise_changes_strip_by_strip_keep_half_the_difference(tmp_path: Path) -> None:
+    """Where the per-strip levels are in use, a whole-frame excess is the bursts': no share (BK)."""
+    from stmdenoise.metrics.noise_share import noise_share
+
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    rng = np.random.default_rng(2)
+    s = _surface(256, 160)
+    amp = np.full((256, 1), 0.2)
+    amp[40:56] = 3.0
+    f = s + 1.6 * amp * rng.standard_normal(s.shape)  # the burst's rows, and 2.56x louder throughout
+    b = s + amp * rng.standard_normal(s.shape)
+    assert noise_share(f, b) > 1.0
+    fwd = Scan(1e-10 * f, pixel_size=(FINE, FINE))
+    step = on.denoise(fwd, partner=replace(fwd, data=1e-10 * b, direction="backward")).steps[-1].params
+    assert step["strip_levels"] is True and "noise_share" not in step
+
+
+@pytest.mark.parametrize("share", [0.0, 2.0, float("nan"), -1.0])
+def test_a_share_outside_0_to_2_is_refused(share: float) -> None:
+    _s, f, b = _looks()
+    with pytest.raises(ValueError, match="noise_share"):
+        two_direction_wiener(f, b, (0.0, 0.0), noise_share=share)

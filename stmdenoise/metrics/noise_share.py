@@ -1,0 +1,78 @@
+"""Is one scan direction noisier than the other? Each frame's own share of their difference.
+
+The two-direction Wiener (:mod:`stmdenoise.model.two_direction`) measures the noise from forward
+minus backward, which holds both frames' noise, and gives each frame half of it. On most scans the
+two directions are about equally noisy (their powers in the finest octave, 2-4 px periods, within
+15 % of each other on every realdata channel but three); on some one direction is clearly louder:
+A151216 Current's backward frame holds 2.7x the forward one's power there, the Createc step's
+Current forward frame 2.35x its backward one's (`python bench/direction_contrast.py`, last
+column). Half of the difference then under-filters the louder frame and over-filters the quieter.
+
+:func:`fine_power_ratio` measures the frame's power over its second look's in that octave;
+:func:`noise_share` turns a clear excess (above :data:`UNEQUAL_NOISE`) into the louder frame's
+share of the difference, ``2 r / (1 + r)`` (its own noise, if that octave holds noise only; signal
+there pulls r, and so the share, towards even), and returns 1 otherwise, for a quieter frame too
+(see there). Ours, not the paper's (docs/model-selection.md, candidates BJ, BK, BL).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> surface = np.add.outer(np.sin(np.arange(128) / 9.0), np.cos(np.arange(128) / 7.0))
+>>> loud = surface + rng.normal(0, 0.2 * np.sqrt(3.0), surface.shape)
+>>> quiet = surface + rng.normal(0, 0.2, surface.shape)
+>>> round(fine_power_ratio(loud, quiet), 1), round(noise_share(loud, quiet), 2)
+(3.0, 1.5)
+>>> noise_share(quiet, loud), noise_share(quiet, quiet + rng.normal(0, 0.01, surface.shape))
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from stmdenoise.metrics.registration import hann_window, levelled
+
+__all__ = ["FINE_OCTAVE", "UNEQUAL_NOISE", "fine_power_ratio", "noise_share"]
+
+#: The octave compared, cycles per pixel (periods of 2-4 px): where most scans hold mostly noise.
+FINE_OCTAVE = (0.25, 0.5)
+#: A frame's power there over its second look's above this factor is an excess the filter follows:
+#: on the realdata channels the three unequal ones read 1.76-2.7 (or its inverse), every other one
+#: 0.85-1.14.
+UNEQUAL_NOISE = 1.5
+
+
+def fine_power_ratio(z: Any, look: Any) -> float:
+    """``z``'s power over ``look``'s in :data:`FINE_OCTAVE`, on the rows both measured completely
+    (each levelled by its plane, Hann-windowed; NaN when there are none or ``look`` has no power
+    there). Registration does not change a power spectrum, so the two need not be aligned."""
+    x, b = np.asarray(z, dtype=np.float64), np.asarray(look, dtype=np.float64)
+    if x.ndim != 2 or x.shape != b.shape:
+        raise ValueError(f"the two frames must be 2-D images of one shape, got {x.shape} and {b.shape}")
+    rows = np.isfinite(x).all(axis=1) & np.isfinite(b).all(axis=1)
+    if rows.sum() < 2 or x.shape[1] < 2:
+        return float("nan")
+    x, b = x[rows], b[rows]
+    w = hann_window(x.shape)
+    k = np.hypot(np.fft.fftfreq(x.shape[0])[:, None], np.fft.fftfreq(x.shape[1])[None, :])
+    band = (k >= FINE_OCTAVE[0]) & (k < FINE_OCTAVE[1])
+    px, pb = (float((np.abs(np.fft.fft2(levelled(a) * w)) ** 2)[band].sum()) for a in (x, b))
+    return px / pb if pb > 0 else float("nan")
+
+
+def noise_share(z: Any, look: Any) -> float:
+    """The factor on half of ``z`` minus ``look`` that is ``z``'s own noise, where ``z`` is the
+    clearly louder frame: ``2 r / (1 + r)`` (r = :func:`fine_power_ratio`) for r above
+    :data:`UNEQUAL_NOISE`, else 1 (and 1 where r cannot be measured).
+
+    Never below 1: a quieter frame keeps half the difference. Its own smaller share is the right
+    noise spectrum, but a plug-in Wiener gain ``1 - N / P`` computed from it lets through the
+    scatter of the power estimate P where the surface holds nothing, which the larger estimate
+    shuts: on constructed pairs with the truth known, the quieter frame's error rose 15 % with
+    its own share while the louder frame's fell 71 % (docs/model-selection.md, candidates BK, BL).
+    """
+    r = fine_power_ratio(z, look)
+    if not np.isfinite(r) or r <= UNEQUAL_NOISE:
+        return 1.0
+    return float(2.0 * r / (1.0 + r))

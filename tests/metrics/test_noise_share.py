@@ -1,0 +1,46 @@
+"""Each direction's own share of the noise: measured in the finest octave, only for a louder frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stmdenoise.metrics.noise_share import UNEQUAL_NOISE, fine_power_ratio, noise_share
+
+
+def _pair(power_ratio: float, seed: int = 0, shape: tuple[int, int] = (128, 160)) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    surface = np.sin(xx / 11.0) + np.cos(yy / 13.0) + 0.002 * xx
+    loud = surface + rng.normal(0, 0.1 * np.sqrt(power_ratio), shape)
+    quiet = surface + rng.normal(0, 0.1, shape)
+    return loud, quiet
+
+
+@pytest.mark.parametrize("ratio", [1.0, 2.5, 4.0])
+def test_the_ratio_reads_the_noise_power_ratio_either_way(ratio: float) -> None:
+    loud, quiet = _pair(ratio)
+    r = fine_power_ratio(loud, quiet)
+    assert r == pytest.approx(ratio, rel=0.08)
+    assert fine_power_ratio(quiet, loud) == pytest.approx(1 / r, rel=1e-9)
+
+
+def test_only_a_clearly_louder_frame_gets_its_own_share() -> None:
+    loud, quiet = _pair(2.5)
+    assert noise_share(loud, quiet) == pytest.approx(2 * 2.5 / 3.5, rel=0.04)  # 1.43
+    assert noise_share(quiet, loud) == 1.0  # a quieter frame keeps half the difference
+    even, other = _pair(1.2)
+    assert 1.0 < fine_power_ratio(even, other) < UNEQUAL_NOISE
+    assert noise_share(even, other) == 1.0
+
+
+def test_unmeasured_rows_are_left_out_and_nothing_measurable_means_even() -> None:
+    loud, quiet = _pair(3.0)
+    holed = loud.copy()
+    holed[:20] = np.nan  # an interrupted scan: the rows both measured are compared
+    assert fine_power_ratio(holed, quiet) == pytest.approx(fine_power_ratio(loud[20:], quiet[20:]), rel=1e-12)
+    nothing = np.full_like(loud, np.nan)
+    assert np.isnan(fine_power_ratio(nothing, quiet)) and noise_share(nothing, quiet) == 1.0
+    assert noise_share(loud, np.zeros_like(loud)) == 1.0  # a look with no power: no ratio
+    with pytest.raises(ValueError, match="one shape"):
+        fine_power_ratio(loud, quiet[:, :-1])
