@@ -38,6 +38,12 @@ backward at its own rows: the output there depends on that strip's backward nois
 average per band over hundreds to thousands of coefficients, which keeps the fwd/bwd estimate fair
 (est / true 1.08-1.13 on simulated bursts with the truth known).
 
+**A louder frame's own share.** Forward minus backward holds both frames' noise, and each frame
+gets half of it unless the caller passes ``noise_share``: for a frame clearly noisier than its
+second look (:func:`stmdenoise.metrics.noise_share.noise_share`, through
+:func:`stmdenoise.pairing.denoise_pair`, only where no per-strip levels are given) its own share,
+so it is not under-filtered (docs/model-selection.md, candidate BL).
+
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
@@ -125,7 +131,7 @@ TWO_DIRECTION_NOTICE = (
     "band was filtered with the noise of the other bands only, so the error estimate against the "
     "{direction} frame stays fair."
 )
-#: Added to it where the filter followed each strip's own noise levels below 2 Å (versions 2.6-2.11).
+#: Added to it where the filter followed each strip's own noise levels below 2 Å (since version 2.6).
 STRIP_LEVELS_NOTICE = (
     " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
     "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
