@@ -5,8 +5,11 @@ what :func:`stmdenoise.model.two_direction.two_direction_wiener` measures the no
 second look the do-no-harm judge uses (:func:`stmdenoise.metrics.second_look.second_look`: for a
 current recorded with the Z feedback on, the other direction negated), the offset registering it
 and the band height (:func:`~stmdenoise.model.two_direction.band_for`: 16-row bands for a small
-feedback-error current or a quiet scan). :class:`stmdenoise.denoise.Denoiser` asks it whether the
-filter can serve a pair (its plan no longer declines a quiet scan that the filter can serve) and
+feedback-error current or a quiet scan); where the look shows the surface at a clearly higher
+contrast than the scan, the look shrunk to the scan's (:func:`_at_frame_contrast`); and the scan's
+own share of the noise where it is the clearly louder direction
+(:func:`~stmdenoise.metrics.noise_share.noise_share`). :class:`stmdenoise.denoise.Denoiser` asks it
+whether the filter can serve a pair (its plan no longer declines a quiet scan that the filter can serve) and
 runs the filter through it.
 """
 
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.metrics.contrast import contrast_mismatch
 from stmdenoise.metrics.noise_share import noise_share
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
@@ -69,10 +73,31 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
         raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
     offset, look, coherence = found
     b = np.asarray(look.data, dtype=np.float64)
+    b = _at_frame_contrast(z, b, offset)
     band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
     if problem := pair_problem(z, b, offset, band):
         raise TwoDirectionError(problem)
     return TwoDirectionPair(b, offset, band, noise_share(z, b))
+
+
+def _at_frame_contrast(
+    z: NDArray[np.float64], b: NDArray[np.float64], offset: tuple[float, float]
+) -> NDArray[np.float64]:
+    """The second look ``b`` shrunk about its mean to ``z``'s contrast where it shows the surface
+    at a clearly higher one (:func:`~stmdenoise.metrics.contrast.contrast_mismatch` named, ratio
+    above 1): forward minus backward then holds noise, not the surface's excess contrast, and the
+    look's noise shrinks with it. A look at a *lower* contrast is left as it is: scaling it up
+    would amplify its noise, which the filter would then take for the frame's
+    (docs/model-selection.md, candidates BH and BM). Unregistrable pairs are left to
+    :func:`pair_problem`."""
+    try:
+        m = contrast_mismatch(z, b, offset)
+    except ValueError:  # NotScorableError: nothing to compare; the filter says why it cannot run
+        return b
+    if not (m.named and m.ratio > 1.0):
+        return b
+    mean = float(np.nanmean(b))
+    return mean + (b - mean) / m.ratio
 
 
 def filter_levels(

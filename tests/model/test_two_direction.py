@@ -665,3 +665,37 @@ def test_a_share_outside_0_to_2_is_refused(share: float) -> None:
     _s, f, b = _looks()
     with pytest.raises(ValueError, match="noise_share"):
         two_direction_wiener(f, b, (0.0, 0.0), noise_share=share)
+
+
+# --------------------------------------------------------------------------- look at a higher contrast (BM)
+
+
+def _contrasted(seed: int, contrast: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth surface, the frame at contrast 1 and its second look at ``contrast``, equal noise."""
+    rng = np.random.default_rng(seed)
+    s = gaussian_filter(rng.standard_normal((192, 192)), 8.0) * 40
+    return s, s + 0.3 * rng.standard_normal(s.shape), contrast * s + 0.3 * rng.standard_normal(s.shape)
+
+
+def test_a_look_at_higher_contrast_is_shrunk_to_the_frame_s_and_a_lower_one_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Candidate BM (docs/model-selection.md): where the second look shows the surface at a clearly
+    higher contrast, frame minus look holds surface that the filter would remove as noise; shrunk
+    to the frame's contrast it holds noise. A look at a lower contrast is not scaled up (that would
+    amplify its noise into the frame's estimate)."""
+    import stmdenoise.pairing as pairing
+    from stmdenoise.metrics.contrast import contrast_mismatch
+
+    outs = {}
+    for contrast in (1.7, 0.59):
+        s, z, b = _contrasted(3, contrast)
+        assert contrast_mismatch(z, b, (0.0, 0.0)).named
+        scan, look = Scan(z, pixel_size=(PX, PX)), Scan(b, pixel_size=(PX, PX), direction="backward")
+        outs[contrast] = (s, two_direction_denoise(scan, look), scan, look)
+    monkeypatch.setattr(pairing, "_at_frame_contrast", lambda z, b, offset: b)  # as before BM
+    s, shrunk, scan, look = outs[1.7]
+    plain = two_direction_denoise(scan, look)
+    assert _mse(shrunk, s) < 0.2 * _mse(plain, s)  # the surface's excess is no longer removed
+    s, kept, scan, look = outs[0.59]
+    np.testing.assert_array_equal(kept, two_direction_denoise(scan, look))
