@@ -44,14 +44,17 @@ __all__ = ["TwoDirectionPair", "denoise_pair", "filter_levels", "prepare_pair", 
 @dataclass(frozen=True)
 class TwoDirectionPair:
     """What the filter reads besides the scan: the second look's data on the scan's grid as read,
-    the offset ``(dy, dx)`` moving it onto the scan, the cross-fitting band (rows) and the scan's
+    the offset ``(dy, dx)`` moving it onto the scan, the cross-fitting band (rows), the scan's
     share of their difference's noise (:func:`~stmdenoise.metrics.noise_share.noise_share`; 1:
-    the two directions equally noisy)."""
+    the two directions equally noisy) and the contrast the look was shrunk from
+    (:func:`_at_frame_contrast`)."""
 
     look: NDArray[np.float64]
     offset: tuple[float, float]
     band: int
     share: float = 1.0
+    #: the look's contrast over the scan's where it was shrunk to the scan's (1: not shrunk)
+    shrunk_from: float = 1.0
 
 
 def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirectionPair:
@@ -72,32 +75,32 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
     if found is None:
         raise TwoDirectionError("a feedback-error current whose other direction, negated, is no second look")
     offset, look, coherence = found
-    b = np.asarray(look.data, dtype=np.float64)
-    b = _at_frame_contrast(z, b, offset)
+    b, shrunk_from = _at_frame_contrast(z, np.asarray(look.data, dtype=np.float64), offset)
     band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
     if problem := pair_problem(z, b, offset, band):
         raise TwoDirectionError(problem)
-    return TwoDirectionPair(b, offset, band, noise_share(z, b))
+    return TwoDirectionPair(b, offset, band, noise_share(z, b), shrunk_from)
 
 
 def _at_frame_contrast(
     z: NDArray[np.float64], b: NDArray[np.float64], offset: tuple[float, float]
-) -> NDArray[np.float64]:
+) -> tuple[NDArray[np.float64], float]:
     """The second look ``b`` shrunk about its mean to ``z``'s contrast where it shows the surface
     at a clearly higher one (:func:`~stmdenoise.metrics.contrast.contrast_mismatch` named, ratio
     above 1): forward minus backward then holds noise, not the surface's excess contrast, and the
     look's noise shrinks with it. A look at a *lower* contrast is left as it is: scaling it up
     would amplify its noise, which the filter would then take for the frame's
     (docs/model-selection.md, candidates BH and BM). Unregistrable pairs are left to
-    :func:`pair_problem`."""
+    :func:`pair_problem`. Returns the look the filter reads and the contrast ratio it was shrunk
+    from (1.0: left as it is)."""
     try:
         m = contrast_mismatch(z, b, offset)
     except ValueError:  # NotScorableError: nothing to compare; the filter says why it cannot run
-        return b
+        return b, 1.0
     if not (m.named and m.ratio > 1.0):
-        return b
+        return b, 1.0
     mean = float(np.nanmean(b))
-    return mean + (b - mean) / m.ratio
+    return mean + (b - mean) / m.ratio, float(m.ratio)
 
 
 def filter_levels(
@@ -130,7 +133,8 @@ def denoise_pair(
     noise of ``pair`` (:func:`prepare_pair`): where that noise is uneven from strip to strip
     (:func:`filter_levels`), each strip's own levels at periods finer than a tip resolves;
     elsewhere, where one direction is clearly noisier, the scan's own share of it. ``report``
-    receives whether the strip levels were used, and the share where it is not 1."""
+    receives whether the strip levels were used, the share where it is not 1 and the contrast the
+    look was shrunk from where it was."""
     z = np.asarray(scan.data, dtype=np.float64)
     levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
     # where the noise changes strip by strip, a whole-frame imbalance is the bursts', which the
@@ -142,6 +146,8 @@ def denoise_pair(
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)
+    if report is not None and pair.shrunk_from != 1.0:
+        report["look_shrunk_from"] = round(pair.shrunk_from, 4)
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
     return result

@@ -383,6 +383,7 @@ def _judge(
     from stmdenoise.model.two_direction import (
         BAND,
         KIND,
+        LOOK_SHRUNK_NOTICE,
         NOISE_SHARE_NOTICE,
         RESOLUTION,
         STRIP_LEVELS_NOTICE,
@@ -399,6 +400,8 @@ def _judge(
             notice += NOISE_SHARE_NOTICE.format(
                 ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
             )
+        if (shrunk := float(made.get("look_shrunk_from", 1.0))) != 1.0:
+            notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
         notices.append(notice)
     if policy == "off":
         return model_out, Verdict(

@@ -89,6 +89,7 @@ from stmdenoise.processing import complete_row_span, complete_rows, level_plane,
 __all__ = [
     "BAND",
     "KIND",
+    "LOOK_SHRUNK_NOTICE",
     "NOISE_SHARE_NOTICE",
     "RESOLUTION",
     "SMALL_BAND",
@@ -145,6 +146,13 @@ NOISE_SHARE_NOTICE = (
     " This frame is the noisier direction (about {ratio:.2g}x the {direction} frame's power at "
     "periods of 2-4 px), so it was filtered with its own share of their difference's noise, "
     "{percent:.0f} % of it instead of half."
+)
+
+#: Added to it where the filter read a second look shown at a clearly higher contrast shrunk to the
+#: frame's (:mod:`stmdenoise.pairing`, version 2.13).
+LOOK_SHRUNK_NOTICE = (
+    " The {direction} frame shows the surface at {ratio:.2f}x this frame's contrast: the filter "
+    "read it shrunk to this frame's, so that their difference holds noise, not surface."
 )
 
 

@@ -693,9 +693,25 @@ def test_a_look_at_higher_contrast_is_shrunk_to_the_frame_s_and_a_lower_one_left
         assert contrast_mismatch(z, b, (0.0, 0.0)).named
         scan, look = Scan(z, pixel_size=(PX, PX)), Scan(b, pixel_size=(PX, PX), direction="backward")
         outs[contrast] = (s, two_direction_denoise(scan, look), scan, look)
-    monkeypatch.setattr(pairing, "_at_frame_contrast", lambda z, b, offset: b)  # as before BM
+    monkeypatch.setattr(pairing, "_at_frame_contrast", lambda z, b, offset: (b, 1.0))  # as before BM
     s, shrunk, scan, look = outs[1.7]
     plain = two_direction_denoise(scan, look)
     assert _mse(shrunk, s) < 0.2 * _mse(plain, s)  # the surface's excess is no longer removed
     s, kept, scan, look = outs[0.59]
     np.testing.assert_array_equal(kept, two_direction_denoise(scan, look))
+
+
+def test_the_verdict_says_when_the_look_was_shrunk(tmp_path: Path) -> None:
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    _s, z, b = _contrasted(3, 1.7)
+    fwd = Scan(1e-10 * z, pixel_size=(PX, PX))
+    bwd = replace(fwd, data=1e-10 * b, direction="backward")
+    step = on.denoise(fwd, partner=bwd).steps[-1].params
+    assert step["generator"] == KIND and 1.6 < step["look_shrunk_from"] < 1.8
+    said = [n for n in on.denoise_checked(fwd, partner=bwd).verdict.notices if "read it shrunk" in n]
+    ratio = step["look_shrunk_from"]
+    assert len(said) == 1 and f"backward frame shows the surface at {ratio:.2f}x" in said[0]
+    # the other way round (the look at 0.59x) nothing is shrunk and nothing is said
+    back = on.denoise_checked(bwd, partner=fwd)
+    assert not any("read it shrunk" in n for n in back.verdict.notices)
+    assert "look_shrunk_from" not in on.denoise(bwd, partner=fwd).steps[-1].params
