@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.metrics import NotScorableError
 from stmdenoise.metrics.contrast import contrast_mismatch
 from stmdenoise.metrics.noise_share import noise_share
 from stmdenoise.metrics.second_look import second_look
@@ -95,7 +96,7 @@ def _at_frame_contrast(
     from (1.0: left as it is)."""
     try:
         m = contrast_mismatch(z, b, offset)
-    except ValueError:  # NotScorableError: nothing to compare; the filter says why it cannot run
+    except NotScorableError:  # nothing to compare; pair_problem says why the filter cannot run
         return b, 1.0
     if not (m.named and m.ratio > 1.0):
         return b, 1.0

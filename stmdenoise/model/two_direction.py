@@ -523,8 +523,9 @@ def two_direction_wiener(
     noise_share : float
         ``z``'s share of the noise of ``z - other``, times two: each parity's noise spectrum is
         ``noise_share`` x half of the difference's (1: the two directions equally noisy; more for
-        a frame louder than its second look, less for a quieter one;
-        :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidate BJ).
+        a frame louder than its second look, less for a quieter one, which the app never passes:
+        :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidates
+        BJ-BL).
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used.
 
