@@ -63,6 +63,7 @@ from stmdenoise.metrics.fidelity import (
     PairedLooks,
     pair_fidelities,
 )
+from stmdenoise.metrics.noise_share import UNEQUAL_LOOKS_NOTICE, UNEQUAL_NOISE, fine_power_ratio
 from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
@@ -454,6 +455,13 @@ def _judge(
         if mismatch.named:
             notices.append(CONTRAST_NOTICE.format(
                 look=look, ratio=mismatch.ratio, coherence=mismatch.coherence, share=mismatch.share,
+            ))  # fmt: skip
+        unequal = fine_power_ratio(raw.data, partner_scan.data)
+        if math.isfinite(unequal) and not 1.0 / UNEQUAL_NOISE <= unequal <= UNEQUAL_NOISE:
+            louder = unequal > 1.0
+            notices.append(UNEQUAL_LOOKS_NOTICE.format(
+                ratio=unequal, look=look, way="lower" if louder else "higher",
+                below=" (below 0 is possible)" if louder else " (closer to 1)",
             ))  # fmt: skip
         uneven = uneven_noise(raw, partner_scan, offset) if made.get("generator") == KIND else None
         if uneven is not None and uneven.named:

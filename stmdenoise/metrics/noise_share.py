@@ -33,7 +33,7 @@ import numpy as np
 
 from stmdenoise.metrics.registration import hann_window, levelled
 
-__all__ = ["FINE_OCTAVE", "UNEQUAL_NOISE", "fine_power_ratio", "noise_share"]
+__all__ = ["FINE_OCTAVE", "UNEQUAL_LOOKS_NOTICE", "UNEQUAL_NOISE", "fine_power_ratio", "noise_share"]
 
 #: The octave compared, cycles per pixel (periods of 2-4 px): where most scans hold mostly noise.
 FINE_OCTAVE = (0.25, 0.5)
@@ -41,6 +41,18 @@ FINE_OCTAVE = (0.25, 0.5)
 #: on the realdata channels the three unequal ones read 1.76-2.7 (or its inverse), every other one
 #: 0.85-1.14.
 UNEQUAL_NOISE = 1.5
+#: The do-no-harm verdict's caveat where the judged frame and its second look are unequally noisy
+#: (:func:`fine_power_ratio` outside [1 / UNEQUAL_NOISE, UNEQUAL_NOISE]): the forward/backward
+#: estimate subtracts half their difference as the look's noise, which is then too much (a quieter
+#: look: every estimated error reads lower than it is, below 0 possible) or too little (a louder
+#: look: higher, closer to 1). The same amount is subtracted from every result's error, so their
+#: ranking and paired differences hold.
+UNEQUAL_LOOKS_NOTICE = (
+    "This frame holds {ratio:.2g}x the power of the {look} at periods of 2-4 px, where scans hold "
+    "mostly noise: the estimate takes the two as equally noisy, so every estimated error here "
+    "reads {way} than it is{below}. The same amount is taken from every result, so which result "
+    "is closer to the surface still holds."
+)
 
 
 def fine_power_ratio(z: Any, look: Any) -> float:

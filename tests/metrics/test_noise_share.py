@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from stmdenoise.metrics.noise_share import UNEQUAL_NOISE, fine_power_ratio, noise_share
+from stmdenoise.processing.smoothing import gaussian_smooth
+from stmdenoise.safety import judge
+from stmdenoise.scan import Scan
 
 
 def _pair(power_ratio: float, seed: int = 0, shape: tuple[int, int] = (128, 160)) -> tuple[np.ndarray, ...]:
@@ -44,3 +47,27 @@ def test_unmeasured_rows_are_left_out_and_nothing_measurable_means_even() -> Non
     assert noise_share(loud, np.zeros_like(loud)) == 1.0  # a look with no power: no ratio
     with pytest.raises(ValueError, match="one shape"):
         fine_power_ratio(loud, quiet[:, :-1])
+
+
+def test_the_verdict_says_when_the_estimate_reads_unequally_noisy_looks() -> None:
+    """The forward/backward estimate takes both looks as equally noisy; where they clearly are not,
+    the do-no-harm verdict says which way its figures are pulled (and nothing where they are even)."""
+    px = (1.4e-10, 1.4e-10)
+
+    def said(z: np.ndarray, other: np.ndarray) -> list[str]:
+        raw = Scan(1e-10 * z, pixel_size=px)
+        _out, verdict = judge(
+            raw, gaussian_smooth(raw, 1.0), Scan(1e-10 * other, pixel_size=px, direction="backward")
+        )
+        return [n for n in verdict.notices if "equally noisy" in n]
+
+    loud, quiet = _pair(3.0)
+    louder = said(loud, quiet)
+    assert (
+        len(louder) == 1
+        and f"holds {fine_power_ratio(loud, quiet):.2g}x the power of the backward frame" in louder[0]
+    )
+    assert "reads lower than it is (below 0 is possible)" in louder[0]
+    quieter = said(quiet, loud)
+    assert len(quieter) == 1 and "reads higher than it is (closer to 1)" in quieter[0]
+    assert not said(*_pair(1.1))
