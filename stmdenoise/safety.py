@@ -63,7 +63,12 @@ from stmdenoise.metrics.fidelity import (
     PairedLooks,
     pair_fidelities,
 )
-from stmdenoise.metrics.noise_share import UNEQUAL_LOOKS_NOTICE, UNEQUAL_NOISE, fine_power_ratio
+from stmdenoise.metrics.noise_share import (
+    UNEQUAL_LOOKS_MARK,
+    UNEQUAL_LOOKS_NOTICE,
+    UNEQUAL_NOISE,
+    fine_power_ratio,
+)
 from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
@@ -223,6 +228,7 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     note = f"delivered: {params.get('delivered', '')}; forward/backward estimate"
     overall = rep["overall"]
     nan = math.nan
+    unequal = any(UNEQUAL_LOOKS_MARK in str(n) for n in params.get("notices", ()))
 
     def num(v: Any) -> float:
         return nan if v is None else float(v)
@@ -231,7 +237,12 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
         """The row's note with twice its standard error, and what an estimate below 0 means."""
         err, se = num(b.get("error")), num(b.get("error_se"))
         out = note if not math.isfinite(se) else f"{note}; ± {2 * se:.2f} (twice its standard error)"
-        if err < 0:
+        if err < 0 and unequal:
+            out += (
+                "; below 0: this frame is the noisier direction and the estimate takes the two as "
+                "equally noisy, so it reads low here (see the Denoise panel's notice)"
+            )
+        elif err < 0:
             out += "; below 0: closer to the surface than this second look can measure (the estimate's noise)"
         return out
 

@@ -33,7 +33,14 @@ import numpy as np
 
 from stmdenoise.metrics.registration import hann_window, levelled
 
-__all__ = ["FINE_OCTAVE", "UNEQUAL_LOOKS_NOTICE", "UNEQUAL_NOISE", "fine_power_ratio", "noise_share"]
+__all__ = [
+    "FINE_OCTAVE",
+    "UNEQUAL_LOOKS_MARK",
+    "UNEQUAL_LOOKS_NOTICE",
+    "UNEQUAL_NOISE",
+    "fine_power_ratio",
+    "noise_share",
+]
 
 #: The octave compared, cycles per pixel (periods of 2-4 px): where most scans hold mostly noise.
 FINE_OCTAVE = (0.25, 0.5)
@@ -46,10 +53,12 @@ UNEQUAL_NOISE = 1.5
 #: estimate subtracts half their difference as the look's noise, which is then too much (a quieter
 #: look: every estimated error reads lower than it is, below 0 possible) or too little (a louder
 #: look: higher, closer to 1). The same amount is subtracted from every result's error, so their
-#: ranking and paired differences hold.
+#: ranking and paired differences hold. The Quality table's note on a figure below 0 looks for
+#: ``UNEQUAL_LOOKS_MARK`` among the verdict's notices.
+UNEQUAL_LOOKS_MARK = "the estimate takes the two as equally noisy"
 UNEQUAL_LOOKS_NOTICE = (
     "This frame holds {ratio:.2g}x the power of the {look} at periods of 2-4 px, where scans hold "
-    "mostly noise: the estimate takes the two as equally noisy, so every estimated error here "
+    "mostly noise: " + UNEQUAL_LOOKS_MARK + ", so every estimated error here "
     "reads {way} than it is{below}. The same amount is taken from every result, so which result "
     "is closer to the surface still holds."
 )

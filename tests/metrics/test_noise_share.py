@@ -7,7 +7,7 @@ import pytest
 
 from stmdenoise.metrics.noise_share import UNEQUAL_NOISE, fine_power_ratio, noise_share
 from stmdenoise.processing.smoothing import gaussian_smooth
-from stmdenoise.safety import judge
+from stmdenoise.safety import judge, verdict_rows
 from stmdenoise.scan import Scan
 
 
@@ -71,3 +71,18 @@ def test_the_verdict_says_when_the_estimate_reads_unequally_noisy_looks() -> Non
     quieter = said(quiet, loud)
     assert len(quieter) == 1 and "reads higher than it is (closer to 1)" in quieter[0]
     assert not said(*_pair(1.1))
+
+
+def test_the_quality_table_says_why_a_figure_reads_below_0_on_unequal_looks() -> None:
+    px = (1.4e-10, 1.4e-10)
+    loud, quiet = _pair(3.0)
+    raw = Scan(1e-10 * loud, pixel_size=px)
+    _out, verdict = judge(
+        raw, gaussian_smooth(raw, 1.5), Scan(1e-10 * quiet, pixel_size=px, direction="backward")
+    )
+    rows = verdict_rows(verdict.to_dict())
+    below = [note for _name, _raw, value, note in rows if value < 0]
+    assert below and all("this frame is the noisier direction" in note for note in below)
+    # without that notice a figure below 0 keeps the estimate's-noise explanation
+    params = {**verdict.to_dict(), "notices": []}
+    assert all("the estimate's noise" in note for _n, _r, v, note in verdict_rows(params) if v < 0)
