@@ -56,6 +56,8 @@ class TwoDirectionPair:
     share: float = 1.0
     #: the look's contrast over the scan's where it was shrunk to the scan's (1: not shrunk)
     shrunk_from: float = 1.0
+    #: the plan found the scan quiet: its finest periods hold structure (no louder-rows factor)
+    quiet: bool = False
 
 
 def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirectionPair:
@@ -80,7 +82,7 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
     band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
     if problem := pair_problem(z, b, offset, band):
         raise TwoDirectionError(problem)
-    return TwoDirectionPair(b, offset, band, noise_share(z, b), shrunk_from)
+    return TwoDirectionPair(b, offset, band, noise_share(z, b), shrunk_from, quiet)
 
 
 def _at_frame_contrast(
@@ -143,7 +145,8 @@ def denoise_pair(
     share = pair.share if levels is None else 1.0
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
-        pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, report=report,
+        pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, louder_rows=not pair.quiet,
+        report=report,
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)

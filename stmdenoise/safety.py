@@ -396,6 +396,7 @@ def _judge(
         BAND,
         KIND,
         LOOK_SHRUNK_NOTICE,
+        LOUDER_ROWS_NOTICE,
         NOISE_SHARE_NOTICE,
         RESOLUTION,
         STRIP_LEVELS_NOTICE,
@@ -412,6 +413,8 @@ def _judge(
             notice += NOISE_SHARE_NOTICE.format(
                 ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
             )
+        if raised := [float(v) for v in made.get("louder_rows", ()) if float(v) != 1.0]:
+            notice += LOUDER_ROWS_NOTICE.format(band=made.get("band_rows", BAND), ratio=max(raised))
         if (shrunk := float(made.get("look_shrunk_from", 1.0))) != 1.0:
             notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
         notices.append(notice)
@@ -469,10 +472,10 @@ def _judge(
             ))  # fmt: skip
         unequal = fine_power_ratio(raw.data, partner_scan.data)
         if math.isfinite(unequal) and not 1.0 / UNEQUAL_NOISE <= unequal <= UNEQUAL_NOISE:
-            louder = unequal > 1.0
+            noisier = unequal > 1.0
             notices.append(UNEQUAL_LOOKS_NOTICE.format(
-                ratio=unequal, look=look, way="lower" if louder else "higher",
-                below=" (below 0 is possible)" if louder else " (closer to 1)",
+                ratio=unequal, look=look, way="lower" if noisier else "higher",
+                below=" (below 0 is possible)" if noisier else " (closer to 1)",
             ))  # fmt: skip
         uneven = uneven_noise(raw, partner_scan, offset) if made.get("generator") == KIND else None
         if uneven is not None and uneven.named:

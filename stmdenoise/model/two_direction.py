@@ -90,6 +90,8 @@ __all__ = [
     "BAND",
     "KIND",
     "LOOK_SHRUNK_NOTICE",
+    "LOUDER_ROWS",
+    "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
     "RESOLUTION",
     "SMALL_BAND",
@@ -125,6 +127,11 @@ SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 #: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
 #: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
 RESOLUTION = 2e-10
+#: A parity whose own rows hold this much more power at 2-4 px than its noise-source rows gets
+#: their ratio on its noise spectrum (docs/model-selection.md, candidates BO, BP; the same
+#: threshold as :data:`stmdenoise.metrics.noise_share.UNEQUAL_NOISE`, which this layer cannot
+#: import).
+LOUDER_ROWS = 1.5
 #: The do-no-harm verdict's notice of an output of this filter (formatted there).
 TWO_DIRECTION_NOTICE = (
     "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
@@ -146,6 +153,13 @@ NOISE_SHARE_NOTICE = (
     " This frame is the noisier direction (about {ratio:.2g}x the {direction} frame's power at "
     "periods of 2-4 px), so it was filtered with its own share of their difference's noise, "
     "{percent:.0f} % of it instead of half."
+)
+
+#: Added to it where one parity's own rows were clearly louder than its noise source's (version 2.14).
+LOUDER_ROWS_NOTICE = (
+    " Every other {band}-row band of this frame holds {ratio:.2g}x the power at periods of 2-4 px "
+    "of the bands its noise was measured on (the noise changes along the scan), so their noise "
+    "was raised by that much."
 )
 
 #: Added to it where the filter read a second look shown at a clearly higher contrast shrunk to the
@@ -380,6 +394,32 @@ def _class_gains(
     return gains, classes
 
 
+def _fine_power(lev: Array, rows: list[int], band: int) -> float:
+    """The frame's mean Welch power (:func:`_welch`) over the annulus of periods 2-4 px on the
+    ``band``-row bands starting at ``rows`` (of ``lev``); NaN without any."""
+    p = _welch(lev, rows, band)
+    if p is None:
+        return math.nan
+    k = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :])
+    return float(p[(k >= 0.25) & (k < 0.5)].mean())
+
+
+def _louder_rows(
+    lev: Array, start: int, whole: list[int], inside: list[list[int]], r0: int, band: int
+) -> list[float]:
+    """For each parity, its own bands' power at 2-4 px over its noise-source bands', where above
+    :data:`LOUDER_ROWS` (else 1): the factor its noise spectrum is raised by (docs/model-selection.md,
+    candidates BO, BP). Only the frame (``lev``, from row ``start``) is read: a parity's output still
+    never depends on the second look's noise at its own rows."""
+    out = []
+    for p in (0, 1):
+        own = [r - start for r in whole if ((r - start) // band) % 2 == p]
+        src = [r0 + i - start for i in inside[p]]
+        ratio = _fine_power(lev, own, band) / _fine_power(lev, src, band)
+        out.append(ratio if math.isfinite(ratio) and ratio > LOUDER_ROWS else 1.0)
+    return out
+
+
 def _everywhere(gain: Array) -> Callable[[NDArray[np.complex128]], Array]:
     """One gain for every tile: the filter is shift-invariant."""
     return lambda _spectra: gain
@@ -494,6 +534,7 @@ def two_direction_wiener(
     pixel_size: tuple[float, float] | None = None,
     strip_levels: StripLevelsLike | BandedLevelsLike | None = None,
     noise_share: float = 1.0,
+    louder_rows: bool = False,
     report: dict[str, Any] | None = None,
 ) -> Array:
     """``z`` denoised with the noise spectrum of ``z - other`` (cross-fitted, see the module).
@@ -526,8 +567,14 @@ def two_direction_wiener(
         a frame louder than its second look, less for a quieter one, which the app never passes:
         :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidates
         BJ-BL).
+    louder_rows : bool
+        Raise a parity's noise spectrum by its own rows' power at 2-4 px over its noise-source
+        rows' where that is above :data:`LOUDER_ROWS` (:func:`_louder_rows`; not with per-strip
+        levels). The caller leaves it off for a quiet scan, whose finest periods hold structure
+        (docs/model-selection.md, candidates BO, BP).
     report : dict, optional
-        Receives ``strip_levels``: whether the per-strip levels were used.
+        Receives ``strip_levels``: whether the per-strip levels were used, and ``louder_rows``: the
+        two parities' factors where one is not 1.
 
     Returns
     -------
@@ -585,8 +632,14 @@ def two_direction_wiener(
         masks = _fast_bands(pixel_size, edges)
         whole_level = [float(np.mean([_band_level(lv, r, band) for r in whole])) for lv in levels]
     half = noise_share / 2.0  # the frame's own share of the difference's noise
+    louder = (
+        _louder_rows(lev, start, whole, inside, r0, band) if louder_rows and not per_strip else [1.0, 1.0]
+    )
+    if report is not None and louder != [1.0, 1.0]:
+        report["louder_rows"] = [round(v, 3) for v in louder]
     for p, noise in enumerate(noises):
         assert noise is not None
+        noise = noise * louder[p]
         if per_strip:
             relative, mean_level = [], []
             for lv, level in zip(levels, whole_level, strict=True):
