@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.metrics.registration import hann_window, levelled
+from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave
 
 __all__ = [
     "FINE_OCTAVE",
@@ -42,12 +43,6 @@ __all__ = [
     "noise_share",
 ]
 
-#: The octave compared, cycles per pixel (periods of 2-4 px): where most scans hold mostly noise.
-FINE_OCTAVE = (0.25, 0.5)
-#: A frame's power there over its second look's above this factor is an excess the filter follows:
-#: on the realdata channels the three unequal ones read 1.76-2.7 (or its inverse), every other one
-#: 0.85-1.14.
-UNEQUAL_NOISE = 1.5
 #: The do-no-harm verdict's caveat where the judged frame and its second look are unequally noisy
 #: (:func:`fine_power_ratio` outside [1 / UNEQUAL_NOISE, UNEQUAL_NOISE]): the forward/backward
 #: estimate subtracts half their difference as the look's noise, which is then too much (a quieter
@@ -65,9 +60,10 @@ UNEQUAL_LOOKS_NOTICE = (
 
 
 def fine_power_ratio(z: Any, look: Any) -> float:
-    """``z``'s power over ``look``'s in :data:`FINE_OCTAVE`, on the rows both measured completely
-    (each levelled by its plane, Hann-windowed; NaN when there are none or ``look`` has no power
-    there). Registration does not change a power spectrum, so the two need not be aligned."""
+    """``z``'s power over ``look``'s in :data:`~stmdenoise.processing.spectrum.FINE_OCTAVE`, on the
+    rows both measured completely (each levelled by its plane, Hann-windowed; NaN when there are
+    none or ``look`` has no power there). Registration does not change a power spectrum, so the
+    two need not be aligned."""
     x, b = np.asarray(z, dtype=np.float64), np.asarray(look, dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
         raise ValueError(f"the two frames must be 2-D images of one shape, got {x.shape} and {b.shape}")
@@ -76,8 +72,7 @@ def fine_power_ratio(z: Any, look: Any) -> float:
         return float("nan")
     x, b = x[rows], b[rows]
     w = hann_window(x.shape)
-    k = np.hypot(np.fft.fftfreq(x.shape[0])[:, None], np.fft.fftfreq(x.shape[1])[None, :])
-    band = (k >= FINE_OCTAVE[0]) & (k < FINE_OCTAVE[1])
+    band = fine_octave(x.shape)
     px, pb = (float((np.abs(np.fft.fft2(levelled(a) * w)) ** 2)[band].sum()) for a in (x, b))
     return px / pb if pb > 0 else float("nan")
 

@@ -85,12 +85,12 @@ from stmdenoise.model.fourier_tiles import (
     tile_corners,
 )
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
+from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
 
 __all__ = [
     "BAND",
     "KIND",
     "LOOK_SHRUNK_NOTICE",
-    "LOUDER_ROWS",
     "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
     "RESOLUTION",
@@ -127,11 +127,6 @@ SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 #: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
 #: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
 RESOLUTION = 2e-10
-#: A parity whose own rows hold this much more power at 2-4 px than its noise-source rows gets
-#: their ratio on its noise spectrum (docs/model-selection.md, candidates BO, BP; the same
-#: threshold as :data:`stmdenoise.metrics.noise_share.UNEQUAL_NOISE`, which this layer cannot
-#: import).
-LOUDER_ROWS = 1.5
 #: The do-no-harm verdict's notice of an output of this filter (formatted there).
 TWO_DIRECTION_NOTICE = (
     "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
@@ -398,25 +393,23 @@ def _fine_power(lev: Array, rows: list[int], band: int) -> float:
     """The frame's mean Welch power (:func:`_welch`) over the annulus of periods 2-4 px on the
     ``band``-row bands starting at ``rows`` (of ``lev``); NaN without any."""
     p = _welch(lev, rows, band)
-    if p is None:
-        return math.nan
-    k = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :])
-    return float(p[(k >= 0.25) & (k < 0.5)].mean())
+    return math.nan if p is None else float(p[fine_octave((TILE, TILE))].mean())
 
 
 def _louder_rows(
     lev: Array, start: int, whole: list[int], inside: list[list[int]], r0: int, band: int
 ) -> list[float]:
     """For each parity, its own bands' power at 2-4 px over its noise-source bands', where above
-    :data:`LOUDER_ROWS` (else 1): the factor its noise spectrum is raised by (docs/model-selection.md,
-    candidates BO, BP). Only the frame (``lev``, from row ``start``) is read: a parity's output still
-    never depends on the second look's noise at its own rows."""
+    :data:`~stmdenoise.processing.spectrum.UNEQUAL_NOISE` (else 1): the factor its noise spectrum
+    is raised by (docs/model-selection.md, candidates BO, BP). Only the frame (``lev``, from row
+    ``start``) is read: a parity's output still never depends on the second look's noise at its
+    own rows."""
     out = []
     for p in (0, 1):
         own = [r - start for r in whole if ((r - start) // band) % 2 == p]
         src = [r0 + i - start for i in inside[p]]
         ratio = _fine_power(lev, own, band) / _fine_power(lev, src, band)
-        out.append(ratio if math.isfinite(ratio) and ratio > LOUDER_ROWS else 1.0)
+        out.append(ratio if math.isfinite(ratio) and ratio > UNEQUAL_NOISE else 1.0)
     return out
 
 
@@ -569,7 +562,7 @@ def two_direction_wiener(
         BJ-BL).
     louder_rows : bool
         Raise a parity's noise spectrum by its own rows' power at 2-4 px over its noise-source
-        rows' where that is above :data:`LOUDER_ROWS` (:func:`_louder_rows`; not with per-strip
+        rows' where that is above 1.5x (:func:`_louder_rows`; not with per-strip
         levels). The caller leaves it off for a quiet scan, whose finest periods hold structure
         (docs/model-selection.md, candidates BO, BP).
     report : dict, optional

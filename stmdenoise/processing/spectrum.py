@@ -21,6 +21,9 @@ from stmdenoise.processing.nan import _cropped_offset
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
+    "FINE_OCTAVE",
+    "UNEQUAL_NOISE",
+    "fine_octave",
     "power_spectrum",
     "radial_profile",
     "find_ring",
@@ -31,6 +34,26 @@ __all__ = [
     "WavePeak",
     "standing_wave_peak",
 ]
+
+#: The finest octave, cycles per pixel (periods of 2-4 px): where most scans hold mostly noise. The
+#: two-direction filter and its verdict compare two frames' (or two sets of rows') noise there
+#: (:mod:`stmdenoise.metrics.noise_share`, :mod:`stmdenoise.model.two_direction`).
+FINE_OCTAVE = (0.25, 0.5)
+#: A power ratio in :data:`FINE_OCTAVE` beyond this factor is an imbalance of noise they follow
+#: (docs/model-selection.md, candidates BL and BP): on the realdata channels the three unequally
+#: noisy pairs of directions read 1.76-2.7 (or its inverse), every other one 0.85-1.14.
+UNEQUAL_NOISE = 1.5
+
+
+def fine_octave(shape: tuple[int, int]) -> np.ndarray:
+    """Which coefficients of an FFT of ``shape`` lie in :data:`FINE_OCTAVE` (radial frequency).
+
+    >>> int(fine_octave((8, 8)).sum())  # |k| in [0.25, 0.5) cycles per pixel on an 8 x 8 grid
+    36
+    """
+    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
+    return np.asarray((k >= FINE_OCTAVE[0]) & (k < FINE_OCTAVE[1]))
+
 
 #: Radial bin edges (cycles per pixel, log-spaced) of :func:`standing_wave_peak`.
 WAVE_BINS = np.geomspace(0.02, 0.5, 81)
