@@ -391,32 +391,10 @@ def _judge(
         reason = plan.refusal if plan is not None and plan.refusal else "the model was not run"
         return _without_model(raw, partner, policy, reason, notices, plan)
     # imported here, not at the top: the app paints its window before anything loads torch
-    from stmdenoise.model.fourier_tiles import TILE
-    from stmdenoise.model.two_direction import (
-        BAND,
-        KIND,
-        LOOK_SHRUNK_NOTICE,
-        LOUDER_ROWS_NOTICE,
-        NOISE_SHARE_NOTICE,
-        RESOLUTION,
-        STRIP_LEVELS_NOTICE,
-        TWO_DIRECTION_NOTICE,
-    )
+    from stmdenoise.model.two_direction import KIND, describe_step
 
     made = model_out.steps[-1].params if model_out.steps else {}
-    if made.get("generator") == KIND:
-        direction = str(made.get("noise_from", "other"))
-        notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=made.get("band_rows", BAND))
-        if made.get("strip_levels"):
-            notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=LEVEL_STRIP, tile=TILE)
-        if (share := float(made.get("noise_share", 1.0))) != 1.0:
-            notice += NOISE_SHARE_NOTICE.format(
-                ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
-            )
-        if raised := [float(v) for v in made.get("louder_rows", ()) if float(v) != 1.0]:
-            notice += LOUDER_ROWS_NOTICE.format(band=made.get("band_rows", BAND), ratio=max(raised))
-        if (shrunk := float(made.get("look_shrunk_from", 1.0))) != 1.0:
-            notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
+    if notice := describe_step(made, strip=LEVEL_STRIP):
         notices.append(notice)
     if policy == "off":
         return model_out, Verdict(

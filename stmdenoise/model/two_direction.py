@@ -27,12 +27,12 @@ and the scan's pixel size, the Fourier coefficients at periods under :data:`RESO
 finer than any surface structure a tip images) get ``S / (S + c N)`` times SURE's Gaussian, row by
 row within each tile (:func:`~stmdenoise.model.fourier_tiles.filter_rows`): c is the larger of the
 tile's mean level (its rows' levels weighted by the window) and the row's own strip's, over that of
-the bands the noise came from (weighted as their noise tiles weight the rows: :func:`_band_level`,
-candidate AX). Given levels per band of fast-axis frequency
-(:class:`stmdenoise.metrics.uneven.BandedLevels`, candidate BA), each band's levels set the gain on
-its own coefficients under 2 Å (:func:`_fast_bands`). A loud strip's rows are filtered with their
-own level; a quiet row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than
-by the tile mean, and every coefficient at 2 Å and more keeps the shift-invariant gain above:
+the bands the noise came from (weighted as their noise tiles weight the rows, candidate AX). Given
+levels per band of fast-axis frequency (:class:`stmdenoise.metrics.uneven.BandedLevels`, candidate
+BA), each band's levels set the gain on its own coefficients under 2 Å. The levels' helpers live in
+:mod:`stmdenoise.model.fine_levels`. A loud strip's rows are filtered with their own level; a
+quiet row beside a burst keeps the tile's, so below 2 Å no row is smoothed less than by the tile
+mean, and every coefficient at 2 Å and more keeps the shift-invariant gain above:
 nothing a surface can hold is treated differently. The level of a strip reads forward minus
 backward at its own rows: the output there depends on that strip's backward noise through that one
 average per band over hundreds to thousands of coefficients, which keeps the fwd/bwd estimate fair
@@ -70,22 +70,31 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
+from stmdenoise.model.fine_levels import (
+    RESOLUTION,
+    BandedLevelsLike,
+    StripLevelsLike,
+    band_level,
+    below_resolution,
+    fast_bands,
+    levels_by_band,
+    relative_levels,
+    sine,
+)
 from stmdenoise.model.fourier_tiles import (
     HALF,
     SKIP,
-    STRIDE,
     TILE,
     WINDOW,
     filter_rows,
     filter_tiles,
-    tile_corners,
 )
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
@@ -104,6 +113,7 @@ __all__ = [
     "TwoDirectionError",
     "band_for",
     "below_resolution",
+    "describe_step",
     "pair_problem",
     "shared_rows",
     "two_direction_wiener",
@@ -126,10 +136,6 @@ SMOOTH = 1.0
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-#: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
-#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
-#: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
-RESOLUTION = 2e-10
 #: The do-no-harm verdict's notice of an output of this filter (formatted there).
 TWO_DIRECTION_NOTICE = (
     "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
@@ -168,26 +174,27 @@ LOOK_SHRUNK_NOTICE = (
 )
 
 
-@runtime_checkable
-class StripLevelsLike(Protocol):
-    """What :func:`two_direction_wiener` reads of :class:`stmdenoise.metrics.uneven.StripLevels`
-    (the model layer does not import the metrics one)."""
-
-    @property
-    def levels(self) -> NDArray[np.float64]: ...
-
-    def of_rows(self, start: int, stop: int) -> NDArray[np.float64]: ...
-
-
-class BandedLevelsLike(Protocol):
-    """What :func:`two_direction_wiener` reads of :class:`stmdenoise.metrics.uneven.BandedLevels`:
-    the edges (cycles per pixel) of the bands of fast-axis frequency and each band's levels."""
-
-    @property
-    def edges(self) -> tuple[float, ...]: ...
-
-    @property
-    def bands(self) -> tuple[StripLevelsLike, ...]: ...
+def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
+    """The do-no-harm verdict's notice of an output of this filter, from its processing step's
+    ``params`` (``""`` for any other step): where the noise came from, and each adjustment the
+    step records (per-strip levels on ``strip``-row strips, the frame's own share, louder rows, a
+    shrunk second look)."""
+    if params.get("generator") != KIND:
+        return ""
+    direction = str(params.get("noise_from", "other"))
+    band = params.get("band_rows", BAND)
+    notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=band)
+    if params.get("strip_levels"):
+        notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=strip, tile=TILE)
+    if (share := float(params.get("noise_share", 1.0))) != 1.0:
+        notice += NOISE_SHARE_NOTICE.format(
+            ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
+        )
+    if raised := [float(v) for v in params.get("louder_rows", ()) if float(v) != 1.0]:
+        notice += LOUDER_ROWS_NOTICE.format(band=band, ratio=max(raised))
+    if (shrunk := float(params.get("look_shrunk_from", 1.0))) != 1.0:
+        notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
+    return notice
 
 
 class TwoDirectionError(ValueError):
@@ -215,13 +222,9 @@ def _shifted(a: Array, dy: float, dx: float) -> Array:
     return np.asarray(out[pad:-pad, pad:-pad])
 
 
-def _sine(n: int) -> Array:
-    return np.sin(np.pi * (np.arange(n) + 0.5) / n)
-
-
 def _window(band: int) -> Array:
     """The noise tiles' window: the gain's sine window (:data:`WINDOW`), ``band`` rows high."""
-    return WINDOW if band == TILE else np.outer(_sine(band), _sine(TILE))
+    return WINDOW if band == TILE else np.outer(sine(band), sine(TILE))
 
 
 def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
@@ -273,85 +276,6 @@ def _gain(noise: Array, power: Array) -> Array:
     return _sure(np.clip(g, 0.0, 1.0), power, noise)[:, :HALF]
 
 
-def below_resolution(pixel_size: tuple[float, float] | None) -> NDArray[np.bool_]:
-    """Which coefficients of a tile's half spectrum (:data:`TILE` x :data:`HALF`) have periods
-    under :data:`RESOLUTION` on a grid of ``pixel_size`` = (dy, dx) metres (none without one).
-
-    >>> int(below_resolution(None).sum()), int(below_resolution((1.5e-10, 1.5e-10)).sum())
-    (0, 0)
-    >>> bool(below_resolution((0.3e-10, 0.3e-10))[0, HALF - 1])  # 2 px along x: 0.6 Å
-    True
-    """
-    if pixel_size is None:
-        return np.zeros((TILE, HALF), dtype=bool)
-    dy, dx = pixel_size
-    ky = np.fft.fftfreq(TILE)[:, None] / dy
-    kx = np.abs(np.fft.fftfreq(TILE)[None, :HALF]) / dx
-    return np.asarray(np.hypot(ky, kx) > 1.0 / RESOLUTION)
-
-
-def _tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) -> Array:
-    """Each filter tile's noise level: its rows' strip levels weighted by the tile window squared
-    (rows of the reflect padding read the rows they mirror)."""
-    rows = shape[0]
-    row_level = levels.of_rows(start, start + rows)
-    w2 = _sine(TILE) ** 2
-    out = []
-    for i, _j in tile_corners(*shape):
-        r = np.abs(np.arange(i - STRIDE, i - STRIDE + TILE))
-        r = np.clip(np.where(r >= rows, 2 * (rows - 1) - r, r), 0, rows - 1)
-        out.append(float(np.sum(w2 * row_level[r]) / np.sum(w2)))
-    return np.asarray(out)
-
-
-def _levels_by_band(
-    levels: StripLevelsLike | BandedLevelsLike,
-) -> tuple[tuple[float, ...], tuple[StripLevelsLike, ...]]:
-    """The edges of the bands of fast-axis frequency and each band's levels; one band over every
-    frequency for a plain :class:`StripLevelsLike`."""
-    if isinstance(levels, StripLevelsLike):
-        return (0.0, math.inf), (levels,)
-    return tuple(levels.edges), tuple(levels.bands)
-
-
-def _band_level(levels: StripLevelsLike, first: int, band: int) -> float:
-    """The noise level of the ``band`` rows from ``first`` as the noise and power tiles
-    (:func:`_welch`) weight them: their strip levels weighted by the tiles' window squared along
-    the rows (a band's edge rows count about a tenth of its middle ones; docs/model-selection.md,
-    candidate AX). A band of one strip: its level."""
-    w2 = _sine(band) ** 2
-    return float(np.sum(w2 * levels.of_rows(first, first + band)) / np.sum(w2))
-
-
-def _relative_levels(
-    shape: tuple[int, int], start: int, levels: StripLevelsLike, rows: NDArray[np.bool_], source_level: float
-) -> Array:
-    """For each filter tile (:func:`tile_corners` order) and each of its :data:`TILE` rows, the
-    noise level below :data:`RESOLUTION` relative to ``source_level``: the larger of the tile's
-    (:func:`_tile_levels`) and the row's own strip's; NaN for padded rows and rows not in ``rows``
-    (docs/model-selection.md, candidate AQ)."""
-    n = shape[0]
-    row_level = np.where(rows, levels.of_rows(start, start + n), np.nan)
-    tile_level = _tile_levels(shape, start, levels)
-    out = np.full((len(tile_level), TILE), np.nan)
-    for t, (i, _j) in enumerate(tile_corners(*shape)):
-        r = i - STRIDE + np.arange(TILE)
-        inside = (r >= 0) & (r < n)
-        out[t, inside] = np.maximum(row_level[r[inside]], tile_level[t])
-    return out / source_level
-
-
-def _fast_bands(pixel_size: tuple[float, float], edges: tuple[float, ...]) -> list[NDArray[np.bool_]]:
-    """For each band of fast-axis frequency (``edges``, cycles per pixel), which coefficients of a
-    tile's *full* spectrum (:data:`TILE` x TILE) have periods under :data:`RESOLUTION` and |kx| in
-    it."""
-    dy, dx = pixel_size
-    ky = np.fft.fftfreq(TILE)[:, None]
-    kx = np.abs(np.fft.fftfreq(TILE))[None, :]
-    fine = np.hypot(ky / dy, kx / dx) > 1.0 / RESOLUTION
-    return [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-
-
 def _class_gains(
     noise: Array,
     power: Array,
@@ -360,9 +284,10 @@ def _class_gains(
     masks: list[NDArray[np.bool_]],
 ) -> tuple[dict[int, Array], NDArray[np.int64]]:
     """Classes of rows and each class's gain. ``relative[j]`` holds band j's levels c
-    (:func:`_relative_levels`; NaN: :data:`SKIP`) and ``masks[j]`` its coefficients (full
-    spectrum, :func:`_fast_bands`); a row's class is the tuple of its half-octave classes of c in
-    every band. Its gain is T's (:func:`_gain`) at periods of :data:`RESOLUTION` and more, and on
+    (:func:`~stmdenoise.model.fine_levels.relative_levels`; NaN: :data:`SKIP`) and ``masks[j]``
+    its coefficients (full spectrum, :func:`~stmdenoise.model.fine_levels.fast_bands`); a row's
+    class is the tuple of its half-octave classes of c in every band. Its gain is T's
+    (:func:`_gain`) at periods of :data:`RESOLUTION` and more, and on
     band j's coefficients ``S / (S + c_j N)``, S = P - N ``mean_level[j]`` (the mean strip level,
     relative as c is), times SURE's Gaussian chosen on the modelled power ``S + c N`` with c_j on
     band j and the mean of the c_j elsewhere (docs/model-selection.md, candidates AQ and BA)."""
@@ -624,9 +549,9 @@ def two_direction_wiener(
         report["strip_levels"] = per_strip
     if per_strip:  # the same for both parities: each band's levels, coefficients and mean level
         assert strip_levels is not None and pixel_size is not None
-        edges, levels = _levels_by_band(strip_levels)
-        masks = _fast_bands(pixel_size, edges)
-        whole_level = [float(np.mean([_band_level(lv, r, band) for r in whole])) for lv in levels]
+        edges, levels = levels_by_band(strip_levels)
+        masks = fast_bands(pixel_size, edges)
+        whole_level = [float(np.mean([band_level(lv, r, band) for r in whole])) for lv in levels]
     half = noise_share / 2.0  # the frame's own share of the difference's noise
     louder = (
         _louder_rows(lev, start, whole, inside, r0, band) if louder_rows and not per_strip else [1.0, 1.0]
@@ -639,8 +564,8 @@ def two_direction_wiener(
         if per_strip:
             relative, mean_level = [], []
             for lv, level in zip(levels, whole_level, strict=True):
-                source = float(np.mean([_band_level(lv, r0 + i, band) for i in inside[p]]))
-                relative.append(_relative_levels(lev.shape, start, lv, parity == p, source))
+                source = float(np.mean([band_level(lv, r0 + i, band) for i in inside[p]]))
+                relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
             gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)

@@ -513,12 +513,13 @@ def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     follow the level, a louder class keeps less there, and with levels per band of fast-axis
     frequency (candidate BA) a row loud in one band keeps less in that band only."""
     from stmdenoise.metrics.uneven import FAST_EDGES
+    from stmdenoise.model import fine_levels
     from stmdenoise.model import two_direction as td
 
     rng = np.random.default_rng(1)
     noise, power = rng.uniform(0.5, 1.0, (64, 64)), rng.uniform(1.0, 5.0, (64, 64))
     fine = td.below_resolution((FINE, FINE))
-    masks = td._fast_bands((FINE, FINE), FAST_EDGES)
+    masks = fine_levels.fast_bands((FINE, FINE), FAST_EDGES)
     np.testing.assert_array_equal(np.any(masks, axis=0)[:, : td.HALF], fine)
     same = np.array([[0.1, np.nan], [1.0, 30.0]])
     gains, classes = td._class_gains(noise, power, [same] * 3, [2.0] * 3, masks)
@@ -544,14 +545,14 @@ def test_below_2_a_no_row_is_smoothed_less_than_its_tile_mean_asks() -> None:
     """Candidate AQ: a row's level is the larger of its tile's mean and its own strip's, so a quiet
     row beside a burst keeps the tile's (higher) level and a burst row gets its own (higher still)."""
     from stmdenoise.metrics.uneven import strip_levels
-    from stmdenoise.model import two_direction as td
+    from stmdenoise.model import fine_levels
 
     _s, f, b = _burst(256, 0)
     levels = strip_levels(f, b, (0.0, 0.0))
     assert levels is not None
     rows = np.ones(256, dtype=bool)
-    relative = td._relative_levels(f.shape, 0, levels, rows, 1.0)
-    tile = td._tile_levels(f.shape, 0, levels)
+    relative = fine_levels.relative_levels(f.shape, 0, levels, rows, 1.0)
+    tile = fine_levels.tile_levels(f.shape, 0, levels)
     own = levels.of_rows(0, 256)
     for t, (i, _j) in enumerate(tile_corners(*f.shape)):
         r = i - STRIDE + np.arange(TILE)
@@ -562,7 +563,7 @@ def test_below_2_a_no_row_is_smoothed_less_than_its_tile_mean_asks() -> None:
     first = next(t for t, (i, _j) in enumerate(tile_corners(*f.shape)) if i == STRIDE)
     assert relative[first, 20] > 10 * own[20]
     # rows not asked for (the other parity's) are left alone
-    half = td._relative_levels(f.shape, 0, levels, np.arange(256) < 128, 1.0)
+    half = fine_levels.relative_levels(f.shape, 0, levels, np.arange(256) < 128, 1.0)
     for t, (i, _j) in enumerate(tile_corners(*f.shape)):
         r = i - STRIDE + np.arange(TILE)
         assert np.isnan(half[t, r >= 128]).all()

@@ -1,0 +1,148 @@
+"""Below the tip's resolution, each strip's own noise level: what the two-direction Wiener reads of
+the per-strip levels, and how it turns them into each tile's and each row's level.
+
+A burst of tip or electronics noise hits a trace line and its retrace alike, so on some scans the
+noise changes a hundredfold within a few dozen rows, faster than the cross-fitting bands of
+:func:`stmdenoise.model.two_direction.two_direction_wiener` can follow. There, at periods under
+:data:`RESOLUTION` (finer than any surface structure a tip images), each row is filtered with the
+larger of its tile's mean level and its own strip's (docs/model-selection.md, candidates AM, AQ,
+AX, BA). The levels are measured in :mod:`stmdenoise.metrics.uneven`; this module reads them
+through :class:`StripLevelsLike` and :class:`BandedLevelsLike`, since the model layer does not
+import the metrics one. Split out of :mod:`stmdenoise.model.two_direction`, which imports it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stmdenoise.model.fourier_tiles import HALF, STRIDE, TILE, tile_corners
+
+__all__ = [
+    "RESOLUTION",
+    "BandedLevelsLike",
+    "StripLevelsLike",
+    "band_level",
+    "below_resolution",
+    "fast_bands",
+    "levels_by_band",
+    "relative_levels",
+    "sine",
+    "tile_levels",
+]
+
+Array = NDArray[np.float64]
+
+#: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
+#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
+#: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
+RESOLUTION = 2e-10
+
+
+@runtime_checkable
+class StripLevelsLike(Protocol):
+    """What the two-direction Wiener reads of :class:`stmdenoise.metrics.uneven.StripLevels` (the
+    model layer does not import the metrics one)."""
+
+    @property
+    def levels(self) -> NDArray[np.float64]: ...
+
+    def of_rows(self, start: int, stop: int) -> NDArray[np.float64]: ...
+
+
+class BandedLevelsLike(Protocol):
+    """What the two-direction Wiener reads of :class:`stmdenoise.metrics.uneven.BandedLevels`: the
+    edges (cycles per pixel) of the bands of fast-axis frequency and each band's levels."""
+
+    @property
+    def edges(self) -> tuple[float, ...]: ...
+
+    @property
+    def bands(self) -> tuple[StripLevelsLike, ...]: ...
+
+
+def sine(n: int) -> Array:
+    """The sine window of ``n`` samples (the filter tiles' window along one axis)."""
+    return np.sin(np.pi * (np.arange(n) + 0.5) / n)
+
+
+def below_resolution(pixel_size: tuple[float, float] | None) -> NDArray[np.bool_]:
+    """Which coefficients of a tile's half spectrum (:data:`TILE` x :data:`HALF`) have periods
+    under :data:`RESOLUTION` on a grid of ``pixel_size`` = (dy, dx) metres (none without one).
+
+    >>> int(below_resolution(None).sum()), int(below_resolution((1.5e-10, 1.5e-10)).sum())
+    (0, 0)
+    >>> bool(below_resolution((0.3e-10, 0.3e-10))[0, HALF - 1])  # 2 px along x: 0.6 Å
+    True
+    """
+    if pixel_size is None:
+        return np.zeros((TILE, HALF), dtype=bool)
+    dy, dx = pixel_size
+    ky = np.fft.fftfreq(TILE)[:, None] / dy
+    kx = np.abs(np.fft.fftfreq(TILE)[None, :HALF]) / dx
+    return np.asarray(np.hypot(ky, kx) > 1.0 / RESOLUTION)
+
+
+def tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) -> Array:
+    """Each filter tile's noise level: its rows' strip levels weighted by the tile window squared
+    (rows of the reflect padding read the rows they mirror)."""
+    rows = shape[0]
+    row_level = levels.of_rows(start, start + rows)
+    w2 = sine(TILE) ** 2
+    out = []
+    for i, _j in tile_corners(*shape):
+        r = np.abs(np.arange(i - STRIDE, i - STRIDE + TILE))
+        r = np.clip(np.where(r >= rows, 2 * (rows - 1) - r, r), 0, rows - 1)
+        out.append(float(np.sum(w2 * row_level[r]) / np.sum(w2)))
+    return np.asarray(out)
+
+
+def levels_by_band(
+    levels: StripLevelsLike | BandedLevelsLike,
+) -> tuple[tuple[float, ...], tuple[StripLevelsLike, ...]]:
+    """The edges of the bands of fast-axis frequency and each band's levels; one band over every
+    frequency for a plain :class:`StripLevelsLike`."""
+    if isinstance(levels, StripLevelsLike):
+        return (0.0, math.inf), (levels,)
+    return tuple(levels.edges), tuple(levels.bands)
+
+
+def band_level(levels: StripLevelsLike, first: int, band: int) -> float:
+    """The noise level of the ``band`` rows from ``first`` as the filter's noise and power tiles
+    weight them: their strip levels weighted by the tiles' window squared along the rows (a band's
+    edge rows count about a tenth of its middle ones; docs/model-selection.md, candidate AX). A band
+    of one strip: its level."""
+    w2 = sine(band) ** 2
+    return float(np.sum(w2 * levels.of_rows(first, first + band)) / np.sum(w2))
+
+
+def relative_levels(
+    shape: tuple[int, int], start: int, levels: StripLevelsLike, rows: NDArray[np.bool_], source_level: float
+) -> Array:
+    """For each filter tile (:func:`tile_corners` order) and each of its :data:`TILE` rows, the
+    noise level below :data:`RESOLUTION` relative to ``source_level``: the larger of the tile's
+    (:func:`tile_levels`) and the row's own strip's; NaN for padded rows and rows not in ``rows``
+    (docs/model-selection.md, candidate AQ)."""
+    n = shape[0]
+    row_level = np.where(rows, levels.of_rows(start, start + n), np.nan)
+    tile_level = tile_levels(shape, start, levels)
+    out = np.full((len(tile_level), TILE), np.nan)
+    for t, (i, _j) in enumerate(tile_corners(*shape)):
+        r = i - STRIDE + np.arange(TILE)
+        inside = (r >= 0) & (r < n)
+        out[t, inside] = np.maximum(row_level[r[inside]], tile_level[t])
+    return out / source_level
+
+
+def fast_bands(pixel_size: tuple[float, float], edges: tuple[float, ...]) -> list[NDArray[np.bool_]]:
+    """For each band of fast-axis frequency (``edges``, cycles per pixel), which coefficients of a
+    tile's *full* spectrum (:data:`TILE` x TILE) have periods under :data:`RESOLUTION` and |kx| in
+    it."""
+    dy, dx = pixel_size
+    ky = np.fft.fftfreq(TILE)[:, None]
+    kx = np.abs(np.fft.fftfreq(TILE))[None, :]
+    fine = np.hypot(ky / dy, kx / dx) > 1.0 / RESOLUTION
+    return [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
