@@ -98,7 +98,7 @@ def _bumps(n: int, xy: Array, width: float, height: float | Array) -> Array:
     img = np.zeros((n, n))
     s = width / FINE
     _splat(img, xy, np.broadcast_to(2 * math.pi * s**2 * np.asarray(height, dtype=float), (len(xy),)).copy())
-    return np.asarray(gaussian_filter(img, s))
+    return np.asarray(gaussian_filter(img, s, mode="constant"))
 
 
 def _lattice(extent: float, a1: Array, a2: Array, origin: Array, margin: float) -> Array:
@@ -167,7 +167,9 @@ def _pink(n: int, rng: np.random.Generator) -> Array:
     return np.asarray(x / x.std())
 
 
-def make_case(surface: str, px: float, noise: float, scanner: str, seed: int, pixels: int) -> tuple[Array, Array, Array]:
+def make_case(
+    surface: str, px: float, noise: float, scanner: str, seed: int, pixels: int
+) -> tuple[Array, Array, Array]:
     """(truth of the forward frame, forward frame, backward frame), heights in Å."""
     rng = np.random.default_rng(seed)
     lag, hyst = SCANNERS[scanner]
@@ -189,8 +191,15 @@ def make_case(surface: str, px: float, noise: float, scanner: str, seed: int, pi
     rows = cols = pixels
     slow = _pink(2 * rows * cols, rng).reshape(rows, 2, cols)  # trace then retrace of each line
     white, flicker, lines = noise * sig, 0.5 * noise * sig, 0.3 * noise * sig
-    fwd = cf + white * rng.normal(size=(rows, cols)) + flicker * slow[:, 0] + lines * rng.normal(size=(rows, 1))
-    bwd = cb + white * rng.normal(size=(rows, cols)) + flicker * slow[:, 1, ::-1] + lines * rng.normal(size=(rows, 1))
+    fwd = (
+        cf + white * rng.normal(size=(rows, cols)) + flicker * slow[:, 0] + lines * rng.normal(size=(rows, 1))
+    )
+    bwd = (
+        cb
+        + white * rng.normal(size=(rows, cols))
+        + flicker * slow[:, 1, ::-1]
+        + lines * rng.normal(size=(rows, 1))
+    )
     return cf, fwd, bwd
 
 
@@ -213,7 +222,9 @@ def true_errors(out: Array, raw: Array, clean: Array, masks: Sequence[NDArray[np
     return [float(po[m].sum() / pr[m].sum()) for m in masks]
 
 
-def run_case(den: Denoiser, surface: str, px_a: float, noise: float, scanner: str, seed: int, pixels: int) -> dict[str, Any]:
+def run_case(
+    den: Denoiser, surface: str, px_a: float, noise: float, scanner: str, seed: int, pixels: int
+) -> dict[str, Any]:
     clean, fwd, bwd = make_case(surface, px_a, noise, scanner, seed, pixels)
     px = px_a * ANGSTROM
     bands = default_bands(px, fwd.shape)
@@ -294,9 +305,13 @@ def main(argv: list[str] | None = None) -> int:
             for noise in NOISE:
                 for scanner in SCANNERS:
                     for seed in range(args.seeds):
-                        rows.append(run_case(den, surface, px_a, noise, scanner, 5000 + 100 * s_i + seed, args.pixels))
+                        rows.append(
+                            run_case(den, surface, px_a, noise, scanner, 5000 + 100 * s_i + seed, args.pixels)
+                        )
     head = f"# Other surfaces, two directions, truth known (`{model_dir.name}`)\n"
-    text = "\n\n".join([head, _table(rows), summary(rows), f"(bench/other_surfaces.py, {time.perf_counter() - t0:.0f} s)\n"])
+    text = "\n\n".join(
+        [head, _table(rows), summary(rows), f"(bench/other_surfaces.py, {time.perf_counter() - t0:.0f} s)\n"]
+    )
     print(text)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

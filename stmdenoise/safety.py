@@ -79,7 +79,7 @@ from stmdenoise.plan import (
     periodic_detail_lost,
     plan_denoise,
 )
-from stmdenoise.processing.smoothing import gaussian_smooth
+from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
@@ -105,7 +105,7 @@ __all__ = [
 POLICIES = ("fallback", "warn", "refuse", "off")
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
-FALLBACK_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
+FALLBACK_SIGMAS = GAUSSIAN_WIDTHS
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE

@@ -9,6 +9,7 @@ import pytest
 from scipy import ndimage
 
 from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.safety import (
     MIN_MODEL_PIXELS,
     HarmError,
@@ -245,3 +246,27 @@ def test_quality_rows_carry_their_standard_error_and_explain_an_estimate_below_z
     odd["delivered_fidelity"]["bands"][0]["error"] = -0.24
     first_band = [r for r in verdict_rows(odd) if r[0].startswith("Est. error, ")][0]
     assert first_band[2] == -0.24 and "below 0: closer to the surface than this second look" in first_band[3]
+
+
+def test_the_fallback_reaches_the_widths_sure_may_choose_on_a_smooth_surface() -> None:
+    """A smooth surface under heavy noise (a terrace-like scan): the best Gaussian is wider than
+    2 px, and the fallback can deliver it (one list of widths with SURE's, candidate BS)."""
+    from stmdenoise.model.two_direction import SURE_SIGMAS
+    from stmdenoise.safety import FALLBACK_SIGMAS
+
+    assert FALLBACK_SIGMAS == SURE_SIGMAS and max(FALLBACK_SIGMAS) >= 3.0
+    rng = np.random.default_rng(5)
+    n = 192
+    s = ndimage.gaussian_filter(rng.normal(size=(n, n)), 8.0) * 20.0
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    out, v = judge(fwd, fwd.with_data(np.asarray(fwd.data).copy()), bwd)  # a model that does nothing
+    assert v.harmful is True and v.delivered == v.fallback_name
+    width = float(v.fallback_name.split()[1])
+    assert width >= 3.0
+
+    def truth(a: np.ndarray) -> float:  # as the estimate weighs it: levelled, Hann-windowed
+        return float(np.sum(np.abs(np.fft.fft2(levelled(a - s) * hann_window(s.shape))) ** 2))
+
+    narrower = ndimage.gaussian_filter(np.asarray(fwd.data), 2.0)
+    assert truth(np.asarray(out.data)) < 0.8 * truth(narrower)

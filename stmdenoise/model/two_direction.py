@@ -5,7 +5,7 @@ surface with its own noise, so (once registered) forward minus backward holds no
 its power spectrum is the scan's own noise spectrum, coloured, anisotropic, mains lines and all.
 With it a Wiener filter needs nothing learnt: each Fourier coefficient of a tile is multiplied by
 ``G = 1 - N / P`` (clipped to [0, 1]), N the noise power, P the frame's power at that
-frequency, times a Gaussian transfer whose width (0 to 3 px, :data:`SURE_SIGMAS`) minimises
+frequency, times a Gaussian transfer whose width (0 to 4 px, :data:`SURE_SIGMAS`) minimises
 Stein's unbiased risk estimate on the same P and N: on smooth scans it removes what a gain
 estimated from few tiles lets through (docs/model-selection.md, candidate T). It cannot add
 structure that is not in the scan and works on any pixel size.
@@ -97,6 +97,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_tiles,
 )
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
+from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
 
 __all__ = [
@@ -135,7 +136,7 @@ WELCH_STEP = 16
 SMOOTH = 1.0
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
-SURE_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+SURE_SIGMAS = GAUSSIAN_WIDTHS
 #: The do-no-harm verdict's notice of an output of this filter (formatted there).
 TWO_DIRECTION_NOTICE = (
     "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "

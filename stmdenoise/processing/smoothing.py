@@ -13,7 +13,13 @@ from stmdenoise.processing._common import as_image, finish
 from stmdenoise.processing.nan import fill_nan_nearest
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["gaussian_smooth"]
+__all__ = ["GAUSSIAN_WIDTHS", "gaussian_smooth"]
+
+#: Widths (pixels) of the Gaussians the real-scan path chooses among, 0 meaning none: the
+#: two-direction Wiener's SURE-chosen Gaussian (:data:`stmdenoise.model.two_direction.SURE_SIGMAS`)
+#: and the do-no-harm fallback (:data:`stmdenoise.safety.FALLBACK_SIGMAS`), one list for both
+#: (docs/model-selection.md, candidate BS).
+GAUSSIAN_WIDTHS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 def gaussian_smooth(data: ArrayLike | Scan, sigma: float) -> Any:

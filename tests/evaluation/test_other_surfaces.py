@@ -1,0 +1,48 @@
+"""bench/other_surfaces.py: its surfaces are what its docstring says; one case runs end to end."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tests.bench_loader import load_bench
+
+other = load_bench("other_surfaces")
+
+
+def test_the_hysteresis_scanner_displaces_trace_and_retrace_oppositely() -> None:
+    xf, yf = other.positions(64, 0.5, 1.0, 1.5, True)
+    xb, yb = other.positions(64, 0.5, 1.0, 1.5, False)
+    assert np.array_equal(yf, yb)
+    gap = (xf - xb)[0] / 0.5  # pixels
+    assert gap[0] == pytest.approx(2.0) and gap[-1] == pytest.approx(2.0)
+    assert gap.max() == pytest.approx(2 * (1.0 + 1.5), abs=0.01)  # mid-line: lag plus hysteresis
+    ideal = other.positions(64, 0.5, 0.0, 0.0, True)[0]
+    assert np.array_equal(ideal, other.positions(64, 0.5, 0.0, 0.0, False)[0])
+
+
+def test_the_7x7_like_surface_has_adatoms_and_corner_holes_on_their_lattices() -> None:
+    img = other.si7x7(160.0, np.random.default_rng(0))
+    inner = img[40:-40, 40:-40]  # 10 Å from the edges, as the bench's margin keeps the scan
+    assert inner.max() == pytest.approx(0.8, abs=0.1) and inner.min() < -0.9
+    # the strongest periods: the corner holes' rows (26.88 Å lattice: 23.3 Å) and the adatoms'
+    # (7.68 Å: 6.65 Å)
+    f = np.abs(np.fft.fft2(img - img.mean())) ** 2
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(img.shape[0]), np.fft.fftfreq(img.shape[1]), indexing="ij"))
+    f[k < 1 / 400] = 0
+    top = {round(float(other.FINE / k.flat[i]), 1) for i in np.argsort(f.ravel())[::-1][:12]}
+    assert any(p == pytest.approx(26.88 * math.sqrt(3) / 2, rel=0.06) for p in top)
+    assert any(p == pytest.approx(7.68 * math.sqrt(3) / 2, rel=0.04) for p in top)
+
+
+def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
+    from stmdenoise.denoise import Denoiser, default_model_dir
+
+    den = Denoiser.from_folder(default_model_dir(), device="cpu")
+    row = other.run_case(den, "si7x7", 1.0, 1.0, "ideal", 5000, 128)
+    assert 0.0 < row["model_true"][0] < 0.5 and 0.0 < row["delivered_true"][0] <= 1.0
+    assert row["oracle_sigma"] in other.ORACLE_SIGMAS and math.isfinite(row["model_est"])
+    assert len(row["model_true"]) == 1 + len(row["bands"])
+    assert "cases" in other.summary([row])
