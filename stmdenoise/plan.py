@@ -20,7 +20,7 @@ import numpy as np
 
 from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.processing.resample import resampled_shape, same_pixel_size
-from stmdenoise.processing.spectrum import standing_wave_peak
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, standing_wave_peak
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -304,12 +304,6 @@ def plan_denoise(
             f"limit of {max_pixels:,} px: denoise a crop, or raise the limit (--max-pixels)"
         )
     return DenoisePlan((rows, cols), (dy, dx), mp, zoom, work, seconds, refusal, native, native_range)
-
-
-#: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
-#: (an atomic lattice, a superstructure), not noise: white noise reaches 5-8 on 256^2 images,
-#: a lattice 0.3x the noise's amplitude 180, the Ko group's Cu(111) lattice 70 000.
-PERIODIC_PEAK_RATIO = 30.0
 
 
 def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, float] | None:

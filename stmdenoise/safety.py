@@ -30,7 +30,11 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
     Without a second look the error cannot be measured: the model's output is delivered with
     out-of-domain notices (resampling factor, residual that follows the image's structure,
-    residual far above the noise floor) that say why it may not be trusted. When the plan
+    residual far above the noise floor) that say why it may not be trusted, unless it removed
+    more than half the power of a hexagonal lattice the scan shows
+    (:mod:`stmdenoise.metrics.lattice`: periodic structure pixel noise cannot make), or resampling
+    would erase periodic detail; then it is harmful and the policy applies (``fallback``: the raw
+    scan). When the plan
     refused the model, the raw scan (or, with a second look, the classical filter) is delivered
     with the reason.
 
@@ -373,6 +377,21 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     ]
 
 
+def _lattice_removed(raw: Scan, model_out: Scan) -> str | None:
+    """Why ``model_out`` is harmful when it keeps less than :data:`LATTICE_KEPT` of the power of a
+    hexagonal lattice ``raw`` shows (:mod:`stmdenoise.metrics.lattice`; the weakest kept), else None."""
+    from stmdenoise.metrics.lattice import LATTICE_KEPT, LATTICE_NOTICE, lattice_kept
+
+    px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+    if model_out.data.shape != raw.data.shape:
+        return None
+    lost = [(lat, kept) for lat, kept in lattice_kept(raw.data, model_out.data, px) if kept < LATTICE_KEPT]
+    if not lost:
+        return None
+    lat, kept = min(lost, key=lambda t: t[1])
+    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), ratio=lat.ratio)
+
+
 def _judge(
     raw: Scan,
     model_out: Scan | None,
@@ -406,6 +425,7 @@ def _judge(
         lost = (
             periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None and not plan.native else None
         )
+        why = None
         if lost is not None and plan is not None:
             why = (
                 f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "
@@ -413,6 +433,8 @@ def _judge(
                 f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
                 "the model would erase it"
             )
+        why = why or _lattice_removed(raw, model_out)
+        if why is not None:
             if policy == "refuse":
                 raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")
             if policy == "fallback":

@@ -270,3 +270,39 @@ def test_the_fallback_reaches_the_widths_sure_may_choose_on_a_smooth_surface() -
 
     narrower = ndimage.gaussian_filter(np.asarray(fwd.data), 2.0)
     assert truth(np.asarray(out.data)) < 0.8 * truth(narrower)
+
+
+def _hexagon_scan(seed: int = 3, n: int = 192) -> Scan:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:n, 0:n].astype(float)
+    k = 2 * np.pi / 7.0  # adatom rows 7 Å apart at 1 Å/px
+    lattice = sum(
+        np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in (0.2, 0.2 + np.pi / 3, 0.2 + 2 * np.pi / 3)
+    )
+    return Scan(
+        0.5 * lattice + rng.normal(size=(n, n)), pixel_size=(PX, PX), channel="Z", direction="forward"
+    )
+
+
+@pytest.mark.parametrize("policy", ["fallback", "warn", "refuse"])
+def test_without_a_second_look_an_output_that_removes_a_lattice_is_harmful(policy: str) -> None:
+    raw = _hexagon_scan()
+    erased = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 2.5))
+    if policy == "refuse":
+        with pytest.raises(HarmError, match="hexagonal lattice"):
+            judge(raw, erased, None, policy=policy)
+        return
+    out, v = judge(raw, erased, None, policy=policy)
+    if policy == "fallback":
+        assert v.delivered == "raw" and v.harmful is True and np.array_equal(out.data, raw.data)
+        assert "hexagonal lattice this scan shows at 6.97 Å" in v.reason and "replaced" in v.reason
+    else:
+        assert v.delivered == "model" and any("hexagonal lattice" in n for n in v.notices)
+
+
+def test_without_a_second_look_an_output_that_keeps_the_lattice_is_delivered() -> None:
+    raw = _hexagon_scan()
+    gentle = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 0.7))
+    out, v = judge(raw, gentle, None)
+    assert v.delivered == "model" and np.array_equal(out.data, gentle.data)
+    assert not any("lattice" in n for n in v.notices) and "not measurable" in v.reason

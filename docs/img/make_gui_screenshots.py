@@ -158,6 +158,24 @@ def _uneven(win: MainWindow, real: Path) -> None:
     _open_current(win, real / "nanonis" / "CO_img_0050.sxm", notices=True)
 
 
+def _lattice(win: MainWindow, real: Path) -> None:
+    """A Si(111)-7x7-like topograph saved without its backward frame (``bench/other_surfaces.py``,
+    1 Å/px, noise 0.4x the surface's RMS): the spectral gain would remove most of its adatom
+    lattice, so the check delivers the raw scan and says why."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import other_surfaces
+
+    from stmdenoise.io.sxm_write import write_sxm
+    from stmdenoise.scan import Scan
+
+    _, fwd, _ = other_surfaces.make_case("si7x7", 1.0, 0.4, "ideal", 5000, 256)
+    path = Path("/tmp/stmdenoise_screenshots/si7x7_like_forward_only.sxm")
+    path.unlink(missing_ok=True)
+    write_sxm(path, [Scan(fwd * 1e-10, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")])
+    win.session.open_paths([path])
+    wait_until_idle(win, timeout_s=600)
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -199,6 +217,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "contrast_feedback": (_contrast_feedback, True),
     "uneven": (_uneven, True),
     "quiet": (_quiet, True),
+    "lattice": (_lattice, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }

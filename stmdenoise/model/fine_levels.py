@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.model.fourier_tiles import HALF, STRIDE, TILE, tile_corners
+from stmdenoise.processing.spectrum import RESOLUTION
 
 __all__ = [
     "RESOLUTION",
@@ -35,11 +36,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-
-#: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
-#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): only there does a row's
-#: own strip's noise level set its gain (docs/model-selection.md, candidates AM and AQ).
-RESOLUTION = 2e-10
 
 
 @runtime_checkable

@@ -22,6 +22,8 @@ from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
     "FINE_OCTAVE",
+    "PERIODIC_PEAK_RATIO",
+    "RESOLUTION",
     "UNEQUAL_NOISE",
     "fine_octave",
     "power_spectrum",
@@ -39,6 +41,16 @@ __all__ = [
 #: two-direction filter and its verdict compare two frames' (or two sets of rows') noise there
 #: (:mod:`stmdenoise.metrics.noise_share`, :mod:`stmdenoise.model.two_direction`).
 FINE_OCTAVE = (0.25, 0.5)
+#: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
+#: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): the two-direction filter
+#: treats each strip's noise on its own only there (docs/model-selection.md, candidates AM and AQ),
+#: and no lattice is looked for there (:mod:`stmdenoise.metrics.lattice`).
+RESOLUTION = 2e-10
+#: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
+#: (an atomic lattice, a superstructure), not noise: white noise reaches 5-8 on 256^2 images,
+#: a lattice 0.3x the noise's amplitude 180, the Ko group's Cu(111) lattice 70 000.
+#: Used by :func:`stmdenoise.plan.periodic_detail_lost` and :mod:`stmdenoise.metrics.lattice`.
+PERIODIC_PEAK_RATIO = 30.0
 #: A power ratio in :data:`FINE_OCTAVE` beyond this factor is an imbalance of noise they follow
 #: (docs/model-selection.md, candidates BL and BP): on the realdata channels the three unequally
 #: noisy pairs of directions read 1.76-2.7 (or its inverse), every other one 0.85-1.14.

@@ -1,0 +1,202 @@
+"""Hexagonal lattices a scan shows, and how much of each a denoised scan keeps.
+
+Without a second look (a scan saved without its other direction) the error of a denoised scan
+cannot be estimated. One kind of harm can still be seen for sure: a periodic lattice removed. A
+lattice shows in the power spectrum as sharp peaks far above their surroundings, which pixel
+noise cannot make; a hexagonal one (the (111) faces of fcc metals, Si(111)-7x7, graphite and
+graphene, most moirés and many molecular layers) as six of them at one spatial frequency, 60°
+apart. Periodic interference (mains, vibration) makes peaks too, but in pairs along one
+direction, not as a hexagon; on every frame of ``../shared/realdata`` and the Ko group's Cu(111)
+frames no hexagon is found at periods the tip resolves, while the spectral gain's interference
+peaks on the latter are many. So a hexagon is taken for surface structure, and an output
+that keeps less than :data:`LATTICE_KEPT` of its power has removed real signal
+(:func:`stmdenoise.safety.judge` then says so and, by default, delivers the raw scan).
+
+Found as: the levelled, Hann-windowed power spectrum smoothed over 3 x 3 bins; its local maxima
+(5 x 5) on the half plane, at periods of at least 3 px and :data:`~stmdenoise.processing.spectrum.RESOLUTION`
+(2 Å: no tip resolves finer) and at least 3 rings from zero, that stand :data:`PERIODIC_PEAK_RATIO`
+times above the median of the rings around theirs; three of them (with their mirror images, six)
+within 4 % of one another in |k| and 60° ± 4° apart are a lattice. Ours (docs/metrics.md).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> y, x = np.mgrid[0:256, 0:256].astype(float)
+>>> k = 2 * np.pi / 8.0  # adatom rows 8 px apart
+>>> turns = (0.3, 0.3 + np.pi / 3, 0.3 + 2 * np.pi / 3)
+>>> hexagon = sum(np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in turns)
+>>> noisy = hexagon + rng.normal(0, 1.0, hexagon.shape)
+>>> [round(v.period_px, 1) for v in hexagonal_lattices(noisy, 1e-10)]
+[8.0]
+>>> hexagonal_lattices(rng.normal(size=(256, 256)), 1e-10)
+[]
+>>> from scipy.ndimage import gaussian_filter
+>>> [round(kept, 2) for _, kept in lattice_kept(noisy, gaussian_filter(noisy, 3.0), 1e-10)]  # blurred away
+[0.0]
+>>> [round(kept, 1) for _, kept in lattice_kept(noisy, hexagon, 1e-10)]  # the noise removed
+[1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from stmdenoise.metrics._input import NotScorableError, scored_rows
+from stmdenoise.metrics.registration import hann_window, levelled
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION
+
+__all__ = [
+    "LATTICE_KEPT",
+    "LATTICE_NOTICE",
+    "PERIODIC_PEAK_RATIO",
+    "Lattice",
+    "hexagonal_lattices",
+    "lattice_kept",
+]
+
+#: An output keeping less than this share of a lattice's power (its six peaks' bins, raw = 1)
+#: removed more than half of it: at a peak 30x above its surroundings noise is at most a
+#: thirtieth of the power, so this much is the lattice's own.
+LATTICE_KEPT = 0.5
+#: Shortest period (pixels) looked at: finer peaks sit at the spectrum's corners, where the window
+#: and interpolation of the readers make peaks of their own.
+MIN_PERIOD_PX = 3.0
+#: Tolerances of one lattice: relative spread of the six peaks' |k|, and of their angles from 60°.
+K_TOLERANCE = 0.04
+ANGLE_TOLERANCE = 4.0
+#: What the do-no-harm verdict says when an output removed a lattice (formatted there).
+LATTICE_NOTICE = (
+    "the model's output keeps {kept:.0%} of the power of the hexagonal lattice this scan shows at "
+    "{period} ({peaks} peaks, at least {ratio:.0f}x their surroundings: periodic structure pixel "
+    "noise cannot make): it would remove real structure"
+)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """One hexagonal lattice: its period (pixels, and metres when the pixel size is known), how far
+    its weakest peak stands above its surroundings, and the spectrum bins of its peaks."""
+
+    period_px: float
+    period_m: float | None
+    ratio: float
+    bins: tuple[tuple[int, int], ...]
+
+    def describe(self) -> str:
+        """``'6.6 Å'`` (or ``'6.6 px'`` without a pixel size)."""
+        return f"{self.period_px:.3g} px" if self.period_m is None else f"{self.period_m * 1e10:.3g} Å"
+
+
+def _power(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    from scipy import ndimage
+
+    p = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
+    return np.asarray(ndimage.uniform_filter(p, 3, mode="wrap"))
+
+
+def _background(power: NDArray[np.float64], ring: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Per ring, the median power of the rings within max(3, 15 %) of it (a lattice's own peaks
+    stay a small share of those bins even at low |k|)."""
+    n = int(ring.max()) + 1
+    out = np.empty(n)
+    for r in range(n):
+        w = max(3, int(0.15 * r))
+        sel = (ring >= max(0, r - w)) & (ring <= r + w)
+        out[r] = float(np.median(power[sel]))
+    return out
+
+
+def _rows(data: ArrayLike) -> NDArray[np.float64]:
+    z = np.asarray(data, dtype=np.float64)
+    return np.asarray(z[scored_rows(z)], dtype=np.float64)
+
+
+def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None) -> list[Lattice]:
+    from scipy import ndimage
+
+    ky = np.fft.fftfreq(z.shape[0])[:, None]
+    kx = np.fft.fftfreq(z.shape[1])[None, :]
+    k = np.hypot(ky, kx)
+    ring = np.round(k * min(z.shape)).astype(np.intp)
+    rel = power / np.maximum(_background(power, ring)[ring], 1e-300)
+    shortest = MIN_PERIOD_PX if pixel_size is None else max(MIN_PERIOD_PX, RESOLUTION / pixel_size)
+    half = (ky > 0) | ((ky == 0) & (kx > 0))
+    peak = power == ndimage.maximum_filter(power, 5, mode="wrap")
+    found = np.argwhere(half & peak & (k <= 1 / shortest) & (ring >= 3) & (rel >= PERIODIC_PEAK_RATIO))
+    peaks = [
+        (float(k[i, j]), math.degrees(math.atan2(float(ky[i, 0]), float(kx[0, j]))) % 180.0, (int(i), int(j)))
+        for i, j in found
+    ]
+    out: dict[frozenset[tuple[int, int]], Lattice] = {}
+    for k0, a0, _ in peaks:
+        near = [
+            (kk, a, b)
+            for kk, a, b in peaks
+            if abs(kk - k0) <= K_TOLERANCE * k0
+            and min((a - a0) % 60.0, 60.0 - (a - a0) % 60.0) <= ANGLE_TOLERANCE
+        ]
+        if len({round(((a - a0) % 180.0) / 60.0) % 3 for _, a, _ in near}) < 3:
+            continue  # not all three directions of a hexagon
+        bins = frozenset(b for _, _, b in near)
+        if bins in out:
+            continue
+        period = 1.0 / float(np.mean([kk for kk, _, _ in near]))
+        out[bins] = Lattice(
+            period_px=period,
+            period_m=None if pixel_size is None else period * pixel_size,
+            ratio=float(min(rel[b] for b in bins)),
+            bins=tuple(sorted(bins)),
+        )
+    merged: list[Lattice] = []
+    for lat in sorted(out.values(), key=lambda v: -v.ratio):  # one per period: the strongest set
+        if all(abs(lat.period_px - m.period_px) > K_TOLERANCE * m.period_px for m in merged):
+            merged.append(lat)
+    return sorted(merged, key=lambda v: v.period_px)
+
+
+def hexagonal_lattices(data: ArrayLike, pixel_size: float | None = None) -> list[Lattice]:
+    """The hexagonal lattices ``data`` shows (see the module), shortest period first; [] when none
+    or when the image cannot be scored (too few complete rows, no contrast).
+
+    Parameters
+    ----------
+    data : array_like, shape (rows, cols)
+        The scan (NaN rows at its start or end are left out).
+    pixel_size : float, optional
+        Metres per pixel: no period under 2 Å is looked at.
+    """
+    try:
+        z = _rows(data)
+    except NotScorableError:
+        return []
+    if min(z.shape) < 32 or not np.ptp(z) > 0:
+        return []
+    return _lattices(z, _power(z), pixel_size)
+
+
+def lattice_kept(
+    raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None, lattices: Sequence[Lattice] | None = None
+) -> list[tuple[Lattice, float]]:
+    """Each lattice of ``raw`` (:func:`hexagonal_lattices`, or ``lattices``) and the share of its
+    power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``."""
+    try:
+        z = _rows(raw)
+    except NotScorableError:
+        return []
+    if min(z.shape) < 32 or not np.ptp(z) > 0:
+        return []
+    o = np.asarray(out, dtype=np.float64)[scored_rows(np.asarray(raw, dtype=np.float64))]
+    if o.shape != z.shape or not np.isfinite(o).all():
+        return []
+    p_raw = _power(z)
+    found = list(lattices) if lattices is not None else _lattices(z, p_raw, pixel_size)
+    p_out = _power(o)
+    result = []
+    for lat in found:
+        idx = tuple(np.array(lat.bins).T)
+        result.append((lat, float(p_out[idx].sum() / p_raw[idx].sum())))
+    return result
