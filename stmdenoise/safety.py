@@ -30,9 +30,9 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
     Without a second look the error cannot be measured: the model's output is delivered with
     out-of-domain notices (resampling factor, residual that follows the image's structure,
-    residual far above the noise floor) that say why it may not be trusted, unless it removed
-    more than half the power of a hexagonal lattice the scan shows
-    (:mod:`stmdenoise.metrics.lattice`: periodic structure pixel noise cannot make), or resampling
+    residual far above the noise floor) that say why it may not be trusted, unless, at the peaks
+    of a hexagonal lattice the scan shows (:mod:`stmdenoise.metrics.lattice`: periodic structure
+    pixel noise cannot make), it is further from the surface than the raw scan, or resampling
     would erase periodic detail; then it is harmful and the policy applies (``fallback``: the raw
     scan). When the plan
     refused the model, the raw scan (or, with a second look, the classical filter) is delivered
@@ -378,18 +378,19 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
 
 
 def _lattice_removed(raw: Scan, model_out: Scan) -> str | None:
-    """Why ``model_out`` is harmful when it keeps less than :data:`LATTICE_KEPT` of the power of a
-    hexagonal lattice ``raw`` shows (:mod:`stmdenoise.metrics.lattice`; the weakest kept), else None."""
-    from stmdenoise.metrics.lattice import LATTICE_KEPT, LATTICE_NOTICE, lattice_kept
+    """Why ``model_out`` is harmful when, at the peaks of a hexagonal lattice ``raw`` shows, it is
+    further from the surface than ``raw`` (:mod:`stmdenoise.metrics.lattice`; the least kept of
+    such lattices), else None."""
+    from stmdenoise.metrics.lattice import LATTICE_NOTICE, lattice_kept, removes
 
     px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
     if model_out.data.shape != raw.data.shape:
         return None
-    lost = [(lat, kept) for lat, kept in lattice_kept(raw.data, model_out.data, px) if kept < LATTICE_KEPT]
+    lost = [(lat, kept) for lat, kept in lattice_kept(raw.data, model_out.data, px) if removes(lat, kept)]
     if not lost:
         return None
     lat, kept = min(lost, key=lambda t: t[1])
-    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), ratio=lat.ratio)
+    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr)
 
 
 def _judge(

@@ -8,15 +8,18 @@ graphene, most moirés and many molecular layers) as six of them at one spatial 
 apart. Periodic interference (mains, vibration) makes peaks too, but in pairs along one
 direction, not as a hexagon; on every frame of ``../shared/realdata`` and the Ko group's Cu(111)
 frames no hexagon is found at periods the tip resolves, while the spectral gain's interference
-peaks on the latter are many. So a hexagon is taken for surface structure, and an output
-that keeps less than :data:`LATTICE_KEPT` of its power has removed real signal
+peaks on the latter are many. So a hexagon is taken for surface structure, and an output that
+is further from the surface than the raw scan at its peaks (:func:`removes`: it took away more
+of the lattice than the noise there amounts to) has changed real signal
 (:func:`stmdenoise.safety.judge` then says so and, by default, delivers the raw scan).
 
 Found as: the levelled, Hann-windowed power spectrum smoothed over 3 x 3 bins; its local maxima
 (5 x 5) on the half plane, at periods of at least 3 px and :data:`~stmdenoise.processing.spectrum.RESOLUTION`
 (2 Å: no tip resolves finer) and at least 3 rings from zero, that stand :data:`PERIODIC_PEAK_RATIO`
-times above the median of the rings around theirs; three of them (with their mirror images, six)
-within 4 % of one another in |k| and 60° ± 4° apart are a lattice. Ours (docs/metrics.md).
+times above the :data:`FIND_PERCENTILE`-th percentile of the rings around theirs (noise: under
+10x); three of them (with their mirror images, six)
+within 4 % of one another in |k| and 60° ± 4° apart (or within one Fourier bin of that, at low
+|k|) are a lattice. Ours (docs/metrics.md).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -50,41 +53,46 @@ from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION
 
 __all__ = [
-    "LATTICE_KEPT",
     "LATTICE_NOTICE",
     "PERIODIC_PEAK_RATIO",
     "Lattice",
     "hexagonal_lattices",
     "lattice_kept",
+    "removes",
 ]
 
-#: An output keeping less than this share of a lattice's power (its six peaks' bins, raw = 1)
-#: removed more than half of it: at a peak 30x above its surroundings noise is at most a
-#: thirtieth of the power, so this much is the lattice's own.
-LATTICE_KEPT = 0.5
+#: Percentile of the power of the rings around a peak that it is compared with to be found: low,
+#: so that a lattice's own six peaks (and the strong 1/f noise at low |k|) do not raise it.
+FIND_PERCENTILE = 20.0
+#: Standard deviations of the noise's scatter of ``kept`` a loss must exceed (:func:`removes`).
+KEPT_MARGIN = 3.0
 #: Shortest period (pixels) looked at: finer peaks sit at the spectrum's corners, where the window
 #: and interpolation of the readers make peaks of their own.
 MIN_PERIOD_PX = 3.0
-#: Tolerances of one lattice: relative spread of the six peaks' |k|, and of their angles from 60°.
+#: Tolerances of one lattice: relative spread of the six peaks' |k|, and of their angles from 60°
+#: (or one Fourier bin's worth of either, where that is more: at low |k|).
 K_TOLERANCE = 0.04
 ANGLE_TOLERANCE = 4.0
 #: What the do-no-harm verdict says when an output removed a lattice (formatted there).
 LATTICE_NOTICE = (
     "the model's output keeps {kept:.0%} of the power of the hexagonal lattice this scan shows at "
-    "{period} ({peaks} peaks, at least {ratio:.0f}x their surroundings: periodic structure pixel "
-    "noise cannot make): it would remove real structure"
+    "{period} ({peaks} peaks, {snr:.0f}x the noise around them: periodic structure pixel noise "
+    "cannot make): at those peaks it is further from the surface than the raw scan"
 )
 
 
 @dataclass(frozen=True)
 class Lattice:
     """One hexagonal lattice: its period (pixels, and metres when the pixel size is known), how far
-    its weakest peak stands above its surroundings, and the spectrum bins of its peaks."""
+    its weakest peak stands above its surroundings (:data:`FIND_PERCENTILE`), the spectrum bins of
+    its peaks (half plane) and their power over the noise's there (the median of the rings
+    around them)."""
 
     period_px: float
     period_m: float | None
     ratio: float
     bins: tuple[tuple[int, int], ...]
+    snr: float
 
     def describe(self) -> str:
         """``'6.6 Å'`` (or ``'6.6 px'`` without a pixel size)."""
@@ -98,15 +106,14 @@ def _power(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(ndimage.uniform_filter(p, 3, mode="wrap"))
 
 
-def _background(power: NDArray[np.float64], ring: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Per ring, the median power of the rings within max(3, 15 %) of it (a lattice's own peaks
-    stay a small share of those bins even at low |k|)."""
+def _background(power: NDArray[np.float64], ring: NDArray[np.intp], q: float) -> NDArray[np.float64]:
+    """Per ring, the ``q``-th percentile of the power of the rings within max(3, 15 %) of it."""
     n = int(ring.max()) + 1
     out = np.empty(n)
     for r in range(n):
         w = max(3, int(0.15 * r))
         sel = (ring >= max(0, r - w)) & (ring <= r + w)
-        out[r] = float(np.median(power[sel]))
+        out[r] = float(np.percentile(power[sel], q))
     return out
 
 
@@ -122,7 +129,8 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
     kx = np.fft.fftfreq(z.shape[1])[None, :]
     k = np.hypot(ky, kx)
     ring = np.round(k * min(z.shape)).astype(np.intp)
-    rel = power / np.maximum(_background(power, ring)[ring], 1e-300)
+    rel = power / np.maximum(_background(power, ring, FIND_PERCENTILE)[ring], 1e-300)
+    noise = _background(power, ring, 50.0)[ring]
     shortest = MIN_PERIOD_PX if pixel_size is None else max(MIN_PERIOD_PX, RESOLUTION / pixel_size)
     half = (ky > 0) | ((ky == 0) & (kx > 0))
     peak = power == ndimage.maximum_filter(power, 5, mode="wrap")
@@ -132,12 +140,15 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
         for i, j in found
     ]
     out: dict[frozenset[tuple[int, int]], Lattice] = {}
+    side = min(z.shape)
     for k0, a0, _ in peaks:
+        # a peak's position is known to a bin: at low |k| that is more than the tolerances
+        tol_k = max(K_TOLERANCE * k0, 1.0 / side)
+        tol_a = max(ANGLE_TOLERANCE, math.degrees(math.atan(1.0 / (k0 * side))))
         near = [
             (kk, a, b)
             for kk, a, b in peaks
-            if abs(kk - k0) <= K_TOLERANCE * k0
-            and min((a - a0) % 60.0, 60.0 - (a - a0) % 60.0) <= ANGLE_TOLERANCE
+            if abs(kk - k0) <= tol_k and min((a - a0) % 60.0, 60.0 - (a - a0) % 60.0) <= tol_a
         ]
         if len({round(((a - a0) % 180.0) / 60.0) % 3 for _, a, _ in near}) < 3:
             continue  # not all three directions of a hexagon
@@ -150,6 +161,7 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
             period_m=None if pixel_size is None else period * pixel_size,
             ratio=float(min(rel[b] for b in bins)),
             bins=tuple(sorted(bins)),
+            snr=float(sum(power[b] for b in bins) / sum(noise[b] for b in bins)),
         )
     merged: list[Lattice] = []
     for lat in sorted(out.values(), key=lambda v: -v.ratio):  # one per period: the strongest set
@@ -176,6 +188,26 @@ def hexagonal_lattices(data: ArrayLike, pixel_size: float | None = None) -> list
     if min(z.shape) < 32 or not np.ptp(z) > 0:
         return []
     return _lattices(z, _power(z), pixel_size)
+
+
+def removes(lattice: Lattice, kept: float) -> bool:
+    """Whether an output keeping ``kept`` of ``lattice``'s power is further from the surface than
+    the raw scan at its peaks, beyond what the noise lets ``kept`` itself scatter.
+
+    At a peak of power P over noise N (``lattice.snr`` = P / N) an output that scales the raw
+    coefficient by g (``kept`` = g²) errs by (1 - g)² (P - N) + g² N against the raw scan's N:
+    more when (1 - g) (P / N - 1) > 1 + g. An output at the surface itself (the noise removed)
+    reads ``kept`` ≠ 1 too: the noise's cross term with the lattice makes the raw power scatter,
+    1 - g by about 1 / sqrt(2 m P / N) over m = 3 peaks; so 1 - g must also exceed
+    :data:`KEPT_MARGIN` times that.
+
+    >>> lat = Lattice(8.0, None, 100.0, ((0, 8),), snr=40.0)
+    >>> removes(lat, 0.5), removes(lat, 0.8), removes(lat, 1.0)
+    (True, False, False)
+    """
+    g = math.sqrt(max(kept, 0.0))
+    scatter = 1.0 / math.sqrt(6.0 * max(lattice.snr, 1e-12))
+    return g < 1.0 and (1.0 - g) * (lattice.snr - 1.0) > 1.0 + g and 1.0 - g > KEPT_MARGIN * scatter
 
 
 def lattice_kept(

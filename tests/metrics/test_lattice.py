@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from stmdenoise.metrics.lattice import LATTICE_KEPT, hexagonal_lattices, lattice_kept
+from stmdenoise.metrics.lattice import hexagonal_lattices, lattice_kept, removes
 
 
 def _waves(period: float, angles: tuple[float, ...], n: int = 256) -> np.ndarray:
@@ -21,7 +21,7 @@ def _waves(period: float, angles: tuple[float, ...], n: int = 256) -> np.ndarray
 HEX = (0.2, 0.2 + np.pi / 3, 0.2 + 2 * np.pi / 3)
 
 
-@pytest.mark.parametrize("period", [4.0, 7.5, 16.0, 40.0])
+@pytest.mark.parametrize("period", [4.0, 7.5, 16.0, 40.0, 60.0])
 def test_a_hexagonal_lattice_in_noise_is_found_at_its_period(period: float, rng: np.random.Generator) -> None:
     z = 0.5 * _waves(period, HEX) + rng.normal(size=(256, 256))
     found = hexagonal_lattices(z, 1e-10)
@@ -51,9 +51,10 @@ def test_what_an_output_keeps_of_each_lattice(rng: np.random.Generator) -> None:
     clean = 0.5 * _waves(7.5, HEX)
     z = clean + rng.normal(size=clean.shape)
     ((lat, blurred),) = lattice_kept(z, ndimage.gaussian_filter(z, 2.5), 1e-10)
-    assert blurred < 0.05 < LATTICE_KEPT and lat.period_px == pytest.approx(7.5, rel=0.05)
+    assert blurred < 0.05 and lat.period_px == pytest.approx(7.5, rel=0.05)
+    assert removes(lat, blurred) and lat.snr > 30
     ((_, denoised),) = lattice_kept(z, clean, 1e-10)
-    assert denoised > 0.9
+    assert denoised > 0.9 and not removes(lat, denoised)
     assert lattice_kept(z, z[:-1], 1e-10) == []  # shapes differ: nothing to compare
 
 
@@ -76,3 +77,17 @@ def test_no_hexagon_in_any_shared_real_frame(shared_dir: Path) -> None:
     for scan in frames:
         px = None if scan.pixel_size is None else float(np.sqrt(scan.pixel_size[0] * scan.pixel_size[1]))
         assert hexagonal_lattices(scan.data, px) == [], scan.describe()
+
+
+@pytest.mark.parametrize("amplitude", [0.15, 0.5, 2.0])
+def test_the_surface_itself_is_never_taken_for_a_lattice_removed(amplitude: float) -> None:
+    """The noise's cross term with the lattice makes ``kept`` of a perfect output scatter around 1;
+    the margin of :func:`removes` must cover it at every signal-to-noise ratio."""
+    clean = amplitude * _waves(7.5, HEX)
+    for seed in range(12):
+        z = clean + np.random.default_rng(seed).normal(size=clean.shape)
+        assert len(lattice_kept(z, clean, 1e-10)) == 1
+        for lat, kept in lattice_kept(z, clean, 1e-10):
+            assert not removes(lat, kept), (seed, lat.snr, kept)
+        for lat, kept in lattice_kept(z, ndimage.gaussian_filter(z, 1.5), 1e-10):
+            assert removes(lat, kept), (seed, lat.snr, kept)  # a 1.5 px blur takes 45 % of its amplitude
