@@ -106,15 +106,26 @@ def _power(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(ndimage.uniform_filter(p, 3, mode="wrap"))
 
 
-def _background(power: NDArray[np.float64], ring: NDArray[np.intp], q: float) -> NDArray[np.float64]:
-    """Per ring, the ``q``-th percentile of the power of the rings within max(3, 15 %) of it."""
-    n = int(ring.max()) + 1
-    out = np.empty(n)
-    for r in range(n):
+def _background(
+    power: NDArray[np.float64], ring: NDArray[np.intp], last: int, qs: tuple[float, ...]
+) -> NDArray[np.float64]:
+    """Per ring up to ``last`` (array ``(len(qs), last + 1)``), the ``qs``-th percentiles of the
+    power of the rings within max(3, 15 %) of it. One sort by ring; computed at every ring up to
+    20 and at 64 rings spaced evenly in log beyond (the background changes slowly there),
+    interpolated in between."""
+    top = last + max(3, int(0.15 * last)) + 1
+    keep = ring <= top
+    r_flat, p_flat = ring[keep], power[keep]
+    p_sorted = p_flat[np.argsort(r_flat, kind="stable")]
+    start = np.concatenate([[0], np.cumsum(np.bincount(r_flat, minlength=top + 1))])
+    beyond = np.geomspace(20, last, 64).astype(int) if last > 20 else np.array([], dtype=int)
+    at = sorted({*range(min(last, 20) + 1), *beyond.tolist(), last})
+    got = np.empty((len(qs), len(at)))
+    for i, r in enumerate(at):
         w = max(3, int(0.15 * r))
-        sel = (ring >= max(0, r - w)) & (ring <= r + w)
-        out[r] = float(np.percentile(power[sel], q))
-    return out
+        got[:, i] = np.percentile(p_sorted[start[max(0, r - w)] : start[min(top, r + w) + 1]], qs)
+    rings = np.arange(last + 1)
+    return np.stack([np.interp(rings, at, g) for g in got])
 
 
 def _rows(data: ArrayLike) -> NDArray[np.float64]:
@@ -129,12 +140,18 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
     kx = np.fft.fftfreq(z.shape[1])[None, :]
     k = np.hypot(ky, kx)
     ring = np.round(k * min(z.shape)).astype(np.intp)
-    rel = power / np.maximum(_background(power, ring, FIND_PERCENTILE)[ring], 1e-300)
-    noise = _background(power, ring, 50.0)[ring]
     shortest = MIN_PERIOD_PX if pixel_size is None else max(MIN_PERIOD_PX, RESOLUTION / pixel_size)
+    searched = (k <= 1 / shortest) & (ring >= 3)
+    if not searched.any():
+        return []
+    last = int(ring[searched].max())
+    find, median = _background(power, ring, last, (FIND_PERCENTILE, 50.0))
+    at = np.minimum(ring, last)
+    rel = power / np.maximum(find[at], 1e-300)
+    noise = median[at]
     half = (ky > 0) | ((ky == 0) & (kx > 0))
     peak = power == ndimage.maximum_filter(power, 5, mode="wrap")
-    found = np.argwhere(half & peak & (k <= 1 / shortest) & (ring >= 3) & (rel >= PERIODIC_PEAK_RATIO))
+    found = np.argwhere(half & peak & searched & (rel >= PERIODIC_PEAK_RATIO))
     peaks = [
         (float(k[i, j]), math.degrees(math.atan2(float(ky[i, 0]), float(kx[0, j]))) % 180.0, (int(i), int(j)))
         for i, j in found
@@ -226,6 +243,8 @@ def lattice_kept(
         return []
     p_raw = _power(z)
     found = list(lattices) if lattices is not None else _lattices(z, p_raw, pixel_size)
+    if not found:  # the common case: no lattice, and the output's spectrum is not needed
+        return []
     p_out = _power(o)
     result = []
     for lat in found:

@@ -1,0 +1,60 @@
+"""Cost of the single-look lattice check beside the single-frame denoise it checks.
+
+    python bench/bench_lattice.py [--repeats 5]
+
+Without a second look, :func:`stmdenoise.safety.judge` compares the model's output with the raw
+scan at the peaks of any hexagonal lattice the scan shows (:mod:`stmdenoise.metrics.lattice`).
+Here, per frame size, the median time of that check (``lattice_kept`` on a white-noise frame:
+every step runs, nothing is found) and of the shipped model's single-frame denoise of the same
+frame (the spectral gain, ``Denoiser.denoise``) in the same run, and their ratio. Target: the check
+adds at most a fifth of the denoise's time at 512² (docs/metrics.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.metrics.lattice import lattice_kept  # noqa: E402
+from stmdenoise.scan import Scan  # noqa: E402
+
+
+def _median_s(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    den = Denoiser.from_folder(default_model_dir(), device="cpu")
+    print("| frame | lattice check (s) | single-frame denoise (s) | check / denoise |")
+    print("|---|---:|---:|---:|")
+    for n in (256, 512, 1024):
+        z = np.random.default_rng(n).normal(size=(n, n)) * 1e-11
+        scan = Scan(z, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")
+        out = np.asarray(den.denoise(scan).data)
+        check = _median_s(lambda z=z, out=out: lattice_kept(z, out, 1e-10), args.repeats)
+        model = _median_s(lambda scan=scan: den.denoise(scan), args.repeats)
+        print(f"| {n}² | {check:.3f} | {model:.3f} | {check / model:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
