@@ -377,22 +377,6 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     ]
 
 
-def _lattice_removed(raw: Scan, model_out: Scan) -> str | None:
-    """Why ``model_out`` is harmful when, at the peaks of a hexagonal lattice ``raw`` shows, it is
-    further from the surface than ``raw`` (:mod:`stmdenoise.metrics.lattice`; the least kept of
-    such lattices), else None."""
-    from stmdenoise.metrics.lattice import LATTICE_NOTICE, lattice_kept, removes
-
-    px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-    if model_out.data.shape != raw.data.shape:
-        return None
-    lost = [(lat, kept) for lat, kept in lattice_kept(raw.data, model_out.data, px) if removes(lat, kept)]
-    if not lost:
-        return None
-    lat, kept = min(lost, key=lambda t: t[1])
-    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr)
-
-
 def _judge(
     raw: Scan,
     model_out: Scan | None,
@@ -426,15 +410,18 @@ def _judge(
         lost = (
             periodic_detail_lost(raw, plan.model_pixel_size) if plan is not None and not plan.native else None
         )
-        why = None
         if lost is not None and plan is not None:
-            why = (
+            why: str | None = (
                 f"the scan holds periodic detail of period {lost[0] * 1e10:.3g} Å (a peak {lost[1]:.3g}x its "
                 f"ring's median power), finer than the model's grid can hold "
                 f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
                 "the model would erase it"
             )
-        why = why or _lattice_removed(raw, model_out)
+        else:  # a hexagonal lattice the output would remove (metrics.lattice)
+            from stmdenoise.metrics.lattice import removal_notice
+
+            px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+            why = removal_notice(raw.data, model_out.data, px)
         if why is not None:
             if policy == "refuse":
                 raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")

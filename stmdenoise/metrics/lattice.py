@@ -58,6 +58,7 @@ __all__ = [
     "Lattice",
     "hexagonal_lattices",
     "lattice_kept",
+    "removal_notice",
     "removes",
 ]
 
@@ -128,9 +129,16 @@ def _background(
     return np.stack([np.interp(rings, at, g) for g in got])
 
 
-def _rows(data: ArrayLike) -> NDArray[np.float64]:
-    z = np.asarray(data, dtype=np.float64)
-    return np.asarray(z[scored_rows(z)], dtype=np.float64)
+def _block(data: ArrayLike) -> tuple[NDArray[np.float64], slice] | None:
+    """The complete rows of ``data`` (:func:`~stmdenoise.metrics._input.scored_rows`) and their
+    slice; None where they cannot be scored (no complete row, under 32 px a side, no contrast)."""
+    a = np.asarray(data, dtype=np.float64)
+    try:
+        rows = scored_rows(a)
+    except NotScorableError:
+        return None
+    z = a[rows]
+    return (z, rows) if min(z.shape) >= 32 and np.ptp(z) > 0 else None
 
 
 def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None) -> list[Lattice]:
@@ -198,13 +206,8 @@ def hexagonal_lattices(data: ArrayLike, pixel_size: float | None = None) -> list
     pixel_size : float, optional
         Metres per pixel: no period under 2 Å is looked at.
     """
-    try:
-        z = _rows(data)
-    except NotScorableError:
-        return []
-    if min(z.shape) < 32 or not np.ptp(z) > 0:
-        return []
-    return _lattices(z, _power(z), pixel_size)
+    block = _block(data)
+    return [] if block is None else _lattices(block[0], _power(block[0]), pixel_size)
 
 
 def removes(lattice: Lattice, kept: float) -> bool:
@@ -232,13 +235,11 @@ def lattice_kept(
 ) -> list[tuple[Lattice, float]]:
     """Each lattice of ``raw`` (:func:`hexagonal_lattices`, or ``lattices``) and the share of its
     power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``."""
-    try:
-        z = _rows(raw)
-    except NotScorableError:
+    block = _block(raw)
+    if block is None:
         return []
-    if min(z.shape) < 32 or not np.ptp(z) > 0:
-        return []
-    o = np.asarray(out, dtype=np.float64)[scored_rows(np.asarray(raw, dtype=np.float64))]
+    z, rows = block
+    o = np.asarray(out, dtype=np.float64)[rows]
     if o.shape != z.shape or not np.isfinite(o).all():
         return []
     p_raw = _power(z)
@@ -251,3 +252,14 @@ def lattice_kept(
         idx = tuple(np.array(lat.bins).T)
         result.append((lat, float(p_out[idx].sum() / p_raw[idx].sum())))
     return result
+
+
+def removal_notice(raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None) -> str | None:
+    """What the do-no-harm verdict says (:data:`LATTICE_NOTICE`) where ``out`` is further from the
+    surface than ``raw`` at the peaks of a hexagonal lattice ``raw`` shows (:func:`removes`; the
+    least kept of such lattices), else None (:func:`stmdenoise.safety.judge`, without a second look)."""
+    lost = [(lat, kept) for lat, kept in lattice_kept(raw, out, pixel_size) if removes(lat, kept)]
+    if not lost:
+        return None
+    lat, kept = min(lost, key=lambda t: t[1])
+    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr)
