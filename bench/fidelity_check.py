@@ -160,28 +160,30 @@ def methods(den: Denoiser) -> dict[str, Callable[[Array, Array], Array]]:
     }
 
 
-def _masks(shape: tuple[int, int], bands: Sequence[Band]) -> list[NDArray[np.bool_]]:
+def band_masks(shape: tuple[int, int], bands: Sequence[Band], px: float = PX) -> list[NDArray[np.bool_]]:
+    """Every frequency but zero, then each band's (periods in metres, ``px`` metres per pixel)."""
     ky = np.fft.fftfreq(shape[0])[:, None]
     kx = np.fft.fftfreq(shape[1])[None, :]
     k = np.hypot(ky, kx)
-    period = np.where(k > 0, PX / np.where(k > 0, k, 1), np.inf)
+    period = np.where(k > 0, px / np.where(k > 0, k, 1), np.inf)
     finite = np.isfinite(period)
     return [finite] + [finite & (period <= b.long) & (period > b.short) for b in bands]
 
 
-def _spectrum(e: Array) -> NDArray[np.complex128]:
+def windowed_spectrum(e: Array) -> NDArray[np.complex128]:
+    """Fourier transform of ``e`` plane-levelled and Hann-windowed, as the fidelity estimate sees it."""
     return np.asarray(np.fft.fft2(levelled(e) * hann_window(e.shape)))
 
 
 def true_errors(out: Array, raw: Array, clean: Array, masks: Sequence[NDArray[np.bool_]]) -> list[float]:
     """Error power of ``out`` against ``clean`` over that of ``raw``, in each mask (as ``_true_error``)."""
-    po, pr = np.abs(_spectrum(out - clean)) ** 2, np.abs(_spectrum(raw - clean)) ** 2
+    po, pr = np.abs(windowed_spectrum(out - clean)) ** 2, np.abs(windowed_spectrum(raw - clean)) ** 2
     return [float(po[m].sum() / pr[m].sum()) for m in masks]
 
 
 def shared_share(fwd: Array, bwd: Array, clean_f: Array, clean_b: Array, mask: NDArray[np.bool_]) -> float:
     """Share of the forward frame's error power common to the backward frame's error."""
-    ef, eb = _spectrum(fwd - clean_f), _spectrum(bwd - clean_b)
+    ef, eb = windowed_spectrum(fwd - clean_f), windowed_spectrum(bwd - clean_b)
     return float(np.real(ef * np.conj(eb))[mask].sum() / (np.abs(ef) ** 2)[mask].sum())
 
 
@@ -222,7 +224,7 @@ def run_variant(
     cells: dict[str, list[Cell]] = {name: [] for name in makers}
     shared, offsets = [], []
     bands = default_bands(PX, (PIXELS, PIXELS))
-    masks = _masks((PIXELS, PIXELS), bands)
+    masks = band_masks((PIXELS, PIXELS), bands)
     for i in range(scans):
         s = sample_scan(image_rng(seed, i), pixels=PIXELS, size=SIZE, preset=cfg)
         art = s.params["artefacts"]

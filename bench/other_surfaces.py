@@ -62,10 +62,12 @@ from scipy.ndimage import gaussian_filter, map_coordinates
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # fidelity_check, when imported as a module by the tests
+
+from fidelity_check import band_masks, true_errors, windowed_spectrum  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
-from stmdenoise.metrics.fidelity import Band, default_bands, pair_fidelity  # noqa: E402
-from stmdenoise.metrics.registration import hann_window, levelled  # noqa: E402
+from stmdenoise.metrics.fidelity import default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 Array = NDArray[np.float64]
@@ -210,31 +212,9 @@ def make_case(
 
 
 # -------------------------------------------------------------------------------- the truth
-def band_masks(shape: tuple[int, int], px: float, bands: Sequence[Band]) -> list[NDArray[np.bool_]]:
-    """Every frequency but zero, then each band's (periods in metres, ``px`` metres per pixel)."""
-    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
-    period = np.where(k > 0, px / np.where(k > 0, k, 1), np.inf)
-    finite = np.isfinite(period)
-    return [finite] + [finite & (period <= b.long) & (period > b.short) for b in bands]
-
-
-def true_errors(out: Array, raw: Array, clean: Array, masks: Sequence[NDArray[np.bool_]]) -> list[float]:
-    """Error power of ``out`` against ``clean`` over ``raw``'s, in each mask."""
-
-    def spectrum(e: Array) -> Array:
-        return np.abs(np.fft.fft2(levelled(e) * hann_window(e.shape))) ** 2
-
-    po, pr = spectrum(out - clean), spectrum(raw - clean)
-    return [float(po[m].sum() / pr[m].sum()) for m in masks]
-
-
 def signal_bands(raw: Array, clean: Array, masks: Sequence[NDArray[np.bool_]]) -> list[bool]:
     """Per band (``masks[1:]``): does the surface hold at least as much power there as the noise?"""
-
-    def spectrum(e: Array) -> Array:
-        return np.abs(np.fft.fft2(levelled(e) * hann_window(e.shape))) ** 2
-
-    pc, pn = spectrum(clean), spectrum(raw - clean)
+    pc, pn = np.abs(windowed_spectrum(clean)) ** 2, np.abs(windowed_spectrum(raw - clean)) ** 2
     return [bool(pc[m].sum() >= pn[m].sum()) for m in masks[1:]]
 
 
@@ -251,7 +231,7 @@ def run_case(
     clean, fwd, bwd = make_case(surface, px_a, noise, scanner, seed, pixels)
     px = px_a * ANGSTROM
     bands = default_bands(px, fwd.shape)
-    masks = band_masks(fwd.shape, px, bands)
+    masks = band_masks(fwd.shape, bands, px)
     f = Scan(fwd * ANGSTROM, pixel_size=(px, px), channel="Z", unit="m")
     b = Scan(bwd * ANGSTROM, pixel_size=(px, px), channel="Z", unit="m", direction="backward")
     checked = den.denoise_checked(f, partner=b)
