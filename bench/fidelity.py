@@ -1,7 +1,7 @@
 """Real-scan fidelity of a model, raw and every classical filter swept: no ground truth needed.
 
     python bench/fidelity.py [--model models/cu111-default] [--baselines gaussian,median,...]
-                             [--direction forward|backward] [--out DIR]
+                             [--direction forward|backward] [--single-frame] [--out DIR]
 
 1. The Ko group's frame stack of one Cu(111) area (../shared/reference/cu111_ko_group/
    experimental, 0.71 Å/px): each frame denoised alone, judged against the mean of the others
@@ -12,7 +12,9 @@
    ``--direction backward`` swaps the roles: the backward frame denoised (the app lists both
    directions, and a user may open either), the forward frame as its second look. Its noise
    is another draw than the forward frame's, so this is a second set of measurements on the
-   same scans, not a copy of the first.
+   same scans, not a copy of the first. ``--single-frame``: the model denoises each frame
+   without its other look (the path of a scan saved without its other direction, and of
+   every frame the app opens alone); the rows are still judged against that look.
 
 For each: raw (1.00 by definition), every classical baseline at every parameter of its grid,
 the model's own output (any resampling, as `Denoiser.denoise`; for a two-direction scan with the
@@ -158,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         "--direction", choices=("forward", "backward"), default="forward",
         help="which frame of each two-direction scan is denoised; the other is its second look",
     )  # fmt: skip
+    ap.add_argument(
+        "--single-frame", action="store_true",
+        help="the model never sees the other look (a scan saved without its other direction); "
+        "the rows are still judged against it",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if not KO_DIR.is_dir() or not REAL_DIR.is_dir():
         print(f"needs {KO_DIR} and {REAL_DIR} (../shared beside the repository)", file=sys.stderr)
@@ -166,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     den = Denoiser.from_folder(model, device="cpu")
     methods = [
         *classical_methods([b for b in args.baselines.split(",") if b]),
-        *model_methods(den, model.name),
+        *model_methods(den, model.name, single_frame=args.single_frame),
     ]
     t0 = time.perf_counter()
     md = [f"# Real-scan fidelity of `{model.name}` (raw = 1.00; err: estimated error, kept: signal kept)\n"]
@@ -181,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     per_scan = []
     gaps: dict[str, ErrorDifference | None] = {}
     backward = args.direction == "backward"
-    heading = "Backward/forward" if backward else "Forward/backward"
+    heading = ("Backward/forward" if backward else "Forward/backward") + (
+        " (single frame: the model without the other look)" if args.single_frame else ""
+    )
     for name, first, second in two_direction_scans(REAL_DIR):
         fwd, bwd = (second, first) if backward else (first, second)  # fwd: the frame denoised
         rows = pair_rows(methods, name, fwd, bwd)

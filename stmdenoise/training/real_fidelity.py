@@ -125,14 +125,22 @@ def classical_methods(names: Sequence[str] | None = None) -> list[Method]:
     ]
 
 
-def model_methods(denoiser: Any, name: str, *, passes: int = 1) -> list[Method]:
-    """The model's bare output (any resampling) and what the app delivers (do-no-harm policy)."""
+def model_methods(
+    denoiser: Any, name: str, *, passes: int = 1, single_frame: bool = False
+) -> list[Method]:
+    """The model's bare output (any resampling) and what the app delivers (do-no-harm policy).
+
+    With ``single_frame`` the model never sees the other look: each frame is denoised (and
+    judged by the do-no-harm policy) as a scan saved without its other direction is, while the
+    rows are still judged against that look."""
 
     def bare(scan: Scan, other: Scan | None) -> Array:
-        return np.asarray(denoiser.denoise(scan, passes=passes, partner=other).data)
+        partner = None if single_frame else other
+        return np.asarray(denoiser.denoise(scan, passes=passes, partner=partner).data)
 
     def delivered(scan: Scan, other: Scan | None) -> Array:
-        return np.asarray(denoiser.denoise_checked(scan, partner=other, passes=passes).delivered.data)
+        partner = None if single_frame else other
+        return np.asarray(denoiser.denoise_checked(scan, partner=partner, passes=passes).delivered.data)
 
     return [
         Method(f"{name} (model output)", "model", bare),
