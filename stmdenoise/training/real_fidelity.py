@@ -125,9 +125,7 @@ def classical_methods(names: Sequence[str] | None = None) -> list[Method]:
     ]
 
 
-def model_methods(
-    denoiser: Any, name: str, *, passes: int = 1, single_frame: bool = False
-) -> list[Method]:
+def model_methods(denoiser: Any, name: str, *, passes: int = 1, single_frame: bool = False) -> list[Method]:
     """The model's bare output (any resampling) and what the app delivers (do-no-harm policy).
 
     With ``single_frame`` the model never sees the other look: each frame is denoised (and

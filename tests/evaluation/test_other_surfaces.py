@@ -46,3 +46,11 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     assert row["oracle_sigma"] in other.ORACLE_SIGMAS and math.isfinite(row["model_est"])
     assert len(row["model_true"]) == 1 + len(row["bands"])
     assert "cases" in other.summary([row])
+
+
+@pytest.mark.parametrize("noise", ["", "0,1", "-1", "x", "nan"])
+def test_noise_levels_must_be_positive_numbers(noise: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        other.main(["--noise", noise])
+    assert exc.value.code == 2
+    assert "--noise must be positive numbers" in capsys.readouterr().err
