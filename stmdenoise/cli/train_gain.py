@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from stmdenoise.paths import default_model_dir
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 
+    if not 0.0 <= args.terraces <= 1.0:
+        print(f"error: --terraces must be a share between 0 and 1, got {args.terraces:g}", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     held: tuple[Path, ...] = tuple(Path(p) for p in args.holdout_scan or ())
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         skip_feedback_error=args.skip_feedback_error,
         negate_feedback_error=args.negate_feedback_error,
         hinge=args.hinge,
+        terraces=args.terraces,
         name=args.name,
         holdout=held,
     )
@@ -100,6 +104,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(the feedback error flips sign with the direction), where that agrees with it",
     )  # fmt: skip
     p.add_argument("--hinge", type=float, default=0.0, help="weight of the per-octave 'not above raw' term")
+    p.add_argument(
+        "--terraces", type=float, default=0.0, metavar="SHARE",
+        help="share (0-1) of the simulated topographs given monatomic steps, clean and noisy alike "
+        "(default 0)",
+    )  # fmt: skip
     p.add_argument("--name", default="", help="model name (default: the folder's name)")
     p.add_argument(
         "--holdout", type=int, default=1, metavar="N",

@@ -45,6 +45,7 @@ from stmdenoise.model.spectral_gain import (
     GainWeights,
     tile_examples,
 )
+from stmdenoise.physics.terraces import step_heights
 from stmdenoise.physics.variety import sample_varied_pair
 from stmdenoise.processing import whole_pixels
 from stmdenoise.scan import Scan
@@ -161,15 +162,25 @@ def real_examples(
     return out
 
 
-def sim_examples(n: int, seed: int, features: GainFeatures) -> list[Examples]:
-    """Clean/noisy pairs of the broad world at 128-256 px and 0.05-0.3 nm/px."""
+def sim_examples(n: int, seed: int, features: GainFeatures, terraces: float = 0.0) -> list[Examples]:
+    """Clean/noisy pairs of the broad world at 128-256 px and 0.05-0.3 nm/px.
+
+    With ``terraces`` (0-1) that share of the topographs, spread evenly over the ``n`` pairs, gets
+    monatomic steps (:func:`~stmdenoise.physics.terraces.step_heights`) added to its clean and its
+    noisy image alike, drawn from their own stream (``seed + 1``): the pairs are the same ones."""
+    if not 0.0 <= terraces <= 1.0:
+        raise ValueError(f"terraces must be a share between 0 and 1, got {terraces}")
     rng = np.random.default_rng(seed)
+    steps_rng = np.random.default_rng(seed + 1)
     out = []
-    for _ in range(n):
+    for i in range(n):
         px = int(rng.choice([128, 192, 256]))
         size = px * float(np.exp(rng.uniform(np.log(0.05e-9), np.log(0.3e-9))))
         p = sample_varied_pair(rng, pixels=px, size=size)
         noisy, clean = np.asarray(p.noisy, float), np.asarray(p.clean, float)
+        if math.floor((i + 1) * terraces) > math.floor(i * terraces) and p.params.get("mode") == "topograph":
+            step = step_heights(clean.shape, p.pixel_size, steps_rng)
+            noisy, clean = noisy + step, clean + step
         out.append(_tensors(tile_examples(noisy, clean, features)))
     return out
 
@@ -244,6 +255,8 @@ class GainRequest:
     #: that agrees with it (:func:`~stmdenoise.metrics.second_look.negated_look`).
     negate_feedback_error: bool = False
     hinge: float = 0.0
+    #: Share of the simulated topographs given monatomic steps (:func:`sim_examples`).
+    terraces: float = 0.0
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
     #: Files never trained on; after training, the new gain, the base and every classical filter
@@ -263,6 +276,7 @@ class GainRequest:
             "skip_feedback_error": self.skip_feedback_error,
             "negate_feedback_error": self.negate_feedback_error,
             "hinge": self.hinge,
+            **({"terraces": self.terraces} if self.terraces else {}),
             "channels": list(self.channels),
             "holdout": [p.name for p in self.holdout],
         }
@@ -348,7 +362,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     if cancel.is_set():
         raise JobCancelled("training cancelled")
     yield Progress(0, None, f"{req.sim_pairs} simulated pairs")
-    sim = sim_examples(req.sim_pairs, req.seed, req.features)
+    sim = sim_examples(req.sim_pairs, req.seed, req.features, req.terraces)
 
     def fit(report: Callable[[Progress], None]) -> GainWeights:
         return train_gain(

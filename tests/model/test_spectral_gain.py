@@ -8,6 +8,7 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -449,3 +450,33 @@ def test_train_gain_command_line(tmp_path: Path) -> None:
     assert read_model_info(tmp_path / "m").experimental_path.refuse_line_coherence is None  # type: ignore[union-attr]
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_terraces_add_steps_as_signal_to_the_same_simulated_pairs() -> None:
+    from stmdenoise.training.spectral_gain import sim_examples
+
+    def arrays(examples: list[Any]) -> list[dict[str, np.ndarray]]:
+        return [{k: np.asarray(v) for k, v in e.items()} for e in examples]
+
+    plain = arrays(sim_examples(2, 7, GainFeatures()))
+    stepped = arrays(sim_examples(2, 7, GainFeatures(), terraces=0.5))
+    assert np.array_equal(plain[0]["X"], stepped[0]["X"])  # every second pair: the first untouched
+    assert not np.array_equal(plain[1]["X"], stepped[1]["X"])  # the second crosses steps
+    # added to the clean and the noisy image alike: the noise the gain learns to remove is the same
+    scale = float(np.abs(plain[1]["X"]).max())
+    np.testing.assert_allclose(
+        stepped[1]["T"] - stepped[1]["X"], plain[1]["T"] - plain[1]["X"], rtol=0, atol=1e-6 * scale
+    )
+    with pytest.raises(ValueError, match="terraces"):
+        sim_examples(1, 7, GainFeatures(), terraces=1.5)
+
+
+def test_train_gain_refuses_a_share_of_terraces_outside_0_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stmdenoise.cli.main import main
+
+    out = tmp_path / "never-written"
+    assert main(["train-gain", str(tmp_path / "x.sxm"), "--out", str(out), "--terraces", "2"]) == 2
+    assert "--terraces must be a share between 0 and 1" in capsys.readouterr().err
+    assert not out.exists()

@@ -7,7 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["stmdenoise.physics.artefacts", "stmdenoise.physics.pairs", "stmdenoise.physics.variety"]
+MODULES = [
+    "stmdenoise.physics.artefacts",
+    "stmdenoise.physics.pairs",
+    "stmdenoise.physics.terraces",
+    "stmdenoise.physics.variety",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
