@@ -39,7 +39,7 @@ estimate of the same (``est``). Methods: the best Gaussian (0.5-4 px, chosen on 
 oracle bar), the model's own output, what the app delivers (the model's output or its do-no-harm
 fallback, and which), and the forward frame denoised alone, as a scan without its other direction
 is (the single-frame path: the spectral gain), and what the app delivers for it (the raw scan
-where the gain would remove a hexagonal lattice, :mod:`stmdenoise.metrics.lattice`). A band "holds
+where the gain would remove a lattice, :mod:`stmdenoise.metrics.lattice`). A band "holds
 signal" where the surface's power there is at least the noise's; an error above 1 in such a band
 means real structure was changed more than the noise changed it.
 
@@ -309,7 +309,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"holds at least the noise's power: model {harmed['model_true']}, delivered "
         f"{harmed['delivered_true']}, the same frame alone (single-frame path, mean true error "
         f"{alone.mean():.4f}) {harmed['single_true']}; what the app delivers for it "
-        f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: a hexagonal lattice the "
+        f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: a lattice the "
         f"gain would remove)."
     )
 

@@ -1,17 +1,19 @@
-"""Hexagonal lattices a scan shows, and how much of each a denoised scan keeps.
+"""Hexagonal and square lattices a scan shows, and how much of each a denoised scan keeps.
 
 Without a second look (a scan saved without its other direction) the error of a denoised scan
 cannot be estimated. One kind of harm can still be seen for sure: a periodic lattice removed. A
 lattice shows in the power spectrum as sharp peaks far above their surroundings, which pixel
 noise cannot make; a hexagonal one (the (111) faces of fcc metals, Si(111)-7x7, graphite and
 graphene, most moirés and many molecular layers) as six of them at one spatial frequency, 60°
-apart. Periodic interference (mains, vibration) makes peaks too, but in pairs along one
-direction, not as a hexagon; on every frame of ``../shared/realdata`` and the Ko group's Cu(111)
-frames no hexagon is found at periods the tip resolves, while the spectral gain's interference
-peaks on the latter are many. So a hexagon is taken for surface structure, and an output that
-is further from the surface than the raw scan at its peaks (:func:`removes`: it took away more
-of the lattice than the noise there amounts to) has changed real signal
-(:func:`stmdenoise.safety.judge` then says so and, by default, delivers the raw scan).
+apart; a square one (the (100) faces, rock-salt crystals, many molecular layers) as four, 90°
+apart, with the (1,1) harmonics k1 ± k2 that atoms (not two unrelated waves) make. Periodic
+interference (mains, vibration) makes peaks too, but in pairs along one direction; on every frame
+of ``../shared/realdata`` and the Ko group's Cu(111) frames no lattice is found at periods the tip
+resolves, while the spectral gain's interference peaks on the latter are many (two of them 90°
+apart by chance, their harmonics at most 9x their rings). So a lattice is taken for surface
+structure, and an output that is further from the surface than the raw scan at its peaks
+(:func:`removes`: it took away more of the lattice than the noise there amounts to) has changed
+real signal (:func:`stmdenoise.safety.judge` then says so and, by default, delivers the raw scan).
 
 Found as: the levelled, Hann-windowed power spectrum smoothed over 3 x 3 bins; its local maxima
 (5 x 5) on the half plane, at periods of at least 3 px and :data:`~stmdenoise.processing.spectrum.RESOLUTION`
@@ -19,7 +21,8 @@ Found as: the levelled, Hann-windowed power spectrum smoothed over 3 x 3 bins; i
 times above the :data:`FIND_PERCENTILE`-th percentile of the rings around theirs (noise: under
 10x); three of them (with their mirror images, six)
 within 4 % of one another in |k| and 60° ± 4° apart (or within one Fourier bin of that, at low
-|k|) are a lattice. Ours (docs/metrics.md).
+|k|) are a hexagonal lattice; two of them 90° apart, whose harmonics (within a bin of k1 ± k2)
+stand as high, a square one. Ours (docs/metrics.md).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -28,9 +31,9 @@ within 4 % of one another in |k| and 60° ± 4° apart (or within one Fourier bi
 >>> turns = (0.3, 0.3 + np.pi / 3, 0.3 + 2 * np.pi / 3)
 >>> hexagon = sum(np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in turns)
 >>> noisy = hexagon + rng.normal(0, 1.0, hexagon.shape)
->>> [round(v.period_px, 1) for v in hexagonal_lattices(noisy, 1e-10)]
+>>> [round(v.period_px, 1) for v in lattices(noisy, 1e-10)]
 [8.0]
->>> hexagonal_lattices(rng.normal(size=(256, 256)), 1e-10)
+>>> lattices(rng.normal(size=(256, 256)), 1e-10)
 []
 >>> from scipy.ndimage import gaussian_filter
 >>> [round(kept, 2) for _, kept in lattice_kept(noisy, gaussian_filter(noisy, 3.0), 1e-10)]  # blurred away
@@ -56,7 +59,7 @@ __all__ = [
     "LATTICE_NOTICE",
     "PERIODIC_PEAK_RATIO",
     "Lattice",
-    "hexagonal_lattices",
+    "lattices",
     "lattice_kept",
     "removal_notice",
     "removes",
@@ -76,7 +79,7 @@ K_TOLERANCE = 0.04
 ANGLE_TOLERANCE = 4.0
 #: What the do-no-harm verdict says when an output removed a lattice (formatted there).
 LATTICE_NOTICE = (
-    "the model's output keeps {kept:.0%} of the power of the hexagonal lattice this scan shows at "
+    "the model's output keeps {kept:.0%} of the power of the {kind} lattice this scan shows at "
     "{period} ({peaks} peaks, {snr:.0f}x the noise around them: periodic structure pixel noise "
     "cannot make): at those peaks it is further from the surface than the raw scan"
 )
@@ -84,7 +87,7 @@ LATTICE_NOTICE = (
 
 @dataclass(frozen=True)
 class Lattice:
-    """One hexagonal lattice: its period (pixels, and metres when the pixel size is known), how far
+    """One lattice: its period (pixels, and metres when the pixel size is known), how far
     its weakest peak stands above its surroundings (:data:`FIND_PERCENTILE`), the spectrum bins of
     its peaks (half plane) and their power over the noise's there (the median of the rings
     around them)."""
@@ -94,6 +97,8 @@ class Lattice:
     ratio: float
     bins: tuple[tuple[int, int], ...]
     snr: float
+    #: ``"hexagonal"`` (six peaks 60° apart) or ``"square"`` (four 90° apart, and their (1,1) harmonics).
+    kind: str = "hexagonal"
 
     def describe(self) -> str:
         """``'6.6 Å'`` (or ``'6.6 px'`` without a pixel size)."""
@@ -188,6 +193,8 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
             bins=tuple(sorted(bins)),
             snr=float(sum(power[b] for b in bins) / sum(noise[b] for b in bins)),
         )
+    for lat in _squares(peaks, power, rel, noise, side, pixel_size):
+        out.setdefault(frozenset(lat.bins), lat)
     merged: list[Lattice] = []
     for lat in sorted(out.values(), key=lambda v: -v.ratio):  # one per period: the strongest set
         if all(abs(lat.period_px - m.period_px) > K_TOLERANCE * m.period_px for m in merged):
@@ -195,8 +202,55 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
     return sorted(merged, key=lambda v: v.period_px)
 
 
-def hexagonal_lattices(data: ArrayLike, pixel_size: float | None = None) -> list[Lattice]:
-    """The hexagonal lattices ``data`` shows (see the module), shortest period first; [] when none
+def _squares(
+    peaks: Sequence[tuple[float, float, tuple[int, int]]],
+    power: NDArray[np.float64],
+    rel: NDArray[np.float64],
+    noise: NDArray[np.float64],
+    side: int,
+    pixel_size: float | None,
+) -> list[Lattice]:
+    """Square lattices among ``peaks`` (|k|, angle, bin): two peaks of one |k| 90° apart whose (1,1)
+    harmonics k1 + k2 and k1 - k2 stand :data:`PERIODIC_PEAK_RATIO` times above their rings too.
+
+    Interference makes pairs of peaks along one direction; among the 90 or so of a Ko frame two
+    are 90° apart at one |k| by chance, but their harmonics stand at most 9x above their rings:
+    atoms on a square lattice make the harmonics, chance does not."""
+    rows, cols = power.shape
+    out = []
+    for a, (k1, a1, b1) in enumerate(peaks):
+        for k2, a2, b2 in peaks[a + 1 :]:
+            tol_k = max(K_TOLERANCE * k1, 1.0 / side)
+            tol_a = max(ANGLE_TOLERANCE, math.degrees(math.atan(1.0 / (k1 * side))))
+            turn = abs((a2 - a1) % 180.0 - 90.0)
+            if abs(k2 - k1) > tol_k or turn > tol_a:
+                continue
+            harmonics = [
+                _near_peak(rel, (b1[0] + sign * b2[0]) % rows, (b1[1] + sign * b2[1]) % cols)
+                for sign in (1, -1)
+            ]
+            if min(harmonics) < PERIODIC_PEAK_RATIO:
+                continue
+            bins = (b1, b2)
+            out.append(Lattice(
+                period_px=2.0 / (k1 + k2),
+                period_m=None if pixel_size is None else 2.0 / (k1 + k2) * pixel_size,
+                ratio=float(min(rel[b] for b in bins)),
+                bins=tuple(sorted(bins)),
+                snr=float(sum(power[b] for b in bins) / sum(noise[b] for b in bins)),
+                kind="square",
+            ))  # fmt: skip
+    return out
+
+
+def _near_peak(rel: NDArray[np.float64], i: int, j: int) -> float:
+    """The largest of ``rel`` within one bin of ``(i, j)`` (a harmonic's position is known to a bin)."""
+    rows, cols = rel.shape
+    return float(max(rel[(i + di) % rows, (j + dj) % cols] for di in (-1, 0, 1) for dj in (-1, 0, 1)))
+
+
+def lattices(data: ArrayLike, pixel_size: float | None = None) -> list[Lattice]:
+    """The hexagonal and square lattices ``data`` shows (see the module), shortest period first; [] when none
     or when the image cannot be scored (too few complete rows, no contrast).
 
     Parameters
@@ -218,22 +272,23 @@ def removes(lattice: Lattice, kept: float) -> bool:
     coefficient by g (``kept`` = g²) errs by (1 - g)² (P - N) + g² N against the raw scan's N:
     more when (1 - g) (P / N - 1) > 1 + g. An output at the surface itself (the noise removed)
     reads ``kept`` ≠ 1 too: the noise's cross term with the lattice makes the raw power scatter,
-    1 - g by about 1 / sqrt(2 m P / N) over m = 3 peaks; so 1 - g must also exceed
+    1 - g by about 1 / sqrt(2 m P / N) over its m peaks (half plane: 3 of a hexagon, 2 of a
+    square); so 1 - g must also exceed
     :data:`KEPT_MARGIN` times that.
 
-    >>> lat = Lattice(8.0, None, 100.0, ((0, 8),), snr=40.0)
+    >>> lat = Lattice(8.0, None, 100.0, ((0, 8), (7, 4), (7, 252)), snr=40.0)  # a hexagon
     >>> removes(lat, 0.5), removes(lat, 0.8), removes(lat, 1.0)
     (True, False, False)
     """
     g = math.sqrt(max(kept, 0.0))
-    scatter = 1.0 / math.sqrt(6.0 * max(lattice.snr, 1e-12))
+    scatter = 1.0 / math.sqrt(2.0 * len(lattice.bins) * max(lattice.snr, 1e-12))
     return g < 1.0 and (1.0 - g) * (lattice.snr - 1.0) > 1.0 + g and 1.0 - g > KEPT_MARGIN * scatter
 
 
 def lattice_kept(
     raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None, lattices: Sequence[Lattice] | None = None
 ) -> list[tuple[Lattice, float]]:
-    """Each lattice of ``raw`` (:func:`hexagonal_lattices`, or ``lattices``) and the share of its
+    """Each lattice of ``raw`` (:func:`lattices`, or the ``lattices`` given) and the share of its
     power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``."""
     block = _block(raw)
     if block is None:
@@ -256,10 +311,12 @@ def lattice_kept(
 
 def removal_notice(raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None) -> str | None:
     """What the do-no-harm verdict says (:data:`LATTICE_NOTICE`) where ``out`` is further from the
-    surface than ``raw`` at the peaks of a hexagonal lattice ``raw`` shows (:func:`removes`; the
+    surface than ``raw`` at the peaks of a lattice ``raw`` shows (:func:`removes`; the
     least kept of such lattices), else None (:func:`stmdenoise.safety.judge`, without a second look)."""
     lost = [(lat, kept) for lat, kept in lattice_kept(raw, out, pixel_size) if removes(lat, kept)]
     if not lost:
         return None
     lat, kept = min(lost, key=lambda t: t[1])
-    return LATTICE_NOTICE.format(kept=kept, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr)
+    return LATTICE_NOTICE.format(
+        kept=kept, kind=lat.kind, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr
+    )

@@ -1,5 +1,5 @@
-"""Hexagonal lattices: found where a scan shows one, not in noise or interference, and how much an
-output keeps; none on the shared real scans (the do-no-harm check must not refuse them)."""
+"""Hexagonal and square lattices: found where a scan shows one, not in noise or interference, and how
+much an output keeps; none on the shared real scans (the do-no-harm check must not refuse them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from stmdenoise.metrics.lattice import hexagonal_lattices, lattice_kept, removes
+from stmdenoise.metrics.lattice import lattice_kept, lattices, removes
+
+
+def _square_atoms(period: float, turn: float = 0.0, n: int = 256) -> np.ndarray:
+    """Atoms (round bumps) on a square lattice: its peaks and their (1,1) harmonics; unit std."""
+    y, x = np.mgrid[0:n, 0:n].astype(float)
+    u, v = x * np.cos(turn) + y * np.sin(turn), -x * np.sin(turn) + y * np.cos(turn)
+    k = 2 * np.pi / period
+    atoms = np.exp(-2 * (1 - np.cos(k * u))) * np.exp(-2 * (1 - np.cos(k * v)))
+    return np.asarray((atoms - atoms.mean()) / atoms.std())
 
 
 def _waves(period: float, angles: tuple[float, ...], n: int = 256) -> np.ndarray:
@@ -24,27 +33,27 @@ HEX = (0.2, 0.2 + np.pi / 3, 0.2 + 2 * np.pi / 3)
 @pytest.mark.parametrize("period", [4.0, 7.5, 16.0, 40.0, 60.0])
 def test_a_hexagonal_lattice_in_noise_is_found_at_its_period(period: float, rng: np.random.Generator) -> None:
     z = 0.5 * _waves(period, HEX) + rng.normal(size=(256, 256))
-    found = hexagonal_lattices(z, 1e-10)
+    found = lattices(z, 1e-10)
     assert len(found) == 1
     assert found[0].period_px == pytest.approx(period, rel=0.05)
     assert found[0].period_m == pytest.approx(period * 1e-10, rel=0.05)
     assert len(found[0].bins) >= 3 and found[0].ratio >= 30
 
 
-def test_noise_interference_stripes_and_square_lattices_are_not_hexagons(rng: np.random.Generator) -> None:
+def test_noise_interference_stripes_and_two_bare_waves_are_not_lattices(rng: np.random.Generator) -> None:
     noise = rng.normal(size=(256, 256))
-    assert hexagonal_lattices(noise, 1e-10) == []
+    assert lattices(noise, 1e-10) == []
     stripes = 2.0 * _waves(6.0, (0.4,)) + 1.0 * _waves(9.0, (1.3,)) + noise  # two unrelated families
-    assert hexagonal_lattices(stripes, 1e-10) == []
-    square = 0.5 * _waves(8.0, (0.1, 0.1 + np.pi / 2)) + noise
-    assert hexagonal_lattices(square, 1e-10) == []  # not looked for (documented)
+    assert lattices(stripes, 1e-10) == []
+    crossed = 0.5 * _waves(8.0, (0.1, 0.1 + np.pi / 2)) + noise  # 90° apart, but no (1,1) harmonics
+    assert lattices(crossed, 1e-10) == []
 
 
 def test_no_lattice_is_looked_for_finer_than_a_tip_resolves(rng: np.random.Generator) -> None:
     z = 0.5 * _waves(5.0, HEX) + rng.normal(size=(256, 256))
-    assert len(hexagonal_lattices(z, 1e-10)) == 1  # 5 Å
-    assert hexagonal_lattices(z, 0.3e-10) == []  # 1.5 Å: under RESOLUTION
-    assert len(hexagonal_lattices(z)) == 1  # no pixel size: only the 3 px floor
+    assert len(lattices(z, 1e-10)) == 1  # 5 Å
+    assert lattices(z, 0.3e-10) == []  # 1.5 Å: under RESOLUTION
+    assert len(lattices(z)) == 1  # no pixel size: only the 3 px floor
 
 
 def test_what_an_output_keeps_of_each_lattice(rng: np.random.Generator) -> None:
@@ -76,7 +85,7 @@ def test_no_hexagon_in_any_shared_real_frame(shared_dir: Path) -> None:
     assert len(frames) >= 20
     for scan in frames:
         px = None if scan.pixel_size is None else float(np.sqrt(scan.pixel_size[0] * scan.pixel_size[1]))
-        assert hexagonal_lattices(scan.data, px) == [], scan.describe()
+        assert lattices(scan.data, px) == [], scan.describe()
 
 
 @pytest.mark.parametrize("amplitude", [0.15, 0.5, 2.0])
@@ -91,3 +100,27 @@ def test_the_surface_itself_is_never_taken_for_a_lattice_removed(amplitude: floa
             assert not removes(lat, kept), (seed, lat.snr, kept)
         for lat, kept in lattice_kept(z, ndimage.gaussian_filter(z, 1.5), 1e-10):
             assert removes(lat, kept), (seed, lat.snr, kept)  # a 1.5 px blur takes 45 % of its amplitude
+
+
+@pytest.mark.parametrize("period", [5.0, 8.0, 12.0])
+@pytest.mark.parametrize("turn", [0.0, 0.3])
+def test_a_square_lattice_of_atoms_is_found_at_its_period(
+    period: float, turn: float, rng: np.random.Generator
+) -> None:
+    z = 0.3 * _square_atoms(period, turn) + rng.normal(size=(256, 256))
+    found = lattices(z, 1e-10)
+    assert [lat.kind for lat in found][-1:] == ["square"]
+    assert found[-1].period_px == pytest.approx(period, rel=0.05)  # the longest: the lattice itself
+    assert len(found[-1].bins) == 2
+
+
+@pytest.mark.parametrize("amplitude", [0.3, 1.0])
+def test_a_square_lattice_removed_is_told_from_one_kept(amplitude: float) -> None:
+    clean = amplitude * _square_atoms(8.0)
+    for seed in range(8):
+        z = clean + np.random.default_rng(seed).normal(size=clean.shape)
+        kept = {lat.kind: (lat, k) for lat, k in lattice_kept(z, clean, 1e-10)}
+        assert "square" in kept
+        assert not removes(*kept["square"]), (seed, kept["square"])
+        blurred = {lat.kind: (lat, k) for lat, k in lattice_kept(z, ndimage.gaussian_filter(z, 2.0), 1e-10)}
+        assert removes(*blurred["square"]), (seed, blurred["square"])
