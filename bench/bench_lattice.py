@@ -13,30 +13,20 @@ adds at most a fifth of the denoise's time at 512² (docs/metrics.md).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # bench_model's timer
+
+from bench_model import median_seconds  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.metrics.lattice import lattice_kept  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-
-
-def _median_s(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         z = np.random.default_rng(n).normal(size=(n, n)) * 1e-11
         scan = Scan(z, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")
         out = np.asarray(den.denoise(scan).data)
-        check = _median_s(lambda z=z, out=out: lattice_kept(z, out, 1e-10), args.repeats)
-        model = _median_s(lambda scan=scan: den.denoise(scan), args.repeats)
+        check = median_seconds(lambda z=z, out=out: lattice_kept(z, out, 1e-10), args.repeats)
+        model = median_seconds(lambda scan=scan: den.denoise(scan), args.repeats)
         print(f"| {n}² | {check:.3f} | {model:.3f} | {check / model:.2f} |")
     return 0
 

@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def _scan(n: int, seed: int = 0) -> Scan:
     return Scan(pair.noisy, pixel_size=(PX, PX), unit="m")
 
 
-def _time(f, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    f()  # warm-up (also builds the ONNX session)
+def median_seconds(f: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``f`` after one warm-up call (which also builds
+    an ONNX session); ``bench/bench_lattice.py`` times with it too."""
+    f()
     ts = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -108,11 +111,11 @@ def bench_inference(  # type: ignore[no-untyped-def]
             scan = _scan(n)
             for k in passes:
                 # new scan objects each time: the Denoiser keeps the last scan's grid (wave matching)
-                te = _time(
+                te = median_seconds(
                     lambda s=scan, d=eager, k=k: d.denoise(replace(s), passes=k, which="simulated"), repeats
                 )
                 if fast.device.type == "cpu":
-                    to = _time(
+                    to = median_seconds(
                         lambda s=scan, d=fast, k=k: d.denoise(replace(s), passes=k, which="simulated"),
                         repeats,
                     )
@@ -141,11 +144,13 @@ def bench_gain_path(den: Denoiser, repeats: int) -> None:
         scan = _scan(n)
         noise = np.random.default_rng(n).normal(0.0, float(np.std(scan.data)) / 4, scan.shape)
         other = replace(scan, data=scan.data + noise, direction="backward")  # a second look
-        tn = _time(lambda s=scan: den.denoise(replace(s), which="simulated"), repeats)
-        tg = _time(lambda s=scan: den.denoise(replace(s), which="experimental"), repeats)
-        tw = _time(lambda s=scan, o=other: two_direction_denoise(s, o), repeats)
+        tn = median_seconds(lambda s=scan: den.denoise(replace(s), which="simulated"), repeats)
+        tg = median_seconds(lambda s=scan: den.denoise(replace(s), which="experimental"), repeats)
+        tw = median_seconds(lambda s=scan, o=other: two_direction_denoise(s, o), repeats)
         # new scan objects each time: second_look remembers the offset of the same two objects
-        tc = _time(lambda s=scan, o=other: den.denoise_checked(replace(s), partner=replace(o)), repeats)
+        tc = median_seconds(
+            lambda s=scan, o=other: den.denoise_checked(replace(s), partner=replace(o)), repeats
+        )
         print(f"| {n}² | {tn:.3f} | {tg:.3f} | {tg / tn:.2f} | {tw:.3f} | {tw / tn:.2f} | {tc:.3f} |")
     bench_strip_levels(repeats)
 
@@ -171,8 +176,8 @@ def bench_strip_levels(repeats: int) -> None:
         amp[n // 4 : n // 4 + 16] *= 15.0
         f, b = (surface + amp * rng.standard_normal(surface.shape) for _ in range(2))
         assert filter_levels(f, b, (0.0, 0.0), px) is not None  # the levels' gate opens
-        t0 = _time(lambda f=f, b=b: two_direction_wiener(f, b, (0.0, 0.0)), repeats)
-        t1 = _time(
+        t0 = median_seconds(lambda f=f, b=b: two_direction_wiener(f, b, (0.0, 0.0)), repeats)
+        t1 = median_seconds(
             lambda f=f, b=b: two_direction_wiener(
                 f, b, (0.0, 0.0), pixel_size=px, strip_levels=filter_levels(f, b, (0.0, 0.0), px)
             ),
