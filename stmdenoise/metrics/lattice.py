@@ -45,7 +45,7 @@ stand as high, a square one. Ours (docs/metrics.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,9 +172,7 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
     out: dict[frozenset[tuple[int, int]], Lattice] = {}
     side = min(z.shape)
     for k0, a0, _ in peaks:
-        # a peak's position is known to a bin: at low |k| that is more than the tolerances
-        tol_k = max(K_TOLERANCE * k0, 1.0 / side)
-        tol_a = max(ANGLE_TOLERANCE, math.degrees(math.atan(1.0 / (k0 * side))))
+        tol_k, tol_a = _tolerances(k0, side)
         near = [
             (kk, a, b)
             for kk, a, b in peaks
@@ -186,13 +184,7 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
         if bins in out:
             continue
         period = 1.0 / float(np.mean([kk for kk, _, _ in near]))
-        out[bins] = Lattice(
-            period_px=period,
-            period_m=None if pixel_size is None else period * pixel_size,
-            ratio=float(min(rel[b] for b in bins)),
-            bins=tuple(sorted(bins)),
-            snr=float(sum(power[b] for b in bins) / sum(noise[b] for b in bins)),
-        )
+        out[bins] = _lattice(bins, period, "hexagonal", power, rel, noise, pixel_size)
     for lat in _squares(peaks, power, rel, noise, side, pixel_size):
         out.setdefault(frozenset(lat.bins), lat)
     merged: list[Lattice] = []
@@ -219,9 +211,8 @@ def _squares(
     rows, cols = power.shape
     out = []
     for a, (k1, a1, b1) in enumerate(peaks):
+        tol_k, tol_a = _tolerances(k1, side)
         for k2, a2, b2 in peaks[a + 1 :]:
-            tol_k = max(K_TOLERANCE * k1, 1.0 / side)
-            tol_a = max(ANGLE_TOLERANCE, math.degrees(math.atan(1.0 / (k1 * side))))
             turn = abs((a2 - a1) % 180.0 - 90.0)
             if abs(k2 - k1) > tol_k or turn > tol_a:
                 continue
@@ -231,16 +222,38 @@ def _squares(
             ]
             if min(harmonics) < PERIODIC_PEAK_RATIO:
                 continue
-            bins = (b1, b2)
-            out.append(Lattice(
-                period_px=2.0 / (k1 + k2),
-                period_m=None if pixel_size is None else 2.0 / (k1 + k2) * pixel_size,
-                ratio=float(min(rel[b] for b in bins)),
-                bins=tuple(sorted(bins)),
-                snr=float(sum(power[b] for b in bins) / sum(noise[b] for b in bins)),
-                kind="square",
-            ))  # fmt: skip
+            out.append(_lattice((b1, b2), 2.0 / (k1 + k2), "square", power, rel, noise, pixel_size))
     return out
+
+
+def _tolerances(k0: float, side: int) -> tuple[float, float]:
+    """How far in |k| and in angle (degrees) a peak may sit from ``k0``'s lattice partners: a
+    peak's position is known to a Fourier bin, which at low |k| is more than the tolerances."""
+    return (
+        max(K_TOLERANCE * k0, 1.0 / side),
+        max(ANGLE_TOLERANCE, math.degrees(math.atan(1.0 / (k0 * side)))),
+    )
+
+
+def _lattice(
+    bins: Iterable[tuple[int, int]],
+    period: float,
+    kind: str,
+    power: NDArray[np.float64],
+    rel: NDArray[np.float64],
+    noise: NDArray[np.float64],
+    pixel_size: float | None,
+) -> Lattice:
+    """The :class:`Lattice` of peaks ``bins`` (half plane) and ``period`` (px)."""
+    found = tuple(sorted(bins))
+    return Lattice(
+        period_px=period,
+        period_m=None if pixel_size is None else period * pixel_size,
+        ratio=float(min(rel[b] for b in found)),
+        bins=found,
+        snr=float(sum(power[b] for b in found) / sum(noise[b] for b in found)),
+        kind=kind,
+    )
 
 
 def _near_peak(rel: NDArray[np.float64], i: int, j: int) -> float:
