@@ -31,10 +31,10 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     Without a second look the error cannot be measured: the model's output is delivered with
     out-of-domain notices (resampling factor, residual that follows the image's structure,
     residual far above the noise floor) that say why it may not be trusted, unless, at the peaks
-    of a hexagonal lattice the scan shows (:mod:`stmdenoise.metrics.lattice`: periodic structure
-    pixel noise cannot make), it is further from the surface than the raw scan, or resampling
-    would erase periodic detail; then it is harmful and the policy applies (``fallback``: the raw
-    scan). When the plan
+    of a hexagonal, square or rectangular lattice the scan shows (:mod:`stmdenoise.metrics.lattice`:
+    periodic structure pixel noise cannot make), it is further from the surface than the raw
+    scan, or resampling would erase periodic detail; then it is harmful and the policy applies
+    (``fallback``: the raw scan). When the plan
     refused the model, the raw scan (or, with a second look, the classical filter) is delivered
     with the reason.
 
@@ -417,7 +417,7 @@ def _judge(
                 f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
                 "the model would erase it"
             )
-        else:  # a hexagonal lattice the output would remove (metrics.lattice)
+        else:  # a lattice the output would remove (metrics.lattice)
             from stmdenoise.metrics.lattice import removal_notice
 
             px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])

@@ -309,20 +309,27 @@ def test_without_a_second_look_an_output_that_keeps_the_lattice_is_delivered() -
     assert not any("lattice" in n for n in v.notices) and "not measurable" in v.reason
 
 
-def test_a_single_frame_of_a_square_lattice_is_not_erased_by_the_shipped_gain() -> None:
-    """Atoms on a square lattice (8 px, a (100) face or a rock-salt crystal) under noise, saved without
-    the other direction: the shipped spectral gain keeps almost none of the lattice, so the app
-    delivers the raw scan and says which lattice it kept."""
+@pytest.mark.parametrize(
+    ("period", "short", "amplitude", "kind"), [(8.0, 8.0, 0.5, "square"), (15.36, 7.68, 0.3, "rectangular")]
+)
+def test_a_single_frame_of_a_square_or_rectangular_lattice_is_not_erased_by_the_shipped_gain(
+    period: float, short: float, amplitude: float, kind: str
+) -> None:
+    """Atoms on a square lattice (8 px, a (100) face or a rock-salt crystal), or on a rectangular one
+    (Si(100)-2x1 dimer rows, 7.68 x 3.84 Å at 0.5 Å/px), under noise, saved without the other
+    direction: the shipped spectral gain keeps almost none of the lattice, so the app delivers the
+    raw scan and says which lattice it kept."""
     from stmdenoise.denoise import Denoiser, default_model_dir
 
-    n, period = 192, 8.0
+    n = 192
     y, x = np.mgrid[0:n, 0:n].astype(float)
     u, v = x * np.cos(0.2) + y * np.sin(0.2), -x * np.sin(0.2) + y * np.cos(0.2)
-    k = 2 * np.pi / period
-    atoms = np.exp(-2 * (1 - np.cos(k * u))) * np.exp(-2 * (1 - np.cos(k * v)))
-    z = 0.5 * (atoms - atoms.mean()) / atoms.std() + np.random.default_rng(2).normal(size=(n, n))
+    atoms = np.exp(-2 * (1 - np.cos(2 * np.pi * u / period))) * np.exp(
+        -2 * (1 - np.cos(2 * np.pi * v / short))
+    )
+    z = amplitude * (atoms - atoms.mean()) / atoms.std() + np.random.default_rng(2).normal(size=(n, n))
     scan = Scan(z * 1e-10, pixel_size=(PX, PX), channel="Z", unit="m", direction="forward")
     checked = Denoiser.from_folder(default_model_dir(), device="cpu").denoise_checked(scan)
     assert checked.verdict.delivered == "raw"
     assert np.array_equal(np.asarray(checked.delivered.data), np.asarray(scan.data))
-    assert "square lattice this scan shows" in checked.verdict.reason
+    assert f"{kind} lattice this scan shows" in checked.verdict.reason

@@ -54,3 +54,37 @@ def test_noise_levels_must_be_positive_numbers(noise: str, capsys: pytest.Captur
         other.main(["--noise", noise])
     assert exc.value.code == 2
     assert "--noise must be positive numbers" in capsys.readouterr().err
+
+
+def test_the_si100_like_surface_has_dimer_rows_on_a_rectangular_cell() -> None:
+    """Its strongest periods: the dimer rows (7.68 Å across) and the dimers along them (3.84 Å), 90° apart."""
+    img = other.si100(160.0, np.random.default_rng(3))
+    f = np.abs(np.fft.fft2(img - img.mean())) ** 2
+    ky, kx = np.meshgrid(np.fft.fftfreq(img.shape[0]), np.fft.fftfreq(img.shape[1]), indexing="ij")
+    k = np.hypot(ky, kx)
+    f[k < 1 / 400] = 0
+    f[ky < 0] = 0  # one of each mirror pair
+    order = np.argsort(f.ravel())[::-1]
+    rows, dimers = order[0], next(i for i in order if abs(other.FINE / k.flat[i] - 3.84) < 0.15)
+    assert other.FINE / k.flat[rows] == pytest.approx(7.68, rel=0.04)
+    angle = math.degrees(
+        math.atan2(ky.flat[rows], kx.flat[rows]) - math.atan2(ky.flat[dimers], kx.flat[dimers])
+    )
+    assert abs(angle) % 180 == pytest.approx(90, abs=3)
+
+
+def test_a_quiet_single_frame_is_counted_as_declined_not_as_a_lattice() -> None:
+    from stmdenoise.denoise import Denoiser, default_model_dir
+
+    den = Denoiser.from_folder(default_model_dir(), device="cpu")
+    row = other.run_case(den, "si100", 1.0, 0.4, "ideal", 5300, 256)  # adjacent lines repeat the dimers
+    assert row["single_path"] == "declined" and row["single_delivered"] == "raw"
+    assert "declined a quiet frame" in other.summary([row]) and "quiet frame" in other._table([row])
+
+
+@pytest.mark.parametrize("surfaces", ["", "si7x7,cu111", "x"])
+def test_surfaces_must_be_named(surfaces: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        other.main(["--surfaces", surfaces])
+    assert exc.value.code == 2
+    assert "--surfaces must name some of si7x7, moire, terrace, si100" in capsys.readouterr().err
