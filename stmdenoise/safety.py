@@ -56,7 +56,8 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.io.feedback import feedback_error_channel
-from stmdenoise.metrics._input import NotScorableError
+from stmdenoise.metrics._input import NotScorableError, scored_rows
+from stmdenoise.metrics.bands import Band, default_bands
 from stmdenoise.metrics.contrast import CONTRAST_NOTICE, contrast_of
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
@@ -65,7 +66,6 @@ from stmdenoise.metrics.fidelity import (
     ErrorDifference,
     FidelityReport,
     PairedLooks,
-    pair_fidelities,
 )
 from stmdenoise.metrics.noise_share import (
     UNEQUAL_LOOKS_MARK,
@@ -83,7 +83,7 @@ from stmdenoise.plan import (
     periodic_detail_lost,
     plan_denoise,
 )
-from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth
+from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
@@ -335,12 +335,41 @@ def _fallbacks(raw: Scan) -> list[Scan]:
     return [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
 
 
-def _best_fallback(smoothed: Sequence[Scan], reps: Sequence[FidelityReport]) -> tuple[str, int]:
+def _raw_bands(raw: Scan) -> tuple[Band, ...] | None:
+    """The bands the judge scores on: the raw scan's own (its complete rows' shape), not the
+    registered pair's, whose crop of a pixel or two would drop the longest octave from the check
+    (docs/model-selection.md, candidate BY). None without a pixel size (the pair then refuses)."""
+    if raw.pixel_size is None:
+        return None
+    a = np.asarray(raw.data, dtype=np.float64)
+    dy, dx = raw.pixel_size
+    return default_bands(math.sqrt(dy * dx), (a[scored_rows(a)].shape[0], a.shape[1]))
+
+
+def _predicted_harm(paired: PairedLooks, rep: FidelityReport, sigma: float) -> bool:
+    """Whether a Gaussian of ``sigma`` px is further from the surface than raw in a band with
+    signal by more than 2 SE of its *predicted* error (:meth:`PairedLooks.predicted`: from its
+    known transfer; the measured estimate's SE is too wide where the signal is strong, as on a
+    moiré; docs/model-selection.md, candidate BX)."""
+    predicted = paired.predicted(lambda k: gaussian_transfer(sigma, k))
+    return any(
+        b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(p.difference) and p.difference > 2 * p.se
+        for b, p in zip(rep.bands, predicted[:-1], strict=True)
+    )
+
+
+def _best_fallback(
+    smoothed: Sequence[Scan], reps: Sequence[FidelityReport], paired: PairedLooks
+) -> tuple[str, int]:
     """Name and index of the Gaussian width (0 = raw) of lowest estimated error among those
-    harming no band; ``smoothed``: :func:`_fallbacks`, ``reps`` their reports in that order."""
+    harming no band, by the estimate or by the prediction from the Gaussian's transfer;
+    ``smoothed``: :func:`_fallbacks`, ``reps`` their reports in that order, ``paired`` the
+    prepared pair they were scored on."""
     best: tuple[str, int] | None = None
     for k, (sigma, rep) in enumerate(zip(FALLBACK_SIGMAS, reps[: len(smoothed)], strict=True)):
         if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
+            continue
+        if sigma > 0 and _predicted_harm(paired, rep, sigma):
             continue
         if best is None or rep.overall.error < reps[best[1]].overall.error:
             best = ("raw" if sigma == 0 else f"gaussian {sigma:g} px", k)
@@ -447,9 +476,9 @@ def _judge(
     try:
         # the model and every fallback against one prepared pair: reports, then the paired gap
         smoothed = _fallbacks(raw)
-        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset)
+        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset, bands=_raw_bands(raw))
         reps = paired.reports()
-        name, k = _best_fallback(smoothed, reps)
+        name, k = _best_fallback(smoothed, reps, paired)
         fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
         gap = paired.difference(len(smoothed), k)[-1]
         mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
@@ -582,8 +611,9 @@ def _without_model(
     offset, partner_scan = looks
     try:
         smoothed = _fallbacks(raw)
-        reps = pair_fidelities(smoothed, raw, partner_scan, offset=offset)
-        name, k = _best_fallback(smoothed, reps)
+        paired = PairedLooks(smoothed, raw, partner_scan, offset=offset, bands=_raw_bands(raw))
+        reps = paired.reports()
+        name, k = _best_fallback(smoothed, reps, paired)
         fb_scan, rep_fb = smoothed[k], reps[k]
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")

@@ -333,3 +333,54 @@ def test_a_single_frame_of_a_square_or_rectangular_lattice_is_not_erased_by_the_
     assert checked.verdict.delivered == "raw"
     assert np.array_equal(np.asarray(checked.delivered.data), np.asarray(scan.data))
     assert f"{kind} lattice this scan shows" in checked.verdict.reason
+
+
+def _moire_looks(seed: int, n: int = 256, shift: int = 1) -> tuple[Scan, Scan, np.ndarray]:
+    """A strong wave of period 50 px (a moiré at 0.5 Å/px, ~100x the noise in its band) under
+    white noise, and its backward look displaced by ``shift`` px (registration then crops)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0 : n + shift, 0 : n + shift].astype(float)
+    wave = sum(
+        np.cos(2 * np.pi * (x * np.cos(a) + y * np.sin(a)) / 50.0) for a in (0.3, 0.3 + 2.094, 0.3 + 4.189)
+    )
+    s = 2.0 * wave
+    fwd = Scan(s[:n, :n] + rng.normal(size=(n, n)), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(
+        s[:n, shift:] + rng.normal(size=(n, n)), pixel_size=(PX, PX), channel="Z", direction="backward"
+    )
+    return fwd, bwd, s[:n, :n]
+
+
+def test_the_judge_scores_the_raw_scans_own_bands_however_registration_crops() -> None:
+    """A pixel cropped by registration must not drop the longest octave (a moiré's) from the check
+    (docs/model-selection.md, candidate BY)."""
+    from stmdenoise.metrics.bands import default_bands
+
+    fwd, bwd, _ = _moire_looks(0)
+    _, v = judge(fwd, fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.5)), bwd)
+    assert v.model is not None
+    assert [b.band.label for b in v.model.bands] == [b.label for b in default_bands(PX, (256, 256))]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_fallback_keeps_a_strong_long_wave_no_worse_than_raw(seed: int) -> None:
+    """A wide Gaussian lowers the overall error of a scan whose signal is one strong long wave, but
+    takes a few per cent of that wave, more than its band's noise: the fallback must not (its error
+    predicted from its known transfer, candidate BX), where the measured estimate's SE hid it."""
+    from stmdenoise.metrics.bands import default_bands
+
+    fwd, bwd, s = _moire_looks(seed)
+    erased = fwd.with_data(np.asarray(fwd.data) - s)  # the wave removed: harmful
+    out, v = judge(fwd, erased, bwd)
+    assert v.harmful is True and v.delivered != "model"
+    band = next(b for b in default_bands(PX, (256, 256)) if b.label == "32-64 Å")
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(256), np.fft.fftfreq(256), indexing="ij"))
+    inside = (k >= PX / band.long) & (k < PX / band.short)
+    w = hann_window((256, 256))
+
+    def band_error(z: np.ndarray) -> float:
+        return float((np.abs(np.fft.fft2(levelled(z - s) * w))[inside] ** 2).sum())
+
+    assert band_error(np.asarray(out.data)) <= 1.05 * band_error(np.asarray(fwd.data))  # within its 2 SE
+    wide = ndimage.gaussian_filter(np.asarray(fwd.data), 3.0)
+    assert band_error(wide) > 1.2 * band_error(np.asarray(fwd.data))  # what the old choice could deliver

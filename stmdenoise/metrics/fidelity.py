@@ -61,7 +61,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -430,6 +430,19 @@ def error_difference(
     return PairedLooks([a, b], raw, other, pixel_size=pixel_size, bands=bands, offset=offset).difference(0, 1)
 
 
+def _relative_to_raw(sp: _Spectra, diff: Array, var: Array) -> tuple[ErrorDifference, ...]:
+    """Per band then overall, ``diff`` (band sums of an error difference) and the SE from ``var``
+    (band sums of its variance), both relative to the raw frame's error."""
+    out = []
+    for k, band in enumerate((*sp.bands, ALL)):
+        if sp.sums.counts[k] == 0 or sp.raw_err[k] <= 0:
+            out.append(ErrorDifference(band, math.nan, math.nan))
+        else:
+            se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[k])) / float(sp.raw_err[k])
+            out.append(ErrorDifference(band, float(diff[k] / sp.raw_err[k]), se))
+    return tuple(out)
+
+
 class PairedLooks:
     """Outputs made from ``raw`` judged against one other look, prepared once (crop, planes,
     window, transforms): :meth:`reports` gives each output's :func:`pair_fidelity` and
@@ -462,6 +475,25 @@ class PairedLooks:
         levelled, windowed, registered): what :func:`stmdenoise.metrics.contrast.contrast_of` reads."""
         return self._sp.x_f, self._sp.ref_f
 
+    def predicted(self, transfer: Callable[[Array], Array]) -> tuple[ErrorDifference, ...]:
+        """A linear filter's error minus the raw frame's, *predicted* per band (then overall) from
+        its known transfer rather than measured from its output: ``transfer(k)`` is the filter's
+        gain at radial frequency ``k`` (cycles per pixel of the prepared pair). Per frequency the
+        filtered frame errs by |1 - H|² |S|² + |H|² N; ``Re(X B*)`` estimates |S|² and ``s2``
+        N, so the prediction's scatter grows as |1 - H|² sqrt(S N), where the measured
+        estimate's grows as |1 - H| sqrt(S N): far less for a filter that keeps most of a strong
+        signal (a Gaussian on a moiré). Two looks only (the noise of the judged look taken equal
+        to the other's, as everywhere here); relative to the raw frame's error, with its SE."""
+        sp = self._sp
+        ky = np.fft.fftfreq(sp.prep.shape[0])[:, None]
+        kx = np.fft.fftfreq(sp.prep.shape[1])[None, :]
+        h = np.asarray(transfer(np.hypot(ky, kx)), dtype=np.float64)
+        loss, gain = (1.0 - h) ** 2, h**2 - 1.0
+        signal = np.real(sp.x_f * np.conj(sp.ref_f))
+        diff = sp.sums.sums(loss * signal + gain * sp.s2)
+        var = sp.sums.sums(loss**2 * (np.maximum(signal, 0.0) * sp.s2 + sp.s2**2 / 2) + gain**2 * sp.s2**2)
+        return _relative_to_raw(sp, diff, var)
+
     def difference(self, i: int, j: int) -> tuple[ErrorDifference, ...]:
         """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
         paired standard error (:class:`ErrorDifference`)."""
@@ -469,14 +501,7 @@ class PairedLooks:
         d1, d2 = (np.fft.fft2(sp.prep.outputs[k]) for k in (i, j))
         diff = sp.sums.sums(np.abs(d1 - sp.ref_f) ** 2 - np.abs(d2 - sp.ref_f) ** 2)
         var = sp.sums.sums(2 * np.abs(d1 - d2) ** 2 * sp.s2)
-        out = []
-        for k, band in enumerate((*sp.bands, ALL)):
-            if sp.sums.counts[k] == 0 or sp.raw_err[k] <= 0:
-                out.append(ErrorDifference(band, math.nan, math.nan))
-            else:
-                se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[k])) / float(sp.raw_err[k])
-                out.append(ErrorDifference(band, float(diff[k] / sp.raw_err[k]), se))
-        return tuple(out)
+        return _relative_to_raw(sp, diff, var)
 
 
 def stack_fidelity(

@@ -56,18 +56,18 @@ def test_train_register_denoise_and_score(qtbot, window, realdata_dir: Path, tmp
     assert window.session.model is not None and window.session.model.origin == "user"
 
     # a 1.5 nm atomic-resolution scan would be shrunk 9x onto the model's grid: the model is not
-    # run, and the panel says so before and after; the classical fallback picked against the
-    # backward frame is shown instead
+    # run, and the panel says so before and after; no Gaussian picked against the backward frame
+    # keeps its atomic lattice (all signal), so the raw scan is shown
     idle = window.denoise_panel
-    refused = dict(timeout=120000, check_params_cb=lambda m: "showing classical fallback" in m)
+    refused = dict(timeout=120000, check_params_cb=lambda m: "showing the raw scan" in m)
     with qtbot.waitSignal(window.session.denoise_status, **refused):
         window.scan_list.drop_mime(file_mime([realdata_dir / "nanonis" / "img_0071.sxm"]))
     wait_idle(qtbot, window)
     fallback = window.session.denoised
     assert fallback is not None and fallback.steps[-1].name == "do_no_harm"
-    assert fallback.steps[-1].params["delivered"].startswith("gaussian")
+    assert fallback.steps[-1].params["delivered"] == "raw"
     verdict = idle.verdict_label.text()
-    assert "classical fallback" in verdict and "model not run" in verdict and "shrunk 9" in verdict
+    assert "model not run" in verdict and "shrunk 9" in verdict
     assert "estimated error" in verdict
     window.session.denoised_changed.emit(None)  # before a run, the plan says the same
     idle._show_plan()
