@@ -341,9 +341,9 @@ def removes(lattice: Lattice, kept: float) -> bool:
 
 
 def lattice_kept(
-    raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None, lattices: Sequence[Lattice] | None = None
+    raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None, given: Sequence[Lattice] | None = None
 ) -> list[tuple[Lattice, float]]:
-    """Each lattice of ``raw`` (:func:`lattices`, or the ``lattices`` given) and the share of its
+    """Each lattice of ``raw`` (:func:`lattices`, or those ``given``) and the share of its
     power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``."""
     block = _block(raw)
     if block is None:
@@ -353,7 +353,7 @@ def lattice_kept(
     if o.shape != z.shape or not np.isfinite(o).all():
         return []
     p_raw = _power(z)
-    found = list(lattices) if lattices is not None else _lattices(z, p_raw, pixel_size)
+    found = list(given) if given is not None else _lattices(z, p_raw, pixel_size)
     if not found:  # the common case: no lattice, and the output's spectrum is not needed
         return []
     p_out = _power(o)
