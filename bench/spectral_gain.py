@@ -55,12 +55,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fidelity import CU_BANDS, KO_DIR, KO_NM_PER_PX, REAL_DIR, two_direction_scans  # noqa: E402
 
 from stmdenoise.denoise import two_direction_denoise  # noqa: E402
+from stmdenoise.fallback import harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics.fidelity import FidelityReport  # noqa: E402
 from stmdenoise.model.folder import load_gain, read_model_info  # noqa: E402
 from stmdenoise.model.spectral_gain import GainFeatures, GainWeights, apply_gain, line_coherence  # noqa: E402
-from stmdenoise.safety import harmful_bands  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import Method, pair_rows, stack_rows  # noqa: E402
 from stmdenoise.training.spectral_gain import (  # noqa: E402
@@ -79,7 +79,7 @@ served: set[str] = set()
 
 
 def _harmful(rep: FidelityReport) -> list[str]:
-    """The gate of docs/model-selection.md (``stmdenoise.safety.harmful_bands``), as short labels."""
+    """The gate of docs/model-selection.md (``stmdenoise.fallback.harmful_bands``), as short labels."""
     return [f"{b.band.label} {b.error:.2f}" for b in harmful_bands(rep)]
 
 

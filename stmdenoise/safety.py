@@ -55,14 +55,19 @@ from typing import Any
 
 import numpy as np
 
+from stmdenoise.fallback import (
+    FALLBACK_SIGMAS,
+    band_reasons,
+    best_fallback,
+    fallbacks,
+    harmful_bands,
+    raw_bands,
+)
 from stmdenoise.io.feedback import feedback_error_channel
-from stmdenoise.metrics._input import NotScorableError, scored_rows
-from stmdenoise.metrics.bands import Band, default_bands
+from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.contrast import CONTRAST_NOTICE, contrast_of
 from stmdenoise.metrics.fidelity import (
     FIDELITY_CAVEAT,
-    SIGNAL_COHERENCE,
-    BandFidelity,
     ErrorDifference,
     FidelityReport,
     PairedLooks,
@@ -83,7 +88,6 @@ from stmdenoise.plan import (
     periodic_detail_lost,
     plan_denoise,
 )
-from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
@@ -107,12 +111,6 @@ __all__ = [
 
 #: What :func:`judge` may do with a harmful output (see the module docstring).
 POLICIES = ("fallback", "warn", "refuse", "off")
-
-#: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
-FALLBACK_SIGMAS = GAUSSIAN_WIDTHS
-#: Share of a band's raw power that must be common to the looks before the band counts as
-#: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
-SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
 
 
 class HarmError(ValueError):
@@ -307,74 +305,7 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
     elif e > fallback.overall.error and fallback_name != "raw":
         fb = fallback.overall.error
         reasons.append(f"its estimated error ({e:.2f}x raw) is above {fallback_name}'s ({fb:.2f}x)")
-    return reasons + _harmful_bands(model)
-
-
-def harmful_bands(rep: FidelityReport) -> list[BandFidelity]:
-    """Bands with signal where ``rep`` is further from the surface than raw by more than 2 SE.
-
-    The do-no-harm criterion of :func:`judge` per band (also the gate of docs/model-selection.md)."""
-    return [
-        b
-        for b in rep.bands
-        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(b.error) and b.error > 1.0 + 2 * b.error_se
-    ]
-
-
-def _harmful_bands(rep: FidelityReport) -> list[str]:
-    """:func:`harmful_bands` as the reasons a verdict gives."""
-    out = []
-    for b in harmful_bands(rep):
-        kept = "" if not math.isfinite(b.kept) else f", keeping {b.kept:.0%} of the signal"
-        out.append(f"in the {b.band.label} band it is {b.error:.2f}x further from the surface than raw{kept}")
-    return out
-
-
-def _fallbacks(raw: Scan) -> list[Scan]:
-    """The Gaussian fallback of each width of :data:`FALLBACK_SIGMAS` (0: ``raw`` itself)."""
-    return [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
-
-
-def _raw_bands(raw: Scan) -> tuple[Band, ...] | None:
-    """The bands the judge scores on: the raw scan's own (its complete rows' shape), not the
-    registered pair's, whose crop of a pixel or two would drop the longest octave from the check
-    (docs/model-selection.md, candidate BY). None without a pixel size (the pair then refuses)."""
-    if raw.pixel_size is None:
-        return None
-    a = np.asarray(raw.data, dtype=np.float64)
-    dy, dx = raw.pixel_size
-    return default_bands(math.sqrt(dy * dx), (a[scored_rows(a)].shape[0], a.shape[1]))
-
-
-def _predicted_harm(paired: PairedLooks, rep: FidelityReport, sigma: float) -> bool:
-    """Whether a Gaussian of ``sigma`` px is further from the surface than raw in a band with
-    signal by more than 2 SE of its *predicted* error (:meth:`PairedLooks.predicted`: from its
-    known transfer; the measured estimate's SE is too wide where the signal is strong, as on a
-    moiré; docs/model-selection.md, candidate BX)."""
-    predicted = paired.predicted(lambda k: gaussian_transfer(sigma, k))
-    return any(
-        b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(p.difference) and p.difference > 2 * p.se
-        for b, p in zip(rep.bands, predicted[:-1], strict=True)
-    )
-
-
-def _best_fallback(
-    smoothed: Sequence[Scan], reps: Sequence[FidelityReport], paired: PairedLooks
-) -> tuple[str, int]:
-    """Name and index of the Gaussian width (0 = raw) of lowest estimated error among those
-    harming no band, by the estimate or by the prediction from the Gaussian's transfer;
-    ``smoothed``: :func:`_fallbacks`, ``reps`` their reports in that order, ``paired`` the
-    prepared pair they were scored on."""
-    best: tuple[str, int] | None = None
-    for k, (sigma, rep) in enumerate(zip(FALLBACK_SIGMAS, reps[: len(smoothed)], strict=True)):
-        if sigma > 0 and (rep.overall.error > 1.0 or _harmful_bands(rep)):
-            continue
-        if sigma > 0 and _predicted_harm(paired, rep, sigma):
-            continue
-        if best is None or rep.overall.error < reps[best[1]].overall.error:
-            best = ("raw" if sigma == 0 else f"gaussian {sigma:g} px", k)
-    assert best is not None  # FALLBACK_SIGMAS is not empty and its 0 is never skipped
-    return best
+    return reasons + band_reasons(model)
 
 
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
@@ -475,10 +406,10 @@ def _judge(
     offset, partner_scan = looks
     try:
         # the model and every fallback against one prepared pair: reports, then the paired gap
-        smoothed = _fallbacks(raw)
-        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset, bands=_raw_bands(raw))
+        smoothed = fallbacks(raw)
+        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset, bands=raw_bands(raw))
         reps = paired.reports()
-        name, k = _best_fallback(smoothed, reps, paired)
+        name, k = best_fallback(smoothed, reps, paired)
         fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
         gap = paired.difference(len(smoothed), k)[-1]
         mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
@@ -610,10 +541,10 @@ def _without_model(
         return delivered, Verdict(policy, "raw", None, f"not denoised: {reason}", tuple(notices), plan=plan)
     offset, partner_scan = looks
     try:
-        smoothed = _fallbacks(raw)
-        paired = PairedLooks(smoothed, raw, partner_scan, offset=offset, bands=_raw_bands(raw))
+        smoothed = fallbacks(raw)
+        paired = PairedLooks(smoothed, raw, partner_scan, offset=offset, bands=raw_bands(raw))
         reps = paired.reports()
-        name, k = _best_fallback(smoothed, reps, paired)
+        name, k = best_fallback(smoothed, reps, paired)
         fb_scan, rep_fb = smoothed[k], reps[k]
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
