@@ -384,3 +384,21 @@ def test_the_fallback_keeps_a_strong_long_wave_no_worse_than_raw(seed: int) -> N
     assert band_error(np.asarray(out.data)) <= 1.05 * band_error(np.asarray(fwd.data))  # within its 2 SE
     wide = ndimage.gaussian_filter(np.asarray(fwd.data), 3.0)
     assert band_error(wide) > 1.2 * band_error(np.asarray(fwd.data))  # what the old choice could deliver
+
+
+@pytest.mark.realdata
+def test_a_real_lattice_the_gain_keeps_is_delivered_denoised(realdata_dir) -> None:  # type: ignore[no-untyped-def]
+    """STM_nanonis_generic_4_5's forward current shows an ordered molecular network (the one lattice
+    the check finds among the shared scans); the shipped gain keeps 93 % of it, so a single frame of
+    it is delivered denoised, not refused."""
+    from stmdenoise.denoise import Denoiser, default_model_dir
+    from stmdenoise.metrics.lattice import lattices
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    ((_, fwd, _),) = two_direction_frames(
+        realdata_dir / "nanonis" / "STM_nanonis_generic_4_5.sxm", ["Current"]
+    )
+    px = float(np.sqrt(fwd.pixel_size[0] * fwd.pixel_size[1]))
+    assert [lat.kind for lat in lattices(fwd.data, px)] == ["rectangular"]
+    checked = Denoiser.from_folder(default_model_dir(), device="cpu").denoise_checked(fwd)
+    assert checked.verdict.delivered == "model" and "lattice" not in checked.verdict.reason
