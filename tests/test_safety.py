@@ -320,14 +320,10 @@ def test_a_single_frame_of_a_square_or_rectangular_lattice_is_not_erased_by_the_
     direction: the shipped spectral gain keeps almost none of the lattice, so the app delivers the
     raw scan and says which lattice it kept."""
     from stmdenoise.denoise import Denoiser, default_model_dir
+    from tests.lattice_scenes import atoms
 
     n = 192
-    y, x = np.mgrid[0:n, 0:n].astype(float)
-    u, v = x * np.cos(0.2) + y * np.sin(0.2), -x * np.sin(0.2) + y * np.cos(0.2)
-    atoms = np.exp(-2 * (1 - np.cos(2 * np.pi * u / period))) * np.exp(
-        -2 * (1 - np.cos(2 * np.pi * v / short))
-    )
-    z = amplitude * (atoms - atoms.mean()) / atoms.std() + np.random.default_rng(2).normal(size=(n, n))
+    z = amplitude * atoms(period, 0.2, n, short=short) + np.random.default_rng(2).normal(size=(n, n))
     scan = Scan(z * 1e-10, pixel_size=(PX, PX), channel="Z", unit="m", direction="forward")
     checked = Denoiser.from_folder(default_model_dir(), device="cpu").denoise_checked(scan)
     assert checked.verdict.delivered == "raw"

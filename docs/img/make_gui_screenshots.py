@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # a tiny training run registers its model in the user folder: keep it out of the real one
 os.environ.setdefault("STMDENOISE_USER_DIR", "/tmp/stmdenoise_screenshots/user")
@@ -158,6 +159,20 @@ def _uneven(win: MainWindow, real: Path) -> None:
     _open_current(win, real / "nanonis" / "CO_img_0050.sxm", notices=True)
 
 
+def _open_forward_only(win: MainWindow, name: str, heights_a: Any, px_a: float) -> None:
+    """Write ``heights_a`` (Å) as a one-channel forward-only .sxm of ``px_a`` Å/px under the
+    screenshots' temporary folder, open it in the window and wait for its denoise."""
+    from stmdenoise.io.sxm_write import write_sxm
+    from stmdenoise.scan import Scan
+
+    path = Path("/tmp/stmdenoise_screenshots") / name
+    path.unlink(missing_ok=True)
+    px = px_a * 1e-10
+    write_sxm(path, [Scan(heights_a * 1e-10, pixel_size=(px, px), channel="Z", unit="m")])
+    win.session.open_paths([path])
+    wait_until_idle(win, timeout_s=600)
+
+
 def _lattice(win: MainWindow, real: Path) -> None:
     """A Si(111)-7x7-like topograph saved without its backward frame (``bench/other_surfaces.py``,
     1 Å/px, noise 0.4x the surface's RMS): the spectral gain would remove most of its adatom
@@ -165,15 +180,8 @@ def _lattice(win: MainWindow, real: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import other_surfaces
 
-    from stmdenoise.io.sxm_write import write_sxm
-    from stmdenoise.scan import Scan
-
     _, fwd, _ = other_surfaces.make_case("si7x7", 1.0, 0.4, "ideal", 5000, 256)
-    path = Path("/tmp/stmdenoise_screenshots/si7x7_like_forward_only.sxm")
-    path.unlink(missing_ok=True)
-    write_sxm(path, [Scan(fwd * 1e-10, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")])
-    win.session.open_paths([path])
-    wait_until_idle(win, timeout_s=600)
+    _open_forward_only(win, "si7x7_like_forward_only.sxm", fwd, 1.0)
 
 
 def _rectangle(win: MainWindow, real: Path) -> None:
@@ -182,18 +190,11 @@ def _rectangle(win: MainWindow, real: Path) -> None:
     gain would keep none of the lattice, so the check delivers the raw scan and says why."""
     import numpy as np
 
-    from stmdenoise.io.sxm_write import write_sxm
-    from stmdenoise.scan import Scan
-
     y, x = np.mgrid[0:256, 0:256].astype(float)
     u, v = x * np.cos(0.2) + y * np.sin(0.2), -x * np.sin(0.2) + y * np.cos(0.2)
     atoms = np.exp(-2 * (1 - np.cos(2 * np.pi * u / 15.36))) * np.exp(-2 * (1 - np.cos(2 * np.pi * v / 7.68)))
     z = 0.3 * (atoms - atoms.mean()) / atoms.std() + np.random.default_rng(1).normal(size=(256, 256))
-    path = Path("/tmp/stmdenoise_screenshots/rectangular_lattice_forward_only.sxm")
-    path.unlink(missing_ok=True)
-    write_sxm(path, [Scan(z * 1e-10, pixel_size=(0.5e-10, 0.5e-10), channel="Z", unit="m")])
-    win.session.open_paths([path])
-    wait_until_idle(win, timeout_s=600)
+    _open_forward_only(win, "rectangular_lattice_forward_only.sxm", z, 0.5)
 
 
 def _simulation(win: MainWindow, real: Path) -> None:

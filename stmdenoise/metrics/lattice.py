@@ -74,7 +74,7 @@ __all__ = [
 #: Percentile of the power of the rings around a peak that it is compared with to be found: low,
 #: so that a lattice's own six peaks (and the strong 1/f noise at low |k|) do not raise it.
 FIND_PERCENTILE = 20.0
-#: A rectangle's (or square's) next combinations of its two peaks (2k1 ± k2, k1 ± 2k2): at least
+#: A rectangle's next combinations of its two peaks (2k1 ± k2, k1 ± 2k2; a square needs none): at least
 #: :data:`HIGHER_ORDERS` of the four must stand this many times above their rings, the most pixel
 #: noise reaches (:data:`PERIODIC_PEAK_RATIO`'s note: 5-8 on 256² images). Atoms make them (14-43x
 #: for a lattice 0.3x the noise); chance pairs of interference peaks do not.

@@ -1,5 +1,6 @@
-"""Hexagonal and square lattices: found where a scan shows one, not in noise or interference, and how
-much an output keeps; none on the shared real scans (the do-no-harm check must not refuse them)."""
+"""Hexagonal, square and rectangular lattices: found where a scan shows one, not in noise or
+interference, and how much an output keeps; on the shared real scans only the one real lattice
+there (the do-no-harm check must not refuse the others)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,7 @@ import pytest
 from scipy import ndimage
 
 from stmdenoise.metrics.lattice import lattice_kept, lattices, removes
-
-
-def _square_atoms(period: float, turn: float = 0.0, n: int = 256, short: float | None = None) -> np.ndarray:
-    """Atoms (round bumps) on a square lattice (a rectangular one of sides ``period`` x ``short``):
-    its peaks and their harmonics; unit std."""
-    y, x = np.mgrid[0:n, 0:n].astype(float)
-    u, v = x * np.cos(turn) + y * np.sin(turn), -x * np.sin(turn) + y * np.cos(turn)
-    k = 2 * np.pi / period
-    k2 = k if short is None else 2 * np.pi / short
-    atoms = np.exp(-2 * (1 - np.cos(k * u))) * np.exp(-2 * (1 - np.cos(k2 * v)))
-    return np.asarray((atoms - atoms.mean()) / atoms.std())
+from tests.lattice_scenes import atoms as _square_atoms
 
 
 def _waves(period: float, angles: tuple[float, ...], n: int = 256) -> np.ndarray:
