@@ -1,4 +1,4 @@
-"""Cost of the single-look lattice check beside the single-frame denoise it checks.
+"""Cost of the single-look checks (lattice, line noise) beside the single-frame denoise they check.
 
     python bench/bench_lattice.py [--repeats 5]
 
@@ -6,8 +6,10 @@ Without a second look, :func:`stmdenoise.safety.judge` compares the model's outp
 scan at the peaks of any hexagonal lattice the scan shows (:mod:`stmdenoise.metrics.lattice`).
 Here, per frame size, the median time of that check (``lattice_kept`` on a white-noise frame:
 every step runs, nothing is found) and of the shipped model's single-frame denoise of the same
-frame (the spectral gain, ``Denoiser.denoise``) in the same run, and their ratio. Target: the check
-adds at most a fifth of the denoise's time at 512² (docs/metrics.md).
+frame (the spectral gain, ``Denoiser.denoise``) in the same run, and their ratio; beside it the
+line-noise bound (:func:`stmdenoise.metrics.line_noise.line_bands`, which always runs every
+step). Target: the two checks together add at most a fifth of the denoise's time at 512²
+(docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bench_model import median_seconds  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.metrics.lattice import lattice_kept  # noqa: E402
+from stmdenoise.metrics.line_noise import line_bands  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 
@@ -34,15 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args(argv)
     den = Denoiser.from_folder(default_model_dir(), device="cpu")
-    print("| frame | lattice check (s) | single-frame denoise (s) | check / denoise |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| frame | lattice check (s) | line-noise check (s) | single-frame denoise (s) | checks / denoise |"
+    )
+    print("|---|---:|---:|---:|---:|")
     for n in (256, 512, 1024):
         z = np.random.default_rng(n).normal(size=(n, n)) * 1e-11
         scan = Scan(z, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")
         out = np.asarray(den.denoise(scan).data)
         check = median_seconds(lambda z=z, out=out: lattice_kept(z, out, 1e-10), args.repeats)
+        lines = median_seconds(lambda z=z, out=out: line_bands(z, out), args.repeats)
         model = median_seconds(lambda scan=scan: den.denoise(scan), args.repeats)
-        print(f"| {n}² | {check:.3f} | {model:.3f} | {check / model:.2f} |")
+        print(f"| {n}² | {check:.3f} | {lines:.3f} | {model:.3f} | {(check + lines) / model:.2f} |")
     return 0
 
 

@@ -44,7 +44,8 @@ estimate of the same (``est``). Methods: the best Gaussian (0.5-4 px, chosen on 
 oracle bar), the model's own output, what the app delivers (the model's output or its do-no-harm
 fallback, and which), and the forward frame denoised alone, as a scan without its other direction
 is (the single-frame path: the spectral gain), and what the app delivers for it (the raw scan
-where the gain would remove a lattice, :mod:`stmdenoise.metrics.lattice`). A band "holds
+where the gain would remove a lattice, :mod:`stmdenoise.metrics.lattice`, or more than the noise
+neighbouring lines show, :mod:`stmdenoise.metrics.line_noise`). A band "holds
 signal" where the surface's power there is at least the noise's; an error above 1 in such a band
 means real structure was changed more than the noise changed it.
 
@@ -340,8 +341,8 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"holds at least the noise's power: model {harmed['model_true']}, delivered "
         f"{harmed['delivered_true']}, the same frame alone (single-frame path, mean true error "
         f"{alone.mean():.4f}) {harmed['single_true']}; what the app delivers for it "
-        f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: a lattice the "
-        f"gain would remove{quiet})."
+        f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
+        f"lattice, or more than the noise neighbouring lines show{quiet})."
     )
 
 

@@ -337,6 +337,21 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     ]
 
 
+def _single_frame_harm(raw: Scan, model_out: Scan) -> str | None:
+    """Harm one frame shows for sure: a lattice the output removes (:mod:`metrics.lattice`),
+    else structure removed along the scan lines beyond the noise neighbouring lines show
+    (:mod:`metrics.line_noise`); None when neither."""
+    from stmdenoise.metrics import lattice, line_noise
+
+    px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+    why = lattice.removal_notice(raw.data, model_out.data, px)
+    if why is None:
+        why = line_noise.removal_notice(
+            raw.data, model_out.data, None if raw.pixel_size is None else raw.pixel_size[1]
+        )
+    return why
+
+
 def _judge(
     raw: Scan,
     model_out: Scan | None,
@@ -377,11 +392,8 @@ def _judge(
                 f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
                 "the model would erase it"
             )
-        else:  # a lattice the output would remove (metrics.lattice)
-            from stmdenoise.metrics.lattice import removal_notice
-
-            px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-            why = removal_notice(raw.data, model_out.data, px)
+        else:
+            why = _single_frame_harm(raw, model_out)
         if why is not None:
             if policy == "refuse":
                 raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")

@@ -159,18 +159,24 @@ def _uneven(win: MainWindow, real: Path) -> None:
     _open_current(win, real / "nanonis" / "CO_img_0050.sxm", notices=True)
 
 
-def _open_forward_only(win: MainWindow, name: str, heights_a: Any, px_a: float) -> None:
-    """Write ``heights_a`` (Å) as a one-channel forward-only .sxm of ``px_a`` Å/px under the
-    screenshots' temporary folder, open it in the window and wait for its denoise."""
+def _open_alone(win: MainWindow, name: str, scan: Any) -> None:
+    """Write ``scan`` as a one-channel .sxm without its other direction under the screenshots'
+    temporary folder, open it in the window and wait for its denoise."""
     from stmdenoise.io.sxm_write import write_sxm
-    from stmdenoise.scan import Scan
 
     path = Path("/tmp/stmdenoise_screenshots") / name
     path.unlink(missing_ok=True)
-    px = px_a * 1e-10
-    write_sxm(path, [Scan(heights_a * 1e-10, pixel_size=(px, px), channel="Z", unit="m")])
+    write_sxm(path, [scan])
     win.session.open_paths([path])
     wait_until_idle(win, timeout_s=600)
+
+
+def _open_forward_only(win: MainWindow, name: str, heights_a: Any, px_a: float) -> None:
+    """:func:`_open_alone` for ``heights_a`` (Å), a forward Z frame of ``px_a`` Å/px."""
+    from stmdenoise.scan import Scan
+
+    px = px_a * 1e-10
+    _open_alone(win, name, Scan(heights_a * 1e-10, pixel_size=(px, px), channel="Z", unit="m"))
 
 
 def _lattice(win: MainWindow, real: Path) -> None:
@@ -195,6 +201,16 @@ def _rectangle(win: MainWindow, real: Path) -> None:
     atoms = np.exp(-2 * (1 - np.cos(2 * np.pi * u / 15.36))) * np.exp(-2 * (1 - np.cos(2 * np.pi * v / 7.68)))
     z = 0.3 * (atoms - atoms.mean()) / atoms.std() + np.random.default_rng(1).normal(size=(256, 256))
     _open_forward_only(win, "rectangular_lattice_forward_only.sxm", z, 0.5)
+
+
+def _line_noise(win: MainWindow, real: Path) -> None:
+    """CO_img_0050's forward current saved without its backward frame: the spectral gain would blur
+    the porphyrin's lobes away, removing 5x the noise neighbouring lines show along them, so the
+    check delivers the raw scan and says why (docs/model-selection.md, candidate CB)."""
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    ((_, fwd, _),) = two_direction_frames(real / "nanonis" / "CO_img_0050.sxm", ["Current"])
+    _open_alone(win, "CO_img_0050_current_forward_only.sxm", fwd)
 
 
 def _simulation(win: MainWindow, real: Path) -> None:
@@ -240,6 +256,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "quiet": (_quiet, True),
     "lattice": (_lattice, True),
     "rectangle": (_rectangle, True),
+    "line_noise": (_line_noise, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }

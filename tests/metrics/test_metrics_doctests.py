@@ -20,6 +20,7 @@ MODULES = [
     "stmdenoise.metrics.contrast",
     "stmdenoise.metrics.second_look",
     "stmdenoise.metrics.noise_share",
+    "stmdenoise.metrics.line_noise",
     "stmdenoise.model.two_direction",
     "stmdenoise.model.fine_levels",
     "stmdenoise.model.fourier_tiles",
