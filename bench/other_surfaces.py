@@ -1,7 +1,7 @@
 """Two-direction scans of surfaces other than Cu(111), built with the truth known: what the app does to them.
 
     python bench/other_surfaces.py [--seeds 2] [--pixels 256] [--noise 0.4,1] [--surfaces si7x7,moire,terrace]
-                                   [--model DIR] [--out DIR]
+                                   [--scanners ideal,hysteresis] [--model DIR] [--out DIR]
 
 Issue 15 found the first model erasing the corner holes of Si(111)-7x7 and blurring a moiré; such
 scans are among the hidden test scans, and none is in ``../shared/realdata``. Here a forward and a
@@ -33,8 +33,9 @@ levels (white noise of 0.4x and 1x the clean frame's RMS, plus 1/f noise along t
 half that, continuous from a line's trace to its retrace so that its slow part is common to both,
 and per-line offsets of 0.3x, independent per direction) and two scanner models: ideal, or the
 piezo's hysteresis and the feedback lag (trace and retrace displaced by ±(1 + 1.5 sin(πu/W)) px
-along the fast axis: no single offset registers them). ``--seeds`` draws of each; ``--noise``
-other white-noise levels (issue 15 asks for 0.25x to 3x).
+along the fast axis: no single offset registers them); ``--scanners bowed`` a strongly hysteretic
+one, ±(2 + 6 sin(πu/W)) px. ``--seeds`` draws of each; ``--noise`` other white-noise levels
+(issue 15 asks for 0.25x to 3x).
 
 For each output, against the forward frame's truth (the surface where the forward frame saw
 it), the error power over the raw frame's (``true``: raw = 1, 0 = the surface; every frequency but
@@ -88,7 +89,11 @@ DEFAULT_SURFACES = ("si7x7", "moire", "terrace")
 #: White noise RMS over the clean frame's; the 1/f and line-offset terms scale with it.
 NOISE = (0.4, 1.0)
 #: Scanner models: (feedback lag px, hysteresis px) displacing trace and retrace oppositely.
-SCANNERS = {"ideal": (0.0, 0.0), "hysteresis": (1.0, 1.5)}
+#: ``bowed`` (only with ``--scanners``): a strongly hysteretic piezo, trace and retrace 4-16 px
+#: apart across the line (pySPM_test.sxm's two directions are 5-25 px apart).
+SCANNERS = {"ideal": (0.0, 0.0), "hysteresis": (1.0, 1.5), "bowed": (2.0, 6.0)}
+#: The scanners run unless ``--scanners`` names others.
+DEFAULT_SCANNERS = ("ideal", "hysteresis")
 #: The oracle Gaussian's widths (px).
 ORACLE_SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: An error above this is above raw's (the raw scan itself reads 1 within rounding).
@@ -359,8 +364,15 @@ def main(argv: list[str] | None = None) -> int:
         "--surfaces", default=",".join(DEFAULT_SURFACES),
         help=f"comma-separated, of {', '.join(SURFACES)} (default %(default)s)",
     )  # fmt: skip
+    ap.add_argument(
+        "--scanners", default=",".join(DEFAULT_SCANNERS),
+        help=f"comma-separated, of {', '.join(SCANNERS)} (default %(default)s)",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, help="write other_surfaces.md and other_surfaces.json here")
     args = ap.parse_args(argv)
+    scanners = [v.strip() for v in args.scanners.split(",") if v.strip()]
+    if not scanners or any(v not in SCANNERS for v in scanners):
+        ap.error(f"--scanners must name some of {', '.join(SCANNERS)}, got {args.scanners!r}")
     chosen = [v.strip() for v in args.surfaces.split(",") if v.strip()]
     if not chosen or any(v not in SURFACES for v in chosen):
         ap.error(f"--surfaces must name some of {', '.join(SURFACES)}, got {args.surfaces!r}")
@@ -381,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             continue  # its seeds stay those of its place in SURFACES
         for px_a in sizes:
             for noise in noises:
-                for scanner in SCANNERS:
+                for scanner in scanners:
                     for seed in range(args.seeds):
                         rows.append(
                             run_case(den, surface, px_a, noise, scanner, 5000 + 100 * s_i + seed, args.pixels)
