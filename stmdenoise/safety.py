@@ -78,7 +78,7 @@ from stmdenoise.metrics.noise_share import (
     UNEQUAL_NOISE,
     fine_power_ratio,
 )
-from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, second_look
+from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, FOLLOW_STEP, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
     MAX_WORK_PIXELS,
@@ -534,6 +534,8 @@ def _second_look(
             f"sign flips with the scan direction. It is judged against the {partner.direction} current "
             f"negated, which shows the same structure (coherence {coherence:.2f} at large scales)."
         )
+    if look.steps and look.steps[-1].name == FOLLOW_STEP:
+        notices.append(str(look.steps[-1].params["description"]).capitalize() + ".")
     return offset, look
 
 

@@ -213,6 +213,16 @@ def _line_noise(win: MainWindow, real: Path) -> None:
     _open_alone(win, "CO_img_0050_current_forward_only.sxm", fwd)
 
 
+def _hysteresis(win: MainWindow, real: Path) -> None:
+    """pySPM_test.sxm: its backward frame lies 5-25 px from the forward one along the lines (piezo
+    hysteresis); the second look follows that, and the Denoise panel's notices (scrolled to) say
+    by how much."""
+    win.session.open_paths([real / "nanonis" / "pySPM_test.sxm"])
+    wait_until_idle(win, timeout_s=600)
+    bar = win.docks["Denoise"].widget().verticalScrollBar()
+    bar.setValue(bar.maximum())
+
+
 def _simulation(win: MainWindow, real: Path) -> None:
     win.docks["Simulation"].raise_()
     if win.simulation.preview_button.isEnabled():
@@ -257,6 +267,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "lattice": (_lattice, True),
     "rectangle": (_rectangle, True),
     "line_noise": (_line_noise, True),
+    "hysteresis": (_hysteresis, True),
     "simulation": (_simulation, False),
     "training": (_training, False),
 }

@@ -33,10 +33,22 @@ import numpy as np
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.contrast import contrast_mismatch
+from stmdenoise.metrics.hysteresis import FastAxisWarp, fast_axis_warp, follow
 from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
-from stmdenoise.scan import Scan
+from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["FEEDBACK_ERROR_CAVEAT", "NEGATED_LOOK_COHERENCE", "negated_look", "second_look"]
+__all__ = [
+    "FEEDBACK_ERROR_CAVEAT",
+    "FOLLOW_STEP",
+    "NEGATED_LOOK_COHERENCE",
+    "followed_look",
+    "negated_look",
+    "second_look",
+]
+
+#: Name of the processing step a look gets when its columns follow the hysteresis (its
+#: ``description`` says by how much; :func:`followed_look`).
+FOLLOW_STEP = "follow_hysteresis"
 
 #: Large-scale coherence from which the negated other direction counts as the second look
 #: (0.98-0.99 where it holds on ``../shared/realdata``, 0.63 at most where it does not).
@@ -53,7 +65,8 @@ FEEDBACK_ERROR_CAVEAT = (
 MEMO_SIZE = 4
 
 _Found = tuple[tuple[float, float], Scan, float | None] | None
-_Answer = tuple[tuple[float, float], float | None] | None
+#: offset, coherence (None: the partner as stored) and the warp its columns follow (None: none)
+_Answer = tuple[tuple[float, float], float | None, FastAxisWarp | None] | None
 #: (id(raw), id(partner)) -> weak references to both, and the offset and coherence (None: no look)
 _memo: OrderedDict[tuple[int, int], tuple[weakref.ref[Scan], weakref.ref[Scan], _Answer]] = OrderedDict()
 _memo_lock = threading.Lock()
@@ -100,11 +113,16 @@ def second_look(raw: Scan, partner: Scan) -> tuple[tuple[float, float], Scan, fl
             _memo.move_to_end(key)
             if hit[2] is None:
                 return None
-            offset, coherence = hit[2]
-            return offset, partner if coherence is None else _negated(partner), coherence
-    found = _measure(raw, partner)
+            offset, coherence, warp = hit[2]
+            look = partner if coherence is None else _negated(partner)
+            return offset, look if warp is None else _follow(look, warp, offset), coherence
+    found, warp = _measure(raw, partner)
     with _memo_lock:
-        _memo[key] = (weakref.ref(raw), weakref.ref(partner), None if found is None else (found[0], found[2]))
+        _memo[key] = (
+            weakref.ref(raw),
+            weakref.ref(partner),
+            None if found is None else (found[0], found[2], warp),
+        )
         _memo.move_to_end(key)
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
@@ -117,7 +135,38 @@ def _negated(partner: Scan) -> Scan:
     return partner.with_data(2 * np.nanmean(b) - b)
 
 
-def _measure(raw: Scan, partner: Scan) -> _Found:
+def _measure(raw: Scan, partner: Scan) -> tuple[_Found, FastAxisWarp | None]:
+    found: _Found
     if feedback_error_channel(raw):
-        return negated_look(raw, partner)
-    return register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner, None
+        found = negated_look(raw, partner)
+    else:
+        found = register_frames(raw, partner, max_shift=trace_retrace_max_shift(raw.shape)), partner, None
+    if found is None:
+        return None, None
+    offset, look, coherence = found
+    warp = _warp(raw, look, offset)
+    return (offset, look if warp is None else _follow(look, warp, offset), coherence), warp
+
+
+def _warp(raw: Scan, look: Scan, offset: tuple[float, float]) -> FastAxisWarp | None:
+    """The hysteresis warp of ``look`` onto ``raw``; never for a feedback-error current, whose
+    negated look agrees with it at large scales but not edge by edge (the lag on slopes flips with
+    the direction: docs/model-selection.md, candidates CC and CD)."""
+    if feedback_error_channel(raw):
+        return None
+    return fast_axis_warp(np.asarray(raw.data), np.asarray(look.data), offset)
+
+
+def _follow(look: Scan, warp: FastAxisWarp, offset: tuple[float, float]) -> Scan:
+    step = ProcessingStep(FOLLOW_STEP, {"span_px": list(warp.span), "description": warp.describe()})
+    return look.with_data(follow(np.asarray(look.data), warp, offset), step)
+
+
+def followed_look(raw: Scan, look: Scan, offset: tuple[float, float]) -> Scan:
+    """``look`` (registered onto ``raw`` by the rigid ``offset``) with its columns following the
+    piezo's hysteresis where it displaces them along the lines beyond that offset
+    (:func:`~stmdenoise.metrics.hysteresis.fast_axis_warp`; a :data:`FOLLOW_STEP` step says by
+    how much), else ``look`` itself (always for a current recorded with the Z feedback on).
+    :func:`second_look` applies it to every look it returns."""
+    warp = _warp(raw, look, offset)
+    return look if warp is None else _follow(look, warp, offset)

@@ -31,7 +31,7 @@ from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.fidelity import Band, FidelityReport, pair_fidelity, stack_fidelity
-from stmdenoise.metrics.second_look import negated_look
+from stmdenoise.metrics.second_look import followed_look, negated_look
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -178,13 +178,17 @@ def two_direction_frames(path: Path, channels: Sequence[str] | None = None) -> l
 def judging_look(forward: Scan, backward: Scan) -> tuple[tuple[float, float], Scan]:
     """The look the rows of :func:`pair_rows` are judged against and its offset: ``backward``
     negated for a feedback-error current where that agrees
-    (:func:`~stmdenoise.metrics.second_look.negated_look`), else ``backward`` as stored.
+    (:func:`~stmdenoise.metrics.second_look.negated_look`), else ``backward`` as stored; its
+    columns following the piezo's hysteresis where that displaces them along the lines beyond the
+    offset (:func:`~stmdenoise.metrics.second_look.followed_look`, as the app's judge does).
     Raises NotScorableError or ValueError when the pair cannot be scored (registered, or a look
     without contrast)."""
     negated = negated_look(forward, backward) if feedback_error_channel(forward) else None
     if negated is not None:
-        return negated[0], negated[1]
-    return pair_fidelity(forward, forward, backward).offsets[0], backward
+        offset, look = negated[0], negated[1]
+    else:
+        offset, look = pair_fidelity(forward, forward, backward).offsets[0], backward
+    return offset, followed_look(forward, look, offset)
 
 
 def pair_rows(

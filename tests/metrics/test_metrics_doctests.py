@@ -21,6 +21,7 @@ MODULES = [
     "stmdenoise.metrics.second_look",
     "stmdenoise.metrics.noise_share",
     "stmdenoise.metrics.line_noise",
+    "stmdenoise.metrics.hysteresis",
     "stmdenoise.model.two_direction",
     "stmdenoise.model.fine_levels",
     "stmdenoise.model.fourier_tiles",

@@ -394,7 +394,10 @@ def test_the_sure_gaussian_brings_smooth_real_scans_closer_to_their_second_look(
     paired standard error of the difference (docs/model-selection.md). Measured on the filter T
     was chosen on: the louder-rows factor of version 2.14 (candidate BP), which raises pySPM Z's
     noise on one parity and so does part of SURE's work there (SURE's own gain on the shipped
-    filter: -0.028 +- 0.028, within), is off in both arms."""
+    filter: -0.028 +- 0.028, within), is off in both arms. Since version 2.20 pySPM Z's second
+    look follows its 5-25 px hysteresis (candidate CD): forward minus backward no longer holds its
+    grains' edges, and SURE's gain there shrinks to within its standard error (-0.005 +- 0.004);
+    it must not make the scan worse."""
     import stmdenoise.model.two_direction as td
     from stmdenoise.metrics.fidelity import error_difference
     from stmdenoise.pairing import two_direction_denoise
@@ -409,7 +412,10 @@ def test_the_sure_gaussian_brings_smooth_real_scans_closer_to_their_second_look(
             m.setattr(td, "SURE_SIGMAS", (0.0,))
             alone = two_direction_denoise(fwd, bwd)
         d = error_difference(with_sure, alone, fwd, look, offset=offset)[-1]
-        assert d.difference < -2 * d.se, (file, d)
+        if file == "pySPM_test.sxm":
+            assert d.difference < 2 * d.se, (file, d)
+        else:
+            assert d.difference < -2 * d.se, (file, d)
 
 
 # --------------------------------------------------------------------------- per-strip levels (AM)
