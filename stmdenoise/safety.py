@@ -535,7 +535,8 @@ def _second_look(
             f"negated, which shows the same structure (coherence {coherence:.2f} at large scales)."
         )
     if look.steps and look.steps[-1].name == FOLLOW_STEP:
-        notices.append(str(look.steps[-1].params["description"]).capitalize() + ".")
+        said = str(look.steps[-1].params["description"])
+        notices.append(said[:1].upper() + said[1:] + ".")
     return offset, look
 
 

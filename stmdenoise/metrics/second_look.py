@@ -8,7 +8,9 @@ forward current at coherence 0.98-0.99 at large scales and registers at the offs
 shows, where the frame as stored reaches at most 0.18 and registers at the edge of the search
 (``python bench/feedback_error.py``, second table). :func:`negated_look` returns it when it agrees
 (:data:`NEGATED_LOOK_COHERENCE`). :func:`second_look` is the one rule for which frame judges a
-scan, used by the do-no-harm judge and the two-direction Wiener.
+scan, used by the do-no-harm judge and the two-direction Wiener; the look it returns has its
+columns following the piezo's hysteresis where one offset cannot register the two directions
+(:func:`followed_look`, :mod:`stmdenoise.metrics.hysteresis`; not for feedback-error currents).
 
 >>> import numpy as np
 >>> from stmdenoise.scan import Scan
