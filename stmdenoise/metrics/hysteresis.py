@@ -36,8 +36,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
 
-from stmdenoise.metrics.registration import levelled
+from stmdenoise.metrics.registration import levelled, overlap
 from stmdenoise.processing.shift import whole_pixels
+from stmdenoise.processing.spectrum import hann_1d
 
 __all__ = ["MIN_PEAK_CORRELATION", "FastAxisWarp", "fast_axis_warp", "follow"]
 
@@ -65,7 +66,7 @@ class FastAxisWarp:
         For scan column ``c``, the look's column ``c - sx - shifts[c]`` shows what ``c`` shows
         (``sx`` the rigid offset's whole-pixel column shift).
     windows : int
-        Column windows the fit rests on.
+        Column windows whose correlation peaked clearly (before the fit's outlier pass).
     """
 
     shifts: NDArray[np.int64]
@@ -85,9 +86,9 @@ class FastAxisWarp:
 
 
 def _rows_in_common(ref: Array, mov: Array, sy: int) -> tuple[Array, Array]:
-    rows = ref.shape[0]
-    r0, r1 = max(0, sy), min(rows, rows + sy)
-    a, b = ref[r0:r1], mov[r0 - sy : r1 - sy]
+    """The rows of ``ref`` and of ``mov`` shifted by ``sy`` rows that overlap and are complete in
+    both (every column kept: the search along the line needs them)."""
+    a, b = overlap(ref, mov, sy, 0)
     keep = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
     return a[keep], b[keep]
 
@@ -107,7 +108,7 @@ def _window_peaks(a: Array, b: Array, sx: int, width: int) -> list[tuple[float, 
     The row-summed cross-correlation of a window comes from one FFT along the rows."""
     cols = a.shape[1]
     half = width // 2
-    w = np.hanning(width + 2)[1:-1]
+    w = hann_1d(width)
     b2 = (b * b).sum(axis=0)  # the look's power per column, for the normalisation
     out = []
     for c0 in range(0, cols - width + 1, half):

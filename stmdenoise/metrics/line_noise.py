@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from stmdenoise.processing.spectrum import hann_1d
+
 __all__ = [
     "LINE_NOISE_NOTICE",
     "MIN_LINES",
@@ -130,7 +132,7 @@ def line_bands(raw: ArrayLike, out: ArrayLike) -> list[LineBand]:
     cols = x.shape[1]
     if int(centre.sum()) < MIN_LINES or cols < 16:
         return []
-    window = np.hanning(cols + 2)[1:-1]
+    window = hann_1d(cols)
     idx = np.flatnonzero(centre)
     second = x[idx] - (x[idx - 1] + x[idx + 1]) / 2
     noise_rows = _row_power(second, window) / _SECOND_DIFFERENCE_GAIN

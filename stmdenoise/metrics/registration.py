@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
 from stmdenoise.processing.spectrum import hann_window  # re-exported: one window for every estimate
 
-__all__ = ["MIN_REGISTRATION_SIZE", "hann_window", "levelled", "register_frames", "trace_retrace_max_shift"]
+__all__ = [
+    "MIN_REGISTRATION_SIZE",
+    "hann_window",
+    "levelled",
+    "overlap",
+    "register_frames",
+    "trace_retrace_max_shift",
+]
 
 Array = NDArray[np.float64]
 
@@ -105,7 +112,7 @@ def register_frames(
     xc = np.where((np.abs(dy) <= limit) & (np.abs(dx) <= limit), xc, -np.inf)
     iy, ix = np.unravel_index(int(np.argmax(xc)), xc.shape)
     sy, sx = int(dy[iy, 0]), int(dx[0, ix])
-    a, b = _overlap(r, m, sy, sx)
+    a, b = overlap(r, m, sy, sx)
     if upsample > 1 and min(a.shape) >= 8:
         from skimage.registration import phase_cross_correlation
 
@@ -119,7 +126,7 @@ def register_frames(
     return (float(sy), float(sx))
 
 
-def _overlap(ref: Array, mov: Array, sy: int, sx: int) -> tuple[Array, Array]:
+def overlap(ref: Array, mov: Array, sy: int, sx: int) -> tuple[Array, Array]:
     """The parts of ``ref`` and of ``mov`` shifted by integer ``(sy, sx)`` that overlap."""
     rows, cols = ref.shape
     r0, r1 = max(0, sy), min(rows, rows + sy)

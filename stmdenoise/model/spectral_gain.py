@@ -58,7 +58,7 @@ from stmdenoise.model.fourier_tiles import (
     tiles,
 )
 from stmdenoise.processing import level_plane
-from stmdenoise.processing.spectrum import hann_window
+from stmdenoise.processing.spectrum import hann_1d, hann_window
 
 __all__ = [
     "GAIN_FILE",
@@ -183,7 +183,7 @@ def _line_spectra(lev: Array) -> tuple[NDArray[Any], NDArray[Any]]:
     """Windowed fast-axis spectra (rfft per line) of the even and of the odd lines of ``lev``."""
     n = lev.shape[0] // 2 * 2
     a, b = lev[0:n:2], lev[1:n:2]
-    w = np.hanning(a.shape[1] + 2)[1:-1]
+    w = hann_1d(a.shape[1])
     return np.fft.rfft(a * w, axis=1), np.fft.rfft(b * w, axis=1)
 
 

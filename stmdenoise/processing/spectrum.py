@@ -32,6 +32,7 @@ __all__ = [
     "RingReadout",
     "describe_ring",
     "crop_rect",
+    "hann_1d",
     "hann_window",
     "WavePeak",
     "standing_wave_peak",
@@ -73,11 +74,14 @@ WAVE_BINS = np.geomspace(0.02, 0.5, 81)
 WAVE_SEARCH = (0.03, 0.3)
 
 
+def hann_1d(n: int) -> FloatArray:
+    """Hann window of ``n`` samples with no zero at the edges (every sample counts)."""
+    return np.asarray(np.hanning(n + 2)[1:-1], dtype=np.float64)
+
+
 def hann_window(shape: tuple[int, int]) -> FloatArray:
-    """Separable 2-D Hann window of ``shape`` (no zero at the edges)."""
-    wy = np.hanning(shape[0] + 2)[1:-1]
-    wx = np.hanning(shape[1] + 2)[1:-1]
-    return np.outer(wy, wx)
+    """Separable 2-D Hann window of ``shape`` (no zero at the edges: :func:`hann_1d`)."""
+    return np.outer(hann_1d(shape[0]), hann_1d(shape[1]))
 
 
 def power_spectrum(
