@@ -44,10 +44,15 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     (:func:`stmdenoise.metrics.second_look.negated_look`), and otherwise the other direction is
     not used as a second look at all (no classical filter is picked by an estimate that would
     reward blurring the signal away); the verdict says which.
+
+    Whatever is delivered (unless the policy is ``off``), the verdict says where it keeps less than
+    99 % of the features standing far above the noise (:mod:`stmdenoise.metrics.heights`): heights
+    measured on it read low.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +77,7 @@ from stmdenoise.metrics.fidelity import (
     FidelityReport,
     PairedLooks,
 )
+from stmdenoise.metrics.heights import height_notice
 from stmdenoise.metrics.noise_share import (
     UNEQUAL_LOOKS_MARK,
     UNEQUAL_LOOKS_NOTICE,
@@ -508,6 +514,8 @@ def judge(
         ``policy="refuse"`` and the model's output is harmful (or the model was not run).
     """
     out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
+    if policy != "off" and out is not raw and (said := height_notice(raw.data, out.data)):
+        verdict = dataclasses.replace(verdict, notices=(*verdict.notices, said))
     return out.with_data(np.asarray(out.data), ProcessingStep("do_no_harm", verdict.to_dict())), verdict
 
 

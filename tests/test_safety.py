@@ -456,3 +456,24 @@ def test_a_real_single_frame_whose_molecule_the_gain_blurs_gets_the_raw_scan(sha
     for path in ko:
         v = den.denoise_checked(read_plain_image(path, nm_per_px=0.071)).verdict
         assert v.delivered == "model" and "neighbouring lines" not in v.reason
+
+
+def test_the_verdict_says_when_what_is_delivered_shrinks_features_far_above_the_noise() -> None:
+    """Heights measured on an output that keeps 97 % of the strong features read 3 % low: the
+    verdict says so for whatever is delivered (a single look or two), not for the raw scan, and
+    not for an output that removed only noise."""
+    rng = np.random.default_rng(8)
+    yy, xx = np.mgrid[0:160, 0:160]
+    s = 400.0 * np.exp(-((yy - 70.0) ** 2 + (xx - 90.0) ** 2) / (2 * 5.0**2))
+    raw = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    shrunk = raw.with_data(s + 0.97 * (np.asarray(raw.data) - s) - 0.03 * s)  # noise kept, heights -3 %
+    out, v = judge(raw, shrunk, None)
+    assert v.delivered == "model" and any("3.0 % weaker" in n for n in v.notices)
+    cleaner = raw.with_data(s + 0.2 * (np.asarray(raw.data) - s))  # noise removed, heights whole
+    assert not any("weaker" in n for n in judge(raw, cleaner, None)[1].notices)
+    assert not any("weaker" in n for n in judge(raw, shrunk, None, policy="off")[1].notices)
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    out2, v2 = judge(raw, shrunk, bwd, policy="warn")
+    assert v2.delivered == "model" and any("weaker" in n for n in v2.notices)
+    raw_out, v3 = judge(raw, None, None)  # the model not run: the raw scan, nothing to say
+    assert v3.delivered == "raw" and not any("weaker" in n for n in v3.notices)

@@ -22,6 +22,7 @@ MODULES = [
     "stmdenoise.metrics.noise_share",
     "stmdenoise.metrics.line_noise",
     "stmdenoise.metrics.hysteresis",
+    "stmdenoise.metrics.heights",
     "stmdenoise.model.two_direction",
     "stmdenoise.model.fine_levels",
     "stmdenoise.model.fourier_tiles",

@@ -1,0 +1,93 @@
+"""Apparent heights: an output that keeps the features standing far above the noise passes, one that
+shrinks them is named (stmdenoise.metrics.heights)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from stmdenoise.metrics.heights import HEIGHT_LOSS, height_notice, strong_contrast
+
+
+def _molecules(seed: int, n: int = 128) -> np.ndarray:
+    """Blobs 300-600x the unit noise (a molecule 2 Å high over 5 pm of noise): their Fourier
+    components stand far above it."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:n, 0:n].astype(float)
+    s = np.zeros((n, n))
+    for _ in range(6):
+        cy, cx = rng.uniform(15, n - 15, 2)
+        s += rng.uniform(300, 600) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * rng.uniform(3, 6) ** 2))
+    return s
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_removing_noise_keeps_the_strong_features_whole(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    s = _molecules(seed)
+    noise = rng.normal(size=s.shape)
+    raw = s + noise
+    for share in (0.5, 1.0):  # what a filter that removes only noise leaves
+        m = strong_contrast(raw, s + (1 - share) * noise)
+        assert m is not None and m.components >= 8
+        assert m.kept > 1 - HEIGHT_LOSS / 4
+        assert height_notice(raw, s + (1 - share) * noise) is None
+
+
+def test_a_gain_that_never_reaches_one_is_named_with_its_loss() -> None:
+    rng = np.random.default_rng(4)
+    raw = _molecules(4) + rng.normal(size=(128, 128))
+    m = strong_contrast(raw, 0.98 * raw)
+    assert m is not None and m.kept == pytest.approx(0.98, abs=1e-9)
+    said = height_notice(raw, 0.98 * raw)
+    assert said is not None and "2.0 % weaker" in said and f"{m.components} Fourier components" in said
+
+
+def test_a_blur_that_flattens_molecules_is_named() -> None:
+    rng = np.random.default_rng(5)
+    raw = _molecules(5) + rng.normal(size=(128, 128))
+    assert height_notice(raw, ndimage.gaussian_filter(raw, 2.0)) is not None
+
+
+def test_nothing_strong_or_too_little_gives_no_measure() -> None:
+    rng = np.random.default_rng(6)
+    noise = rng.normal(size=(64, 64))
+    assert strong_contrast(noise, 0.5 * noise) is None  # no component stands far above the noise
+    assert strong_contrast(noise[:5], noise[:5]) is None  # too few rows
+
+
+def test_unmeasured_rows_are_left_out_and_shapes_must_match() -> None:
+    rng = np.random.default_rng(7)
+    raw = _molecules(7) + rng.normal(size=(128, 128))
+    out = 0.95 * raw
+    raw_gap, out_gap = raw.copy(), out.copy()
+    raw_gap[40, 3] = np.nan
+    m = strong_contrast(raw_gap, out_gap)
+    assert m is not None and m.kept == pytest.approx(0.95, abs=1e-9)
+    with pytest.raises(ValueError, match="one shape"):
+        strong_contrast(raw, raw[:-1])
+
+
+@pytest.mark.realdata
+def test_the_bench_names_the_gains_lattice_loss_and_not_a_faithful_two_direction_output(
+    shared_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/heights.py on the shared data: the single-frame gain keeps well under 99 % of the Ko
+    frames' lattice peaks (named); the two-direction filter keeps the Createc step's Z whole (not
+    named); pySPM_test Z, whose directions' edges differ, is named."""
+    from tests.bench_loader import load_bench
+
+    heights = load_bench("heights")
+    assert heights.main(["--root", str(shared_dir / "realdata")]) == 0
+    rows = {}
+    for line in capsys.readouterr().out.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[(cells[0], cells[1])] = cells
+    ko = [r for (label, _), r in rows.items() if label.startswith("Ko ")]
+    assert len(ko) == 3 and all(float(r[4]) < 0.9 and r[6] == "yes" for r in ko)
+    step = rows[("createc_scan_step_20nm.dat Z forward", "two directions")]
+    assert float(step[4]) > 0.999 and step[6] == ""
+    assert rows[("pySPM_test.sxm Z forward", "two directions")][6] == "yes"
