@@ -8,15 +8,19 @@ least-squares factor of the output's on the raw scan's), on one frame, no second
 do-no-harm verdict (:func:`stmdenoise.safety.judge`) says so where the delivered output keeps less
 than 1 - :data:`HEIGHT_LOSS` of them: heights measured on it read that much low.
 
+Only broad features count: components at periods of 4 px or more whose 5 x 5 neighbourhood's
+median power is at least :data:`BROAD` of their own (a molecule, a step, a grain). A sharp peak is
+a lattice (:mod:`stmdenoise.metrics.lattice` checks those) or interference that a filter may
+rightly remove: the Ko Cu(111) frames' strongest components are such peaks, at 1.8-3.0 Å along one
+direction, one of them with the same phase in all three frames unregistered (fixed to the pixel
+grid, not the drifting surface).
+
 Seen on the shared scans (`python bench/heights.py`; docs/model-selection.md, candidate CF): the
 single-frame spectral gain's last layer is a sigmoid, which never reaches 1, and keeps 95.6-99.7 %
-of the strongest components; on the Ko Cu(111) frames it keeps 46-66 % of the atomic lattice's
-peaks (standing 10^5-10^6 above the floor). The two-direction filter keeps 99.9 % or more where
-its second look shows the same surface, less where it does not (``pySPM_test.sxm`` Z, whose piezo
-lag blurs the grains' edges differently in each direction, 92-93 %; feedback-error currents).
-The noise floor is the median power at frequencies above 0.3 cycles per pixel (as the spectral
-gain reads it). A component this strong is surface, or interference (mains pickup) that a filter
-may rightly remove: the notice says so.
+of the strongest broad components. The two-direction filter keeps 99.9 % or more where its second
+look shows the same surface, less where it does not (``pySPM_test.sxm`` Z, whose piezo lag blurs
+the grains' edges differently in each direction, 92-93 %; feedback-error currents). The noise floor
+is the median power at frequencies above 0.3 cycles per pixel (as the spectral gain reads it).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -35,11 +39,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.ndimage import median_filter
 
 from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import hann_window
 
 __all__ = [
+    "BROAD",
     "HEIGHT_LOSS",
     "HEIGHT_NOTICE",
     "MIN_COMPONENTS",
@@ -56,14 +62,22 @@ STRONG = 1e5
 MIN_COMPONENTS = 8
 #: Share of the strong components' amplitude an output may lose before the verdict says so.
 HEIGHT_LOSS = 0.01
+#: A strong component counts only where the median power of its :data:`_AROUND` x :data:`_AROUND`
+#: neighbourhood is at least this share of its own: part of a broad feature (a molecule, a step, a
+#: grain), not a sharp peak (a lattice, or interference such as mains pickup; a Hann-windowed peak's
+#: neighbourhood median is under 1e-3 of it).
+BROAD = 0.01
+_AROUND = 5
+#: Highest frequency (cycles per pixel) of a broad feature's components: periods of 4 px or more.
+_BROAD_UP_TO = 0.25
 #: Frequencies (cycles per pixel) whose median power is the noise floor.
 _FLOOR_FROM = 0.3
 
 HEIGHT_NOTICE = (
-    "Features standing far above the noise ({count} Fourier components over 300x its amplitude) "
-    "come out {loss:.1f} % weaker than in the raw scan, where removing noise alone would keep them "
-    "whole: heights and corrugations measured on this output read that much low (unless those "
-    "components are interference, such as mains pickup). Measure them on the raw scan."
+    "Broad features standing far above the noise (molecules, steps, grains: {count} Fourier "
+    "components over 300x its amplitude) come out {loss:.1f} % weaker than in the raw scan, where "
+    "removing noise alone would keep them whole: heights measured on this output read that much "
+    "low. Measure them on the raw scan."
 )
 
 
@@ -100,7 +114,10 @@ def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
     k = np.hypot(np.fft.fftfreq(x.shape[0])[:, None], np.fft.fftfreq(x.shape[1])[None, :])
     power = np.abs(fx) ** 2
     floor = float(np.median(power[k > _FLOOR_FROM]))
-    strong = (power >= STRONG * floor) & (k > 0)
+    # broad features only: a sharp peak (a lattice, which metrics.lattice checks, or interference a
+    # filter may rightly remove) stands far above the median of its 5 x 5 neighbourhood
+    around = median_filter(power, size=_AROUND, mode="wrap")
+    strong = (power >= STRONG * floor) & (k > 0) & (k <= _BROAD_UP_TO) & (around >= BROAD * power)
     n = int(strong.sum())
     if n < MIN_COMPONENTS or not floor > 0:
         return None
