@@ -1,4 +1,4 @@
-"""Cost of the single-look checks (lattice, line noise) beside the single-frame denoise they check.
+"""Cost of the single-look checks (lattice, line noise, heights) beside the single-frame denoise.
 
     python bench/bench_lattice.py [--repeats 5]
 
@@ -8,8 +8,12 @@ Here, per frame size, the median time of that check (``lattice_kept`` on a white
 every step runs, nothing is found) and of the shipped model's single-frame denoise of the same
 frame (the spectral gain, ``Denoiser.denoise``) in the same run, and their ratio; beside it the
 line-noise bound (:func:`stmdenoise.metrics.line_noise.line_bands`, which always runs every
-step). Target: the two checks together add at most a fifth of the denoise's time at 512²
-(docs/metrics.md).
+step), and the heights check every delivered output gets
+(:func:`stmdenoise.metrics.heights.strong_contrast`, on the same frame with a molecule 500x the
+noise added, so that its strong components are gathered and tested). Target: the checks together
+add at most a quarter of the denoise's time at 512² (docs/metrics.md; a fifth for the lattice and
+line-noise checks alone, before program 0.2.19 added the heights check, which every delivered
+output gets, on the two-direction path too).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))  # bench_model's timer
 from bench_model import median_seconds  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.metrics.heights import strong_contrast  # noqa: E402
 from stmdenoise.metrics.lattice import lattice_kept  # noqa: E402
 from stmdenoise.metrics.line_noise import line_bands  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
@@ -38,17 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     den = Denoiser.from_folder(default_model_dir(), device="cpu")
     print(
-        "| frame | lattice check (s) | line-noise check (s) | single-frame denoise (s) | checks / denoise |"
+        "| frame | lattice check (s) | line-noise check (s) | heights check (s) | single-frame denoise (s) "
+        "| checks / denoise |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for n in (256, 512, 1024):
         z = np.random.default_rng(n).normal(size=(n, n)) * 1e-11
         scan = Scan(z, pixel_size=(1e-10, 1e-10), channel="Z", unit="m")
         out = np.asarray(den.denoise(scan).data)
         check = median_seconds(lambda z=z, out=out: lattice_kept(z, out, 1e-10), args.repeats)
         lines = median_seconds(lambda z=z, out=out: line_bands(z, out), args.repeats)
+        yy, xx = np.mgrid[0:n, 0:n]
+        tall = z + 5e-9 * np.exp(-((yy - n / 2) ** 2 + (xx - n / 2) ** 2) / (2 * (n / 16) ** 2))
+        heights = median_seconds(lambda t=tall: strong_contrast(t, 0.98 * t), args.repeats)
         model = median_seconds(lambda scan=scan: den.denoise(scan), args.repeats)
-        print(f"| {n}² | {check:.3f} | {lines:.3f} | {model:.3f} | {(check + lines) / model:.2f} |")
+        ratio = (check + lines + heights) / model
+        print(f"| {n}² | {check:.3f} | {lines:.3f} | {heights:.3f} | {model:.3f} | {ratio:.2f} |")
     return 0
 
 
