@@ -52,10 +52,9 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -514,9 +513,18 @@ def judge(
         ``policy="refuse"`` and the model's output is harmful (or the model was not run).
     """
     out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
-    if policy != "off" and out is not raw and (said := height_notice(raw.data, out.data)):
-        verdict = dataclasses.replace(verdict, notices=(*verdict.notices, said))
+    if policy != "off" and out is not raw and (said := _heights(raw, out)):
+        verdict = replace(verdict, notices=(*verdict.notices, said))
     return out.with_data(np.asarray(out.data), ProcessingStep("do_no_harm", verdict.to_dict())), verdict
+
+
+def _heights(raw: Scan, out: Scan) -> str | None:
+    """The heights notice for what is delivered (:mod:`stmdenoise.metrics.heights`); None when it
+    keeps the strong features or cannot be measured (a notice never stops a delivery)."""
+    try:
+        return height_notice(raw.data, out.data)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
 
 
 def _second_look(

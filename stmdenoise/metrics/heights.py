@@ -68,6 +68,8 @@ HEIGHT_LOSS = 0.01
 #: neighbourhood median is under 1e-3 of it).
 BROAD = 0.01
 _AROUND = 5
+#: Strong components whose neighbourhoods are read at once (memory stays bounded on any image).
+_CHUNK = 65536
 #: Highest frequency (cycles per pixel) of a broad feature's components: periods of 4 px or more.
 _BROAD_UP_TO = 0.25
 #: Frequencies (cycles per pixel) whose median power is the noise floor.
@@ -106,9 +108,10 @@ def _radius(h: int, w: int) -> NDArray[np.float64]:
 
 
 def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
-    """What ``out`` keeps of ``raw``'s components standing :data:`STRONG` times above its noise
-    floor, on the rows complete in both (each with its own plane taken off; a Hann window); None
-    with fewer than :data:`MIN_COMPONENTS` such components or 8 rows."""
+    """What ``out`` keeps of ``raw``'s broad components standing :data:`STRONG` times above its
+    noise floor (periods of 4 px or more, not sharp peaks: :data:`BROAD`), on the rows complete in
+    both (each with its own plane taken off; a Hann window); None with fewer than
+    :data:`MIN_COMPONENTS` such components, fewer than 8 rows or no noise floor."""
     x, y = np.asarray(raw, dtype=np.float64), np.asarray(out, dtype=np.float64)
     if x.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"raw and out must be 2-D images of one shape, got {x.shape} and {y.shape}")
@@ -124,20 +127,24 @@ def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
     k = _radius(h, w)
     power = np.abs(fx) ** 2
     floor = float(np.median(power[::2][k[::2] > _FLOOR_FROM]))  # every other row: as good, 4x faster
+    if not floor > 0:  # no noise to stand above (a synthetic or quantised-flat image)
+        return None
     strong = (power >= STRONG * floor) & (k > 0) & (k <= _BROAD_UP_TO)
     # broad features only: a sharp peak (a lattice, which metrics.lattice checks, or interference a
     # filter may rightly remove) stands far above the median of its 5 x 5 neighbourhood (read at the
-    # few strong components only; a neighbour across kx = 0 is read at its mirror image)
+    # strong components only, a chunk at a time; a neighbour across kx = 0 at its mirror image)
     i, j = np.nonzero(strong)
     steps = np.arange(_AROUND) - _AROUND // 2
-    ni = np.broadcast_to(i[:, None, None] + steps[None, :, None], (len(i), _AROUND, _AROUND))
-    nj = np.broadcast_to((j[:, None, None] + steps[None, None, :]) % w, ni.shape)
-    mirror = nj > w // 2
-    ni = np.where(mirror, -ni, ni) % h
-    nj = np.where(mirror, w - nj, nj)
-    around = np.median(power[ni, nj].reshape(len(i), _AROUND * _AROUND), axis=1)
-    keep = around >= BROAD * power[i, j]
-    strong[i[~keep], j[~keep]] = False
+    for start in range(0, len(i), _CHUNK):
+        ci, cj = i[start : start + _CHUNK], j[start : start + _CHUNK]
+        ni = np.broadcast_to(ci[:, None, None] + steps[None, :, None], (len(ci), _AROUND, _AROUND))
+        nj = np.broadcast_to((cj[:, None, None] + steps[None, None, :]) % w, ni.shape)
+        mirror = nj > w // 2
+        ni = np.where(mirror, -ni, ni) % h
+        nj = np.where(mirror, w - nj, nj)
+        around = np.median(power[ni, nj].reshape(len(ci), _AROUND * _AROUND), axis=1)
+        sharp = around < BROAD * power[ci, cj]
+        strong[ci[sharp], cj[sharp]] = False
     # an inner column stands for itself and its mirror image; kx = 0 (and Nyquist) hold both already
     weight = np.full(power.shape[1], 2.0)
     weight[0] = 1.0
@@ -145,7 +152,7 @@ def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
         weight[-1] = 1.0
     wt = np.broadcast_to(weight[None, :], power.shape)[strong]
     n = int(round(float(wt.sum())))
-    if n < MIN_COMPONENTS or not floor > 0:
+    if n < MIN_COMPONENTS:
         return None
     cross = np.real(fy[strong] * np.conj(fx[strong]))
     kept = float(np.sum(wt * cross) / np.sum(wt * power[strong]))

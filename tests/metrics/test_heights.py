@@ -57,6 +57,19 @@ def test_nothing_strong_or_too_little_gives_no_measure() -> None:
     noise = rng.normal(size=(64, 64))
     assert strong_contrast(noise, 0.5 * noise) is None  # no component stands far above the noise
     assert strong_contrast(noise[:5], noise[:5]) is None  # too few rows
+    plane = np.add.outer(np.arange(64.0), 2 * np.arange(64.0))
+    assert strong_contrast(plane, 0.5 * plane) is None  # no noise floor to stand above
+
+
+def test_many_strong_components_are_read_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays bounded: the neighbourhoods are read in chunks, with the same answer."""
+    import stmdenoise.metrics.heights as heights
+
+    rng = np.random.default_rng(10)
+    raw = _molecules(10) + rng.normal(size=(128, 128))
+    whole = strong_contrast(raw, 0.97 * raw)
+    monkeypatch.setattr(heights, "_CHUNK", 7)
+    assert strong_contrast(raw, 0.97 * raw) == whole and whole is not None and whole.components > 7
 
 
 def test_unmeasured_rows_are_left_out_and_shapes_must_match() -> None:
