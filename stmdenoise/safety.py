@@ -76,7 +76,7 @@ from stmdenoise.metrics.fidelity import (
     FidelityReport,
     PairedLooks,
 )
-from stmdenoise.metrics.heights import height_notice
+from stmdenoise.metrics.heights import StrongContrast, notice_for, strong_contrast
 from stmdenoise.metrics.noise_share import (
     UNEQUAL_LOOKS_MARK,
     UNEQUAL_LOOKS_NOTICE,
@@ -152,6 +152,10 @@ class Verdict:
         The model's estimated error minus the fallback's, overall, with the standard error of
         that paired difference (:func:`~stmdenoise.metrics.fidelity.error_difference`): within
         two of it the two cannot be told apart on this scan; the reason says which.
+    heights : StrongContrast or None
+        What the delivered output keeps of the raw scan's broad features standing far above the
+        noise (:func:`stmdenoise.metrics.heights.strong_contrast`); None when the raw scan was
+        delivered, the policy is ``off`` or there are none.
     """
 
     policy: str
@@ -164,6 +168,7 @@ class Verdict:
     fallback_name: str = ""
     plan: DenoisePlan | None = field(default=None, compare=False)
     gap: ErrorDifference | None = None
+    heights: StrongContrast | None = None
 
     @property
     def measured(self) -> bool:
@@ -203,6 +208,9 @@ class Verdict:
             # what was delivered, measured: read by the Quality panel and `stmdenoise score`
             "delivered_fidelity": None if delivered is None else delivered.to_dict(),
             "delivered_worst_band": None if delivered is None else worst,
+            "delivered_heights": None
+            if self.heights is None
+            else {"kept": self.heights.kept, "components": self.heights.components},
         }
 
     @property
@@ -227,11 +235,12 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
 
     The same figures for the app's Quality panel and ``stmdenoise score``: estimated error
     against the surface (raw = 1.00) overall and per band, and the signal kept, of what was
-    delivered. Empty when nothing was measured.
+    delivered; and what it keeps of the strong broad features (heights). Empty when nothing was
+    measured.
     """
     rep = params.get("delivered_fidelity")
     if not rep:
-        return []
+        return _heights_rows(params)
     note = f"delivered: {params.get('delivered', '')}; forward/backward estimate"
     overall = rep["overall"]
     nan = math.nan
@@ -256,7 +265,20 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     rows = [("Est. error vs surface, all (raw = 1)", 1.0, num(overall["error"]), err_note(overall))]
     rows += [(f"Est. error, {b['band']}", 1.0, num(b["error"]), err_note(b)) for b in rep["bands"]]
     rows.append(("Signal kept (raw = 1)", 1.0, num(overall["kept"]), note))
-    return rows
+    return rows + _heights_rows(params)
+
+
+def _heights_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str]]:
+    """The Quality row of what the delivered output keeps of the strong broad features."""
+    h = params.get("delivered_heights")
+    if not h:
+        return []
+    note = (
+        f"delivered: {params.get('delivered', '')}; its {h['components']} Fourier components of broad "
+        "features standing over 300x the noise, on the raw scan's (removing noise alone keeps 1.00; "
+        "below 0.99 heights measured on it read low)"
+    )
+    return [("Heights kept, tall features (raw = 1)", 1.0, float(h["kept"]), note)]
 
 
 def verdict_of(scan: Scan | None) -> Mapping[str, Any] | None:
@@ -513,16 +535,18 @@ def judge(
         ``policy="refuse"`` and the model's output is harmful (or the model was not run).
     """
     out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
-    if policy != "off" and out is not raw and (said := _heights(raw, out)):
-        verdict = replace(verdict, notices=(*verdict.notices, said))
+    if policy != "off" and out is not raw and (kept := _heights(raw, out)) is not None:
+        said = notice_for(kept)
+        verdict = replace(verdict, heights=kept, notices=(*verdict.notices, *([said] if said else [])))
     return out.with_data(np.asarray(out.data), ProcessingStep("do_no_harm", verdict.to_dict())), verdict
 
 
-def _heights(raw: Scan, out: Scan) -> str | None:
-    """The heights notice for what is delivered (:mod:`stmdenoise.metrics.heights`); None when it
-    keeps the strong features or cannot be measured (a notice never stops a delivery)."""
+def _heights(raw: Scan, out: Scan) -> StrongContrast | None:
+    """What the delivered ``out`` keeps of the raw scan's strong broad features
+    (:mod:`stmdenoise.metrics.heights`); None where there are none or it cannot be measured (a
+    measure never stops a delivery)."""
     try:
-        return height_notice(raw.data, out.data)
+        return strong_contrast(raw.data, out.data)
     except (ValueError, np.linalg.LinAlgError):
         return None
 

@@ -16,6 +16,7 @@ from stmdenoise.safety import (
     judge,
     partner_of,
     plan_denoise,
+    verdict_rows,
 )
 from stmdenoise.scan import Scan
 
@@ -469,11 +470,18 @@ def test_the_verdict_says_when_what_is_delivered_shrinks_features_far_above_the_
     shrunk = raw.with_data(s + 0.97 * (np.asarray(raw.data) - s) - 0.03 * s)  # noise kept, heights -3 %
     out, v = judge(raw, shrunk, None)
     assert v.delivered == "model" and any("3.0 % weaker" in n for n in v.notices)
+    assert v.heights is not None and v.heights.kept == pytest.approx(0.97, abs=1e-9)
+    # the Quality panel shows it even without a second look (no fidelity rows)
+    [(name, raw_value, kept, note)] = verdict_rows(v.to_dict())
+    assert name.startswith("Heights kept") and raw_value == 1.0 and kept == pytest.approx(0.97, abs=1e-9)
+    assert f"{v.heights.components} Fourier components" in note
     cleaner = raw.with_data(s + 0.2 * (np.asarray(raw.data) - s))  # noise removed, heights whole
     assert not any("weaker" in n for n in judge(raw, cleaner, None)[1].notices)
     assert not any("weaker" in n for n in judge(raw, shrunk, None, policy="off")[1].notices)
     bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
     out2, v2 = judge(raw, shrunk, bwd, policy="warn")
     assert v2.delivered == "model" and any("weaker" in n for n in v2.notices)
+    rows = verdict_rows(v2.to_dict())  # after the fidelity rows
+    assert rows[0][0].startswith("Est. error") and rows[-1][0].startswith("Heights kept")
     raw_out, v3 = judge(raw, None, None)  # the model not run: the raw scan, nothing to say
     assert v3.delivered == "raw" and not any("weaker" in n for n in v3.notices)

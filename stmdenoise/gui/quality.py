@@ -27,7 +27,10 @@ EXPLANATION = (
     "direction (two noisy looks at one area; no ground truth needed), relative to the raw scan (1.00); "
     "below 1 is closer to the surface, above 1 further away. Noise shared by trace and retrace counts as "
     "signal there; a band left with almost nothing can come out slightly below 0 (an estimate). Signal "
-    "kept: share of the real signal that survives. Lower is better for the rest. "
+    "kept: share of the real signal that survives. Heights kept: share of the tall, broad features "
+    "(Fourier components over 300x the noise) the result keeps; removing noise alone keeps 1.000, "
+    "below 0.99 heights measured on it read low (one frame is enough: no second look needed). "
+    "Lower is better for the rest. "
     "BRISQUE and PIQE are no-reference scores made for photographs: they reward smoothness, so a result "
     "that erased real structure can score better; read them as hints. The line-artefact index and noise "
     "floor are STM-native."
@@ -119,6 +122,8 @@ class QualityPanel(QWidget):
             return "n/a" if note else "—"
         if name.startswith(("Est. error", "Signal kept")):
             return f"{value:.2f}"
+        if name.startswith("Heights kept"):  # 0.993 and 1.000 differ by what a height measure reads
+            return f"{value:.3f}"
         if name in _IN_DATA_UNITS:
             if self._unit == "m":
                 return f"{value * 1e12:.3g} pm"

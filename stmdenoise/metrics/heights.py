@@ -52,6 +52,7 @@ __all__ = [
     "STRONG",
     "StrongContrast",
     "height_notice",
+    "notice_for",
     "strong_contrast",
 ]
 
@@ -159,10 +160,14 @@ def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
     return StrongContrast(kept, n)
 
 
-def height_notice(raw: ArrayLike, out: ArrayLike) -> str | None:
-    """:data:`HEIGHT_NOTICE` where ``out`` keeps less than 1 - :data:`HEIGHT_LOSS` of ``raw``'s
-    strong components (:func:`strong_contrast`), else None."""
-    m = strong_contrast(raw, out)
+def notice_for(m: StrongContrast | None) -> str | None:
+    """:data:`HEIGHT_NOTICE` for a measure that keeps less than 1 - :data:`HEIGHT_LOSS`, else None."""
     if m is None or m.kept >= 1.0 - HEIGHT_LOSS:
         return None
     return HEIGHT_NOTICE.format(count=m.components, loss=100.0 * (1.0 - m.kept))
+
+
+def height_notice(raw: ArrayLike, out: ArrayLike) -> str | None:
+    """:data:`HEIGHT_NOTICE` where ``out`` keeps less than 1 - :data:`HEIGHT_LOSS` of ``raw``'s
+    strong components (:func:`strong_contrast`), else None."""
+    return notice_for(strong_contrast(raw, out))
