@@ -403,6 +403,8 @@ def test_score_shows_the_fidelity_of_what_is_delivered(tmp_path: Path, realdata_
     assert raw["fidelity_error"] == 1.0 and raw["fidelity_kept"] == 1.0
     assert den["delivered"].startswith("gaussian")  # 39 pm/px: the tiny 0.14 nm/px model is not run
     assert 0 < den["fidelity_error"] < 1.0 and den["fidelity_worst_band"].endswith("Å")
+    # the step stands far above the noise: what the delivered Gaussian keeps of it (heights)
+    assert raw["heights_kept"] == 1.0 and 0.9 < den["heights_kept"] <= 1.0
 
 
 def test_exported_tiff_carries_the_do_no_harm_verdict(tmp_path: Path) -> None:

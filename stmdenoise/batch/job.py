@@ -300,6 +300,7 @@ def _frame_row(path: Path, raw: Scan, delivered: Scan, verdict: Any) -> ScanRow:
         fidelity_kept=None if fid is None else fid.overall.kept,
         fidelity_worst_band="" if worst is None else worst.band.label,
         fidelity_worst_error=None if worst is None else worst.error,
+        heights_kept=None if verdict.heights is None else verdict.heights.kept,
     )  # fmt: skip
 
 

@@ -49,10 +49,14 @@ COLUMNS = (
     "fidelity_worst_band",
     "fidelity_worst_error",
     "fidelity_kept",
+    "heights_kept",
     "delivered",
     "note",
 )
-_FIDELITY = ("fidelity_error", "fidelity_worst_band", "fidelity_worst_error", "fidelity_kept", "delivered")
+_FIDELITY = (
+    "fidelity_error", "fidelity_worst_band", "fidelity_worst_error", "fidelity_kept", "heights_kept",
+    "delivered",
+)  # fmt: skip
 
 
 def _load_denoiser(model: str) -> Any:
@@ -78,16 +82,20 @@ def _fidelity_cols(denoised: Scan | None) -> tuple[dict[str, Any], dict[str, Any
     if params is None:
         return dict(empty), dict(empty)
     out = {**empty, "delivered": params.get("delivered", "")}
+    raw_heights = dict(empty)
+    if heights := params.get("delivered_heights"):  # one frame is enough: no second look needed
+        out["heights_kept"] = heights["kept"]
+        raw_heights["heights_kept"] = 1.0
     rep, worst = params.get("delivered_fidelity"), params.get("delivered_worst_band")
     if not rep or not worst:
-        return dict(empty), out
+        return raw_heights, out
     out.update(
         fidelity_error=rep["overall"]["error"],
         fidelity_worst_band=worst["band"],
         fidelity_worst_error=worst["error"],
         fidelity_kept=rep["overall"]["kept"],
     )
-    raw = {**empty, "fidelity_error": 1.0, "fidelity_kept": 1.0, "fidelity_worst_band": worst["band"]}
+    raw = {**raw_heights, "fidelity_error": 1.0, "fidelity_kept": 1.0, "fidelity_worst_band": worst["band"]}
     raw["fidelity_worst_error"] = 1.0
     return raw, out
 
@@ -152,7 +160,7 @@ def _table(rows: list[dict[str, Any]], with_residual: bool) -> str:
     header.update(line_artefact_index="line_idx", rows_used="rows", rows_total="of")
     header.update(
         fidelity_error="est_err", fidelity_worst_band="worst_band", fidelity_worst_error="worst_err",
-        fidelity_kept="kept",
+        fidelity_kept="kept", heights_kept="heights",
     )  # fmt: skip
     cells = [[_fmt(r.get(k), k) for k in keys] for r in rows]
     widths = [max(len(header[k]), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
@@ -224,7 +232,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "line-artefact index (row-offset spread / contrast) and noise floor (in the scan's units). "
             "With --model, also score the denoised scan and the residual raw - denoised, and, where the "
             "file holds the other scan direction, the fidelity of what is delivered: its error against "
-            "the surface estimated from the two directions (est_err, raw = 1; worst band; signal kept). "
+            "the surface estimated from the two directions (est_err, raw = 1; worst band; signal kept), "
+            "and the share of the tall broad features it keeps (heights, raw = 1; below 0.99 heights "
+            "measured on it read low). "
             "BRISQUE and PIQE are no-reference hints made for photographs: they reward smoothness. "
             "Lower is better for PIQE, BRISQUE and the line index. See docs/metrics.md."
         ),

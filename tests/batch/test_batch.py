@@ -75,8 +75,9 @@ def test_outputs_per_scan_mirror_the_folder_and_carry_provenance(tmp_path: Path,
     assert all(
         r["fidelity_error"] and r["fidelity_worst_band"] for r in rows[:4]
     )  # both directions: measured
+    assert all("heights_kept" in r for r in rows)  # the delivered frame's heights, where measurable
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert 'src="in/day1/scan_00_Z_forward.png"' in html
+    assert 'src="in/day1/scan_00_Z_forward.png"' in html and "<th>heights kept</th>" in html
 
 
 def test_the_picture_is_the_apps_view(tmp_path: Path, tiny_model: Path) -> None:
