@@ -20,7 +20,8 @@ single-frame spectral gain's last layer is a sigmoid, which never reaches 1, and
 of the strongest broad components. The two-direction filter keeps 99.9 % or more where its second
 look shows the same surface, less where it does not (``pySPM_test.sxm`` Z, whose piezo lag blurs
 the grains' edges differently in each direction, 92-93 %; feedback-error currents). The noise floor
-is the median power at frequencies above 0.3 cycles per pixel (as the spectral gain reads it).
+is the median power at frequencies above 0.3 cycles per pixel (as the spectral gain reads it:
+:data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -42,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from stmdenoise.processing import level_plane
-from stmdenoise.processing.spectrum import hann_window
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, hann_window
 
 __all__ = [
     "BROAD",
@@ -73,8 +74,6 @@ _AROUND = 5
 _CHUNK = 65536
 #: Highest frequency (cycles per pixel) of a broad feature's components: periods of 4 px or more.
 _BROAD_UP_TO = 0.25
-#: Frequencies (cycles per pixel) whose median power is the noise floor.
-_FLOOR_FROM = 0.3
 
 HEIGHT_NOTICE = (
     "Broad features standing far above the noise (molecules, steps, grains: {count} Fourier "
@@ -127,7 +126,7 @@ def strong_contrast(raw: ArrayLike, out: ArrayLike) -> StrongContrast | None:
     h, w = x.shape
     k = _radius(h, w)
     power = np.abs(fx) ** 2
-    floor = float(np.median(power[::2][k[::2] > _FLOOR_FROM]))  # every other row: as good, 4x faster
+    floor = float(np.median(power[::2][k[::2] > NOISE_FLOOR_FROM]))  # every other row: as good, 4x faster
     if not floor > 0:  # no noise to stand above (a synthetic or quantised-flat image)
         return None
     strong = (power >= STRONG * floor) & (k > 0) & (k <= _BROAD_UP_TO)

@@ -58,7 +58,7 @@ from stmdenoise.model.fourier_tiles import (
     tiles,
 )
 from stmdenoise.processing import level_plane
-from stmdenoise.processing.spectrum import hann_1d, hann_window
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, hann_1d, hann_window
 
 __all__ = [
     "GAIN_FILE",
@@ -153,7 +153,7 @@ def _spectral_stats(x_f: NDArray[Any], rings: int = RINGS) -> tuple[Array, Array
     xs = x_f if x_f.ndim == 3 else x_f[None]
     p = np.abs(xs) ** 2
     r, ri = _ring_index(xs.shape[1:], rings)
-    floor = np.median(p[:, r > 0.3], axis=1) + 1e-30
+    floor = np.median(p[:, r > NOISE_FLOOR_FROM], axis=1) + 1e-30
     f1 = np.log10(gaussian_filter(p, (0, 1.0, 1.0), mode="wrap") / floor[:, None, None] + 1e-12)
     f3 = np.log10(gaussian_filter(p, (0, 3.0, 3.0), mode="wrap") / floor[:, None, None] + 1e-12)
     med = np.zeros((len(xs), ri.max() + 1))

@@ -32,6 +32,7 @@ __all__ = [
     "RingReadout",
     "describe_ring",
     "crop_rect",
+    "NOISE_FLOOR_FROM",
     "hann_1d",
     "hann_window",
     "WavePeak",
@@ -67,6 +68,10 @@ def fine_octave(shape: tuple[int, int]) -> np.ndarray:
     k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
     return np.asarray((k >= FINE_OCTAVE[0]) & (k < FINE_OCTAVE[1]))
 
+
+#: Frequencies above which (cycles per pixel, |k|) the median power of a spectrum is taken as the
+#: frame's noise floor: the spectral gain's features and the heights check read the same floor.
+NOISE_FLOOR_FROM = 0.3
 
 #: Radial bin edges (cycles per pixel, log-spaced) of :func:`standing_wave_peak`.
 WAVE_BINS = np.geomspace(0.02, 0.5, 81)
