@@ -24,22 +24,22 @@ from fidelity import KO_DIR, KO_NM_PER_PX, real_root, two_direction_scans  # noq
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
-from stmdenoise.metrics.heights import HEIGHT_NOTICE, strong_contrast  # noqa: E402
+from stmdenoise.metrics.heights import StrongContrast, notice_for, strong_contrast  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
-
-_MARK = HEIGHT_NOTICE.split("(")[0]
 
 
 def _row(den: Denoiser, label: str, path: str, raw: Scan, partner: Scan | None) -> str:
     checked = den.denoise_checked(raw, partner=partner)
-    cells = []
-    for out in (checked.model, checked.delivered):
-        m = None if out is None else strong_contrast(raw.data, out.data)
-        cells.append("–" if m is None else f"{m.kept:.4f}")
-    strong = strong_contrast(raw.data, raw.data)
+    model = None if checked.model is None else strong_contrast(raw.data, checked.model.data)
+    # which components count is the raw scan's alone; the judge measured what it delivered
+    strong = model if model is not None else strong_contrast(raw.data, raw.data)
+    delivered = checked.verdict.heights
+    if delivered is None and checked.verdict.delivered == "raw" and strong is not None:
+        delivered = StrongContrast(1.0, strong.components)  # the raw scan keeps its features whole
+    cells = ["–" if m is None else f"{m.kept:.4f}" for m in (model, delivered)]
     count = "–" if strong is None else str(strong.components)
     gen = "–" if checked.model is None else str(checked.model.steps[-1].params.get("generator", ""))
-    notice = "yes" if any(n.startswith(_MARK) for n in checked.verdict.notices) else ""
+    notice = "yes" if notice_for(checked.verdict.heights) else ""
     what = checked.verdict.delivered
     return f"| {label} | {path} | {gen} | {count} | {cells[0]} | {cells[1]} ({what}) | {notice} |"
 
