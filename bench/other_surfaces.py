@@ -50,6 +50,11 @@ neighbouring lines show, :mod:`stmdenoise.metrics.line_noise`). A band "holds
 signal" where the surface's power there is at least the noise's; an error above 1 in such a band
 means real structure was changed more than the noise changed it.
 
+Heights, against the truth: where the forward frame has broad features standing 10^5 times above
+its noise (the set :func:`stmdenoise.metrics.heights.strong_contrast` measures, mostly the
+terrace's step), what the model's output and the single-frame output keep of them, over what the
+truth keeps (1: the surface's heights; summary only, per case in the JSON).
+
 Prints a Markdown table per case and the summary; ``--out DIR`` writes other_surfaces.md/json.
 """
 
@@ -76,6 +81,7 @@ from fidelity_check import band_masks, true_errors, windowed_spectrum  # noqa: E
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.metrics.fidelity import default_bands, pair_fidelity  # noqa: E402
+from stmdenoise.metrics.heights import strong_contrast  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 Array = NDArray[np.float64]
@@ -253,6 +259,17 @@ def worst_signal_band(errors: Sequence[float], signal: Sequence[bool]) -> float:
     return max(held) if held else math.nan
 
 
+def heights_against_truth(raw: Array, clean: Array, out: Array) -> float | None:
+    """What ``out`` keeps of the truth at ``raw``'s broad components standing far above its noise
+    (:func:`~stmdenoise.metrics.heights.strong_contrast`'s set): the output's cross-power with the raw
+    frame there over the truth's (1: heights as the surface has them); None where there are none."""
+    truth = strong_contrast(raw, clean)
+    kept = strong_contrast(raw, out)
+    if truth is None or kept is None or not truth.kept > 0:
+        return None
+    return kept.kept / truth.kept
+
+
 def run_case(
     den: Denoiser, surface: str, px_a: float, noise: float, scanner: str, seed: int, pixels: int
 ) -> dict[str, Any]:
@@ -291,6 +308,8 @@ def run_case(
             "declined" if alone.model is None else str(alone.model.steps[-1].params.get("generator", ""))
         ),
         "single_delivered": alone.verdict.delivered,
+        "model_heights": heights_against_truth(fwd, clean, model),
+        "single_heights": heights_against_truth(fwd, clean, single),
         "single_delivered_true": true_errors(
             np.asarray(alone.delivered.data, dtype=np.float64) / ANGSTROM, fwd, clean, masks
         ),
@@ -347,8 +366,24 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"{harmed['delivered_true']}, the same frame alone (single-frame path, mean true error "
         f"{alone.mean():.4f}) {harmed['single_true']}; what the app delivers for it "
         f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
-        f"lattice, or more than the noise neighbouring lines show{quiet})."
+        f"lattice, or more than the noise neighbouring lines show{quiet}). {_heights_summary(rows)}"
     )
+
+
+def _heights_summary(rows: list[dict[str, Any]]) -> str:
+    """Heights against the truth (:func:`heights_against_truth`), where the frame has such features."""
+    parts = []
+    for key, what in (("model_heights", "model"), ("single_heights", "the same frame alone")):
+        v = np.array([r[key] for r in rows if r.get(key) is not None])
+        if len(v):
+            parts.append(
+                f"{what} median {np.median(v):.4f} (range {v.min():.4f}-{v.max():.4f}, "
+                f"|1 - kept| mean {np.mean(np.abs(1 - v)):.4f})"
+            )
+    if not parts:
+        return "Heights against the truth: no case has broad features standing 10^5 above its noise."
+    n = sum(r.get("single_heights") is not None for r in rows)
+    return f"Heights kept against the truth (1 = as the surface; {n} cases with such features): " + "; ".join(parts) + "."
 
 
 def main(argv: list[str] | None = None) -> int:
