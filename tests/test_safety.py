@@ -10,13 +10,13 @@ from scipy import ndimage
 
 from stmdenoise.metrics.fidelity import pair_fidelity
 from stmdenoise.metrics.registration import hann_window, levelled
+from stmdenoise.quality_rows import verdict_rows
 from stmdenoise.safety import (
     MIN_MODEL_PIXELS,
     HarmError,
     judge,
     partner_of,
     plan_denoise,
-    verdict_rows,
 )
 from stmdenoise.scan import Scan
 
@@ -233,7 +233,7 @@ def test_a_feedback_error_channel_is_not_judged_by_its_other_direction() -> None
 def test_quality_rows_carry_their_standard_error_and_explain_an_estimate_below_zero() -> None:
     import copy
 
-    from stmdenoise.safety import verdict_rows
+    from stmdenoise.quality_rows import verdict_rows
 
     fwd, bwd, s = _looks(1, noise=1.5)
     _, v = judge(fwd, fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 1.0)), bwd)

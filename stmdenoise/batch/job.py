@@ -351,7 +351,7 @@ class _Worker:
         return _Frame(raw, got.delivered, _frame_row(path, raw, got.delivered, got.verdict))
 
     def provenance(self, path: Path, sha: str, fr: _Frame) -> dict[str, Any]:
-        from stmdenoise.safety import verdict_of
+        from stmdenoise.quality_rows import verdict_of
 
         return {
             "program": "stmdenoise",

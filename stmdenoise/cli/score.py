@@ -75,7 +75,7 @@ def _load_denoiser(model: str) -> Any:
 
 def _fidelity_cols(denoised: Scan | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fidelity columns of the raw and denoised rows, from the denoised scan's do_no_harm step."""
-    from stmdenoise.safety import verdict_of
+    from stmdenoise.quality_rows import verdict_of
 
     empty = dict.fromkeys(_FIDELITY)
     params = verdict_of(denoised)

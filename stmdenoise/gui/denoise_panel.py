@@ -225,7 +225,7 @@ class DenoisePanel(QWidget):
     @Slot(object)
     def _denoised_changed(self, scan: Scan | None) -> None:
         """Say what the shown result is: the model's output, a fallback or the raw scan, and why."""
-        from stmdenoise.safety import verdict_of
+        from stmdenoise.quality_rows import verdict_of
 
         p = verdict_of(scan)
         if p is None:

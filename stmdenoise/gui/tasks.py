@@ -330,7 +330,7 @@ def score_job(
 
     def job(cancel: threading.Event) -> Iterator[ScoreRecord]:
         import stmdenoise.metrics as m
-        from stmdenoise.safety import verdict_of, verdict_rows
+        from stmdenoise.quality_rows import verdict_of, verdict_rows
 
         params = verdict_of(denoised)
         fidelity = verdict_rows(params) if params is not None else []

@@ -79,7 +79,7 @@ def view_title(scan: Scan, prefix: str = "Raw") -> str:
 def denoised_title(scan: Scan, model: str) -> str:
     """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
     the model's output by a classical filter or the raw scan)."""
-    from stmdenoise.safety import verdict_of
+    from stmdenoise.quality_rows import verdict_of
 
     verdict = verdict_of(scan) or {}
     delivered = verdict.get("delivered", "model")

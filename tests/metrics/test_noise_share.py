@@ -7,7 +7,8 @@ import pytest
 
 from stmdenoise.metrics.noise_share import UNEQUAL_NOISE, fine_power_ratio, noise_share
 from stmdenoise.processing.smoothing import gaussian_smooth
-from stmdenoise.safety import judge, verdict_rows
+from stmdenoise.quality_rows import verdict_rows
+from stmdenoise.safety import judge
 from stmdenoise.scan import Scan
 
 
