@@ -120,3 +120,19 @@ def test_the_bench_names_what_loses_heights_and_not_interference_or_a_faithful_o
     assert rows[("pySPM_test.sxm Z forward", "two directions")][6] == "yes"
     current = rows[("STM_nanonis_generic_4_5.sxm Current forward", "single frame")]
     assert float(current[4]) < 0.99 and current[6] == "yes"
+
+
+@pytest.mark.parametrize(("angle", "measured_under", "not_under"), [(0.0, 0.03, 0.1), (20.0, 0.1, 0.4)])
+def test_a_straight_step_is_measured_only_under_low_noise(
+    angle: float, measured_under: float, not_under: float
+) -> None:
+    """What the module docstring says of straight steps: their longest-period components lie on one
+    line of the spectrum and count as sharp; only under low noise do enough others stand 10^5 above it."""
+    yy, xx = np.mgrid[0:256, 0:256]
+    across = (xx - 128) * np.cos(np.radians(angle)) + (yy - 128) * np.sin(np.radians(angle))
+    step = 2.08 / (1 + np.exp(-across / 1.5))
+    rng = np.random.default_rng(0)
+    low = step + measured_under * rng.normal(size=step.shape)
+    m = strong_contrast(low, 0.97 * low)
+    assert m is not None and m.kept == pytest.approx(0.97)
+    assert strong_contrast(step + not_under * rng.normal(size=step.shape), step) is None
