@@ -1,7 +1,8 @@
 """Two-direction scans of surfaces other than Cu(111), built with the truth known: what the app does to them.
 
     python bench/other_surfaces.py [--seeds 2] [--pixels 256] [--noise 0.4,1] [--surfaces si7x7,moire,terrace]
-                                   [--scanners ideal,hysteresis] [--model DIR] [--out DIR]
+                                   [--scanners ideal,hysteresis] [--noise-texture constructed|real]
+                                   [--root ../shared/realdata] [--model DIR] [--out DIR]
 
 Issue 15 found the first model erasing the corner holes of Si(111)-7x7 and blurring a moiré; such
 scans are among the hidden test scans, and none is in ``../shared/realdata``. Here a forward and a
@@ -50,6 +51,16 @@ neighbouring lines show, :mod:`stmdenoise.metrics.line_noise`). A band "holds
 signal" where the surface's power there is at least the noise's; an error above 1 in such a band
 means real structure was changed more than the noise changed it.
 
+``--noise-texture real``: the noise of each case has, instead, the power spectrum of a real
+scan's noise as the app sees it (forward minus its registered backward look, over sqrt 2; one of
+:data:`REAL_NOISE_SOURCES` in ``--root``, cycled through the cases) with a fresh random phase per
+frame, at the same RMS. Real noise is far more coloured than the constructed terms: 57-890x more
+power per bin at periods over 20 px than under 3.3 px (1/f drift, the feedback's response, line
+noise), where the constructed terms have about 12x. Written after candidate CH
+(docs/model-selection.md), which the constructed noise called a clear gain for single frames
+(0.2498 -> 0.1653 of raw) and every real scan a loss; with real textures the bench says so too
+(0.6654 -> 0.8274).
+
 Heights, against the truth: where the forward frame has broad features standing 10^5 times above
 its noise (the set :func:`stmdenoise.metrics.heights.strong_contrast` measures, mostly the
 terrace's step), what the model's output and the single-frame output keep of them, over what the
@@ -61,6 +72,7 @@ Prints a Markdown table per case and the summary; ``--out DIR`` writes other_sur
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -104,6 +116,18 @@ DEFAULT_SCANNERS = ("ideal", "hysteresis")
 ORACLE_SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: An error above this is above raw's (the raw scan itself reads 1 within rounding).
 ABOVE = 1.0 + 1e-9
+#: ``--noise-texture real``: the noise's power spectrum is that of one of these shared scans' channels
+#: (forward minus its registered backward look, over sqrt 2: what the app and the estimate take for
+#: noise), each case drawing a fresh random phase; the scans are cycled through by seed.
+REAL_NOISE_SOURCES = (
+    ("createc/createc_scan_step_20nm.dat", "Z"),
+    ("nanonis/STM_nanonis_generic_4_5.sxm", "Z"),
+    ("nanonis/img_0071.sxm", "Z"),
+    ("nanonis/pySPM_test.sxm", "Z"),
+    ("nanonis/STM_nanonis_generic_4_5.sxm", "Current"),
+    ("nanonis/Au_mica_2023_Y_A_diPAMY_195.sxm", "Current"),
+)
+NOISE_TEXTURES = ("constructed", "real")
 #: Oversampling grid (Å) on which si7x7 and terrace are drawn before the scan samples them.
 FINE = 0.25
 
@@ -209,10 +233,55 @@ def _pink(n: int, rng: np.random.Generator) -> Array:
     return np.asarray(x / x.std())
 
 
+@functools.cache
+def real_noise_spectrum(root: str, source: str, channel: str) -> Array:
+    """Unit-variance power spectrum (rows, cols; FFT layout, Hann-windowed) of forward minus the
+    registered backward look of ``source``'s ``channel`` under ``root``, over sqrt 2."""
+    from stmdenoise.metrics.registration import overlap
+    from stmdenoise.processing import level_plane
+    from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
+
+    frames = two_direction_frames(Path(root) / source, [channel])
+    if not frames:
+        raise ValueError(f"{source}: no two-direction {channel} frames to take a noise texture from")
+    _name, fwd, bwd = frames[0]
+    offset, look = judging_look(fwd, bwd)
+    a, b = overlap(np.asarray(fwd.data), np.asarray(look.data), int(round(offset[0])), int(round(offset[1])))
+    rows = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    d = level_plane((a[rows] - b[rows]) / math.sqrt(2.0))
+    window = np.outer(np.hanning(d.shape[0]), np.hanning(d.shape[1]))
+    power = np.abs(np.fft.fft2(d * window)) ** 2
+    power[0, 0] = 0.0
+    return np.asarray(power / power.sum())
+
+
+def real_noise(spectrum: Array, shape: tuple[int, int], rng: np.random.Generator) -> Array:
+    """Unit-RMS noise of ``shape`` with ``spectrum``'s colour (its power at the same frequencies in
+    cycles per pixel, bilinear between its bins) and a random phase."""
+    h, w = spectrum.shape
+    shifted = np.fft.fftshift(spectrum)
+    fy = np.fft.fftfreq(shape[0])[:, None] * h + h // 2
+    fx = np.fft.fftfreq(shape[1])[None, :] * w + w // 2
+    fy, fx = np.broadcast_arrays(fy, fx)
+    power = map_coordinates(shifted, [fy, fx], order=1, mode="nearest")
+    power[0, 0] = 0.0
+    spec = np.sqrt(power) * (rng.normal(size=shape) + 1j * rng.normal(size=shape))
+    z = np.real(np.fft.ifft2(spec))
+    return np.asarray(z / z.std())
+
+
 def make_case(
-    surface: str, px: float, noise: float, scanner: str, seed: int, pixels: int
+    surface: str,
+    px: float,
+    noise: float,
+    scanner: str,
+    seed: int,
+    pixels: int,
+    texture: tuple[str, str, str] | None = None,
 ) -> tuple[Array, Array, Array]:
-    """(truth of the forward frame, forward frame, backward frame), heights in Å."""
+    """(truth of the forward frame, forward frame, backward frame), heights in Å. ``texture``
+    (root, scan, channel): the noise has that real scan's spectrum (:func:`real_noise`) instead of
+    the constructed white, 1/f and line-offset terms."""
     rng = np.random.default_rng(seed)
     lag, hyst = SCANNERS[scanner]
     xf, yf = positions(pixels, px, lag, hyst, True)
@@ -231,6 +300,10 @@ def make_case(
         cf, cb = look(xf, yf), look(xb, yb)
     sig = float(cf.std())
     rows = cols = pixels
+    if texture is not None:
+        spectrum = real_noise_spectrum(*texture)
+        draw_f, draw_b = real_noise(spectrum, (rows, cols), rng), real_noise(spectrum, (rows, cols), rng)
+        return cf, cf + noise * sig * draw_f, cb + noise * sig * draw_b[:, ::-1]  # the retrace, read back
     slow = _pink(2 * rows * cols, rng).reshape(rows, 2, cols)  # trace then retrace of each line
     white, flicker, lines = noise * sig, 0.5 * noise * sig, 0.3 * noise * sig
     fwd = (
@@ -271,9 +344,16 @@ def heights_against_truth(raw: Array, clean: Array, out: Array) -> float | None:
 
 
 def run_case(
-    den: Denoiser, surface: str, px_a: float, noise: float, scanner: str, seed: int, pixels: int
+    den: Denoiser,
+    surface: str,
+    px_a: float,
+    noise: float,
+    scanner: str,
+    seed: int,
+    pixels: int,
+    texture: tuple[str, str, str] | None = None,
 ) -> dict[str, Any]:
-    clean, fwd, bwd = make_case(surface, px_a, noise, scanner, seed, pixels)
+    clean, fwd, bwd = make_case(surface, px_a, noise, scanner, seed, pixels, texture)
     px = px_a * ANGSTROM
     bands = default_bands(px, fwd.shape)
     masks = band_masks(fwd.shape, bands, px)
@@ -297,6 +377,7 @@ def run_case(
 
     return {
         "surface": surface, "px_A": px_a, "noise": noise, "scanner": scanner, "seed": seed,
+        "noise_texture": "constructed" if texture is None else f"{texture[1]} {texture[2]}",
         "bands": [bd.label for bd in bands],
         "oracle_sigma": oracle[1], "oracle_true": oracle[0],
         "model_true": true_errors(model, fwd, clean, masks), "model_est": est(model),
@@ -383,7 +464,11 @@ def _heights_summary(rows: list[dict[str, Any]]) -> str:
     if not parts:
         return "Heights against the truth: no case has broad features standing 10^5 above its noise."
     n = sum(r.get("single_heights") is not None for r in rows)
-    return f"Heights kept against the truth (1 = as the surface; {n} cases with such features): " + "; ".join(parts) + "."
+    return (
+        f"Heights kept against the truth (1 = as the surface; {n} cases with such features): "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,6 +487,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--scanners", default=",".join(DEFAULT_SCANNERS),
         help=f"comma-separated, of {', '.join(SCANNERS)} (default %(default)s)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--noise-texture", choices=NOISE_TEXTURES, default="constructed",
+        help="constructed (white, 1/f, line offsets) or real (the spectra of REAL_NOISE_SOURCES)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--root", type=Path, default=ROOT.parent / "shared" / "realdata",
+        help="the shared real scans, for --noise-texture real (default %(default)s)",
     )  # fmt: skip
     ap.add_argument("--out", type=Path, help="write other_surfaces.md and other_surfaces.json here")
     args = ap.parse_args(argv)
@@ -430,10 +523,16 @@ def main(argv: list[str] | None = None) -> int:
             for noise in noises:
                 for scanner in scanners:
                     for seed in range(args.seeds):
+                        texture = None
+                        if args.noise_texture == "real":
+                            src, channel = REAL_NOISE_SOURCES[len(rows) % len(REAL_NOISE_SOURCES)]
+                            texture = (str(args.root), src, channel)
+                        case_seed = 5000 + 100 * s_i + seed
                         rows.append(
-                            run_case(den, surface, px_a, noise, scanner, 5000 + 100 * s_i + seed, args.pixels)
+                            run_case(den, surface, px_a, noise, scanner, case_seed, args.pixels, texture)
                         )
-    head = f"# Other surfaces, two directions, truth known (`{model_dir.name}`)\n"
+    texture = "" if args.noise_texture == "constructed" else ", noise with real scans' spectra"
+    head = f"# Other surfaces, two directions, truth known (`{model_dir.name}`{texture})\n"
     text = "\n\n".join(
         [head, _table(rows), summary(rows), f"(bench/other_surfaces.py, {time.perf_counter() - t0:.0f} s)\n"]
     )
