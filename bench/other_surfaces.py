@@ -54,12 +54,12 @@ means real structure was changed more than the noise changed it.
 ``--noise-texture real``: the noise of each case has, instead, the power spectrum of a real
 scan's noise as the app sees it (forward minus its registered backward look, over sqrt 2; one of
 :data:`REAL_NOISE_SOURCES` in ``--root``, cycled through the cases) with a fresh random phase per
-frame, at the same RMS. Real noise is far more coloured than the constructed terms: 57-890x more
+frame, at the same RMS. Real noise is far more coloured than the constructed terms: 57-900x more
 power per bin at periods over 20 px than under 3.3 px (1/f drift, the feedback's response, line
 noise), where the constructed terms have about 12x. Written after candidate CH
 (docs/model-selection.md), which the constructed noise called a clear gain for single frames
 (0.2498 -> 0.1653 of raw) and every real scan a loss; with real textures the bench says so too
-(0.6654 -> 0.8274).
+(0.6655 -> 0.8273).
 
 Heights, against the truth: where the forward frame has broad features standing 10^5 times above
 its noise (the set :func:`stmdenoise.metrics.heights.strong_contrast` measures, mostly the
@@ -118,7 +118,7 @@ ORACLE_SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 ABOVE = 1.0 + 1e-9
 #: ``--noise-texture real``: the noise's power spectrum is that of one of these shared scans' channels
 #: (forward minus its registered backward look, over sqrt 2: what the app and the estimate take for
-#: noise), each case drawing a fresh random phase; the scans are cycled through by seed.
+#: noise), each frame drawing a fresh random phase; the cases take them in turn.
 REAL_NOISE_SOURCES = (
     ("createc/createc_scan_step_20nm.dat", "Z"),
     ("nanonis/STM_nanonis_generic_4_5.sxm", "Z"),
@@ -239,6 +239,7 @@ def real_noise_spectrum(root: str, source: str, channel: str) -> Array:
     registered backward look of ``source``'s ``channel`` under ``root``, over sqrt 2."""
     from stmdenoise.metrics.registration import overlap
     from stmdenoise.processing import level_plane
+    from stmdenoise.processing.spectrum import hann_window
     from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
 
     frames = two_direction_frames(Path(root) / source, [channel])
@@ -249,8 +250,7 @@ def real_noise_spectrum(root: str, source: str, channel: str) -> Array:
     a, b = overlap(np.asarray(fwd.data), np.asarray(look.data), int(round(offset[0])), int(round(offset[1])))
     rows = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
     d = level_plane((a[rows] - b[rows]) / math.sqrt(2.0))
-    window = np.outer(np.hanning(d.shape[0]), np.hanning(d.shape[1]))
-    power = np.abs(np.fft.fft2(d * window)) ** 2
+    power = np.abs(np.fft.fft2(d * hann_window(d.shape))) ** 2
     power[0, 0] = 0.0
     return np.asarray(power / power.sum())
 

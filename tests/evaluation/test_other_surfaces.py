@@ -94,7 +94,7 @@ def test_surfaces_must_be_named(surfaces: str, capsys: pytest.CaptureFixture[str
 @pytest.mark.realdata
 def test_real_noise_textures_have_the_real_scans_colour_and_a_fresh_phase(realdata_dir: Path) -> None:
     """--noise-texture real: each source's noise (forward minus its registered backward look) is far
-    more coloured than white noise (real scans: 57-890x more power per bin at |k| < 0.05 than above
+    more coloured than white noise (real scans: 57-900x more power per bin at |k| < 0.05 than above
     0.3 cycles/px), and every draw is new noise of that colour, not a copy of the scan."""
     k = np.hypot(np.fft.fftfreq(128)[:, None], np.fft.fftfreq(128)[None, :])
     for source in other.REAL_NOISE_SOURCES:
