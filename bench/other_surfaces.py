@@ -89,6 +89,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # fidelity_check, when imported as a module by the tests
 
+from fidelity import REAL_DIR  # noqa: E402
 from fidelity_check import band_masks, true_errors, windowed_spectrum  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
@@ -493,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         help="constructed (white, 1/f, line offsets) or real (the spectra of REAL_NOISE_SOURCES)",
     )  # fmt: skip
     ap.add_argument(
-        "--root", type=Path, default=ROOT.parent / "shared" / "realdata",
+        "--root", type=Path, default=REAL_DIR,
         help="the shared real scans, for --noise-texture real (default %(default)s)",
     )  # fmt: skip
     ap.add_argument("--out", type=Path, help="write other_surfaces.md and other_surfaces.json here")

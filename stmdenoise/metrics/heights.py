@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from stmdenoise.metrics.bands import radial_frequency
 from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, hann_window
 
@@ -105,8 +106,9 @@ class StrongContrast:
 
 @functools.lru_cache(maxsize=8)
 def _radius(h: int, w: int) -> NDArray[np.float64]:
-    """|k| (cycles per pixel) of an ``h`` x ``w`` image's half-plane spectrum (``rfft2`` layout)."""
-    k = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :])
+    """|k| (cycles per pixel) of an ``h`` x ``w`` image's half-plane spectrum (``rfft2`` layout):
+    the first ``w // 2 + 1`` columns of :func:`~stmdenoise.metrics.bands.radial_frequency`'s."""
+    k = np.ascontiguousarray(radial_frequency((h, w))[:, : w // 2 + 1])
     k.setflags(write=False)
     return k
 
