@@ -31,8 +31,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -41,7 +39,7 @@ from fidelity import real_root, two_direction_scans  # noqa: E402
 
 from stmdenoise.io.feedback import feedback_error_channel  # noqa: E402
 from stmdenoise.metrics import NotScorableError  # noqa: E402
-from stmdenoise.metrics.contrast import contrast_mismatch  # noqa: E402
+from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch  # noqa: E402
 from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
 from stmdenoise.metrics.noise_share import fine_power_ratio  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
@@ -53,9 +51,7 @@ def rescaled_scores(fwd: Scan, bwd: Scan, look: Scan, offset: tuple[float, float
     the judge's ``look`` and against it rescaled."""
     from stmdenoise.denoise import Denoiser, default_model_dir
 
-    b = np.asarray(look.data, dtype=np.float64)
-    mean = float(np.nanmean(b))
-    rescaled = look.with_data(mean + (b - mean) / ratio)
+    rescaled = look.with_data(at_contrast(look, ratio))
     model = Denoiser.from_folder(default_model_dir(), device="cpu").denoise(fwd, partner=bwd).data
     gauss = classical_methods(["gaussian"])  # as the fidelity bench runs them (NaN rows kept)
     outs = {m.label: m.run(fwd, bwd) for m in gauss}

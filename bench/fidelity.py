@@ -1,7 +1,8 @@
 """Real-scan fidelity of a model, raw and every classical filter swept: no ground truth needed.
 
     python bench/fidelity.py [--model models/cu111-default] [--baselines gaussian,median,...]
-                             [--direction forward|backward] [--single-frame] [--out DIR]
+                             [--direction forward|backward] [--single-frame] [--rescaled-look]
+                             [--out DIR]
 
 1. The Ko group's frame stack of one Cu(111) area (../shared/reference/cu111_ko_group/
    experimental, 0.71 Å/px): each frame denoised alone, judged against the mean of the others
@@ -15,6 +16,11 @@
    same scans, not a copy of the first. ``--single-frame``: the model denoises each frame
    without its other look (the path of a scan saved without its other direction, and of
    every frame the app opens alone); the rows are still judged against that look.
+   ``--rescaled-look``: where a channel's look shows the surface at a contrast the do-no-harm
+   judge names as different from the frame's (`stmdenoise.metrics.contrast`: Au_mica Current,
+   the Createc step's feedback-error current), every row of it is judged against the look scaled
+   to the frame's contrast instead (`judging_look(rescale=True)`); the plain look, whose lower
+   contrast rewards shrinking the frame, stays the default and what the app judges against.
 
 For each: raw (1.00 by definition), every classical baseline at every parameter of its grid,
 the model's own output (any resampling, as `Denoiser.denoise`; for a two-direction scan with the
@@ -96,7 +102,7 @@ def real_root(description: str, argv: list[str] | None) -> Path | None:
 
 
 def paired_gap(
-    methods: list[Method], rows: list[FidelityRow], fwd: Scan, bwd: Scan
+    methods: list[Method], rows: list[FidelityRow], fwd: Scan, bwd: Scan, *, rescale: bool = False
 ) -> ErrorDifference | None:
     """The model's output minus the best classical filter's, overall, with the paired standard
     error (:func:`stmdenoise.metrics.fidelity.error_difference`): both run again on the forward
@@ -107,7 +113,7 @@ def paired_gap(
     if best is None or model is None:
         return None
     run = {m.label: m.run for m in methods}
-    offset, look = judging_look(fwd, bwd)  # the look the rows were judged against
+    offset, look = judging_look(fwd, bwd, rescale=rescale)  # the look the rows were judged against
     a, b = run[model.method](fwd, bwd), run[best.method](fwd, bwd)
     return error_difference(a, b, fwd, look, offset=offset)[-1]
 
@@ -165,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the model never sees the other look (a scan saved without its other direction); "
         "the rows are still judged against it",
     )  # fmt: skip
+    ap.add_argument(
+        "--rescaled-look", action="store_true",
+        help="judge a channel whose look the judge names as at another contrast against the look "
+        "scaled to the frame's contrast",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if not KO_DIR.is_dir() or not REAL_DIR.is_dir():
         print(f"needs {KO_DIR} and {REAL_DIR} (../shared beside the repository)", file=sys.stderr)
@@ -188,14 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     per_scan = []
     gaps: dict[str, ErrorDifference | None] = {}
     backward = args.direction == "backward"
-    heading = ("Backward/forward" if backward else "Forward/backward") + (
-        " (single frame: the model without the other look)" if args.single_frame else ""
+    heading = (
+        ("Backward/forward" if backward else "Forward/backward")
+        + (" (single frame: the model without the other look)" if args.single_frame else "")
+        + (" (named contrast mismatches: the look at the frame's contrast)" if args.rescaled_look else "")
     )
     for name, first, second in two_direction_scans(REAL_DIR):
         fwd, bwd = (second, first) if backward else (first, second)  # fwd: the frame denoised
-        rows = pair_rows(methods, name, fwd, bwd)
+        rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
-        gaps[name] = paired_gap(methods, rows, fwd, bwd)
+        gaps[name] = paired_gap(methods, rows, fwd, bwd, rescale=args.rescaled_look)
         if args.details:
             print(fidelity_markdown(rows, title=f"{heading}: {name}"), flush=True)
     md.append(

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics import NotScorableError
-from stmdenoise.metrics.contrast import contrast_mismatch
+from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
 from stmdenoise.metrics.noise_share import noise_share
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
@@ -102,8 +102,7 @@ def _at_frame_contrast(
         return b, 1.0
     if not (m.named and m.ratio > 1.0):
         return b, 1.0
-    mean = float(np.nanmean(b))
-    return mean + (b - mean) / m.ratio, float(m.ratio)
+    return at_contrast(b, m.ratio), float(m.ratio)
 
 
 def filter_levels(

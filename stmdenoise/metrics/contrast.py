@@ -23,6 +23,7 @@ the do-no-harm verdict names it when one factor explains most of the large-scale
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "MISMATCH_LEFT",
     "MISMATCH_RATIO",
     "MISMATCH_SHARE",
+    "at_contrast",
     "contrast_mismatch",
     "contrast_of",
 ]
@@ -99,6 +101,22 @@ class ContrastMismatch:
             and abs(self.ratio - 1.0) >= MISMATCH_RATIO
             and self.share >= MISMATCH_SHARE
         )
+
+
+def at_contrast(other: Any, ratio: float) -> NDArray[np.float64]:
+    """``other`` (a second look whose large scales are ``ratio`` times the judged frame's,
+    :attr:`ContrastMismatch.ratio`) scaled about its mean by ``1 / ratio``, to the judged frame's
+    contrast. Its noise scales with it. NaN pixels stay NaN.
+
+    >>> import numpy as np
+    >>> at_contrast(np.array([[1.0, 3.0]]), 0.5).tolist()
+    [[0.0, 4.0]]
+    """
+    b = np.asarray(getattr(other, "data", other), dtype=np.float64)
+    if not (math.isfinite(ratio) and ratio > 0):
+        raise ValueError(f"ratio must be a positive number, got {ratio!r}")
+    mean = float(np.nanmean(b))
+    return np.asarray(mean + (b - mean) / ratio)
 
 
 def contrast_mismatch(raw: Any, other: Any, offset: Sequence[float]) -> ContrastMismatch:

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics._input import NotScorableError
+from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
 from stmdenoise.metrics.fidelity import Band, FidelityReport, pair_fidelity, stack_fidelity
 from stmdenoise.metrics.second_look import followed_look, negated_look
 from stmdenoise.scan import Scan
@@ -175,20 +176,29 @@ def two_direction_frames(path: Path, channels: Sequence[str] | None = None) -> l
     return out
 
 
-def judging_look(forward: Scan, backward: Scan) -> tuple[tuple[float, float], Scan]:
+def judging_look(forward: Scan, backward: Scan, *, rescale: bool = False) -> tuple[tuple[float, float], Scan]:
     """The look the rows of :func:`pair_rows` are judged against and its offset: ``backward``
     negated for a feedback-error current where that agrees
     (:func:`~stmdenoise.metrics.second_look.negated_look`), else ``backward`` as stored; its
     columns following the piezo's hysteresis where that displaces them along the lines beyond the
     offset (:func:`~stmdenoise.metrics.second_look.followed_look`, as the app's judge does).
-    Raises NotScorableError or ValueError when the pair cannot be scored (registered, or a look
-    without contrast)."""
+    With ``rescale``, where that look shows the surface at a contrast the judge names as
+    different from the frame's (:func:`~stmdenoise.metrics.contrast.contrast_mismatch`), it is
+    scaled to the frame's (:func:`~stmdenoise.metrics.contrast.at_contrast`), so that the mismatch
+    is not counted as every output's error: which direction's contrast is the surface's the pair
+    cannot tell, and the plain look rewards shrinking a frame towards a lower-contrast look
+    (docs/model-selection.md, after candidate CN). The scaled look's noise scales too, which
+    moves every output's estimate alike. Raises NotScorableError or ValueError when the pair
+    cannot be scored (registered, or a look without contrast)."""
     negated = negated_look(forward, backward) if feedback_error_channel(forward) else None
     if negated is not None:
         offset, look = negated[0], negated[1]
     else:
         offset, look = pair_fidelity(forward, forward, backward).offsets[0], backward
-    return offset, followed_look(forward, look, offset)
+    look = followed_look(forward, look, offset)
+    if rescale and (m := contrast_mismatch(forward, look, offset)).named:
+        look = look.with_data(at_contrast(look, m.ratio))
+    return offset, look
 
 
 def pair_rows(
@@ -199,17 +209,20 @@ def pair_rows(
     *,
     bands: Sequence[Band] | None = None,
     cancel: threading.Event | None = None,
+    rescale: bool = False,
 ) -> list[FidelityRow]:
     """Rows for one two-direction scan: raw first, then each method on the forward frame.
 
     Each method gets the backward frame as the app gives it; the outputs are judged against it,
     or, for a current recorded with the Z feedback on, against it negated when that agrees with
     the forward frame (:func:`~stmdenoise.metrics.second_look.negated_look`: the feedback error
-    flips sign with the direction), as the do-no-harm judge does. A method that cannot serve the
-    scan (too small for a model, say) gets a row with no report and the reason as its note.
+    flips sign with the direction), as the do-no-harm judge does; with ``rescale``, against it
+    at the frame's contrast where their contrasts differ clearly (:func:`judging_look`). A method
+    that cannot serve the scan (too small for a model, say) gets a row with no report and the
+    reason as its note.
     """
     try:
-        offset, look = judging_look(forward, backward)
+        offset, look = judging_look(forward, backward, rescale=rescale)
     except (NotScorableError, ValueError) as exc:
         return [FidelityRow(name, "Raw input", "raw", (), str(exc))]
     rows = []

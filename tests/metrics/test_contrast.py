@@ -138,3 +138,72 @@ def test_the_judges_pair_as_prepared_gives_the_same_mismatch() -> None:
     offset = (0.4, -0.3)
     paired = PairedLooks([out], Scan(f, pixel_size=(PX, PX)), Scan(b, pixel_size=(PX, PX)), offset=offset)
     assert contrast_of(*paired.transforms()) == contrast_mismatch(f, b, offset)
+
+
+def test_a_look_at_the_frame_s_contrast_is_no_longer_a_mismatch() -> None:
+    """``at_contrast`` scales the look about its mean by 1 / ratio: measured again, the two show the
+    surface at one contrast and nothing is named; a ratio that is not a positive number is refused."""
+    from stmdenoise.metrics.contrast import at_contrast
+
+    f, b = _looks(0.88)
+    m = contrast_mismatch(f, b, (0.0, 0.0))
+    again = contrast_mismatch(f, at_contrast(b, m.ratio), (0.0, 0.0))
+    assert abs(again.ratio - 1.0) < 0.005 and not again.named
+    assert float(np.mean(at_contrast(b, m.ratio))) == pytest.approx(float(np.mean(b)))
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="ratio"):
+            at_contrast(b, bad)
+
+
+def test_judged_against_the_rescaled_look_keeping_the_frame_s_contrast_is_no_error() -> None:
+    """The fidelity bench's ``--rescaled-look`` (``pair_rows(rescale=True)``): the look shows the
+    surface at 0.88x. Against the plain look the frame's own surface, noise-free, reads further
+    off than that surface shrunk to the look's contrast; against the look at the frame's contrast
+    it is the other way round. A pair without a named mismatch is judged alike either way."""
+    from stmdenoise.training.real_fidelity import Method, pair_rows
+
+    s = _surface()
+    rng = np.random.default_rng(5)
+
+    def scan(a: np.ndarray, direction: str) -> Scan:
+        return Scan(a, pixel_size=(PX, PX), channel="Z", unit="m", direction=direction)
+
+    methods = [
+        Method("the frame's surface", "model", lambda _s, _o: s),
+        Method("shrunk to the look's contrast", "classical", lambda _s, _o: 0.88 * s),
+    ]
+    for scale, named in ((0.88, True), (1.0, False)):
+        fwd = scan(s + 0.3 * rng.normal(size=s.shape), "forward")
+        bwd = scan(scale * s + 0.3 * rng.normal(size=s.shape), "backward")
+        plain, rescaled = (
+            {r.method: r.reports[0].overall.error for r in pair_rows(methods, "x", fwd, bwd, rescale=on)}
+            for on in (False, True)
+        )
+        if named:
+            assert plain["the frame's surface"] > plain["shrunk to the look's contrast"]
+            assert rescaled["the frame's surface"] < rescaled["shrunk to the look's contrast"]
+        else:
+            assert plain == rescaled
+
+
+@pytest.mark.realdata
+def test_the_rescaled_look_of_the_named_realdata_channels(shared_dir: Path) -> None:
+    """``judging_look(rescale=True)``: Au_mica Current's backward frame (0.89x) and the Createc step's
+    negated backward Current (0.59x) are brought to the forward frame's contrast; the Createc step's
+    Z, not named, is judged against its look as stored."""
+    from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
+
+    nanonis, createc = shared_dir / "realdata" / "nanonis", shared_dir / "realdata" / "createc"
+    for path, channel, named in (
+        (nanonis / "Au_mica_2023_Y_A_diPAMY_195.sxm", "Current", True),
+        (createc / "createc_scan_step_20nm.dat", "Current", True),
+        (createc / "createc_scan_step_20nm.dat", "Z", False),
+    ):
+        [(_, fwd, bwd)] = two_direction_frames(path, [channel])
+        offset, plain = judging_look(fwd, bwd)
+        offset2, rescaled = judging_look(fwd, bwd, rescale=True)
+        assert offset2 == offset
+        if named:
+            assert abs(contrast_mismatch(fwd, rescaled, offset).ratio - 1.0) < 0.01, (path.name, channel)
+        else:
+            np.testing.assert_array_equal(rescaled.data, plain.data)
