@@ -34,7 +34,7 @@ is the median power at frequencies above 0.3 cycles per pixel (as the spectral g
 >>> raw = surface + rng.normal(size=surface.shape)
 >>> round(strong_contrast(raw, 0.97 * raw).kept, 3)
 0.97
->>> height_notice(raw, raw) is None
+>>> notice_for(strong_contrast(raw, raw)) is None
 True
 """
 
@@ -57,7 +57,6 @@ __all__ = [
     "MIN_COMPONENTS",
     "STRONG",
     "StrongContrast",
-    "height_notice",
     "notice_for",
     "strong_contrast",
 ]
@@ -170,9 +169,3 @@ def notice_for(m: StrongContrast | None) -> str | None:
     if m is None or m.kept >= 1.0 - HEIGHT_LOSS:
         return None
     return HEIGHT_NOTICE.format(count=m.components, loss=100.0 * (1.0 - m.kept))
-
-
-def height_notice(raw: ArrayLike, out: ArrayLike) -> str | None:
-    """:data:`HEIGHT_NOTICE` where ``out`` keeps less than 1 - :data:`HEIGHT_LOSS` of ``raw``'s
-    strong components (:func:`strong_contrast`), else None."""
-    return notice_for(strong_contrast(raw, out))

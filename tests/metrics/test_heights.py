@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from stmdenoise.metrics.heights import HEIGHT_LOSS, height_notice, strong_contrast
+from stmdenoise.metrics.heights import HEIGHT_LOSS, notice_for, strong_contrast
 
 
 def _molecules(seed: int, n: int = 128) -> np.ndarray:
@@ -34,7 +34,7 @@ def test_removing_noise_keeps_the_strong_features_whole(seed: int) -> None:
         m = strong_contrast(raw, s + (1 - share) * noise)
         assert m is not None and m.components >= 8
         assert m.kept > 1 - HEIGHT_LOSS / 4
-        assert height_notice(raw, s + (1 - share) * noise) is None
+        assert notice_for(strong_contrast(raw, s + (1 - share) * noise)) is None
 
 
 def test_a_gain_that_never_reaches_one_is_named_with_its_loss() -> None:
@@ -42,14 +42,14 @@ def test_a_gain_that_never_reaches_one_is_named_with_its_loss() -> None:
     raw = _molecules(4) + rng.normal(size=(128, 128))
     m = strong_contrast(raw, 0.98 * raw)
     assert m is not None and m.kept == pytest.approx(0.98, abs=1e-9)
-    said = height_notice(raw, 0.98 * raw)
+    said = notice_for(strong_contrast(raw, 0.98 * raw))
     assert said is not None and "2.0 % weaker" in said and f"{m.components} Fourier components" in said
 
 
 def test_a_blur_that_flattens_molecules_is_named() -> None:
     rng = np.random.default_rng(5)
     raw = _molecules(5) + rng.normal(size=(128, 128))
-    assert height_notice(raw, ndimage.gaussian_filter(raw, 2.0)) is not None
+    assert notice_for(strong_contrast(raw, ndimage.gaussian_filter(raw, 2.0))) is not None
 
 
 def test_nothing_strong_or_too_little_gives_no_measure() -> None:
@@ -92,7 +92,7 @@ def test_removing_interference_peaks_is_not_named() -> None:
     s = _molecules(9)
     stripes = 40.0 * np.sin(2 * np.pi * (xx * 0.13 + yy * 0.05))
     raw = s + stripes + rng.normal(size=s.shape)
-    assert height_notice(raw, raw - stripes) is None
+    assert notice_for(strong_contrast(raw, raw - stripes)) is None
     m = strong_contrast(raw, raw - stripes)
     assert m is not None and m.kept > 0.99  # measured on the molecules alone
 
