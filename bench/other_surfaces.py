@@ -96,6 +96,7 @@ from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.metrics.fidelity import default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.heights import strong_contrast  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
+from stmdenoise.training.noise_textures import noise_texture, textured_noise  # noqa: E402
 
 Array = NDArray[np.float64]
 ANGSTROM = 1e-10
@@ -236,39 +237,16 @@ def _pink(n: int, rng: np.random.Generator) -> Array:
 
 @functools.cache
 def real_noise_spectrum(root: str, source: str, channel: str) -> Array:
-    """Unit-variance power spectrum (rows, cols; FFT layout, Hann-windowed) of forward minus the
-    registered backward look of ``source``'s ``channel`` under ``root``, over sqrt 2."""
-    from stmdenoise.metrics.registration import overlap
-    from stmdenoise.processing import level_plane
-    from stmdenoise.processing.spectrum import hann_window
-    from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
+    """The noise texture (:func:`stmdenoise.training.noise_textures.noise_texture`: unit-sum power
+    spectrum of forward minus the registered backward look, over sqrt 2) of ``source``'s
+    ``channel`` under ``root``."""
+    from stmdenoise.training.real_fidelity import two_direction_frames
 
     frames = two_direction_frames(Path(root) / source, [channel])
     if not frames:
         raise ValueError(f"{source}: no two-direction {channel} frames to take a noise texture from")
     _name, fwd, bwd = frames[0]
-    offset, look = judging_look(fwd, bwd)
-    a, b = overlap(np.asarray(fwd.data), np.asarray(look.data), int(round(offset[0])), int(round(offset[1])))
-    rows = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
-    d = level_plane((a[rows] - b[rows]) / math.sqrt(2.0))
-    power = np.abs(np.fft.fft2(d * hann_window(d.shape))) ** 2
-    power[0, 0] = 0.0
-    return np.asarray(power / power.sum())
-
-
-def real_noise(spectrum: Array, shape: tuple[int, int], rng: np.random.Generator) -> Array:
-    """Unit-RMS noise of ``shape`` with ``spectrum``'s colour (its power at the same frequencies in
-    cycles per pixel, bilinear between its bins) and a random phase."""
-    h, w = spectrum.shape
-    shifted = np.fft.fftshift(spectrum)
-    fy = np.fft.fftfreq(shape[0])[:, None] * h + h // 2
-    fx = np.fft.fftfreq(shape[1])[None, :] * w + w // 2
-    fy, fx = np.broadcast_arrays(fy, fx)
-    power = map_coordinates(shifted, [fy, fx], order=1, mode="nearest")
-    power[0, 0] = 0.0
-    spec = np.sqrt(power) * (rng.normal(size=shape) + 1j * rng.normal(size=shape))
-    z = np.real(np.fft.ifft2(spec))
-    return np.asarray(z / z.std())
+    return noise_texture(fwd, bwd)
 
 
 def make_case(
@@ -281,8 +259,9 @@ def make_case(
     texture: tuple[str, str, str] | None = None,
 ) -> tuple[Array, Array, Array]:
     """(truth of the forward frame, forward frame, backward frame), heights in Å. ``texture``
-    (root, scan, channel): the noise has that real scan's spectrum (:func:`real_noise`) instead of
-    the constructed white, 1/f and line-offset terms."""
+    (root, scan, channel): the noise has that real scan's spectrum
+    (:func:`stmdenoise.training.noise_textures.textured_noise`) instead of the constructed white,
+    1/f and line-offset terms."""
     rng = np.random.default_rng(seed)
     lag, hyst = SCANNERS[scanner]
     xf, yf = positions(pixels, px, lag, hyst, True)
@@ -303,7 +282,10 @@ def make_case(
     rows = cols = pixels
     if texture is not None:
         spectrum = real_noise_spectrum(*texture)
-        draw_f, draw_b = real_noise(spectrum, (rows, cols), rng), real_noise(spectrum, (rows, cols), rng)
+        draw_f, draw_b = (
+            textured_noise(spectrum, (rows, cols), rng),
+            textured_noise(spectrum, (rows, cols), rng),
+        )
         return cf, cf + noise * sig * draw_f, cb + noise * sig * draw_b[:, ::-1]  # the retrace, read back
     slow = _pink(2 * rows * cols, rng).reshape(rows, 2, cols)  # trace then retrace of each line
     white, flicker, lines = noise * sig, 0.5 * noise * sig, 0.3 * noise * sig

@@ -30,6 +30,15 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.terraces <= 1.0:
         print(f"error: --terraces must be a share between 0 and 1, got {args.terraces:g}", file=sys.stderr)
         return 2
+    if not 0.0 <= args.noise_textures <= 1.0:
+        print(
+            f"error: --noise-textures must be a share between 0 and 1, got {args.noise_textures:g}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.texture_scan and not args.noise_textures:
+        print("error: --texture-scan needs --noise-textures (the share of pairs given them)", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     held: tuple[Path, ...] = tuple(Path(p) for p in args.holdout_scan or ())
@@ -54,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         negate_feedback_error=args.negate_feedback_error,
         hinge=args.hinge,
         terraces=args.terraces,
+        noise_textures=args.noise_textures,
+        texture_scans=tuple(Path(p) for p in args.texture_scan or ()),
         name=args.name,
         holdout=held,
     )
@@ -108,6 +119,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--terraces", type=float, default=0.0, metavar="SHARE",
         help="share (0-1) of the simulated topographs given monatomic steps, clean and noisy alike "
         "(default 0)",
+    )  # fmt: skip
+    p.add_argument(
+        "--noise-textures", type=float, default=0.0, metavar="SHARE",
+        help="share (0-1) of the simulated pairs given extra noise with the colour of a real scan's "
+        "forward minus backward, at the pair's own noise level (default 0)",
+    )  # fmt: skip
+    p.add_argument(
+        "--texture-scan", action="append", metavar="FILE",
+        help="take the noise textures from this two-direction scan or folder (repeatable; default: "
+        "the training scans); currents recorded with the Z feedback on are not used",
     )  # fmt: skip
     p.add_argument("--name", default="", help="model name (default: the folder's name)")
     p.add_argument(

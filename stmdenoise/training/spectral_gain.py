@@ -51,6 +51,7 @@ from stmdenoise.processing import whole_pixels
 from stmdenoise.scan import Scan
 from stmdenoise.training.data import expand_paths
 from stmdenoise.training.finetune_report import evaluate_holdout
+from stmdenoise.training.noise_textures import scan_textures, textured_noise
 from stmdenoise.training.real_fidelity import two_direction_frames
 from stmdenoise.training.real_pairs import file_sha256, refuse_test_scene
 
@@ -162,27 +163,57 @@ def real_examples(
     return out
 
 
-def sim_examples(n: int, seed: int, features: GainFeatures, terraces: float = 0.0) -> list[Examples]:
+def sim_examples(
+    n: int,
+    seed: int,
+    features: GainFeatures,
+    terraces: float = 0.0,
+    *,
+    textures: Sequence[Array] = (),
+    texture_share: float = 0.0,
+) -> list[Examples]:
     """Clean/noisy pairs of the broad world at 128-256 px and 0.05-0.3 nm/px.
 
     With ``terraces`` (0-1) that share of the topographs, spread evenly over the ``n`` pairs, gets
     monatomic steps (:func:`~stmdenoise.physics.terraces.step_heights`) added to its clean and its
-    noisy image alike, drawn from their own stream (``seed + 1``): the pairs are the same ones."""
+    noisy image alike, drawn from their own stream (``seed + 1``): the pairs are the same ones.
+
+    With ``texture_share`` (0-1) and ``textures`` (unit-sum power spectra,
+    :func:`~stmdenoise.training.noise_textures.noise_texture`) that share of the pairs, spread
+    evenly, gets noise of a real scan's colour added to its noisy image only
+    (:func:`~stmdenoise.training.noise_textures.textured_noise`, its own stream ``seed + 2``), at
+    the RMS of the pair's own noise (noisy minus clean); the textures are taken in turn. The
+    clean images and every other pair stay as they were."""
     if not 0.0 <= terraces <= 1.0:
         raise ValueError(f"terraces must be a share between 0 and 1, got {terraces}")
+    if not 0.0 <= texture_share <= 1.0:
+        raise ValueError(f"texture_share must be a share between 0 and 1, got {texture_share}")
+    if texture_share > 0.0 and not textures:
+        raise ValueError("texture_share needs at least one noise texture")
     rng = np.random.default_rng(seed)
     steps_rng = np.random.default_rng(seed + 1)
+    texture_rng = np.random.default_rng(seed + 2)
     out = []
+    textured = 0
     for i in range(n):
         px = int(rng.choice([128, 192, 256]))
         size = px * float(np.exp(rng.uniform(np.log(0.05e-9), np.log(0.3e-9))))
         p = sample_varied_pair(rng, pixels=px, size=size)
         noisy, clean = np.asarray(p.noisy, float), np.asarray(p.clean, float)
-        if math.floor((i + 1) * terraces) > math.floor(i * terraces) and p.params.get("mode") == "topograph":
+        if _in_share(i, terraces) and p.params.get("mode") == "topograph":
             step = step_heights(clean.shape, p.pixel_size, steps_rng)
             noisy, clean = noisy + step, clean + step
+        if _in_share(i, texture_share):
+            texture = textures[textured % len(textures)]
+            textured += 1
+            noisy = noisy + float(np.std(noisy - clean)) * textured_noise(texture, noisy.shape, texture_rng)
         out.append(_tensors(tile_examples(noisy, clean, features)))
     return out
+
+
+def _in_share(i: int, share: float) -> bool:
+    """Whether item ``i`` is among ``share`` (0-1) of the items, spread evenly (every second at 0.5)."""
+    return math.floor((i + 1) * share) > math.floor(i * share)
 
 
 def train_gain(
@@ -257,6 +288,11 @@ class GainRequest:
     hinge: float = 0.0
     #: Share of the simulated topographs given monatomic steps (:func:`sim_examples`).
     terraces: float = 0.0
+    #: Share of the simulated pairs given extra noise of a real scan's colour (:func:`sim_examples`).
+    noise_textures: float = 0.0
+    #: Two-direction scans the noise textures come from (:func:`stmdenoise.training.noise_textures.
+    #: scan_textures`; empty: the training inputs, held-out files excepted).
+    texture_scans: tuple[Path, ...] = ()
     name: str = ""
     channels: tuple[str, ...] = field(default=REAL_CHANNELS)
     #: Files never trained on; after training, the new gain, the base and every classical filter
@@ -277,6 +313,8 @@ class GainRequest:
             "negate_feedback_error": self.negate_feedback_error,
             "hinge": self.hinge,
             **({"terraces": self.terraces} if self.terraces else {}),
+            **({"noise_textures": self.noise_textures} if self.noise_textures else {}),
+            **({"texture_scans": [p.name for p in self.texture_scans]} if self.texture_scans else {}),
             "channels": list(self.channels),
             "holdout": [p.name for p in self.holdout],
         }
@@ -321,6 +359,25 @@ class GainResult:
         )
 
 
+def _textures(
+    req: GainRequest, held: set[Path], pairs: list[tuple[str, Scan, Scan]]
+) -> list[tuple[str, Array]]:
+    """The noise textures of ``req.texture_scans`` (or of the training ``pairs``), never of a
+    held-out file or the Ko test scene; ValueError when there is none."""
+    if req.texture_scans:
+        files = [f for f in expand_paths([str(p) for p in req.texture_scans]) if f.resolve() not in held]
+        for f in files:
+            refuse_test_scene(f)
+        pairs = [pair for f in files for pair in two_direction_frames(f, req.channels)]
+    textures = scan_textures(pairs)
+    if not textures:
+        raise ValueError(
+            "no noise texture: --noise-textures needs two-direction scans (not only currents "
+            "recorded with the Z feedback on) whose directions can be registered"
+        )
+    return textures
+
+
 def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Progress, None, GainResult]:
     """Job (:mod:`stmdenoise.jobs`): train the spectral gain on ``req.inputs`` (+ simulated pairs)
     and write a new model folder; yields :class:`~stmdenoise.jobs.Progress`, returns a
@@ -333,7 +390,8 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     Raises
     ------
     ValueError
-        ``req.out`` exists, an input is the Ko test scene, or there is nothing to train on.
+        ``req.out`` exists, an input is the Ko test scene, there is nothing to train on, or
+        ``req.noise_textures`` finds no noise texture.
     JobCancelled
         ``cancel`` was set (nothing written; a rerun starts over: the run takes minutes).
     """
@@ -361,8 +419,14 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
     )
     if cancel.is_set():
         raise JobCancelled("training cancelled")
+    textures = _textures(req, held, pairs) if req.noise_textures > 0 else []
+    if cancel.is_set():
+        raise JobCancelled("training cancelled")
     yield Progress(0, None, f"{req.sim_pairs} simulated pairs")
-    sim = sim_examples(req.sim_pairs, req.seed, req.features, req.terraces)
+    sim = sim_examples(
+        req.sim_pairs, req.seed, req.features, req.terraces,
+        textures=[t for _, t in textures], texture_share=req.noise_textures,
+    )  # fmt: skip
 
     def fit(report: Callable[[Progress], None]) -> GainWeights:
         return train_gain(
@@ -385,6 +449,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
                 f.name: file_sha256(f) for f in files if any(n.startswith(f"{f.name} ") for n, _ in real)
             },
             "simulated_pairs": len(sim),
+            **({"noise_textures": [name for name, _ in textures]} if textures else {}),
             "seconds": round(time.perf_counter() - started, 1),
             "program_version": __version__,
             "loss": "Noise2Noise in the Fourier domain (stmdenoise.training.spectral_gain)",

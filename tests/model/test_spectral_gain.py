@@ -365,6 +365,24 @@ def test_train_gain_writes_a_new_folder_and_never_overwrites(tmp_path: Path) -> 
     assert not info.experimental_path.two_direction  # a base without a gain measures nothing
 
 
+def test_train_gain_records_where_its_noise_textures_came_from(tmp_path: Path) -> None:
+    """--noise-textures: the textures come from the training scans (or --texture-scan's), never a
+    held-out file, and the folder says which (docs/model-selection.md, candidate CO)."""
+    from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
+
+    base = _folder(tmp_path / "base", None)
+    a, b = _two_direction_sxm(tmp_path / "a.sxm", 0), _two_direction_sxm(tmp_path / "b.sxm", 1)
+    common = {"base": base, "steps": 2, "sim_pairs": 2, "refuse_quiet": None, "noise_textures": 0.5}
+    req = GainRequest(inputs=(a, b), out=tmp_path / "own", holdout=(b,), **common)  # type: ignore[arg-type]
+    info = read_model_info(run_job(train_gain_model(req, threading.Event()), lambda rec: None).out)  # type: ignore[union-attr]
+    training = info.experimental_path.training  # type: ignore[union-attr]
+    assert training["noise_textures"] == ["a.sxm Z"] and training["request"]["noise_textures"] == 0.5
+    req = GainRequest(inputs=(a,), out=tmp_path / "other", texture_scans=(b,), **common)  # type: ignore[arg-type]
+    info = read_model_info(run_job(train_gain_model(req, threading.Event()), lambda rec: None).out)  # type: ignore[union-attr]
+    assert info.experimental_path.training["noise_textures"] == ["b.sxm Z"]  # type: ignore[union-attr]
+    assert info.experimental_path.training["request"]["texture_scans"] == ["b.sxm"]  # type: ignore[union-attr]
+
+
 def test_train_gain_keeps_the_bases_two_direction_path(tmp_path: Path) -> None:
     """Retraining the gain on one's own scans must not switch off the two-direction Wiener."""
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
