@@ -28,8 +28,14 @@ Surfaces (heights in Å; every one seen through a 1 Å Gaussian tip):
     a metal terrace without standing waves: a monatomic step (2.08 Å, 3 Å wide), eight adsorbates
     (0.5-1.5 Å high, 2-4 Å wide) and one vacancy-like dip (the Createc scan on which the first
     model painted rings).
+``sparse`` (only with ``--surfaces``)
+    a flat metal terrace with a few isolated defects and nothing else: three adatoms (0.3-1 Å high,
+    1.5-3 Å wide) and one vacancy-like dip (0.5 Å, 2 Å wide), at least 20 Å apart. The whole frame
+    holds little signal power, so a filter with one gain for the frame takes its defects for noise
+    (added in the twenty-first session, after a probe of one such defect, docs/model-selection.md,
+    candidate CP).
 
-Each at two pixel sizes (si7x7, si100 and terrace 0.5 and 1 Å/px, moire 0.2 and 0.5), two noise
+Each at two pixel sizes (si7x7, si100, terrace and sparse 0.5 and 1 Å/px, moire 0.2 and 0.5), two noise
 levels (white noise of 0.4x and 1x the clean frame's RMS, plus 1/f noise along the raster time of
 half that, continuous from a line's trace to its retrace so that its slow part is common to both,
 and per-line offsets of 0.3x, independent per direction) and two scanner models: ideal, or the
@@ -64,7 +70,9 @@ noise), where the constructed terms have about 12x. Written after candidate CH
 Heights, against the truth: where the forward frame has broad features standing 10^5 times above
 its noise (the set :func:`stmdenoise.metrics.heights.strong_contrast` measures, mostly the
 terrace's step), what the model's output and the single-frame output keep of them, over what the
-truth keeps (1: the surface's heights; summary only, per case in the JSON).
+truth keeps (1: the surface's heights; summary only, per case in the JSON). Features, against the
+truth: the least-squares factor of each output on the truth over the surface's features (its
+pixels departing from the median by over a fifth of the largest departure; :func:`features_kept`).
 
 Prints a Markdown table per case and the summary; ``--out DIR`` writes other_surfaces.md/json.
 """
@@ -103,7 +111,10 @@ ANGSTROM = 1e-10
 #: Tip: a Gaussian of this width (Å) on every surface.
 TIP = 1.0
 #: Surfaces and their two pixel sizes (Å/px).
-SURFACES = {"si7x7": (0.5, 1.0), "moire": (0.2, 0.5), "terrace": (0.5, 1.0), "si100": (0.5, 1.0)}
+SURFACES = {
+    "si7x7": (0.5, 1.0), "moire": (0.2, 0.5), "terrace": (0.5, 1.0), "si100": (0.5, 1.0),
+    "sparse": (0.5, 1.0),
+}  # fmt: skip
 #: The surfaces run unless ``--surfaces`` names others (the tables quoted in docs/ are these three).
 DEFAULT_SURFACES = ("si7x7", "moire", "terrace")
 #: White noise RMS over the clean frame's; the 1/f and line-offset terms scale with it.
@@ -205,6 +216,25 @@ def terrace(extent: float, rng: np.random.Generator) -> Array:
     return img
 
 
+def sparse(extent: float, rng: np.random.Generator) -> Array:
+    """Heights (Å) on the :data:`FINE` grid covering ``extent`` Å: the sparse surface."""
+    n = int(extent / FINE) + 1
+    spots: list[Array] = []
+    for _ in range(1000):  # four spots at least 20 Å apart in the middle 60 % of the field
+        p = rng.uniform(0.2, 0.8, 2) * extent
+        if all(float(np.hypot(*(p - q))) >= 20.0 for q in spots):
+            spots.append(p)
+        if len(spots) == 4:
+            break
+    img = np.zeros((n, n))
+    for i, p in enumerate(spots):
+        if i < 3:  # adatoms
+            img += _bumps(n, p[None], rng.uniform(1.5, 3.0), rng.uniform(0.3, 1.0))
+        else:  # a vacancy-like dip
+            img += _bumps(n, p[None], 2.0, -0.5)
+    return img
+
+
 def moire(xs: Array, ys: Array, turn: float) -> Array:
     """Heights (Å) of the moire surface at ``xs, ys`` (Å), its lattice turned by ``turn``, seen
     through the tip."""
@@ -271,7 +301,7 @@ def make_case(
         turn = rng.uniform(0, math.pi / 3)
         cf, cb = moire(xf + margin, yf + margin, turn), moire(xb + margin, yb + margin, turn)
     else:
-        draw = {"si7x7": si7x7, "terrace": terrace, "si100": si100}[surface]
+        draw = {"si7x7": si7x7, "terrace": terrace, "si100": si100, "sparse": sparse}[surface]
         img = gaussian_filter(draw(pixels * px + 2 * margin, rng), TIP / FINE)
 
         def look(x: Array, y: Array) -> Array:
@@ -326,6 +356,16 @@ def heights_against_truth(raw: Array, clean: Array, out: Array) -> float | None:
     return kept.kept / truth.kept
 
 
+def features_kept(clean: Array, out: Array) -> float:
+    """The least-squares factor of ``out`` on the truth over the surface's features (the pixels
+    where the truth departs from its median by more than a fifth of its largest departure), each
+    less its median: 1 = the features' heights as the surface has them, 0 = erased."""
+    t = clean - np.median(clean)
+    feature = np.abs(t) > 0.2 * np.abs(t).max()
+    o = out - np.median(out)
+    return float(np.sum(o[feature] * t[feature]) / np.sum(t[feature] ** 2))
+
+
 def run_case(
     den: Denoiser,
     surface: str,
@@ -373,6 +413,9 @@ def run_case(
         ),
         "single_delivered": alone.verdict.delivered,
         "model_heights": heights_against_truth(fwd, clean, model),
+        "model_features": features_kept(clean, model),
+        "delivered_features": features_kept(clean, delivered),
+        "single_features": features_kept(clean, single),
         "single_heights": heights_against_truth(fwd, clean, single),
         "single_delivered_true": true_errors(
             np.asarray(alone.delivered.data, dtype=np.float64) / ANGSTROM, fwd, clean, masks
@@ -430,8 +473,19 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"{harmed['delivered_true']}, the same frame alone (single-frame path, mean true error "
         f"{alone.mean():.4f}) {harmed['single_true']}; what the app delivers for it "
         f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
-        f"lattice, or more than the noise neighbouring lines show{quiet}). {_heights_summary(rows)}"
+        f"lattice, or more than the noise neighbouring lines show{quiet}). {_heights_summary(rows)} "
+        f"{_features_summary(rows)}"
     )
+
+
+def _features_summary(rows: list[dict[str, Any]]) -> str:
+    """The surface's features kept against the truth (:func:`features_kept`), mean and range."""
+    parts = []
+    for key, what in (("model_features", "model"), ("delivered_features", "delivered"),
+                      ("single_features", "the same frame alone")):  # fmt: skip
+        v = np.array([r[key] for r in rows])
+        parts.append(f"{what} mean {v.mean():.3f} (range {v.min():.3f}-{v.max():.3f})")
+    return "Features kept against the truth (1 = their heights as the surface's): " + "; ".join(parts) + "."
 
 
 def _heights_summary(rows: list[dict[str, Any]]) -> str:
