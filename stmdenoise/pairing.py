@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics import NotScorableError
 from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
 from stmdenoise.metrics.noise_share import noise_share
@@ -145,7 +146,7 @@ def denoise_pair(
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
         pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, louder_rows=not pair.quiet,
-        report=report,
+        put_back=not feedback_error_channel(scan), report=report,
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)
