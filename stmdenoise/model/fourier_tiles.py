@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "TILE",
     "WINDOW",
     "filter_rows",
+    "filter_tiles_each",
     "filter_tiles",
     "tile_corners",
     "tile_spectra",
@@ -93,24 +94,38 @@ def filter_tiles(
     (``rfft2`` layout, :data:`HALF` columns) multiplied by ``gains(spectra)`` of the chunk's full
     spectra (n, TILE, TILE), the mean (k = 0) kept, and the tiles blended back. ``cancel`` is
     checked and ``tick()`` called after each chunk of :data:`CHUNK` tiles."""
+    return filter_tiles_each(lev, [gains], cancel, tick)[0]
+
+
+def filter_tiles_each(
+    lev: Array,
+    gains: Sequence[Callable[[NDArray[np.complex128]], Array]],
+    cancel: threading.Event | None = None,
+    tick: Callable[[], None] | None = None,
+) -> list[Array]:
+    """:func:`filter_tiles` with each of ``gains``, the tiles transformed once for all of them:
+    one output per gain, each exactly what :func:`filter_tiles` gives with it."""
     v, pos = tiles(lev)
-    acc = np.zeros_like(v)
+    acc = [np.zeros_like(v) for _ in gains]
     wsum = np.zeros_like(v)
     for c in range(0, len(pos), CHUNK):
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
         x_f = tile_spectra(v, part)
-        g = np.array(np.broadcast_to(gains(x_f), (len(part), TILE, HALF)), dtype=np.float64)
-        g[:, 0, 0] = 1.0
-        out_t = np.fft.irfft2(x_f[:, :, :HALF] * g, s=(TILE, TILE)) * WINDOW
-        for (i, j), o in zip(part, out_t, strict=True):
-            acc[i : i + TILE, j : j + TILE] += o
+        for gain, total in zip(gains, acc, strict=True):
+            g = np.array(np.broadcast_to(gain(x_f), (len(part), TILE, HALF)), dtype=np.float64)
+            g[:, 0, 0] = 1.0
+            out_t = np.fft.irfft2(x_f[:, :, :HALF] * g, s=(TILE, TILE)) * WINDOW
+            for (i, j), o in zip(part, out_t, strict=True):
+                total[i : i + TILE, j : j + TILE] += o
+        for i, j in part:
             wsum[i : i + TILE, j : j + TILE] += WINDOW**2
         if tick is not None:
             tick()
     h, w = lev.shape
-    return np.asarray((acc / np.maximum(wsum, 1e-12))[STRIDE : STRIDE + h, STRIDE : STRIDE + w])
+    weight = np.maximum(wsum, 1e-12)
+    return [np.asarray((total / weight)[STRIDE : STRIDE + h, STRIDE : STRIDE + w]) for total in acc]
 
 
 def filter_rows(

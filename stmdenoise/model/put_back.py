@@ -15,13 +15,12 @@ Ours, not the paper's (docs/model-selection.md, candidates CP, CR and CS).
 from __future__ import annotations
 
 import functools
-import threading
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from stmdenoise.model.fourier_tiles import HALF, TILE, filter_tiles
+from stmdenoise.model.fourier_tiles import TILE
 
 __all__ = ["RESCUE_SPREADS", "RESCUE_WIDTH", "cross_spread", "give_back", "look_residual"]
 
@@ -60,21 +59,16 @@ def _local_kernel() -> Array:
 
 
 def look_residual(
-    look: Array,
-    transfer: Array,
-    block: tuple[int, int, int, int],
-    shape: tuple[int, int],
-    cancel: threading.Event | None = None,
+    look: Array, filtered: Array, block: tuple[int, int, int, int], shape: tuple[int, int]
 ) -> tuple[Array, Array]:
-    """What the filter (``transfer``, the whole TILE x TILE spectrum) removes from the second look,
-    on the frame's grid (``shape``) where the look covers it (``block``: rows ``r0:r1``, columns
-    ``c0:c1`` of that grid), and that cover (1 / 0). ``look`` is the look's block, levelled and
-    moved onto the frame's grid."""
+    """What the filter removed from the second look (``look`` minus its ``filtered`` output; the
+    look's block, levelled and moved onto the frame's grid), placed on the frame's grid (``shape``)
+    where the look covers it (``block``: rows ``r0:r1``, columns ``c0:c1`` of that grid), and that
+    cover (1 / 0)."""
     r0, r1, c0, c1 = block
     resid = np.zeros(shape)
     cover = np.zeros(shape)
-    gain = transfer[:, :HALF][None]
-    resid[r0:r1, c0:c1] = look - filter_tiles(look, lambda _spectra: gain, cancel)
+    resid[r0:r1, c0:c1] = look - filtered
     cover[r0:r1, c0:c1] = 1.0
     return resid, cover
 

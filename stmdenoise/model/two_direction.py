@@ -101,7 +101,7 @@ from stmdenoise.model.fourier_tiles import (
     TILE,
     WINDOW,
     filter_rows,
-    filter_tiles,
+    filter_tiles_each,
 )
 from stmdenoise.model.put_back import cross_spread, give_back, look_residual
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
@@ -588,9 +588,15 @@ def two_direction_wiener(
     )
     if report is not None and louder != [1.0, 1.0]:
         report["louder_rows"] = [round(v, 3) for v in louder]
-    for p, noise in enumerate(noises):
-        assert noise is not None
-        noise = noise * louder[p]
+    sources = [noise * louder[p] for p, noise in enumerate(noises) if noise is not None]
+    assert len(sources) == 2  # _problem has ruled out a parity without noise
+    if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
+        transfers = [_gain(noise * half, power, half_plane=False) for noise in sources]
+        tile_gains = [_everywhere(t[:, :HALF][None]) for t in transfers]
+        kept_by = filter_tiles_each(lev, tile_gains, cancel)
+        looked_by = filter_tiles_each(look_block, tile_gains, cancel) if put_back else []
+        covered = (blk.r0 - start, blk.r1 - start, c0, c1)  # where the look lies on lev's grid
+    for p, noise in enumerate(sources):
         if per_strip:
             relative, mean_level = [], []
             for lv, level in zip(levels, whole_level, strict=True):
@@ -600,13 +606,10 @@ def two_direction_wiener(
             gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
-            transfer = _gain(noise * half, power, half_plane=False)
-            kept = filter_tiles(lev, _everywhere(transfer[:, :HALF][None]), cancel)
+            kept = kept_by[p]
             if put_back:
-                look = look_residual(
-                    look_block, transfer, (blk.r0 - start, blk.r1 - start, c0, c1), lev.shape, cancel
-                )
-                spread = cross_spread(transfer, noise * half, float(np.sum(_window(band) ** 2)))
+                look = look_residual(look_block, looked_by[p], covered, lev.shape)
+                spread = cross_spread(transfers[p], noise * half, float(np.sum(_window(band) ** 2)))
                 kept, given = give_back(lev, kept, look, spread)
                 given_back += int(given[parity == p].sum())
             filtered = np.asarray(x[start:stop] - lev) + kept

@@ -49,3 +49,18 @@ def test_filter_rows_gives_each_row_the_shift_invariant_filter_of_its_class() ->
     np.testing.assert_array_equal(out[140:], z[140:])
     with pytest.raises(ValueError, match="classes must have shape"):
         filter_rows(z, gains, classes[1:])
+
+
+def test_several_gains_transform_each_tile_once_and_give_what_each_alone_gives() -> None:
+    """filter_tiles_each: the two-direction filter's two parities (and the second look) share one
+    transform per tile; each output is filter_tiles' with that gain, to the bit."""
+    from stmdenoise.model.fourier_tiles import HALF, TILE, filter_tiles, filter_tiles_each
+
+    rng = np.random.default_rng(3)
+    lev = rng.normal(size=(150, 170))
+    k = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :HALF])
+    gains = [np.exp(-((k / 0.1) ** 2))[None], np.clip(1.0 - k, 0.0, 1.0)[None]]
+    together = filter_tiles_each(lev, [lambda _s, g=g: g for g in gains])
+    for g, out in zip(gains, together, strict=True):
+        np.testing.assert_array_equal(out, filter_tiles(lev, lambda _s, g=g: g))
+    assert not np.allclose(together[0], together[1])
