@@ -178,7 +178,7 @@ LOUDER_ROWS_NOTICE = (
 
 #: Added to it where the filter gave back what it removed where both directions hold it (version 2.22).
 PUT_BACK_NOTICE = (
-    " Where both directions showed that the filter had removed part of a feature (a lone adatom or "
+    " Where both directions showed that the filter had removed part of a feature (such as a lone adatom or "
     "defect, which one gain for the whole frame takes for noise), that part was put back: on "
     "{percent:.2g} % of the pixels."
 )
