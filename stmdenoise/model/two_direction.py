@@ -570,7 +570,6 @@ def two_direction_wiener(
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
-    look_block = _shifted(level_plane(moved), fy, fx)  # the second look on the frame's grid
     given_back = 0  # pixels given back some of what the filter removed (model.put_back)
     per_strip = (
         strip_levels is not None and pixel_size is not None and bool(below_resolution(pixel_size).any())
@@ -594,7 +593,8 @@ def two_direction_wiener(
         transfers = [_gain(noise * half, power, half_plane=False) for noise in sources]
         tile_gains = [_everywhere(t[:, :HALF][None]) for t in transfers]
         kept_by = filter_tiles_each(lev, tile_gains, cancel)
-        looked_by = filter_tiles_each(look_block, tile_gains, cancel) if put_back else []
+        look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
+        looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
         covered = (blk.r0 - start, blk.r1 - start, c0, c1)  # where the look lies on lev's grid
     for p, noise in enumerate(sources):
         if per_strip:
@@ -607,7 +607,7 @@ def two_direction_wiener(
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
             kept = kept_by[p]
-            if put_back:
+            if look_block is not None:
                 look = look_residual(look_block, looked_by[p], covered, lev.shape)
                 spread = cross_spread(transfers[p], noise * half, float(np.sum(_window(band) ** 2)))
                 kept, given = give_back(lev, kept, look, spread)
