@@ -77,7 +77,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -104,6 +104,16 @@ from stmdenoise.model.fourier_tiles import (
     filter_tiles_each,
 )
 from stmdenoise.model.put_back import cross_spread, give_back, look_residual
+from stmdenoise.model.two_direction_notices import (
+    KIND,
+    LOOK_SHRUNK_NOTICE,
+    LOUDER_ROWS_NOTICE,
+    NOISE_SHARE_NOTICE,
+    PUT_BACK_NOTICE,
+    STRIP_LEVELS_NOTICE,
+    TWO_DIRECTION_NOTICE,
+    describe_step,
+)
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
@@ -131,8 +141,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: ``kind`` recorded in the processing step of a scan denoised this way.
-KIND = "two-direction-wiener"
 #: Rows per cross-fitting band (one row of :data:`TILE`-px noise tiles each).
 BAND = TILE
 #: Rows per band of a feedback-error current (or a quiet scan) sharing fewer than 2 x :data:`BAND`
@@ -146,74 +154,6 @@ SMOOTH = 1.0
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = GAUSSIAN_WIDTHS
-#: The do-no-harm verdict's notice of an output of this filter (formatted there).
-TWO_DIRECTION_NOTICE = (
-    "Noise measured from the {direction} frame: the filter took this scan's noise spectrum from "
-    "the difference of its two directions instead of guessing it from one frame. Each {band}-row "
-    "band was filtered with the noise of the other bands only, so the error estimate against the "
-    "{direction} frame stays fair."
-)
-#: Added to it where the filter followed each strip's own noise levels below 2 Å (since version 2.6).
-STRIP_LEVELS_NOTICE = (
-    " At periods under {resolution:.3g} Å, finer than a tip resolves, each row was filtered with "
-    "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
-    "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
-    "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
-    "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
-)
-
-#: Added to it where the frame was the clearly louder direction and got its own share (version 2.12).
-NOISE_SHARE_NOTICE = (
-    " This frame is the noisier direction (about {ratio:.2g}x the {direction} frame's power at "
-    "periods of 2-4 px), so it was filtered with its own share of their difference's noise, "
-    "{percent:.0f} % of it instead of half."
-)
-
-#: Added to it where one parity's own rows were clearly louder than its noise source's (version 2.14).
-LOUDER_ROWS_NOTICE = (
-    " Every other {band}-row band of this frame holds {ratio:.2g}x the power at periods of 2-4 px "
-    "of the bands its noise was measured on (the noise changes along the scan), so their noise "
-    "was raised by that much."
-)
-
-#: Added to it where the filter gave back what it removed where both directions hold it (version 2.22).
-PUT_BACK_NOTICE = (
-    " Where both directions showed that the filter had removed part of a feature (such as a lone adatom or "
-    "defect, which one gain for the whole frame takes for noise), that part was put back: on "
-    "{percent:.2g} % of the pixels."
-)
-
-#: Added to it where the filter read a second look shown at a clearly higher contrast shrunk to the
-#: frame's (:mod:`stmdenoise.pairing`, version 2.13).
-LOOK_SHRUNK_NOTICE = (
-    " The {direction} frame shows the surface at {ratio:.2f}x this frame's contrast: the filter "
-    "read it shrunk to this frame's, so that their difference holds noise, not surface."
-)
-
-
-def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
-    """The do-no-harm verdict's notice of an output of this filter, from its processing step's
-    ``params`` (``""`` for any other step): where the noise came from, and each adjustment the
-    step records (per-strip levels on ``strip``-row strips, the frame's own share, louder rows, a
-    shrunk second look)."""
-    if params.get("generator") != KIND:
-        return ""
-    direction = str(params.get("noise_from", "other"))
-    band = params.get("band_rows", BAND)
-    notice = TWO_DIRECTION_NOTICE.format(direction=direction, band=band)
-    if params.get("strip_levels"):
-        notice += STRIP_LEVELS_NOTICE.format(resolution=RESOLUTION * 1e10, strip=strip, tile=TILE)
-    if (share := float(params.get("noise_share", 1.0))) != 1.0:
-        notice += NOISE_SHARE_NOTICE.format(
-            ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
-        )
-    if raised := [float(v) for v in params.get("louder_rows", ()) if float(v) != 1.0]:
-        notice += LOUDER_ROWS_NOTICE.format(band=band, ratio=max(raised))
-    if (shrunk := float(params.get("look_shrunk_from", 1.0))) != 1.0:
-        notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
-    if (given := float(params.get("put_back", 0.0))) > 0.0:
-        notice += PUT_BACK_NOTICE.format(percent=100.0 * given)
-    return notice
 
 
 class TwoDirectionError(ValueError):
