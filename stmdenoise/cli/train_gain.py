@@ -27,15 +27,10 @@ def run(args: argparse.Namespace) -> int:
     from stmdenoise.paths import default_model_dir
     from stmdenoise.training.spectral_gain import GainRequest, train_gain_model
 
-    if not 0.0 <= args.terraces <= 1.0:
-        print(f"error: --terraces must be a share between 0 and 1, got {args.terraces:g}", file=sys.stderr)
-        return 2
-    if not 0.0 <= args.noise_textures <= 1.0:
-        print(
-            f"error: --noise-textures must be a share between 0 and 1, got {args.noise_textures:g}",
-            file=sys.stderr,
-        )
-        return 2
+    for flag, share in (("--terraces", args.terraces), ("--noise-textures", args.noise_textures)):
+        if not 0.0 <= share <= 1.0:
+            print(f"error: {flag} must be a share between 0 and 1, got {share:g}", file=sys.stderr)
+            return 2
     if args.texture_scan and not args.noise_textures:
         print("error: --texture-scan needs --noise-textures (the share of pairs given them)", file=sys.stderr)
         return 2

@@ -359,16 +359,25 @@ class GainResult:
         )
 
 
+def _scan_pairs(
+    paths: Sequence[Path], held: set[Path], channels: Sequence[str]
+) -> tuple[list[Path], list[tuple[str, Scan, Scan]]]:
+    """The files of ``paths`` (folders searched) but the ``held`` ones, the Ko test scene refused
+    (ValueError), and their two-direction ``channels``."""
+    listed = expand_paths([str(p) for p in paths]) if paths else []
+    files = [f for f in listed if f.resolve() not in held]
+    for f in files:
+        refuse_test_scene(f)
+    return files, [pair for f in files for pair in two_direction_frames(f, channels)]
+
+
 def _textures(
     req: GainRequest, held: set[Path], pairs: list[tuple[str, Scan, Scan]]
 ) -> list[tuple[str, Array]]:
     """The noise textures of ``req.texture_scans`` (or of the training ``pairs``), never of a
     held-out file or the Ko test scene; ValueError when there is none."""
     if req.texture_scans:
-        files = [f for f in expand_paths([str(p) for p in req.texture_scans]) if f.resolve() not in held]
-        for f in files:
-            refuse_test_scene(f)
-        pairs = [pair for f in files for pair in two_direction_frames(f, req.channels)]
+        pairs = _scan_pairs(req.texture_scans, held, req.channels)[1]
     textures = scan_textures(pairs)
     if not textures:
         raise ValueError(
@@ -399,11 +408,7 @@ def train_gain_model(req: GainRequest, cancel: threading.Event) -> Generator[Pro
         raise ValueError(f"{req.out}: already exists; give a new folder (nothing is overwritten)")
     info = read_model_info(req.base)  # a foreign base fails before any work
     held = {p.resolve() for p in req.holdout}
-    listed = expand_paths([str(p) for p in req.inputs]) if req.inputs else []
-    files = [f for f in listed if f.resolve() not in held]
-    for f in files:
-        refuse_test_scene(f)
-    pairs = [pair for f in files for pair in two_direction_frames(f, req.channels)]
+    files, pairs = _scan_pairs(req.inputs, held, req.channels)
     if files and not pairs:
         raise ValueError(
             f"none of the {len(files)} input files holds a forward and a backward frame of "
