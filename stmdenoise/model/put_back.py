@@ -22,7 +22,7 @@ from scipy.ndimage import gaussian_filter
 
 from stmdenoise.model.fourier_tiles import TILE
 
-__all__ = ["RESCUE_SPREADS", "RESCUE_WIDTH", "cross_spread", "give_back", "look_residual"]
+__all__ = ["RESCUE_SPREADS", "RESCUE_WIDTH", "cross_spread", "give_back", "look_cover", "look_residual"]
 
 Array = NDArray[np.float64]
 
@@ -60,21 +60,32 @@ def _local_kernel() -> Array:
 
 def look_residual(
     look: Array, filtered: Array, block: tuple[int, int, int, int], shape: tuple[int, int]
-) -> tuple[Array, Array]:
+) -> Array:
     """What the filter removed from the second look (``look`` minus its ``filtered`` output; the
     look's block, levelled and moved onto the frame's grid), placed on the frame's grid (``shape``)
-    where the look covers it (``block``: rows ``r0:r1``, columns ``c0:c1`` of that grid), and that
-    cover (1 / 0)."""
+    where the look covers it (``block``: rows ``r0:r1``, columns ``c0:c1`` of that grid), 0 elsewhere."""
     r0, r1, c0, c1 = block
     resid = np.zeros(shape)
-    cover = np.zeros(shape)
     resid[r0:r1, c0:c1] = look - filtered
+    return resid
+
+
+def look_cover(block: tuple[int, int, int, int], shape: tuple[int, int]) -> Array:
+    """The share of :func:`give_back`'s smoothing kernel at each pixel of the frame's grid
+    (``shape``) that the look's ``block`` covers: one for both parities of a frame."""
+    r0, r1, c0, c1 = block
+    cover = np.zeros(shape)
     cover[r0:r1, c0:c1] = 1.0
-    return resid, cover
+    return _smooth(cover)
+
+
+def _smooth(a: Array) -> Array:
+    """``a`` smoothed by the Gaussian of :data:`RESCUE_WIDTH` px the local sums use."""
+    return np.asarray(gaussian_filter(a, RESCUE_WIDTH, mode="reflect"))
 
 
 def give_back(
-    lev: Array, kept: Array, look: tuple[Array, Array], spread: float
+    lev: Array, kept: Array, r_b: Array, seen: Array, spread: float
 ) -> tuple[Array, NDArray[np.bool_]]:
     """``kept`` plus, where what the filter removed from the frame is also in the second look,
     that share of it (docs/model-selection.md, candidates CP, CR and CS).
@@ -84,20 +95,18 @@ def give_back(
     (to a fifth of its height at 1 Å/px). What it removes there is in both looks; what it removes
     of the noise, of slow drift or of an edge's feedback lag is not. So each pixel gets back ``b``
     times the frame's residual r_f = ``lev - kept``, ``b = (C - z s) / E`` clipped to [0, 1]: C the
-    local cross-power of r_f with the look's residual r_b (the same filter on the look; products
-    smoothed by a Gaussian of :data:`RESCUE_WIDTH` px, where the look covers), E the local power of
+    local cross-power of r_f with the look's residual ``r_b`` (the same filter on the look,
+    :func:`look_residual`; products smoothed by a Gaussian of :data:`RESCUE_WIDTH` px over the
+    share ``seen`` the look covers, :func:`look_cover`), E the local power of
     r_f, s the standard deviation C has where both hold independent noise (``spread``,
     :func:`cross_spread`: coloured noise scatters more) and z = :data:`RESCUE_SPREADS`. C / E is
     the coherent share of the local residual: a local Wiener gain for what was removed. Pure
     noise, drift and direction-dependent edges stay removed. The look enters only through those
     local averages (about a hundred pixels each), and only where they pass the threshold. Returns
     the output and where anything was given back."""
-    r_b, cover = look
     r_f = lev - kept
-    smooth = functools.partial(gaussian_filter, sigma=RESCUE_WIDTH, mode="reflect")
-    seen = smooth(cover)
-    cross = smooth(r_f * r_b * cover) / np.maximum(seen, 1e-12)
-    power = smooth(r_f**2)
+    cross = _smooth(r_f * r_b) / np.maximum(seen, 1e-12)  # r_b is 0 where the look is not
+    power = _smooth(r_f**2)
     threshold = RESCUE_SPREADS * spread
     back = np.clip((cross - threshold) / np.maximum(power, 1e-300), 0.0, 1.0) * (seen > 0.5)
     return np.asarray(kept + back * r_f), back > 0

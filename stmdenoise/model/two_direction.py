@@ -103,7 +103,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_rows,
     filter_tiles_each,
 )
-from stmdenoise.model.put_back import cross_spread, give_back, look_residual
+from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_residual
 from stmdenoise.model.two_direction_notices import (
     KIND,
     LOOK_SHRUNK_NOTICE,
@@ -535,7 +535,8 @@ def two_direction_wiener(
         kept_by = filter_tiles_each(lev, tile_gains, cancel)
         look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
-        covered = (blk.r0 - start, blk.r1 - start, c0, c1)  # where the look lies on lev's grid
+        covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
+        seen = look_cover(covered, lev.shape) if look_block is not None else None
     for p, noise in enumerate(sources):
         if per_strip:
             relative, mean_level = [], []
@@ -547,10 +548,10 @@ def two_direction_wiener(
             filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
         else:
             kept = kept_by[p]
-            if look_block is not None:
-                look = look_residual(look_block, looked_by[p], covered, lev.shape)
+            if look_block is not None and seen is not None:
+                r_b = look_residual(look_block, looked_by[p], covered, lev.shape)
                 spread = cross_spread(transfers[p], noise * half, float(np.sum(_window(band) ** 2)))
-                kept, given = give_back(lev, kept, look, spread)
+                kept, given = give_back(lev, kept, r_b, seen, spread)
                 given_back += int(given[parity == p].sum())
             filtered = np.asarray(x[start:stop] - lev) + kept
         out[start:stop][parity == p] = filtered[parity == p]
