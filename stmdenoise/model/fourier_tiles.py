@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import fft
 
 from stmdenoise.jobs import JobCancelled
 
@@ -57,9 +58,11 @@ CHUNK = 256
 SKIP = -(2**31)
 
 
-def tile_spectra(v: Array, pos: list[tuple[int, int]]) -> NDArray[np.complex128]:
-    """Full spectra (n, TILE, TILE) of the windowed tiles of padded ``v`` at corners ``pos``."""
-    return np.fft.fft2(np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW)
+def tile_spectra(v: Array, pos: list[tuple[int, int]], *, half: bool = False) -> NDArray[np.complex128]:
+    """Full spectra (n, TILE, TILE) of the windowed tiles of padded ``v`` at corners ``pos``, or
+    (``half``) only the :data:`HALF` columns a real tile's inverse transform needs (``rfft2``)."""
+    windowed = np.stack([v[i : i + TILE, j : j + TILE] for i, j in pos]) * WINDOW
+    return fft.rfft2(windowed) if half else fft.fft2(windowed)
 
 
 def _padding(rows: int, cols: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -85,38 +88,49 @@ def tiles(u: Array) -> tuple[Array, list[tuple[int, int]]]:
 
 def filter_tiles(
     lev: Array,
-    gains: Callable[[NDArray[np.complex128]], Array],
+    gains: Callable[[NDArray[np.complex128]], Array] | Array,
     cancel: threading.Event | None = None,
     tick: Callable[[], None] | None = None,
 ) -> Array:
     """``lev`` (a levelled block of complete rows) filtered tile by tile: every :data:`TILE`-px tile
     (50 % overlap, sqrt-Hann windows) is Fourier transformed, its half-plane coefficients
     (``rfft2`` layout, :data:`HALF` columns) multiplied by ``gains(spectra)`` of the chunk's full
-    spectra (n, TILE, TILE), the mean (k = 0) kept, and the tiles blended back. ``cancel`` is
-    checked and ``tick()`` called after each chunk of :data:`CHUNK` tiles."""
+    spectra (n, TILE, TILE), the mean (k = 0) kept, and the tiles blended back; or, ``gains`` an
+    array (TILE x HALF), by that one gain in every tile (shift-invariant; the tiles' half-plane
+    spectra are all it needs). ``cancel`` is checked and ``tick()`` called after each chunk of
+    :data:`CHUNK` tiles."""
     return filter_tiles_each(lev, [gains], cancel, tick)[0]
 
 
 def filter_tiles_each(
     lev: Array,
-    gains: Sequence[Callable[[NDArray[np.complex128]], Array]],
+    gains: Sequence[Callable[[NDArray[np.complex128]], Array] | Array],
     cancel: threading.Event | None = None,
     tick: Callable[[], None] | None = None,
 ) -> list[Array]:
     """:func:`filter_tiles` with each of ``gains``, the tiles transformed once for all of them:
-    one output per gain, each exactly what :func:`filter_tiles` gives with it."""
+    one output per gain, each exactly what :func:`filter_tiles` gives with it. Where every gain
+    is an array, the tiles get the real-input transform (``rfft2``, about half the work)."""
     v, pos = tiles(lev)
+    fixed = [_with_mean(g) if isinstance(g, np.ndarray) else None for g in gains]
+    half = all(g is not None for g in fixed)
     acc = [np.zeros_like(v) for _ in gains]
     wsum = np.zeros_like(v)
     for c in range(0, len(pos), CHUNK):
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
-        x_f = tile_spectra(v, part)
-        for gain, total in zip(gains, acc, strict=True):
-            g = np.array(np.broadcast_to(gain(x_f), (len(part), TILE, HALF)), dtype=np.float64)
-            g[:, 0, 0] = 1.0
-            out_t = np.fft.irfft2(x_f[:, :, :HALF] * g, s=(TILE, TILE)) * WINDOW
+        x_f = tile_spectra(v, part, half=half)
+        x_h = x_f if half else np.ascontiguousarray(x_f[:, :, :HALF])
+        for gain, g_fixed, total in zip(gains, fixed, acc, strict=True):
+            if g_fixed is not None:
+                g = g_fixed
+            else:
+                assert callable(gain)
+                g = np.array(np.broadcast_to(gain(x_f), (len(part), TILE, HALF)), dtype=np.float64)
+                g[:, 0, 0] = 1.0
+            out_t = fft.irfft2(x_h * g, s=(TILE, TILE))
+            out_t *= WINDOW
             for (i, j), o in zip(part, out_t, strict=True):
                 total[i : i + TILE, j : j + TILE] += o
         for i, j in part:
@@ -126,6 +140,13 @@ def filter_tiles_each(
     h, w = lev.shape
     weight = np.maximum(wsum, 1e-12)
     return [np.asarray((total / weight)[STRIDE : STRIDE + h, STRIDE : STRIDE + w]) for total in acc]
+
+
+def _with_mean(g: Array) -> Array:
+    """A copy of gain ``g`` (TILE x HALF, or broadcasting to it) with the mean (k = 0) kept."""
+    g = np.array(np.broadcast_to(g, (TILE, HALF)), dtype=np.float64)
+    g[0, 0] = 1.0
+    return g
 
 
 def filter_rows(
@@ -151,7 +172,7 @@ def filter_rows(
         if cancel is not None and cancel.is_set():
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
-        x_f = tile_spectra(v, part)[:, :, :HALF]
+        x_f = tile_spectra(v, part, half=True)
         cls = classes[c : c + CHUNK]
         for i, j in part:
             wsum[i : i + TILE, j : j + TILE] += WINDOW**2
@@ -159,7 +180,8 @@ def filter_rows(
             with_k = np.flatnonzero((cls == k).any(axis=1))
             g = np.array(np.broadcast_to(gains[k], (TILE, HALF)), dtype=np.float64)
             g[0, 0] = 1.0
-            out_t = np.fft.irfft2(x_f[with_k] * g, s=(TILE, TILE)) * WINDOW
+            out_t = fft.irfft2(x_f[with_k] * g, s=(TILE, TILE))
+            out_t *= WINDOW
             for t, o in zip(with_k, out_t, strict=True):
                 i, j = part[t]
                 rows = cls[t] == k

@@ -82,6 +82,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import fft
 from scipy.ndimage import gaussian_filter
 
 from stmdenoise.model.fine_levels import (
@@ -96,6 +97,7 @@ from stmdenoise.model.fine_levels import (
     sine,
 )
 from stmdenoise.model.fourier_tiles import (
+    CHUNK,
     HALF,
     SKIP,
     TILE,
@@ -177,7 +179,7 @@ def _shifted(a: Array, dy: float, dx: float) -> Array:
     v = np.pad(a, pad, mode="reflect")
     ky = np.fft.fftfreq(v.shape[0])[:, None]
     kx = np.fft.fftfreq(v.shape[1])[None, :]
-    out = np.fft.ifft2(np.fft.fft2(v) * np.exp(-2j * np.pi * (ky * dy + kx * dx))).real
+    out = fft.ifft2(fft.fft2(v) * np.exp(-2j * np.pi * (ky * dy + kx * dx))).real
     return np.asarray(out[pad:-pad, pad:-pad])
 
 
@@ -188,17 +190,21 @@ def _window(band: int) -> Array:
 
 def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
     """Mean tile power spectrum of ``a`` over one row of ``band`` x :data:`TILE` tiles at each of
-    ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded)."""
-    acc: Array | None = None
-    n = 0
+    ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded). The tiles are
+    transformed :data:`CHUNK` at a time (one call instead of one per tile; the same numbers to the
+    bit: each tile's mean, transform and the running sum as one tile at a time gives them)."""
+    corners = [(r, j) for r in band_rows for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP)]
+    if not corners:
+        return None
     win = _window(band)
-    for r in band_rows:
-        for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP):
-            t = a[r : r + band, j : j + TILE]
-            p = np.abs(np.fft.fft2((t - t.mean()) * win, s=(TILE, TILE))) ** 2
+    acc: Array | None = None
+    for c in range(0, len(corners), CHUNK):
+        part = [a[r : r + band, j : j + TILE] for r, j in corners[c : c + CHUNK]]
+        centred = np.stack([t - t.mean() for t in part])
+        for p in np.abs(fft.fft2(centred * win, s=(TILE, TILE))) ** 2:
             acc = p if acc is None else acc + p
-            n += 1
-    return None if acc is None else acc / n
+    assert acc is not None
+    return acc / len(corners)
 
 
 def _mean(spectra: list[Array | None]) -> Array | None:
@@ -300,11 +306,6 @@ def _louder_rows(
         ratio = _fine_power(lev, own, band) / _fine_power(lev, src, band)
         out.append(ratio if math.isfinite(ratio) and ratio > UNEQUAL_NOISE else 1.0)
     return out
-
-
-def _everywhere(gain: Array) -> Callable[[NDArray[np.complex128]], Array]:
-    """One gain for every tile: the filter is shift-invariant."""
-    return lambda _spectra: gain
 
 
 class _Block(NamedTuple):
@@ -531,7 +532,7 @@ def two_direction_wiener(
     assert len(sources) == 2  # _problem has ruled out a parity without noise
     if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
         transfers = [_gain(noise * half, power, half_plane=False) for noise in sources]
-        tile_gains = [_everywhere(t[:, :HALF][None]) for t in transfers]
+        tile_gains = [t[:, :HALF] for t in transfers]
         kept_by = filter_tiles_each(lev, tile_gains, cancel)
         look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
