@@ -64,3 +64,30 @@ def test_several_gains_transform_each_tile_once_and_give_what_each_alone_gives()
     for g, out in zip(gains, together, strict=True):
         np.testing.assert_array_equal(out, filter_tiles(lev, lambda _s, g=g: g))
     assert not np.allclose(together[0], together[1])
+
+
+def test_a_gain_given_as_an_array_serves_every_tile_as_the_same_gain_returned_per_chunk() -> None:
+    """An array gain (shift-invariant, what the two-direction Wiener passes) takes the tiles'
+    real-input transform: the same filter as that gain returned by a callable, to rounding, and
+    larger than one chunk of tiles (several chunks, CHUNK) alike; a mean-changing gain at k = 0 is
+    still overruled (the mean kept)."""
+    from stmdenoise.model.fourier_tiles import (
+        CHUNK,
+        HALF,
+        TILE,
+        filter_tiles,
+        filter_tiles_each,
+        tile_corners,
+    )
+
+    rng = np.random.default_rng(4)
+    lev = rng.normal(size=(300, 900)) + 5.0
+    assert len(tile_corners(*lev.shape)) > CHUNK
+    k = np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.fftfreq(TILE)[None, :HALF])
+    g = np.exp(-((k / 0.15) ** 2))
+    g[0, 0] = 0.0  # asks to remove the mean: not honoured
+    as_array = filter_tiles_each(lev, [g, 0.5 * g])
+    np.testing.assert_allclose(as_array[0], filter_tiles(lev, lambda _s: g), atol=1e-12)
+    np.testing.assert_allclose(as_array[1], filter_tiles(lev, lambda _s: 0.5 * g), atol=1e-12)
+    assert abs(float(as_array[0].mean()) - 5.0) < 0.05
+    assert g[0, 0] == 0.0  # the caller's array is not changed
