@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import ErrorDifference, bands_from_periods, error_difference  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
@@ -118,6 +119,24 @@ def paired_gap(
     return error_difference(a, b, fwd, look, offset=offset)[-1]
 
 
+def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[list[str], list[str]]:
+    """The channels where the ``family`` row ("model" or "delivered") is above raw's error in some
+    band with signal (coherent share at least :data:`SIGNAL_BAND_COHERENCE`, the worst-band rule),
+    and those where that is beyond twice the band's standard error
+    (:func:`stmdenoise.fallback.harmful_bands`, the do-no-harm judge's test)."""
+    above, beyond = [], []
+    for rows in per_scan:
+        row = next((r for r in rows if r.family == family and r.reports), None)
+        if row is None:
+            continue
+        rep = row.reports[0]
+        if any(b.coherent >= SIGNAL_BAND_COHERENCE and b.error > 1.0 for b in rep.bands):
+            above.append(row.scan)
+        if harmful_bands(rep):
+            beyond.append(row.scan)
+    return above, beyond
+
+
 def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDifference | None]) -> str:
     """One line per scan: best classical, the model's output, what is delivered (overall, worst
     band), and the model minus the best classical with twice its paired standard error."""
@@ -143,6 +162,14 @@ def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDiffer
             "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
         )
         lines.append(f"| {name} | {b} | {m} | {d} | {gap} |")
+    for family, what in (("model", "Model output"), ("delivered", "Delivered output")):
+        above, beyond = bands_above_raw(per_scan, family)
+        lines.append(
+            f"\n{what} above raw in a band with signal on {len(above)} of {len(per_scan)} channels; "
+            f"beyond 2 SE (the judge's harm test) on {len(beyond)}"
+            + (f": {', '.join(beyond)}" if beyond else "")
+            + "."
+        )
     won = sum(g is not None and g.difference < -2 * g.se for g in gaps.values())
     lost = sum(g is not None and g.difference > 2 * g.se for g in gaps.values())
     compared = sum(g is not None and math.isfinite(g.difference) for g in gaps.values())

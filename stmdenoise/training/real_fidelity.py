@@ -87,7 +87,8 @@ class FidelityRow:
         return float(np.mean(vals)) if vals else math.nan
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable row: overall and per-band means."""
+        """JSON-serialisable row: overall and per-band means (``error_se``: the mean of the reports'
+        standard errors of the error)."""
         d: dict[str, Any] = {
             "scan": self.scan,
             "method": self.method,
@@ -96,7 +97,7 @@ class FidelityRow:
         }
         if self.reports:
             for b in (*self.reports[0].bands, self.reports[0].overall):
-                for f in ("error", "kept", "coherent"):
+                for f in ("error", "error_se", "kept", "coherent"):
                     v = self.mean(b.band.label, f)
                     d[f"{f}[{b.band.label}]"] = v if math.isfinite(v) else None
         return d
