@@ -44,6 +44,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -117,6 +119,28 @@ def paired_gap(
     offset, look = judging_look(fwd, bwd, rescale=rescale)  # the look the rows were judged against
     a, b = run[model.method](fwd, bwd), run[best.method](fwd, bwd)
     return error_difference(a, b, fwd, look, offset=offset)[-1]
+
+
+def _recording(method: Method, kept: dict[str, np.ndarray], current: list[str]) -> Method:
+    """``method`` whose outputs on two-direction channels are also kept in ``kept`` under
+    ``"<channel>|<family>"`` (``current[0]``: the channel being scored; empty for the stack)."""
+
+    def run(scan: Scan, other: Scan | None) -> np.ndarray:
+        out = np.asarray(method.run(scan, other))
+        if current[0]:
+            kept[f"{current[0]}|{method.family}"] = out
+        return out
+
+    return Method(method.label, method.family, run)
+
+
+def save_outputs(path: Path, kept: dict[str, np.ndarray], meta: dict[str, object]) -> None:
+    """``kept`` (and ``meta``, as JSON under ``__meta__``) in one compressed ``.npz``, written to a
+    temporary file first and moved into place."""
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, __meta__=np.array(json.dumps(meta)), **kept)
+    os.replace(tmp, path)
 
 
 def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[list[str], list[str]]:
@@ -203,15 +227,27 @@ def main(argv: list[str] | None = None) -> int:
         help="judge a channel whose look the judge names as at another contrast against the look "
         "scaled to the frame's contrast",
     )  # fmt: skip
+    ap.add_argument(
+        "--save-outputs", action="store_true",
+        help="with --out, also keep the model's and the delivered outputs of every two-direction "
+        "channel (outputs.npz), for bench/fidelity_compare.py",
+    )  # fmt: skip
     args = ap.parse_args(argv)
+    if args.save_outputs and not args.out:
+        ap.error("--save-outputs needs --out")
     if not KO_DIR.is_dir() or not REAL_DIR.is_dir():
         print(f"needs {KO_DIR} and {REAL_DIR} (../shared beside the repository)", file=sys.stderr)
         return 2
     model = args.model or default_model_dir()
     den = Denoiser.from_folder(model, device="cpu")
+    kept: dict[str, np.ndarray] = {}  # "<channel>|<family>": output (--save-outputs)
+    current = [""]  # the channel being scored
     methods = [
         *classical_methods([b for b in args.baselines.split(",") if b]),
-        *model_methods(den, model.name, single_frame=args.single_frame),
+        *(
+            _recording(m, kept, current) if args.save_outputs else m
+            for m in model_methods(den, model.name, single_frame=args.single_frame)
+        ),
     ]
     t0 = time.perf_counter()
     md = [f"# Real-scan fidelity of `{model.name}` (raw = 1.00; err: estimated error, kept: signal kept)\n"]
@@ -233,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, first, second in two_direction_scans(REAL_DIR):
         fwd, bwd = (second, first) if backward else (first, second)  # fwd: the frame denoised
+        current[0] = name
         rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
         gaps[name] = paired_gap(methods, rows, fwd, bwd, rescale=args.rescaled_look)
@@ -275,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else str(v),
         )
         (args.out / "fidelity.json").write_text(text + "\n", encoding="utf-8")
+        if args.save_outputs:
+            meta = {"direction": args.direction, "rescaled_look": args.rescaled_look, "model": str(model)}
+            save_outputs(args.out / "outputs.npz", kept, meta)
         print(f"written to {args.out}", file=sys.stderr)
     return 0
 

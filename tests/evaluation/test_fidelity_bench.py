@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.ndimage import gaussian_filter
 
 from stmdenoise.scan import Scan
@@ -39,3 +40,39 @@ def test_an_output_that_blurs_the_lattice_away_counts_beyond_2_se_and_a_mild_one
     assert "(the judge's harm test) on 0." in text
     d = rows[1].to_dict()
     assert d["error_se[all]"] is not None and d["error_se[all]"] > 0
+
+
+def test_two_saved_runs_compare_channel_by_channel_with_the_paired_se(realdata_dir, tmp_path) -> None:
+    """bench/fidelity_compare.py: a run against itself differs by exactly 0; a run whose outputs
+    blur the scan differs from the raw scan's by what the two reports say (paired difference =
+    difference of the estimates), beyond 2 SE; runs in different directions are refused."""
+    fidelity = load_bench("fidelity")
+    compare = load_bench("fidelity_compare")
+    root = tmp_path / "scans"
+    root.mkdir()
+    (root / "CO_img_0050.sxm").symlink_to(realdata_dir / "nanonis" / "CO_img_0050.sxm")  # 112 x 112
+    pairs = fidelity.two_direction_scans(root)
+    assert [name for name, _f, _b in pairs] == ["CO_img_0050.sxm Z", "CO_img_0050.sxm Current"]
+    raw = {f"{n}|model": np.asarray(f.data) for n, f, _b in pairs}
+    blur = {f"{n}|model": gaussian_filter(np.asarray(f.data), 2.0) for n, f, _b in pairs}
+    meta = {"direction": "forward", "rescaled_look": False, "model": "x"}
+    for run, outs in (("a", raw), ("b", blur)):
+        (tmp_path / run).mkdir()
+        fidelity.save_outputs(tmp_path / run / "outputs.npz", outs, meta)
+    a, meta_a = compare.load(tmp_path / "a")
+    assert meta_a == meta and set(a) == set(raw)
+    same = compare.compare(a, a, meta, "model", root)
+    assert [d[-1].difference for _n, d in same] == [0.0, 0.0]
+    rows = compare.compare(a, compare.load(tmp_path / "b")[0], meta, "model", root)
+    for (name, diffs), (_n, fwd, bwd) in zip(rows, pairs, strict=True):
+        offset, look = fidelity.judging_look(fwd, bwd)
+        est = fidelity.pair_rows(
+            [fidelity.Method("b", "model", lambda s, _o: gaussian_filter(np.asarray(s.data), 2.0))],
+            name, fwd, bwd,
+        )[1].mean("all")  # fmt: skip
+        assert diffs[-1].difference == pytest.approx(est - 1.0, abs=1e-9)
+    mean, se, lower, higher = compare.summary(rows)
+    assert mean > 2 * se and higher == 2 and lower == 0  # a 2 px blur of a 112 px scan loses its detail
+    (tmp_path / "c").mkdir()
+    fidelity.save_outputs(tmp_path / "c" / "outputs.npz", raw, {**meta, "direction": "backward"})
+    assert compare.main([str(tmp_path / "a"), str(tmp_path / "c")]) == 2
