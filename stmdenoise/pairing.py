@@ -146,7 +146,8 @@ def denoise_pair(
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
         pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, louder_rows=not pair.quiet,
-        put_back=not feedback_error_channel(scan), report=report,
+        put_back=not feedback_error_channel(scan), coarse=not feedback_error_channel(scan),
+        report=report,
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)

@@ -153,6 +153,14 @@ SMALL_BAND = 16
 WELCH_STEP = 16
 #: Gaussian smoothing of N and P, Fourier bins.
 SMOOTH = 1.0
+#: Below this many cycles per :data:`TILE` px the output is the whole frame's own Wiener
+#: (:func:`_coarse`), which blends linearly into the tiles' by one more cycle per tile: periods
+#: from about a third of a tile up, which the tiles' first bins cannot resolve (candidates CL, CT).
+COARSE_FROM = 2.0
+#: Gaussian smoothing, in bins of the frame's own grid, of the frame's power (a surface's peaks stay
+#: sharp) and of the noise (smooth; its estimate scatters; along ky only, so that line noise, a
+#: column of the spectrum, stays in its column) in :func:`_coarse` (candidate CN).
+COARSE_SMOOTH = (1.0, 2.0)
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = GAUSSIAN_WIDTHS
@@ -241,6 +249,48 @@ def _gain(noise: Array, power: Array, *, half_plane: bool = True) -> Array:
     )
     h = _sure(np.clip(g, 0.0, 1.0), power, noise)
     return h[:, :HALF] if half_plane else h
+
+
+def _density(a: Array, shape: tuple[int, int]) -> Array:
+    """The power spectrum of ``a`` (levelled by its mean) under a sine window, zero-padded to
+    ``shape`` and divided by the window's energy: a power density per pixel on that grid."""
+    win = np.outer(sine(a.shape[0]), sine(a.shape[1]))
+    p = np.abs(fft.fft2((a - a.mean()) * win, s=shape)) ** 2
+    return np.asarray(p / float(np.sum(win**2)))
+
+
+def _coarse(lev: Array, tiled: Array, differences: list[Array], scale: float) -> Array:
+    """``tiled`` (the tiles' output for the levelled frame ``lev``) with its longest periods
+    replaced by the whole frame's own Wiener filter of ``lev``. A :data:`TILE`-px tile resolves
+    periods of a third of a tile and more in two or three bins, each of which mixes a surface's
+    long-period peaks (a moiré's, a reconstruction's, terraces') with the strong long-period noise
+    of real scans, so its gain takes them down by as much as the noise (up to twice the raw
+    frame's error in those periods on constructed scans, truth known). On the frame's own grid the
+    gain is ``1 - N / P``, P the frame's power density (sine window, smoothed by
+    :data:`COARSE_SMOOTH`'s first width) and N the noise density of forward minus backward
+    measured on ``differences`` (bands of it, each band's periodogram on the frame's grid, then
+    their mean), times ``scale`` (the frame's share, louder rows); N smoothed by the second width
+    along ky only. Applied to ``lev``'s Fourier transform below :data:`COARSE_FROM` cycles per
+    tile, blended into ``tiled``'s over the next cycle; the mean kept. Periods longer than a
+    quarter of the frame's shorter side keep ``tiled``'s. The bands are the other parity's:
+    cross-fitting holds (docs/model-selection.md, candidates CL, CM, CN, CT)."""
+    shape = (lev.shape[0], lev.shape[1])
+    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :]) * TILE
+    blend = np.clip(COARSE_FROM + 1.0 - k, 0.0, 1.0)
+    # periods longer than a quarter of the shorter side: a dozen coefficients, too few to estimate
+    # P and N from, and where drift makes forward minus backward more than noise (candidate CM)
+    blend[k * min(shape) / TILE < 4.0] = 0.0
+    if not differences or not blend.any():
+        return tiled
+    noise = np.mean([_density(d, shape) for d in differences], axis=0) * scale
+    power = _density(lev, shape)
+    # the noise along ky only: line noise is a column (kx = 0) and stays one (candidate CN)
+    p_s = gaussian_filter(power, COARSE_SMOOTH[0], mode="wrap")
+    n_s = gaussian_filter(noise, (COARSE_SMOOTH[1], 0.0), mode="wrap")
+    gain = np.clip(1.0 - n_s / np.maximum(p_s, 1e-300), 0.0, 1.0)
+    gain[0, 0] = 1.0
+    merged = fft.fft2(tiled) * (1.0 - blend) + fft.fft2(lev) * gain * blend
+    return np.asarray(fft.ifft2(merged).real)
 
 
 def _class_gains(
@@ -419,6 +469,7 @@ def two_direction_wiener(
     noise_share: float = 1.0,
     louder_rows: bool = False,
     put_back: bool = True,
+    coarse: bool = True,
     report: dict[str, Any] | None = None,
 ) -> Array:
     """``z`` denoised with the noise spectrum of ``z - other`` (cross-fitted, see the module).
@@ -461,6 +512,10 @@ def two_direction_wiener(
         (:mod:`stmdenoise.model.put_back`); the caller turns it off for a feedback-error current, whose look's
         residual differs from the frame's by the feedback's own response (docs/model-selection.md,
         candidate CS).
+    coarse : bool
+        The longest periods within a quarter of the field on the frame's own grid (:func:`_coarse`).
+        The caller leaves it off for a feedback-error current, whose look's strong coefficients are
+        the feedback error (docs/model-selection.md, candidates CL, CM, CT).
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used, ``louder_rows``: the
         two parities' factors where one is not 1, and ``put_back``: the share of the frame's pixels
@@ -494,6 +549,7 @@ def two_direction_wiener(
     whole = [r for r in bands if r + band <= stop]  # the bands whose power enters P
     power = _welch(lev, [r - start for r in whole], band)
     noises = []
+    differences: list[list[Array]] = []  # each parity's noise bands of forward minus backward
     for use in inside:
         # the noise for rows of parity p: the other bands only, both frames levelled with the
         # planes through those bands and each band shifted on its own (no row of a band of
@@ -502,11 +558,9 @@ def two_direction_wiener(
         for i in use:
             fit[i : i + band] = True
         x_lev, b_lev = level_plane(x[r0:r1, c0:c1], mask=fit), level_plane(moved, mask=fit)
-        noises.append(
-            _mean(
-                [_welch(x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx), [0], band) for i in use]
-            )
-        )
+        diffs = [x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx) for i in use]
+        differences.append(diffs)
+        noises.append(_mean([_welch(d, [0], band) for d in diffs]))
     if power is None:  # no complete band of z: _problem has ruled it out
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
@@ -546,7 +600,7 @@ def two_direction_wiener(
                 relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
             gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
-            filtered = np.asarray(x[start:stop] - lev) + filter_rows(lev, gains, classes, cancel)
+            kept = filter_rows(lev, gains, classes, cancel)
         else:
             kept = kept_by[p]
             if look_block is not None and seen is not None:
@@ -554,7 +608,9 @@ def two_direction_wiener(
                 spread = cross_spread(transfers[p], noise * half, float(np.sum(_window(band) ** 2)))
                 kept, given = give_back(lev, kept, r_b, seen, spread)
                 given_back += int(given[parity == p].sum())
-            filtered = np.asarray(x[start:stop] - lev) + kept
+        if coarse:
+            kept = _coarse(lev, kept, differences[p], half * louder[p])
+        filtered = np.asarray(x[start:stop] - lev) + kept
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:
             progress(p + 1, 2)

@@ -85,7 +85,8 @@ def test_a_row_depends_on_the_backward_noise_at_that_row_only_through_the_put_ba
 ) -> None:
     """Cross-fitting: changing the backward frame inside one band changes the Wiener's output only
     in the other bands; in that band only the few pixels where the look's residual confirms a
-    removal (the put-back gate, candidate CR) move, and only a little."""
+    removal (the put-back gate, candidate CR) move, and only a little (the frame-grid Wiener of the
+    longest periods, candidate CT, spreads what they move over the band, by under 1e-3 here)."""
     from stmdenoise.model import two_direction as td
 
     _s, f, b = _looks()
@@ -93,7 +94,7 @@ def test_a_row_depends_on_the_backward_noise_at_that_row_only_through_the_put_ba
     b2[band : 2 * band] += np.random.default_rng(9).standard_normal((band, b.shape[1]))
     out, out2 = (two_direction_wiener(f, bb, (0.0, 0.0), band=band) for bb in (b, b2))
     moved = np.abs(out2 - out)[band : 2 * band]
-    assert np.mean(moved > 0) < 0.02 and moved.max() < 0.2 * 0.5  # noise sigma 0.5
+    assert np.mean(moved > 1e-3) < 0.02 and moved.max() < 0.2 * 0.5  # noise sigma 0.5
     assert not np.allclose(out2[:band], out[:band])
     monkeypatch.setattr(td, "give_back", _nothing_back)  # the Wiener alone
     out, out2 = (two_direction_wiener(f, bb, (0.0, 0.0), band=band) for bb in (b, b2))
@@ -890,3 +891,45 @@ def test_the_pairing_turns_the_put_back_off_for_feedback_error_currents() -> Non
         report: dict[str, object] = {}
         denoise_pair(fwd, pair, report=report)
         assert ("put_back" in report) is expect, channel
+
+
+def _long_period_looks(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 256 px frame holding a moiré-like pattern of 45 px period and a smooth bump, and two looks
+    with noise as real scans have it: strongest at the longest periods (power ~ 1 / |k|^2)."""
+    n = 256
+    yy, xx = np.mgrid[0:n, 0:n].astype(float)
+    a = 2 * np.pi / 45.0
+    s = sum(np.cos(a * (xx * np.cos(t) + yy * np.sin(t))) for t in (0.3, 2.39, 4.49))
+    s = s + 2 * np.exp(-((xx - 90) ** 2 + (yy - 160) ** 2) / (2 * 30.0**2))
+    rng = np.random.default_rng(seed)
+    k = np.hypot(np.fft.fftfreq(n)[:, None], np.fft.fftfreq(n)[None, :])
+    shape = 1.0 / np.maximum(k, 1.0 / n)
+
+    def noise() -> np.ndarray:
+        w = np.fft.ifft2(np.fft.fft2(rng.standard_normal((n, n))) * shape).real
+        return 1.5 * w / w.std() + 0.3 * rng.standard_normal((n, n))
+
+    return s, s + noise(), s + noise()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_longest_periods_are_filtered_on_the_frame_s_own_grid(seed: int) -> None:
+    """Candidates CL and CT, truth known: a 64 px tile holds periods of 32-64 px in its first bins, each
+    mixing the pattern's peaks with the strong long-period noise; its gain then takes the pattern
+    down, and that octave's error can rise above the raw frame's (seed 0: 1.14; seed 3: 0.69).
+    Filtered on the frame's own grid (``_coarse``) the octave's error is at most 0.8 of the tiles'
+    and under 0.9 of raw, and the whole frame is closer to the surface."""
+    s, f, b = _long_period_looks(seed)
+    k = np.hypot(np.fft.fftfreq(256)[:, None], np.fft.fftfreq(256)[None, :])
+    octave = (k >= 1 / 64) & (k < 1 / 32)
+
+    def octave_error(out: np.ndarray) -> float:
+        err, raw = (np.abs(np.fft.fft2(a - s))[octave] ** 2 for a in (out, f))
+        return float(err.sum() / raw.sum())
+
+    with_coarse = two_direction_wiener(f, b, (0.0, 0.0))
+    tiles_only = two_direction_wiener(f, b, (0.0, 0.0), coarse=False)
+    if seed == 0:
+        assert octave_error(tiles_only) > 1.0
+    assert octave_error(with_coarse) < min(0.9, 0.8 * octave_error(tiles_only))
+    assert _mse(with_coarse, s) < _mse(tiles_only, s)
