@@ -54,6 +54,12 @@ current, ``put_back=False``, nor with per-strip levels). The output at a row the
 that row, through local averages only and only where that gate opens; the estimate stays fair
 (``bench/fidelity_check.py``: est / true moved by at most 0.02).
 
+**The longest periods on the frame's own grid** (:mod:`stmdenoise.model.long_periods`, version
+2.23): from a third of a tile to a quarter of the field, where a tile's first bins mix a surface's
+long periods with the scan's long-period noise, the output is the frame's own Wiener filter on its
+own grid, its noise from the other parity's bands (cross-fitting holds; not for a feedback-error current,
+``coarse=False``; docs/model-selection.md, candidates CL-CN and CT).
+
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
@@ -105,6 +111,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_rows,
     filter_tiles_each,
 )
+from stmdenoise.model.long_periods import long_periods, long_periods_frame
 from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_residual
 from stmdenoise.model.two_direction_notices import (
     KIND,
@@ -153,14 +160,6 @@ SMALL_BAND = 16
 WELCH_STEP = 16
 #: Gaussian smoothing of N and P, Fourier bins.
 SMOOTH = 1.0
-#: Below this many cycles per :data:`TILE` px the output is the whole frame's own Wiener
-#: (:func:`_coarse`), which blends linearly into the tiles' by one more cycle per tile: periods
-#: from about a third of a tile up, which the tiles' first bins cannot resolve (candidates CL, CT).
-COARSE_FROM = 2.0
-#: Gaussian smoothing, in bins of the frame's own grid, of the frame's power (a surface's peaks stay
-#: sharp) and of the noise (smooth; its estimate scatters; along ky only, so that line noise, a
-#: column of the spectrum, stays in its column) in :func:`_coarse` (candidate CN).
-COARSE_SMOOTH = (1.0, 2.0)
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = GAUSSIAN_WIDTHS
@@ -249,68 +248,6 @@ def _gain(noise: Array, power: Array, *, half_plane: bool = True) -> Array:
     )
     h = _sure(np.clip(g, 0.0, 1.0), power, noise)
     return h[:, :HALF] if half_plane else h
-
-
-def _density(a: Array, shape: tuple[int, int], *, half: bool = False) -> Array:
-    """The power spectrum of ``a`` (levelled by its mean) under a sine window, zero-padded to
-    ``shape`` and divided by the window's energy: a power density per pixel on that grid (or, with
-    ``half``, its ``rfft2`` half: columns ``0 .. shape[1] // 2``)."""
-    win = np.outer(sine(a.shape[0]), sine(a.shape[1]))
-    x = (a - a.mean()) * win
-    p = np.abs(fft.rfft2(x, s=shape) if half else fft.fft2(x, s=shape)) ** 2
-    return np.asarray(p / float(np.sum(win**2)))
-
-
-class _CoarseFrame(NamedTuple):
-    """What :func:`_coarse` needs of the levelled frame, the same for both parities (half plane,
-    ``rfft2`` layout): the blend weight, the frame's transform and its smoothed power density."""
-
-    blend: Array
-    lev_f: NDArray[np.complex128]
-    power: Array
-
-
-def _coarse_frame(lev: Array) -> _CoarseFrame | None:
-    """:class:`_CoarseFrame` of ``lev``; None where no period is left to :func:`_coarse` (below
-    :data:`COARSE_FROM` + 1 cycles per tile but within a quarter of the frame's shorter side)."""
-    shape = (lev.shape[0], lev.shape[1])
-    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE
-    blend = np.clip(COARSE_FROM + 1.0 - k, 0.0, 1.0)
-    # periods longer than a quarter of the shorter side: a dozen coefficients, too few to estimate
-    # P and N from, and where drift makes forward minus backward more than noise (candidate CM)
-    blend[k * min(shape) / TILE < 4.0] = 0.0
-    if not blend.any():
-        return None
-    # the frame's power smoothed on the whole plane (isotropic, wrapped), then its half
-    power = gaussian_filter(_density(lev, shape), COARSE_SMOOTH[0], mode="wrap")[:, : blend.shape[1]]
-    return _CoarseFrame(blend, fft.rfft2(lev), power)
-
-
-def _coarse(frame: _CoarseFrame | None, tiled: Array, differences: list[Array], scale: float) -> Array:
-    """``tiled`` (the tiles' output for the levelled frame of ``frame``, :func:`_coarse_frame`)
-    with its longest periods replaced by the whole frame's own Wiener filter of it. A
-    :data:`TILE`-px tile resolves periods of a third of a tile and more in two or three bins, each
-    of which mixes a surface's long-period peaks (a moiré's, a reconstruction's, terraces') with
-    the strong long-period noise of real scans, so its gain takes them down by as much as the noise
-    (up to twice the raw frame's error in those periods on constructed scans, truth known). On the
-    frame's own grid the gain is ``1 - N / P``, P the frame's power density (sine window, smoothed
-    by :data:`COARSE_SMOOTH`'s first width) and N the noise density of forward minus backward
-    measured on ``differences`` (bands of it, each band's periodogram on the frame's grid, then
-    their mean), times ``scale`` (the frame's share, louder rows); N smoothed by the second width
-    along ky only. Applied to the frame's Fourier transform below :data:`COARSE_FROM` cycles per
-    tile, blended into ``tiled``'s over the next cycle; the mean kept. Periods longer than a
-    quarter of the frame's shorter side keep ``tiled``'s. The bands are the other parity's:
-    cross-fitting holds (docs/model-selection.md, candidates CL, CM, CN, CT)."""
-    if frame is None or not differences:
-        return tiled
-    shape = (tiled.shape[0], tiled.shape[1])
-    noise = np.mean([_density(d, shape, half=True) for d in differences], axis=0) * scale
-    # the noise along ky only: line noise is a column (kx = 0) and stays one (candidate CN)
-    n_s = gaussian_filter(noise, (COARSE_SMOOTH[1], 0.0), mode="wrap")
-    gain = np.clip(1.0 - n_s / np.maximum(frame.power, 1e-300), 0.0, 1.0)
-    gain[0, 0] = 1.0
-    merged = fft.rfft2(tiled) * (1.0 - frame.blend) + frame.lev_f * gain * frame.blend
-    return np.asarray(fft.irfft2(merged, s=shape))
 
 
 def _class_gains(
@@ -533,7 +470,8 @@ def two_direction_wiener(
         residual differs from the frame's by the feedback's own response (docs/model-selection.md,
         candidate CS).
     coarse : bool
-        The longest periods within a quarter of the field on the frame's own grid (:func:`_coarse`).
+        The longest periods within a quarter of the field on the frame's own grid
+        (:func:`stmdenoise.model.long_periods.long_periods`).
         The caller leaves it off for a feedback-error current, whose look's strong coefficients are
         the feedback error (docs/model-selection.md, candidates CL, CM, CT).
     report : dict, optional
@@ -612,7 +550,7 @@ def two_direction_wiener(
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
         seen = look_cover(covered, lev.shape) if look_block is not None else None
-    coarse_frame = _coarse_frame(lev) if coarse else None
+    coarse_frame = long_periods_frame(lev) if coarse else None
     for p, noise in enumerate(sources):
         if per_strip:
             relative, mean_level = [], []
@@ -630,7 +568,7 @@ def two_direction_wiener(
                 kept, given = give_back(lev, kept, r_b, seen, spread)
                 given_back += int(given[parity == p].sum())
         if coarse:
-            kept = _coarse(coarse_frame, kept, differences[p], half * louder[p])
+            kept = long_periods(coarse_frame, kept, differences[p], half * louder[p])
         filtered = np.asarray(x[start:stop] - lev) + kept
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:

@@ -917,7 +917,7 @@ def test_the_longest_periods_are_filtered_on_the_frame_s_own_grid(seed: int) -> 
     """Candidates CL and CT, truth known: a 64 px tile holds periods of 32-64 px in its first bins, each
     mixing the pattern's peaks with the strong long-period noise; its gain then takes the pattern
     down, and that octave's error can rise above the raw frame's (seed 0: 1.14; seed 3: 0.69).
-    Filtered on the frame's own grid (``_coarse``) the octave's error is at most 0.8 of the tiles'
+    Filtered on the frame's own grid (``long_periods``) the octave's error is at most 0.8 of the tiles'
     and under 0.9 of raw, and the whole frame is closer to the surface."""
     s, f, b = _long_period_looks(seed)
     k = np.hypot(np.fft.fftfreq(256)[:, None], np.fft.fftfreq(256)[None, :])
