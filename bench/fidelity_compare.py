@@ -34,6 +34,10 @@ from fidelity import REAL_DIR, two_direction_scans  # noqa: E402
 from stmdenoise.metrics.fidelity import ErrorDifference, error_difference  # noqa: E402
 from stmdenoise.training.real_fidelity import judging_look  # noqa: E402
 
+#: Differences smaller than this (relative to raw's error) are rounding: two runs of the same
+#: filter on another library's transforms, whose paired SE is as small, are not told apart.
+ROUNDING = 1e-9
+
 
 def load(run: Path) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The outputs and the meta (direction, rescaled look) of one ``--save-outputs`` run."""
@@ -63,14 +67,14 @@ def compare(
 
 def summary(rows: list[tuple[str, tuple[ErrorDifference, ...]]]) -> tuple[float, float, int, int]:
     """Mean overall difference over channels, its SE (independent channels), and how many
-    channels are lower / higher beyond 2 SE."""
+    channels are lower / higher beyond 2 SE (and beyond :data:`ROUNDING`)."""
     overall = [r[-1] for _, r in rows if math.isfinite(r[-1].difference)]
     if not overall:
         return math.nan, math.nan, 0, 0
     mean = float(np.mean([d.difference for d in overall]))
     se = math.sqrt(sum(d.se**2 for d in overall)) / len(overall)
-    lower = sum(d.difference < -2 * d.se for d in overall)
-    higher = sum(d.difference > 2 * d.se for d in overall)
+    lower = sum(d.difference < -max(2 * d.se, ROUNDING) for d in overall)
+    higher = sum(d.difference > max(2 * d.se, ROUNDING) for d in overall)
     return mean, se, lower, higher
 
 
