@@ -98,7 +98,10 @@ def long_periods(
     if frame is None or not differences:
         return tiled
     shape = (tiled.shape[0], tiled.shape[1])
-    noise = np.mean([density(d, shape, half=True) for d in differences], axis=0) * scale
+    total = density(differences[0], shape, half=True)
+    for d in differences[1:]:  # one frame-sized density at a time: memory stays bounded
+        total += density(d, shape, half=True)
+    noise = total / len(differences) * scale
     # the noise along ky only: line noise is a column (kx = 0) and stays one (candidate CN)
     n_s = gaussian_filter(noise, (COARSE_SMOOTH[1], 0.0), mode="wrap")
     gain = np.clip(1.0 - n_s / np.maximum(frame.power, 1e-300), 0.0, 1.0)
