@@ -143,11 +143,13 @@ def denoise_pair(
     # where the noise changes strip by strip, a whole-frame imbalance is the bursts', which the
     # strip levels follow: the share only on evenly noisy frames (docs/model-selection.md, BK)
     share = pair.share if levels is None else 1.0
+    # a feedback-error current's look differs from it by the feedback's own response: neither the
+    # put-back (candidate CS) nor the frame-grid long periods (CT) read it
+    plain_look = not feedback_error_channel(scan)
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
         pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, louder_rows=not pair.quiet,
-        put_back=not feedback_error_channel(scan), coarse=not feedback_error_channel(scan),
-        report=report,
+        put_back=plain_look, coarse=plain_look, report=report,
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)
