@@ -124,7 +124,7 @@ def filter_tiles_each(
             raise JobCancelled("denoising cancelled")
         part = pos[c : c + CHUNK]
         x_f = tile_spectra(v, part, half=half)
-        x_h = x_f if half else np.ascontiguousarray(x_f[:, :, :HALF])
+        x_h = x_f if half else x_f[:, :, :HALF]
         for gain, g_fixed, total in zip(gains, fixed, acc, strict=True):
             if g_fixed is not None:
                 g = g_fixed
