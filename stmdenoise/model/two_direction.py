@@ -185,8 +185,15 @@ def _shifted(a: Array, dy: float, dx: float) -> Array:
     pad = 8
     v = np.pad(a, pad, mode="reflect")
     ky = np.fft.fftfreq(v.shape[0])[:, None]
-    kx = np.fft.fftfreq(v.shape[1])[None, :]
-    out = fft.ifft2(fft.fft2(v) * np.exp(-2j * np.pi * (ky * dy + kx * dx))).real
+    kx = np.fft.rfftfreq(v.shape[1])[None, :]
+    ramp = np.exp(-2j * np.pi * (ky * dy + kx * dx))
+    if v.shape[0] % 2 == 0:  # the slow axis' Nyquist row is its own mirror: the ramp's real part
+        ramp[v.shape[0] // 2] = np.cos(np.pi * dy) * np.exp(-2j * np.pi * kx[0] * dx)
+        if v.shape[1] % 2 == 0:
+            ramp[v.shape[0] // 2, -1] = np.cos(np.pi * (dy + dx))
+    # on the half plane: the numbers of the full transform's real part (which the Nyquist lines
+    # above reproduce), half the work
+    out = fft.irfft2(fft.rfft2(v) * ramp, s=v.shape)
     return np.asarray(out[pad:-pad, pad:-pad])
 
 
@@ -199,7 +206,8 @@ def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
     """Mean tile power spectrum of ``a`` over one row of ``band`` x :data:`TILE` tiles at each of
     ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded). The tiles are
     transformed :data:`CHUNK` at a time (one call instead of one per tile; the same numbers to the
-    bit: each tile's mean, transform and the running sum as one tile at a time gives them)."""
+    bit: each tile's mean, transform and the running sum as one tile at a time gives them). Each
+    tile's power is computed on the half plane and mirrored (a real tile's power is even in k)."""
     corners = [(r, j) for r in band_rows for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP)]
     if not corners:
         return None
@@ -208,10 +216,16 @@ def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
     for c in range(0, len(corners), CHUNK):
         part = [a[r : r + band, j : j + TILE] for r, j in corners[c : c + CHUNK]]
         centred = np.stack([t - t.mean() for t in part])
-        for p in np.abs(fft.fft2(centred * win, s=(TILE, TILE))) ** 2:
+        for p in np.abs(fft.rfft2(centred * win, s=(TILE, TILE))) ** 2:
             acc = p if acc is None else acc + p
     assert acc is not None
-    return acc / len(corners)
+    return _full_plane(acc / len(corners))
+
+
+def _full_plane(half: Array) -> Array:
+    """The TILE x TILE power spectrum whose ``rfft2`` half is ``half``: P(-k) = P(k)."""
+    mirrored = half[(-np.arange(TILE)) % TILE][:, TILE - np.arange(HALF, TILE)]
+    return np.concatenate([half, mirrored], axis=1)
 
 
 def _mean(spectra: list[Array | None]) -> Array | None:
