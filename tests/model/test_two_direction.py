@@ -933,3 +933,19 @@ def test_the_longest_periods_are_filtered_on_the_frame_s_own_grid(seed: int) -> 
         assert octave_error(tiles_only) > 1.0
     assert octave_error(with_coarse) < min(0.9, 0.8 * octave_error(tiles_only))
     assert _mse(with_coarse, s) < _mse(tiles_only, s)
+
+
+@pytest.mark.parametrize("shape", [(64, 512), (63, 131), (64, 131), (63, 512)])
+def test_the_half_plane_shift_is_the_full_transform_s(shape: tuple[int, int]) -> None:
+    """The second look's sub-pixel shift on the half plane gives the numbers of the full transform's
+    real part, Nyquist lines of even sides included (those lines are their own mirrors)."""
+    from scipy import fft
+
+    from stmdenoise.model.two_direction import _shifted
+
+    a = np.random.default_rng(0).normal(size=shape)
+    for dy, dx in [(0.3, -0.4), (-0.5, 0.5), (0.45, 0.35)]:
+        v = np.pad(a, 8, mode="reflect")
+        ky, kx = np.fft.fftfreq(v.shape[0])[:, None], np.fft.fftfreq(v.shape[1])[None, :]
+        full = fft.ifft2(fft.fft2(v) * np.exp(-2j * np.pi * (ky * dy + kx * dx))).real[8:-8, 8:-8]
+        np.testing.assert_allclose(_shifted(a, dy, dx), full, atol=1e-13 * a.std())
