@@ -207,7 +207,8 @@ def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
     ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded). The tiles are
     transformed :data:`CHUNK` at a time (one call instead of one per tile; the same numbers to the
     bit: each tile's mean, transform and the running sum as one tile at a time gives them). Each
-    tile's power is computed on the half plane and mirrored (a real tile's power is even in k)."""
+    tile's power is computed on the half plane and mirrored (a real tile's power is even in k; the
+    full-plane transform's to 3e-16 of the largest)."""
     corners = [(r, j) for r in band_rows for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP)]
     if not corners:
         return None
