@@ -154,7 +154,8 @@ def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[lis
         if row is None:
             continue
         rep = row.reports[0]
-        if any(b.coherent >= SIGNAL_BAND_COHERENCE and b.error > 1.0 for b in rep.bands):
+        worst = rep.worst_band()  # the summary table's worst band: with signal where any has it
+        if worst.coherent >= SIGNAL_BAND_COHERENCE and worst.error > 1.0:
             above.append(row.scan)
         if harmful_bands(rep):
             beyond.append(row.scan)

@@ -181,9 +181,7 @@ def filter_rows(
             wsum[i : i + TILE, j : j + TILE] += WINDOW**2
         for k in (int(x) for x in np.unique(cls) if x != SKIP):
             with_k = np.flatnonzero((cls == k).any(axis=1))
-            g = np.array(np.broadcast_to(gains[k], (TILE, HALF)), dtype=np.float64)
-            g[0, 0] = 1.0
-            out_t = fft.irfft2(x_f[with_k] * g, s=(TILE, TILE))
+            out_t = fft.irfft2(x_f[with_k] * _with_mean(gains[k]), s=(TILE, TILE))
             out_t *= WINDOW
             for t, o in zip(with_k, out_t, strict=True):
                 i, j = part[t]
