@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "STRIDE",
     "TILE",
     "WINDOW",
+    "OnHalfPlane",
     "filter_rows",
     "filter_tiles_each",
     "filter_tiles",
@@ -59,6 +61,16 @@ WINDOW = np.outer(_W1, _W1)
 CHUNK = 64
 #: Class of a row :func:`filter_rows` leaves alone.
 SKIP = -(2**31)
+
+
+@dataclass(frozen=True)
+class OnHalfPlane:
+    """A gain each tile reads from its own half-plane spectrum: ``gains`` maps a chunk's ``rfft2``
+    spectra (n, TILE, HALF) to their gains (n, TILE, HALF); the mean (k = 0) is kept by the caller.
+    Unlike a callable of the full spectra, it lets :func:`filter_tiles_each` keep the real-input
+    transform."""
+
+    gains: Callable[[NDArray[np.complex128]], Array]
 
 
 def tile_spectra(v: Array, pos: list[tuple[int, int]], *, half: bool = False) -> NDArray[np.complex128]:
@@ -107,16 +119,17 @@ def filter_tiles(
 
 def filter_tiles_each(
     lev: Array,
-    gains: Sequence[Callable[[NDArray[np.complex128]], Array] | Array],
+    gains: Sequence[Callable[[NDArray[np.complex128]], Array] | Array | OnHalfPlane],
     cancel: threading.Event | None = None,
     tick: Callable[[], None] | None = None,
 ) -> list[Array]:
     """:func:`filter_tiles` with each of ``gains``, the tiles transformed once for all of them:
-    one output per gain, each exactly what :func:`filter_tiles` gives with it. Where every gain
-    is an array, the tiles get the real-input transform (``rfft2``, about half the work)."""
+    one output per gain, each exactly what :func:`filter_tiles` gives with it. Where no gain is a
+    callable of the full spectra (each an array or :class:`OnHalfPlane`), the tiles get the
+    real-input transform (``rfft2``, about half the work)."""
     v, pos = tiles(lev)
     fixed = [_with_mean(g) if isinstance(g, np.ndarray) else None for g in gains]
-    half = all(g is not None for g in fixed)
+    half = all(not callable(g) for g in gains)
     acc = [np.zeros_like(v) for _ in gains]
     wsum = np.zeros_like(v)
     for c in range(0, len(pos), CHUNK):
@@ -129,8 +142,12 @@ def filter_tiles_each(
             if g_fixed is not None:
                 g = g_fixed
             else:
-                assert callable(gain)
-                g = np.array(np.broadcast_to(gain(x_f), (len(part), TILE, HALF)), dtype=np.float64)
+                if isinstance(gain, OnHalfPlane):
+                    read = gain.gains(x_h)
+                else:
+                    assert callable(gain)
+                    read = gain(x_f)
+                g = np.array(np.broadcast_to(read, (len(part), TILE, HALF)), dtype=np.float64)
                 g[:, 0, 0] = 1.0
             out_t = fft.irfft2(x_h * g, s=(TILE, TILE))
             out_t *= WINDOW

@@ -6,8 +6,11 @@ periods (a moiré's, a reconstruction's, terraces') mix with the strong long-per
 scans, so the tile's gain takes them down with the noise. Below :data:`COARSE_FROM` cycles per
 tile (and within a quarter of the frame's shorter side) :func:`long_periods` replaces the tiles'
 output by the whole frame's own Wiener filter on its own grid, with the noise measured on the other
-parity's bands of forward minus backward, so cross-fitting holds. Ours, not the paper's
-(docs/model-selection.md, candidates CL, CM, CN and CT).
+parity's bands of forward minus backward, so cross-fitting holds. Since version 2.24 the tiles are
+given the frame's short periods only (:func:`short_periods`), so that a strong long period no
+longer leaks into their first bins through their window and holds their gain up there; the periods
+longer than a quarter of the field go through the tiles on their own (:func:`longest_periods`).
+Ours, not the paper's (docs/model-selection.md, candidates CL, CM, CN, CT and CU).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ __all__ = [
     "density",
     "long_periods",
     "long_periods_frame",
+    "longest_periods",
+    "outside_blend",
+    "short_periods",
 ]
 
 Array = NDArray[np.float64]
@@ -59,11 +65,40 @@ def density(a: Array, shape: tuple[int, int], *, half: bool = False) -> Array:
 
 class LongPeriodsFrame(NamedTuple):
     """What :func:`long_periods` needs of the levelled frame, the same for both parities (half plane,
-    ``rfft2`` layout): the blend weight, the frame's transform and its smoothed power density."""
+    ``rfft2`` layout): the blend weight, the frame's transform and its smoothed power density, and
+    the share of each coefficient taken out of the tiles' input (:func:`short_periods`)."""
 
     blend: Array
     lev_f: NDArray[np.complex128]
     power: Array
+    split: Array
+    shape: tuple[int, int]
+
+
+def _split(shape: tuple[int, int]) -> Array:
+    """Below :data:`COARSE_FROM` cycles per tile 1, 0 from one cycle more, linear between (half plane)."""
+    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE
+    return np.asarray(np.clip(COARSE_FROM + 1.0 - k, 0.0, 1.0))
+
+
+def short_periods(a: Array) -> Array:
+    """``a`` without what :func:`long_periods` works on its own grid: its transform times 1 - the
+    split (:data:`COARSE_FROM`), the longest periods included. The tiles then see no surface's long
+    periods leaking into their first bins through their window."""
+    shape = (a.shape[0], a.shape[1])
+    return np.asarray(fft.irfft2(fft.rfft2(a) * (1.0 - _split(shape)), s=shape))
+
+
+def longest_periods(frame: LongPeriodsFrame) -> Array:
+    """The levelled frame's periods longer than a quarter of its shorter side that
+    :func:`short_periods` took out of the tiles' input and :func:`long_periods` leaves alone: they go
+    through the tiles on their own, with the gain of the whole frame's tiles (:func:`outside_blend`)."""
+    return np.asarray(fft.irfft2(frame.lev_f * (frame.split - frame.blend), s=frame.shape))
+
+
+def outside_blend(frame: LongPeriodsFrame, a: Array) -> Array:
+    """``a`` (on the frame's grid) kept at the periods :func:`longest_periods` holds only."""
+    return np.asarray(fft.irfft2(fft.rfft2(a) * (frame.split - frame.blend), s=frame.shape))
 
 
 def long_periods_frame(lev: Array) -> LongPeriodsFrame | None:
@@ -71,7 +106,8 @@ def long_periods_frame(lev: Array) -> LongPeriodsFrame | None:
     :data:`COARSE_FROM` + 1 cycles per tile but within a quarter of the frame's shorter side)."""
     shape = (lev.shape[0], lev.shape[1])
     k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE
-    blend = np.clip(COARSE_FROM + 1.0 - k, 0.0, 1.0)
+    split = _split(shape)
+    blend = split.copy()
     # periods longer than a quarter of the shorter side: a dozen coefficients, too few to estimate
     # P and N from, and where drift makes forward minus backward more than noise (candidate CM)
     blend[k * min(shape) / TILE < 4.0] = 0.0
@@ -79,11 +115,16 @@ def long_periods_frame(lev: Array) -> LongPeriodsFrame | None:
         return None
     # the frame's power smoothed on the whole plane (isotropic, wrapped), then its half
     power = gaussian_filter(density(lev, shape), COARSE_SMOOTH[0], mode="wrap")[:, : blend.shape[1]]
-    return LongPeriodsFrame(blend, fft.rfft2(lev), power)
+    return LongPeriodsFrame(blend, fft.rfft2(lev), power, split, shape)
 
 
 def long_periods(
-    frame: LongPeriodsFrame | None, tiled: Array, differences: list[Array], scale: float
+    frame: LongPeriodsFrame | None,
+    tiled: Array,
+    differences: list[Array],
+    scale: float,
+    *,
+    split: bool = False,
 ) -> Array:
     """``tiled`` (the tiles' output for the levelled frame of ``frame``, :func:`long_periods_frame`)
     with its longest periods replaced by the whole frame's own Wiener filter of it. A
@@ -98,7 +139,9 @@ def long_periods(
     along ky only. Applied to the frame's Fourier transform below :data:`COARSE_FROM` cycles per
     tile, blended into ``tiled``'s over the next cycle; the mean kept. Periods longer than a
     quarter of the frame's shorter side keep ``tiled``'s. The bands are the other parity's:
-    cross-fitting holds (docs/model-selection.md, candidates CL, CM, CN, CT)."""
+    cross-fitting holds (docs/model-selection.md, candidates CL, CM, CN, CT). With ``split`` the
+    tiles were given :func:`short_periods` (and :func:`longest_periods` added back), so ``tiled``
+    holds nothing of the blend zone's and is added whole (candidate CU)."""
     if frame is None or not differences:
         return tiled
     shape = (tiled.shape[0], tiled.shape[1])
@@ -110,5 +153,8 @@ def long_periods(
     n_s = gaussian_filter(noise, (COARSE_SMOOTH[1], 0.0), mode="wrap")
     gain = np.clip(1.0 - n_s / np.maximum(frame.power, 1e-300), 0.0, 1.0)
     gain[0, 0] = 1.0
-    merged = fft.rfft2(tiled) * (1.0 - frame.blend) + frame.lev_f * gain * frame.blend
+    if split:  # the tiles' input held the short periods only (:func:`short_periods`), plus the longest
+        merged = fft.rfft2(tiled) + frame.lev_f * gain * frame.blend
+    else:
+        merged = fft.rfft2(tiled) * (1.0 - frame.blend) + frame.lev_f * gain * frame.blend
     return np.asarray(fft.irfft2(merged, s=shape))

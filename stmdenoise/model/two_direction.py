@@ -58,7 +58,17 @@ that row, through local averages only and only where that gate opens; the estima
 2.23): from a third of a tile to a quarter of the field, where a tile's first bins mix a surface's
 long periods with the scan's long-period noise, the output is the frame's own Wiener filter on its
 own grid, its noise from the other parity's bands (cross-fitting holds; not for a feedback-error current,
-``coarse=False``; docs/model-selection.md, candidates CL-CN and CT).
+``coarse=False``; docs/model-selection.md, candidates CL-CN and CT). Where it runs (and without
+per-strip levels) the tiles see the short periods only since version 2.24
+(:func:`~stmdenoise.model.long_periods.short_periods`, their power and noise too): a strong long
+period, through the tile's window, no longer fills its first bins and holds its gain up there, so
+the noise next to it goes (candidate CU). The periods longer than a quarter of the field go through
+the tiles on their own, with the gain the whole frame's tiles give them.
+
+**A lone feature's longest periods kept by its own tile's gain** (:mod:`stmdenoise.model.local_floor`,
+version 2.24): below 5 cycles per tile each tile's gain is raised to the tile's own Wiener gain
+where its power stands far above the noise, the forward frame's tile alone (no look: cross-fitting
+holds), the noise put on the 64-row tile's scale; where the put-back runs (candidates CY, CZ).
 
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
@@ -108,10 +118,18 @@ from stmdenoise.model.fourier_tiles import (
     SKIP,
     TILE,
     WINDOW,
+    OnHalfPlane,
     filter_rows,
     filter_tiles_each,
 )
-from stmdenoise.model.long_periods import long_periods, long_periods_frame
+from stmdenoise.model.local_floor import local_floor
+from stmdenoise.model.long_periods import (
+    long_periods,
+    long_periods_frame,
+    longest_periods,
+    outside_blend,
+    short_periods,
+)
 from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_residual
 from stmdenoise.model.two_direction_notices import (
     KIND,
@@ -519,9 +537,17 @@ def two_direction_wiener(
     # its rows are in the common block
     bands, inside = _noise_bands(blk, band)
     lev = level_plane(x[start:stop])
+    coarse_frame = long_periods_frame(lev) if coarse else None
+    per_strip = (
+        strip_levels is not None and pixel_size is not None and bool(below_resolution(pixel_size).any())
+    )
+    # the tiles see the short periods only where the frame's own grid takes the long ones (CU)
+    split = coarse_frame is not None and not per_strip
+    lev_t = short_periods(lev) if split else lev
     whole = [r for r in bands if r + band <= stop]  # the bands whose power enters P
-    power = _welch(lev, [r - start for r in whole], band)
-    noises = []
+    power = _welch(lev_t, [r - start for r in whole], band)
+    power_all = _welch(lev, [r - start for r in whole], band) if split else power
+    noises, short_noises = [], []
     differences: list[list[Array]] = []  # each parity's noise bands of forward minus backward
     for use in inside:
         # the noise for rows of parity p: the other bands only, both frames levelled with the
@@ -534,14 +560,13 @@ def two_direction_wiener(
         diffs = [x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx) for i in use]
         differences.append(diffs)
         noises.append(_mean([_welch(d, [0], band) for d in diffs]))
+        # the tiles' noise from the same bands' short periods, each band on its own (cross-fitted)
+        short_noises.append(_mean([_welch(short_periods(d), [0], band) for d in diffs]) if split else None)
     if power is None:  # no complete band of z: _problem has ruled it out
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
     given_back = 0  # pixels given back some of what the filter removed (model.put_back)
-    per_strip = (
-        strip_levels is not None and pixel_size is not None and bool(below_resolution(pixel_size).any())
-    )
     if report is not None:
         report["strip_levels"] = per_strip
     if per_strip:  # the same for both parities: each band's levels, coefficients and mean level
@@ -556,16 +581,36 @@ def two_direction_wiener(
     if report is not None and louder != [1.0, 1.0]:
         report["louder_rows"] = [round(v, 3) for v in louder]
     sources = [noise * louder[p] for p, noise in enumerate(noises) if noise is not None]
+    # the tiles' input lost the split's share of every coefficient: their noise is the short periods'
+    tile_noise = [n * louder[p] for p, n in enumerate(short_noises) if n is not None] if split else sources
     assert len(sources) == 2  # _problem has ruled out a parity without noise
     if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
-        transfers = [_gain(noise * half, power, half_plane=False) for noise in sources]
+        transfers = [_gain(noise * half, power, half_plane=False) for noise in tile_noise]
         tile_gains = [t[:, :HALF] for t in transfers]
-        kept_by = filter_tiles_each(lev, tile_gains, cancel)
         look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
-        looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
+        if look_block is not None and split:  # its short periods, as the frame's
+            look_block = short_periods(look_block)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
+        # where a second look is read (not a feedback-error current), each tile's own gain keeps a
+        # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
+        floors: list[Array | OnHalfPlane] = list(tile_gains)
+        if look_block is not None:
+            # the noise tiles are band rows high, each tile of the filter TILE: its power on theirs
+            to_tile = float(np.sum(WINDOW**2)) / float(np.sum(_window(band) ** 2))
+            floors = [
+                local_floor(g, gaussian_filter(n * half * to_tile, SMOOTH, mode="wrap")[:, :HALF], SMOOTH)
+                for g, n in zip(tile_gains, tile_noise, strict=True)
+            ]
+        kept_by = filter_tiles_each(lev_t, floors, cancel)
+        looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
+        if split:  # the longest periods: the tiles' gain as the whole frame gives it
+            assert coarse_frame is not None and power_all is not None
+            gains_all = [_gain(noise * half, power_all) for noise in sources]
+            longest_by = [
+                outside_blend(coarse_frame, k)
+                for k in filter_tiles_each(longest_periods(coarse_frame), gains_all, cancel)
+            ]
         seen = look_cover(covered, lev.shape) if look_block is not None else None
-    coarse_frame = long_periods_frame(lev) if coarse else None
     for p, noise in enumerate(sources):
         if per_strip:
             relative, mean_level = [], []
@@ -574,16 +619,18 @@ def two_direction_wiener(
                 relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
             gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
-            kept = filter_rows(lev, gains, classes, cancel)
+            kept = filter_rows(lev_t, gains, classes, cancel)
         else:
             kept = kept_by[p]
             if look_block is not None and seen is not None:
                 r_b = look_residual(look_block, looked_by[p], covered, lev.shape)
-                spread = cross_spread(transfers[p], noise * half, float(np.sum(_window(band) ** 2)))
-                kept, given = give_back(lev, kept, r_b, seen, spread)
+                spread = cross_spread(transfers[p], tile_noise[p] * half, float(np.sum(_window(band) ** 2)))
+                kept, given = give_back(lev_t, kept, r_b, seen, spread)
                 given_back += int(given[parity == p].sum())
+        if split:
+            kept = kept + longest_by[p]
         if coarse:
-            kept = long_periods(coarse_frame, kept, differences[p], half * louder[p])
+            kept = long_periods(coarse_frame, kept, differences[p], half * louder[p], split=split)
         filtered = np.asarray(x[start:stop] - lev) + kept
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:

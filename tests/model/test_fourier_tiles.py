@@ -91,3 +91,32 @@ def test_a_gain_given_as_an_array_serves_every_tile_as_the_same_gain_returned_pe
     np.testing.assert_allclose(as_array[1], filter_tiles(lev, lambda _s: 0.5 * g), atol=1e-12)
     assert abs(float(as_array[0].mean()) - 5.0) < 0.05
     assert g[0, 0] == 0.0  # the caller's array is not changed
+
+
+def test_a_gain_read_from_the_half_plane_filters_as_the_full_spectrum_callable_s() -> None:
+    """OnHalfPlane (the local floor's per-tile gain) sees each chunk's rfft2 spectra and filters as a
+    callable of the full spectra returning the same gains does, to rounding, over several chunks;
+    the mean is kept whatever it returns at k = 0."""
+    from stmdenoise.model.fourier_tiles import CHUNK, OnHalfPlane, filter_tiles_each
+
+    rng = np.random.default_rng(5)
+    lev = rng.normal(size=(200, 700)) + 3.0
+    assert len(tile_corners(*lev.shape)) > CHUNK
+    seen: list[tuple[int, ...]] = []
+
+    def per_tile(x: np.ndarray) -> np.ndarray:  # each tile's own gain from its own spectrum
+        power = np.abs(x) ** 2
+        g = power / (power + np.median(power, axis=(1, 2), keepdims=True))
+        g[:, 0, 0] = 0.0  # asks to remove the mean: not honoured
+        return g
+
+    def recorded(x: np.ndarray) -> np.ndarray:
+        seen.append(x.shape)
+        return per_tile(x)
+
+    half = filter_tiles_each(lev, [OnHalfPlane(recorded)])[0]
+    full = filter_tiles(lev, lambda x: per_tile(x[:, :, :HALF]))
+    assert all(s[1:] == (TILE, HALF) for s in seen)
+    np.testing.assert_allclose(half, full, atol=1e-10)
+    assert not np.allclose(half, lev, atol=0.1)
+    assert abs(float(half.mean()) - 3.0) < 0.05

@@ -869,12 +869,15 @@ def test_what_is_put_back_is_recorded_and_said() -> None:
 
 def test_a_feedback_error_current_gets_nothing_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """put_back=False (what the pairing passes for a current recorded with the Z feedback on) is
-    the Wiener alone: its look's residual differs from the frame's by the feedback's response."""
+    the Wiener alone: its look's residual differs from the frame's by the feedback's response. The
+    local floor (candidate CZ) runs where the put-back does, so it is off there too."""
     from stmdenoise.model import two_direction as td
 
     _t, f, b = _adatom(1.0)
     off = two_direction_wiener(f, b, (0.0, 0.0), put_back=False)
+    assert not np.array_equal(off, two_direction_wiener(f, b, (0.0, 0.0)))
     monkeypatch.setattr(td, "give_back", _nothing_back)
+    monkeypatch.setattr(td, "local_floor", lambda gain, _noise, _smooth: gain)
     np.testing.assert_array_equal(off, two_direction_wiener(f, b, (0.0, 0.0)))
 
 
@@ -928,7 +931,8 @@ def test_the_longest_periods_are_filtered_on_the_frame_s_own_grid(seed: int) -> 
         return float(err.sum() / raw.sum())
 
     with_coarse = two_direction_wiener(f, b, (0.0, 0.0))
-    tiles_only = two_direction_wiener(f, b, (0.0, 0.0), coarse=False)
+    # the plain tile gain (no put-back, no local floor: a tile's own gain keeps part of the pattern)
+    tiles_only = two_direction_wiener(f, b, (0.0, 0.0), coarse=False, put_back=False)
     if seed == 0:
         assert octave_error(tiles_only) > 1.0
     assert octave_error(with_coarse) < min(0.9, 0.8 * octave_error(tiles_only))
@@ -949,3 +953,41 @@ def test_the_half_plane_shift_is_the_full_transform_s(shape: tuple[int, int]) ->
         ky, kx = np.fft.fftfreq(v.shape[0])[:, None], np.fft.fftfreq(v.shape[1])[None, :]
         full = fft.ifft2(fft.fft2(v) * np.exp(-2j * np.pi * (ky * dy + kx * dx))).real[8:-8, 8:-8]
         np.testing.assert_allclose(_shifted(a, dy, dx), full, atol=1e-13 * a.std())
+
+
+@pytest.mark.parametrize("band", [64, 16])
+def test_the_local_floor_does_not_open_on_noise_whatever_the_band(
+    band: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates CY and CZ: each tile's own gain (model.local_floor) counts only where the tile's
+    power stands far above the noise; the noise tiles are ``band`` rows high, the filter's tiles 64,
+    so the noise is put on the filter tile's scale first (on 16-row bands the gate opened on noise
+    without it: CY). On pure noise the output is the shared gain's within a hundredth of the noise."""
+    from stmdenoise.model import two_direction as td
+
+    rng = np.random.default_rng(2)
+    f, b = rng.normal(size=(256, 256)), rng.normal(size=(256, 256))
+    out = two_direction_wiener(f, b, (0.0, 0.0), band=band)
+    monkeypatch.setattr(td, "local_floor", lambda gain, _noise, _smooth: gain)
+    shared = two_direction_wiener(f, b, (0.0, 0.0), band=band)
+    assert np.var(f - out) > 0.9
+    assert np.sqrt(np.mean((out - shared) ** 2)) < 0.01
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noise_next_to_a_strong_long_period_goes(seed: int) -> None:
+    """Candidate CU, truth known: three 50 px waves as strong as the white noise. Through a 64 px
+    tile's window such a period fills the tile's first bins, which held the one gain of every tile
+    up and kept most of the noise at 3-5 cycles per tile (0.6-0.7 of raw's error there). The tiles now
+    see the short periods only (``long_periods.short_periods``): the noise there goes as elsewhere."""
+    n = 256
+    yy, xx = np.mgrid[0:n, 0:n].astype(float)
+    a = 2 * np.pi / 50.0
+    s = sum(np.cos(a * (xx * np.cos(t) + yy * np.sin(t))) for t in (0.3, 2.39, 4.49))
+    rng = np.random.default_rng(seed)
+    f, b = (s + rng.standard_normal((n, n)) for _ in range(2))
+    out = two_direction_wiener(f, b, (0.0, 0.0))
+    k = np.hypot(np.fft.fftfreq(n)[:, None], np.fft.fftfreq(n)[None, :]) * 64  # cycles per tile
+    near = (k >= 3) & (k < 5)
+    err, raw = (np.abs(np.fft.fft2(z - s))[near] ** 2 for z in (out, f))
+    assert err.sum() / raw.sum() < 0.35
