@@ -595,7 +595,7 @@ def two_direction_wiener(
         # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
         floors: list[Array | OnHalfPlane] = list(tile_gains)
         if look_block is not None:
-            # the noise tiles are band rows high, each tile of the filter TILE: its power on theirs
+            # the noise tiles are `band` rows high, the filter's TILE: their noise on its tiles' scale
             to_tile = float(np.sum(WINDOW**2)) / float(np.sum(_window(band) ** 2))
             floors = [
                 local_floor(g, gaussian_filter(n * half * to_tile, SMOOTH, mode="wrap")[:, :HALF], SMOOTH)
@@ -619,7 +619,7 @@ def two_direction_wiener(
                 relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
             gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
-            kept = filter_rows(lev_t, gains, classes, cancel)
+            kept = filter_rows(lev, gains, classes, cancel)  # per-strip levels: never split
         else:
             kept = kept_by[p]
             if look_block is not None and seen is not None:
