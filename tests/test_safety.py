@@ -252,7 +252,7 @@ def test_quality_rows_carry_their_standard_error_and_explain_an_estimate_below_z
 def test_the_fallback_reaches_the_widths_sure_may_choose_on_a_smooth_surface() -> None:
     """A smooth surface under heavy noise (a terrace-like scan): the best Gaussian is wider than
     2 px, and the fallback can deliver it (one list of widths with SURE's, candidate BS)."""
-    from stmdenoise.model.two_direction import SURE_SIGMAS
+    from stmdenoise.model.two_direction_gain import SURE_SIGMAS
     from stmdenoise.safety import FALLBACK_SIGMAS
 
     assert FALLBACK_SIGMAS == SURE_SIGMAS and max(FALLBACK_SIGMAS) >= 3.0

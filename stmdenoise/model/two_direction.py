@@ -5,10 +5,11 @@ surface with its own noise, so (once registered) forward minus backward holds no
 its power spectrum is the scan's own noise spectrum, coloured, anisotropic, mains lines and all.
 With it a Wiener filter needs nothing learnt: each Fourier coefficient of a tile is multiplied by
 ``G = 1 - N / P`` (clipped to [0, 1]), N the noise power, P the frame's power at that
-frequency, times a Gaussian transfer whose width (0 to 4 px, :data:`SURE_SIGMAS`) minimises
-Stein's unbiased risk estimate on the same P and N: on smooth scans it removes what a gain
-estimated from few tiles lets through (docs/model-selection.md, candidate T). It cannot add
-structure that is not in the scan and works on any pixel size.
+frequency, times a Gaussian transfer whose width (0 to 4 px,
+:data:`~stmdenoise.model.two_direction_gain.SURE_SIGMAS`) minimises Stein's unbiased risk
+estimate on the same P and N: on smooth scans it removes what a gain estimated from few tiles lets
+through (docs/model-selection.md, candidate T; :mod:`stmdenoise.model.two_direction_gain`). It
+cannot add structure that is not in the scan and works on any pixel size.
 
 **Cross-fitted.** The rows are cut into :data:`BAND`-row bands (:data:`SMALL_BAND` rows for a
 small feedback-error current, :func:`band_for`); rows of even bands are filtered with the gain
@@ -90,7 +91,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections.abc import Callable
@@ -115,7 +115,6 @@ from stmdenoise.model.fine_levels import (
 from stmdenoise.model.fourier_tiles import (
     CHUNK,
     HALF,
-    SKIP,
     TILE,
     WINDOW,
     OnHalfPlane,
@@ -131,6 +130,7 @@ from stmdenoise.model.long_periods import (
     short_periods,
 )
 from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_residual
+from stmdenoise.model.two_direction_gain import SMOOTH, class_gains, wiener_gain
 from stmdenoise.model.two_direction_notices import (
     KIND,
     LOOK_SHRUNK_NOTICE,
@@ -142,7 +142,6 @@ from stmdenoise.model.two_direction_notices import (
     describe_step,
 )
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
-from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
 
 __all__ = [
@@ -154,7 +153,6 @@ __all__ = [
     "PUT_BACK_NOTICE",
     "RESOLUTION",
     "SMALL_BAND",
-    "SMOOTH",
     "STRIP_LEVELS_NOTICE",
     "TWO_DIRECTION_NOTICE",
     "TwoDirectionError",
@@ -176,11 +174,6 @@ BAND = TILE
 SMALL_BAND = 16
 #: Column step of the noise and power tiles (Welch, 75 % overlap).
 WELCH_STEP = 16
-#: Gaussian smoothing of N and P, Fourier bins.
-SMOOTH = 1.0
-#: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
-#: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
-SURE_SIGMAS = GAUSSIAN_WIDTHS
 
 
 class TwoDirectionError(ValueError):
@@ -250,78 +243,6 @@ def _full_plane(half: Array) -> Array:
 def _mean(spectra: list[Array | None]) -> Array | None:
     found = [p for p in spectra if p is not None]
     return None if not found else np.mean(found, axis=0)
-
-
-def _sure(gain: Array, power: Array, noise: Array) -> Array:
-    """``gain`` times the Gaussian transfer whose width (:data:`SURE_SIGMAS`) minimises Stein's
-    unbiased risk estimate on ``power`` and ``noise`` (docs/model-selection.md, candidate T)."""
-    best: tuple[float, Array] | None = None
-    for transfer in _transfers(SURE_SIGMAS):
-        h = gain * transfer
-        risk = float(np.sum((1 - h) ** 2 * power + 2 * h * noise - noise))
-        if best is None or risk < best[0]:
-            best = (risk, h)
-    assert best is not None  # SURE_SIGMAS is not empty
-    return best[1]
-
-
-@functools.lru_cache(maxsize=4)
-def _transfers(sigmas: tuple[float, ...]) -> tuple[Array, ...]:
-    """The Gaussian transfers exp(-2 pi^2 sigma^2 |k|^2) of a tile's spectrum, one per width."""
-    k2 = np.fft.fftfreq(TILE)[:, None] ** 2 + np.fft.fftfreq(TILE)[None, :] ** 2
-    return tuple(np.exp(-2 * np.pi**2 * sigma**2 * k2) for sigma in sigmas)
-
-
-def _gain(noise: Array, power: Array, *, half_plane: bool = True) -> Array:
-    """The Wiener gain 1 - N / P (smoothed, clipped), times SURE's Gaussian (:func:`_sure`):
-    removes what leaks through a noisy gain on smooth scans. The :data:`HALF` columns the tiles
-    need, or the whole TILE x TILE spectrum (``half_plane`` False)."""
-    g = 1.0 - gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
-        gaussian_filter(power, SMOOTH, mode="wrap"), 1e-300
-    )
-    h = _sure(np.clip(g, 0.0, 1.0), power, noise)
-    return h[:, :HALF] if half_plane else h
-
-
-def _class_gains(
-    noise: Array,
-    power: Array,
-    relative: list[Array],
-    mean_level: list[float],
-    masks: list[NDArray[np.bool_]],
-) -> tuple[dict[int, Array], NDArray[np.int64]]:
-    """Classes of rows and each class's gain. ``relative[j]`` holds band j's levels c
-    (:func:`~stmdenoise.model.fine_levels.relative_levels`; NaN: :data:`SKIP`) and ``masks[j]``
-    its coefficients (full spectrum, :func:`~stmdenoise.model.fine_levels.fast_bands`); a row's
-    class is the tuple of its half-octave classes of c in every band. Its gain is T's
-    (:func:`_gain`) at periods of :data:`RESOLUTION` and more, and on
-    band j's coefficients ``S / (S + c_j N)``, S = P - N ``mean_level[j]`` (the mean strip level,
-    relative as c is), times SURE's Gaussian chosen on the modelled power ``S + c N`` with c_j on
-    band j and the mean of the c_j elsewhere (docs/model-selection.md, candidates AQ and BA)."""
-    shared = _gain(noise, power)
-    n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
-    p_s = gaussian_filter(power, SMOOTH, mode="wrap")
-    fine = np.any(masks, axis=0)
-    known = np.isfinite(relative[0])
-    steps = np.stack(
-        [np.where(known, np.rint(2 * np.log2(np.where(known, r, 1.0))), 0) for r in relative], -1
-    )
-    keys, inverse = np.unique(steps[known].astype(np.int64), axis=0, return_inverse=True)
-    classes = np.full(relative[0].shape, SKIP, dtype=np.int64)
-    classes[known] = inverse.reshape(-1)
-    gains = {}
-    for k in range(len(keys)):
-        rows = classes == k
-        c = [float(r[rows].mean()) for r in relative]
-        c_map = np.full(noise.shape, float(np.mean(c)))
-        m_map = np.full(noise.shape, float(np.mean(mean_level)))
-        for mask, c_j, m_j in zip(masks, c, mean_level, strict=True):
-            c_map[mask], m_map[mask] = c_j, m_j
-        signal = np.maximum(p_s - n_s * m_map, 0.0)
-        modelled = signal + c_map * n_s
-        own = _sure(signal / np.maximum(modelled, 1e-300), modelled, c_map * n_s)[:, :HALF]
-        gains[k] = np.where(fine[:, :HALF], own, shared)
-    return gains, classes
 
 
 def _fine_power(lev: Array, rows: list[int], band: int) -> float:
@@ -585,18 +506,19 @@ def two_direction_wiener(
     tile_noise = [n * louder[p] for p, n in enumerate(short_noises) if n is not None] if split else sources
     assert len(sources) == 2  # _problem has ruled out a parity without noise
     if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
-        transfers = [_gain(noise * half, power, half_plane=False) for noise in tile_noise]
+        transfers = [wiener_gain(noise * half, power, half_plane=False) for noise in tile_noise]
         tile_gains = [t[:, :HALF] for t in transfers]
         look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
         if look_block is not None and split:  # its short periods, as the frame's
             look_block = short_periods(look_block)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
+        band_energy = float(np.sum(_window(band) ** 2))  # the noise tiles' window energy
         # where a second look is read (not a feedback-error current), each tile's own gain keeps a
         # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
         floors: list[Array | OnHalfPlane] = list(tile_gains)
         if look_block is not None:
             # the noise tiles are `band` rows high, the filter's TILE: their noise on its tiles' scale
-            to_tile = float(np.sum(WINDOW**2)) / float(np.sum(_window(band) ** 2))
+            to_tile = float(np.sum(WINDOW**2)) / band_energy
             floors = [
                 local_floor(g, gaussian_filter(n * half * to_tile, SMOOTH, mode="wrap")[:, :HALF], SMOOTH)
                 for g, n in zip(tile_gains, tile_noise, strict=True)
@@ -605,7 +527,7 @@ def two_direction_wiener(
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
         if split:  # the longest periods: the tiles' gain as the whole frame gives it
             assert coarse_frame is not None and power_all is not None
-            gains_all = [_gain(noise * half, power_all) for noise in sources]
+            gains_all = [wiener_gain(noise * half, power_all) for noise in sources]
             longest_by = [
                 outside_blend(coarse_frame, k)
                 for k in filter_tiles_each(longest_periods(coarse_frame), gains_all, cancel)
@@ -618,13 +540,13 @@ def two_direction_wiener(
                 source = float(np.mean([band_level(lv, r0 + i, band) for i in inside[p]]))
                 relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
-            gains, classes = _class_gains(noise * half, power, relative, mean_level, masks)
+            gains, classes = class_gains(noise * half, power, relative, mean_level, masks)
             kept = filter_rows(lev, gains, classes, cancel)  # per-strip levels: never split
         else:
             kept = kept_by[p]
             if look_block is not None and seen is not None:
                 r_b = look_residual(look_block, looked_by[p], covered, lev.shape)
-                spread = cross_spread(transfers[p], tile_noise[p] * half, float(np.sum(_window(band) ** 2)))
+                spread = cross_spread(transfers[p], tile_noise[p] * half, band_energy)
                 kept, given = give_back(lev_t, kept, r_b, seen, spread)
                 given_back += int(given[parity == p].sum())
         if split:

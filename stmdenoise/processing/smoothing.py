@@ -16,7 +16,7 @@ from stmdenoise.scan import ProcessingStep, Scan
 __all__ = ["GAUSSIAN_WIDTHS", "gaussian_smooth", "gaussian_transfer"]
 
 #: Widths (pixels) of the Gaussians the real-scan path chooses among, 0 meaning none: the
-#: two-direction Wiener's SURE-chosen Gaussian (:data:`stmdenoise.model.two_direction.SURE_SIGMAS`)
+#: two-direction Wiener's SURE-chosen Gaussian (:data:`stmdenoise.model.two_direction_gain.SURE_SIGMAS`)
 #: and the do-no-harm fallback (:data:`stmdenoise.fallback.FALLBACK_SIGMAS`), one list for both
 #: (docs/model-selection.md, candidate BS).
 GAUSSIAN_WIDTHS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)

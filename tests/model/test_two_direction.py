@@ -390,14 +390,14 @@ def test_the_shipped_default_measures_the_noise_of_a_real_two_direction_scan(sha
 def test_the_sure_gaussian_spares_a_fine_lattice(monkeypatch: pytest.MonkeyPatch) -> None:
     """Candidate T: the Gaussian that SURE may put after the gain does not blur away a lattice
     of 3 px period (true error within 5 % of the Wiener gain alone)."""
-    import stmdenoise.model.two_direction as td
+    import stmdenoise.model.two_direction_gain as gain_module
 
     rng = np.random.default_rng(4)
     yy, xx = np.mgrid[0:192, 0:160]
     s = np.sin(2 * np.pi * xx / 3.3) + np.sin(2 * np.pi * (xx + yy) / 3.1)
     f, b = (s + 0.5 * rng.standard_normal(s.shape) for _ in range(2))
     with_sure = _mse(two_direction_wiener(f, b, (0.0, 0.0)), s)
-    monkeypatch.setattr(td, "SURE_SIGMAS", (0.0,))  # the Wiener gain alone
+    monkeypatch.setattr(gain_module, "SURE_SIGMAS", (0.0,))  # the Wiener gain alone
     assert with_sure < 1.05 * _mse(two_direction_wiener(f, b, (0.0, 0.0)), s)
 
 
@@ -415,6 +415,7 @@ def test_the_sure_gaussian_brings_smooth_real_scans_closer_to_their_second_look(
     grains' edges, and SURE's gain there shrinks to within its standard error (-0.005 +- 0.004);
     it must not make the scan worse."""
     import stmdenoise.model.two_direction as td
+    import stmdenoise.model.two_direction_gain as gain_module
     from stmdenoise.metrics.fidelity import error_difference
     from stmdenoise.pairing import two_direction_denoise
     from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
@@ -425,7 +426,7 @@ def test_the_sure_gaussian_brings_smooth_real_scans_closer_to_their_second_look(
         offset, look = judging_look(fwd, bwd)
         with_sure = two_direction_denoise(fwd, bwd)
         with monkeypatch.context() as m:
-            m.setattr(td, "SURE_SIGMAS", (0.0,))
+            m.setattr(gain_module, "SURE_SIGMAS", (0.0,))
             alone = two_direction_denoise(fwd, bwd)
         d = error_difference(with_sure, alone, fwd, look, offset=offset)[-1]
         if file == "pySPM_test.sxm":
@@ -537,6 +538,7 @@ def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     from stmdenoise.metrics.uneven import FAST_EDGES
     from stmdenoise.model import fine_levels
     from stmdenoise.model import two_direction as td
+    from stmdenoise.model.two_direction_gain import class_gains, wiener_gain
 
     rng = np.random.default_rng(1)
     noise, power = rng.uniform(0.5, 1.0, (64, 64)), rng.uniform(1.0, 5.0, (64, 64))
@@ -544,20 +546,20 @@ def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     masks = fine_levels.fast_bands((FINE, FINE), FAST_EDGES)
     np.testing.assert_array_equal(np.any(masks, axis=0)[:, : td.HALF], fine)
     same = np.array([[0.1, np.nan], [1.0, 30.0]])
-    gains, classes = td._class_gains(noise, power, [same] * 3, [2.0] * 3, masks)
+    gains, classes = class_gains(noise, power, [same] * 3, [2.0] * 3, masks)
     assert classes[0, 1] == SKIP and len(gains) == 3
-    shared = td._gain(noise, power)
+    shared = wiener_gain(noise, power)
     for g in gains.values():
         np.testing.assert_array_equal(g[~fine], shared[~fine])
     quiet, loud = gains[int(classes[0, 0])], gains[int(classes[1, 1])]
     assert loud[fine].mean() < quiet[fine].mean()
-    one = td._class_gains(noise, power, [same], [2.0], [np.any(masks, axis=0)])[0]
+    one = class_gains(noise, power, [same], [2.0], [np.any(masks, axis=0)])[0]
     np.testing.assert_array_equal(one[0], quiet)  # one band over all: the same gains
     high_only = np.array([[1.0, 1.0]])
-    gains, classes = td._class_gains(noise, power, [high_only, high_only, 30 * high_only], [2.0] * 3, masks)
+    gains, classes = class_gains(noise, power, [high_only, high_only, 30 * high_only], [2.0] * 3, masks)
     loud_high, even = (
         gains[int(classes[0, 0])],
-        td._class_gains(noise, power, [high_only] * 3, [2.0] * 3, masks)[0][0],
+        class_gains(noise, power, [high_only] * 3, [2.0] * 3, masks)[0][0],
     )
     low, top = masks[0][:, : td.HALF], masks[2][:, : td.HALF]
     assert loud_high[top].mean() < even[top].mean() and loud_high[low].mean() > 0.5 * even[low].mean()
