@@ -75,18 +75,24 @@ class LongPeriodsFrame(NamedTuple):
     shape: tuple[int, int]
 
 
-def _split(shape: tuple[int, int]) -> Array:
-    """Below :data:`COARSE_FROM` cycles per tile 1, 0 from one cycle more, linear between (half plane)."""
-    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE
+def _cycles_per_tile(shape: tuple[int, int]) -> Array:
+    """|k| of each ``rfft2`` coefficient on a grid of ``shape``, in cycles per :data:`TILE` px."""
+    return np.asarray(np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE)
+
+
+def _split(k: Array) -> Array:
+    """Below :data:`COARSE_FROM` cycles per tile 1, 0 from one cycle more, linear between (``k``:
+    :func:`_cycles_per_tile`)."""
     return np.asarray(np.clip(COARSE_FROM + 1.0 - k, 0.0, 1.0))
 
 
-def short_periods(a: Array) -> Array:
-    """``a`` without what :func:`long_periods` works on its own grid: its transform times 1 - the
-    split (:data:`COARSE_FROM`), the longest periods included. The tiles then see no surface's long
-    periods leaking into their first bins through their window."""
+def short_periods(a: Array, a_f: NDArray[np.complex128] | None = None) -> Array:
+    """``a`` without what :func:`long_periods` works on its own grid: its transform (``a_f`` where
+    the caller has it) times 1 - the split (:data:`COARSE_FROM`), the longest periods included. The
+    tiles then see no surface's long periods leaking into their first bins through their window."""
     shape = (a.shape[0], a.shape[1])
-    return np.asarray(fft.irfft2(fft.rfft2(a) * (1.0 - _split(shape)), s=shape))
+    a_f = fft.rfft2(a) if a_f is None else a_f
+    return np.asarray(fft.irfft2(a_f * (1.0 - _split(_cycles_per_tile(shape))), s=shape))
 
 
 def longest_periods(frame: LongPeriodsFrame) -> Array:
@@ -105,8 +111,8 @@ def long_periods_frame(lev: Array) -> LongPeriodsFrame | None:
     """:class:`LongPeriodsFrame` of ``lev``; None where no period is left to :func:`long_periods` (below
     :data:`COARSE_FROM` + 1 cycles per tile but within a quarter of the frame's shorter side)."""
     shape = (lev.shape[0], lev.shape[1])
-    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.rfftfreq(shape[1])[None, :]) * TILE
-    split = _split(shape)
+    k = _cycles_per_tile(shape)
+    split = _split(k)
     blend = split.copy()
     # periods longer than a quarter of the shorter side: a dozen coefficients, too few to estimate
     # P and N from, and where drift makes forward minus backward more than noise (candidate CM)

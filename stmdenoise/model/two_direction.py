@@ -464,7 +464,7 @@ def two_direction_wiener(
     )
     # the tiles see the short periods only where the frame's own grid takes the long ones (CU)
     split = coarse_frame is not None and not per_strip
-    lev_t = short_periods(lev) if split else lev
+    lev_t = short_periods(lev, coarse_frame.lev_f) if coarse_frame is not None and split else lev
     whole = [r for r in bands if r + band <= stop]  # the bands whose power enters P
     power = _welch(lev_t, [r - start for r in whole], band)
     power_all = _welch(lev, [r - start for r in whole], band) if split else power
