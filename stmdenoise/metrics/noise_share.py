@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave
+from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave, fine_sectors
 
 __all__ = [
     "FINE_OCTAVE",
@@ -40,7 +40,10 @@ __all__ = [
     "UNEQUAL_LOOKS_NOTICE",
     "UNEQUAL_NOISE",
     "fine_power_ratio",
+    "louder_shares",
     "noise_share",
+    "sector_power_ratios",
+    "sector_shares",
 ]
 
 #: The do-no-harm verdict's caveat where the judged frame and its second look are unequally noisy
@@ -64,17 +67,70 @@ def fine_power_ratio(z: Any, look: Any) -> float:
     rows both measured completely (each levelled by its plane, Hann-windowed; NaN when there are
     none or ``look`` has no power there). Registration does not change a power spectrum, so the
     two need not be aligned."""
+    powers = _powers(z, look)
+    if powers is None:
+        return float("nan")
+    px, pb = (float(p[fine_octave(p.shape)].sum()) for p in powers)
+    return px / pb if pb > 0 else float("nan")
+
+
+def sector_power_ratios(z: Any, look: Any) -> tuple[float, ...]:
+    """:func:`fine_power_ratio` in each angular sector of the finest octave
+    (:data:`~stmdenoise.processing.spectrum.FINE_SECTORS`, from the fast axis to the slow one):
+    a direction can be the noisier along one axis of the spectrum only."""
+    powers = _powers(z, look)
+    if powers is None:
+        return tuple(float("nan") for _ in range(len(fine_sectors((2, 2)))))
+    px, pb = powers
+    ratios = []
+    for mask in fine_sectors(px.shape):
+        num, den = float(px[mask].sum()), float(pb[mask].sum())
+        ratios.append(num / den if den > 0 else float("nan"))
+    return tuple(ratios)
+
+
+def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two frames' power spectra on the rows both measured completely (levelled, Hann
+    window); None where fewer than two rows or columns are left."""
     x, b = np.asarray(z, dtype=np.float64), np.asarray(look, dtype=np.float64)
     if x.ndim != 2 or x.shape != b.shape:
         raise ValueError(f"the two frames must be 2-D images of one shape, got {x.shape} and {b.shape}")
     rows = np.isfinite(x).all(axis=1) & np.isfinite(b).all(axis=1)
     if rows.sum() < 2 or x.shape[1] < 2:
-        return float("nan")
+        return None
     x, b = x[rows], b[rows]
     w = hann_window(x.shape)
-    band = fine_octave(x.shape)
-    px, pb = (float((np.abs(np.fft.fft2(levelled(a) * w)) ** 2)[band].sum()) for a in (x, b))
-    return px / pb if pb > 0 else float("nan")
+    return np.abs(np.fft.fft2(levelled(x) * w)) ** 2, np.abs(np.fft.fft2(levelled(b) * w)) ** 2
+
+
+def _share(r: float) -> float:
+    """The louder frame's share ``2 r / (1 + r)`` for a power ratio r above
+    :data:`~stmdenoise.processing.spectrum.UNEQUAL_NOISE`, else 1 (and 1 where r is NaN)."""
+    if not np.isfinite(r) or r <= UNEQUAL_NOISE:
+        return 1.0
+    return float(2.0 * r / (1.0 + r))
+
+
+def louder_shares(z: Any, look: Any) -> tuple[float, tuple[float, ...]]:
+    """:func:`noise_share` and :func:`sector_shares` from one pair of spectra (what the
+    two-direction filter's pairing reads)."""
+    powers = _powers(z, look)
+    if powers is None:
+        return 1.0, tuple(1.0 for _ in range(len(fine_sectors((2, 2)))))
+    px, pb = powers
+
+    def ratio(mask: np.ndarray) -> float:
+        den = float(pb[mask].sum())
+        return float(px[mask].sum()) / den if den > 0 else float("nan")
+
+    return _share(ratio(fine_octave(px.shape))), tuple(_share(ratio(m)) for m in fine_sectors(px.shape))
+
+
+def sector_shares(z: Any, look: Any) -> tuple[float, ...]:
+    """:func:`noise_share` in each sector of :func:`sector_power_ratios`: where ``z`` is clearly
+    the louder frame along that direction of the spectrum, its share ``2 r / (1 + r)``; else 1.
+    Never below 1, as :func:`noise_share` (docs/model-selection.md, candidate DA)."""
+    return tuple(_share(r) for r in sector_power_ratios(z, look))
 
 
 def noise_share(z: Any, look: Any) -> float:
@@ -92,7 +148,4 @@ def noise_share(z: Any, look: Any) -> float:
     that one direction shows at a lower contrast, that difference reads as an excess of noise;
     the threshold tolerates a look at down to 0.82x the frame's amplitude there.
     """
-    r = fine_power_ratio(z, look)
-    if not np.isfinite(r) or r <= UNEQUAL_NOISE:
-        return 1.0
-    return float(2.0 * r / (1.0 + r))
+    return _share(fine_power_ratio(z, look))

@@ -142,7 +142,7 @@ from stmdenoise.model.two_direction_notices import (
     describe_step,
 )
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
-from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave
+from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave, fine_sectors
 
 __all__ = [
     "BAND",
@@ -160,6 +160,7 @@ __all__ = [
     "below_resolution",
     "describe_step",
     "pair_problem",
+    "share_map",
     "shared_rows",
     "two_direction_wiener",
 ]
@@ -367,6 +368,19 @@ def pair_problem(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, floa
         return str(exc)
 
 
+def share_map(noise_share: float, sector_shares: tuple[float, ...]) -> Array:
+    """The frame's share of the noise on a tile's spectrum (:data:`TILE` x :data:`TILE`):
+    ``sector_shares[i]`` on the finest octave's sector i
+    (:func:`~stmdenoise.processing.spectrum.fine_sectors`), ``noise_share`` everywhere else."""
+    masks = fine_sectors((TILE, TILE))
+    if len(sector_shares) != len(masks):
+        raise ValueError(f"sector_shares needs {len(masks)} values, got {len(sector_shares)}")
+    out = np.full((TILE, TILE), float(noise_share))
+    for mask, share in zip(masks, sector_shares, strict=True):
+        out[mask] = share
+    return out
+
+
 def two_direction_wiener(
     z: NDArray[Any],
     other: NDArray[Any],
@@ -378,6 +392,7 @@ def two_direction_wiener(
     pixel_size: tuple[float, float] | None = None,
     strip_levels: StripLevelsLike | BandedLevelsLike | None = None,
     noise_share: float = 1.0,
+    sector_shares: tuple[float, ...] | None = None,
     louder_rows: bool = False,
     put_back: bool = True,
     coarse: bool = True,
@@ -413,6 +428,12 @@ def two_direction_wiener(
         a frame louder than its second look, less for a quieter one, which the app never passes:
         :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidates
         BJ-BL).
+    sector_shares : tuple of float, optional
+        ``z``'s share in each sector of the finest octave
+        (:data:`~stmdenoise.processing.spectrum.FINE_SECTORS`,
+        :func:`stmdenoise.metrics.noise_share.sector_shares`), in place of ``noise_share`` on the
+        tiles' coefficients there (:func:`share_map`); the frame-grid filter of the longest periods
+        keeps ``noise_share`` (docs/model-selection.md, candidate DA).
     louder_rows : bool
         Raise a parity's noise spectrum by its own rows' power at 2-4 px over its noise-source
         rows' where that is above 1.5x (:func:`_louder_rows`; not with per-strip
@@ -446,8 +467,9 @@ def two_direction_wiener(
     """
     if not 1 <= band <= TILE:
         raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
-    if not (math.isfinite(noise_share) and 0.0 < noise_share < 2.0):
-        raise ValueError(f"noise_share must lie in (0, 2), got {noise_share}")
+    for share in (noise_share, *(sector_shares or ())):
+        if not (math.isfinite(share) and 0.0 < share < 2.0):
+            raise ValueError(f"noise_share and sector_shares must lie in (0, 2), got {share}")
     x, b = _frames(z, other)
     blk = _block(x, b, offset)
     if problem := _problem(blk, band):
@@ -495,7 +517,12 @@ def two_direction_wiener(
         edges, levels = levels_by_band(strip_levels)
         masks = fast_bands(pixel_size, edges)
         whole_level = [float(np.mean([band_level(lv, r, band) for r in whole])) for lv in levels]
-    half = noise_share / 2.0  # the frame's own share of the difference's noise
+    # the frame's own share of the difference's noise: one number, or one per sector of the finest
+    # octave on the tiles' spectrum (the frame-grid filter keeps the number)
+    half: float | Array = noise_share / 2.0
+    if sector_shares is not None:
+        half = share_map(noise_share, sector_shares) / 2.0
+    frame_half = noise_share / 2.0
     louder = (
         _louder_rows(lev, start, whole, inside, r0, band) if louder_rows and not per_strip else [1.0, 1.0]
     )
@@ -552,7 +579,7 @@ def two_direction_wiener(
         if split:
             kept = kept + longest_by[p]
         if coarse:
-            kept = long_periods(coarse_frame, kept, differences[p], half * louder[p], split=split)
+            kept = long_periods(coarse_frame, kept, differences[p], frame_half * louder[p], split=split)
         filtered = np.asarray(x[start:stop] - lev) + kept
         out[start:stop][parity == p] = filtered[parity == p]
         if progress is not None:

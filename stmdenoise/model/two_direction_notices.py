@@ -18,6 +18,7 @@ __all__ = [
     "LOOK_SHRUNK_NOTICE",
     "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
+    "SECTOR_SHARES_NOTICE",
     "PUT_BACK_NOTICE",
     "STRIP_LEVELS_NOTICE",
     "TWO_DIRECTION_NOTICE",
@@ -48,6 +49,15 @@ NOISE_SHARE_NOTICE = (
     "periods of 2-4 px), so it was filtered with its own share of their difference's noise, "
     "{percent:.0f} % of it instead of half."
 )
+
+#: Added to it where the frame is clearly the noisier direction along one axis of its spectrum only
+#: (version 2.25, candidate DA): the sectors of periods of 2-4 px, from the fast axis to the slow one.
+SECTOR_SHARES_NOTICE = (
+    " Along {sectors} of its spectrum this frame is the noisier direction, so at periods of 2-4 px "
+    "there it was filtered with {percent} of their difference's noise instead of half."
+)
+#: The sectors' names in :data:`SECTOR_SHARES_NOTICE` (``FINE_SECTORS``' order).
+SECTOR_NAMES = ("the fast axis", "the diagonals", "the slow axis")
 
 #: Added to it where one parity's own rows were clearly louder than its noise source's (version 2.14).
 LOUDER_ROWS_NOTICE = (
@@ -87,6 +97,14 @@ def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
         notice += NOISE_SHARE_NOTICE.format(
             ratio=share / (2.0 - share), direction=direction, percent=50.0 * share
         )
+    if sectors := [float(v) for v in params.get("sector_shares", ())]:
+        base = float(params.get("noise_share", 1.0))
+        louder = [(name, v) for name, v in zip(SECTOR_NAMES, sectors, strict=False) if v != base]
+        if louder:
+            notice += SECTOR_SHARES_NOTICE.format(
+                sectors=" and ".join(name for name, _ in louder),
+                percent=" and ".join(f"{50.0 * v:.0f} %" for _, v in louder),
+            )
     if raised := [float(v) for v in params.get("louder_rows", ()) if float(v) != 1.0]:
         notice += LOUDER_ROWS_NOTICE.format(band=band, ratio=max(raised))
     if (shrunk := float(params.get("look_shrunk_from", 1.0))) != 1.0:

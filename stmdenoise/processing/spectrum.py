@@ -22,10 +22,12 @@ from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
     "FINE_OCTAVE",
+    "FINE_SECTORS",
     "PERIODIC_PEAK_RATIO",
     "RESOLUTION",
     "UNEQUAL_NOISE",
     "fine_octave",
+    "fine_sectors",
     "power_spectrum",
     "radial_profile",
     "find_ring",
@@ -43,6 +45,11 @@ __all__ = [
 #: two-direction filter and its verdict compare two frames' (or two sets of rows') noise there
 #: (:mod:`stmdenoise.metrics.noise_share`, :mod:`stmdenoise.model.two_direction`).
 FINE_OCTAVE = (0.25, 0.5)
+#: Angular sectors of :data:`FINE_OCTAVE`, degrees from the fast axis (atan2(|ky|, |kx|)): one
+#: direction of a scan can be the noisier along one axis of the spectrum and not the other (CO_img_0050
+#: Current's forward frame 1.78x its backward one's power at 60-90°, 0.72x at 0-30°, 0.96x over the
+#: octave; :mod:`stmdenoise.metrics.noise_share`, docs/model-selection.md, candidate DA).
+FINE_SECTORS = (0.0, 30.0, 60.0, 90.0)
 #: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
 #: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): the two-direction filter
 #: treats each strip's noise on its own only there (docs/model-selection.md, candidates AM and AQ),
@@ -67,6 +74,25 @@ def fine_octave(shape: tuple[int, int]) -> np.ndarray:
     """
     k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
     return np.asarray((k >= FINE_OCTAVE[0]) & (k < FINE_OCTAVE[1]))
+
+
+def fine_sectors(shape: tuple[int, int]) -> list[np.ndarray]:
+    """The coefficients of an FFT of ``shape`` in :data:`FINE_OCTAVE`, one mask per sector of
+    :data:`FINE_SECTORS` (the last one closed at 90°): together exactly :func:`fine_octave`.
+
+    >>> [int(m.sum()) for m in fine_sectors((8, 8))]
+    [12, 12, 12]
+    """
+    ky = np.abs(np.fft.fftfreq(shape[0]))[:, None]
+    kx = np.abs(np.fft.fftfreq(shape[1]))[None, :]
+    angle = np.degrees(np.arctan2(np.broadcast_to(ky, shape), np.broadcast_to(kx, shape)))
+    fine = fine_octave(shape)
+    edges = FINE_SECTORS
+    last = len(edges) - 2
+    return [
+        np.asarray(fine & (angle >= lo) & ((angle < hi) if i < last else (angle <= hi)))
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=False))
+    ]
 
 
 #: Frequencies above which (cycles per pixel, |k|) the median power of a spectrum is taken as the

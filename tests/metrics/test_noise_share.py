@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stmdenoise.metrics.noise_share import UNEQUAL_NOISE, fine_power_ratio, noise_share
+from stmdenoise.metrics.noise_share import (
+    UNEQUAL_NOISE,
+    fine_power_ratio,
+    louder_shares,
+    noise_share,
+    sector_power_ratios,
+    sector_shares,
+)
 from stmdenoise.processing.smoothing import gaussian_smooth
+from stmdenoise.processing.spectrum import fine_sectors
 from stmdenoise.quality_rows import verdict_rows
 from stmdenoise.safety import judge
 from stmdenoise.scan import Scan
@@ -36,6 +44,46 @@ def test_only_a_clearly_louder_frame_gets_its_own_share() -> None:
     even, other = _pair(1.2)
     assert 1.0 < fine_power_ratio(even, other) < UNEQUAL_NOISE
     assert noise_share(even, other) == 1.0
+
+
+def _along(shape: tuple[int, int], sector: int, power: float, rng: np.random.Generator) -> np.ndarray:
+    """White noise of ``power`` per pixel kept in one sector of the finest octave only."""
+    keep = fine_sectors(shape)[sector]
+    w = np.fft.ifft2(np.fft.fft2(rng.standard_normal(shape)) * keep).real
+    return w * np.sqrt(power / np.mean(w**2))
+
+
+def test_a_frame_louder_along_the_slow_axis_only_gets_its_share_there() -> None:
+    """Candidate DA: one direction louder at 60-90° from the fast axis, the other at 0-30°; over the
+    whole octave the two balance, so the whole frame's share is 1, but each sector reads its own."""
+    rng = np.random.default_rng(4)
+    shape = (128, 160)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    surface = np.sin(xx / 11.0) + np.cos(yy / 13.0)
+    base = [surface + rng.normal(0, 0.1, shape) for _ in range(2)]
+    # 0.01 per pixel of white noise is about a third of it in each sector (~0.0035): add 1.5x that
+    # along the slow axis to one look and along the fast axis to the other
+    z = base[0] + _along(shape, 2, 0.0055, rng)
+    look = base[1] + _along(shape, 0, 0.0055, rng)
+    assert noise_share(z, look) == 1.0 and abs(fine_power_ratio(z, look) - 1.0) < 0.1
+    fast, diagonal, slow = sector_power_ratios(z, look)
+    assert slow > 2.2 and fast < 1 / 2.2 and 0.85 < diagonal < 1.15
+    shares = sector_shares(z, look)
+    assert shares[0] == 1.0 and shares[1] == 1.0  # never below 1: the quieter direction keeps half
+    assert shares[2] == pytest.approx(2 * slow / (1 + slow), rel=1e-12)
+    back = sector_shares(look, z)
+    assert back[0] == pytest.approx(2 / (1 + fast), rel=1e-12) and back[1:] == (1.0, 1.0)
+    # the pairing reads both from one pair of spectra
+    assert louder_shares(z, look) == (noise_share(z, look), shares)
+    assert louder_shares(np.full_like(z, np.nan), look) == (1.0, (1.0, 1.0, 1.0))
+
+
+def test_the_sectors_split_the_finest_octave_exactly() -> None:
+    for shape in ((8, 8), (64, 64), (112, 111)):
+        k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
+        total = np.sum(fine_sectors(shape), axis=0)
+        assert total.max() == 1
+        np.testing.assert_array_equal(total.astype(bool), (k >= 0.25) & (k < 0.5))
 
 
 def test_unmeasured_rows_are_left_out_and_nothing_measurable_means_even() -> None:

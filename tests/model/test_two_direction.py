@@ -621,12 +621,34 @@ def test_co_img_0050_current_is_closer_to_its_second_look_with_the_strip_levels(
     path = shared_dir / "realdata" / "nanonis" / "CO_img_0050.sxm"
     _, fwd, bwd = two_direction_frames(path, ["Current"])[0]
     offset, look = judging_look(fwd, bwd)
-    pair = prepare_pair(fwd, bwd)
+    pair = replace(prepare_pair(fwd, bwd), sectors=(1.0, 1.0, 1.0))  # the levels alone (DA: below)
     report: dict[str, object] = {}
     with_levels = denoise_pair(fwd, pair, report=report)
     assert report == {"strip_levels": True}
     without = two_direction_wiener(np.asarray(fwd.data), pair.look, pair.offset, band=pair.band)
     d = error_difference(with_levels, without, fwd, look, offset=offset)[-1]
+    assert d.difference < -2 * d.se, d
+
+
+@pytest.mark.realdata
+def test_co_img_0050_current_is_closer_to_its_second_look_with_its_slow_axis_share(shared_dir: Path) -> None:
+    """Candidate DA's evidence, held: CO_img_0050 Current's forward frame is the noisier direction
+    along the slow axis only (its whole-octave share is 1); its share there brings the output closer
+    to the second look beyond twice the paired standard error."""
+    from stmdenoise.metrics.fidelity import error_difference
+    from stmdenoise.pairing import denoise_pair, prepare_pair
+    from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
+
+    path = shared_dir / "realdata" / "nanonis" / "CO_img_0050.sxm"
+    _, fwd, bwd = two_direction_frames(path, ["Current"])[0]
+    offset, look = judging_look(fwd, bwd)
+    pair = prepare_pair(fwd, bwd)
+    assert pair.share == 1.0 and pair.sectors[:2] == (1.0, 1.0) and pair.sectors[2] > 1.2
+    report: dict[str, object] = {}
+    shared = denoise_pair(fwd, pair, report=report)
+    assert report["sector_shares"] == [1.0, 1.0, round(pair.sectors[2], 4)]
+    evenly = denoise_pair(fwd, replace(pair, sectors=(1.0, 1.0, 1.0)))
+    d = error_difference(shared, evenly, fwd, look, offset=offset)[-1]
     assert d.difference < -2 * d.se, d
 
 
@@ -655,7 +677,8 @@ def test_a_louder_frame_gets_its_own_share_of_the_noise_and_is_closer_to_the_sur
         fwd = Scan(1e-10 * loud, pixel_size=(PX, PX))
         bwd = replace(fwd, data=1e-10 * quiet, direction="backward")
         outs.append((s, fwd, bwd, on.denoise(fwd, partner=bwd), on.denoise(bwd, partner=fwd)))
-    monkeypatch.setattr(pairing, "noise_share", lambda *_: 1.0)  # half the difference, as before BL
+    # half the difference, as before BL (and no sector's share: candidate DA)
+    monkeypatch.setattr(pairing, "louder_shares", lambda *_: (1.0, (1.0, 1.0, 1.0)))
     gains = []
     for s, fwd, bwd, out, back in outs:
         assert 1.3 < out.steps[-1].params["noise_share"] < 1.55
@@ -673,7 +696,9 @@ def test_a_louder_frame_gets_its_own_share_of_the_noise_and_is_closer_to_the_sur
 
 
 def test_frames_whose_noise_changes_strip_by_strip_keep_half_the_difference(tmp_path: Path) -> None:
-    """Where the per-strip levels are in use, a whole-frame excess is the bursts': no share (BK)."""
+    """Where the per-strip levels are in use, a whole-frame excess is the bursts': no share of the
+    whole frame (BK); a sector of the finest octave where the frame is clearly louder gets its own
+    there only (candidate DA)."""
     from stmdenoise.metrics.noise_share import noise_share
 
     on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
@@ -687,6 +712,59 @@ def test_frames_whose_noise_changes_strip_by_strip_keep_half_the_difference(tmp_
     fwd = Scan(1e-10 * f, pixel_size=(FINE, FINE))
     step = on.denoise(fwd, partner=replace(fwd, data=1e-10 * b, direction="backward")).steps[-1].params
     assert step["strip_levels"] is True and "noise_share" not in step
+    assert all(v > 1.0 for v in step["sector_shares"])  # louder along every direction: each sector's
+
+
+def test_a_map_of_ones_is_the_number_one_to_the_bit() -> None:
+    """Candidate DA: the sectors' shares enter as a map on the tile's spectrum; all ones is the
+    filter without them, bit for bit, and a share outside (0, 2) is refused there too."""
+    _s, f, b = _looks()
+    plain = two_direction_wiener(f, b, (0.0, 0.0))
+    ones = two_direction_wiener(f, b, (0.0, 0.0), sector_shares=(1.0, 1.0, 1.0))
+    np.testing.assert_array_equal(ones, plain)
+    with pytest.raises(ValueError, match="sector_shares"):
+        two_direction_wiener(f, b, (0.0, 0.0), sector_shares=(1.0, 2.0, 1.0))
+
+
+def test_a_frame_louder_along_the_slow_axis_only_is_filtered_more_there(tmp_path: Path) -> None:
+    """Candidate DA: one direction's extra noise lies at 60-90° from the fast axis (periods of 2-4
+    px), the other's at 0-30°: the whole frame's share is 1, each frame gets its own share in its
+    louder sector, comes out closer to the surface there, and the verdict says along which axis."""
+    from stmdenoise.metrics.noise_share import noise_share
+    from stmdenoise.processing.spectrum import fine_sectors
+
+    on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
+    rng = np.random.default_rng(3)
+    s = _surface(256, 192)
+
+    def along(sector: int, power: float) -> np.ndarray:
+        w = np.fft.ifft2(np.fft.fft2(rng.standard_normal(s.shape)) * fine_sectors(s.shape)[sector]).real
+        return w * np.sqrt(power / np.mean(w**2))
+
+    f = s + 0.2 * rng.standard_normal(s.shape) + along(2, 0.03)
+    b = s + 0.2 * rng.standard_normal(s.shape) + along(0, 0.03)
+    assert noise_share(f, b) == 1.0
+    fwd = Scan(1e-10 * f, pixel_size=(PX, PX))
+    bwd = replace(fwd, data=1e-10 * b, direction="backward")
+    out = on.denoise(fwd, partner=bwd)
+    step = out.steps[-1].params
+    assert step["sector_shares"][:2] == [1.0, 1.0] and step["sector_shares"][2] > 1.3
+    assert "noise_share" not in step
+    slow = fine_sectors(s.shape)[2]
+
+    def err(z: np.ndarray) -> float:
+        return float((np.abs(np.fft.fft2(z - 1e-10 * s)) ** 2)[slow].sum())
+
+    import stmdenoise.pairing as pairing
+
+    pair = pairing.prepare_pair(fwd, bwd)
+    shared = pairing.denoise_pair(fwd, pair)
+    evenly = pairing.denoise_pair(fwd, replace(pair, sectors=(1.0, 1.0, 1.0)))  # half the difference
+    assert err(shared) < 0.9 * err(evenly)  # closer to the surface in its louder sector
+    back = on.denoise(bwd, partner=fwd).steps[-1].params  # louder along the fast axis
+    assert back["sector_shares"][0] > 1.3 and back["sector_shares"][1:] == [1.0, 1.0]
+    said = [n for n in on.denoise_checked(fwd, partner=bwd).verdict.notices if "noisier direction" in n]
+    assert len(said) == 1 and "Along the slow axis of its spectrum" in said[0] and "fast axis" not in said[0]
 
 
 @pytest.mark.parametrize("share", [0.0, 2.0, float("nan"), -1.0])
