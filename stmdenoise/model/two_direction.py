@@ -44,7 +44,9 @@ average per band over hundreds to thousands of coefficients, which keeps the fwd
 gets half of it unless the caller passes ``noise_share``: for a frame clearly noisier than its
 second look (:func:`stmdenoise.metrics.noise_share.noise_share`, through
 :func:`stmdenoise.pairing.denoise_pair`, only where no per-strip levels are given) its own share,
-so it is not under-filtered (docs/model-selection.md, candidate BL). Likewise along the scan: a
+so it is not under-filtered (docs/model-selection.md, candidate BL); and where it is the clearly
+louder along one axis of its spectrum only, its share in that sector of the finest octave
+(``sector_shares``, :func:`share_map`, per-strip levels or not: candidate DA). Likewise along the scan: a
 parity of bands whose own rows hold clearly more power at 2-4 px than the bands its noise came
 from gets its noise raised by that ratio (``louder_rows``, :func:`_louder_rows`; the frame alone
 is read, so cross-fitting holds; candidate BP).
