@@ -78,6 +78,13 @@ def test_a_frame_louder_along_the_slow_axis_only_gets_its_share_there() -> None:
     assert louder_shares(np.full_like(z, np.nan), look) == (1.0, (1.0, 1.0, 1.0))
 
 
+def test_the_verdict_names_every_sector() -> None:
+    from stmdenoise.model.two_direction_notices import SECTOR_NAMES
+    from stmdenoise.processing.spectrum import FINE_SECTORS
+
+    assert len(SECTOR_NAMES) == len(FINE_SECTORS) - 1 == len(fine_sectors((8, 8)))
+
+
 def test_the_sectors_split_the_finest_octave_exactly() -> None:
     for shape in ((8, 8), (64, 64), (112, 111)):
         k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
