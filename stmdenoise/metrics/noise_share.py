@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave, fine_sectors
+from stmdenoise.processing.spectrum import FINE_OCTAVE, FINE_SECTORS, UNEQUAL_NOISE, fine_octave, fine_sectors
 
 __all__ = [
     "FINE_OCTAVE",
@@ -68,10 +68,7 @@ def fine_power_ratio(z: Any, look: Any) -> float:
     none or ``look`` has no power there). Registration does not change a power spectrum, so the
     two need not be aligned."""
     powers = _powers(z, look)
-    if powers is None:
-        return float("nan")
-    px, pb = (float(p[fine_octave(p.shape)].sum()) for p in powers)
-    return px / pb if pb > 0 else float("nan")
+    return float("nan") if powers is None else _ratios(powers, [fine_octave(powers[0].shape)])[0]
 
 
 def sector_power_ratios(z: Any, look: Any) -> tuple[float, ...]:
@@ -80,13 +77,12 @@ def sector_power_ratios(z: Any, look: Any) -> tuple[float, ...]:
     a direction can be the noisier along one axis of the spectrum only."""
     powers = _powers(z, look)
     if powers is None:
-        return tuple(float("nan") for _ in range(len(fine_sectors((2, 2)))))
-    px, pb = powers
-    ratios = []
-    for mask in fine_sectors(px.shape):
-        num, den = float(px[mask].sum()), float(pb[mask].sum())
-        ratios.append(num / den if den > 0 else float("nan"))
-    return tuple(ratios)
+        return (float("nan"),) * _SECTORS
+    return tuple(_ratios(powers, fine_sectors(powers[0].shape)))
+
+
+#: How many sectors :data:`~stmdenoise.processing.spectrum.FINE_SECTORS` makes.
+_SECTORS = len(FINE_SECTORS) - 1
 
 
 def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -103,6 +99,17 @@ def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return np.abs(np.fft.fft2(levelled(x) * w)) ** 2, np.abs(np.fft.fft2(levelled(b) * w)) ** 2
 
 
+def _ratios(powers: tuple[np.ndarray, np.ndarray], masks: list[np.ndarray]) -> list[float]:
+    """The first spectrum's power over the second's in each of ``masks`` (NaN where the second
+    holds none)."""
+    px, pb = powers
+    out = []
+    for mask in masks:
+        num, den = float(px[mask].sum()), float(pb[mask].sum())
+        out.append(num / den if den > 0 else float("nan"))
+    return out
+
+
 def _share(r: float) -> float:
     """The louder frame's share ``2 r / (1 + r)`` for a power ratio r above
     :data:`~stmdenoise.processing.spectrum.UNEQUAL_NOISE`, else 1 (and 1 where r is NaN)."""
@@ -116,14 +123,10 @@ def louder_shares(z: Any, look: Any) -> tuple[float, tuple[float, ...]]:
     two-direction filter's pairing reads)."""
     powers = _powers(z, look)
     if powers is None:
-        return 1.0, tuple(1.0 for _ in range(len(fine_sectors((2, 2)))))
-    px, pb = powers
-
-    def ratio(mask: np.ndarray) -> float:
-        den = float(pb[mask].sum())
-        return float(px[mask].sum()) / den if den > 0 else float("nan")
-
-    return _share(ratio(fine_octave(px.shape))), tuple(_share(ratio(m)) for m in fine_sectors(px.shape))
+        return 1.0, (1.0,) * _SECTORS
+    shape = powers[0].shape
+    whole, *sectors = (_share(r) for r in _ratios(powers, [fine_octave(shape), *fine_sectors(shape)]))
+    return whole, tuple(sectors)
 
 
 def sector_shares(z: Any, look: Any) -> tuple[float, ...]:
