@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.processing.spectrum import SIGNAL_COHERENCE
+
 __all__ = [
     "ALL",
     "SIGNAL_COHERENCE",
@@ -27,10 +29,6 @@ __all__ = [
     "radial_frequency",
     "radial_period",
 ]
-
-#: Share of a band's raw power that must be common to the looks before the band counts as
-#: holding signal (below it, a band's error says nothing about signal changed).
-SIGNAL_COHERENCE = 0.05
 
 
 @dataclass(frozen=True)

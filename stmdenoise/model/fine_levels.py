@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.model.fourier_tiles import HALF, STRIDE, TILE, tile_corners
-from stmdenoise.processing.spectrum import RESOLUTION
+from stmdenoise.processing.spectrum import RESOLUTION, SIGNAL_COHERENCE
 
 __all__ = [
     "RESOLUTION",
@@ -30,6 +30,7 @@ __all__ = [
     "below_resolution",
     "fast_bands",
     "levels_by_band",
+    "quiet_fine",
     "relative_levels",
     "sine",
     "tile_levels",
@@ -65,21 +66,64 @@ def sine(n: int) -> Array:
     return np.sin(np.pi * (np.arange(n) + 0.5) / n)
 
 
-def below_resolution(pixel_size: tuple[float, float] | None) -> NDArray[np.bool_]:
-    """Which coefficients of a tile's half spectrum (:data:`TILE` x :data:`HALF`) have periods
-    under :data:`RESOLUTION` on a grid of ``pixel_size`` = (dy, dx) metres (none without one).
+def below_resolution(pixel_size: tuple[float, float] | None, *, full: bool = False) -> NDArray[np.bool_]:
+    """Which coefficients of a tile's half spectrum (:data:`TILE` x :data:`HALF`), or with ``full``
+    its whole spectrum (TILE x TILE), have periods under :data:`RESOLUTION` on a grid of
+    ``pixel_size`` = (dy, dx) metres (none without one).
 
     >>> int(below_resolution(None).sum()), int(below_resolution((1.5e-10, 1.5e-10)).sum())
     (0, 0)
     >>> bool(below_resolution((0.3e-10, 0.3e-10))[0, HALF - 1])  # 2 px along x: 0.6 Å
     True
+    >>> below_resolution((0.3e-10, 0.3e-10), full=True).shape == (TILE, TILE)
+    True
     """
+    cols = TILE if full else HALF
     if pixel_size is None:
-        return np.zeros((TILE, HALF), dtype=bool)
+        return np.zeros((TILE, cols), dtype=bool)
     dy, dx = pixel_size
     ky = np.fft.fftfreq(TILE)[:, None] / dy
-    kx = np.abs(np.fft.fftfreq(TILE)[None, :HALF]) / dx
+    kx = np.abs(np.fft.fftfreq(TILE)[None, :cols]) / dx
     return np.asarray(np.hypot(ky, kx) > 1.0 / RESOLUTION)
+
+
+def quiet_fine(pixel_size: tuple[float, float] | None, together: Array, apart: Array) -> NDArray[np.bool_]:
+    """The coefficients under :data:`RESOLUTION` (a tile's whole TILE x TILE spectrum) in the radial
+    octaves whose finest part holds no surface: where the two looks share less than
+    :data:`~stmdenoise.processing.spectrum.SIGNAL_COHERENCE` of their power there, the fidelity
+    measures' rule for a band without signal. ``together`` and ``apart`` are the mean tile power
+    of the sum and the difference of the two looks (the same tiles): Re(X B*) = (|X + B|² -
+    |X - B|²) / 4 and (|X|² + |B|²) / 2 = (|X + B|² + |X - B|²) / 4. Octaves of period from 2 px
+    (the first takes the corners under it), the pixel the grid's geometric mean; none without a
+    pixel size (docs/model-selection.md, candidate DC).
+
+    >>> rng = np.random.default_rng(0)
+    >>> apart = np.abs(np.fft.fft2(rng.standard_normal((TILE, TILE)))) ** 2
+    >>> int(quiet_fine(None, apart, apart).sum())
+    0
+    >>> px = (0.3e-10, 0.3e-10)
+    >>> bool(np.array_equal(quiet_fine(px, apart, apart), below_resolution(px, full=True)))
+    True
+    >>> int(quiet_fine(px, 3 * apart, apart).sum())  # half the power shared
+    0
+    """
+    fine = below_resolution(pixel_size, full=True)
+    if pixel_size is None or not fine.any():
+        return fine
+    dy, dx = pixel_size
+    ky = np.fft.fftfreq(TILE)[:, None] / dy
+    kx = np.fft.fftfreq(TILE)[None, :] / dx
+    k = np.hypot(ky, kx)
+    period_px = 1.0 / (k[fine] * math.sqrt(dy * dx))  # k > 0 on every fine coefficient
+    octave = np.full(fine.shape, -1)
+    octave[fine] = np.floor(np.log2(np.maximum(period_px, 2.0) / 2.0)).astype(int)
+    quiet = np.zeros_like(fine)
+    for j in np.unique(octave[fine]):
+        part = fine & (octave == j)
+        shared, power = np.sum(together[part] - apart[part]), np.sum(together[part] + apart[part])
+        if power > 0 and shared < SIGNAL_COHERENCE * power:
+            quiet |= part
+    return quiet
 
 
 def tile_levels(shape: tuple[int, int], start: int, levels: StripLevelsLike) -> Array:
@@ -137,8 +181,6 @@ def fast_bands(pixel_size: tuple[float, float], edges: tuple[float, ...]) -> lis
     """For each band of fast-axis frequency (``edges``, cycles per pixel), which coefficients of a
     tile's *full* spectrum (:data:`TILE` x TILE) have periods under :data:`RESOLUTION` and |kx| in
     it."""
-    dy, dx = pixel_size
-    ky = np.fft.fftfreq(TILE)[:, None]
     kx = np.abs(np.fft.fftfreq(TILE))[None, :]
-    fine = np.hypot(ky / dy, kx / dx) > 1.0 / RESOLUTION
+    fine = below_resolution(pixel_size, full=True)
     return [fine & (kx >= lo) & (kx < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]

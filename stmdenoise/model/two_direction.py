@@ -111,6 +111,7 @@ from stmdenoise.model.fine_levels import (
     below_resolution,
     fast_bands,
     levels_by_band,
+    quiet_fine,
     relative_levels,
     sine,
 )
@@ -483,9 +484,8 @@ def two_direction_wiener(
     bands, inside = _noise_bands(blk, band)
     lev = level_plane(x[start:stop])
     coarse_frame = long_periods_frame(lev) if coarse else None
-    per_strip = (
-        strip_levels is not None and pixel_size is not None and bool(below_resolution(pixel_size).any())
-    )
+    fine_grid = bool(below_resolution(pixel_size).any())  # any period under the tip's resolution
+    per_strip = strip_levels is not None and fine_grid
     # the tiles see the short periods only where the frame's own grid takes the long ones (CU)
     split = coarse_frame is not None and not per_strip
     lev_t = short_periods(lev, coarse_frame.lev_f) if coarse_frame is not None and split else lev
@@ -493,6 +493,7 @@ def two_direction_wiener(
     power = _welch(lev_t, [r - start for r in whole], band)
     power_all = _welch(lev, [r - start for r in whole], band) if split else power
     noises, short_noises = [], []
+    quiets: list[NDArray[np.bool_] | None] = []  # per parity: where its noise is over-subtracted
     differences: list[list[Array]] = []  # each parity's noise bands of forward minus backward
     for use in inside:
         # the noise for rows of parity p: the other bands only, both frames levelled with the
@@ -502,9 +503,14 @@ def two_direction_wiener(
         for i in use:
             fit[i : i + band] = True
         x_lev, b_lev = level_plane(x[r0:r1, c0:c1], mask=fit), level_plane(moved, mask=fit)
-        diffs = [x_lev[i : i + band] - _shifted(b_lev[i : i + band], fy, fx) for i in use]
+        looks = [_shifted(b_lev[i : i + band], fy, fx) for i in use]
+        diffs = [x_lev[i : i + band] - look for i, look in zip(use, looks, strict=True)]
         differences.append(diffs)
-        noises.append(_mean([_welch(d, [0], band) for d in diffs]))
+        noises.append(noise := _mean([_welch(d, [0], band) for d in diffs]))
+        # under the tip's resolution, the octaves where these bands' two looks share no surface (DC)
+        sums = [x_lev[i : i + band] + look for i, look in zip(use, looks, strict=True)] if fine_grid else []
+        together = _mean([_welch(a, [0], band) for a in sums])
+        quiets.append(None if noise is None or together is None else quiet_fine(pixel_size, together, noise))
         # the tiles' noise from the same bands' short periods, each band on its own (cross-fitted)
         short_noises.append(_mean([_welch(short_periods(d), [0], band) for d in diffs]) if split else None)
     if power is None:  # no complete band of z: _problem has ruled it out
@@ -534,8 +540,14 @@ def two_direction_wiener(
     # the tiles' input lost the split's share of every coefficient: their noise is the short periods'
     tile_noise = [n * louder[p] for p, n in enumerate(short_noises) if n is not None] if split else sources
     assert len(sources) == 2  # _problem has ruled out a parity without noise
+    over = [q for q, n in zip(quiets, noises, strict=True) if n is not None]
     if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
-        transfers = [wiener_gain(noise * half, power, half_plane=False) for noise in tile_noise]
+        # under the tip's resolution, where the looks share no surface, the noise is over-subtracted
+        # (candidates DB, DC)
+        transfers = [
+            wiener_gain(noise * half, power, half_plane=False, fine=quiet)
+            for noise, quiet in zip(tile_noise, over, strict=True)
+        ]
         tile_gains = [t[:, :HALF] for t in transfers]
         look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
         if look_block is not None and split:  # its short periods, as the frame's
@@ -556,7 +568,7 @@ def two_direction_wiener(
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
         if split:  # the longest periods: the tiles' gain as the whole frame gives it
             assert coarse_frame is not None and power_all is not None
-            gains_all = [wiener_gain(noise * half, power_all) for noise in sources]
+            gains_all = [wiener_gain(n * half, power_all, fine=q) for n, q in zip(sources, over, strict=True)]
             longest_by = [
                 outside_blend(coarse_frame, k)
                 for k in filter_tiles_each(longest_periods(coarse_frame), gains_all, cancel)
@@ -569,7 +581,7 @@ def two_direction_wiener(
                 source = float(np.mean([band_level(lv, r0 + i, band) for i in inside[p]]))
                 relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
                 mean_level.append(level / source)
-            gains, classes = class_gains(noise * half, power, relative, mean_level, masks)
+            gains, classes = class_gains(noise * half, power, relative, mean_level, masks, quiet=over[p])
             kept = filter_rows(lev, gains, classes, cancel)  # per-strip levels: never split
         else:
             kept = kept_by[p]

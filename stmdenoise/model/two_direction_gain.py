@@ -18,12 +18,20 @@ from scipy.ndimage import gaussian_filter
 from stmdenoise.model.fourier_tiles import HALF, SKIP, TILE
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS
 
-__all__ = ["SMOOTH", "SURE_SIGMAS", "class_gains", "sure", "wiener_gain"]
+__all__ = ["OVER_SUBTRACT", "SMOOTH", "SURE_SIGMAS", "class_gains", "sure", "wiener_gain"]
 
 Array = NDArray[np.float64]
 
 #: Gaussian smoothing of N and P, Fourier bins.
 SMOOTH = 1.0
+#: The noise the gain takes, times its estimate, at periods under the tip's resolution
+#: (:data:`~stmdenoise.model.fine_levels.RESOLUTION`) in the octaves where the two looks share no
+#: surface (:func:`~stmdenoise.model.fine_levels.quiet_fine`): spectral subtraction's
+#: over-subtraction (Berouti, Schwartz and Makhoul, ICASSP 1979). Where a tile holds noise only, P
+#: scatters about N and ``1 - N / P`` lets a few per cent of the noise through; there a coefficient
+#: is kept only where its power clearly exceeds the noise (docs/model-selection.md, candidates DB
+#: and DC).
+OVER_SUBTRACT = 1.5
 #: Widths (px) of the Gaussian after the gain that Stein's unbiased risk estimate chooses among
 #: (0: the Wiener gain alone; docs/model-selection.md, candidate T).
 SURE_SIGMAS = GAUSSIAN_WIDTHS
@@ -49,11 +57,22 @@ def _transfers(sigmas: tuple[float, ...]) -> tuple[Array, ...]:
     return tuple(np.exp(-2 * np.pi**2 * sigma**2 * k2) for sigma in sigmas)
 
 
-def wiener_gain(noise: Array, power: Array, *, half_plane: bool = True) -> Array:
+def over_subtracted(fine: NDArray[np.bool_] | None) -> Array | float:
+    """The factor on the noise: :data:`OVER_SUBTRACT` on the coefficients of ``fine`` (a tile's
+    whole spectrum: :func:`~stmdenoise.model.fine_levels.quiet_fine`'s), 1 elsewhere (1 without
+    ``fine``)."""
+    return 1.0 if fine is None else np.where(fine, OVER_SUBTRACT, 1.0)
+
+
+def wiener_gain(
+    noise: Array, power: Array, *, half_plane: bool = True, fine: NDArray[np.bool_] | None = None
+) -> Array:
     """The Wiener gain 1 - N / P (smoothed, clipped), times SURE's Gaussian (:func:`sure`):
-    removes what leaks through a noisy gain on smooth scans. The :data:`HALF` columns the tiles
-    need, or the whole TILE x TILE spectrum (``half_plane`` False)."""
-    g = 1.0 - gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
+    removes what leaks through a noisy gain on smooth scans. N is taken :data:`OVER_SUBTRACT`
+    times on the coefficients of ``fine`` (TILE x TILE: under the tip's resolution, where the looks
+    share no surface, :func:`~stmdenoise.model.fine_levels.quiet_fine`). The
+    :data:`HALF` columns the tiles need, or the whole TILE x TILE spectrum (``half_plane`` False)."""
+    g = 1.0 - over_subtracted(fine) * gaussian_filter(noise, SMOOTH, mode="wrap") / np.maximum(
         gaussian_filter(power, SMOOTH, mode="wrap"), 1e-300
     )
     h = sure(np.clip(g, 0.0, 1.0), power, noise)
@@ -66,20 +85,24 @@ def class_gains(
     relative: list[Array],
     mean_level: list[float],
     masks: list[NDArray[np.bool_]],
+    *,
+    quiet: NDArray[np.bool_] | None = None,
 ) -> tuple[dict[int, Array], NDArray[np.int64]]:
     """Classes of rows and each class's gain. ``relative[j]`` holds band j's levels c
     (:func:`~stmdenoise.model.fine_levels.relative_levels`; NaN:
     :data:`~stmdenoise.model.fourier_tiles.SKIP`) and ``masks[j]`` its coefficients (full
     spectrum, :func:`~stmdenoise.model.fine_levels.fast_bands`); a row's class is the tuple of its
     half-octave classes of c in every band. Its gain is T's (:func:`wiener_gain`) at periods of
-    :data:`~stmdenoise.model.fine_levels.RESOLUTION` and more, and on
-    band j's coefficients ``S / (S + c_j N)``, S = P - N ``mean_level[j]`` (the mean strip level,
-    relative as c is), times SURE's Gaussian chosen on the modelled power ``S + c N`` with c_j on
-    band j and the mean of the c_j elsewhere (docs/model-selection.md, candidates AQ and BA)."""
-    shared = wiener_gain(noise, power)
+    :data:`~stmdenoise.model.fine_levels.RESOLUTION` and more, and on band j's coefficients
+    ``S / (S + c_j N)``, S = P - N ``mean_level[j]`` (the mean strip level, relative as c is; N
+    taken :data:`OVER_SUBTRACT` times on the coefficients of ``quiet``, as the shared gain is:
+    those under 2 Å where the looks share no surface, candidates DB and DC), times
+    SURE's Gaussian chosen on the modelled power ``S + c N`` with c_j on band j and the mean of
+    the c_j elsewhere (docs/model-selection.md, candidates AQ and BA)."""
+    fine = np.any(masks, axis=0)  # the bands of fast-axis frequency cover every kx
+    shared = wiener_gain(noise, power, fine=quiet)
     n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
     p_s = gaussian_filter(power, SMOOTH, mode="wrap")
-    fine = np.any(masks, axis=0)
     known = np.isfinite(relative[0])
     steps = np.stack(
         [np.where(known, np.rint(2 * np.log2(np.where(known, r, 1.0))), 0) for r in relative], -1
@@ -95,7 +118,7 @@ def class_gains(
         m_map = np.full(noise.shape, float(np.mean(mean_level)))
         for mask, c_j, m_j in zip(masks, c, mean_level, strict=True):
             c_map[mask], m_map[mask] = c_j, m_j
-        signal = np.maximum(p_s - n_s * m_map, 0.0)
+        signal = np.maximum(p_s - over_subtracted(quiet) * n_s * m_map, 0.0)
         modelled = signal + c_map * n_s
         own = sure(signal / np.maximum(modelled, 1e-300), modelled, c_map * n_s)[:, :HALF]
         gains[k] = np.where(fine[:, :HALF], own, shared)

@@ -25,6 +25,7 @@ __all__ = [
     "FINE_SECTORS",
     "PERIODIC_PEAK_RATIO",
     "RESOLUTION",
+    "SIGNAL_COHERENCE",
     "UNEQUAL_NOISE",
     "fine_octave",
     "fine_sectors",
@@ -55,6 +56,11 @@ FINE_SECTORS = (0.0, 30.0, 60.0, 90.0)
 #: treats each strip's noise on its own only there (docs/model-selection.md, candidates AM and AQ),
 #: and no lattice is looked for there (:mod:`stmdenoise.metrics.lattice`).
 RESOLUTION = 2e-10
+#: Share of a band's power that must be common to two looks of one area before the band counts as
+#: holding signal: the fidelity measures' rule (:mod:`stmdenoise.metrics.bands`; below it, a band's
+#: error says nothing about signal changed), and the two-direction filter's test of whether its
+#: finest octaves hold any surface at all (:func:`stmdenoise.model.fine_levels.quiet_fine`).
+SIGNAL_COHERENCE = 0.05
 #: A spectral peak this many times the median power of its ring of equal |k| is periodic detail
 #: (an atomic lattice, a superstructure), not noise: white noise reaches 5-8 on 256^2 images,
 #: a lattice 0.3x the noise's amplitude 180, the Ko group's Cu(111) lattice 70 000.

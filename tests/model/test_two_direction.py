@@ -514,10 +514,14 @@ def test_a_burst_at_a_band_s_edge_is_weighted_as_the_noise_tiles_weight_its_rows
     assert np.mean(true) < 0.07
 
 
-def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_before() -> None:
+def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The per-strip levels change nothing on a grid whose finest period is 2 Å or more, nor without
-    levels (the caller gives them only where the noise is uneven)."""
+    levels (the caller gives them only where the noise is uneven; the pixel size then only sets
+    where the noise is over-subtracted, candidates DB and DC, here turned off)."""
     from stmdenoise.metrics.uneven import strip_levels
+    from stmdenoise.model import two_direction_gain
 
     _s, f, b = _burst(256, 0)
     levels = strip_levels(f, b, (0.0, 0.0))
@@ -528,6 +532,7 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
     )
     np.testing.assert_array_equal(coarse, plain)
     assert {k: v for k, v in report.items() if k != "put_back"} == {"strip_levels": False}
+    monkeypatch.setattr(two_direction_gain, "OVER_SUBTRACT", 1.0)
     np.testing.assert_array_equal(two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE)), plain)
 
 
@@ -548,7 +553,7 @@ def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
     same = np.array([[0.1, np.nan], [1.0, 30.0]])
     gains, classes = class_gains(noise, power, [same] * 3, [2.0] * 3, masks)
     assert classes[0, 1] == SKIP and len(gains) == 3
-    shared = wiener_gain(noise, power)
+    shared = wiener_gain(noise, power, fine=np.any(masks, axis=0))  # over-subtracted under 2 Å (DB)
     for g in gains.values():
         np.testing.assert_array_equal(g[~fine], shared[~fine])
     quiet, loud = gains[int(classes[0, 0])], gains[int(classes[1, 1])]
@@ -1071,3 +1076,85 @@ def test_noise_next_to_a_strong_long_period_goes(seed: int) -> None:
     near = (k >= 3) & (k < 5)
     err, raw = (np.abs(np.fft.fft2(z - s))[near] ** 2 for z in (out, f))
     assert err.sum() / raw.sum() < 0.35
+
+
+def _fine_looks(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At 0.3 Å/px: waves of 16 px (4.8 Å) and a gentle slope, white noise in both looks."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:192, 0:160]
+    s = np.cos(2 * np.pi * xx / 16.0) + 0.5 * np.cos(2 * np.pi * (yy + xx) / 24.0) + 0.01 * yy
+    return s, s + 0.7 * rng.standard_normal(s.shape), s + 0.7 * rng.standard_normal(s.shape)
+
+
+def _under_2_a(a: np.ndarray) -> float:
+    """Power of ``a`` (mean removed) at periods under 2 Å on the :data:`FINE` grid."""
+    f = np.fft.fft2(a - a.mean())
+    k = np.hypot(np.fft.fftfreq(a.shape[0])[:, None], np.fft.fftfreq(a.shape[1])[None, :])
+    return float(np.sum(np.abs(f[k > FINE / 2e-10]) ** 2))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_under_the_tip_s_resolution_the_noise_is_over_subtracted(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Candidate DB: where a tile holds noise only, ``1 - N / P`` lets a few per cent of it through;
+    taking 1.5 N under 2 Å leaves less of it there, while the surface's periods (4.8 and 3.4 Å
+    here) keep their amplitude. With a = 1 (the gain before DB) more noise is left under 2 Å."""
+    from stmdenoise.model import two_direction_gain
+
+    s, f, b = _fine_looks(seed)
+    out = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE))
+    monkeypatch.setattr(two_direction_gain, "OVER_SUBTRACT", 1.0)
+    before = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE))
+    assert _under_2_a(out - s) < 0.3 * _under_2_a(before - s)  # about 0.1 on these seeds
+    assert _mse(out, s) < _mse(before, s)
+    wave = np.fft.fft2(s)[0, 10]  # 160 / 16 = 10 cycles along x
+    for o in (out, before):
+        assert abs(np.fft.fft2(o)[0, 10] / wave - 1) < 0.02
+    # a coarse grid has no period under 2 Å: nothing changes
+    coarse = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(1.5e-10, 1.5e-10))
+    monkeypatch.setattr(two_direction_gain, "OVER_SUBTRACT", 1.5)
+    np.testing.assert_array_equal(
+        two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(1.5e-10, 1.5e-10)), coarse
+    )
+
+
+def _shared_fine_texture(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """At 0.3 Å/px: a gentle slope and a texture that both looks share at periods of 4.5-6.5 px
+    (1.35-1.95 Å), as strong per coefficient as the white noise each look adds."""
+    rng = np.random.default_rng(seed)
+    shape = (192, 160)
+    k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
+    ring = (k > 1 / 6.5) & (k < 1 / 4.5)
+    texture = np.real(np.fft.ifft2(np.fft.fft2(0.7 * rng.standard_normal(shape)) * ring))
+    s = 0.01 * np.mgrid[0 : shape[0], 0 : shape[1]][0] + texture
+    noisy = [s + 0.7 * rng.standard_normal(shape) for _ in range(2)]
+    return texture, ring, noisy[0], noisy[1]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_surface_under_2_a_that_both_looks_share_is_not_over_subtracted(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Candidate DC: the over-subtraction (DB) takes only octaves where the looks share under 5 %
+    of their power. A texture both looks hold at 1.35-1.95 Å (per coefficient as strong as the
+    noise: the Wiener gain keeps about half of it) keeps what the gain with a = 1 keeps; over-
+    subtracted there regardless (DB), it loses a good part of it."""
+    from stmdenoise.model import fine_levels, two_direction, two_direction_gain
+
+    texture, ring, f, b = _shared_fine_texture(seed)
+    t_f = np.fft.fft2(texture)
+
+    def kept(out: np.ndarray) -> float:
+        return float(np.sum(np.real(np.fft.fft2(out) * np.conj(t_f))[ring]) / np.sum(np.abs(t_f[ring]) ** 2))
+
+    gated = kept(two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE)))
+    with monkeypatch.context() as m:
+        m.setattr(two_direction_gain, "OVER_SUBTRACT", 1.0)
+        plain = kept(two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE)))
+    with monkeypatch.context() as m:  # DB: every coefficient under 2 Å over-subtracted
+        m.setattr(two_direction, "quiet_fine", lambda px, _t, _a: fine_levels.below_resolution(px, full=True))
+        ungated = kept(two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE)))
+    assert 0.3 < plain < 0.8
+    assert gated > plain - 0.03
+    assert ungated < plain - 0.1
