@@ -51,6 +51,16 @@ parity of bands whose own rows hold clearly more power at 2-4 px than the bands 
 from gets its noise raised by that ratio (``louder_rows``, :func:`_louder_rows`; the frame alone
 is read, so cross-fitting holds; candidate BP).
 
+**No noise left where the finest octaves hold no surface** (version 2.26, candidates DB and DC).
+Where a tile holds noise only, P scatters about N and ``1 - N / P`` lets a few per cent of it
+through. Under 2 Å, in each radial octave where the two looks share under
+:data:`~stmdenoise.processing.spectrum.SIGNAL_COHERENCE` of their power
+(:func:`~stmdenoise.model.fine_levels.quiet_fine`), the gain takes
+:data:`~stmdenoise.model.two_direction_gain.OVER_SUBTRACT` times the noise (spectral
+subtraction's over-subtraction), with per-strip levels too. The shared power is read on the bands
+the parity's noise comes from (the Welch means of the looks' sum and difference), so cross-fitting
+holds.
+
 **What one gain for the frame takes from a lone feature, put back** where the second look's
 residual holds it too (:mod:`stmdenoise.model.put_back`, version 2.22; not for a feedback-error
 current, ``put_back=False``, nor with per-strip levels). The output at a row then reads the look at
