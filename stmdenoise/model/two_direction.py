@@ -123,10 +123,8 @@ from stmdenoise.model.fine_levels import (
     levels_by_band,
     quiet_fine,
     relative_levels,
-    sine,
 )
 from stmdenoise.model.fourier_tiles import (
-    CHUNK,
     HALF,
     TILE,
     WINDOW,
@@ -154,6 +152,7 @@ from stmdenoise.model.two_direction_notices import (
     TWO_DIRECTION_NOTICE,
     describe_step,
 )
+from stmdenoise.model.welch_tiles import band_window, mean_spectrum, welch
 from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave, fine_sectors
 
@@ -186,8 +185,6 @@ BAND = TILE
 #: complete rows with its second look: its noise and power tiles are this many rows by
 #: :data:`TILE` columns (docs/model-selection.md, candidates L and Q).
 SMALL_BAND = 16
-#: Column step of the noise and power tiles (Welch, 75 % overlap).
-WELCH_STEP = 16
 
 
 class TwoDirectionError(ValueError):
@@ -222,47 +219,10 @@ def _shifted(a: Array, dy: float, dx: float) -> Array:
     return np.asarray(out[pad:-pad, pad:-pad])
 
 
-def _window(band: int) -> Array:
-    """The noise tiles' window: the gain's sine window (:data:`WINDOW`), ``band`` rows high."""
-    return WINDOW if band == TILE else np.outer(sine(band), sine(TILE))
-
-
-def _welch(a: Array, band_rows: list[int], band: int = TILE) -> Array | None:
-    """Mean tile power spectrum of ``a`` over one row of ``band`` x :data:`TILE` tiles at each of
-    ``band_rows`` (None: none), on the TILE x TILE grid (a lower tile zero-padded). The tiles are
-    transformed :data:`CHUNK` at a time (one call instead of one per tile; the same numbers to the
-    bit: each tile's mean, transform and the running sum as one tile at a time gives them). Each
-    tile's power is computed on the half plane and mirrored (a real tile's power is even in k; the
-    full-plane transform's to 3e-16 of the largest)."""
-    corners = [(r, j) for r in band_rows for j in range(0, a.shape[1] - TILE + 1, WELCH_STEP)]
-    if not corners:
-        return None
-    win = _window(band)
-    acc: Array | None = None
-    for c in range(0, len(corners), CHUNK):
-        part = [a[r : r + band, j : j + TILE] for r, j in corners[c : c + CHUNK]]
-        centred = np.stack([t - t.mean() for t in part])
-        for p in np.abs(fft.rfft2(centred * win, s=(TILE, TILE))) ** 2:
-            acc = p if acc is None else acc + p
-    assert acc is not None
-    return _full_plane(acc / len(corners))
-
-
-def _full_plane(half: Array) -> Array:
-    """The TILE x TILE power spectrum whose ``rfft2`` half is ``half``: P(-k) = P(k)."""
-    mirrored = half[(-np.arange(TILE)) % TILE][:, TILE - np.arange(HALF, TILE)]
-    return np.concatenate([half, mirrored], axis=1)
-
-
-def _mean(spectra: list[Array | None]) -> Array | None:
-    found = [p for p in spectra if p is not None]
-    return None if not found else np.mean(found, axis=0)
-
-
 def _fine_power(lev: Array, rows: list[int], band: int) -> float:
-    """The frame's mean Welch power (:func:`_welch`) over the annulus of periods 2-4 px on the
-    ``band``-row bands starting at ``rows`` (of ``lev``); NaN without any."""
-    p = _welch(lev, rows, band)
+    """The frame's mean Welch power (:func:`~stmdenoise.model.welch_tiles.welch`) over the annulus
+    of periods 2-4 px on the ``band``-row bands starting at ``rows`` (of ``lev``); NaN without any."""
+    p = welch(lev, rows, band)
     return math.nan if p is None else float(p[fine_octave((TILE, TILE))].mean())
 
 
@@ -500,8 +460,8 @@ def two_direction_wiener(
     split = coarse_frame is not None and not per_strip
     lev_t = short_periods(lev, coarse_frame.lev_f) if coarse_frame is not None and split else lev
     whole = [r for r in bands if r + band <= stop]  # the bands whose power enters P
-    power = _welch(lev_t, [r - start for r in whole], band)
-    power_all = _welch(lev, [r - start for r in whole], band) if split else power
+    power = welch(lev_t, [r - start for r in whole], band)
+    power_all = welch(lev, [r - start for r in whole], band) if split else power
     noises, short_noises = [], []
     quiets: list[NDArray[np.bool_] | None] = []  # per parity: where its noise is over-subtracted
     differences: list[list[Array]] = []  # each parity's noise bands of forward minus backward
@@ -516,13 +476,15 @@ def two_direction_wiener(
         looks = [_shifted(b_lev[i : i + band], fy, fx) for i in use]
         diffs = [x_lev[i : i + band] - look for i, look in zip(use, looks, strict=True)]
         differences.append(diffs)
-        noises.append(noise := _mean([_welch(d, [0], band) for d in diffs]))
+        noises.append(noise := mean_spectrum([welch(d, [0], band) for d in diffs]))
         # under the tip's resolution, the octaves where these bands' two looks share no surface (DC)
         sums = [x_lev[i : i + band] + look for i, look in zip(use, looks, strict=True)] if fine_grid else []
-        together = _mean([_welch(a, [0], band) for a in sums])
+        together = mean_spectrum([welch(a, [0], band) for a in sums])
         quiets.append(None if noise is None or together is None else quiet_fine(pixel_size, together, noise))
         # the tiles' noise from the same bands' short periods, each band on its own (cross-fitted)
-        short_noises.append(_mean([_welch(short_periods(d), [0], band) for d in diffs]) if split else None)
+        short_noises.append(
+            mean_spectrum([welch(short_periods(d), [0], band) for d in diffs]) if split else None
+        )
     if power is None:  # no complete band of z: _problem has ruled it out
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
@@ -563,7 +525,7 @@ def two_direction_wiener(
         if look_block is not None and split:  # its short periods, as the frame's
             look_block = short_periods(look_block)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
-        band_energy = float(np.sum(_window(band) ** 2))  # the noise tiles' window energy
+        band_energy = float(np.sum(band_window(band) ** 2))  # the noise tiles' window energy
         # where a second look is read (not a feedback-error current), each tile's own gain keeps a
         # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
         floors: list[Array | OnHalfPlane] = list(tile_gains)
