@@ -103,6 +103,7 @@ def class_gains(
     shared = wiener_gain(noise, power, fine=quiet)
     n_s = gaussian_filter(noise, SMOOTH, mode="wrap")
     p_s = gaussian_filter(power, SMOOTH, mode="wrap")
+    taken = over_subtracted(quiet) * n_s  # the noise S is measured above, the same for every class
     known = np.isfinite(relative[0])
     steps = np.stack(
         [np.where(known, np.rint(2 * np.log2(np.where(known, r, 1.0))), 0) for r in relative], -1
@@ -118,7 +119,7 @@ def class_gains(
         m_map = np.full(noise.shape, float(np.mean(mean_level)))
         for mask, c_j, m_j in zip(masks, c, mean_level, strict=True):
             c_map[mask], m_map[mask] = c_j, m_j
-        signal = np.maximum(p_s - over_subtracted(quiet) * n_s * m_map, 0.0)
+        signal = np.maximum(p_s - taken * m_map, 0.0)
         modelled = signal + c_map * n_s
         own = sure(signal / np.maximum(modelled, 1e-300), modelled, c_map * n_s)[:, :HALF]
         gains[k] = np.where(fine[:, :HALF], own, shared)
