@@ -29,12 +29,14 @@ from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
 from stmdenoise.metrics.noise_share import louder_shares
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
+from stmdenoise.model.fourier_tiles import TILE
 from stmdenoise.model.two_direction import (
     RESOLUTION,
     TwoDirectionError,
     band_for,
     below_resolution,
     pair_problem,
+    share_sectors,
     shared_rows,
     two_direction_wiener,
 )
@@ -59,9 +61,9 @@ class TwoDirectionPair:
     shrunk_from: float = 1.0
     #: the plan found the scan quiet: its finest periods hold structure (no louder-rows factor)
     quiet: bool = False
-    #: the scan's share in each sector of the finest octave
-    #: (:func:`~stmdenoise.metrics.noise_share.sector_shares`; 1: not clearly the louder there)
-    sectors: tuple[float, ...] = (1.0, 1.0, 1.0)
+    #: the scan's share frequency by frequency on the filter's tile spectrum
+    #: (:func:`~stmdenoise.metrics.noise_share.share_surface`; None: not measurable)
+    share_map: NDArray[np.float64] | None = None
 
 
 def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirectionPair:
@@ -86,8 +88,8 @@ def prepare_pair(scan: Scan, partner: Scan, *, quiet: bool = False) -> TwoDirect
     band = band_for(shared_rows(z, b, offset), short=coherence is not None or quiet)
     if problem := pair_problem(z, b, offset, band):
         raise TwoDirectionError(problem)
-    share, sectors = louder_shares(z, b)
-    return TwoDirectionPair(b, offset, band, share, shrunk_from, quiet, sectors)
+    share, surface = louder_shares(z, b, (TILE, TILE))
+    return TwoDirectionPair(b, offset, band, share, shrunk_from, quiet, surface)
 
 
 def _at_frame_contrast(
@@ -139,33 +141,34 @@ def denoise_pair(
     """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
     noise of ``pair`` (:func:`prepare_pair`): where that noise is uneven from strip to strip
     (:func:`filter_levels`), each strip's own levels at periods finer than a tip resolves;
-    elsewhere, where one direction is clearly noisier, the scan's own share of it; and where it is
-    clearly the noisier along one direction of the spectrum only, its share there
-    (:func:`~stmdenoise.metrics.noise_share.sector_shares`, with the strip levels too). ``report``
-    receives whether the strip levels were used, the share where it is not 1, the sectors' shares
-    where they are used and the contrast the look was shrunk from where it was."""
+    elsewhere, where one direction is clearly noisier, the scan's own share of it; and at the
+    periods under 4 px where it is clearly the noisier, its share there frequency by frequency
+    (:func:`~stmdenoise.metrics.noise_share.share_surface`, with the strip levels too). ``report``
+    receives whether the strip levels were used, the share where it is not 1, the largest share
+    of the map in each sector (:func:`share_sectors`) where the map is used and the contrast the
+    look was shrunk from where it was."""
     z = np.asarray(scan.data, dtype=np.float64)
     levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
     # where the noise changes strip by strip, a whole-frame imbalance is the bursts', which the
     # strip levels follow: the share only on evenly noisy frames (docs/model-selection.md, BK)
     share = pair.share if levels is None else 1.0
-    # where the scan is clearly the louder direction along one axis of the spectrum only, its share
-    # there (never below the frame's number; with per-strip levels the sectors alone, candidate DA)
-    sectors = tuple(max(s, share) for s in pair.sectors)
-    by_sector = sectors if any(s != share for s in sectors) else None
+    # where the scan is clearly the louder direction at some frequencies under 4 px, its share there
+    # (never below the frame's number; with per-strip levels the map alone, candidates DA and DD)
+    surface = None if pair.share_map is None else np.maximum(pair.share_map, share)
+    by_map = surface if surface is not None and bool(np.any(surface != share)) else None
     # a feedback-error current's look differs from it by the feedback's own response: neither the
     # put-back (candidate CS) nor the frame-grid long periods (CT) read it
     plain_look = not feedback_error_channel(scan)
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
-        pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, sector_shares=by_sector,
+        pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, share_map=by_map,
         louder_rows=not pair.quiet,
         put_back=plain_look, coarse=plain_look, report=report,
     )  # fmt: skip
     if report is not None and share != 1.0:
         report["noise_share"] = round(share, 4)
-    if report is not None and by_sector is not None:
-        report["sector_shares"] = [round(s, 4) for s in by_sector]
+    if report is not None and by_map is not None:
+        report["sector_shares"] = [round(s, 4) for s in share_sectors(by_map)]
     if report is not None and pair.shrunk_from != 1.0:
         report["look_shrunk_from"] = round(pair.shrunk_from, 4)
     if not np.isfinite(result[np.isfinite(z)]).all():

@@ -30,9 +30,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import gaussian_filter
 
 from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import FINE_OCTAVE, FINE_SECTORS, UNEQUAL_NOISE, fine_octave, fine_sectors
+from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave
 
 __all__ = [
     "FINE_OCTAVE",
@@ -40,11 +42,16 @@ __all__ = [
     "UNEQUAL_LOOKS_NOTICE",
     "UNEQUAL_NOISE",
     "fine_power_ratio",
+    "SHARE_SMOOTH",
     "louder_shares",
     "noise_share",
-    "sector_power_ratios",
-    "sector_shares",
+    "share_surface",
 ]
+
+#: Width (cycles per pixel) of the Gaussian that smooths each frame's power spectrum before
+#: :func:`share_surface` takes their ratio: on a 112-px frame about 7 bins, so each ratio averages
+#: a few hundred coefficients (docs/model-selection.md, candidate DD).
+SHARE_SMOOTH = 1.0 / 16.0
 
 #: The do-no-harm verdict's caveat where the judged frame and its second look are unequally noisy
 #: (:func:`fine_power_ratio` outside [1 / UNEQUAL_NOISE, UNEQUAL_NOISE]): the forward/backward
@@ -69,20 +76,6 @@ def fine_power_ratio(z: Any, look: Any) -> float:
     two need not be aligned."""
     powers = _powers(z, look)
     return float("nan") if powers is None else _ratios(powers, [fine_octave(powers[0].shape)])[0]
-
-
-def sector_power_ratios(z: Any, look: Any) -> tuple[float, ...]:
-    """:func:`fine_power_ratio` in each angular sector of the finest octave
-    (:data:`~stmdenoise.processing.spectrum.FINE_SECTORS`, from the fast axis to the slow one):
-    a direction can be the noisier along one axis of the spectrum only."""
-    powers = _powers(z, look)
-    if powers is None:
-        return (float("nan"),) * _SECTORS
-    return tuple(_ratios(powers, fine_sectors(powers[0].shape)))
-
-
-#: How many sectors :data:`~stmdenoise.processing.spectrum.FINE_SECTORS` makes.
-_SECTORS = len(FINE_SECTORS) - 1
 
 
 def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -118,22 +111,44 @@ def _share(r: float) -> float:
     return float(2.0 * r / (1.0 + r))
 
 
-def louder_shares(z: Any, look: Any) -> tuple[float, tuple[float, ...]]:
-    """:func:`noise_share` and :func:`sector_shares` from one pair of spectra (what the
-    two-direction filter's pairing reads)."""
+def share_surface(z: Any, look: Any, shape: tuple[int, int]) -> NDArray[np.float64] | None:
+    """``z``'s share of the noise on the spectrum of a tile of ``shape`` (FFT order), frequency by
+    frequency: the two frames' power spectra (the rows both measured completely, levelled, Hann
+    window: :func:`fine_power_ratio`'s) each smoothed by a Gaussian of :data:`SHARE_SMOOTH` cycles
+    per pixel, their ratio r read at each coefficient of period under 4 px (the finest octave with
+    the spectrum's corners), ``2 r / (1 + r)`` where r exceeds :data:`UNEQUAL_NOISE`, else 1; 1 at
+    longer periods. A direction can be the noisier along one axis, or at the highest slow-axis
+    frequencies only (a burst of row noise in one frame, docs/model-selection.md, candidate DD).
+    Never below 1, as :func:`noise_share`. None where nothing can be measured.
+
+    >>> rng = np.random.default_rng(0)
+    >>> base = [rng.normal(0, 0.1, (128, 128)) for _ in range(2)]
+    >>> rows = np.cumsum(rng.normal(0, 0.3, (128, 1)), axis=0)  # noise that differs row to row
+    >>> rows = rows - np.convolve(rows[:, 0], np.ones(5) / 5, mode="same")[:, None]
+    >>> m = share_surface(base[0] + rows, base[1], (64, 64))
+    >>> bool(m[32, 0] > 1.3), float(m[0, 32]), float(m[4, 4])  # slow axis raised; fast axis, long periods 1
+    (True, 1.0, 1.0)
+    """
     powers = _powers(z, look)
     if powers is None:
-        return 1.0, (1.0,) * _SECTORS
-    shape = powers[0].shape
-    whole, *sectors = (_share(r) for r in _ratios(powers, [fine_octave(shape), *fine_sectors(shape)]))
-    return whole, tuple(sectors)
+        return None
+    rows, cols = powers[0].shape
+    width = (SHARE_SMOOTH * rows, SHARE_SMOOTH * cols)  # in each axis's bins
+    px, pb = (gaussian_filter(p, width, mode="wrap") for p in powers)
+    ky, kx = np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1])
+    iy = (np.rint(ky * rows).astype(int) % rows)[:, None]  # the frame's nearest bin to each tile's
+    ix = (np.rint(kx * cols).astype(int) % cols)[None, :]
+    num, den = px[iy, ix], pb[iy, ix]
+    r = np.divide(num, den, out=np.ones_like(num), where=den > 0)
+    share = np.where(np.isfinite(r) & (r > UNEQUAL_NOISE), 2.0 * r / (1.0 + r), 1.0)
+    fine = np.hypot(ky[:, None], kx[None, :]) >= FINE_OCTAVE[0]
+    return np.asarray(np.where(fine, share, 1.0))
 
 
-def sector_shares(z: Any, look: Any) -> tuple[float, ...]:
-    """:func:`noise_share` in each sector of :func:`sector_power_ratios`: where ``z`` is clearly
-    the louder frame along that direction of the spectrum, its share ``2 r / (1 + r)``; else 1.
-    Never below 1, as :func:`noise_share` (docs/model-selection.md, candidate DA)."""
-    return tuple(_share(r) for r in sector_power_ratios(z, look))
+def louder_shares(z: Any, look: Any, shape: tuple[int, int]) -> tuple[float, NDArray[np.float64] | None]:
+    """:func:`noise_share` and :func:`share_surface` on a tile of ``shape`` (what the two-direction
+    filter's pairing reads)."""
+    return noise_share(z, look), share_surface(z, look, shape)
 
 
 def noise_share(z: Any, look: Any) -> float:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -218,10 +218,15 @@ def _fine_strip_powers(
 @dataclass(frozen=True)
 class BandedLevels:
     """:class:`StripLevels` per band of fast-axis frequency (:data:`FAST_EDGES`), measured at the
-    periods under the tip's resolution (:func:`banded_strip_levels`)."""
+    periods under the tip's resolution (:func:`banded_strip_levels`).
+
+    ``own`` holds, per band, each strip's level times the frame's own share of it (the noise of
+    the frame itself, not of the difference; :func:`own_shares`); None: half of the difference
+    is taken as the frame's everywhere."""
 
     edges: tuple[float, ...]
     bands: tuple[StripLevels, ...]
+    own: tuple[StripLevels, ...] | None = None
 
 
 def strip_levels(raw: Any, other: Any, offset: Sequence[float]) -> StripLevels | None:
@@ -292,7 +297,41 @@ def banded_strip_levels(
         StripLevels(whole.first, _fill_from_neighbours(fine[:, j], held[:, j]), LEVEL_STRIP)
         for j in range(fine.shape[1])
     )
-    return BandedLevels(FAST_EDGES, bands)
+    x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
+    c0 = max(0, whole_pixels(offset)[1])  # the first column the difference holds (_aligned_difference)
+    shares = own_shares(x[:, c0 : c0 + aligned.shape[1]], aligned, whole.first, count, period)
+    own = tuple(replace(b, levels=b.levels * shares[:, j]) for j, b in enumerate(bands))
+    return BandedLevels(FAST_EDGES, bands, own)
+
+
+def own_shares(
+    frame: NDArray[np.float64],
+    aligned: NDArray[np.float64],
+    first: int,
+    count: int,
+    period: tuple[float, float],
+) -> NDArray[np.float64]:
+    """Per :data:`LEVEL_STRIP`-row strip and band of fast-axis frequency (:func:`_fine_strip_powers`'
+    grid), the frame's own share of the noise of its :func:`_aligned_difference` ``aligned`` (over
+    the same columns: ``frame``), times two: ``2 r / (1 + r)``, r the frame's own power there over
+    the aligned look's (``frame - aligned``). A burst of row noise in one direction's strip then
+    raises that frame's level there and lowers the other's (docs/model-selection.md, candidate
+    DD). Signal the two share pulls r, and so the share, towards 1; 1 where a strip cannot be
+    measured.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> b = rng.normal(size=(64, 96))
+    >>> f = rng.normal(size=(64, 96))
+    >>> f[16:24] *= 5.0  # a burst in the forward frame's third strip
+    >>> s = own_shares(f, f - b, 0, 8, (3.0, 3.0))
+    >>> s.shape, bool(np.all(s[2] > 1.8)), bool(np.all(np.abs(s[[0, 5]] - 1) < 0.3))
+    ((8, 3), True, True)
+    """
+    mine = _fine_strip_powers(frame, first, count, period)
+    theirs = _fine_strip_powers(frame - aligned, first, count, period)
+    r = np.divide(mine, theirs, out=np.full_like(mine, np.nan), where=theirs > 0)
+    return np.where(np.isfinite(r), 2.0 * r / (1.0 + r), 1.0)
 
 
 def _fill_from_neighbours(levels: NDArray[np.float64], held: NDArray[np.bool_]) -> NDArray[np.float64]:

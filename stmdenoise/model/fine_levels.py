@@ -30,6 +30,7 @@ __all__ = [
     "below_resolution",
     "fast_bands",
     "levels_by_band",
+    "own_by_band",
     "quiet_fine",
     "relative_levels",
     "sine",
@@ -59,6 +60,9 @@ class BandedLevelsLike(Protocol):
 
     @property
     def bands(self) -> tuple[StripLevelsLike, ...]: ...
+
+    @property
+    def own(self) -> tuple[StripLevelsLike, ...] | None: ...
 
 
 def sine(n: int) -> Array:
@@ -148,6 +152,15 @@ def levels_by_band(
     if isinstance(levels, StripLevelsLike):
         return (0.0, math.inf), (levels,)
     return tuple(levels.edges), tuple(levels.bands)
+
+
+def own_by_band(levels: StripLevelsLike | BandedLevelsLike) -> tuple[StripLevelsLike, ...]:
+    """Per band of fast-axis frequency, each strip's level times the frame's own share of it
+    (:attr:`BandedLevelsLike.own`, candidate DD): the rows' levels the filter reads; the
+    difference's levels where no share was measured."""
+    if isinstance(levels, StripLevelsLike):
+        return (levels,)
+    return tuple(levels.own) if levels.own is not None else tuple(levels.bands)
 
 
 def band_level(levels: StripLevelsLike, first: int, band: int) -> float:

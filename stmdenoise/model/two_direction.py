@@ -38,15 +38,21 @@ mean, and every coefficient at 2 Å and more keeps the shift-invariant gain abov
 nothing a surface can hold is treated differently. The level of a strip reads forward minus
 backward at its own rows: the output there depends on that strip's backward noise through that one
 average per band over hundreds to thousands of coefficients, which keeps the fwd/bwd estimate fair
-(est / true 1.08-1.13 on simulated bursts with the truth known).
+(est / true 1.08-1.13 on simulated bursts with the truth known). Since version 2.27 (candidate
+DD) a row's level is its strip's times the frame's own share of it
+(:attr:`stmdenoise.metrics.uneven.BandedLevels.own`, from the two frames' own power in the
+strip): a burst in one direction only is that frame's noise, not half of it in each; the noise
+source's level stays the difference's, whose spectrum the noise is.
 
 **A louder frame's own share.** Forward minus backward holds both frames' noise, and each frame
 gets half of it unless the caller passes ``noise_share``: for a frame clearly noisier than its
 second look (:func:`stmdenoise.metrics.noise_share.noise_share`, through
 :func:`stmdenoise.pairing.denoise_pair`, only where no per-strip levels are given) its own share,
 so it is not under-filtered (docs/model-selection.md, candidate BL); and where it is the clearly
-louder along one axis of its spectrum only, its share in that sector of the finest octave
-(``sector_shares``, :func:`share_map`, per-strip levels or not: candidate DA). Likewise along the scan: a
+louder at some frequencies of periods under 4 px only (along one axis, or at the highest
+slow-axis frequencies: a burst of row noise in one frame), its share there, frequency by
+frequency (``share_map``, :func:`stmdenoise.metrics.noise_share.share_surface`, per-strip levels or
+not: candidates DA and DD). Likewise along the scan: a
 parity of bands whose own rows hold clearly more power at 2-4 px than the bands its noise came
 from gets its noise raised by that ratio (``louder_rows``, :func:`_louder_rows`; the frame alone
 is read, so cross-fitting holds; candidate BP).
@@ -121,6 +127,7 @@ from stmdenoise.model.fine_levels import (
     below_resolution,
     fast_bands,
     levels_by_band,
+    own_by_band,
     quiet_fine,
     relative_levels,
 )
@@ -172,7 +179,7 @@ __all__ = [
     "below_resolution",
     "describe_step",
     "pair_problem",
-    "share_map",
+    "share_sectors",
     "shared_rows",
     "two_direction_wiener",
 ]
@@ -341,17 +348,12 @@ def pair_problem(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, floa
         return str(exc)
 
 
-def share_map(noise_share: float, sector_shares: tuple[float, ...]) -> Array:
-    """The frame's share of the noise on a tile's spectrum (:data:`TILE` x :data:`TILE`):
-    ``sector_shares[i]`` on the finest octave's sector i
-    (:func:`~stmdenoise.processing.spectrum.fine_sectors`), ``noise_share`` everywhere else."""
-    masks = fine_sectors((TILE, TILE))
-    if len(sector_shares) != len(masks):
-        raise ValueError(f"sector_shares needs {len(masks)} values, got {len(sector_shares)}")
-    out = np.full((TILE, TILE), float(noise_share))
-    for mask, share in zip(masks, sector_shares, strict=True):
-        out[mask] = share
-    return out
+def share_sectors(surface: Array) -> tuple[float, ...]:
+    """The largest share ``surface`` (a tile's spectrum, :func:`two_direction_wiener`'s
+    ``share_map``) gives in each sector of the periods under 4 px
+    (:func:`~stmdenoise.processing.spectrum.fine_sectors`, from the fast axis to the slow one):
+    what the processing step records and the verdict names."""
+    return tuple(float(surface[mask].max()) for mask in fine_sectors(surface.shape))
 
 
 def two_direction_wiener(
@@ -365,7 +367,7 @@ def two_direction_wiener(
     pixel_size: tuple[float, float] | None = None,
     strip_levels: StripLevelsLike | BandedLevelsLike | None = None,
     noise_share: float = 1.0,
-    sector_shares: tuple[float, ...] | None = None,
+    share_map: Array | None = None,
     louder_rows: bool = False,
     put_back: bool = True,
     coarse: bool = True,
@@ -401,12 +403,11 @@ def two_direction_wiener(
         a frame louder than its second look, less for a quieter one, which the app never passes:
         :func:`stmdenoise.metrics.noise_share.noise_share`, docs/model-selection.md, candidates
         BJ-BL).
-    sector_shares : tuple of float, optional
-        ``z``'s share in each sector of the finest octave
-        (:data:`~stmdenoise.processing.spectrum.FINE_SECTORS`,
-        :func:`stmdenoise.metrics.noise_share.sector_shares`), in place of ``noise_share`` on the
-        tiles' coefficients there (:func:`share_map`); the frame-grid filter of the longest periods
-        keeps ``noise_share`` (docs/model-selection.md, candidate DA).
+    share_map : ndarray, shape (TILE, TILE), optional
+        ``z``'s share coefficient by coefficient on the tiles' spectrum (FFT order), in place of
+        ``noise_share`` there (:func:`stmdenoise.metrics.noise_share.share_surface`); the
+        frame-grid filter of the longest periods keeps ``noise_share`` (docs/model-selection.md,
+        candidates DA and DD).
     louder_rows : bool
         Raise a parity's noise spectrum by its own rows' power at 2-4 px over its noise-source
         rows' where that is above 1.5x (:func:`_louder_rows`; not with per-strip
@@ -440,9 +441,14 @@ def two_direction_wiener(
     """
     if not 1 <= band <= TILE:
         raise ValueError(f"band must be 1 to {TILE} rows, got {band}")
-    for share in (noise_share, *(sector_shares or ())):
-        if not (math.isfinite(share) and 0.0 < share < 2.0):
-            raise ValueError(f"noise_share and sector_shares must lie in (0, 2), got {share}")
+    if not (math.isfinite(noise_share) and 0.0 < noise_share < 2.0):
+        raise ValueError(f"noise_share must lie in (0, 2), got {noise_share}")
+    if share_map is not None:
+        share_map = np.asarray(share_map, dtype=np.float64)
+        if share_map.shape != (TILE, TILE) or not (np.all(share_map > 0.0) and np.all(share_map < 2.0)):
+            raise ValueError(
+                f"share_map must be {TILE} x {TILE} values in (0, 2), got shape {share_map.shape}"
+            )
     x, b = _frames(z, other)
     blk = _block(x, b, offset)
     if problem := _problem(blk, band):
@@ -495,13 +501,12 @@ def two_direction_wiener(
     if per_strip:  # the same for both parities: each band's levels, coefficients and mean level
         assert strip_levels is not None and pixel_size is not None
         edges, levels = levels_by_band(strip_levels)
+        own = own_by_band(strip_levels)  # the frame's own share of each strip's level (DD)
         masks = fast_bands(pixel_size, edges)
-        whole_level = [float(np.mean([band_level(lv, r, band) for r in whole])) for lv in levels]
-    # the frame's own share of the difference's noise: one number, or one per sector of the finest
-    # octave on the tiles' spectrum (the frame-grid filter keeps the number)
-    half: float | Array = noise_share / 2.0
-    if sector_shares is not None:
-        half = share_map(noise_share, sector_shares) / 2.0
+        whole_level = [float(np.mean([band_level(lv, r, band) for r in whole])) for lv in own]
+    # the frame's own share of the difference's noise: one number, or a map on the tiles' spectrum
+    # (the frame-grid filter keeps the number)
+    half: float | Array = noise_share / 2.0 if share_map is None else share_map / 2.0
     frame_half = noise_share / 2.0
     louder = (
         _louder_rows(lev, start, whole, inside, r0, band) if louder_rows and not per_strip else [1.0, 1.0]
@@ -549,9 +554,10 @@ def two_direction_wiener(
     for p, noise in enumerate(sources):
         if per_strip:
             relative, mean_level = [], []
-            for lv, level in zip(levels, whole_level, strict=True):
+            for lv, mine, level in zip(levels, own, whole_level, strict=True):
+                # the noise came from the difference on the other parity's rows: its level there
                 source = float(np.mean([band_level(lv, r0 + i, band) for i in inside[p]]))
-                relative.append(relative_levels(lev.shape, start, lv, parity == p, source))
+                relative.append(relative_levels(lev.shape, start, mine, parity == p, source))
                 mean_level.append(level / source)
             gains, classes = class_gains(noise * half, power, relative, mean_level, masks, quiet=over[p])
             kept = filter_rows(lev, gains, classes, cancel)  # per-strip levels: never split

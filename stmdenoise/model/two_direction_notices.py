@@ -41,7 +41,9 @@ STRIP_LEVELS_NOTICE = (
     "its own {strip}-row strip's noise level at those periods (one per third of the frequencies "
     "along the scan lines), or its {tile}-row neighbourhood's where that is higher (the noise "
     "here changes too fast from strip to strip for the bands to follow); each of a strip's levels "
-    "averages a hundred or more Fourier coefficients, which keeps the estimate fair."
+    "averages a hundred or more Fourier coefficients, which keeps the estimate fair. A strip's "
+    "level is this frame's own share of the two directions' noise there (version 2.27), so a burst "
+    "in one direction only is not split between the two."
 )
 
 #: Added to it where the frame was the clearly louder direction and got its own share (version 2.12).
@@ -51,11 +53,12 @@ NOISE_SHARE_NOTICE = (
     "{percent:.0f} % of it instead of half."
 )
 
-#: Added to it where the frame is clearly the noisier direction along one axis of its spectrum only
-#: (version 2.25, candidate DA): the sectors of periods of 2-4 px, from the fast axis to the slow one.
+#: Added to it where the frame is clearly the noisier direction at some frequencies of periods under
+#: 4 px (versions 2.25 and 2.27, candidates DA and DD): the sectors where its share was raised,
+#: from the fast axis to the slow one, with the largest share in each.
 SECTOR_SHARES_NOTICE = (
-    " Along {sectors} of its spectrum this frame is the noisier direction, so at periods of 2-4 px "
-    "there it was filtered with {percent} of their difference's noise instead of half."
+    " Along {sectors} of its spectrum this frame is the noisier direction, so at periods under 4 px "
+    "there it was filtered with up to {percent} of their difference's noise instead of half."
 )
 #: The sectors' names in :data:`SECTOR_SHARES_NOTICE` (``FINE_SECTORS``' order).
 SECTOR_NAMES = ("the fast axis", "the diagonals", "the slow axis")

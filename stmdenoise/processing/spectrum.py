@@ -46,10 +46,11 @@ __all__ = [
 #: two-direction filter and its verdict compare two frames' (or two sets of rows') noise there
 #: (:mod:`stmdenoise.metrics.noise_share`, :mod:`stmdenoise.model.two_direction`).
 FINE_OCTAVE = (0.25, 0.5)
-#: Angular sectors of :data:`FINE_OCTAVE`, degrees from the fast axis (atan2(|ky|, |kx|)): one
+#: Angular sectors of the periods under 4 px, degrees from the fast axis (atan2(|ky|, |kx|)): one
 #: direction of a scan can be the noisier along one axis of the spectrum and not the other (CO_img_0050
 #: Current's forward frame 1.78x its backward one's power at 60-90°, 0.72x at 0-30°, 0.96x over the
-#: octave; :mod:`stmdenoise.metrics.noise_share`, docs/model-selection.md, candidate DA).
+#: octave); the do-no-harm verdict names the sectors where the frame's share of the noise was raised
+#: (:func:`stmdenoise.model.two_direction.share_sectors`; docs/model-selection.md, candidates DA, DD).
 FINE_SECTORS = (0.0, 30.0, 60.0, 90.0)
 #: Periods under this (metres) are finer than any surface structure an STM tip resolves (the
 #: closest atomic rows of the common metal surfaces are 2.2-2.5 Å apart): the two-direction filter
@@ -83,16 +84,17 @@ def fine_octave(shape: tuple[int, int]) -> np.ndarray:
 
 
 def fine_sectors(shape: tuple[int, int]) -> list[np.ndarray]:
-    """The coefficients of an FFT of ``shape`` in :data:`FINE_OCTAVE`, one mask per sector of
-    :data:`FINE_SECTORS` (the last one closed at 90°): together exactly :func:`fine_octave`.
+    """The coefficients of an FFT of ``shape`` at periods under 4 px (:data:`FINE_OCTAVE` and the
+    spectrum's corners beyond it), one mask per sector of :data:`FINE_SECTORS` (the last one
+    closed at 90°).
 
     >>> [int(m.sum()) for m in fine_sectors((8, 8))]
-    [12, 12, 12]
+    [17, 21, 17]
     """
     ky = np.abs(np.fft.fftfreq(shape[0]))[:, None]
     kx = np.abs(np.fft.fftfreq(shape[1]))[None, :]
     angle = np.degrees(np.arctan2(np.broadcast_to(ky, shape), np.broadcast_to(kx, shape)))
-    fine = fine_octave(shape)
+    fine = np.hypot(ky, kx) >= FINE_OCTAVE[0]
     edges = FINE_SECTORS
     last = len(edges) - 2
     return [

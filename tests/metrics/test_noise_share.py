@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from stmdenoise.metrics.noise_share import (
+    SHARE_SMOOTH,
     UNEQUAL_NOISE,
     fine_power_ratio,
     louder_shares,
     noise_share,
-    sector_power_ratios,
-    sector_shares,
+    share_surface,
 )
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.processing.spectrum import fine_sectors
@@ -54,8 +54,10 @@ def _along(shape: tuple[int, int], sector: int, power: float, rng: np.random.Gen
 
 
 def test_a_frame_louder_along_the_slow_axis_only_gets_its_share_there() -> None:
-    """Candidate DA: one direction louder at 60-90° from the fast axis, the other at 0-30°; over the
-    whole octave the two balance, so the whole frame's share is 1, but each sector reads its own."""
+    """Candidates DA and DD: one direction louder at 60-90° from the fast axis, the other at 0-30°;
+    over the whole octave the two balance, so the whole frame's share is 1, but the map reads each
+    frequency's own: raised along the slow axis for the one, along the fast axis for the other,
+    and never below 1."""
     rng = np.random.default_rng(4)
     shape = (128, 160)
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
@@ -66,16 +68,43 @@ def test_a_frame_louder_along_the_slow_axis_only_gets_its_share_there() -> None:
     z = base[0] + _along(shape, 2, 0.0055, rng)
     look = base[1] + _along(shape, 0, 0.0055, rng)
     assert noise_share(z, look) == 1.0 and abs(fine_power_ratio(z, look) - 1.0) < 0.1
-    fast, diagonal, slow = sector_power_ratios(z, look)
-    assert slow > 2.2 and fast < 1 / 2.2 and 0.85 < diagonal < 1.15
-    shares = sector_shares(z, look)
-    assert shares[0] == 1.0 and shares[1] == 1.0  # never below 1: the quieter direction keeps half
-    assert shares[2] == pytest.approx(2 * slow / (1 + slow), rel=1e-12)
-    back = sector_shares(look, z)
-    assert back[0] == pytest.approx(2 / (1 + fast), rel=1e-12) and back[1:] == (1.0, 1.0)
-    # the pairing reads both from one pair of spectra
-    assert louder_shares(z, look) == (noise_share(z, look), shares)
-    assert louder_shares(np.full_like(z, np.nan), look) == (1.0, (1.0, 1.0, 1.0))
+    tile = (64, 64)
+    fast, _diagonal, slow = fine_sectors(tile)
+    m = share_surface(z, look, tile)
+    assert m is not None and m.min() == 1.0  # never below 1: the quieter direction keeps half
+    assert np.median(m[slow]) > 1.3 and np.all(m[fast] == 1.0)
+    back = share_surface(look, z, tile)
+    assert back is not None and np.median(back[fast]) > 1.3 and np.all(back[slow] == 1.0)
+    k = np.hypot(np.fft.fftfreq(64)[:, None], np.fft.fftfreq(64)[None, :])
+    assert np.all(m[k < 0.25] == 1.0)  # periods of 4 px and more keep the frame's number
+    # the pairing reads both
+    whole, surf = louder_shares(z, look, tile)
+    assert whole == noise_share(z, look)
+    np.testing.assert_array_equal(surf, m)
+    assert louder_shares(np.full_like(z, np.nan), look, tile) == (1.0, None)
+
+
+def test_a_burst_of_row_noise_in_one_frame_raises_its_share_at_the_corners_too() -> None:
+    """Candidate DD: noise that changes from row to row in one frame lies at the highest slow-axis
+    frequencies, the spectrum's corners included (periods under 2 px, outside the finest octave):
+    the map raises the share there, by about the frame's power ratio, and only there."""
+    rng = np.random.default_rng(6)
+    shape = (112, 112)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    surface = np.sin(xx / 9.0) * np.cos(yy / 7.0)
+    w = rng.normal(0, 0.05, (shape[0] + 2, shape[1]))
+    rows = w[2:] - 2 * w[1:-1] + w[:-2]  # row-to-row noise: power 16 sin^4(pi ky), at |ky| near 0.5
+    z = surface + rng.normal(0, 0.1, shape) + rows
+    look = surface + rng.normal(0, 0.1, shape)
+    tile = (64, 64)
+    m = share_surface(z, look, tile)
+    assert m is not None
+    ky = np.abs(np.fft.fftfreq(64))[:, None] * np.ones((1, 64))
+    kx = np.abs(np.fft.fftfreq(64))[None, :] * np.ones((64, 1))
+    corner = (ky >= 0.4) & (np.hypot(ky, kx) >= 0.5)
+    assert corner.any() and np.median(m[corner]) > 1.5  # ~1.6-1.7: 2r / (1 + r) for r of 4-5
+    assert np.all(m[ky <= 0.1] == 1.0)
+    assert SHARE_SMOOTH == pytest.approx(1 / 16)
 
 
 def test_the_verdict_names_every_sector() -> None:
@@ -85,12 +114,12 @@ def test_the_verdict_names_every_sector() -> None:
     assert len(SECTOR_NAMES) == len(FINE_SECTORS) - 1 == len(fine_sectors((8, 8)))
 
 
-def test_the_sectors_split_the_finest_octave_exactly() -> None:
+def test_the_sectors_split_the_periods_under_4_px_exactly() -> None:
     for shape in ((8, 8), (64, 64), (112, 111)):
         k = np.hypot(np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :])
         total = np.sum(fine_sectors(shape), axis=0)
         assert total.max() == 1
-        np.testing.assert_array_equal(total.astype(bool), (k >= 0.25) & (k < 0.5))
+        np.testing.assert_array_equal(total.astype(bool), k >= 0.25)
 
 
 def test_unmeasured_rows_are_left_out_and_nothing_measurable_means_even() -> None:

@@ -14,6 +14,7 @@ from scipy.ndimage import gaussian_filter
 from stmdenoise.denoise import Denoiser, two_direction_denoise
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics.fidelity import pair_fidelity
+from stmdenoise.metrics.uneven import BandedLevels
 from stmdenoise.model.folder import ModelInfo, NormalizationSpec, read_model_info, save_model_folder
 from stmdenoise.model.fourier_tiles import SKIP, STRIDE, TILE, tile_corners
 from stmdenoise.model.pdanet import ArchConfig, build_generators, init_weights
@@ -25,9 +26,11 @@ from stmdenoise.model.two_direction import (
     TwoDirectionError,
     band_for,
     pair_problem,
+    share_sectors,
     shared_rows,
     two_direction_wiener,
 )
+from stmdenoise.processing.spectrum import fine_sectors
 from stmdenoise.scan import Scan
 
 PX = 0.14e-9
@@ -491,6 +494,37 @@ def test_a_burst_both_looks_share_is_removed_below_the_tip_s_resolution(rows: in
     assert np.mean(est) >= 0.85 * np.mean(true)
 
 
+def test_a_burst_in_one_direction_only_is_that_frame_s_noise_and_not_the_other_s() -> None:
+    """Candidate DD (docs/model-selection.md): a burst in the forward frame's rows 32-47 only. The
+    strip levels read forward minus backward, which holds it; half of it each under-filters the
+    forward frame's burst and over-filters the backward frame's quiet rows there. Each frame's own
+    share of each strip's level raises the one and lowers the other. The forward frame comes out
+    closer to the surface (about 0.77x the error); the backward frame's quiet rows sit at its
+    tiles' floor either way, and on this smooth surface it gains nothing from its lower level there
+    (about 1.08x the windowed error, 0.98-1.04x on its rows near the burst)."""
+    from stmdenoise.pairing import filter_levels
+
+    gains = {"forward": [], "backward": []}
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        s = _surface(112, 160)
+        amp = np.full((112, 1), 0.2)
+        amp[32:48] = 3.0
+        f, b = s + amp * rng.standard_normal(s.shape), s + 0.2 * rng.standard_normal(s.shape)
+        for name, z, look in (("forward", f, b), ("backward", b, f)):
+            levels = filter_levels(z, look, (0.0, 0.0), (FINE, FINE))
+            assert isinstance(levels, BandedLevels) and levels.own is not None
+            for plain, own in zip(levels.bands, levels.own, strict=True):
+                ratio = own.of_rows(32, 48) / plain.of_rows(32, 48)
+                assert np.all(ratio > 1.9) if name == "forward" else np.all(ratio < 0.1)
+                np.testing.assert_allclose(own.of_rows(80, 112) / plain.of_rows(80, 112), 1.0, atol=0.35)
+            kw = {"band": SMALL_BAND, "pixel_size": (FINE, FINE)}
+            out = two_direction_wiener(z, look, (0.0, 0.0), strip_levels=levels, **kw)
+            half = two_direction_wiener(z, look, (0.0, 0.0), strip_levels=replace(levels, own=None), **kw)
+            gains[name].append(_windowed_error(out, z, s) / _windowed_error(half, z, s))
+    assert np.mean(gains["forward"]) < 0.85 and np.mean(gains["backward"]) < 1.15, gains
+
+
 def test_a_burst_at_a_band_s_edge_is_weighted_as_the_noise_tiles_weight_its_rows() -> None:
     """Candidate AX (docs/model-selection.md): the noise spectrum of a parity is a mean of 64-row
     tiles windowed along the rows, so a burst at a band's edge (rows 100-139 of 256: the last 28
@@ -626,7 +660,7 @@ def test_co_img_0050_current_is_closer_to_its_second_look_with_the_strip_levels(
     path = shared_dir / "realdata" / "nanonis" / "CO_img_0050.sxm"
     _, fwd, bwd = two_direction_frames(path, ["Current"])[0]
     offset, look = judging_look(fwd, bwd)
-    pair = replace(prepare_pair(fwd, bwd), sectors=(1.0, 1.0, 1.0))  # the levels alone (DA: below)
+    pair = replace(prepare_pair(fwd, bwd), share_map=None)  # the levels alone (DA, DD: below)
     report: dict[str, object] = {}
     with_levels = denoise_pair(fwd, pair, report=report)
     assert report == {"strip_levels": True}
@@ -637,9 +671,9 @@ def test_co_img_0050_current_is_closer_to_its_second_look_with_the_strip_levels(
 
 @pytest.mark.realdata
 def test_co_img_0050_current_is_closer_to_its_second_look_with_its_slow_axis_share(shared_dir: Path) -> None:
-    """Candidate DA's evidence, held: CO_img_0050 Current's forward frame is the noisier direction
-    along the slow axis only (its whole-octave share is 1); its share there brings the output closer
-    to the second look beyond twice the paired standard error."""
+    """Candidates DA and DD's evidence, held: CO_img_0050 Current's forward frame is the noisier
+    direction at high slow-axis frequencies (its whole-octave share is 1); its share there brings the
+    output closer to the second look beyond twice the paired standard error."""
     from stmdenoise.metrics.fidelity import error_difference
     from stmdenoise.pairing import denoise_pair, prepare_pair
     from stmdenoise.training.real_fidelity import judging_look, two_direction_frames
@@ -648,11 +682,13 @@ def test_co_img_0050_current_is_closer_to_its_second_look_with_its_slow_axis_sha
     _, fwd, bwd = two_direction_frames(path, ["Current"])[0]
     offset, look = judging_look(fwd, bwd)
     pair = prepare_pair(fwd, bwd)
-    assert pair.share == 1.0 and pair.sectors[:2] == (1.0, 1.0) and pair.sectors[2] > 1.2
+    assert pair.share == 1.0 and pair.share_map is not None
+    fast, _diagonal, slow = fine_sectors(pair.share_map.shape)
+    assert np.median(pair.share_map[slow]) > 1.2 > np.median(pair.share_map[fast])
     report: dict[str, object] = {}
     shared = denoise_pair(fwd, pair, report=report)
-    assert report["sector_shares"] == [1.0, 1.0, round(pair.sectors[2], 4)]
-    evenly = denoise_pair(fwd, replace(pair, sectors=(1.0, 1.0, 1.0)))
+    assert report["sector_shares"] == [round(v, 4) for v in share_sectors(pair.share_map)]
+    evenly = denoise_pair(fwd, replace(pair, share_map=None))
     d = error_difference(shared, evenly, fwd, look, offset=offset)[-1]
     assert d.difference < -2 * d.se, d
 
@@ -683,7 +719,7 @@ def test_a_louder_frame_gets_its_own_share_of_the_noise_and_is_closer_to_the_sur
         bwd = replace(fwd, data=1e-10 * quiet, direction="backward")
         outs.append((s, fwd, bwd, on.denoise(fwd, partner=bwd), on.denoise(bwd, partner=fwd)))
     # half the difference, as before BL (and no sector's share: candidate DA)
-    monkeypatch.setattr(pairing, "louder_shares", lambda *_: (1.0, (1.0, 1.0, 1.0)))
+    monkeypatch.setattr(pairing, "louder_shares", lambda *_: (1.0, None))
     gains = []
     for s, fwd, bwd, out, back in outs:
         assert 1.3 < out.steps[-1].params["noise_share"] < 1.55
@@ -702,8 +738,8 @@ def test_a_louder_frame_gets_its_own_share_of_the_noise_and_is_closer_to_the_sur
 
 def test_frames_whose_noise_changes_strip_by_strip_keep_half_the_difference(tmp_path: Path) -> None:
     """Where the per-strip levels are in use, a whole-frame excess is the bursts': no share of the
-    whole frame (BK); a sector of the finest octave where the frame is clearly louder gets its own
-    there only (candidate DA)."""
+    whole frame (BK); the frequencies under 4 px where the frame is clearly louder get its own
+    there only (candidates DA, DD)."""
     from stmdenoise.metrics.noise_share import noise_share
 
     on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
@@ -721,22 +757,26 @@ def test_frames_whose_noise_changes_strip_by_strip_keep_half_the_difference(tmp_
 
 
 def test_a_map_of_ones_is_the_number_one_to_the_bit() -> None:
-    """Candidate DA: the sectors' shares enter as a map on the tile's spectrum; all ones is the
-    filter without them, bit for bit, and a share outside (0, 2) is refused there too."""
+    """Candidates DA, DD: the shares enter as a map on the tile's spectrum; all ones is the filter
+    without them, bit for bit, and a share outside (0, 2) or a map of another shape is refused."""
     _s, f, b = _looks()
     plain = two_direction_wiener(f, b, (0.0, 0.0))
-    ones = two_direction_wiener(f, b, (0.0, 0.0), sector_shares=(1.0, 1.0, 1.0))
+    ones = two_direction_wiener(f, b, (0.0, 0.0), share_map=np.ones((TILE, TILE)))
     np.testing.assert_array_equal(ones, plain)
-    with pytest.raises(ValueError, match="sector_shares"):
-        two_direction_wiener(f, b, (0.0, 0.0), sector_shares=(1.0, 2.0, 1.0))
+    twos = np.ones((TILE, TILE))
+    twos[3, 5] = 2.0
+    with pytest.raises(ValueError, match="share_map"):
+        two_direction_wiener(f, b, (0.0, 0.0), share_map=twos)
+    with pytest.raises(ValueError, match="share_map"):
+        two_direction_wiener(f, b, (0.0, 0.0), share_map=np.ones((TILE, TILE // 2)))
 
 
 def test_a_frame_louder_along_the_slow_axis_only_is_filtered_more_there(tmp_path: Path) -> None:
-    """Candidate DA: one direction's extra noise lies at 60-90° from the fast axis (periods of 2-4
-    px), the other's at 0-30°: the whole frame's share is 1, each frame gets its own share in its
-    louder sector, comes out closer to the surface there, and the verdict says along which axis."""
+    """Candidates DA, DD: one direction's extra noise lies at 60-90° from the fast axis (periods
+    under 4 px), the other's at 0-30°: the whole frame's share is 1, each frame gets its own share
+    in its louder sector, comes out closer to the surface there, and the verdict says along which
+    axis."""
     from stmdenoise.metrics.noise_share import noise_share
-    from stmdenoise.processing.spectrum import fine_sectors
 
     on = Denoiser.from_folder(_folder(tmp_path / "on", True), device="cpu")
     rng = np.random.default_rng(3)
@@ -753,7 +793,7 @@ def test_a_frame_louder_along_the_slow_axis_only_is_filtered_more_there(tmp_path
     bwd = replace(fwd, data=1e-10 * b, direction="backward")
     out = on.denoise(fwd, partner=bwd)
     step = out.steps[-1].params
-    assert step["sector_shares"][:2] == [1.0, 1.0] and step["sector_shares"][2] > 1.3
+    assert step["sector_shares"][0] == 1.0 and step["sector_shares"][2] > 1.3
     assert "noise_share" not in step
     slow = fine_sectors(s.shape)[2]
 
@@ -764,12 +804,13 @@ def test_a_frame_louder_along_the_slow_axis_only_is_filtered_more_there(tmp_path
 
     pair = pairing.prepare_pair(fwd, bwd)
     shared = pairing.denoise_pair(fwd, pair)
-    evenly = pairing.denoise_pair(fwd, replace(pair, sectors=(1.0, 1.0, 1.0)))  # half the difference
+    evenly = pairing.denoise_pair(fwd, replace(pair, share_map=None))  # half the difference
     assert err(shared) < 0.9 * err(evenly)  # closer to the surface in its louder sector
     back = on.denoise(bwd, partner=fwd).steps[-1].params  # louder along the fast axis
-    assert back["sector_shares"][0] > 1.3 and back["sector_shares"][1:] == [1.0, 1.0]
+    assert back["sector_shares"][0] > 1.3 and back["sector_shares"][2] == 1.0
     said = [n for n in on.denoise_checked(fwd, partner=bwd).verdict.notices if "noisier direction" in n]
-    assert len(said) == 1 and "Along the slow axis of its spectrum" in said[0] and "fast axis" not in said[0]
+    # the map is smooth: its edge reaches into the diagonals, never to the fast axis
+    assert len(said) == 1 and "the slow axis of its spectrum" in said[0] and "fast axis" not in said[0]
 
 
 @pytest.mark.parametrize("share", [0.0, 2.0, float("nan"), -1.0])
