@@ -85,6 +85,15 @@ LOOK_SHRUNK_NOTICE = (
 )
 
 
+def _listed(items: list[str]) -> str:
+    """``items`` as an English list: "a", "a and b", "a, b and c".
+
+    >>> _listed(["the fast axis"]), _listed(["a", "b", "c"])
+    ('the fast axis', 'a, b and c')
+    """
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
     """The do-no-harm verdict's notice of an output of this filter, from its processing step's
     ``params`` (``""`` for any other step): where the noise came from, and each adjustment the
@@ -106,8 +115,8 @@ def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
         louder = [(name, v) for name, v in zip(SECTOR_NAMES, sectors, strict=False) if v != base]
         if louder:
             notice += SECTOR_SHARES_NOTICE.format(
-                sectors=" and ".join(name for name, _ in louder),
-                percent=" and ".join(f"{50.0 * v:.0f} %" for _, v in louder),
+                sectors=_listed([name for name, _ in louder]),
+                percent=_listed([f"{50.0 * v:.0f} %" for _, v in louder]),
             )
     if raised := [float(v) for v in params.get("louder_rows", ()) if float(v) != 1.0]:
         notice += LOUDER_ROWS_NOTICE.format(band=band, ratio=max(raised))

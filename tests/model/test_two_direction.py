@@ -1199,3 +1199,17 @@ def test_a_surface_under_2_a_that_both_looks_share_is_not_over_subtracted(
     assert 0.3 < plain < 0.8
     assert gated > plain - 0.03
     assert ungated < plain - 0.1
+
+
+def test_the_verdict_lists_the_sectors_where_the_share_was_raised() -> None:
+    """The step's ``sector_shares`` (the map's largest share per sector) read as an English list in
+    the verdict, sectors at the frame's number left out."""
+    from stmdenoise.model.two_direction import describe_step
+
+    params = {"generator": KIND, "noise_from": "backward", "band_rows": BAND}
+    three = describe_step({**params, "sector_shares": [1.2451, 1.7307, 1.6998]}, strip=8)
+    assert "Along the fast axis, the diagonals and the slow axis of its spectrum" in three
+    assert "up to 62 %, 87 % and 85 % of their difference's noise" in three
+    one = describe_step({**params, "sector_shares": [1.0, 1.0, 1.5]}, strip=8)
+    assert "Along the slow axis of its spectrum" in one and "up to 75 % of" in one
+    assert "noisier direction" not in describe_step({**params, "sector_shares": [1.0, 1.0, 1.0]}, strip=8)
