@@ -45,6 +45,7 @@ __all__ = [
     "SHARE_SMOOTH",
     "louder_shares",
     "noise_share",
+    "own_share",
     "share_surface",
 ]
 
@@ -75,7 +76,7 @@ def fine_power_ratio(z: Any, look: Any) -> float:
     none or ``look`` has no power there). Registration does not change a power spectrum, so the
     two need not be aligned."""
     powers = _powers(z, look)
-    return float("nan") if powers is None else _ratios(powers, [fine_octave(powers[0].shape)])[0]
+    return float("nan") if powers is None else _octave_ratio(powers)
 
 
 def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -92,23 +93,36 @@ def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return np.abs(np.fft.fft2(levelled(x) * w)) ** 2, np.abs(np.fft.fft2(levelled(b) * w)) ** 2
 
 
-def _ratios(powers: tuple[np.ndarray, np.ndarray], masks: list[np.ndarray]) -> list[float]:
-    """The first spectrum's power over the second's in each of ``masks`` (NaN where the second
+def _octave_ratio(powers: tuple[np.ndarray, np.ndarray]) -> float:
+    """The first spectrum's power over the second's in the finest octave (NaN where the second
     holds none)."""
     px, pb = powers
-    out = []
-    for mask in masks:
-        num, den = float(px[mask].sum()), float(pb[mask].sum())
-        out.append(num / den if den > 0 else float("nan"))
-    return out
+    band = fine_octave(px.shape)
+    num, den = float(px[band].sum()), float(pb[band].sum())
+    return num / den if den > 0 else float("nan")
+
+
+def own_share(r: Any) -> Any:
+    """A frame's own share of the noise of its difference with a second look, times two, from its
+    noise power over the look's r: ``2 r / (1 + r)`` (1 for equal looks, towards 2 for a far
+    louder frame, towards 0 for a far quieter one); 1 where r is not finite. Elementwise on an
+    array; the one formula behind :func:`noise_share`, :func:`share_surface` and the per-strip
+    shares (:func:`stmdenoise.metrics.uneven.own_shares`).
+
+    >>> float(own_share(3.0)), own_share(np.array([1.0, np.nan])).tolist()
+    (1.5, [1.0, 1.0])
+    """
+    r = np.asarray(r, dtype=np.float64)
+    finite = np.isfinite(r)
+    return np.where(finite, 2.0 * np.where(finite, r, 1.0) / (1.0 + np.where(finite, r, 1.0)), 1.0)
 
 
 def _share(r: float) -> float:
-    """The louder frame's share ``2 r / (1 + r)`` for a power ratio r above
+    """The louder frame's share :func:`own_share` for a power ratio r above
     :data:`~stmdenoise.processing.spectrum.UNEQUAL_NOISE`, else 1 (and 1 where r is NaN)."""
     if not np.isfinite(r) or r <= UNEQUAL_NOISE:
         return 1.0
-    return float(2.0 * r / (1.0 + r))
+    return float(own_share(r))
 
 
 def share_surface(z: Any, look: Any, shape: tuple[int, int]) -> NDArray[np.float64] | None:
@@ -130,8 +144,11 @@ def share_surface(z: Any, look: Any, shape: tuple[int, int]) -> NDArray[np.float
     (True, 1.0, 1.0)
     """
     powers = _powers(z, look)
-    if powers is None:
-        return None
+    return None if powers is None else _surface(powers, shape)
+
+
+def _surface(powers: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> NDArray[np.float64]:
+    """:func:`share_surface` from the two frames' power spectra."""
     rows, cols = powers[0].shape
     width = (SHARE_SMOOTH * rows, SHARE_SMOOTH * cols)  # in each axis's bins
     px, pb = (gaussian_filter(p, width, mode="wrap") for p in powers)
@@ -140,15 +157,18 @@ def share_surface(z: Any, look: Any, shape: tuple[int, int]) -> NDArray[np.float
     ix = (np.rint(kx * cols).astype(int) % cols)[None, :]
     num, den = px[iy, ix], pb[iy, ix]
     r = np.divide(num, den, out=np.ones_like(num), where=den > 0)
-    share = np.where(np.isfinite(r) & (r > UNEQUAL_NOISE), 2.0 * r / (1.0 + r), 1.0)
+    share = np.where(np.isfinite(r) & (r > UNEQUAL_NOISE), own_share(r), 1.0)
     fine = np.hypot(ky[:, None], kx[None, :]) >= FINE_OCTAVE[0]
     return np.asarray(np.where(fine, share, 1.0))
 
 
 def louder_shares(z: Any, look: Any, shape: tuple[int, int]) -> tuple[float, NDArray[np.float64] | None]:
-    """:func:`noise_share` and :func:`share_surface` on a tile of ``shape`` (what the two-direction
-    filter's pairing reads)."""
-    return noise_share(z, look), share_surface(z, look, shape)
+    """:func:`noise_share` and :func:`share_surface` on a tile of ``shape`` from one pair of
+    spectra (what the two-direction filter's pairing reads)."""
+    powers = _powers(z, look)
+    if powers is None:
+        return 1.0, None
+    return _share(_octave_ratio(powers)), _surface(powers, shape)
 
 
 def noise_share(z: Any, look: Any) -> float:

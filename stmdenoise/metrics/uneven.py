@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from stmdenoise.metrics.noise_share import own_share
 from stmdenoise.processing import complete_row_span, level_plane, whole_pixels
 
 __all__ = [
@@ -331,7 +332,7 @@ def own_shares(
     mine = _fine_strip_powers(frame, first, count, period)
     theirs = _fine_strip_powers(frame - aligned, first, count, period)
     r = np.divide(mine, theirs, out=np.full_like(mine, np.nan), where=theirs > 0)
-    return np.where(np.isfinite(r), 2.0 * r / (1.0 + r), 1.0)
+    return np.asarray(own_share(r))
 
 
 def _fill_from_neighbours(levels: NDArray[np.float64], held: NDArray[np.bool_]) -> NDArray[np.float64]:
