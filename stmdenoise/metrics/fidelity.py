@@ -475,6 +475,16 @@ class PairedLooks:
         levelled, windowed, registered): what :func:`stmdenoise.metrics.contrast.contrast_of` reads."""
         return self._sp.x_f, self._sp.ref_f
 
+    def error_spectrum(self, i: int | None = None) -> Array:
+        """Output ``i``'s estimated error coefficient by coefficient (the raw look's where ``i`` is
+        None), in FFT order on the prepared pair's grid: ``|O - B|² - s2``. Summed over a region of
+        the spectrum and divided by the raw look's sum over all of it, the share of the raw
+        error that region holds (``bench/fidelity_regions.py`` splits it by the line-noise
+        column)."""
+        sp = self._sp
+        out_f = sp.x_f if i is None else np.fft.fft2(sp.prep.outputs[i])
+        return np.asarray(np.abs(out_f - sp.ref_f) ** 2 - sp.s2)
+
     def predicted(self, transfer: Callable[[Array], Array]) -> tuple[ErrorDifference, ...]:
         """A linear filter's error minus the raw frame's, *predicted* per band (then overall) from
         its known transfer rather than measured from its output: ``transfer(k)`` is the filter's

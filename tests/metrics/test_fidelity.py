@@ -282,3 +282,25 @@ def test_a_gaussians_error_predicted_from_its_transfer_agrees_with_the_measured_
         assert 1.0 + p.difference == pytest.approx(m.error, abs=2 * m.error_se + 0.02), m.band.label
     longest = -2  # the last band before "all": the wave's
     assert predicted[longest].se < 0.5 * measured.bands[-1].error_se
+
+
+def test_the_error_spectrum_places_an_outputs_error_where_it_is() -> None:
+    """:meth:`PairedLooks.error_spectrum`: the raw look's equals an output that is the raw look;
+    its sum over the spectrum, over raw's, is the report's overall error; row offsets added to an
+    output raise its error in the line column (|kx| of at most one bin) and hardly elsewhere."""
+    from stmdenoise.metrics.fidelity import PairedLooks
+
+    rng = np.random.default_rng(7)
+    s = ndimage.gaussian_filter(rng.normal(size=(192, 192)), 4) * 8
+    fwd, bwd = s + rng.normal(size=s.shape), s + rng.normal(size=s.shape)
+    smooth = ndimage.gaussian_filter(fwd, 1.0)
+    lined = smooth + 0.5 * rng.normal(size=(192, 1))
+    paired = PairedLooks([fwd, smooth, lined], fwd, bwd, pixel_size=1e-10, offset=(0.0, 0.0))
+    raw = paired.error_spectrum()
+    assert np.allclose(paired.error_spectrum(0), raw)
+    overall = paired.reports()[1].overall.error
+    assert paired.error_spectrum(1).sum() / raw.sum() == pytest.approx(overall, abs=0.02)
+    added = paired.error_spectrum(2) - paired.error_spectrum(1)
+    kx = np.abs(np.fft.fftfreq(raw.shape[1]))[None, :] * raw.shape[1]
+    column = np.broadcast_to(kx <= 1.0, raw.shape)
+    assert added[column].sum() > 0.9 * np.abs(added).sum()
