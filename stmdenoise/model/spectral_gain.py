@@ -68,7 +68,10 @@ __all__ = [
     "GainSpec",
     "GainWeights",
     "QUIET_BAND",
+    "WHOLE_FROM",
+    "WHOLE_NOISE",
     "apply_gain",
+    "kept_whole",
     "line_coherence",
     "row_coherence",
     "tile_examples",
@@ -89,6 +92,13 @@ AXIS_FLOOR_PERCENTILE = 20
 QUIET_BAND = (0.2, 0.35)
 #: Rows of features per gain-network call (hidden activations of 32 x 8192 float32 fit in cache).
 MLP_CHUNK = 8192
+#: Where the network keeps a coefficient (its gain at least this), :func:`kept_whole` raises the
+#: gain to a Wiener gain; where it suppresses one (raster noise), nothing changes
+#: (docs/model-selection.md, candidates CF and DE).
+WHOLE_FROM = 0.9
+#: The noise :func:`kept_whole`'s Wiener gain allows at a coefficient, in units of the tile's
+#: high-frequency floor (coloured noise may stand this far above it).
+WHOLE_NOISE = 10.0
 #: Offset added to the last layer before the sigmoid: an untrained net keeps (gain ~0.88).
 GAIN_BIAS = 2.0
 
@@ -482,17 +492,36 @@ def apply_gain(
     return out
 
 
+def kept_whole(gain: NDArray[Any], f1: NDArray[Any]) -> Array:
+    """``gain`` raised, where it is at least :data:`WHOLE_FROM`, to the Wiener gain
+    ``1 - WHOLE_NOISE * 10^(-f1)`` (``f1``: the tile's 1-bin smoothed log10 power over its
+    high-frequency floor, the network's first feature). The network's last layer is a sigmoid,
+    which never reaches 1: it kept 98-99 % of the components standing 10^5-10^7 above the noise,
+    so a tall feature's apparent height read 1-2 % low, where a filter that removes only noise
+    keeps it whole (docs/model-selection.md, candidates CF and DE). Only raises a gain.
+
+    >>> float(kept_whole(np.array(0.985), np.array(6.0))), float(kept_whole(np.array(0.5), np.array(6.0)))
+    (0.99999, 0.5)
+    >>> float(kept_whole(np.array(0.95), np.array(1.5)))  # near the floor the network's own gain
+    0.95
+    """
+    g = np.asarray(gain, dtype=np.float64)
+    wiener = 1.0 - WHOLE_NOISE * 10.0 ** (-np.asarray(f1, dtype=np.float64))
+    return np.asarray(np.where(g >= WHOLE_FROM, np.maximum(g, wiener), g))
+
+
 def _denoise_block(
     weights: GainWeights, y: Array, cancel: threading.Event | None, tick: Callable[[], None]
 ) -> Array:
-    """The gain on one block of complete rows."""
+    """The gain on one block of complete rows (:func:`kept_whole` on the network's)."""
     lev = level_plane(y)
     ctx = _context(lev, weights.features)
 
     def gains(x_f: NDArray[np.complex128]) -> Array:
         # every feature is even in k (a real tile's power spectrum is; up to rounding of the
         # whole-scan lookup on odd sizes), so is the gain: evaluate it on the half-plane only
-        return weights.gain(_tile_features(x_f, ctx, HALF)).astype(np.float64)
+        features = _tile_features(x_f, ctx, HALF)
+        return kept_whole(weights.gain(features), features[..., 0])
 
     return np.asarray((y - lev) + filter_tiles(lev, gains, cancel, tick))
 

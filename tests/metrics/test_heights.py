@@ -103,8 +103,10 @@ def test_the_bench_names_what_loses_heights_and_not_interference_or_a_faithful_o
 ) -> None:
     """bench/heights.py on the shared data: the Ko frames' strongest components are sharp
     interference peaks (no measure); the two-direction filter keeps the Createc step's Z whole (not
-    named); its output of pySPM_test Z, whose directions' edges differ, and the single-frame gain's
-    of the STM_nanonis current are named."""
+    named); its output of pySPM_test Z, whose directions' edges differ, and of the STM_nanonis
+    current (a feedback-error current, whose negated second look differs at large scales) are
+    named; the single-frame gain keeps that current's strong components whole since version 2.28
+    (0.965 before: its sigmoid never reached 1; docs/model-selection.md, candidate DE)."""
     from tests.bench_loader import load_bench
 
     heights = load_bench("heights")
@@ -118,8 +120,10 @@ def test_the_bench_names_what_loses_heights_and_not_interference_or_a_faithful_o
     step = rows[("createc_scan_step_20nm.dat Z forward", "two directions")]
     assert float(step[4]) > 0.999 and step[6] == ""
     assert rows[("pySPM_test.sxm Z forward", "two directions")][6] == "yes"
-    current = rows[("STM_nanonis_generic_4_5.sxm Current forward", "single frame")]
-    assert float(current[4]) < 0.99 and current[6] == "yes"
+    paired = rows[("STM_nanonis_generic_4_5.sxm Current forward", "two directions")]
+    assert float(paired[4]) < 0.99 and paired[6] == "yes"
+    alone = rows[("STM_nanonis_generic_4_5.sxm Current forward", "single frame")]
+    assert float(alone[4]) > 0.999 and alone[6] == ""
 
 
 @pytest.mark.parametrize(("angle", "measured_under", "not_under"), [(0.0, 0.03, 0.1), (20.0, 0.1, 0.4)])

@@ -498,3 +498,25 @@ def test_train_gain_refuses_a_share_of_terraces_outside_0_1(
     assert main(["train-gain", str(tmp_path / "x.sxm"), "--out", str(out), "--terraces", "2"]) == 2
     assert "--terraces must be a share between 0 and 1" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_what_the_network_keeps_of_a_tall_feature_is_kept_whole() -> None:
+    """The sigmoid never reaches 1: a network pinned to keep (gain ~0.98) took 2 % off every
+    component, a molecule standing far above the noise included, whose apparent height then read
+    2 % low. Where it keeps a coefficient, the gain is raised to the Wiener gain of the tile's
+    own floor (``kept_whole``): the molecule's strong components are kept whole, while a network
+    pinned to remove still removes (docs/model-selection.md, candidates CF and DE)."""
+    from stmdenoise.metrics.heights import strong_contrast
+    from stmdenoise.model.spectral_gain import kept_whole
+
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:128, 0:128]
+    molecule = 2e-9 * np.exp(-((yy - 64.0) ** 2 + (xx - 60.0) ** 2) / 60.0)
+    z = molecule + 2e-13 * rng.normal(size=molecule.shape)
+    keep = _weights(bias=2.0)  # with GAIN_BIAS: sigmoid(4) = 0.982
+    assert float(keep.gain(np.zeros((1, keep.features.count), np.float32))[0]) < 0.99
+    found = strong_contrast(z, apply_gain(keep, z))
+    assert found is not None and found.kept > 0.999
+    np.testing.assert_array_equal(kept_whole(np.array([0.5, 0.89]), np.array([9.0, 9.0])), [0.5, 0.89])
+    removed = apply_gain(_weights(bias=-8.0), z)
+    assert np.std(removed - z) > 0.5 * np.std(z - z.mean())  # suppression untouched
