@@ -19,11 +19,14 @@ pixels is measured under 0.03 Å of white noise and not under 0.1 Å (at 20° to
 0.1 Å and not under 0.4 Å); the real Createc step (``createc_scan_step_20nm.dat``, bent and rough)
 is, on 1700-1800 components.
 
-Seen on the shared scans (`python bench/heights.py`; docs/model-selection.md, candidate CF): the
-single-frame spectral gain's last layer is a sigmoid, which never reaches 1, and keeps 95.6-99.7 %
-of the strongest broad components. The two-direction filter keeps 99.9 % or more where its second
-look shows the same surface, less where it does not (``pySPM_test.sxm`` Z, whose piezo lag blurs
-the grains' edges differently in each direction, 92-93 %; feedback-error currents). The noise floor
+Seen on the shared scans (`python bench/heights.py`; docs/model-selection.md, candidates CF and
+DE): the single-frame spectral gain's last layer is a sigmoid, which never reaches 1, and kept
+95.6-99.7 % of the strongest broad components; since program 0.2.27 the gain is raised to a
+Wiener gain where the network keeps a coefficient
+(:func:`stmdenoise.model.spectral_gain.kept_whole`), and it keeps 99.7-100 %. The two-direction
+filter keeps 99.9 % or more where its second look shows the same surface, less where it does not
+(``pySPM_test.sxm`` Z, whose piezo lag blurs the grains' edges differently in each direction,
+92-93 %; feedback-error currents). The noise floor
 is the median power at frequencies above 0.3 cycles per pixel (as the spectral gain reads it:
 :data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`).
 
