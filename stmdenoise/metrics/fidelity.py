@@ -479,8 +479,8 @@ class PairedLooks:
         """Output ``i``'s estimated error coefficient by coefficient (the raw look's where ``i`` is
         None), in FFT order on the prepared pair's grid: ``|O - B|² - s2``. Summed over a region of
         the spectrum and divided by the raw look's sum over all of it, the share of the raw
-        error that region holds (``bench/fidelity_regions.py`` splits it by the line-noise
-        column)."""
+        error that region holds (``bench/fidelity_regions.py`` splits it into the line strip and
+        the rest)."""
         sp = self._sp
         out_f = sp.x_f if i is None else np.fft.fft2(sp.prep.outputs[i])
         return np.asarray(np.abs(out_f - sp.ref_f) ** 2 - sp.s2)

@@ -99,6 +99,9 @@ WHOLE_FROM = 0.9
 #: The noise :func:`kept_whole`'s Wiener gain allows at a coefficient, in units of the tile's
 #: high-frequency floor (coloured noise may stand this far above it).
 WHOLE_NOISE = 10.0
+#: Index of f1 (the tile's 1-bin smoothed log10 power over its floor) among the features
+#: :func:`_tile_features` makes: what :func:`kept_whole` reads.
+F1_FEATURE = 0
 #: Offset added to the last layer before the sigmoid: an untrained net keeps (gain ~0.88).
 GAIN_BIAS = 2.0
 
@@ -257,7 +260,7 @@ def _tile_features(x_f: NDArray[Any], ctx: _Context, columns: int = TILE) -> NDA
     iy = np.round(np.fft.fftfreq(TILE)[:, None] * rows).astype(int) % rows
     ix = np.round(np.fft.fftfreq(TILE)[None, :columns] * cols).astype(int) % cols
     level = np.log10(floor / ctx.floor * (rows * cols) / TILE**2 * ctx.window_power)
-    feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo]
+    feats = [f1, f3, f1 - med, f1 - lo, f3 - lo, med - lo]  # f1 first: F1_FEATURE
     feats += [np.broadcast_to(ctx.height[iy, ix], f1.shape), np.broadcast_to(ctx.spread[iy, ix], f1.shape)]
     feats += [np.full(f1.shape, ctx.snr / 4), np.broadcast_to(level[:, None, None], f1.shape)]
     if ctx.coherence is not None:
@@ -496,9 +499,10 @@ def kept_whole(gain: NDArray[Any], f1: NDArray[Any]) -> Array:
     """``gain`` raised, where it is at least :data:`WHOLE_FROM`, to the Wiener gain
     ``1 - WHOLE_NOISE * 10^(-f1)`` (``f1``: the tile's 1-bin smoothed log10 power over its
     high-frequency floor, the network's first feature). The network's last layer is a sigmoid,
-    which never reaches 1: it kept 98-99 % of the components standing 10^5-10^7 above the noise,
-    so a tall feature's apparent height read 1-2 % low, where a filter that removes only noise
-    keeps it whole (docs/model-selection.md, candidates CF and DE). Only raises a gain.
+    which never reaches 1: it kept 95.6-99.7 % of the broad components standing 10^5 above the
+    noise on the shared frames, so a tall feature's apparent height read up to 4 % low, where a
+    filter that removes only noise keeps it whole (docs/model-selection.md, candidates CF and DE;
+    0.997-1.000 with it, ``python bench/heights.py``). Only raises a gain.
 
     >>> float(kept_whole(np.array(0.985), np.array(6.0))), float(kept_whole(np.array(0.5), np.array(6.0)))
     (0.99999, 0.5)
@@ -521,7 +525,7 @@ def _denoise_block(
         # every feature is even in k (a real tile's power spectrum is; up to rounding of the
         # whole-scan lookup on odd sizes), so is the gain: evaluate it on the half-plane only
         features = _tile_features(x_f, ctx, HALF)
-        return kept_whole(weights.gain(features), features[..., 0])
+        return kept_whole(weights.gain(features), features[..., F1_FEATURE])
 
     return np.asarray((y - lev) + filter_tiles(lev, gains, cancel, tick))
 
