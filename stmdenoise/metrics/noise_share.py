@@ -113,8 +113,8 @@ def own_share(r: Any) -> Any:
     (1.5, [1.0, 1.0])
     """
     r = np.asarray(r, dtype=np.float64)
-    finite = np.isfinite(r)
-    return np.where(finite, 2.0 * np.where(finite, r, 1.0) / (1.0 + np.where(finite, r, 1.0)), 1.0)
+    r = np.where(np.isfinite(r), r, 1.0)  # an equal look: share 1
+    return 2.0 * r / (1.0 + r)
 
 
 def _share(r: float) -> float:

@@ -104,6 +104,11 @@ class UnevenNoise:
         return self.ratio >= UNEVEN_RATIO
 
 
+def _first_column(offset: Sequence[float]) -> int:
+    """The first column of ``raw`` that :func:`_aligned_difference` holds."""
+    return max(0, whole_pixels(offset)[1])
+
+
 def _aligned_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArray[np.float64] | None:
     """``raw`` minus ``other`` moved onto it by ``offset`` (rounded to whole pixels), over the
     columns both hold: one row per row of ``raw`` (NaN where ``other`` has none); None for other
@@ -114,7 +119,7 @@ def _aligned_difference(raw: Any, other: Any, offset: Sequence[float]) -> NDArra
         return None
     sy, sx = whole_pixels(offset)
     h, w = x.shape
-    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), max(0, sx), min(w, w + sx)
+    r0, r1, c0, c1 = max(0, sy), min(h, h + sy), _first_column(offset), min(w, w + sx)
     if c1 - c0 < 3:
         return None
     d = np.full((h, c1 - c0), np.nan)
@@ -299,7 +304,7 @@ def banded_strip_levels(
         for j in range(fine.shape[1])
     )
     x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
-    c0 = max(0, whole_pixels(offset)[1])  # the first column the difference holds (_aligned_difference)
+    c0 = _first_column(offset)
     shares = own_shares(x[:, c0 : c0 + aligned.shape[1]], aligned, whole.first, count, period)
     own = tuple(replace(b, levels=b.levels * shares[:, j]) for j, b in enumerate(bands))
     return BandedLevels(FAST_EDGES, bands, own)

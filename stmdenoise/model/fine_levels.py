@@ -85,10 +85,14 @@ def below_resolution(pixel_size: tuple[float, float] | None, *, full: bool = Fal
     cols = TILE if full else HALF
     if pixel_size is None:
         return np.zeros((TILE, cols), dtype=bool)
+    return np.asarray(_radial_k(pixel_size, cols) > 1.0 / RESOLUTION)
+
+
+def _radial_k(pixel_size: tuple[float, float], cols: int) -> Array:
+    """|k| (cycles per metre) of the first ``cols`` columns of a tile's spectrum on a grid of
+    ``pixel_size`` = (dy, dx) metres."""
     dy, dx = pixel_size
-    ky = np.fft.fftfreq(TILE)[:, None] / dy
-    kx = np.abs(np.fft.fftfreq(TILE)[None, :cols]) / dx
-    return np.asarray(np.hypot(ky, kx) > 1.0 / RESOLUTION)
+    return np.asarray(np.hypot(np.fft.fftfreq(TILE)[:, None] / dy, np.fft.fftfreq(TILE)[None, :cols] / dx))
 
 
 def quiet_fine(pixel_size: tuple[float, float] | None, together: Array, apart: Array) -> NDArray[np.bool_]:
@@ -115,9 +119,7 @@ def quiet_fine(pixel_size: tuple[float, float] | None, together: Array, apart: A
     if pixel_size is None or not fine.any():
         return fine
     dy, dx = pixel_size
-    ky = np.fft.fftfreq(TILE)[:, None] / dy
-    kx = np.fft.fftfreq(TILE)[None, :] / dx
-    k = np.hypot(ky, kx)
+    k = _radial_k(pixel_size, TILE)
     period_px = 1.0 / (k[fine] * math.sqrt(dy * dx))  # k > 0 on every fine coefficient
     octave = np.full(fine.shape, -1)
     octave[fine] = np.floor(np.log2(np.maximum(period_px, 2.0) / 2.0)).astype(int)
