@@ -18,7 +18,11 @@ a clearly louder frame its own share of the noise since version 2.12), where mos
 mostly noise: the estimate assumes the two looks equally noisy
 (away from 1, the ratios it reports are pulled but not its ranking of two outputs, since the excess
 is the same for every output; a backward frame that is *smoother* rather than less noisy would,
-however, reward smoothing).
+however, reward smoothing). The last column: how far apart the offsets registering the top and the
+bottom half of the rows lie (rows, columns; `stmdenoise.metrics.registration.halves_offsets`),
+"named" where the do-no-harm verdict says the look does not sit at one offset (1 px or more
+along either axis: drift or creep between the directions, or too little structure to register
+on; the estimate then charges every output for the misregistration).
 
 A second table, for the named channels: the shipped model's output and the best Gaussian of the
 classical sweep, scored against the judge's look and against it rescaled about its
@@ -42,6 +46,7 @@ from stmdenoise.metrics import NotScorableError  # noqa: E402
 from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch  # noqa: E402
 from stmdenoise.metrics.fidelity import pair_fidelity  # noqa: E402
 from stmdenoise.metrics.noise_share import fine_power_ratio  # noqa: E402
+from stmdenoise.metrics.registration import halves_offsets  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import classical_methods, judging_look  # noqa: E402
 
@@ -71,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if root is None:
         return 2
     print("| channel | coherence | backward / forward amplitude | share of raw error | left after one factor "
-          "| named | forward / backward power, 2-4 px |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---|---:|")
+          "| named | forward / backward power, 2-4 px | halves apart: rows, columns |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---|---:|---:|")
     named_rows = []
     for name, fwd, bwd in two_direction_scans(root):
         try:
@@ -88,7 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         named = "yes" if m.named else ""
         left = m.left_after_scaling
         fine = fine_power_ratio(fwd.data, bwd.data)
-        cells = f"{m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} | {fine:.2f}"
+        halves = halves_offsets(fwd.data, look.data, offset)
+        apart = (
+            "n/a"
+            if halves is None
+            else f"{halves.apart[0]:.2f}, {halves.apart[1]:.2f}" + (" (named)" if halves.named else "")
+        )
+        cells = (
+            f"{m.coherence:.3f} | {m.ratio:.3f} | {m.share:.2f} | {left:.2f} | {named} | {fine:.2f} | {apart}"
+        )
         print(f"| {label} | {cells} |")
         if m.named:
             named_rows.append(f"| {label} | {rescaled_scores(fwd, bwd, look, offset, m.ratio)} |")

@@ -82,6 +82,7 @@ from stmdenoise.metrics.noise_share import (
     UNEQUAL_NOISE,
     fine_power_ratio,
 )
+from stmdenoise.metrics.registration import halves_offsets
 from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, FOLLOW_STEP, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
@@ -407,6 +408,9 @@ def _judge(
                 strip=STRIP, look=look, ratio=uneven.ratio, first=uneven.rows[0], last=uneven.rows[1] - 1,
                 share=uneven.share,
             ))  # fmt: skip
+        halves = halves_offsets(raw.data, partner_scan.data, offset)
+        if halves is not None and halves.named:  # the look does not sit at one offset
+            notices.append(halves.notice(look))
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)

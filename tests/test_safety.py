@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -485,3 +486,20 @@ def test_the_verdict_says_when_what_is_delivered_shrinks_features_far_above_the_
     assert rows[0][0].startswith("Est. error") and rows[-1][0].startswith("Heights kept")
     raw_out, v3 = judge(raw, None, None)  # the model not run: the raw scan, nothing to say
     assert v3.delivered == "raw" and not any("weaker" in n for n in v3.notices)
+
+
+def test_the_verdict_says_when_the_second_look_does_not_sit_at_one_offset() -> None:
+    """A backward frame whose lower half crept 2 rows relative to its upper half: the estimate's
+    one offset misregisters half the frame, and the verdict says its figures are uncertain. A
+    backward frame at one offset gets no such notice."""
+    fwd, bwd, s = _looks(seed=11)
+    out = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 1.0))
+    crept = np.asarray(bwd.data).copy()
+    crept[96:] = np.roll(np.asarray(bwd.data), 2, axis=0)[96:]
+    _, v = judge(fwd, out, bwd.with_data(crept), policy="warn")
+    [said] = [n for n in v.notices if "register onto the backward frame" in n]
+    apart = re.search(r"offsets ([0-9.]+) rows and ([0-9.]+) columns apart", said)
+    assert apart is not None and float(apart.group(1)) == pytest.approx(2.0, abs=0.3)
+    assert float(apart.group(2)) < 0.3 and "uncertain" in said
+    _, steady = judge(fwd, out, bwd, policy="warn")
+    assert not any("register onto" in n for n in steady.notices)
