@@ -30,8 +30,10 @@ do-no-harm policy (`Denoiser.denoise_checked`).
 Per scan also the model's output minus the best classical filter's, with twice the standard error of
 that *paired* difference (stmdenoise.metrics.fidelity.error_difference: both judged against the same
 look, so only the look's noise meeting their difference counts), and how many channels the model
-wins or loses beyond it. Prints Markdown ("err / kept": estimated error and signal kept, relative
-to raw; see stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
+wins or loses beyond it, and the channels whose look's top and bottom halves register 1 px or
+more apart (`halves_apart`: their estimates are uncertain and favour smoother outputs). Prints
+Markdown ("err / kept": estimated error and signal kept, relative to raw; see
+stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import ErrorDifference, bands_from_periods, error_difference  # noqa: E402
+from stmdenoise.metrics.registration import halves_offsets  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
     FidelityRow,
@@ -119,6 +122,21 @@ def paired_gap(
     offset, look = judging_look(fwd, bwd, rescale=rescale)  # the look the rows were judged against
     a, b = run[model.method](fwd, bwd), run[best.method](fwd, bwd)
     return error_difference(a, b, fwd, look, offset=offset)[-1]
+
+
+def halves_apart(name: str, fwd: Scan, bwd: Scan, *, rescale: bool = False) -> str | None:
+    """``name`` and how far apart the top and bottom halves of its rows register onto the look
+    the rows were judged against (rows, columns), where the do-no-harm verdict names it
+    (:func:`stmdenoise.metrics.registration.halves_offsets`: the look does not sit at one offset,
+    and the estimate charges every output for the misregistration); None elsewhere."""
+    try:
+        offset, look = judging_look(fwd, bwd, rescale=rescale)
+    except ValueError:  # not registrable (NotScorableError is one): the rows say so
+        return None
+    h = halves_offsets(fwd.data, look.data, offset)
+    if h is None or not h.named:
+        return None
+    return f"{name} ({h.apart[0]:.1f} rows, {h.apart[1]:.1f} columns)"
 
 
 def _recording(method: Method, kept: dict[str, np.ndarray], current: list[str]) -> Method:
@@ -262,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md[-1], flush=True)
     per_scan = []
     gaps: dict[str, ErrorDifference | None] = {}
+    apart: list[str] = []  # channels whose look's halves register apart (halves_apart)
     backward = args.direction == "backward"
     heading = (
         ("Backward/forward" if backward else "Forward/backward")
@@ -274,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
         gaps[name] = paired_gap(methods, rows, fwd, bwd, rescale=args.rescaled_look)
+        if (apart_here := halves_apart(name, fwd, bwd, rescale=args.rescaled_look)) is not None:
+            apart.append(apart_here)
         if args.details:
             print(fidelity_markdown(rows, title=f"{heading}: {name}"), flush=True)
     md.append(
@@ -282,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     md.append(summary_table(per_scan, gaps))
+    md.append(
+        "Second looks whose top and bottom halves register 1 px or more apart (the estimate is "
+        "uncertain there and favours smoother outputs): " + (", ".join(apart) if apart else "none") + ".\n"
+    )
     worse = [
         rows[0].scan
         for rows in per_scan
@@ -293,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f": {', '.join(worse)}" if worse else "")
         + f". {time.perf_counter() - t0:.0f} s.\n"
     )
-    print("\n".join(md[-2:]))
+    print("\n".join(md[-3:]))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         full = (

@@ -76,3 +76,18 @@ def test_two_saved_runs_compare_channel_by_channel_with_the_paired_se(realdata_d
     (tmp_path / "c").mkdir()
     fidelity.save_outputs(tmp_path / "c" / "outputs.npz", raw, {**meta, "direction": "backward"})
     assert compare.main([str(tmp_path / "a"), str(tmp_path / "c")]) == 2
+
+
+def test_the_bench_lists_the_channels_whose_second_look_drifts_between_halves() -> None:
+    """bench/fidelity.py names a channel whose backward frame's lower half crept 2 rows against
+    its upper half (the do-no-harm verdict's registration notice), and not a steady pair."""
+    fidelity = load_bench("fidelity")
+    rng = np.random.default_rng(3)
+    surface = gaussian_filter(rng.normal(size=(160, 160)), 2.0) * 10.0
+    fwd = Scan(surface + 0.3 * rng.normal(size=surface.shape), pixel_size=(PX, PX), channel="Z", unit="m")
+    steady = fwd.with_data(surface + 0.3 * rng.normal(size=surface.shape), direction="backward")
+    crept = np.asarray(steady.data).copy()
+    crept[80:] = np.roll(np.asarray(steady.data), 2, axis=0)[80:]
+    assert fidelity.halves_apart("steady Z", fwd, steady) is None
+    said = fidelity.halves_apart("crept Z", fwd, steady.with_data(crept))
+    assert said is not None and said.startswith("crept Z (2.") and " rows, 0." in said
