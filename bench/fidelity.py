@@ -55,7 +55,7 @@ from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import ErrorDifference, bands_from_periods, error_difference  # noqa: E402
-from stmdenoise.metrics.registration import halves_offsets  # noqa: E402
+from stmdenoise.metrics.registration import HALVES_APART, halves_offsets  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
     FidelityRow,
@@ -304,8 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     md.append(summary_table(per_scan, gaps))
     md.append(
-        "Second looks whose top and bottom halves register 1 px or more apart (the estimate is "
-        "uncertain there and favours smoother outputs): " + (", ".join(apart) if apart else "none") + ".\n"
+        f"Second looks whose top and bottom halves register {HALVES_APART:g} px or more apart (the "
+        "estimate is uncertain there and favours smoother outputs): "
+        + (", ".join(apart) if apart else "none")
+        + ".\n"
     )
     worse = [
         rows[0].scan
