@@ -137,6 +137,7 @@ from stmdenoise.model.fourier_tiles import (
     WINDOW,
     OnHalfPlane,
     filter_rows,
+    filter_tiles,
     filter_tiles_each,
 )
 from stmdenoise.model.local_floor import local_floor
@@ -578,4 +579,19 @@ def two_direction_wiener(
             progress(p + 1, 2)
     if report is not None and given_back:
         report["put_back"] = round(given_back / lev.size, 4)
+    if pixel_size is not None and 2 * max(pixel_size) < RESOLUTION:
+        out[start:stop] = _without_corners(out[start:stop], cancel)
     return out
+
+
+#: The tile coefficients at periods of 2 px or more (|k| <= 1/2 cycle per pixel), half plane.
+_WITHIN_NYQUIST = (np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.rfftfreq(TILE)[None, :]) <= 0.5).astype(float)
+
+
+def _without_corners(block: Array, cancel: threading.Event | None) -> Array:
+    """``block`` (complete rows) without its coefficients at periods under 2 px (the spectrum's
+    corners, beyond the radial Nyquist), on the tiles: where a pixel is under half of
+    :data:`RESOLUTION` nothing a tip images lies there (docs/model-selection.md, candidate DG).
+    Reads the output only, so cross-fitting holds."""
+    lev = level_plane(block)
+    return np.asarray((block - lev) + filter_tiles(lev, _WITHIN_NYQUIST, cancel))

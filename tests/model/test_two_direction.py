@@ -553,7 +553,9 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
 ) -> None:
     """The per-strip levels change nothing on a grid whose finest period is 2 Å or more, nor without
     levels (the caller gives them only where the noise is uneven; the pixel size then only sets
-    where the noise is over-subtracted, candidates DB and DC, here turned off)."""
+    where the noise is over-subtracted, candidates DB and DC, here turned off, and removes the
+    periods under 2 px, candidate DG)."""
+    from stmdenoise.model import two_direction as td
     from stmdenoise.metrics.uneven import strip_levels
     from stmdenoise.model import two_direction_gain
 
@@ -567,7 +569,28 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
     np.testing.assert_array_equal(coarse, plain)
     assert {k: v for k, v in report.items() if k != "put_back"} == {"strip_levels": False}
     monkeypatch.setattr(two_direction_gain, "OVER_SUBTRACT", 1.0)
-    np.testing.assert_array_equal(two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE)), plain)
+    fine = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE))
+    np.testing.assert_allclose(fine, td._without_corners(plain, None), rtol=0, atol=1e-12 * np.ptp(plain))
+
+
+def test_no_period_under_2_px_is_left_where_2_px_is_finer_than_a_tip_resolves() -> None:
+    """Candidate DG: at 0.5 Å per pixel the output keeps under 5 % of the input's power share at the
+    tile spectrum's corners (periods under 2 px, under 1 Å); at 1.5 Å per pixel (2 px = 3 Å, which
+    a tip can resolve) the corners are left to the gain as before."""
+    from stmdenoise.model import two_direction as td
+    from stmdenoise.model.fourier_tiles import tile_spectra, tiles
+
+    _s, f, b = _burst(256, 0)
+
+    def corner_share(x: np.ndarray) -> float:
+        v, pos = tiles(x - x.mean())
+        p = np.abs(tile_spectra(v, pos, half=True)) ** 2
+        return float(p[:, td._WITHIN_NYQUIST == 0].sum() / p.sum())
+
+    fine = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(0.5e-10, 0.5e-10))
+    coarse = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(1.5e-10, 1.5e-10))
+    # the tiles' windows spread a little power back over the corners when the output is measured
+    assert corner_share(fine) < 0.05 * corner_share(f) and corner_share(coarse) > 5 * corner_share(fine)
 
 
 def test_periods_a_surface_can_hold_keep_the_shift_invariant_gain() -> None:
