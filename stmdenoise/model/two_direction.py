@@ -73,6 +73,12 @@ current, ``put_back=False``, nor with per-strip levels). The output at a row the
 that row, through local averages only and only where that gate opens; the estimate stays fair
 (``bench/fidelity_check.py``: est / true moved by at most 0.02).
 
+**Nothing at periods under 2 px where 2 px is finer than a tip resolves** (version 2.29,
+candidate DG): on a grid finer than half of :data:`RESOLUTION` the output's coefficients beyond
+the radial Nyquist (the spectrum's corners, periods under 2 px, :func:`_without_corners`) are
+removed, the premise the per-strip levels rest on. The over-subtraction above leaves them where the
+two looks share line noise in the finest octave. It reads the output only: cross-fitting holds.
+
 **The longest periods on the frame's own grid** (:mod:`stmdenoise.model.long_periods`, version
 2.23): from a third of a tile to a quarter of the field, where a tile's first bins mix a surface's
 long periods with the scan's long-period noise, the output is the frame's own Wiener filter on its
