@@ -591,7 +591,9 @@ def two_direction_wiener(
 
 
 #: The tile coefficients at periods of 2 px or more (|k| <= 1/2 cycle per pixel), half plane.
-_WITHIN_NYQUIST = (np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.rfftfreq(TILE)[None, :]) <= 0.5).astype(float)
+_WITHIN_NYQUIST = (np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.rfftfreq(TILE)[None, :]) <= 0.5).astype(
+    float
+)
 
 
 def _without_corners(block: Array, cancel: threading.Event | None) -> Array:

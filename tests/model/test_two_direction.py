@@ -555,8 +555,8 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
     levels (the caller gives them only where the noise is uneven; the pixel size then only sets
     where the noise is over-subtracted, candidates DB and DC, here turned off, and removes the
     periods under 2 px, candidate DG)."""
-    from stmdenoise.model import two_direction as td
     from stmdenoise.metrics.uneven import strip_levels
+    from stmdenoise.model import two_direction as td
     from stmdenoise.model import two_direction_gain
 
     _s, f, b = _burst(256, 0)
