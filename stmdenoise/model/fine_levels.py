@@ -9,21 +9,28 @@ larger of its tile's mean level and its own strip's (docs/model-selection.md, ca
 AX, BA). The levels are measured in :mod:`stmdenoise.metrics.uneven`; this module reads them
 through :class:`StripLevelsLike` and :class:`BandedLevelsLike`, since the model layer does not
 import the metrics one. Split out of :mod:`stmdenoise.model.two_direction`, which imports it.
+
+On a grid finer than half of :data:`RESOLUTION` the spectrum's corners (periods under 2 px) hold
+nothing a tip images: :func:`without_corners` removes them from the two-direction output
+(docs/model-selection.md, candidate DG).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from stmdenoise.model.fourier_tiles import HALF, STRIDE, TILE, tile_corners
+from stmdenoise.model.fourier_tiles import HALF, STRIDE, TILE, filter_tiles, tile_corners
+from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import RESOLUTION, SIGNAL_COHERENCE
 
 __all__ = [
     "RESOLUTION",
+    "WITHIN_NYQUIST",
     "BandedLevelsLike",
     "StripLevelsLike",
     "band_level",
@@ -35,6 +42,7 @@ __all__ = [
     "relative_levels",
     "sine",
     "tile_levels",
+    "without_corners",
 ]
 
 Array = NDArray[np.float64]
@@ -86,6 +94,26 @@ def below_resolution(pixel_size: tuple[float, float] | None, *, full: bool = Fal
     if pixel_size is None:
         return np.zeros((TILE, cols), dtype=bool)
     return np.asarray(_radial_k(pixel_size, cols) > 1.0 / RESOLUTION)
+
+
+#: A tile's half-plane coefficients at periods of 2 px or more (|k| <= 1/2 cycle per pixel): 1,
+#: else 0 (the spectrum's corners).
+WITHIN_NYQUIST = (np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.rfftfreq(TILE)[None, :]) <= 0.5).astype(
+    float
+)
+
+
+def without_corners(
+    block: Array, pixel_size: tuple[float, float] | None, cancel: threading.Event | None = None
+) -> Array:
+    """``block`` (complete rows) without its coefficients at periods under 2 px (the spectrum's
+    corners, beyond the radial Nyquist), on the tiles, where the grid is finer than half of
+    :data:`RESOLUTION`: nothing a tip images lies there (docs/model-selection.md, candidate DG).
+    ``block`` itself on a coarser grid or without a pixel size."""
+    if pixel_size is None or not 2 * max(pixel_size) < RESOLUTION:
+        return block
+    lev = level_plane(block)
+    return np.asarray((block - lev) + filter_tiles(lev, WITHIN_NYQUIST, cancel))
 
 
 def _radial_k(pixel_size: tuple[float, float], cols: int) -> Array:

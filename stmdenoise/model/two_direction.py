@@ -75,7 +75,8 @@ that row, through local averages only and only where that gate opens; the estima
 
 **Nothing at periods under 2 px where 2 px is finer than a tip resolves** (version 2.29,
 candidate DG): on a grid finer than half of :data:`RESOLUTION` the output's coefficients beyond
-the radial Nyquist (the spectrum's corners, periods under 2 px, :func:`_without_corners`) are
+the radial Nyquist (the spectrum's corners, periods under 2 px,
+:func:`~stmdenoise.model.fine_levels.without_corners`) are
 removed, the premise the per-strip levels rest on. The over-subtraction above leaves them where the
 two looks share line noise in the finest octave. It reads the output only: cross-fitting holds.
 
@@ -136,6 +137,7 @@ from stmdenoise.model.fine_levels import (
     own_by_band,
     quiet_fine,
     relative_levels,
+    without_corners,
 )
 from stmdenoise.model.fourier_tiles import (
     HALF,
@@ -143,7 +145,6 @@ from stmdenoise.model.fourier_tiles import (
     WINDOW,
     OnHalfPlane,
     filter_rows,
-    filter_tiles,
     filter_tiles_each,
 )
 from stmdenoise.model.local_floor import local_floor
@@ -585,21 +586,5 @@ def two_direction_wiener(
             progress(p + 1, 2)
     if report is not None and given_back:
         report["put_back"] = round(given_back / lev.size, 4)
-    if pixel_size is not None and 2 * max(pixel_size) < RESOLUTION:
-        out[start:stop] = _without_corners(out[start:stop], cancel)
+    out[start:stop] = without_corners(out[start:stop], pixel_size, cancel)  # the output only (DG)
     return out
-
-
-#: The tile coefficients at periods of 2 px or more (|k| <= 1/2 cycle per pixel), half plane.
-_WITHIN_NYQUIST = (np.hypot(np.fft.fftfreq(TILE)[:, None], np.fft.rfftfreq(TILE)[None, :]) <= 0.5).astype(
-    float
-)
-
-
-def _without_corners(block: Array, cancel: threading.Event | None) -> Array:
-    """``block`` (complete rows) without its coefficients at periods under 2 px (the spectrum's
-    corners, beyond the radial Nyquist), on the tiles: where a pixel is under half of
-    :data:`RESOLUTION` nothing a tip images lies there (docs/model-selection.md, candidate DG).
-    Reads the output only, so cross-fitting holds."""
-    lev = level_plane(block)
-    return np.asarray((block - lev) + filter_tiles(lev, _WITHIN_NYQUIST, cancel))

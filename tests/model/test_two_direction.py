@@ -556,8 +556,7 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
     where the noise is over-subtracted, candidates DB and DC, here turned off, and removes the
     periods under 2 px, candidate DG)."""
     from stmdenoise.metrics.uneven import strip_levels
-    from stmdenoise.model import two_direction as td
-    from stmdenoise.model import two_direction_gain
+    from stmdenoise.model import fine_levels, two_direction_gain
 
     _s, f, b = _burst(256, 0)
     levels = strip_levels(f, b, (0.0, 0.0))
@@ -570,14 +569,16 @@ def test_without_fine_pixels_or_uneven_noise_the_filter_is_shift_invariant_as_be
     assert {k: v for k, v in report.items() if k != "put_back"} == {"strip_levels": False}
     monkeypatch.setattr(two_direction_gain, "OVER_SUBTRACT", 1.0)
     fine = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(FINE, FINE))
-    np.testing.assert_allclose(fine, td._without_corners(plain, None), rtol=0, atol=1e-12 * np.ptp(plain))
+    np.testing.assert_allclose(
+        fine, fine_levels.without_corners(plain, (FINE, FINE)), rtol=0, atol=1e-12 * np.ptp(plain)
+    )
 
 
 def test_no_period_under_2_px_is_left_where_2_px_is_finer_than_a_tip_resolves() -> None:
     """Candidate DG: at 0.5 Å per pixel the output keeps under 5 % of the input's power share at the
     tile spectrum's corners (periods under 2 px, under 1 Å); at 1.5 Å per pixel (2 px = 3 Å, which
     a tip can resolve) the corners are left to the gain as before."""
-    from stmdenoise.model import two_direction as td
+    from stmdenoise.model import fine_levels
     from stmdenoise.model.fourier_tiles import tile_spectra, tiles
 
     _s, f, b = _burst(256, 0)
@@ -585,7 +586,7 @@ def test_no_period_under_2_px_is_left_where_2_px_is_finer_than_a_tip_resolves() 
     def corner_share(x: np.ndarray) -> float:
         v, pos = tiles(x - x.mean())
         p = np.abs(tile_spectra(v, pos, half=True)) ** 2
-        return float(p[:, td._WITHIN_NYQUIST == 0].sum() / p.sum())
+        return float(p[:, fine_levels.WITHIN_NYQUIST == 0].sum() / p.sum())
 
     fine = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(0.5e-10, 0.5e-10))
     coarse = two_direction_wiener(f, b, (0.0, 0.0), pixel_size=(1.5e-10, 1.5e-10))
