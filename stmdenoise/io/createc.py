@@ -52,8 +52,17 @@ from stmdenoise.scan import Scan
 __all__ = ["read_createc", "read_createc_all", "list_createc_channels", "is_createc"]
 
 MAGIC = b"[Paramco32]"
+#: The first line of the older, uncompressed Createc image versions (Gwyddion's createc.c names the
+#: same three): recognised so that they get their own reason, not read (their units are not
+#: documented well enough to scale them faithfully).
+OLDER_MAGICS = {
+    b"[Parameter]": "16-bit uncompressed",
+    b"[Paramet32]": "32-bit uncompressed",
+}
 _SIGNALS = {1: ("Z", "m"), 2: ("Current", "A")}
-#: Padding the decompressed stream may carry after the frames (the bundled file: 8188 bytes).
+#: Padding the decompressed stream may carry after the frames: the bundled file's 8188 bytes are
+#: 4 lines of its 512 columns (less the leading value), as other readers drop "the last 4 rows";
+#: allowed up to the larger of this and 16 such lines (:func:`_max_padding`).
 _MAX_PADDING = 1 << 16
 #: zlib cannot compress better than about 1032:1; a header needing more is not this file.
 _ZLIB_MAX_RATIO = 1100
@@ -62,8 +71,14 @@ _MAX_CHANNELS = 64
 
 
 def is_createc(head: bytes) -> bool:
-    """True when ``head`` (the first bytes of a file) starts a Createc ``.dat`` image."""
-    return head.lstrip().startswith(b"[Paramco")
+    """True when ``head`` (the first bytes of a file) starts a Createc ``.dat`` image, of the version
+    read here or of an older one (refused with its own reason, not taken for another format)."""
+    return head.lstrip().startswith((b"[Paramco", *OLDER_MAGICS))
+
+
+def _max_padding(nx: int) -> int:
+    """Bytes of padding the decompressed stream may carry after the frames of ``nx`` columns."""
+    return max(_MAX_PADDING, 16 * 4 * nx)
 
 
 def _header(text: str) -> dict[str, str]:
@@ -117,6 +132,14 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
     head = read_head(path, b"\nDATA", limit=MAX_TEXT_BYTES)
     if not is_createc(head[:64]):
         raise ScanFormatError(path, f"expected a Createc header starting with {MAGIC!r}, found {head[:12]!r}")
+    for magic, kind in OLDER_MAGICS.items():
+        if head.lstrip().startswith(magic):
+            raise ScanFormatError(
+                path,
+                f"expected a compressed Createc image ({MAGIC.decode()}), found an older {kind} one "
+                f"({magic.decode()}), which this program does not read: export it from Gwyddion (which "
+                "reads it) as a 32-bit TIFF or .npy and give its pixel size (--nm-per-px)",
+            )
     m = re.search(rb"\r?\nDATA", head)
     if m is None:
         raise ScanFormatError(path, "expected a DATA marker after the Createc header, found none")
@@ -149,7 +172,7 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
     dec = zlib.decompressobj()
     try:
         # capped: a stream that inflates beyond the header's size plus padding is refused, not held
-        payload = dec.decompress(compressed, needed + _MAX_PADDING)
+        payload = dec.decompress(compressed, needed + _max_padding(nx))
     except zlib.error as exc:
         raise ScanFormatError(
             path, f"expected a zlib-compressed payload, found a corrupt stream ({exc})"
@@ -158,7 +181,7 @@ def _parse(path: Path) -> tuple[dict[str, str], list[tuple[str, str, int, str]],
         raise ScanFormatError(
             path,
             f"payload decompresses to more than the {needed} bytes the header (Num.X {nx} x Num.Y {ny}, "
-            f"{n_channels} channels) needs plus {_MAX_PADDING} bytes of padding",
+            f"{n_channels} channels) needs plus {_max_padding(nx)} bytes of padding",
         )
     del compressed
     if not dec.eof:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stmdenoise.io import ScanFormatError, read_all, read_grid, read_scan, read_spectrum
+from stmdenoise.io import ScanFormatError, detect_format, read_all, read_grid, read_scan, read_spectrum
 from tests.hostile import (
     createc_bytes,
     grid_bytes,
@@ -85,6 +85,34 @@ def test_createc_extra_data_beyond_the_header_is_refused(tmp_path: Path) -> None
         read_all(p)
     # real padding (the bundled file carries 8188 bytes) is still accepted
     assert read_all(_write(tmp_path, "ok.dat", createc_bytes(padding=8188)))[0].shape == (12, 16)
+
+
+@pytest.mark.parametrize(("magic", "kind"), [(b"[Parameter]", "16-bit"), (b"[Paramet32]", "32-bit")])
+def test_older_createc_versions_get_their_own_reason(tmp_path: Path, magic: bytes, kind: str) -> None:
+    """An uncompressed Createc image of an older version was taken for a Nanonis spectrum ("expected
+    a [DATA] line after the spectrum header"): it is named for what it is, and refused."""
+    raw = magic + createc_bytes()[len(b"[Paramco32]") :]
+    p = _write(tmp_path, "old.dat", raw)
+    assert detect_format(p) == "createc"
+    with pytest.raises(ScanFormatError, match=rf"old\.dat.*older {kind} uncompressed one.*Gwyddion"):
+        read_scan(p)
+
+
+def test_createc_padding_of_four_lines_of_a_wide_scan_is_accepted(tmp_path: Path) -> None:
+    """The padding after the frames is 4 lines of the scan's columns (the bundled 512-column file:
+    8188 bytes); on an 8192-column scan that is 131 068 bytes, over the fixed 64 KiB allowance."""
+    nx, ny, channels = 8192, 2, 2
+    pad = 4 * 4 * nx - 4
+    values = np.full(1 + channels * nx * ny, 1000.0, dtype="<f4").tobytes() + bytes(pad)
+    z_only = {"Channelselectval / Channelselectval": "1"}
+    raw = createc_bytes(z_only, nx=nx, ny=ny, channels=channels, payload=values)
+    scans = read_all(_write(tmp_path, "wide.dat", raw))
+    assert [s.shape for s in scans] == [(ny, nx), (ny, nx)]
+    # far more than that is still refused
+    values += bytes(64 * 4 * nx)
+    raw = createc_bytes(z_only, nx=nx, ny=ny, channels=channels, payload=values)
+    with pytest.raises(ScanFormatError, match="padding"):
+        read_all(_write(tmp_path, "wider.dat", raw))
 
 
 # peak memory of the child from VmHWM: ru_maxrss survives exec and would report pytest's own size
