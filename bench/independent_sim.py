@@ -247,6 +247,31 @@ def scores(clean: Array, out: Array) -> dict[str, float]:
     return {"PSNR": psnr(clean, out), "SSIM": ssim(clean, out), "RMSE_pm": rmse_pm(clean, out)}
 
 
+#: The rows of this model (every other row but raw is a swept classical baseline).
+OURS = (
+    "G_D (simulated path)",
+    "default, single frame",
+    "default, with the backward frame",
+    "delivered (do-no-harm check, backward frame)",
+)
+
+
+def best_classical(per: dict[str, list[dict[str, float]]]) -> dict[str, str]:
+    """The swept baseline with the best mean of each metric (an oracle), never a row of ours: what
+    the app delivers is one of ours even where it is a Gaussian (until 2026-12-06 it could be
+    crowned best classical, and the model was then compared with its own delivered output)."""
+    classical_names = [n for n in per if n != "raw" and n not in OURS]
+
+    def score_of(name: str, metric: str) -> float:
+        return float(np.mean([s[metric] for s in per[name]]))
+
+    best: dict[str, str] = {}
+    for metric in ("PSNR", "SSIM", "RMSE_pm"):
+        ranked = sorted(classical_names, key=functools.partial(score_of, metric=metric))
+        best[metric] = ranked[0] if metric == "RMSE_pm" else ranked[-1]
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=40)
@@ -308,16 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     def mean(name: str, metric: str) -> float:
         return float(np.mean([s[metric] for s in per[name]]))
 
-    def score_of(name: str, metric: str) -> float:
-        return mean(name, metric)
-
-    classical_names = [n for n in per if "(" in n and not n.startswith(("G_D", "default"))]
-    ours = [
-        "G_D (simulated path)",
-        "default, single frame",
-        "default, with the backward frame",
-        "delivered (do-no-harm check, backward frame)",
-    ]
+    ours = list(OURS)
     lines = [
         f"# Independent simulator: `{model_dir.name}` and classical filters ({args.pairs} pairs, seed "
         f"{args.seed})\n",
@@ -328,10 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         "| method | PSNR (dB) | SSIM | RMS error (pm) |",
         "|---|---:|---:|---:|",
     ]
-    best: dict[str, str] = {}
-    for metric in ("PSNR", "SSIM", "RMSE_pm"):
-        ranked = sorted(classical_names, key=functools.partial(score_of, metric=metric))
-        best[metric] = ranked[0] if metric == "RMSE_pm" else ranked[-1]
+    best = best_classical(per)
     shown = ["raw", *dict.fromkeys(best.values()), *ours]
     for name in shown:
         tag = (
