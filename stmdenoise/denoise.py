@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from stmdenoise import __version__
 from stmdenoise.model.device import select_device
 from stmdenoise.model.folder import ModelInfo, load_gain, load_model_folder
 from stmdenoise.model.generator import STRIDE, Generator, receptive_field
@@ -489,7 +490,10 @@ class Denoiser:
                 "steps": self.info.steps,
                 **grid,
                 "passes": passes,
-                "program_version": self.info.program_version,
+                # the program that ran this step (the two-direction Wiener and the gain's
+                # handling change with it), and the one that trained the model folder
+                "program_version": __version__,
+                "model_program_version": self.info.program_version,
             },
         )
 

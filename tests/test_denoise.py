@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import stmdenoise
 from stmdenoise.denoise import Denoiser, default_model_dir
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.model.folder import ModelFolderError, ModelInfo, NormalizationSpec, save_model_folder
@@ -249,6 +250,9 @@ def test_denoise_cli_passes_reach_the_output(tmp_path: Path) -> None:
     np.testing.assert_allclose(back.data, want.data, rtol=0, atol=1e-6 * np.ptp(want.data))
     steps = {st.name: st.params for st in back.steps}
     assert steps["denoise"]["passes"] == 4
+    # provenance: the program that ran the step, beside the one that trained the model folder
+    assert steps["denoise"]["program_version"] == stmdenoise.__version__
+    assert steps["denoise"]["model_program_version"] == Denoiser.from_folder(folder).info.program_version
     # single look (no backward frame): delivered unmeasured, and the provenance says so
     assert back.steps[-1].name == "do_no_harm" and steps["do_no_harm"]["harmful"] is None
     with pytest.raises(SystemExit):
