@@ -411,8 +411,31 @@ class Denoiser:
                 scan, which=which, passes=passes, cancel=cancel, progress=progress,
                 max_zoom=max_zoom, max_pixels=max_pixels, partner=partner,
             )  # fmt: skip
-        delivered, verdict = judge(scan, model_out, partner, policy=policy, plan=plan)
+        alternative = self._single_frame_alternative(scan, model_out, policy, which, passes, cancel)
+        delivered, verdict = judge(
+            scan, model_out, partner, policy=policy, plan=plan, alternative=alternative
+        )
         return Checked(delivered, model_out, verdict)
+
+    def _single_frame_alternative(
+        self,
+        scan: Scan,
+        model_out: Scan | None,
+        policy: str,
+        which: Which,
+        passes: int,
+        cancel: threading.Event | None,
+    ) -> Scan | None:
+        """The gain's output on ``scan`` alone, for the judge to weigh against ``model_out``
+        (:func:`stmdenoise.safety.judge`'s ``alternative``), where ``model_out`` came from the
+        two-direction Wiener, the policy lets the judge choose (``fallback``) and the gain does
+        not decline the scan as quiet (docs/model-selection.md, candidate DH); else None."""
+        made = model_out.steps[-1].params if model_out is not None and model_out.steps else {}
+        if policy != "fallback" or made.get("generator") != TWO_DIRECTION_KIND:
+            return None
+        if not self.uses_gain(scan, which) or self.quiet_refusal(scan, which):
+            return None
+        return self._denoise_gain(scan, passes, cancel, None)
 
     # ------------------------------------------------------------------ spectral path
     def _denoise_gain(

@@ -103,6 +103,7 @@ __all__ = [
     "MAX_ZOOM",
     "MIN_MODEL_PIXELS",
     "POLICIES",
+    "SINGLE_FRAME",
     "DenoisePlan",
     "Verdict",
     "harmful_bands",
@@ -114,6 +115,9 @@ __all__ = [
 
 #: What :func:`judge` may do with a harmful output (see the module docstring).
 POLICIES = ("fallback", "warn", "refuse", "off")
+#: :attr:`Verdict.delivered` when the judge delivered the model's single-frame output (the gain on
+#: the frame alone) instead of its two-direction output (docs/model-selection.md, candidate DH).
+SINGLE_FRAME = "model, single frame"
 
 
 class HarmError(ValueError):
@@ -130,7 +134,9 @@ class Verdict:
     policy : str
         One of :data:`POLICIES`.
     delivered : str
-        ``"model"``, ``"gaussian 0.75 px"`` (the classical fallback) or ``"raw"``.
+        ``"model"``, :data:`SINGLE_FRAME` (the model's output made from the frame alone, where it
+        was estimated closer than the two-direction output beyond 2 SE), ``"gaussian 0.75 px"``
+        (the classical fallback) or ``"raw"``.
     harmful : bool or None
         True when the model's output was judged harmful; None when it could not be judged
         (no second look, or the model was not run).
@@ -154,6 +160,9 @@ class Verdict:
         What the delivered output keeps of the raw scan's broad features standing far above the
         noise (:func:`stmdenoise.metrics.heights.strong_contrast`); None when the raw scan was
         delivered, the policy is ``off`` or there are none.
+    single : FidelityReport or None
+        The fidelity of the model's single-frame output, where the judge weighed it (``alternative``
+        of :func:`judge`).
     """
 
     policy: str
@@ -167,6 +176,7 @@ class Verdict:
     plan: DenoisePlan | None = field(default=None, compare=False)
     gap: ErrorDifference | None = None
     heights: StrongContrast | None = None
+    single: FidelityReport | None = None
 
     @property
     def measured(self) -> bool:
@@ -177,6 +187,8 @@ class Verdict:
         """One line for a status bar or a log."""
         if self.delivered == "model":
             head = "model output"
+        elif self.delivered == SINGLE_FRAME:
+            head = "model output (single frame)"
         elif self.delivered == "raw":
             head = "raw scan (not denoised)"
         else:
@@ -201,6 +213,7 @@ class Verdict:
             "fallback_fidelity": None if self.fallback is None else self.fallback.to_dict(),
             "fallback_name": self.fallback_name,
             "model_minus_fallback": None if self.gap is None else _gap_dict(self.gap),
+            "single_frame_fidelity": None if self.single is None else self.single.to_dict(),
             "plan": None if self.plan is None else self.plan.to_dict(),
             "summary": self.summary(),
             # what was delivered, measured: read by the Quality panel and `stmdenoise score`
@@ -225,6 +238,8 @@ class Verdict:
         """Fidelity of what was delivered (the model's or the fallback's report; None if unmeasured)."""
         if self.delivered == "model":
             return self.model
+        if self.delivered == SINGLE_FRAME:
+            return self.single
         return self.fallback if self.delivered == self.fallback_name else None
 
 
@@ -271,6 +286,33 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
         fb = fallback.overall.error
         reasons.append(f"its estimated error ({e:.2f}x raw) is above {fallback_name}'s ({fb:.2f}x)")
     return reasons + band_reasons(model)
+
+
+def _single_frame_chosen(
+    paired: PairedLooks, reps: list[FidelityReport], m: int, k: int, harmful: bool, fallback_name: str
+) -> tuple[str, FidelityReport] | None:
+    """Whether to deliver the model's single-frame output (``reps[m + 1]``) instead of what would
+    be delivered otherwise (the model's output ``m``, or the fallback ``k`` where ``harmful``): when
+    it is not harmful itself and its estimated error is lower beyond twice the paired standard
+    error (docs/model-selection.md, candidate DH). Returns the reason and its report, else None."""
+    rep_single = reps[m + 1]
+    if not math.isfinite(rep_single.overall.error) or _harm_reasons(rep_single, reps[k], fallback_name):
+        return None
+    current, what = (k, fallback_name) if harmful else (m, "the two-direction output")
+    if harmful and fallback_name == "raw":
+        what = "the raw scan"
+    gap = paired.difference(m + 1, current)[-1]
+    if not (math.isfinite(gap.difference) and math.isfinite(gap.se) and gap.difference < -2.0 * gap.se):
+        return None
+    was = "harmful, " if harmful else ""
+    why = (
+        f"the model's single-frame output delivered: estimated error {rep_single.overall.error:.2f}x raw, "
+        f"lower than {what}'s ({reps[current].overall.error:.2f}x) by {-gap.difference:.3f} "
+        f"± {2 * gap.se:.3f} (twice the paired standard error); the two-direction output "
+        f"({was}{reps[m].overall.error:.2f}x) measures the noise from the other direction but applies "
+        "one filter to the whole frame, the single-frame gain adapts to each tile"
+    )
+    return why, rep_single
 
 
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
@@ -324,6 +366,7 @@ def _judge(
     *,
     policy: str = "fallback",
     plan: DenoisePlan | None = None,
+    alternative: Scan | None = None,
 ) -> tuple[Scan, Verdict]:
     """The policy of :func:`judge`, before the provenance step is attached."""
     if policy not in POLICIES:
@@ -384,11 +427,15 @@ def _judge(
     try:
         # the model and every fallback against one prepared pair: reports, then the paired gap
         smoothed = fallbacks(raw)
-        paired = PairedLooks([*smoothed, model_out], raw, partner_scan, offset=offset, bands=raw_bands(raw))
+        # the single-frame output is weighed only where the judge chooses what to deliver (DH)
+        single = [alternative] if alternative is not None and policy == "fallback" else []
+        outputs = [*smoothed, model_out, *single]
+        paired = PairedLooks(outputs, raw, partner_scan, offset=offset, bands=raw_bands(raw))
         reps = paired.reports()
         name, k = best_fallback(smoothed, reps, paired)
-        fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[-1]
-        gap = paired.difference(len(smoothed), k)[-1]
+        m = len(smoothed)  # the model's output; the single-frame output, if any, after it
+        fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[m]
+        gap = paired.difference(m, k)[-1]
         mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
         look = f"{partner_scan.direction} frame" + (" (negated)" if feedback_error_channel(raw) else "")
         if mismatch.named:
@@ -420,6 +467,12 @@ def _judge(
     reasons = _harm_reasons(rep_model, rep_fb, name)
     figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
     apart = _gap_words(gap, name)
+    if single and (chosen := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
+        why, rep_single = chosen
+        return single[0], Verdict(
+            policy, SINGLE_FRAME, bool(reasons), why, tuple(notices), rep_model, rep_fb, name, plan, gap,
+            single=rep_single,
+        )  # fmt: skip
     if not reasons:
         return model_out, Verdict(
             policy, "model", False, f"kept: {figures}{apart}", tuple(notices), rep_model, rep_fb, name, plan,
@@ -447,6 +500,7 @@ def judge(
     *,
     policy: str = "fallback",
     plan: DenoisePlan | None = None,
+    alternative: Scan | None = None,
 ) -> tuple[Scan, Verdict]:
     """Decide what to deliver for ``raw``: the model's output, a classical fallback, or the raw scan.
 
@@ -462,6 +516,11 @@ def judge(
         What to do with a harmful output (module docstring).
     plan : DenoisePlan, optional
         The plan the model ran under (its refusal and resampling go into the notices).
+    alternative : Scan, optional
+        The model's output made from ``raw`` alone (the single-frame gain), where ``model_out``
+        came from both looks: under the ``fallback`` policy it is delivered instead
+        (:data:`SINGLE_FRAME`) when it is not harmful and its estimated error is lower than what
+        would be delivered otherwise beyond twice the paired standard error.
 
     Returns
     -------
@@ -475,7 +534,7 @@ def judge(
     HarmError
         ``policy="refuse"`` and the model's output is harmful (or the model was not run).
     """
-    out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan)
+    out, verdict = _judge(raw, model_out, partner, policy=policy, plan=plan, alternative=alternative)
     if policy != "off" and out is not raw and (kept := _heights(raw, out)) is not None:
         said = notice_for(kept)
         verdict = replace(verdict, heights=kept, notices=(*verdict.notices, *([said] if said else [])))

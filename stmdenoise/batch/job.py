@@ -29,6 +29,7 @@ from stmdenoise.outputs import (
     safe_name,
 )
 from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view, view_method
+from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -435,7 +436,7 @@ def _process(w: _Worker, plan: OutputPlan, item: BatchInput) -> tuple[list[ScanR
             failed = failed or r.status == "failed"
             continue
         prov = w.provenance(path, sha, r)
-        title = "Denoised" if r.row.delivered == "model" else f"Delivered: {r.row.delivered}"
+        title = "Denoised" if r.row.delivered in ("model", SINGLE_FRAME) else f"Delivered: {r.row.delivered}"
         try:
             for fmt_name, rel in r.names.items():
                 dest = plan.out_dir / rel

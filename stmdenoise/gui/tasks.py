@@ -16,6 +16,7 @@ from stmdenoise.io import read_scan
 from stmdenoise.jobs import JobCancelled, reporting
 from stmdenoise.paths import default_model_dir, shipped_models_dir, user_data_dir
 from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
+from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 if TYPE_CHECKING:  # stmdenoise.denoise pulls torch: imported when a model is first loaded
@@ -236,9 +237,11 @@ def denoise_job(
             got = yield from reporting(run)
         except JobCancelled:
             return None
-        what = {"model": "the model's output", "raw": "the raw scan"}.get(
-            got.verdict.delivered, f"classical fallback ({got.verdict.delivered})"
-        )
+        what = {
+            "model": "the model's output",
+            SINGLE_FRAME: "the model's output from this frame alone",
+            "raw": "the raw scan",
+        }.get(got.verdict.delivered, f"classical fallback ({got.verdict.delivered})")
         message = f"done: showing {what}"
         yield DenoiseRecord(1, 1, message)
         return DenoiseResult(got.delivered, message)

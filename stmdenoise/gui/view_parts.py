@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from stmdenoise.io.render import format_quantity
+from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -86,6 +87,8 @@ def denoised_title(scan: Scan, model: str) -> str:
     if delivered == "model":
         flag = " (harmful!)" if verdict.get("harmful") else ""
         return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
+    if delivered == SINGLE_FRAME:  # the model's output from this frame alone (the judge chose it)
+        return f"Denoised — {model} (single frame)" if model else "Denoised (single frame)"
     if delivered == "raw":
         return "Raw (not denoised)"
     return f"Fallback: {delivered}"
