@@ -290,11 +290,11 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
 
 def _single_frame_chosen(
     paired: PairedLooks, reps: list[FidelityReport], m: int, k: int, harmful: bool, fallback_name: str
-) -> tuple[str, FidelityReport] | None:
+) -> str | None:
     """Whether to deliver the model's single-frame output (``reps[m + 1]``) instead of what would
     be delivered otherwise (the model's output ``m``, or the fallback ``k`` where ``harmful``): when
     it is not harmful itself and its estimated error is lower beyond twice the paired standard
-    error (docs/model-selection.md, candidate DH). Returns the reason and its report, else None."""
+    error (docs/model-selection.md, candidate DH). Returns the reason, else None."""
     rep_single = reps[m + 1]
     if not math.isfinite(rep_single.overall.error) or _harm_reasons(rep_single, reps[k], fallback_name):
         return None
@@ -312,7 +312,7 @@ def _single_frame_chosen(
         f"({was}{reps[m].overall.error:.2f}x) measures the noise from the other direction but applies "
         "one filter to the whole frame, the single-frame gain adapts to each tile"
     )
-    return why, rep_single
+    return why
 
 
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
@@ -467,8 +467,8 @@ def _judge(
     reasons = _harm_reasons(rep_model, rep_fb, name)
     figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
     apart = _gap_words(gap, name)
-    if single and (chosen := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
-        why, rep_single = chosen
+    rep_single = reps[m + 1] if single else None  # recorded whether delivered or not
+    if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
         return single[0], Verdict(
             policy, SINGLE_FRAME, bool(reasons), why, tuple(notices), rep_model, rep_fb, name, plan, gap,
             single=rep_single,
@@ -476,7 +476,7 @@ def _judge(
     if not reasons:
         return model_out, Verdict(
             policy, "model", False, f"kept: {figures}{apart}", tuple(notices), rep_model, rep_fb, name, plan,
-            gap,
+            gap, single=rep_single,
         )  # fmt: skip
     why = "; ".join(reasons) + apart
     if policy == "refuse":
@@ -489,7 +489,7 @@ def _judge(
     delivered = _as_fallback(raw, fb_scan, name, why)
     return delivered, Verdict(
         policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name,
-        plan, gap,
+        plan, gap, single=rep_single,
     )  # fmt: skip
 
 
