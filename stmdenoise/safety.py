@@ -304,15 +304,17 @@ def _single_frame_chosen(
     gap = paired.difference(m + 1, current)[-1]
     if not (math.isfinite(gap.difference) and math.isfinite(gap.se) and gap.difference < -2.0 * gap.se):
         return None
-    was = "harmful, " if harmful else ""
     why = (
         f"the model's single-frame output delivered: estimated error {rep_single.overall.error:.2f}x raw, "
         f"lower than {what}'s ({reps[current].overall.error:.2f}x) by {-gap.difference:.3f} "
-        f"± {2 * gap.se:.3f} (twice the paired standard error); the two-direction output "
-        f"({was}{reps[m].overall.error:.2f}x) measures the noise from the other direction but applies "
-        "one filter to the whole frame, the single-frame gain adapts to each tile"
+        f"± {2 * gap.se:.3f} (twice the paired standard error)"
     )
-    return why
+    if harmful:
+        why += f"; the two-direction output ({reps[m].overall.error:.2f}x) was harmful"
+    return (
+        why + ". The two-direction filter measures the noise from the other direction but applies one "
+        "gain to the whole frame; the single-frame gain adapts to each part of it"
+    )
 
 
 def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
@@ -381,8 +383,8 @@ def _judge(
     from stmdenoise.model.two_direction import KIND, describe_step
 
     made = model_out.steps[-1].params if model_out.steps else {}
-    if notice := describe_step(made, strip=LEVEL_STRIP):
-        notices.append(notice)
+    if step_notice := describe_step(made, strip=LEVEL_STRIP):
+        notices.append(step_notice)
     if policy == "off":
         return model_out, Verdict(
             policy, "model", None, "not checked (policy off)", tuple(notices), plan=plan
@@ -469,8 +471,10 @@ def _judge(
     apart = _gap_words(gap, name)
     rep_single = reps[m + 1] if single else None  # recorded whether delivered or not
     if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
+        # what the two-direction filter did is not what is delivered: its notice goes
+        said = tuple(n for n in notices if n != step_notice)
         return single[0], Verdict(
-            policy, SINGLE_FRAME, bool(reasons), why, tuple(notices), rep_model, rep_fb, name, plan, gap,
+            policy, SINGLE_FRAME, bool(reasons), why, said, rep_model, rep_fb, name, plan, gap,
             single=rep_single,
         )  # fmt: skip
     if not reasons:

@@ -58,7 +58,8 @@ def test_a_harmful_two_direction_output_is_replaced_by_the_closer_single_frame_o
     single = fwd.with_data(s + 0.02 * (fwd.data - s))
     _, verdict = judge(fwd, model, bwd, alternative=single)
     assert verdict.delivered == SINGLE_FRAME and verdict.harmful is True
-    assert "than gaussian" in verdict.reason and "(harmful, " in verdict.reason
+    assert "than gaussian" in verdict.reason and "two-direction output (" in verdict.reason
+    assert "was harmful" in verdict.reason
 
 
 def test_other_policies_and_a_worse_single_frame_output_leave_the_choice_as_it_was() -> None:
@@ -110,6 +111,8 @@ def test_the_shipped_model_delivers_its_single_frame_output_on_a_sparse_surface(
     alone = shipped.denoise(fwd)  # the gain on the frame alone: what was delivered
     np.testing.assert_array_equal(checked.delivered.data, alone.data)
     assert checked.model is not None and checked.model.steps[-1].params["generator"] == "two-direction-wiener"
+    # the two-direction filter's own notice describes what is not delivered: it is left out
+    assert not any("Noise measured from the backward frame" in n for n in checked.verdict.notices)
     # the app's own choice under the other policies is the two-direction output, as before DH
     assert shipped.denoise_checked(fwd, partner=bwd, policy="warn").verdict.delivered == "model"
 
