@@ -20,7 +20,13 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     signal (by more than two standard errors). What is delivered then depends on the policy:
 
     ``fallback`` (default)
-        deliver the classical filter's output (or the raw scan, when no width beats it);
+        deliver the classical filter's output (or the raw scan, when no width beats it). Where
+        the model's output came from both looks (the two-direction Wiener), the model's output
+        from the frame alone (the single-frame gain) is weighed too: delivered
+        (:data:`SINGLE_FRAME`) when it is not harmful and its estimated error is lower than what
+        would be delivered otherwise beyond twice the paired standard error (a flat field with a
+        few lone features, where one gain for the whole frame does worse; docs/model-selection.md,
+        candidate DH);
     ``warn``
         deliver the model's output, marked harmful, with the figures;
     ``refuse``
