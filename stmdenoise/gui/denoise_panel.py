@@ -26,6 +26,7 @@ from stmdenoise.gui.tasks import (
     user_models_dir,
 )
 from stmdenoise.paths import shipped_models_dir
+from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 __all__ = ["DenoisePanel", "PASS_CHOICES", "POLICY_CHOICES", "no_model_message"]
@@ -238,6 +239,8 @@ class DenoisePanel(QWidget):
         refused = bool((p.get("plan") or {}).get("refusal"))
         if harmful is None:
             head = "Model not run. " if refused else "Not measured. "
+        elif p.get("delivered") == SINGLE_FRAME:  # the model's own output from this frame alone
+            head = "Checked. "
         else:
             # replaced because a classical filter measured better, though the model did no harm
             better = harmful and p.get("model_worse_than_raw") is False

@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from stmdenoise.gui.tasks import ScoreRecord
 from stmdenoise.gui.workers import Tagged
-from stmdenoise.safety import judge
+from stmdenoise.safety import SINGLE_FRAME, judge
 from stmdenoise.scan import Scan
 from tests.gui.conftest import wait_idle
 
@@ -64,9 +64,32 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  
     _, good = _judged(harm=False)
     window.session.denoised_changed.emit(good)
     assert panel.verdict_label.text().startswith("Checked.") and "kept" in panel.verdict_label.text()
+    # the model's single-frame output delivered in place of a worse two-direction output's
+    # fallback (candidate DH): the model's own output, not a better filter
+    fwd, bwd, s = _looks_for_single()
+    worse = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.6))
+    single, verdict = judge(fwd, worse, bwd, alternative=fwd.with_data(s + 0.02 * (fwd.data - s)))
+    assert verdict.delivered == SINGLE_FRAME and verdict.harmful
+    window.session.raw = fwd
+    window.session.raw_changed.emit(fwd)
+    window.session.denoised_changed.emit(single)
+    assert panel.verdict_label.text().startswith("Checked. model output (single frame)")
+    assert window.views.den.plot.titleLabel.text.endswith("(single frame)")
     window.session.denoised_changed.emit(None)
     assert panel.verdict_label.text() == ""
     assert math.isfinite(good.steps[-1].params["model_fidelity"]["overall"]["error"])
+
+
+def _looks_for_single() -> tuple[Scan, Scan, np.ndarray]:
+    """Lone bumps on a flat field (tests/test_single_frame_choice.py's scene)."""
+    rng = np.random.default_rng(3)
+    s = np.zeros((160, 160))
+    for y, x in rng.integers(20, 140, size=(4, 2)):
+        s[y, x] = 400.0
+    s = ndimage.gaussian_filter(s, 2.5)
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    return fwd, bwd, s
 
 
 def test_model_tooltip_shows_architecture_and_pixel_size(window) -> None:  # type: ignore[no-untyped-def]
