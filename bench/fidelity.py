@@ -30,8 +30,10 @@ do-no-harm policy (`Denoiser.denoise_checked`).
 Per scan also the model's output minus the best classical filter's, with twice the standard error of
 that *paired* difference (stmdenoise.metrics.fidelity.error_difference: both judged against the same
 look, so only the look's noise meeting their difference counts), and how many channels the model
-wins or loses beyond it, and the channels whose look's top and bottom halves register 1 px or
-more apart (`halves_apart`: their estimates are uncertain and favour smoother outputs). Prints
+wins or loses beyond it; the same for what is delivered (the do-no-harm judge's choice: the
+model's two-direction output, its single-frame output, a Gaussian or the raw scan); and the
+channels whose look's top and bottom halves register 1 px or more apart (`halves_apart`: their
+estimates are uncertain and favour smoother outputs). Prints
 Markdown ("err / kept": estimated error and signal kept, relative to raw; see
 stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
@@ -108,14 +110,20 @@ def real_root(description: str, argv: list[str] | None) -> Path | None:
 
 
 def paired_gap(
-    methods: list[Method], rows: list[FidelityRow], fwd: Scan, bwd: Scan, *, rescale: bool = False
+    methods: list[Method],
+    rows: list[FidelityRow],
+    fwd: Scan,
+    bwd: Scan,
+    *,
+    rescale: bool = False,
+    family: str = "model",
 ) -> ErrorDifference | None:
-    """The model's output minus the best classical filter's, overall, with the paired standard
-    error (:func:`stmdenoise.metrics.fidelity.error_difference`): both run again on the forward
-    frame and judged against the look their rows were (``judging_look``). None where either has
-    no report."""
+    """The model's output (or, with ``family="delivered"``, what the app delivers) minus the best
+    classical filter's, overall, with the paired standard error
+    (:func:`stmdenoise.metrics.fidelity.error_difference`): both run again on the forward frame and
+    judged against the look their rows were (``judging_look``). None where either has no report."""
     best = best_classical(rows)
-    model = next((r for r in rows if r.family == "model" and r.reports), None)
+    model = next((r for r in rows if r.family == family and r.reports), None)
     if best is None or model is None:
         return None
     run = {m.label: m.run for m in methods}
@@ -180,13 +188,30 @@ def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[lis
     return above, beyond
 
 
-def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDifference | None]) -> str:
+def _gap_cell(g: ErrorDifference | None) -> str:
+    return "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
+
+
+def _beyond(gaps: dict[str, ErrorDifference | None]) -> tuple[int, int, int]:
+    """(lower, higher, compared): channels whose gap lies below / above 0 beyond 2 paired SE."""
+    won = sum(g is not None and g.difference < -2 * g.se for g in gaps.values())
+    lost = sum(g is not None and g.difference > 2 * g.se for g in gaps.values())
+    return won, lost, sum(g is not None and math.isfinite(g.difference) for g in gaps.values())
+
+
+def summary_table(
+    per_scan: list[list[FidelityRow]],
+    gaps: dict[str, ErrorDifference | None],
+    delivered_gaps: dict[str, ErrorDifference | None] | None = None,
+) -> str:
     """One line per scan: best classical, the model's output, what is delivered (overall, worst
-    band), and the model minus the best classical with twice its paired standard error."""
+    band), and the model (and what is delivered, where ``delivered_gaps`` is given) minus the best
+    classical with twice its paired standard error."""
+    extra = delivered_gaps is not None
     lines = [
         "| scan | best classical (swept): err | model output: err (worst band) | delivered: err (what) "
-        "| model − best classical (± 2 paired SE) |",
-        "|---|---:|---:|---:|---:|",
+        "| model − best classical (± 2 paired SE) |" + (" delivered − best classical |" if extra else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|" if extra else ""),
     ]
     for rows in per_scan:
         name = rows[0].scan
@@ -200,11 +225,8 @@ def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDiffer
             worst = model.reports[0].worst_band()
             m = f"{model.mean('all'):.2f} ({worst.band.label}: {worst.error:.2f})"
         d = "n/a" if deliv is None or not deliv.reports else f"{deliv.mean('all'):.2f}"
-        g = gaps.get(name)
-        gap = (
-            "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
-        )
-        lines.append(f"| {name} | {b} | {m} | {d} | {gap} |")
+        more = f" {_gap_cell(delivered_gaps.get(name))} |" if delivered_gaps is not None else ""
+        lines.append(f"| {name} | {b} | {m} | {d} | {_gap_cell(gaps.get(name))} |{more}")
     for family, what in (("model", "Model output"), ("delivered", "Delivered output")):
         above, beyond = bands_above_raw(per_scan, family)
         lines.append(
@@ -213,13 +235,17 @@ def summary_table(per_scan: list[list[FidelityRow]], gaps: dict[str, ErrorDiffer
             + (f": {', '.join(beyond)}" if beyond else "")
             + "."
         )
-    won = sum(g is not None and g.difference < -2 * g.se for g in gaps.values())
-    lost = sum(g is not None and g.difference > 2 * g.se for g in gaps.values())
-    compared = sum(g is not None and math.isfinite(g.difference) for g in gaps.values())
+    won, lost, compared = _beyond(gaps)
     lines.append(
         f"\nModel vs best classical beyond 2 paired SE: lower on {won}, higher on {lost}, "
         f"within on {compared - won - lost} of {compared} channels.\n"
     )
+    if delivered_gaps is not None:  # what the app delivers (do-no-harm judge) against the same filter
+        won, lost, compared = _beyond(delivered_gaps)
+        lines.append(
+            f"Delivered vs best classical beyond 2 paired SE: lower on {won}, higher on {lost}, "
+            f"within on {compared - won - lost} of {compared} channels.\n"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -280,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md[-1], flush=True)
     per_scan = []
     gaps: dict[str, ErrorDifference | None] = {}
+    delivered_gaps: dict[str, ErrorDifference | None] = {}
     apart: list[str] = []  # channels whose look's halves register apart (halves_apart)
     backward = args.direction == "backward"
     heading = (
@@ -293,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
         gaps[name] = paired_gap(methods, rows, fwd, bwd, rescale=args.rescaled_look)
+        delivered_gaps[name] = paired_gap(
+            methods, rows, fwd, bwd, rescale=args.rescaled_look, family="delivered"
+        )
         if (apart_here := halves_apart(name, fwd, bwd, rescale=args.rescaled_look)) is not None:
             apart.append(apart_here)
         if args.details:
@@ -302,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         + (": the backward frame denoised, the forward frame its second look" if backward else "")
         + "\n"
     )
-    md.append(summary_table(per_scan, gaps))
+    md.append(summary_table(per_scan, gaps, delivered_gaps))
     md.append(
         f"Second looks whose top and bottom halves register {HALVES_APART:g} px or more apart (the "
         "estimate is uncertain there and favours smoother outputs): "
