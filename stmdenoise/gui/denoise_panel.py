@@ -26,7 +26,6 @@ from stmdenoise.gui.tasks import (
     user_models_dir,
 )
 from stmdenoise.paths import shipped_models_dir
-from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 __all__ = ["DenoisePanel", "PASS_CHOICES", "POLICY_CHOICES", "no_model_message"]
@@ -227,6 +226,7 @@ class DenoisePanel(QWidget):
     def _denoised_changed(self, scan: Scan | None) -> None:
         """Say what the shown result is: the model's output, a fallback or the raw scan, and why."""
         from stmdenoise.quality_rows import verdict_of
+        from stmdenoise.safety import SINGLE_FRAME  # not at import: the window paints first
 
         p = verdict_of(scan)
         if p is None:

@@ -16,7 +16,6 @@ from stmdenoise.io import read_scan
 from stmdenoise.jobs import JobCancelled, reporting
 from stmdenoise.paths import default_model_dir, shipped_models_dir, user_data_dir
 from stmdenoise.processing.view import BACKGROUNDS, ROW_METHODS, correct_view
-from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 if TYPE_CHECKING:  # stmdenoise.denoise pulls torch: imported when a model is first loaded
@@ -237,6 +236,8 @@ def denoise_job(
             got = yield from reporting(run)
         except JobCancelled:
             return None
+        from stmdenoise.safety import SINGLE_FRAME  # the worker's import, not the window's
+
         what = {
             "model": "the model's output",
             SINGLE_FRAME: "the model's output from this frame alone",

@@ -11,7 +11,6 @@ import numpy as np
 import pyqtgraph as pg
 
 from stmdenoise.io.render import format_quantity
-from stmdenoise.safety import SINGLE_FRAME
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -81,6 +80,7 @@ def denoised_title(scan: Scan, model: str) -> str:
     """Title of the denoised view: what is really shown (the do-no-harm verdict may have replaced
     the model's output by a classical filter or the raw scan)."""
     from stmdenoise.quality_rows import verdict_of
+    from stmdenoise.safety import SINGLE_FRAME  # not at import: the window paints first
 
     verdict = verdict_of(scan) or {}
     delivered = verdict.get("delivered", "model")
