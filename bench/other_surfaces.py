@@ -2,7 +2,7 @@
 
     python bench/other_surfaces.py [--seeds 2] [--pixels 256] [--noise 0.4,1] [--surfaces si7x7,moire,terrace]
                                    [--scanners ideal,hysteresis] [--noise-texture constructed|real]
-                                   [--root ../shared/realdata] [--model DIR] [--out DIR]
+                                   [--root ../shared/realdata] [--pixel-sizes 2,3] [--model DIR] [--out DIR]
 
 Issue 15 found the first model erasing the corner holes of Si(111)-7x7 and blurring a moiré; such
 scans are among the hidden test scans, and none is in ``../shared/realdata``. Here a forward and a
@@ -533,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
         "--root", type=Path, default=REAL_DIR,
         help="the shared real scans, for --noise-texture real (default %(default)s)",
     )  # fmt: skip
+    ap.add_argument(
+        "--pixel-sizes", default="",
+        help="Å per pixel, comma-separated, for every chosen surface instead of its own two "
+        "(e.g. 2,3 for Si(111)-7x7 overview scans, 0.1,0.3 for a moiré near the hidden one's)",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, help="write other_surfaces.md and other_surfaces.json here")
     args = ap.parse_args(argv)
     scanners = [v.strip() for v in args.scanners.split(",") if v.strip()]
@@ -549,6 +554,14 @@ def main(argv: list[str] | None = None) -> int:
         noises = []
     if not noises or not all(math.isfinite(v) and v > 0 for v in noises):
         ap.error(f"--noise must be positive numbers separated by commas, got {args.noise!r}")
+    try:
+        sizes_given = [float(v) for v in args.pixel_sizes.split(",") if v.strip()]
+    except ValueError:
+        sizes_given = [math.nan]
+    if not all(math.isfinite(v) and 0.01 <= v <= 20.0 for v in sizes_given):
+        ap.error(
+            f"--pixel-sizes must be Å per pixel in [0.01, 20] separated by commas, got {args.pixel_sizes!r}"
+        )
     t0 = time.perf_counter()
     model_dir = args.model or default_model_dir()
     den = Denoiser.from_folder(model_dir, device="cpu")
@@ -556,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     for s_i, (surface, sizes) in enumerate(SURFACES.items()):
         if surface not in chosen:
             continue  # its seeds stay those of its place in SURFACES
-        for px_a in sizes:
+        for px_a in sizes_given or sizes:
             for noise in noises:
                 for scanner in scanners:
                     for seed in range(args.seeds):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -109,3 +110,19 @@ def test_real_noise_textures_have_the_real_scans_colour_and_a_fresh_phase(realda
         "terrace", 1.0, 0.4, "ideal", 5200, 128, (str(realdata_dir), *other.REAL_NOISE_SOURCES[0])
     )
     assert (fwd - clean).std() == pytest.approx(0.4 * clean.std(), rel=1e-6)
+
+
+@pytest.mark.parametrize("sizes", ["x", "0", "-1", "nan", "50"])
+def test_pixel_sizes_must_be_angstroms_per_pixel(sizes: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        other.main(["--pixel-sizes", sizes])
+    assert exc.value.code == 2
+    assert "--pixel-sizes must be" in capsys.readouterr().err
+
+
+def test_pixel_sizes_replace_each_surfaces_own(tmp_path: Path) -> None:
+    """An overview-like Si(111)-7x7 at 2 Å per pixel, where the surface's own sizes are 0.5 and 1."""
+    args = ["--seeds", "1", "--pixels", "128", "--noise", "1", "--scanners", "ideal", "--surfaces", "si7x7"]
+    assert other.main([*args, "--pixel-sizes", "2", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "other_surfaces.json").read_text())
+    assert [r["px_A"] for r in rows] == [2.0] and rows[0]["surface"] == "si7x7"
