@@ -256,18 +256,19 @@ OURS = (
 )
 
 
+def mean_score(per: dict[str, list[dict[str, float]]], name: str, metric: str) -> float:
+    """The mean of ``metric`` over the pairs of row ``name``."""
+    return float(np.mean([s[metric] for s in per[name]]))
+
+
 def best_classical(per: dict[str, list[dict[str, float]]]) -> dict[str, str]:
     """The swept baseline with the best mean of each metric (an oracle), never a row of ours: what
     the app delivers is one of ours even where it is a Gaussian (until 2026-12-06 it could be
     crowned best classical, and the model was then compared with its own delivered output)."""
     classical_names = [n for n in per if n != "raw" and n not in OURS]
-
-    def score_of(name: str, metric: str) -> float:
-        return float(np.mean([s[metric] for s in per[name]]))
-
     best: dict[str, str] = {}
     for metric in ("PSNR", "SSIM", "RMSE_pm"):
-        ranked = sorted(classical_names, key=functools.partial(score_of, metric=metric))
+        ranked = sorted(classical_names, key=functools.partial(mean_score, per, metric=metric))
         best[metric] = ranked[0] if metric == "RMSE_pm" else ranked[-1]
     return best
 
@@ -330,10 +331,6 @@ def main(argv: list[str] | None = None) -> int:
         add("delivered (do-no-harm check, backward frame)", clean, np.asarray(checked.delivered.data))
         print(f"pair {i + 1}/{args.pairs} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
-    def mean(name: str, metric: str) -> float:
-        return float(np.mean([s[metric] for s in per[name]]))
-
-    ours = list(OURS)
     lines = [
         f"# Independent simulator: `{model_dir.name}` and classical filters ({args.pairs} pairs, seed "
         f"{args.seed})\n",
@@ -345,19 +342,19 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|",
     ]
     best = best_classical(per)
-    shown = ["raw", *dict.fromkeys(best.values()), *ours]
+    shown = ["raw", *dict.fromkeys(best.values()), *OURS]
     for name in shown:
         tag = (
             " **(best classical: " + ", ".join(m for m, n in best.items() if n == name) + ")**"
             if name in best.values()
             else ""
         )
-        psnr_, ssim_, rmse_ = (mean(name, m) for m in ("PSNR", "SSIM", "RMSE_pm"))
+        psnr_, ssim_, rmse_ = (mean_score(per, name, m) for m in ("PSNR", "SSIM", "RMSE_pm"))
         lines.append(f"| {name}{tag} | {psnr_:.2f} | {ssim_:.4f} | {rmse_:.2f} |")
     lines.append("\nModel minus best classical, mean over pairs ± twice the paired standard error:\n")
     lines.append("| method | PSNR (dB) | SSIM | RMS error (pm) |")
     lines.append("|---|---:|---:|---:|")
-    for name in ours:
+    for name in OURS:
         cells = []
         for m in ("PSNR", "SSIM", "RMSE_pm"):
             d = np.array([a[m] - b[m] for a, b in zip(per[name], per[best[m]], strict=True)])
