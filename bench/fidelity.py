@@ -117,19 +117,21 @@ def paired_gap(
     *,
     rescale: bool = False,
     family: str = "model",
+    made: np.ndarray | None = None,
 ) -> ErrorDifference | None:
     """The model's output (or, with ``family="delivered"``, what the app delivers) minus the best
     classical filter's, overall, with the paired standard error
-    (:func:`stmdenoise.metrics.fidelity.error_difference`): both run again on the forward frame and
-    judged against the look their rows were (``judging_look``). None where either has no report."""
+    (:func:`stmdenoise.metrics.fidelity.error_difference`): both judged against the look their rows
+    were (``judging_look``); the family's output is ``made`` where the rows' run kept it, else run
+    again on the forward frame, and the filter's is run again. None where either has no report."""
     best = best_classical(rows)
     model = next((r for r in rows if r.family == family and r.reports), None)
     if best is None or model is None:
         return None
     run = {m.label: m.run for m in methods}
     offset, look = judging_look(fwd, bwd, rescale=rescale)  # the look the rows were judged against
-    a, b = run[model.method](fwd, bwd), run[best.method](fwd, bwd)
-    return error_difference(a, b, fwd, look, offset=offset)[-1]
+    a = run[model.method](fwd, bwd) if made is None else made
+    return error_difference(a, run[best.method](fwd, bwd), fwd, look, offset=offset)[-1]
 
 
 def halves_apart(name: str, fwd: Scan, bwd: Scan, *, rescale: bool = False) -> str | None:
@@ -285,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = args.model or default_model_dir()
     den = Denoiser.from_folder(model, device="cpu")
-    kept: dict[str, np.ndarray] = {}  # "<channel>|<family>": output (--save-outputs)
+    # "<channel>|<family>": the model's and the delivered outputs (the paired gaps read them, not
+    # a second run; written out with --save-outputs)
+    kept: dict[str, np.ndarray] = {}
     current = [""]  # the channel being scored
     methods = [
         *classical_methods([b for b in args.baselines.split(",") if b]),
         *(
-            _recording(m, kept, current) if args.save_outputs else m
+            _recording(m, kept, current)
             for m in model_methods(den, model.name, single_frame=args.single_frame)
         ),
     ]
@@ -319,9 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         current[0] = name
         rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
-        gaps[name] = paired_gap(methods, rows, fwd, bwd, rescale=args.rescaled_look)
-        delivered_gaps[name] = paired_gap(
-            methods, rows, fwd, bwd, rescale=args.rescaled_look, family="delivered"
+        gaps[name], delivered_gaps[name] = (
+            paired_gap(
+                methods, rows, fwd, bwd, rescale=args.rescaled_look, family=f, made=kept.get(f"{name}|{f}")
+            )
+            for f in ("model", "delivered")
         )
         if (apart_here := halves_apart(name, fwd, bwd, rescale=args.rescaled_look)) is not None:
             apart.append(apart_here)
