@@ -60,7 +60,10 @@ to 0, which would skip its random draws, the same noise realisations):
 (f) (e) with a burst of noise 15x the frame's noise RMS in rows 96-111 of both frames, independent
     in each (a trace line and its retrace are recorded one after the other, so a burst of tip or
     electronics noise hits both at the same rows, as on the uneven realdata currents): how the
-    estimate behaves when the noise is that uneven (docs/model-selection.md, candidate AJ).
+    estimate behaves when the noise is that uneven (docs/model-selection.md, candidate AJ);
+(g) (e) with 8 scars per scan at 15 contrast units (:data:`SCARS`; ``typical`` has 2 at 3, which
+    lie in its streak noise of 2): pieces of one line pulled off in one direction, which candidates
+    DI and DJ filled before filtering (not shipped; docs/model-selection.md).
 
 The "shared" line under each table is the share of the raw frame's error power (forward −
 clean) that is common to the backward frame's error (their windowed, levelled cross-power over
@@ -103,6 +106,8 @@ SIZE = 36e-9
 PX = SIZE / PIXELS
 #: A switched-off artefact is this fraction of its typical value (see variants()).
 OFF = 1e-9
+#: Variant (g)'s scars: ``scar_rate`` and ``scar_amplitude`` (contrast units).
+SCARS = {"scar_rate": 8.0, "scar_amplitude": 15.0}
 
 
 def variants() -> dict[str, ArtefactConfig]:
@@ -329,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     runs.append((
         f"(f) (e) with a noise burst in both frames at rows {BURST_ROWS.start}-{BURST_ROWS.stop - 1} "
         f"({BURST_FACTOR:g}x the noise RMS, independent in each frame)", still, True,
+    ))  # fmt: skip
+    runs.append((
+        f"(g) (e) with {SCARS['scar_rate']:g} scars per scan at {SCARS['scar_amplitude']:g} contrast units",
+        dataclasses.replace(still, **SCARS), False,
     ))  # fmt: skip
     for title, cfg, burst in runs:
         cells, shared, labels, offsets = run_variant(
