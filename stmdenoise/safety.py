@@ -88,6 +88,7 @@ from stmdenoise.metrics.noise_share import (
     fine_power_ratio,
 )
 from stmdenoise.metrics.registration import halves_offsets
+from stmdenoise.metrics.scars import scars_of
 from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, FOLLOW_STEP, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
@@ -330,6 +331,10 @@ def _judge(
         halves = halves_offsets(raw.data, partner_scan.data, offset)
         if halves is not None and halves.named:  # the look does not sit at one offset
             notices.append(halves.notice(look))
+        if not feedback_error_channel(raw):  # a feedback-error current's look is no second look at it
+            scars = scars_of(raw.data, partner_scan.data, offset)
+            if scars.count:  # what the output keeps that the other direction shows is not there
+                notices.append(scars.notice(look))
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)

@@ -23,6 +23,7 @@ MODULES = [
     "stmdenoise.metrics.line_noise",
     "stmdenoise.metrics.hysteresis",
     "stmdenoise.metrics.heights",
+    "stmdenoise.metrics.scars",
     "stmdenoise.model.two_direction",
     "stmdenoise.model.fine_levels",
     "stmdenoise.model.fourier_tiles",
