@@ -80,6 +80,8 @@ from sweeps import classical  # noqa: E402
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.evaluation import BASELINES, rmse_pm  # noqa: E402
 from stmdenoise.metrics import psnr, ssim  # noqa: E402
+from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift  # noqa: E402
+from stmdenoise.metrics.scars import scars_of  # noqa: E402
 from stmdenoise.processing import level_plane  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
@@ -209,8 +211,15 @@ def _time_noise(rng: np.random.Generator, n: int, line_time: float) -> Array:
     return np.asarray(pink + tele + mains)
 
 
-def noisy_frame(z: Array, tip: Tip, rng: np.random.Generator, backward: bool) -> Array:
-    """One scan direction of ``z`` (the backward frame is recorded right to left, returned left to right)."""
+def noisy_frame(
+    z: Array,
+    tip: Tip,
+    rng: np.random.Generator,
+    backward: bool,
+    scars: list[tuple[int, int, int]] | None = None,
+) -> Array:
+    """One scan direction of ``z`` (the backward frame is recorded right to left, returned left to
+    right). ``scars``, where given, receives each scar's (row, first column, length) as returned."""
     x = _tipped(z, tip.blur, tip.double)
     if tip.change_row is not None:
         after = _tipped(z, tip.change_blur, tip.double) + tip.change_jump
@@ -221,10 +230,44 @@ def noisy_frame(z: Array, tip: Tip, rng: np.random.Generator, backward: bool) ->
     x = x + _time_noise(rng, x.size, tip.line_time).reshape(x.shape)
     for _ in range(int(rng.integers(2, 9))):  # scars
         r, c0 = int(rng.integers(0, PIXELS)), int(rng.integers(0, PIXELS))
-        x[r, c0 : c0 + int(rng.integers(5, 41))] += float(rng.choice([-1, 1]) * rng.uniform(10e-12, 60e-12))
+        length = int(rng.integers(5, 41))
+        x[r, c0 : c0 + length] += float(rng.choice([-1, 1]) * rng.uniform(10e-12, 60e-12))
+        if scars is not None:  # the columns as returned (a backward frame is flipped back)
+            stop = min(c0 + length, PIXELS)
+            scars.append((r, PIXELS - stop, stop - c0) if backward else (r, c0, stop - c0))
     offsets = rng.normal(0, rng.uniform(0.3e-12, 2e-12), PIXELS) + np.cumsum(rng.normal(0, 0.2e-12, PIXELS))
     x = x + offsets[:, None] + rng.normal(0, rng.uniform(0.5e-12, 2e-12), x.shape)
     return np.asarray(x[:, ::-1] if backward else x)
+
+
+#: What :func:`scar_tally` counts for one pair.
+Tally = tuple[int, int, int, int, int, int]
+
+
+def scar_tally(noisy: Array, back: Array, drawn: list[tuple[int, int, int]]) -> Tally:
+    """What the do-no-harm verdict's scar check (:func:`stmdenoise.metrics.scars.scars_of`, the
+    backward frame registered as the judge registers it) finds of the forward frame's ``drawn``
+    scars: (scars drawn, found with any pixel marked, their pixels, of them marked, pixels marked,
+    scars named)."""
+    offset = register_frames(noisy, back, max_shift=trace_retrace_max_shift(noisy.shape))
+    found = scars_of(noisy, back, offset)
+    truth = np.zeros(noisy.shape, dtype=bool)
+    for r, c0, n in drawn:
+        truth[r, c0 : c0 + n] = True
+    hit = sum(bool(found.mask[r, c0 : c0 + n].any()) for r, c0, n in drawn)
+    return (len(drawn), hit, int(truth.sum()), int((truth & found.mask).sum()), found.pixels, found.count)
+
+
+def scar_summary(counts: list[Tally]) -> str:
+    """One sentence on the scars found over the pairs (:func:`scar_tally`)."""
+    drawn, hit, pixels, marked_true, marked, _named = (sum(c[k] for c in counts) for k in range(6))
+    named = sum(c[5] > 0 for c in counts)
+    return (
+        f"Scars (`stmdenoise.metrics.scars`, what the verdict names): {drawn} drawn in the forward "
+        f"frames, {hit} found; {marked_true / max(pixels, 1):.0%} of their pixels marked, "
+        f"{marked_true / max(marked, 1):.0%} of the marked pixels on a drawn scar; named on {named} of "
+        f"{len(counts)} pairs."
+    )
 
 
 def aligned(x: Array) -> Array:
@@ -296,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     figure_rows: list[NDArray[np.uint8]] = []
     drawn = []
     declined = 0
+    scar_counts: list[Tally] = []
 
     def add(name: str, clean: Array, out: Array) -> None:
         per.setdefault(name, []).append(scores(clean, out))
@@ -304,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng([args.seed, i])
         z, info = clean_surface(rng)
         tip = draw_tip(rng)
-        fwd, bwd = noisy_frame(z, tip, rng, False), noisy_frame(z, tip, rng, True)
+        drawn_scars: list[tuple[int, int, int]] = []
+        fwd, bwd = noisy_frame(z, tip, rng, False, drawn_scars), noisy_frame(z, tip, rng, True)
         clean, noisy, back = aligned(z), aligned(fwd), aligned(bwd)
+        scar_counts.append(scar_tally(noisy, back, drawn_scars))
         drawn.append(info)
         add("raw", clean, noisy)
         for b in baselines:
@@ -379,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             cells.append(f"{vals[0]:.2f} / {vals[1]:.4f} / {vals[2]:.2f}")
         lines.append(f"| {name} | {' | '.join(cells)} |")
+    lines.append("\n" + scar_summary(scar_counts))
     lines.append(f"\n(bench/independent_sim.py, {time.perf_counter() - t0:.0f} s)\n")
     md = "\n".join(lines)
     print(md)
@@ -397,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             "model": str(model_dir),
             "drawn": drawn,
             "scores": per,
+            "scars": scar_counts,
         }
         (args.out / "independent_sim.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         print(f"written to {args.out}", file=sys.stderr)

@@ -110,6 +110,7 @@ from fidelity_check import band_masks, true_errors, windowed_spectrum  # noqa: E
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.metrics.fidelity import default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.heights import strong_contrast  # noqa: E402
+from stmdenoise.metrics.scars import scars_of  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.noise_textures import noise_texture, textured_noise  # noqa: E402
 
@@ -415,6 +416,7 @@ def run_case(
         "oracle_sigma": oracle[1], "oracle_true": oracle[0],
         "model_true": true_errors(model, fwd, clean, masks), "model_est": est(model),
         "offset": list(offset), "clean_offset": list(clean_offset),
+        "scars_named": scars_of(fwd, bwd, offset).count,
         "model_est_clean_offset": est(model, clean_offset),
         "delivered": checked.verdict.delivered,
         "delivered_true": true_errors(delivered, fwd, clean, masks), "delivered_est": est(delivered),
@@ -485,7 +487,9 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"{harmed['delivered_true']}, the same frame alone (single-frame path, mean true error "
         f"{alone.mean():.4f}) {harmed['single_true']}; what the app delivers for it "
         f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
-        f"lattice, or more than the noise neighbouring lines show{quiet}). {_registration_summary(rows)} "
+        f"lattice, or more than the noise neighbouring lines show{quiet}). Scars named by the verdict "
+        f"(none drawn here): {sum(r['scars_named'] > 0 for r in rows)} of {len(rows)} cases. "
+        f"{_registration_summary(rows)} "
         f"{_heights_summary(rows)} {_features_summary(rows)}"
     )
 

@@ -52,6 +52,27 @@ def test_the_backward_frame_is_a_second_look_with_its_own_noise(sim: ModuleType)
     assert abs(np.corrcoef(ef.ravel(), eb.ravel())[0, 1]) < 0.5  # not the same noise
 
 
+def test_recorded_scars_lie_where_each_frame_is_pulled_off_and_the_check_finds_them(sim: ModuleType) -> None:
+    """The scars each direction draws are recorded where they lie as returned (the backward frame
+    read left to right), and what the verdict's scar check finds is tallied against them."""
+    rng = np.random.default_rng(5)
+    z, _ = sim.clean_surface(rng)
+    tip = sim.draw_tip(rng)
+    rf: list[tuple[int, int, int]] = []
+    rb: list[tuple[int, int, int]] = []
+    fwd, bwd = sim.noisy_frame(z, tip, rng, False, rf), sim.noisy_frame(z, tip, rng, True, rb)
+    assert 2 <= len(rf) <= 8 and 2 <= len(rb) <= 8
+    for frame, scars in ((fwd, rf), (bwd, rb)):
+        for r, c0, n in scars:  # the scar's line stands well off its neighbours there (10-60 pm drawn)
+            if 0 < r < frame.shape[0] - 1 and n >= 5:
+                off = frame[r, c0 : c0 + n] - 0.5 * (frame[r - 1, c0 : c0 + n] + frame[r + 1, c0 : c0 + n])
+                assert abs(float(np.median(off))) > 5e-12
+    drawn, found, pixels, marked_true, marked, named = sim.scar_tally(sim.aligned(fwd), sim.aligned(bwd), rf)
+    assert drawn == len(rf) and 0 <= found <= drawn and marked_true <= min(pixels, marked)
+    tally = (drawn, found, pixels, marked_true, marked, named)
+    assert "drawn in the forward frames" in sim.scar_summary([tally])
+
+
 def test_the_best_classical_filter_is_never_a_row_of_ours(sim: ModuleType) -> None:
     """The delivered output (one of ours, a Gaussian on many pairs) once had the best SSIM and was
     crowned best classical, so the model was compared with itself."""

@@ -52,6 +52,7 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     assert row["clean_offset"] == [0.0, 0.0] and math.isfinite(row["model_est_clean_offset"])
     text = other.summary([row])
     assert "cases" in text and "Registration of the backward frame" in text
+    assert row["scars_named"] == 0 and "Scars named by the verdict (none drawn here): 0 of 1" in text
 
 
 @pytest.mark.parametrize(
