@@ -100,3 +100,28 @@ def test_the_verdict_names_the_scars_of_the_frame_and_not_of_a_clean_one() -> No
     assert len(said) == 1 and "1 scar (" in said[0] and "rows 40)" in said[0] and "backward frame" in said[0]
     _out, clean = judge(_scan(f), _scan(smooth), _scan(b, "backward"))
     assert not any("scar" in n for n in clean.notices)
+
+
+def test_a_feedback_error_current_is_not_judged_for_scars() -> None:
+    """With the Z feedback on, the current's other direction is the feedback error negated, not a
+    second look at one surface: the verdict does not look for scars against it."""
+    from scipy import ndimage
+
+    s, f, b = _looks(seed=7)
+    f[40, 30:70] += 1.5
+    on = {"Z-Controller>Controller status": "ON"}
+
+    def current(data: np.ndarray, direction: str) -> Scan:
+        return Scan(
+            data * 1e-12,
+            pixel_size=(1e-10, 1e-10),
+            channel="Current",
+            unit="A",
+            direction=direction,
+            header=on,
+        )  # type: ignore[arg-type]
+
+    raw = current(f, "forward")
+    _out, v = judge(raw, current(ndimage.gaussian_filter(f, 1.0), "forward"), current(b - 2 * s, "backward"))
+    assert "negated" in " ".join(v.notices) or "feedback" in " ".join(v.notices).lower()
+    assert not any("scar" in n for n in v.notices)
