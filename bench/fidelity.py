@@ -33,7 +33,10 @@ look, so only the look's noise meeting their difference counts), and how many ch
 wins or loses beyond it; the same for what is delivered (the do-no-harm judge's choice: the
 model's two-direction output, its single-frame output, a Gaussian or the raw scan); and the
 channels whose look's top and bottom halves register 1 px or more apart (`halves_apart`: their
-estimates are uncertain and favour smoother outputs). Prints
+estimates are uncertain and favour smoother outputs); and the bands with signal where the model's
+or the delivered output is above the raw frame beyond twice the standard error of that paired
+difference (`above_raw_paired`; stricter than the judge's test, whose SE is the output's own, and
+what "below raw in every band" asks of each output). Prints
 Markdown ("err / kept": estimated error and signal kept, relative to raw; see
 stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
@@ -56,7 +59,12 @@ sys.path.insert(0, str(ROOT))
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
-from stmdenoise.metrics.fidelity import ErrorDifference, bands_from_periods, error_difference  # noqa: E402
+from stmdenoise.metrics.fidelity import (  # noqa: E402
+    ErrorDifference,
+    PairedLooks,
+    bands_from_periods,
+    error_difference,
+)
 from stmdenoise.metrics.registration import HALVES_APART, halves_offsets  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.real_fidelity import (  # noqa: E402
@@ -190,6 +198,22 @@ def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[lis
     return above, beyond
 
 
+def above_raw_paired(name: str, out: np.ndarray, fwd: Scan, bwd: Scan, *, rescale: bool = False) -> list[str]:
+    """The bands with signal (the raw frame's coherent share at least
+    :data:`SIGNAL_BAND_COHERENCE`) where ``out`` is further from the surface than the raw frame
+    itself beyond twice the *paired* standard error of the two (both judged against the look the
+    rows were, ``judging_look``): a stricter test than the judge's, whose standard error is the
+    output's own. Each as "name (band: +difference ± 2 SE)"."""
+    offset, look = judging_look(fwd, bwd, rescale=rescale)
+    paired = PairedLooks([fwd.with_data(out), fwd], fwd, look, offset=offset)
+    coherent = {b.band.label: b.coherent for b in paired.reports()[1].bands}
+    return [
+        f"{name} ({d.band.label}: {d.difference:+.3f} ± {2 * d.se:.3f})"
+        for d in paired.difference(0, 1)[:-1]
+        if coherent.get(d.band.label, 0.0) >= SIGNAL_BAND_COHERENCE and d.difference > 2 * d.se
+    ]
+
+
 def _gap_cell(g: ErrorDifference | None) -> str:
     return "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
 
@@ -312,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     gaps: dict[str, ErrorDifference | None] = {}
     delivered_gaps: dict[str, ErrorDifference | None] = {}
     apart: list[str] = []  # channels whose look's halves register apart (halves_apart)
+    # bands with signal where the output is above raw beyond 2 paired SE (above_raw_paired)
+    above_paired: dict[str, list[str]] = {"model": [], "delivered": []}
     backward = args.direction == "backward"
     heading = (
         ("Backward/forward" if backward else "Forward/backward")
@@ -329,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             for f in ("model", "delivered")
         )
+        for family, found in above_paired.items():
+            if (made := kept.get(f"{name}|{family}")) is not None:
+                found += above_raw_paired(name, made, fwd, bwd, rescale=args.rescaled_look)
         if (apart_here := halves_apart(name, fwd, bwd, rescale=args.rescaled_look)) is not None:
             apart.append(apart_here)
         if args.details:
@@ -339,6 +368,18 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     md.append(summary_table(per_scan, gaps, delivered_gaps))
+    md.append(
+        "Above the raw frame beyond 2 *paired* SE (the output against the raw frame itself, both judged "
+        "against the same look) in a band with signal: "
+        + "; ".join(
+            f"{what} {len(found)}" + (f" ({', '.join(found)})" if found else "")
+            for what, found in (
+                ("model output", above_paired["model"]),
+                ("delivered", above_paired["delivered"]),
+            )
+        )
+        + ".\n"
+    )
     md.append(
         f"Second looks whose top and bottom halves register {HALVES_APART:g} px or more apart (the "
         "estimate is uncertain there and favours smoother outputs): "

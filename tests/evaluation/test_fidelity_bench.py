@@ -116,3 +116,15 @@ def test_the_bench_lists_the_channels_whose_second_look_drifts_between_halves() 
     assert fidelity.halves_apart("steady Z", fwd, steady) is None
     said = fidelity.halves_apart("crept Z", fwd, steady.with_data(crept))
     assert said is not None and said.startswith("crept Z (2.") and " rows, 0." in said
+
+
+def test_bands_above_raw_by_the_paired_se_name_the_band_and_spare_the_raw_frame() -> None:
+    """An output that blurs the lattice away is above the raw frame in the lattice's band beyond
+    twice the paired SE of the two; the raw frame itself never is, nor a mild Gaussian."""
+    fidelity = load_bench("fidelity")
+    fwd, bwd = _pair(1)
+    raw = np.asarray(fwd.data)
+    found = fidelity.above_raw_paired("lattice Z", gaussian_filter(raw, 2.0), fwd, bwd)
+    assert found and all(f.startswith("lattice Z (") and " ± " in f for f in found)
+    assert fidelity.above_raw_paired("lattice Z", raw, fwd, bwd) == []
+    assert fidelity.above_raw_paired("lattice Z", gaussian_filter(raw, 0.3), fwd, bwd) == []
