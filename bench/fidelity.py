@@ -126,31 +126,44 @@ def paired_gap(
     rescale: bool = False,
     family: str = "model",
     made: np.ndarray | None = None,
+    judged: tuple[tuple[float, float], Scan] | None = None,
 ) -> ErrorDifference | None:
     """The model's output (or, with ``family="delivered"``, what the app delivers) minus the best
     classical filter's, overall, with the paired standard error
     (:func:`stmdenoise.metrics.fidelity.error_difference`): both judged against the look their rows
     were (``judging_look``); the family's output is ``made`` where the rows' run kept it, else run
-    again on the forward frame, and the filter's is run again. None where either has no report."""
+    again on the forward frame, and the filter's is run again. None where either has no report.
+    ``judged``: that look and its offset where the caller has them (``judging_look``'s result)."""
     best = best_classical(rows)
     model = next((r for r in rows if r.family == family and r.reports), None)
     if best is None or model is None:
         return None
     run = {m.label: m.run for m in methods}
-    offset, look = judging_look(fwd, bwd, rescale=rescale)  # the look the rows were judged against
+    # the look the rows were judged against
+    offset, look = judging_look(fwd, bwd, rescale=rescale) if judged is None else judged
     a = run[model.method](fwd, bwd) if made is None else made
     return error_difference(a, run[best.method](fwd, bwd), fwd, look, offset=offset)[-1]
 
 
-def halves_apart(name: str, fwd: Scan, bwd: Scan, *, rescale: bool = False) -> str | None:
+def halves_apart(
+    name: str,
+    fwd: Scan,
+    bwd: Scan,
+    *,
+    rescale: bool = False,
+    judged: tuple[tuple[float, float], Scan] | None = None,
+) -> str | None:
     """``name`` and how far apart the top and bottom halves of its rows register onto the look
     the rows were judged against (rows, columns), where the do-no-harm verdict names it
     (:func:`stmdenoise.metrics.registration.halves_offsets`: the look does not sit at one offset,
-    and the estimate charges every output for the misregistration); None elsewhere."""
-    try:
-        offset, look = judging_look(fwd, bwd, rescale=rescale)
-    except ValueError:  # not registrable (NotScorableError is one): the rows say so
-        return None
+    and the estimate charges every output for the misregistration); None elsewhere. ``judged``:
+    that look and its offset where the caller has them."""
+    if judged is None:
+        try:
+            judged = judging_look(fwd, bwd, rescale=rescale)
+        except ValueError:  # not registrable (NotScorableError is one): the rows say so
+            return None
+    offset, look = judged
     h = halves_offsets(fwd.data, look.data, offset)
     if h is None or not h.named:
         return None
@@ -198,13 +211,22 @@ def bands_above_raw(per_scan: list[list[FidelityRow]], family: str) -> tuple[lis
     return above, beyond
 
 
-def above_raw_paired(name: str, out: np.ndarray, fwd: Scan, bwd: Scan, *, rescale: bool = False) -> list[str]:
+def above_raw_paired(
+    name: str,
+    out: np.ndarray,
+    fwd: Scan,
+    bwd: Scan,
+    *,
+    rescale: bool = False,
+    judged: tuple[tuple[float, float], Scan] | None = None,
+) -> list[str]:
     """The bands with signal (the raw frame's coherent share at least
     :data:`SIGNAL_BAND_COHERENCE`) where ``out`` is further from the surface than the raw frame
     itself beyond twice the *paired* standard error of the two (both judged against the look the
     rows were, ``judging_look``): a stricter test than the judge's, whose standard error is the
-    output's own. Each as "name (band: +difference ± 2 SE)"."""
-    offset, look = judging_look(fwd, bwd, rescale=rescale)
+    output's own. Each as "name (band: +difference ± 2 SE)". ``judged``: that look and its offset
+    where the caller has them."""
+    offset, look = judging_look(fwd, bwd, rescale=rescale) if judged is None else judged
     paired = PairedLooks([fwd.with_data(out), fwd], fwd, look, offset=offset)
     coherent = {b.band.label: b.coherent for b in paired.reports()[1].bands}
     return [
@@ -349,16 +371,21 @@ def main(argv: list[str] | None = None) -> int:
         current[0] = name
         rows = pair_rows(methods, name, fwd, bwd, rescale=args.rescaled_look)
         per_scan.append(rows)
+        try:  # the look the rows were judged against, registered once for every figure below
+            judged = judging_look(fwd, bwd, rescale=args.rescaled_look)
+        except ValueError:  # not registrable (NotScorableError is one): the rows say so
+            judged = None
         gaps[name], delivered_gaps[name] = (
             paired_gap(
-                methods, rows, fwd, bwd, rescale=args.rescaled_look, family=f, made=kept.get(f"{name}|{f}")
+                methods, rows, fwd, bwd, rescale=args.rescaled_look, family=f, made=kept.get(f"{name}|{f}"),
+                judged=judged,
             )
             for f in ("model", "delivered")
-        )
+        )  # fmt: skip
         for family, found in above_paired.items():
-            if (made := kept.get(f"{name}|{family}")) is not None:
-                found += above_raw_paired(name, made, fwd, bwd, rescale=args.rescaled_look)
-        if (apart_here := halves_apart(name, fwd, bwd, rescale=args.rescaled_look)) is not None:
+            if judged is not None and (made := kept.get(f"{name}|{family}")) is not None:
+                found += above_raw_paired(name, made, fwd, bwd, judged=judged)
+        if judged is not None and (apart_here := halves_apart(name, fwd, bwd, judged=judged)) is not None:
             apart.append(apart_here)
         if args.details:
             print(fidelity_markdown(rows, title=f"{heading}: {name}"), flush=True)
