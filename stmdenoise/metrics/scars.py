@@ -71,6 +71,11 @@ def _along(a: Array) -> Array:
     return np.asarray(ndimage.uniform_filter1d(a, MIN_LENGTH, axis=-1, mode="nearest"))
 
 
+def _whole(measured: Array) -> NDArray[np.bool_]:
+    """Where every pixel of the run along the line is measured (``measured``: 1 where it is, else 0)."""
+    return np.asarray(_along(measured) > 1.0 - 1e-9)
+
+
 def find_scars(frame: Array, look: Array) -> NDArray[np.bool_]:
     """The pixels of ``frame`` on a scar that ``look`` (the other direction, already registered
     onto ``frame``'s grid, same shape) does not hold (see the module). NaN in either: not judged
@@ -100,7 +105,7 @@ def find_scars(frame: Array, look: Array) -> NDArray[np.bool_]:
         return score > 0
     okf = ok.astype(np.float64)
     # measured over a whole run: the three lines' pixels all measured along it
-    three = _along(okf[:-2] * okf[1:-1] * okf[2:]) > 1.0 - 1e-9
+    three = _whole(okf[:-2] * okf[1:-1] * okf[2:])
     one = _along(r[1:-1] - 0.5 * (r[:-2] + r[2:]))[three]
     if one.size == 0:
         return score > 0
@@ -122,10 +127,11 @@ def find_scars(frame: Array, look: Array) -> NDArray[np.bool_]:
             low = np.minimum(low, np.abs(run))
             up &= run > 0
             down &= run < 0
-        keep = np.flatnonzero(((up | down) & (low > THRESHOLD * spread)).any(axis=1))
+        strong = (up | down) & (low > THRESHOLD * spread)  # every line off, one sign
+        keep = np.flatnonzero(strong.any(axis=1))
         if keep.size == 0:
             continue
-        i, low, up, down = i[keep], low[keep], up[keep], down[keep]
+        i, strong = i[keep], strong[keep]
         above, below = r[i - 1], r[i + w]
         pixel = sum(r[i + k] for k in range(w)) / w - 0.5 * (above + below)  # the block's excursion
         mean = _along(pixel)
@@ -136,9 +142,8 @@ def find_scars(frame: Array, look: Array) -> NDArray[np.bool_]:
         neighbours = np.sqrt(np.maximum(_along(sides), 0.0))
         measured = np.prod([okf[i + k] for k in range(-2, w + 2)], axis=0)
         hit = (
-            (_along(measured) > 1.0 - 1e-9)
-            & (up | down)
-            & (low > THRESHOLD * spread)
+            _whole(measured)
+            & strong
             & (np.abs(look_off) < 0.5 * np.abs(mean))
             & (np.abs(mean) >= STEADY * steady_rms)
             & (np.abs(mean) > ABOVE_NEIGHBOURS * neighbours)
