@@ -53,6 +53,16 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     text = other.summary([row])
     assert "cases" in text and "Registration of the backward frame" in text
     assert row["scars_named"] == 0 and "Scars named by the verdict (none drawn here): 0 of 1" in text
+    # the strict per-band test against the raw frame, read against the truth
+    for family in ("model", "delivered"):
+        paired = row[f"{family}_vs_raw"]
+        assert len(paired) == len(row["bands"]) and all(len(b) == 3 and b[1] >= 0 for b in paired)
+    assert "The strict test (above raw beyond 2 paired SE" in text and "model named in" in text
+    flagged = {**row, "model_vs_raw": [[1.0, 0.1, 1.0]] * len(row["bands"]),
+               "model_true": [0.5] + [2.0] + [0.5] * (len(row["bands"]) - 1)}  # fmt: skip
+    said = other.summary([flagged])
+    n = len(row["bands"])
+    assert f"model named in {n} (case, band), 1 confirmed, 0 missed" in said
 
 
 @pytest.mark.parametrize(
