@@ -36,7 +36,9 @@ channels whose look's top and bottom halves register 1 px or more apart (`halves
 estimates are uncertain and favour smoother outputs); and the bands with signal where the model's
 or the delivered output is above the raw frame beyond twice the standard error of that paired
 difference (`above_raw_paired`; stricter than the judge's test, whose SE is the output's own, and
-what "below raw in every band" asks of each output). Prints
+what "below raw in every band" asks of each output), over the whole band and outside the shared
+column of the spectrum (slow noise trace and retrace record alike, which the estimate takes for
+surface; the do-no-harm judge's test since candidate DL). Prints
 Markdown ("err / kept": estimated error and signal kept, relative to raw; see
 stmdenoise.metrics.fidelity); with --out also fidelity.md and fidelity.json there.
 """
@@ -60,6 +62,7 @@ from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import (  # noqa: E402
+    SHARED_COLUMN,
     ErrorDifference,
     PairedLooks,
     bands_from_periods,
@@ -219,19 +222,22 @@ def above_raw_paired(
     *,
     rescale: bool = False,
     judged: tuple[tuple[float, float], Scan] | None = None,
+    outside_column: bool = False,
 ) -> list[str]:
     """The bands with signal (the raw frame's coherent share at least
     :data:`SIGNAL_BAND_COHERENCE`) where ``out`` is further from the surface than the raw frame
     itself beyond twice the *paired* standard error of the two (both judged against the look the
     rows were, ``judging_look``): a stricter test than the judge's, whose standard error is the
     output's own. Each as "name (band: +difference ± 2 SE)". ``judged``: that look and its offset
-    where the caller has them."""
+    where the caller has them. ``outside_column``: summed outside the shared column of the
+    spectrum (:func:`~stmdenoise.metrics.fidelity.shared_column`: slow noise both directions
+    record alike, which the estimate takes for surface), as the do-no-harm judge tests."""
     offset, look = judging_look(fwd, bwd, rescale=rescale) if judged is None else judged
     paired = PairedLooks([fwd.with_data(out), fwd], fwd, look, offset=offset)
     coherent = {b.band.label: b.coherent for b in paired.reports()[1].bands}
     return [
         f"{name} ({d.band.label}: {d.difference:+.3f} ± {2 * d.se:.3f})"
-        for d in paired.difference(0, 1)[:-1]
+        for d in paired.difference(0, 1, outside_column=outside_column)[:-1]
         if coherent.get(d.band.label, 0.0) >= SIGNAL_BAND_COHERENCE and d.difference > 2 * d.se
     ]
 
@@ -360,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     apart: list[str] = []  # channels whose look's halves register apart (halves_apart)
     # bands with signal where the output is above raw beyond 2 paired SE (above_raw_paired)
     above_paired: dict[str, list[str]] = {"model": [], "delivered": []}
+    above_off_column: dict[str, list[str]] = {"model": [], "delivered": []}  # the same outside it
     backward = args.direction == "backward"
     heading = (
         ("Backward/forward" if backward else "Forward/backward")
@@ -385,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         for family, found in above_paired.items():
             if judged is not None and (made := kept.get(f"{name}|{family}")) is not None:
                 found += above_raw_paired(name, made, fwd, bwd, judged=judged)
+                above_off_column[family] += above_raw_paired(
+                    name, made, fwd, bwd, judged=judged, outside_column=True
+                )
         if judged is not None and (apart_here := halves_apart(name, fwd, bwd, judged=judged)) is not None:
             apart.append(apart_here)
         if args.details:
@@ -408,6 +418,19 @@ def main(argv: list[str] | None = None) -> int:
         + ".\n"
     )
     md.append(
+        "The same outside the shared column of the spectrum (|kx| within "
+        f"{SHARED_COLUMN} bin of 0: slow noise both directions record alike, which the estimate takes "
+        "for surface; the do-no-harm judge's test): "
+        + "; ".join(
+            f"{what} {len(found)}" + (f" ({', '.join(found)})" if found else "")
+            for what, found in (
+                ("model output", above_off_column["model"]),
+                ("delivered", above_off_column["delivered"]),
+            )
+        )
+        + ".\n"
+    )
+    md.append(
         f"Second looks whose top and bottom halves register {HALVES_APART:g} px or more apart (the "
         "estimate is uncertain there and favours smoother outputs): "
         + (", ".join(apart) if apart else "none")
@@ -424,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f": {', '.join(worse)}" if worse else "")
         + f". {time.perf_counter() - t0:.0f} s.\n"
     )
-    print("\n".join(md[-3:]))
+    print("\n".join(md[-4:]))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         full = (

@@ -8,24 +8,45 @@ a band when its estimated error is above raw's by more than two standard errors
 none by the error *predicted* from its known transfer either (:func:`best_fallback`; the measured
 estimate's SE is too wide where a strong signal is, as on a moiré: docs/model-selection.md,
 candidates BX and BY), on the raw scan's own bands (:func:`raw_bands`).
+
+What the judge delivers, whatever it is, must not be further from the surface than the raw scan in
+a band with signal beyond twice the *paired* standard error of the two (against the same look, the
+noise estimate cancels: far narrower than either output's own SE), outside the shared column of
+the spectrum, whose slow noise trace and retrace record alike and the estimate takes for surface
+(:func:`~stmdenoise.metrics.fidelity.shared_column`). Where it is, the raw scan's content of that
+band outside the column is put back (:func:`above_raw`, :func:`restore_bands`;
+docs/model-selection.md, candidates DK and DL).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from stmdenoise.metrics._input import scored_rows
 from stmdenoise.metrics.bands import Band, default_bands
-from stmdenoise.metrics.fidelity import SIGNAL_COHERENCE, BandFidelity, FidelityReport, PairedLooks
+from stmdenoise.metrics.fidelity import (
+    SHARED_COLUMN,
+    SIGNAL_COHERENCE,
+    BandFidelity,
+    ErrorDifference,
+    FidelityReport,
+    PairedLooks,
+)
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
+from stmdenoise.processing.spectrum import band_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
     "FALLBACK_SIGMAS",
+    "RESTORE_MARGIN",
     "SIGNAL_BAND_COHERENCE",
+    "Restored",
+    "above_raw",
+    "restore_bands",
     "best_fallback",
     "fallbacks",
     "band_reasons",
@@ -38,6 +59,12 @@ FALLBACK_SIGMAS = GAUSSIAN_WIDTHS
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
+#: Frequency bins (of the complete rows' shorter side) by which a restored band is widened on each
+#: side: the fidelity estimate's Hann window spreads each frequency over its neighbouring bin, so
+#: what the output still lacks just outside the band would leak into the band's measure. Each bin
+#: more costs true error in the neighbouring band, which the output may have had nearly right
+#: (docs/model-selection.md, candidate DK).
+RESTORE_MARGIN = 1
 
 
 def harmful_bands(rep: FidelityReport) -> list[BandFidelity]:
@@ -106,3 +133,73 @@ def best_fallback(
             best = ("raw" if sigma == 0 else f"gaussian {sigma:g} px", k)
     assert best is not None  # FALLBACK_SIGMAS is not empty and its 0 is never skipped
     return best
+
+
+@dataclass(frozen=True)
+class Restored:
+    """Bands where what the judge would have delivered was further from the surface than the raw
+    scan (by more than twice the paired SE), whose raw content was put back (:func:`restore_bands`).
+
+    Attributes
+    ----------
+    bands : tuple of ErrorDifference
+        Each band restored, with the output's estimated error minus the raw scan's there *before*
+        (relative to raw's error) and the paired SE.
+    report : FidelityReport
+        The repaired output's fidelity against the same look: what was delivered.
+    """
+
+    bands: tuple[ErrorDifference, ...]
+    report: FidelityReport
+
+    def notice(self, what: str, look: str) -> str:
+        """The verdict's words: which bands, by how much, against which look."""
+        said = ", ".join(
+            f"{d.band.label} (+{d.difference:.3f} ± {2 * d.se:.3f} of raw's error)" for d in self.bands
+        )
+        return (
+            f"In {'these bands' if len(self.bands) > 1 else 'this band'} with signal, {what} was further "
+            f"from the surface than the raw scan beyond twice the paired standard error (against the "
+            f"{look}, leaving out the slow noise along the lines that both directions record alike): "
+            f"{said}. The raw scan's content is delivered there instead (that slow noise excepted)."
+        )
+
+
+def above_raw(
+    paired: PairedLooks, reps: Sequence[FidelityReport], i: int, raw_index: int
+) -> list[ErrorDifference]:
+    """The bands with signal (raw's coherent share at least :data:`SIGNAL_BAND_COHERENCE`) where
+    output ``i`` of ``paired`` is further from the surface than output ``raw_index`` (the raw scan)
+    beyond twice the SE of their paired difference, both summed outside the shared column
+    (:func:`~stmdenoise.metrics.fidelity.shared_column`); ``reps``: the outputs' reports in order."""
+    return [
+        d
+        for d, b in zip(
+            paired.difference(i, raw_index, outside_column=True)[:-1], reps[raw_index].bands, strict=True
+        )
+        if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(d.difference) and d.difference > 2 * d.se
+    ]
+
+
+def restore_bands(out: Scan, raw: Scan, bands: Sequence[Band]) -> Scan:
+    """``out`` with the raw scan's content at the periods of ``bands`` (widened by
+    :data:`RESTORE_MARGIN` bins on each side), outside the shared column (|kx| within
+    :data:`~stmdenoise.metrics.fidelity.SHARED_COLUMN` bins of the scan's columns, where ``out``
+    keeps its own): ``out + P(raw - out)`` on the raw scan's complete rows
+    (:func:`~stmdenoise.metrics._input.scored_rows`, where the judge measures), other rows
+    untouched. Periods are converted to the scan's grid with the geometric mean of its pixel sides,
+    as the fidelity bands are."""
+    if raw.pixel_size is None:
+        raise ValueError(f"{raw.describe()}: restoring bands needs a pixel size")
+    r = np.asarray(raw.data, dtype=np.float64)
+    o = np.array(out.data, dtype=np.float64)
+    rows = scored_rows(r)
+    residual = r[rows] - o[rows]
+    residual = np.where(np.isfinite(residual), residual, 0.0)
+    px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+    margin = RESTORE_MARGIN / min(residual.shape)
+    ranges = [(px / b.long - margin, px / b.short + margin) for b in bands]
+    measured = np.isfinite(o[rows])
+    passed = band_passed(residual, ranges, column=SHARED_COLUMN / residual.shape[1])
+    o[rows] = np.where(measured, o[rows] + passed, o[rows])
+    return out.with_data(o)

@@ -66,11 +66,14 @@ import numpy as np
 
 from stmdenoise.fallback import (
     FALLBACK_SIGMAS,
+    Restored,
+    above_raw,
     band_reasons,
     best_fallback,
     fallbacks,
     harmful_bands,
     raw_bands,
+    restore_bands,
 )
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
@@ -345,18 +348,19 @@ def _judge(
     figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
     apart = _gap_words(gap, name)
     rep_single = reps[m + 1] if single else None  # recorded whether delivered or not
+    scored = _Scored(raw, paired, reps, partner_scan, offset, look)
     if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
         # what the two-direction filter did is not what is delivered: its notice goes
         said = tuple(n for n in notices if n != step_notice)
-        return single[0], Verdict(
+        return scored.restored(single[0], m + 1, "the model's single-frame output", Verdict(
             policy, SINGLE_FRAME, bool(reasons), why, said, rep_model, rep_fb, name, plan, gap,
             single=rep_single,
-        )  # fmt: skip
+        ))  # fmt: skip
     if not reasons:
-        return model_out, Verdict(
+        return scored.restored(model_out, m, "the model's output", Verdict(
             policy, "model", False, f"kept: {figures}{apart}", tuple(notices), rep_model, rep_fb, name, plan,
             gap, single=rep_single,
-        )  # fmt: skip
+        ))  # fmt: skip
     why = "; ".join(reasons) + apart
     if policy == "refuse":
         raise HarmError(f"{raw.describe()}: the model's output is refused: {why} ({FIDELITY_CAVEAT})")
@@ -366,10 +370,52 @@ def _judge(
             rep_model, rep_fb, name, plan, gap,
         )  # fmt: skip
     delivered = _as_fallback(raw, fb_scan, name, why)
-    return delivered, Verdict(
+    return scored.restored(delivered, k, f"the {name} fallback", Verdict(
         policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name,
         plan, gap, single=rep_single,
-    )  # fmt: skip
+    ))  # fmt: skip
+
+
+#: The policies under which a band where what is delivered is above the raw scan gets the raw
+#: scan's content back (``warn`` and ``off`` deliver the model's output as it is).
+RESTORING = ("fallback", "refuse")
+
+
+class _Scored:
+    """The judge's prepared pair with what :meth:`restored` needs to check what it delivers."""
+
+    def __init__(
+        self,
+        raw: Scan,
+        paired: PairedLooks,
+        reps: Sequence[FidelityReport],
+        look: Scan,
+        offset: tuple[float, float],
+        look_name: str,
+    ) -> None:
+        self.raw, self.paired, self.reps, self.look, self.offset, self.look_name = (
+            raw, paired, reps, look, offset, look_name,
+        )  # fmt: skip
+
+    def restored(self, out: Scan, i: int, what: str, verdict: Verdict) -> tuple[Scan, Verdict]:
+        """``out`` (output ``i`` of the pair, delivered as ``verdict`` says) with the raw scan's
+        content put back in each band with signal where it is further from the surface than the raw
+        scan beyond twice the paired SE (:func:`~stmdenoise.fallback.above_raw`,
+        :func:`~stmdenoise.fallback.restore_bands`), and the verdict saying so with the repaired
+        output's fidelity; unchanged where no band is, under ``warn`` and ``off``, and for the raw
+        scan itself (output 0: :data:`FALLBACK_SIGMAS` starts at 0)."""
+        if verdict.policy not in RESTORING or i == 0 or out is self.raw:
+            return out, verdict
+        found = above_raw(self.paired, self.reps, i, 0)
+        if not found:
+            return out, verdict
+        repaired = restore_bands(out, self.raw, [d.band for d in found])
+        report = PairedLooks(
+            [repaired], self.raw, self.look, offset=self.offset, bands=raw_bands(self.raw)
+        ).reports()[0]
+        restored = Restored(tuple(found), report)
+        said = (*verdict.notices, restored.notice(what, self.look_name))
+        return repaired, replace(verdict, restored=restored, notices=said)
 
 
 def judge(

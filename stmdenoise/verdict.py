@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from stmdenoise.fallback import harmful_bands
+from stmdenoise.fallback import Restored, harmful_bands
 from stmdenoise.metrics.fidelity import ErrorDifference, FidelityReport
 from stmdenoise.metrics.heights import StrongContrast
 from stmdenoise.plan import DenoisePlan
@@ -67,6 +67,10 @@ class Verdict:
     single : FidelityReport or None
         The fidelity of the model's single-frame output, where the judge weighed it (``alternative``
         of :func:`~stmdenoise.safety.judge`).
+    restored : Restored or None
+        The bands where what is delivered was further from the surface than the raw scan beyond
+        twice the paired SE and got the raw scan's content back, with the repaired output's
+        fidelity (:class:`~stmdenoise.fallback.Restored`); None where no band was.
     """
 
     policy: str
@@ -81,6 +85,7 @@ class Verdict:
     gap: ErrorDifference | None = None
     heights: StrongContrast | None = None
     single: FidelityReport | None = None
+    restored: Restored | None = None
 
     @property
     def measured(self) -> bool:
@@ -97,6 +102,8 @@ class Verdict:
             head = "raw scan (not denoised)"
         else:
             head = f"classical fallback ({self.delivered})"
+        if self.restored is not None:
+            head += f", raw content in {', '.join(d.band.label for d in self.restored.bands)}"
         return f"{head}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +125,9 @@ class Verdict:
             "fallback_name": self.fallback_name,
             "model_minus_fallback": None if self.gap is None else _gap_dict(self.gap),
             "single_frame_fidelity": None if self.single is None else self.single.to_dict(),
+            "restored_bands": None
+            if self.restored is None
+            else [{"band": d.band.label, **_gap_dict(d)} for d in self.restored.bands],
             "plan": None if self.plan is None else self.plan.to_dict(),
             "summary": self.summary(),
             # what was delivered, measured: read by the Quality panel and `stmdenoise score`
@@ -139,7 +149,10 @@ class Verdict:
 
     @property
     def delivered_fidelity(self) -> FidelityReport | None:
-        """Fidelity of what was delivered (the model's or the fallback's report; None if unmeasured)."""
+        """Fidelity of what was delivered (the model's or the fallback's report, or that of either
+        with bands restored from the raw scan; None if unmeasured)."""
+        if self.restored is not None:
+            return self.restored.report
         if self.delivered == "model":
             return self.model
         if self.delivered == SINGLE_FRAME:

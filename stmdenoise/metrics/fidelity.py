@@ -92,6 +92,8 @@ __all__ = [
     "FidelityReport",
     "MIN_FIDELITY_SIZE",
     "PairedLooks",
+    "SHARED_COLUMN",
+    "shared_column",
     "SIGNAL_COHERENCE",
     "bands_from_periods",
     "default_bands",
@@ -111,6 +113,25 @@ Array = NDArray[np.float64]
 
 #: Fewest rows and columns the looks must share (after registration and NaN cropping).
 MIN_FIDELITY_SIZE = 32
+
+#: Frequency bins on each side of kx = 0 (along the scan lines) that make up the *shared column*
+#: of a spectrum: content constant or slow along each line (line offsets, 1/f noise slower than a
+#: line, slow-axis vibration), which a line's trace and retrace record alike, so that the
+#: forward/backward estimate counts it as surface; the Hann window spreads kx = 0 over the next
+#: bin. On constructed scans with truth known, the paired test named bands above raw there that
+#: the truth has below, and outside it followed the truth (docs/model-selection.md, candidate DL).
+SHARED_COLUMN = 1
+
+
+def shared_column(shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Which coefficients of an FFT of ``shape`` lie in the shared column (:data:`SHARED_COLUMN`).
+
+    >>> int(shared_column((4, 8)).sum())  # kx = 0 and +-1/8, every ky
+    12
+    """
+    kx = np.abs(np.fft.fftfreq(shape[1]))[None, :]
+    return np.asarray(np.broadcast_to(kx <= SHARED_COLUMN / shape[1] + 1e-12, shape))
+
 
 #: What the forward/backward estimate cannot see (shown next to every figure).
 FIDELITY_CAVEAT = (
@@ -504,14 +525,19 @@ class PairedLooks:
         var = sp.sums.sums(loss**2 * (np.maximum(signal, 0.0) * sp.s2 + sp.s2**2 / 2) + gain**2 * sp.s2**2)
         return _relative_to_raw(sp, diff, var)
 
-    def difference(self, i: int, j: int) -> tuple[ErrorDifference, ...]:
+    def difference(self, i: int, j: int, *, outside_column: bool = False) -> tuple[ErrorDifference, ...]:
         """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
-        paired standard error (:class:`ErrorDifference`)."""
+        paired standard error (:class:`ErrorDifference`). ``outside_column``: summed over each
+        band's frequencies outside the shared column (:func:`shared_column`), still relative to
+        the raw look's error in the whole band."""
         sp = self._sp
         d1, d2 = (np.fft.fft2(sp.prep.outputs[k]) for k in (i, j))
-        diff = sp.sums.sums(np.abs(d1 - sp.ref_f) ** 2 - np.abs(d2 - sp.ref_f) ** 2)
-        var = sp.sums.sums(2 * np.abs(d1 - d2) ** 2 * sp.s2)
-        return _relative_to_raw(sp, diff, var)
+        diff = np.abs(d1 - sp.ref_f) ** 2 - np.abs(d2 - sp.ref_f) ** 2
+        var = 2 * np.abs(d1 - d2) ** 2 * sp.s2
+        if outside_column:
+            keep = ~shared_column(sp.prep.shape)
+            diff, var = diff * keep, var * keep
+        return _relative_to_raw(sp, sp.sums.sums(diff), sp.sums.sums(var))
 
 
 def stack_fidelity(

@@ -1,0 +1,111 @@
+"""Candidate DK: a band where what the judge delivers is further from the surface than the raw scan
+(beyond twice the paired SE against the second look) gets the raw scan's content back, and the
+verdict says so with the repaired output's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stmdenoise.fallback import RESTORE_MARGIN, restore_bands
+from stmdenoise.metrics.bands import Band, BandSums, default_bands
+from stmdenoise.metrics.fidelity import SHARED_COLUMN
+from stmdenoise.metrics.registration import hann_window
+from stmdenoise.processing.spectrum import band_passed
+from stmdenoise.safety import judge
+from stmdenoise.scan import Scan
+from tests.test_safety import PX, _looks
+
+WAVE = 9.0  # px: the 8-16 Å band at PX
+
+
+def _weakened(seed: int, share: float = 0.4) -> tuple[Scan, Scan, Scan, np.ndarray]:
+    """``_looks``'s pair and an output that is the surface (plus a little noise) with ``share`` of
+    its 9 px wave taken out: close to the surface everywhere but in that band, where the second
+    look shows what is missing."""
+    fwd, bwd, s = _looks(seed, noise=1.0)
+    x = np.arange(s.shape[1])[None, :]
+    wave = 0.8 * np.sin(2 * np.pi * x / WAVE)
+    out = fwd.with_data(s - share * wave + 0.05 * np.random.default_rng(9).normal(size=s.shape))
+    return fwd, bwd, out, s
+
+
+def _true(out: np.ndarray, s: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """True error per band (then all) relative to raw's."""
+    bands = BandSums(default_bands(PX, s.shape), s.shape, PX)
+    w = hann_window(s.shape)
+    err = bands.sums(np.abs(np.fft.fft2((out - s) * w)) ** 2)
+    return np.asarray(err / bands.sums(np.abs(np.fft.fft2((raw - s) * w)) ** 2))
+
+
+def test_a_band_the_output_took_out_where_the_look_shows_signal_is_restored_and_named() -> None:
+    fwd, bwd, out, s = _weakened(1)
+    delivered, v = judge(fwd, out, bwd)
+    assert v.delivered == "model" and v.harmful is False  # the judge's own test keeps it...
+    assert v.model is not None and v.model.bands[2].error > 1.0  # ... though it is above raw in 8-16 Å
+    assert v.restored is not None and [d.band.label for d in v.restored.bands] == ["8-16 Å"]
+    before = v.restored.bands[0]
+    assert before.difference > 2 * before.se
+    # the report given as delivered is the repaired output's: at raw's error in that band
+    assert v.delivered_fidelity is v.restored.report
+    assert v.restored.report.bands[2].error == pytest.approx(1.0, abs=0.02)
+    assert v.restored.report.overall.error < v.model.overall.error
+    # against the truth: back to raw's error in the band, the model's elsewhere
+    true_model, true_delivered = _true(np.asarray(out.data), s, np.asarray(fwd.data)), _true(
+        np.asarray(delivered.data), s, np.asarray(fwd.data)
+    )
+    assert true_model[2] > 1.3 and true_delivered[2] == pytest.approx(1.0, abs=0.05)
+    assert true_delivered[0] < 0.05 and true_delivered[-1] < true_model[-1]
+    # the words: in the notices, the summary and the provenance
+    said = [n for n in v.notices if "raw scan's content is delivered there" in n]
+    assert len(said) == 1 and "8-16 Å (+" in said[0] and "the model's output" in said[0]
+    assert "raw content in 8-16 Å" in v.summary()
+    written = delivered.steps[-1].params["restored_bands"]
+    assert written == [{"band": "8-16 Å", "difference": before.difference, "se": before.se}]
+    assert delivered.steps[-1].params["delivered_fidelity"]["bands"][2]["error"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_an_output_below_raw_in_every_band_is_delivered_as_it_is() -> None:
+    fwd, bwd, out, _ = _weakened(1, share=0.1)
+    delivered, v = judge(fwd, out, bwd)
+    assert v.restored is None and np.array_equal(delivered.data, out.data)
+    assert v.to_dict()["restored_bands"] is None and "raw content" not in v.summary()
+
+
+def test_the_warn_and_off_policies_deliver_the_models_output_unrepaired() -> None:
+    fwd, bwd, out, _ = _weakened(1)
+    for policy in ("warn", "off"):
+        delivered, v = judge(fwd, out, bwd, policy=policy)
+        assert v.restored is None and np.array_equal(delivered.data, out.data)
+    delivered, v = judge(fwd, out, bwd, policy="refuse")  # not harmful: kept, and repaired
+    assert v.restored is not None and not np.array_equal(delivered.data, out.data)
+
+
+def test_restoring_touches_the_complete_rows_only_and_keeps_nan_rows() -> None:
+    fwd, _, out, _ = _weakened(1)
+    raw = np.asarray(fwd.data).copy()
+    raw[150:] = np.nan  # an interrupted scan: its last rows unmeasured
+    made = np.asarray(out.data).copy()
+    made[150:] = np.nan
+    band = Band(16e-10, 8e-10)
+    fixed = restore_bands(out.with_data(made), fwd.with_data(raw), [band])
+    assert np.isnan(fixed.data[150:]).all() and np.isfinite(fixed.data[:150]).all()
+    # what changed is the raw scan's content in that band (and the margin), nothing else
+    change = np.asarray(fixed.data[:150]) - made[:150]
+    residual = raw[:150] - made[:150]
+    lo, hi = PX / band.long - RESTORE_MARGIN / 150, PX / band.short + RESTORE_MARGIN / 150
+    assert np.allclose(change, band_passed(residual, [(lo, hi)], column=SHARED_COLUMN / 192))
+    assert np.abs(change).max() > 0.1
+    with pytest.raises(ValueError, match="pixel size"):
+        restore_bands(out, Scan(raw), [band])
+
+
+def test_band_passed_keeps_the_frequencies_asked_for_and_refuses_nan() -> None:
+    n = np.arange(32) + 0.5  # cosines about the pixel edges: pure under the mirroring
+    fine, middle, broad = (np.cos(2 * np.pi * f * n) for f in (0.375, 0.25, 1 / 16))  # cycles per pixel
+    image = np.tile(fine + middle + broad, (32, 1))
+    assert np.allclose(band_passed(image, [(0.2, 0.3)]), middle, atol=1e-9)  # 0.25 cycles per pixel alone
+    assert np.allclose(band_passed(image, [(0.2, 0.3), (0.0, 0.07)]), middle + broad, atol=1e-9)
+    assert np.allclose(band_passed(image + 5.0, [(0.0, 0.6)]), image, atol=1e-9)  # never the mean
+    with pytest.raises(ValueError, match="finite"):
+        band_passed(np.full((4, 4), np.nan), [(0.1, 0.2)])
