@@ -30,7 +30,9 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
     rep = params.get("delivered_fidelity")
     if not rep:
         return _heights_rows(params)
-    note = f"delivered: {params.get('delivered', '')}; forward/backward estimate"
+    restored = [str(b.get("band", "")) for b in params.get("restored_bands") or ()]
+    also = f", the raw scan's content in {', '.join(restored)}" if restored else ""
+    note = f"delivered: {params.get('delivered', '')}{also}; forward/backward estimate"
     overall = rep["overall"]
     nan = math.nan
     unequal = any(UNEQUAL_LOOKS_MARK in str(n) for n in params.get("notices", ()))

@@ -51,8 +51,9 @@ def test_a_band_the_output_took_out_where_the_look_shows_signal_is_restored_and_
     assert v.restored.report.bands[2].error == pytest.approx(1.0, abs=0.02)
     assert v.restored.report.overall.error < v.model.overall.error
     # against the truth: back to raw's error in the band, the model's elsewhere
-    true_model, true_delivered = _true(np.asarray(out.data), s, np.asarray(fwd.data)), _true(
-        np.asarray(delivered.data), s, np.asarray(fwd.data)
+    true_model, true_delivered = (
+        _true(np.asarray(out.data), s, np.asarray(fwd.data)),
+        _true(np.asarray(delivered.data), s, np.asarray(fwd.data)),
     )
     assert true_model[2] > 1.3 and true_delivered[2] == pytest.approx(1.0, abs=0.05)
     assert true_delivered[0] < 0.05 and true_delivered[-1] < true_model[-1]
@@ -62,7 +63,9 @@ def test_a_band_the_output_took_out_where_the_look_shows_signal_is_restored_and_
     assert "raw content in 8-16 Å" in v.summary()
     written = delivered.steps[-1].params["restored_bands"]
     assert written == [{"band": "8-16 Å", "difference": before.difference, "se": before.se}]
-    assert delivered.steps[-1].params["delivered_fidelity"]["bands"][2]["error"] == pytest.approx(1.0, abs=0.02)
+    assert delivered.steps[-1].params["delivered_fidelity"]["bands"][2]["error"] == pytest.approx(
+        1.0, abs=0.02
+    )
 
 
 def test_an_output_below_raw_in_every_band_is_delivered_as_it_is() -> None:
@@ -109,3 +112,38 @@ def test_band_passed_keeps_the_frequencies_asked_for_and_refuses_nan() -> None:
     assert np.allclose(band_passed(image + 5.0, [(0.0, 0.6)]), image, atol=1e-9)  # never the mean
     with pytest.raises(ValueError, match="finite"):
         band_passed(np.full((4, 4), np.nan), [(0.1, 0.2)])
+
+
+def test_the_shared_column_keeps_the_outputs_own_content() -> None:
+    fwd, bwd, out, _ = _weakened(1)
+    delivered, v = judge(fwd, out, bwd)
+    assert v.restored is not None
+    change = np.asarray(delivered.data) - np.asarray(out.data)
+    # kx = 0 (what is constant along each line) is not touched: every line's mean stays the output's
+    assert np.abs(change.mean(axis=1)).max() < 1e-9 < np.abs(change).max()
+    assert "slow noise along the lines" in v.notices[-1]
+
+
+def test_an_excess_in_the_shared_column_alone_is_not_named() -> None:
+    """Line offsets both directions record alike count as surface to the estimate: an output that
+    removes them reads as further from the surface in the whole band, but not outside the column,
+    which is where the judge looks (:func:`stmdenoise.fallback.above_raw`)."""
+    from stmdenoise.fallback import above_raw, raw_bands
+    from stmdenoise.metrics.fidelity import PairedLooks
+
+    fwd, bwd, s = _looks(4, noise=1.0)
+    offsets = 0.5 * np.random.default_rng(11).normal(size=(s.shape[0], 1))  # the same in both looks
+    fwd, bwd = fwd.with_data(np.asarray(fwd.data) + offsets), bwd.with_data(np.asarray(bwd.data) + offsets)
+    out = fwd.with_data(s + 0.05 * np.random.default_rng(9).normal(size=s.shape))  # the surface: offsets gone
+    paired = PairedLooks([out, fwd], fwd, bwd, bands=raw_bands(fwd))
+    reps = paired.reports()
+    whole = [
+        d.band.label
+        for d, b in zip(paired.difference(0, 1)[:-1], reps[1].bands, strict=True)
+        if b.coherent >= 0.05 and d.difference > 2 * d.se
+    ]
+    assert whole == ["16-32 Å"]  # the whole-band test names the band the offsets fill...
+    assert above_raw(paired, reps, 0, 1) == []  # ... the judge's, outside the column, does not
+    # what it would restore there is nothing of the offsets: every line keeps the output's mean
+    fixed = restore_bands(out, fwd, [Band(32e-10, 16e-10)])
+    assert np.allclose(np.asarray(fixed.data).mean(axis=1), np.asarray(out.data).mean(axis=1))
