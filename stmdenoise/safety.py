@@ -34,6 +34,14 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     ``off``
         deliver the model's output unchecked.
 
+    Under ``fallback`` and ``refuse``, whatever is then delivered other than the raw scan is
+    compared with the raw scan against the same look by the paired difference, band by band,
+    outside the shared column of the spectrum (:func:`stmdenoise.fallback.above_raw`: slow noise
+    along the lines, which trace and retrace record alike, reads as surface there); in each band
+    with signal where it is above beyond twice the paired SE, the raw scan's content of that band
+    is put back (:func:`stmdenoise.fallback.restore_bands`) and the verdict names the band, with
+    the repaired output's figures as what was delivered (docs/model-selection.md, candidate DL).
+
     Without a second look the error cannot be measured: the model's output is delivered with
     out-of-domain notices (resampling factor, residual that follows the image's structure,
     residual far above the noise floor) that say why it may not be trusted, unless, at the peaks
