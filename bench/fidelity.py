@@ -242,6 +242,15 @@ def above_raw_paired(
     ]
 
 
+#: The outputs the last lines name, as they say them.
+_FAMILIES = (("model output", "model"), ("delivered", "delivered"))
+
+
+def _named(what: str, found: list[str]) -> str:
+    """One output's count of bands above raw, and which."""
+    return f"{what} {len(found)}" + (f" ({', '.join(found)})" if found else "")
+
+
 def _gap_cell(g: ErrorDifference | None) -> str:
     return "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
 
@@ -405,31 +414,20 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     md.append(summary_table(per_scan, gaps, delivered_gaps))
-    md.append(
-        "Above the raw frame beyond 2 *paired* SE (the output against the raw frame itself, both judged "
-        "against the same look) in a band with signal: "
-        + "; ".join(
-            f"{what} {len(found)}" + (f" ({', '.join(found)})" if found else "")
-            for what, found in (
-                ("model output", above_paired["model"]),
-                ("delivered", above_paired["delivered"]),
-            )
-        )
-        + ".\n"
-    )
-    md.append(
-        "The same outside the shared column of the spectrum (|kx| within "
-        f"{SHARED_COLUMN} bin of 0: slow noise both directions record alike, which the estimate takes "
-        "for surface; the do-no-harm judge's test): "
-        + "; ".join(
-            f"{what} {len(found)}" + (f" ({', '.join(found)})" if found else "")
-            for what, found in (
-                ("model output", above_off_column["model"]),
-                ("delivered", above_off_column["delivered"]),
-            )
-        )
-        + ".\n"
-    )
+    for head, named in (
+        (
+            "Above the raw frame beyond 2 *paired* SE (the output against the raw frame itself, both "
+            "judged against the same look) in a band with signal: ",
+            above_paired,
+        ),
+        (
+            f"The same outside the shared column of the spectrum (|kx| within {SHARED_COLUMN} bin of 0: "
+            "slow noise both directions record alike, which the estimate takes for surface; the "
+            "do-no-harm judge's test): ",
+            above_off_column,
+        ),
+    ):
+        md.append(head + "; ".join(_named(what, named[family]) for what, family in _FAMILIES) + ".\n")
     md.append(
         f"Second looks whose top and bottom halves register {HALVES_APART:g} px or more apart (the "
         "estimate is uncertain there and favours smoother outputs): "
