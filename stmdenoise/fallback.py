@@ -161,7 +161,8 @@ class Restored:
             f"In {'these bands' if len(self.bands) > 1 else 'this band'} with signal, {what} was further "
             f"from the surface than the raw scan beyond twice the paired standard error (against the "
             f"{look}, leaving out the slow noise along the lines that both directions record alike): "
-            f"{said}. The raw scan's content is delivered there instead (that slow noise excepted)."
+            f"{said}. The raw scan's content is delivered there instead (that slow noise excepted): "
+            f"estimated error of what is delivered {self.report.overall.error:.2f}x raw."
         )
 
 

@@ -60,6 +60,7 @@ def test_a_band_the_output_took_out_where_the_look_shows_signal_is_restored_and_
     # the words: in the notices, the summary and the provenance
     said = [n for n in v.notices if "raw scan's content is delivered there" in n]
     assert len(said) == 1 and "8-16 Å (+" in said[0] and "the model's output" in said[0]
+    assert f"estimated error of what is delivered {v.restored.report.overall.error:.2f}x raw." in said[0]
     assert "raw content in 8-16 Å" in v.summary()
     written = delivered.steps[-1].params["restored_bands"]
     assert written == [{"band": "8-16 Å", "difference": before.difference, "se": before.se}]
