@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -389,21 +389,16 @@ def _judge(
 RESTORING = ("fallback", "refuse")
 
 
+@dataclass(frozen=True)
 class _Scored:
     """The judge's prepared pair with what :meth:`restored` needs to check what it delivers."""
 
-    def __init__(
-        self,
-        raw: Scan,
-        paired: PairedLooks,
-        reps: Sequence[FidelityReport],
-        look: Scan,
-        offset: tuple[float, float],
-        look_name: str,
-    ) -> None:
-        self.raw, self.paired, self.reps, self.look, self.offset, self.look_name = (
-            raw, paired, reps, look, offset, look_name,
-        )  # fmt: skip
+    raw: Scan
+    paired: PairedLooks
+    reps: Sequence[FidelityReport]
+    look: Scan
+    offset: tuple[float, float]
+    look_name: str
 
     def restored(self, out: Scan, i: int, what: str, verdict: Verdict) -> tuple[Scan, Verdict]:
         """``out`` (output ``i`` of the pair, delivered as ``verdict`` says) with the raw scan's

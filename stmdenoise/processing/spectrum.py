@@ -108,7 +108,7 @@ def fine_sectors(shape: tuple[int, int]) -> list[np.ndarray]:
 def band_passed(data: ArrayLike, ranges: Sequence[tuple[float, float]], *, column: float = 0.0) -> FloatArray:
     """What ``data`` holds at the radial frequencies of ``ranges`` (``(low, high)`` in cycles per
     pixel, ``low <= |k| < high``; the mean never), leaving out ``|kx| <= column`` (cycles per
-    pixel along the rows; 0: only kx = 0 itself is left out where a range reaches it): the image is
+    pixel along the rows) when ``column`` is above 0: the image is
     mirrored to twice its size along each axis, so that the transform sees no edge where it wraps,
     masked in the Fourier domain and cropped back. ``data`` must be finite.
 
