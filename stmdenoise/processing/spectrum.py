@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
+import scipy.fft as sfft
 from numpy.typing import ArrayLike
 
 from stmdenoise.processing._common import FloatArray, as_image, finish
@@ -108,9 +109,11 @@ def fine_sectors(shape: tuple[int, int]) -> list[np.ndarray]:
 def band_passed(data: ArrayLike, ranges: Sequence[tuple[float, float]], *, column: float = 0.0) -> FloatArray:
     """What ``data`` holds at the radial frequencies of ``ranges`` (``(low, high)`` in cycles per
     pixel, ``low <= |k| < high``; the mean never), leaving out ``|kx| <= column`` (cycles per
-    pixel along the rows) when ``column`` is above 0: the image is
-    mirrored to twice its size along each axis, so that the transform sees no edge where it wraps,
-    masked in the Fourier domain and cropped back. ``data`` must be finite.
+    pixel along the rows) when ``column`` is above 0. Masked in the image's discrete cosine
+    transform (type II, :func:`scipy.fft.dctn`): the Fourier transform of the image mirrored to
+    twice its size along each axis, so no edge where the transform wraps, without making that
+    image (coefficient ``(p, q)`` is ``(p / 2 rows, q / 2 cols)`` cycles per pixel). ``data`` must
+    be finite.
 
     >>> n = np.arange(16) + 0.5  # cosines about the pixel edges: the mirroring keeps them pure
     >>> fine = np.cos(np.pi / 2 * n)  # period 4 px: 0.25 cycles per pixel
@@ -123,15 +126,15 @@ def band_passed(data: ArrayLike, ranges: Sequence[tuple[float, float]], *, colum
     if a.ndim != 2 or not np.isfinite(a).all():
         raise ValueError(f"band_passed needs a finite 2-D array, got shape {a.shape}")
     rows, cols = a.shape
-    mirrored = np.block([[a, a[:, ::-1]], [a[::-1, :], a[::-1, ::-1]]])
-    kx = np.fft.fftfreq(2 * cols)[None, :]
-    k = np.hypot(np.fft.fftfreq(2 * rows)[:, None], kx)
+    ky = (np.arange(rows) / (2 * rows))[:, None]
+    kx = (np.arange(cols) / (2 * cols))[None, :]
+    k = np.hypot(ky, kx)
     mask = np.zeros(k.shape, dtype=bool)
     for low, high in ranges:
         mask |= (k > 0) & (k >= low) & (k < high)
     if column > 0:
-        mask &= np.abs(kx) > column + 1e-12
-    return np.asarray(np.real(np.fft.ifft2(np.fft.fft2(mirrored) * mask))[:rows, :cols])
+        mask &= kx > column + 1e-12
+    return np.asarray(sfft.idctn(sfft.dctn(a, type=2, norm="ortho") * mask, type=2, norm="ortho"))
 
 
 #: Frequencies above which (cycles per pixel, |k|) the median power of a spectrum is taken as the
