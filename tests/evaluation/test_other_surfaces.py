@@ -56,13 +56,17 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     # the strict per-band test against the raw frame, read against the truth
     for family in ("model", "delivered"):
         paired = row[f"{family}_vs_raw"]
-        assert len(paired) == len(row["bands"]) and all(len(b) == 3 and b[1] >= 0 for b in paired)
+        assert len(paired) == len(row["bands"])
+        assert all(len(b) == 5 and b[1] >= 0 and b[4] >= 0 for b in paired)
     assert "The strict test (above raw beyond 2 paired SE" in text and "model named in" in text
-    flagged = {**row, "model_vs_raw": [[1.0, 0.1, 1.0]] * len(row["bands"]),
-               "model_true": [0.5] + [2.0] + [0.5] * (len(row["bands"]) - 1)}  # fmt: skip
+    # named over the whole band in every band, outside the column in none
+    flagged = {**row, "model_vs_raw": [[1.0, 0.1, 1.0, 0.05, 0.1]] * len(row["bands"]),
+               "model_true": [0.5] + [2.0] + [0.5] * (len(row["bands"]) - 1),
+               "signal_bands": [True] * len(row["bands"])}  # fmt: skip
     said = other.summary([flagged])
     n = len(row["bands"])
-    assert f"model named in {n} (case, band), 1 confirmed, 0 missed" in said
+    assert f"over whole bands: model named in {n} (case, band), 1 confirmed, 0 missed" in said
+    assert "outside the shared column: model named in 0 (case, band), 0 confirmed, 1 missed" in said
 
 
 @pytest.mark.parametrize(
