@@ -119,7 +119,8 @@ MIN_FIDELITY_SIZE = 32
 #: line, slow-axis vibration), which a line's trace and retrace record alike, so that the
 #: forward/backward estimate counts it as surface; the Hann window spreads kx = 0 over the next
 #: bin. On constructed scans with truth known, the paired test named bands above raw there that
-#: the truth has below, and outside it followed the truth (docs/model-selection.md, candidate DL).
+#: the truth has below; outside it, far fewer and smaller (docs/metrics.md; docs/model-selection.md,
+#: candidate DL).
 SHARED_COLUMN = 1
 
 
