@@ -148,3 +148,30 @@ def test_an_excess_in_the_shared_column_alone_is_not_named() -> None:
     # what it would restore there is nothing of the offsets: every line keeps the output's mean
     fixed = restore_bands(out, fwd, [Band(32e-10, 16e-10)])
     assert np.allclose(np.asarray(fixed.data).mean(axis=1), np.asarray(out.data).mean(axis=1))
+
+
+@pytest.mark.parametrize(
+    ("shape", "pixel", "nan_rows"),
+    [
+        ((40, 200), (1e-10, 1e-10), ()),
+        ((200, 40), (2e-10, 1e-10), (0, 1, 199)),
+        ((96, 96), (1e-10, 3e-10), (50,)),
+    ],
+)
+def test_restoring_any_shape_pixel_and_gaps_keeps_what_was_unmeasured(
+    shape: tuple[int, int], pixel: tuple[float, float], nan_rows: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(sum(shape))
+    raw = rng.normal(size=shape)
+    out = 0.5 * raw
+    raw[list(nan_rows)] = np.nan
+    out[list(nan_rows)] = np.nan
+    scan = Scan(raw, pixel_size=pixel, channel="Z")
+    fixed = np.asarray(restore_bands(scan.with_data(out), scan, [Band(8 * 1.5e-10, 4 * 1.5e-10)]).data)
+    assert np.array_equal(np.isnan(fixed), np.isnan(out))  # nothing measured appears, nothing is lost
+    changed = np.flatnonzero(np.any(np.abs(np.nan_to_num(fixed - out)) > 1e-12, axis=1))
+    assert changed.size  # the band was put back somewhere...
+    from stmdenoise.metrics._input import scored_rows
+
+    rows = scored_rows(raw)  # ... on the longest run of complete rows only
+    assert rows.start <= changed.min() and changed.max() < rows.stop
