@@ -49,7 +49,8 @@ def mirrored_band(a: np.ndarray, ranges: list[tuple[float, float]], column: floa
     mask = np.zeros(k.shape, dtype=bool)
     for low, high in ranges:
         mask |= (k > 0) & (k >= low) & (k < high)
-    mask &= np.abs(kx) > column + 1e-12
+    if column > 0:
+        mask &= np.abs(kx) > column + 1e-12
     return np.real(np.fft.ifft2(np.fft.fft2(m) * mask))[:rows, :cols]
 
 

@@ -175,3 +175,23 @@ def test_restoring_any_shape_pixel_and_gaps_keeps_what_was_unmeasured(
 
     rows = scored_rows(raw)  # ... on the longest run of complete rows only
     assert rows.start <= changed.min() and changed.max() < rows.stop
+
+
+def test_band_passed_is_the_fft_of_the_mirrored_image_that_bench_restore_compares_it_with() -> None:
+    """``band_passed`` works through the DCT-II; ``bench/bench_restore.py``'s baseline builds the
+    image mirrored to twice its size and masks its FFT: the same numbers, on odd and even sides
+    (band edges off the bins: on a bin, the two compute that frequency to different last digits)."""
+    from tests.bench_loader import load_bench
+
+    bench = load_bench("bench_restore")
+    rng = np.random.default_rng(4)
+    for shape in ((33, 70), (64, 64), (90, 31)):
+        a = rng.normal(size=shape)
+        for ranges, column in (
+            ([(0.0513, 0.1187)], 1.0 / shape[1]),
+            ([(0.2013, 0.2987), (0.0, 0.0413)], 0.0),
+        ):
+            mirrored = bench.mirrored_band(a, ranges, column)
+            assert np.allclose(band_passed(a, ranges, column=column), mirrored, atol=1e-12)
+    fwd, bwd, out = bench.weakened_pair(64)
+    assert fwd.shape == bwd.shape == out.shape == (64, 64)
