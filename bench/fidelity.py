@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
-from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, harmful_bands  # noqa: E402
+from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, above_raw, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
 from stmdenoise.metrics.fidelity import (  # noqa: E402
     SHARED_COLUMN,
@@ -227,19 +227,16 @@ def above_raw_paired(
     """The bands with signal (the raw frame's coherent share at least
     :data:`SIGNAL_BAND_COHERENCE`) where ``out`` is further from the surface than the raw frame
     itself beyond twice the *paired* standard error of the two (both judged against the look the
-    rows were, ``judging_look``): a stricter test than the judge's, whose standard error is the
-    output's own. Each as "name (band: +difference ± 2 SE)". ``judged``: that look and its offset
-    where the caller has them. ``outside_column``: summed outside the shared column of the
-    spectrum (:func:`~stmdenoise.metrics.fidelity.shared_column`: slow noise both directions
-    record alike, which the estimate takes for surface), as the do-no-harm judge tests."""
+    rows were, ``judging_look``; :func:`stmdenoise.fallback.above_raw`, the do-no-harm judge's
+    test): stricter than the judge's harm test, whose standard error is the output's own. Each as
+    "name (band: +difference ± 2 SE)". ``judged``: that look and its offset where the caller has
+    them. ``outside_column``: summed outside the shared column of the spectrum
+    (:func:`~stmdenoise.metrics.fidelity.shared_column`: slow noise both directions record alike,
+    which the estimate takes for surface), as the judge tests."""
     offset, look = judging_look(fwd, bwd, rescale=rescale) if judged is None else judged
     paired = PairedLooks([fwd.with_data(out), fwd], fwd, look, offset=offset)
-    coherent = {b.band.label: b.coherent for b in paired.reports()[1].bands}
-    return [
-        f"{name} ({d.band.label}: {d.difference:+.3f} ± {2 * d.se:.3f})"
-        for d in paired.difference(0, 1, outside_column=outside_column)[:-1]
-        if coherent.get(d.band.label, 0.0) >= SIGNAL_BAND_COHERENCE and d.difference > 2 * d.se
-    ]
+    found = above_raw(paired, paired.reports(), 0, 1, outside_column=outside_column)
+    return [f"{name} ({d.band.label}: {d.difference:+.3f} ± {2 * d.se:.3f})" for d in found]
 
 
 #: The outputs the last lines name, as they say them.

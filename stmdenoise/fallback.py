@@ -167,16 +167,24 @@ class Restored:
 
 
 def above_raw(
-    paired: PairedLooks, reps: Sequence[FidelityReport], i: int, raw_index: int
+    paired: PairedLooks,
+    reps: Sequence[FidelityReport],
+    i: int,
+    raw_index: int,
+    *,
+    outside_column: bool = True,
 ) -> list[ErrorDifference]:
     """The bands with signal (raw's coherent share at least :data:`SIGNAL_BAND_COHERENCE`) where
     output ``i`` of ``paired`` is further from the surface than output ``raw_index`` (the raw scan)
     beyond twice the SE of their paired difference, both summed outside the shared column
-    (:func:`~stmdenoise.metrics.fidelity.shared_column`); ``reps``: the outputs' reports in order."""
+    (:func:`~stmdenoise.metrics.fidelity.shared_column`; the judge's test) or, with
+    ``outside_column=False``, over whole bands; ``reps``: the outputs' reports in order."""
     return [
         d
         for d, b in zip(
-            paired.difference(i, raw_index, outside_column=True)[:-1], reps[raw_index].bands, strict=True
+            paired.difference(i, raw_index, outside_column=outside_column)[:-1],
+            reps[raw_index].bands,
+            strict=True,
         )
         if b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(d.difference) and d.difference > 2 * d.se
     ]
