@@ -406,8 +406,8 @@ class _Scored:
         scan beyond twice the paired SE (:func:`~stmdenoise.fallback.above_raw`,
         :func:`~stmdenoise.fallback.restore_bands`), and the verdict saying so with the repaired
         output's fidelity; unchanged where no band is, under ``warn`` and ``off``, and for the raw
-        scan itself (output 0: :data:`FALLBACK_SIGMAS` starts at 0)."""
-        if verdict.policy not in RESTORING or i == 0 or out is self.raw:
+        scan itself (output 0: :data:`FALLBACK_SIGMAS` starts at 0, and the raw fallback is it)."""
+        if verdict.policy not in RESTORING or i == 0:
             return out, verdict
         found = above_raw(self.paired, self.reps, i, 0)
         if not found:
