@@ -61,8 +61,8 @@ sys.path.insert(0, str(ROOT))
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.fallback import SIGNAL_BAND_COHERENCE, above_raw, harmful_bands  # noqa: E402
 from stmdenoise.io import read_plain_image  # noqa: E402
+from stmdenoise.metrics.bands import SHARED_COLUMN  # noqa: E402
 from stmdenoise.metrics.fidelity import (  # noqa: E402
-    SHARED_COLUMN,
     ErrorDifference,
     PairedLooks,
     bands_from_periods,
@@ -231,7 +231,7 @@ def above_raw_paired(
     test): stricter than the judge's harm test, whose standard error is the output's own. Each as
     "name (band: +difference ± 2 SE)". ``judged``: that look and its offset where the caller has
     them. ``outside_column``: summed outside the shared column of the spectrum
-    (:func:`~stmdenoise.metrics.fidelity.shared_column`: slow noise both directions record alike,
+    (:func:`~stmdenoise.metrics.bands.shared_column`: slow noise both directions record alike,
     which the estimate takes for surface), as the judge tests."""
     offset, look = judging_look(fwd, bwd, rescale=rescale) if judged is None else judged
     paired = PairedLooks([fwd.with_data(out), fwd], fwd, look, offset=offset)

@@ -385,7 +385,7 @@ def paired_against_raw(
 ) -> list[list[list[float]]]:
     """Per output, per band: its estimated error minus the raw frame's (relative to raw's), the SE
     of that paired difference, the raw frame's coherent share, and the difference and SE again
-    summed outside the shared column (:func:`~stmdenoise.metrics.fidelity.shared_column`, the
+    summed outside the shared column (:func:`~stmdenoise.metrics.bands.shared_column`, the
     do-no-harm judge's test), against the backward frame at ``offset`` (the bench's estimate): what
     the strict test "above raw beyond 2 paired SE in a band with signal" (``bench/fidelity.py``'s
     last lines) reads."""

@@ -13,7 +13,7 @@ What the judge delivers, whatever it is, must not be further from the surface th
 a band with signal beyond twice the *paired* standard error of the two (against the same look, the
 noise estimate cancels: far narrower than either output's own SE), outside the shared column of
 the spectrum, whose slow noise trace and retrace record alike and the estimate takes for surface
-(:func:`~stmdenoise.metrics.fidelity.shared_column`). Where it is, the raw scan's content of that
+(:func:`~stmdenoise.metrics.bands.shared_column`). Where it is, the raw scan's content of that
 band outside the column is put back (:func:`above_raw`, :func:`restore_bands`;
 docs/model-selection.md, candidates DK and DL).
 """
@@ -27,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stmdenoise.metrics._input import scored_rows
-from stmdenoise.metrics.bands import Band, default_bands
+from stmdenoise.metrics.bands import SHARED_COLUMN, Band, default_bands
 from stmdenoise.metrics.fidelity import (
-    SHARED_COLUMN,
     SIGNAL_COHERENCE,
     BandFidelity,
     ErrorDifference,
@@ -177,7 +176,7 @@ def above_raw(
     """The bands with signal (raw's coherent share at least :data:`SIGNAL_BAND_COHERENCE`) where
     output ``i`` of ``paired`` is further from the surface than output ``raw_index`` (the raw scan)
     beyond twice the SE of their paired difference, both summed outside the shared column
-    (:func:`~stmdenoise.metrics.fidelity.shared_column`; the judge's test) or, with
+    (:func:`~stmdenoise.metrics.bands.shared_column`; the judge's test) or, with
     ``outside_column=False``, over whole bands; ``reps``: the outputs' reports in order."""
     return [
         d
@@ -193,7 +192,7 @@ def above_raw(
 def restore_bands(out: Scan, raw: Scan, bands: Sequence[Band]) -> Scan:
     """``out`` with the raw scan's content at the periods of ``bands`` (widened by
     :data:`RESTORE_MARGIN` bins on each side), outside the shared column (|kx| within
-    :data:`~stmdenoise.metrics.fidelity.SHARED_COLUMN` bins of the scan's columns, where ``out``
+    :data:`~stmdenoise.metrics.bands.SHARED_COLUMN` bins of the scan's columns, where ``out``
     keeps its own): ``out + P(raw - out)`` on the raw scan's complete rows
     (:func:`~stmdenoise.metrics._input.scored_rows`, where the judge measures), other rows
     untouched. Periods are converted to the scan's grid with the geometric mean of its pixel sides,

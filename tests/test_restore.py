@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from stmdenoise.fallback import RESTORE_MARGIN, restore_bands
-from stmdenoise.metrics.bands import Band, BandSums, default_bands
-from stmdenoise.metrics.fidelity import SHARED_COLUMN
+from stmdenoise.metrics.bands import SHARED_COLUMN, Band, BandSums, default_bands
 from stmdenoise.metrics.registration import hann_window
 from stmdenoise.processing.spectrum import band_passed
 from stmdenoise.safety import judge

@@ -2,7 +2,8 @@
 the periods at their ends and labelled in Å or nm: the issue's Cu(111) bands
 (:func:`bands_from_periods`) and octave bands from the pixel up (:func:`default_bands`); sums over
 them (:class:`BandSums`) and the figures an estimate reports per band (:class:`BandFidelity`,
-:class:`FidelityReport`).
+:class:`FidelityReport`); the shared column of a spectrum (:func:`shared_column`), which the paired
+difference can leave out of every band.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from stmdenoise.processing.spectrum import SIGNAL_COHERENCE
 
 __all__ = [
     "ALL",
+    "SHARED_COLUMN",
     "SIGNAL_COHERENCE",
     "Band",
     "BandFidelity",
@@ -28,6 +30,7 @@ __all__ = [
     "default_bands",
     "radial_frequency",
     "radial_period",
+    "shared_column",
 ]
 
 
@@ -122,6 +125,26 @@ def radial_period(shape: tuple[int, int], pixel_size: float) -> NDArray[np.float
     """The period (in the unit of ``pixel_size``) of each bin of a 2-D FFT of ``shape``; inf at k = 0."""
     k = radial_frequency(shape)
     return np.where(k > 0, pixel_size / np.where(k > 0, k, 1.0), np.inf)
+
+
+#: Frequency bins on each side of kx = 0 (along the scan lines) that make up the *shared column*
+#: of a spectrum: content constant or slow along each line (line offsets, 1/f noise slower than a
+#: line, slow-axis vibration), which a line's trace and retrace record alike, so that the
+#: forward/backward estimate counts it as surface; the Hann window spreads kx = 0 over the next
+#: bin. On constructed scans with truth known, the paired test named bands above raw there that
+#: the truth has below; outside it, far fewer and smaller (docs/metrics.md; docs/model-selection.md,
+#: candidate DL).
+SHARED_COLUMN = 1
+
+
+def shared_column(shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Which coefficients of an FFT of ``shape`` lie in the shared column (:data:`SHARED_COLUMN`).
+
+    >>> int(shared_column((4, 8)).sum())  # kx = 0 and +-1/8, every ky
+    12
+    """
+    kx = np.abs(np.fft.fftfreq(shape[1]))[None, :]
+    return np.asarray(np.broadcast_to(kx <= SHARED_COLUMN / shape[1] + 1e-12, shape))
 
 
 class BandSums:

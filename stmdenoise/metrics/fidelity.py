@@ -71,6 +71,7 @@ from numpy.typing import NDArray
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
 from stmdenoise.metrics.bands import (
     ALL,
+    SHARED_COLUMN,
     SIGNAL_COHERENCE,
     Band,
     BandFidelity,
@@ -78,6 +79,7 @@ from stmdenoise.metrics.bands import (
     FidelityReport,
     bands_from_periods,
     default_bands,
+    shared_column,
 )
 from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
@@ -113,26 +115,6 @@ Array = NDArray[np.float64]
 
 #: Fewest rows and columns the looks must share (after registration and NaN cropping).
 MIN_FIDELITY_SIZE = 32
-
-#: Frequency bins on each side of kx = 0 (along the scan lines) that make up the *shared column*
-#: of a spectrum: content constant or slow along each line (line offsets, 1/f noise slower than a
-#: line, slow-axis vibration), which a line's trace and retrace record alike, so that the
-#: forward/backward estimate counts it as surface; the Hann window spreads kx = 0 over the next
-#: bin. On constructed scans with truth known, the paired test named bands above raw there that
-#: the truth has below; outside it, far fewer and smaller (docs/metrics.md; docs/model-selection.md,
-#: candidate DL).
-SHARED_COLUMN = 1
-
-
-def shared_column(shape: tuple[int, int]) -> NDArray[np.bool_]:
-    """Which coefficients of an FFT of ``shape`` lie in the shared column (:data:`SHARED_COLUMN`).
-
-    >>> int(shared_column((4, 8)).sum())  # kx = 0 and +-1/8, every ky
-    12
-    """
-    kx = np.abs(np.fft.fftfreq(shape[1]))[None, :]
-    return np.asarray(np.broadcast_to(kx <= SHARED_COLUMN / shape[1] + 1e-12, shape))
-
 
 #: What the forward/backward estimate cannot see (shown next to every figure).
 FIDELITY_CAVEAT = (
