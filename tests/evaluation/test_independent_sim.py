@@ -87,3 +87,31 @@ def test_the_best_classical_filter_is_never_a_row_of_ours(sim: ModuleType) -> No
         "SSIM": "Gaussian (1.5)",
         "RMSE_pm": "Median (3)",
     }
+
+
+def test_the_compare_script_pairs_the_runs_pair_by_pair(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """bench/independent_sim_compare.py: identical methods read "identical", a method better on
+    every pair by a constant reads that constant with zero spread (beyond), and runs that drew other
+    pairs are refused."""
+    import json
+
+    cmp = load_bench("independent_sim_compare")
+
+    def run(name: str, seed: int, shift: float) -> None:
+        base = [{"PSNR": 20.0 + i, "SSIM": 0.5 + 0.01 * i, "RMSE_pm": 3.0 - 0.1 * i} for i in range(4)]
+        moved = [
+            {"PSNR": s["PSNR"] + shift, "SSIM": s["SSIM"], "RMSE_pm": s["RMSE_pm"] - shift} for s in base
+        ]
+        (tmp_path / name).mkdir()
+        data = {"seed": seed, "pairs": 4, "scores": {"raw": base, "model": moved}}
+        (tmp_path / name / "independent_sim.json").write_text(json.dumps(data), encoding="utf-8")
+
+    run("a", 1, 0.0)
+    run("b", 1, 0.5)
+    lines = cmp.table(cmp.load(tmp_path / "a"), cmp.load(tmp_path / "b"))
+    assert "| raw | identical | identical | identical |" in lines
+    model = next(line for line in lines if line.startswith("| model |"))
+    assert "+0.50 ± 0.00 (beyond)" in model and "-0.500 ± 0.000 (beyond)" in model and "+0.0000" in model
+    run("c", 2, 0.0)
+    with pytest.raises(SystemExit, match="different pairs"):
+        cmp.table(cmp.load(tmp_path / "a"), cmp.load(tmp_path / "c"))
