@@ -8,7 +8,9 @@ and the band height (:func:`~stmdenoise.model.two_direction.band_for`: 16-row ba
 feedback-error current or a quiet scan); where the look shows the surface at a clearly higher
 contrast than the scan, the look shrunk to the scan's (:func:`_at_frame_contrast`); and the scan's
 own share of the noise where it is the clearly louder direction
-(:func:`~stmdenoise.metrics.noise_share.noise_share`). :class:`stmdenoise.denoise.Denoiser` asks it
+(:func:`~stmdenoise.metrics.noise_share.noise_share`); and the scan's scars, pieces of a line its
+look does not hold, filled from the lines around them before the filter runs
+(:func:`_without_scars`). :class:`stmdenoise.denoise.Denoiser` asks it
 whether the filter can serve a pair (its plan no longer declines a quiet scan that the filter can serve) and
 runs the filter through it.
 """
@@ -27,6 +29,7 @@ from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics import NotScorableError
 from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
 from stmdenoise.metrics.noise_share import louder_shares
+from stmdenoise.metrics.scars import scars_of
 from stmdenoise.metrics.second_look import second_look
 from stmdenoise.metrics.uneven import BandedLevels, StripLevels, banded_strip_levels
 from stmdenoise.model.fourier_tiles import TILE
@@ -40,6 +43,7 @@ from stmdenoise.model.two_direction import (
     shared_rows,
     two_direction_wiener,
 )
+from stmdenoise.processing.nan import fill_along_columns
 from stmdenoise.scan import Scan
 
 __all__ = ["TwoDirectionPair", "denoise_pair", "filter_levels", "prepare_pair", "two_direction_denoise"]
@@ -139,15 +143,22 @@ def denoise_pair(
     report: dict[str, Any] | None = None,
 ) -> NDArray[np.float64]:
     """``scan`` denoised by :func:`~stmdenoise.model.two_direction.two_direction_wiener` with the
-    noise of ``pair`` (:func:`prepare_pair`): where that noise is uneven from strip to strip
-    (:func:`filter_levels`), each strip's own levels at periods finer than a tip resolves;
-    elsewhere, where one direction is clearly noisier, the scan's own share of it; and at the
-    periods under 4 px where it is clearly the noisier, its share there frequency by frequency
-    (:func:`~stmdenoise.metrics.noise_share.share_surface`, with the strip levels too). ``report``
-    receives whether the strip levels were used, the share where it is not 1, the largest share
-    of the map in each sector (:func:`share_sectors`) where the map is used and the contrast the
-    look was shrunk from where it was."""
+    noise of ``pair`` (:func:`prepare_pair`), its scars filled first where the look is a plain
+    one (:func:`_without_scars`; not for a feedback-error current): where that noise is uneven
+    from strip to strip (:func:`filter_levels`), each strip's own levels at periods finer than a
+    tip resolves; elsewhere, where one direction is clearly noisier, the scan's own share of it;
+    and at the periods under 4 px where it is clearly the noisier, its share there frequency by
+    frequency (:func:`~stmdenoise.metrics.noise_share.share_surface`, with the strip levels
+    too). ``report`` receives the scar pixels filled where any, whether the strip levels were
+    used, the share where it is not 1, the largest share of the map in each sector
+    (:func:`share_sectors`) where the map is used and the contrast the look was shrunk from where
+    it was."""
     z = np.asarray(scan.data, dtype=np.float64)
+    # a feedback-error current's look differs from it by the feedback's own response: neither the
+    # put-back (candidate CS), the frame-grid long periods (CT) nor the scar check reads it
+    plain_look = not feedback_error_channel(scan)
+    if plain_look:
+        z = _without_scars(z, pair, report)
     levels = filter_levels(z, pair.look, pair.offset, scan.pixel_size)
     # where the noise changes strip by strip, a whole-frame imbalance is the bursts', which the
     # strip levels follow: the share only on evenly noisy frames (docs/model-selection.md, BK)
@@ -156,9 +167,6 @@ def denoise_pair(
     # (never below the frame's number; with per-strip levels the map alone, candidates DA and DD)
     surface = None if pair.share_map is None else np.maximum(pair.share_map, share)
     by_map = surface if surface is not None and bool(np.any(surface != share)) else None
-    # a feedback-error current's look differs from it by the feedback's own response: neither the
-    # put-back (candidate CS) nor the frame-grid long periods (CT) read it
-    plain_look = not feedback_error_channel(scan)
     result = two_direction_wiener(
         z, pair.look, pair.offset, band=pair.band, cancel=cancel, progress=progress,
         pixel_size=scan.pixel_size, strip_levels=levels, noise_share=share, share_map=by_map,
@@ -174,6 +182,22 @@ def denoise_pair(
     if not np.isfinite(result[np.isfinite(z)]).all():
         raise ValueError(f"{scan.describe()}: the two-direction filter produced non-finite values")
     return result
+
+
+def _without_scars(
+    z: NDArray[np.float64], pair: TwoDirectionPair, report: dict[str, Any] | None
+) -> NDArray[np.float64]:
+    """``z`` with its scars (:func:`~stmdenoise.metrics.scars.scars_of`: pieces of a line pulled
+    off the surface in this direction only, which the look does not hold) filled along the
+    columns from the lines around them (:func:`~stmdenoise.processing.nan.fill_along_columns`),
+    as the filter then reads it; ``report["scars_filled"]`` the pixels filled, where any
+    (docs/model-selection.md, candidates DI and DO)."""
+    found = scars_of(z, pair.look, pair.offset)
+    if not found.pixels:
+        return z
+    if report is not None:
+        report["scars_filled"] = found.pixels
+    return fill_along_columns(z, found.mask)
 
 
 def two_direction_denoise(

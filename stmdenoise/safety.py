@@ -345,7 +345,7 @@ def _judge(
         if not feedback_error_channel(raw):  # a feedback-error current's look is no second look at it
             scars = scars_of(raw.data, partner_scan.data, offset)
             if scars.count:  # what the output keeps that the other direction shows is not there
-                notices.append(scars.notice(look))
+                notices.append(scars.notice(look, int(made.get("scars_filled", 0))))
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)

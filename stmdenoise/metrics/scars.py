@@ -6,11 +6,11 @@ glitch leaves a *scar*: a few to a few dozen pixels of one line (rarely two or t
 the lines on either side, often by many times the noise. The scan's other direction is recorded a
 moment later and seldom holds the same scar. The denoisers here keep most of one (one gain per
 tile spectrum takes it for a little extra broadband noise), and it stretches a viewer's min-max
-colour scale, so the verdict says where they are (:func:`scars_of`; ours). Filling them before the
-two-direction Wiener was tried and did not get past its rules (docs/model-selection.md,
-candidates DI and DJ). Gwyddion's "Remove Scars" (and TopoStats' port of it) marks lines from one
-frame's shape alone, with thresholds on the image's RMS, which also takes thin horizontal
-structure; here the second look decides.
+colour scale, so the verdict says where they are (:func:`scars_of`; ours), and the two-direction
+Wiener fills them from the lines around them before it filters (:mod:`stmdenoise.pairing`;
+docs/model-selection.md, candidates DI, DJ and DO). Gwyddion's "Remove Scars" (and TopoStats'
+port of it) marks lines from one frame's shape alone, with thresholds on the image's RMS, which
+also takes thin horizontal structure; here the second look decides.
 
 A block of ``w`` lines (1 to :data:`MAX_WIDTH`) at a column is a scar where, averaged over
 :data:`MIN_LENGTH` pixels along the line, with ``r`` the frame minus the registered look:
@@ -44,6 +44,7 @@ __all__ = [
     "ABOVE_NEIGHBOURS",
     "MAX_WIDTH",
     "MIN_LENGTH",
+    "SCARS_FILLED_NOTICE",
     "SCARS_NOTICE",
     "STEADY",
     "THRESHOLD",
@@ -163,6 +164,13 @@ SCARS_NOTICE = (
     "{them} (a filter of the whole frame takes a scar for a little extra noise); the {look} shows "
     "those lines without {them}."
 )
+#: The same where the two-direction filter filled them first (``stmdenoise.pairing``).
+SCARS_FILLED_NOTICE = (
+    "This frame holds {count} scar{s} ({pixels} pixels; rows {rows}): pieces of a scan line pulled "
+    "off the surface in this direction only, not in the {look}. The model's two-direction output "
+    "has {them} filled from the lines above and below ({filled} pixels) before denoising; the raw "
+    "scan and a classical fallback keep {them}."
+)
 
 
 @dataclass(frozen=True)
@@ -179,16 +187,17 @@ class Scars:
         """Marked pixels."""
         return int(self.mask.sum())
 
-    def notice(self, look: str) -> str:
+    def notice(self, look: str, filled: int = 0) -> str:
         """:data:`SCARS_NOTICE` for these scars, the second look called ``look`` (rows listed up to
-        eight, then how many more)."""
+        eight, then how many more); :data:`SCARS_FILLED_NOTICE` where the two-direction filter
+        filled ``filled`` pixels of them."""
         shown = ", ".join(str(r) for r in self.rows[:8])
         if len(self.rows) > 8:
             shown += f" and {len(self.rows) - 8} more"
         one = self.count == 1
-        return SCARS_NOTICE.format(
+        return (SCARS_FILLED_NOTICE if filled else SCARS_NOTICE).format(
             count=self.count, s="" if one else "s", pixels=self.pixels, rows=shown, look=look,
-            them="it" if one else "them",
+            them="it" if one else "them", filled=filled,
         )  # fmt: skip
 
 

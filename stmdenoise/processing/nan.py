@@ -1,7 +1,8 @@
 """Unmeasured pixels: find complete rows and crop to the largest NaN-free block.
 
 Aborted scans leave NaN rows (and often one partly measured row) at the end of the slow
-scan; the network and most metrics want a complete rectangle.
+scan; the network and most metrics want a complete rectangle. Pixels marked as not the surface
+(a scar's) are filled along the slow axis by :func:`fill_along_columns`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from scipy import ndimage
 from stmdenoise.processing._common import FloatArray, as_image
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["complete_rows", "complete_row_span", "largest_complete_block", "crop_nan", "fill_nan_nearest"]
+__all__ = [
+    "complete_rows",
+    "complete_row_span",
+    "largest_complete_block",
+    "crop_nan",
+    "fill_along_columns",
+    "fill_nan_nearest",
+]
 
 
 def complete_rows(data: ArrayLike | Scan) -> NDArray[np.bool_]:
@@ -235,3 +243,45 @@ def fill_nan_nearest(data: ArrayLike) -> FloatArray:
     idx = ndimage.distance_transform_edt(~finite, return_distances=False, return_indices=True)
     filled: FloatArray = arr[tuple(idx)]
     return filled
+
+
+def fill_along_columns(data: ArrayLike, marked: ArrayLike) -> FloatArray:
+    """``data`` with each ``marked`` pixel replaced by linear interpolation along its column
+    (the slow scan axis) between the nearest measured, unmarked pixels above and below it (the
+    nearer one's value beyond the first or last): what a scar's few lines are filled with,
+    from the lines recorded just before and after it (Gwyddion's "Remove Scars" fills the
+    same way). NaN pixels stay NaN; a column without an unmarked measured pixel is left as it is.
+
+    Parameters
+    ----------
+    data : ndarray, shape (rows, cols)
+        The image.
+    marked : ndarray of bool, shape (rows, cols)
+        The pixels to replace.
+
+    Returns
+    -------
+    ndarray of float64, shape (rows, cols)
+        A copy; unmarked pixels unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.array([[0.0, 1.0], [9.0, 9.0], [2.0, 3.0]])
+    >>> fill_along_columns(z, np.array([[False, False], [True, False], [False, False]])).tolist()
+    [[0.0, 1.0], [1.0, 9.0], [2.0, 3.0]]
+    """
+    arr, _ = as_image(data)
+    mask = np.asarray(marked, dtype=bool)
+    if mask.shape != arr.shape:
+        raise ValueError(f"marked has shape {mask.shape}, the image {arr.shape}")
+    out = arr.copy()
+    rows = np.arange(arr.shape[0])
+    for c in np.flatnonzero(mask.any(axis=0)):
+        col = arr[:, c]
+        anchors = ~mask[:, c] & np.isfinite(col)
+        if not anchors.any():
+            continue
+        fill = mask[:, c] & np.isfinite(col)
+        out[fill, c] = np.interp(rows[fill], rows[anchors], col[anchors])
+    return out
