@@ -4,8 +4,8 @@ second look, so the do-no-harm verdict can name them.
 A tip that jumps for part of a line, a burst of tunnelling-current instability or a feedback
 glitch leaves a *scar*: a few to a few dozen pixels of one line (rarely two or three) offset from
 the lines on either side, often by many times the noise. The scan's other direction is recorded a
-moment later and seldom holds the same scar. The denoisers here keep most of one (one gain per
-tile spectrum takes it for a little extra broadband noise), and it stretches a viewer's min-max
+moment later and seldom holds the same scar. A filter of the whole frame keeps most of one (one
+gain per tile spectrum takes it for a little extra broadband noise), and it stretches a viewer's min-max
 colour scale, so the verdict says where they are (:func:`scars_of`; ours), and the two-direction
 Wiener fills them from the lines around them before it filters (:mod:`stmdenoise.pairing`;
 docs/model-selection.md, candidates DI, DJ and DO). Gwyddion's "Remove Scars" (and TopoStats'
