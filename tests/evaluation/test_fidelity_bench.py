@@ -137,3 +137,18 @@ def test_bands_above_raw_by_the_paired_se_name_the_band_and_spare_the_raw_frame(
     assert whole and fidelity.above_raw_paired("offsets Z", raw, f2, b2, outside_column=True) == []
     assert fidelity._named("delivered", whole) == f"delivered {len(whole)} ({', '.join(whole)})"
     assert fidelity._named("model output", []) == "model output 0"
+
+
+def test_the_seams_script_finds_a_jump_at_a_band_boundary() -> None:
+    """bench/seams.py: an output that jumps between rows 63 and 64 (and nowhere else) reads far
+    above 1 at row 64 and about 1 at the other boundaries; a smooth output about 1 everywhere."""
+    seams = load_bench("seams")
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:256, 0:100]
+    smooth = np.sin(xx / 7.0) + 0.01 * rng.standard_normal((256, 100)) + yy * 0.01
+    at, _p95 = seams.ratios(smooth)
+    assert len(at) == 3 and max(at) < 1.5
+    jumped = smooth.copy()
+    jumped[64:] += 0.1
+    at, p95 = seams.ratios(jumped)
+    assert at[0] > 3.0 > max(at[1:]) and p95 < 1.5
