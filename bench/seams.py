@@ -8,9 +8,10 @@ noise of the other parity's bands (cross-fitting). Where the two parities' noise
 in one band), the two gains differ and the output can jump at a boundary: a horizontal seam the raw
 scan does not have. For every saved output with at least two bands of complete rows, this prints
 the RMS row-to-row difference at each internal boundary over the mean of its four neighbours'
-(1: no seam) and the 95th percentile of that ratio over all rows of the output (what its own
-structure gives). Outputs of scans that used shorter bands (small feedback-error currents) are
-read at ``BAND`` rows too; the table says the rows.
+(1: no seam; ``stmdenoise.metrics.seams``, which the do-no-harm verdict uses to name a seam)
+and the 95th percentile of that ratio over all rows of the output (what its own structure
+gives). Outputs of scans that used shorter bands (small feedback-error currents) are read at
+``BAND`` rows too; the table says the rows.
 """
 
 from __future__ import annotations
@@ -25,21 +26,14 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stmdenoise.metrics.seams import boundary_ratios, row_ratios  # noqa: E402
 from stmdenoise.model.two_direction import BAND  # noqa: E402
 
 
 def ratios(out: NDArray[np.float64], band: int = BAND) -> tuple[list[float], float]:
-    """Each internal boundary's ratio (row ``r`` against ``r - 1``, ``r`` a multiple of ``band``
-    counted from the first complete row) and the 95th percentile of the ratio over all rows."""
-    o = out[np.isfinite(out).all(axis=1)]
-    d = np.sqrt(np.mean(np.diff(o, axis=0) ** 2, axis=1))  # d[r - 1]: row r against row r - 1
-
-    def at(r: int) -> float:
-        around = float(np.mean([d[r - 3], d[r - 2], d[r], d[r + 1]]))
-        return float(d[r - 1] / around) if around > 0 else float("nan")
-
-    every = [at(r) for r in range(3, o.shape[0] - 2)]
-    return [at(r) for r in range(band, o.shape[0] - 2, band)], float(np.nanpercentile(every, 95))
+    """Each internal boundary's ratio (:func:`stmdenoise.metrics.seams.boundary_ratios`) and the
+    95th percentile of the ratio over all rows (:func:`~stmdenoise.metrics.seams.row_ratios`)."""
+    return [v for _r, v in boundary_ratios(out, band)], float(np.nanpercentile(row_ratios(out), 95))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,6 +100,7 @@ from stmdenoise.metrics.noise_share import (
 )
 from stmdenoise.metrics.registration import halves_offsets
 from stmdenoise.metrics.scars import scars_of
+from stmdenoise.metrics.seams import Seam, seams_of
 from stmdenoise.metrics.second_look import FEEDBACK_ERROR_CAVEAT, FOLLOW_STEP, second_look
 from stmdenoise.metrics.uneven import LEVEL_STRIP, STRIP, UNEVEN_NOTICE, uneven_noise
 from stmdenoise.plan import (
@@ -308,6 +309,7 @@ def _judge(
         )
         return model_out, Verdict(policy, "model", None, why, tuple(notices), plan=plan)
     offset, partner_scan = looks
+    seam_said = ""  # said only where the two-direction output is what is delivered
     try:
         # the model and every fallback against one prepared pair: reports, then the paired gap
         smoothed = fallbacks(raw)
@@ -339,6 +341,10 @@ def _judge(
                 strip=STRIP, look=look, ratio=uneven.ratio, first=uneven.rows[0], last=uneven.rows[1] - 1,
                 share=uneven.share,
             ))  # fmt: skip
+        band = made.get("band_rows") if made.get("generator") == KIND else None
+        if isinstance(band, int) and band > 0 and (seams := seams_of(raw.data, model_out.data, band)):
+            seam_said = Seam.notice(seams, band)  # a step at a band boundary is the filter's
+            notices.append(seam_said)
         halves = halves_offsets(raw.data, partner_scan.data, offset)
         if halves is not None and halves.named:  # the look does not sit at one offset
             notices.append(halves.notice(look))
@@ -359,7 +365,7 @@ def _judge(
     scored = _Scored(raw, paired, reps, partner_scan, offset, look)
     if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
         # what the two-direction filter did is not what is delivered: its notice goes
-        said = tuple(n for n in notices if n != step_notice)
+        said = tuple(n for n in notices if n not in (step_notice, seam_said))
         return scored.restored(single[0], m + 1, "the model's single-frame output", Verdict(
             policy, SINGLE_FRAME, bool(reasons), why, said, rep_model, rep_fb, name, plan, gap,
             single=rep_single,
@@ -378,8 +384,9 @@ def _judge(
             rep_model, rep_fb, name, plan, gap,
         )  # fmt: skip
     delivered = _as_fallback(raw, fb_scan, name, why)
+    shown = tuple(n for n in notices if n != seam_said)
     return scored.restored(delivered, k, f"the {name} fallback", Verdict(
-        policy, name, True, f"model output replaced: {why}", tuple(notices), rep_model, rep_fb, name,
+        policy, name, True, f"model output replaced: {why}", shown, rep_model, rep_fb, name,
         plan, gap, single=rep_single,
     ))  # fmt: skip
 
