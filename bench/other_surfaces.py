@@ -112,6 +112,7 @@ from stmdenoise.fallback import SIGNAL_BAND_COHERENCE  # noqa: E402
 from stmdenoise.metrics.fidelity import PairedLooks, default_bands, pair_fidelity  # noqa: E402
 from stmdenoise.metrics.heights import strong_contrast  # noqa: E402
 from stmdenoise.metrics.scars import scars_of  # noqa: E402
+from stmdenoise.metrics.seams import SEAMS_NOTICE, boundary_ratios  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 from stmdenoise.training.noise_textures import noise_texture, textured_noise  # noqa: E402
 
@@ -400,6 +401,13 @@ def paired_against_raw(
     return rows
 
 
+def _largest_seam(model: Array, band: Any) -> float:
+    """The model output's largest band-boundary ratio (``stmdenoise.metrics.seams``; NaN where it
+    is not the two-direction output, whose step records its ``band_rows``)."""
+    ratios = boundary_ratios(model, int(band)) if isinstance(band, int) and band > 0 else []
+    return max((v for _r, v in ratios), default=float("nan"))
+
+
 def run_case(
     den: Denoiser,
     surface: str,
@@ -446,6 +454,8 @@ def run_case(
         "model_vs_raw": vs_raw[0], "delivered_vs_raw": vs_raw[1],
         "offset": list(offset), "clean_offset": list(clean_offset),
         "scars_named": scars_of(fwd, bwd, offset).count,
+        "seams_named": any(n.startswith(SEAMS_NOTICE.split("{")[0]) for n in checked.verdict.notices),
+        "model_seam": _largest_seam(model, checked.model.steps[-1].params.get("band_rows")),
         "model_est_clean_offset": est(model, clean_offset),
         "delivered": checked.verdict.delivered,
         "delivered_true": true_errors(delivered, fwd, clean, masks), "delivered_est": est(delivered),
@@ -518,9 +528,23 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
         f"lattice, or more than the noise neighbouring lines show{quiet}). Scars named by the verdict "
         f"(none drawn here): {sum(r['scars_named'] > 0 for r in rows)} of {len(rows)} cases. "
+        f"{_seams_summary(rows)} "
         f"{_registration_summary(rows)} "
         f"{_heights_summary(rows)} {_features_summary(rows)} {_paired_summary(rows)}"
     )
+
+
+def _seams_summary(rows: list[dict[str, Any]]) -> str:
+    """How many cases' verdicts name a seam (the two-direction output stepping at a band boundary
+    where the raw frame does not), and the model outputs' largest boundary ratios."""
+    named = [r for r in rows if r.get("seams_named")]
+    ratios = np.array([r.get("model_seam", np.nan) for r in rows], dtype=np.float64)
+    worst = (
+        f"; largest band-boundary ratio of a model output {np.nanmax(ratios):.1f}"
+        if np.isfinite(ratios).any()
+        else ""
+    )
+    return f"Seams named by the verdict: {len(named)} of {len(rows)} cases{worst}."
 
 
 def _paired_summary(rows: list[dict[str, Any]]) -> str:

@@ -53,6 +53,12 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     text = other.summary([row])
     assert "cases" in text and "Registration of the backward frame" in text
     assert row["scars_named"] == 0 and "Scars named by the verdict (none drawn here): 0 of 1" in text
+    assert row["seams_named"] is False and "Seams named by the verdict: 0 of 1 cases" in text
+    seamed = other.summary([{**row, "seams_named": True, "model_seam": 4.25}, row])
+    assert (
+        "Seams named by the verdict: 1 of 2 cases; largest band-boundary ratio of a model output 4.2"
+        in seamed
+    )
     # the strict per-band test against the raw frame, read against the truth
     for family in ("model", "delivered"):
         paired = row[f"{family}_vs_raw"]
