@@ -310,6 +310,7 @@ def _judge(
         return model_out, Verdict(policy, "model", None, why, tuple(notices), plan=plan)
     offset, partner_scan = looks
     seam_said = ""  # said only where the two-direction output is what is delivered
+    scars_kept = ("", "")  # the scar notice for an output that kept them, and the filled one's
     try:
         # the model and every fallback against one prepared pair: reports, then the paired gap
         smoothed = fallbacks(raw)
@@ -351,7 +352,10 @@ def _judge(
         if not feedback_error_channel(raw):  # a feedback-error current's look is no second look at it
             scars = scars_of(raw.data, partner_scan.data, offset)
             if scars.count:  # what the output keeps that the other direction shows is not there
-                notices.append(scars.notice(look, int(made.get("scars_filled", 0))))
+                filled = int(made.get("scars_filled", 0))
+                notices.append(scars.notice(look, filled))
+                if filled:  # said of another output than the two-direction one: it keeps them
+                    scars_kept = (scars.notice(look, 0), notices[-1])
     except (NotScorableError, ValueError) as exc:
         notices.append(f"fidelity not measurable: {exc}")
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)
@@ -365,7 +369,9 @@ def _judge(
     scored = _Scored(raw, paired, reps, partner_scan, offset, look)
     if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
         # what the two-direction filter did is not what is delivered: its notice goes
-        said = tuple(n for n in notices if n not in (step_notice, seam_said))
+        said = tuple(
+            scars_kept[0] if n == scars_kept[1] else n for n in notices if n not in (step_notice, seam_said)
+        )
         return scored.restored(single[0], m + 1, "the model's single-frame output", Verdict(
             policy, SINGLE_FRAME, bool(reasons), why, said, rep_model, rep_fb, name, plan, gap,
             single=rep_single,

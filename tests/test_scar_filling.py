@@ -126,3 +126,25 @@ def test_the_verdict_says_the_two_direction_output_filled_the_scars() -> None:
     said = [n for n in checked.verdict.notices if "scar" in n]
     assert len(said) == 1 and "has it filled from the lines above and below" in said[0]
     assert SCARS_FILLED_NOTICE.split("{")[0] == SCARS_NOTICE.split("{")[0]  # same opening words
+
+
+@pytest.mark.realdata
+def test_where_the_single_frame_output_is_delivered_the_verdict_says_it_keeps_the_scars(realdata_dir) -> None:  # type: ignore[no-untyped-def]
+    """Au_mica_2023_Y_A_diPAMY_195 Current backward: the two-direction output fills its 6 scars but
+    the judge delivers the single-frame output, which keeps them; the notice says what is delivered
+    does (forward, where the two-direction output is delivered, it says they were filled)."""
+    from stmdenoise.denoise import Denoiser, default_model_dir
+    from stmdenoise.training.real_fidelity import two_direction_frames
+
+    ((_, fwd, bwd),) = two_direction_frames(
+        realdata_dir / "nanonis" / "Au_mica_2023_Y_A_diPAMY_195.sxm", ["Current"]
+    )
+    den = Denoiser.from_folder(default_model_dir(), device="cpu")
+    backward = den.denoise_checked(bwd, partner=fwd)
+    assert backward.model.steps[-1].params.get("scars_filled", 0) > 0
+    said = [n for n in backward.verdict.notices if "scar" in n]
+    assert backward.verdict.delivered != "model" and len(said) == 1
+    assert "The denoised result keeps most of them" in said[0] and "filled" not in said[0]
+    forward = den.denoise_checked(fwd, partner=bwd)
+    said = [n for n in forward.verdict.notices if "scar" in n]
+    assert forward.verdict.delivered == "model" and "has them filled" in said[0]
