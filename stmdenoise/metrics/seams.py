@@ -53,9 +53,10 @@ def row_ratios(data: Any) -> Array:
     if a.shape[0] < 6:
         return out
     d = np.sqrt(np.mean(np.diff(a, axis=0) ** 2, axis=1))  # d[r - 1]: row r against row r - 1
-    for r in range(3, a.shape[0] - 2):
-        around = float(np.mean([d[r - 3], d[r - 2], d[r], d[r + 1]]))
-        out[r - 1] = d[r - 1] / around if around > 0 else np.nan
+    # rows r = 3 .. n - 3: d[r - 1] over the mean of d[r - 3], d[r - 2], d[r], d[r + 1]
+    around = (d[:-4] + d[1:-3] + d[3:-1] + d[4:]) / 4.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[2:-2] = np.where(around > 0, d[2:-2] / around, np.nan)
     return out
 
 
