@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter1d
 
 from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave
@@ -150,16 +150,29 @@ def share_surface(z: Any, look: Any, shape: tuple[int, int]) -> NDArray[np.float
 def _surface(powers: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> NDArray[np.float64]:
     """:func:`share_surface` from the two frames' power spectra."""
     rows, cols = powers[0].shape
-    width = (SHARE_SMOOTH * rows, SHARE_SMOOTH * cols)  # in each axis's bins
-    px, pb = (gaussian_filter(p, width, mode="wrap") for p in powers)
     ky, kx = np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1])
-    iy = (np.rint(ky * rows).astype(int) % rows)[:, None]  # the frame's nearest bin to each tile's
-    ix = (np.rint(kx * cols).astype(int) % cols)[None, :]
-    num, den = px[iy, ix], pb[iy, ix]
+    iy = np.rint(ky * rows).astype(int) % rows  # the frame's nearest bin to each tile's
+    ix = np.rint(kx * cols).astype(int) % cols
+    # each spectrum smoothed (a Gaussian of SHARE_SMOOTH in each axis's bins, wrapped) read at
+    # those bins only: the smoothing's rows and columns for them, not the whole grid smoothed
+    near_y, near_x = (
+        _smoothing_at(rows, SHARE_SMOOTH * rows, iy),
+        _smoothing_at(cols, SHARE_SMOOTH * cols, ix),
+    )
+    num, den = (near_y.T @ p @ near_x for p in powers)
     r = np.divide(num, den, out=np.ones_like(num), where=den > 0)
     share = np.where(np.isfinite(r) & (r > UNEQUAL_NOISE), own_share(r), 1.0)
     fine = np.hypot(ky[:, None], kx[None, :]) >= FINE_OCTAVE[0]
     return np.asarray(np.where(fine, share, 1.0))
+
+
+def _smoothing_at(n: int, sigma: float, at: NDArray[np.intp]) -> NDArray[np.float64]:
+    """The weights (``n`` x ``len(at)``) by which a wrapped Gaussian of ``sigma`` bins
+    (``scipy.ndimage.gaussian_filter1d``, mode "wrap") makes its output at the bins ``at`` from an
+    axis of ``n``: its response to each of those bins alone (the kernel is symmetric)."""
+    picked = np.zeros((n, len(at)))
+    picked[at, np.arange(len(at))] = 1.0
+    return np.asarray(gaussian_filter1d(picked, sigma, axis=0, mode="wrap"))
 
 
 def louder_shares(z: Any, look: Any, shape: tuple[int, int]) -> tuple[float, NDArray[np.float64] | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter
 
 from stmdenoise.metrics.noise_share import (
     SHARE_SMOOTH,
@@ -13,6 +14,7 @@ from stmdenoise.metrics.noise_share import (
     noise_share,
     share_surface,
 )
+from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.processing.smoothing import gaussian_smooth
 from stmdenoise.processing.spectrum import fine_sectors
 from stmdenoise.quality_rows import verdict_rows
@@ -105,6 +107,30 @@ def test_a_burst_of_row_noise_in_one_frame_raises_its_share_at_the_corners_too()
     assert corner.any() and np.median(m[corner]) > 1.5  # ~1.6-1.7: 2r / (1 + r) for r of 4-5
     assert np.all(m[ky <= 0.1] == 1.0)
     assert SHARE_SMOOTH == pytest.approx(1 / 16)
+
+
+@pytest.mark.parametrize("shape", [(256, 200), (63, 65), (20, 30), (300, 17)])
+def test_the_map_reads_the_whole_smoothed_spectrum_at_the_tile_bins(shape: tuple[int, int]) -> None:
+    """The map smooths each power spectrum only where it reads it (the tile's bins): the same
+    numbers as the whole grid smoothed by a wrapped Gaussian of SHARE_SMOOTH and read there, on
+    frames larger and smaller than the tile, with a kernel wider than the frame too."""
+    rng = np.random.default_rng(9)
+    z, look = rng.normal(0, 1.6, shape), rng.normal(0, 1.0, shape)
+    z += np.cumsum(rng.normal(0, 0.3, (shape[0], 1)), axis=0)  # uneven spectra, a share to read
+    tile = (64, 64)
+    powers = [np.abs(np.fft.fft2(levelled(x) * hann_window(shape))) ** 2 for x in (z, look)]
+    px, pb = (
+        gaussian_filter(p, (SHARE_SMOOTH * shape[0], SHARE_SMOOTH * shape[1]), mode="wrap") for p in powers
+    )
+    ky, kx = np.fft.fftfreq(tile[0]), np.fft.fftfreq(tile[1])
+    iy = (np.rint(ky * shape[0]).astype(int) % shape[0])[:, None]
+    ix = (np.rint(kx * shape[1]).astype(int) % shape[1])[None, :]
+    r = px[iy, ix] / pb[iy, ix]
+    fine = np.hypot(ky[:, None], kx[None, :]) >= 0.25
+    expected = np.where(fine & (r > UNEQUAL_NOISE), 2 * r / (1 + r), 1.0)
+    m = share_surface(z, look, tile)
+    assert m is not None and (m > 1).sum() > 100
+    np.testing.assert_allclose(m, expected, rtol=0, atol=1e-12)
 
 
 def test_the_verdict_names_every_sector() -> None:
