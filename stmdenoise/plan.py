@@ -20,7 +20,7 @@ import numpy as np
 
 from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.processing.resample import resampled_shape, same_pixel_size
-from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, standing_wave_peak
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, fft2, standing_wave_peak
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -344,7 +344,7 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
         return None
     if min(z.shape) < MIN_MODEL_PIXELS or not np.ptp(z) > 0:
         return None
-    power = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
+    power = np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2
     power = ndimage.uniform_filter(power, 3, mode="wrap")
     k, period = radial_frequency(z.shape), radial_period(z.shape, px)
     band = (period < 2 * model_pixel_size) & (period >= 2.1 * px)

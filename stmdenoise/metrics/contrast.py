@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from stmdenoise.metrics.bands import radial_frequency
 from stmdenoise.metrics.fidelity import prepare_looks
+from stmdenoise.processing.spectrum import fft2
 
 __all__ = [
     "CONTRAST_NOTICE",
@@ -132,7 +133,7 @@ def contrast_mismatch(raw: Any, other: Any, offset: Sequence[float]) -> Contrast
     x = np.asarray(getattr(raw, "data", raw), dtype=np.float64)
     b = np.asarray(getattr(other, "data", other), dtype=np.float64)
     prep = prepare_looks(x, [], [b], [(float(offset[0]), float(offset[1]))])
-    return contrast_of(np.fft.fft2(prep.target), prep.others_f[0])
+    return contrast_of(fft2(prep.target), prep.others_f[0])
 
 
 def contrast_of(x_f: NDArray[np.complex128], r_f: NDArray[np.complex128]) -> ContrastMismatch:

@@ -85,6 +85,7 @@ from stmdenoise.metrics.registration import hann_window as _hann
 from stmdenoise.metrics.registration import levelled as _levelled
 from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
 from stmdenoise.processing import whole_pixels
+from stmdenoise.processing.spectrum import fft2
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -188,7 +189,7 @@ def prepare_looks(
         ramp = np.exp(-2j * np.pi * (ky * fy + kx * fx))
         # the fractional shift applied to the levelled look before windowing would wrap at the
         # edges; applying it to the windowed look moves the window by under half a pixel
-        oth_f.append(np.fft.fft2(_levelled(o) * w) * ramp)
+        oth_f.append(fft2(_levelled(o) * w) * ramp)
     return _Prepared(target_l, outs_l, oth_f, t.shape)
 
 
@@ -198,7 +199,7 @@ def _report(
     """Every band's figures (module docstring) for one output; the raw look's sums come with
     ``sp``. Per frequency, |e + n|^2 with n complex Gaussian of power s2 varies by
     2 |e|^2 s2 + s2^2, and s2 is itself a one-bin estimate (another s2^2)."""
-    d_f = np.fft.fft2(sp.prep.outputs[output_index])
+    d_f = fft2(sp.prep.outputs[output_index])
     t_out = np.abs(d_f - sp.ref_f) ** 2 - sp.s2
     err = sp.sums.sums(t_out)
     var = sp.sums.sums(2 * np.maximum(t_out, 0.0) * sp.s2 + 2 * sp.s2**2)
@@ -361,7 +362,7 @@ def _spectra(
         raise ValueError("denoised has NaN or inf where the raw look was measured")
     prep = prepare_looks(target, outputs, others, offsets)
     looks = len(others) + 1
-    x_f = np.fft.fft2(prep.target)
+    x_f = fft2(prep.target)
     all_f = [x_f, *prep.others_f]
     mean_f = np.mean(all_f, axis=0)
     noise = np.sum([np.abs(f - mean_f) ** 2 for f in all_f], axis=0) / (looks - 1)
@@ -486,7 +487,7 @@ class PairedLooks:
         error that region holds (``bench/fidelity_regions.py`` splits it into the line strip and
         the rest)."""
         sp = self._sp
-        out_f = sp.x_f if i is None else np.fft.fft2(sp.prep.outputs[i])
+        out_f = sp.x_f if i is None else fft2(sp.prep.outputs[i])
         return np.asarray(np.abs(out_f - sp.ref_f) ** 2 - sp.s2)
 
     def predicted(self, transfer: Callable[[Array], Array]) -> tuple[ErrorDifference, ...]:
@@ -514,7 +515,7 @@ class PairedLooks:
         band's frequencies outside the shared column (:func:`shared_column`), still relative to
         the raw look's error in the whole band."""
         sp = self._sp
-        d1, d2 = (np.fft.fft2(sp.prep.outputs[k]) for k in (i, j))
+        d1, d2 = (fft2(sp.prep.outputs[k]) for k in (i, j))
         diff = np.abs(d1 - sp.ref_f) ** 2 - np.abs(d2 - sp.ref_f) ** 2
         var = 2 * np.abs(d1 - d2) ** 2 * sp.s2
         if outside_column:

@@ -59,7 +59,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from stmdenoise.metrics._input import NotScorableError, scored_rows
 from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION, fft2
 
 __all__ = [
     "LATTICE_NOTICE",
@@ -124,7 +124,7 @@ class Lattice:
 def _power(z: NDArray[np.float64]) -> NDArray[np.float64]:
     from scipy import ndimage
 
-    p = np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2
+    p = np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2
     return np.asarray(ndimage.uniform_filter(p, 3, mode="wrap"))
 
 

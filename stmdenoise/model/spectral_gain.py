@@ -58,7 +58,7 @@ from stmdenoise.model.fourier_tiles import (
     tiles,
 )
 from stmdenoise.processing import level_plane
-from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, hann_1d, hann_window
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, fft2, hann_1d, hann_window
 
 __all__ = [
     "GAIN_FILE",
@@ -239,7 +239,7 @@ def _axis_heights(f1: Array) -> tuple[Array, Array]:
 
 def _context(lev: Array, features: GainFeatures) -> _Context:
     window = hann_window(lev.shape)
-    x_f = np.fft.fft2(lev * window)
+    x_f = fft2(lev * window)
     f1, _f3, med, lo, floor = _spectral_stats(x_f)
     snr = math.log10(max(float((np.abs(x_f) ** 2).sum()) / (float(floor) * x_f.size), 1e-30))
     window_power = float(np.mean(window**2)) / float(np.mean(WINDOW**2))

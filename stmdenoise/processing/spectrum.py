@@ -16,7 +16,7 @@ from typing import overload
 
 import numpy as np
 import scipy.fft as sfft
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from stmdenoise.processing._common import FloatArray, as_image, finish
 from stmdenoise.processing.nan import _cropped_offset
@@ -29,6 +29,7 @@ __all__ = [
     "RESOLUTION",
     "SIGNAL_COHERENCE",
     "UNEQUAL_NOISE",
+    "fft2",
     "fine_octave",
     "fine_sectors",
     "power_spectrum",
@@ -74,6 +75,22 @@ PERIODIC_PEAK_RATIO = 30.0
 #: (docs/model-selection.md, candidates BL and BP): on the realdata channels the three unequally
 #: noisy pairs of directions read 1.76-2.7 (or its inverse), every other one 0.85-1.14.
 UNEQUAL_NOISE = 1.5
+
+
+def fft2(a: ArrayLike) -> NDArray[np.complex128]:
+    """``np.fft.fft2(a)`` in double precision, by SciPy's pocketfft: about 2.5x faster on a real
+    frame (one real-to-complex pass; 8 ms against numpy's 20 ms at 1024² on the 2-core CPU), the
+    same numbers to rounding (1e-15 of the largest coefficient). Single-precision input is
+    promoted first, as numpy does (SciPy would keep it single). The do-no-harm judge transforms
+    every output it weighs: its metrics call this.
+
+    >>> x = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
+    >>> y = fft2(x)
+    >>> y.dtype.name, bool(np.allclose(y, np.fft.fft2(x), rtol=0, atol=1e-12))
+    ('complex128', True)
+    """
+    arr = np.asarray(a)
+    return np.asarray(sfft.fft2(arr.astype(np.result_type(arr, np.float64), copy=False)))
 
 
 def fine_octave(shape: tuple[int, int]) -> np.ndarray:
