@@ -541,22 +541,29 @@ def two_direction_wiener(
         band_energy = float(np.sum(band_window(band) ** 2))  # the noise tiles' window energy
         # where a second look is read (not a feedback-error current), each tile's own gain keeps a
         # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
-        floors: list[Array | OnHalfPlane] = list(tile_gains)
-        if look_block is not None:
-            # the noise tiles are `band` rows high, the filter's TILE: their noise on its tiles' scale
-            to_tile = float(np.sum(WINDOW**2)) / band_energy
-            floors = [
+        # the noise tiles are `band` rows high, the filter's TILE: their noise on its tiles' scale
+        to_tile = float(np.sum(WINDOW**2)) / band_energy
+
+        def floored(shared: list[Array], noise: list[Array]) -> list[Array | OnHalfPlane]:
+            """Where a second look is read, each tile's own gain raised where it stands far above the
+            noise (model.local_floor); the shared gains elsewhere."""
+            if look_block is None:
+                return list(shared)
+            return [
                 local_floor(g, gaussian_filter(n * half * to_tile, SMOOTH, mode="wrap")[:, :HALF], SMOOTH)
-                for g, n in zip(tile_gains, tile_noise, strict=True)
+                for g, n in zip(shared, noise, strict=True)
             ]
-        kept_by = filter_tiles_each(lev_t, floors, cancel)
+
+        # a lone feature's longest periods in its own tile kept by that tile's gain (CY, CZ)
+        kept_by = filter_tiles_each(lev_t, floored(tile_gains, tile_noise), cancel)
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
-        if split:  # the longest periods: the tiles' gain as the whole frame gives it
+        if split:  # the longest periods: the tiles' gain as the whole frame gives it, floored as
+            # the tiles' own (a lone feature's broad part is not left to the frame's noise: DQ)
             assert coarse_frame is not None and power_all is not None
             gains_all = [wiener_gain(n * half, power_all, fine=q) for n, q in zip(sources, over, strict=True)]
             longest_by = [
                 outside_blend(coarse_frame, k)
-                for k in filter_tiles_each(longest_periods(coarse_frame), gains_all, cancel)
+                for k in filter_tiles_each(longest_periods(coarse_frame), floored(gains_all, sources), cancel)
             ]
         seen = look_cover(covered, lev.shape) if look_block is not None else None
     for p, noise in enumerate(sources):
