@@ -252,10 +252,17 @@ def _gap_cell(g: ErrorDifference | None) -> str:
     return "n/a" if g is None or not math.isfinite(g.difference) else f"{g.difference:+.3f} ± {2 * g.se:.3f}"
 
 
+#: Differences smaller than this (relative to raw's error) are rounding: two runs of the same
+#: filter on another library's transforms, whose paired SE is as small, are not told apart (and a
+#: delivered fallback that is the best classical filter itself is not above it).
+ROUNDING = 1e-9
+
+
 def _beyond(gaps: dict[str, ErrorDifference | None]) -> tuple[int, int, int]:
-    """(lower, higher, compared): channels whose gap lies below / above 0 beyond 2 paired SE."""
-    won = sum(g is not None and g.difference < -2 * g.se for g in gaps.values())
-    lost = sum(g is not None and g.difference > 2 * g.se for g in gaps.values())
+    """(lower, higher, compared): channels whose gap lies below / above 0 beyond 2 paired SE (and
+    beyond :data:`ROUNDING`)."""
+    won = sum(g is not None and g.difference < -max(2 * g.se, ROUNDING) for g in gaps.values())
+    lost = sum(g is not None and g.difference > max(2 * g.se, ROUNDING) for g in gaps.values())
     return won, lost, sum(g is not None and math.isfinite(g.difference) for g in gaps.values())
 
 

@@ -29,15 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fidelity import REAL_DIR, two_direction_scans  # noqa: E402
+from fidelity import REAL_DIR, ROUNDING, two_direction_scans  # noqa: E402
 
 from stmdenoise.metrics.fidelity import ErrorDifference, error_difference  # noqa: E402
 from stmdenoise.training.real_fidelity import judging_look  # noqa: E402
-
-#: Differences smaller than this (relative to raw's error) are rounding: two runs of the same
-#: filter on another library's transforms, whose paired SE is as small, are not told apart.
-ROUNDING = 1e-9
-
 
 def load(run: Path) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The outputs and the meta (direction, rescaled look) of one ``--save-outputs`` run."""

@@ -152,3 +152,20 @@ def test_the_seams_script_finds_a_jump_at_a_band_boundary() -> None:
     jumped[64:] += 0.1
     at, p95 = seams.ratios(jumped)
     assert at[0] > 3.0 > max(at[1:]) and p95 < 1.5
+
+
+def test_a_delivered_fallback_that_is_the_best_classical_filter_is_not_counted_above_it() -> None:
+    """A gap of rounding (the delivered output is the best classical filter itself, its paired SE as
+    small) is within, not beyond 2 SE; a real gap is counted either way."""
+    from stmdenoise.metrics.bands import ALL
+    from stmdenoise.metrics.fidelity import ErrorDifference
+
+    fidelity = load_bench("fidelity")
+    gaps = {
+        "same": ErrorDifference(ALL, 3.1e-15, 1.4e-15),
+        "up": ErrorDifference(ALL, 0.05, 0.01),
+        "down": ErrorDifference(ALL, -0.05, 0.01),
+        "within": ErrorDifference(ALL, 0.01, 0.01),
+        "none": None,
+    }
+    assert fidelity._beyond(gaps) == (1, 1, 4)
