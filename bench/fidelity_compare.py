@@ -34,6 +34,7 @@ from fidelity import REAL_DIR, ROUNDING, two_direction_scans  # noqa: E402
 from stmdenoise.metrics.fidelity import ErrorDifference, error_difference  # noqa: E402
 from stmdenoise.training.real_fidelity import judging_look  # noqa: E402
 
+
 def load(run: Path) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The outputs and the meta (direction, rescaled look) of one ``--save-outputs`` run."""
     path = run / "outputs.npz"
