@@ -1,0 +1,28 @@
+"""bench/lone_defect.py: its halo, kept-volume and error measures read what was drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.bench_loader import load_bench
+
+
+def test_the_measures_read_a_drawn_moat_and_a_whole_defect() -> None:
+    lone = load_bench("lone_defect")
+    clean, fwd, bwd, d = lone.make_case("lines-indep", 0)
+    again = lone.make_case("lines-indep", 0)
+    assert np.array_equal(fwd, again[1]) and np.array_equal(bwd, again[2])  # a seed is one scene
+    assert not np.array_equal(fwd - clean - (bwd - clean), np.zeros_like(fwd))
+    # the truth itself: no halo, the defect whole, no error
+    same = lone.measures(clean, fwd, clean, d)
+    assert same["halo"] < 1e-9 and abs(same["kept"] - 1.0) < 1e-9 and same["err"] < 1e-12
+    # the raw frame: its line offsets are not a halo, its white noise averages out over the rings
+    raw = lone.measures(fwd, fwd, clean, d)
+    assert raw["halo"] < 0.02 and abs(raw["err"] - 1.0) < 1e-12
+    # a moat of 5 % of the height drawn from 2 to 4 sigma round the defect reads as such
+    yy, xx = np.mgrid[0 : clean.shape[0], 0 : clean.shape[1]]
+    r = np.hypot(yy - d["cy"], xx - d["cx"])
+    moat = np.where((r > 2 * d["width"]) & (r < 4 * d["width"]), -0.05 * d["height"], 0.0)
+    drawn = lone.measures(clean + moat, fwd, clean, d)
+    assert 0.04 < drawn["halo"] < 0.051
+    assert abs(lone.measures(clean * 0.8, fwd, clean, d)["kept"] - 0.8) < 0.01
