@@ -25,7 +25,9 @@ lines' medians (line offsets are not halos):
     the largest |mean error| over 3 px rings from 2 sigma to 70 px from the defect, over the defect's
     height (0: nothing drawn round it).
 ``kept``
-    the defect's volume within 2 sigma in the output over the truth's (each above the frame's median).
+    the defect's volume within 2 sigma in the output over the truth's (each above the frame's
+    median; the line offsets in the defect's rows move it too, so compare it between versions,
+    scene by scene).
 ``err``
     the whole frame's error variance over the raw frame's, lines included (what slow line noise the
     filter removes counts here).
