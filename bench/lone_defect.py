@@ -1,6 +1,6 @@
 """One defect on a flat metal terrace, two directions, truth known: does the app paint a halo round it?
 
-    python bench/lone_defect.py [--seeds 6] [--model DIR] [--out DIR]
+    python bench/lone_defect.py [--seeds 6] [--model DIR] [--out DIR] [--figure PNG]
 
 Issue 15: on a real Createc metal scan with one defect and no standing waves, the first model
 drew rings that are not in the scan. A filter with one gain for the whole frame can do the same:
@@ -32,6 +32,11 @@ lines' medians (line offsets are not halos):
     the whole frame's error variance over the raw frame's, lines included (what slow line noise the
     filter removes counts here).
 
+``--figure``: for the first three scenes with independent line noise, the raw frame and the error
+of the raw frame, the model's output and what is delivered (each line's median removed, smoothed
+by a 2 px Gaussian, grey from -5 % to +5 % of the defect's height): a moat or ring shows as a dark
+or light annulus round the defect.
+
 Nothing here was used to build or choose a model before candidate DQ (docs/model-selection.md),
 whose rule names it.
 """
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -51,6 +57,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from quality import _grey as grey_panel  # noqa: E402
+from quality import figure  # noqa: E402
+from scipy.ndimage import gaussian_filter  # noqa: E402
+
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
@@ -58,6 +68,13 @@ KINDS = ("white", "lines-indep", "lines-shared")
 PIXELS = 256
 PX = 0.5e-10  # 0.5 Å per pixel
 ANGSTROM = 1e-10
+
+
+def program_version() -> str:
+    """The version in this checkout's pyproject.toml (a worktree of an older commit names its own,
+    whatever package the environment has installed)."""
+    found = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    return found.group(1) if found else "unknown"
 
 
 def make_case(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
@@ -97,16 +114,45 @@ def measures(out: np.ndarray, raw: np.ndarray, clean: np.ndarray, d: dict[str, f
     return {"halo": max(abs(v) for v in rings) / abs(d["height"]), "kept": kept, "err": err}
 
 
-def run_case(den: Denoiser, kind: str, seed: int) -> dict[str, Any]:
-    clean, fwd, bwd, d = make_case(kind, seed)
+def outputs(den: Denoiser, fwd: np.ndarray, bwd: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """The model's output and what the app delivers for this pair (Å), and what was delivered."""
     f = Scan(fwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m")
     b = Scan(bwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m", direction="backward")
     checked = den.denoise_checked(f, partner=b)
     assert checked.model is not None
     model = np.asarray(checked.model.data, dtype=np.float64) / ANGSTROM
     delivered = np.asarray(checked.delivered.data, dtype=np.float64) / ANGSTROM
+    return model, delivered, checked.verdict.delivered
+
+
+def error_map(out: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """``out`` minus the truth, each line's median removed, smoothed by a 2 px Gaussian."""
+    e = out - clean
+    return np.asarray(gaussian_filter(e - np.median(e, axis=1, keepdims=True), 2.0))
+
+
+def draw(den: Denoiser, path: Path, title: str) -> None:
+    """The ``--figure`` sheet (module docstring)."""
+    panels = []
+    for seed in range(3):
+        clean, fwd, bwd, d = make_case("lines-indep", seed)
+        model, delivered, what = outputs(den, fwd, bwd)
+        v = 0.05 * abs(d["height"])
+        panels.append((f"{title} scene {seed}: raw", grey_panel(fwd)))
+        for name, out in (
+            ("raw error", fwd),
+            ("model error", model),
+            (f"delivered ({what[:18]})", delivered),
+        ):
+            panels.append((name, grey_panel(error_map(out, clean), -v, v)))
+    figure(panels, path, cols=4)
+
+
+def run_case(den: Denoiser, kind: str, seed: int) -> dict[str, Any]:
+    clean, fwd, bwd, d = make_case(kind, seed)
+    model, delivered, what = outputs(den, fwd, bwd)
     return {
-        "kind": kind, "seed": seed, **d, "delivered": checked.verdict.delivered,
+        "kind": kind, "seed": seed, **d, "delivered": what,
         "model": measures(model, fwd, clean, d), "app": measures(delivered, fwd, clean, d),
     }  # fmt: skip
 
@@ -152,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=6, help="draws per noise texture (default %(default)s)")
     ap.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped default)")
     ap.add_argument("--out", type=Path, default=None, help="write lone_defect.md and lone_defect.json here")
+    ap.add_argument(
+        "--figure", type=Path, default=None, help="also draw the error maps (module docstring) here"
+    )
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be >= 1")
@@ -169,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "lone_defect.md").write_text(text)
         (args.out / "lone_defect.json").write_text(json.dumps(rows, indent=1))
         print(f"written to {args.out}")
+    if args.figure is not None:
+        args.figure.parent.mkdir(parents=True, exist_ok=True)
+        draw(den, args.figure, f"program {program_version()}")
+        print(f"figure: {args.figure}")
     return 0
 
 
