@@ -32,6 +32,11 @@ lines' medians (line offsets are not halos):
     the whole frame's error variance over the raw frame's, lines included (what slow line noise the
     filter removes counts here).
 
+Registration: how far the app's second look (``stmdenoise.metrics.second_look``) puts the backward
+frame from where it truly sits (the same place here), and whether it made the look follow a piezo
+hysteresis the scene does not have (summary line). A lone smooth defect gives the
+cross-correlation a broad peak whose top the noise moves (docs/model-selection.md, after DQ).
+
 ``--figure``: for the first three scenes with independent line noise, the raw frame and the error
 of the raw frame, the model's output and what is delivered (each line's median removed, smoothed
 by a 2 px Gaussian, grey from -5 % to +5 % of the defect's height): a moat or ring shows as a dark
@@ -56,12 +61,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from quality import _grey as grey_panel  # noqa: E402
 from quality import figure  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
+from stmdenoise.metrics.second_look import FOLLOW_STEP, second_look  # noqa: E402
 from stmdenoise.scan import Scan  # noqa: E402
 
 KINDS = ("white", "lines-indep", "lines-shared")
@@ -114,10 +121,24 @@ def measures(out: np.ndarray, raw: np.ndarray, clean: np.ndarray, d: dict[str, f
     return {"halo": max(abs(v) for v in rings) / abs(d["height"]), "kept": kept, "err": err}
 
 
+def _pair(fwd: np.ndarray, bwd: np.ndarray) -> tuple[Scan, Scan]:
+    f = Scan(fwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m")
+    return f, Scan(bwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m", direction="backward")
+
+
+def registered(fwd: np.ndarray, bwd: np.ndarray) -> tuple[float, bool]:
+    """How far (px) the app's second look (``stmdenoise.metrics.second_look``) registers the
+    backward frame from where it truly sits (the same place: no drift, lag or hysteresis here), and
+    whether it made the look follow a hysteresis there is none of."""
+    found = second_look(*_pair(fwd, bwd))
+    assert found is not None
+    (dy, dx), look, _ = found
+    return float(np.hypot(dy, dx)), bool(look.steps and look.steps[-1].name == FOLLOW_STEP)
+
+
 def outputs(den: Denoiser, fwd: np.ndarray, bwd: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """The model's output and what the app delivers for this pair (Å), and what was delivered."""
-    f = Scan(fwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m")
-    b = Scan(bwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m", direction="backward")
+    f, b = _pair(fwd, bwd)
     checked = den.denoise_checked(f, partner=b)
     assert checked.model is not None
     model = np.asarray(checked.model.data, dtype=np.float64) / ANGSTROM
@@ -151,8 +172,9 @@ def draw(den: Denoiser, path: Path, title: str) -> None:
 def run_case(den: Denoiser, kind: str, seed: int) -> dict[str, Any]:
     clean, fwd, bwd, d = make_case(kind, seed)
     model, delivered, what = outputs(den, fwd, bwd)
+    off, followed = registered(fwd, bwd)
     return {
-        "kind": kind, "seed": seed, **d, "delivered": what,
+        "kind": kind, "seed": seed, **d, "delivered": what, "registered_off": off, "followed": followed,
         "model": measures(model, fwd, clean, d), "app": measures(delivered, fwd, clean, d),
     }  # fmt: skip
 
@@ -190,7 +212,23 @@ def summary(rows: list[dict[str, Any]]) -> str:
     return (
         "Means per noise texture (halo: 0 = none drawn; kept: 1 = the defect whole; err: raw = 1):\n\n"
         + "\n".join(lines)
+        + "\n\n"
+        + registration_summary(rows)
     )
+
+
+def registration_summary(rows: list[dict[str, Any]]) -> str:
+    """How far the app's registration put the backward frame from where it is (module docstring)."""
+    parts = []
+    for kind in KINDS:
+        off = [r["registered_off"] for r in rows if r["kind"] == kind]
+        if off:
+            followed = sum(r["followed"] for r in rows if r["kind"] == kind)
+            parts.append(
+                f"{kind} median {statistics.median(off):.2f} px, 1 px or more on {sum(v >= 1 for v in off)} "
+                f"of {len(off)} (max {max(off):.2f}), made to follow a hysteresis on {followed}"
+            )
+    return "The backward frame as the app registers it, off where it truly sits: " + "; ".join(parts) + "."
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,3 +26,17 @@ def test_the_measures_read_a_drawn_moat_and_a_whole_defect() -> None:
     drawn = lone.measures(clean + moat, fwd, clean, d)
     assert 0.04 < drawn["halo"] < 0.051
     assert abs(lone.measures(clean * 0.8, fwd, clean, d)["kept"] - 0.8) < 0.01
+
+
+def test_the_registration_measure_reads_a_known_shift() -> None:
+    """bench/lone_defect.py's registration line: the same frame as its own second look sits 0 px
+    off; the look moved by 2 rows reads 2 px off (the app's second look registers it back)."""
+    lone = load_bench("lone_defect")
+    clean, fwd, _bwd, _d = lone.make_case("white", 1)
+    off, followed = lone.registered(fwd, fwd)
+    assert off < 1e-9 and not followed
+    moved = np.roll(fwd, 2, axis=0)
+    off, _ = lone.registered(fwd, moved)
+    assert abs(off - 2.0) < 0.2
+    rows = [{"kind": "white", "registered_off": v, "followed": False} for v in (0.1, 1.5)]
+    assert "white median 0.80 px, 1 px or more on 1 of 2 (max 1.50)" in lone.registration_summary(rows)
