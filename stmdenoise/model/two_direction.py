@@ -89,12 +89,16 @@ per-strip levels) the tiles see the short periods only since version 2.24
 (:func:`~stmdenoise.model.long_periods.short_periods`, their power and noise too): a strong long
 period, through the tile's window, no longer fills its first bins and holds its gain up there, so
 the noise next to it goes (candidate CU). The periods longer than a quarter of the field go through
-the tiles on their own, with the gain the whole frame's tiles give them.
+the tiles on their own, with the gain the whole frame's tiles give them, floored as below (version
+2.35).
 
 **A lone feature's longest periods kept by its own tile's gain** (:mod:`stmdenoise.model.local_floor`,
 version 2.24): below 5 cycles per tile each tile's gain is raised to the tile's own Wiener gain
 where its power stands far above the noise, the forward frame's tile alone (no look: cross-fitting
 holds), the noise put on the 64-row tile's scale; where the put-back runs (candidates CY, CZ).
+Since version 2.35 the periods longer than a quarter of the field get the same floor: with the
+whole frame's gain alone, slow line noise the two directions record differently swamped a lone
+defect's own longest periods and left it in a moat with a ring beyond it (candidate DQ).
 
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
@@ -539,8 +543,6 @@ def two_direction_wiener(
             look_block = short_periods(look_block)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid
         band_energy = float(np.sum(band_window(band) ** 2))  # the noise tiles' window energy
-        # where a second look is read (not a feedback-error current), each tile's own gain keeps a
-        # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
         # the noise tiles are `band` rows high, the filter's TILE: their noise on its tiles' scale
         to_tile = float(np.sum(WINDOW**2)) / band_energy
 
@@ -554,7 +556,8 @@ def two_direction_wiener(
                 for g, n in zip(shared, noise, strict=True)
             ]
 
-        # a lone feature's longest periods in its own tile kept by that tile's gain (CY, CZ)
+        # where a second look is read (not a feedback-error current), each tile's own gain keeps a
+        # lone feature's longest periods in it (model.local_floor, candidates CY, CZ)
         kept_by = filter_tiles_each(lev_t, floored(tile_gains, tile_noise), cancel)
         looked_by = [] if look_block is None else filter_tiles_each(look_block, tile_gains, cancel)
         if split:  # the longest periods: the tiles' gain as the whole frame gives it, floored as
