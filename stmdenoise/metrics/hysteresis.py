@@ -40,7 +40,7 @@ from stmdenoise.metrics.registration import levelled, overlap
 from stmdenoise.processing.shift import whole_pixels
 from stmdenoise.processing.spectrum import hann_1d
 
-__all__ = ["MIN_PEAK_CORRELATION", "FastAxisWarp", "fast_axis_warp", "follow"]
+__all__ = ["MIN_PEAK_CORRELATION", "MIN_SPAN", "FastAxisWarp", "fast_axis_warp", "follow"]
 
 Array = NDArray[np.float64]
 
@@ -54,6 +54,11 @@ OUTLIER_PX = 2.0
 EDGE_SCALE_PX = 2.0
 #: Smallest displacement (px) from the rigid offset, somewhere along the line, worth following.
 MIN_DISPLACEMENT_PX = 1.0
+#: Smallest share of the line the windows the fit keeps must span (first centre to last): a
+#: displacement that varies along the line is measured along it, not extrapolated from one place.
+#: On a flat terrace with one defect, the windows over the defect alone (a fifth of the line) gave
+#: a quadratic of -5 to +2 px on a pair without hysteresis (docs/model-selection.md, candidate DR).
+MIN_SPAN = 0.5
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,8 @@ def _window_peaks(a: Array, b: Array, sx: int, width: int) -> list[tuple[float, 
 
 def _fit(peaks: list[tuple[float, float, float]], cols: int) -> Array | None:
     """A quadratic in the column through the peaks, weighted by their correlation, refitted
-    once without those more than :data:`OUTLIER_PX` off; None with fewer than MIN_WINDOWS."""
+    once without those more than :data:`OUTLIER_PX` off; None with fewer than MIN_WINDOWS, or
+    where the windows it keeps span less than :data:`MIN_SPAN` of the line."""
     if len(peaks) < MIN_WINDOWS:
         return None
     p = np.asarray(peaks)
@@ -162,6 +168,8 @@ def _fit(peaks: list[tuple[float, float, float]], cols: int) -> Array | None:
         p, u = p[keep], u[keep]
         if len(p) < MIN_WINDOWS:
             return None
+    if float(u.max() - u.min()) < MIN_SPAN:
+        return None
     # not extrapolated: beyond the outermost windows' centres the fit holds its end values
     return np.asarray(np.polyval(coef, np.clip(np.arange(cols) / cols, u.min(), u.max())))
 
