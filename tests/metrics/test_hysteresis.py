@@ -137,3 +137,22 @@ def test_with_a_strongly_bowed_scanner_the_two_direction_filter_keeps_the_grain_
     masks = band_masks(fwd.shape, default_bands(PX, fwd.shape), PX)
     errors = true_errors(np.asarray(out.data) * 1e10, fwd, truth, masks)
     assert errors[0] < 0.6 and max(errors[1:]) < 1.0, errors
+
+
+def test_windows_over_one_defect_alone_are_not_a_displacement_across_the_line() -> None:
+    """Candidate DR: a flat terrace with one defect (bench/lone_defect.py's scene, independent slow
+    line noise, seed 1) and no hysteresis gave four windows with a clear peak, all over the defect
+    (a fifth of the line), and a quadratic of -5 to +2 px across the line; now no warp. Windows
+    across the line are still fitted."""
+    from stmdenoise.metrics import hysteresis
+    from stmdenoise.metrics.registration import register_frames, trace_retrace_max_shift
+    from tests.bench_loader import load_bench
+
+    _clean, fwd, bwd, _d = load_bench("lone_defect").make_case("lines-indep", 1)
+    offset = register_frames(fwd, bwd, max_shift=trace_retrace_max_shift(fwd.shape))
+    assert fast_axis_warp(fwd, bwd, offset) is None
+    bunched = [(64.0, -6.2, 0.4), (80.0, -0.2, 0.9), (96.0, 0.2, 0.9), (112.0, 2.4, 0.8)]
+    assert hysteresis._fit(bunched, 255) is None
+    spread = [(c, 3.0 * np.sin(np.pi * c / 255), 0.8) for c in (16.0, 64.0, 112.0, 160.0, 208.0, 240.0)]
+    fitted = hysteresis._fit(spread, 255)
+    assert fitted is not None and fitted.max() > 2.5
