@@ -84,6 +84,8 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
             for v in ("", "si7x7,cu111", "x")
         ),
         *(("--pixel-sizes", v, "--pixel-sizes must be") for v in ("x", "0", "-1", "nan", "50")),
+        # a surface's seeds stay its own: with 2 draws, an offset of 99 would reach the next surface's
+        *(("--seed-offset", v, "--seed-offset must be 0 to") for v in ("-1", "99")),
     ],
 )
 def test_bad_options_are_refused_with_their_reason(
