@@ -531,9 +531,39 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"{harmed['single_delivered_true']} (the raw scan on {refused} of them: the gain would remove a "
         f"lattice, or more than the noise neighbouring lines show{quiet}). Scars named by the verdict "
         f"(none drawn here): {sum(r['scars_named'] > 0 for r in rows)} of {len(rows)} cases. "
-        f"{_seams_summary(rows)} "
+        f"{_seams_summary(rows)} {_judge_summary(rows)} "
         f"{_registration_summary(rows)} "
         f"{_heights_summary(rows)} {_features_summary(rows)} {_paired_summary(rows)}"
+    )
+
+
+#: A judge's choice further from the truth than the closest it could have made by more than this
+#: (relative to raw's error) counts as a wrong choice in :func:`_judge_summary`.
+REGRET = 0.005
+
+
+def _judge_summary(rows: list[dict[str, Any]]) -> str:
+    """The do-no-harm judge's choice against the truth: what is delivered minus the closest of what
+    it could deliver (the two-direction output, the single-frame output where the gain ran, the
+    best Gaussian of :data:`ORACLE_SIGMAS`, the raw scan); an estimate that favours one output
+    (docs/model-selection.md, candidate DS) shows here as wrong choices."""
+    regret = []
+    for r in rows:
+        best = min(r["model_true"][0], r["single_true"][0], r["oracle_true"][0], 1.0)
+        regret.append(r["delivered_true"][0] - best)
+    v = np.array(regret)
+    k = int(np.argmax(v))
+    w = rows[k]
+    worst = (
+        f"; worst +{v[k]:.4f} ({w['surface']}, {w['px_A']:g} Å/px, noise {w['noise']:g}, {w['scanner']}, "
+        f"seed {w['seed']}: {w['delivered']} delivered)"
+        if v[k] > REGRET
+        else ""
+    )
+    return (
+        f"The judge against the truth: what is delivered minus the closest of the two-direction output, "
+        f"the single-frame output, the best Gaussian and the raw scan, mean {v.mean():+.4f}; more than "
+        f"{REGRET:g} on {int((v > REGRET).sum())} of {len(rows)} cases{worst}."
     )
 
 

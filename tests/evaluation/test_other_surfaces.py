@@ -54,6 +54,13 @@ def test_one_case_runs_through_the_checked_path_with_the_truth() -> None:
     assert "cases" in text and "Registration of the backward frame" in text
     assert row["scars_named"] == 0 and "Scars named by the verdict (none drawn here): 0 of 1" in text
     assert row["seams_named"] is False and "Seams named by the verdict: 0 of 1 cases" in text
+    # the judge's choice against the truth: a delivered output further than the closest choice
+    assert "The judge against the truth:" in text
+    overall = {"model_true": 0.1, "single_true": 0.3, "oracle_true": 0.2, "delivered_true": 0.3}
+    wrong = {**row, **{k: [v, *row[k][1:]] for k, v in overall.items()}, "delivered": "model, single frame"}
+    judged = other._judge_summary([wrong, {**wrong, "delivered_true": [0.1]}])
+    assert "mean +0.1000; more than 0.005 on 1 of 2 cases; worst +0.2000 (si7x7, 1 Å/px" in judged
+    assert "model, single frame delivered)" in judged
     seamed = other.summary([{**row, "seams_named": True, "model_seam": 4.25}, row])
     assert (
         "Seams named by the verdict: 1 of 2 cases; largest band-boundary ratio of a model output 4.2"
