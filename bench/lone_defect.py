@@ -32,6 +32,10 @@ lines' medians (line offsets are not halos):
     the whole frame's error variance over the raw frame's, lines included (what slow line noise the
     filter removes counts here).
 
+The same three measures of the forward frame's single-frame output (the model on that frame alone,
+what the judge can deliver in the two-direction output's place), means per texture: what a judge
+that prefers it trades (docs/model-selection.md, candidate DT).
+
 Registration: how far the app's second look (``stmdenoise.metrics.second_look``) puts the backward
 frame from where it truly sits (the same place here), and whether it made the look follow a piezo
 hysteresis the scene does not have (summary line). A lone smooth defect gives the
@@ -146,6 +150,13 @@ def outputs(den: Denoiser, fwd: np.ndarray, bwd: np.ndarray) -> tuple[np.ndarray
     return model, delivered, checked.verdict.delivered
 
 
+def single_frame(den: Denoiser, fwd: np.ndarray) -> np.ndarray:
+    """The model's output for the forward frame alone (Å): the single-frame output the judge can
+    deliver in place of the two-direction one (the raw frame where the plan declines it)."""
+    alone = den.denoise_checked(_pair(fwd, fwd)[0])
+    return fwd if alone.model is None else np.asarray(alone.model.data, dtype=np.float64) / ANGSTROM
+
+
 def error_map(out: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """``out`` minus the truth, each line's median removed, smoothed by a 2 px Gaussian."""
     e = out - clean
@@ -176,6 +187,7 @@ def run_case(den: Denoiser, kind: str, seed: int) -> dict[str, Any]:
     return {
         "kind": kind, "seed": seed, **d, "delivered": what, "registered_off": off, "followed": followed,
         "model": measures(model, fwd, clean, d), "app": measures(delivered, fwd, clean, d),
+        "single": measures(single_frame(den, fwd), fwd, clean, d),
     }  # fmt: skip
 
 
@@ -213,8 +225,22 @@ def summary(rows: list[dict[str, Any]]) -> str:
         "Means per noise texture (halo: 0 = none drawn; kept: 1 = the defect whole; err: raw = 1):\n\n"
         + "\n".join(lines)
         + "\n\n"
+        + single_summary(rows)
+        + "\n\n"
         + registration_summary(rows)
     )
+
+
+def single_summary(rows: list[dict[str, Any]]) -> str:
+    """The single-frame output's means per texture: what the judge trades for overall error when it
+    delivers that output instead (docs/model-selection.md, candidate DT)."""
+    parts = []
+    for kind in KINDS:
+        sel = [r["single"] for r in rows if r["kind"] == kind and "single" in r]
+        if sel:
+            means = [statistics.fmean(m[k] for m in sel) for k in ("halo", "kept", "err")]
+            parts.append(f"{kind} {means[0]:.4f} / {means[1]:.4f} / {means[2]:.4f}")
+    return "The forward frame alone (the single-frame output), halo / kept / err: " + "; ".join(parts) + "."
 
 
 def registration_summary(rows: list[dict[str, Any]]) -> str:
