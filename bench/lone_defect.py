@@ -207,6 +207,11 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _means(measured: list[dict[str, float]]) -> list[float]:
+    """The mean ``halo``, ``kept`` and ``err`` over ``measured`` (outputs of :func:`measures`)."""
+    return [statistics.fmean(m[k] for m in measured) for k in ("halo", "kept", "err")]
+
+
 def summary(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| noise | cases | model halo | model kept | model err | delivered halo | delivered kept "
@@ -217,9 +222,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
         sel = [r for r in rows if r["kind"] == kind]
         if not sel:
             continue
-        cells = [
-            statistics.fmean(r[w][k] for r in sel) for w in ("model", "app") for k in ("halo", "kept", "err")
-        ]
+        cells = _means([r["model"] for r in sel]) + _means([r["app"] for r in sel])
         lines.append(f"| {kind} | {len(sel)} | " + " | ".join(f"{v:.4f}" for v in cells) + " |")
     return (
         "Means per noise texture (halo: 0 = none drawn; kept: 1 = the defect whole; err: raw = 1):\n\n"
@@ -238,8 +241,7 @@ def single_summary(rows: list[dict[str, Any]]) -> str:
     for kind in KINDS:
         sel = [r["single"] for r in rows if r["kind"] == kind and "single" in r]
         if sel:
-            means = [statistics.fmean(m[k] for m in sel) for k in ("halo", "kept", "err")]
-            parts.append(f"{kind} {means[0]:.4f} / {means[1]:.4f} / {means[2]:.4f}")
+            parts.append(f"{kind} " + " / ".join(f"{v:.4f}" for v in _means(sel)))
     return "The forward frame alone (the single-frame output), halo / kept / err: " + "; ".join(parts) + "."
 
 
