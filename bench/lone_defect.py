@@ -59,7 +59,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -112,12 +112,17 @@ def make_case(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     )
 
 
+def line_error(out: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """``out`` minus the truth, each line's median removed (line offsets are not halos)."""
+    e = out - clean
+    return np.asarray(e - np.median(e, axis=1, keepdims=True))
+
+
 def measures(out: np.ndarray, raw: np.ndarray, clean: np.ndarray, d: dict[str, float]) -> dict[str, float]:
     """``halo``, ``kept`` and ``err`` (module docstring) of ``out``."""
     yy, xx = np.mgrid[0 : out.shape[0], 0 : out.shape[1]]
     r = np.hypot(yy - d["cy"], xx - d["cx"])
-    e = out - clean
-    e = e - np.median(e, axis=1, keepdims=True)
+    e = line_error(out, clean)
     rings = [float(np.mean(e[(r >= a) & (r < a + 3)])) for a in np.arange(2 * d["width"], 70, 3)]
     core = r < 2 * d["width"]
     kept = float(np.sum(out[core] - np.median(out)) / np.sum(clean[core] - np.median(clean)))
@@ -125,9 +130,12 @@ def measures(out: np.ndarray, raw: np.ndarray, clean: np.ndarray, d: dict[str, f
     return {"halo": max(abs(v) for v in rings) / abs(d["height"]), "kept": kept, "err": err}
 
 
+def _scan(a: np.ndarray, direction: Literal["forward", "backward"] = "forward") -> Scan:
+    return Scan(a * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m", direction=direction)
+
+
 def _pair(fwd: np.ndarray, bwd: np.ndarray) -> tuple[Scan, Scan]:
-    f = Scan(fwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m")
-    return f, Scan(bwd * ANGSTROM, pixel_size=(PX, PX), channel="Z", unit="m", direction="backward")
+    return _scan(fwd), _scan(bwd, "backward")
 
 
 def registered(fwd: np.ndarray, bwd: np.ndarray) -> tuple[float, bool]:
@@ -153,14 +161,13 @@ def outputs(den: Denoiser, fwd: np.ndarray, bwd: np.ndarray) -> tuple[np.ndarray
 def single_frame(den: Denoiser, fwd: np.ndarray) -> np.ndarray:
     """The model's output for the forward frame alone (Å): the single-frame output the judge can
     deliver in place of the two-direction one (the raw frame where the plan declines it)."""
-    alone = den.denoise_checked(_pair(fwd, fwd)[0])
+    alone = den.denoise_checked(_scan(fwd))
     return fwd if alone.model is None else np.asarray(alone.model.data, dtype=np.float64) / ANGSTROM
 
 
 def error_map(out: np.ndarray, clean: np.ndarray) -> np.ndarray:
-    """``out`` minus the truth, each line's median removed, smoothed by a 2 px Gaussian."""
-    e = out - clean
-    return np.asarray(gaussian_filter(e - np.median(e, axis=1, keepdims=True), 2.0))
+    """:func:`line_error` smoothed by a 2 px Gaussian."""
+    return np.asarray(gaussian_filter(line_error(out, clean), 2.0))
 
 
 def draw(den: Denoiser, path: Path, title: str) -> None:
