@@ -41,9 +41,11 @@ from scipy import fft
 from scipy.ndimage import maximum_filter
 
 from stmdenoise.model.fine_levels import sine
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO
 
 __all__ = [
     "LINE_COHERENCE",
+    "ISOLATION",
     "LINE_OVER_NOISE",
     "MAX_LINES",
     "Lines",
@@ -67,6 +69,11 @@ MAX_LINES = 24
 PAD = 2
 #: Width, in bins of the frame's grid, of the noise median around a line.
 BACKGROUND = 5
+#: A line stands this many times above the highest power 2 to 2.5 bins of the frame's grid around
+#: it (the square ring of 4-5 padded bins): a sinusoid under the sine window reaches 225, a point of
+#: a ring of standing waves, a streak from a step or a row of line noise a few. The periodic-detail
+#: ratio of :data:`~stmdenoise.processing.spectrum.PERIODIC_PEAK_RATIO` (candidate EB).
+ISOLATION = PERIODIC_PEAK_RATIO
 #: Lines nearer the origin than this many bins of the frame's grid are left to the filter (a tilt,
 #: a bow: not periodic).
 NEAR_ORIGIN = 1.5
@@ -100,6 +107,17 @@ def _local_median(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], size
     return np.asarray(np.median(w[r, c].reshape(len(rows), -1), axis=1))
 
 
+def _ring_max(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], inner: int, outer: int) -> Array:
+    """The largest value of ``w`` at Chebyshev distance ``inner`` to ``outer`` from each (row, col),
+    wrapped."""
+    off = np.arange(-outer, outer + 1)
+    dy, dx = np.meshgrid(off, off, indexing="ij")
+    ring = np.maximum(np.abs(dy), np.abs(dx)) >= inner
+    r = (rows[:, None] + dy[ring][None, :]) % w.shape[0]
+    c = (cols[:, None] + dx[ring][None, :]) % w.shape[1]
+    return np.asarray(w[r, c].max(axis=1))
+
+
 def _parabolic(m: float, z: float, p: float) -> float:
     """The offset (bins) of a parabola's vertex through (-1, m), (0, z), (1, p)."""
     d = m - 2.0 * z + p
@@ -126,6 +144,9 @@ def _peaks(a: Array, difference: Array, min_period: float) -> Array:
     rows, cols = np.nonzero(peak)
     if rows.size:
         keep = spec[rows, cols] > LINE_OVER_NOISE * _local_median(noise, rows, cols, size)
+        rows, cols = rows[keep], cols[keep]
+    if rows.size:  # isolated: no ring, streak or row of noise (candidate EB)
+        keep = spec[rows, cols] > ISOLATION * _ring_max(spec, rows, cols, 2 * PAD, 2 * PAD + PAD // 2)
         rows, cols = rows[keep], cols[keep]
     order = np.argsort(spec[rows, cols])[::-1][:MAX_LINES]
     out = []
