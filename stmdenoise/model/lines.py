@@ -4,9 +4,9 @@ A moiré, a reconstruction or an atomic lattice puts a few sharp peaks into a sc
 stand hundreds to thousands of times above the noise around them. Every Fourier filter of the
 two-direction Wiener (:mod:`stmdenoise.model.two_direction`) reads its power under a window and
 multiplies a transform of a frame that is not periodic: a strong peak leaks over neighbouring bins,
-holds the gain up there and keeps the noise in them (the frame-grid filter's ``1 - N / P`` near a
-moiré's 110 px fundamentals, docs/model-selection.md, candidate "daw" and the s37 probes), and the
-tiles' gain takes part of the peak's own leakage, which is surface. Here such lines are fitted as
+holds the gain up there and keeps the noise in them (the frame-grid filter's ``1 - N / P`` beside a
+moiré's fundamentals, docs/model-selection.md, candidate "daw" and the s37 probes), and the tiles'
+gain takes part of the peak's own leakage, which is surface. Here such lines are fitted as
 sinusoids (frequency off the grid, amplitude and phase by least squares under the sine window),
 subtracted from the frame and from its second look before the filter runs, and added back to its
 output whole: the filter then sees a frame without them, and the lines keep their own shape.
@@ -16,10 +16,14 @@ of them), so a stripe of interference in one direction stays noise for the filte
 periods of :data:`~stmdenoise.processing.spectrum.RESOLUTION` and more (finer than a tip resolves,
 a peak is noise); only peaks :data:`LINE_OVER_NOISE` times the noise density around them (the
 median of forward minus backward's, each frame's half), so the few coefficients of the fit carry
-under a per cent of noise. The same fitted field is subtracted from both looks, so forward minus
-backward, whence every noise spectrum comes, is unchanged (cross-fitting holds; the gate reads the
-backward frame through one coefficient per line). Ours (docs/model-selection.md, candidate EA); the
-removal of line components before a spectral estimate is Thomson's (Proc. IEEE 70, 1982).
+under a per cent of noise; and only peaks that stand alone, :data:`ISOLATION` times everything 2
+to 2.5 bins around them: a ring of standing waves, the streak of a step or a row of line noise both
+directions share pass the threshold and the gate as easily, and fitting their points as sinusoids
+changed real scans (candidate EA; the isolation is candidate EB's). The same fitted field is
+subtracted from both looks, so forward minus backward, whence every noise spectrum comes, is
+unchanged (cross-fitting holds; the gate reads the backward frame through one coefficient per
+line). Ours (docs/model-selection.md, candidates EA and
+EB); the removal of line components before a spectral estimate is Thomson's (Proc. IEEE 70, 1982).
 
 >>> import numpy as np
 >>> yy, xx = np.mgrid[0:96, 0:128]

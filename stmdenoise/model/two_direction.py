@@ -100,6 +100,14 @@ Since version 2.35 the periods longer than a quarter of the field get the same f
 whole frame's gain alone, slow line noise the two directions record differently swamped a lone
 defect's own longest periods and left it in a moat with a ring beyond it (candidate DQ).
 
+**Sharp periodic peaks kept out of the filter** (:mod:`stmdenoise.model.lines`, version 2.37,
+candidates EA and EB): a lattice's or a superstructure's peaks that stand hundreds of times above
+the noise, alone in the spectrum (30x everything 2-2.5 bins around them: not a ring of standing
+waves, a step's streak or a row of line noise) and shared by both looks, are fitted as sinusoids,
+subtracted from both frames before everything above and added back to the output whole: through
+the filters' windows they held the gain up where only noise is. The same field leaves both looks,
+so forward minus backward is unchanged. Not for a feedback-error current, nor without a pixel size.
+
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
@@ -164,6 +172,7 @@ from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_
 from stmdenoise.model.two_direction_gain import SMOOTH, class_gains, wiener_gain
 from stmdenoise.model.two_direction_notices import (
     KIND,
+    LINES_NOTICE,
     LOOK_SHRUNK_NOTICE,
     LOUDER_ROWS_NOTICE,
     NOISE_SHARE_NOTICE,
@@ -179,6 +188,7 @@ from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave, fine_sect
 __all__ = [
     "BAND",
     "KIND",
+    "LINES_NOTICE",
     "LOOK_SHRUNK_NOTICE",
     "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
@@ -455,7 +465,9 @@ def two_direction_wiener(
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used, ``louder_rows``: the
         two parities' factors where one is not 1, and ``put_back``: the share of the frame's pixels
-        given back some of what the filter removed, where any was.
+        given back some of what the filter removed, where any was, and ``lines``: how many
+        lines both looks share were kept out of the filter and added back
+        (:mod:`stmdenoise.model.lines`), where any were.
 
     Returns
     -------

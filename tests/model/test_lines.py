@@ -8,15 +8,15 @@ import numpy as np
 from stmdenoise.model.lines import Lines, evaluate, fit, shared_lines
 from stmdenoise.model.two_direction import two_direction_wiener
 
-PX = 0.2e-10  # a fine grid: 2 Å is 10 px
+PX = 0.5e-10  # 2 Å is 4 px
 
 
 def _moire(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Three waves of 109-112 px, 120 degrees apart, at off-grid frequencies (as a moiré's
-    fundamentals on a 256 px frame), plus a 2.46 Å lattice too weak to be a line."""
+    """Three waves of 43-46 px, 120 degrees apart, at off-grid frequencies (a 22 Å moiré's
+    fundamentals on a 0.5 Å/px grid)."""
     yy, xx = np.mgrid[0:n, 0:n].astype(float)
     out = np.zeros((n, n))
-    for i, period in enumerate((109.3, 110.7, 111.9)):
+    for i, period in enumerate((43.3, 44.7, 45.9)):
         t = np.deg2rad(17.0 + 120.0 * i)
         out += 0.6 * np.cos(2 * np.pi * (np.cos(t) * xx + np.sin(t) * yy) / period + rng.uniform(0, 6.28))
     return out
@@ -56,20 +56,19 @@ def test_a_moire_s_fundamentals_are_found_and_a_stripe_in_one_direction_is_not()
     clean = _moire(n, rng)
     yy, xx = np.mgrid[0:n, 0:n].astype(float)
     stripe = 0.4 * np.cos(2 * np.pi * (xx / 14.0 + yy / 61.0))
-    fine = 0.4 * np.cos(2 * np.pi * xx / 4.3)  # 0.86 Å: in both looks, finer than a tip resolves
+    fine = 0.4 * np.cos(2 * np.pi * xx / 3.1)  # 1.55 Å: in both looks, finer than a tip resolves
     fwd = clean + stripe + fine + rng.normal(0, 0.1, (n, n))
     bwd = clean + fine + rng.normal(0, 0.1, (n, n))
     found = shared_lines(fwd, fwd - bwd, 2e-10 / PX)
     periods = sorted(1.0 / np.hypot(*f) for f in found.freqs)
     assert len(periods) == 3
-    np.testing.assert_allclose(periods, [109.3, 110.7, 111.9], rtol=1e-2)
+    np.testing.assert_allclose(periods, [43.3, 44.7, 45.9], rtol=1e-2)
 
 
 def test_the_filter_keeps_a_moire_whole_and_removes_the_noise_its_leakage_held() -> None:
-    """On the fine grid the 110 px fundamentals leak into the frame-grid filter's P and hold its gain
-    up where only noise is (docs/model-selection.md, the s37 probes): with the lines out first the
-    output is closer to the truth (here 0.8x the error before EA or less), and forward minus
-    backward, every noise spectrum's source, is what it was."""
+    """Strong fundamentals leak through the filters' windows and hold their gain up where only noise
+    is (docs/model-selection.md, candidates EA, EB): with the lines out first the output is closer
+    to the truth (here 0.8x the error without them or less)."""
     n = 256
     errors = []
     for seed in (4, 5):
@@ -95,3 +94,43 @@ def test_without_strong_lines_the_filter_is_as_before() -> None:
     assert "lines" not in report
     assert len(shared_lines(fwd, fwd - bwd, 2.0).freqs) == 0
     assert np.isfinite(out).all()
+
+
+def test_a_ring_of_standing_waves_and_a_step_are_not_lines() -> None:
+    """Candidate EB: standing waves around a few scatterers put a ring into the spectrum, a step a
+    streak through the origin; both looks share them and they stand far above the noise, but no
+    point of them stands alone (30x everything 2-2.5 bins around it): nothing is taken, where
+    EA's threshold and gate alone took a ring's points and a step's streak on real scans."""
+    n = 256
+    rng = np.random.default_rng(8)
+    yy, xx = np.mgrid[0:n, 0:n].astype(float)
+    waves = np.zeros((n, n))
+    for cy, cx in rng.uniform(20, n - 20, size=(6, 2)):
+        r = np.hypot(yy - cy, xx - cx) + 1.0
+        waves += np.cos(2 * np.pi * r / 14.7) / np.sqrt(r)  # 14.7 px: Cu(111)'s 15 Å at 1 Å/px
+    step = np.where(xx + 0.3 * yy > 140.0, 1.0, 0.0)
+    for clean in (waves, step):
+        fwd = clean + rng.normal(0, 0.01, (n, n))
+        bwd = clean + rng.normal(0, 0.01, (n, n))
+        assert len(shared_lines(fwd, fwd - bwd, 2.0).freqs) == 0
+
+
+def test_the_lines_kept_out_are_recorded_and_said() -> None:
+    """The step records how many lines were kept out of the filter; the verdict's notice says so."""
+    from stmdenoise.model.two_direction import BAND, KIND, LINES_NOTICE, describe_step
+
+    rng = np.random.default_rng(9)
+    clean = _moire(256, rng)
+    report: dict[str, object] = {}
+    two_direction_wiener(
+        clean + rng.normal(0, 0.15, clean.shape),
+        clean + rng.normal(0, 0.15, clean.shape),
+        (0.0, 0.0),
+        pixel_size=(PX, PX),
+        report=report,
+    )
+    params = {"generator": KIND, "noise_from": "backward", "band_rows": BAND, "lines": report["lines"]}
+    said = describe_step(params, strip=8)
+    assert report["lines"] == 3 and "3 sharp periodic peaks" in said and "added back whole" in said
+    assert "1 sharp periodic peak that" in describe_step({**params, "lines": 1}, strip=8)
+    assert LINES_NOTICE[:20] not in describe_step({**params, "lines": 0}, strip=8)
