@@ -100,6 +100,15 @@ Since version 2.35 the periods longer than a quarter of the field get the same f
 whole frame's gain alone, slow line noise the two directions record differently swamped a lone
 defect's own longest periods and left it in a moat with a ring beyond it (candidate DQ).
 
+**Sharp periodic peaks kept out of the filter** (:mod:`stmdenoise.model.lines`, version 2.37,
+candidates EA, EB and EC): a lattice's or a superstructure's peaks that stand hundreds of times above
+the noise, alone in the spectrum (30x everything 2-2.5 bins around them: not a ring of standing
+waves, a step's streak or a row of line noise) and shared by both looks, are fitted as sinusoids,
+subtracted from the frame (and each look's own fit from the look) before everything above and
+added back to the output whole: through the filters' windows they held the gain up where only noise
+is. Where the looks draw a line apart (a hysteresis) it is left to the filter (candidate EC). Not
+for a feedback-error current, nor without a pixel size.
+
 For the current of a scan recorded with the Z feedback on (:mod:`stmdenoise.io.feedback`)
 forward minus the stored backward frame is the feedback error, real signal: the caller passes the
 backward frame *negated* when that agrees with the forward one
@@ -151,6 +160,8 @@ from stmdenoise.model.fourier_tiles import (
     filter_rows,
     filter_tiles_each,
 )
+from stmdenoise.model.lines import Lines, evaluate, shared_lines
+from stmdenoise.model.lines import fit as fit_lines
 from stmdenoise.model.local_floor import local_floor
 from stmdenoise.model.long_periods import (
     long_periods,
@@ -163,6 +174,7 @@ from stmdenoise.model.put_back import cross_spread, give_back, look_cover, look_
 from stmdenoise.model.two_direction_gain import SMOOTH, class_gains, wiener_gain
 from stmdenoise.model.two_direction_notices import (
     KIND,
+    LINES_NOTICE,
     LOOK_SHRUNK_NOTICE,
     LOUDER_ROWS_NOTICE,
     NOISE_SHARE_NOTICE,
@@ -178,6 +190,7 @@ from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave, fine_sect
 __all__ = [
     "BAND",
     "KIND",
+    "LINES_NOTICE",
     "LOOK_SHRUNK_NOTICE",
     "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
@@ -297,6 +310,22 @@ def _block(x: Array, b: Array, offset: tuple[float, float]) -> _Block:
     # the longest run of rows the backward frame measured completely, inside the common rows
     run = complete_row_span(moved)
     return _Block(start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run])
+
+
+def _shared_lines(
+    x: Array, moved: Array, blk: _Block, frac: tuple[float, float], pixel_size: tuple[float, float] | None
+) -> Lines | None:
+    """The strong lines of ``x``'s complete rows both looks share (:func:`stmdenoise.model.lines.
+    shared_lines`, found on the block the two frames have in common, fitted on the levelled rows),
+    or None: none, or no pixel size to put :data:`RESOLUTION` on the grid."""
+    if pixel_size is None or moved.size == 0:
+        return None
+    start, stop, r0, r1, c0, c1 = blk.start, blk.stop, blk.r0, blk.r1, blk.c0, blk.c1
+    common = level_plane(x[r0:r1, c0:c1])
+    found = shared_lines(common, _shifted(level_plane(moved), *frac), RESOLUTION / min(pixel_size))
+    if not len(found.freqs):
+        return None
+    return Lines(found.freqs, fit_lines(level_plane(x[start:stop]), found.freqs))
 
 
 def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float]) -> int:
@@ -438,7 +467,9 @@ def two_direction_wiener(
     report : dict, optional
         Receives ``strip_levels``: whether the per-strip levels were used, ``louder_rows``: the
         two parities' factors where one is not 1, and ``put_back``: the share of the frame's pixels
-        given back some of what the filter removed, where any was.
+        given back some of what the filter removed, where any was, and ``lines``: how many
+        lines both looks share were kept out of the filter and added back
+        (:mod:`stmdenoise.model.lines`), where any were.
 
     Returns
     -------
@@ -467,6 +498,15 @@ def two_direction_wiener(
         raise TwoDirectionError(problem)
     start, stop, r0, r1, c0, c1, sy, sx, moved = blk
     fy, fx = offset[0] - sy, offset[1] - sx
+    # strong lines both looks share: out of both before the filter, back into the output after it
+    # (model.lines, candidate EA; not for a feedback-error current, nor without a pixel size)
+    lines = _shared_lines(x, moved, blk, (fy, fx), pixel_size) if coarse else None
+    if lines is not None:
+        x = x.copy()
+        x[start:stop] -= (in_frame := evaluate(lines, (stop - start, x.shape[1])))
+        # the look's own fit of the same lines: where it draws them a little apart (a subpixel
+        # misregistration), forward minus backward loses that too (candidate EC)
+        moved = moved - evaluate(Lines(lines.freqs, fit_lines(level_plane(moved), lines.freqs)), moved.shape)
     # bands counted from the first complete row of z; a band joins the noise estimate when all
     # its rows are in the common block
     bands, inside = _noise_bands(blk, band)
@@ -596,5 +636,9 @@ def two_direction_wiener(
             progress(p + 1, 2)
     if report is not None and given_back:
         report["put_back"] = round(given_back / lev.size, 4)
+    if lines is not None:
+        out[start:stop] += in_frame
+        if report is not None:
+            report["lines"] = len(lines.freqs)
     out[start:stop] = without_corners(out[start:stop], pixel_size, cancel)  # the output only (DG)
     return out

@@ -15,6 +15,7 @@ from stmdenoise.model.fourier_tiles import TILE
 
 __all__ = [
     "KIND",
+    "LINES_NOTICE",
     "LOOK_SHRUNK_NOTICE",
     "LOUDER_ROWS_NOTICE",
     "NOISE_SHARE_NOTICE",
@@ -77,6 +78,14 @@ PUT_BACK_NOTICE = (
     "{percent:.2g} % of the pixels."
 )
 
+#: Added to it where lines both directions share were fitted, kept out of the filter and added back
+#: (:mod:`stmdenoise.model.lines`, version 2.37).
+LINES_NOTICE = (
+    " {count} sharp periodic {peaks} that both directions share and that {stand} alone in the spectrum "
+    "(a lattice's or a superstructure's) {were} fitted as sine waves, kept out of the filter and added "
+    "back whole, so that the filter's windows do not spread {them} over the noise around {them}."
+)
+
 #: Added to it where the filter read a second look shown at a clearly higher contrast shrunk to the
 #: frame's (:mod:`stmdenoise.pairing`, version 2.13).
 LOOK_SHRUNK_NOTICE = (
@@ -98,7 +107,7 @@ def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
     """The do-no-harm verdict's notice of an output of this filter, from its processing step's
     ``params`` (``""`` for any other step): where the noise came from, and each adjustment the
     step records (per-strip levels on ``strip``-row strips, the frame's own share, louder rows, a
-    shrunk second look)."""
+    shrunk second look, what was put back, lines kept out of the filter)."""
     if params.get("generator") != KIND:
         return ""
     direction = str(params.get("noise_from", "other"))
@@ -124,4 +133,13 @@ def describe_step(params: Mapping[str, Any], *, strip: int) -> str:
         notice += LOOK_SHRUNK_NOTICE.format(direction=direction, ratio=shrunk)
     if (given := float(params.get("put_back", 0.0))) > 0.0:
         notice += PUT_BACK_NOTICE.format(percent=100.0 * given)
+    if (count := int(params.get("lines", 0))) > 0:
+        one = count == 1
+        notice += LINES_NOTICE.format(
+            count=count,
+            peaks="peak" if one else "peaks",
+            stand="stands" if one else "stand",
+            were="was" if one else "were",
+            them="it" if one else "them",
+        )
     return notice

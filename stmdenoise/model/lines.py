@@ -1,0 +1,248 @@
+"""Strong spectral lines taken out before the two-direction Wiener and put back after it (version 2.37).
+
+A moiré, a reconstruction or an atomic lattice puts a few sharp peaks into a scan's spectrum that
+stand hundreds to thousands of times above the noise around them. Every Fourier filter of the
+two-direction Wiener (:mod:`stmdenoise.model.two_direction`) reads its power under a window and
+multiplies a transform of a frame that is not periodic: a strong peak leaks over neighbouring bins,
+holds the gain up there and keeps the noise in them (the frame-grid filter's ``1 - N / P`` beside a
+moiré's fundamentals, docs/model-selection.md, candidate "daw" and the s37 probes), and the tiles'
+gain takes part of the peak's own leakage, which is surface. Here such lines are fitted as
+sinusoids (frequency off the grid, amplitude and phase by least squares under the sine window),
+subtracted from the frame (and from its second look, each look its own fit) before the filter
+runs, and added back to its output whole: the filter then sees a frame without them, and the
+lines keep their own shape.
+
+Only lines both looks share are taken (:data:`LINE_COHERENCE`: forward minus backward holds little
+of them), so a stripe of interference in one direction stays noise for the filter to remove; only
+periods of :data:`~stmdenoise.processing.spectrum.RESOLUTION` and more (finer than a tip resolves,
+a peak is noise); only peaks :data:`LINE_OVER_NOISE` times the noise density around them (the
+median of forward minus backward's, each frame's half), so the few coefficients of the fit carry
+under a per cent of noise; and only peaks that stand alone, :data:`ISOLATION` times everything 2
+to 2.5 bins around them: a ring of standing waves, the streak of a step or a row of line noise both
+directions share pass the threshold and the gate as easily, and fitting their points as sinusoids
+changed real scans (candidate EA; the isolation is candidate EB's). Each look then loses its own
+least-squares fit of those lines (same frequencies, its own coefficients), so forward minus
+backward, whence every noise spectrum comes, loses only what the two draw a little apart at them
+(the noise spectra read the backward frame's rows through two numbers per line, as the gates do);
+and a line is kept only where what that difference still holds round it is under
+:data:`LOOKS_APART` times the noise: where a piezo hysteresis draws a lattice differently in each
+direction the noise spectrum holds the difference, and with the line out of the frame the gain
+there would take the rest of the lattice with it (candidate EB took such lines on quiet scans and
+came out up to 3x the raw scan's error; the own fits and this gate are candidate EC's). Ours
+(docs/model-selection.md, candidates EA, EB and EC); the removal of line components before a
+spectral estimate is Thomson's (Proc. IEEE 70, 1982).
+
+>>> import numpy as np
+>>> yy, xx = np.mgrid[0:96, 0:128]
+>>> wave = np.cos(2 * np.pi * (yy / 37.3 + xx / 51.7))
+>>> rng = np.random.default_rng(1)
+>>> fwd, bwd = wave + rng.normal(0, 0.05, wave.shape), wave + rng.normal(0, 0.05, wave.shape)
+>>> found = shared_lines(fwd, bwd, 2.0)
+>>> len(found.freqs), bool(np.std(evaluate(found, fwd.shape) - wave) < 0.01)
+(1, True)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import fft
+from scipy.ndimage import maximum_filter
+
+from stmdenoise.model.fine_levels import sine
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO
+
+__all__ = [
+    "LINE_COHERENCE",
+    "ISOLATION",
+    "LINE_OVER_NOISE",
+    "LOOKS_APART",
+    "MAX_LINES",
+    "Lines",
+    "evaluate",
+    "fit",
+    "shared_lines",
+]
+
+Array = NDArray[np.float64]
+
+#: A line's power (sine-windowed periodogram of the frame, at its peak) over the noise density
+#: around it (the median of forward minus backward's over :data:`BACKGROUND` bins each way, halved:
+#: the frame's own share). Chosen on constructed scenes (docs/model-selection.md, candidate EA).
+LINE_OVER_NOISE = 300.0
+#: Most ``|c_d| / |2 c_f - c_d|`` of a line taken, ``c_f`` its coefficient in the frame and ``c_d``
+#: in forward minus backward: the two looks' coefficients differ by under 0.3 of their mean.
+LINE_COHERENCE = 0.3
+#: Most power forward minus backward may hold within 2 bins of the frame's grid round a line once
+#: each look's own fit of the lines is out of it, over the noise expected there: where the two
+#: looks draw a lattice differently (a piezo hysteresis moves it differently in each direction),
+#: the noise spectrum holds that difference and, with the line out of the frame, would take the rest
+#: of the lattice with it (candidate EC).
+LOOKS_APART = 4.0
+#: Most lines taken per frame, the strongest first.
+MAX_LINES = 24
+#: Zero padding of the detection spectrum (a peak between two bins is still found).
+PAD = 2
+#: Width, in bins of the frame's grid, of the noise median around a line.
+BACKGROUND = 5
+#: A line stands this many times above the highest power 2 to 2.5 bins of the frame's grid around
+#: it (the square ring of 4-5 padded bins): a sinusoid under the sine window reaches 225, a point of
+#: a ring of standing waves, a streak from a step or a row of line noise a few. The periodic-detail
+#: ratio of :data:`~stmdenoise.processing.spectrum.PERIODIC_PEAK_RATIO` (candidate EB).
+ISOLATION = PERIODIC_PEAK_RATIO
+#: Lines nearer the origin than this many bins of the frame's grid are left to the filter (a tilt,
+#: a bow: not periodic).
+NEAR_ORIGIN = 1.5
+
+
+class Lines(NamedTuple):
+    """Fitted lines: ``freqs`` (K, 2) in cycles per pixel (slow axis, fast axis), ``coefs`` (K,)
+    complex, each line ``Re(c exp(2 pi i (fy y + fx x)))`` with y, x counted from ``origin``."""
+
+    freqs: Array
+    coefs: NDArray[np.complex128]
+    origin: tuple[float, float] = (0.0, 0.0)
+
+
+def _window(shape: tuple[int, int]) -> tuple[Array, Array]:
+    return sine(shape[0]), sine(shape[1])
+
+
+def _centred(a: Array, wy: Array, wx: Array) -> Array:
+    """``a`` less its mean under the window."""
+    w = np.outer(wy, wx)
+    return np.asarray(a - float(np.sum(a * w) / np.sum(w)))
+
+
+def _local_median(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], size: int) -> Array:
+    """The median of ``w`` over the ``size`` x ``size`` window at each (row, col), wrapped (the
+    window of :func:`scipy.ndimage.median_filter` with that size), read only where asked."""
+    off = np.arange(size) - size // 2
+    r = (rows[:, None, None] + off[None, :, None]) % w.shape[0]
+    c = (cols[:, None, None] + off[None, None, :]) % w.shape[1]
+    return np.asarray(np.median(w[r, c].reshape(len(rows), -1), axis=1))
+
+
+def _ring_max(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], inner: int, outer: int) -> Array:
+    """The largest value of ``w`` at Chebyshev distance ``inner`` to ``outer`` from each (row, col),
+    wrapped."""
+    off = np.arange(-outer, outer + 1)
+    dy, dx = np.meshgrid(off, off, indexing="ij")
+    ring = np.maximum(np.abs(dy), np.abs(dx)) >= inner
+    r = (rows[:, None] + dy[ring][None, :]) % w.shape[0]
+    c = (cols[:, None] + dx[ring][None, :]) % w.shape[1]
+    return np.asarray(w[r, c].max(axis=1))
+
+
+def _parabolic(m: float, z: float, p: float) -> float:
+    """The offset (bins) of a parabola's vertex through (-1, m), (0, z), (1, p)."""
+    d = m - 2.0 * z + p
+    return 0.5 * (m - p) / d if d != 0.0 else 0.0
+
+
+def _peaks(a: Array, difference: Array, min_period: float) -> tuple[Array, Array]:
+    """Frequencies (K, 2) of the strong peaks of ``a`` (see the module), strongest first, and the
+    difference's windowed power expected around each (its local median over ln 2)."""
+    h, w = a.shape
+    wy, wx = _window((h, w))
+    win = np.outer(wy, wx)
+    spec = np.abs(fft.fft2(_centred(a, wy, wx) * win, s=(PAD * h, PAD * w))) ** 2
+    noise = np.abs(fft.fft2(_centred(difference, wy, wx) * win, s=(PAD * h, PAD * w))) ** 2 / 2.0
+    fy = np.fft.fftfreq(PAD * h)[:, None]
+    fx = np.fft.fftfreq(PAD * w)[None, :]
+    half = (fx > 0) | ((fx == 0) & (fy > 0))
+    far = np.hypot(fy * h, fx * w) >= NEAR_ORIGIN
+    resolved = np.hypot(fy, fx) * min_period <= 1.0
+    size = PAD * BACKGROUND * 2
+    # candidates: local maxima above the threshold over a floor no local median lies under (the
+    # noise's 1st percentile); the local median is then read at those points only
+    peak = (spec == maximum_filter(spec, size=2 * PAD + 1, mode="wrap")) & half & far & resolved
+    peak &= spec > LINE_OVER_NOISE * float(np.quantile(noise, 0.01))
+    rows, cols = np.nonzero(peak)
+    level = np.zeros(0)
+    if rows.size:
+        level = _local_median(noise, rows, cols, size)
+        keep = spec[rows, cols] > LINE_OVER_NOISE * level
+        rows, cols, level = rows[keep], cols[keep], level[keep]
+    if rows.size:  # isolated: no ring, streak or row of noise (candidate EB)
+        keep = spec[rows, cols] > ISOLATION * _ring_max(spec, rows, cols, 2 * PAD, 2 * PAD + PAD // 2)
+        rows, cols, level = rows[keep], cols[keep], level[keep]
+    order = np.argsort(spec[rows, cols])[::-1][:MAX_LINES]
+    out = []
+    for r, c in zip(rows[order], cols[order], strict=True):
+        z = np.log(spec[r, c])
+        dy = _parabolic(np.log(spec[(r - 1) % (PAD * h), c]), z, np.log(spec[(r + 1) % (PAD * h), c]))
+        dx = _parabolic(np.log(spec[r, (c - 1) % (PAD * w)]), z, np.log(spec[r, (c + 1) % (PAD * w)]))
+        out.append((float(fy[r, 0]) + dy / (PAD * h), float(fx[0, c]) + dx / (PAD * w)))
+    # the median of an exponential variable is ln 2 of its mean; the noise was halved (one frame)
+    expected = 2.0 * level[order] / np.log(2.0)
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2), np.asarray(expected, dtype=np.float64)
+
+
+def fit(a: Array, freqs: Array) -> NDArray[np.complex128]:
+    """Complex coefficients of the lines at ``freqs`` in ``a``: least squares under the sine window,
+    jointly (the window is separable, so the normal equations are sums along each axis)."""
+    h, w = a.shape
+    k = len(freqs)
+    if k == 0:
+        return np.zeros(0, dtype=np.complex128)
+    wy, wx = _window((h, w))
+    x = _centred(np.asarray(a, dtype=np.float64), wy, wx)
+    y_idx, x_idx = np.arange(h), np.arange(w)
+    # the basis e^{+i phi_k} and e^{-i phi_k}: 2K complex columns, each an outer product
+    f_all = np.concatenate([freqs, -freqs])
+    ey = np.exp(2j * np.pi * f_all[:, 0, None] * y_idx[None, :])  # (2K, h)
+    ex = np.exp(2j * np.pi * f_all[:, 1, None] * x_idx[None, :])  # (2K, w)
+    gy = (ey.conj() * wy) @ ey.T  # sum_y w e^{-i phi_j} e^{i phi_l}
+    gx = (ex.conj() * wx) @ ex.T
+    gram = gy * gx
+    along = x @ (ex.conj() * wx).T  # (h, 2K): each row's sum along the fast axis
+    rhs = np.sum((ey.conj() * wy).T * along, axis=0)
+    coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    # a real image: the e^{-i phi} coefficient is the conjugate of the e^{+i phi} one; their sum
+    # gives Re(c e^{i phi}) with c = 2 a_+
+    return np.asarray(coef[:k] + coef[k:].conj(), dtype=np.complex128)
+
+
+def evaluate(lines: Lines, shape: tuple[int, int], at: tuple[float, float] = (0.0, 0.0)) -> Array:
+    """The lines on a grid of ``shape`` whose first pixel lies at ``at`` (rows, columns) in the
+    lines' own coordinates (a subpixel shift is exact: each line is a sinusoid)."""
+    out = np.zeros(shape, dtype=np.float64)
+    y = np.arange(shape[0]) + at[0] - lines.origin[0]
+    x = np.arange(shape[1]) + at[1] - lines.origin[1]
+    for (fy, fx), c in zip(lines.freqs, lines.coefs, strict=True):
+        out += np.real(np.outer(c * np.exp(2j * np.pi * fy * y), np.exp(2j * np.pi * fx * x)))
+    return out
+
+
+def _around(w: Array, freqs: Array) -> Array:
+    """The mean of ``w`` (a padded periodogram) over the square of 2 bins of the frame's grid each
+    way round each frequency's nearest bin."""
+    rows = np.rint(freqs[:, 0] * w.shape[0]).astype(np.intp)
+    cols = np.rint(freqs[:, 1] * w.shape[1]).astype(np.intp)
+    off = np.arange(-2 * PAD, 2 * PAD + 1)
+    r = (rows[:, None, None] + off[None, :, None]) % w.shape[0]
+    c = (cols[:, None, None] + off[None, None, :]) % w.shape[1]
+    return np.asarray(w[r, c].reshape(len(freqs), -1).mean(axis=1))
+
+
+def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
+    """The strong lines of ``frame`` that its second look (registered onto it, same shape) shares,
+    with periods of ``min_period`` px or more, fitted on ``frame``: see the module."""
+    a = np.asarray(frame, dtype=np.float64)
+    b = np.asarray(look, dtype=np.float64)
+    d = a - b
+    freqs, expected = _peaks(a, d, min_period)
+    if len(freqs):
+        cf, cb = fit(a, freqs), fit(b, freqs)
+        cd = cf - cb  # the difference's coefficients (the fit is linear)
+        incoherence = np.abs(cd) / np.maximum(np.abs(cf + cb), 1e-300)
+        # what forward minus backward holds round each line once each look's own fit of the lines
+        # is out of it, over the noise expected there (candidate EC)
+        wy, wx = _window(a.shape)
+        rest = (_centred(d, wy, wx) - evaluate(Lines(freqs, cd), a.shape)) * np.outer(wy, wx)
+        left = _around(np.abs(fft.fft2(rest, s=(PAD * a.shape[0], PAD * a.shape[1]))) ** 2, freqs) / expected
+        freqs = freqs[(incoherence < LINE_COHERENCE) & (left < LOOKS_APART)]
+    return Lines(freqs, fit(a, freqs))
