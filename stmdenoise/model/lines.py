@@ -60,9 +60,11 @@ __all__ = [
     "LINE_OVER_NOISE",
     "LOOKS_APART",
     "MAX_LINES",
+    "SEARCH_SIDE",
     "Lines",
     "evaluate",
     "fit",
+    "search_window",
     "shared_lines",
 ]
 
@@ -92,6 +94,11 @@ BACKGROUND = 5
 #: a ring of standing waves, a streak from a step or a row of line noise a few. The periodic-detail
 #: ratio of :data:`~stmdenoise.processing.spectrum.PERIODIC_PEAK_RATIO` (candidate EB).
 ISOLATION = PERIODIC_PEAK_RATIO
+#: Lines are found on at most this many rows and columns of the block both frames cover (its
+#: centre), so that the 2x zero-padded transforms of the search stay within about 100 MB whatever
+#: the scan's size (a 4096² scan would need 8192² of them, 1 GB each); they are fitted on the whole
+#: frame. Every scan measured for the rule was smaller (docs/model-selection.md, candidate EC).
+SEARCH_SIDE = 1024
 #: Lines nearer the origin than this many bins of the frame's grid are left to the filter (a tilt,
 #: a bow: not periodic).
 NEAR_ORIGIN = 1.5
@@ -215,6 +222,20 @@ def evaluate(lines: Lines, shape: tuple[int, int], at: tuple[float, float] = (0.
     for (fy, fx), c in zip(lines.freqs, lines.coefs, strict=True):
         out += np.real(np.outer(c * np.exp(2j * np.pi * fy * y), np.exp(2j * np.pi * fx * x)))
     return out
+
+
+def search_window(shape: tuple[int, int]) -> tuple[slice, slice]:
+    """The centre of a block of ``shape``, at most :data:`SEARCH_SIDE` on each side.
+
+    >>> search_window((300, 5000))
+    (slice(0, 300, None), slice(1988, 3012, None))
+    """
+
+    def centre(n: int) -> slice:
+        low = max(0, (n - SEARCH_SIDE) // 2)
+        return slice(low, low + min(n, SEARCH_SIDE))
+
+    return centre(shape[0]), centre(shape[1])
 
 
 def _around(w: Array, freqs: Array) -> Array:

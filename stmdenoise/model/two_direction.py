@@ -160,7 +160,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_rows,
     filter_tiles_each,
 )
-from stmdenoise.model.lines import Lines, evaluate, shared_lines
+from stmdenoise.model.lines import Lines, evaluate, search_window, shared_lines
 from stmdenoise.model.lines import fit as fit_lines
 from stmdenoise.model.local_floor import local_floor
 from stmdenoise.model.long_periods import (
@@ -316,13 +316,16 @@ def _shared_lines(
     x: Array, moved: Array, blk: _Block, frac: tuple[float, float], pixel_size: tuple[float, float] | None
 ) -> Lines | None:
     """The strong lines of ``x``'s complete rows both looks share (:func:`stmdenoise.model.lines.
-    shared_lines`, found on the block the two frames have in common, fitted on the levelled rows),
+    shared_lines`, found on the block the two frames have in common, at most its central
+    :data:`~stmdenoise.model.lines.SEARCH_SIDE` rows and columns, fitted on the levelled rows),
     or None: none, or no pixel size to put :data:`RESOLUTION` on the grid."""
     if pixel_size is None or moved.size == 0:
         return None
     start, stop, r0, r1, c0, c1 = blk.start, blk.stop, blk.r0, blk.r1, blk.c0, blk.c1
     common = level_plane(x[r0:r1, c0:c1])
-    found = shared_lines(common, _shifted(level_plane(moved), *frac), RESOLUTION / min(pixel_size))
+    look = _shifted(level_plane(moved), *frac)
+    part = search_window((common.shape[0], common.shape[1]))  # memory bounded on a large scan
+    found = shared_lines(common[part], look[part], RESOLUTION / min(pixel_size))
     if not len(found.freqs):
         return None
     return Lines(found.freqs, fit_lines(level_plane(x[start:stop]), found.freqs))

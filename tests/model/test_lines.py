@@ -158,3 +158,21 @@ def test_a_lattice_the_two_looks_draw_apart_is_left_to_the_filter() -> None:
     # the same lattice drawn alike in both looks (a rigid 0.3 px misregistration only) is taken
     bwd = lattice(xx + 0.3) + rng.normal(0, 0.03, (n, n))
     assert len(shared_lines(fwd, bwd, 2.0).freqs) >= 2
+
+
+def test_on_a_large_scan_lines_are_searched_on_its_centre_only() -> None:
+    """Memory stays bounded: the search's padded transforms see at most SEARCH_SIDE rows and
+    columns of the block both frames cover (a long 160 x 3000 px strip is searched on its central
+    1024 columns), and the lines found there are fitted on the whole frame and taken out of all of
+    it (here off-grid waves of 37 and 52 px, each within 1 % of its period)."""
+    from stmdenoise.model.lines import SEARCH_SIDE, search_window
+
+    assert search_window((96, 3000)) == (slice(0, 96), slice(988, 2012)) and SEARCH_SIDE == 1024
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[0:160, 0:3000].astype(float)
+    clean = np.cos(2 * np.pi * (yy / 37.3 + xx / 51.7))
+    fwd, bwd = clean + rng.normal(0, 0.05, clean.shape), clean + rng.normal(0, 0.05, clean.shape)
+    report: dict[str, object] = {}
+    out = two_direction_wiener(fwd, bwd, (0.0, 0.0), pixel_size=(0.5e-10, 0.5e-10), report=report)
+    assert report["lines"] == 1
+    assert np.std(out - clean) < np.std(fwd - clean) / 2
