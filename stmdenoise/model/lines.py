@@ -146,7 +146,8 @@ def _ring_max(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], inner: i
 def _parabolic(m: float, z: float, p: float) -> float:
     """The offset (bins) of a parabola's vertex through (-1, m), (0, z), (1, p)."""
     d = m - 2.0 * z + p
-    return 0.5 * (m - p) / d if d != 0.0 else 0.0
+    offset = 0.5 * (m - p) / d if d != 0.0 else 0.0
+    return offset if np.isfinite(offset) and abs(offset) <= 1.0 else 0.0  # a bin of zero power
 
 
 def _peaks(a: Array, difference: Array, min_period: float) -> tuple[Array, Array]:
@@ -179,9 +180,10 @@ def _peaks(a: Array, difference: Array, min_period: float) -> tuple[Array, Array
     order = np.argsort(spec[rows, cols])[::-1][:MAX_LINES]
     out = []
     for r, c in zip(rows[order], cols[order], strict=True):
-        z = np.log(spec[r, c])
-        dy = _parabolic(np.log(spec[(r - 1) % (PAD * h), c]), z, np.log(spec[(r + 1) % (PAD * h), c]))
-        dx = _parabolic(np.log(spec[r, (c - 1) % (PAD * w)]), z, np.log(spec[r, (c + 1) % (PAD * w)]))
+        with np.errstate(divide="ignore"):  # log 0 = -inf: _parabolic then keeps the bin
+            z = np.log(spec[r, c])
+            dy = _parabolic(np.log(spec[(r - 1) % (PAD * h), c]), z, np.log(spec[(r + 1) % (PAD * h), c]))
+            dx = _parabolic(np.log(spec[r, (c - 1) % (PAD * w)]), z, np.log(spec[r, (c + 1) % (PAD * w)]))
         out.append((float(fy[r, 0]) + dy / (PAD * h), float(fx[0, c]) + dx / (PAD * w)))
     # the median of an exponential variable is ln 2 of its mean; the noise was halved (one frame)
     expected = 2.0 * level[order] / np.log(2.0)
@@ -264,6 +266,8 @@ def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
         # is out of it, over the noise expected there (candidate EC)
         wy, wx = _window(a.shape)
         rest = (_centred(d, wy, wx) - evaluate(Lines(freqs, cd), a.shape)) * np.outer(wy, wx)
-        left = _around(np.abs(fft.fft2(rest, s=(PAD * a.shape[0], PAD * a.shape[1]))) ** 2, freqs) / expected
-        freqs = freqs[(incoherence < LINE_COHERENCE) & (left < LOOKS_APART)]
+        around = _around(np.abs(fft.fft2(rest, s=(PAD * a.shape[0], PAD * a.shape[1]))) ** 2, freqs)
+        # no noise measured (two identical looks): nothing to judge the looks by, no line
+        apart = around < LOOKS_APART * expected
+        freqs = freqs[(incoherence < LINE_COHERENCE) & apart & (expected > 0.0)]
     return Lines(freqs, fit(a, freqs))

@@ -176,3 +176,16 @@ def test_on_a_large_scan_lines_are_searched_on_its_centre_only() -> None:
     out = two_direction_wiener(fwd, bwd, (0.0, 0.0), pixel_size=(0.5e-10, 0.5e-10), report=report)
     assert report["lines"] == 1
     assert np.std(out - clean) < np.std(fwd - clean) / 2
+
+
+def test_two_identical_looks_or_a_flat_frame_take_no_line_and_warn_nothing() -> None:
+    """No noise measured (the same frame twice) leaves nothing to judge the looks by: no line, no
+    division by zero; a flat frame has no peak at all."""
+    import warnings
+
+    yy, xx = np.mgrid[0:128, 0:128].astype(float)
+    wave = np.cos(2 * np.pi * (yy / 23.3 + xx / 41.7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(shared_lines(wave, wave, 2.0).freqs) == 0
+        assert len(shared_lines(np.zeros((128, 128)), np.zeros((128, 128)), 2.0).freqs) == 0
