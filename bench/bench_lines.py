@@ -31,7 +31,7 @@ import numpy as np
 from stmdenoise.model import two_direction as td
 n, lines = {n}, {lines}
 if not lines:
-    td._shared_lines = lambda *args, **kwargs: None
+    td.lines_both_share = lambda *args, **kwargs: None
 rng = np.random.default_rng(0)
 yy, xx = np.mgrid[0:n, 0:n].astype(float)
 clean = np.cos(2 * np.pi * (yy / 23.3 + xx / 41.7)) + np.cos(2 * np.pi * (yy / 17.9 - xx / 29.3))

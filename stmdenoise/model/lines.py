@@ -52,7 +52,8 @@ from scipy import fft
 from scipy.ndimage import maximum_filter
 
 from stmdenoise.model.fine_levels import sine
-from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO
+from stmdenoise.processing import level_plane
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION
 
 __all__ = [
     "LINE_COHERENCE",
@@ -62,8 +63,10 @@ __all__ = [
     "MAX_LINES",
     "SEARCH_SIDE",
     "Lines",
+    "Taken",
     "evaluate",
     "fit",
+    "lines_both_share",
     "search_window",
     "shared_lines",
 ]
@@ -106,11 +109,21 @@ NEAR_ORIGIN = 1.5
 
 class Lines(NamedTuple):
     """Fitted lines: ``freqs`` (K, 2) in cycles per pixel (slow axis, fast axis), ``coefs`` (K,)
-    complex, each line ``Re(c exp(2 pi i (fy y + fx x)))`` with y, x counted from ``origin``."""
+    complex, each line ``Re(c exp(2 pi i (fy y + fx x)))`` with y, x counted from the grid's first
+    pixel."""
 
     freqs: Array
     coefs: NDArray[np.complex128]
-    origin: tuple[float, float] = (0.0, 0.0)
+
+
+class Taken(NamedTuple):
+    """What :func:`lines_both_share` takes out: the lines fitted on the frame's rows (``frame``, to
+    subtract there and add to the output) and the second look's own fit of them on its block
+    (``look``), and how many (``number``)."""
+
+    frame: Array
+    look: Array
+    number: int
 
 
 def _window(shape: tuple[int, int]) -> tuple[Array, Array]:
@@ -216,11 +229,11 @@ def fit(a: Array, freqs: Array) -> NDArray[np.complex128]:
 
 
 def evaluate(lines: Lines, shape: tuple[int, int], at: tuple[float, float] = (0.0, 0.0)) -> Array:
-    """The lines on a grid of ``shape`` whose first pixel lies at ``at`` (rows, columns) in the
-    lines' own coordinates (a subpixel shift is exact: each line is a sinusoid)."""
+    """The lines on a grid of ``shape`` whose first pixel lies at ``at`` (rows, columns) of the grid
+    they were fitted on (a subpixel shift is exact: each line is a sinusoid)."""
     out = np.zeros(shape, dtype=np.float64)
-    y = np.arange(shape[0]) + at[0] - lines.origin[0]
-    x = np.arange(shape[1]) + at[1] - lines.origin[1]
+    y = np.arange(shape[0]) + at[0]
+    x = np.arange(shape[1]) + at[1]
     for (fy, fx), c in zip(lines.freqs, lines.coefs, strict=True):
         out += np.real(np.outer(c * np.exp(2j * np.pi * fy * y), np.exp(2j * np.pi * fx * x)))
     return out
@@ -271,3 +284,23 @@ def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
         apart = around < LOOKS_APART * expected
         freqs = freqs[(incoherence < LINE_COHERENCE) & apart & (expected > 0.0)]
     return Lines(freqs, fit(a, freqs))
+
+
+def lines_both_share(
+    common: Array, look: Array, rows: Array, look_block: Array, pixel_size: tuple[float, float]
+) -> Taken | None:
+    """The lines both looks share, for :func:`stmdenoise.model.two_direction.two_direction_wiener`:
+    found (:func:`shared_lines`) on the levelled forward block ``common`` and the levelled ``look``
+    registered onto it, at most their central :data:`SEARCH_SIDE` rows and columns
+    (:func:`search_window`: memory bounded on a large scan), at periods of
+    :data:`~stmdenoise.processing.spectrum.RESOLUTION` and more on a grid of ``pixel_size``; fitted
+    on the frame's complete ``rows`` (levelled here) and on the levelled second look's block
+    ``look_block`` (its own coefficients: where it draws them a little apart, forward minus
+    backward loses that too, candidate EC). None where no line is found."""
+    part = search_window((common.shape[0], common.shape[1]))
+    found = shared_lines(common[part], look[part], RESOLUTION / min(pixel_size))
+    if not len(found.freqs):
+        return None
+    own_rows = Lines(found.freqs, fit(level_plane(rows), found.freqs))
+    own_look = Lines(found.freqs, fit(look_block, found.freqs))
+    return Taken(evaluate(own_rows, rows.shape), evaluate(own_look, look_block.shape), len(found.freqs))

@@ -160,8 +160,7 @@ from stmdenoise.model.fourier_tiles import (
     filter_rows,
     filter_tiles_each,
 )
-from stmdenoise.model.lines import Lines, evaluate, search_window, shared_lines
-from stmdenoise.model.lines import fit as fit_lines
+from stmdenoise.model.lines import lines_both_share
 from stmdenoise.model.local_floor import local_floor
 from stmdenoise.model.long_periods import (
     long_periods,
@@ -310,25 +309,6 @@ def _block(x: Array, b: Array, offset: tuple[float, float]) -> _Block:
     # the longest run of rows the backward frame measured completely, inside the common rows
     run = complete_row_span(moved)
     return _Block(start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run])
-
-
-def _shared_lines(
-    x: Array, moved: Array, blk: _Block, frac: tuple[float, float], pixel_size: tuple[float, float] | None
-) -> Lines | None:
-    """The strong lines of ``x``'s complete rows both looks share (:func:`stmdenoise.model.lines.
-    shared_lines`, found on the block the two frames have in common, at most its central
-    :data:`~stmdenoise.model.lines.SEARCH_SIDE` rows and columns, fitted on the levelled rows),
-    or None: none, or no pixel size to put :data:`RESOLUTION` on the grid."""
-    if pixel_size is None or moved.size == 0:
-        return None
-    start, stop, r0, r1, c0, c1 = blk.start, blk.stop, blk.r0, blk.r1, blk.c0, blk.c1
-    common = level_plane(x[r0:r1, c0:c1])
-    look = _shifted(level_plane(moved), *frac)
-    part = search_window((common.shape[0], common.shape[1]))  # memory bounded on a large scan
-    found = shared_lines(common[part], look[part], RESOLUTION / min(pixel_size))
-    if not len(found.freqs):
-        return None
-    return Lines(found.freqs, fit_lines(level_plane(x[start:stop]), found.freqs))
 
 
 def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float]) -> int:
@@ -502,14 +482,16 @@ def two_direction_wiener(
     start, stop, r0, r1, c0, c1, sy, sx, moved = blk
     fy, fx = offset[0] - sy, offset[1] - sx
     # strong lines both looks share: out of both before the filter, back into the output after it
-    # (model.lines, candidate EA; not for a feedback-error current, nor without a pixel size)
-    lines = _shared_lines(x, moved, blk, (fy, fx), pixel_size) if coarse else None
-    if lines is not None:
+    # (model.lines, candidates EA-EC; not for a feedback-error current, nor without a pixel size)
+    taken = None
+    if coarse and pixel_size is not None and moved.size:
+        look_lev = level_plane(moved)
+        common = level_plane(x[r0:r1, c0:c1])
+        taken = lines_both_share(common, _shifted(look_lev, fy, fx), x[start:stop], look_lev, pixel_size)
+    if taken is not None:
         x = x.copy()
-        x[start:stop] -= (in_frame := evaluate(lines, (stop - start, x.shape[1])))
-        # the look's own fit of the same lines: where it draws them a little apart (a subpixel
-        # misregistration), forward minus backward loses that too (candidate EC)
-        moved = moved - evaluate(Lines(lines.freqs, fit_lines(level_plane(moved), lines.freqs)), moved.shape)
+        x[start:stop] -= taken.frame
+        moved = moved - taken.look
     # bands counted from the first complete row of z; a band joins the noise estimate when all
     # its rows are in the common block
     bands, inside = _noise_bands(blk, band)
@@ -639,9 +621,9 @@ def two_direction_wiener(
             progress(p + 1, 2)
     if report is not None and given_back:
         report["put_back"] = round(given_back / lev.size, 4)
-    if lines is not None:
-        out[start:stop] += in_frame
+    if taken is not None:
+        out[start:stop] += taken.frame
         if report is not None:
-            report["lines"] = len(lines.freqs)
+            report["lines"] = taken.number
     out[start:stop] = without_corners(out[start:stop], pixel_size, cancel)  # the output only (DG)
     return out
