@@ -132,11 +132,10 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import fft
 from scipy.ndimage import gaussian_filter
 
 from stmdenoise.model.fine_levels import (
@@ -182,8 +181,21 @@ from stmdenoise.model.two_direction_notices import (
     TWO_DIRECTION_NOTICE,
     describe_step,
 )
+from stmdenoise.model.two_direction_pair import (
+    BAND,
+    SMALL_BAND,
+    TwoDirectionError,
+    band_for,
+    block_problem,
+    common_block,
+    frames,
+    noise_bands,
+    pair_problem,
+    shared_rows,
+    shifted,
+)
 from stmdenoise.model.welch_tiles import band_window, mean_spectrum, welch
-from stmdenoise.processing import complete_row_span, complete_rows, level_plane, whole_pixels
+from stmdenoise.processing import level_plane
 from stmdenoise.processing.spectrum import UNEQUAL_NOISE, fine_octave, fine_sectors
 
 __all__ = [
@@ -210,45 +222,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: Rows per cross-fitting band (one row of :data:`TILE`-px noise tiles each).
-BAND = TILE
-#: Rows per band of a feedback-error current (or a quiet scan) sharing fewer than 2 x :data:`BAND`
-#: complete rows with its second look: its noise and power tiles are this many rows by
-#: :data:`TILE` columns (docs/model-selection.md, candidates L and Q).
-SMALL_BAND = 16
-
-
-class TwoDirectionError(ValueError):
-    """The filter cannot run on this pair (too few complete rows in common, shapes differ, ...)."""
-
-
-def _complete_run(x: NDArray[Any]) -> tuple[int, int]:
-    """``(start, stop)`` of the one run of complete rows of ``x``; unmeasured rows only at its ends."""
-    span = complete_row_span(x)
-    if span.stop <= span.start:
-        raise TwoDirectionError("no complete row")
-    if int(complete_rows(x).sum()) != span.stop - span.start:
-        raise TwoDirectionError("unmeasured lines inside the scan split it into separate blocks")
-    return span.start, span.stop
-
-
-def _shifted(a: Array, dy: float, dx: float) -> Array:
-    """``a`` moved down by ``dy`` and right by ``dx`` pixels (|d| < 1) with a Fourier phase ramp on a
-    reflect-padded copy (keeps the noise power, unlike interpolation)."""
-    pad = 8
-    v = np.pad(a, pad, mode="reflect")
-    ky = np.fft.fftfreq(v.shape[0])[:, None]
-    kx = np.fft.rfftfreq(v.shape[1])[None, :]
-    ramp = np.exp(-2j * np.pi * (ky * dy + kx * dx))
-    if v.shape[0] % 2 == 0:  # the slow axis' Nyquist row is its own mirror: the ramp's real part
-        ramp[v.shape[0] // 2] = np.cos(np.pi * dy) * np.exp(-2j * np.pi * kx[0] * dx)
-        if v.shape[1] % 2 == 0:
-            ramp[v.shape[0] // 2, -1] = np.cos(np.pi * (dy + dx))
-    # on the half plane: the numbers of the full transform's real part (which the Nyquist lines
-    # above reproduce), half the work
-    out = fft.irfft2(fft.rfft2(v) * ramp, s=v.shape)
-    return np.asarray(out[pad:-pad, pad:-pad])
-
 
 def _fine_power(lev: Array, rows: list[int], band: int) -> float:
     """The frame's mean Welch power (:func:`~stmdenoise.model.welch_tiles.welch`) over the annulus
@@ -272,104 +245,6 @@ def _louder_rows(
         ratio = _fine_power(lev, own, band) / _fine_power(lev, src, band)
         out.append(ratio if math.isfinite(ratio) and ratio > UNEQUAL_NOISE else 1.0)
     return out
-
-
-class _Block(NamedTuple):
-    """Where two frames overlap: ``z``'s complete rows ``start:stop``; the block both measured
-    completely, ``r0:r1, c0:c1`` on z's grid; the integer shift ``sy, sx``; ``other`` on that block."""
-
-    start: int
-    stop: int
-    r0: int
-    r1: int
-    c0: int
-    c1: int
-    sy: int
-    sx: int
-    moved: Array
-
-
-def _frames(z: NDArray[Any], other: NDArray[Any]) -> tuple[Array, Array]:
-    x, b = np.asarray(z, dtype=np.float64), np.asarray(other, dtype=np.float64)
-    if x.ndim != 2 or x.shape != b.shape:
-        raise TwoDirectionError(
-            f"the two directions must be 2-D images of one shape, got {x.shape} and {b.shape}"
-        )
-    return x, b
-
-
-def _block(x: Array, b: Array, offset: tuple[float, float]) -> _Block:
-    start, stop = _complete_run(x)
-    h, w = x.shape
-    sy, sx = whole_pixels(offset)
-    r0, r1, c0, c1 = max(start, sy), min(stop, h + sy), max(0, sx), min(w, w + sx)
-    if r1 <= r0 or c1 <= c0:
-        return _Block(start, stop, r0, r0, c0, max(c0, c1), sy, sx, np.zeros((0, 0)))
-    moved = b[r0 - sy : r1 - sy, c0 - sx : c1 - sx]
-    # the longest run of rows the backward frame measured completely, inside the common rows
-    run = complete_row_span(moved)
-    return _Block(start, stop, r0 + run.start, r0 + run.stop, c0, c1, sy, sx, moved[run])
-
-
-def shared_rows(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float]) -> int:
-    """Complete rows ``z`` and ``other`` (moved by ``offset``) share: what :func:`band_for` needs.
-
-    Raises
-    ------
-    TwoDirectionError
-        The shapes differ, ``z`` has no complete row or unmeasured lines split it.
-    """
-    blk = _block(*_frames(z, other), offset)
-    return max(0, blk.r1 - blk.r0)
-
-
-def band_for(rows: int, short: bool) -> int:
-    """Cross-fitting band (rows) for a pair sharing ``rows`` complete rows: :data:`BAND`, or
-    :data:`SMALL_BAND` under 2 x BAND rows when ``short`` (a feedback-error current judged against
-    its negated other direction, whose gain was trained against the feedback error itself, or a
-    quiet scan, which the gain declines; docs/model-selection.md, candidates L and Q). Any other
-    small pair keeps BAND, and :func:`pair_problem` then says why it cannot run.
-
-    >>> band_for(512, True), band_for(96, True), band_for(96, False)
-    (64, 16, 64)
-    """
-    return SMALL_BAND if short and rows < 2 * BAND else BAND
-
-
-def _noise_bands(blk: _Block, band: int) -> tuple[list[int], list[list[int]]]:
-    """The band starts (z's rows, from its first complete row) and, for each parity, the bands of
-    the other parity wholly inside the common block (rows of ``blk.moved``): its noise sources."""
-    bands = list(range(blk.start, blk.stop, band))
-    inside = [[r - blk.r0 for k, r in enumerate(bands) if k % 2 != p and blk.r0 <= r and r + band <= blk.r1]
-              for p in (0, 1)]  # fmt: skip
-    return bands, inside
-
-
-def _problem(blk: _Block, band: int) -> str:
-    rows, cols = max(0, blk.r1 - blk.r0), max(0, blk.c1 - blk.c0)
-    if rows < 2 * band or cols < TILE:
-        return (
-            f"the two directions share {rows} complete rows x {cols} columns; "
-            f"the noise estimate needs {2 * band} x {TILE}"
-        )
-    if not all(_noise_bands(blk, band)[1]):
-        return f"the two directions do not share a complete {band}-row band of each parity"
-    return ""
-
-
-def pair_problem(z: NDArray[Any], other: NDArray[Any], offset: tuple[float, float], band: int = BAND) -> str:
-    """Why :func:`two_direction_wiener` cannot run on this pair with ``band``-row bands ("" when it can).
-
-    >>> import numpy as np
-    >>> pair_problem(np.zeros((96, 80)), np.zeros((96, 80)), (0.0, 0.0))
-    'the two directions share 96 complete rows x 80 columns; the noise estimate needs 128 x 64'
-    >>> pair_problem(np.zeros((96, 80)), np.zeros((96, 80)), (0.0, 0.0), band=SMALL_BAND)
-    ''
-    """
-    try:
-        return _problem(_block(*_frames(z, other), offset), band)
-    except TwoDirectionError as exc:
-        return str(exc)
 
 
 def share_sectors(surface: Array) -> tuple[float, ...]:
@@ -475,26 +350,26 @@ def two_direction_wiener(
             raise ValueError(
                 f"share_map must be {TILE} x {TILE} values in (0, 2), got shape {share_map.shape}"
             )
-    x, b = _frames(z, other)
-    blk = _block(x, b, offset)
-    if problem := _problem(blk, band):
+    x, b = frames(z, other)
+    blk = common_block(x, b, offset)
+    if problem := block_problem(blk, band):
         raise TwoDirectionError(problem)
     start, stop, r0, r1, c0, c1, sy, sx, moved = blk
     fy, fx = offset[0] - sy, offset[1] - sx
     # strong lines both looks share: out of both before the filter, back into the output after it
     # (model.lines, candidates EA-EC; not for a feedback-error current, nor without a pixel size)
-    taken = None
+    taken, on_grid = None, None  # on_grid: the levelled second look on the frame's grid, once read
     if coarse and pixel_size is not None and moved.size:
         look_lev = level_plane(moved)
-        common = level_plane(x[r0:r1, c0:c1])
-        taken = lines_both_share(common, _shifted(look_lev, fy, fx), x[start:stop], look_lev, pixel_size)
+        on_grid = shifted(look_lev, fy, fx)
+        taken = lines_both_share(level_plane(x[r0:r1, c0:c1]), on_grid, x[start:stop], look_lev, pixel_size)
     if taken is not None:
         x = x.copy()
         x[start:stop] -= taken.frame
-        moved = moved - taken.look
+        moved, on_grid = moved - taken.look, None
     # bands counted from the first complete row of z; a band joins the noise estimate when all
     # its rows are in the common block
-    bands, inside = _noise_bands(blk, band)
+    bands, inside = noise_bands(blk, band)
     lev = level_plane(x[start:stop])
     coarse_frame = long_periods_frame(lev) if coarse else None
     fine_grid = bool(below_resolution(pixel_size).any())  # any period under the tip's resolution
@@ -516,7 +391,7 @@ def two_direction_wiener(
         for i in use:
             fit[i : i + band] = True
         x_lev, b_lev = level_plane(x[r0:r1, c0:c1], mask=fit), level_plane(moved, mask=fit)
-        looks = [_shifted(b_lev[i : i + band], fy, fx) for i in use]
+        looks = [shifted(b_lev[i : i + band], fy, fx) for i in use]
         diffs = [x_lev[i : i + band] - look for i, look in zip(use, looks, strict=True)]
         differences.append(diffs)
         noises.append(noise := mean_spectrum([welch(d, [0], band) for d in diffs]))
@@ -528,7 +403,7 @@ def two_direction_wiener(
         short_noises.append(
             mean_spectrum([welch(short_periods(d), [0], band) for d in diffs]) if split else None
         )
-    if power is None:  # no complete band of z: _problem has ruled it out
+    if power is None:  # no complete band of z: block_problem has ruled it out
         raise TwoDirectionError(f"the scan has no complete {band}-row band")
     out = x.copy()
     parity = ((np.arange(start, stop) - start) // band) % 2
@@ -553,7 +428,7 @@ def two_direction_wiener(
     sources = [noise * louder[p] for p, noise in enumerate(noises) if noise is not None]
     # the tiles' input lost the split's share of every coefficient: their noise is the short periods'
     tile_noise = [n * louder[p] for p, n in enumerate(short_noises) if n is not None] if split else sources
-    assert len(sources) == 2  # _problem has ruled out a parity without noise
+    assert len(sources) == 2  # block_problem has ruled out a parity without noise
     over = [q for q, n in zip(quiets, noises, strict=True) if n is not None]
     if not per_strip:  # one gain per parity for every tile: each tile transformed once for both
         # under the tip's resolution, where the looks share no surface, the noise is over-subtracted
@@ -563,7 +438,9 @@ def two_direction_wiener(
             for noise, quiet in zip(tile_noise, over, strict=True)
         ]
         tile_gains = [t[:, :HALF] for t in transfers]
-        look_block = _shifted(level_plane(moved), fy, fx) if put_back else None  # on the frame's grid
+        if put_back and on_grid is None:  # the lines' search read it already where none were taken
+            on_grid = shifted(level_plane(moved), fy, fx)
+        look_block = on_grid if put_back else None
         if look_block is not None and split:  # its short periods, as the frame's
             look_block = short_periods(look_block)
         covered = (r0 - start, r1 - start, c0, c1)  # where the look lies on lev's grid

@@ -1095,7 +1095,7 @@ def test_the_half_plane_shift_is_the_full_transform_s(shape: tuple[int, int]) ->
     real part, Nyquist lines of even sides included (those lines are their own mirrors)."""
     from scipy import fft
 
-    from stmdenoise.model.two_direction import _shifted
+    from stmdenoise.model.two_direction_pair import shifted as _shifted
 
     a = np.random.default_rng(0).normal(size=shape)
     for dy, dx in [(0.3, -0.4), (-0.5, 0.5), (0.45, 0.35)]:
