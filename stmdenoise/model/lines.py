@@ -136,24 +136,17 @@ def _centred(a: Array, wy: Array, wx: Array) -> Array:
     return np.asarray(a - float(np.sum(a * w) / np.sum(w)))
 
 
-def _local_median(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], size: int) -> Array:
-    """The median of ``w`` over the ``size`` x ``size`` window at each (row, col), wrapped (the
-    window of :func:`scipy.ndimage.median_filter` with that size), read only where asked."""
-    off = np.arange(size) - size // 2
-    r = (rows[:, None, None] + off[None, :, None]) % w.shape[0]
-    c = (cols[:, None, None] + off[None, None, :]) % w.shape[1]
-    return np.asarray(np.median(w[r, c].reshape(len(rows), -1), axis=1))
-
-
-def _ring_max(w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], inner: int, outer: int) -> Array:
-    """The largest value of ``w`` at Chebyshev distance ``inner`` to ``outer`` from each (row, col),
-    wrapped."""
-    off = np.arange(-outer, outer + 1)
+def _neighbours(
+    w: Array, rows: NDArray[np.intp], cols: NDArray[np.intp], low: int, high: int, inner: int = 0
+) -> Array:
+    """The values of ``w`` (wrapped) at offsets ``low`` to ``high`` along both axes from each (row,
+    col) whose Chebyshev distance is at least ``inner``: one row per point, the offsets row-major."""
+    off = np.arange(low, high + 1)
     dy, dx = np.meshgrid(off, off, indexing="ij")
-    ring = np.maximum(np.abs(dy), np.abs(dx)) >= inner
-    r = (rows[:, None] + dy[ring][None, :]) % w.shape[0]
-    c = (cols[:, None] + dx[ring][None, :]) % w.shape[1]
-    return np.asarray(w[r, c].max(axis=1))
+    keep = np.maximum(np.abs(dy), np.abs(dx)) >= inner
+    r = (rows[:, None] + dy[keep][None, :]) % w.shape[0]
+    c = (cols[:, None] + dx[keep][None, :]) % w.shape[1]
+    return np.asarray(w[r, c])
 
 
 def _parabolic(m: float, z: float, p: float) -> float:
@@ -184,11 +177,13 @@ def _peaks(a: Array, difference: Array, min_period: float) -> tuple[Array, Array
     rows, cols = np.nonzero(peak)
     level = np.zeros(0)
     if rows.size:
-        level = _local_median(noise, rows, cols, size)
+        # the window of scipy.ndimage.median_filter with that size, read only where asked
+        level = np.median(_neighbours(noise, rows, cols, -(size // 2), size - 1 - size // 2), axis=1)
         keep = spec[rows, cols] > LINE_OVER_NOISE * level
         rows, cols, level = rows[keep], cols[keep], level[keep]
     if rows.size:  # isolated: no ring, streak or row of noise (candidate EB)
-        keep = spec[rows, cols] > ISOLATION * _ring_max(spec, rows, cols, 2 * PAD, 2 * PAD + PAD // 2)
+        ring = _neighbours(spec, rows, cols, -2 * PAD - PAD // 2, 2 * PAD + PAD // 2, inner=2 * PAD)
+        keep = spec[rows, cols] > ISOLATION * ring.max(axis=1)
         rows, cols, level = rows[keep], cols[keep], level[keep]
     order = np.argsort(spec[rows, cols])[::-1][:MAX_LINES]
     out = []
@@ -258,10 +253,7 @@ def _around(w: Array, freqs: Array) -> Array:
     way round each frequency's nearest bin."""
     rows = np.rint(freqs[:, 0] * w.shape[0]).astype(np.intp)
     cols = np.rint(freqs[:, 1] * w.shape[1]).astype(np.intp)
-    off = np.arange(-2 * PAD, 2 * PAD + 1)
-    r = (rows[:, None, None] + off[None, :, None]) % w.shape[0]
-    c = (cols[:, None, None] + off[None, None, :]) % w.shape[1]
-    return np.asarray(w[r, c].reshape(len(freqs), -1).mean(axis=1))
+    return np.asarray(_neighbours(w, rows, cols, -2 * PAD, 2 * PAD).mean(axis=1))
 
 
 def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
