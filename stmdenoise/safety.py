@@ -229,6 +229,18 @@ def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
     ]
 
 
+#: The verdict's notice on an output no second look can measure.
+NO_SECOND_LOOK_NOTICE = "no second look (backward frame) to measure fidelity against: the error is unknown"
+#: Added where the scan came without its other direction: what recording both would give. On the
+#: shared scans each frame alone was delivered further from the surface than the best classical
+#: filter beyond 2 paired SE on 9 of 17 channels forward, with its backward frame on 1
+#: (``python bench/fidelity.py --single-frame`` against ``python bench/fidelity.py``; README).
+NO_PARTNER_HINT = (
+    "; recorded with both scan directions, the noise is measured from their difference and the "
+    "output checked against the other direction"
+)
+
+
 def _single_frame_harm(raw: Scan, model_out: Scan) -> str | None:
     """Harm one frame shows for sure: a lattice the output removes (:mod:`metrics.lattice`),
     else structure removed along the scan lines beyond the noise neighbouring lines show
@@ -299,9 +311,7 @@ def _judge(
         notices += _single_look_notices(raw, model_out)
         feedback = partner is not None and feedback_error_channel(raw)  # _second_look said why
         if not feedback:
-            notices.append(
-                "no second look (backward frame) to measure fidelity against: the error is unknown"
-            )
+            notices.append(NO_SECOND_LOOK_NOTICE + (NO_PARTNER_HINT if partner is None else ""))
         why = (
             "not measurable: the other direction differs by the feedback error"
             if feedback

@@ -151,6 +151,19 @@ def test_single_look_gets_notices_not_a_verdict() -> None:
     assert np.array_equal(out.data, smeared.data) and v.harmful is None and not v.measured
     text = " ".join(v.notices)
     assert "no second look" in text and "may have changed real features" in text
+    assert "recorded with both scan directions" in text  # what a scan saved alone lacks
+
+
+def test_a_partner_that_cannot_serve_gets_no_hint_to_record_both_directions() -> None:
+    """The hint is for a scan saved without its other direction; a pair that was recorded but
+    cannot serve (here: the other direction has another shape) gets the reason instead."""
+    fwd, bwd, _ = _looks(3)
+    smeared = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0))
+    cut = bwd.with_data(np.asarray(bwd.data)[:-8])
+    _, v = judge(fwd, smeared, cut)
+    text = " ".join(v.notices)
+    assert "another shape" in text and "no second look" in text
+    assert "recorded with both scan directions" not in text
 
 
 def test_refused_plan_delivers_raw_or_the_classical_filter() -> None:
