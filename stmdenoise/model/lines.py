@@ -260,6 +260,12 @@ def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
     """The strong lines of ``frame`` that its second look (registered onto it, same shape) shares,
     with periods of ``min_period`` px or more, fitted on ``frame``: see the module."""
     a = np.asarray(frame, dtype=np.float64)
+    freqs = _shared_freqs(a, look, min_period)
+    return Lines(freqs, fit(a, freqs))
+
+
+def _shared_freqs(a: Array, look: Array, min_period: float) -> Array:
+    """The frequencies (K, 2) of :func:`shared_lines`, strongest first, without its fit."""
     b = np.asarray(look, dtype=np.float64)
     d = a - b
     freqs, expected = _peaks(a, d, min_period)
@@ -275,7 +281,7 @@ def shared_lines(frame: Array, look: Array, min_period: float) -> Lines:
         # no noise measured (two identical looks): nothing to judge the looks by, no line
         apart = around < LOOKS_APART * expected
         freqs = freqs[(incoherence < LINE_COHERENCE) & apart & (expected > 0.0)]
-    return Lines(freqs, fit(a, freqs))
+    return freqs
 
 
 def lines_both_share(
@@ -290,9 +296,12 @@ def lines_both_share(
     ``look_block`` (its own coefficients: where it draws them a little apart, forward minus
     backward loses that too, candidate EC). None where no line is found."""
     part = search_window((common.shape[0], common.shape[1]))
-    found = shared_lines(common[part], look[part], RESOLUTION / min(pixel_size))
-    if not len(found.freqs):
+    # the frequencies only: the fit on the search block would be thrown away for the two below
+    freqs = _shared_freqs(
+        np.asarray(common[part], dtype=np.float64), look[part], RESOLUTION / min(pixel_size)
+    )
+    if not len(freqs):
         return None
-    own_rows = Lines(found.freqs, fit(level_plane(rows), found.freqs))
-    own_look = Lines(found.freqs, fit(look_block, found.freqs))
-    return Taken(evaluate(own_rows, rows.shape), evaluate(own_look, look_block.shape), len(found.freqs))
+    own_rows = Lines(freqs, fit(level_plane(rows), freqs))
+    own_look = Lines(freqs, fit(look_block, freqs))
+    return Taken(evaluate(own_rows, rows.shape), evaluate(own_look, look_block.shape), len(freqs))
