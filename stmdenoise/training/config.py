@@ -104,6 +104,10 @@ class TrainConfig:
             group = self.sim if name == "extreme_crops" else self.losses
             if getattr(group, name) > 0 and self.lambda_sup <= 0:
                 raise ValueError(f"{name} needs paired crops: set lambda_sup > 0 (or --variant paired)")
+        if self.losses.lambda_teacher > 0 and not self.run.init:
+            raise ValueError("lambda_teacher keeps the starting model's answers: pass init (--init FOLDER)")
+        if self.losses.lambda_teacher > 0 and self.lambda_sup <= 0:
+            raise ValueError("lambda_teacher weighs the paired losses' form: set lambda_sup > 0")
         if self.losses.lambda_anchor > 0 and not variant_uses_da(self.variant):
             raise ValueError(f"lambda_anchor needs a variant with G_DA, not {self.variant!r}")
         if not norm.low_pct < norm.high_pct:

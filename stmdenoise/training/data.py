@@ -226,6 +226,9 @@ class OnTheFlySim:
         Maps a raw image to the networks' range.
     normalise_pair : callable, optional
         Maps ``(clean, noisy)`` together (see :class:`_PairNorm`); replaces ``normalise`` for pairs.
+    stream : int
+        Tag mixed into every pair's seed, so that two streams of one run (the training pairs and
+        the ``--lambda-teacher`` pairs) never draw the same scene.
     """
 
     def __init__(
@@ -240,9 +243,11 @@ class OnTheFlySim:
         refresh: int,
         normalise: Callable[[NDArray[Any]], F32],
         normalise_pair: Callable[[NDArray[Any], NDArray[Any]], tuple[F32, F32]] | None = None,
+        stream: int = 0x51D,
     ) -> None:
         self.normalise_pair = normalise_pair
         self.sampler = sampler
+        self.stream = int(stream)
         self.seed = int(seed)
         self.pixels, self.size, self.preset = int(pixels), float(size), str(preset)
         self.pool, self.refresh = int(pool), int(refresh)
@@ -251,7 +256,7 @@ class OnTheFlySim:
         self.pixel_size = float(self._raw(0).pixel_size)
 
     def _raw(self, k: int) -> SimulatedPairLike:
-        rng = np.random.default_rng([self.seed, 0x51D, k])
+        rng = np.random.default_rng([self.seed, self.stream, k])
         return self.sampler(rng, pixels=self.pixels, size=self.size, preset=self.preset)
 
     def description(self) -> dict[str, Any]:

@@ -61,6 +61,23 @@ __all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
 
+#: The seed tag of the ``--lambda-teacher`` term's scenes (the training pairs use OnTheFlySim's default).
+TEACHER_STREAM = 0x7EAC
+
+
+def _world_sampler(world: str, hint: str) -> PairSampler:
+    """The sampler of an on-the-fly world of :data:`SIM_WORLDS` (ValueError, with ``hint``, without
+    the simulator)."""
+    try:
+        from stmdenoise.physics import sample_pair
+        from stmdenoise.physics.variety import sample_bias_pair, sample_varied_pair
+    except ImportError as exc:
+        raise ValueError(
+            f"on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation lacks{hint}"
+        ) from exc
+    samplers: tuple[PairSampler, ...] = (sample_pair, sample_varied_pair, sample_bias_pair)
+    return dict(zip(SIM_WORLDS, samplers, strict=True))[world]
+
 
 def _dist_info() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
@@ -161,17 +178,7 @@ class Trainer:
             self.sim = H5Sim(config.sim.dataset, normalise=sim_norm, normalise_pair=pair_norm)
         else:
             if sim_sampler is None:
-                try:
-                    from stmdenoise.physics import sample_pair
-                    from stmdenoise.physics.variety import sample_bias_pair, sample_varied_pair
-                except ImportError as exc:
-                    raise ValueError(
-                        "on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation "
-                        "lacks; pass a simulated dataset with --sim DATA.h5"
-                    ) from exc
-                samplers: tuple[PairSampler, ...] = (sample_pair, sample_varied_pair, sample_bias_pair)
-                worlds = dict(zip(SIM_WORLDS, samplers, strict=True))
-                sim_sampler = worlds[config.sim.world]
+                sim_sampler = _world_sampler(config.sim.world, "; pass a simulated dataset with --sim DATA")
             self.sim = OnTheFlySim(
                 sim_sampler,
                 seed=config.run.seed,
@@ -217,6 +224,30 @@ class Trainer:
             self._init_from(Path(config.run.init))
         # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
         self.ema = WeightAverage(self._exported_tensors(), config.run.ema) if config.run.ema > 0 else None
+        # --lambda-teacher (ours): the starting model's G_D, frozen, on a stream of scenes of its own
+        self.teacher: nn.Module | None = None
+        self.teacher_sim: OnTheFlySim | None = None
+        if config.losses.lambda_teacher > 0:
+            assert config.run.init is not None  # TrainConfig refuses the term without it
+            self.teacher = load_model_folder(Path(config.run.init), device=device)[1].requires_grad_(False)
+            self.teacher_sim = OnTheFlySim(
+                _world_sampler(config.sim.teacher_world, ""),
+                seed=config.run.seed,
+                pixels=config.sim.pixels,
+                size=config.sim.size,
+                preset=config.sim.preset,
+                pool=config.sim.pool,
+                refresh=config.sim.refresh,
+                normalise=sim_norm,
+                normalise_pair=pair_norm,
+                stream=TEACHER_STREAM,
+            )
+            here, there = self.teacher_sim.pixel_size, self.sim.pixel_size
+            if abs(here - there) > 1e-3 * there:
+                raise ValueError(
+                    f"--lambda-teacher: its scenes are drawn at {here * 1e12:.4g} pm/px and the training "
+                    f"pairs are at {there * 1e12:.4g} pm/px; they must share a grid"
+                )
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
@@ -244,6 +275,8 @@ class Trainer:
             log.info("resumed from %s at step %d", self.out / "checkpoint", self.step)
         if variant_is_paired_only(config.variant) and self.world > 1:
             raise ValueError("the paired pre-training variant runs in one process (it is fast); use one GPU")
+        if self.teacher is not None and self.world > 1:
+            raise ValueError("--lambda-teacher runs in one process (G_D runs outside the synchronised pass)")
         self.gens_ddp: nn.Module = self.gens
         self.discs_ddp: nn.Module = self.discs
         if self.world > 1:
@@ -349,6 +382,7 @@ class Trainer:
                 terms["anchor"] = self._l1_in_sup_space(g["fake_e"], g["anchor_e"])
                 loss_g = loss_g + cfg.losses.lambda_anchor * terms["anchor"]
             loss_g = loss_g + self._real_terms(terms)
+            loss_g = loss_g + self._teacher_terms(terms)
         loss_g.backward()
         self.opt_g.step()
         if self.ema is not None:
@@ -395,6 +429,27 @@ class Trainer:
         terms.update(real)
         return total
 
+    def _teacher_terms(self, terms: dict[str, torch.Tensor]) -> torch.Tensor | float:
+        """``--lambda-teacher`` (ours): G_D on noisy crops of ``--teacher-world`` against the starting
+        model's G_D on the same crops, in the paired losses' form and weights; its terms are added to
+        ``terms`` as ``teacher_*`` and their weighted sum returned (Learning without Forgetting: a
+        fine-tune toward a new world keeps the answers of the scenes the start was trained for)."""
+        if self.teacher is None or self.teacher_sim is None:
+            return 0.0
+        rng, crop = self.data_rng, self.cfg.run.crop
+        pool = self.teacher_sim.indices(self.step)
+        noisy = self._tensor(
+            [
+                crop_and_augment(self.teacher_sim.pair(pool[int(rng.integers(len(pool)))])[1], crop, rng)
+                for _ in range(self.cfg.run.batch)
+            ]
+        )
+        with torch.no_grad():
+            target = self.teacher(noisy)
+        got, total = self._paired_losses(self.net.g_d(noisy), target)
+        terms.update({f"teacher_{k}": v for k, v in got.items()})
+        return self.cfg.losses.lambda_teacher * total
+
     def _l1_in_sup_space(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """L1 of two network outputs where ``--sup-space`` puts the paired L1 (tanh range or data units)."""
         if self.cfg.losses.sup_space == "data":
@@ -411,6 +466,7 @@ class Trainer:
             fake_s = self.net.g_d(real_bs)
             terms, loss_g = self._paired_losses(fake_s, real_s)
             loss_g = loss_g + self._real_terms(terms)
+            loss_g = loss_g + self._teacher_terms(terms)
         assert isinstance(loss_g, torch.Tensor)  # config: the paired variant has lambda_sup > 0
         loss_g.backward()
         self.opt_g.step()

@@ -224,6 +224,11 @@ class SimConfig:
         key="sim_world",
         choices=SIM_WORLDS,
     )
+    teacher_world: str = opt(
+        "paper",
+        "on-the-fly scenes of the --lambda-teacher term (where the starting denoiser's answers are kept)",
+        choices=SIM_WORLDS,
+    )
     pool: int = opt(64, "simulated pairs kept in memory on the fly", key="sim_pool", low=1)
     refresh: int = opt(1, "simulated pairs replaced per step (on the fly)", key="sim_refresh", low=0)
     pair_norm: str = opt(
@@ -272,6 +277,13 @@ class LossConfig:
     lambda_cyc_exp: float = opt(0.0, "experimental cycle G_B(G_DA(I_E)) ~ I_E weight", low=0.0)
     lambda_anchor: float = opt(
         0.0, "weight of G_DA(I_E) ~ G_D(I_E): G_DA stays near the simulation-trained denoiser", low=0.0
+    )
+    lambda_teacher: float = opt(
+        0.0,
+        "weight of G_D(I_BS) ~ the --init model's G_D(I_BS) on noisy pairs of --teacher-world, with the "
+        "paired losses' form and weights (ours, not the paper's: a fine-tune keeps what the starting "
+        "denoiser did on the scenes it was trained for; needs --init and lambda_sup > 0)",
+        low=0.0,
     )
     # self-supervised terms on real scans (ours, not the paper's): stmdenoise.training.self_supervised
     lambda_n2n: float = opt(

@@ -73,7 +73,7 @@ def test_the_shipped_models_flat_config_still_loads() -> None:
     assert {k: out[k] for k in flat} == {**flat, "real": list(flat["real"])}  # nothing lost or renamed
     # settings declared after this model was trained come in at their defaults
     later = {"lambda_n2n", "lambda_stack", "lambda_blindspot", "blindspot_fraction", "ss_loss"}
-    later |= {"real_pairs", "real_stack", "sim_world"}
+    later |= {"real_pairs", "real_stack", "sim_world", "teacher_world", "lambda_teacher"}
     assert set(out) - set(flat) == later
     assert cfg.losses.lambda_n2n == 0.0 and cfg.run.real_pairs == ()
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
