@@ -12,6 +12,7 @@ CUDA) and only rank 0 writes files.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -173,23 +174,25 @@ class Trainer:
         )
 
         # ---------------------------------------------------------------- data
+        # pairs simulated on the fly (the training stream, and the --lambda-teacher term's own)
+        on_the_fly = functools.partial(
+            OnTheFlySim,
+            seed=config.run.seed,
+            pixels=config.sim.pixels,
+            size=config.sim.size,
+            preset=config.sim.preset,
+            pool=config.sim.pool,
+            refresh=config.sim.refresh,
+            normalise=sim_norm,
+            normalise_pair=pair_norm,
+        )
         self.sim: SimSource
         if config.sim.dataset:
             self.sim = H5Sim(config.sim.dataset, normalise=sim_norm, normalise_pair=pair_norm)
         else:
             if sim_sampler is None:
                 sim_sampler = _world_sampler(config.sim.world, "; pass a simulated dataset with --sim DATA")
-            self.sim = OnTheFlySim(
-                sim_sampler,
-                seed=config.run.seed,
-                pixels=config.sim.pixels,
-                size=config.sim.size,
-                preset=config.sim.preset,
-                pool=config.sim.pool,
-                refresh=config.sim.refresh,
-                normalise=sim_norm,
-                normalise_pair=pair_norm,
-            )
+            self.sim = on_the_fly(sim_sampler)
         self.real: RealImages | None = None
         if variant_uses_da(config.variant) or config.losses.lambda_cyc_exp > 0:
             scans = list(real_scans) if real_scans is not None else None
@@ -230,18 +233,7 @@ class Trainer:
         if config.losses.lambda_teacher > 0:
             assert config.run.init is not None  # TrainConfig refuses the term without it
             self.teacher = load_model_folder(Path(config.run.init), device=device)[1].requires_grad_(False)
-            self.teacher_sim = OnTheFlySim(
-                _world_sampler(config.sim.teacher_world, ""),
-                seed=config.run.seed,
-                pixels=config.sim.pixels,
-                size=config.sim.size,
-                preset=config.sim.preset,
-                pool=config.sim.pool,
-                refresh=config.sim.refresh,
-                normalise=sim_norm,
-                normalise_pair=pair_norm,
-                stream=TEACHER_STREAM,
-            )
+            self.teacher_sim = on_the_fly(_world_sampler(config.sim.teacher_world, ""), stream=TEACHER_STREAM)
             here, there = self.teacher_sim.pixel_size, self.sim.pixel_size
             if abs(here - there) > 1e-3 * there:
                 raise ValueError(
