@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
 from stmdenoise.scan import Scan
-from stmdenoise.training import TrainConfig
+from stmdenoise.training import TrainConfig, train
+from stmdenoise.training.checkpoint import checkpoint_exists
 
 #: Network and simulation sizes small enough for a shared 2-core CI machine (also the GUI's training tests).
 TINY_SIZES: dict[str, object] = dict(
@@ -52,6 +55,26 @@ def real_scans() -> list[Scan]:
 def tiny_config():  # type: ignore[no-untyped-def]
     """``tiny_config(tmp_path, **changes)``: a TrainConfig small enough for a 2-core CI machine."""
     return _tiny_config
+
+
+def _stop_and_resume(cfg: TrainConfig, after: int, **kw: Any) -> list[dict[str, float]]:
+    losses: list[dict[str, float]] = []
+    cancel = threading.Event()
+    for rec in train(cfg, cancel=cancel, **kw):
+        if rec.losses:
+            losses.append(dict(rec.losses))
+            if len(losses) == after:
+                cancel.set()
+    assert len(losses) == after and checkpoint_exists(cfg.run.out)
+    losses += [dict(rec.losses) for rec in train(cfg, resume=True, **kw) if rec.losses]
+    return losses
+
+
+@pytest.fixture
+def stop_and_resume():  # type: ignore[no-untyped-def]
+    """``stop_and_resume(cfg, after, **train_kw)``: the step losses of a run cancelled after ``after``
+    steps (its checkpoint checked) followed by those of its resumption."""
+    return _stop_and_resume
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from stmdenoise.jobs import run_job
 from stmdenoise.model.folder import load_model_folder
 from stmdenoise.training import TrainConfig, Trainer, train
-from stmdenoise.training.checkpoint import checkpoint_exists
 
 TINY: dict[str, Any] = {
     "variant": "paired", "crop": 32, "batch": 2, "ngf": 8, "blocks": 1, "sim_pixels": 48,
@@ -102,27 +99,13 @@ def test_the_term_holds_the_fine_tune_near_the_start_on_the_teachers_scenes(
     assert held < 0.7 * free
 
 
-def test_a_run_with_the_teacher_resumes_exactly(tmp_path: Path, start: Path) -> None:
+def test_a_run_with_the_teacher_resumes_exactly(tmp_path: Path, start: Path, stop_and_resume: Any) -> None:
     def cfg(name: str) -> TrainConfig:
         settings = {"steps": 6, "lr": 1e-3, "init": str(start), "sim_world": "biases", "lambda_teacher": 1.0}
         return TrainConfig.from_dict({**TINY, "out": str(tmp_path / name), **settings})
 
-    def losses(config: TrainConfig, **kw: Any) -> list[dict[str, float]]:
-        got: list[dict[str, float]] = []
-        run_job(train(config, sim_sampler=None, real_scans=None, **kw), lambda r: got.append(dict(r.losses)))
-        return [x for x in got if x]
-
-    ref = losses(cfg("whole"))
-    part = cfg("part")
-    cancel = threading.Event()
-    first: list[dict[str, float]] = []
-    for rec in train(part, cancel=cancel, sim_sampler=None, real_scans=None):
-        if rec.losses:
-            first.append(dict(rec.losses))
-            if len(first) == 3:
-                cancel.set()
-    assert len(first) == 3 and checkpoint_exists(part.run.out)
-    rest = losses(part, resume=True)
-    assert len(ref) == 6 and len(rest) == 3 and all(r["teacher_sup_L1"] > 0 for r in ref[1:])
-    for a, b in zip(ref, first + rest, strict=True):
+    ref = [dict(r.losses) for r in train(cfg("whole"), sim_sampler=None, real_scans=None) if r.losses]
+    got = stop_and_resume(cfg("part"), 3, sim_sampler=None, real_scans=None)
+    assert len(ref) == 6 and all(r["teacher_sup_L1"] > 0 for r in ref[1:])
+    for a, b in zip(ref, got, strict=True):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-7)

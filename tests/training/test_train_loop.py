@@ -57,21 +57,15 @@ def test_each_variant_lowers_the_cycle_loss(
         assert g_da.up is g_d.up
 
 
-def test_resume_equals_an_uninterrupted_run(tmp_path: Path, sampler, real_scans, tiny_config) -> None:  # type: ignore[no-untyped-def]
+def test_resume_equals_an_uninterrupted_run(
+    tmp_path: Path, sampler, real_scans, tiny_config, stop_and_resume
+) -> None:  # type: ignore[no-untyped-def]
     full = tiny_config(tmp_path / "a", steps=6)
     ref = [r.losses for r in _run(full, sampler, real_scans) if r.losses]
     part = tiny_config(tmp_path / "b", steps=6)
-    cancel = threading.Event()
-    first: list[dict[str, float]] = []
-    for rec in train(part, cancel=cancel, sim_sampler=sampler, real_scans=real_scans):
-        if rec.losses:
-            first.append(dict(rec.losses))
-            if len(first) == 3:
-                cancel.set()
-    assert len(first) == 3 and checkpoint_exists(part.run.out)
-    rest = [r.losses for r in _run(part, sampler, real_scans, resume=True) if r.losses]
-    assert len(rest) == 3
-    for a, b in zip(ref, first + rest, strict=True):
+    got = stop_and_resume(part, 3, sim_sampler=sampler, real_scans=real_scans)
+    assert len(ref) == 6
+    for a, b in zip(ref, got, strict=True):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-7)
 
 
