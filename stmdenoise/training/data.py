@@ -22,12 +22,14 @@ from stmdenoise.outputs import folder_files
 from stmdenoise.plan import MAX_WORK_PIXELS
 from stmdenoise.processing import NormalizationSpec, crop_nan, resampled_shape, to_network
 from stmdenoise.scan import Scan
+from stmdenoise.training.options import SIM_WORLDS
 
 __all__ = [
     "SimulatedPairLike",
     "PairSampler",
     "SimSource",
     "OnTheFlySim",
+    "world_sampler",
     "H5Sim",
     "prepare_image",
     "random_crop",
@@ -284,6 +286,20 @@ class OnTheFlySim:
             p = self._raw(index)
             self._cache[index] = _normalised(p, self.normalise, self.normalise_pair)
         return self._cache[index]
+
+
+def world_sampler(world: str, hint: str = "") -> PairSampler:
+    """The sampler of an on-the-fly world of :data:`~stmdenoise.training.options.SIM_WORLDS`
+    (ValueError, ending with ``hint``, where the simulator is not installed)."""
+    try:
+        from stmdenoise.physics import sample_pair
+        from stmdenoise.physics.variety import sample_bias_pair, sample_varied_pair
+    except ImportError as exc:
+        raise ValueError(
+            f"on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation lacks{hint}"
+        ) from exc
+    samplers: tuple[PairSampler, ...] = (sample_pair, sample_varied_pair, sample_bias_pair)
+    return dict(zip(SIM_WORLDS, samplers, strict=True))[world]
 
 
 class H5Sim:

@@ -50,34 +50,18 @@ from stmdenoise.training.data import (
     extreme_pixel,
     load_real_scans,
     paired_crop_and_augment,
+    world_sampler,
 )
 from stmdenoise.training.ema import WeightAverage
 from stmdenoise.training.forward import Discriminators, Generators, set_requires_grad
 from stmdenoise.training.losses import gan_loss, l1, range_mse, ssim_loss, unsquash
-from stmdenoise.training.options import SIM_WORLDS
 from stmdenoise.training.records import TrainProgress, TrainResult
 from stmdenoise.training.self_supervised import real_terms_from_config
+from stmdenoise.training.teacher import TEACHER_STREAM, Teacher
 
 __all__ = ["Trainer", "TrainProgress", "TrainResult", "train"]
 
 log = logging.getLogger(__name__)
-
-#: The seed tag of the ``--lambda-teacher`` term's scenes (the training pairs use OnTheFlySim's default).
-TEACHER_STREAM = 0x7EAC
-
-
-def _world_sampler(world: str, hint: str) -> PairSampler:
-    """The sampler of an on-the-fly world of :data:`SIM_WORLDS` (ValueError, with ``hint``, without
-    the simulator)."""
-    try:
-        from stmdenoise.physics import sample_pair
-        from stmdenoise.physics.variety import sample_bias_pair, sample_varied_pair
-    except ImportError as exc:
-        raise ValueError(
-            f"on-the-fly simulation needs stmdenoise.physics.sample_pair, which this installation lacks{hint}"
-        ) from exc
-    samplers: tuple[PairSampler, ...] = (sample_pair, sample_varied_pair, sample_bias_pair)
-    return dict(zip(SIM_WORLDS, samplers, strict=True))[world]
 
 
 def _dist_info() -> tuple[int, int]:
@@ -191,7 +175,7 @@ class Trainer:
             self.sim = H5Sim(config.sim.dataset, normalise=sim_norm, normalise_pair=pair_norm)
         else:
             if sim_sampler is None:
-                sim_sampler = _world_sampler(config.sim.world, "; pass a simulated dataset with --sim DATA")
+                sim_sampler = world_sampler(config.sim.world, "; pass a simulated dataset with --sim DATA")
             self.sim = on_the_fly(sim_sampler)
         self.real: RealImages | None = None
         if variant_uses_da(config.variant) or config.losses.lambda_cyc_exp > 0:
@@ -228,18 +212,13 @@ class Trainer:
         # --ema: running averages of the exported generators' weights (G_D, G_DA), saved instead
         self.ema = WeightAverage(self._exported_tensors(), config.run.ema) if config.run.ema > 0 else None
         # --lambda-teacher (ours): the starting model's G_D, frozen, on a stream of scenes of its own
-        self.teacher: nn.Module | None = None
-        self.teacher_sim: OnTheFlySim | None = None
+        self.teacher: Teacher | None = None
         if config.losses.lambda_teacher > 0:
             assert config.run.init is not None  # TrainConfig refuses the term without it
-            self.teacher = load_model_folder(Path(config.run.init), device=device)[1].requires_grad_(False)
-            self.teacher_sim = on_the_fly(_world_sampler(config.sim.teacher_world, ""), stream=TEACHER_STREAM)
-            here, there = self.teacher_sim.pixel_size, self.sim.pixel_size
-            if abs(here - there) > 1e-3 * there:
-                raise ValueError(
-                    f"--lambda-teacher: its scenes are drawn at {here * 1e12:.4g} pm/px and the training "
-                    f"pairs are at {there * 1e12:.4g} pm/px; they must share a grid"
-                )
+            scenes = on_the_fly(world_sampler(config.sim.teacher_world), stream=TEACHER_STREAM)
+            self.teacher = Teacher(
+                Path(config.run.init), scenes, pixel_size=self.sim.pixel_size, device=device
+            )
         if resume:
             if not checkpoint_exists(self.out):
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.out / 'checkpoint'}")
@@ -426,19 +405,12 @@ class Trainer:
         model's G_D on the same crops, in the paired losses' form and weights; its terms are added to
         ``terms`` as ``teacher_*`` and their weighted sum returned (Learning without Forgetting: a
         fine-tune toward a new world keeps the answers of the scenes the start was trained for)."""
-        if self.teacher is None or self.teacher_sim is None:
+        if self.teacher is None:
             return 0.0
-        rng, crop = self.data_rng, self.cfg.run.crop
-        pool = self.teacher_sim.indices(self.step)
         noisy = self._tensor(
-            [
-                crop_and_augment(self.teacher_sim.pair(pool[int(rng.integers(len(pool)))])[1], crop, rng)
-                for _ in range(self.cfg.run.batch)
-            ]
+            self.teacher.crops(self.step, self.cfg.run.crop, self.cfg.run.batch, self.data_rng)
         )
-        with torch.no_grad():
-            target = self.teacher(noisy)
-        got, total = self._paired_losses(self.net.g_d(noisy), target)
+        got, total = self._paired_losses(self.net.g_d(noisy), self.teacher(noisy))
         terms.update({f"teacher_{k}": v for k, v in got.items()})
         return self.cfg.losses.lambda_teacher * total
 

@@ -49,12 +49,12 @@ def test_the_term_needs_a_starting_model_and_paired_losses() -> None:
 def test_the_teacher_is_the_starting_g_d_on_scenes_of_their_own(tmp_path: Path, start: Path) -> None:
     trainer = _trainer(tmp_path, "t", steps=1, init=str(start), sim_world="biases", lambda_teacher=1.0)
     try:
-        assert trainer.teacher is not None and trainer.teacher_sim is not None
-        source = trainer.teacher_sim.description()["source"]
+        assert trainer.teacher is not None
+        source = trainer.teacher.sim.description()["source"]
         assert source.startswith("on the fly (stmdenoise.physics") and source.endswith(".sample_pair)")
         # its own stream: the teacher's scene k is not the training stream's scene k
         ours = trainer.sim._raw(0).noisy  # type: ignore[attr-defined]
-        theirs = trainer.teacher_sim._raw(0).noisy
+        theirs = trainer.teacher.sim._raw(0).noisy
         assert np.abs(ours - theirs).max() > 0.1 * np.abs(ours).max()
         # before the first step the student is the teacher: the term is zero
         terms: dict[str, torch.Tensor] = {}
@@ -66,8 +66,8 @@ def test_the_teacher_is_the_starting_g_d_on_scenes_of_their_own(tmp_path: Path, 
     finally:
         trainer.close()
     _, g_d, _ = load_model_folder(start)
-    assert all(not p.requires_grad for p in trainer.teacher.parameters())
-    for a, b in zip(g_d.state_dict().values(), trainer.teacher.state_dict().values(), strict=True):
+    assert all(not p.requires_grad for p in trainer.teacher.g_d.parameters())
+    for a, b in zip(g_d.state_dict().values(), trainer.teacher.g_d.state_dict().values(), strict=True):
         assert torch.equal(a, b)  # the teacher never moved
 
 
@@ -80,8 +80,8 @@ def _drift(tmp_path: Path, start: Path, name: str, weight: float) -> float:
     try:
         for _ in range(12):
             trainer.train_step()
-        assert probe.teacher_sim is not None and probe.teacher is not None
-        crops = [probe.teacher_sim.pair(k)[1][:32, :32] for k in range(2)]
+        assert probe.teacher is not None
+        crops = [probe.teacher.sim.pair(k)[1][:32, :32] for k in range(2)]
         x = probe._tensor(crops)
         with torch.no_grad():
             return float((trainer.net.g_d(x) - probe.teacher(x)).abs().mean())
