@@ -35,8 +35,9 @@ from stmdenoise.metrics.fidelity import (
     FidelityReport,
     PairedLooks,
 )
+from stmdenoise.metrics.lattice import Lattice, peak_frequencies
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
-from stmdenoise.processing.spectrum import band_passed
+from stmdenoise.processing.spectrum import band_passed, peaks_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "Restored",
     "above_raw",
     "restore_bands",
+    "LATTICE_RADIUS",
+    "restore_lattices",
     "best_fallback",
     "fallbacks",
     "band_reasons",
@@ -64,6 +67,11 @@ SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
 #: more costs true error in the neighbouring band, which the output may have had nearly right
 #: (docs/model-selection.md, candidate DK).
 RESTORE_MARGIN = 1
+#: Fourier bins around each peak of a lattice within which :func:`restore_lattices` puts the raw
+#: scan's content back: a peak of a lattice that drifts or creeps a little spreads over its
+#: neighbouring bins; 3 or 4 bins instead of 2 changed the constructed cases' true error within
+#: ±0.03 (docs/model-selection.md, probes before candidate EE).
+LATTICE_RADIUS = 2.0
 
 
 def harmful_bands(rep: FidelityReport) -> list[BandFidelity]:
@@ -209,5 +217,29 @@ def restore_bands(out: Scan, raw: Scan, bands: Sequence[Band]) -> Scan:
     ranges = [(px / b.long - margin, px / b.short + margin) for b in bands]
     measured = np.isfinite(o[rows])
     passed = band_passed(residual, ranges, column=SHARED_COLUMN / residual.shape[1])
+    o[rows] = np.where(measured, o[rows] + passed, o[rows])
+    return out.with_data(o)
+
+
+def restore_lattices(out: Scan, raw: Scan, found: Sequence[Lattice]) -> Scan:
+    """``out`` with the raw scan's content within :data:`LATTICE_RADIUS` Fourier bins of each peak
+    of the lattices ``found`` (:func:`~stmdenoise.metrics.lattice.lattices` of ``raw``): ``out +
+    P(raw - out)`` on the raw scan's complete rows, where the lattices were found
+    (:func:`~stmdenoise.processing.spectrum.peaks_passed`), other rows untouched.
+
+    A lattice's peaks stand at least :data:`~stmdenoise.metrics.lattice.PERIODIC_PEAK_RATIO` times
+    above the rings around them, so the raw scan is within a few per cent of the surface there;
+    the single-frame gain keeps 0.6-0.8 of a moiré's amplitude (docs/model-selection.md, candidate
+    EE). Where nothing was removed at the peaks, the output hardly changes."""
+    r = np.asarray(raw.data, dtype=np.float64)
+    o = np.array(out.data, dtype=np.float64)
+    rows = scored_rows(r)
+    residual = r[rows] - o[rows]
+    residual = np.where(np.isfinite(residual), residual, 0.0)
+    peaks = [f for lat in found for f in peak_frequencies(lat, residual.shape)]
+    if not peaks:
+        return out
+    measured = np.isfinite(o[rows])
+    passed = peaks_passed(residual, peaks, LATTICE_RADIUS)
     o[rows] = np.where(measured, o[rows] + passed, o[rows])
     return out.with_data(o)

@@ -82,6 +82,7 @@ from stmdenoise.fallback import (
     harmful_bands,
     raw_bands,
     restore_bands,
+    restore_lattices,
 )
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
@@ -241,19 +242,39 @@ NO_PARTNER_HINT = (
 )
 
 
-def _single_frame_harm(raw: Scan, model_out: Scan) -> str | None:
-    """Harm one frame shows for sure: a lattice the output removes (:mod:`metrics.lattice`),
-    else structure removed along the scan lines beyond the noise neighbouring lines show
-    (:mod:`metrics.line_noise`); None when neither."""
+#: The verdict's notice where a frame alone gets a lattice's peaks back (:func:`_single_frame_harm`).
+LATTICE_RESTORED_NOTICE = (
+    "the scan shows a {kind} lattice at {period} (periodic structure pixel noise cannot make): "
+    "the model's output kept {kept:.0%} of the power at its peaks, and the raw scan's content there "
+    "is delivered instead"
+)
+
+
+def _single_frame_harm(raw: Scan, model_out: Scan, policy: str) -> tuple[Scan, str | None, list[str]]:
+    """Harm one frame shows for sure: a lattice the output removes (:mod:`metrics.lattice`), else
+    structure removed along the scan lines beyond the noise neighbouring lines show
+    (:mod:`metrics.line_noise`). Returns the output to deliver, the harm (None when neither) and
+    notices. Under the restoring policies, where neither is found, every lattice the scan shows
+    gets the raw scan's content at its peaks back (:func:`~stmdenoise.fallback.restore_lattices`;
+    docs/model-selection.md, candidate EE): the checks read the model's own output, so the repair
+    never turns a refused output into a delivered one (it would pass checks the output failed)."""
     from stmdenoise.metrics import lattice, line_noise
 
     px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-    why = lattice.removal_notice(raw.data, model_out.data, px)
+    kept = lattice.lattice_kept(raw.data, model_out.data, px)
+    why = lattice.lost_notice(kept)
     if why is None:
         why = line_noise.removal_notice(
             raw.data, model_out.data, None if raw.pixel_size is None else raw.pixel_size[1]
         )
-    return why
+    if why is not None or not kept or policy not in RESTORING:
+        return model_out, why, []
+    repaired = restore_lattices(model_out, raw, [lat for lat, _ in kept])
+    said = [
+        LATTICE_RESTORED_NOTICE.format(kind=lat.kind, period=lat.describe(), kept=share)
+        for lat, share in kept
+    ]
+    return repaired, None, said
 
 
 def _judge(
@@ -297,8 +318,9 @@ def _judge(
                 f"({2 * plan.model_pixel_size * 1e10:.3g} Å at {plan.model_pixel_size * 1e9:.3g} nm/px): "
                 "the model would erase it"
             )
+            repaired: list[str] = []
         else:
-            why = _single_frame_harm(raw, model_out)
+            model_out, why, repaired = _single_frame_harm(raw, model_out, policy)
         if why is not None:
             if policy == "refuse":
                 raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")
@@ -308,6 +330,7 @@ def _judge(
                     policy, "raw", True, f"model output replaced: {why}", tuple(notices), plan=plan
                 )
             notices.append(why)
+        notices += repaired
         notices += _single_look_notices(raw, model_out)
         feedback = partner is not None and feedback_error_channel(raw)  # _second_look said why
         if not feedback:

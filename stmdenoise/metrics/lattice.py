@@ -67,6 +67,8 @@ __all__ = [
     "Lattice",
     "lattices",
     "lattice_kept",
+    "lost_notice",
+    "peak_frequencies",
     "removal_notice",
     "removes",
 ]
@@ -364,14 +366,30 @@ def lattice_kept(
     return result
 
 
+def peak_frequencies(lattice: Lattice, shape: tuple[int, int]) -> list[tuple[float, float]]:
+    """``lattice``'s peaks (half plane, one of each mirror pair) as ``(ky, kx)`` in cycles per
+    pixel, on the spectrum of a block of ``shape`` (the raw scan's complete rows, where it was found)."""
+    rows, cols = shape
+    return [
+        ((i - rows if i > rows // 2 else i) / rows, (j - cols if j > cols // 2 else j) / cols)
+        for i, j in lattice.bins
+    ]
+
+
+def lost_notice(kept: Sequence[tuple[Lattice, float]]) -> str | None:
+    """:data:`LATTICE_NOTICE` for the least kept of the lattices in ``kept`` (:func:`lattice_kept`)
+    that the output removes (:func:`removes`), else None."""
+    lost = [(lat, share) for lat, share in kept if removes(lat, share)]
+    if not lost:
+        return None
+    lat, share = min(lost, key=lambda t: t[1])
+    return LATTICE_NOTICE.format(
+        kind=lat.kind, kept=share, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr
+    )
+
+
 def removal_notice(raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None) -> str | None:
     """What the do-no-harm verdict says (:data:`LATTICE_NOTICE`) where ``out`` is further from the
     surface than ``raw`` at the peaks of a lattice ``raw`` shows (:func:`removes`; the
     least kept of such lattices), else None (:func:`stmdenoise.safety.judge`, without a second look)."""
-    lost = [(lat, kept) for lat, kept in lattice_kept(raw, out, pixel_size) if removes(lat, kept)]
-    if not lost:
-        return None
-    lat, kept = min(lost, key=lambda t: t[1])
-    return LATTICE_NOTICE.format(
-        kept=kept, kind=lat.kind, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr
-    )
+    return lost_notice(lattice_kept(raw, out, pixel_size))

@@ -42,6 +42,7 @@ __all__ = [
     "hann_1d",
     "hann_window",
     "band_passed",
+    "peaks_passed",
     "WavePeak",
     "standing_wave_peak",
 ]
@@ -152,6 +153,47 @@ def band_passed(data: ArrayLike, ranges: Sequence[tuple[float, float]], *, colum
     if column > 0:
         mask &= kx > column + 1e-12
     return np.asarray(sfft.idctn(sfft.dctn(a, type=2, norm="ortho") * mask, type=2, norm="ortho"))
+
+
+def peaks_passed(data: ArrayLike, peaks: Sequence[tuple[float, float]], radius: float) -> FloatArray:
+    """What ``data`` holds within about ``radius`` Fourier bins (of its own grid: 1 / rows and
+    1 / cols cycles per pixel) of each of ``peaks`` (``(ky, kx)`` in cycles per pixel; a peak and
+    its mirror image ``(-ky, -kx)`` are one real wave, so give one of them).
+
+    Each peak is taken by demodulation (the lock-in of geometric phase analysis, Hÿtch, Snoeck &
+    Kilaas 1998): ``data`` times ``exp(-2 pi i k·r)`` is smoothed by a Gaussian of
+    ``min(rows, cols) / (2 pi radius)`` px, a band of that half-width around ``k`` (0.61 of the
+    amplitude passed at ``radius`` bins off), and modulated back. The smoothing is done on the
+    slowly varying envelope with the edge pixels repeated, so a lattice that does not fit the
+    frame a whole number of times comes back whole to its edges, where a masked Fourier or cosine
+    transform leaks it over the spectrum (a cosine transform of an oblique wave keeps 0.7 of its
+    amplitude within 2 bins). ``data`` must be finite.
+
+    >>> y, x = np.mgrid[0:64, 0:64] + 0.5
+    >>> lattice = np.cos(2 * np.pi * (x / 8.3 + y / 13.1))  # oblique, off the bins, no whole periods
+    >>> ramp = np.cos(np.pi * x / 64)
+    >>> kept = peaks_passed(lattice + ramp, [(round(64 / 13.1) / 64, round(64 / 8.3) / 64)], 2.0)
+    >>> bool(np.sqrt(np.mean((kept - lattice) ** 2)) < 0.1)  # of 0.71; a cosine transform: 0.21
+    True
+    """
+    from scipy.ndimage import gaussian_filter
+
+    a = np.asarray(data, dtype=np.float64)
+    if a.ndim != 2 or not np.isfinite(a).all():
+        raise ValueError(f"peaks_passed needs a finite 2-D array, got shape {a.shape}")
+    rows, cols = a.shape
+    y = np.arange(rows, dtype=np.float64)[:, None]
+    x = np.arange(cols, dtype=np.float64)[None, :]
+    width = min(rows, cols) / (2 * math.pi * radius)
+    out = np.zeros_like(a)
+    for ky, kx in peaks:
+        carrier = np.exp(-2j * math.pi * (ky * y + kx * x))
+        shifted = a * carrier
+        envelope = gaussian_filter(shifted.real, width, mode="nearest") + 1j * gaussian_filter(
+            shifted.imag, width, mode="nearest"
+        )
+        out += 2.0 * np.real(envelope * np.conj(carrier))
+    return out
 
 
 #: Frequencies above which (cycles per pixel, |k|) the median power of a spectrum is taken as the
