@@ -48,6 +48,7 @@ __all__ = [
     "above_raw",
     "restore_bands",
     "LATTICE_RADIUS",
+    "LATTICE_REPAIR_BELOW",
     "restore_lattices",
     "best_fallback",
     "fallbacks",
@@ -72,6 +73,12 @@ RESTORE_MARGIN = 1
 #: neighbouring bins; 3 or 4 bins instead of 2 changed the constructed cases' true error within
 #: ±0.03 (docs/model-selection.md, probes before candidate EE).
 LATTICE_RADIUS = 2.0
+#: Share of a lattice's power at its peaks (raw = 1) below which :func:`restore_lattices` puts them
+#: back: under it the lattice's corrugation reads over 5 % low; above it, putting the raw scan's
+#: noise back around the peaks costs about what it repairs (a constructed lattice 275x the noise:
+#: an output keeping all of it goes from 0.199 to 0.209 rms error when repaired; docs/model-selection.md,
+#: candidate EE).
+LATTICE_REPAIR_BELOW = 0.9
 
 
 def harmful_bands(rep: FidelityReport) -> list[BandFidelity]:

@@ -74,6 +74,7 @@ import numpy as np
 
 from stmdenoise.fallback import (
     FALLBACK_SIGMAS,
+    LATTICE_REPAIR_BELOW,
     Restored,
     above_raw,
     band_reasons,
@@ -255,7 +256,8 @@ def _single_frame_harm(raw: Scan, model_out: Scan, policy: str) -> tuple[Scan, s
     structure removed along the scan lines beyond the noise neighbouring lines show
     (:mod:`metrics.line_noise`). Returns the output to deliver, the harm (None when neither) and
     notices. Under the restoring policies, where neither is found, every lattice the scan shows
-    gets the raw scan's content at its peaks back (:func:`~stmdenoise.fallback.restore_lattices`;
+    of which the output keeps less than :data:`~stmdenoise.fallback.LATTICE_REPAIR_BELOW` of the
+    power gets the raw scan's content at its peaks back (:func:`~stmdenoise.fallback.restore_lattices`;
     docs/model-selection.md, candidate EE): the checks read the model's own output, so the repair
     never turns a refused output into a delivered one (it would pass checks the output failed)."""
     from stmdenoise.metrics import lattice, line_noise
@@ -267,12 +269,13 @@ def _single_frame_harm(raw: Scan, model_out: Scan, policy: str) -> tuple[Scan, s
         why = line_noise.removal_notice(
             raw.data, model_out.data, None if raw.pixel_size is None else raw.pixel_size[1]
         )
-    if why is not None or not kept or policy not in RESTORING:
+    lost = [(lat, share) for lat, share in kept if share < LATTICE_REPAIR_BELOW]
+    if why is not None or not lost or policy not in RESTORING:
         return model_out, why, []
-    repaired = restore_lattices(model_out, raw, [lat for lat, _ in kept])
+    repaired = restore_lattices(model_out, raw, [lat for lat, _ in lost])
     said = [
         LATTICE_RESTORED_NOTICE.format(kind=lat.kind, period=lat.describe(), kept=share)
-        for lat, share in kept
+        for lat, share in lost
     ]
     return repaired, None, said
 

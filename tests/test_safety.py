@@ -350,6 +350,44 @@ def test_without_a_second_look_an_output_that_keeps_the_lattice_is_delivered() -
     assert not any("lattice" in n for n in v.notices) and "not measurable" in v.reason
 
 
+@pytest.mark.parametrize("policy", ["fallback", "warn"])
+@pytest.mark.parametrize("partial", [False, True])
+def test_without_a_second_look_a_lattice_the_output_shrinks_gets_its_peaks_back(policy: str, partial: bool) -> None:
+    """An output keeping 0.9 of a lattice's amplitude (0.86 of its power: not surely harmful by
+    metrics.lattice.removes) is delivered with the raw scan's content at the lattice's peaks
+    (candidate EE): the lattice's amplitude comes back to within 3 %, the noise stays removed, and
+    the verdict says so. Under ``warn`` the output is delivered as it is. A scan stopped early
+    (NaN rows) is repaired on its complete rows."""
+    raw, noise = _hexagon_scan()
+    lattice = np.asarray(raw.data) - noise
+    out = raw.with_data(0.9 * lattice + 0.2 * noise)
+    if partial:
+        cut = np.asarray(raw.data).copy()
+        cut[150:] = np.nan
+        raw = raw.with_data(cut)
+        o = np.asarray(out.data).copy()
+        o[150:] = np.nan
+        out = out.with_data(o)
+    delivered, v = judge(raw, out, None, policy=policy)
+    d = np.asarray(delivered.data)
+    rows = slice(0, 150) if partial else slice(None)
+
+    def amplitude(a: np.ndarray) -> float:
+        return float(np.sum(a[rows] * lattice[rows]) / np.sum(lattice[rows] ** 2))
+
+    assert v.delivered == "model" and v.harmful is None
+    if policy == "warn":
+        assert np.array_equal(d, np.asarray(out.data), equal_nan=True)
+        return
+    assert abs(amplitude(d) - 1.0) < 0.03 and abs(amplitude(np.asarray(out.data)) - 0.9) < 0.01
+    left = d[rows] - lattice[rows]
+    assert np.std(left) < 0.5 * np.std(noise[rows])  # the noise stays removed
+    assert any("hexagonal lattice at 7.0" in n or "hexagonal lattice at 6.9" in n for n in v.notices)
+    assert any("kept 8" in n and "raw scan's content there" in n for n in v.notices)
+    if partial:
+        assert np.isnan(d[150:]).all()
+
+
 @pytest.mark.parametrize(
     ("period", "short", "amplitude", "kind"), [(8.0, 8.0, 0.5, "square"), (15.36, 7.68, 0.3, "rectangular")]
 )

@@ -164,10 +164,11 @@ def peaks_passed(data: ArrayLike, peaks: Sequence[tuple[float, float]], radius: 
     Kilaas 1998): ``data`` times ``exp(-2 pi i k·r)`` is smoothed by a Gaussian of
     ``min(rows, cols) / (2 pi radius)`` px, a band of that half-width around ``k`` (0.61 of the
     amplitude passed at ``radius`` bins off), and modulated back. The smoothing is done on the
-    slowly varying envelope with the edge pixels repeated, so a lattice that does not fit the
+    slowly varying envelope, reflected at the frame's edges, so a lattice that does not fit the
     frame a whole number of times comes back whole to its edges, where a masked Fourier or cosine
     transform leaks it over the spectrum (a cosine transform of an oblique wave keeps 0.7 of its
-    amplitude within 2 bins). ``data`` must be finite.
+    amplitude within 2 bins); repeating the edge pixels instead would pass twice the noise.
+    ``data`` must be finite.
 
     >>> y, x = np.mgrid[0:64, 0:64] + 0.5
     >>> lattice = np.cos(2 * np.pi * (x / 8.3 + y / 13.1))  # oblique, off the bins, no whole periods
@@ -189,8 +190,8 @@ def peaks_passed(data: ArrayLike, peaks: Sequence[tuple[float, float]], radius: 
     for ky, kx in peaks:
         carrier = np.exp(-2j * math.pi * (ky * y + kx * x))
         shifted = a * carrier
-        envelope = gaussian_filter(shifted.real, width, mode="nearest") + 1j * gaussian_filter(
-            shifted.imag, width, mode="nearest"
+        envelope = gaussian_filter(shifted.real, width, mode="reflect") + 1j * gaussian_filter(
+            shifted.imag, width, mode="reflect"
         )
         out += 2.0 * np.real(envelope * np.conj(carrier))
     return out
