@@ -352,7 +352,9 @@ def test_without_a_second_look_an_output_that_keeps_the_lattice_is_delivered() -
 
 @pytest.mark.parametrize("policy", ["fallback", "warn"])
 @pytest.mark.parametrize("partial", [False, True])
-def test_without_a_second_look_a_lattice_the_output_shrinks_gets_its_peaks_back(policy: str, partial: bool) -> None:
+def test_without_a_second_look_a_lattice_the_output_shrinks_gets_its_peaks_back(
+    policy: str, partial: bool
+) -> None:
     """An output keeping 0.9 of a lattice's amplitude (0.86 of its power: not surely harmful by
     metrics.lattice.removes) is delivered with the raw scan's content at the lattice's peaks
     (candidate EE): the lattice's amplitude comes back to within 3 %, the noise stays removed, and
