@@ -59,8 +59,8 @@ def test_the_teacher_is_the_starting_g_d_on_scenes_of_their_own(tmp_path: Path, 
         # before the first step the student is the teacher: the term is zero
         terms: dict[str, torch.Tensor] = {}
         total = trainer._teacher_terms(terms)
-        assert isinstance(total, torch.Tensor) and float(total) == pytest.approx(0.0, abs=1e-6)
-        assert float(terms["teacher_sup_L1"]) == pytest.approx(0.0, abs=1e-6)
+        assert isinstance(total, torch.Tensor) and float(total.detach()) == pytest.approx(0.0, abs=1e-6)
+        assert float(terms["teacher_sup_L1"].detach()) == pytest.approx(0.0, abs=1e-6)
         losses, _, _ = trainer.train_step()
         assert "teacher_sup_L1" in losses
     finally:
