@@ -258,13 +258,15 @@ def _single_frame_harm(raw: Scan, model_out: Scan, policy: str) -> tuple[Scan, s
     notices. Under the restoring policies, where neither is found, every lattice the scan shows
     of which the output keeps less than :data:`~stmdenoise.fallback.LATTICE_REPAIR_BELOW` of the
     power gets the raw scan's content at its peaks back (:func:`~stmdenoise.fallback.restore_lattices`;
-    docs/model-selection.md, candidate EE): the checks read the model's own output, so the repair
-    never turns a refused output into a delivered one (it would pass checks the output failed)."""
+    docs/model-selection.md, candidate EE), rectangles whose next combinations fade included
+    (``Lattice.sure`` False: repaired, never refused; candidate EF). The checks read the model's
+    own output, so the repair never turns a refused output into a delivered one (it would pass
+    checks the output failed)."""
     from stmdenoise.metrics import lattice, line_noise
 
     px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-    kept = lattice.lattice_kept(raw.data, model_out.data, px)
-    why = lattice.lost_notice(kept)
+    kept = lattice.lattice_kept(raw.data, model_out.data, px, repair=True)
+    why = lattice.lost_notice(kept)  # sure lattices only
     if why is None:
         why = line_noise.removal_notice(
             raw.data, model_out.data, None if raw.pixel_size is None else raw.pixel_size[1]

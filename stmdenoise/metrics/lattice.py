@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -115,6 +115,9 @@ class Lattice:
     #: ``"rectangular"`` (the same with two periods: ``period_px`` the longer, ``short_px`` the shorter).
     kind: str = "hexagonal"
     short_px: float | None = None
+    #: False for a rectangle found without its next combinations (``lattices(..., repair=True)``):
+    #: enough to put its peaks back, not to refuse an output (the module's note).
+    sure: bool = True
 
     def describe(self) -> str:
         """``'6.6 Å'`` (or ``'6.6 px'`` without a pixel size); ``'7.68 x 3.84 Å'`` for a rectangle."""
@@ -164,7 +167,9 @@ def _block(data: ArrayLike) -> tuple[NDArray[np.float64], slice] | None:
     return (z, rows) if min(z.shape) >= 32 and np.ptp(z) > 0 else None
 
 
-def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None) -> list[Lattice]:
+def _lattices(
+    z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None, repair: bool = False
+) -> list[Lattice]:
     from scipy import ndimage
 
     ky = np.fft.fftfreq(z.shape[0])[:, None]
@@ -209,6 +214,11 @@ def _lattices(z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: fl
     for lat in sorted(out.values(), key=lambda v: -v.ratio):  # one per period: the strongest set
         if all(abs(lat.period_px - m.period_px) > K_TOLERANCE * m.period_px for m in merged):
             merged.append(lat)
+    if repair:  # rectangles without their next combinations, at periods no sure lattice holds
+        weak = _rectangles(peaks, power, rel, noise, side, pixel_size, next_orders=False)
+        for lat in sorted(weak, key=lambda v: -v.ratio):
+            if all(abs(lat.period_px - m.period_px) > K_TOLERANCE * m.period_px for m in merged):
+                merged.append(replace(lat, sure=False))
     return sorted(merged, key=lambda v: v.period_px)
 
 
@@ -219,13 +229,16 @@ def _rectangles(
     noise: NDArray[np.float64],
     side: int,
     pixel_size: float | None,
+    next_orders: bool = True,
 ) -> list[Lattice]:
     """Square and rectangular lattices among ``peaks`` (|k|, angle, bin): two peaks 90° apart whose
     (1,1) harmonics k1 + k2 and k1 - k2 stand :data:`PERIODIC_PEAK_RATIO` times above their rings
     too: square where the two |k| agree (:func:`_tolerances`); rectangular (Si(100)-2x1 dimer rows,
     the missing rows of (110) faces, many molecular layers) where they do not and at least
     :data:`HIGHER_ORDERS` of the four next combinations (2k1 ± k2, k1 ± 2k2) stand
-    :data:`HARMONIC_RATIO` times above their rings as well.
+    :data:`HARMONIC_RATIO` times above their rings as well (not asked with ``next_orders=False``:
+    a tip-blurred Si(100)-2x1's fade to 2-3x; such rectangles are for the repair of a frame
+    alone only, docs/model-selection.md, candidate EF).
 
     Interference makes pairs of peaks along one direction; among the 90 or so of a Ko frame two
     are 90° apart by chance: at one |k| with (1,1) harmonics at most 9x their rings, at two with
@@ -258,7 +271,7 @@ def _rectangles(
                 out.append(_lattice((b1, b2), 2.0 / (k1 + k2), "square", power, rel, noise, pixel_size))
             else:  # one condition fewer than a square (equal |k|): one more piece of evidence
                 higher = [at(m * y1 + n * y2, m * x1 + n * x2) for m, n in ((2, 1), (2, -1), (1, 2), (1, -2))]
-                if sum(v >= HARMONIC_RATIO for v in higher) < HIGHER_ORDERS:
+                if next_orders and sum(v >= HARMONIC_RATIO for v in higher) < HIGHER_ORDERS:
                     continue
                 sides = (1.0 / min(k1, k2), 1.0 / max(k1, k2))
                 out.append(
@@ -306,7 +319,7 @@ def _near_peak(rel: NDArray[np.float64], i: int, j: int) -> float:
     return float(max(rel[(i + di) % rows, (j + dj) % cols] for di in (-1, 0, 1) for dj in (-1, 0, 1)))
 
 
-def lattices(data: ArrayLike, pixel_size: float | None = None) -> list[Lattice]:
+def lattices(data: ArrayLike, pixel_size: float | None = None, *, repair: bool = False) -> list[Lattice]:
     """The hexagonal and square lattices ``data`` shows (see the module), shortest period first; [] when none
     or when the image cannot be scored (too few complete rows, no contrast).
 
@@ -316,9 +329,12 @@ def lattices(data: ArrayLike, pixel_size: float | None = None) -> list[Lattice]:
         The scan (NaN rows at its start or end are left out).
     pixel_size : float, optional
         Metres per pixel: no period under 2 Å is looked at.
+    repair : bool
+        Also the rectangles whose next combinations do not show (``Lattice.sure`` False), at periods
+        no sure lattice holds: for putting peaks back, not for refusing an output.
     """
     block = _block(data)
-    return [] if block is None else _lattices(block[0], _power(block[0]), pixel_size)
+    return [] if block is None else _lattices(block[0], _power(block[0]), pixel_size, repair)
 
 
 def removes(lattice: Lattice, kept: float) -> bool:
@@ -343,10 +359,16 @@ def removes(lattice: Lattice, kept: float) -> bool:
 
 
 def lattice_kept(
-    raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None, given: Sequence[Lattice] | None = None
+    raw: ArrayLike,
+    out: ArrayLike,
+    pixel_size: float | None = None,
+    given: Sequence[Lattice] | None = None,
+    *,
+    repair: bool = False,
 ) -> list[tuple[Lattice, float]]:
     """Each lattice of ``raw`` (:func:`lattices`, or those ``given``) and the share of its
-    power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``."""
+    power ``out`` keeps (its peaks' bins, raw = 1); ``out`` is read on the same rows as ``raw``;
+    ``repair``: as :func:`lattices`."""
     block = _block(raw)
     if block is None:
         return []
@@ -355,7 +377,7 @@ def lattice_kept(
     if o.shape != z.shape or not np.isfinite(o).all():
         return []
     p_raw = _power(z)
-    found = list(given) if given is not None else _lattices(z, p_raw, pixel_size)
+    found = list(given) if given is not None else _lattices(z, p_raw, pixel_size, repair)
     if not found:  # the common case: no lattice, and the output's spectrum is not needed
         return []
     p_out = _power(o)
@@ -378,8 +400,8 @@ def peak_frequencies(lattice: Lattice, shape: tuple[int, int]) -> list[tuple[flo
 
 def lost_notice(kept: Sequence[tuple[Lattice, float]]) -> str | None:
     """:data:`LATTICE_NOTICE` for the least kept of the lattices in ``kept`` (:func:`lattice_kept`)
-    that the output removes (:func:`removes`), else None."""
-    lost = [(lat, share) for lat, share in kept if removes(lat, share)]
+    found for sure (``Lattice.sure``) that the output removes (:func:`removes`), else None."""
+    lost = [(lat, share) for lat, share in kept if lat.sure and removes(lat, share)]
     if not lost:
         return None
     lat, share = min(lost, key=lambda t: t[1])
