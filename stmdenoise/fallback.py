@@ -21,10 +21,11 @@ docs/model-selection.md, candidates DK and DL).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import scored_rows
 from stmdenoise.metrics.bands import SHARED_COLUMN, Band, default_bands
@@ -204,49 +205,55 @@ def above_raw(
     ]
 
 
-def restore_bands(out: Scan, raw: Scan, bands: Sequence[Band]) -> Scan:
-    """``out`` with the raw scan's content at the periods of ``bands`` (widened by
-    :data:`RESTORE_MARGIN` bins on each side), outside the shared column (|kx| within
-    :data:`~stmdenoise.metrics.bands.SHARED_COLUMN` bins of the scan's columns, where ``out``
-    keeps its own): ``out + P(raw - out)`` on the raw scan's complete rows
-    (:func:`~stmdenoise.metrics._input.scored_rows`, where the judge measures), other rows
-    untouched. Periods are converted to the scan's grid with the geometric mean of its pixel sides,
-    as the fidelity bands are."""
-    if raw.pixel_size is None:
-        raise ValueError(f"{raw.describe()}: restoring bands needs a pixel size")
+def _put_back(out: Scan, raw: Scan, part: Callable[[NDArray[np.float64]], NDArray[np.float64]]) -> Scan:
+    """``out + part(raw - out)`` on the raw scan's complete rows
+    (:func:`~stmdenoise.metrics._input.scored_rows`: where the judge measures and the lattice check
+    looks), the residual's unmeasured pixels read as 0 and ``out``'s left unmeasured; other rows
+    untouched."""
     r = np.asarray(raw.data, dtype=np.float64)
     o = np.array(out.data, dtype=np.float64)
     rows = scored_rows(r)
     residual = r[rows] - o[rows]
     residual = np.where(np.isfinite(residual), residual, 0.0)
-    px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-    margin = RESTORE_MARGIN / min(residual.shape)
-    ranges = [(px / b.long - margin, px / b.short + margin) for b in bands]
     measured = np.isfinite(o[rows])
-    passed = band_passed(residual, ranges, column=SHARED_COLUMN / residual.shape[1])
-    o[rows] = np.where(measured, o[rows] + passed, o[rows])
+    o[rows] = np.where(measured, o[rows] + part(residual), o[rows])
     return out.with_data(o)
+
+
+def restore_bands(out: Scan, raw: Scan, bands: Sequence[Band]) -> Scan:
+    """``out`` with the raw scan's content at the periods of ``bands`` (widened by
+    :data:`RESTORE_MARGIN` bins on each side), outside the shared column (|kx| within
+    :data:`~stmdenoise.metrics.bands.SHARED_COLUMN` bins of the scan's columns, where ``out``
+    keeps its own): ``out + P(raw - out)`` on the raw scan's complete rows (:func:`_put_back`).
+    Periods are converted to the scan's grid with the geometric mean of its pixel sides, as the
+    fidelity bands are."""
+    if raw.pixel_size is None:
+        raise ValueError(f"{raw.describe()}: restoring bands needs a pixel size")
+    px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+
+    def part(residual: NDArray[np.float64]) -> NDArray[np.float64]:
+        margin = RESTORE_MARGIN / min(residual.shape)
+        ranges = [(px / b.long - margin, px / b.short + margin) for b in bands]
+        return band_passed(residual, ranges, column=SHARED_COLUMN / residual.shape[1])
+
+    return _put_back(out, raw, part)
 
 
 def restore_lattices(out: Scan, raw: Scan, found: Sequence[Lattice]) -> Scan:
     """``out`` with the raw scan's content within :data:`LATTICE_RADIUS` Fourier bins of each peak
     of the lattices ``found`` (:func:`~stmdenoise.metrics.lattice.lattices` of ``raw``): ``out +
-    P(raw - out)`` on the raw scan's complete rows, where the lattices were found
-    (:func:`~stmdenoise.processing.spectrum.peaks_passed`), other rows untouched.
+    P(raw - out)`` on the raw scan's complete rows, where the lattices were found (:func:`_put_back`,
+    :func:`~stmdenoise.processing.spectrum.peaks_passed`).
 
     A lattice's peaks stand at least :data:`~stmdenoise.metrics.lattice.PERIODIC_PEAK_RATIO` times
     above the rings around them, so the raw scan is within a few per cent of the surface there;
     the single-frame gain keeps 0.6-0.8 of a moiré's amplitude (docs/model-selection.md, candidate
     EE). Where nothing was removed at the peaks, the output hardly changes."""
-    r = np.asarray(raw.data, dtype=np.float64)
-    o = np.array(out.data, dtype=np.float64)
-    rows = scored_rows(r)
-    residual = r[rows] - o[rows]
-    residual = np.where(np.isfinite(residual), residual, 0.0)
-    peaks = [f for lat in found for f in peak_frequencies(lat, residual.shape)]
-    if not peaks:
+    if not found:
         return out
-    measured = np.isfinite(o[rows])
-    passed = peaks_passed(residual, peaks, LATTICE_RADIUS)
-    o[rows] = np.where(measured, o[rows] + passed, o[rows])
-    return out.with_data(o)
+
+    def part(residual: NDArray[np.float64]) -> NDArray[np.float64]:
+        peaks = [f for lat in found for f in peak_frequencies(lat, residual.shape)]
+        return peaks_passed(residual, peaks, LATTICE_RADIUS)
+
+    return _put_back(out, raw, part)
