@@ -69,7 +69,6 @@ __all__ = [
     "lattice_kept",
     "lost_notice",
     "peak_frequencies",
-    "removal_notice",
     "removes",
 ]
 
@@ -400,7 +399,8 @@ def peak_frequencies(lattice: Lattice, shape: tuple[int, int]) -> list[tuple[flo
 
 def lost_notice(kept: Sequence[tuple[Lattice, float]]) -> str | None:
     """:data:`LATTICE_NOTICE` for the least kept of the lattices in ``kept`` (:func:`lattice_kept`)
-    found for sure (``Lattice.sure``) that the output removes (:func:`removes`), else None."""
+    found for sure (``Lattice.sure``) that the output removes (:func:`removes`), else None: what
+    :func:`stmdenoise.safety.judge` says without a second look."""
     lost = [(lat, share) for lat, share in kept if lat.sure and removes(lat, share)]
     if not lost:
         return None
@@ -408,10 +408,3 @@ def lost_notice(kept: Sequence[tuple[Lattice, float]]) -> str | None:
     return LATTICE_NOTICE.format(
         kind=lat.kind, kept=share, period=lat.describe(), peaks=2 * len(lat.bins), snr=lat.snr
     )
-
-
-def removal_notice(raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None) -> str | None:
-    """What the do-no-harm verdict says (:data:`LATTICE_NOTICE`) where ``out`` is further from the
-    surface than ``raw`` at the peaks of a lattice ``raw`` shows (:func:`removes`; the
-    least kept of such lattices), else None (:func:`stmdenoise.safety.judge`, without a second look)."""
-    return lost_notice(lattice_kept(raw, out, pixel_size))
