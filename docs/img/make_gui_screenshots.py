@@ -179,15 +179,22 @@ def _open_forward_only(win: MainWindow, name: str, heights_a: Any, px_a: float) 
     _open_alone(win, name, Scan(heights_a * 1e-10, pixel_size=(px, px), channel="Z", unit="m"))
 
 
+def _open_constructed(win: MainWindow, name: str, case: tuple[str, float, float, int, int]) -> None:
+    """The forward frame of ``bench/other_surfaces.py``'s ``case`` (surface, Å/px, noise, seed,
+    pixels; ideal scanner), opened as ``name`` without its backward frame (:func:`_open_forward_only`)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import other_surfaces
+
+    surface, px_a, noise, seed, pixels = case
+    _, fwd, _ = other_surfaces.make_case(surface, px_a, noise, "ideal", seed, pixels)
+    _open_forward_only(win, name, fwd, px_a)
+
+
 def _lattice(win: MainWindow, real: Path) -> None:
     """A Si(111)-7x7-like topograph saved without its backward frame (``bench/other_surfaces.py``,
     1 Å/px, noise 0.4x the surface's RMS): the spectral gain would remove most of its adatom
     lattice, so the check delivers the raw scan and says why."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import other_surfaces
-
-    _, fwd, _ = other_surfaces.make_case("si7x7", 1.0, 0.4, "ideal", 5000, 256)
-    _open_forward_only(win, "si7x7_like_forward_only.sxm", fwd, 1.0)
+    _open_constructed(win, "si7x7_like_forward_only.sxm", ("si7x7", 1.0, 0.4, 5000, 256))
 
 
 def _lattice_repaired(win: MainWindow, real: Path) -> None:
@@ -195,11 +202,7 @@ def _lattice_repaired(win: MainWindow, real: Path) -> None:
     hidden moiré, 512 px, noise 1x the surface's RMS): the spectral gain keeps 38 % of the power at
     the moiré's peaks, which the check is not sure enough of to refuse; since program 0.2.38 the
     raw scan's content there is delivered and the panel says so."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import other_surfaces
-
-    _, fwd, _ = other_surfaces.make_case("moire", 0.22, 1.0, "ideal", 5196, 512)
-    _open_forward_only(win, "moire_forward_only.sxm", fwd, 0.22)
+    _open_constructed(win, "moire_forward_only.sxm", ("moire", 0.22, 1.0, 5196, 512))
 
 
 def _rectangle(win: MainWindow, real: Path) -> None:
