@@ -17,8 +17,9 @@ from stmdenoise.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from stmdenoise.training.config import TrainConfig
-    from stmdenoise.training.loop import Trainer, train
+    from stmdenoise.training.loop import Trainer
     from stmdenoise.training.records import TrainProgress, TrainResult
+    from stmdenoise.training.run import train
 
 __all__ = ["TrainConfig", "Trainer", "TrainProgress", "TrainResult", "train"]
 
@@ -29,7 +30,7 @@ _WHERE: dict[str, str] = {
     "TrainProgress": "records",
     "TrainResult": "records",
     "Trainer": "loop",
-    "train": "loop",
+    "train": "run",
 }
 
 
@@ -47,6 +48,10 @@ def _submodule(name: str) -> ModuleType:
         from stmdenoise.training import loop
 
         return loop
+    if name == "run":
+        from stmdenoise.training import run
+
+        return run
     raise AttributeError(f"module {__name__!r} has no submodule {name!r}")
 
 
