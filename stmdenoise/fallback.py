@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import scored_rows
-from stmdenoise.metrics.bands import SHARED_COLUMN, Band, default_bands
+from stmdenoise.metrics.bands import SHARED_COLUMN, Band, default_bands, shared_column
 from stmdenoise.metrics.fidelity import (
     SIGNAL_COHERENCE,
     BandFidelity,
@@ -36,9 +36,10 @@ from stmdenoise.metrics.fidelity import (
     FidelityReport,
     PairedLooks,
 )
-from stmdenoise.metrics.lattice import Lattice, peak_frequencies
+from stmdenoise.metrics.lattice import Lattice, peak_frequencies, strong_peaks
+from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
-from stmdenoise.processing.spectrum import band_passed, peaks_passed
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, peaks_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -51,6 +52,9 @@ __all__ = [
     "LATTICE_RADIUS",
     "LATTICE_REPAIR_BELOW",
     "restore_lattices",
+    "SCALES_REMOVED",
+    "LatticeScales",
+    "keep_lattice_scales",
     "best_fallback",
     "fallbacks",
     "band_reasons",
@@ -257,3 +261,69 @@ def restore_lattices(out: Scan, raw: Scan, found: Sequence[Lattice]) -> Scan:
         return peaks_passed(residual, peaks, LATTICE_RADIUS)
 
     return _put_back(out, raw, part)
+
+
+#: A band of the frame's default bands (:func:`~stmdenoise.metrics.bands.default_bands`) from which
+#: an output removed more than this many times the noise floor's power (outside the shared column)
+#: has lost structure, not only noise (:func:`keep_lattice_scales`): pixel noise's whole power is
+#: 1.44x the floor (a median of exponentially scattered bins), so an output that removes all the
+#: noise of a band and nothing else stays below 2.
+SCALES_REMOVED = 2.0
+
+
+@dataclass(frozen=True)
+class LatticeScales:
+    """What :func:`keep_lattice_scales` put back: the number of strong peaks, and the shortest
+    period from which on everything is the raw scan's (metres; None where no band was)."""
+
+    scan: Scan
+    peaks: int
+    from_period: float | None
+
+
+def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
+    """``out`` with the raw scan's content (a) within :data:`LATTICE_RADIUS` bins of every strong
+    peak of its spectrum (:func:`~stmdenoise.metrics.lattice.strong_peaks`: a superstructure's, a
+    lattice's harmonics, whether or not they make a lattice together) and then (b) at every period
+    from the shortest band on (of the scan's default bands) from which the output so repaired
+    still removed more than :data:`SCALES_REMOVED` times the noise floor's power (the median
+    power at radial frequencies above :data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`,
+    where a frame holds noise only) outside the shared column; on the raw scan's complete rows
+    (:func:`_put_back`). The single frame's repair where its output removed a lattice for sure: a
+    7x7 reconstruction's corner holes and defects are not periodic, so its peaks alone are not
+    enough (docs/model-selection.md, candidate EG). Periods are in the geometric mean of the
+    pixel sides, as the fidelity bands'."""
+    if raw.pixel_size is None:
+        raise ValueError(f"{raw.describe()}: keeping a lattice's scales needs a pixel size")
+    px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
+    rows = scored_rows(np.asarray(raw.data, dtype=np.float64))
+    peaks = strong_peaks(np.asarray(raw.data, dtype=np.float64)[rows], px)
+    if peaks:
+        out = _put_back(out, raw, lambda residual: peaks_passed(residual, peaks, LATTICE_RADIUS))
+    r = np.asarray(raw.data, dtype=np.float64)[rows]
+    o = np.asarray(out.data, dtype=np.float64)[rows]
+    if not (np.isfinite(r).all() and np.isfinite(o).all()):
+        return LatticeScales(out, len(peaks), None)
+
+    def power(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2)
+
+    p_raw, p_out = power(r), power(o)
+    k = np.hypot(np.fft.fftfreq(r.shape[0])[:, None], np.fft.fftfreq(r.shape[1])[None, :])
+    floor = float(np.median(p_raw[k > NOISE_FLOOR_FROM]))
+    period = np.where(k > 0, px / np.where(k > 0, k, 1.0), np.inf)
+    outside = ~shared_column(r.shape)
+    lost = [
+        b.short
+        for b in default_bands(px, r.shape)
+        if (m := (period >= b.short) & (period < b.long) & outside).any()
+        and float(p_raw[m].sum() - p_out[m].sum()) > SCALES_REMOVED * floor * int(m.sum())
+    ]
+    if not lost or not floor > 0:
+        return LatticeScales(out, len(peaks), None)
+    shortest = min(lost)
+
+    def part(residual: NDArray[np.float64]) -> NDArray[np.float64]:
+        return band_passed(residual, [(0.0, px / shortest + 1.0 / min(residual.shape))])
+
+    return LatticeScales(_put_back(out, raw, part), len(peaks), shortest)

@@ -74,7 +74,6 @@ import numpy as np
 
 from stmdenoise.fallback import (
     FALLBACK_SIGMAS,
-    LATTICE_REPAIR_BELOW,
     Restored,
     above_raw,
     band_reasons,
@@ -83,7 +82,6 @@ from stmdenoise.fallback import (
     harmful_bands,
     raw_bands,
     restore_bands,
-    restore_lattices,
 )
 from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.metrics._input import NotScorableError
@@ -114,6 +112,12 @@ from stmdenoise.plan import (
     plan_denoise,
 )
 from stmdenoise.scan import ProcessingStep, Scan
+from stmdenoise.single_frame import (
+    NO_PARTNER_HINT,
+    NO_SECOND_LOOK_NOTICE,
+    residual_notices,
+    single_frame_harm,
+)
 from stmdenoise.verdict import POLICIES, SINGLE_FRAME, HarmError, Verdict
 
 __all__ = [
@@ -202,86 +206,6 @@ def _single_frame_chosen(
     )
 
 
-def _single_look_notices(raw: Scan, model_out: Scan) -> list[str]:
-    from stmdenoise.metrics.stm import residual_stats
-
-    try:
-        res = residual_stats(raw, model_out)
-    except (NotScorableError, ValueError) as exc:
-        return [f"the residual could not be checked ({exc})"]
-    # what white pixel noise leaves behind: no structure, no correlation with the image, no
-    # line-to-line smoothness, about the noise floor's size (metrics.stm.ResidualStats)
-    signs = []
-    if math.isfinite(res.structure_r2) and res.structure_r2 > 0.3:
-        signs.append(f"{res.structure_r2:.0%} of it follows the image's values, slopes and curvature")
-    if math.isfinite(res.signal_correlation) and res.signal_correlation > 0.2:
-        signs.append(f"it correlates with the denoised image ({res.signal_correlation:.2f})")
-    if math.isfinite(res.autocorr_slow) and res.autocorr_slow > 0.3:
-        signs.append(
-            f"it is smooth from line to line (correlation {res.autocorr_slow:.2f}), unlike pixel noise"
-        )
-    if math.isfinite(res.rms_to_noise_floor) and res.rms_to_noise_floor > 2.0:
-        signs.append(f"it is {res.rms_to_noise_floor:.1f}x the scan's pixel-noise level")
-    if not signs:
-        return []
-    return [
-        "what the model removed is not only noise: "
-        + "; ".join(signs)
-        + ". It may have changed real features"
-    ]
-
-
-#: The verdict's notice on an output no second look can measure.
-NO_SECOND_LOOK_NOTICE = "no second look (backward frame) to measure fidelity against: the error is unknown"
-#: Added where the scan came without its other direction: what recording both would give. On the
-#: shared scans each frame alone was delivered further from the surface than the best classical
-#: filter beyond 2 paired SE on 9 of 17 channels forward, with its backward frame on 1
-#: (``python bench/fidelity.py --single-frame`` against ``python bench/fidelity.py``; README).
-NO_PARTNER_HINT = (
-    "; recorded with both scan directions, the noise is measured from their difference and the "
-    "output checked against the other direction"
-)
-
-
-#: The verdict's notice where a frame alone gets a lattice's peaks back (:func:`_single_frame_harm`).
-LATTICE_RESTORED_NOTICE = (
-    "the scan shows a {kind} lattice at {period} (periodic structure pixel noise cannot make): "
-    "the model's output kept {kept:.0%} of the power at its peaks, and the raw scan's content there "
-    "is delivered instead"
-)
-
-
-def _single_frame_harm(raw: Scan, model_out: Scan, policy: str) -> tuple[Scan, str | None, list[str]]:
-    """Harm one frame shows for sure: a lattice the output removes (:mod:`metrics.lattice`), else
-    structure removed along the scan lines beyond the noise neighbouring lines show
-    (:mod:`metrics.line_noise`). Returns the output to deliver, the harm (None when neither) and
-    notices. Under the restoring policies, where neither is found, every lattice the scan shows
-    of which the output keeps less than :data:`~stmdenoise.fallback.LATTICE_REPAIR_BELOW` of the
-    power gets the raw scan's content at its peaks back (:func:`~stmdenoise.fallback.restore_lattices`;
-    docs/model-selection.md, candidate EE), rectangles whose next combinations fade included
-    (``Lattice.sure`` False: repaired, never refused; candidate EF). The checks read the model's
-    own output, so the repair never turns a refused output into a delivered one (it would pass
-    checks the output failed)."""
-    from stmdenoise.metrics import lattice, line_noise
-
-    px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
-    kept = lattice.lattice_kept(raw.data, model_out.data, px, repair=True)
-    why = lattice.lost_notice(kept)  # sure lattices only
-    if why is None:
-        why = line_noise.removal_notice(
-            raw.data, model_out.data, None if raw.pixel_size is None else raw.pixel_size[1]
-        )
-    lost = [(lat, share) for lat, share in kept if share < LATTICE_REPAIR_BELOW]
-    if why is not None or not lost or policy not in RESTORING:
-        return model_out, why, []
-    repaired = restore_lattices(model_out, raw, [lat for lat, _ in lost])
-    said = [
-        LATTICE_RESTORED_NOTICE.format(kind=lat.kind, period=lat.describe(), kept=share)
-        for lat, share in lost
-    ]
-    return repaired, None, said
-
-
 def _judge(
     raw: Scan,
     model_out: Scan | None,
@@ -325,7 +249,9 @@ def _judge(
             )
             repaired: list[str] = []
         else:
-            model_out, why, repaired = _single_frame_harm(raw, model_out, policy)
+            model_out, why, repaired = single_frame_harm(
+                raw, model_out, repair=policy in RESTORING, keep_scales=policy == "fallback"
+            )
         if why is not None:
             if policy == "refuse":
                 raise HarmError(f"{raw.describe()}: the model's output is refused: {why}")
@@ -336,7 +262,7 @@ def _judge(
                 )
             notices.append(why)
         notices += repaired
-        notices += _single_look_notices(raw, model_out)
+        notices += residual_notices(raw, model_out)
         feedback = partner is not None and feedback_error_channel(raw)  # _second_look said why
         if not feedback:
             notices.append(NO_SECOND_LOOK_NOTICE + (NO_PARTNER_HINT if partner is None else ""))

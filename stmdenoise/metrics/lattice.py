@@ -70,6 +70,7 @@ __all__ = [
     "lost_notice",
     "peak_frequencies",
     "removes",
+    "strong_peaks",
 ]
 
 #: Percentile of the power of the rings around a peak that it is compared with to be found: low,
@@ -81,6 +82,8 @@ FIND_PERCENTILE = 20.0
 #: for a lattice 0.3x the noise); chance pairs of interference peaks do not.
 HARMONIC_RATIO = 10.0
 HIGHER_ORDERS = 2
+#: At most this many of :func:`strong_peaks` (the strongest): a 7x7 reconstruction shows 20-30.
+MAX_STRONG_PEAKS = 80
 #: Standard deviations of the noise's scatter of ``kept`` a loss must exceed (:func:`removes`).
 KEPT_MARGIN = 3.0
 #: Shortest period (pixels) looked at: finer peaks sit at the spectrum's corners, where the window
@@ -166,27 +169,51 @@ def _block(data: ArrayLike) -> tuple[NDArray[np.float64], slice] | None:
     return (z, rows) if min(z.shape) >= 32 and np.ptp(z) > 0 else None
 
 
-def _lattices(
-    z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None, repair: bool = False
-) -> list[Lattice]:
+@dataclass(frozen=True)
+class _Peaks:
+    """The spectrum's strong peaks (half plane) and what locates and rates them."""
+
+    k: NDArray[np.float64]  # |k| of each bin, cycles per pixel
+    ky: NDArray[np.float64]  # (rows, 1)
+    kx: NDArray[np.float64]  # (1, cols)
+    rel: NDArray[np.float64]  # power over the FIND_PERCENTILE-th percentile of the rings around
+    noise: NDArray[np.float64]  # the median of the rings around
+    found: NDArray[np.intp]  # (n, 2): the bins of the peaks
+
+
+def _peak_field(
+    z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None
+) -> _Peaks | None:
+    """The local maxima (5 x 5) of ``power`` on the half plane, at periods of at least 3 px and 2 Å
+    and 3 rings from zero, standing :data:`PERIODIC_PEAK_RATIO` times above their rings; None where
+    no bin is searched."""
     from scipy import ndimage
 
-    ky = np.fft.fftfreq(z.shape[0])[:, None]
-    kx = np.fft.fftfreq(z.shape[1])[None, :]
+    ky = np.asarray(np.fft.fftfreq(z.shape[0])[:, None], dtype=np.float64)
+    kx = np.asarray(np.fft.fftfreq(z.shape[1])[None, :], dtype=np.float64)
     k = np.hypot(ky, kx)
     ring = np.round(k * min(z.shape)).astype(np.intp)
     shortest = MIN_PERIOD_PX if pixel_size is None else max(MIN_PERIOD_PX, RESOLUTION / pixel_size)
     searched = (k <= 1 / shortest) & (ring >= 3)
     if not searched.any():
-        return []
+        return None
     last = int(ring[searched].max())
     find, median = _background(power, ring, last, (FIND_PERCENTILE, 50.0))
     at = np.minimum(ring, last)
     rel = power / np.maximum(find[at], 1e-300)
-    noise = median[at]
     half = (ky > 0) | ((ky == 0) & (kx > 0))
     peak = power == ndimage.maximum_filter(power, 5, mode="wrap")
     found = np.argwhere(half & peak & searched & (rel >= PERIODIC_PEAK_RATIO))
+    return _Peaks(k, ky, kx, rel, median[at], found)
+
+
+def _lattices(
+    z: NDArray[np.float64], power: NDArray[np.float64], pixel_size: float | None, repair: bool = False
+) -> list[Lattice]:
+    field = _peak_field(z, power, pixel_size)
+    if field is None:
+        return []
+    k, ky, kx, rel, noise, found = field.k, field.ky, field.kx, field.rel, field.noise, field.found
     peaks = [
         (float(k[i, j]), math.degrees(math.atan2(float(ky[i, 0]), float(kx[0, j]))) % 180.0, (int(i), int(j)))
         for i, j in found
@@ -334,6 +361,34 @@ def lattices(data: ArrayLike, pixel_size: float | None = None, *, repair: bool =
     """
     block = _block(data)
     return [] if block is None else _lattices(block[0], _power(block[0]), pixel_size, repair)
+
+
+def strong_peaks(data: ArrayLike, pixel_size: float | None = None) -> list[tuple[float, float]]:
+    """Every peak of ``data``'s spectrum that stands as a lattice's must (local maxima over 5 x 5
+    bins, :data:`PERIODIC_PEAK_RATIO` times above their rings, at periods of at least 3 px and
+    2 Å), whether or not peaks make a lattice together: a superstructure's, a lattice's harmonics,
+    a moiré's. As ``(ky, kx)`` in cycles per pixel on the spectrum of the scan's complete rows (one
+    of each mirror pair, strongest first, at most :data:`MAX_STRONG_PEAKS`); [] where the scan
+    cannot be scored.
+
+    >>> rng = np.random.default_rng(1)
+    >>> y, x = np.mgrid[0:128, 0:128].astype(float)
+    >>> wave = 3 * np.cos(2 * np.pi * (x / 8.0 + y / 16.0))  # one wave: no lattice, one peak
+    >>> [(round(a, 4), round(b, 4)) for a, b in strong_peaks(wave + rng.normal(size=wave.shape))]
+    [(0.0625, 0.125)]
+    >>> strong_peaks(rng.normal(size=(128, 128)))
+    []
+    """
+    block = _block(data)
+    if block is None:
+        return []
+    z = block[0]
+    power = _power(z)
+    field = _peak_field(z, power, pixel_size)
+    if field is None or not len(field.found):
+        return []
+    order = np.argsort(-field.rel[tuple(field.found.T)], kind="stable")[:MAX_STRONG_PEAKS]
+    return [(float(field.ky[i, 0]), float(field.kx[0, j])) for i, j in field.found[order]]
 
 
 def removes(lattice: Lattice, kept: float) -> bool:
