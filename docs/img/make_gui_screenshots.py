@@ -193,7 +193,8 @@ def _open_constructed(win: MainWindow, name: str, case: tuple[str, float, float,
 def _lattice(win: MainWindow, real: Path) -> None:
     """A Si(111)-7x7-like topograph saved without its backward frame (``bench/other_surfaces.py``,
     1 Å/px, noise 0.4x the surface's RMS): the spectral gain would remove most of its adatom
-    lattice, so the check delivers the raw scan and says why."""
+    lattice; until program 0.2.39 the check delivered the raw scan, since 0.2.40 the gain's output
+    with the raw scan's strong peaks and broad periods back, and the panel says why."""
     _open_constructed(win, "si7x7_like_forward_only.sxm", ("si7x7", 1.0, 0.4, 5000, 256))
 
 
@@ -208,7 +209,8 @@ def _lattice_repaired(win: MainWindow, real: Path) -> None:
 def _rectangle(win: MainWindow, real: Path) -> None:
     """Atoms on a rectangular 7.68 x 3.84 Å cell (Si(100)-2x1-like rows, sharp enough to show their
     next combinations), 0.5 Å/px, 0.3x the noise, saved without its backward frame: the spectral
-    gain would keep none of the lattice, so the check delivers the raw scan and says why."""
+    gain would keep none of the lattice; since program 0.2.40 its strong peaks come back from the
+    raw scan (0.2.39 and before: the raw scan) and the panel says why."""
     import numpy as np
 
     y, x = np.mgrid[0:256, 0:256].astype(float)
