@@ -55,6 +55,7 @@ __all__ = [
     "SCALES_REMOVED",
     "LatticeScales",
     "keep_lattice_scales",
+    "restore_line_bands",
     "best_fallback",
     "fallbacks",
     "band_reasons",
@@ -327,3 +328,27 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
         return band_passed(residual, [(0.0, px / shortest + 1.0 / min(residual.shape))])
 
     return LatticeScales(_put_back(out, raw, part), len(peaks), shortest)
+
+
+def restore_line_bands(out: Scan, raw: Scan, periods: Sequence[tuple[float, float]]) -> Scan:
+    """``out`` with the raw scan's content at the periods along the scan lines ``periods``
+    (``(short, long]`` in pixels of the fast axis, every slow-axis frequency), masked in the cosine
+    transform along the rows (no edge where the transform wraps), on the raw scan's complete rows
+    (:func:`_put_back`): the octaves of :func:`~stmdenoise.metrics.line_noise.line_bands` from
+    which a filter removed surface (candidate EH)."""
+    from scipy import fft as sfft
+
+    if not periods:
+        return out
+
+    def part(residual: NDArray[np.float64]) -> NDArray[np.float64]:
+        cols = residual.shape[1]
+        k = np.arange(cols) / (2.0 * cols)  # cycles per pixel of the cosine transform's coefficients
+        period = np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), np.inf)
+        keep = np.zeros(cols, dtype=bool)
+        for short, long in periods:
+            keep |= (period > short) & (period <= long)
+        spectrum = sfft.dct(residual, type=2, norm="ortho", axis=1) * keep[None, :]
+        return np.asarray(sfft.idct(spectrum, type=2, norm="ortho", axis=1))
+
+    return _put_back(out, raw, part)

@@ -16,6 +16,7 @@ from stmdenoise.fallback import (
     LatticeScales,
     keep_lattice_scales,
     restore_lattices,
+    restore_line_bands,
 )
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.scan import Scan
@@ -23,6 +24,7 @@ from stmdenoise.scan import Scan
 __all__ = [
     "LATTICE_RESTORED_NOTICE",
     "LATTICE_SCALES_NOTICE",
+    "LINE_BANDS_RESTORED_NOTICE",
     "NO_PARTNER_HINT",
     "NO_SECOND_LOOK_NOTICE",
     "residual_notices",
@@ -117,15 +119,34 @@ def single_frame_harm(
         ):
             return scales.scan, None, [_scales_notice(removed, scales)]
         return model_out, why, []
-    lost = [(lat, share) for lat, share in kept if share < LATTICE_REPAIR_BELOW]
-    if why is not None or not lost or not repair:
+    if why is not None or not repair:
         return model_out, why, []
+    lost = [(lat, share) for lat, share in kept if share < LATTICE_REPAIR_BELOW]
     repaired = restore_lattices(model_out, raw, [lat for lat, _ in lost])
     said = [
         LATTICE_RESTORED_NOTICE.format(kind=lat.kind, period=lat.describe(), kept=share)
         for lat, share in lost
     ]
+    # candidate EH: on a frame with strong spectral peaks, the octaves along the lines from which
+    # the (repaired) output removed surface with the noise get the raw scan's content back
+    bands = line_noise.surface_removed_bands(raw.data, repaired.data)
+    if bands and lattice.strong_peaks(raw.data, px):
+        repaired = restore_line_bands(repaired, raw, [(b.short_px, b.long_px) for b in bands])
+        said.append(
+            LINE_BANDS_RESTORED_NOTICE.format(
+                bands=", ".join(b.describe(line_px) for b in bands),
+                ratio=max(b.ratio for b in bands),
+            )
+        )
     return repaired, None, said
+
+
+#: The verdict's notice where a frame alone gets octaves along its lines back (candidate EH).
+LINE_BANDS_RESTORED_NOTICE = (
+    "along the scan lines at periods of {bands}, the model removed up to {ratio:.1f}x the noise "
+    "power that neighbouring lines show there (more than twice: surface went with the noise) from a "
+    "scan whose spectrum holds sharp peaks; the raw scan's content is delivered there instead"
+)
 
 
 #: The verdict's notice where a frame alone whose lattice the output removed gets the raw scan's

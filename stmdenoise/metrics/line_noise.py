@@ -43,10 +43,12 @@ __all__ = [
     "LINE_NOISE_NOTICE",
     "MIN_LINES",
     "PROVEN_RATIO",
+    "SURFACE_RATIO",
     "LineBand",
     "harmed_bands",
     "line_bands",
     "removal_notice",
+    "surface_removed_bands",
 ]
 
 Array = NDArray[np.float64]
@@ -54,6 +56,11 @@ Array = NDArray[np.float64]
 #: Removed power over the adjacent-line noise power above which the output is provably further
 #: from the surface than the raw frame: |r| > 2 |n| gives |n - r| > |n| (the triangle inequality).
 PROVEN_RATIO = 4.0
+#: Removed power over the adjacent-line noise power above which (beyond 2 SE) the output took
+#: surface with the noise (a filter that removed noise only removed at most the noise's power):
+#: the repair's test on a frame alone with strong spectral peaks (:func:`surface_removed_bands`,
+#: docs/model-selection.md, candidate EH); not proof of harm (that is :data:`PROVEN_RATIO`).
+SURFACE_RATIO = 2.0
 #: Fewest rows with both neighbours complete for the check to run.
 MIN_LINES = 16
 #: Frequency bins one Hann-windowed bin is worth (its equivalent noise bandwidth: neighbouring
@@ -177,6 +184,12 @@ def harmed_bands(raw: ArrayLike, out: ArrayLike) -> list[LineBand]:
     """The bands of :func:`line_bands` where ``out`` is provably further from the surface than
     ``raw`` (:attr:`LineBand.harmed`)."""
     return [b for b in line_bands(raw, out) if b.harmed]
+
+
+def surface_removed_bands(raw: ArrayLike, out: ArrayLike) -> list[LineBand]:
+    """The bands of :func:`line_bands` from which ``out`` removed more than :data:`SURFACE_RATIO`
+    times the noise power neighbouring lines show, beyond 2 SE: surface went with the noise."""
+    return [b for b in line_bands(raw, out) if b.removed > SURFACE_RATIO * (b.noise + 2 * b.noise_se)]
 
 
 def removal_notice(raw: ArrayLike, out: ArrayLike, pixel_size: float | None = None) -> str | None:
