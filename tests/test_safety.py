@@ -147,11 +147,17 @@ def test_worse_than_the_classical_filter_is_harmful_even_below_raw() -> None:
 def test_single_look_gets_notices_not_a_verdict() -> None:
     fwd, _, _ = _looks(3)
     smeared = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 4.0))
-    out, v = judge(fwd, smeared, None)
+    out, v = judge(fwd, smeared, None, policy="warn")  # delivered as it is: notices only
     assert np.array_equal(out.data, smeared.data) and v.harmful is None and not v.measured
     text = " ".join(v.notices)
     assert "no second look" in text and "may have changed real features" in text
     assert "recorded with both scan directions" in text  # what a scan saved alone lacks
+    # under the default policy the 9 px stripes the smearing took (a sharp spectral peak) come back
+    # in their octave along the lines, and the verdict says so (candidate EH)
+    out, v = judge(fwd, smeared, None)
+    assert v.harmful is None and not v.measured and not np.array_equal(out.data, smeared.data)
+    text = " ".join(v.notices)
+    assert "along the scan lines at periods of 8-16 Å" in text and "no second look" in text
 
 
 def test_a_partner_that_cannot_serve_gets_no_hint_to_record_both_directions() -> None:
