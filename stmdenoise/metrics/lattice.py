@@ -369,9 +369,9 @@ def strong_peaks(data: ArrayLike, pixel_size: float | None = None) -> list[tuple
     2 Å), whether or not peaks make a lattice together: a superstructure's, a lattice's harmonics,
     a moiré's, interference's, and maxima of the line noise in the column kx = 0 (per-line offsets:
     the constructed terraces of ``bench/other_surfaces.py`` show 5-7 there and none elsewhere,
-    ``/tmp/exp/s42/tpk.py``). As ``(ky, kx)`` in cycles per pixel on the spectrum of the scan's complete rows (one
-    of each mirror pair, strongest first, at most :data:`MAX_STRONG_PEAKS`); [] where the scan
-    cannot be scored.
+    ``/tmp/exp/s42/tpk.py``). As ``(ky, kx)`` in cycles per pixel on the spectrum of the scan's
+    complete rows (one of each mirror pair, strongest first, at most :data:`MAX_STRONG_PEAKS`); []
+    where the scan cannot be scored.
 
     >>> rng = np.random.default_rng(1)
     >>> y, x = np.mgrid[0:128, 0:128].astype(float)
