@@ -28,7 +28,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import scored_rows
-from stmdenoise.metrics.bands import SHARED_COLUMN, Band, default_bands, shared_column
+from stmdenoise.metrics.bands import (
+    SHARED_COLUMN,
+    Band,
+    default_bands,
+    radial_frequency,
+    radial_period,
+    shared_column,
+)
 from stmdenoise.metrics.fidelity import (
     SIGNAL_COHERENCE,
     BandFidelity,
@@ -39,7 +46,7 @@ from stmdenoise.metrics.fidelity import (
 from stmdenoise.metrics.lattice import Lattice, peak_frequencies, strong_peaks
 from stmdenoise.metrics.registration import hann_window, levelled
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
-from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, peaks_passed
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, fft2, peaks_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -307,12 +314,11 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
         return LatticeScales(out, len(peaks), None)
 
     def power(z: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(np.abs(np.fft.fft2(levelled(z) * hann_window(z.shape))) ** 2)
+        return np.asarray(np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2)
 
     p_raw, p_out = power(r), power(o)
-    k = np.hypot(np.fft.fftfreq(r.shape[0])[:, None], np.fft.fftfreq(r.shape[1])[None, :])
-    floor = float(np.median(p_raw[k > NOISE_FLOOR_FROM]))
-    period = np.where(k > 0, px / np.where(k > 0, k, 1.0), np.inf)
+    floor = float(np.median(p_raw[radial_frequency(r.shape) > NOISE_FLOOR_FROM]))
+    period = radial_period(r.shape, px)
     outside = ~shared_column(r.shape)
     lost = [
         b.short
