@@ -112,7 +112,7 @@ def single_frame_harm(
     why = removed if removed is not None else line_noise.removal_notice(raw.data, model_out.data, line_px)
     if removed is not None and keep_scales and px is not None:
         scales = keep_lattice_scales(model_out, raw)
-        again = lattice.lattice_kept(raw.data, scales.scan.data, px, repair=True)
+        again = lattice.lattice_kept(raw.data, scales.scan.data, px, [lat for lat, _ in kept])
         if (
             lattice.lost_notice(again) is None
             and line_noise.removal_notice(raw.data, scales.scan.data, line_px) is None
