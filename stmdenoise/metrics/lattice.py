@@ -390,7 +390,7 @@ def strong_peaks(data: ArrayLike, pixel_size: float | None = None) -> list[tuple
     if field is None or not len(field.found):
         return []
     order = np.argsort(-field.rel[tuple(field.found.T)], kind="stable")[:MAX_STRONG_PEAKS]
-    return [(float(field.ky[i, 0]), float(field.kx[0, j])) for i, j in field.found[order]]
+    return [_frequency(int(i), int(j), z.shape) for i, j in field.found[order]]
 
 
 def removes(lattice: Lattice, kept: float) -> bool:
@@ -447,11 +447,13 @@ def lattice_kept(
 def peak_frequencies(lattice: Lattice, shape: tuple[int, int]) -> list[tuple[float, float]]:
     """``lattice``'s peaks (half plane, one of each mirror pair) as ``(ky, kx)`` in cycles per
     pixel, on the spectrum of a block of ``shape`` (the raw scan's complete rows, where it was found)."""
+    return [_frequency(int(i), int(j), shape) for i, j in lattice.bins]
+
+
+def _frequency(i: int, j: int, shape: tuple[int, int]) -> tuple[float, float]:
+    """Bin ``(i, j)`` of a spectrum of ``shape`` (numpy's layout) as ``(ky, kx)`` in cycles per pixel."""
     rows, cols = shape
-    return [
-        ((i - rows if i > rows // 2 else i) / rows, (j - cols if j > cols // 2 else j) / cols)
-        for i, j in lattice.bins
-    ]
+    return ((i - rows if i > rows // 2 else i) / rows, (j - cols if j > cols // 2 else j) / cols)
 
 
 def lost_notice(kept: Sequence[tuple[Lattice, float]]) -> str | None:
