@@ -44,9 +44,9 @@ from stmdenoise.metrics.fidelity import (
     PairedLooks,
 )
 from stmdenoise.metrics.lattice import Lattice, peak_frequencies, strong_peaks
-from stmdenoise.metrics.registration import hann_window, levelled
+from stmdenoise.metrics.registration import windowed_power
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
-from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, fft2, peaks_passed
+from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, peaks_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -313,10 +313,7 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
     if not (np.isfinite(r).all() and np.isfinite(o).all()):
         return LatticeScales(out, len(peaks), None)
 
-    def power(z: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2)
-
-    p_raw, p_out = power(r), power(o)
+    p_raw, p_out = windowed_power(r), windowed_power(o)
     floor = float(np.median(p_raw[radial_frequency(r.shape) > NOISE_FLOOR_FROM]))
     period = radial_period(r.shape, px)
     outside = ~shared_column(r.shape)

@@ -20,7 +20,7 @@ import numpy as np
 
 from stmdenoise.physics.constants import CU111_WAVE_PERIOD
 from stmdenoise.processing.resample import resampled_shape, same_pixel_size
-from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, fft2, standing_wave_peak
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, standing_wave_peak
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -331,7 +331,7 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
 
     from stmdenoise.metrics._input import NotScorableError, scored_rows
     from stmdenoise.metrics.bands import radial_frequency, radial_period
-    from stmdenoise.metrics.registration import hann_window, levelled
+    from stmdenoise.metrics.registration import windowed_power
 
     if scan.pixel_size is None:  # no length scale: no period to compare with the model's
         return None
@@ -344,8 +344,7 @@ def periodic_detail_lost(scan: Scan, model_pixel_size: float) -> tuple[float, fl
         return None
     if min(z.shape) < MIN_MODEL_PIXELS or not np.ptp(z) > 0:
         return None
-    power = np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2
-    power = ndimage.uniform_filter(power, 3, mode="wrap")
+    power = ndimage.uniform_filter(windowed_power(z), 3, mode="wrap")
     k, period = radial_frequency(z.shape), radial_period(z.shape, px)
     band = (period < 2 * model_pixel_size) & (period >= 2.1 * px)
     if band.sum() < 50:

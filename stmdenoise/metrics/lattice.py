@@ -58,8 +58,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from stmdenoise.metrics._input import NotScorableError, scored_rows
-from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION, fft2
+from stmdenoise.metrics.registration import windowed_power
+from stmdenoise.processing.spectrum import PERIODIC_PEAK_RATIO, RESOLUTION
 
 __all__ = [
     "LATTICE_NOTICE",
@@ -131,8 +131,7 @@ class Lattice:
 def _power(z: NDArray[np.float64]) -> NDArray[np.float64]:
     from scipy import ndimage
 
-    p = np.abs(fft2(levelled(z) * hann_window(z.shape))) ** 2
-    return np.asarray(ndimage.uniform_filter(p, 3, mode="wrap"))
+    return np.asarray(ndimage.uniform_filter(windowed_power(z), 3, mode="wrap"))
 
 
 def _background(

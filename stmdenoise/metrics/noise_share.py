@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
 
-from stmdenoise.metrics.registration import hann_window, levelled
-from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fft2, fine_octave
+from stmdenoise.metrics.registration import hann_window, windowed_power
+from stmdenoise.processing.spectrum import FINE_OCTAVE, UNEQUAL_NOISE, fine_octave
 
 __all__ = [
     "FINE_OCTAVE",
@@ -90,7 +90,7 @@ def _powers(z: Any, look: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     x, b = x[rows], b[rows]
     w = hann_window(x.shape)
-    return np.abs(fft2(levelled(x) * w)) ** 2, np.abs(fft2(levelled(b) * w)) ** 2
+    return windowed_power(x, w), windowed_power(b, w)
 
 
 def _octave_ratio(powers: tuple[np.ndarray, np.ndarray]) -> float:

@@ -14,7 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stmdenoise.metrics._input import NotScorableError, _as_array, scored_rows
-from stmdenoise.processing.spectrum import hann_window  # re-exported: one window for every estimate
+from stmdenoise.processing.spectrum import (
+    fft2,
+    hann_window,  # re-exported: one window for every estimate
+)
 
 __all__ = [
     "HALVES_APART",
@@ -27,6 +30,7 @@ __all__ = [
     "overlap",
     "register_frames",
     "trace_retrace_max_shift",
+    "windowed_power",
 ]
 
 Array = NDArray[np.float64]
@@ -65,6 +69,20 @@ def levelled(z: Array) -> Array:
     cv = float(d.sum(axis=1) @ v) / (cols * float(v @ v)) if rows > 1 else 0.0
     cu = float(d.sum(axis=0) @ u) / (rows * float(u @ u)) if cols > 1 else 0.0
     return np.asarray(d - cv * v[:, None] - cu * u[None, :], dtype=np.float64)
+
+
+def windowed_power(z: Array, window: Array | None = None) -> Array:
+    """The power spectrum ``|F(levelled(z) * Hann)|^2`` every spectral check reads (unshifted,
+    the zero frequency at ``[0, 0]``): the plane taken out and the edges tapered, so that neither
+    a slope nor the frame's borders spread power over the spectrum. ``window``: the Hann window
+    of ``z.shape`` already made (one window for several frames of one shape).
+
+    >>> p = windowed_power(np.outer(np.ones(32), np.cos(2 * np.pi * np.arange(32) / 8)))
+    >>> [int(i) for i in np.unravel_index(np.argmax(p), p.shape)] in ([0, 4], [0, 28])
+    True
+    """
+    w = hann_window(z.shape) if window is None else window
+    return np.asarray(np.abs(fft2(levelled(z) * w)) ** 2, dtype=np.float64)
 
 
 def register_frames(
