@@ -144,7 +144,9 @@ def _background(
     top = last + max(3, int(0.15 * last)) + 1
     keep = ring <= top
     r_flat, p_flat = ring[keep], power[keep]
-    p_sorted = p_flat[np.argsort(r_flat, kind="stable")]
+    # a stable sort of 16-bit integers is a radix sort in numpy: 5x faster than on intp, same order
+    small = r_flat.astype(np.int16) if top <= np.iinfo(np.int16).max else r_flat
+    p_sorted = p_flat[np.argsort(small, kind="stable")]
     start = np.concatenate([[0], np.cumsum(np.bincount(r_flat, minlength=top + 1))])
     beyond = np.geomspace(20, last, 64).astype(int) if last > 20 else np.array([], dtype=int)
     at = sorted({*range(min(last, 20) + 1), *beyond.tolist(), last})
@@ -186,8 +188,6 @@ def _peak_field(
     """The local maxima (5 x 5) of ``power`` on the half plane, at periods of at least 3 px and 2 Å
     and 3 rings from zero, standing :data:`PERIODIC_PEAK_RATIO` times above their rings; None where
     no bin is searched."""
-    from scipy import ndimage
-
     ky = np.asarray(np.fft.fftfreq(z.shape[0])[:, None], dtype=np.float64)
     kx = np.asarray(np.fft.fftfreq(z.shape[1])[None, :], dtype=np.float64)
     k = np.hypot(ky, kx)
@@ -201,9 +201,21 @@ def _peak_field(
     at = np.minimum(ring, last)
     rel = power / np.maximum(find[at], 1e-300)
     half = (ky > 0) | ((ky == 0) & (kx > 0))
-    peak = power == ndimage.maximum_filter(power, 5, mode="wrap")
-    found = np.argwhere(half & peak & searched & (rel >= PERIODIC_PEAK_RATIO))
-    return _Peaks(k, ky, kx, rel, median[at], found)
+    found = np.argwhere(half & searched & (rel >= PERIODIC_PEAK_RATIO))
+    return _Peaks(k, ky, kx, rel, median[at], found[_local_maxima(power, found)])
+
+
+def _local_maxima(power: NDArray[np.float64], at: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Which bins ``at`` (n, 2) hold the largest power of the 5 x 5 bins around them (the spectrum
+    wraps): ``power == maximum_filter(power, 5, mode="wrap")`` read at those bins only (the
+    candidates are the few bins standing far above their rings: a filter over the whole spectrum
+    took a fifth of the lattice check's time)."""
+    if not len(at):
+        return np.zeros(0, dtype=bool)
+    d = np.arange(-2, 3)
+    rows = (at[:, 0, None, None] + d[None, :, None]) % power.shape[0]
+    cols = (at[:, 1, None, None] + d[None, None, :]) % power.shape[1]
+    return np.asarray(power[at[:, 0], at[:, 1]] >= power[rows, cols].max(axis=(1, 2)))
 
 
 def _lattices(

@@ -159,3 +159,20 @@ def test_a_rectangular_lattice_removed_is_told_from_one_kept(rng: np.random.Gene
     assert kept and not any(removes(lat, k) for lat, k in kept)
     blurred = [(lat, k) for lat, k in lattice_kept(z, ndimage.gaussian_filter(z, 2.5), 1e-10)]
     assert blurred and all(removes(lat, k) for lat, k in blurred)
+
+
+def test_the_peak_search_reads_local_maxima_as_a_maximum_filter_would() -> None:
+    """The 5 x 5 local-maximum test read at chosen bins only equals the wrapped maximum filter over
+    the whole spectrum, at the corners and edges too (the spectrum wraps) and with ties."""
+    from stmdenoise.metrics.lattice import _local_maxima
+
+    rng = np.random.default_rng(3)
+    power = rng.exponential(size=(37, 50))
+    power[0, 0] = power[36, 49] = power[0, 48] = 50.0  # neighbours across the wrap: ties
+    power[10, 10] = power[11, 11] = 60.0  # two maxima of one neighbourhood, tied
+    bins = np.argwhere(np.ones(power.shape, dtype=bool))
+    want = (power == ndimage.maximum_filter(power, 5, mode="wrap"))[bins[:, 0], bins[:, 1]]
+    got = _local_maxima(power, bins)
+    assert want.sum() > 10 and np.array_equal(got, want)
+    assert got[0] and got[10 * 50 + 10] and got[11 * 50 + 11]
+    assert _local_maxima(power, bins[:0]).shape == (0,)
