@@ -281,26 +281,30 @@ SCALES_REMOVED = 2.0
 
 @dataclass(frozen=True)
 class LatticeScales:
-    """What :func:`keep_lattice_scales` put back: the number of strong peaks, and the shortest
-    period from which on everything is the raw scan's (metres; None where no band was)."""
+    """What :func:`keep_lattice_scales` put back: the number of strong peaks, and the default bands
+    in which everything is the raw scan's (shortest first; the last reaches to the longest periods;
+    empty where no band was)."""
 
     scan: Scan
     peaks: int
-    from_period: float | None
+    bands: tuple[Band, ...] = ()
 
 
 def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
     """``out`` with the raw scan's content (a) within :data:`LATTICE_RADIUS` bins of every strong
     peak of its spectrum (:func:`~stmdenoise.metrics.lattice.strong_peaks`: a superstructure's, a
-    lattice's harmonics, whether or not they make a lattice together) and then (b) at every period
-    from the shortest band on (of the scan's default bands) from which the output so repaired
-    still removed more than :data:`SCALES_REMOVED` times the noise floor's power (the median
-    power at radial frequencies above :data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`,
-    where a frame holds noise only) outside the shared column; on the raw scan's complete rows
+    lattice's harmonics, whether or not they make a lattice together) and then (b) in every band
+    (of the scan's default bands) from which the output so repaired still removed more than
+    :data:`SCALES_REMOVED` times the noise floor's power (the median power at radial frequencies
+    above :data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`, where a frame holds noise
+    only) outside the shared column, and, where there is one, in the broadest band, down to zero
+    frequency (the 1/f noise and the output's levels); on the raw scan's complete rows
     (:func:`_put_back`). The single frame's repair where its output removed a lattice for sure: a
     7x7 reconstruction's corner holes and defects are not periodic, so its peaks alone are not
-    enough (docs/model-selection.md, candidate EG). Periods are in the geometric mean of the
-    pixel sides, as the fidelity bands'."""
+    enough (docs/model-selection.md, candidate EG). A band between them from which the output took
+    no more than the noise's power keeps the output's content: the raw scan there is noise
+    (candidate EJ; EG had put back every period from the shortest such band on). Periods are in the
+    geometric mean of the pixel sides, as the fidelity bands'."""
     if raw.pixel_size is None:
         raise ValueError(f"{raw.describe()}: keeping a lattice's scales needs a pixel size")
     px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
@@ -311,26 +315,28 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
     r = np.asarray(raw.data, dtype=np.float64)[rows]
     o = np.asarray(out.data, dtype=np.float64)[rows]
     if not (np.isfinite(r).all() and np.isfinite(o).all()):
-        return LatticeScales(out, len(peaks), None)
+        return LatticeScales(out, len(peaks))
 
     p_raw, p_out = windowed_power(r), windowed_power(o)
     floor = float(np.median(p_raw[radial_frequency(r.shape) > NOISE_FLOOR_FROM]))
     period = radial_period(r.shape, px)
     outside = ~shared_column(r.shape)
+    bands = default_bands(px, r.shape)
     lost = [
-        b.short
-        for b in default_bands(px, r.shape)
+        b
+        for b in bands
         if (m := (period >= b.short) & (period < b.long) & outside).any()
         and float(p_raw[m].sum() - p_out[m].sum()) > SCALES_REMOVED * floor * int(m.sum())
     ]
     if not lost or not floor > 0:
-        return LatticeScales(out, len(peaks), None)
-    shortest = min(lost)
-
-    def part(residual: NDArray[np.float64]) -> NDArray[np.float64]:
-        return band_passed(residual, [(0.0, px / shortest + 1.0 / min(residual.shape))])
-
-    return LatticeScales(_put_back(out, raw, part), len(peaks), shortest)
+        return LatticeScales(out, len(peaks))
+    broadest = max(bands, key=lambda b: b.long)
+    chosen = tuple(sorted({*lost, broadest}, key=lambda b: b.short))
+    slack = 1.0 / min(r.shape)  # a bin beyond each band's highest frequency: the window's spread
+    ranges = [(0.0 if b is broadest else px / b.long, px / b.short + slack) for b in chosen]
+    return LatticeScales(
+        _put_back(out, raw, lambda residual: band_passed(residual, ranges)), len(peaks), chosen
+    )
 
 
 def restore_line_bands(out: Scan, raw: Scan, periods: Sequence[tuple[float, float]]) -> Scan:

@@ -98,11 +98,11 @@ def single_frame_harm(
     repaired, never refused; candidate EF).
 
     Where the output removes a lattice for sure, with ``keep_scales`` (the ``fallback`` policy),
-    the raw scan's content goes back at every strong peak of the spectrum and at every period
-    from the shortest band the output took more than the noise from
+    the raw scan's content goes back at every strong peak of the spectrum, in every band the
+    output took more than the noise from and at the longest periods
     (:func:`~stmdenoise.fallback.keep_lattice_scales`); that repair is delivered, with the harm it
     mends said, only if both checks pass on it, else the harm stands (the raw scan is delivered;
-    candidate EG)."""
+    candidates EG and EJ)."""
     from stmdenoise.metrics import lattice, line_noise
 
     px = None if raw.pixel_size is None else math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])
@@ -157,11 +157,14 @@ LATTICE_SCALES_NOTICE = (
 
 
 def _scales_notice(removed: str, scales: LatticeScales) -> str:
-    broad = (
-        "; the model's output elsewhere"
-        if scales.from_period is None
-        else f" and at every period of {scales.from_period * 1e10:.3g} Å and more (where the output "
-        "took away more than the noise there); the model's output only at finer periods"
-    )
+    if scales.bands:
+        *within, last = scales.bands
+        periods = [b.label for b in within] + [f"{last.short * 1e10:.3g} Å and more"]
+        broad = (
+            f" and at periods of {', '.join(periods)} (where the output took away more than the "
+            "noise there, and the longest periods); the model's output elsewhere"
+        )
+    else:
+        broad = "; the model's output elsewhere"
     text = removed[0].upper() + removed[1:]
     return LATTICE_SCALES_NOTICE.format(removed=text, peaks=scales.peaks, scales=broad)

@@ -21,7 +21,7 @@ def test_an_output_that_removed_only_pixel_noise_gets_no_band_back() -> None:
     raw = Scan(rng.normal(size=(160, 160)), pixel_size=(PX, PX))
     out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 4.0))
     got = keep_lattice_scales(out, raw)
-    assert SCALES_REMOVED == 2.0 and got.peaks == 0 and got.from_period is None
+    assert SCALES_REMOVED == 2.0 and got.peaks == 0 and got.bands == ()
     assert np.array_equal(got.scan.data, out.data)
 
 
@@ -42,13 +42,38 @@ def test_a_lattice_blurred_away_comes_back_with_the_broad_periods_it_lost() -> N
     out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 3.0))
     assert lattice.lost_notice(lattice.lattice_kept(raw.data, out.data, PX)) is not None
     got = keep_lattice_scales(out, raw)
-    assert got.peaks >= 3 and got.from_period is not None and got.from_period >= 2 * PX
+    assert got.peaks >= 3 and got.bands and got.bands[0].short >= 2 * PX
     assert lattice.lost_notice(lattice.lattice_kept(raw.data, got.scan.data, PX)) is None
 
     def error(a: object) -> float:
         return float(np.mean((np.asarray(a) - truth) ** 2))
 
     assert error(got.scan.data) < 0.5 * error(raw.data) and error(got.scan.data) < 0.5 * error(out.data)
+
+
+def test_a_band_between_the_removed_one_and_the_broadest_keeps_the_output() -> None:
+    """Surface only at 4.5-7 Å (band-limited noise, no strong peak), pixel noise everywhere; an
+    output that removes that surface and, at longer periods, only noise. The 4-8 Å band and the
+    broadest come back from the raw scan; the 8-16 Å band between them keeps the output, whose
+    noise the raw scan would put back (candidate EJ; EG put back every period from 4 Å on)."""
+    from stmdenoise.processing.spectrum import band_passed
+
+    rng = np.random.default_rng(8)
+    n = 192
+    surface = band_passed(rng.normal(size=(n, n)), [(1 / 7, 1 / 4.5)]) * 4.0
+    raw = Scan(surface + rng.normal(size=(n, n)), pixel_size=(PX, PX))
+    out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 2.5))
+    got = keep_lattice_scales(out, raw)
+    assert got.peaks == 0 and [b.label for b in got.bands] == ["4-8 Å", "16-32 Å"]
+
+    def rms_at(a: object, lo: float, hi: float) -> float:
+        return float(np.std(band_passed(np.asarray(a, dtype=np.float64), [(lo, hi)])))
+
+    r, o, d = (np.asarray(v.data) for v in (raw, out, got.scan))
+    between = (1 / 14, 1 / 10)  # inside 8-16 Å, clear of the restored bands' edges
+    assert rms_at(d - o, *between) < 0.1 * rms_at(r - o, *between)
+    within = (1 / 6.5, 1 / 5)  # the surface's band: the raw scan's
+    assert rms_at(d - r, *within) < 0.01 * rms_at(o - r, *within)
 
 
 def _alone(
@@ -81,14 +106,15 @@ def _no_signal_band_above_raw(errors: list[float], signal: list[bool]) -> bool:
 def test_a_7x7_like_frame_alone_whose_lattice_the_gain_removes_is_repaired_not_left_raw() -> None:
     """A Si(111)-7x7-like topograph alone (bench/other_surfaces.py, 0.5 Å/px, noise 0.4): the
     single-frame gain keeps 40 % of its adatom lattice and erases corner holes; until program
-    0.2.39 the raw scan was delivered. Now the raw scan's strong peaks and every period from 4 Å on
-    are put back: the lattice kept, no band with signal further from the truth than the raw scan,
-    the whole frame far closer, and the verdict says what the model removed."""
+    0.2.39 the raw scan was delivered. Now the raw scan's strong peaks and the bands from 4 Å on
+    that the gain took surface from are put back: the lattice kept, no band with signal further
+    from the truth than the raw scan, the whole frame far closer, and the verdict says what the
+    model removed."""
     checked, fwd, errors, signal = _alone("si7x7", 0.5, 0.4, 7000)
     px = 0.5e-10
     assert checked.verdict.delivered == "model" and checked.model is not None
     said = next(n for n in checked.verdict.notices if "strong peaks" in n)
-    assert "hexagonal lattice" in said and "every period of 4 Å and more" in said
+    assert "hexagonal lattice" in said and "periods of 4-8 Å, 8-16 Å, 16 Å and more" in said
     model = np.asarray(checked.model.data) / 1e-10
     delivered = np.asarray(checked.delivered.data) / 1e-10
     assert lattice.lost_notice(lattice.lattice_kept(fwd, model, px)) is not None
