@@ -158,8 +158,14 @@ LATTICE_SCALES_NOTICE = (
 
 def _scales_notice(removed: str, scales: LatticeScales) -> str:
     if scales.bands:
-        *within, last = scales.bands
-        periods = [b.label for b in within] + [f"{last.short * 1e10:.3g} Å and more"]
+        runs: list[list[float]] = []  # [short, long] of contiguous bands, metres
+        for b in scales.bands:
+            if runs and math.isclose(runs[-1][1], b.short):
+                runs[-1][1] = b.long
+            else:
+                runs.append([b.short, b.long])
+        periods = [f"{s * 1e10:.3g}-{lg * 1e10:.3g} Å" for s, lg in runs[:-1]]
+        periods.append(f"{runs[-1][0] * 1e10:.3g} Å and more")  # the broadest, to zero frequency
         broad = (
             f" and at periods of {', '.join(periods)} (where the output took away more than the "
             "noise there, and the longest periods); the model's output elsewhere"
