@@ -62,6 +62,8 @@ __all__ = [
     "SCALES_REMOVED",
     "LatticeScales",
     "keep_lattice_scales",
+    "MEAN_OVER_MEDIAN",
+    "floor_wiener",
     "restore_line_bands",
     "best_fallback",
     "fallbacks",
@@ -303,8 +305,11 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
     7x7 reconstruction's corner holes and defects are not periodic, so its peaks alone are not
     enough (docs/model-selection.md, candidate EG). A band between them from which the output took
     no more than the noise's power keeps the output's content: the raw scan there is noise
-    (candidate EJ; EG had put back every period from the shortest such band on). Periods are in the
-    geometric mean of the pixel sides, as the fidelity bands'."""
+    (candidate EJ; EG had put back every period from the shortest such band on). The bands the
+    output took surface from get the raw scan through :func:`floor_wiener` (its own noise floor's
+    Wiener gain: closer to the surface than the raw scan, candidate EK); the broadest the raw scan
+    whole (1/f noise and line offsets, which the white floor does not describe). Periods are in
+    the geometric mean of the pixel sides, as the fidelity bands'."""
     if raw.pixel_size is None:
         raise ValueError(f"{raw.describe()}: keeping a lattice's scales needs a pixel size")
     px = math.sqrt(raw.pixel_size[0] * raw.pixel_size[1])

@@ -99,7 +99,8 @@ def single_frame_harm(
 
     Where the output removes a lattice for sure, with ``keep_scales`` (the ``fallback`` policy),
     the raw scan's content goes back at every strong peak of the spectrum, in every band the
-    output took more than the noise from and at the longest periods
+    output took more than the noise from (through its own noise floor's Wiener gain) and at the
+    longest periods
     (:func:`~stmdenoise.fallback.keep_lattice_scales`); that repair is delivered, with the harm it
     mends said, only if both checks pass on it, else the harm stands (the raw scan is delivered;
     candidates EG and EJ)."""
@@ -157,19 +158,24 @@ LATTICE_SCALES_NOTICE = (
 
 
 def _scales_notice(removed: str, scales: LatticeScales) -> str:
-    if scales.bands:
+    if scales.bands:  # shortest first; the last is the broadest, the raw scan's whole
+        *narrow, broadest = scales.bands
         runs: list[list[float]] = []  # [short, long] of contiguous bands, metres
-        for b in scales.bands:
+        for b in narrow:
             if runs and math.isclose(runs[-1][1], b.short):
                 runs[-1][1] = b.long
             else:
                 runs.append([b.short, b.long])
-        periods = [f"{s * 1e10:.3g}-{lg * 1e10:.3g} Å" for s, lg in runs[:-1]]
-        periods.append(f"{runs[-1][0] * 1e10:.3g} Å and more")  # the broadest, to zero frequency
+        longest = f"{broadest.short * 1e10:.3g} Å and more"
         broad = (
-            f" and at periods of {', '.join(periods)} (where the output took away more than the "
-            "noise there, and the longest periods); the model's output elsewhere"
-        )
+            (
+                f", through a Wiener gain against its own noise floor at periods of "
+                f"{', '.join(f'{s * 1e10:.3g}-{lg * 1e10:.3g} Å' for s, lg in runs)} (where the output "
+                f"took away more than the noise there) and whole at {longest}"
+            )
+            if runs
+            else f" and at periods of {longest} (where the output took away more than the noise)"
+        ) + "; the model's output elsewhere"
     else:
         broad = "; the model's output elsewhere"
     text = removed[0].upper() + removed[1:]

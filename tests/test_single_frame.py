@@ -143,7 +143,8 @@ def test_a_7x7_like_frame_alone_whose_lattice_the_gain_removes_is_repaired_not_l
     px = 0.5e-10
     assert checked.verdict.delivered == "model" and checked.model is not None
     said = next(n for n in checked.verdict.notices if "strong peaks" in n)
-    assert "hexagonal lattice" in said and "periods of 4 Å and more" in said
+    assert "hexagonal lattice" in said and "noise floor at periods of 4-16 Å" in said
+    assert "and whole at 16 Å and more" in said
     model = np.asarray(checked.model.data) / 1e-10
     delivered = np.asarray(checked.delivered.data) / 1e-10
     assert lattice.lost_notice(lattice.lattice_kept(fwd, model, px)) is not None
@@ -190,7 +191,7 @@ def test_a_dimer_row_frame_alone_at_noise_1_gets_the_octave_the_gain_took_back()
 
 def test_the_notice_names_the_restored_bands_merging_neighbours() -> None:
     """Contiguous restored bands read as one range; a band left to the output splits them; the
-    broadest reads "and more" (it goes to zero frequency)."""
+    broadest, the raw scan's whole, reads "and more" (it goes to zero frequency)."""
     from stmdenoise.fallback import LatticeScales
     from stmdenoise.metrics.bands import default_bands
     from stmdenoise.single_frame import _scales_notice
@@ -200,7 +201,8 @@ def test_the_notice_names_the_restored_bands_merging_neighbours() -> None:
     scan = Scan(np.zeros((8, 8)), pixel_size=(PX, PX))
     gap = _scales_notice("the output removed it", LatticeScales(scan, 10, (bands[1], bands[2], bands[4])))
     assert "The output removed it. So the raw scan's content is delivered at the 10 strong peaks" in gap
-    assert "at periods of 8-32 Å, 64 Å and more (where" in gap
-    whole = _scales_notice("x", LatticeScales(scan, 3, bands[2:]))
-    assert "at periods of 16 Å and more (where" in whole
+    assert "noise floor at periods of 8-32 Å (where the output" in gap
+    assert "and whole at 64 Å and more; the model's output elsewhere" in gap
+    whole = _scales_notice("x", LatticeScales(scan, 3, (bands[-1],)))
+    assert "and at periods of 64 Å and more (where" in whole
     assert "; the model's output elsewhere" in _scales_notice("x", LatticeScales(scan, 3))

@@ -17,6 +17,7 @@ MODULES = [
     "stmdenoise.metrics.bands",
     "stmdenoise.metrics.registration",
     "stmdenoise.plan",
+    "stmdenoise.fallback",
     "stmdenoise.metrics.contrast",
     "stmdenoise.metrics.second_look",
     "stmdenoise.metrics.noise_share",
