@@ -340,9 +340,7 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
     slack = 1.0 / min(r.shape)  # a bin beyond each band's highest frequency: the window's spread
     narrow = [(px / b.long, px / b.short + slack) for b in chosen if b is not broadest]
     if narrow:  # candidate EK: the raw scan there through a Wiener gain against its own floor
-        full = np.array(raw.data, dtype=np.float64)
-        full[rows] = floor_wiener(r)
-        out = _put_back(out, raw.with_data(full), lambda residual: band_passed(residual, narrow))
+        out = _put_back(out, _through_floor(raw), lambda residual: band_passed(residual, narrow))
     wide = [(0.0, px / broadest.short + slack)]
     return LatticeScales(
         _put_back(out, raw, lambda residual: band_passed(residual, wide)), len(peaks), chosen
@@ -383,12 +381,25 @@ def floor_wiener(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.real(np.fft.ifft2(spectrum * gain)) + (z - lev), dtype=np.float64)
 
 
+def _through_floor(raw: Scan) -> Scan:
+    """``raw`` with its complete rows through :func:`floor_wiener` (as it is where they are not
+    finite): what the single frame's repairs give back in the bands the output took surface from."""
+    a = np.array(raw.data, dtype=np.float64)
+    rows = scored_rows(a)
+    if not np.isfinite(a[rows]).all():
+        return raw
+    a[rows] = floor_wiener(a[rows])
+    return raw.with_data(a)
+
+
 def restore_line_bands(out: Scan, raw: Scan, periods: Sequence[tuple[float, float]]) -> Scan:
-    """``out`` with the raw scan's content at the periods along the scan lines ``periods``
+    """``out`` with the raw scan's content, through its own noise floor's Wiener gain
+    (:func:`floor_wiener`, candidate EL), at the periods along the scan lines ``periods``
     (``(short, long]`` in pixels of the fast axis, every slow-axis frequency), masked in the cosine
     transform along the rows (no edge where the transform wraps), on the raw scan's complete rows
     (:func:`_put_back`): the octaves of :func:`~stmdenoise.metrics.line_noise.line_bands` from
-    which a filter removed surface (candidate EH)."""
+    which a filter removed surface (candidate EH; until 0.2.44 the raw scan whole, its noise
+    with it)."""
     from scipy import fft as sfft
 
     if not periods:
@@ -404,4 +415,4 @@ def restore_line_bands(out: Scan, raw: Scan, periods: Sequence[tuple[float, floa
         spectrum = sfft.dct(residual, type=2, norm="ortho", axis=1) * keep[None, :]
         return np.asarray(sfft.idct(spectrum, type=2, norm="ortho", axis=1))
 
-    return _put_back(out, raw, part)
+    return _put_back(out, _through_floor(raw), part)

@@ -152,10 +152,13 @@ def test_a_7x7_like_frame_alone_whose_lattice_the_gain_removes_is_repaired_not_l
     assert errors[0] < 0.3 and _no_signal_band_above_raw(errors, signal)
 
 
-def test_octaves_along_the_lines_come_back_whole_and_only_they() -> None:
+def test_octaves_along_the_lines_come_back_through_the_floor_and_only_they() -> None:
     """restore_line_bands puts the raw scan's content back at the given periods along the lines
-    (every slow-axis frequency) and nowhere else; surface_removed_bands names the octave a filter
-    took stripes from, not one from which it took only the noise."""
+    (every slow-axis frequency) and nowhere else, through the raw scan's own noise floor's Wiener
+    gain: the stripes come back with less of the octave's noise than the raw scan holds (0.30 of
+    the noise's RMS; 0.52 when the raw scan came back whole, program 0.2.43: candidate EL);
+    surface_removed_bands names the octave a filter took stripes from, not one from which it took
+    only the noise."""
     from stmdenoise.fallback import restore_line_bands
     from stmdenoise.metrics.line_noise import SURFACE_RATIO, surface_removed_bands
 
@@ -170,7 +173,7 @@ def test_octaves_along_the_lines_come_back_whole_and_only_they() -> None:
     assert [(b.short_px, b.long_px) for b in took] == [(4.0, 8.0)]
     back = np.asarray(restore_line_bands(raw.with_data(np.zeros_like(stripes)), raw, [(4.0, 8.0)]).data)
     assert np.corrcoef(back.ravel(), stripes.ravel())[0, 1] > 0.9
-    assert np.std(back - stripes) < 0.6 * np.std(noise)  # the other octaves' noise stays out
+    assert np.std(back - stripes) < 0.4 * np.std(noise)  # the other octaves' noise stays out
     assert np.array_equal(restore_line_bands(raw, raw, []).data, raw.data)
 
 
