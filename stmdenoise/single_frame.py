@@ -146,7 +146,8 @@ def single_frame_harm(
 LINE_BANDS_RESTORED_NOTICE = (
     "along the scan lines at periods of {bands}, the model removed up to {ratio:.1f}x the noise "
     "power that neighbouring lines show there (more than twice: surface went with the noise) from a "
-    "scan whose spectrum holds sharp peaks; the raw scan's content is delivered there instead"
+    "scan whose spectrum holds sharp peaks; the raw scan's content, through a Wiener gain against its "
+    "own noise floor, is delivered there instead"
 )
 
 
