@@ -155,3 +155,27 @@ def test_pixel_sizes_replace_each_surfaces_own(tmp_path: Path) -> None:
     assert other.main([*args, "--pixel-sizes", "2", "--out", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "other_surfaces.json").read_text())
     assert [r["px_A"] for r in rows] == [2.0] and rows[0]["surface"] == "si7x7"
+
+
+def test_the_frames_alone_comparison_counts_what_changed() -> None:
+    """bench/other_surfaces_compare.py: means, the 0.005 and strict above-raw counts, the changed
+    frames, and a repaired frame delivered raw; two runs of different cases are refused."""
+    compare = load_bench("other_surfaces_compare")
+
+    def row(seed: int, errors: list[float], delivered: str = "model") -> dict[str, object]:
+        return {
+            "surface": "si7x7", "px_A": 1.0, "noise": 0.4, "scanner": "ideal", "seed": seed,
+            "noise_texture": "constructed", "single_delivered_true": errors,
+            "signal_bands": [True, False], "single_delivered": delivered,
+        }  # fmt: skip
+
+    before = [row(1, [0.30, 1.000, 2.0]), row(2, [0.20, 1.003, 0.5]), row(3, [0.10, 0.5, 0.5])]
+    after = [row(1, [0.25, 0.900, 2.0]), row(2, [0.20, 1.003, 0.5]), row(3, [1.00, 1.0, 1.0], "raw")]
+    text = compare.compare(before, after)
+    assert "0.2000 -> 0.4833" in text
+    assert "by more than 0.005: 0 -> 0 (strictly 1 -> 1)" in text
+    assert "Changed: 2, closer 1; largest increase +0.90000;" in text
+    assert "delivered repaired before and raw after: 1" in text
+    assert "| si7x7 | 1 | 0.4 | ideal | 1 | 0.3000 | 0.2500 | 1.00>0.90* 2.00>2.00 |" in text
+    with pytest.raises(ValueError, match="different cases"):
+        compare.compare(before, after[:2] + [row(4, [0.1, 0.5, 0.5])])
