@@ -323,7 +323,7 @@ def keep_lattice_scales(out: Scan, raw: Scan) -> LatticeScales:
         return LatticeScales(out, len(peaks))
 
     p_raw, p_out = windowed_power(r), windowed_power(o)
-    floor = float(np.median(p_raw[radial_frequency(r.shape) > NOISE_FLOOR_FROM]))
+    floor = _noise_floor(p_raw)
     period = radial_period(r.shape, px)
     outside = ~shared_column(r.shape)
     bands = default_bands(px, r.shape)
@@ -374,11 +374,18 @@ def floor_wiener(z: NDArray[np.float64]) -> NDArray[np.float64]:
     lev = levelled(z)
     spectrum = fft2(lev)
     power = np.abs(spectrum) ** 2
-    noise = MEAN_OVER_MEDIAN * float(np.median(power[radial_frequency(z.shape) > NOISE_FLOOR_FROM]))
+    noise = MEAN_OVER_MEDIAN * _noise_floor(power)
     held = np.maximum(ndimage.uniform_filter(power, 3, mode="wrap"), power)
     gain = np.clip(1.0 - noise / np.maximum(held, np.finfo(np.float64).tiny), 0.0, 1.0)
     gain[0, 0] = 1.0
     return np.asarray(np.real(np.fft.ifft2(spectrum * gain)) + (z - lev), dtype=np.float64)
+
+
+def _noise_floor(power: NDArray[np.float64]) -> float:
+    """The median of an unshifted power spectrum at radial frequencies above
+    :data:`~stmdenoise.processing.spectrum.NOISE_FLOOR_FROM`, where a frame holds noise only: the
+    floor both single-frame repairs measure against (:func:`keep_lattice_scales`, :func:`floor_wiener`)."""
+    return float(np.median(power[radial_frequency(power.shape) > NOISE_FLOOR_FROM]))
 
 
 def _through_floor(raw: Scan) -> Scan:

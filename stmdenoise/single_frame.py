@@ -129,7 +129,8 @@ def single_frame_harm(
         for lat, share in lost
     ]
     # candidate EH: on a frame with strong spectral peaks, the octaves along the lines from which
-    # the (repaired) output removed surface with the noise get the raw scan's content back
+    # the (repaired) output removed surface with the noise get the raw scan's content back (through
+    # its own noise floor's Wiener gain: candidate EL)
     bands = line_noise.surface_removed_bands(raw.data, repaired.data)
     if bands and lattice.strong_peaks(raw.data, px):
         repaired = restore_line_bands(repaired, raw, [(b.short_px, b.long_px) for b in bands])

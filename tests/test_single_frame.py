@@ -51,6 +51,21 @@ def test_a_lattice_blurred_away_comes_back_with_the_broad_periods_it_lost() -> N
     assert error(got.scan.data) < 0.5 * error(raw.data) and error(got.scan.data) < 0.5 * error(out.data)
 
 
+def _surface_at_4_to_7_angstrom(amplitude: float) -> tuple[Any, np.ndarray, Scan, Scan, Any]:
+    """Band-limited surface at 4.5-7 Å (``amplitude`` times unit noise before the band-pass) under
+    white noise, 192 px at 1 Å/px; an output that removes it (a 2.5 px Gaussian, which at longer
+    periods takes only noise); its repair. ``(rng, surface, raw, out, keep_lattice_scales(out, raw))``,
+    the generator left where the scene took it."""
+    from stmdenoise.processing.spectrum import band_passed
+
+    rng = np.random.default_rng(8)
+    n = 192
+    surface = band_passed(rng.normal(size=(n, n)), [(1 / 7, 1 / 4.5)]) * amplitude
+    raw = Scan(surface + rng.normal(size=(n, n)), pixel_size=(PX, PX))
+    out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 2.5))
+    return rng, surface, raw, out, keep_lattice_scales(out, raw)
+
+
 def test_a_band_between_the_removed_one_and_the_broadest_keeps_the_output() -> None:
     """Surface only at 4.5-7 Å (band-limited noise, no strong peak), pixel noise everywhere; an
     output that removes that surface and, at longer periods, only noise. The 4-8 Å band and the
@@ -58,12 +73,7 @@ def test_a_band_between_the_removed_one_and_the_broadest_keeps_the_output() -> N
     noise the raw scan would put back (candidate EJ; EG put back every period from 4 Å on)."""
     from stmdenoise.processing.spectrum import band_passed
 
-    rng = np.random.default_rng(8)
-    n = 192
-    surface = band_passed(rng.normal(size=(n, n)), [(1 / 7, 1 / 4.5)]) * 4.0
-    raw = Scan(surface + rng.normal(size=(n, n)), pixel_size=(PX, PX))
-    out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 2.5))
-    got = keep_lattice_scales(out, raw)
+    _, _, raw, out, got = _surface_at_4_to_7_angstrom(4.0)
     assert got.peaks == 0 and [b.label for b in got.bands] == ["4-8 Å", "16-32 Å"]
 
     def rms_at(a: object, lo: float, hi: float) -> float:
@@ -82,12 +92,7 @@ def test_a_restored_band_holds_less_noise_than_the_raw_scan() -> None:
     raw scan back whole, as close as raw), and the broadest band the raw scan's whole."""
     from stmdenoise.processing.spectrum import band_passed
 
-    rng = np.random.default_rng(8)
-    n = 192
-    surface = band_passed(rng.normal(size=(n, n)), [(1 / 7, 1 / 4.5)]) * 1.5  # 3x the noise per bin
-    raw = Scan(surface + rng.normal(size=(n, n)), pixel_size=(PX, PX))
-    out = raw.with_data(ndimage.gaussian_filter(np.asarray(raw.data), 2.5))
-    got = keep_lattice_scales(out, raw)
+    rng, surface, raw, _, got = _surface_at_4_to_7_angstrom(1.5)  # 3x the noise per bin
     assert [b.label for b in got.bands] == ["4-8 Å", "16-32 Å"]
 
     def err_at(a: object, lo: float, hi: float) -> float:
@@ -101,7 +106,7 @@ def test_a_restored_band_holds_less_noise_than_the_raw_scan() -> None:
     # pure noise through the gain: most of its power gone
     from stmdenoise.fallback import floor_wiener
 
-    noise = rng.normal(size=(n, n))
+    noise = rng.normal(size=surface.shape)
     assert np.std(floor_wiener(noise)) < 0.6 * np.std(noise)  # 0.47: a bin its own max keeps
 
 
