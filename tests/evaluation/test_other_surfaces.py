@@ -179,3 +179,28 @@ def test_the_frames_alone_comparison_counts_what_changed() -> None:
     assert "| si7x7 | 1 | 0.4 | ideal | 1 | 0.3000 | 0.2500 | 1.00>0.90* 2.00>2.00 |" in text
     with pytest.raises(ValueError, match="different cases"):
         compare.compare(before, after[:2] + [row(4, [0.1, 0.5, 0.5])])
+
+
+def test_the_two_direction_comparison_reads_what_is_delivered_with_the_partner() -> None:
+    """``--two-direction``: the same counts over ``delivered_true``, and the cases whose delivered
+    output changed kind (the model's, a fallback's)."""
+    compare = load_bench("other_surfaces_compare")
+
+    def row(seed: int, errors: list[float], delivered: str) -> dict[str, object]:
+        return {
+            "surface": "sparse", "px_A": 1.0, "noise": 0.4, "scanner": "ideal", "seed": seed,
+            "noise_texture": "constructed", "delivered_true": errors, "delivered": delivered,
+            "single_delivered_true": [0.5, 0.5, 0.5], "single_delivered": "model",
+            "signal_bands": [True, True],
+        }  # fmt: skip
+
+    before = [row(1, [0.60, 0.9, 1.02], "model"), row(2, [0.20, 0.5, 0.5], "model")]
+    after = [row(1, [0.40, 0.5, 0.8], "total variation 4"), row(2, [0.20, 0.5, 0.5], "model")]
+    text = compare.compare(before, after, two_direction=True)
+    assert text.startswith(
+        "2 two-direction scans. Mean true error of what is delivered (raw = 1): 0.4000 -> 0.3000."
+    )
+    assert "by more than 0.005: 1 -> 0" in text
+    assert "changed kind on 1 (model -> total variation 4)" in text
+    assert "| sparse | 1 | 0.4 | ideal | 1 | 0.6000 | 0.4000 | 0.90>0.50* 1.02>0.80* |" in text
+    assert "0.5000 -> 0.5000" in compare.compare(before, after)  # the frames alone: unchanged
