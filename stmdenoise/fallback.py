@@ -1,13 +1,15 @@
-"""The do-no-harm fallback: the Gaussian (or the raw scan) the judge may deliver instead of a model's.
+"""The do-no-harm fallback: the classical filter (or the raw scan) the judge may deliver instead of a model's.
 
-:func:`stmdenoise.safety.judge` scores the model's output and a Gaussian of each width of
-:data:`FALLBACK_SIGMAS` against the scan's second look. A band *holds signal* where at least
+:func:`stmdenoise.safety.judge` scores the model's output, a Gaussian of each width of
+:data:`FALLBACK_SIGMAS` and a total variation of each weight of :data:`FALLBACK_TV_WEIGHTS`
+(:data:`FALLBACKS`, in that order) against the scan's second look. A band *holds signal* where at least
 :data:`SIGNAL_BAND_COHERENCE` of its raw power is common to the looks; an output is harmful in such
 a band when its estimated error is above raw's by more than two standard errors
-(:func:`harmful_bands`). A Gaussian qualifies as the fallback only if it harms no band so, and
-none by the error *predicted* from its known transfer either (:func:`best_fallback`; the measured
-estimate's SE is too wide where a strong signal is, as on a moiré: docs/model-selection.md,
-candidates BX and BY), on the raw scan's own bands (:func:`raw_bands`).
+(:func:`harmful_bands`). A filter qualifies as the fallback only if it harms no band so, and a
+Gaussian none by the error *predicted* from its known transfer either (:func:`best_fallback`; the
+measured estimate's SE is too wide where a strong signal is, as on a moiré: docs/model-selection.md,
+candidates BX and BY; total variation is not linear and has no transfer), on the raw scan's own
+bands (:func:`raw_bands`).
 
 What the judge delivers, whatever it is, must not be further from the surface than the raw scan in
 a band with signal beyond twice the *paired* standard error of the two (against the same look, the
@@ -45,12 +47,14 @@ from stmdenoise.metrics.fidelity import (
 )
 from stmdenoise.metrics.lattice import Lattice, peak_frequencies, strong_peaks
 from stmdenoise.metrics.registration import levelled, windowed_power
-from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer
+from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer, tv_smooth
 from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, fft2, peaks_passed
 from stmdenoise.scan import Scan
 
 __all__ = [
+    "FALLBACKS",
     "FALLBACK_SIGMAS",
+    "FALLBACK_TV_WEIGHTS",
     "RESTORE_MARGIN",
     "SIGNAL_BAND_COHERENCE",
     "Restored",
@@ -67,6 +71,7 @@ __all__ = [
     "restore_line_bands",
     "best_fallback",
     "fallbacks",
+    "fallback_name",
     "band_reasons",
     "harmful_bands",
     "raw_bands",
@@ -74,6 +79,18 @@ __all__ = [
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
 FALLBACK_SIGMAS = GAUSSIAN_WIDTHS
+#: Weights of the total-variation fallback (:func:`~stmdenoise.processing.smoothing.tv_smooth`: times
+#: the scan's own noise level, as the Total variation baseline's grid, whose 0.5 the constructed
+#: cases never chose): on a flat terrace with a few lone defects, where the two-direction Wiener's
+#: one gain per tile keeps the noise around them, it is the closer (docs/model-selection.md,
+#: candidate EM).
+FALLBACK_TV_WEIGHTS = (1.0, 2.0, 4.0)
+#: Every fallback the judge weighs, in the order of :func:`fallbacks`: ``("gaussian", width px)``
+#: (width 0: the raw scan) then ``("total variation", weight)``.
+FALLBACKS: tuple[tuple[str, float], ...] = (
+    *(("gaussian", s) for s in FALLBACK_SIGMAS),
+    *(("total variation", w) for w in FALLBACK_TV_WEIGHTS),
+)
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
@@ -118,8 +135,25 @@ def band_reasons(rep: FidelityReport) -> list[str]:
 
 
 def fallbacks(raw: Scan) -> list[Scan]:
-    """The Gaussian fallback of each width of :data:`FALLBACK_SIGMAS` (0: ``raw`` itself)."""
-    return [raw if sigma == 0 else gaussian_smooth(raw, sigma) for sigma in FALLBACK_SIGMAS]
+    """Each fallback of :data:`FALLBACKS` made from ``raw``: the Gaussian of each width of
+    :data:`FALLBACK_SIGMAS` (0: ``raw`` itself), then the total variation of each weight of
+    :data:`FALLBACK_TV_WEIGHTS`."""
+    return [
+        raw
+        if (kind, p) == ("gaussian", 0)
+        else gaussian_smooth(raw, p)
+        if kind == "gaussian"
+        else tv_smooth(raw, p)
+        for kind, p in FALLBACKS
+    ]
+
+
+def fallback_name(kind: str, param: float) -> str:
+    """How the verdict names a fallback of :data:`FALLBACKS`: ``"raw"``, ``"gaussian 1.5 px"``,
+    ``"total variation 4"``."""
+    if kind == "gaussian":
+        return "raw" if param == 0 else f"gaussian {param:g} px"
+    return f"{kind} {param:g}"
 
 
 def raw_bands(raw: Scan) -> tuple[Band, ...] | None:
@@ -148,19 +182,20 @@ def _predicted_harm(paired: PairedLooks, rep: FidelityReport, sigma: float) -> b
 def best_fallback(
     smoothed: Sequence[Scan], reps: Sequence[FidelityReport], paired: PairedLooks
 ) -> tuple[str, int]:
-    """Name and index of the Gaussian width (0 = raw) of lowest estimated error among those
-    harming no band, by the estimate or by the prediction from the Gaussian's transfer;
-    ``smoothed``: :func:`fallbacks`, ``reps`` their reports in that order, ``paired`` the
+    """Name and index of the fallback (:data:`FALLBACKS`; index 0 = raw) of lowest estimated error
+    among those harming no band, by the estimate or, for a Gaussian, by the prediction from its
+    transfer; ``smoothed``: :func:`fallbacks`, ``reps`` their reports in that order, ``paired`` the
     prepared pair they were scored on."""
     best: tuple[str, int] | None = None
-    for k, (sigma, rep) in enumerate(zip(FALLBACK_SIGMAS, reps[: len(smoothed)], strict=True)):
-        if sigma > 0 and (rep.overall.error > 1.0 or band_reasons(rep)):
+    for k, ((kind, p), rep) in enumerate(zip(FALLBACKS, reps[: len(smoothed)], strict=True)):
+        name = fallback_name(kind, p)
+        if name != "raw" and (rep.overall.error > 1.0 or band_reasons(rep)):
             continue
-        if sigma > 0 and _predicted_harm(paired, rep, sigma):
+        if kind == "gaussian" and p > 0 and _predicted_harm(paired, rep, p):
             continue
         if best is None or rep.overall.error < reps[best[1]].overall.error:
-            best = ("raw" if sigma == 0 else f"gaussian {sigma:g} px", k)
-    assert best is not None  # FALLBACK_SIGMAS is not empty and its 0 is never skipped
+            best = (name, k)
+    assert best is not None  # FALLBACKS starts with the raw scan, which is never skipped
     return best
 
 

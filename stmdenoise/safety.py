@@ -14,8 +14,9 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     The do-no-harm policy. When the scan has a second look at the same area (the backward
     frame of every Nanonis and Createc scan), the model's output is scored against it with
     :func:`stmdenoise.metrics.fidelity.pair_fidelity`, beside a conservative classical filter
-    (a Gaussian whose width is picked from :data:`FALLBACK_SIGMAS` by the same estimate, the
-    raw scan included as width 0). The model is *harmful* when its estimated error is above the
+    (a Gaussian whose width is picked from :data:`FALLBACK_SIGMAS`, or a total variation whose
+    weight is picked from :data:`~stmdenoise.fallback.FALLBACK_TV_WEIGHTS`, by the same estimate,
+    the raw scan included as width 0). The model is *harmful* when its estimated error is above the
     raw scan's, above the classical filter's, or above the raw scan's in any band that holds
     signal (by more than two standard errors). What is delivered then depends on the policy:
 
@@ -383,7 +384,7 @@ class _Scored:
         scan beyond twice the paired SE (:func:`~stmdenoise.fallback.above_raw`,
         :func:`~stmdenoise.fallback.restore_bands`), and the verdict saying so with the repaired
         output's fidelity; unchanged where no band is, under ``warn`` and ``off``, and for the raw
-        scan itself (output 0: :data:`FALLBACK_SIGMAS` starts at 0, and the raw fallback is it)."""
+        scan itself (output 0: :data:`~stmdenoise.fallback.FALLBACKS` starts with it)."""
         if verdict.policy not in RESTORING or i == 0:
             return out, verdict
         found = above_raw(self.paired, self.reps, i, 0)

@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from stmdenoise.processing import NormalizationSpec, crop_nan, level_plane, to_network
+from stmdenoise.processing import crop_nan, level_plane, to_network
+from stmdenoise.processing.smoothing import FILTER_INPUT, noise_sigma, tv_filter
 from stmdenoise.scan import Scan
 
 __all__ = [
@@ -79,9 +80,7 @@ def _optional(module: str, baseline: str) -> ModuleType:
 
 
 def _sigma(x: Array) -> float:
-    from skimage.restoration import estimate_sigma
-
-    return max(float(estimate_sigma(x)), 1e-6)
+    return noise_sigma(x)
 
 
 def _gaussian(x: Array, s: float) -> Array:
@@ -102,9 +101,7 @@ def _nlmeans(x: Array, f: float) -> Array:
 
 
 def _tv(x: Array, w: float) -> Array:
-    from skimage.restoration import denoise_tv_chambolle
-
-    return np.asarray(denoise_tv_chambolle(x, weight=w * _sigma(x)))
+    return np.asarray(tv_filter(x, w))  # the do-no-harm fallback's too (processing.smoothing)
 
 
 def _wavelet(x: Array, f: float) -> Array:
@@ -139,11 +136,6 @@ def available_baselines() -> tuple[str, ...]:
     return tuple(name for name, b in BASELINES.items() if b.available)
 
 
-#: How classical filters see an image: the networks' robust normalisation (default percentiles),
-#: without levelling (their inputs are levelled already) and without compression.
-_FILTER_INPUT = NormalizationSpec(level=False)
-
-
 def filter_normalised(
     fn: Callable[[Array, float], Array], param: float, data: Array | Scan, pixel_size: float | None = None
 ) -> Array:
@@ -164,7 +156,7 @@ def filter_normalised(
     -------
     ndarray of float64, the shape of ``data``, in its units
     """
-    y, inverse = to_network(data, _FILTER_INPUT, pixel_size, compress=False)
+    y, inverse = to_network(data, FILTER_INPUT, pixel_size, compress=False)
     return inverse(fn(y, param))
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         same_pixel_size,
     )
     from stmdenoise.processing.shift import whole_pixels
-    from stmdenoise.processing.smoothing import gaussian_smooth
+    from stmdenoise.processing.smoothing import gaussian_smooth, tv_smooth
     from stmdenoise.processing.spectrum import (
         RingReadout,
         crop_rect,
@@ -99,6 +99,7 @@ _WHERE: dict[str, str] = {
     "same_pixel_size": "resample",
     "tile_starts": "tiling",
     "to_network": "network",
+    "tv_smooth": "smoothing",
     "whole_pixels": "shift",
 }
 
@@ -193,5 +194,6 @@ __all__ = [
     "same_pixel_size",
     "tile_starts",
     "to_network",
+    "tv_smooth",
     "whole_pixels",
 ]

@@ -1,4 +1,10 @@
-"""Classical smoothing: the conservative filter the do-no-harm check falls back to."""
+"""Classical smoothing: the conservative filters the do-no-harm check falls back to.
+
+:func:`gaussian_smooth` (a Gaussian of a width in pixels) and :func:`tv_smooth` (Chambolle's total
+variation, scikit-image's, at a weight in units of the scan's own noise level, on the robustly
+normalised image: the "Total variation" baseline of :mod:`stmdenoise.evaluation.baselines` runs
+the same function, so a fallback and its baseline row are one output).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,18 @@ from scipy import ndimage
 
 from stmdenoise.processing._common import as_image, finish
 from stmdenoise.processing.nan import fill_nan_nearest
+from stmdenoise.processing.network import NormalizationSpec, to_network
 from stmdenoise.scan import ProcessingStep, Scan
 
-__all__ = ["GAUSSIAN_WIDTHS", "gaussian_smooth", "gaussian_transfer"]
+__all__ = [
+    "FILTER_INPUT",
+    "GAUSSIAN_WIDTHS",
+    "gaussian_smooth",
+    "gaussian_transfer",
+    "noise_sigma",
+    "tv_filter",
+    "tv_smooth",
+]
 
 #: Widths (pixels) of the Gaussians the real-scan path chooses among, 0 meaning none: the
 #: two-direction Wiener's SURE-chosen Gaussian (:data:`stmdenoise.model.two_direction_gain.SURE_SIGMAS`)
@@ -72,3 +87,67 @@ def gaussian_transfer(sigma: float, k: ArrayLike) -> Any:
     [1.0, 0.821, 0.007]
     """
     return np.exp(-2.0 * math.pi**2 * float(sigma) ** 2 * np.square(np.asarray(k, dtype=np.float64)))
+
+
+#: How classical filters see an image: the networks' robust normalisation (default percentiles),
+#: without levelling (their inputs are levelled already) and without compression.
+FILTER_INPUT = NormalizationSpec(level=False)
+
+
+def noise_sigma(x: ArrayLike) -> float:
+    """scikit-image's estimate of the white noise's standard deviation in ``x`` (NaN-free; the
+    wavelet detail's median absolute deviation), at least 1e-6: the unit of the classical filters'
+    strengths."""
+    from skimage.restoration import estimate_sigma
+
+    return max(float(estimate_sigma(np.asarray(x, dtype=np.float64))), 1e-6)
+
+
+def tv_filter(x: ArrayLike, weight: float) -> Any:
+    """Chambolle's total variation (:func:`skimage.restoration.denoise_tv_chambolle`) of a NaN-free
+    image at ``weight`` times its :func:`noise_sigma`: the filter in the units it is given."""
+    from skimage.restoration import denoise_tv_chambolle
+
+    a = np.asarray(x, dtype=np.float64)
+    return np.asarray(denoise_tv_chambolle(a, weight=float(weight) * noise_sigma(a)))
+
+
+def tv_smooth(data: ArrayLike | Scan, weight: float) -> Any:
+    """:func:`tv_filter` of ``weight`` on the robustly normalised image (:data:`FILTER_INPUT`),
+    mapped back to the data's units; NaN pixels are filled for the filter and NaN again after.
+
+    Total variation keeps edges and flattens what lies between them: on a flat terrace with a few
+    lone defects it removes the noise a filter with one gain for the frame leaves around them
+    (docs/model-selection.md, candidate EM).
+
+    Parameters
+    ----------
+    data : ndarray or Scan, shape (rows, cols)
+    weight : float
+        Strength in units of the normalised image's noise level (positive).
+
+    Returns
+    -------
+    ndarray or Scan
+        Same kind as ``data``; a Scan gets a ``tv_smooth`` processing step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> step = np.where(np.arange(64)[None, :] < 32, 0.0, 1.0) * np.ones((64, 1))
+    >>> noisy = step + 0.1 * rng.normal(size=step.shape)
+    >>> out = tv_smooth(noisy, 4.0)
+    >>> bool(np.std(out - step) < 0.5 * np.std(noisy - step))
+    True
+    """
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, (int, float))
+        or not (math.isfinite(weight) and weight > 0)
+    ):
+        raise ValueError(f"weight must be a positive number, got {weight!r}")
+    arr, scan = as_image(data)
+    y, inverse = to_network(arr, FILTER_INPUT, None, compress=False)
+    out = np.asarray(inverse(tv_filter(y, weight)), dtype=np.float64)
+    return finish(out, scan, ProcessingStep("tv_smooth", {"weight": float(weight)}))
