@@ -35,8 +35,14 @@ Surfaces (heights in Å; every one seen through a 1 Å Gaussian tip):
     holds little signal power, so a filter with one gain for the frame takes its defects for noise
     (added in the twenty-first session, after a probe of one such defect, docs/model-selection.md,
     candidate CP).
+``graphene`` (only with ``--surfaces``)
+    the moiré with its atomic lattice resolved, as a scan at tens of pm per pixel shows it: the
+    2.46 Å lattice seen through a 0.35 Å tip (0.09 Å per cosine; the 1 Å tip leaves it 0.002 Å,
+    invisible), the moiré as in ``moire`` (added in the forty-fourth session for the hidden
+    moiré at 22 pm/px, docs/model-selection.md, before candidate EM).
 
-Each at two pixel sizes (si7x7, si100, terrace and sparse 0.5 and 1 Å/px, moire 0.2 and 0.5), two noise
+Each at two pixel sizes (si7x7, si100, terrace and sparse 0.5 and 1 Å/px, moire 0.2 and 0.5,
+graphene 0.2 and 0.3), two noise
 levels (white noise of 0.4x and 1x the clean frame's RMS, plus 1/f noise along the raster time of
 half that, continuous from a line's trace to its retrace so that its slow part is common to both,
 and per-line offsets of 0.3x, independent per direction) and two scanner models: ideal, or the
@@ -121,10 +127,12 @@ Array = NDArray[np.float64]
 ANGSTROM = 1e-10
 #: Tip: a Gaussian of this width (Å) on every surface.
 TIP = 1.0
+#: The sharper tip (Å) through which ``graphene`` shows its atomic lattice.
+LATTICE_TIP = 0.35
 #: Surfaces and their two pixel sizes (Å/px).
 SURFACES = {
     "si7x7": (0.5, 1.0), "moire": (0.2, 0.5), "terrace": (0.5, 1.0), "si100": (0.5, 1.0),
-    "sparse": (0.5, 1.0),
+    "sparse": (0.5, 1.0), "graphene": (0.2, 0.3),
 }  # fmt: skip
 #: The surfaces run unless ``--surfaces`` names others (the tables quoted in docs/ are these three).
 DEFAULT_SURFACES = ("si7x7", "moire", "terrace")
@@ -248,13 +256,14 @@ def sparse(extent: float, rng: np.random.Generator) -> Array:
     return img
 
 
-def moire(xs: Array, ys: Array, turn: float) -> Array:
+def moire(xs: Array, ys: Array, turn: float, lattice_tip: float = TIP) -> Array:
     """Heights (Å) of the moire surface at ``xs, ys`` (Å), its lattice turned by ``turn``, seen
-    through the tip."""
+    through the tip (the atomic lattice through ``lattice_tip``: :data:`LATTICE_TIP` for
+    ``graphene``)."""
     out = np.zeros_like(xs)
     for period, amp, rot in ((2.46, 0.15, turn), (25.3, 0.6, turn + math.radians(20))):
         k = 4 * math.pi / (math.sqrt(3) * period)
-        att = math.exp(-((k * TIP) ** 2) / 2)
+        att = math.exp(-((k * (lattice_tip if period < 5 else TIP)) ** 2) / 2)
         for t in range(3):
             th = rot + t * 2 * math.pi / 3
             out += amp * att * np.cos(k * (xs * math.cos(th) + ys * math.sin(th)))
@@ -310,9 +319,10 @@ def make_case(
     xf, yf = positions(pixels, px, lag, hyst, True)
     xb, yb = positions(pixels, px, lag, hyst, False)
     margin = 4 * (lag + hyst + 2) * px + 10.0
-    if surface == "moire":
+    if surface in ("moire", "graphene"):
         turn = rng.uniform(0, math.pi / 3)
-        cf, cb = moire(xf + margin, yf + margin, turn), moire(xb + margin, yb + margin, turn)
+        tip = LATTICE_TIP if surface == "graphene" else TIP
+        cf, cb = moire(xf + margin, yf + margin, turn, tip), moire(xb + margin, yb + margin, turn, tip)
     else:
         draw = {"si7x7": si7x7, "terrace": terrace, "si100": si100, "sparse": sparse}[surface]
         img = gaussian_filter(draw(pixels * px + 2 * margin, rng), TIP / FINE)
