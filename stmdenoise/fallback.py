@@ -150,10 +150,14 @@ def fallbacks(raw: Scan) -> list[Scan]:
 
 def fallback_name(kind: str, param: float) -> str:
     """How the verdict names a fallback of :data:`FALLBACKS`: ``"raw"``, ``"gaussian 1.5 px"``,
-    ``"total variation 4"``."""
+    ``"total variation 4x noise"`` (its weight in units of the scan's noise level).
+
+    >>> [fallback_name(*f) for f in (FALLBACKS[0], FALLBACKS[4], FALLBACKS[-1])]
+    ['raw', 'gaussian 1.5 px', 'total variation 4x noise']
+    """
     if kind == "gaussian":
         return "raw" if param == 0 else f"gaussian {param:g} px"
-    return f"{kind} {param:g}"
+    return f"{kind} {param:g}x noise"
 
 
 def raw_bands(raw: Scan) -> tuple[Band, ...] | None:
