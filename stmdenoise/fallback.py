@@ -5,11 +5,11 @@
 (:data:`FALLBACKS`, in that order) against the scan's second look. A band *holds signal* where at least
 :data:`SIGNAL_BAND_COHERENCE` of its raw power is common to the looks; an output is harmful in such
 a band when its estimated error is above raw's by more than two standard errors
-(:func:`harmful_bands`). A filter qualifies as the fallback only if it harms no band so, and a
-Gaussian none by the error *predicted* from its known transfer either (:func:`best_fallback`; the
-measured estimate's SE is too wide where a strong signal is, as on a moiré: docs/model-selection.md,
-candidates BX and BY; total variation is not linear and has no transfer), on the raw scan's own
-bands (:func:`raw_bands`).
+(:func:`harmful_bands`). A filter qualifies as the fallback only if it harms no band so, and none
+by the error *predicted* from its transfer either (:func:`best_fallback`; a Gaussian's known one, a
+total variation's as realised on the scan ring by ring; the measured estimate's SE is too wide
+where a strong signal is, as on a moiré: docs/model-selection.md, candidates BX, BY and EM2), on the
+raw scan's own bands (:func:`raw_bands`).
 
 What the judge delivers, whatever it is, must not be further from the surface than the raw scan in
 a band with signal beyond twice the *paired* standard error of the two (against the same look, the
@@ -22,6 +22,7 @@ docs/model-selection.md, candidates DK and DL).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ FALLBACK_SIGMAS = GAUSSIAN_WIDTHS
 #: the scan's own noise level, as the Total variation baseline's grid, whose 0.5 the constructed
 #: cases never chose): on a flat terrace with a few lone defects, where the two-direction Wiener's
 #: one gain per tile keeps the noise around them, it is the closer (docs/model-selection.md,
-#: candidate EM).
+#: candidates EM and EM2).
 FALLBACK_TV_WEIGHTS = (1.0, 2.0, 4.0)
 #: Every fallback the judge weighs, in the order of :func:`fallbacks`: ``("gaussian", width px)``
 #: (width 0: the raw scan) then ``("total variation", weight)``.
@@ -171,12 +172,15 @@ def raw_bands(raw: Scan) -> tuple[Band, ...] | None:
     return default_bands(math.sqrt(dy * dx), (a[scored_rows(a)].shape[0], a.shape[1]))
 
 
-def _predicted_harm(paired: PairedLooks, rep: FidelityReport, sigma: float) -> bool:
-    """Whether a Gaussian of ``sigma`` px is further from the surface than raw in a band with
+def _predicted_harm(
+    paired: PairedLooks, rep: FidelityReport, transfer: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+) -> bool:
+    """Whether a filter of radial ``transfer`` is further from the surface than raw in a band with
     signal by more than 2 SE of its *predicted* error (:meth:`PairedLooks.predicted`: from its
-    known transfer; the measured estimate's SE is too wide where the signal is strong, as on a
-    moiré; docs/model-selection.md, candidate BX)."""
-    predicted = paired.predicted(lambda k: gaussian_transfer(sigma, k))
+    transfer, a Gaussian's known one or the one a total variation realised on the scan,
+    :meth:`PairedLooks.ring_transfer`; the measured estimate's SE is too wide where the signal is
+    strong, as on a moiré; docs/model-selection.md, candidates BX and EM2)."""
+    predicted = paired.predicted(transfer)
     return any(
         b.coherent >= SIGNAL_BAND_COHERENCE and math.isfinite(p.difference) and p.difference > 2 * p.se
         for b, p in zip(rep.bands, predicted[:-1], strict=True)
@@ -187,15 +191,24 @@ def best_fallback(
     smoothed: Sequence[Scan], reps: Sequence[FidelityReport], paired: PairedLooks
 ) -> tuple[str, int]:
     """Name and index of the fallback (:data:`FALLBACKS`; index 0 = raw) of lowest estimated error
-    among those harming no band, by the estimate or, for a Gaussian, by the prediction from its
-    transfer; ``smoothed``: :func:`fallbacks`, ``reps`` their reports in that order, ``paired`` the
-    prepared pair they were scored on."""
+    among those harming no band, by the estimate or by the prediction from its transfer (a
+    Gaussian's known one; for a total variation the one it realised on this scan, ring by ring:
+    it flattens a strong long wave a little as a wide Gaussian does, candidate EM2);
+    ``smoothed``: :func:`fallbacks`, ``reps`` their reports in that order, ``paired`` the prepared
+    pair they were scored on."""
     best: tuple[str, int] | None = None
     for k, ((kind, p), rep) in enumerate(zip(FALLBACKS, reps[: len(smoothed)], strict=True)):
         name = fallback_name(kind, p)
-        if name != "raw" and (rep.overall.error > 1.0 or band_reasons(rep)):
+        transfer: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None
+        if name == "raw":
+            transfer = None
+        elif rep.overall.error > 1.0 or band_reasons(rep):
             continue
-        if kind == "gaussian" and p > 0 and _predicted_harm(paired, rep, p):
+        elif kind == "gaussian":
+            transfer = functools.partial(gaussian_transfer, p)
+        else:
+            transfer = paired.ring_transfer(k)
+        if transfer is not None and _predicted_harm(paired, rep, transfer):
             continue
         if best is None or rep.overall.error < reps[best[1]].overall.error:
             best = (name, k)

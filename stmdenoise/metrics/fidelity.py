@@ -509,6 +509,31 @@ class PairedLooks:
         var = sp.sums.sums(loss**2 * (np.maximum(signal, 0.0) * sp.s2 + sp.s2**2 / 2) + gain**2 * sp.s2**2)
         return _relative_to_raw(sp, diff, var)
 
+    def ring_transfer(self, i: int) -> Callable[[Array], Array]:
+        """What output ``i`` keeps of the raw look, ring by ring of radial frequency: per ring (one
+        bin of the prepared pair's shorter side wide) ``sum Re(O X*) / sum |X|²``, clipped to [0, 1],
+        as a function of radial frequency ``k`` (cycles per pixel, linear between ring centres),
+        for :meth:`predicted`. For a linear, isotropic filter it is the filter's transfer; for a
+        non-linear one (total variation) the transfer it realised on this scan, weighted as the
+        raw look's power weighs each coefficient: on a ring that holds one strong wave, what the
+        output kept of that wave (docs/model-selection.md, candidate EM2)."""
+        sp = self._sp
+        rows, cols = sp.prep.shape
+        k = np.hypot(np.fft.fftfreq(rows)[:, None], np.fft.fftfreq(cols)[None, :])
+        side = min(rows, cols)
+        ring = np.rint(k * side).astype(np.intp)
+        out_f = fft2(sp.prep.outputs[i])
+        kept = np.bincount(ring.ravel(), np.real(out_f * np.conj(sp.x_f)).ravel())
+        power = np.bincount(ring.ravel(), (np.abs(sp.x_f) ** 2).ravel())
+        h = np.clip(kept / np.maximum(power, 1e-300), 0.0, 1.0)
+        h[0] = 1.0  # the mean: every output keeps it (levelled away)
+        centres = np.arange(len(h)) / side
+
+        def transfer(q: Array) -> Array:
+            return np.asarray(np.interp(np.asarray(q, dtype=np.float64), centres, h))
+
+        return transfer
+
     def difference(self, i: int, j: int, *, outside_column: bool = False) -> tuple[ErrorDifference, ...]:
         """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
         paired standard error (:class:`ErrorDifference`). ``outside_column``: summed over each
