@@ -32,7 +32,6 @@ docs/model-selection.md, before candidate EM).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -50,12 +49,13 @@ from fidelity_check import band_masks, true_errors  # noqa: E402
 from other_surfaces import (  # noqa: E402
     ANGSTROM,
     DEFAULT_SCANNERS,
-    REAL_NOISE_SOURCES,
     SCANNERS,
     SEED_STRIDE,
     SURFACES,
+    case_grid,
     make_case,
     signal_bands,
+    write_report,
 )
 
 from stmdenoise.denoise import Denoiser, default_model_dir  # noqa: E402
@@ -217,34 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = args.model or default_model_dir()
     den = Denoiser.from_folder(model_dir, device="cpu")
     methods = classical_methods([n for n, b in BASELINES.items() if b.available])
-    rows = []
-    for s_i, (surface, own) in enumerate(SURFACES.items()):
-        if surface not in chosen:
-            continue
-        for px_a in sizes or own:
-            for noise in noises:
-                for scanner in scanners:
-                    for k in range(args.seeds):
-                        texture = None
-                        if args.noise_texture == "real":
-                            src, channel = REAL_NOISE_SOURCES[len(rows) % len(REAL_NOISE_SOURCES)]
-                            texture = (str(args.root), src, channel)
-                        seed = 5000 + SEED_STRIDE * s_i + args.seed_offset + k
-                        rows.append(
-                            run_case(den, methods, surface, px_a, noise, scanner, seed, args.pixels, texture,
-                                     args.rescaled_look)
-                        )  # fmt: skip
-    texture = "" if args.noise_texture == "constructed" else ", noise with real scans' spectra"
-    head = f"# Hidden scans' kinds, two directions, the issue's test (`{model_dir.name}`{texture})\n"
-    text = "\n\n".join(
-        [head, table(rows), summary(rows), f"(bench/hidden_like.py, {time.perf_counter() - t0:.0f} s)\n"]
+    grid = case_grid(
+        chosen, sizes, noises, scanners, args.seeds, args.seed_offset, args.noise_texture, args.root
     )
-    print(text)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "hidden_like.md").write_text(text, encoding="utf-8")
-        (args.out / "hidden_like.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-        print(f"written to {args.out}", file=sys.stderr)
+    rows = [run_case(den, methods, *case[:5], args.pixels, case[5], args.rescaled_look) for case in grid]
+    title = f"Hidden scans' kinds, two directions, the issue's test (`{model_dir.name}`"
+    write_report(args.out, "hidden_like", title, args.noise_texture, [table(rows), summary(rows)], t0, rows)
     return 0
 
 

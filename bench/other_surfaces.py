@@ -726,34 +726,76 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     model_dir = args.model or default_model_dir()
     den = Denoiser.from_folder(model_dir, device="cpu")
-    rows = []
+    grid = case_grid(
+        chosen, sizes_given, noises, scanners, args.seeds, args.seed_offset, args.noise_texture, args.root
+    )
+    rows = [run_case(den, *case[:5], args.pixels, case[5]) for case in grid]
+    title = f"Other surfaces, two directions, truth known (`{model_dir.name}`"
+    write_report(
+        args.out, "other_surfaces", title, args.noise_texture, [_table(rows), summary(rows)], t0, rows
+    )
+    return 0
+
+
+def case_grid(
+    chosen: Sequence[str],
+    sizes_given: Sequence[float],
+    noises: Sequence[float],
+    scanners: Sequence[str],
+    seeds: int,
+    seed_offset: int,
+    noise_texture: str,
+    root: Path,
+) -> list[tuple[str, float, float, str, int, tuple[str, str, str] | None]]:
+    """``(surface, Å/px, noise, scanner, seed, texture)`` of every case, in the bench's order: a
+    surface's seeds are 5000 + :data:`SEED_STRIDE` x its place in :data:`SURFACES` + ``seed_offset``
+    + k whether or not the others are chosen; with ``noise_texture`` "real" the cases take
+    :data:`REAL_NOISE_SOURCES` in turn (``bench/hidden_like.py`` runs the same grid)."""
+    out: list[tuple[str, float, float, str, int, tuple[str, str, str] | None]] = []
     for s_i, (surface, sizes) in enumerate(SURFACES.items()):
         if surface not in chosen:
             continue  # its seeds stay those of its place in SURFACES
         for px_a in sizes_given or sizes:
             for noise in noises:
                 for scanner in scanners:
-                    for seed in range(args.seeds):
+                    for k in range(seeds):
                         texture = None
-                        if args.noise_texture == "real":
-                            src, channel = REAL_NOISE_SOURCES[len(rows) % len(REAL_NOISE_SOURCES)]
-                            texture = (str(args.root), src, channel)
-                        case_seed = 5000 + SEED_STRIDE * s_i + args.seed_offset + seed
-                        rows.append(
-                            run_case(den, surface, px_a, noise, scanner, case_seed, args.pixels, texture)
+                        if noise_texture == "real":
+                            src, channel = REAL_NOISE_SOURCES[len(out) % len(REAL_NOISE_SOURCES)]
+                            texture = (str(root), src, channel)
+                        out.append(
+                            (
+                                surface,
+                                px_a,
+                                noise,
+                                scanner,
+                                5000 + SEED_STRIDE * s_i + seed_offset + k,
+                                texture,
+                            )
                         )
-    texture = "" if args.noise_texture == "constructed" else ", noise with real scans' spectra"
-    head = f"# Other surfaces, two directions, truth known (`{model_dir.name}`{texture})\n"
-    text = "\n\n".join(
-        [head, _table(rows), summary(rows), f"(bench/other_surfaces.py, {time.perf_counter() - t0:.0f} s)\n"]
-    )
+    return out
+
+
+def write_report(
+    out: Path | None,
+    stem: str,
+    title: str,
+    noise_texture: str,
+    parts: list[str],
+    t0: float,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Print the report (``title``, the noise, ``parts``, the seconds since ``t0``); with ``out``,
+    write it as ``stem.md`` and ``rows`` as ``stem.json`` there (``bench/stem.py`` made them)."""
+    texture = "" if noise_texture == "constructed" else ", noise with real scans' spectra"
+    head = f"# {title}{texture})\n"
+    text = "\n\n".join([head, *parts, f"(bench/{stem}.py, {time.perf_counter() - t0:.0f} s)\n"])
     print(text)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "other_surfaces.md").write_text(text, encoding="utf-8")
-        (args.out / "other_surfaces.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-        print(f"written to {args.out}", file=sys.stderr)
-    return 0
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{stem}.md").write_text(text, encoding="utf-8")
+        (out / f"{stem}.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        print(f"written to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
