@@ -56,6 +56,7 @@ __all__ = [
     "FALLBACKS",
     "FALLBACK_SIGMAS",
     "FALLBACK_TV_WEIGHTS",
+    "TV_MAX_PIXELS",
     "RESTORE_MARGIN",
     "SIGNAL_BAND_COHERENCE",
     "Restored",
@@ -92,6 +93,10 @@ FALLBACKS: tuple[tuple[str, float], ...] = (
     *(("gaussian", s) for s in FALLBACK_SIGMAS),
     *(("total variation", w) for w in FALLBACK_TV_WEIGHTS),
 )
+#: Above this many pixels the judge weighs the Gaussians only: total variation's iterations take
+#: about 1 s per weight and megapixel on 2 cores (3 s more at 1024², 50 s at 4096²) and several
+#: frame-sized arrays each.
+TV_MAX_PIXELS = 1024 * 1024
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
@@ -136,17 +141,13 @@ def band_reasons(rep: FidelityReport) -> list[str]:
 
 
 def fallbacks(raw: Scan) -> list[Scan]:
-    """Each fallback of :data:`FALLBACKS` made from ``raw``: the Gaussian of each width of
-    :data:`FALLBACK_SIGMAS` (0: ``raw`` itself), then the total variation of each weight of
-    :data:`FALLBACK_TV_WEIGHTS`."""
-    return [
-        raw
-        if (kind, p) == ("gaussian", 0)
-        else gaussian_smooth(raw, p)
-        if kind == "gaussian"
-        else tv_smooth(raw, p)
-        for kind, p in FALLBACKS
-    ]
+    """Each fallback of :data:`FALLBACKS` made from ``raw``, in that order: the Gaussian of each
+    width of :data:`FALLBACK_SIGMAS` (0: ``raw`` itself), then, on a scan of at most
+    :data:`TV_MAX_PIXELS`, the total variation of each weight of :data:`FALLBACK_TV_WEIGHTS`."""
+    out = [raw if p == 0 else gaussian_smooth(raw, p) for kind, p in FALLBACKS if kind == "gaussian"]
+    if np.asarray(raw.data).size <= TV_MAX_PIXELS:
+        out += [tv_smooth(raw, p) for kind, p in FALLBACKS if kind == "total variation"]
+    return out
 
 
 def fallback_name(kind: str, param: float) -> str:
@@ -197,7 +198,7 @@ def best_fallback(
     ``smoothed``: :func:`fallbacks`, ``reps`` their reports in that order, ``paired`` the prepared
     pair they were scored on."""
     best: tuple[str, int] | None = None
-    for k, ((kind, p), rep) in enumerate(zip(FALLBACKS, reps[: len(smoothed)], strict=True)):
+    for k, ((kind, p), rep) in enumerate(zip(FALLBACKS[: len(smoothed)], reps[: len(smoothed)], strict=True)):
         name = fallback_name(kind, p)
         transfer: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None
         if name == "raw":

@@ -620,3 +620,19 @@ def test_a_single_frame_of_dimer_rows_whose_next_combinations_fade_gets_its_peak
     assert checked.model is not None
     model = np.asarray(checked.model.data) / 1e-10
     assert error(delivered) < 0.4 * error(fwd) and error(model) > 0.9 * error(fwd)
+
+
+def test_a_scan_over_the_total_variation_budget_gets_the_gaussians_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Total variation costs about 1 s per weight and megapixel: above ``TV_MAX_PIXELS`` the judge
+    weighs the Gaussians only, and still chooses among them (candidate EM2)."""
+    import stmdenoise.fallback as fb
+
+    rng = np.random.default_rng(2)
+    s = ndimage.gaussian_filter(rng.normal(size=(96, 96)), 3.0) * 12.0
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    assert len(fb.fallbacks(fwd)) == len(fb.FALLBACKS)
+    monkeypatch.setattr(fb, "TV_MAX_PIXELS", 96 * 96 - 1)
+    assert len(fb.fallbacks(fwd)) == len(fb.FALLBACK_SIGMAS)
+    _, v = judge(fwd, fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 6.0)), bwd)
+    assert v.harmful is True and v.delivered.startswith("gaussian")
