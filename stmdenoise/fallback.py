@@ -94,8 +94,8 @@ FALLBACKS: tuple[tuple[str, float], ...] = (
     *(("total variation", w) for w in FALLBACK_TV_WEIGHTS),
 )
 #: Above this many pixels the judge weighs the Gaussians only: total variation's iterations take
-#: about 1 s per weight and megapixel on 2 cores (3 s more at 1024², 50 s at 4096²) and several
-#: frame-sized arrays each.
+#: about 1 s per weight and megapixel on 2 cores (measured up to 1024²: 3 s more there; about a
+#: minute at 4096² by extrapolation) and several frame-sized arrays each.
 TV_MAX_PIXELS = 1024 * 1024
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
