@@ -79,10 +79,6 @@ def _optional(module: str, baseline: str) -> ModuleType:
         ) from exc
 
 
-def _sigma(x: Array) -> float:
-    return noise_sigma(x)
-
-
 def _gaussian(x: Array, s: float) -> Array:
     return np.asarray(ndimage.gaussian_filter(x, s, mode="reflect"))
 
@@ -94,7 +90,7 @@ def _median(x: Array, s: float) -> Array:
 def _nlmeans(x: Array, f: float) -> Array:
     from skimage.restoration import denoise_nl_means
 
-    sig = _sigma(x)
+    sig = noise_sigma(x)
     return np.asarray(
         denoise_nl_means(x, h=f * sig, sigma=sig, patch_size=5, patch_distance=6, fast_mode=True)
     )
@@ -108,12 +104,14 @@ def _wavelet(x: Array, f: float) -> Array:
     _optional("pywt", "wavelet")  # scikit-image's wavelet denoiser imports PyWavelets
     from skimage.restoration import denoise_wavelet
 
-    return np.asarray(denoise_wavelet(x, sigma=f * _sigma(x), wavelet="db2", mode="soft", rescale_sigma=True))
+    return np.asarray(
+        denoise_wavelet(x, sigma=f * noise_sigma(x), wavelet="db2", mode="soft", rescale_sigma=True)
+    )
 
 
 def _bm3d(x: Array, f: float) -> Array:
     bm3d: Any = _optional("bm3d", "bm3d")
-    return np.asarray(bm3d.bm3d(x, sigma_psd=f * _sigma(x)))
+    return np.asarray(bm3d.bm3d(x, sigma_psd=f * noise_sigma(x)))
 
 
 #: The classical baselines, in table order (parameters: Gaussian sigma px, median size px,

@@ -79,6 +79,7 @@ from stmdenoise.metrics.bands import (
     FidelityReport,
     bands_from_periods,
     default_bands,
+    radial_frequency,
     shared_column,
 )
 from stmdenoise.metrics.registration import hann_window as _hann
@@ -500,9 +501,7 @@ class PairedLooks:
         signal (a Gaussian on a moiré). Two looks only (the noise of the judged look taken equal
         to the other's, as everywhere here); relative to the raw frame's error, with its SE."""
         sp = self._sp
-        ky = np.fft.fftfreq(sp.prep.shape[0])[:, None]
-        kx = np.fft.fftfreq(sp.prep.shape[1])[None, :]
-        h = np.asarray(transfer(np.hypot(ky, kx)), dtype=np.float64)
+        h = np.asarray(transfer(radial_frequency(sp.prep.shape)), dtype=np.float64)
         loss, gain = (1.0 - h) ** 2, h**2 - 1.0
         signal = np.real(sp.x_f * np.conj(sp.ref_f))
         diff = sp.sums.sums(loss * signal + gain * sp.s2)
@@ -518,10 +517,8 @@ class PairedLooks:
         raw look's power weighs each coefficient: on a ring that holds one strong wave, what the
         output kept of that wave (docs/model-selection.md, candidate EM2)."""
         sp = self._sp
-        rows, cols = sp.prep.shape
-        k = np.hypot(np.fft.fftfreq(rows)[:, None], np.fft.fftfreq(cols)[None, :])
-        side = min(rows, cols)
-        ring = np.rint(k * side).astype(np.intp)
+        side = min(sp.prep.shape)
+        ring = np.rint(radial_frequency(sp.prep.shape) * side).astype(np.intp)
         out_f = fft2(sp.prep.outputs[i])
         kept = np.bincount(ring.ravel(), np.real(out_f * np.conj(sp.x_f)).ravel())
         power = np.bincount(ring.ravel(), (np.abs(sp.x_f) ** 2).ravel())
