@@ -80,7 +80,7 @@ def _delivered(den: Denoiser, made: dict[str, Any]) -> Method:
 
     def run(scan: Scan, other: Scan | None) -> np.ndarray:
         checked = den.denoise_checked(scan, partner=other)
-        made["delivered"] = checked.verdict.delivered
+        made["delivered"] = checked.verdict.delivered_label
         made["out"] = np.asarray(checked.delivered.data, dtype=np.float64)
         return made["out"]
 

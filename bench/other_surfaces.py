@@ -470,7 +470,7 @@ def run_case(
         "seams_named": any(n.startswith(SEAMS_NOTICE.split("{")[0]) for n in checked.verdict.notices),
         "model_seam": _largest_seam(model, checked.model.steps[-1].params.get("band_rows")),
         "model_est_clean_offset": est(model, clean_offset),
-        "delivered": checked.verdict.delivered,
+        "delivered": checked.verdict.delivered_label,
         "delivered_true": true_errors(delivered, fwd, clean, masks), "delivered_est": est(delivered),
         "signal_bands": signal_bands(fwd, clean, masks),
         "single_true": true_errors(single, fwd, clean, masks),

@@ -18,6 +18,13 @@ the spectrum, whose slow noise trace and retrace record alike and the estimate t
 (:func:`~stmdenoise.metrics.bands.shared_column`). Where it is, the raw scan's content of that
 band outside the column is put back (:func:`above_raw`, :func:`restore_bands`;
 docs/model-selection.md, candidates DK and DL).
+
+Before any of that, the model's output may be *refined*: total variation of the model's output at
+each weight of :data:`REFINE_TV_WEIGHTS` times the raw scan's noise level (:func:`refinements`)
+takes its place where it is estimated closer beyond twice the paired standard error and harms no
+band, measured or predicted (:func:`best_refinement`; a flat terrace with a few defects, where the
+two-direction Wiener's one gain per tile leaves noise around them; docs/model-selection.md,
+candidate EN).
 """
 
 from __future__ import annotations
@@ -76,7 +83,13 @@ __all__ = [
     "fallback_name",
     "band_reasons",
     "harmful_bands",
+    "predicted_harm",
     "raw_bands",
+    "REFINE_TV_WEIGHTS",
+    "Refined",
+    "refinements",
+    "refinement_name",
+    "best_refinement",
 ]
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
@@ -97,6 +110,10 @@ FALLBACKS: tuple[tuple[str, float], ...] = (
 #: about 1 s per weight and megapixel on 2 cores (measured up to 1024²: 3 s more there; about a
 #: minute at 4096² by extrapolation) and several frame-sized arrays each.
 TV_MAX_PIXELS = 1024 * 1024
+#: Weights (times the *raw* scan's noise level: the model's output holds far less) of the total
+#: variation the judge tries on the model's output (:func:`refinements`): on flat terraces the
+#: largest were the closer, on fine structure none (docs/model-selection.md, candidate EN).
+REFINE_TV_WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
@@ -173,7 +190,7 @@ def raw_bands(raw: Scan) -> tuple[Band, ...] | None:
     return default_bands(math.sqrt(dy * dx), (a[scored_rows(a)].shape[0], a.shape[1]))
 
 
-def _predicted_harm(
+def predicted_harm(
     paired: PairedLooks, rep: FidelityReport, transfer: Callable[[NDArray[np.float64]], NDArray[np.float64]]
 ) -> bool:
     """Whether a filter of radial ``transfer`` is further from the surface than raw in a band with
@@ -209,12 +226,82 @@ def best_fallback(
             transfer = functools.partial(gaussian_transfer, p)
         else:
             transfer = paired.ring_transfer(k)
-        if transfer is not None and _predicted_harm(paired, rep, transfer):
+        if transfer is not None and predicted_harm(paired, rep, transfer):
             continue
         if best is None or rep.overall.error < reps[best[1]].overall.error:
             best = (name, k)
     assert best is not None  # FALLBACKS starts with the raw scan, which is never skipped
     return best
+
+
+def refinements(raw: Scan, model_out: Scan) -> list[Scan]:
+    """Total variation of ``model_out`` at each weight of :data:`REFINE_TV_WEIGHTS` times ``raw``'s
+    noise level (:func:`~stmdenoise.processing.smoothing.tv_smooth` with ``noise_of=raw``), in that
+    order; none on a scan of more than :data:`TV_MAX_PIXELS` (the cost of :func:`fallbacks`')."""
+    if np.asarray(raw.data).size > TV_MAX_PIXELS:
+        return []
+    return [tv_smooth(model_out, w, noise_of=raw) for w in REFINE_TV_WEIGHTS]
+
+
+def refinement_name(weight: float) -> str:
+    """How the verdict names a refinement: ``"total variation 8x noise"`` (in units of the raw
+    scan's noise level, as :func:`fallback_name` names a total-variation fallback).
+
+    >>> refinement_name(REFINE_TV_WEIGHTS[3])
+    'total variation 8x noise'
+    """
+    return fallback_name("total variation", weight)
+
+
+def best_refinement(
+    reps: Sequence[FidelityReport], paired: PairedLooks, model: int, refined: Sequence[int]
+) -> int | None:
+    """Index of the refinement (outputs ``refined`` of ``paired``, :func:`refinements` in order) to
+    deliver in place of the model's output (output ``model``), or None: of those estimated lower
+    than the model's output beyond twice the paired standard error that harm no band with signal,
+    by the estimate or by the prediction from the transfer each realised ring by ring (as a
+    total-variation fallback, :func:`best_fallback`), the lowest estimate; ``reps``: the outputs'
+    reports in order (docs/model-selection.md, candidate EN)."""
+    best: int | None = None
+    for i in refined:
+        rep = reps[i]
+        if not math.isfinite(rep.overall.error) or band_reasons(rep):
+            continue
+        gap = paired.difference(i, model)[-1]
+        if not (math.isfinite(gap.difference) and math.isfinite(gap.se) and gap.difference < -2.0 * gap.se):
+            continue
+        if predicted_harm(paired, rep, paired.ring_transfer(i)):
+            continue
+        if best is None or rep.overall.error < reps[best].overall.error:
+            best = i
+    return best
+
+
+@dataclass(frozen=True)
+class Refined:
+    """The model's output refined by total variation (:func:`best_refinement`), as delivered.
+
+    Attributes
+    ----------
+    name : str
+        :func:`refinement_name` of the weight chosen.
+    unrefined : FidelityReport
+        The model's output's own fidelity, before the refinement.
+    gap : ErrorDifference
+        The refined output's estimated error minus the unrefined one's, overall, with the paired SE.
+    """
+
+    name: str
+    unrefined: FidelityReport
+    gap: ErrorDifference
+
+    def words(self) -> str:
+        """The verdict's words: what was applied and what it gained."""
+        return (
+            f"{self.name} (in units of the raw scan's noise level) applied to the model's output: its "
+            f"estimated error was {self.unrefined.overall.error:.2f}x raw before, lower by "
+            f"{-self.gap.difference:.3f} ± {2 * self.gap.se:.3f} (twice the paired standard error)"
+        )
 
 
 @dataclass(frozen=True)

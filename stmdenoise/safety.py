@@ -35,6 +35,14 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     ``off``
         deliver the model's output unchecked.
 
+    Under ``fallback`` and ``refuse``, before any of this, the model's output may be *refined*:
+    total variation of it at 1 to 32 times the raw scan's noise level
+    (:func:`stmdenoise.fallback.refinements`) takes its place where it is estimated closer beyond
+    twice the paired standard error and harms no band with signal, measured or predicted from its
+    realised transfer (:func:`stmdenoise.fallback.best_refinement`; a flat terrace with a few
+    defects, where the two-direction Wiener's one gain per tile leaves noise around them;
+    docs/model-selection.md, candidate EN). The verdict names it (:attr:`Verdict.refined`).
+
     Under ``fallback`` and ``refuse``, whatever is then delivered other than the raw scan is
     compared with the raw scan against the same look by the paired difference, band by band,
     outside the shared column of the spectrum (:func:`stmdenoise.fallback.above_raw`: slow noise
@@ -75,13 +83,18 @@ import numpy as np
 
 from stmdenoise.fallback import (
     FALLBACK_SIGMAS,
+    REFINE_TV_WEIGHTS,
+    Refined,
     Restored,
     above_raw,
     band_reasons,
     best_fallback,
+    best_refinement,
     fallbacks,
     harmful_bands,
     raw_bands,
+    refinement_name,
+    refinements,
     restore_bands,
 )
 from stmdenoise.io.feedback import feedback_error_channel
@@ -179,19 +192,19 @@ def _harm_reasons(model: FidelityReport, fallback: FidelityReport, fallback_name
 
 
 def _single_frame_chosen(
-    paired: PairedLooks, reps: list[FidelityReport], m: int, k: int, harmful: bool, fallback_name: str
+    paired: PairedLooks, reps: list[FidelityReport], m: int, s: int, k: int, harmful: bool, fallback_name: str
 ) -> str | None:
-    """Whether to deliver the model's single-frame output (``reps[m + 1]``) instead of what would
-    be delivered otherwise (the model's output ``m``, or the fallback ``k`` where ``harmful``): when
-    it is not harmful itself and its estimated error is lower beyond twice the paired standard
-    error (docs/model-selection.md, candidate DH). Returns the reason, else None."""
-    rep_single = reps[m + 1]
+    """Whether to deliver the model's single-frame output (``reps[s]``) instead of what would
+    be delivered otherwise (the model's output ``m``, refined or not, or the fallback ``k`` where
+    ``harmful``): when it is not harmful itself and its estimated error is lower beyond twice the
+    paired standard error (docs/model-selection.md, candidate DH). Returns the reason, else None."""
+    rep_single = reps[s]
     if not math.isfinite(rep_single.overall.error) or _harm_reasons(rep_single, reps[k], fallback_name):
         return None
     current, what = (k, fallback_name) if harmful else (m, "the two-direction output")
     if harmful and fallback_name == "raw":
         what = "the raw scan"
-    gap = paired.difference(m + 1, current)[-1]
+    gap = paired.difference(s, current)[-1]
     if not (math.isfinite(gap.difference) and math.isfinite(gap.se) and gap.difference < -2.0 * gap.se):
         return None
     why = (
@@ -281,11 +294,22 @@ def _judge(
         smoothed = fallbacks(raw)
         # the single-frame output is weighed only where the judge chooses what to deliver (DH)
         single = [alternative] if alternative is not None and policy == "fallback" else []
-        outputs = [*smoothed, model_out, *single]
+        # the model's output refined by total variation, where the judge may change it (EN)
+        refined = refinements(raw, model_out) if policy in RESTORING else []
+        outputs = [*smoothed, model_out, *single, *refined]
         paired = PairedLooks(outputs, raw, partner_scan, offset=offset, bands=raw_bands(raw))
         reps = paired.reports()
         name, k = best_fallback(smoothed, reps, paired)
-        m = len(smoothed)  # the model's output; the single-frame output, if any, after it
+        m0 = len(smoothed)  # the model's output; the single-frame output, if any, and the refined after it
+        s_i, r0 = m0 + 1, m0 + 1 + len(single)
+        chosen = best_refinement(reps, paired, m0, range(r0, len(outputs)))
+        refinement = None
+        m = m0 if chosen is None else chosen  # the model's output as delivered
+        if chosen is not None:
+            refinement = Refined(
+                refinement_name(REFINE_TV_WEIGHTS[chosen - r0]), reps[m0], paired.difference(chosen, m0)[-1]
+            )
+            model_out = outputs[chosen]
         fb_scan, rep_fb, rep_model = smoothed[k], reps[k], reps[m]
         gap = paired.difference(m, k)[-1]
         mismatch = contrast_of(*paired.transforms())  # the pair as prepared for the reports
@@ -329,22 +353,25 @@ def _judge(
         return model_out, Verdict(policy, "model", None, "not measurable", tuple(notices), plan=plan)
     reasons = _harm_reasons(rep_model, rep_fb, name)
     figures = f"estimated error {rep_model.overall.error:.2f}x raw ({name}: {rep_fb.overall.error:.2f}x)"
+    if refinement is not None:
+        figures += f"; {refinement.words()}"
     apart = _gap_words(gap, name)
-    rep_single = reps[m + 1] if single else None  # recorded whether delivered or not
+    rep_single = reps[s_i] if single else None  # recorded whether delivered or not
     scored = _Scored(raw, paired, reps, partner_scan, offset, look)
-    if single and (why := _single_frame_chosen(paired, reps, m, k, bool(reasons), name)) is not None:
+    if single and (why := _single_frame_chosen(paired, reps, m, s_i, k, bool(reasons), name)) is not None:
         # what the two-direction filter did is not what is delivered: its notice goes
         said = tuple(
             scars_kept[0] if n == scars_kept[1] else n for n in notices if n not in (step_notice, seam_said)
         )
-        return scored.restored(single[0], m + 1, "the model's single-frame output", Verdict(
+        return scored.restored(single[0], s_i, "the model's single-frame output", Verdict(
             policy, SINGLE_FRAME, bool(reasons), why, said, rep_model, rep_fb, name, plan, gap,
-            single=rep_single,
+            single=rep_single, refined=refinement,
         ))  # fmt: skip
     if not reasons:
-        return scored.restored(model_out, m, "the model's output", Verdict(
+        what = "the model's output" if refinement is None else f"the model's output after {refinement.name}"
+        return scored.restored(model_out, m, what, Verdict(
             policy, "model", False, f"kept: {figures}{apart}", tuple(notices), rep_model, rep_fb, name, plan,
-            gap, single=rep_single,
+            gap, single=rep_single, refined=refinement,
         ))  # fmt: skip
     why = "; ".join(reasons) + apart
     if policy == "refuse":
@@ -358,7 +385,7 @@ def _judge(
     shown = tuple(n for n in notices if n != seam_said)
     return scored.restored(delivered, k, f"the {name} fallback", Verdict(
         policy, name, True, f"model output replaced: {why}", shown, rep_model, rep_fb, name,
-        plan, gap, single=rep_single,
+        plan, gap, single=rep_single, refined=refinement,
     ))  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from stmdenoise.fallback import Restored, harmful_bands
+from stmdenoise.fallback import Refined, Restored, harmful_bands
 from stmdenoise.metrics.fidelity import ErrorDifference, FidelityReport
 from stmdenoise.metrics.heights import StrongContrast
 from stmdenoise.plan import DenoisePlan
@@ -71,6 +71,10 @@ class Verdict:
         The bands where what is delivered was further from the surface than the raw scan beyond
         twice the paired SE and got the raw scan's content back, with the repaired output's
         fidelity (:class:`~stmdenoise.fallback.Restored`); None where no band was.
+    refined : Refined or None
+        Where the model's output was refined by total variation before it was judged
+        (:class:`~stmdenoise.fallback.Refined`: which weight, the unrefined output's fidelity and
+        the gain); ``model`` is then the refined output's fidelity. None where it was not.
     """
 
     policy: str
@@ -86,6 +90,15 @@ class Verdict:
     heights: StrongContrast | None = None
     single: FidelityReport | None = None
     restored: Restored | None = None
+    refined: Refined | None = None
+
+    @property
+    def delivered_label(self) -> str:
+        """:attr:`delivered` with the refinement where there was one: ``"model + total variation 8x
+        noise"`` (the benches' tables name what was delivered so)."""
+        if self.refined is None or self.delivered != "model":
+            return self.delivered
+        return f"{self.delivered} + {self.refined.name}"
 
     @property
     def measured(self) -> bool:
@@ -95,7 +108,7 @@ class Verdict:
     def summary(self) -> str:
         """One line for a status bar or a log."""
         if self.delivered == "model":
-            head = "model output"
+            head = "model output" + ("" if self.refined is None else f", then {self.refined.name}")
         elif self.delivered == SINGLE_FRAME:
             head = "model output (single frame)"
         elif self.delivered == "raw":
@@ -128,6 +141,13 @@ class Verdict:
             "restored_bands": None
             if self.restored is None
             else [{"band": d.band.label, **_gap_dict(d)} for d in self.restored.bands],
+            "refined": None
+            if self.refined is None
+            else {
+                "name": self.refined.name,
+                "unrefined_fidelity": self.refined.unrefined.to_dict(),
+                **_gap_dict(self.refined.gap),
+            },
             "plan": None if self.plan is None else self.plan.to_dict(),
             "summary": self.summary(),
             # what was delivered, measured: read by the Quality panel and `stmdenoise score`

@@ -238,8 +238,9 @@ def denoise_job(
             return None
         from stmdenoise.safety import SINGLE_FRAME  # the worker's import, not the window's
 
+        refined = got.verdict.refined
         what = {
-            "model": "the model's output",
+            "model": "the model's output" + ("" if refined is None else f", then {refined.name}"),
             SINGLE_FRAME: "the model's output from this frame alone",
             "raw": "the raw scan",
         }.get(got.verdict.delivered, f"classical fallback ({got.verdict.delivered})")

@@ -86,6 +86,8 @@ def denoised_title(scan: Scan, model: str) -> str:
     delivered = verdict.get("delivered", "model")
     if delivered == "model":
         flag = " (harmful!)" if verdict.get("harmful") else ""
+        refined = (verdict.get("refined") or {}).get("name")  # total variation applied to it (EN)
+        flag = (f" + {refined}" if refined else "") + flag
         return f"Denoised — {model}{flag}" if model else f"Denoised{flag}"
     if delivered == SINGLE_FRAME:  # the model's output from this frame alone (the judge chose it)
         return f"Denoised — {model} (single frame)" if model else "Denoised (single frame)"

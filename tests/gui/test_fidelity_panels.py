@@ -70,7 +70,7 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window) -> None:  
     # the model's single-frame output delivered in place of a worse two-direction output's
     # fallback (candidate DH): the model's own output, not a better filter
     fwd, bwd, s = _looks_for_single()
-    worse = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.6))
+    worse = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 1.5))  # not refinable (EN)
     single, verdict = judge(fwd, worse, bwd, alternative=fwd.with_data(s + 0.02 * (fwd.data - s)))
     assert verdict.delivered == SINGLE_FRAME and verdict.harmful
     window.session.raw = fwd

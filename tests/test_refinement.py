@@ -1,0 +1,110 @@
+"""Candidate EN: the judge refines the model's output by total variation where the second look says so.
+
+Total variation of the model's output, at weights in units of the *raw* scan's noise level
+(:func:`stmdenoise.fallback.refinements`), takes the output's place where it is estimated closer
+beyond twice the paired standard error and harms no band with signal, measured or predicted
+(:func:`stmdenoise.fallback.best_refinement`), under the ``fallback`` and ``refuse`` policies only
+(docs/model-selection.md, candidate EN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import stmdenoise.fallback as fb
+from stmdenoise.gui.view_parts import denoised_title
+from stmdenoise.processing.smoothing import tv_smooth
+from stmdenoise.safety import judge
+from stmdenoise.scan import Scan
+
+PX = 1e-10
+
+
+def _flat_with_bumps(seed: int = 4, n: int = 160) -> tuple[Scan, Scan, np.ndarray]:
+    """Four lone bumps on a flat field, two looks with their own white noise."""
+    rng = np.random.default_rng(seed)
+    s = np.zeros((n, n))
+    for y, x in rng.integers(20, n - 20, size=(4, 2)):
+        s[y, x] = 400.0
+    s = ndimage.gaussian_filter(s, 2.5)
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    return fwd, bwd, s
+
+
+def _error(a: object, s: np.ndarray) -> float:
+    return float(np.mean((np.asarray(a, dtype=np.float64) - s) ** 2))
+
+
+def test_a_model_output_that_keeps_noise_is_delivered_refined_and_closer() -> None:
+    fwd, bwd, s = _flat_with_bumps()
+    model = fwd.with_data(s + 0.3 * (fwd.data - s))  # keeps 30 % of the noise on a flat field
+    out, v = judge(fwd, model, bwd)
+    assert v.delivered == "model" and v.harmful is False and v.refined is not None
+    assert v.delivered_label == f"model + {v.refined.name}" and v.refined.name.startswith("total variation")
+    assert _error(out.data, s) < 0.2 * _error(model.data, s)  # truth: far closer
+    assert v.model is not None and v.model.overall.error < v.refined.unrefined.overall.error
+    assert v.refined.gap.difference < -2 * v.refined.gap.se
+    # the record says so: summary, provenance, the view's title, the step that made it
+    assert v.summary().startswith(f"model output, then {v.refined.name}")
+    assert "applied to the model's output" in v.reason
+    rec = out.steps[-1].params
+    assert rec["refined"]["name"] == v.refined.name and rec["refined"]["difference"] < 0
+    assert rec["delivered_fidelity"]["overall"]["error"] == pytest.approx(v.model.overall.error)
+    assert denoised_title(out, "cu111-default") == f"Denoised — cu111-default + {v.refined.name}"
+    made = out.steps[-2]
+    assert made.name == "tv_smooth" and made.params["noise_of"] == "reference"
+
+
+def test_warn_and_off_deliver_the_model_output_as_it_is() -> None:
+    fwd, bwd, s = _flat_with_bumps()
+    model = fwd.with_data(s + 0.3 * (fwd.data - s))
+    for policy in ("warn", "off"):
+        out, v = judge(fwd, model, bwd, policy=policy)
+        assert v.refined is None and np.array_equal(out.data, model.data)
+    # no second look: nothing to choose a weight by
+    out, v = judge(fwd, model, None)
+    assert v.refined is None and np.array_equal(out.data, model.data)
+
+
+def test_no_refinement_of_a_lattice_that_total_variation_would_flatten() -> None:
+    """A hexagonal lattice of 7 Å (at 1 Å/px) under white noise, the model's output a mild
+    Gaussian: every total variation of it takes lattice with the noise; none is delivered."""
+    rng = np.random.default_rng(3)
+    n = 160
+    y, x = np.mgrid[0:n, 0:n].astype(float)
+    k = 2 * np.pi / 7.0
+    s = sum(np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in (0.2, 0.2 + np.pi / 3, 0.2 + 2 * np.pi / 3))
+    s = np.asarray(s) * 3.0
+    fwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    model = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.7))
+    _, v = judge(fwd, model, bwd)
+    assert v.refined is None
+    refined = fb.refinements(fwd, model)
+    assert len(refined) == len(fb.REFINE_TV_WEIGHTS)
+    assert _error(refined[-1].data, s) > _error(model.data, s)  # the heaviest one would flatten it
+
+
+def test_a_scan_over_the_total_variation_budget_gets_no_refinement(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    fwd, bwd, s = _flat_with_bumps()
+    model = fwd.with_data(s + 0.3 * (fwd.data - s))
+    monkeypatch.setattr(fb, "TV_MAX_PIXELS", fwd.data.size - 1)
+    assert fb.refinements(fwd, model) == []
+    _, v = judge(fwd, model, bwd)
+    assert v.refined is None
+
+
+def test_tv_smooth_with_the_data_as_its_own_unit_is_tv_smooth() -> None:
+    fwd, _, _ = _flat_with_bumps()
+    same = tv_smooth(fwd, 2.0, noise_of=fwd.with_data(np.asarray(fwd.data).copy()))
+    assert np.array_equal(same.data, tv_smooth(fwd, 2.0).data)
+    with pytest.raises(ValueError, match=r"noise_of has shape \(10, 10\), data \(160, 160\)"):
+        tv_smooth(fwd, 2.0, noise_of=np.zeros((10, 10)))
+    # in the raw scan's units the weight does far more to an output that holds less noise
+    quiet = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 1.0))
+    own = np.asarray(tv_smooth(quiet, 4.0).data)
+    raw_units = np.asarray(tv_smooth(quiet, 4.0, noise_of=fwd).data)
+    assert np.std(raw_units - np.asarray(quiet.data)) > 2 * np.std(own - np.asarray(quiet.data))
