@@ -90,6 +90,7 @@ __all__ = [
     "refinements",
     "refinement_name",
     "best_refinement",
+    "plus_minus",
 ]
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
@@ -297,11 +298,25 @@ class Refined:
 
     def words(self) -> str:
         """The verdict's words: what was applied and what it gained."""
+        gain, two_se = plus_minus(-self.gap.difference, 2 * self.gap.se, 3)
         return (
             f"{self.name} (in units of the raw scan's noise level) applied to the model's output: its "
             f"estimated error was {self.unrefined.overall.error:.2f}x raw before, lower by "
-            f"{-self.gap.difference:.3f} ± {2 * self.gap.se:.3f} (twice the paired standard error)"
+            f"{gain} ± {two_se} (twice the paired standard error)"
         )
+
+
+def plus_minus(value: float, two_se: float, digits: int, *, sign: bool = False) -> tuple[str, str]:
+    """``value`` (with its sign always shown where ``sign``) and ``two_se`` as the verdict writes
+    them: ``digits`` decimals, one more where the magnitudes would read alike (never "0.08 ± 0.08"
+    for a difference beyond twice its SE).
+
+    >>> plus_minus(-0.0064, 0.0058, 3), plus_minus(0.081, 0.084, 2, sign=True)
+    (('-0.0064', '0.0058'), ('+0.081', '0.084'))
+    """
+    if f"{abs(value):.{digits}f}" == f"{two_se:.{digits}f}":
+        digits += 1
+    return f"{value:{'+' if sign else ''}.{digits}f}", f"{two_se:.{digits}f}"
 
 
 @dataclass(frozen=True)

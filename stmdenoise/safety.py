@@ -92,6 +92,7 @@ from stmdenoise.fallback import (
     best_refinement,
     fallbacks,
     harmful_bands,
+    plus_minus,
     raw_bands,
     refinement_name,
     refinements,
@@ -173,9 +174,9 @@ def _gap_words(gap: ErrorDifference | None, fallback_name: str) -> str:
     if gap is None or not (math.isfinite(gap.difference) and math.isfinite(gap.se)):
         return ""
     apart = "beyond" if abs(gap.difference) > 2 * gap.se else "within"
-    digits = 3 if f"{abs(gap.difference):.2f}" == f"{2 * gap.se:.2f}" else 2  # never "0.08 ± 0.08, beyond"
+    difference, two_se = plus_minus(gap.difference, 2 * gap.se, 2, sign=True)
     return (
-        f"; model minus {fallback_name}: {gap.difference:+.{digits}f} ± {2 * gap.se:.{digits}f}, {apart} "
+        f"; model minus {fallback_name}: {difference} ± {two_se}, {apart} "
         "what this scan's second look can resolve"
     )
 
