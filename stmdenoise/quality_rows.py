@@ -32,7 +32,7 @@ def verdict_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, str
         return _heights_rows(params)
     restored = [str(b.get("band", "")) for b in params.get("restored_bands") or ()]
     also = f", the raw scan's content in {', '.join(restored)}" if restored else ""
-    note = f"delivered: {params.get('delivered', '')}{also}; forward/backward estimate"
+    note = f"delivered: {_delivered(params)}{also}; forward/backward estimate"
     overall = rep["overall"]
     nan = math.nan
     unequal = any(UNEQUAL_LOOKS_MARK in str(n) for n in params.get("notices", ()))
@@ -65,11 +65,17 @@ def _heights_rows(params: Mapping[str, Any]) -> list[tuple[str, float, float, st
     if not h:
         return []
     note = (
-        f"delivered: {params.get('delivered', '')}; its {h['components']} Fourier components of broad "
+        f"delivered: {_delivered(params)}; its {h['components']} Fourier components of broad "
         "features standing over 300x the noise, on the raw scan's (removing noise alone keeps 1.00; "
         "below 0.99 heights measured on it read low)"
     )
     return [("Heights kept, tall features (raw = 1)", 1.0, float(h["kept"]), note)]
+
+
+def _delivered(params: Mapping[str, Any]) -> str:
+    """What was delivered, as the verdict names it ("model + total variation 8x noise" where the
+    model's output was refined; records written before 0.2.46 have no label: their ``delivered``)."""
+    return str(params.get("delivered_label") or params.get("delivered", ""))
 
 
 def verdict_of(scan: Scan | None) -> Mapping[str, Any] | None:

@@ -129,6 +129,7 @@ class Verdict:
         return {
             "policy": self.policy,
             "delivered": self.delivered,
+            "delivered_label": self.delivered_label,
             "harmful": self.harmful,
             "model_worse_than_raw": self.model_worse_than_raw,
             "reason": self.reason,

@@ -16,6 +16,7 @@ from scipy import ndimage
 import stmdenoise.fallback as fb
 from stmdenoise.gui.view_parts import denoised_title
 from stmdenoise.processing.smoothing import tv_smooth
+from stmdenoise.quality_rows import verdict_rows
 from stmdenoise.safety import judge
 from stmdenoise.scan import Scan
 
@@ -54,6 +55,7 @@ def test_a_model_output_that_keeps_noise_is_delivered_refined_and_closer() -> No
     assert rec["refined"]["name"] == v.refined.name and rec["refined"]["difference"] < 0
     assert rec["delivered_fidelity"]["overall"]["error"] == pytest.approx(v.model.overall.error)
     assert denoised_title(out, "cu111-default") == f"Denoised — cu111-default + {v.refined.name}"
+    assert all(f"delivered: model + {v.refined.name}" in note for *_, note in verdict_rows(rec))
     made = out.steps[-2]
     assert made.name == "tv_smooth" and made.params["noise_of"] == "reference"
 
