@@ -295,7 +295,7 @@ def _frame_row(path: Path, raw: Scan, delivered: Scan, verdict: Any) -> ScanRow:
     reason = verdict.reason + "".join(f" | note: {n}" for n in verdict.notices)
     return ScanRow(
         file=shown(path), channel=raw.channel, direction=raw.direction, status="done", reason=reason,
-        delivered=verdict.delivered, raw_brisque=rb, denoised_brisque=db, raw_piqe=rp, denoised_piqe=dp,
+        delivered=verdict.delivered_label, raw_brisque=rb, denoised_brisque=db, raw_piqe=rp, denoised_piqe=dp,
         raw_line_artefact_index=rl, denoised_line_artefact_index=dl,
         fidelity_error=None if fid is None else fid.overall.error,
         fidelity_kept=None if fid is None else fid.overall.kept,
@@ -436,7 +436,11 @@ def _process(w: _Worker, plan: OutputPlan, item: BatchInput) -> tuple[list[ScanR
             failed = failed or r.status == "failed"
             continue
         prov = w.provenance(path, sha, r)
-        title = "Denoised" if r.row.delivered in ("model", SINGLE_FRAME) else f"Delivered: {r.row.delivered}"
+        title = (
+            "Denoised"
+            if r.row.delivered in ("model", SINGLE_FRAME) or r.row.delivered.startswith("model + ")
+            else f"Delivered: {r.row.delivered}"
+        )
         try:
             for fmt_name, rel in r.names.items():
                 dest = plan.out_dir / rel

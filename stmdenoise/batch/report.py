@@ -2,7 +2,8 @@
 
 Columns (:data:`COLUMNS`): the file (relative to the output folder's inputs), channel, direction,
 status (``done``, ``skipped``, ``failed``, ``refused``, ``cancelled``), reason, what was delivered
-(model, classical fallback, raw), the no-reference scores of the raw and the delivered frame
+(model, the model refined as "model + total variation 8x noise", classical fallback, raw), the
+no-reference scores of the raw and the delivered frame
 (BRISQUE, PIQE, line-artefact index; lower is better), the forward/backward fidelity of what was
 delivered (estimated error relative to the raw frame's -- raw = 1 --, signal kept, worst band and
 its error; see :mod:`stmdenoise.metrics.fidelity`), the share of the tall broad features it keeps
