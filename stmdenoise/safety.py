@@ -36,12 +36,13 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
         deliver the model's output unchecked.
 
     Under ``fallback`` and ``refuse``, before any of this, the model's output may be *refined*:
-    total variation of it at 1 to 32 times the raw scan's noise level
+    one Bregman iteration of total variation of it at 4 to 32 times the raw scan's noise level
     (:func:`stmdenoise.fallback.refinements`) takes its place where it is estimated closer beyond
-    twice the paired standard error and harms no band with signal, measured or predicted from its
-    realised transfer (:func:`stmdenoise.fallback.best_refinement`; a flat terrace with a few
-    defects, where the two-direction Wiener's one gain per tile leaves noise around them;
-    docs/model-selection.md, candidate EN). The verdict names it (:attr:`Verdict.refined`).
+    twice the paired standard error, harms no band with signal, measured or predicted from its
+    realised transfer, and keeps the strong features' heights as the model's output does
+    (:func:`stmdenoise.fallback.best_refinement`; a flat terrace with a few defects, where the
+    two-direction Wiener's one gain per tile leaves noise around them; docs/model-selection.md,
+    candidates EN and EN2). The verdict names it (:attr:`Verdict.refined`).
 
     Under ``fallback`` and ``refuse``, whatever is then delivered other than the raw scan is
     compared with the raw scan against the same look by the paired difference, band by band,
@@ -303,7 +304,7 @@ def _judge(
         name, k = best_fallback(smoothed, reps, paired)
         m0 = len(smoothed)  # the model's output; the single-frame output, if any, and the refined after it
         s_i, r0 = m0 + 1, m0 + 1 + len(single)
-        chosen = best_refinement(reps, paired, m0, range(r0, len(outputs)))
+        chosen = best_refinement(raw, outputs, reps, paired, m0, range(r0, len(outputs)))
         refinement = None
         m = m0 if chosen is None else chosen  # the model's output as delivered
         if chosen is not None:

@@ -57,7 +57,11 @@ def test_a_model_output_that_keeps_noise_is_delivered_refined_and_closer() -> No
     assert denoised_title(out, "cu111-default") == f"Denoised — cu111-default + {v.refined.name}"
     assert all(f"delivered: model + {v.refined.name}" in note for *_, note in verdict_rows(rec))
     made = out.steps[-2]
-    assert made.name == "tv_smooth" and made.params["noise_of"] == "reference"
+    assert (
+        made.name == "tv_refine"
+        and made.params["noise_of"] == "raw"
+        and made.params["bregman_iterations"] == 1
+    )
 
 
 def test_warn_and_off_deliver_the_model_output_as_it_is() -> None:
