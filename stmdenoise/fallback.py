@@ -19,12 +19,7 @@ the spectrum, whose slow noise trace and retrace record alike and the estimate t
 band outside the column is put back (:func:`above_raw`, :func:`restore_bands`;
 docs/model-selection.md, candidates DK and DL).
 
-Before any of that, the model's output may be *refined*: one Bregman iteration of total variation
-of the model's output at each weight of :data:`REFINE_TV_WEIGHTS` times the raw scan's noise level
-(:func:`refinements`) takes its place where it is estimated closer beyond twice the paired standard
-error, harms no band, measured or predicted, and keeps the strong features' heights as the model's
-output does (:func:`best_refinement`; a flat terrace with a few defects, where the two-direction
-Wiener's one gain per tile leaves noise around them; docs/model-selection.md, candidates EN, EN2).
+Before any of that, the model's output may be *refined* (:mod:`stmdenoise.refine`).
 """
 
 from __future__ import annotations
@@ -55,12 +50,11 @@ from stmdenoise.metrics.fidelity import (
     FidelityReport,
     PairedLooks,
 )
-from stmdenoise.metrics.heights import strong_contrast
 from stmdenoise.metrics.lattice import Lattice, peak_frequencies, strong_peaks
 from stmdenoise.metrics.registration import levelled, windowed_power
 from stmdenoise.processing.smoothing import GAUSSIAN_WIDTHS, gaussian_smooth, gaussian_transfer, tv_smooth
 from stmdenoise.processing.spectrum import NOISE_FLOOR_FROM, band_passed, fft2, peaks_passed
-from stmdenoise.scan import ProcessingStep, Scan
+from stmdenoise.scan import Scan
 
 __all__ = [
     "FALLBACKS",
@@ -88,13 +82,6 @@ __all__ = [
     "harmful_bands",
     "predicted_harm",
     "raw_bands",
-    "REFINE_TV_WEIGHTS",
-    "REFINE_HEIGHTS_SLACK",
-    "bregman_tv",
-    "Refined",
-    "refinements",
-    "refinement_name",
-    "best_refinement",
     "plus_minus",
     "in_threads",
 ]
@@ -117,16 +104,6 @@ FALLBACKS: tuple[tuple[str, float], ...] = (
 #: about 1 s per weight and megapixel on 2 cores (measured up to 1024²: 3 s more there; about a
 #: minute at 4096² by extrapolation) and several frame-sized arrays each.
 TV_MAX_PIXELS = 1024 * 1024
-#: Weights (times the *raw* scan's noise level: the model's output holds far less) of the total
-#: variation the judge tries on the model's output (:func:`refinements`, one Bregman iteration): on
-#: flat terraces the largest were the closer, on fine structure none (docs/model-selection.md,
-#: candidates EN, EN2).
-REFINE_TV_WEIGHTS = (4.0, 8.0, 16.0, 32.0)
-#: How much less of the strong broad features' heights (:func:`~stmdenoise.metrics.heights.strong_contrast`
-#: against the raw scan) a refinement may keep than the model's output before it is refused: plain
-#: total variation took up to a sixth of a lone defect's height (candidate EN), its Bregman
-#: iteration keeps it (EN2).
-REFINE_HEIGHTS_SLACK = 0.01
 #: Share of a band's raw power that must be common to the looks before the band counts as
 #: holding signal (the fidelity module's rule, also used by ``FidelityReport.worst_band``).
 SIGNAL_BAND_COHERENCE = SIGNAL_COHERENCE
@@ -257,126 +234,6 @@ def best_fallback(
             best = (name, k)
     assert best is not None  # FALLBACKS starts with the raw scan, which is never skipped
     return best
-
-
-def refinements(raw: Scan, model_out: Scan) -> list[Scan]:
-    """:func:`bregman_tv` of ``model_out`` at each weight of :data:`REFINE_TV_WEIGHTS`, in that order;
-    none on a scan of more than :data:`TV_MAX_PIXELS` (the cost of :func:`fallbacks`')."""
-    if np.asarray(raw.data).size > TV_MAX_PIXELS:
-        return []
-    return in_threads(lambda w: bregman_tv(model_out, raw, w), REFINE_TV_WEIGHTS)
-
-
-def bregman_tv(out: Scan, raw: Scan, weight: float) -> Scan:
-    """One Bregman iteration of total variation (Osher et al. 2005) of ``out`` at ``weight`` times
-    ``raw``'s noise level: u1 = TV(out), then TV(out + (out - u1)), what the first pass took added
-    back before the second (:func:`~stmdenoise.processing.smoothing.tv_smooth` with
-    ``noise_of=raw``). Plain total variation lowers a lone feature's height by its perimeter over
-    its area times the weight; the second pass gives that back, the noise mostly not
-    (docs/model-selection.md, candidate EN2). Unmeasured pixels stay unmeasured.
-
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> s = np.zeros((64, 64)); s[28:36, 28:36] = 10.0
-    >>> raw = Scan(s + rng.normal(size=s.shape), pixel_size=(1e-10, 1e-10))
-    >>> out = bregman_tv(raw, raw, 8.0)
-    >>> once = tv_smooth(np.asarray(raw.data), 8.0)
-    >>> bool(out.data[28:36, 28:36].mean() > once[28:36, 28:36].mean() + 0.5)
-    True
-    """
-    m = np.asarray(out.data, dtype=np.float64)
-    first = np.asarray(tv_smooth(m, weight, noise_of=raw), dtype=np.float64)
-    second = np.asarray(tv_smooth(m + (m - first), weight, noise_of=raw), dtype=np.float64)
-    return out.with_data(
-        second,
-        ProcessingStep("tv_refine", {"weight": float(weight), "bregman_iterations": 1, "noise_of": "raw"}),
-    )
-
-
-def refinement_name(weight: float) -> str:
-    """How the verdict names a refinement: ``"total variation 8x noise"`` (in units of the raw
-    scan's noise level, as :func:`fallback_name` names a total-variation fallback).
-
-    >>> refinement_name(REFINE_TV_WEIGHTS[1])
-    'total variation 8x noise'
-    """
-    return fallback_name("total variation", weight)
-
-
-def best_refinement(
-    raw: Scan,
-    outputs: Sequence[Scan],
-    reps: Sequence[FidelityReport],
-    paired: PairedLooks,
-    model: int,
-    refined: Sequence[int],
-) -> int | None:
-    """Index of the refinement (``outputs[i]`` for ``i`` in ``refined``, :func:`refinements` in
-    order) to deliver in place of the model's output (``outputs[model]``), or None: of those
-    estimated lower than the model's output beyond twice the paired standard error that harm no
-    band with signal, by the estimate or by the prediction from the transfer each realised ring by
-    ring (as a total-variation fallback, :func:`best_fallback`), and keep the strong broad features
-    no less than the model's output does (less :data:`REFINE_HEIGHTS_SLACK`), the lowest estimate;
-    ``paired``/``reps``: the pair ``outputs`` were scored on and their reports in order
-    (docs/model-selection.md, candidates EN and EN2)."""
-    best: int | None = None
-    base = _kept(raw, outputs[model]) if refined else None
-    for i in refined:
-        rep = reps[i]
-        if not math.isfinite(rep.overall.error) or band_reasons(rep):
-            continue
-        gap = paired.difference(i, model)[-1]
-        if not (math.isfinite(gap.difference) and math.isfinite(gap.se) and gap.difference < -2.0 * gap.se):
-            continue
-        if predicted_harm(paired, rep, paired.ring_transfer(i)):
-            continue
-        if (
-            base is not None
-            and (kept := _kept(raw, outputs[i])) is not None
-            and kept < base - REFINE_HEIGHTS_SLACK
-        ):
-            continue
-        if best is None or rep.overall.error < reps[best].overall.error:
-            best = i
-    return best
-
-
-def _kept(raw: Scan, out: Scan) -> float | None:
-    """What ``out`` keeps of ``raw``'s strong broad features (the verdict's heights measure), None
-    where there are none or it cannot be measured."""
-    try:
-        found = strong_contrast(raw.data, out.data)
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    return None if found is None else found.kept
-
-
-@dataclass(frozen=True)
-class Refined:
-    """The model's output refined by total variation (:func:`best_refinement`), as delivered.
-
-    Attributes
-    ----------
-    name : str
-        :func:`refinement_name` of the weight chosen.
-    unrefined : FidelityReport
-        The model's output's own fidelity, before the refinement.
-    gap : ErrorDifference
-        The refined output's estimated error minus the unrefined one's, overall, with the paired SE.
-    """
-
-    name: str
-    unrefined: FidelityReport
-    gap: ErrorDifference
-
-    def words(self) -> str:
-        """The verdict's words: what was applied and what it gained."""
-        gain, two_se = plus_minus(-self.gap.difference, 2 * self.gap.se, 3)
-        return (
-            f"{self.name} (in units of the raw scan's noise level) applied to the model's output: its "
-            f"estimated error was {self.unrefined.overall.error:.2f}x raw before, lower by "
-            f"{gain} ± {two_se} (twice the paired standard error)"
-        )
 
 
 def plus_minus(value: float, two_se: float, digits: int, *, sign: bool = False) -> tuple[str, str]:

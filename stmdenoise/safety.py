@@ -37,10 +37,10 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
 
     Under ``fallback`` and ``refuse``, before any of this, the model's output may be *refined*:
     one Bregman iteration of total variation of it at 4 to 32 times the raw scan's noise level
-    (:func:`stmdenoise.fallback.refinements`) takes its place where it is estimated closer beyond
+    (:func:`stmdenoise.refine.refinements`) takes its place where it is estimated closer beyond
     twice the paired standard error, harms no band with signal, measured or predicted from its
     realised transfer, and keeps the strong features' heights as the model's output does
-    (:func:`stmdenoise.fallback.best_refinement`; a flat terrace with a few defects, where the
+    (:func:`stmdenoise.refine.best_refinement`; a flat terrace with a few defects, where the
     two-direction Wiener's one gain per tile leaves noise around them; docs/model-selection.md,
     candidates EN and EN2). The verdict names it (:attr:`Verdict.refined`).
 
@@ -84,19 +84,14 @@ import numpy as np
 
 from stmdenoise.fallback import (
     FALLBACK_SIGMAS,
-    REFINE_TV_WEIGHTS,
-    Refined,
     Restored,
     above_raw,
     band_reasons,
     best_fallback,
-    best_refinement,
     fallbacks,
     harmful_bands,
     plus_minus,
     raw_bands,
-    refinement_name,
-    refinements,
     restore_bands,
 )
 from stmdenoise.io.feedback import feedback_error_channel
@@ -127,6 +122,7 @@ from stmdenoise.plan import (
     periodic_detail_lost,
     plan_denoise,
 )
+from stmdenoise.refine import REFINE_TV_WEIGHTS, Refined, best_refinement, refinement_name, refinements
 from stmdenoise.scan import ProcessingStep, Scan
 from stmdenoise.single_frame import (
     NO_PARTNER_HINT,

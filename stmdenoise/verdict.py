@@ -11,10 +11,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from stmdenoise.fallback import Refined, Restored, harmful_bands
+from stmdenoise.fallback import Restored, harmful_bands
 from stmdenoise.metrics.fidelity import ErrorDifference, FidelityReport
 from stmdenoise.metrics.heights import StrongContrast
 from stmdenoise.plan import DenoisePlan
+from stmdenoise.refine import Refined
 
 __all__ = ["POLICIES", "SINGLE_FRAME", "HarmError", "Verdict"]
 
@@ -73,7 +74,7 @@ class Verdict:
         fidelity (:class:`~stmdenoise.fallback.Restored`); None where no band was.
     refined : Refined or None
         Where the model's output was refined by total variation before it was judged
-        (:class:`~stmdenoise.fallback.Refined`: which weight, the unrefined output's fidelity and
+        (:class:`~stmdenoise.refine.Refined`: which weight, the unrefined output's fidelity and
         the gain); ``model`` is then the refined output's fidelity. None where it was not.
     """
 

@@ -1,9 +1,9 @@
 """Candidate EN: the judge refines the model's output by total variation where the second look says so.
 
 Total variation of the model's output, at weights in units of the *raw* scan's noise level
-(:func:`stmdenoise.fallback.refinements`), takes the output's place where it is estimated closer
+(:func:`stmdenoise.refine.refinements`), takes the output's place where it is estimated closer
 beyond twice the paired standard error and harms no band with signal, measured or predicted
-(:func:`stmdenoise.fallback.best_refinement`), under the ``fallback`` and ``refuse`` policies only
+(:func:`stmdenoise.refine.best_refinement`), under the ``fallback`` and ``refuse`` policies only
 (docs/model-selection.md, candidate EN).
 """
 
@@ -14,6 +14,7 @@ import pytest
 from scipy import ndimage
 
 import stmdenoise.fallback as fb
+import stmdenoise.refine as rf
 from stmdenoise.gui.view_parts import denoised_title
 from stmdenoise.processing.smoothing import tv_smooth
 from stmdenoise.quality_rows import verdict_rows
@@ -89,8 +90,8 @@ def test_no_refinement_of_a_lattice_that_total_variation_would_flatten() -> None
     model = fwd.with_data(ndimage.gaussian_filter(np.asarray(fwd.data), 0.7))
     _, v = judge(fwd, model, bwd)
     assert v.refined is None
-    refined = fb.refinements(fwd, model)
-    assert len(refined) == len(fb.REFINE_TV_WEIGHTS)
+    refined = rf.refinements(fwd, model)
+    assert len(refined) == len(rf.REFINE_TV_WEIGHTS)
     assert _error(refined[-1].data, s) > _error(model.data, s)  # the heaviest one would flatten it
 
 
@@ -98,7 +99,7 @@ def test_a_scan_over_the_total_variation_budget_gets_no_refinement(monkeypatch) 
     fwd, bwd, s = _flat_with_bumps()
     model = fwd.with_data(s + 0.3 * (fwd.data - s))
     monkeypatch.setattr(fb, "TV_MAX_PIXELS", fwd.data.size - 1)
-    assert fb.refinements(fwd, model) == []
+    assert rf.refinements(fwd, model) == []
     _, v = judge(fwd, model, bwd)
     assert v.refined is None
 

@@ -255,8 +255,9 @@ def test_the_refinement_keeps_lone_defects_heights_where_plain_total_variation_l
     is delivered, its features' heights against the truth as the model's output has them."""
     import numpy as np
 
-    import stmdenoise.fallback as fb
+    import stmdenoise.refine as rf
     from stmdenoise.denoise import Denoiser, default_model_dir
+    from stmdenoise.fallback import raw_bands
     from stmdenoise.metrics.fidelity import PairedLooks
     from stmdenoise.metrics.second_look import second_look
     from stmdenoise.processing.smoothing import tv_smooth
@@ -271,17 +272,17 @@ def test_the_refinement_keeps_lone_defects_heights_where_plain_total_variation_l
     model = checked.model
     plain = [
         model.with_data(np.asarray(tv_smooth(np.asarray(model.data), w, noise_of=fwd)))
-        for w in fb.REFINE_TV_WEIGHTS
+        for w in rf.REFINE_TV_WEIGHTS
     ]
     outputs = [fwd, model, *plain]
     offset, look, _ = second_look(fwd, bwd)
-    paired = PairedLooks(outputs, fwd, look, offset=offset, bands=fb.raw_bands(fwd))
+    paired = PairedLooks(outputs, fwd, look, offset=offset, bands=raw_bands(fwd))
     reps = paired.reports()
-    assert fb.best_refinement(fwd, outputs, reps, paired, 1, range(2, len(outputs))) is None
+    assert rf.best_refinement(fwd, outputs, reps, paired, 1, range(2, len(outputs))) is None
     best_plain = min(range(2, len(outputs)), key=lambda i: reps[i].overall.error)
-    assert fb._kept(fwd, outputs[best_plain]) < fb._kept(fwd, model) - 0.05  # what the guard refused
+    assert rf._kept(fwd, outputs[best_plain]) < rf._kept(fwd, model) - 0.05  # what the guard refused
     v = checked.verdict
-    assert v.refined is not None and v.heights is not None and v.heights.kept >= fb._kept(fwd, model) - 0.01
+    assert v.refined is not None and v.heights is not None and v.heights.kept >= rf._kept(fwd, model) - 0.01
 
     def features(scan: Scan) -> float:
         return float(other.features_kept(clean, np.asarray(scan.data) / a))

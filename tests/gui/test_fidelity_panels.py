@@ -61,10 +61,10 @@ def test_denoise_panel_says_what_was_delivered_and_why(qtbot, window, monkeypatc
     assert window.views.den.plot.titleLabel.text.startswith(
         ("Fallback: gaussian", "Fallback: total variation")
     )
-    import stmdenoise.fallback as fb
+    import stmdenoise.refine as rf
 
     with monkeypatch.context() as m:  # refinement aside (since candidate EN2 it refines this output)
-        m.setattr(fb, "REFINE_TV_WEIGHTS", ())
+        m.setattr(rf, "REFINE_TV_WEIGHTS", ())
         _, better = _judged(harm=True, blur=0.5)  # below raw (0.42x), but a Gaussian measures 0.09x
     window.session.denoised_changed.emit(better)
     assert panel.verdict_label.text().startswith("Better filter found.")
