@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,15 +26,18 @@ from stmdenoise import fallback
 from stmdenoise.fallback import band_reasons, fallback_name, in_threads, plus_minus, predicted_harm
 from stmdenoise.metrics.fidelity import ErrorDifference, FidelityReport, PairedLooks
 from stmdenoise.metrics.heights import strong_contrast
+from stmdenoise.processing.levelling import level_plane
 from stmdenoise.processing.smoothing import tv_smooth
 from stmdenoise.scan import ProcessingStep, Scan
 
 __all__ = [
+    "REFINE_FLAT_BELOW",
     "REFINE_HEIGHTS_SLACK",
     "REFINE_TV_WEIGHTS",
     "Refined",
     "best_refinement",
     "bregman_tv",
+    "gradient_sparsity",
     "refinement_name",
     "refinements",
 ]
@@ -43,6 +47,10 @@ __all__ = [
 #: flat terraces the largest were the closer, on fine structure none (docs/model-selection.md,
 #: candidates EN, EN2).
 REFINE_TV_WEIGHTS = (4.0, 8.0, 16.0, 32.0)
+#: The model's output is refined only where its :func:`gradient_sparsity` is below this: a flat
+#: scene, where total variation's gains lay on the probe seeds, not a lattice or a moiré, where a
+#: 7x7-like frame's adatoms were flattened unseen (docs/model-selection.md, candidate EN3).
+REFINE_FLAT_BELOW = 0.75
 #: How much less of the strong broad features' heights (:func:`~stmdenoise.metrics.heights.strong_contrast`
 #: against the raw scan) a refinement may keep than the model's output before it is refused: plain
 #: total variation took up to a sixth of a lone defect's height (candidate EN), its Bregman
@@ -52,11 +60,38 @@ REFINE_HEIGHTS_SLACK = 0.01
 
 def refinements(raw: Scan, model_out: Scan) -> list[Scan]:
     """:func:`bregman_tv` of ``model_out`` at each weight of :data:`REFINE_TV_WEIGHTS`, in that order;
-    none on a scan of more than :data:`~stmdenoise.fallback.TV_MAX_PIXELS` (the fallbacks'
-    cost)."""
+    none where ``model_out`` is not flat (:func:`gradient_sparsity` not below
+    :data:`REFINE_FLAT_BELOW`) nor on a scan of more than :data:`~stmdenoise.fallback.TV_MAX_PIXELS`
+    (the fallbacks' cost)."""
     if np.asarray(raw.data).size > fallback.TV_MAX_PIXELS:  # read at the call: tests lower it
         return []
+    if not gradient_sparsity(model_out.data) < REFINE_FLAT_BELOW:
+        return []
     return in_threads(lambda w: bregman_tv(model_out, raw, w), REFINE_TV_WEIGHTS)
+
+
+def gradient_sparsity(data: Any) -> float:
+    """How evenly an image's gradient is spread: (mean |grad|)² over mean |grad|² of ``data`` plane
+    levelled, on its complete rows. 1 where every pixel's gradient is alike (0.92 on a clean cosine
+    lattice); on the model's outputs of the probe seeds 0.71-0.86 on lattices and moirés, 0.57-0.73
+    on terraces, 0.08-0.35 on flat terraces with a few defects, where a few edges hold it
+    (docs/model-selection.md, the probe after EN2). NaN with fewer than 3 complete
+    rows or columns, or no gradient.
+
+    >>> import numpy as np
+    >>> y, x = np.mgrid[0:64, 0:64]
+    >>> flat = np.where((y - 32) ** 2 + (x - 32) ** 2 < 25, 1.0, 0.0)
+    >>> round(gradient_sparsity(flat), 2), round(gradient_sparsity(np.cos(x / 2.0) * np.cos(y / 2.0)), 2)
+    (0.01, 0.92)
+    """
+    a = np.asarray(data, dtype=np.float64)
+    a = a[np.isfinite(a).all(axis=1)]
+    if a.shape[0] < 3 or a.shape[1] < 3:
+        return math.nan
+    gy, gx = np.gradient(level_plane(a))
+    g = np.hypot(gx, gy)
+    mean_square = float(np.mean(g**2))
+    return float(np.mean(g)) ** 2 / mean_square if mean_square > 0 else math.nan
 
 
 def bregman_tv(out: Scan, raw: Scan, weight: float) -> Scan:
