@@ -31,8 +31,9 @@ from stmdenoise.io.feedback import feedback_error_channel
 from stmdenoise.jobs import JobCancelled
 from stmdenoise.metrics._input import NotScorableError
 from stmdenoise.metrics.contrast import at_contrast, contrast_mismatch
-from stmdenoise.metrics.fidelity import Band, FidelityReport, pair_fidelity, stack_fidelity
+from stmdenoise.metrics.fidelity import Band, FidelityReport, pair_fidelity
 from stmdenoise.metrics.second_look import followed_look, negated_look
+from stmdenoise.metrics.stack_fidelity import stack_fidelity
 from stmdenoise.scan import Scan
 
 __all__ = [

@@ -14,12 +14,11 @@ from stmdenoise.metrics.fidelity import (
     bands_from_periods,
     default_bands,
     error_difference,
-    mean_reports,
     pair_fidelities,
     pair_fidelity,
-    stack_fidelity,
 )
 from stmdenoise.metrics.registration import hann_window, levelled, register_frames
+from stmdenoise.metrics.stack_fidelity import mean_reports, stack_fidelity
 from stmdenoise.scan import Scan
 
 PX = 1e-10
