@@ -435,16 +435,20 @@ def error_difference(
     return PairedLooks([a, b], raw, other, pixel_size=pixel_size, bands=bands, offset=offset).difference(0, 1)
 
 
-def _relative_to_raw(sp: _Spectra, diff: Array, var: Array) -> tuple[ErrorDifference, ...]:
+def _relative_to_raw(
+    sp: _Spectra, diff: Array, var: Array, unit: Array | None = None
+) -> tuple[ErrorDifference, ...]:
     """Per band then overall, ``diff`` (band sums of an error difference) and the SE from ``var``
-    (band sums of its variance), both relative to the raw frame's error."""
+    (band sums of its variance), both relative to the raw frame's error (or to ``unit``'s band
+    sums: the raw frame's cross-power with the other look, for a difference of ``kept``)."""
+    unit = sp.raw_err if unit is None else unit
     out = []
     for k, band in enumerate((*sp.bands, ALL)):
-        if sp.sums.counts[k] == 0 or sp.raw_err[k] <= 0:
+        if sp.sums.counts[k] == 0 or unit[k] <= 0:
             out.append(ErrorDifference(band, math.nan, math.nan))
         else:
-            se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[k])) / float(sp.raw_err[k])
-            out.append(ErrorDifference(band, float(diff[k] / sp.raw_err[k]), se))
+            se = math.sqrt(_SE_VARIANCE_FACTOR * float(var[k])) / float(unit[k])
+            out.append(ErrorDifference(band, float(diff[k] / unit[k]), se))
     return tuple(out)
 
 
@@ -529,6 +533,20 @@ class PairedLooks:
             return np.asarray(np.interp(np.asarray(q, dtype=np.float64), centres, h))
 
         return transfer
+
+    def kept_difference(self, i: int, j: int) -> tuple[ErrorDifference, ...]:
+        """Output ``i``'s ``kept`` minus output ``j``'s (the share of the other look's signal each
+        keeps, as :func:`pair_fidelity` reports it), per band then overall, with the paired standard
+        error: ``Re((D1 - D2) B*)`` summed over the raw frame's ``Re(X B*)``; given the judged look,
+        only the other look's noise moves it, by ``|D1 - D2|² s2 / 2`` per frequency (with the
+        window's correlation factor the error differences use). Below ``-2 se``, ``i`` keeps less
+        of the real signal than ``j`` beyond the estimate's noise (docs/model-selection.md,
+        candidate EO). Where the raw frame's cross-power is not positive: NaN."""
+        sp = self._sp
+        d1, d2 = (fft2(sp.prep.outputs[k]) for k in (i, j))
+        diff = np.real((d1 - d2) * np.conj(sp.ref_f))
+        var = np.abs(d1 - d2) ** 2 * sp.s2 / 2
+        return _relative_to_raw(sp, sp.sums.sums(diff), sp.sums.sums(var), sp.cross_raw)
 
     def difference(self, i: int, j: int, *, outside_column: bool = False) -> tuple[ErrorDifference, ...]:
         """Output ``i``'s estimated error minus output ``j``'s, per band then overall, with the
