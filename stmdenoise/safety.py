@@ -122,7 +122,14 @@ from stmdenoise.plan import (
     periodic_detail_lost,
     plan_denoise,
 )
-from stmdenoise.refine import REFINE_TV_WEIGHTS, Refined, best_refinement, refinement_name, refinements
+from stmdenoise.refine import (
+    REFINE_TV_WEIGHTS,
+    Refined,
+    best_refinement,
+    keeps_what_it_displaces,
+    refinement_name,
+    refinements,
+)
 from stmdenoise.scan import ProcessingStep, Scan
 from stmdenoise.single_frame import (
     NO_PARTNER_HINT,
@@ -301,6 +308,17 @@ def _judge(
         m0 = len(smoothed)  # the model's output; the single-frame output, if any, and the refined after it
         s_i, r0 = m0 + 1, m0 + 1 + len(single)
         chosen = best_refinement(raw, outputs, reps, paired, m0, range(r0, len(outputs)))
+
+        def delivered_of(mi: int) -> int:  # what the judge delivers (before restoring bands) with mi
+            harmful = bool(_harm_reasons(reps[mi], reps[k], name))
+            if single and _single_frame_chosen(paired, reps, mi, s_i, k, harmful, name) is not None:
+                return s_i
+            return k if harmful else mi
+
+        if chosen is not None and not keeps_what_it_displaces(
+            paired, reps, delivered_of(chosen), delivered_of(m0)
+        ):
+            chosen = None  # it would take real signal that what is delivered otherwise keeps (EO)
         refinement = None
         m = m0 if chosen is None else chosen  # the model's output as delivered
         if chosen is not None:
