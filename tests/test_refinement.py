@@ -127,3 +127,61 @@ def test_the_total_variations_run_in_threads_give_what_one_thread_gives(monkeypa
     one, v_one = judge(fwd, model, bwd)
     assert np.array_equal(many.data, one.data) and v_many.reason == v_one.reason
     assert fb.in_threads(lambda w: fwd.with_data(np.full((2, 2), w)), [3.0, 1.0])[0].data[0, 0] == 3.0
+
+
+def _weak_moire(seed: int = 5, n: int = 160) -> tuple[Scan, Scan, np.ndarray]:
+    """A weak hexagonal moiré of 30 Å (at 1 Å/px) under white noise five times its amplitude."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:n, 0:n].astype(float)
+    k = 2 * np.pi / 30.0
+    s = 0.3 * sum(
+        np.cos(k * (x * np.cos(a) + y * np.sin(a))) for a in (0.1, 0.1 + np.pi / 3, 0.1 + 2 * np.pi / 3)
+    )
+    s = np.asarray(s)
+    fwd = Scan(s + 1.5 * rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="forward")
+    bwd = Scan(s + 1.5 * rng.normal(size=s.shape), pixel_size=(PX, PX), channel="Z", direction="backward")
+    return fwd, bwd, s
+
+
+def _kept_of_truth(out: object, s: np.ndarray) -> float:
+    """The least-squares factor of ``out`` on the truth (1: the moiré's amplitude kept)."""
+    a = np.asarray(out, dtype=np.float64)
+    return float(np.sum((a - a.mean()) * s) / np.sum(s * s))
+
+
+def test_a_refinement_that_would_displace_a_fallback_keeping_more_of_the_signal_is_refused(
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """Candidate EO: the model's output took a quarter of the moiré's amplitude and kept half the
+    noise, so a Gaussian fallback is delivered; total variation of the output removes the noise and
+    is estimated closer than that Gaussian, but it would deliver three quarters of the moiré where
+    the Gaussian keeps more: the second look sees the signal it would lose, and the Gaussian stays."""
+    fwd, bwd, s = _weak_moire()
+    model = fwd.with_data(0.75 * s + 0.5 * (fwd.data - s))
+    out, v = judge(fwd, model, bwd)
+    assert v.refined is None and v.delivered.startswith("gaussian") and v.harmful is True
+    # without the test (EN2) the refinement would take the Gaussian's place
+    monkeypatch.setattr("stmdenoise.safety.keeps_what_it_displaces", lambda *a: True)
+    out_en2, v_en2 = judge(fwd, model, bwd)
+    assert v_en2.refined is not None and v_en2.delivered == "model"
+    assert _kept_of_truth(out_en2.data, s) < _kept_of_truth(out.data, s) - 0.03  # the truth: it keeps less
+    assert _kept_of_truth(out.data, s) > 0.8
+
+
+def test_the_kept_test_against_what_would_be_delivered_otherwise() -> None:
+    """``keeps_what_it_displaces`` on one prepared pair: an output is kept against itself; one that
+    keeps 0.85 of a lone strong bump against one that keeps it whole is refused (0.15 less, beyond
+    0.02 and twice the SE); one that keeps 0.99 is not (within 0.02)."""
+    from stmdenoise.fallback import raw_bands
+    from stmdenoise.metrics.fidelity import PairedLooks
+
+    fwd, bwd, s = _flat_with_bumps()
+    whole = fwd.with_data(s)
+    outs = [whole, fwd.with_data(0.85 * s), fwd.with_data(0.99 * s)]
+    paired = PairedLooks(outs, fwd, bwd, bands=raw_bands(fwd))
+    reps = paired.reports()
+    assert rf.keeps_what_it_displaces(paired, reps, 0, 0)
+    assert not rf.keeps_what_it_displaces(paired, reps, 1, 0)
+    assert rf.keeps_what_it_displaces(paired, reps, 2, 0)
+    d = paired.kept_difference(1, 0)[-1]
+    assert -0.2 < d.difference < -0.1 and 0 < d.se < 0.01
