@@ -8,13 +8,14 @@ harming no band with signal (measured, or predicted from the transfer it realise
 a total-variation fallback) and keeping the strong features' heights as the model's output does,
 takes the output's place for everything the judge does next (:func:`best_refinement`): a flat
 terrace with a few defects, where the two-direction Wiener's one gain per tile leaves noise around
-them, or a smooth terrace under strong noise. Where that changes what is delivered, it must keep
-what would be delivered otherwise (:func:`keeps_what_it_displaces`): no less of the second look's
-signal overall, and no band with signal further from the surface; a refinement that beat a
-Gaussian fallback by the noise it removed while taking a 7x7 frame's adatoms or a moiré's crests
-is refused. :class:`Refined` is what the verdict records. Plain total variation lowered lone
-defects' heights by up to a sixth; the Bregman iteration gives that back (docs/model-selection.md,
-candidates EN, EN2 and EO).
+them, or a smooth terrace under strong noise. It refines what is delivered and never changes the
+judge's choice: only where the judge delivers the model's two-direction output with it and without
+it (:func:`stmdenoise.safety.judge`; a refinement that beat a Gaussian fallback by the noise it
+removed took a 7x7 frame's adatoms or a moiré's crests with it), and only where it keeps that
+output's signal (:func:`keeps_what_it_displaces`): no less of the second look's signal overall, and
+no band with signal further from the surface. :class:`Refined` is what the verdict records. Plain
+total variation lowered lone defects' heights by up to a sixth; the Bregman iteration gives that
+back (docs/model-selection.md, candidates EN, EN2, EO and EO2).
 """
 
 from __future__ import annotations
@@ -155,17 +156,17 @@ def best_refinement(
 def keeps_what_it_displaces(
     paired: PairedLooks, reps: Sequence[FidelityReport], refined: int, otherwise: int
 ) -> bool:
-    """Whether ``outputs[refined]`` (what the judge delivers with a refinement) may take the place of
-    ``outputs[otherwise]`` (what it would deliver without: the model's output, the single-frame
-    output or a fallback) on ``paired``: it keeps overall no less of the second look's signal
+    """Whether ``outputs[refined]`` (a refinement) may take the place of ``outputs[otherwise]`` (the
+    model's output it refines) on ``paired``: it keeps overall no less of the second look's signal
     (:meth:`~stmdenoise.metrics.fidelity.PairedLooks.kept_difference`) than that, less
     :data:`REFINE_KEPT_SLACK` or twice the paired standard error, whichever is more, and is
     estimated further from the surface in no band with signal (``reps[otherwise]``'s coherence at
     least :data:`~stmdenoise.fallback.SIGNAL_BAND_COHERENCE`) beyond twice the paired standard
-    error. True where the two are one output. On the probe seeds EN2's refinement displaced total
-    variation of a sparse terrace keeping 0.09 less (its defects 0.99 → 0.90 of their height), a
-    2 px Gaussian of a 7x7-like frame 0.05 less and a 4 px Gaussian of a moiré 0.18 less; where it
-    was as good it kept at most 0.015 less (docs/model-selection.md, candidate EO)."""
+    error. True where the two are one output. Against what the judge would deliver otherwise, on
+    the probe seeds, EN2's refinement kept 0.09 less than a total variation of a sparse terrace (its
+    defects 0.99 → 0.90 of their height), 0.05 less than a 2 px Gaussian of a 7x7-like frame and
+    0.18 less than a 4 px Gaussian of a moiré; where it was as good it kept at most 0.015 less
+    (docs/model-selection.md, candidates EO and EO2)."""
     if refined == otherwise:
         return True
     kept = paired.kept_difference(refined, otherwise)[-1]

@@ -225,6 +225,31 @@ def _single_frame_chosen(
     )
 
 
+def _refinement_stands(
+    paired: PairedLooks,
+    reps: list[FidelityReport],
+    refined: int,
+    m: int,
+    k: int,
+    fallback_name: str,
+    s: int | None,
+) -> bool:
+    """Whether the refinement ``reps[refined]`` of the model's two-direction output ``reps[m]`` is
+    delivered in its place: only where the judge would deliver the model's output without it and
+    the refined output with it (before restoring bands; ``k`` the fallback, ``s`` the single-frame
+    output if weighed), so that it refines what is delivered and never changes the choice between
+    the model's output, the single-frame output and the fallbacks, and only where it keeps the
+    model output's signal (:func:`~stmdenoise.refine.keeps_what_it_displaces`). Every failure of
+    the refinement on the constructed runs was a change of choice (docs/model-selection.md,
+    candidates EN2, EN3, EO and EO2)."""
+    for i in (m, refined):
+        if _harm_reasons(reps[i], reps[k], fallback_name):
+            return False  # a fallback would be delivered
+        if s is not None and _single_frame_chosen(paired, reps, i, s, k, False, fallback_name) is not None:
+            return False  # the single-frame output would be delivered
+    return keeps_what_it_displaces(paired, reps, refined, m)
+
+
 def _judge(
     raw: Scan,
     model_out: Scan | None,
@@ -309,16 +334,10 @@ def _judge(
         s_i, r0 = m0 + 1, m0 + 1 + len(single)
         chosen = best_refinement(raw, outputs, reps, paired, m0, range(r0, len(outputs)))
 
-        def delivered_of(mi: int) -> int:  # what the judge delivers (before restoring bands) with mi
-            harmful = bool(_harm_reasons(reps[mi], reps[k], name))
-            if single and _single_frame_chosen(paired, reps, mi, s_i, k, harmful, name) is not None:
-                return s_i
-            return k if harmful else mi
-
-        if chosen is not None and not keeps_what_it_displaces(
-            paired, reps, delivered_of(chosen), delivered_of(m0)
+        if chosen is not None and not _refinement_stands(
+            paired, reps, chosen, m0, k, name, s_i if single else None
         ):
-            chosen = None  # it would take real signal that what is delivered otherwise keeps (EO)
+            chosen = None
         refinement = None
         m = m0 if chosen is None else chosen  # the model's output as delivered
         if chosen is not None:
