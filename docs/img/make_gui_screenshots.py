@@ -210,8 +210,7 @@ def _terrace_tv(win: MainWindow, real: Path) -> None:
     """A flat terrace with a few lone defects and both directions (``bench/other_surfaces.py``'s
     sparse surface, 1 Å/px, noise 0.4x the surface's RMS with pySPM_test Z's spectrum; seed 7601):
     the two-direction Wiener keeps the noise of the tiles that hold a defect; since program 0.2.45
-    the judge delivers the total variation the backward frame puts closer, since 0.2.46 total
-    variation of the model's output (candidate EN), and the panel says why."""
+    the judge delivers the total variation the backward frame puts closer, and the panel says why."""
     from stmdenoise.io.sxm_write import write_sxm
     from stmdenoise.scan import Scan
 
