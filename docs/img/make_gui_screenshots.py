@@ -211,16 +211,35 @@ def _terrace_tv(win: MainWindow, real: Path) -> None:
     sparse surface, 1 Å/px, noise 0.4x the surface's RMS with pySPM_test Z's spectrum; seed 7601):
     the two-direction Wiener keeps the noise of the tiles that hold a defect; since program 0.2.45
     the judge delivers the total variation the backward frame puts closer, and the panel says why."""
+    _open_constructed_pair(
+        win, real, ("sparse", 1.0, 0.4, 7601), "nanonis/pySPM_test.sxm", "sparse_terrace_both.sxm"
+    )
+
+
+def _terrace_refined(win: MainWindow, real: Path) -> None:
+    """A terrace of steps at 1 Å/px with both directions (``bench/other_surfaces.py``'s terrace,
+    noise 1x the surface's RMS with img_0071 Z's spectrum; seed 5275): the two-direction Wiener's
+    output is delivered, and since program 0.2.46 refined by total variation of it where the
+    backward frame puts that closer and it keeps the output's signal (candidate EO2); the panel
+    says by how much."""
+    _open_constructed_pair(win, real, ("terrace", 1.0, 1.0, 5275), "nanonis/img_0071.sxm", "terrace_both.sxm")
+
+
+def _open_constructed_pair(
+    win: MainWindow, real: Path, case: tuple[str, float, float, int], source: str, name: str
+) -> None:
+    """``bench/other_surfaces.py``'s ``case`` (surface, Å/px, noise, seed; ideal scanner, 256 px)
+    with ``source``'s Z noise spectrum, both directions saved as one .sxm ``name`` and opened."""
     from stmdenoise.io.sxm_write import write_sxm
     from stmdenoise.scan import Scan
 
     sys.path.insert(0, str(ROOT / "bench"))
     import other_surfaces
 
-    texture = (str(real), "nanonis/pySPM_test.sxm", "Z")
-    _, fwd, bwd = other_surfaces.make_case("sparse", 1.0, 0.4, "ideal", 7601, 256, texture)
-    px = (1e-10, 1e-10)
-    path = Path("/tmp/stmdenoise_screenshots") / "sparse_terrace_both.sxm"
+    surface, px_a, noise, seed = case
+    _, fwd, bwd = other_surfaces.make_case(surface, px_a, noise, "ideal", seed, 256, (str(real), source, "Z"))
+    px = (px_a * 1e-10, px_a * 1e-10)
+    path = Path("/tmp/stmdenoise_screenshots") / name
     path.unlink(missing_ok=True)
     write_sxm(path, [
         Scan(fwd * 1e-10, pixel_size=px, channel="Z", unit="m"),
@@ -309,6 +328,7 @@ SCENES: dict[str, tuple[Callable[[MainWindow, Path], None], bool]] = {
     "lattice_repaired": (_lattice_repaired, True),
     "rectangle": (_rectangle, True),
     "terrace_tv": (_terrace_tv, True),
+    "terrace_refined": (_terrace_refined, True),
     "line_noise": (_line_noise, True),
     "hysteresis": (_hysteresis, True),
     "simulation": (_simulation, False),
