@@ -19,7 +19,7 @@ the spectrum, whose slow noise trace and retrace record alike and the estimate t
 band outside the column is put back (:func:`above_raw`, :func:`restore_bands`;
 docs/model-selection.md, candidates DK and DL).
 
-Before any of that, the model's output may be *refined* (:mod:`stmdenoise.refine`).
+Where the model's output is what is delivered, it may be *refined* first (:mod:`stmdenoise.refine`).
 """
 
 from __future__ import annotations

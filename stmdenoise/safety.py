@@ -35,14 +35,16 @@ Two decisions live here, both numpy-only (the GUI calls them without loading tor
     ``off``
         deliver the model's output unchecked.
 
-    Under ``fallback`` and ``refuse``, before any of this, the model's output may be *refined*:
-    one Bregman iteration of total variation of it at 4 to 32 times the raw scan's noise level
-    (:func:`stmdenoise.refine.refinements`) takes its place where it is estimated closer beyond
-    twice the paired standard error, harms no band with signal, measured or predicted from its
-    realised transfer, and keeps the strong features' heights as the model's output does
-    (:func:`stmdenoise.refine.best_refinement`; a flat terrace with a few defects, where the
-    two-direction Wiener's one gain per tile leaves noise around them; docs/model-selection.md,
-    candidates EN and EN2). The verdict names it (:attr:`Verdict.refined`).
+    Under ``fallback`` and ``refuse``, where the model's output is what would be delivered, it may
+    be *refined*: one Bregman iteration of total variation of it at 4 to 32 times the raw scan's
+    noise level (:func:`stmdenoise.refine.refinements`) takes its place where it is estimated
+    closer beyond twice the paired standard error, harms no band with signal, measured or
+    predicted from its realised transfer, keeps the strong features' heights as the model's output
+    does (:func:`stmdenoise.refine.best_refinement`), would itself be delivered (it never changes
+    the choice between the model's output, the single-frame output and the fallbacks) and keeps
+    the output's signal (:func:`stmdenoise.refine.keeps_what_it_displaces`): a flat terrace with a
+    few defects or a smooth moiré, where the two-direction Wiener's one gain per tile leaves noise
+    (docs/model-selection.md, candidates EN to EO2). The verdict names it (:attr:`Verdict.refined`).
 
     Under ``fallback`` and ``refuse``, whatever is then delivered other than the raw scan is
     compared with the raw scan against the same look by the paired difference, band by band,

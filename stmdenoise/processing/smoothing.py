@@ -131,7 +131,7 @@ def tv_smooth(data: ArrayLike | Scan, weight: float, *, noise_of: ArrayLike | Sc
         The image whose noise level is the unit of ``weight`` and whose robust normalisation maps
         ``data`` (same shape): the raw scan, where ``data`` is an output made from it whose own
         noise level is far lower (the do-no-harm judge's refinement of the model's output,
-        :func:`stmdenoise.fallback.refinements`). Default: ``data`` itself.
+        :func:`stmdenoise.refine.refinements`). Default: ``data`` itself.
 
     Returns
     -------
