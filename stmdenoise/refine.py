@@ -62,10 +62,10 @@ REFINE_TV_WEIGHTS = (4.0, 8.0, 16.0, 32.0)
 #: total variation took up to a sixth of a lone defect's height (candidate EN), its Bregman
 #: iteration keeps it (EN2).
 REFINE_HEIGHTS_SLACK = 0.01
-#: How much less of the second look's signal, overall, what the judge delivers with a refinement
-#: may keep than what it would deliver without (beyond twice the paired standard error too) before
-#: the refinement is refused (:func:`keeps_what_it_displaces`): the 0.02 the features-against-the-
-#: truth test of candidate EO allows, fixed before its runs (docs/model-selection.md).
+#: How much less of the second look's signal, overall, a refinement may keep than the model's
+#: output it refines (beyond twice the paired standard error too) before it is refused
+#: (:func:`keeps_what_it_displaces`): the 0.02 the features-against-the-truth test of candidate EO
+#: allows, fixed before its runs (docs/model-selection.md).
 REFINE_KEPT_SLACK = 0.02
 
 
@@ -162,13 +162,11 @@ def keeps_what_it_displaces(
     :data:`REFINE_KEPT_SLACK` or twice the paired standard error, whichever is more, and is
     estimated further from the surface in no band with signal (``reps[otherwise]``'s coherence at
     least :data:`~stmdenoise.fallback.SIGNAL_BAND_COHERENCE`) beyond twice the paired standard
-    error. True where the two are one output. Against what the judge would deliver otherwise, on
+    error (so True where the two are one output). Against what the judge would deliver otherwise, on
     the probe seeds, EN2's refinement kept 0.09 less than a total variation of a sparse terrace (its
     defects 0.99 → 0.90 of their height), 0.05 less than a 2 px Gaussian of a 7x7-like frame and
     0.18 less than a 4 px Gaussian of a moiré; where it was as good it kept at most 0.015 less
     (docs/model-selection.md, candidates EO and EO2)."""
-    if refined == otherwise:
-        return True
     kept = paired.kept_difference(refined, otherwise)[-1]
     if math.isfinite(kept.difference) and kept.difference < -max(REFINE_KEPT_SLACK, 2.0 * kept.se):
         return False

@@ -227,29 +227,19 @@ def _single_frame_chosen(
     )
 
 
-def _refinement_stands(
-    paired: PairedLooks,
-    reps: list[FidelityReport],
-    refined: int,
-    m: int,
-    k: int,
-    fallback_name: str,
-    s: int | None,
+def _delivers(
+    paired: PairedLooks, reps: list[FidelityReport], i: int, k: int, fallback_name: str, s: int | None
 ) -> bool:
-    """Whether the refinement ``reps[refined]`` of the model's two-direction output ``reps[m]`` is
-    delivered in its place: only where the judge would deliver the model's output without it and
-    the refined output with it (before restoring bands; ``k`` the fallback, ``s`` the single-frame
-    output if weighed), so that it refines what is delivered and never changes the choice between
-    the model's output, the single-frame output and the fallbacks, and only where it keeps the
-    model output's signal (:func:`~stmdenoise.refine.keeps_what_it_displaces`). Every failure of
-    the refinement on the constructed runs was a change of choice (docs/model-selection.md,
-    candidates EN2, EN3, EO and EO2)."""
-    for i in (m, refined):
-        if _harm_reasons(reps[i], reps[k], fallback_name):
-            return False  # a fallback would be delivered
-        if s is not None and _single_frame_chosen(paired, reps, i, s, k, False, fallback_name) is not None:
-            return False  # the single-frame output would be delivered
-    return keeps_what_it_displaces(paired, reps, refined, m)
+    """Whether the judge would deliver output ``i`` as the model's output (before restoring bands):
+    not harmful against the fallback ``k``, and the single-frame output ``s`` (where weighed) not
+    chosen over it. A refinement of the model's output is made only where the model's output is
+    delivered, and kept only where it would be delivered itself: it never changes the choice
+    between the model's output, the single-frame output and the fallbacks; every failure of the
+    refinement on the constructed runs was such a change (docs/model-selection.md, candidates EN2,
+    EN3, EO and EO2)."""
+    if _harm_reasons(reps[i], reps[k], fallback_name):
+        return False  # a fallback would be delivered
+    return s is None or _single_frame_chosen(paired, reps, i, s, k, False, fallback_name) is None
 
 
 def _judge(
@@ -326,20 +316,30 @@ def _judge(
         smoothed = fallbacks(raw)
         # the single-frame output is weighed only where the judge chooses what to deliver (DH)
         single = [alternative] if alternative is not None and policy == "fallback" else []
-        # the model's output refined by total variation, where the judge may change it (EN)
-        refined = refinements(raw, model_out) if policy in RESTORING else []
-        outputs = [*smoothed, model_out, *single, *refined]
+        outputs = [*smoothed, model_out, *single]
         paired = PairedLooks(outputs, raw, partner_scan, offset=offset, bands=raw_bands(raw))
         reps = paired.reports()
         name, k = best_fallback(smoothed, reps, paired)
         m0 = len(smoothed)  # the model's output; the single-frame output, if any, and the refined after it
         s_i, r0 = m0 + 1, m0 + 1 + len(single)
+        s_w = s_i if single else None
+        # the model's output refined by total variation, only where that output would be delivered
+        # (EO2): made and scored, with everything else again on the same pair, only there
+        refined = (
+            refinements(raw, model_out)
+            if policy in RESTORING and _delivers(paired, reps, m0, k, name, s_w)
+            else []
+        )
+        if refined:
+            outputs = [*outputs, *refined]
+            paired = PairedLooks(outputs, raw, partner_scan, offset=offset, bands=raw_bands(raw))
+            reps = paired.reports()
         chosen = best_refinement(raw, outputs, reps, paired, m0, range(r0, len(outputs)))
-
-        if chosen is not None and not _refinement_stands(
-            paired, reps, chosen, m0, k, name, s_i if single else None
+        if chosen is not None and not (
+            _delivers(paired, reps, chosen, k, name, s_w)
+            and keeps_what_it_displaces(paired, reps, chosen, m0)
         ):
-            chosen = None
+            chosen = None  # it would change the judge's choice, or take the output's signal (EO2)
         refinement = None
         m = m0 if chosen is None else chosen  # the model's output as delivered
         if chosen is not None:

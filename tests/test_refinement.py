@@ -168,7 +168,7 @@ def test_a_refinement_that_would_displace_a_fallback_is_refused(monkeypatch) -> 
     _, v_choice_only = judge(fwd, model, bwd)
     assert v_choice_only.refined is None and v_choice_only.delivered == v.delivered
     # without either (EN2) the refinement would take the Gaussian's place, keeping less of the truth
-    monkeypatch.setattr(safety, "_refinement_stands", lambda *a: True)
+    monkeypatch.setattr(safety, "_delivers", lambda *a: True)
     out_en2, v_en2 = judge(fwd, model, bwd)
     assert v_en2.refined is not None and v_en2.delivered == "model"
     assert _kept_of_truth(out_en2.data, s) < _kept_of_truth(out.data, s) - 0.03  # the truth: it keeps less
